@@ -1,0 +1,137 @@
+//! The texts learnloop says about its own commands: help and usage errors.
+
+use super::command::UsageError;
+use super::usage::{self, Usage};
+use crate::platform::{Block, Message};
+
+fn usage_line(usage: &Usage) -> String {
+    format!("`{}`  {}", usage.form, usage.summary)
+}
+
+/// Full help, or the help of one topic.
+pub fn help(topic: Option<&[Usage]>) -> Message {
+    let mut blocks = Vec::new();
+    match topic {
+        None => {
+            blocks.push(Block::Header("learnloop: learn from your own work".into()));
+            blocks.push(Block::Text(
+                "Run a debrief right after a release, incident or sprint; learnloop turns \
+                 what people say into lessons with owners and asks later whether they were applied."
+                    .into(),
+            ));
+            for (title, usages) in usage::SECTIONS {
+                let lines: Vec<String> = usages.iter().map(usage_line).collect();
+                blocks.push(Block::Text(format!("*{title}*\n{}", lines.join("\n"))));
+            }
+            blocks.push(Block::Context(format!(
+                "{} `/debrief …` is the same as `/learn debrief …`. `/learn help TOPIC` explains one command.",
+                usage::SCHEDULE_FORMS
+            )));
+        }
+        Some(usages) => {
+            let lines: Vec<String> = usages.iter().map(usage_line).collect();
+            blocks.push(Block::Text(lines.join("\n")));
+            if usages.iter().any(|u| u.form.contains("SCHEDULE")) {
+                blocks.push(Block::Context(usage::SCHEDULE_FORMS.into()));
+            }
+        }
+    }
+    Message {
+        fallback: "learnloop help: /learn help".into(),
+        blocks,
+    }
+}
+
+/// What was wrong and the right form, for an ephemeral reply.
+pub fn usage_error(error: &UsageError) -> Message {
+    let forms: Vec<String> = error
+        .usages
+        .iter()
+        .map(|u| format!("`{}`", u.form))
+        .collect();
+    let mut text = format!(
+        ":warning: {}\nUsage: {}",
+        error.problem,
+        forms.join("  ·  ")
+    );
+    if let Some(hint) = error.hint {
+        text.push('\n');
+        text.push_str(hint);
+    }
+    Message {
+        fallback: format!("{} (usage: {})", error.problem, forms.join(", ")),
+        blocks: vec![
+            Block::Text(text),
+            Block::Context("`/learn help` lists every command.".into()),
+        ],
+    }
+}
+
+/// A feature whose part of learnloop is not in this release yet: say so plainly.
+pub fn not_enabled(feature: &str, usage: Usage) -> Message {
+    Message::text(format!(
+        ":construction: {feature} are not enabled in this version of learnloop yet, so \
+         `{}` did nothing. `/learn help` shows what the bot can do.",
+        usage.form
+    ))
+}
+
+/// The bot was asked to do something in a workspace it has no install for.
+pub fn not_installed() -> Message {
+    Message::text(
+        "learnloop is not installed for this workspace yet. An admin sets \
+         LEARNLOOP_SLACK_BOT_TOKEN for a single-workspace install (see the README).",
+    )
+}
+
+/// A slash command other than the two learnloop registers reached it.
+pub fn unknown_slash_command(name: &str) -> Message {
+    Message::text(format!(
+        ":warning: learnloop answers `/learn` and `/debrief`, but this was `{name}`. \
+         Check the slash commands in the Slack app's settings."
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::command::parse_learn;
+
+    fn all_text(message: &Message) -> String {
+        message
+            .blocks
+            .iter()
+            .map(|b| match b {
+                Block::Header(t) | Block::Text(t) | Block::Context(t) => t.clone(),
+                Block::Divider => String::new(),
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    #[test]
+    fn full_help_lists_every_command() {
+        let text = all_text(&help(None));
+        for form in [
+            "/debrief [--template NAME] [--anonymous] TITLE",
+            "/learn lessons [QUERY]",
+            "/learn goal add TEXT [by YYYY-MM-DD]",
+            "/learn checkin SCHEDULE",
+            "/learn retro SCHEDULE [--template NAME]",
+            "/learn digest now",
+            "/learn unschedule ID",
+            "/learn pause DURATION",
+            "/learn followups",
+        ] {
+            assert!(text.contains(form), "help lacks `{form}`:\n{text}");
+        }
+    }
+
+    #[test]
+    fn a_usage_error_names_the_problem_and_the_right_form() {
+        let error = parse_learn("goal done two").unwrap_err();
+        let text = all_text(&usage_error(&error));
+        assert!(text.contains("`two` is not a goal number"), "{text}");
+        assert!(text.contains("`/learn goal done N`"), "{text}");
+    }
+}

@@ -1,0 +1,178 @@
+//! Resolves the team id on a request to its workspace row, creating it for a
+//! single-workspace install. Hot path of every request, so resolved rows are cached.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use crate::clock::SharedClock;
+use crate::config::Secret;
+use crate::store::{NewWorkspace, Platform, Store, StoreError, Workspace};
+
+/// Past this many cached workspaces the cache starts over; a deployment that large
+/// pays one indexed lookup per workspace per restart of the cache.
+const MAX_CACHED: usize = 10_000;
+
+/// Finds (and for single-workspace installs, creates) workspaces.
+pub struct WorkspaceDirectory {
+    store: Store,
+    clock: SharedClock,
+    /// `LEARNLOOP_SLACK_BOT_TOKEN`: every Slack team that reaches us with our
+    /// signature is this install (several teams only under Enterprise Grid).
+    slack_bot_token: Option<Secret>,
+    default_time_zone: String,
+    cache: RwLock<HashMap<(Platform, String), Arc<Workspace>>>,
+}
+
+impl WorkspaceDirectory {
+    pub fn new(
+        store: Store,
+        clock: SharedClock,
+        slack_bot_token: Option<Secret>,
+        default_time_zone: String,
+    ) -> Self {
+        Self {
+            store,
+            clock,
+            slack_bot_token,
+            default_time_zone,
+            cache: RwLock::new(HashMap::new()),
+        }
+    }
+
+    /// The workspace of `external_id`, or `None` when it is not installed.
+    pub async fn resolve(
+        &self,
+        platform: Platform,
+        external_id: &str,
+    ) -> Result<Option<Arc<Workspace>>, StoreError> {
+        let key = (platform, external_id.to_owned());
+        if let Some(found) = self
+            .cache
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&key)
+        {
+            return Ok(Some(found.clone()));
+        }
+        let single_install_token = match platform {
+            Platform::Slack => self.slack_bot_token.as_ref(),
+            Platform::Teams => None,
+        };
+        let workspace = match single_install_token {
+            Some(token) => {
+                let new = NewWorkspace {
+                    platform,
+                    external_id,
+                    name: None,
+                    bot_token: Some(token),
+                    default_time_zone: &self.default_time_zone,
+                };
+                self.store
+                    .upsert_workspace(new, self.clock.now_unix())
+                    .await?
+            }
+            None => match self.store.find_workspace(platform, external_id).await {
+                Ok(found) => found,
+                // Not cached: an install may arrive later.
+                Err(StoreError::NotFound) => return Ok(None),
+                Err(other) => return Err(other),
+            },
+        };
+        let workspace = Arc::new(workspace);
+        let mut cache = self.cache.write().unwrap_or_else(|e| e.into_inner());
+        if cache.len() >= MAX_CACHED {
+            cache.clear();
+        }
+        cache.insert(key, workspace.clone());
+        Ok(Some(workspace))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::clock::ManualClock;
+    use crate::store::test_support::temp_store;
+
+    #[tokio::test]
+    async fn single_install_creates_the_row_on_first_use_and_caches_it() {
+        let (store, _dir) = temp_store().await;
+        let directory = WorkspaceDirectory::new(
+            store.clone(),
+            Arc::new(ManualClock::at(100)),
+            Some(Secret::new("xoxb-1")),
+            "Europe/Berlin".into(),
+        );
+        let first = directory
+            .resolve(Platform::Slack, "T1")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(first.bot_token.as_ref().unwrap().expose(), "xoxb-1");
+        assert_eq!(first.default_time_zone, "Europe/Berlin");
+        let again = directory
+            .resolve(Platform::Slack, "T1")
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(
+            Arc::ptr_eq(&first, &again),
+            "second lookup is served from the cache"
+        );
+        assert_eq!(
+            store
+                .find_workspace(Platform::Slack, "T1")
+                .await
+                .unwrap()
+                .id,
+            first.id
+        );
+        assert!(
+            directory
+                .resolve(Platform::Teams, "T1")
+                .await
+                .unwrap()
+                .is_none(),
+            "the Slack token does not install Teams tenants"
+        );
+    }
+
+    #[tokio::test]
+    async fn without_a_token_only_installed_workspaces_resolve() {
+        let (store, _dir) = temp_store().await;
+        let directory = WorkspaceDirectory::new(
+            store.clone(),
+            Arc::new(ManualClock::at(1)),
+            None,
+            "UTC".into(),
+        );
+        assert!(
+            directory
+                .resolve(Platform::Slack, "T9")
+                .await
+                .unwrap()
+                .is_none()
+        );
+        store
+            .upsert_workspace(
+                NewWorkspace {
+                    platform: Platform::Slack,
+                    external_id: "T9",
+                    name: Some("Nine"),
+                    bot_token: None,
+                    default_time_zone: "UTC",
+                },
+                1,
+            )
+            .await
+            .unwrap();
+        let found = directory
+            .resolve(Platform::Slack, "T9")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(found.name.as_deref(), Some("Nine"));
+    }
+}

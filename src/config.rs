@@ -1,0 +1,447 @@
+//! Typed settings: compiled-in `config/default.toml` → optional `--config FILE` →
+//! `LEARNLOOP_*` environment variables (env wins). Parsed once, validated once.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize, Serializer};
+
+/// The defaults, compiled in so the binary runs from any directory.
+pub const DEFAULT_TOML: &str = include_str!("../config/default.toml");
+
+/// Environment variable → dotted key in the TOML tree. These names are a fixed interface.
+const ENV_KEYS: &[(&str, &str)] = &[
+    ("LEARNLOOP_LISTEN", "http.listen"),
+    ("LEARNLOOP_DATABASE_URL", "database.url"),
+    ("LEARNLOOP_SLACK_SIGNING_SECRET", "slack.signing_secret"),
+    ("LEARNLOOP_SLACK_BOT_TOKEN", "slack.bot_token"),
+    ("LEARNLOOP_SLACK_API_URL", "slack.api_url"),
+    ("LEARNLOOP_TEAMS_APP_ID", "teams.app_id"),
+    ("LEARNLOOP_TEAMS_APP_PASSWORD", "teams.app_password"),
+    ("LEARNLOOP_TEAMS_TENANT_ID", "teams.tenant_id"),
+    ("LEARNLOOP_TEAMS_OPENID_URL", "teams.openid_url"),
+    ("LEARNLOOP_TEAMS_TOKEN_URL", "teams.token_url"),
+    ("LEARNLOOP_TEAMS_WEBHOOK_SECRET", "teams.webhook_secret"),
+    ("LEARNLOOP_LOG", "log"),
+];
+
+/// A configuration problem, worded for the person running the service.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("config file {path} is not valid TOML: {message}")]
+    Syntax { path: String, message: String },
+    #[error("invalid configuration: {0}")]
+    Invalid(String),
+}
+
+/// A secret string whose `Debug`, `Display` and `Serialize` never reveal it.
+#[derive(Clone, Deserialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+    /// The secret itself; call only where it is used (signing, Authorization headers).
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+impl Serialize for Secret {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str("[redacted]")
+    }
+}
+
+/// Which database backend a URL names.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    /// `sqlite://path` or `sqlite::memory:`; kept whole for sqlx.
+    Sqlite(String),
+    /// `postgres://…` or `postgresql://…`. Credentials may be inside, so it is redacted when shown.
+    Postgres(Secret),
+}
+
+impl FromStr for DatabaseUrl {
+    type Err = ConfigError;
+    fn from_str(url: &str) -> Result<Self, Self::Err> {
+        let url = url.trim();
+        if url.starts_with("sqlite:") {
+            let path = url.trim_start_matches("sqlite:").trim_start_matches("//");
+            if path.is_empty() {
+                return Err(ConfigError::Invalid(
+                    "database.url `sqlite://` names no file; use e.g. sqlite://learnloop.db".into(),
+                ));
+            }
+            Ok(Self::Sqlite(url.to_owned()))
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Self::Postgres(Secret::new(url)))
+        } else {
+            let scheme = url.split(':').next().unwrap_or_default();
+            Err(ConfigError::Invalid(format!(
+                "database.url has unknown scheme `{scheme}`; use sqlite://PATH or postgres://..."
+            )))
+        }
+    }
+}
+
+impl Serialize for DatabaseUrl {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Self::Sqlite(url) => serializer.serialize_str(url),
+            Self::Postgres(_) => serializer.serialize_str("postgres://[redacted]"),
+        }
+    }
+}
+
+/// The effective settings of one process.
+#[derive(Clone, Debug, Serialize)]
+pub struct Settings {
+    pub log: String,
+    pub http: HttpSettings,
+    pub database: DatabaseSettings,
+    pub slack: SlackSettings,
+    pub teams: TeamsSettings,
+    pub workspace: WorkspaceSettings,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct HttpSettings {
+    pub listen: SocketAddr,
+    pub body_limit_bytes: usize,
+    pub request_timeout_secs: u64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct DatabaseSettings {
+    pub url: DatabaseUrl,
+    pub max_connections: u32,
+    pub busy_timeout_ms: u64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct SlackSettings {
+    pub signing_secret: Option<Secret>,
+    pub bot_token: Option<Secret>,
+    pub api_url: String,
+    pub request_timeout_secs: u64,
+    pub event_dedupe_hours: u64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct TeamsSettings {
+    pub app_id: Option<String>,
+    pub app_password: Option<Secret>,
+    pub tenant_id: Option<String>,
+    pub openid_url: String,
+    pub token_url: Option<String>,
+    pub webhook_secret: Option<Secret>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct WorkspaceSettings {
+    pub default_time_zone: String,
+}
+
+/// The shape of the merged TOML before validation; every field must be present
+/// because `default.toml` provides it.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSettings {
+    log: String,
+    http: RawHttp,
+    database: RawDatabase,
+    slack: RawSlack,
+    teams: RawTeams,
+    workspace: WorkspaceRaw,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawHttp {
+    listen: String,
+    body_limit_bytes: usize,
+    request_timeout_secs: u64,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDatabase {
+    url: String,
+    max_connections: u32,
+    busy_timeout_ms: u64,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSlack {
+    signing_secret: Option<Secret>,
+    bot_token: Option<Secret>,
+    api_url: String,
+    request_timeout_secs: u64,
+    event_dedupe_hours: u64,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTeams {
+    app_id: Option<String>,
+    app_password: Option<Secret>,
+    tenant_id: Option<String>,
+    openid_url: String,
+    token_url: Option<String>,
+    webhook_secret: Option<Secret>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WorkspaceRaw {
+    default_time_zone: String,
+}
+
+impl Settings {
+    /// Loads the defaults, then `file` if given, then the process environment.
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        let env: HashMap<String, String> = std::env::vars().collect();
+        Self::load_from(file, &env)
+    }
+
+    /// Like [`Settings::load`] with an explicit environment, so tests need not mutate the process.
+    pub fn load_from(
+        file: Option<&Path>,
+        env: &HashMap<String, String>,
+    ) -> Result<Self, ConfigError> {
+        let mut tree = parse_toml("config/default.toml (built in)", DEFAULT_TOML)?;
+        if let Some(path) = file {
+            let shown = path.display().to_string();
+            let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                path: shown.clone(),
+                source,
+            })?;
+            merge(&mut tree, parse_toml(&shown, &text)?);
+        }
+        for (var, key) in ENV_KEYS {
+            // An empty variable counts as unset, the way shells and compose files use them.
+            if let Some(value) = env.get(*var).filter(|v| !v.trim().is_empty()) {
+                set_dotted(&mut tree, key, toml::Value::String(value.clone()));
+            }
+        }
+        let raw: RawSettings = tree
+            .try_into()
+            .map_err(|e: toml::de::Error| ConfigError::Invalid(e.message().to_owned()))?;
+        raw.validate()
+    }
+}
+
+impl RawSettings {
+    fn validate(self) -> Result<Settings, ConfigError> {
+        let invalid = |msg: String| ConfigError::Invalid(msg);
+        let listen = self.http.listen.trim().parse::<SocketAddr>().map_err(|_| {
+            invalid(format!(
+                "http.listen (LEARNLOOP_LISTEN) `{}` is not an address like 127.0.0.1:3000",
+                self.http.listen
+            ))
+        })?;
+        if self.http.body_limit_bytes == 0 {
+            return Err(invalid("http.body_limit_bytes must be above 0".into()));
+        }
+        let url: DatabaseUrl = self.database.url.parse()?;
+        if self.database.max_connections == 0 {
+            return Err(invalid(
+                "database.max_connections must be at least 1".into(),
+            ));
+        }
+        let api_url = self.slack.api_url.trim().trim_end_matches('/').to_owned();
+        if !(api_url.starts_with("https://") || api_url.starts_with("http://")) {
+            return Err(invalid(format!(
+                "slack.api_url (LEARNLOOP_SLACK_API_URL) `{api_url}` must be an http(s) URL"
+            )));
+        }
+        let log = self.log.trim().to_owned();
+        tracing_subscriber::EnvFilter::try_new(&log).map_err(|e| {
+            invalid(format!(
+                "log (LEARNLOOP_LOG) `{log}` is not a valid filter: {e}"
+            ))
+        })?;
+        Ok(Settings {
+            log,
+            http: HttpSettings {
+                listen,
+                body_limit_bytes: self.http.body_limit_bytes,
+                request_timeout_secs: self.http.request_timeout_secs.max(1),
+            },
+            database: DatabaseSettings {
+                url,
+                max_connections: self.database.max_connections,
+                busy_timeout_ms: self.database.busy_timeout_ms,
+            },
+            slack: SlackSettings {
+                signing_secret: self.slack.signing_secret.filter(|s| !s.expose().is_empty()),
+                bot_token: self.slack.bot_token.filter(|s| !s.expose().is_empty()),
+                api_url,
+                request_timeout_secs: self.slack.request_timeout_secs.max(1),
+                event_dedupe_hours: self.slack.event_dedupe_hours.max(1),
+            },
+            teams: TeamsSettings {
+                app_id: self.teams.app_id.filter(|s| !s.is_empty()),
+                app_password: self.teams.app_password.filter(|s| !s.expose().is_empty()),
+                tenant_id: self.teams.tenant_id.filter(|s| !s.is_empty()),
+                openid_url: self.teams.openid_url,
+                token_url: self.teams.token_url.filter(|s| !s.is_empty()),
+                webhook_secret: self.teams.webhook_secret.filter(|s| !s.expose().is_empty()),
+            },
+            workspace: WorkspaceSettings {
+                default_time_zone: self.workspace.default_time_zone,
+            },
+        })
+    }
+}
+
+impl Settings {
+    /// The effective configuration as TOML, secrets shown as `[redacted]`.
+    pub fn to_redacted_toml(&self) -> String {
+        toml::to_string_pretty(self).unwrap_or_else(|e| format!("# cannot render settings: {e}\n"))
+    }
+}
+
+fn parse_toml(origin: &str, text: &str) -> Result<toml::Table, ConfigError> {
+    text.parse::<toml::Table>()
+        .map_err(|e| ConfigError::Syntax {
+            path: origin.to_owned(),
+            message: e.to_string(),
+        })
+}
+
+/// Deep-merges `overlay` into `base`: tables merge key by key, anything else replaces.
+fn merge(base: &mut toml::Table, overlay: toml::Table) {
+    for (key, value) in overlay {
+        match (base.get_mut(&key), value) {
+            (Some(toml::Value::Table(existing)), toml::Value::Table(incoming)) => {
+                merge(existing, incoming)
+            }
+            (_, value) => {
+                base.insert(key, value);
+            }
+        }
+    }
+}
+
+fn set_dotted(tree: &mut toml::Table, dotted: &str, value: toml::Value) {
+    let mut parts: Vec<&str> = dotted.split('.').collect();
+    let last = parts.pop().expect("dotted keys are non-empty");
+    let mut table = tree;
+    for part in parts {
+        let entry = table
+            .entry(part.to_owned())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        if !entry.is_table() {
+            *entry = toml::Value::Table(toml::Table::new());
+        }
+        table = entry.as_table_mut().expect("just made a table");
+    }
+    table.insert(last.to_owned(), value);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_match_the_product_spec() {
+        let s = Settings::load_from(None, &env(&[])).unwrap();
+        assert_eq!(s.http.listen.to_string(), "127.0.0.1:3000");
+        assert_eq!(
+            s.database.url,
+            DatabaseUrl::Sqlite("sqlite://learnloop.db".into())
+        );
+        assert_eq!(s.slack.api_url, "https://slack.com/api");
+        assert!(s.slack.signing_secret.is_none());
+        assert_eq!(s.log, "info");
+        assert_eq!(s.http.body_limit_bytes, 1024 * 1024);
+    }
+
+    #[test]
+    fn file_overrides_defaults_and_env_overrides_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("extra.toml");
+        std::fs::write(
+            &path,
+            "log = \"debug\"\n[http]\nlisten = \"0.0.0.0:8080\"\n",
+        )
+        .unwrap();
+        let s = Settings::load_from(Some(&path), &env(&[])).unwrap();
+        assert_eq!(s.http.listen.to_string(), "0.0.0.0:8080");
+        assert_eq!(s.log, "debug");
+        assert_eq!(
+            s.http.request_timeout_secs, 10,
+            "untouched keys keep their default"
+        );
+
+        let s =
+            Settings::load_from(Some(&path), &env(&[("LEARNLOOP_LISTEN", "127.0.0.1:9")])).unwrap();
+        assert_eq!(s.http.listen.to_string(), "127.0.0.1:9");
+    }
+
+    #[test]
+    fn invalid_values_are_named() {
+        let err =
+            Settings::load_from(None, &env(&[("LEARNLOOP_LISTEN", "localhost")])).unwrap_err();
+        assert!(err.to_string().contains("LEARNLOOP_LISTEN"), "{err}");
+        let err = Settings::load_from(None, &env(&[("LEARNLOOP_DATABASE_URL", "mysql://x")]))
+            .unwrap_err();
+        assert!(err.to_string().contains("unknown scheme `mysql`"), "{err}");
+        let err = Settings::load_from(None, &env(&[("LEARNLOOP_LOG", "info,[[")])).unwrap_err();
+        assert!(err.to_string().contains("LEARNLOOP_LOG"), "{err}");
+    }
+
+    #[test]
+    fn unknown_keys_in_a_file_are_rejected() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("typo.toml");
+        std::fs::write(&path, "[http]\nlisen = \"0.0.0.0:1\"\n").unwrap();
+        let err = Settings::load_from(Some(&path), &env(&[])).unwrap_err();
+        assert!(err.to_string().contains("lisen"), "{err}");
+    }
+
+    #[test]
+    fn secrets_never_show() {
+        let s = Settings::load_from(
+            None,
+            &env(&[
+                ("LEARNLOOP_SLACK_SIGNING_SECRET", "shh-signing"),
+                ("LEARNLOOP_SLACK_BOT_TOKEN", "xoxb-secret-token"),
+                ("LEARNLOOP_DATABASE_URL", "postgres://user:pw@localhost/db"),
+            ]),
+        )
+        .unwrap();
+        for shown in [format!("{s:?}"), s.to_redacted_toml()] {
+            assert!(!shown.contains("shh-signing"), "{shown}");
+            assert!(!shown.contains("xoxb-secret-token"), "{shown}");
+            assert!(!shown.contains("pw@"), "{shown}");
+        }
+        assert_eq!(s.slack.signing_secret.unwrap().expose(), "shh-signing");
+    }
+}

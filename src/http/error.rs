@@ -1,0 +1,55 @@
+//! The one error type at the HTTP edge: each variant has its status, 5xx bodies are
+//! opaque, and this is the one place that logs them.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+
+use crate::store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum HttpError {
+    /// The payload is not what the route takes; the reason is safe to show.
+    #[error("malformed request: {0}")]
+    BadRequest(String),
+    #[error("unauthorized")]
+    Unauthorized,
+    #[error("request body too large")]
+    PayloadTooLarge,
+    /// A route whose platform is not configured (e.g. no Slack signing secret).
+    #[error("{0} is not configured on this server")]
+    NotConfigured(&'static str),
+    #[error("internal error")]
+    Internal(#[from] anyhow::Error),
+}
+
+impl HttpError {
+    pub fn bad_request(reason: impl std::fmt::Display) -> Self {
+        Self::BadRequest(reason.to_string())
+    }
+}
+
+impl From<StoreError> for HttpError {
+    fn from(err: StoreError) -> Self {
+        Self::Internal(anyhow::Error::new(err))
+    }
+}
+
+impl IntoResponse for HttpError {
+    fn into_response(self) -> Response {
+        let status = match &self {
+            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::Unauthorized => StatusCode::UNAUTHORIZED,
+            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::NotConfigured(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        match &self {
+            Self::Internal(cause) => {
+                tracing::error!(error = format!("{cause:#}"), "request failed")
+            }
+            Self::BadRequest(reason) => tracing::info!(%reason, "rejected a malformed request"),
+            _ => {}
+        }
+        (status, self.to_string()).into_response()
+    }
+}

@@ -1,0 +1,130 @@
+//! The HTTP edge: routes, verification, parsing into domain values, and metrics.
+
+pub mod error;
+mod health;
+pub mod metrics;
+mod slack;
+pub mod verify;
+
+use std::ops::Deref;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{MatchedPath, Request};
+use axum::http::{HeaderName, HeaderValue, StatusCode};
+use axum::routing::get;
+use tokio_util::task::TaskTracker;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::request_id::{
+    MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
+};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::app::workspaces::WorkspaceDirectory;
+use crate::clock::SharedClock;
+use crate::platform::slack::SlackClient;
+use crate::store::Store;
+use metrics::Metrics;
+use verify::SlackSignatureVerifier;
+
+/// Everything a handler may use; cheap to clone.
+#[derive(Clone)]
+pub struct AppState(Arc<AppParts>);
+
+/// The parts of [`AppState`].
+pub struct AppParts {
+    pub store: Store,
+    pub clock: SharedClock,
+    pub metrics: Metrics,
+    /// `None` when no signing secret is configured: Slack routes answer 503.
+    pub slack_verifier: Option<SlackSignatureVerifier>,
+    pub slack: SlackClient,
+    pub workspaces: WorkspaceDirectory,
+    /// Work started by a request that outlives it (event handling); awaited on shutdown.
+    pub background: TaskTracker,
+    pub body_limit_bytes: usize,
+    pub request_timeout: Duration,
+}
+
+impl AppState {
+    pub fn new(parts: AppParts) -> Self {
+        Self(Arc::new(parts))
+    }
+}
+
+impl Deref for AppState {
+    type Target = AppParts;
+    fn deref(&self) -> &AppParts {
+        &self.0
+    }
+}
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Request ids from a process-wide counter: unique per process, cheap, and short in logs.
+#[derive(Clone, Default)]
+struct CountingRequestId(Arc<AtomicU64>);
+
+impl MakeRequestId for CountingRequestId {
+    fn make_request_id<B>(&mut self, _request: &axum::http::Request<B>) -> Option<RequestId> {
+        let n = self.0.fetch_add(1, Ordering::Relaxed);
+        HeaderValue::from_str(&format!("{n:x}"))
+            .ok()
+            .map(RequestId::new)
+    }
+}
+
+fn request_span(request: &Request) -> tracing::Span {
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(MatchedPath::as_str)
+        .unwrap_or("unmatched");
+    let request_id = request
+        .headers()
+        .get(&REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    tracing::info_span!(
+        "request",
+        method = %request.method(),
+        route,
+        request_id,
+        workspace = tracing::field::Empty,
+    )
+}
+
+/// The whole HTTP surface of learnloop.
+pub fn router(state: AppState) -> Router {
+    let body_limit = state.body_limit_bytes;
+    let timeout = state.request_timeout;
+    Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route("/metrics", get(metrics::serve))
+        .merge(slack::router(state.clone()))
+        // Layers run bottom-up on the way in: the id is set first, the span sees it.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::track,
+        ))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(request_span)
+                .on_failure(()),
+        )
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            timeout,
+        ))
+        .layer(RequestBodyLimitLayer::new(body_limit))
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(SetRequestIdLayer::new(
+            REQUEST_ID,
+            CountingRequestId::default(),
+        ))
+        .with_state(state)
+}

@@ -1,0 +1,62 @@
+//! `POST /slack/commands`: `/learn` and `/debrief`.
+//! <https://api.slack.com/interactivity/slash-commands>
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+
+use super::ephemeral;
+use crate::app::command::{SlashCommand, parse_slash};
+use crate::app::{messages, respond};
+use crate::http::AppState;
+use crate::http::error::HttpError;
+use crate::store::Platform;
+
+/// The fields of a slash command that learnloop reads; Slack sends more.
+#[derive(Debug, Deserialize)]
+struct SlashCommandForm {
+    ssl_check: Option<String>,
+    team_id: Option<String>,
+    user_id: Option<String>,
+    command: Option<String>,
+    #[serde(default)]
+    text: String,
+}
+
+fn required(value: Option<String>, name: &str) -> Result<String, HttpError> {
+    value
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| HttpError::bad_request(format!("slash command without `{name}`")))
+}
+
+pub async fn handle(State(state): State<AppState>, body: Bytes) -> Result<Response, HttpError> {
+    let form: SlashCommandForm =
+        serde_urlencoded::from_bytes(&body).map_err(HttpError::bad_request)?;
+    // Slack probes the certificate with `ssl_check=1`; it wants an empty 200.
+    if form.ssl_check.as_deref() == Some("1") {
+        return Ok(StatusCode::OK.into_response());
+    }
+    let team_id = required(form.team_id, "team_id")?;
+    let _user_id = required(form.user_id, "user_id")?;
+    let command = required(form.command, "command")?;
+    tracing::Span::current().record("workspace", team_id.as_str());
+
+    let Some(slash) = SlashCommand::from_name(&command) else {
+        return Ok(ephemeral(&messages::unknown_slash_command(&command)).into_response());
+    };
+    if state
+        .workspaces
+        .resolve(Platform::Slack, &team_id)
+        .await?
+        .is_none()
+    {
+        return Ok(ephemeral(&messages::not_installed()).into_response());
+    }
+    let reply = match parse_slash(slash, &form.text) {
+        Ok(command) => respond::reply_to(&command),
+        Err(usage_error) => messages::usage_error(&usage_error),
+    };
+    Ok(ephemeral(&reply).into_response())
+}

@@ -1,0 +1,324 @@
+//! `POST /slack/events`: the Events API. Acknowledges at once; a retried delivery is
+//! recognised by its `event_id` and never handled twice; the reply to a mention or DM
+//! is sent in the background.
+//! <https://api.slack.com/apis/events-api>
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::json;
+use tracing::Instrument;
+
+use crate::app::respond;
+use crate::http::AppState;
+use crate::http::error::HttpError;
+use crate::http::metrics::EventOutcome;
+use crate::platform::slack::blocks::post_message_body;
+use crate::store::{Platform, Workspace};
+
+/// Attempts for one reply before it is given up (with an error log). The durable
+/// outbox replaces this loop once it exists.
+const REPLY_ATTEMPTS: u32 = 4;
+
+#[derive(Debug, Deserialize)]
+struct Envelope {
+    #[serde(rename = "type")]
+    kind: String,
+    challenge: Option<String>,
+    team_id: Option<String>,
+    event_id: Option<String>,
+    event: Option<SlackEvent>,
+    #[serde(default)]
+    authorizations: Vec<Authorization>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Authorization {
+    user_id: Option<String>,
+    #[serde(default)]
+    is_bot: bool,
+}
+
+/// The inner event, with only the fields learnloop reads.
+#[derive(Debug, Default, Deserialize)]
+struct SlackEvent {
+    #[serde(rename = "type")]
+    kind: String,
+    subtype: Option<String>,
+    user: Option<String>,
+    bot_id: Option<String>,
+    channel: Option<String>,
+    channel_type: Option<String>,
+    text: Option<String>,
+    ts: Option<String>,
+    thread_ts: Option<String>,
+}
+
+/// What an event asks of the bot.
+#[derive(Debug, PartialEq, Eq)]
+enum Intent {
+    /// Answer `text` in `channel`, in a thread when `thread_ts` is set.
+    Reply {
+        channel: String,
+        thread_ts: Option<String>,
+        text: String,
+    },
+    /// Not for us (our own messages, edits, other bots) or nothing to do yet.
+    Ignore(&'static str),
+}
+
+/// Message subtypes that are still a person talking to the bot.
+const PERSON_SUBTYPES: &[&str] = &["file_share", "thread_broadcast"];
+
+fn intent(event: &SlackEvent, bot_user_id: Option<&str>) -> Intent {
+    if event.bot_id.is_some() {
+        return Intent::Ignore("sent by a bot");
+    }
+    if event.user.is_some() && event.user.as_deref() == bot_user_id {
+        return Intent::Ignore("our own message");
+    }
+    if let Some(subtype) = &event.subtype
+        && !PERSON_SUBTYPES.contains(&subtype.as_str())
+    {
+        return Intent::Ignore("edit, deletion or system message");
+    }
+    let (Some(channel), Some(_user)) = (&event.channel, &event.user) else {
+        return Intent::Ignore("no channel or user");
+    };
+    let text = strip_mentions(event.text.as_deref().unwrap_or_default(), bot_user_id);
+    match (event.kind.as_str(), event.channel_type.as_deref()) {
+        ("app_mention", _) => Intent::Reply {
+            channel: channel.clone(),
+            // Answer in the mention's thread so the channel stays quiet.
+            thread_ts: event.thread_ts.clone().or_else(|| event.ts.clone()),
+            text,
+        },
+        ("message", Some("im")) => Intent::Reply {
+            channel: channel.clone(),
+            thread_ts: event.thread_ts.clone(),
+            text,
+        },
+        _ => Intent::Ignore("not a mention or a direct message"),
+    }
+}
+
+/// Removes `<@BOT>` mentions (and a leading mention of anyone, as Slack puts the
+/// mentioned bot first) so `@learnloop help` reads as `help`.
+fn strip_mentions(text: &str, bot_user_id: Option<&str>) -> String {
+    let mut rest = text.trim();
+    if rest.starts_with("<@")
+        && let Some(end) = rest.find('>')
+    {
+        rest = rest[end + 1..].trim_start();
+    }
+    match bot_user_id {
+        Some(bot) => rest.replace(&format!("<@{bot}>"), " ").trim().to_owned(),
+        None => rest.to_owned(),
+    }
+}
+
+pub async fn handle(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, HttpError> {
+    let envelope: Envelope = serde_json::from_slice(&body).map_err(HttpError::bad_request)?;
+    match envelope.kind.as_str() {
+        "url_verification" => {
+            let challenge = envelope
+                .challenge
+                .ok_or_else(|| HttpError::bad_request("url_verification without `challenge`"))?;
+            Ok(Json(json!({ "challenge": challenge })).into_response())
+        }
+        "event_callback" => handle_callback(state, &headers, envelope).await,
+        other => {
+            tracing::info!(
+                kind = other,
+                "acknowledged an Events API envelope learnloop does not use"
+            );
+            Ok(StatusCode::OK.into_response())
+        }
+    }
+}
+
+async fn handle_callback(
+    state: AppState,
+    headers: &HeaderMap,
+    envelope: Envelope,
+) -> Result<Response, HttpError> {
+    let (Some(team_id), Some(event_id), Some(event)) =
+        (envelope.team_id, envelope.event_id, envelope.event)
+    else {
+        return Err(HttpError::bad_request(
+            "event_callback needs `team_id`, `event_id` and `event`",
+        ));
+    };
+    tracing::Span::current().record("workspace", team_id.as_str());
+    if let Some(retry) = headers
+        .get("x-slack-retry-num")
+        .and_then(|v| v.to_str().ok())
+    {
+        let reason = headers
+            .get("x-slack-retry-reason")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("unknown");
+        tracing::info!(retry, reason, %event_id, "Slack is retrying an event");
+    }
+    let Some(workspace) = state.workspaces.resolve(Platform::Slack, &team_id).await? else {
+        tracing::warn!("ignored an event from a workspace without an install");
+        state.metrics.record_slack_event(EventOutcome::Ignored);
+        return Ok(StatusCode::OK.into_response());
+    };
+    let bot_user_id = envelope
+        .authorizations
+        .iter()
+        .find(|a| a.is_bot)
+        .and_then(|a| a.user_id.as_deref());
+    let intent = intent(&event, bot_user_id);
+    if let Intent::Ignore(reason) = &intent {
+        tracing::debug!(reason, kind = %event.kind, "ignored an event");
+        state.metrics.record_slack_event(EventOutcome::Ignored);
+        return Ok(StatusCode::OK.into_response());
+    }
+    let first_time = state
+        .store
+        .record_event_once(workspace.id, &event_id, state.clock.now_unix())
+        .await?;
+    if !first_time {
+        tracing::info!(%event_id, "acknowledged a duplicate event without handling it again");
+        state.metrics.record_slack_event(EventOutcome::Duplicate);
+        return Ok(StatusCode::OK.into_response());
+    }
+    state.metrics.record_slack_event(EventOutcome::Handled);
+    if let Intent::Reply {
+        channel,
+        thread_ts,
+        text,
+    } = intent
+    {
+        let task_state = state.clone();
+        let reply = async move {
+            send_reply(
+                &task_state,
+                &workspace,
+                &channel,
+                thread_ts.as_deref(),
+                &text,
+            )
+            .await;
+        };
+        state
+            .background
+            .spawn(reply.instrument(tracing::Span::current()));
+    }
+    Ok(StatusCode::OK.into_response())
+}
+
+/// Posts the answer to a mention or DM, retrying what Slack says may work later.
+async fn send_reply(
+    state: &AppState,
+    workspace: &Arc<Workspace>,
+    channel: &str,
+    thread_ts: Option<&str>,
+    text: &str,
+) {
+    let Some(token) = &workspace.bot_token else {
+        tracing::warn!("cannot answer: this workspace has no bot token");
+        return;
+    };
+    let body = post_message_body(channel, thread_ts, &respond::reply_to_text(text));
+    for attempt in 1..=REPLY_ATTEMPTS {
+        match state.slack.post_message(token, &body).await {
+            Ok(_) => return,
+            Err(err) if err.is_retryable() && attempt < REPLY_ATTEMPTS => {
+                let backoff = Duration::from_millis(250 << attempt);
+                let wait = err.retry_after().unwrap_or(backoff);
+                tracing::info!(error = %err, attempt, ?wait, "reply failed; retrying");
+                tokio::time::sleep(wait).await;
+            }
+            Err(err) => {
+                tracing::error!(error = %err, attempt, "gave up sending a reply to Slack");
+                return;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn message(kind: &str, channel_type: Option<&str>, text: &str) -> SlackEvent {
+        SlackEvent {
+            kind: kind.into(),
+            user: Some("U1".into()),
+            channel: Some("C1".into()),
+            channel_type: channel_type.map(Into::into),
+            text: Some(text.into()),
+            ts: Some("1.1".into()),
+            ..SlackEvent::default()
+        }
+    }
+
+    #[test]
+    fn mentions_are_answered_in_their_thread_without_the_mention() {
+        let event = message("app_mention", Some("channel"), "<@UBOT> help goal");
+        assert_eq!(
+            intent(&event, Some("UBOT")),
+            Intent::Reply {
+                channel: "C1".into(),
+                thread_ts: Some("1.1".into()),
+                text: "help goal".into()
+            }
+        );
+    }
+
+    #[test]
+    fn direct_messages_are_answered_in_the_dm() {
+        let event = message("message", Some("im"), "help");
+        assert_eq!(
+            intent(&event, Some("UBOT")),
+            Intent::Reply {
+                channel: "C1".into(),
+                thread_ts: None,
+                text: "help".into()
+            }
+        );
+    }
+
+    #[test]
+    fn bots_ourselves_and_edits_are_ignored() {
+        let mut from_bot = message("message", Some("im"), "hi");
+        from_bot.bot_id = Some("B1".into());
+        assert!(matches!(intent(&from_bot, None), Intent::Ignore(_)));
+
+        let mut ours = message("message", Some("im"), "hi");
+        ours.user = Some("UBOT".into());
+        assert!(matches!(intent(&ours, Some("UBOT")), Intent::Ignore(_)));
+
+        let mut edit = message("message", Some("im"), "hi");
+        edit.subtype = Some("message_changed".into());
+        assert!(matches!(intent(&edit, None), Intent::Ignore(_)));
+
+        let channel_message = message("message", Some("channel"), "hi");
+        assert!(matches!(intent(&channel_message, None), Intent::Ignore(_)));
+    }
+
+    #[test]
+    fn strip_mentions_keeps_other_people() {
+        assert_eq!(
+            strip_mentions("<@UBOT>   lessons  deploy", Some("UBOT")),
+            "lessons  deploy"
+        );
+        assert_eq!(
+            strip_mentions("thanks <@U2> and <@UBOT>", Some("UBOT")),
+            "thanks <@U2> and"
+        );
+    }
+}

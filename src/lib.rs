@@ -1,0 +1,13 @@
+//! learnloop: a Slack and Microsoft Teams bot that helps teams learn from their own work.
+//!
+//! Data flows one way: [`http`] verifies and parses a request, [`app`] decides what it
+//! means, [`store`] keeps it, and [`platform`] renders and sends what the bot says.
+
+pub mod app;
+pub mod clock;
+pub mod config;
+pub mod http;
+pub mod platform;
+pub mod startup;
+pub mod store;
+pub mod telemetry;

@@ -1,0 +1,7 @@
+//! Everything platform-specific on the way out: the neutral message model, its
+//! renderers, and the API clients.
+
+pub mod message;
+pub mod slack;
+
+pub use message::{Block, Message};

@@ -1,0 +1,137 @@
+//! Renders the neutral [`Message`] as Slack Block Kit, within Slack's size limits.
+//! <https://api.slack.com/reference/block-kit/blocks>
+
+use serde_json::{Value, json};
+
+use crate::platform::{Block, Message};
+
+/// Slack rejects a section whose text is longer than this.
+const MAX_SECTION_CHARS: usize = 3000;
+/// Slack rejects a header longer than this.
+const MAX_HEADER_CHARS: usize = 150;
+/// Slack rejects a message with more blocks than this.
+pub const MAX_BLOCKS_PER_MESSAGE: usize = 50;
+/// Top-level `text` is shown in notifications; Slack truncates past 40,000.
+const MAX_FALLBACK_CHARS: usize = 4000;
+
+/// Cuts `text` to at most `max` characters, marking the cut with an ellipsis.
+fn clip(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_owned();
+    }
+    let mut clipped: String = text.chars().take(max - 1).collect();
+    clipped.push('…');
+    clipped
+}
+
+fn render_block(block: &Block) -> Value {
+    match block {
+        Block::Header(text) => json!({
+            "type": "header",
+            "text": {"type": "plain_text", "text": clip(text, MAX_HEADER_CHARS), "emoji": true}
+        }),
+        Block::Text(text) => json!({
+            "type": "section",
+            "text": {"type": "mrkdwn", "text": clip(text, MAX_SECTION_CHARS)}
+        }),
+        Block::Context(text) => json!({
+            "type": "context",
+            "elements": [{"type": "mrkdwn", "text": clip(text, MAX_SECTION_CHARS)}]
+        }),
+        Block::Divider => json!({"type": "divider"}),
+    }
+}
+
+/// The `blocks` array of a message. Callers that may exceed [`MAX_BLOCKS_PER_MESSAGE`]
+/// split their content first; anything past the limit is dropped here rather than
+/// having Slack reject the whole message.
+pub fn render_blocks(message: &Message) -> Vec<Value> {
+    message
+        .blocks
+        .iter()
+        .take(MAX_BLOCKS_PER_MESSAGE)
+        .map(render_block)
+        .collect()
+}
+
+/// The reply body of a slash command: visible only to the caller.
+pub fn ephemeral_response(message: &Message) -> Value {
+    json!({
+        "response_type": "ephemeral",
+        "text": clip(&message.fallback, MAX_FALLBACK_CHARS),
+        "blocks": render_blocks(message),
+    })
+}
+
+/// The body of `chat.postMessage`, optionally as a reply in a thread.
+pub fn post_message_body(channel: &str, thread_ts: Option<&str>, message: &Message) -> Value {
+    let mut body = json!({
+        "channel": channel,
+        "text": clip(&message.fallback, MAX_FALLBACK_CHARS),
+        "blocks": render_blocks(message),
+    });
+    if let Some(ts) = thread_ts {
+        body["thread_ts"] = Value::String(ts.to_owned());
+    }
+    body
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_each_block_kind() {
+        let message = Message {
+            fallback: "Hello".into(),
+            blocks: vec![
+                Block::Header("Title".into()),
+                Block::Text("*bold* text".into()),
+                Block::Divider,
+                Block::Context("small".into()),
+            ],
+        };
+        assert_eq!(
+            ephemeral_response(&message),
+            json!({
+                "response_type": "ephemeral",
+                "text": "Hello",
+                "blocks": [
+                    {"type": "header", "text": {"type": "plain_text", "text": "Title", "emoji": true}},
+                    {"type": "section", "text": {"type": "mrkdwn", "text": "*bold* text"}},
+                    {"type": "divider"},
+                    {"type": "context", "elements": [{"type": "mrkdwn", "text": "small"}]}
+                ]
+            })
+        );
+    }
+
+    #[test]
+    fn respects_slack_limits() {
+        let message = Message {
+            fallback: "f".into(),
+            blocks: std::iter::once(Block::Header("h".repeat(200)))
+                .chain(std::iter::repeat_n(Block::Text("é".repeat(3500)), 60))
+                .collect(),
+        };
+        let blocks = render_blocks(&message);
+        assert_eq!(blocks.len(), MAX_BLOCKS_PER_MESSAGE);
+        let header = blocks[0]["text"]["text"].as_str().unwrap();
+        assert_eq!(header.chars().count(), 150);
+        assert!(header.ends_with('…'));
+        let section = blocks[1]["text"]["text"].as_str().unwrap();
+        assert_eq!(section.chars().count(), 3000);
+    }
+
+    #[test]
+    fn post_message_threads_when_asked() {
+        let body = post_message_body("C1", Some("1.2"), &Message::text("hi"));
+        assert_eq!(body["channel"], "C1");
+        assert_eq!(body["thread_ts"], "1.2");
+        assert!(
+            post_message_body("C1", None, &Message::text("hi"))
+                .get("thread_ts")
+                .is_none()
+        );
+    }
+}

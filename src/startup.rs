@@ -1,0 +1,146 @@
+//! Builds the application exactly as production runs it; tests call the same code
+//! with port 0, a temp database and a fake Slack.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::app::workspaces::WorkspaceDirectory;
+use crate::clock::{SharedClock, SystemClock};
+use crate::config::Settings;
+use crate::http::metrics::Metrics;
+use crate::http::verify::SlackSignatureVerifier;
+use crate::http::{AppParts, AppState, router};
+use crate::platform::slack::SlackClient;
+use crate::store::Store;
+
+/// How often old Events API ids are forgotten.
+const PRUNE_EVENTS_EVERY: Duration = Duration::from_secs(3600);
+/// How long shutdown waits for background work (replies in flight) to finish.
+const BACKGROUND_DRAIN: Duration = Duration::from_secs(10);
+
+/// A built, bound, migrated application, not yet serving.
+pub struct App {
+    listener: TcpListener,
+    state: AppState,
+    event_dedupe_secs: i64,
+}
+
+impl App {
+    /// Builds with the system clock.
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        Self::build_with_clock(settings, Arc::new(SystemClock)).await
+    }
+
+    /// Connects and migrates the database, wires every part, and binds the listener.
+    pub async fn build_with_clock(settings: Settings, clock: SharedClock) -> anyhow::Result<Self> {
+        let store = Store::connect(&settings.database).await?;
+        store.migrate().await?;
+        let slack = SlackClient::new(
+            &settings.slack.api_url,
+            Duration::from_secs(settings.slack.request_timeout_secs),
+        )
+        .context("cannot build the Slack HTTP client")?;
+        let slack_verifier = settings
+            .slack
+            .signing_secret
+            .as_ref()
+            .map(SlackSignatureVerifier::new);
+        if slack_verifier.is_none() {
+            tracing::warn!(
+                "LEARNLOOP_SLACK_SIGNING_SECRET is not set: the /slack/* routes will answer 503 until it is"
+            );
+        }
+        let workspaces = WorkspaceDirectory::new(
+            store.clone(),
+            clock.clone(),
+            settings.slack.bot_token.clone(),
+            settings.workspace.default_time_zone.clone(),
+        );
+        let listener = TcpListener::bind(settings.http.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", settings.http.listen))?;
+        let state = AppState::new(AppParts {
+            store,
+            clock,
+            metrics: Metrics::default(),
+            slack_verifier,
+            slack,
+            workspaces,
+            background: TaskTracker::new(),
+            body_limit_bytes: settings.http.body_limit_bytes,
+            request_timeout: Duration::from_secs(settings.http.request_timeout_secs),
+        });
+        Ok(Self {
+            listener,
+            state,
+            event_dedupe_secs: (settings.slack.event_dedupe_hours * 3600) as i64,
+        })
+    }
+
+    /// The address actually bound (the port is chosen by the OS for port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
+    }
+
+    /// Serves until `shutdown` resolves, then stops accepting, lets in-flight requests
+    /// and background replies finish, and closes the database.
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let state = self.state;
+        let stop_maintenance = CancellationToken::new();
+        let maintenance = tokio::spawn(prune_events_periodically(
+            state.clone(),
+            self.event_dedupe_secs,
+            stop_maintenance.clone(),
+        ));
+        tracing::info!(address = %self.listener.local_addr()?, "learnloop is listening");
+        axum::serve(self.listener, router(state.clone()))
+            .with_graceful_shutdown(shutdown)
+            .await
+            .context("the HTTP server failed")?;
+
+        tracing::info!("shutting down: finishing background work");
+        stop_maintenance.cancel();
+        let _ = maintenance.await;
+        state.background.close();
+        if tokio::time::timeout(BACKGROUND_DRAIN, state.background.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                pending = state.background.len(),
+                "background work still running after the drain period; stopping anyway"
+            );
+        }
+        state.store.close().await;
+        Ok(())
+    }
+}
+
+async fn prune_events_periodically(state: AppState, keep_secs: i64, stop: CancellationToken) {
+    let mut ticks = tokio::time::interval(PRUNE_EVENTS_EVERY);
+    loop {
+        tokio::select! {
+            _ = stop.cancelled() => return,
+            _ = ticks.tick() => {
+                let before = state.clock.now_unix() - keep_secs;
+                match state.store.prune_processed_events(before).await {
+                    Ok(0) => {}
+                    Ok(removed) => tracing::debug!(removed, "forgot old Events API ids"),
+                    Err(err) => tracing::warn!(error = %err, "could not prune old Events API ids"),
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,73 @@
+//! Processed Events API ids, so a retried delivery is acknowledged but handled once.
+
+use super::{Store, StoreError, WorkspaceId};
+
+impl Store {
+    /// Records the event id; `true` the first time it is seen in this workspace.
+    pub async fn record_event_once(
+        &self,
+        workspace: WorkspaceId,
+        event_id: &str,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let result = sqlx::query(
+            "INSERT INTO processed_events (workspace_id, event_id, received_at) VALUES (?, ?, ?) \
+             ON CONFLICT (workspace_id, event_id) DO NOTHING",
+        )
+        .bind(workspace.0)
+        .bind(event_id)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(result.rows_affected() == 1)
+    }
+
+    /// Forgets event ids received before `before`; returns how many were removed.
+    pub async fn prune_processed_events(&self, before: i64) -> Result<u64, StoreError> {
+        let result = sqlx::query("DELETE FROM processed_events WHERE received_at < ?")
+            .bind(before)
+            .execute(&self.pool)
+            .await?;
+        Ok(result.rows_affected())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::store::test_support::temp_store;
+    use crate::store::{NewWorkspace, Platform};
+
+    #[tokio::test]
+    async fn an_event_id_counts_once_per_workspace_until_pruned() {
+        let (store, _dir) = temp_store().await;
+        let mut ids = Vec::new();
+        for team in ["T1", "T2"] {
+            let ws = store
+                .upsert_workspace(
+                    NewWorkspace {
+                        platform: Platform::Slack,
+                        external_id: team,
+                        name: None,
+                        bot_token: None,
+                        default_time_zone: "UTC",
+                    },
+                    1,
+                )
+                .await
+                .unwrap();
+            ids.push(ws.id);
+        }
+        assert!(store.record_event_once(ids[0], "Ev1", 100).await.unwrap());
+        assert!(!store.record_event_once(ids[0], "Ev1", 101).await.unwrap());
+        assert!(
+            store.record_event_once(ids[1], "Ev1", 101).await.unwrap(),
+            "other workspace"
+        );
+
+        assert_eq!(store.prune_processed_events(101).await.unwrap(), 1);
+        assert!(
+            store.record_event_once(ids[0], "Ev1", 200).await.unwrap(),
+            "forgotten after pruning"
+        );
+    }
+}

@@ -1,0 +1,181 @@
+//! The only place with SQL. A [`Store`] wraps the sqlx pool; each submodule adds the
+//! queries for one kind of row. Every query binds its values and every row below a
+//! workspace is read and written through its [`WorkspaceId`].
+
+mod events;
+mod people;
+mod workspaces;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use sqlx::migrate::Migrator;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+
+use crate::config::{DatabaseSettings, DatabaseUrl};
+
+pub use people::{Person, PersonId};
+pub use workspaces::{NewWorkspace, Platform, Workspace, WorkspaceId};
+
+/// Migrations compiled into the binary, so `serve` and `migrate` need no files beside it.
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
+
+/// What can go wrong in the store, in terms callers act on.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("no such row")]
+    NotFound,
+    #[error("conflicts with an existing row: {0}")]
+    Conflict(String),
+    #[error("database error")]
+    Other(#[source] sqlx::Error),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(err: sqlx::Error) -> Self {
+        match &err {
+            sqlx::Error::RowNotFound => Self::NotFound,
+            sqlx::Error::Database(db) if db.is_unique_violation() => {
+                Self::Conflict(db.message().to_owned())
+            }
+            _ => Self::Other(err),
+        }
+    }
+}
+
+/// Handle to the database; cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: SqlitePool,
+}
+
+impl Store {
+    /// Opens the pool (creating the SQLite file if missing) without migrating.
+    pub async fn connect(settings: &DatabaseSettings) -> anyhow::Result<Self> {
+        let url = match &settings.url {
+            DatabaseUrl::Sqlite(url) => url,
+            DatabaseUrl::Postgres(_) => bail!(
+                "PostgreSQL is not supported by this build yet; use LEARNLOOP_DATABASE_URL=sqlite://PATH"
+            ),
+        };
+        let options = SqliteConnectOptions::from_str(url)
+            .with_context(|| format!("database url `{url}` is not a valid SQLite url"))?
+            .create_if_missing(true)
+            // WAL lets readers proceed while one writer commits; NORMAL is durable in WAL mode
+            // except for the last transactions on power loss, which the outbox tolerates.
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_millis(settings.busy_timeout_ms));
+        // Each in-memory connection would be its own empty database: keep exactly one.
+        let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+        let pool_options = if in_memory {
+            SqlitePoolOptions::new()
+                .max_connections(1)
+                .idle_timeout(None)
+                .max_lifetime(None)
+        } else {
+            SqlitePoolOptions::new().max_connections(settings.max_connections)
+        };
+        let pool = pool_options
+            .acquire_timeout(Duration::from_secs(5))
+            .connect_with(options)
+            .await
+            .with_context(|| format!("cannot open database `{url}`"))?;
+        Ok(Self { pool })
+    }
+
+    /// Applies every pending migration; safe to run again and from several processes.
+    pub async fn migrate(&self) -> anyhow::Result<()> {
+        SQLITE_MIGRATIONS
+            .run(&self.pool)
+            .await
+            .context("applying database migrations failed")
+    }
+
+    /// True when the database answers and every migration this build knows is applied.
+    pub async fn is_ready(&self) -> bool {
+        let latest = SQLITE_MIGRATIONS
+            .iter()
+            .map(|m| m.version)
+            .max()
+            .unwrap_or(0);
+        let applied: Result<i64, _> = sqlx::query_scalar(
+            "SELECT COALESCE(MAX(version), 0) FROM _sqlx_migrations WHERE success = 1",
+        )
+        .fetch_one(&self.pool)
+        .await;
+        matches!(applied, Ok(version) if version >= latest)
+    }
+
+    /// Waits for open connections to finish and closes the pool.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod test_support {
+    use super::*;
+
+    /// A migrated store on a fresh file in a temp dir (dropped with the dir).
+    pub async fn temp_store() -> (Store, tempfile::TempDir) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!("sqlite://{}", dir.path().join("test.db").display());
+        let settings = DatabaseSettings {
+            url: DatabaseUrl::Sqlite(url),
+            max_connections: 4,
+            busy_timeout_ms: 5000,
+        };
+        let store = Store::connect(&settings).await.expect("connect");
+        store.migrate().await.expect("migrate");
+        (store, dir)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::test_support::temp_store;
+    use super::*;
+
+    #[tokio::test]
+    async fn a_fresh_file_is_created_migrated_and_ready() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("nested-fresh.db");
+        let settings = DatabaseSettings {
+            url: DatabaseUrl::Sqlite(format!("sqlite://{}", path.display())),
+            max_connections: 2,
+            busy_timeout_ms: 1000,
+        };
+        let store = Store::connect(&settings).await.unwrap();
+        assert!(path.exists(), "the SQLite file is created on connect");
+        assert!(!store.is_ready().await, "not ready before migrating");
+        store.migrate().await.unwrap();
+        assert!(store.is_ready().await);
+        store.migrate().await.expect("migrating twice is a no-op");
+    }
+
+    #[tokio::test]
+    async fn foreign_keys_are_enforced() {
+        let (store, _dir) = temp_store().await;
+        let err = store
+            .record_event_once(WorkspaceId(999), "Ev1", 1)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, StoreError::Other(_)), "{err:?}");
+    }
+
+    #[tokio::test]
+    async fn postgres_urls_get_a_clear_refusal() {
+        let settings = DatabaseSettings {
+            url: "postgres://localhost/test".parse().unwrap(),
+            max_connections: 1,
+            busy_timeout_ms: 1,
+        };
+        let err = Store::connect(&settings).await.unwrap_err();
+        assert!(err.to_string().contains("not supported"), "{err}");
+    }
+}

@@ -1,0 +1,180 @@
+//! People: a platform user inside one workspace, with the time zone their prompts use.
+
+use sqlx::FromRow;
+
+use super::{Store, StoreError, WorkspaceId};
+
+/// Primary key of a person.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct PersonId(pub i64);
+
+/// A stored person.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Person {
+    pub id: PersonId,
+    pub workspace_id: WorkspaceId,
+    pub platform_user_id: String,
+    pub display_name: Option<String>,
+    /// IANA zone name as the platform reported it; `None` until looked up.
+    pub time_zone: Option<String>,
+    pub time_zone_refreshed_at: Option<i64>,
+}
+
+#[derive(FromRow)]
+struct PersonRow {
+    id: i64,
+    workspace_id: i64,
+    platform_user_id: String,
+    display_name: Option<String>,
+    time_zone: Option<String>,
+    time_zone_refreshed_at: Option<i64>,
+}
+
+impl From<PersonRow> for Person {
+    fn from(row: PersonRow) -> Self {
+        Self {
+            id: PersonId(row.id),
+            workspace_id: WorkspaceId(row.workspace_id),
+            platform_user_id: row.platform_user_id,
+            display_name: row.display_name,
+            time_zone: row.time_zone,
+            time_zone_refreshed_at: row.time_zone_refreshed_at,
+        }
+    }
+}
+
+impl Store {
+    /// The person with this platform user id in this workspace, created if new.
+    pub async fn ensure_person(
+        &self,
+        workspace: WorkspaceId,
+        platform_user_id: &str,
+        now: i64,
+    ) -> Result<Person, StoreError> {
+        // The no-op update makes RETURNING yield the existing row on conflict.
+        let row: PersonRow = sqlx::query_as(
+            "INSERT INTO people (workspace_id, platform_user_id, created_at, updated_at) \
+             VALUES (?, ?, ?, ?) \
+             ON CONFLICT (workspace_id, platform_user_id) DO UPDATE SET \
+                 workspace_id = excluded.workspace_id \
+             RETURNING id, workspace_id, platform_user_id, display_name, time_zone, \
+                 time_zone_refreshed_at",
+        )
+        .bind(workspace.0)
+        .bind(platform_user_id)
+        .bind(now)
+        .bind(now)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(row.into())
+    }
+
+    /// The person, or `NotFound` (also when they belong to another workspace).
+    pub async fn find_person(
+        &self,
+        workspace: WorkspaceId,
+        platform_user_id: &str,
+    ) -> Result<Person, StoreError> {
+        let row: PersonRow = sqlx::query_as(
+            "SELECT id, workspace_id, platform_user_id, display_name, time_zone, \
+                 time_zone_refreshed_at \
+             FROM people WHERE workspace_id = ? AND platform_user_id = ?",
+        )
+        .bind(workspace.0)
+        .bind(platform_user_id)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(row.into())
+    }
+
+    /// Records what the platform says about the person (profile lookups refresh this).
+    pub async fn update_person_profile(
+        &self,
+        workspace: WorkspaceId,
+        platform_user_id: &str,
+        display_name: Option<&str>,
+        time_zone: Option<&str>,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let result = sqlx::query(
+            "UPDATE people SET \
+                 display_name = COALESCE(?, display_name), \
+                 time_zone = COALESCE(?, time_zone), \
+                 time_zone_refreshed_at = ?, \
+                 updated_at = ? \
+             WHERE workspace_id = ? AND platform_user_id = ?",
+        )
+        .bind(display_name)
+        .bind(time_zone)
+        .bind(now)
+        .bind(now)
+        .bind(workspace.0)
+        .bind(platform_user_id)
+        .execute(&self.pool)
+        .await?;
+        if result.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::test_support::temp_store;
+    use crate::store::{NewWorkspace, Platform};
+
+    async fn workspace(store: &Store, team: &str) -> WorkspaceId {
+        store
+            .upsert_workspace(
+                NewWorkspace {
+                    platform: Platform::Slack,
+                    external_id: team,
+                    name: None,
+                    bot_token: None,
+                    default_time_zone: "UTC",
+                },
+                1,
+            )
+            .await
+            .unwrap()
+            .id
+    }
+
+    #[tokio::test]
+    async fn people_are_scoped_to_their_workspace() {
+        let (store, _dir) = temp_store().await;
+        let (a, b) = (workspace(&store, "TA").await, workspace(&store, "TB").await);
+        let alice = store.ensure_person(a, "U1", 5).await.unwrap();
+        assert_eq!(
+            store.ensure_person(a, "U1", 6).await.unwrap(),
+            alice,
+            "idempotent"
+        );
+        let other = store.ensure_person(b, "U1", 5).await.unwrap();
+        assert_ne!(
+            other.id, alice.id,
+            "same user id in another workspace is another person"
+        );
+
+        store
+            .update_person_profile(a, "U1", Some("Alice"), Some("America/New_York"), 9)
+            .await
+            .unwrap();
+        let found = store.find_person(a, "U1").await.unwrap();
+        assert_eq!(found.time_zone.as_deref(), Some("America/New_York"));
+        assert_eq!(found.display_name.as_deref(), Some("Alice"));
+        assert_eq!(found.time_zone_refreshed_at, Some(9));
+        assert_eq!(store.find_person(b, "U1").await.unwrap().time_zone, None);
+
+        assert!(matches!(
+            store.update_person_profile(b, "U404", None, None, 9).await,
+            Err(StoreError::NotFound)
+        ));
+        assert!(matches!(
+            store.find_person(a, "U404").await,
+            Err(StoreError::NotFound)
+        ));
+    }
+}
