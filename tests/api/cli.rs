@@ -1,0 +1,170 @@
+//! The binary itself: `check-config`, `migrate`, and `serve` until SIGTERM.
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn learnloop() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_learnloop"));
+    // Only the variables a test sets: the developer's own LEARNLOOP_* must not leak in.
+    for (name, _) in std::env::vars() {
+        if name.starts_with("LEARNLOOP_") {
+            command.env_remove(name);
+        }
+    }
+    command
+}
+
+#[test]
+fn check_config_prints_the_effective_settings_with_secrets_redacted() {
+    let output = learnloop()
+        .arg("check-config")
+        .env("LEARNLOOP_SLACK_SIGNING_SECRET", "very-secret-value")
+        .env("LEARNLOOP_LISTEN", "0.0.0.0:8080")
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(stdout.contains(r#"listen = "0.0.0.0:8080""#), "{stdout}");
+    assert!(
+        stdout.contains(r#"signing_secret = "[redacted]""#),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("very-secret-value"));
+}
+
+#[test]
+fn check_config_fails_clearly_on_invalid_values() {
+    for (var, value, expected) in [
+        ("LEARNLOOP_LISTEN", "not-an-address", "LEARNLOOP_LISTEN"),
+        (
+            "LEARNLOOP_DATABASE_URL",
+            "mysql://db/x",
+            "unknown scheme `mysql`",
+        ),
+    ] {
+        let output = learnloop()
+            .arg("check-config")
+            .env(var, value)
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(2), "{var}={value}");
+        let stderr = String::from_utf8(output.stderr).unwrap();
+        assert!(stderr.contains(expected), "{stderr}");
+    }
+}
+
+#[test]
+fn a_config_file_is_layered_under_the_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("learnloop.toml");
+    std::fs::write(
+        &file,
+        "[http]\nlisten = \"127.0.0.1:4000\"\n[workspace]\ndefault_time_zone = \"Europe/Berlin\"\n",
+    )
+    .unwrap();
+    let output = learnloop()
+        .args(["--config", file.to_str().unwrap(), "check-config"])
+        .env("LEARNLOOP_LISTEN", "127.0.0.1:5000")
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(stdout.contains("127.0.0.1:5000"), "env wins: {stdout}");
+    assert!(
+        stdout.contains("Europe/Berlin"),
+        "the file applies: {stdout}"
+    );
+
+    let missing = learnloop()
+        .args(["--config", "/no/such.toml", "check-config"])
+        .output()
+        .unwrap();
+    assert_eq!(missing.status.code(), Some(2));
+}
+
+#[tokio::test]
+async fn migrate_creates_and_migrates_the_database_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("fresh.db");
+    let url = format!("sqlite://{}", db.display());
+    let status = learnloop()
+        .arg("migrate")
+        .env("LEARNLOOP_DATABASE_URL", &url)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    assert!(db.exists());
+    let settings = learnloop::config::DatabaseSettings {
+        url: url.parse().unwrap(),
+        max_connections: 1,
+        busy_timeout_ms: 1000,
+    };
+    let store = learnloop::store::Store::connect(&settings).await.unwrap();
+    assert!(store.is_ready().await, "every migration is applied");
+}
+
+#[test]
+fn serve_becomes_ready_and_stops_cleanly_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = learnloop()
+        .arg("serve")
+        .env("LEARNLOOP_LISTEN", format!("127.0.0.1:{port}"))
+        .env(
+            "LEARNLOOP_DATABASE_URL",
+            format!("sqlite://{}", dir.path().join("s.db").display()),
+        )
+        .env("LEARNLOOP_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let ready = loop {
+        if let Ok(status) = http_get_status(port, "/readyz") {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "serve never answered");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(ready, 200);
+
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "serve did not stop on SIGTERM");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(
+        status.success(),
+        "a SIGTERM stop is a clean exit: {status:?}"
+    );
+}
+
+/// A minimal blocking GET, so this test needs no async runtime.
+fn http_get_status(port: u16, path: &str) -> std::io::Result<u16> {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port))?;
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+    )?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response)?;
+    response
+        .split_whitespace()
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .ok_or_else(|| std::io::Error::other("no status line"))
+}

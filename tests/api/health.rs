@@ -1,0 +1,69 @@
+use crate::helpers::{metric_value, spawn_app};
+
+#[tokio::test]
+async fn healthz_and_readyz_answer() {
+    let app = spawn_app().await;
+    let health = app.client.get(app.url("/healthz")).send().await.unwrap();
+    assert_eq!(health.status(), 200);
+    assert!(
+        health.headers().contains_key("x-request-id"),
+        "every response carries a request id"
+    );
+    assert_eq!(health.text().await.unwrap(), "ok");
+
+    let ready = app.client.get(app.url("/readyz")).send().await.unwrap();
+    assert_eq!(ready.status(), 200);
+    assert_eq!(ready.text().await.unwrap(), "ready");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn metrics_count_requests_by_route_template_and_status() {
+    let app = spawn_app().await;
+    for _ in 0..3 {
+        app.client.get(app.url("/healthz")).send().await.unwrap();
+    }
+    app.client
+        .get(app.url("/no/such/page"))
+        .send()
+        .await
+        .unwrap();
+    app.command("/learn", "help").await;
+
+    let response = app.client.get(app.url("/metrics")).send().await.unwrap();
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/openmetrics-text"),
+        "Prometheus scrapes OpenMetrics text"
+    );
+    let metrics = response.text().await.unwrap();
+    assert_eq!(
+        metric_value(
+            &metrics,
+            r#"learnloop_http_requests_total{route="/healthz",method="GET",status="200"}"#
+        ),
+        3.0,
+        "{metrics}"
+    );
+    assert_eq!(
+        metric_value(
+            &metrics,
+            r#"learnloop_http_requests_total{route="/slack/commands",method="POST",status="200"}"#
+        ),
+        1.0,
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains(
+            r#"learnloop_http_request_duration_seconds_bucket{le="0.005",route="/slack/commands"}"#
+        ),
+        "{metrics}"
+    );
+    assert!(
+        !metrics.contains("/no/such/page"),
+        "unknown paths are not labels: {metrics}"
+    );
+    app.stop().await;
+}

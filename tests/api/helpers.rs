@@ -1,0 +1,291 @@
+//! Test harness: the real app on port 0 with a temp SQLite file and a fake Slack Web
+//! API (wiremock) that records every call, plus request-signing helpers.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use learnloop::clock::{Clock, SystemClock};
+use learnloop::config::{Secret, Settings};
+use learnloop::http::verify::SlackSignatureVerifier;
+use learnloop::startup::App;
+use learnloop::store::Store;
+use serde_json::{Value, json};
+use tempfile::TempDir;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+pub const SIGNING_SECRET: &str = "test-signing-secret";
+pub const BOT_TOKEN: &str = "xoxb-test-token";
+pub const TEAM: &str = "T0TEST";
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    /// The fake Slack Web API; every call the app makes lands here.
+    pub slack: MockServer,
+    pub db_url: String,
+    signer: SlackSignatureVerifier,
+    shutdown: Mutex<Option<oneshot::Sender<()>>>,
+    server: Mutex<Option<JoinHandle<anyhow::Result<()>>>>,
+    _dir: TempDir,
+}
+
+/// Options for [`spawn_app_with`].
+pub struct Options {
+    pub signing_secret: Option<&'static str>,
+    pub bot_token: Option<&'static str>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            signing_secret: Some(SIGNING_SECRET),
+            bot_token: Some(BOT_TOKEN),
+        }
+    }
+}
+
+/// The app with a signing secret and a single-workspace bot token.
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(Options::default()).await
+}
+
+pub async fn spawn_app_with(options: Options) -> TestApp {
+    let slack = MockServer::start().await;
+    // Unless a test says otherwise, Slack accepts every message.
+    Mock::given(method("POST"))
+        .and(path("/api/chat.postMessage"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"ok": true, "ts": "1700000000.000900"})),
+        )
+        .with_priority(u8::MAX)
+        .mount(&slack)
+        .await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db_url = format!("sqlite://{}", dir.path().join("learnloop.db").display());
+    let mut env: HashMap<String, String> = HashMap::from([
+        ("LEARNLOOP_LISTEN".into(), "127.0.0.1:0".into()),
+        ("LEARNLOOP_DATABASE_URL".into(), db_url.clone()),
+        (
+            "LEARNLOOP_SLACK_API_URL".into(),
+            format!("{}/api", slack.uri()),
+        ),
+        ("LEARNLOOP_LOG".into(), "warn".into()),
+    ]);
+    if let Some(secret) = options.signing_secret {
+        env.insert("LEARNLOOP_SLACK_SIGNING_SECRET".into(), secret.into());
+    }
+    if let Some(token) = options.bot_token {
+        env.insert("LEARNLOOP_SLACK_BOT_TOKEN".into(), token.into());
+    }
+    let settings = Settings::load_from(None, &env).expect("test settings are valid");
+    let app = App::build(settings).await.expect("app builds");
+    let address = format!("http://{}", app.local_addr());
+    let (shutdown, stopped) = oneshot::channel::<()>();
+    let server = tokio::spawn(app.run_until_stopped(async {
+        let _ = stopped.await;
+    }));
+    TestApp {
+        address,
+        client: reqwest::Client::new(),
+        slack,
+        db_url,
+        signer: SlackSignatureVerifier::new(&Secret::new(SIGNING_SECRET)),
+        shutdown: Mutex::new(Some(shutdown)),
+        server: Mutex::new(Some(server)),
+        _dir: dir,
+    }
+}
+
+/// A slash command form as Slack sends it.
+pub fn command_form(command: &str, text: &str) -> String {
+    serde_urlencoded::to_string([
+        ("token", "deprecated"),
+        ("team_id", TEAM),
+        ("team_domain", "acme"),
+        ("channel_id", "C0CHAN"),
+        ("channel_name", "releases"),
+        ("user_id", "U0ALICE"),
+        ("user_name", "alice"),
+        ("command", command),
+        ("text", text),
+        ("api_app_id", "A0APP"),
+        (
+            "response_url",
+            "https://hooks.slack.com/commands/T0TEST/1/x",
+        ),
+        ("trigger_id", "1.2.3"),
+    ])
+    .unwrap()
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    /// Signs `body` at `timestamp` the way Slack does.
+    pub fn signature(&self, timestamp: i64, body: &str) -> String {
+        self.signer.sign(timestamp, body.as_bytes())
+    }
+
+    /// POSTs `body` with valid Slack signature headers for now.
+    pub async fn post_signed(
+        &self,
+        path: &str,
+        content_type: &str,
+        body: &str,
+    ) -> reqwest::Response {
+        self.post_signed_with(path, content_type, body, &[]).await
+    }
+
+    /// Like [`post_signed`] with extra headers (e.g. Slack's retry headers).
+    pub async fn post_signed_with(
+        &self,
+        path: &str,
+        content_type: &str,
+        body: &str,
+        headers: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let now = SystemClock.now_unix();
+        let mut request = self
+            .client
+            .post(self.url(path))
+            .header("content-type", content_type)
+            .header("x-slack-request-timestamp", now.to_string())
+            .header("x-slack-signature", self.signature(now, body))
+            .body(body.to_owned());
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        request.send().await.expect("request reaches the app")
+    }
+
+    pub async fn command(&self, command: &str, text: &str) -> reqwest::Response {
+        self.post_signed(
+            "/slack/commands",
+            "application/x-www-form-urlencoded",
+            &command_form(command, text),
+        )
+        .await
+    }
+
+    /// Runs a slash command and returns its JSON reply, asserting a 200.
+    pub async fn command_reply(&self, command: &str, text: &str) -> Value {
+        let response = self.command(command, text).await;
+        assert_eq!(response.status(), 200, "`{command} {text}`");
+        response.json().await.expect("a JSON reply")
+    }
+
+    pub async fn event(&self, envelope: &Value) -> reqwest::Response {
+        self.post_signed("/slack/events", "application/json", &envelope.to_string())
+            .await
+    }
+
+    pub async fn interaction(&self, payload: &str) -> reqwest::Response {
+        let body = serde_urlencoded::to_string([("payload", payload)]).unwrap();
+        self.post_signed(
+            "/slack/interactions",
+            "application/x-www-form-urlencoded",
+            &body,
+        )
+        .await
+    }
+
+    pub async fn metrics(&self) -> String {
+        self.client
+            .get(self.url("/metrics"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+
+    /// The JSON bodies of every call the app made to a Slack method, in order.
+    pub async fn slack_calls(&self, method: &str) -> Vec<Value> {
+        let wanted = format!("/api/{method}");
+        self.slack
+            .received_requests()
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|r| r.url.path() == wanted)
+            .map(|r| serde_json::from_slice(&r.body).expect("the app sends JSON to Slack"))
+            .collect()
+    }
+
+    /// Waits until the app has made `count` calls to `method` (replies go out in the
+    /// background), failing the test after a few seconds.
+    pub async fn wait_for_slack_calls(&self, method: &str, count: usize) -> Vec<Value> {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let calls = self.slack_calls(method).await;
+            if calls.len() >= count {
+                return calls;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "expected {count} {method} call(s), saw {}",
+                calls.len()
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    /// A second handle on the same database, for asserting what was stored.
+    pub async fn store(&self) -> Store {
+        let settings = learnloop::config::DatabaseSettings {
+            url: self.db_url.parse().unwrap(),
+            max_connections: 1,
+            busy_timeout_ms: 5000,
+        };
+        Store::connect(&settings).await.unwrap()
+    }
+
+    /// Stops the app the way SIGTERM does and waits for it to finish, background work
+    /// included; what the fake Slack holds afterwards is everything the app ever sent.
+    pub async fn stop(&self) {
+        if let Some(shutdown) = self.shutdown.lock().unwrap().take() {
+            let _ = shutdown.send(());
+        }
+        let server = self.server.lock().unwrap().take();
+        if let Some(server) = server {
+            server.await.expect("server task").expect("clean shutdown");
+        }
+    }
+}
+
+/// The value of one sample line of the metrics text, e.g.
+/// `learnloop_slack_events_total{outcome="duplicate"}`; 0 when absent.
+pub fn metric_value(metrics: &str, sample: &str) -> f64 {
+    metrics
+        .lines()
+        .find_map(|line| line.strip_prefix(sample).map(str::trim))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0.0)
+}
+
+/// All text of a Block Kit reply, for asserting on what a person reads.
+pub fn reply_text(reply: &Value) -> String {
+    fn collect(value: &Value, out: &mut String) {
+        match value {
+            Value::String(s) => {
+                out.push_str(s);
+                out.push('\n');
+            }
+            Value::Array(items) => items.iter().for_each(|v| collect(v, out)),
+            Value::Object(map) => map.values().for_each(|v| collect(v, out)),
+            _ => {}
+        }
+    }
+    let mut out = String::new();
+    collect(&reply["blocks"], &mut out);
+    collect(&reply["text"], &mut out);
+    out
+}

@@ -1,0 +1,10 @@
+//! One integration binary: the real app over HTTP, a temp SQLite file per test, and a
+//! recording fake Slack.
+
+mod cli;
+mod health;
+mod helpers;
+mod slack_commands;
+mod slack_events;
+mod slack_interactions;
+mod slack_verification;

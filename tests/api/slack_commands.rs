@@ -1,0 +1,162 @@
+//! `/learn` and `/debrief` through the real route.
+
+use learnloop::store::Platform;
+
+use crate::helpers::{BOT_TOKEN, Options, TEAM, reply_text, spawn_app, spawn_app_with};
+
+#[tokio::test]
+async fn help_answers_with_every_command_only_to_the_caller() {
+    let app = spawn_app().await;
+    for text in ["help", "", "  HELP  "] {
+        let reply = app.command_reply("/learn", text).await;
+        assert_eq!(reply["response_type"], "ephemeral");
+        let text = reply_text(&reply);
+        for form in [
+            "/debrief [--template NAME] [--anonymous] TITLE",
+            "/learn lessons [QUERY]",
+            "/learn goal add TEXT [by YYYY-MM-DD]",
+            "/learn checkin SCHEDULE",
+            "/learn digest now",
+        ] {
+            assert!(text.contains(form), "help lacks {form}: {text}");
+        }
+    }
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn help_on_one_topic() {
+    let app = spawn_app().await;
+    let reply = app.command_reply("/learn", "help goal").await;
+    let text = reply_text(&reply);
+    assert!(text.contains("/learn goal done N"), "{text}");
+    assert!(!text.contains("/debrief"), "only the topic: {text}");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_wrong_command_gets_an_ephemeral_explanation_with_the_right_form() {
+    let app = spawn_app().await;
+    let cases = [
+        (
+            "/learn",
+            "frobnicate",
+            "I don't know the command `frobnicate`",
+        ),
+        ("/learn", "gaols list", "Did you mean `goal`?"),
+        ("/learn", "goal done two", "`two` is not a goal number"),
+        ("/learn", "pause forever", "not a duration"),
+        ("/debrief", "", "a debrief needs a title"),
+        (
+            "/debrief",
+            "--colour red Sprint",
+            "`--colour` is not an option",
+        ),
+        ("/debrief", "\"Release 2.3", "never closed"),
+    ];
+    for (command, text, expected) in cases {
+        let reply = app.command_reply(command, text).await;
+        assert_eq!(reply["response_type"], "ephemeral", "{command} {text}");
+        let shown = reply_text(&reply);
+        assert!(shown.contains(expected), "`{command} {text}` → {shown}");
+        assert!(
+            shown.contains("Usage:"),
+            "`{command} {text}` shows the right form: {shown}"
+        );
+    }
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn later_features_say_honestly_that_they_are_not_enabled() {
+    let app = spawn_app().await;
+    for (command, text) in [
+        ("/debrief", "Release 2.3 rollout"),
+        ("/learn", "lessons deploy"),
+        ("/learn", "goal add write a runbook"),
+        ("/learn", "checkin fridays 16:00"),
+        ("/learn", "digest now"),
+    ] {
+        let reply = app.command_reply(command, text).await;
+        assert_eq!(reply["response_type"], "ephemeral");
+        let shown = reply_text(&reply);
+        assert!(
+            shown.contains("not enabled"),
+            "`{command} {text}` → {shown}"
+        );
+    }
+    assert!(
+        app.slack.received_requests().await.unwrap().is_empty(),
+        "nothing was posted to Slack"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_slash_command_the_app_does_not_register_is_explained() {
+    let app = spawn_app().await;
+    let reply = app.command_reply("/webhook-collect", "").await;
+    assert!(reply_text(&reply).contains("answers `/learn` and `/debrief`"));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn ssl_check_gets_an_empty_200() {
+    let app = spawn_app().await;
+    let response = app
+        .post_signed(
+            "/slack/commands",
+            "application/x-www-form-urlencoded",
+            "ssl_check=1&token=x",
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.text().await.unwrap(), "");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_malformed_command_payload_gets_400() {
+    let app = spawn_app().await;
+    let form = "application/x-www-form-urlencoded";
+    let missing_team = "command=%2Flearn&text=help&user_id=U1";
+    let response = app.post_signed("/slack/commands", form, missing_team).await;
+    assert_eq!(response.status(), 400);
+    assert!(response.text().await.unwrap().contains("team_id"));
+
+    let not_a_form = "text=%ZZ&team_id=T1";
+    assert_eq!(
+        app.post_signed("/slack/commands", form, not_a_form)
+            .await
+            .status(),
+        400
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_first_command_creates_the_single_install_workspace() {
+    let app = spawn_app().await;
+    app.command_reply("/learn", "help").await;
+    let workspace = app
+        .store()
+        .await
+        .find_workspace(Platform::Slack, TEAM)
+        .await
+        .unwrap();
+    assert_eq!(workspace.bot_token.unwrap().expose(), BOT_TOKEN);
+    assert_eq!(workspace.default_time_zone, "UTC");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn without_an_install_the_caller_is_told_how_to_install() {
+    let app = spawn_app_with(Options {
+        bot_token: None,
+        ..Options::default()
+    })
+    .await;
+    let reply = app.command_reply("/learn", "help").await;
+    assert!(reply_text(&reply).contains("not installed"), "{reply}");
+    app.stop().await;
+}

@@ -1,0 +1,195 @@
+//! The Events API: url_verification, mentions and DMs answered once, retries deduplicated.
+
+use serde_json::{Value, json};
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, ResponseTemplate};
+
+use crate::helpers::{BOT_TOKEN, TEAM, metric_value, spawn_app};
+
+fn callback(event_id: &str, event: Value) -> Value {
+    json!({
+        "type": "event_callback",
+        "team_id": TEAM,
+        "api_app_id": "A0APP",
+        "event_id": event_id,
+        "event_time": 1700000000,
+        "authorizations": [{"team_id": TEAM, "user_id": "U0BOT", "is_bot": true}],
+        "event": event,
+    })
+}
+
+fn mention(text: &str) -> Value {
+    json!({"type": "app_mention", "user": "U0ALICE", "channel": "C0CHAN",
+           "text": text, "ts": "1700000000.000100"})
+}
+
+#[tokio::test]
+async fn url_verification_echoes_the_challenge() {
+    let app = spawn_app().await;
+    let response = app
+        .event(&json!({"type": "url_verification", "token": "x", "challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"}))
+        .await;
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(
+        body,
+        json!({"challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"})
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_mention_is_answered_in_its_thread_with_the_bot_token() {
+    let app = spawn_app().await;
+    let response = app
+        .event(&callback("Ev1", mention("<@U0BOT> help goal")))
+        .await;
+    assert_eq!(response.status(), 200);
+
+    let calls = app.wait_for_slack_calls("chat.postMessage", 1).await;
+    assert_eq!(calls[0]["channel"], "C0CHAN");
+    assert_eq!(calls[0]["thread_ts"], "1700000000.000100");
+    assert!(
+        calls[0]["blocks"].to_string().contains("/learn goal add"),
+        "{}",
+        calls[0]
+    );
+    let request = &app.slack.received_requests().await.unwrap()[0];
+    assert_eq!(
+        request.headers["authorization"],
+        format!("Bearer {BOT_TOKEN}")
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_direct_message_gets_the_same_answer_as_the_slash_command() {
+    let app = spawn_app().await;
+    let dm = json!({"type": "message", "channel_type": "im", "channel": "D0DM", "user": "U0ALICE",
+                    "text": "goal done two", "ts": "1700000000.000200"});
+    assert_eq!(app.event(&callback("Ev2", dm)).await.status(), 200);
+    let calls = app.wait_for_slack_calls("chat.postMessage", 1).await;
+    assert_eq!(calls[0]["channel"], "D0DM");
+    assert!(calls[0].get("thread_ts").is_none());
+    assert!(
+        calls[0]["blocks"]
+            .to_string()
+            .contains("`two` is not a goal number")
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_retried_event_is_acknowledged_but_handled_once() {
+    let app = spawn_app().await;
+    let event = callback("Ev3", mention("<@U0BOT> help"));
+    assert_eq!(app.event(&event).await.status(), 200);
+    let retry = app
+        .post_signed_with(
+            "/slack/events",
+            "application/json",
+            &event.to_string(),
+            &[
+                ("x-slack-retry-num", "1"),
+                ("x-slack-retry-reason", "http_timeout"),
+            ],
+        )
+        .await;
+    assert_eq!(retry.status(), 200, "the retry is acknowledged");
+
+    app.wait_for_slack_calls("chat.postMessage", 1).await;
+    let metrics = app.metrics().await;
+    assert_eq!(
+        metric_value(
+            &metrics,
+            r#"learnloop_slack_events_total{outcome="handled"}"#
+        ),
+        1.0
+    );
+    assert_eq!(
+        metric_value(
+            &metrics,
+            r#"learnloop_slack_events_total{outcome="duplicate"}"#
+        ),
+        1.0
+    );
+    app.stop().await;
+    assert_eq!(
+        app.slack_calls("chat.postMessage").await.len(),
+        1,
+        "after shutdown drained background work there is still exactly one reply"
+    );
+}
+
+#[tokio::test]
+async fn bot_messages_and_our_own_messages_are_ignored() {
+    let app = spawn_app().await;
+    let from_bot = json!({"type": "message", "channel_type": "im", "channel": "D1", "user": "U9",
+                          "bot_id": "B9", "text": "help", "ts": "1.1"});
+    let from_us = json!({"type": "message", "channel_type": "im", "channel": "D1", "user": "U0BOT",
+                         "text": "help", "ts": "1.2"});
+    let edited = json!({"type": "message", "subtype": "message_changed", "channel_type": "im",
+                        "channel": "D1", "user": "U0ALICE", "text": "help", "ts": "1.3"});
+    for (id, event) in [("Ev4", from_bot), ("Ev5", from_us), ("Ev6", edited)] {
+        assert_eq!(app.event(&callback(id, event)).await.status(), 200);
+    }
+    let metrics = app.metrics().await;
+    assert_eq!(
+        metric_value(
+            &metrics,
+            r#"learnloop_slack_events_total{outcome="ignored"}"#
+        ),
+        3.0
+    );
+    app.stop().await;
+    assert!(
+        app.slack.received_requests().await.unwrap().is_empty(),
+        "nothing was answered, even after background work drained"
+    );
+}
+
+#[tokio::test]
+async fn a_failing_slack_delays_the_reply_but_it_arrives() {
+    let app = spawn_app().await;
+    Mock::given(method("POST"))
+        .and(path("/api/chat.postMessage"))
+        .respond_with(ResponseTemplate::new(503))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&app.slack)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/api/chat.postMessage"))
+        .respond_with(ResponseTemplate::new(429).insert_header("Retry-After", "0"))
+        .up_to_n_times(1)
+        .with_priority(2)
+        .mount(&app.slack)
+        .await;
+    assert_eq!(
+        app.event(&callback("Ev7", mention("<@U0BOT> help")))
+            .await
+            .status(),
+        200
+    );
+    app.wait_for_slack_calls("chat.postMessage", 3).await;
+    app.stop().await;
+    assert_eq!(
+        app.slack_calls("chat.postMessage").await.len(),
+        3,
+        "503, then 429, then delivered, and never sent again"
+    );
+}
+
+#[tokio::test]
+async fn malformed_events_get_400() {
+    let app = spawn_app().await;
+    let response = app
+        .post_signed("/slack/events", "application/json", "{not json")
+        .await;
+    assert_eq!(response.status(), 400);
+    let no_event = json!({"type": "event_callback", "team_id": TEAM, "event_id": "Ev8"});
+    assert_eq!(app.event(&no_event).await.status(), 400);
+    let no_challenge = json!({"type": "url_verification"});
+    assert_eq!(app.event(&no_challenge).await.status(), 400);
+    app.stop().await;
+}
