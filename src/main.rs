@@ -1,7 +1,10 @@
 //! The `learnloop` binary: parse the command line, load settings, run.
 
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use learnloop::config::Settings;
@@ -31,6 +34,8 @@ enum Command {
     Migrate,
     /// Print the effective configuration, secrets redacted; fail on an invalid value.
     CheckConfig,
+    /// Exit 0 when the local server answers `GET /healthz` (for container health checks).
+    Healthcheck,
 }
 
 fn main() -> ExitCode {
@@ -42,10 +47,14 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    if let Command::CheckConfig = cli.command {
-        print!("{}", settings.to_redacted_toml());
-        eprintln!("learnloop: configuration is valid");
-        return ExitCode::SUCCESS;
+    match cli.command {
+        Command::CheckConfig => {
+            print!("{}", settings.to_redacted_toml());
+            eprintln!("learnloop: configuration is valid");
+            return ExitCode::SUCCESS;
+        }
+        Command::Healthcheck => return healthcheck(settings.http.listen),
+        Command::Serve | Command::Migrate => {}
     }
     telemetry::init(&settings.log);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -71,7 +80,7 @@ fn main() -> ExitCode {
                 tracing::info!("database is migrated");
                 Ok(())
             }
-            Command::CheckConfig => unreachable!("handled before the runtime starts"),
+            Command::CheckConfig | Command::Healthcheck => Ok(()),
         }
     });
     match result {
@@ -82,6 +91,45 @@ fn main() -> ExitCode {
                 "learnloop stopped with an error"
             );
             eprintln!("learnloop: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Asks the server on `listen` for `/healthz` with a plain blocking request: the
+/// runtime image has no curl, and a health check should not need a runtime.
+fn healthcheck(listen: SocketAddr) -> ExitCode {
+    let target = match listen.ip() {
+        ip if ip.is_unspecified() && ip.is_ipv4() => {
+            SocketAddr::from(([127, 0, 0, 1], listen.port()))
+        }
+        ip if ip.is_unspecified() => {
+            SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, listen.port()))
+        }
+        _ => listen,
+    };
+    let answer = (|| -> std::io::Result<String> {
+        let timeout = Some(Duration::from_secs(3));
+        let mut stream = TcpStream::connect_timeout(&target, Duration::from_secs(3))?;
+        stream.set_read_timeout(timeout)?;
+        stream.set_write_timeout(timeout)?;
+        stream
+            .write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")?;
+        let mut response = String::new();
+        stream.read_to_string(&mut response)?;
+        Ok(response)
+    })();
+    match answer {
+        Ok(response) if response.starts_with("HTTP/1.1 200") => ExitCode::SUCCESS,
+        Ok(response) => {
+            eprintln!(
+                "learnloop: unhealthy: {}",
+                response.lines().next().unwrap_or("empty answer")
+            );
+            ExitCode::FAILURE
+        }
+        Err(err) => {
+            eprintln!("learnloop: unhealthy: cannot reach {target}: {err}");
             ExitCode::FAILURE
         }
     }

@@ -20,7 +20,15 @@ pub struct WorkspaceDirectory {
     /// signature is this install (several teams only under Enterprise Grid).
     slack_bot_token: Option<Secret>,
     default_time_zone: String,
-    cache: RwLock<HashMap<(Platform, String), Arc<Workspace>>>,
+    /// Per platform, keyed by external id; looked up by `&str`, so a hit allocates nothing.
+    cache: RwLock<[HashMap<String, Arc<Workspace>>; 2]>,
+}
+
+fn slot(platform: Platform) -> usize {
+    match platform {
+        Platform::Slack => 0,
+        Platform::Teams => 1,
+    }
 }
 
 impl WorkspaceDirectory {
@@ -35,7 +43,7 @@ impl WorkspaceDirectory {
             clock,
             slack_bot_token,
             default_time_zone,
-            cache: RwLock::new(HashMap::new()),
+            cache: RwLock::new([HashMap::new(), HashMap::new()]),
         }
     }
 
@@ -45,14 +53,11 @@ impl WorkspaceDirectory {
         platform: Platform,
         external_id: &str,
     ) -> Result<Option<Arc<Workspace>>, StoreError> {
-        let key = (platform, external_id.to_owned());
-        if let Some(found) = self
-            .cache
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(&key)
-        {
-            return Ok(Some(found.clone()));
+        let cached = self.cache.read().unwrap_or_else(|e| e.into_inner())[slot(platform)]
+            .get(external_id)
+            .cloned();
+        if let Some(found) = cached {
+            return Ok(Some(found));
         }
         let single_install_token = match platform {
             Platform::Slack => self.slack_bot_token.as_ref(),
@@ -80,10 +85,11 @@ impl WorkspaceDirectory {
         };
         let workspace = Arc::new(workspace);
         let mut cache = self.cache.write().unwrap_or_else(|e| e.into_inner());
-        if cache.len() >= MAX_CACHED {
-            cache.clear();
+        let platform_cache = &mut cache[slot(platform)];
+        if platform_cache.len() >= MAX_CACHED {
+            platform_cache.clear();
         }
-        cache.insert(key, workspace.clone());
+        platform_cache.insert(external_id.to_owned(), workspace.clone());
         Ok(Some(workspace))
     }
 }

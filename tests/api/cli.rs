@@ -82,6 +82,26 @@ fn a_config_file_is_layered_under_the_environment() {
     assert_eq!(missing.status.code(), Some(2));
 }
 
+#[test]
+fn healthcheck_fails_when_nothing_listens() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let output = learnloop()
+        .arg("healthcheck")
+        .env("LEARNLOOP_LISTEN", format!("127.0.0.1:{port}"))
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(
+        String::from_utf8(output.stderr)
+            .unwrap()
+            .contains("unhealthy")
+    );
+}
+
 #[tokio::test]
 async fn migrate_creates_and_migrates_the_database_file() {
     let dir = tempfile::tempdir().unwrap();
@@ -132,6 +152,12 @@ fn serve_becomes_ready_and_stops_cleanly_on_sigterm() {
         std::thread::sleep(Duration::from_millis(20));
     };
     assert_eq!(ready, 200);
+    let healthcheck = learnloop()
+        .arg("healthcheck")
+        .env("LEARNLOOP_LISTEN", format!("0.0.0.0:{port}"))
+        .status()
+        .unwrap();
+    assert!(healthcheck.success(), "the container health check passes");
 
     let killed = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])

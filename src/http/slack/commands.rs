@@ -4,14 +4,17 @@
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
+use std::sync::OnceLock;
 
 use super::ephemeral;
-use crate::app::command::{SlashCommand, parse_slash};
+use crate::app::command::{Command, SlashCommand, parse_slash};
 use crate::app::{messages, respond};
 use crate::http::AppState;
 use crate::http::error::HttpError;
+use crate::platform::slack::blocks::ephemeral_response;
 use crate::store::Platform;
 
 /// The fields of a slash command that learnloop reads; Slack sends more.
@@ -55,8 +58,19 @@ pub async fn handle(State(state): State<AppState>, body: Bytes) -> Result<Respon
         return Ok(ephemeral(&messages::not_installed()).into_response());
     }
     let reply = match parse_slash(slash, &form.text) {
+        Ok(Command::Help { topic: None }) => return Ok(full_help()),
         Ok(command) => respond::reply_to(&command),
         Err(usage_error) => messages::usage_error(&usage_error),
     };
     Ok(ephemeral(&reply).into_response())
+}
+
+/// The full help never changes, and it is the most asked-for reply: render it once.
+fn full_help() -> Response {
+    static RENDERED: OnceLock<Bytes> = OnceLock::new();
+    let body = RENDERED.get_or_init(|| {
+        let json = ephemeral_response(&messages::help(None));
+        Bytes::from(serde_json::to_vec(&json).expect("a JSON value always serializes"))
+    });
+    ([(CONTENT_TYPE, "application/json")], body.clone()).into_response()
 }
