@@ -14,8 +14,10 @@ use std::time::Duration;
 use axum::Router;
 use axum::extract::{MatchedPath, Request};
 use axum::http::{HeaderName, HeaderValue, StatusCode};
+use axum::response::IntoResponse;
 use axum::routing::get;
 use tokio_util::task::TaskTracker;
+use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{
     MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
@@ -97,6 +99,11 @@ fn request_span(request: &Request) -> tracing::Span {
     )
 }
 
+fn panic_response(_panic: Box<dyn std::any::Any + Send + 'static>) -> axum::response::Response {
+    tracing::error!("a request handler panicked; answered 500");
+    (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
+}
+
 /// The whole HTTP surface of learnloop.
 pub fn router(state: AppState) -> Router {
     let body_limit = state.body_limit_bytes;
@@ -122,6 +129,8 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(RequestBodyLimitLayer::new(body_limit))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        // A bug must cost one request a 500, never the connection or the process.
+        .layer(CatchPanicLayer::custom(panic_response))
         .layer(SetRequestIdLayer::new(
             REQUEST_ID,
             CountingRequestId::default(),

@@ -57,7 +57,7 @@ async fn metrics_count_requests_by_route_template_and_status() {
     );
     assert!(
         metrics.contains(
-            r#"learnloop_http_request_duration_seconds_bucket{le="0.005",route="/slack/commands"}"#
+            r#"learnloop_http_request_duration_seconds_bucket{le="0.005",route="/slack/commands",method="POST",status="200"}"#
         ),
         "{metrics}"
     );
