@@ -117,8 +117,22 @@ pub struct Settings {
     pub http: HttpSettings,
     pub database: DatabaseSettings,
     pub slack: SlackSettings,
+    pub delivery: DeliverySettings,
     pub teams: TeamsSettings,
     pub workspace: WorkspaceSettings,
+}
+
+/// How the outbox worker sends.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeliverySettings {
+    pub give_up_after_hours: u64,
+    pub channel_interval_ms: u64,
+    pub workspace_rate_per_sec: u32,
+    pub concurrency: usize,
+    pub initial_backoff_ms: u64,
+    pub max_backoff_secs: u64,
+    pub lease_secs: u64,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -168,6 +182,7 @@ struct RawSettings {
     http: RawHttp,
     database: RawDatabase,
     slack: RawSlack,
+    delivery: DeliverySettings,
     teams: RawTeams,
     workspace: WorkspaceRaw,
 }
@@ -273,6 +288,16 @@ impl RawSettings {
                 "slack.api_url (LEARNLOOP_SLACK_API_URL) `{api_url}` must be an http(s) URL"
             )));
         }
+        let delivery = self.delivery;
+        if delivery.workspace_rate_per_sec == 0
+            || delivery.concurrency == 0
+            || delivery.lease_secs == 0
+        {
+            return Err(invalid(
+                "delivery.workspace_rate_per_sec, delivery.concurrency and delivery.lease_secs must be above 0"
+                    .into(),
+            ));
+        }
         let log = self.log.trim().to_owned();
         tracing_subscriber::EnvFilter::try_new(&log).map_err(|e| {
             invalid(format!(
@@ -298,6 +323,7 @@ impl RawSettings {
                 request_timeout_secs: self.slack.request_timeout_secs.max(1),
                 event_dedupe_hours: self.slack.event_dedupe_hours.max(1),
             },
+            delivery,
             teams: TeamsSettings {
                 app_id: self.teams.app_id.filter(|s| !s.is_empty()),
                 app_password: self.teams.app_password.filter(|s| !s.expose().is_empty()),

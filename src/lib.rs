@@ -6,7 +6,9 @@
 pub mod app;
 pub mod clock;
 pub mod config;
+pub mod delivery;
 pub mod http;
+pub mod metrics;
 pub mod platform;
 pub mod startup;
 pub mod store;

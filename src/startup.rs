@@ -9,21 +9,22 @@ use std::time::Duration;
 use anyhow::Context;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
-use tokio_util::task::TaskTracker;
 
 use crate::app::workspaces::WorkspaceDirectory;
 use crate::clock::{SharedClock, SystemClock};
 use crate::config::Settings;
-use crate::http::metrics::Metrics;
+use crate::delivery::Delivery;
 use crate::http::verify::SlackSignatureVerifier;
 use crate::http::{AppParts, AppState, router};
+use crate::metrics::Metrics;
 use crate::platform::slack::SlackClient;
 use crate::store::Store;
 
 /// How often old Events API ids are forgotten.
 const PRUNE_EVENTS_EVERY: Duration = Duration::from_secs(3600);
-/// How long shutdown waits for background work (replies in flight) to finish.
-const BACKGROUND_DRAIN: Duration = Duration::from_secs(10);
+/// How long shutdown waits for the outbox worker to finish the sends in flight; past it
+/// their leases bring them back after a restart.
+const DELIVERY_DRAIN: Duration = Duration::from_secs(15);
 
 /// A built, bound, migrated application, not yet serving.
 pub struct App {
@@ -63,17 +64,25 @@ impl App {
             settings.slack.bot_token.clone(),
             settings.workspace.default_time_zone.clone(),
         );
+        let metrics = Arc::new(Metrics::default());
+        let delivery = Arc::new(Delivery::new(
+            store.clone(),
+            slack.clone(),
+            clock.clone(),
+            metrics.clone(),
+            settings.delivery.clone(),
+        ));
         let listener = TcpListener::bind(settings.http.listen)
             .await
             .with_context(|| format!("cannot listen on {}", settings.http.listen))?;
         let state = AppState::new(AppParts {
             store,
             clock,
-            metrics: Metrics::default(),
+            metrics,
             slack_verifier,
             slack,
             workspaces,
-            background: TaskTracker::new(),
+            delivery,
             body_limit_bytes: settings.http.body_limit_bytes,
             request_timeout: Duration::from_secs(settings.http.request_timeout_secs),
         });
@@ -91,36 +100,37 @@ impl App {
             .expect("a bound listener has an address")
     }
 
+    /// The outbox worker, for tests that run delivery passes themselves.
+    pub fn delivery(&self) -> Arc<Delivery> {
+        self.state.delivery.clone()
+    }
+
     /// Serves until `shutdown` resolves, then stops accepting, lets in-flight requests
-    /// and background replies finish, and closes the database.
+    /// and sends finish, and closes the database. Queued messages stay in the outbox.
     pub async fn run_until_stopped(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let state = self.state;
-        let stop_maintenance = CancellationToken::new();
+        let stop_background = CancellationToken::new();
         let maintenance = tokio::spawn(prune_events_periodically(
             state.clone(),
             self.event_dedupe_secs,
-            stop_maintenance.clone(),
+            stop_background.clone(),
         ));
+        let worker = tokio::spawn(state.delivery.clone().run(stop_background.clone()));
         tracing::info!(address = %self.listener.local_addr()?, "learnloop is listening");
         axum::serve(self.listener, router(state.clone()))
             .with_graceful_shutdown(shutdown)
             .await
             .context("the HTTP server failed")?;
 
-        tracing::info!("shutting down: finishing background work");
-        stop_maintenance.cancel();
+        tracing::info!("shutting down: finishing the sends in flight");
+        stop_background.cancel();
         let _ = maintenance.await;
-        state.background.close();
-        if tokio::time::timeout(BACKGROUND_DRAIN, state.background.wait())
-            .await
-            .is_err()
-        {
+        if tokio::time::timeout(DELIVERY_DRAIN, worker).await.is_err() {
             tracing::warn!(
-                pending = state.background.len(),
-                "background work still running after the drain period; stopping anyway"
+                "sends still in flight after the drain period; they resume after a restart"
             );
         }
         state.store.close().await;

@@ -16,7 +16,6 @@ use axum::extract::{MatchedPath, Request};
 use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::get;
-use tokio_util::task::TaskTracker;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{
@@ -27,9 +26,10 @@ use tower_http::trace::TraceLayer;
 
 use crate::app::workspaces::WorkspaceDirectory;
 use crate::clock::SharedClock;
+use crate::delivery::Delivery;
+use crate::metrics::Metrics;
 use crate::platform::slack::SlackClient;
 use crate::store::Store;
-use metrics::Metrics;
 use verify::SlackSignatureVerifier;
 
 /// Everything a handler may use; cheap to clone.
@@ -40,13 +40,13 @@ pub struct AppState(Arc<AppParts>);
 pub struct AppParts {
     pub store: Store,
     pub clock: SharedClock,
-    pub metrics: Metrics,
+    pub metrics: Arc<Metrics>,
     /// `None` when no signing secret is configured: Slack routes answer 503.
     pub slack_verifier: Option<SlackSignatureVerifier>,
     pub slack: SlackClient,
     pub workspaces: WorkspaceDirectory,
-    /// Work started by a request that outlives it (event handling); awaited on shutdown.
-    pub background: TaskTracker,
+    /// The outbox worker; handlers that queue a message wake it.
+    pub delivery: Arc<Delivery>,
     pub body_limit_bytes: usize,
     pub request_timeout: Duration,
 }

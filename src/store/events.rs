@@ -1,6 +1,38 @@
 //! Processed Events API ids, so a retried delivery is acknowledged but handled once.
 
-use super::{Store, StoreError, WorkspaceId};
+use sqlx::SqliteConnection;
+
+use super::{Store, StoreError, StoreTx, WorkspaceId};
+
+async fn record_once(
+    conn: &mut SqliteConnection,
+    workspace: WorkspaceId,
+    event_id: &str,
+    now: i64,
+) -> Result<bool, StoreError> {
+    let result = sqlx::query(
+        "INSERT INTO processed_events (workspace_id, event_id, received_at) VALUES (?, ?, ?) \
+             ON CONFLICT (workspace_id, event_id) DO NOTHING",
+    )
+    .bind(workspace.0)
+    .bind(event_id)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(result.rows_affected() == 1)
+}
+
+impl StoreTx {
+    /// Records the event id in this transaction; `true` the first time it is seen.
+    pub async fn record_event_once(
+        &mut self,
+        workspace: WorkspaceId,
+        event_id: &str,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        record_once(&mut self.tx, workspace, event_id, now).await
+    }
+}
 
 impl Store {
     /// Records the event id; `true` the first time it is seen in this workspace.
@@ -10,16 +42,8 @@ impl Store {
         event_id: &str,
         now: i64,
     ) -> Result<bool, StoreError> {
-        let result = sqlx::query(
-            "INSERT INTO processed_events (workspace_id, event_id, received_at) VALUES (?, ?, ?) \
-             ON CONFLICT (workspace_id, event_id) DO NOTHING",
-        )
-        .bind(workspace.0)
-        .bind(event_id)
-        .bind(now)
-        .execute(&self.pool)
-        .await?;
-        Ok(result.rows_affected() == 1)
+        let mut conn = self.pool.acquire().await?;
+        record_once(&mut conn, workspace, event_id, now).await
     }
 
     /// Forgets event ids received before `before`; returns how many were removed.

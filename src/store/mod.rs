@@ -3,6 +3,7 @@
 //! workspace is read and written through its [`WorkspaceId`].
 
 mod events;
+mod outbox;
 mod people;
 mod workspaces;
 
@@ -10,6 +11,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
+use sqlx::Sqlite;
 use sqlx::migrate::Migrator;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
@@ -17,6 +19,7 @@ use sqlx::sqlite::{
 
 use crate::config::{DatabaseSettings, DatabaseUrl};
 
+pub use outbox::{NewOutboxMessage, OutboxId, OutboxMessage, OutboxState};
 pub use people::{Person, PersonId};
 pub use workspaces::{NewWorkspace, Platform, Workspace, WorkspaceId};
 
@@ -111,9 +114,27 @@ impl Store {
         matches!(applied, Ok(version) if version >= latest)
     }
 
+    /// Starts a transaction: changes and the messages they cause commit together.
+    pub async fn begin(&self) -> Result<StoreTx, StoreError> {
+        Ok(StoreTx {
+            tx: self.pool.begin().await?,
+        })
+    }
+
     /// Waits for open connections to finish and closes the pool.
     pub async fn close(&self) {
         self.pool.close().await;
+    }
+}
+
+/// A transaction; dropped without [`StoreTx::commit`] it rolls back.
+pub struct StoreTx {
+    tx: sqlx::Transaction<'static, Sqlite>,
+}
+
+impl StoreTx {
+    pub async fn commit(self) -> Result<(), StoreError> {
+        Ok(self.tx.commit().await?)
     }
 }
 

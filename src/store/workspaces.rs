@@ -104,6 +104,18 @@ impl Store {
         row.try_into()
     }
 
+    /// The workspace with this primary key, or `NotFound`.
+    pub async fn workspace_by_id(&self, id: WorkspaceId) -> Result<Workspace, StoreError> {
+        let row: WorkspaceRow = sqlx::query_as(
+            "SELECT id, platform, external_id, name, bot_token, default_time_zone \
+             FROM workspaces WHERE id = ?",
+        )
+        .bind(id.0)
+        .fetch_one(&self.pool)
+        .await?;
+        row.try_into()
+    }
+
     /// Creates the workspace or refreshes its name and token; the time zone of an
     /// existing workspace is left as its admins set it.
     pub async fn upsert_workspace(
@@ -183,6 +195,12 @@ mod tests {
 
         let found = store.find_workspace(Platform::Slack, "T1").await.unwrap();
         assert_eq!(found.id, first.id);
+        let by_id = store.workspace_by_id(first.id).await.unwrap();
+        assert_eq!(by_id.external_id, "T1");
+        assert!(matches!(
+            store.workspace_by_id(WorkspaceId(404)).await,
+            Err(StoreError::NotFound)
+        ));
     }
 
     #[tokio::test]

@@ -27,9 +27,10 @@ pub struct TestApp {
     /// The fake Slack Web API; every call the app makes lands here.
     pub slack: MockServer,
     pub db_url: String,
+    settings: Settings,
     signer: SlackSignatureVerifier,
     shutdown: Mutex<Option<oneshot::Sender<()>>>,
-    server: Mutex<Option<JoinHandle<anyhow::Result<()>>>>,
+    server: Mutex<Option<Server>>,
     _dir: TempDir,
 }
 
@@ -82,23 +83,35 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
     if let Some(token) = options.bot_token {
         env.insert("LEARNLOOP_SLACK_BOT_TOKEN".into(), token.into());
     }
-    let settings = Settings::load_from(None, &env).expect("test settings are valid");
+    let mut settings = Settings::load_from(None, &env).expect("test settings are valid");
+    // Retries within a test's patience: short backoff, timeouts and leases.
+    settings.delivery.initial_backoff_ms = 20;
+    settings.delivery.lease_secs = 1;
+    settings.slack.request_timeout_secs = 1;
+    let (address, shutdown, server) = start(settings.clone()).await;
+    TestApp {
+        address,
+        client: reqwest::Client::new(),
+        slack,
+        db_url,
+        settings,
+        signer: SlackSignatureVerifier::new(&Secret::new(SIGNING_SECRET)),
+        shutdown: Mutex::new(Some(shutdown)),
+        server: Mutex::new(Some(server)),
+        _dir: dir,
+    }
+}
+
+type Server = JoinHandle<anyhow::Result<()>>;
+
+async fn start(settings: Settings) -> (String, oneshot::Sender<()>, Server) {
     let app = App::build(settings).await.expect("app builds");
     let address = format!("http://{}", app.local_addr());
     let (shutdown, stopped) = oneshot::channel::<()>();
     let server = tokio::spawn(app.run_until_stopped(async {
         let _ = stopped.await;
     }));
-    TestApp {
-        address,
-        client: reqwest::Client::new(),
-        slack,
-        db_url,
-        signer: SlackSignatureVerifier::new(&Secret::new(SIGNING_SECRET)),
-        shutdown: Mutex::new(Some(shutdown)),
-        server: Mutex::new(Some(server)),
-        _dir: dir,
-    }
+    (address, shutdown, server)
 }
 
 /// A slash command form as Slack sends it.
@@ -248,8 +261,23 @@ impl TestApp {
         Store::connect(&settings).await.unwrap()
     }
 
-    /// Stops the app the way SIGTERM does and waits for it to finish, background work
-    /// included; what the fake Slack holds afterwards is everything the app ever sent.
+    /// Kills the app without any shutdown (as a crash or `kill -9` would) and starts a
+    /// new one on the same database and fake Slack.
+    pub async fn crash_and_restart(&mut self) {
+        let server = self.server.lock().unwrap().take();
+        if let Some(server) = server {
+            server.abort();
+            let _ = server.await;
+        }
+        self.shutdown.lock().unwrap().take();
+        let (address, shutdown, server) = start(self.settings.clone()).await;
+        self.address = address;
+        *self.shutdown.lock().unwrap() = Some(shutdown);
+        *self.server.lock().unwrap() = Some(server);
+    }
+
+    /// Stops the app the way SIGTERM does and waits for it to finish, sends in flight
+    /// included; what the fake Slack holds afterwards is everything the app sent.
     pub async fn stop(&self) {
         if let Some(shutdown) = self.shutdown.lock().unwrap().take() {
             let _ = shutdown.send(());

@@ -2,6 +2,7 @@
 //! recording fake Slack.
 
 mod cli;
+mod delivery;
 mod health;
 mod helpers;
 mod slack_commands;

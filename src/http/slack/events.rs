@@ -1,10 +1,7 @@
 //! `POST /slack/events`: the Events API. Acknowledges at once; a retried delivery is
 //! recognised by its `event_id` and never handled twice; the reply to a mention or DM
-//! is sent in the background.
+//! is queued in the outbox in the same transaction that records the event.
 //! <https://api.slack.com/apis/events-api>
-
-use std::sync::Arc;
-use std::time::Duration;
 
 use axum::Json;
 use axum::body::Bytes;
@@ -13,18 +10,13 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
-use tracing::Instrument;
 
 use crate::app::respond;
 use crate::http::AppState;
 use crate::http::error::HttpError;
-use crate::http::metrics::EventOutcome;
+use crate::metrics::EventOutcome;
 use crate::platform::slack::blocks::post_message_body;
-use crate::store::{Platform, Workspace};
-
-/// Attempts for one reply before it is given up (with an error log). The durable
-/// outbox replaces this loop once it exists.
-const REPLY_ATTEMPTS: u32 = 4;
+use crate::store::{NewOutboxMessage, Platform};
 
 #[derive(Debug, Deserialize)]
 struct Envelope {
@@ -186,68 +178,42 @@ async fn handle_callback(
         state.metrics.record_slack_event(EventOutcome::Ignored);
         return Ok(StatusCode::OK.into_response());
     }
-    let first_time = state
-        .store
-        .record_event_once(workspace.id, &event_id, state.clock.now_unix())
-        .await?;
-    if !first_time {
-        tracing::info!(%event_id, "acknowledged a duplicate event without handling it again");
-        state.metrics.record_slack_event(EventOutcome::Duplicate);
-        return Ok(StatusCode::OK.into_response());
-    }
-    state.metrics.record_slack_event(EventOutcome::Handled);
-    if let Intent::Reply {
+    let Intent::Reply {
         channel,
         thread_ts,
         text,
     } = intent
-    {
-        let task_state = state.clone();
-        let reply = async move {
-            send_reply(
-                &task_state,
-                &workspace,
-                &channel,
-                thread_ts.as_deref(),
-                &text,
-            )
-            .await;
-        };
-        state
-            .background
-            .spawn(reply.instrument(tracing::Span::current()));
-    }
-    Ok(StatusCode::OK.into_response())
-}
-
-/// Posts the answer to a mention or DM, retrying what Slack says may work later.
-async fn send_reply(
-    state: &AppState,
-    workspace: &Arc<Workspace>,
-    channel: &str,
-    thread_ts: Option<&str>,
-    text: &str,
-) {
-    let Some(token) = &workspace.bot_token else {
-        tracing::warn!("cannot answer: this workspace has no bot token");
-        return;
+    else {
+        unreachable!("ignored events returned above");
     };
-    let body = post_message_body(channel, thread_ts, &respond::reply_to_text(text));
-    for attempt in 1..=REPLY_ATTEMPTS {
-        match state.slack.post_message(token, &body).await {
-            Ok(_) => return,
-            Err(err) if err.is_retryable() && attempt < REPLY_ATTEMPTS => {
-                let backoff = Duration::from_millis(250 << attempt);
-                let wait = err.retry_after().unwrap_or(backoff);
-                tracing::info!(error = %err, attempt, ?wait, "reply failed; retrying");
-                tokio::time::sleep(wait).await;
-            }
-            Err(err) => {
-                tracing::error!(error = %err, attempt, "gave up sending a reply to Slack");
-                return;
-            }
-        }
+    let body = post_message_body(
+        &channel,
+        thread_ts.as_deref(),
+        &respond::reply_to_text(&text),
+    );
+    let now_ms = state.clock.now_millis();
+    let give_up_at = now_ms + state.delivery.give_up_after().as_millis() as i64;
+    let mut tx = state.store.begin().await?;
+    if !tx
+        .record_event_once(workspace.id, &event_id, state.clock.now_unix())
+        .await?
+    {
+        tracing::info!(%event_id, "acknowledged a duplicate event without handling it again");
+        state.metrics.record_slack_event(EventOutcome::Duplicate);
+        return Ok(StatusCode::OK.into_response());
     }
+    let reply = NewOutboxMessage {
+        workspace: workspace.id,
+        channel: &channel,
+        method: "chat.postMessage",
+        body: &body.to_string(),
+        dedupe_key: None,
+    };
+    tx.enqueue(reply, now_ms, give_up_at).await?;
+    tx.commit().await?;
+    state.delivery.wake();
+    state.metrics.record_slack_event(EventOutcome::Handled);
+    Ok(StatusCode::OK.into_response())
 }
 
 #[cfg(test)]

@@ -1,0 +1,8 @@
+//! The outbox worker: sends queued messages in order per channel, within the platform's
+//! rate limits, retrying what may work later and giving up visibly on what never will.
+
+mod backoff;
+mod rate;
+mod worker;
+
+pub use worker::{Delivery, DeliveryReport};

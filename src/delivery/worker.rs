@@ -1,0 +1,279 @@
+//! Claims due outbox rows and sends them. [`Delivery::run_once`] is one pass that tests
+//! call directly with a moved clock; [`Delivery::run`] decides when to call it.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::Notify;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use super::backoff::{after_retry_after, backoff};
+use super::rate::WorkspaceRate;
+use crate::clock::SharedClock;
+use crate::config::{DeliverySettings, Secret};
+use crate::metrics::{DeliveryOutcome, Metrics};
+use crate::platform::slack::{SlackApiError, SlackClient};
+use crate::store::{OutboxMessage, Store, StoreError, WorkspaceId};
+
+/// Longest the worker sleeps with nothing due; bounds how late it notices rows that
+/// another process queued (its own queueing wakes it at once).
+const IDLE_POLL: Duration = Duration::from_secs(2);
+
+/// What one pass did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DeliveryReport {
+    pub claimed: usize,
+    pub sent: usize,
+    pub retried: usize,
+    pub failed: usize,
+    /// Put back untouched because the workspace's send rate was used up.
+    pub deferred: usize,
+}
+
+/// The outbox worker of one process.
+pub struct Delivery {
+    store: Store,
+    slack: SlackClient,
+    clock: SharedClock,
+    metrics: Arc<Metrics>,
+    settings: DeliverySettings,
+    workspace_rate: WorkspaceRate,
+    /// Bot tokens by workspace; a token changes only on reinstall.
+    tokens: Mutex<HashMap<i64, Option<Secret>>>,
+    wake: Notify,
+}
+
+impl Delivery {
+    pub fn new(
+        store: Store,
+        slack: SlackClient,
+        clock: SharedClock,
+        metrics: Arc<Metrics>,
+        settings: DeliverySettings,
+    ) -> Self {
+        Self {
+            workspace_rate: WorkspaceRate::new(settings.workspace_rate_per_sec),
+            store,
+            slack,
+            clock,
+            metrics,
+            settings,
+            tokens: Mutex::new(HashMap::new()),
+            wake: Notify::new(),
+        }
+    }
+
+    /// How long a queued message may keep failing before it is given up.
+    pub fn give_up_after(&self) -> Duration {
+        Duration::from_secs(self.settings.give_up_after_hours * 3600)
+    }
+
+    /// Tells the worker that something was queued.
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
+
+    /// Claims what is due now and sends it, one message per channel, concurrently.
+    pub async fn run_once(self: &Arc<Self>) -> Result<DeliveryReport, StoreError> {
+        let now = self.clock.now_millis();
+        let lease_until = now + (self.settings.lease_secs * 1000) as i64;
+        let limit = self.settings.concurrency as u32;
+        let claimed = self.store.claim_due(now, lease_until, limit).await?;
+        let mut report = DeliveryReport {
+            claimed: claimed.len(),
+            ..DeliveryReport::default()
+        };
+        let mut sends = JoinSet::new();
+        for message in claimed {
+            if let Err(wait_ms) = self.workspace_rate.try_take(message.workspace_id, now) {
+                self.store
+                    .release(message.outbox_id(), now + wait_ms)
+                    .await?;
+                report.deferred += 1;
+                continue;
+            }
+            let worker = Arc::clone(self);
+            sends.spawn(async move { worker.deliver(message).await });
+        }
+        while let Some(outcome) = sends.join_next().await {
+            match outcome {
+                Ok(Ok(DeliveryOutcome::Sent)) => report.sent += 1,
+                Ok(Ok(DeliveryOutcome::Retried)) => report.retried += 1,
+                Ok(Ok(DeliveryOutcome::Failed)) => report.failed += 1,
+                // The row keeps its lease and comes back when it runs out.
+                Ok(Err(err)) => tracing::warn!(error = %err, "could not record a delivery outcome"),
+                Err(err) => tracing::error!(error = %err, "a delivery task panicked"),
+            }
+        }
+        Ok(report)
+    }
+
+    /// Sends until `stop` is cancelled: a pass whenever something is due or queued.
+    /// A send in progress finishes before this returns, so nothing is cut off mid-call.
+    pub async fn run(self: Arc<Self>, stop: CancellationToken) {
+        loop {
+            if stop.is_cancelled() {
+                return;
+            }
+            let wait = match self.run_once().await {
+                Ok(report) if report.claimed == self.settings.concurrency => Duration::ZERO,
+                Ok(_) => self.until_next_due().await,
+                Err(err) => {
+                    tracing::warn!(error = %err, "the outbox could not be read; trying again shortly");
+                    IDLE_POLL
+                }
+            };
+            if wait.is_zero() {
+                tokio::task::yield_now().await;
+                continue;
+            }
+            tokio::select! {
+                () = stop.cancelled() => return,
+                () = self.wake.notified() => {}
+                () = tokio::time::sleep(wait) => {}
+            }
+        }
+    }
+
+    async fn until_next_due(&self) -> Duration {
+        match self.store.next_outbox_due().await {
+            Ok(Some(due)) => {
+                let wait = (due - self.clock.now_millis()).max(0) as u64;
+                // Never zero here: a row due "now" that was not claimed is blocked.
+                Duration::from_millis(wait.max(5)).min(IDLE_POLL)
+            }
+            Ok(None) => IDLE_POLL,
+            Err(err) => {
+                tracing::warn!(error = %err, "could not read when the outbox is next due");
+                IDLE_POLL
+            }
+        }
+    }
+
+    async fn token(&self, workspace: WorkspaceId) -> Result<Option<Secret>, StoreError> {
+        if let Some(token) = self
+            .tokens
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&workspace.0)
+        {
+            return Ok(token.clone());
+        }
+        let token = self.store.workspace_by_id(workspace).await?.bot_token;
+        self.tokens
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(workspace.0, token.clone());
+        Ok(token)
+    }
+
+    async fn deliver(&self, message: OutboxMessage) -> Result<DeliveryOutcome, StoreError> {
+        let id = message.outbox_id();
+        let Some(token) = self.token(message.workspace()).await? else {
+            return self
+                .give_up(
+                    &message,
+                    "the workspace has no bot token",
+                    "install the app (set LEARNLOOP_SLACK_BOT_TOKEN)",
+                )
+                .await;
+        };
+        let body: serde_json::Value = match serde_json::from_str(&message.body) {
+            Ok(body) => body,
+            Err(err) => {
+                return self
+                    .give_up(
+                        &message,
+                        &format!("the queued body is not JSON: {err}"),
+                        "report this as a bug",
+                    )
+                    .await;
+            }
+        };
+        let result = self.slack.call(&message.method, &token, &body).await;
+        let now = self.clock.now_millis();
+        match result {
+            Ok(_) => {
+                let channel_free_at = now + self.settings.channel_interval_ms as i64;
+                self.store.mark_sent(&message, now, channel_free_at).await?;
+                self.metrics.record_delivery(DeliveryOutcome::Sent);
+                Ok(DeliveryOutcome::Sent)
+            }
+            Err(err) if err.is_retryable() && now < message.give_up_at => {
+                let wait = match err.retry_after() {
+                    Some(retry_after) => after_retry_after(retry_after),
+                    None => backoff(
+                        message.attempts,
+                        Duration::from_millis(self.settings.initial_backoff_ms),
+                        Duration::from_secs(self.settings.max_backoff_secs),
+                    ),
+                };
+                tracing::info!(
+                    outbox_id = id.0,
+                    attempt = message.attempts,
+                    error = %err,
+                    retry_in_ms = wait.as_millis() as u64,
+                    "sending failed; will retry"
+                );
+                self.store
+                    .retry_later(id, now + wait.as_millis() as i64, &err.to_string())
+                    .await?;
+                self.metrics.record_delivery(DeliveryOutcome::Retried);
+                Ok(DeliveryOutcome::Retried)
+            }
+            Err(err) if err.is_retryable() => {
+                self.give_up(
+                    &message,
+                    &err.to_string(),
+                    "the retry budget (delivery.give_up_after_hours) ran out",
+                )
+                .await
+            }
+            Err(err) => {
+                self.give_up(&message, &err.to_string(), admin_advice(&err))
+                    .await
+            }
+        }
+    }
+
+    async fn give_up(
+        &self,
+        message: &OutboxMessage,
+        error: &str,
+        advice: &str,
+    ) -> Result<DeliveryOutcome, StoreError> {
+        tracing::error!(
+            outbox_id = message.id,
+            workspace_id = message.workspace_id,
+            channel = %message.channel,
+            method = %message.method,
+            attempts = message.attempts,
+            error,
+            advice,
+            "gave up sending a message"
+        );
+        self.store.mark_failed(message.outbox_id(), error).await?;
+        self.metrics.record_delivery(DeliveryOutcome::Failed);
+        Ok(DeliveryOutcome::Failed)
+    }
+}
+
+/// What a workspace admin should do about an error that retrying will not fix.
+fn admin_advice(error: &SlackApiError) -> &'static str {
+    let SlackApiError::Api { error, .. } = error else {
+        return "check the request in the Slack API docs; this will not succeed by retrying";
+    };
+    match error.as_str() {
+        "channel_not_found" | "not_in_channel" | "is_archived" => {
+            "invite the bot to the channel (/invite @learnloop), or pick a channel it is in"
+        }
+        "invalid_auth" | "not_authed" | "token_revoked" | "token_expired" | "account_inactive" => {
+            "the bot token is no longer valid: reinstall the app and update LEARNLOOP_SLACK_BOT_TOKEN"
+        }
+        "missing_scope" => "add the missing scope in the app manifest and reinstall the app",
+        "user_not_found" | "user_disabled" => "the person left the workspace; nothing to do",
+        _ => "check the error in the Slack API docs; this will not succeed by retrying",
+    }
+}

@@ -1,0 +1,258 @@
+//! The outbox: messages waiting to be sent, claimed by delivery workers with a lease so
+//! that two processes never send the same row and a crashed one's rows come back.
+//! Times here are Unix milliseconds.
+
+use sqlx::{FromRow, SqliteConnection};
+
+use super::{Store, StoreError, StoreTx, WorkspaceId};
+
+/// Primary key of an outbox row.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct OutboxId(pub i64);
+
+/// A message to queue.
+#[derive(Clone, Copy, Debug)]
+pub struct NewOutboxMessage<'a> {
+    pub workspace: WorkspaceId,
+    /// Channel (or DM) id: messages to one channel are sent in queue order.
+    pub channel: &'a str,
+    /// Platform API method, e.g. `chat.postMessage`.
+    pub method: &'a str,
+    /// JSON body of the call.
+    pub body: &'a str,
+    /// When set, a second message with the same key in the workspace is not queued.
+    pub dedupe_key: Option<&'a str>,
+}
+
+/// A claimed message, ready to send.
+#[derive(Clone, Debug, PartialEq, Eq, FromRow)]
+pub struct OutboxMessage {
+    pub id: i64,
+    pub workspace_id: i64,
+    pub channel: String,
+    pub method: String,
+    pub body: String,
+    /// Including the attempt this claim is for.
+    pub attempts: i64,
+    pub give_up_at: i64,
+}
+
+impl OutboxMessage {
+    pub fn outbox_id(&self) -> OutboxId {
+        OutboxId(self.id)
+    }
+    pub fn workspace(&self) -> WorkspaceId {
+        WorkspaceId(self.workspace_id)
+    }
+}
+
+/// Where a row stands; for tests and operators.
+#[derive(Clone, Debug, PartialEq, Eq, FromRow)]
+pub struct OutboxState {
+    pub status: String,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+    pub next_attempt_at: i64,
+}
+
+async fn insert(
+    conn: &mut SqliteConnection,
+    message: NewOutboxMessage<'_>,
+    now: i64,
+    give_up_at: i64,
+) -> Result<Option<OutboxId>, StoreError> {
+    let id: Option<i64> = sqlx::query_scalar(
+        "INSERT INTO outbox \
+             (workspace_id, channel, method, body, next_attempt_at, give_up_at, created_at, dedupe_key) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?) \
+         ON CONFLICT (workspace_id, dedupe_key) DO NOTHING \
+         RETURNING id",
+    )
+    .bind(message.workspace.0)
+    .bind(message.channel)
+    .bind(message.method)
+    .bind(message.body)
+    .bind(now)
+    .bind(give_up_at)
+    .bind(now)
+    .bind(message.dedupe_key)
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(id.map(OutboxId))
+}
+
+impl StoreTx {
+    /// Queues a message as part of this transaction; `None` if its dedupe key was taken.
+    pub async fn enqueue(
+        &mut self,
+        message: NewOutboxMessage<'_>,
+        now: i64,
+        give_up_at: i64,
+    ) -> Result<Option<OutboxId>, StoreError> {
+        insert(&mut self.tx, message, now, give_up_at).await
+    }
+}
+
+impl Store {
+    /// Queues a message on its own; `None` if its dedupe key was taken.
+    pub async fn enqueue(
+        &self,
+        message: NewOutboxMessage<'_>,
+        now: i64,
+        give_up_at: i64,
+    ) -> Result<Option<OutboxId>, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        insert(&mut conn, message, now, give_up_at).await
+    }
+
+    /// Takes up to `limit` due messages, at most one per channel and only the oldest
+    /// unsent one of each (so a channel's messages go out in order), skipping channels
+    /// still inside their pacing interval. Rows whose lease ran out (their worker died)
+    /// are due again. One statement, so two workers never take the same row.
+    pub async fn claim_due(
+        &self,
+        now: i64,
+        lease_until: i64,
+        limit: u32,
+    ) -> Result<Vec<OutboxMessage>, StoreError> {
+        let claimed = sqlx::query_as::<_, OutboxMessage>(
+            "UPDATE outbox SET status = 'sending', lease_until = ?1, attempts = attempts + 1 \
+             WHERE id IN ( \
+                 SELECT o.id FROM outbox o \
+                 WHERE ((o.status = 'pending' AND o.next_attempt_at <= ?2) \
+                        OR (o.status = 'sending' AND o.lease_until <= ?2)) \
+                   AND NOT EXISTS ( \
+                       SELECT 1 FROM outbox earlier \
+                       WHERE earlier.workspace_id = o.workspace_id AND earlier.channel = o.channel \
+                         AND earlier.status IN ('pending', 'sending') AND earlier.id < o.id) \
+                   AND NOT EXISTS ( \
+                       SELECT 1 FROM channel_pacing p \
+                       WHERE p.workspace_id = o.workspace_id AND p.channel = o.channel \
+                         AND p.next_allowed_at > ?2) \
+                 ORDER BY o.next_attempt_at, o.id \
+                 LIMIT ?3) \
+             RETURNING id, workspace_id, channel, method, body, attempts, give_up_at",
+        )
+        .bind(lease_until)
+        .bind(now)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(claimed)
+    }
+
+    /// Marks a message delivered and holds its channel until `channel_free_at`.
+    pub async fn mark_sent(
+        &self,
+        message: &OutboxMessage,
+        now: i64,
+        channel_free_at: i64,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "UPDATE outbox SET status = 'sent', sent_at = ?, lease_until = NULL, last_error = NULL \
+             WHERE id = ?",
+        )
+        .bind(now)
+        .bind(message.id)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO channel_pacing (workspace_id, channel, next_allowed_at) VALUES (?, ?, ?) \
+             ON CONFLICT (workspace_id, channel) DO UPDATE SET next_allowed_at = excluded.next_allowed_at",
+        )
+        .bind(message.workspace_id)
+        .bind(&message.channel)
+        .bind(channel_free_at)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Puts a message back to be tried again at `next_attempt_at`.
+    pub async fn retry_later(
+        &self,
+        id: OutboxId,
+        next_attempt_at: i64,
+        error: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE outbox SET status = 'pending', next_attempt_at = ?, lease_until = NULL, \
+                 last_error = ? \
+             WHERE id = ? AND status = 'sending'",
+        )
+        .bind(next_attempt_at)
+        .bind(error)
+        .bind(id.0)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Returns a claimed message untouched (shutdown, or a rate limit of our own):
+    /// the claim does not count as an attempt.
+    pub async fn release(&self, id: OutboxId, next_attempt_at: i64) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE outbox SET status = 'pending', next_attempt_at = ?, lease_until = NULL, \
+                 attempts = attempts - 1 \
+             WHERE id = ? AND status = 'sending'",
+        )
+        .bind(next_attempt_at)
+        .bind(id.0)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Gives up on a message for good.
+    pub async fn mark_failed(&self, id: OutboxId, error: &str) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE outbox SET status = 'failed', lease_until = NULL, last_error = ? WHERE id = ?",
+        )
+        .bind(error)
+        .bind(id.0)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The earliest time a channel's next message may be claimed (its retry time, its
+    /// channel's pacing, or the lease of one in flight), if anything is waiting.
+    pub async fn next_outbox_due(&self) -> Result<Option<i64>, StoreError> {
+        let next: Option<i64> = sqlx::query_scalar(
+            "SELECT MIN(CASE WHEN o.status = 'sending' THEN o.lease_until \
+                        ELSE MAX(o.next_attempt_at, COALESCE(p.next_allowed_at, 0)) END) \
+             FROM outbox o \
+             LEFT JOIN channel_pacing p ON p.workspace_id = o.workspace_id AND p.channel = o.channel \
+             WHERE o.status IN ('pending', 'sending') \
+               AND NOT EXISTS ( \
+                   SELECT 1 FROM outbox earlier \
+                   WHERE earlier.workspace_id = o.workspace_id AND earlier.channel = o.channel \
+                     AND earlier.status IN ('pending', 'sending') AND earlier.id < o.id)",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(next)
+    }
+
+    /// The state of one row, scoped to its workspace.
+    pub async fn outbox_state(
+        &self,
+        workspace: WorkspaceId,
+        id: OutboxId,
+    ) -> Result<OutboxState, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT status, attempts, last_error, next_attempt_at FROM outbox \
+             WHERE workspace_id = ? AND id = ?",
+        )
+        .bind(workspace.0)
+        .bind(id.0)
+        .fetch_one(&self.pool)
+        .await?)
+    }
+}
+
+#[cfg(test)]
+#[path = "outbox_tests.rs"]
+mod tests;

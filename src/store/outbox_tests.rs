@@ -1,0 +1,222 @@
+use super::*;
+use crate::store::test_support::temp_store;
+use crate::store::{NewWorkspace, Platform};
+
+async fn workspace(store: &Store, team: &str) -> WorkspaceId {
+    let new = NewWorkspace {
+        platform: Platform::Slack,
+        external_id: team,
+        name: None,
+        bot_token: None,
+        default_time_zone: "UTC",
+    };
+    store.upsert_workspace(new, 1).await.unwrap().id
+}
+
+fn message<'a>(ws: WorkspaceId, channel: &'a str, body: &'a str) -> NewOutboxMessage<'a> {
+    NewOutboxMessage {
+        workspace: ws,
+        channel,
+        method: "chat.postMessage",
+        body,
+        dedupe_key: None,
+    }
+}
+
+fn bodies(claimed: &[OutboxMessage]) -> Vec<&str> {
+    claimed.iter().map(|m| m.body.as_str()).collect()
+}
+
+#[tokio::test]
+async fn one_message_per_channel_in_queue_order() {
+    let (store, _dir) = temp_store().await;
+    let ws = workspace(&store, "T1").await;
+    for (channel, body) in [("C1", "c1-first"), ("C1", "c1-second"), ("C2", "c2-first")] {
+        store
+            .enqueue(message(ws, channel, body), 1000, 99_000)
+            .await
+            .unwrap();
+    }
+    let first = store.claim_due(1000, 61_000, 10).await.unwrap();
+    assert_eq!(bodies(&first), ["c1-first", "c2-first"]);
+    assert_eq!(first[0].attempts, 1);
+    assert!(
+        store.claim_due(1000, 61_000, 10).await.unwrap().is_empty(),
+        "a channel's next message waits while the head is in flight"
+    );
+
+    store.mark_sent(&first[0], 1100, 2100).await.unwrap();
+    store.mark_sent(&first[1], 1100, 2100).await.unwrap();
+    assert_eq!(
+        store.next_outbox_due().await.unwrap(),
+        Some(2100),
+        "paced until 2100"
+    );
+    assert!(
+        store.claim_due(2000, 62_000, 10).await.unwrap().is_empty(),
+        "the channel is paced until 2100"
+    );
+    let second = store.claim_due(2100, 62_100, 10).await.unwrap();
+    assert_eq!(bodies(&second), ["c1-second"]);
+}
+
+#[tokio::test]
+async fn a_retry_keeps_the_channel_in_order_and_waits_its_time() {
+    let (store, _dir) = temp_store().await;
+    let ws = workspace(&store, "T1").await;
+    let first = store
+        .enqueue(message(ws, "C1", "a"), 0, 99_000)
+        .await
+        .unwrap()
+        .unwrap();
+    store
+        .enqueue(message(ws, "C1", "b"), 0, 99_000)
+        .await
+        .unwrap();
+    let claimed = store.claim_due(0, 60_000, 10).await.unwrap();
+    store
+        .retry_later(claimed[0].outbox_id(), 5000, "HTTP 500")
+        .await
+        .unwrap();
+    assert!(
+        store.claim_due(4999, 60_000, 10).await.unwrap().is_empty(),
+        "b waits behind a"
+    );
+    assert_eq!(
+        store.next_outbox_due().await.unwrap(),
+        Some(5000),
+        "b is due but waits behind a, which is due at 5000"
+    );
+    let again = store.claim_due(5000, 65_000, 10).await.unwrap();
+    assert_eq!(bodies(&again), ["a"]);
+    assert_eq!(again[0].attempts, 2);
+    let state = store.outbox_state(ws, first).await.unwrap();
+    assert_eq!(state.status, "sending");
+    assert_eq!(state.last_error.as_deref(), Some("HTTP 500"));
+}
+
+#[tokio::test]
+async fn a_dead_workers_lease_runs_out_and_the_message_comes_back() {
+    let (store, _dir) = temp_store().await;
+    let ws = workspace(&store, "T1").await;
+    store
+        .enqueue(message(ws, "C1", "a"), 0, 99_000)
+        .await
+        .unwrap();
+    assert_eq!(store.claim_due(0, 60_000, 10).await.unwrap().len(), 1);
+    assert!(
+        store
+            .claim_due(59_999, 60_000, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(store.next_outbox_due().await.unwrap(), Some(60_000));
+    let reclaimed = store.claim_due(60_000, 120_000, 10).await.unwrap();
+    assert_eq!(reclaimed.len(), 1);
+    assert_eq!(reclaimed[0].attempts, 2);
+}
+
+#[tokio::test]
+async fn release_does_not_count_an_attempt_and_failed_is_final() {
+    let (store, _dir) = temp_store().await;
+    let ws = workspace(&store, "T1").await;
+    let id = store
+        .enqueue(message(ws, "C1", "a"), 0, 99_000)
+        .await
+        .unwrap()
+        .unwrap();
+    let claimed = store.claim_due(0, 60_000, 10).await.unwrap();
+    store.release(claimed[0].outbox_id(), 10).await.unwrap();
+    let state = store.outbox_state(ws, id).await.unwrap();
+    assert_eq!(
+        (state.status.as_str(), state.attempts, state.next_attempt_at),
+        ("pending", 0, 10)
+    );
+
+    let claimed = store.claim_due(10, 60_000, 10).await.unwrap();
+    store
+        .mark_failed(claimed[0].outbox_id(), "channel_not_found")
+        .await
+        .unwrap();
+    assert!(
+        store
+            .claim_due(1_000_000, 2_000_000, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(store.next_outbox_due().await.unwrap(), None);
+    assert_eq!(store.outbox_state(ws, id).await.unwrap().status, "failed");
+}
+
+#[tokio::test]
+async fn dedupe_keys_queue_once_per_workspace_and_rows_stay_in_their_workspace() {
+    let (store, _dir) = temp_store().await;
+    let (a, b) = (workspace(&store, "TA").await, workspace(&store, "TB").await);
+    let keyed = |ws| NewOutboxMessage {
+        dedupe_key: Some("schedule:1:100"),
+        ..message(ws, "C1", "x")
+    };
+    let id = store.enqueue(keyed(a), 0, 1).await.unwrap();
+    assert!(id.is_some());
+    assert!(
+        store.enqueue(keyed(a), 0, 1).await.unwrap().is_none(),
+        "same key, same workspace"
+    );
+    assert!(
+        store.enqueue(keyed(b), 0, 1).await.unwrap().is_some(),
+        "other workspace"
+    );
+    assert!(matches!(
+        store.outbox_state(b, id.unwrap()).await,
+        Err(StoreError::NotFound)
+    ));
+}
+
+#[tokio::test]
+async fn a_transaction_commits_the_event_and_its_message_together_or_neither() {
+    let (store, _dir) = temp_store().await;
+    let ws = workspace(&store, "T1").await;
+    let mut tx = store.begin().await.unwrap();
+    assert!(tx.record_event_once(ws, "Ev1", 1).await.unwrap());
+    tx.enqueue(message(ws, "C1", "reply"), 0, 1).await.unwrap();
+    drop(tx); // rolled back
+    assert_eq!(store.next_outbox_due().await.unwrap(), None);
+    assert!(
+        store.record_event_once(ws, "Ev1", 1).await.unwrap(),
+        "the event was rolled back too"
+    );
+
+    let mut tx = store.begin().await.unwrap();
+    assert!(tx.record_event_once(ws, "Ev2", 1).await.unwrap());
+    tx.enqueue(message(ws, "C1", "reply"), 0, 1).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(store.next_outbox_due().await.unwrap(), Some(0));
+}
+
+#[tokio::test]
+async fn concurrent_claims_never_take_the_same_row() {
+    let (store, _dir) = temp_store().await;
+    let ws = workspace(&store, "T1").await;
+    for i in 0..200 {
+        let channel = format!("C{i}");
+        store
+            .enqueue(message(ws, &channel, "x"), 0, 1)
+            .await
+            .unwrap();
+    }
+    let claims = (0..8).map(|_| {
+        let store = store.clone();
+        tokio::spawn(async move { store.claim_due(0, 60_000, 10).await.unwrap() })
+    });
+    let mut ids = Vec::new();
+    for claim in claims {
+        ids.extend(claim.await.unwrap().into_iter().map(|m| m.id));
+    }
+    let total = ids.len();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), total, "no row claimed twice");
+    assert_eq!(total, 80);
+}

@@ -1,0 +1,396 @@
+//! The outbox worker against a recording fake Slack, on a moved clock: retries, give-ups,
+//! pacing, rate limits, two workers on one database, and a crash with messages queued.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+use learnloop::clock::{Clock, ManualClock};
+use learnloop::config::{DatabaseSettings, DeliverySettings, Secret, Settings};
+use learnloop::delivery::{Delivery, DeliveryReport};
+use learnloop::metrics::Metrics;
+use learnloop::platform::slack::SlackClient;
+use learnloop::store::{NewOutboxMessage, NewWorkspace, OutboxId, Platform, Store, WorkspaceId};
+use serde_json::json;
+use tempfile::TempDir;
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use crate::helpers::{TEAM, metric_value, spawn_app};
+
+const START: i64 = 1_800_000_000;
+
+struct Rig {
+    store: Store,
+    clock: Arc<ManualClock>,
+    delivery: Arc<Delivery>,
+    metrics: Arc<Metrics>,
+    slack: MockServer,
+    workspace: WorkspaceId,
+    dir: TempDir,
+}
+
+fn default_delivery() -> DeliverySettings {
+    Settings::load_from(None, &HashMap::new()).unwrap().delivery
+}
+
+async fn store_on(dir: &TempDir) -> Store {
+    let settings = DatabaseSettings {
+        url: format!("sqlite://{}", dir.path().join("outbox.db").display())
+            .parse()
+            .unwrap(),
+        max_connections: 4,
+        busy_timeout_ms: 5000,
+    };
+    let store = Store::connect(&settings).await.unwrap();
+    store.migrate().await.unwrap();
+    store
+}
+
+async fn rig(settings: DeliverySettings) -> Rig {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store_on(&dir).await;
+    let token = Secret::new("xoxb-rig");
+    let workspace = store
+        .upsert_workspace(
+            NewWorkspace {
+                platform: Platform::Slack,
+                external_id: "TRIG",
+                name: None,
+                bot_token: Some(&token),
+                default_time_zone: "UTC",
+            },
+            START,
+        )
+        .await
+        .unwrap()
+        .id;
+    let slack = MockServer::start().await;
+    let clock = Arc::new(ManualClock::at(START));
+    let metrics = Arc::new(Metrics::default());
+    let client =
+        SlackClient::new(&format!("{}/api", slack.uri()), Duration::from_millis(500)).unwrap();
+    let delivery = Arc::new(Delivery::new(
+        store.clone(),
+        client,
+        clock.clone(),
+        metrics.clone(),
+        settings,
+    ));
+    Rig {
+        store,
+        clock,
+        delivery,
+        metrics,
+        slack,
+        workspace,
+        dir,
+    }
+}
+
+impl Rig {
+    async fn queue(&self, channel: &str, text: &str) -> OutboxId {
+        let body = json!({"channel": channel, "text": text}).to_string();
+        let now = self.clock.now_millis();
+        let message = NewOutboxMessage {
+            workspace: self.workspace,
+            channel,
+            method: "chat.postMessage",
+            body: &body,
+            dedupe_key: None,
+        };
+        let give_up_at = now + self.delivery.give_up_after().as_millis() as i64;
+        self.store
+            .enqueue(message, now, give_up_at)
+            .await
+            .unwrap()
+            .unwrap()
+    }
+
+    async fn texts_received(&self) -> Vec<String> {
+        self.slack
+            .received_requests()
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| {
+                serde_json::from_slice::<serde_json::Value>(&r.body).unwrap()["text"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned()
+            })
+            .collect()
+    }
+
+    async fn status(&self, id: OutboxId) -> (String, i64, Option<String>) {
+        let state = self.store.outbox_state(self.workspace, id).await.unwrap();
+        (state.status, state.attempts, state.last_error)
+    }
+}
+
+async fn slack_answers(server: &MockServer, responses: Vec<ResponseTemplate>) {
+    for (i, response) in responses.into_iter().enumerate() {
+        Mock::given(method("POST"))
+            .and(path("/api/chat.postMessage"))
+            .respond_with(response)
+            .up_to_n_times(1)
+            .with_priority(i as u8 + 1)
+            .mount(server)
+            .await;
+    }
+}
+
+fn ok() -> ResponseTemplate {
+    ResponseTemplate::new(200).set_body_json(json!({"ok": true, "ts": "1.1"}))
+}
+
+#[tokio::test]
+async fn a_message_outlasts_429_500_and_a_timeout_and_is_delivered_once() {
+    let rig = rig(default_delivery()).await;
+    slack_answers(
+        &rig.slack,
+        vec![
+            ResponseTemplate::new(429).insert_header("Retry-After", "3"),
+            ResponseTemplate::new(500),
+            ok().set_delay(Duration::from_secs(2)), // longer than the client's timeout
+            ok(),
+        ],
+    )
+    .await;
+    let id = rig.queue("C1", "hello").await;
+
+    let first = rig.delivery.run_once().await.unwrap();
+    assert_eq!((first.claimed, first.retried), (1, 1), "429");
+    rig.clock.advance(2);
+    assert_eq!(
+        rig.delivery.run_once().await.unwrap().claimed,
+        0,
+        "Retry-After is 3 s"
+    );
+    rig.clock.advance(2);
+    assert_eq!(rig.delivery.run_once().await.unwrap().retried, 1, "500");
+    rig.clock.advance(2); // backoff after the 2nd attempt is at most 2 s
+    assert_eq!(rig.delivery.run_once().await.unwrap().retried, 1, "timeout");
+    rig.clock.advance(4);
+    let last = rig.delivery.run_once().await.unwrap();
+    assert_eq!(last.sent, 1);
+
+    rig.clock.advance(86_400);
+    assert_eq!(
+        rig.delivery.run_once().await.unwrap(),
+        DeliveryReport::default(),
+        "nothing left"
+    );
+    assert_eq!(rig.status(id).await, ("sent".into(), 4, None));
+    assert_eq!(
+        rig.texts_received().await.len(),
+        4,
+        "four attempts, the last one accepted"
+    );
+    let metrics = rig.metrics.render();
+    assert_eq!(metric_value(&metrics, "learnloop_outbox_sent_total"), 1.0);
+    assert_eq!(
+        metric_value(&metrics, "learnloop_outbox_retries_total"),
+        3.0
+    );
+}
+
+#[tokio::test]
+async fn a_permanent_error_fails_at_once_and_is_never_retried() {
+    let rig = rig(default_delivery()).await;
+    slack_answers(
+        &rig.slack,
+        vec![
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"ok": false, "error": "channel_not_found"})),
+        ],
+    )
+    .await;
+    let id = rig.queue("C404", "hello").await;
+    assert_eq!(rig.delivery.run_once().await.unwrap().failed, 1);
+    rig.clock.advance(86_400);
+    assert_eq!(rig.delivery.run_once().await.unwrap().claimed, 0);
+    let (status, attempts, error) = rig.status(id).await;
+    assert_eq!((status.as_str(), attempts), ("failed", 1));
+    assert!(error.unwrap().contains("channel_not_found"));
+    assert_eq!(rig.slack.received_requests().await.unwrap().len(), 1);
+    assert_eq!(
+        metric_value(&rig.metrics.render(), "learnloop_outbox_failed_total"),
+        1.0
+    );
+}
+
+#[tokio::test]
+async fn retries_stop_when_the_budget_is_spent() {
+    let rig = rig(DeliverySettings {
+        give_up_after_hours: 1,
+        ..default_delivery()
+    })
+    .await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(503))
+        .mount(&rig.slack)
+        .await;
+    let id = rig.queue("C1", "hello").await;
+    let mut retried = 0;
+    for _ in 0..40 {
+        let report = rig.delivery.run_once().await.unwrap();
+        retried += report.retried;
+        if report.failed == 1 {
+            break;
+        }
+        rig.clock.advance(300); // the longest backoff
+    }
+    let (status, attempts, error) = rig.status(id).await;
+    assert_eq!(status, "failed");
+    assert_eq!(attempts as usize, retried + 1);
+    assert!(
+        retried >= 10,
+        "it kept trying for the hour: {retried} retries"
+    );
+    assert!(error.unwrap().contains("503"));
+    assert_eq!(
+        metric_value(&rig.metrics.render(), "learnloop_outbox_failed_total"),
+        1.0
+    );
+}
+
+#[tokio::test]
+async fn each_channel_gets_its_messages_in_order_and_no_faster_than_its_interval() {
+    let rig = rig(default_delivery()).await;
+    Mock::given(method("POST"))
+        .respond_with(ok())
+        .mount(&rig.slack)
+        .await;
+    for text in ["c1-a", "c1-b", "c1-c"] {
+        rig.queue("C1", text).await;
+    }
+    rig.queue("C2", "c2-a").await;
+
+    assert_eq!(rig.delivery.run_once().await.unwrap().sent, 2);
+    assert_eq!(
+        rig.delivery.run_once().await.unwrap().sent,
+        0,
+        "C1 waits a second"
+    );
+    rig.clock.advance_millis(999);
+    assert_eq!(rig.delivery.run_once().await.unwrap().sent, 0);
+    rig.clock.advance_millis(1);
+    assert_eq!(rig.delivery.run_once().await.unwrap().sent, 1);
+    rig.clock.advance(1);
+    assert_eq!(rig.delivery.run_once().await.unwrap().sent, 1);
+
+    let texts = rig.texts_received().await;
+    let c1: Vec<&str> = texts
+        .iter()
+        .map(String::as_str)
+        .filter(|t| t.starts_with("c1"))
+        .collect();
+    assert_eq!(c1, ["c1-a", "c1-b", "c1-c"]);
+}
+
+#[tokio::test]
+async fn the_workspace_rate_defers_without_spending_attempts() {
+    let rig = rig(DeliverySettings {
+        workspace_rate_per_sec: 2,
+        ..default_delivery()
+    })
+    .await;
+    Mock::given(method("POST"))
+        .respond_with(ok())
+        .mount(&rig.slack)
+        .await;
+    let ids = [
+        rig.queue("C1", "1").await,
+        rig.queue("C2", "2").await,
+        rig.queue("C3", "3").await,
+    ];
+    let report = rig.delivery.run_once().await.unwrap();
+    assert_eq!((report.sent, report.deferred), (2, 1));
+    let deferred: Vec<_> = {
+        let mut pending = Vec::new();
+        for id in ids {
+            let (status, attempts, _) = rig.status(id).await;
+            if status == "pending" {
+                pending.push(attempts);
+            }
+        }
+        pending
+    };
+    assert_eq!(deferred, [0], "the deferred message has spent no attempt");
+    rig.clock.advance_millis(500);
+    assert_eq!(rig.delivery.run_once().await.unwrap().sent, 1);
+}
+
+#[tokio::test]
+async fn two_workers_on_one_database_send_each_message_exactly_once() {
+    let rig = rig(default_delivery()).await;
+    Mock::given(method("POST"))
+        .respond_with(ok().set_delay(Duration::from_millis(5)))
+        .mount(&rig.slack)
+        .await;
+    for i in 0..120 {
+        rig.queue(&format!("C{i}"), &format!("m{i}")).await;
+    }
+    // A second process: its own pool on the same file, its own worker.
+    let other_store = store_on(&rig.dir).await;
+    let client =
+        SlackClient::new(&format!("{}/api", rig.slack.uri()), Duration::from_secs(2)).unwrap();
+    let other = Arc::new(Delivery::new(
+        other_store,
+        client,
+        rig.clock.clone(),
+        Arc::new(Metrics::default()),
+        default_delivery(),
+    ));
+    let mut sent = 0;
+    for _ in 0..50 {
+        let (a, b) = tokio::join!(rig.delivery.run_once(), other.run_once());
+        let (a, b) = (a.unwrap(), b.unwrap());
+        sent += a.sent + b.sent;
+        if a.claimed + b.claimed == 0 {
+            break;
+        }
+        rig.clock.advance(1); // the workspace rate (50/s) refills
+    }
+    let texts = rig.texts_received().await;
+    let unique: HashSet<&String> = texts.iter().collect();
+    assert_eq!(sent, 120);
+    assert_eq!(texts.len(), 120, "no message sent twice");
+    assert_eq!(unique.len(), 120, "and none lost");
+}
+
+#[tokio::test]
+async fn queued_replies_are_delivered_after_a_crash() {
+    let mut app = spawn_app().await;
+    // Slack is down: the reply stays in the outbox.
+    Mock::given(method("POST"))
+        .and(path("/api/chat.postMessage"))
+        .respond_with(ResponseTemplate::new(500))
+        .with_priority(1)
+        .mount(&app.slack)
+        .await;
+    let event = json!({
+        "type": "event_callback", "team_id": TEAM, "event_id": "EvCrash", "event_time": 1,
+        "authorizations": [{"user_id": "U0BOT", "is_bot": true}],
+        "event": {"type": "app_mention", "user": "U1", "channel": "C1", "text": "<@U0BOT> help", "ts": "9.9"}
+    });
+    assert_eq!(app.event(&event).await.status(), 200);
+    app.wait_for_slack_calls("chat.postMessage", 1).await;
+
+    app.crash_and_restart().await;
+    app.slack.reset().await;
+    Mock::given(method("POST"))
+        .and(path("/api/chat.postMessage"))
+        .respond_with(ok())
+        .mount(&app.slack)
+        .await;
+    let calls = app.wait_for_slack_calls("chat.postMessage", 1).await;
+    assert_eq!(calls[0]["channel"], "C1");
+    app.stop().await;
+    assert_eq!(
+        app.slack_calls("chat.postMessage").await.len(),
+        1,
+        "delivered once after the restart"
+    );
+}
