@@ -10,6 +10,7 @@ pub mod delivery;
 pub mod http;
 pub mod metrics;
 pub mod platform;
+pub mod scheduler;
 pub mod startup;
 pub mod store;
 pub mod telemetry;
