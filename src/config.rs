@@ -120,6 +120,13 @@ pub struct Settings {
     pub delivery: DeliverySettings,
     pub teams: TeamsSettings,
     pub workspace: WorkspaceSettings,
+    pub scheduler: SchedulerSettings,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SchedulerSettings {
+    pub missed_grace_hours: u64,
 }
 
 /// How the outbox worker sends.
@@ -170,7 +177,9 @@ pub struct TeamsSettings {
 
 #[derive(Clone, Debug, Serialize)]
 pub struct WorkspaceSettings {
+    /// A valid IANA zone name (checked when loading).
     pub default_time_zone: String,
+    pub holidays: Vec<chrono::NaiveDate>,
 }
 
 /// The shape of the merged TOML before validation; every field must be present
@@ -185,6 +194,7 @@ struct RawSettings {
     delivery: DeliverySettings,
     teams: RawTeams,
     workspace: WorkspaceRaw,
+    scheduler: SchedulerSettings,
 }
 
 #[derive(Deserialize)]
@@ -228,6 +238,7 @@ struct RawTeams {
 #[serde(deny_unknown_fields)]
 struct WorkspaceRaw {
     default_time_zone: String,
+    holidays: Vec<String>,
 }
 
 impl Settings {
@@ -298,6 +309,24 @@ impl RawSettings {
                     .into(),
             ));
         }
+        let zone = self.workspace.default_time_zone.trim().to_owned();
+        if zone.parse::<chrono_tz::Tz>().is_err() {
+            return Err(invalid(format!(
+                "workspace.default_time_zone `{zone}` is not an IANA time zone like Europe/Berlin"
+            )));
+        }
+        let holidays = self
+            .workspace
+            .holidays
+            .iter()
+            .map(|day| {
+                chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d").map_err(|_| {
+                    invalid(format!(
+                        "workspace.holidays: `{day}` is not a YYYY-MM-DD date"
+                    ))
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         let log = self.log.trim().to_owned();
         tracing_subscriber::EnvFilter::try_new(&log).map_err(|e| {
             invalid(format!(
@@ -333,8 +362,10 @@ impl RawSettings {
                 webhook_secret: self.teams.webhook_secret.filter(|s| !s.expose().is_empty()),
             },
             workspace: WorkspaceSettings {
-                default_time_zone: self.workspace.default_time_zone,
+                default_time_zone: zone,
+                holidays,
             },
+            scheduler: self.scheduler,
         })
     }
 }
@@ -441,6 +472,14 @@ mod tests {
         assert!(err.to_string().contains("unknown scheme `mysql`"), "{err}");
         let err = Settings::load_from(None, &env(&[("LEARNLOOP_LOG", "info,[[")])).unwrap_err();
         assert!(err.to_string().contains("LEARNLOOP_LOG"), "{err}");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("zone.toml");
+        std::fs::write(&path, "[workspace]\ndefault_time_zone = \"Mars/Olympus\"\n").unwrap();
+        let err = Settings::load_from(Some(&path), &env(&[])).unwrap_err();
+        assert!(err.to_string().contains("Mars/Olympus"), "{err}");
+        std::fs::write(&path, "[workspace]\nholidays = [\"2026-12-32\"]\n").unwrap();
+        let err = Settings::load_from(Some(&path), &env(&[])).unwrap_err();
+        assert!(err.to_string().contains("2026-12-32"), "{err}");
     }
 
     #[test]

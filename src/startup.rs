@@ -18,6 +18,7 @@ use crate::http::verify::SlackSignatureVerifier;
 use crate::http::{AppParts, AppState, router};
 use crate::metrics::Metrics;
 use crate::platform::slack::SlackClient;
+use crate::scheduler::Scheduler;
 use crate::store::Store;
 
 /// How often old Events API ids are forgotten.
@@ -72,6 +73,13 @@ impl App {
             metrics.clone(),
             settings.delivery.clone(),
         ));
+        let scheduler = Arc::new(Scheduler::new(
+            store.clone(),
+            clock.clone(),
+            delivery.clone(),
+            Duration::from_secs(settings.scheduler.missed_grace_hours * 3600),
+            settings.workspace.holidays.clone(),
+        ));
         let listener = TcpListener::bind(settings.http.listen)
             .await
             .with_context(|| format!("cannot listen on {}", settings.http.listen))?;
@@ -83,6 +91,7 @@ impl App {
             slack,
             workspaces,
             delivery,
+            scheduler,
             body_limit_bytes: settings.http.body_limit_bytes,
             request_timeout: Duration::from_secs(settings.http.request_timeout_secs),
         });
@@ -105,6 +114,11 @@ impl App {
         self.state.delivery.clone()
     }
 
+    /// The scheduler, for tests that fire schedules themselves.
+    pub fn scheduler(&self) -> Arc<Scheduler> {
+        self.state.scheduler.clone()
+    }
+
     /// Serves until `shutdown` resolves, then stops accepting, lets in-flight requests
     /// and sends finish, and closes the database. Queued messages stay in the outbox.
     pub async fn run_until_stopped(
@@ -119,6 +133,7 @@ impl App {
             stop_background.clone(),
         ));
         let worker = tokio::spawn(state.delivery.clone().run(stop_background.clone()));
+        let scheduler = tokio::spawn(state.scheduler.clone().run(stop_background.clone()));
         tracing::info!(address = %self.listener.local_addr()?, "learnloop is listening");
         axum::serve(self.listener, router(state.clone()))
             .with_graceful_shutdown(shutdown)
@@ -128,6 +143,7 @@ impl App {
         tracing::info!("shutting down: finishing the sends in flight");
         stop_background.cancel();
         let _ = maintenance.await;
+        let _ = scheduler.await;
         if tokio::time::timeout(DELIVERY_DRAIN, worker).await.is_err() {
             tracing::warn!(
                 "sends still in flight after the drain period; they resume after a restart"

@@ -92,6 +92,32 @@ pub fn unknown_slash_command(name: &str) -> Message {
     ))
 }
 
+/// The prompt a retro schedule posts in its channel.
+pub fn retro_reminder(
+    schedule_id: i64,
+    spec: &str,
+    template: Option<&str>,
+    day: chrono::NaiveDate,
+) -> Message {
+    let template = template.unwrap_or("retro");
+    let command = format!(
+        "/debrief --template {template} Retro {}",
+        day.format("%-d %b")
+    );
+    Message {
+        fallback: format!("Time for your retrospective: {command}"),
+        blocks: vec![
+            Block::Text(format!(
+                ":hourglass_flowing_sand: *Time for your retrospective.* Take five minutes to look \
+                 back together: start it with `{command}`."
+            )),
+            Block::Context(format!(
+                "Schedule #{schedule_id} ({spec}) · `/learn unschedule {schedule_id}` stops these reminders"
+            )),
+        ],
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,8 +2,10 @@
 //! types here; the HTTP layer hands in parsed values and renders what comes back.
 
 pub mod command;
+pub mod handle;
 pub mod messages;
-pub mod respond;
+mod pause;
+mod schedules;
 mod tokens;
 pub mod usage;
 pub mod workspaces;

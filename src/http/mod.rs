@@ -29,6 +29,7 @@ use crate::clock::SharedClock;
 use crate::delivery::Delivery;
 use crate::metrics::Metrics;
 use crate::platform::slack::SlackClient;
+use crate::scheduler::Scheduler;
 use crate::store::Store;
 use verify::SlackSignatureVerifier;
 
@@ -47,6 +48,8 @@ pub struct AppParts {
     pub workspaces: WorkspaceDirectory,
     /// The outbox worker; handlers that queue a message wake it.
     pub delivery: Arc<Delivery>,
+    /// The scheduler; handlers that change schedules wake it.
+    pub scheduler: Arc<Scheduler>,
     pub body_limit_bytes: usize,
     pub request_timeout: Duration,
 }

@@ -1,6 +1,9 @@
-//! Schedules: parsing cron and friendly forms, and finding when they next fire.
+//! Schedules: parsing cron and friendly forms, finding when they next fire, and firing
+//! them exactly once.
 
 mod cron;
+mod runner;
 pub mod schedule;
 
+pub use runner::{FireReport, Scheduler};
 pub use schedule::{Schedule, ScheduleError};

@@ -46,6 +46,22 @@ impl Store {
         record_once(&mut conn, workspace, event_id, now).await
     }
 
+    /// Whether the event id was already recorded (a read; the insert decides races).
+    pub async fn event_seen(
+        &self,
+        workspace: WorkspaceId,
+        event_id: &str,
+    ) -> Result<bool, StoreError> {
+        let seen: Option<i64> = sqlx::query_scalar(
+            "SELECT 1 FROM processed_events WHERE workspace_id = ? AND event_id = ?",
+        )
+        .bind(workspace.0)
+        .bind(event_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(seen.is_some())
+    }
+
     /// Forgets event ids received before `before`; returns how many were removed.
     pub async fn prune_processed_events(&self, before: i64) -> Result<u64, StoreError> {
         let result = sqlx::query("DELETE FROM processed_events WHERE received_at < ?")
@@ -81,7 +97,10 @@ mod tests {
                 .unwrap();
             ids.push(ws.id);
         }
+        assert!(!store.event_seen(ids[0], "Ev1").await.unwrap());
         assert!(store.record_event_once(ids[0], "Ev1", 100).await.unwrap());
+        assert!(store.event_seen(ids[0], "Ev1").await.unwrap());
+        assert!(!store.event_seen(ids[1], "Ev1").await.unwrap());
         assert!(!store.record_event_once(ids[0], "Ev1", 101).await.unwrap());
         assert!(
             store.record_event_once(ids[1], "Ev1", 101).await.unwrap(),

@@ -5,6 +5,7 @@
 mod events;
 mod outbox;
 mod people;
+mod schedules;
 mod workspaces;
 
 use std::str::FromStr;
@@ -21,6 +22,9 @@ use crate::config::{DatabaseSettings, DatabaseUrl};
 
 pub use outbox::{NewOutboxMessage, OutboxId, OutboxMessage, OutboxState};
 pub use people::{Person, PersonId};
+pub use schedules::{
+    NewSchedule, Occurrence, RunOutcome, ScheduleId, ScheduleKind, StoredSchedule,
+};
 pub use workspaces::{NewWorkspace, Platform, Workspace, WorkspaceId};
 
 /// Migrations compiled into the binary, so `serve` and `migrate` need no files beside it.

@@ -55,7 +55,7 @@ pub struct OutboxState {
     pub next_attempt_at: i64,
 }
 
-async fn insert(
+pub(super) async fn insert(
     conn: &mut SqliteConnection,
     message: NewOutboxMessage<'_>,
     now: i64,

@@ -87,6 +87,47 @@ impl Store {
         Ok(row.into())
     }
 
+    /// Pauses (or with `None` resumes) the person's prompts; creates the person if new.
+    pub async fn set_paused_until(
+        &self,
+        workspace: WorkspaceId,
+        platform_user_id: &str,
+        until: Option<i64>,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO people (workspace_id, platform_user_id, paused_until, created_at, updated_at) \
+             VALUES (?, ?, ?, ?, ?) \
+             ON CONFLICT (workspace_id, platform_user_id) DO UPDATE SET \
+                 paused_until = excluded.paused_until, updated_at = excluded.updated_at",
+        )
+        .bind(workspace.0)
+        .bind(platform_user_id)
+        .bind(until)
+        .bind(now)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Until when the person's prompts are paused, if they are.
+    pub async fn paused_until(
+        &self,
+        workspace: WorkspaceId,
+        platform_user_id: &str,
+        now: i64,
+    ) -> Result<Option<i64>, StoreError> {
+        let until: Option<Option<i64>> = sqlx::query_scalar(
+            "SELECT paused_until FROM people WHERE workspace_id = ? AND platform_user_id = ?",
+        )
+        .bind(workspace.0)
+        .bind(platform_user_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(until.flatten().filter(|until| *until > now))
+    }
+
     /// Records what the platform says about the person (profile lookups refresh this).
     pub async fn update_person_profile(
         &self,

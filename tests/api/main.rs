@@ -5,6 +5,8 @@ mod cli;
 mod delivery;
 mod health;
 mod helpers;
+mod rig;
+mod scheduler;
 mod slack_commands;
 mod slack_events;
 mod slack_interactions;

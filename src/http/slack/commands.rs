@@ -11,7 +11,8 @@ use std::sync::OnceLock;
 
 use super::ephemeral;
 use crate::app::command::{Command, SlashCommand, parse_slash};
-use crate::app::{messages, respond};
+use crate::app::handle::{CommandContext, handle as handle_command};
+use crate::app::messages;
 use crate::http::AppState;
 use crate::http::error::HttpError;
 use crate::platform::slack::blocks::ephemeral_response;
@@ -22,6 +23,7 @@ use crate::store::Platform;
 struct SlashCommandForm {
     ssl_check: Option<String>,
     team_id: Option<String>,
+    channel_id: Option<String>,
     user_id: Option<String>,
     command: Option<String>,
     #[serde(default)]
@@ -42,27 +44,36 @@ pub async fn handle(State(state): State<AppState>, body: Bytes) -> Result<Respon
         return Ok(StatusCode::OK.into_response());
     }
     let team_id = required(form.team_id, "team_id")?;
-    let _user_id = required(form.user_id, "user_id")?;
+    let channel_id = required(form.channel_id, "channel_id")?;
+    let user_id = required(form.user_id, "user_id")?;
     let command = required(form.command, "command")?;
     tracing::Span::current().record("workspace", team_id.as_str());
 
     let Some(slash) = SlashCommand::from_name(&command) else {
         return Ok(ephemeral(&messages::unknown_slash_command(&command)).into_response());
     };
-    if state
-        .workspaces
-        .resolve(Platform::Slack, &team_id)
-        .await?
-        .is_none()
-    {
+    let Some(workspace) = state.workspaces.resolve(Platform::Slack, &team_id).await? else {
         return Ok(ephemeral(&messages::not_installed()).into_response());
-    }
-    let reply = match parse_slash(slash, &form.text) {
-        Ok(Command::Help { topic: None }) => return Ok(full_help()),
-        Ok(command) => respond::reply_to(&command),
-        Err(usage_error) => messages::usage_error(&usage_error),
     };
-    Ok(ephemeral(&reply).into_response())
+    let command = match parse_slash(slash, &form.text) {
+        Ok(Command::Help { topic: None }) => return Ok(full_help()),
+        Ok(command) => command,
+        Err(usage_error) => {
+            return Ok(ephemeral(&messages::usage_error(&usage_error)).into_response());
+        }
+    };
+    let ctx = CommandContext {
+        store: &state.store,
+        clock: state.clock.as_ref(),
+        workspace: &workspace,
+        channel: &channel_id,
+        user: &user_id,
+    };
+    let handled = handle_command(&ctx, &command).await?;
+    if handled.schedules_changed {
+        state.scheduler.wake();
+    }
+    Ok(ephemeral(&handled.reply).into_response())
 }
 
 /// The full help never changes, and it is the most asked-for reply: render it once.

@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::app::respond;
+use crate::app::handle::{CommandContext, handle_text};
 use crate::http::AppState;
 use crate::http::error::HttpError;
 use crate::metrics::EventOutcome;
@@ -55,8 +55,9 @@ struct SlackEvent {
 /// What an event asks of the bot.
 #[derive(Debug, PartialEq, Eq)]
 enum Intent {
-    /// Answer `text` in `channel`, in a thread when `thread_ts` is set.
+    /// Answer `text` from `user` in `channel`, in a thread when `thread_ts` is set.
     Reply {
+        user: String,
         channel: String,
         thread_ts: Option<String>,
         text: String,
@@ -80,18 +81,20 @@ fn intent(event: &SlackEvent, bot_user_id: Option<&str>) -> Intent {
     {
         return Intent::Ignore("edit, deletion or system message");
     }
-    let (Some(channel), Some(_user)) = (&event.channel, &event.user) else {
+    let (Some(channel), Some(user)) = (&event.channel, &event.user) else {
         return Intent::Ignore("no channel or user");
     };
     let text = strip_mentions(event.text.as_deref().unwrap_or_default(), bot_user_id);
     match (event.kind.as_str(), event.channel_type.as_deref()) {
         ("app_mention", _) => Intent::Reply {
+            user: user.clone(),
             channel: channel.clone(),
             // Answer in the mention's thread so the channel stays quiet.
             thread_ts: event.thread_ts.clone().or_else(|| event.ts.clone()),
             text,
         },
         ("message", Some("im")) => Intent::Reply {
+            user: user.clone(),
             channel: channel.clone(),
             thread_ts: event.thread_ts.clone(),
             text,
@@ -172,25 +175,38 @@ async fn handle_callback(
         .iter()
         .find(|a| a.is_bot)
         .and_then(|a| a.user_id.as_deref());
-    let intent = intent(&event, bot_user_id);
-    if let Intent::Ignore(reason) = &intent {
-        tracing::debug!(reason, kind = %event.kind, "ignored an event");
-        state.metrics.record_slack_event(EventOutcome::Ignored);
+    let (user, channel, thread_ts, text) = match intent(&event, bot_user_id) {
+        Intent::Ignore(reason) => {
+            tracing::debug!(reason, kind = %event.kind, "ignored an event");
+            state.metrics.record_slack_event(EventOutcome::Ignored);
+            return Ok(StatusCode::OK.into_response());
+        }
+        Intent::Reply {
+            user,
+            channel,
+            thread_ts,
+            text,
+        } => (user, channel, thread_ts, text),
+    };
+    // A retry of an event already handled must not repeat the command's effects.
+    // (Two copies racing past this read both act; the insert below still answers once.)
+    if state.store.event_seen(workspace.id, &event_id).await? {
+        tracing::info!(%event_id, "acknowledged a duplicate event without handling it again");
+        state.metrics.record_slack_event(EventOutcome::Duplicate);
         return Ok(StatusCode::OK.into_response());
     }
-    let Intent::Reply {
-        channel,
-        thread_ts,
-        text,
-    } = intent
-    else {
-        unreachable!("ignored events returned above");
+    let ctx = CommandContext {
+        store: &state.store,
+        clock: state.clock.as_ref(),
+        workspace: &workspace,
+        channel: &channel,
+        user: &user,
     };
-    let body = post_message_body(
-        &channel,
-        thread_ts.as_deref(),
-        &respond::reply_to_text(&text),
-    );
+    let handled = handle_text(&ctx, &text).await?;
+    if handled.schedules_changed {
+        state.scheduler.wake();
+    }
+    let body = post_message_body(&channel, thread_ts.as_deref(), &handled.reply);
     let now_ms = state.clock.now_millis();
     let give_up_at = now_ms + state.delivery.give_up_after().as_millis() as i64;
     let mut tx = state.store.begin().await?;
@@ -238,6 +254,7 @@ mod tests {
         assert_eq!(
             intent(&event, Some("UBOT")),
             Intent::Reply {
+                user: "U1".into(),
                 channel: "C1".into(),
                 thread_ts: Some("1.1".into()),
                 text: "help goal".into()
@@ -251,6 +268,7 @@ mod tests {
         assert_eq!(
             intent(&event, Some("UBOT")),
             Intent::Reply {
+                user: "U1".into(),
                 channel: "C1".into(),
                 thread_ts: None,
                 text: "help".into()

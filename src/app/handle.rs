@@ -1,0 +1,96 @@
+//! What the bot does with a parsed command. Features that later releases bring say so
+//! honestly instead of pretending to work.
+
+use super::command::{CheckinCommand, Command, DebriefCommand, DigestCommand, GoalCommand};
+use super::{messages, pause, schedules, usage};
+use crate::clock::Clock;
+use crate::platform::Message;
+use crate::store::{Store, StoreError, Workspace};
+
+/// Who asked, where, and what the handler may use.
+pub struct CommandContext<'a> {
+    pub store: &'a Store,
+    pub clock: &'a dyn Clock,
+    pub workspace: &'a Workspace,
+    /// The channel (or DM) the command was typed in.
+    pub channel: &'a str,
+    /// The platform user id of the person who typed it.
+    pub user: &'a str,
+}
+
+/// The reply (only for the person who asked) and what changed.
+#[derive(Debug)]
+pub struct Handled {
+    pub reply: Message,
+    /// The scheduler should look at its schedules again.
+    pub schedules_changed: bool,
+}
+
+impl From<Message> for Handled {
+    fn from(reply: Message) -> Self {
+        Self {
+            reply,
+            schedules_changed: false,
+        }
+    }
+}
+
+/// Carries out a command.
+pub async fn handle(ctx: &CommandContext<'_>, command: &Command) -> Result<Handled, StoreError> {
+    let reply = match command {
+        Command::Help { topic } => messages::help(*topic),
+        Command::Retro { schedule, template } => {
+            return schedules::create_retro(ctx, schedule, template.as_ref()).await;
+        }
+        Command::Schedules => schedules::list(ctx).await?,
+        Command::Unschedule { id } => return schedules::remove(ctx, *id).await,
+        Command::Pause(duration) => pause::pause(ctx, *duration).await?,
+        Command::Resume => pause::resume(ctx).await?,
+        Command::Debrief(debrief) => messages::not_enabled(
+            "Debriefs",
+            match debrief {
+                DebriefCommand::Start { .. } => usage::DEBRIEF,
+                DebriefCommand::Reflect => usage::DEBRIEF_REFLECT,
+                DebriefCommand::Close => usage::DEBRIEF_CLOSE,
+            },
+        ),
+        Command::Lessons { .. } => {
+            messages::not_enabled("Lesson search and follow-ups", usage::LESSONS)
+        }
+        Command::Followups => {
+            messages::not_enabled("Lesson search and follow-ups", usage::FOLLOWUPS)
+        }
+        Command::Goal(goal) => messages::not_enabled(
+            "Learning goals",
+            match goal {
+                GoalCommand::Add { .. } => usage::GOAL_ADD,
+                GoalCommand::List => usage::GOAL_LIST,
+                GoalCommand::Done { .. } => usage::GOAL_DONE,
+                GoalCommand::Share { .. } => usage::GOAL_SHARE,
+            },
+        ),
+        Command::Checkin(checkin) => messages::not_enabled(
+            "Check-ins",
+            match checkin {
+                CheckinCommand::Set { .. } => usage::CHECKIN,
+                CheckinCommand::Off => usage::CHECKIN_OFF,
+            },
+        ),
+        Command::Digest(digest) => messages::not_enabled(
+            "Digests",
+            match digest {
+                DigestCommand::Set { .. } => usage::DIGEST,
+                DigestCommand::Now => usage::DIGEST_NOW,
+            },
+        ),
+    };
+    Ok(reply.into())
+}
+
+/// Parses and carries out the words of a message sent to the bot (DM or mention).
+pub async fn handle_text(ctx: &CommandContext<'_>, text: &str) -> Result<Handled, StoreError> {
+    match super::command::parse_learn(text) {
+        Ok(command) => handle(ctx, &command).await,
+        Err(error) => Ok(messages::usage_error(&error).into()),
+    }
+}

@@ -1,0 +1,71 @@
+//! `/learn pause DURATION` and `/learn resume`: a person's holiday from prompts.
+
+use chrono::{DateTime, Duration, NaiveTime, TimeZone, Utc};
+use chrono_tz::Tz;
+
+use super::command::PauseDuration;
+use super::handle::CommandContext;
+use super::schedules::local_time;
+use crate::platform::Message;
+use crate::store::StoreError;
+
+pub async fn pause(
+    ctx: &CommandContext<'_>,
+    duration: PauseDuration,
+) -> Result<Message, StoreError> {
+    // The person's own zone arrives with check-ins (users.info); until then the
+    // workspace's zone decides where "until 28 December" begins.
+    let zone: Tz = ctx.workspace.default_time_zone.parse().unwrap_or(Tz::UTC);
+    let now = DateTime::from_timestamp(ctx.clock.now_unix(), 0).unwrap_or_default();
+    let until = match duration {
+        PauseDuration::Hours(h) => now + Duration::hours(i64::from(h)),
+        PauseDuration::Days(d) => now + Duration::days(i64::from(d)),
+        PauseDuration::Until(date) => match zone
+            .from_local_datetime(&date.and_time(NaiveTime::MIN))
+            .earliest()
+        {
+            Some(start) if start.with_timezone(&Utc) > now => start.with_timezone(&Utc),
+            _ => {
+                return Ok(Message::text(format!(
+                    ":warning: {} is not in the future. Usage: `/learn pause until YYYY-MM-DD`",
+                    date.format("%Y-%m-%d")
+                )));
+            }
+        },
+    };
+    if until - now > Duration::days(366) {
+        return Ok(Message::text(
+            ":warning: Pauses last at most a year; `/learn checkin off` stops check-ins for good.",
+        ));
+    }
+    ctx.store
+        .set_paused_until(
+            ctx.workspace.id,
+            ctx.user,
+            Some(until.timestamp()),
+            now.timestamp(),
+        )
+        .await?;
+    Ok(Message::text(format!(
+        ":palm_tree: Your prompts are paused until {} ({}). `/learn resume` brings them back sooner.",
+        local_time(until, zone),
+        zone.name()
+    )))
+}
+
+pub async fn resume(ctx: &CommandContext<'_>) -> Result<Message, StoreError> {
+    let now = ctx.clock.now_unix();
+    let was_paused = ctx
+        .store
+        .paused_until(ctx.workspace.id, ctx.user, now)
+        .await?
+        .is_some();
+    ctx.store
+        .set_paused_until(ctx.workspace.id, ctx.user, None, now)
+        .await?;
+    Ok(Message::text(if was_paused {
+        ":wave: Welcome back: your prompts are on again."
+    } else {
+        "Your prompts were not paused; nothing to resume."
+    }))
+}

@@ -1,0 +1,210 @@
+//! Turns due schedules into runs and outbox messages. [`Scheduler::fire_due`] is one
+//! pass that tests call with a moved clock; [`Scheduler::run`] sleeps until the next
+//! schedule is due (an index lookup) or until a new schedule wakes it.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+use super::Schedule;
+use crate::app::messages;
+use crate::clock::SharedClock;
+use crate::delivery::Delivery;
+use crate::platform::slack::blocks::post_message_body;
+use crate::store::{NewOutboxMessage, Occurrence, RunOutcome, Store, StoreError, StoredSchedule};
+
+/// Schedules handled per pass; more are picked up by the next pass at once.
+const BATCH: u32 = 200;
+/// Longest sleep: bounds how late this process notices a schedule another process
+/// created that is due sooner than anything it knew of.
+const MAX_SLEEP: Duration = Duration::from_secs(60);
+
+/// What one pass did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FireReport {
+    pub due: usize,
+    pub sent: usize,
+    pub skipped: usize,
+    /// Occurrences another process had already handled.
+    pub already_handled: usize,
+}
+
+/// The scheduler of one process.
+pub struct Scheduler {
+    store: Store,
+    clock: SharedClock,
+    delivery: Arc<Delivery>,
+    grace_secs: i64,
+    holidays: Vec<NaiveDate>,
+    wake: Notify,
+}
+
+fn utc(unix: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp(unix, 0).unwrap_or_default()
+}
+
+impl Scheduler {
+    pub fn new(
+        store: Store,
+        clock: SharedClock,
+        delivery: Arc<Delivery>,
+        grace: Duration,
+        holidays: Vec<NaiveDate>,
+    ) -> Self {
+        Self {
+            store,
+            clock,
+            delivery,
+            grace_secs: grace.as_secs() as i64,
+            holidays,
+            wake: Notify::new(),
+        }
+    }
+
+    /// Tells the loop that schedules changed.
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
+
+    /// Handles every schedule due now: one run per occurrence, at most one prompt per
+    /// schedule however long the service was down.
+    pub async fn fire_due(&self) -> Result<FireReport, StoreError> {
+        let now = self.clock.now_unix();
+        let mut report = FireReport::default();
+        loop {
+            let due = self.store.due_schedules(now, BATCH).await?;
+            report.due += due.len();
+            for schedule in &due {
+                match self.fire(schedule, now).await? {
+                    Some(RunOutcome::Sent) => report.sent += 1,
+                    Some(_) => report.skipped += 1,
+                    None => report.already_handled += 1,
+                }
+            }
+            if due.len() < BATCH as usize {
+                break;
+            }
+        }
+        if report.sent > 0 {
+            self.delivery.wake();
+        }
+        Ok(report)
+    }
+
+    async fn fire(
+        &self,
+        stored: &StoredSchedule,
+        now: i64,
+    ) -> Result<Option<RunOutcome>, StoreError> {
+        let anchor = NaiveDate::parse_from_str(&stored.anchor_date, "%Y-%m-%d").unwrap_or_default();
+        let schedule = match Schedule::restore(&stored.spec, &stored.time_zone, anchor) {
+            Ok(schedule) => schedule,
+            Err(err) => {
+                tracing::error!(schedule_id = stored.id.0, error = %err, "a stored schedule no longer parses; turned it off");
+                self.store.deactivate_broken_schedule(stored.id).await?;
+                return Ok(None);
+            }
+        };
+        // The latest occurrence that is due: after downtime only it may fire, and only
+        // within the grace period. Jump to the grace window first so that a long outage
+        // of a frequent schedule is not walked minute by minute.
+        let grace_start = now - self.grace_secs;
+        let mut latest = stored.next_fire_at;
+        if latest < grace_start
+            && let Some(first_in_grace) = schedule.next_after(utc(grace_start - 1))
+            && first_in_grace.timestamp() <= now
+        {
+            latest = first_in_grace.timestamp();
+        }
+        while let Some(next) = schedule.next_after(utc(latest)) {
+            if next.timestamp() > now {
+                break;
+            }
+            latest = next.timestamp();
+        }
+        if latest != stored.next_fire_at {
+            tracing::info!(
+                schedule_id = stored.id.0,
+                "passed over earlier missed occurrences after downtime; only the latest counts"
+            );
+        }
+        let next_fire_at = schedule
+            .next_after(utc(now))
+            .map_or(i64::MAX, |t| t.timestamp());
+        let local_day = utc(latest).with_timezone(&schedule.zone()).date_naive();
+        let outcome = if now - latest > self.grace_secs {
+            tracing::info!(
+                schedule_id = stored.id.0,
+                kind = stored.kind.as_str(),
+                missed_at = %utc(latest),
+                "skipped a missed occurrence older than the grace period"
+            );
+            RunOutcome::Missed
+        } else if self.holidays.contains(&local_day) {
+            tracing::info!(schedule_id = stored.id.0, day = %local_day, "skipped an occurrence on a holiday");
+            RunOutcome::Holiday
+        } else {
+            RunOutcome::Sent
+        };
+        let message = messages::retro_reminder(
+            stored.id.0,
+            schedule.text(),
+            stored.template.as_deref(),
+            local_day,
+        );
+        let body = post_message_body(&stored.channel, None, &message).to_string();
+        let dedupe_key = format!("schedule:{}:{latest}", stored.id.0);
+        let now_ms = self.clock.now_millis();
+        let give_up_at = now_ms + self.delivery.give_up_after().as_millis() as i64;
+        let occurrence = Occurrence {
+            schedule: stored.id,
+            expected_next: stored.next_fire_at,
+            fire_at: latest,
+            outcome,
+            next_fire_at,
+            message: Some((
+                NewOutboxMessage {
+                    workspace: stored.workspace,
+                    channel: &stored.channel,
+                    method: "chat.postMessage",
+                    body: &body,
+                    dedupe_key: Some(&dedupe_key),
+                },
+                now_ms,
+                give_up_at,
+            )),
+        };
+        let recorded = self.store.record_occurrence(occurrence, now).await?;
+        Ok(recorded.then_some(outcome))
+    }
+
+    /// Fires schedules until `stop` is cancelled.
+    pub async fn run(self: Arc<Self>, stop: CancellationToken) {
+        loop {
+            if stop.is_cancelled() {
+                return;
+            }
+            if let Err(err) = self.fire_due().await {
+                tracing::warn!(error = %err, "could not fire due schedules; trying again shortly");
+            }
+            let wait = match self.store.next_schedule_due().await {
+                Ok(Some(due)) => {
+                    let secs = (due - self.clock.now_unix()).max(0) as u64;
+                    Duration::from_secs(secs)
+                        .min(MAX_SLEEP)
+                        .max(Duration::from_millis(200))
+                }
+                Ok(None) => MAX_SLEEP,
+                Err(_) => Duration::from_secs(5),
+            };
+            tokio::select! {
+                () = stop.cancelled() => return,
+                () = self.wake.notified() => {}
+                () = tokio::time::sleep(wait) => {}
+            }
+        }
+    }
+}

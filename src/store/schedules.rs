@@ -1,0 +1,296 @@
+//! Schedule rows and their runs. Firing an occurrence is one transaction: the run row
+//! (unique per schedule and fire time), the message it sends, and the move of
+//! `next_fire_at`, guarded so that a second process firing the same occurrence
+//! changes nothing.
+
+use sqlx::FromRow;
+
+use super::{NewOutboxMessage, Store, StoreError, WorkspaceId};
+
+/// Primary key of a schedule; shown to people as the id to `unschedule`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ScheduleId(pub i64);
+
+/// What a schedule prompts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ScheduleKind {
+    Retro,
+    Checkin,
+    Digest,
+}
+
+impl ScheduleKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Retro => "retro",
+            Self::Checkin => "checkin",
+            Self::Digest => "digest",
+        }
+    }
+
+    fn from_db(value: &str) -> Result<Self, StoreError> {
+        match value {
+            "retro" => Ok(Self::Retro),
+            "checkin" => Ok(Self::Checkin),
+            "digest" => Ok(Self::Digest),
+            other => Err(StoreError::Other(sqlx::Error::Decode(
+                format!("unknown schedule kind `{other}`").into(),
+            ))),
+        }
+    }
+}
+
+/// A new schedule.
+#[derive(Clone, Copy, Debug)]
+pub struct NewSchedule<'a> {
+    pub workspace: WorkspaceId,
+    pub kind: ScheduleKind,
+    pub channel: &'a str,
+    pub spec: &'a str,
+    pub time_zone: &'a str,
+    /// `YYYY-MM-DD`.
+    pub anchor_date: &'a str,
+    pub template: Option<&'a str>,
+    pub next_fire_at: i64,
+    pub created_by: &'a str,
+}
+
+/// A stored schedule.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredSchedule {
+    pub id: ScheduleId,
+    pub workspace: WorkspaceId,
+    pub kind: ScheduleKind,
+    pub channel: String,
+    pub spec: String,
+    pub time_zone: String,
+    pub anchor_date: String,
+    pub template: Option<String>,
+    pub next_fire_at: i64,
+}
+
+#[derive(FromRow)]
+struct ScheduleRow {
+    id: i64,
+    workspace_id: i64,
+    kind: String,
+    channel: String,
+    spec: String,
+    time_zone: String,
+    anchor_date: String,
+    template: Option<String>,
+    next_fire_at: i64,
+}
+
+impl TryFrom<ScheduleRow> for StoredSchedule {
+    type Error = StoreError;
+    fn try_from(row: ScheduleRow) -> Result<Self, StoreError> {
+        Ok(Self {
+            id: ScheduleId(row.id),
+            workspace: WorkspaceId(row.workspace_id),
+            kind: ScheduleKind::from_db(&row.kind)?,
+            channel: row.channel,
+            spec: row.spec,
+            time_zone: row.time_zone,
+            anchor_date: row.anchor_date,
+            template: row.template,
+            next_fire_at: row.next_fire_at,
+        })
+    }
+}
+
+/// What became of one occurrence.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RunOutcome {
+    Sent,
+    /// Too long ago when the scheduler got to it (downtime beyond the grace period).
+    Missed,
+    Holiday,
+    Paused,
+}
+
+impl RunOutcome {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Sent => "sent",
+            Self::Missed => "missed",
+            Self::Holiday => "holiday",
+            Self::Paused => "paused",
+        }
+    }
+}
+
+/// One occurrence to record.
+#[derive(Clone, Copy, Debug)]
+pub struct Occurrence<'a> {
+    pub schedule: ScheduleId,
+    /// The `next_fire_at` this process read; the move only happens if it is unchanged.
+    pub expected_next: i64,
+    pub fire_at: i64,
+    pub outcome: RunOutcome,
+    pub next_fire_at: i64,
+    /// The message to queue when the outcome is `Sent`, with its outbox times (ms).
+    pub message: Option<(NewOutboxMessage<'a>, i64, i64)>,
+}
+
+impl Store {
+    pub async fn create_schedule(
+        &self,
+        new: NewSchedule<'_>,
+        now: i64,
+    ) -> Result<ScheduleId, StoreError> {
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO schedules (workspace_id, kind, channel, spec, time_zone, anchor_date, template, \
+                 next_fire_at, created_by, created_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        )
+        .bind(new.workspace.0)
+        .bind(new.kind.as_str())
+        .bind(new.channel)
+        .bind(new.spec)
+        .bind(new.time_zone)
+        .bind(new.anchor_date)
+        .bind(new.template)
+        .bind(new.next_fire_at)
+        .bind(new.created_by)
+        .bind(now)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(ScheduleId(id))
+    }
+
+    /// Active schedules of one channel, soonest first.
+    pub async fn channel_schedules(
+        &self,
+        workspace: WorkspaceId,
+        channel: &str,
+    ) -> Result<Vec<StoredSchedule>, StoreError> {
+        let rows: Vec<ScheduleRow> = sqlx::query_as(
+            "SELECT id, workspace_id, kind, channel, spec, time_zone, anchor_date, template, next_fire_at \
+             FROM schedules WHERE workspace_id = ? AND channel = ? AND active = 1 \
+             ORDER BY next_fire_at, id",
+        )
+        .bind(workspace.0)
+        .bind(channel)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter().map(TryInto::try_into).collect()
+    }
+
+    /// Turns off a schedule of this workspace and channel; `NotFound` otherwise.
+    pub async fn deactivate_schedule(
+        &self,
+        workspace: WorkspaceId,
+        channel: &str,
+        id: ScheduleId,
+    ) -> Result<(), StoreError> {
+        let result = sqlx::query(
+            "UPDATE schedules SET active = 0 \
+             WHERE id = ? AND workspace_id = ? AND channel = ? AND active = 1",
+        )
+        .bind(id.0)
+        .bind(workspace.0)
+        .bind(channel)
+        .execute(&self.pool)
+        .await?;
+        if result.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    /// Active schedules due at `now`, oldest first.
+    pub async fn due_schedules(
+        &self,
+        now: i64,
+        limit: u32,
+    ) -> Result<Vec<StoredSchedule>, StoreError> {
+        let rows: Vec<ScheduleRow> = sqlx::query_as(
+            "SELECT id, workspace_id, kind, channel, spec, time_zone, anchor_date, template, next_fire_at \
+             FROM schedules WHERE active = 1 AND next_fire_at <= ? \
+             ORDER BY next_fire_at, id LIMIT ?",
+        )
+        .bind(now)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter().map(TryInto::try_into).collect()
+    }
+
+    /// When the next active schedule is due (an index lookup, not a scan).
+    pub async fn next_schedule_due(&self) -> Result<Option<i64>, StoreError> {
+        Ok(
+            sqlx::query_scalar("SELECT MIN(next_fire_at) FROM schedules WHERE active = 1")
+                .fetch_one(&self.pool)
+                .await?,
+        )
+    }
+
+    /// Records an occurrence, queues its message and moves the schedule on, all or
+    /// nothing. Returns false when another process already handled this occurrence.
+    pub async fn record_occurrence(
+        &self,
+        occurrence: Occurrence<'_>,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let recorded = sqlx::query(
+            "INSERT INTO schedule_runs (schedule_id, fire_at, outcome, ran_at) VALUES (?, ?, ?, ?) \
+             ON CONFLICT (schedule_id, fire_at) DO NOTHING",
+        )
+        .bind(occurrence.schedule.0)
+        .bind(occurrence.fire_at)
+        .bind(occurrence.outcome.as_str())
+        .bind(now)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            == 1;
+        let moved =
+            sqlx::query("UPDATE schedules SET next_fire_at = ? WHERE id = ? AND next_fire_at = ?")
+                .bind(occurrence.next_fire_at)
+                .bind(occurrence.schedule.0)
+                .bind(occurrence.expected_next)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected()
+                == 1;
+        if !(recorded && moved) {
+            // Someone else got here first; leave everything as they left it.
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        if let (RunOutcome::Sent, Some((message, now_ms, give_up_at))) =
+            (occurrence.outcome, occurrence.message)
+        {
+            super::outbox::insert(&mut tx, message, now_ms, give_up_at).await?;
+        }
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Moves a schedule on without a run (e.g. its spec no longer parses).
+    pub async fn deactivate_broken_schedule(&self, id: ScheduleId) -> Result<(), StoreError> {
+        sqlx::query("UPDATE schedules SET active = 0 WHERE id = ?")
+            .bind(id.0)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Outcomes recorded for a schedule, oldest first; for tests and operators.
+    pub async fn schedule_runs(
+        &self,
+        workspace: WorkspaceId,
+        id: ScheduleId,
+    ) -> Result<Vec<(i64, String)>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT r.fire_at, r.outcome FROM schedule_runs r JOIN schedules s ON s.id = r.schedule_id \
+             WHERE s.workspace_id = ? AND r.schedule_id = ? ORDER BY r.fire_at",
+        )
+        .bind(workspace.0)
+        .bind(id.0)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+}
