@@ -32,6 +32,8 @@ pub enum Command {
     Retro {
         schedule: ScheduleText,
         template: Option<TemplateName>,
+        /// Overrides the workspace's zone for this schedule.
+        zone: Option<chrono_tz::Tz>,
     },
     Digest(DigestCommand),
     Schedules,
@@ -532,6 +534,7 @@ fn parse_digest(text: &str, tokens: &[Token]) -> Result<DigestCommand, UsageErro
 fn parse_retro(tokens: &[Token]) -> Result<Command, UsageError> {
     let usages = [usage::RETRO];
     let mut template = None;
+    let mut zone = None;
     let mut words: Vec<&str> = Vec::new();
     let mut i = 0;
     while i < tokens.len() {
@@ -545,9 +548,27 @@ fn parse_retro(tokens: &[Token]) -> Result<Command, UsageError> {
                 i += consumed;
                 continue;
             }
+            Some(name) if name == "tz" || name.starts_with("tz=") => {
+                let (value, consumed) = match name.split_once('=') {
+                    Some((_, value)) => (Some(value.to_owned()), 1),
+                    None => (tokens.get(i + 1).map(|t| t.text.clone()), 2),
+                };
+                let value = value.filter(|v| !v.is_empty()).ok_or_else(|| {
+                    UsageError::new(
+                        "`--tz` needs a time zone after it, e.g. `--tz Europe/Berlin`",
+                        &usages,
+                    )
+                })?;
+                zone =
+                    Some(parse_zone(&value).map_err(|problem| UsageError::new(problem, &usages))?);
+                i += consumed;
+                continue;
+            }
             Some(name) => {
                 return Err(UsageError::new(
-                    format!("`--{name}` is not an option of retro; it knows `--template NAME`"),
+                    format!(
+                        "`--{name}` is not an option of retro; it knows `--template NAME` and `--tz ZONE`"
+                    ),
                     &usages,
                 ));
             }
@@ -572,7 +593,21 @@ fn parse_retro(tokens: &[Token]) -> Result<Command, UsageError> {
     Ok(Command::Retro {
         schedule: ScheduleText(joined),
         template,
+        zone,
     })
+}
+
+/// An IANA zone name, matched without regard to case (`europe/berlin` works).
+fn parse_zone(raw: &str) -> Result<chrono_tz::Tz, String> {
+    raw.parse::<chrono_tz::Tz>()
+        .ok()
+        .or_else(|| {
+            chrono_tz::TZ_VARIANTS
+                .iter()
+                .find(|zone| zone.name().eq_ignore_ascii_case(raw))
+                .copied()
+        })
+        .ok_or_else(|| format!("`{raw}` is not a time zone; use an IANA name like Europe/Berlin"))
 }
 
 fn parse_unschedule(tokens: &[Token]) -> Result<Command, UsageError> {

@@ -249,8 +249,27 @@ fn schedules_are_kept_as_typed_for_the_scheduler() {
         learn("retro every 2 weeks on thursday 15:00 --template retro"),
         Command::Retro {
             schedule: ScheduleText("every 2 weeks on thursday 15:00".into()),
-            template: Some(TemplateName::parse("retro").unwrap())
+            template: Some(TemplateName::parse("retro").unwrap()),
+            zone: None,
         }
+    );
+    assert_eq!(
+        learn("retro fridays 16:00 --tz europe/berlin"),
+        Command::Retro {
+            schedule: ScheduleText("fridays 16:00".into()),
+            template: None,
+            zone: Some(chrono_tz::Europe::Berlin),
+        }
+    );
+    assert!(
+        learn_err("retro fridays 16:00 --tz Mars/Olympus")
+            .problem
+            .contains("not a time zone")
+    );
+    assert!(
+        learn_err("retro fridays 16:00 --tz")
+            .problem
+            .contains("needs a time zone")
     );
     let e = learn_err("checkin");
     assert!(e.problem.contains("Give a schedule"), "{e:?}");
@@ -261,9 +280,9 @@ fn schedules_are_kept_as_typed_for_the_scheduler() {
             .contains("Give a schedule")
     );
     assert!(
-        learn_err("retro fridays 16:00 --tz UTC")
+        learn_err("retro fridays 16:00 --colour red")
             .problem
-            .contains("`--tz` is not an option")
+            .contains("`--colour` is not an option")
     );
     assert!(
         learn_err(&format!("digest {}", "1 ".repeat(60)))

@@ -39,8 +39,12 @@ impl From<Message> for Handled {
 pub async fn handle(ctx: &CommandContext<'_>, command: &Command) -> Result<Handled, StoreError> {
     let reply = match command {
         Command::Help { topic } => messages::help(*topic),
-        Command::Retro { schedule, template } => {
-            return schedules::create_retro(ctx, schedule, template.as_ref()).await;
+        Command::Retro {
+            schedule,
+            template,
+            zone,
+        } => {
+            return schedules::create_retro(ctx, schedule, template.as_ref(), *zone).await;
         }
         Command::Schedules => schedules::list(ctx).await?,
         Command::Unschedule { id } => return schedules::remove(ctx, *id).await,

@@ -39,8 +39,9 @@ pub async fn create_retro(
     ctx: &CommandContext<'_>,
     text: &ScheduleText,
     template: Option<&TemplateName>,
+    zone: Option<Tz>,
 ) -> Result<Handled, StoreError> {
-    let zone = zone_of(ctx);
+    let zone = zone.unwrap_or_else(|| zone_of(ctx));
     let now = DateTime::from_timestamp(ctx.clock.now_unix(), 0).unwrap_or_default();
     let today = now.with_timezone(&zone).date_naive();
     let schedule = match Schedule::parse(text.as_str(), zone, today) {

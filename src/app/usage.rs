@@ -70,7 +70,7 @@ usage!(
 usage!(CHECKIN_OFF, "/learn checkin off", "stop my check-ins");
 usage!(
     RETRO,
-    "/learn retro SCHEDULE [--template NAME]",
+    "/learn retro SCHEDULE [--template NAME] [--tz ZONE]",
     "remind this channel to hold a retrospective"
 );
 usage!(

@@ -228,9 +228,22 @@ async fn channel_schedules_are_set_listed_and_removed_by_command() {
         "the next three fire times: {reply}"
     );
 
+    let berlin = reply_text(
+        &app.command_reply("/learn", "retro weekdays 9:30 --tz Europe/Berlin")
+            .await,
+    );
+    assert!(
+        berlin.contains("`weekdays 9:30` (Europe/Berlin)"),
+        "{berlin}"
+    );
+
     let listed = reply_text(&app.command_reply("/learn", "schedules").await);
     assert!(
         listed.contains("*#1* retro · `fridays 16:00` (UTC) · next Fri"),
+        "{listed}"
+    );
+    assert!(
+        listed.contains("*#2* retro · `weekdays 9:30` (Europe/Berlin) · next"),
         "{listed}"
     );
 
@@ -245,6 +258,8 @@ async fn channel_schedules_are_set_listed_and_removed_by_command() {
     assert!(missing.contains("no schedule #99"), "{missing}");
     let removed = reply_text(&app.command_reply("/learn", "unschedule 1").await);
     assert!(removed.contains("#1 is removed"), "{removed}");
+    let removed = reply_text(&app.command_reply("/learn", "unschedule 2").await);
+    assert!(removed.contains("#2 is removed"), "{removed}");
     let empty = reply_text(&app.command_reply("/learn", "schedules").await);
     assert!(empty.contains("no schedules"), "{empty}");
     app.stop().await;
