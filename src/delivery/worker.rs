@@ -15,7 +15,7 @@ use crate::clock::SharedClock;
 use crate::config::{DeliverySettings, Secret};
 use crate::metrics::{DeliveryOutcome, Metrics};
 use crate::platform::slack::{SlackApiError, SlackClient};
-use crate::store::{OutboxMessage, Store, StoreError, WorkspaceId};
+use crate::store::{OutboxMessage, Settlement, Store, StoreError, WorkspaceId};
 
 /// Longest the worker sleeps with nothing due; bounds how late it notices rows that
 /// another process queued (its own queueing wakes it at once).
@@ -75,7 +75,8 @@ impl Delivery {
         self.wake.notify_one();
     }
 
-    /// Claims what is due now and sends it, one message per channel, concurrently.
+    /// Claims what is due now and sends it, one message per channel, concurrently, then
+    /// records every outcome in one transaction.
     pub async fn run_once(self: &Arc<Self>) -> Result<DeliveryReport, StoreError> {
         let now = self.clock.now_millis();
         let lease_until = now + (self.settings.lease_secs * 1000) as i64;
@@ -85,26 +86,40 @@ impl Delivery {
             claimed: claimed.len(),
             ..DeliveryReport::default()
         };
+        let mut settlements = Vec::with_capacity(claimed.len());
         let mut sends = JoinSet::new();
         for message in claimed {
             if let Err(wait_ms) = self.workspace_rate.try_take(message.workspace_id, now) {
-                self.store
-                    .release(message.outbox_id(), now + wait_ms)
-                    .await?;
+                settlements.push(Settlement::Release {
+                    id: message.outbox_id(),
+                    at: now + wait_ms,
+                });
                 report.deferred += 1;
                 continue;
             }
             let worker = Arc::clone(self);
             sends.spawn(async move { worker.deliver(message).await });
         }
-        while let Some(outcome) = sends.join_next().await {
-            match outcome {
-                Ok(Ok(DeliveryOutcome::Sent)) => report.sent += 1,
-                Ok(Ok(DeliveryOutcome::Retried)) => report.retried += 1,
-                Ok(Ok(DeliveryOutcome::Failed)) => report.failed += 1,
+        let mut outcomes = Vec::with_capacity(settlements.capacity());
+        while let Some(sent) = sends.join_next().await {
+            match sent {
+                Ok((outcome, settlement)) => {
+                    outcomes.push(outcome);
+                    settlements.push(settlement);
+                }
                 // The row keeps its lease and comes back when it runs out.
-                Ok(Err(err)) => tracing::warn!(error = %err, "could not record a delivery outcome"),
                 Err(err) => tracing::error!(error = %err, "a delivery task panicked"),
+            }
+        }
+        // If this fails the leases run out and the messages are tried again: a
+        // duplicate is possible then, a loss is not.
+        self.store.settle(&settlements).await?;
+        for outcome in outcomes {
+            self.metrics.record_delivery(outcome);
+            match outcome {
+                DeliveryOutcome::Sent => report.sent += 1,
+                DeliveryOutcome::Retried => report.retried += 1,
+                DeliveryOutcome::Failed => report.failed += 1,
             }
         }
         Ok(report)
@@ -169,38 +184,54 @@ impl Delivery {
         Ok(token)
     }
 
-    async fn deliver(&self, message: OutboxMessage) -> Result<DeliveryOutcome, StoreError> {
+    /// Sends one message and says how it went; the caller records it.
+    async fn deliver(&self, message: OutboxMessage) -> (DeliveryOutcome, Settlement) {
         let id = message.outbox_id();
-        let Some(token) = self.token(message.workspace()).await? else {
-            return self
-                .give_up(
+        let token = match self.token(message.workspace()).await {
+            Ok(Some(token)) => token,
+            Ok(None) => {
+                return self.give_up(
                     &message,
                     "the workspace has no bot token",
                     "install the app (set LEARNLOOP_SLACK_BOT_TOKEN)",
-                )
-                .await;
+                );
+            }
+            Err(err) => {
+                tracing::warn!(error = %err, "could not read the bot token; will retry");
+                let at = self.clock.now_millis() + self.settings.initial_backoff_ms as i64;
+                return (
+                    DeliveryOutcome::Retried,
+                    Settlement::Retry {
+                        id,
+                        at,
+                        error: err.to_string(),
+                    },
+                );
+            }
         };
         let body: serde_json::Value = match serde_json::from_str(&message.body) {
             Ok(body) => body,
             Err(err) => {
-                return self
-                    .give_up(
-                        &message,
-                        &format!("the queued body is not JSON: {err}"),
-                        "report this as a bug",
-                    )
-                    .await;
+                return self.give_up(
+                    &message,
+                    &format!("the queued body is not JSON: {err}"),
+                    "report this as a bug",
+                );
             }
         };
         let result = self.slack.call(&message.method, &token, &body).await;
         let now = self.clock.now_millis();
         match result {
-            Ok(_) => {
-                let channel_free_at = now + self.settings.channel_interval_ms as i64;
-                self.store.mark_sent(&message, now, channel_free_at).await?;
-                self.metrics.record_delivery(DeliveryOutcome::Sent);
-                Ok(DeliveryOutcome::Sent)
-            }
+            Ok(_) => (
+                DeliveryOutcome::Sent,
+                Settlement::Sent {
+                    id,
+                    workspace_id: message.workspace_id,
+                    channel: message.channel.clone(),
+                    at: now,
+                    channel_free_at: now + self.settings.channel_interval_ms as i64,
+                },
+            ),
             Err(err) if err.is_retryable() && now < message.give_up_at => {
                 let wait = match err.retry_after() {
                     Some(retry_after) => after_retry_after(retry_after),
@@ -217,33 +248,30 @@ impl Delivery {
                     retry_in_ms = wait.as_millis() as u64,
                     "sending failed; will retry"
                 );
-                self.store
-                    .retry_later(id, now + wait.as_millis() as i64, &err.to_string())
-                    .await?;
-                self.metrics.record_delivery(DeliveryOutcome::Retried);
-                Ok(DeliveryOutcome::Retried)
-            }
-            Err(err) if err.is_retryable() => {
-                self.give_up(
-                    &message,
-                    &err.to_string(),
-                    "the retry budget (delivery.give_up_after_hours) ran out",
+                (
+                    DeliveryOutcome::Retried,
+                    Settlement::Retry {
+                        id,
+                        at: now + wait.as_millis() as i64,
+                        error: err.to_string(),
+                    },
                 )
-                .await
             }
-            Err(err) => {
-                self.give_up(&message, &err.to_string(), admin_advice(&err))
-                    .await
-            }
+            Err(err) if err.is_retryable() => self.give_up(
+                &message,
+                &err.to_string(),
+                "the retry budget (delivery.give_up_after_hours) ran out",
+            ),
+            Err(err) => self.give_up(&message, &err.to_string(), admin_advice(&err)),
         }
     }
 
-    async fn give_up(
+    fn give_up(
         &self,
         message: &OutboxMessage,
         error: &str,
         advice: &str,
-    ) -> Result<DeliveryOutcome, StoreError> {
+    ) -> (DeliveryOutcome, Settlement) {
         tracing::error!(
             outbox_id = message.id,
             workspace_id = message.workspace_id,
@@ -254,9 +282,13 @@ impl Delivery {
             advice,
             "gave up sending a message"
         );
-        self.store.mark_failed(message.outbox_id(), error).await?;
-        self.metrics.record_delivery(DeliveryOutcome::Failed);
-        Ok(DeliveryOutcome::Failed)
+        (
+            DeliveryOutcome::Failed,
+            Settlement::Failed {
+                id: message.outbox_id(),
+                error: error.to_owned(),
+            },
+        )
     }
 }
 

@@ -32,6 +32,16 @@ pub struct FireReport {
     pub already_handled: usize,
 }
 
+/// What one due schedule will do, worked out before the batch is written.
+struct Plan<'s> {
+    stored: &'s StoredSchedule,
+    fire_at: i64,
+    outcome: RunOutcome,
+    next_fire_at: i64,
+    body: String,
+    dedupe_key: String,
+}
+
 /// The scheduler of one process.
 pub struct Scheduler {
     store: Store,
@@ -77,11 +87,42 @@ impl Scheduler {
         loop {
             let due = self.store.due_schedules(now, BATCH).await?;
             report.due += due.len();
-            for schedule in &due {
-                match self.fire(schedule, now).await? {
-                    Some(RunOutcome::Sent) => report.sent += 1,
-                    Some(_) => report.skipped += 1,
+            let mut planned = Vec::with_capacity(due.len());
+            for stored in &due {
+                match self.plan(stored, now).await? {
+                    Some(plan) => planned.push(plan),
                     None => report.already_handled += 1,
+                }
+            }
+            let now_ms = self.clock.now_millis();
+            let give_up_at = now_ms + self.delivery.give_up_after().as_millis() as i64;
+            let occurrences: Vec<Occurrence<'_>> = planned
+                .iter()
+                .map(|plan| Occurrence {
+                    schedule: plan.stored.id,
+                    expected_next: plan.stored.next_fire_at,
+                    fire_at: plan.fire_at,
+                    outcome: plan.outcome,
+                    next_fire_at: plan.next_fire_at,
+                    message: Some((
+                        NewOutboxMessage {
+                            workspace: plan.stored.workspace,
+                            channel: &plan.stored.channel,
+                            method: "chat.postMessage",
+                            body: &plan.body,
+                            dedupe_key: Some(&plan.dedupe_key),
+                        },
+                        now_ms,
+                        give_up_at,
+                    )),
+                })
+                .collect();
+            let handled = self.store.record_occurrences(&occurrences, now).await?;
+            for (occurrence, handled) in occurrences.iter().zip(handled) {
+                match (handled, occurrence.outcome) {
+                    (false, _) => report.already_handled += 1,
+                    (true, RunOutcome::Sent) => report.sent += 1,
+                    (true, _) => report.skipped += 1,
                 }
             }
             if due.len() < BATCH as usize {
@@ -94,11 +135,12 @@ impl Scheduler {
         Ok(report)
     }
 
-    async fn fire(
+    /// Works out what one due schedule should do now; `None` when it cannot fire at all.
+    async fn plan<'s>(
         &self,
-        stored: &StoredSchedule,
+        stored: &'s StoredSchedule,
         now: i64,
-    ) -> Result<Option<RunOutcome>, StoreError> {
+    ) -> Result<Option<Plan<'s>>, StoreError> {
         let anchor = NaiveDate::parse_from_str(&stored.anchor_date, "%Y-%m-%d").unwrap_or_default();
         let schedule = match Schedule::restore(&stored.spec, &stored.time_zone, anchor) {
             Ok(schedule) => schedule,
@@ -155,30 +197,14 @@ impl Scheduler {
             stored.template.as_deref(),
             local_day,
         );
-        let body = post_message_body(&stored.channel, None, &message).to_string();
-        let dedupe_key = format!("schedule:{}:{latest}", stored.id.0);
-        let now_ms = self.clock.now_millis();
-        let give_up_at = now_ms + self.delivery.give_up_after().as_millis() as i64;
-        let occurrence = Occurrence {
-            schedule: stored.id,
-            expected_next: stored.next_fire_at,
+        Ok(Some(Plan {
+            stored,
             fire_at: latest,
             outcome,
             next_fire_at,
-            message: Some((
-                NewOutboxMessage {
-                    workspace: stored.workspace,
-                    channel: &stored.channel,
-                    method: "chat.postMessage",
-                    body: &body,
-                    dedupe_key: Some(&dedupe_key),
-                },
-                now_ms,
-                give_up_at,
-            )),
-        };
-        let recorded = self.store.record_occurrence(occurrence, now).await?;
-        Ok(recorded.then_some(outcome))
+            body: post_message_body(&stored.channel, None, &message).to_string(),
+            dedupe_key: format!("schedule:{}:{latest}", stored.id.0),
+        }))
     }
 
     /// Fires schedules until `stop` is cancelled.

@@ -20,7 +20,7 @@ use sqlx::sqlite::{
 
 use crate::config::{DatabaseSettings, DatabaseUrl};
 
-pub use outbox::{NewOutboxMessage, OutboxId, OutboxMessage, OutboxState};
+pub use outbox::{NewOutboxMessage, OutboxId, OutboxMessage, OutboxState, Settlement};
 pub use people::{Person, PersonId};
 pub use schedules::{
     NewSchedule, Occurrence, RunOutcome, ScheduleId, ScheduleKind, StoredSchedule,

@@ -81,6 +81,90 @@ pub(super) async fn insert(
     Ok(id.map(OutboxId))
 }
 
+/// How one claimed message ended its attempt.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Settlement {
+    /// Delivered at `at`; its channel may receive the next one at `channel_free_at`.
+    Sent {
+        id: OutboxId,
+        workspace_id: i64,
+        channel: String,
+        at: i64,
+        channel_free_at: i64,
+    },
+    /// Failed in a way that may work later; try again at `at`.
+    Retry {
+        id: OutboxId,
+        at: i64,
+        error: String,
+    },
+    /// Not attempted (our own rate limit); back in the queue at `at`, no attempt spent.
+    Release { id: OutboxId, at: i64 },
+    /// Given up for good.
+    Failed { id: OutboxId, error: String },
+}
+
+async fn apply(conn: &mut SqliteConnection, settlement: &Settlement) -> Result<(), StoreError> {
+    match settlement {
+        Settlement::Sent {
+            id,
+            workspace_id,
+            channel,
+            at,
+            channel_free_at,
+        } => {
+            sqlx::query(
+                "UPDATE outbox SET status = 'sent', sent_at = ?, lease_until = NULL, last_error = NULL \
+                 WHERE id = ?",
+            )
+            .bind(at)
+            .bind(id.0)
+            .execute(&mut *conn)
+            .await?;
+            sqlx::query(
+                "INSERT INTO channel_pacing (workspace_id, channel, next_allowed_at) VALUES (?, ?, ?) \
+                 ON CONFLICT (workspace_id, channel) DO UPDATE SET next_allowed_at = excluded.next_allowed_at",
+            )
+            .bind(workspace_id)
+            .bind(channel)
+            .bind(channel_free_at)
+            .execute(&mut *conn)
+            .await?;
+        }
+        Settlement::Retry { id, at, error } => {
+            sqlx::query(
+                "UPDATE outbox SET status = 'pending', next_attempt_at = ?, lease_until = NULL, \
+                     last_error = ? \
+                 WHERE id = ? AND status = 'sending'",
+            )
+            .bind(at)
+            .bind(error)
+            .bind(id.0)
+            .execute(&mut *conn)
+            .await?;
+        }
+        Settlement::Release { id, at } => {
+            sqlx::query(
+                "UPDATE outbox SET status = 'pending', next_attempt_at = ?, lease_until = NULL, \
+                     attempts = attempts - 1 \
+                 WHERE id = ? AND status = 'sending'",
+            )
+            .bind(at)
+            .bind(id.0)
+            .execute(&mut *conn)
+            .await?;
+        }
+        Settlement::Failed { id, error } => {
+            sqlx::query("UPDATE outbox SET status = 'failed', lease_until = NULL, last_error = ? WHERE id = ?")
+                .bind(error)
+                .bind(id.0)
+                .execute(&mut *conn)
+                .await?;
+        }
+    }
+    Ok(())
+}
+
 impl StoreTx {
     /// Queues a message as part of this transaction; `None` if its dedupe key was taken.
     pub async fn enqueue(
@@ -141,6 +225,20 @@ impl Store {
         Ok(claimed)
     }
 
+    /// Records how a batch of sends went, in one transaction: one write lock per batch
+    /// instead of one per message keeps SQLite's writers from queueing behind each other.
+    pub async fn settle(&self, settlements: &[Settlement]) -> Result<(), StoreError> {
+        if settlements.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.pool.begin().await?;
+        for settlement in settlements {
+            apply(&mut tx, settlement).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Marks a message delivered and holds its channel until `channel_free_at`.
     pub async fn mark_sent(
         &self,
@@ -148,26 +246,14 @@ impl Store {
         now: i64,
         channel_free_at: i64,
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
-        sqlx::query(
-            "UPDATE outbox SET status = 'sent', sent_at = ?, lease_until = NULL, last_error = NULL \
-             WHERE id = ?",
-        )
-        .bind(now)
-        .bind(message.id)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query(
-            "INSERT INTO channel_pacing (workspace_id, channel, next_allowed_at) VALUES (?, ?, ?) \
-             ON CONFLICT (workspace_id, channel) DO UPDATE SET next_allowed_at = excluded.next_allowed_at",
-        )
-        .bind(message.workspace_id)
-        .bind(&message.channel)
-        .bind(channel_free_at)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(())
+        self.settle(&[Settlement::Sent {
+            id: message.outbox_id(),
+            workspace_id: message.workspace_id,
+            channel: message.channel.clone(),
+            at: now,
+            channel_free_at,
+        }])
+        .await
     }
 
     /// Puts a message back to be tried again at `next_attempt_at`.
@@ -177,44 +263,31 @@ impl Store {
         next_attempt_at: i64,
         error: &str,
     ) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE outbox SET status = 'pending', next_attempt_at = ?, lease_until = NULL, \
-                 last_error = ? \
-             WHERE id = ? AND status = 'sending'",
-        )
-        .bind(next_attempt_at)
-        .bind(error)
-        .bind(id.0)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
+        self.settle(&[Settlement::Retry {
+            id,
+            at: next_attempt_at,
+            error: error.to_owned(),
+        }])
+        .await
     }
 
     /// Returns a claimed message untouched (shutdown, or a rate limit of our own):
     /// the claim does not count as an attempt.
     pub async fn release(&self, id: OutboxId, next_attempt_at: i64) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE outbox SET status = 'pending', next_attempt_at = ?, lease_until = NULL, \
-                 attempts = attempts - 1 \
-             WHERE id = ? AND status = 'sending'",
-        )
-        .bind(next_attempt_at)
-        .bind(id.0)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
+        self.settle(&[Settlement::Release {
+            id,
+            at: next_attempt_at,
+        }])
+        .await
     }
 
     /// Gives up on a message for good.
     pub async fn mark_failed(&self, id: OutboxId, error: &str) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE outbox SET status = 'failed', lease_until = NULL, last_error = ? WHERE id = ?",
-        )
-        .bind(error)
-        .bind(id.0)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
+        self.settle(&[Settlement::Failed {
+            id,
+            error: error.to_owned(),
+        }])
+        .await
     }
 
     /// The earliest time a channel's next message may be claimed (its retry time, its

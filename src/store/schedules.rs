@@ -226,47 +226,52 @@ impl Store {
         )
     }
 
-    /// Records an occurrence, queues its message and moves the schedule on, all or
-    /// nothing. Returns false when another process already handled this occurrence.
-    pub async fn record_occurrence(
+    /// Records occurrences, queues their messages and moves their schedules on, in one
+    /// transaction (one write lock for a whole batch). For each occurrence, true when this
+    /// call handled it, false when another process already had.
+    pub async fn record_occurrences(
         &self,
-        occurrence: Occurrence<'_>,
+        occurrences: &[Occurrence<'_>],
         now: i64,
-    ) -> Result<bool, StoreError> {
+    ) -> Result<Vec<bool>, StoreError> {
         let mut tx = self.pool.begin().await?;
-        let recorded = sqlx::query(
-            "INSERT INTO schedule_runs (schedule_id, fire_at, outcome, ran_at) VALUES (?, ?, ?, ?) \
-             ON CONFLICT (schedule_id, fire_at) DO NOTHING",
-        )
-        .bind(occurrence.schedule.0)
-        .bind(occurrence.fire_at)
-        .bind(occurrence.outcome.as_str())
-        .bind(now)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected()
-            == 1;
-        let moved =
-            sqlx::query("UPDATE schedules SET next_fire_at = ? WHERE id = ? AND next_fire_at = ?")
-                .bind(occurrence.next_fire_at)
+        let mut handled = Vec::with_capacity(occurrences.len());
+        for occurrence in occurrences {
+            // The compare-and-set comes first: only the process that moves the schedule
+            // on from the value it read owns this occurrence.
+            let moved = sqlx::query(
+                "UPDATE schedules SET next_fire_at = ? WHERE id = ? AND next_fire_at = ?",
+            )
+            .bind(occurrence.next_fire_at)
+            .bind(occurrence.schedule.0)
+            .bind(occurrence.expected_next)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+                == 1;
+            let recorded = moved
+                && sqlx::query(
+                    "INSERT INTO schedule_runs (schedule_id, fire_at, outcome, ran_at) VALUES (?, ?, ?, ?) \
+                     ON CONFLICT (schedule_id, fire_at) DO NOTHING",
+                )
                 .bind(occurrence.schedule.0)
-                .bind(occurrence.expected_next)
+                .bind(occurrence.fire_at)
+                .bind(occurrence.outcome.as_str())
+                .bind(now)
                 .execute(&mut *tx)
                 .await?
                 .rows_affected()
-                == 1;
-        if !(recorded && moved) {
-            // Someone else got here first; leave everything as they left it.
-            tx.rollback().await?;
-            return Ok(false);
-        }
-        if let (RunOutcome::Sent, Some((message, now_ms, give_up_at))) =
-            (occurrence.outcome, occurrence.message)
-        {
-            super::outbox::insert(&mut tx, message, now_ms, give_up_at).await?;
+                    == 1;
+            if recorded
+                && let (RunOutcome::Sent, Some((message, now_ms, give_up_at))) =
+                    (occurrence.outcome, occurrence.message)
+            {
+                super::outbox::insert(&mut tx, message, now_ms, give_up_at).await?;
+            }
+            handled.push(recorded);
         }
         tx.commit().await?;
-        Ok(true)
+        Ok(handled)
     }
 
     /// Moves a schedule on without a run (e.g. its spec no longer parses).
