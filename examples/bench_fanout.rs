@@ -54,7 +54,12 @@ async fn baseline(slack_url: &str, messages: usize, concurrency: usize) -> anyho
         while next < messages && running.len() < concurrency {
             let (slack, token) = (slack.clone(), token.clone());
             let body = json!({"channel": format!("D{next:05}"), "text": "baseline"});
-            running.spawn(async move { slack.call("chat.postMessage", &token, &body).await.map(|_| ()) });
+            running.spawn(async move {
+                slack
+                    .call("chat.postMessage", &token, &body)
+                    .await
+                    .map(|_| ())
+            });
             next += 1;
         }
         if let Some(done) = running.join_next().await {
@@ -72,7 +77,10 @@ async fn baseline(slack_url: &str, messages: usize, concurrency: usize) -> anyho
 async fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().collect();
     if args.get(1).map(String::as_str) == Some("--baseline") {
-        let url = args.get(2).cloned().unwrap_or_else(|| "http://127.0.0.1:3921".into());
+        let url = args
+            .get(2)
+            .cloned()
+            .unwrap_or_else(|| "http://127.0.0.1:3921".into());
         let messages = args.get(3).and_then(|a| a.parse().ok()).unwrap_or(10_000);
         return baseline(&url, messages, 64).await;
     }

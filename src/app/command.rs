@@ -321,6 +321,22 @@ fn template_option(
     Ok((template, consumed))
 }
 
+/// Reads `--template` into `slot` (refusing a second one); returns the tokens consumed.
+fn take_template(
+    slot: &mut Option<TemplateName>,
+    name: &str,
+    tokens: &[Token],
+    i: usize,
+    usages: &[Usage],
+) -> Result<usize, UsageError> {
+    if slot.is_some() {
+        return Err(UsageError::new("`--template` is given twice", usages));
+    }
+    let (template, consumed) = template_option(name, tokens, i, usages)?;
+    *slot = Some(template);
+    Ok(consumed)
+}
+
 fn parse_debrief(tokens: &[Token]) -> Result<DebriefCommand, UsageError> {
     let usages = [usage::DEBRIEF];
     if let [only] = tokens
@@ -341,12 +357,7 @@ fn parse_debrief(tokens: &[Token]) -> Result<DebriefCommand, UsageError> {
         let token = &tokens[i];
         match option_name(token).filter(|_| !options_ended) {
             Some(name) if name == "template" || name.starts_with("template=") => {
-                if template.is_some() {
-                    return Err(UsageError::new("`--template` is given twice", &usages));
-                }
-                let (name, consumed) = template_option(&name, tokens, i, &usages)?;
-                template = Some(name);
-                i += consumed;
+                i += take_template(&mut template, &name, tokens, i, &usages)?;
                 continue;
             }
             Some(name) if name == "anonymous" || name == "anon" => anonymous = true,
@@ -540,12 +551,7 @@ fn parse_retro(tokens: &[Token]) -> Result<Command, UsageError> {
     while i < tokens.len() {
         match option_name(&tokens[i]) {
             Some(name) if name == "template" || name.starts_with("template=") => {
-                if template.is_some() {
-                    return Err(UsageError::new("`--template` is given twice", &usages));
-                }
-                let (name, consumed) = template_option(&name, tokens, i, &usages)?;
-                template = Some(name);
-                i += consumed;
+                i += take_template(&mut template, &name, tokens, i, &usages)?;
                 continue;
             }
             Some(name) if name == "tz" || name.starts_with("tz=") => {

@@ -74,29 +74,12 @@ impl Store {
 
 #[cfg(test)]
 mod tests {
-    use crate::store::test_support::temp_store;
-    use crate::store::{NewWorkspace, Platform};
+    use crate::store::test_support::{temp_store, workspace};
 
     #[tokio::test]
     async fn an_event_id_counts_once_per_workspace_until_pruned() {
         let (store, _dir) = temp_store().await;
-        let mut ids = Vec::new();
-        for team in ["T1", "T2"] {
-            let ws = store
-                .upsert_workspace(
-                    NewWorkspace {
-                        platform: Platform::Slack,
-                        external_id: team,
-                        name: None,
-                        bot_token: None,
-                        default_time_zone: "UTC",
-                    },
-                    1,
-                )
-                .await
-                .unwrap();
-            ids.push(ws.id);
-        }
+        let ids = [workspace(&store, "T1").await, workspace(&store, "T2").await];
         assert!(!store.event_seen(ids[0], "Ev1").await.unwrap());
         assert!(store.record_event_once(ids[0], "Ev1", 100).await.unwrap());
         assert!(store.event_seen(ids[0], "Ev1").await.unwrap());

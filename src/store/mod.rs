@@ -146,6 +146,18 @@ impl StoreTx {
 pub(crate) mod test_support {
     use super::*;
 
+    /// A Slack workspace with this team id.
+    pub async fn workspace(store: &Store, team: &str) -> WorkspaceId {
+        let new = NewWorkspace {
+            platform: Platform::Slack,
+            external_id: team,
+            name: None,
+            bot_token: None,
+            default_time_zone: "UTC",
+        };
+        store.upsert_workspace(new, 1).await.expect("workspace").id
+    }
+
     /// A migrated store on a fresh file in a temp dir (dropped with the dir).
     pub async fn temp_store() -> (Store, tempfile::TempDir) {
         let dir = tempfile::tempdir().expect("temp dir");

@@ -1,17 +1,5 @@
 use super::*;
-use crate::store::test_support::temp_store;
-use crate::store::{NewWorkspace, Platform};
-
-async fn workspace(store: &Store, team: &str) -> WorkspaceId {
-    let new = NewWorkspace {
-        platform: Platform::Slack,
-        external_id: team,
-        name: None,
-        bot_token: None,
-        default_time_zone: "UTC",
-    };
-    store.upsert_workspace(new, 1).await.unwrap().id
-}
+use crate::store::test_support::{temp_store, workspace};
 
 fn message<'a>(ws: WorkspaceId, channel: &'a str, body: &'a str) -> NewOutboxMessage<'a> {
     NewOutboxMessage {

@@ -163,25 +163,7 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::test_support::temp_store;
-    use crate::store::{NewWorkspace, Platform};
-
-    async fn workspace(store: &Store, team: &str) -> WorkspaceId {
-        store
-            .upsert_workspace(
-                NewWorkspace {
-                    platform: Platform::Slack,
-                    external_id: team,
-                    name: None,
-                    bot_token: None,
-                    default_time_zone: "UTC",
-                },
-                1,
-            )
-            .await
-            .unwrap()
-            .id
-    }
+    use crate::store::test_support::{temp_store, workspace};
 
     #[tokio::test]
     async fn people_are_scoped_to_their_workspace() {

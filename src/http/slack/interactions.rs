@@ -61,17 +61,28 @@ enum Interaction {
     Other,
 }
 
-fn require_ids(
+/// Checks the payload names a team and a user (400 otherwise) and whether that team has
+/// an install; an interaction from one without is logged and acknowledged.
+async fn installed(
+    state: &AppState,
     team: Option<IdOnly>,
     user: Option<IdOnly>,
     kind: &str,
-) -> Result<(String, String), HttpError> {
-    match (team, user) {
-        (Some(team), Some(user)) => Ok((team.id, user.id)),
-        _ => Err(HttpError::bad_request(format!(
+) -> Result<bool, HttpError> {
+    let (Some(team), Some(_user)) = (team, user) else {
+        return Err(HttpError::bad_request(format!(
             "{kind} payload without `team.id` or `user.id`"
-        ))),
+        )));
+    };
+    tracing::Span::current().record("workspace", team.id.as_str());
+    let found = state.workspaces.resolve(Platform::Slack, &team.id).await?;
+    if found.is_none() {
+        tracing::warn!(
+            kind,
+            "ignored an interaction from a workspace without an install"
+        );
     }
+    Ok(found.is_some())
 }
 
 pub async fn handle(State(state): State<AppState>, body: Bytes) -> Result<Response, HttpError> {
@@ -88,15 +99,7 @@ pub async fn handle(State(state): State<AppState>, body: Bytes) -> Result<Respon
             user,
             actions,
         } => {
-            let (team_id, _user_id) = require_ids(team, user, "block_actions")?;
-            tracing::Span::current().record("workspace", team_id.as_str());
-            if state
-                .workspaces
-                .resolve(Platform::Slack, &team_id)
-                .await?
-                .is_none()
-            {
-                tracing::warn!("ignored a click in a workspace without an install");
+            if !installed(&state, team, user, "block_actions").await? {
                 return Ok(StatusCode::OK.into_response());
             }
             for action in &actions {
@@ -110,15 +113,7 @@ pub async fn handle(State(state): State<AppState>, body: Bytes) -> Result<Respon
             Ok(StatusCode::OK.into_response())
         }
         Interaction::ViewSubmission { team, user, view } => {
-            let (team_id, _user_id) = require_ids(team, user, "view_submission")?;
-            tracing::Span::current().record("workspace", team_id.as_str());
-            if state
-                .workspaces
-                .resolve(Platform::Slack, &team_id)
-                .await?
-                .is_none()
-            {
-                tracing::warn!("ignored a modal submission in a workspace without an install");
+            if !installed(&state, team, user, "view_submission").await? {
                 return Ok(StatusCode::OK.into_response());
             }
             tracing::info!(
