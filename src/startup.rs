@@ -17,7 +17,7 @@ use crate::delivery::Delivery;
 use crate::http::verify::SlackSignatureVerifier;
 use crate::http::{AppParts, AppState, router};
 use crate::metrics::Metrics;
-use crate::platform::slack::SlackClient;
+use crate::platform::slack::{SlackClient, SlackZones};
 use crate::scheduler::Scheduler;
 use crate::store::Store;
 
@@ -65,6 +65,7 @@ impl App {
             settings.slack.bot_token.clone(),
             settings.workspace.default_time_zone.clone(),
         );
+        let slack_for_zones = slack.clone();
         let metrics = Arc::new(Metrics::default());
         let delivery = Arc::new(Delivery::new(
             store.clone(),
@@ -92,6 +93,7 @@ impl App {
             workspaces,
             delivery,
             scheduler,
+            zones: Arc::new(SlackZones(slack_for_zones)),
             body_limit_bytes: settings.http.body_limit_bytes,
             request_timeout: Duration::from_secs(settings.http.request_timeout_secs),
         });

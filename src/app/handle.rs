@@ -2,6 +2,7 @@
 //! honestly instead of pretending to work.
 
 use super::command::{CheckinCommand, Command, DebriefCommand, DigestCommand, GoalCommand};
+use super::zones::ZoneSource;
 use super::{messages, pause, schedules, usage};
 use crate::clock::Clock;
 use crate::platform::Message;
@@ -16,6 +17,8 @@ pub struct CommandContext<'a> {
     pub channel: &'a str,
     /// The platform user id of the person who typed it.
     pub user: &'a str,
+    /// Where the person's own time zone comes from.
+    pub zones: &'a dyn ZoneSource,
 }
 
 /// The reply (only for the person who asked) and what changed.

@@ -9,3 +9,4 @@ mod schedules;
 mod tokens;
 pub mod usage;
 pub mod workspaces;
+pub mod zones;

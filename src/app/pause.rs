@@ -6,6 +6,7 @@ use chrono_tz::Tz;
 use super::command::PauseDuration;
 use super::handle::CommandContext;
 use super::schedules::local_time;
+use super::zones::person_zone;
 use crate::platform::Message;
 use crate::store::StoreError;
 
@@ -13,9 +14,8 @@ pub async fn pause(
     ctx: &CommandContext<'_>,
     duration: PauseDuration,
 ) -> Result<Message, StoreError> {
-    // The person's own zone arrives with check-ins (users.info); until then the
-    // workspace's zone decides where "until 28 December" begins.
-    let zone: Tz = ctx.workspace.default_time_zone.parse().unwrap_or(Tz::UTC);
+    // "until 28 December" begins at midnight where the person is.
+    let zone: Tz = person_zone(ctx).await?;
     let now = DateTime::from_timestamp(ctx.clock.now_unix(), 0).unwrap_or_default();
     let until = match duration {
         PauseDuration::Hours(h) => now + Duration::hours(i64::from(h)),

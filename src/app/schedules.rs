@@ -6,6 +6,7 @@ use chrono_tz::Tz;
 use super::command::{ScheduleText, TemplateName};
 use super::handle::{CommandContext, Handled};
 use super::usage;
+use super::zones::person_zone;
 use crate::platform::{Block, Message};
 use crate::scheduler::{Schedule, schedule::EXAMPLES};
 use crate::store::{NewSchedule, ScheduleId, ScheduleKind, StoreError};
@@ -81,11 +82,23 @@ pub async fn create_retro(
         )
         .await?;
     let next: Vec<String> = upcoming.iter().map(|t| local_time(*t, zone)).collect();
+    // Echo the times where the person is, so they see what they asked for.
+    let mine = person_zone(ctx).await?;
+    let yours = if mine == zone {
+        String::new()
+    } else {
+        let times: Vec<String> = upcoming.iter().map(|t| local_time(*t, mine)).collect();
+        format!(
+            "\nIn your time zone ({}): {}.",
+            mine.name(),
+            times.join(" · ")
+        )
+    };
     let reply = Message {
         fallback: format!("Retro reminder #{} set: {}", id.0, schedule.text()),
         blocks: vec![
             Block::Text(format!(
-                ":white_check_mark: Retro reminder *#{}* set for this channel: `{}` ({}).\nNext: {}.",
+                ":white_check_mark: Retro reminder *#{}* set for this channel: `{}` ({}).\nNext: {}.{yours}",
                 id.0,
                 schedule.text(),
                 zone.name(),

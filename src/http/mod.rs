@@ -25,6 +25,7 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::app::workspaces::WorkspaceDirectory;
+use crate::app::zones::ZoneSource;
 use crate::clock::SharedClock;
 use crate::delivery::Delivery;
 use crate::metrics::Metrics;
@@ -50,6 +51,8 @@ pub struct AppParts {
     pub delivery: Arc<Delivery>,
     /// The scheduler; handlers that change schedules wake it.
     pub scheduler: Arc<Scheduler>,
+    /// Where people's own time zones come from.
+    pub zones: Arc<dyn ZoneSource>,
     pub body_limit_bytes: usize,
     pub request_timeout: Duration,
 }

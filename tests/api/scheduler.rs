@@ -278,3 +278,38 @@ async fn pause_and_resume_by_command() {
     assert!(again.contains("were not paused"), "{again}");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn times_are_echoed_in_the_persons_own_zone_looked_up_once() {
+    use wiremock::ResponseTemplate;
+    use wiremock::matchers::path;
+
+    let app = spawn_app().await;
+    Mock::given(path("/api/users.info"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            serde_json::json!({"ok": true, "user": {"id": "U0ALICE", "tz": "America/New_York"}}),
+        ))
+        .mount(&app.slack)
+        .await;
+    let reply = reply_text(
+        &app.command_reply("/learn", "retro fridays 16:00 --tz Europe/Berlin")
+            .await,
+    );
+    assert!(reply.contains("(Europe/Berlin)"), "{reply}");
+    assert!(reply.contains("In your time zone (America/New_York): Fri"), "{reply}");
+
+    let in_a_month = (Utc::now() + chrono::Duration::days(30)).format("%Y-%m-%d");
+    let paused = reply_text(&app.command_reply("/learn", &format!("pause until {in_a_month}")).await);
+    assert!(paused.contains("00:00 (America/New_York)"), "midnight where Alice is: {paused}");
+
+    let lookups = app
+        .slack
+        .received_requests()
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.url.path() == "/api/users.info")
+        .count();
+    assert_eq!(lookups, 1, "the zone is cached on the person");
+    app.stop().await;
+}

@@ -68,6 +68,7 @@ pub async fn handle(State(state): State<AppState>, body: Bytes) -> Result<Respon
         workspace: &workspace,
         channel: &channel_id,
         user: &user_id,
+        zones: state.zones.as_ref(),
     };
     let handled = handle_command(&ctx, &command).await?;
     if handled.schedules_changed {

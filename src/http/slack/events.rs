@@ -201,6 +201,7 @@ async fn handle_callback(
         workspace: &workspace,
         channel: &channel,
         user: &user,
+        zones: state.zones.as_ref(),
     };
     let handled = handle_text(&ctx, &text).await?;
     if handled.schedules_changed {

@@ -91,11 +91,47 @@ impl SlackClient {
         token: &Secret,
         body: &Value,
     ) -> Result<Value, SlackApiError> {
-        let response = self
+        let request = self
             .http
             .post(format!("{}/{method}", self.base_url))
+            .json(body);
+        self.send(method, token, request).await
+    }
+
+    /// Calls a read method that Slack only accepts form-encoded (e.g. `users.info`).
+    pub async fn call_form(
+        &self,
+        method: &str,
+        token: &Secret,
+        form: &[(&str, &str)],
+    ) -> Result<Value, SlackApiError> {
+        let request = self
+            .http
+            .post(format!("{}/{method}", self.base_url))
+            .form(form);
+        self.send(method, token, request).await
+    }
+
+    /// The IANA time zone of a user (`users.info` → `user.tz`), if Slack knows it.
+    pub async fn user_time_zone(
+        &self,
+        token: &Secret,
+        user: &str,
+    ) -> Result<Option<String>, SlackApiError> {
+        let answer = self
+            .call_form("users.info", token, &[("user", user)])
+            .await?;
+        Ok(answer["user"]["tz"].as_str().map(str::to_owned))
+    }
+
+    async fn send(
+        &self,
+        method: &str,
+        token: &Secret,
+        request: reqwest::RequestBuilder,
+    ) -> Result<Value, SlackApiError> {
+        let response = request
             .header(AUTHORIZATION, format!("Bearer {}", token.expose()))
-            .json(body)
             .send()
             .await
             .map_err(transport_error)?;
@@ -271,6 +307,36 @@ mod tests {
         assert!(matches!(c, SlackApiError::Status { status: 404 }) && !c.is_retryable());
         let d = slack.call("d", &token(), &json!({})).await.unwrap_err();
         assert!(matches!(d, SlackApiError::Decode(_)) && !d.is_retryable());
+    }
+
+    #[tokio::test]
+    async fn users_info_is_form_encoded_and_yields_the_zone() {
+        let server = MockServer::start().await;
+        Mock::given(path("/api/users.info"))
+            .and(header("content-type", "application/x-www-form-urlencoded"))
+            .and(wiremock::matchers::body_string("user=U1"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(
+                json!({"ok": true, "user": {"id": "U1", "tz": "Europe/Berlin", "tz_offset": 3600}}),
+            ))
+            .mount(&server)
+            .await;
+        Mock::given(path("/api/users.info"))
+            .and(wiremock::matchers::body_string("user=U2"))
+            .respond_with(
+                ResponseTemplate::new(200).set_body_json(json!({"ok": true, "user": {"id": "U2"}})),
+            )
+            .mount(&server)
+            .await;
+        let slack = client(&server).await;
+        assert_eq!(
+            slack
+                .user_time_zone(&token(), "U1")
+                .await
+                .unwrap()
+                .as_deref(),
+            Some("Europe/Berlin")
+        );
+        assert_eq!(slack.user_time_zone(&token(), "U2").await.unwrap(), None);
     }
 
     #[tokio::test]

@@ -2,5 +2,7 @@
 
 pub mod blocks;
 pub mod client;
+pub mod zones;
 
 pub use client::{SlackApiError, SlackClient};
+pub use zones::SlackZones;

@@ -1,0 +1,69 @@
+//! A person's own time zone: what their prompts and confirmations use. It comes from the
+//! platform (Slack's `users.info`), is cached on the person's row for a day, and falls
+//! back to the workspace's zone when the platform does not answer in time.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::time::Duration;
+
+use chrono_tz::Tz;
+
+use super::handle::CommandContext;
+use crate::store::{StoreError, Workspace};
+
+/// How long a cached zone is trusted before it is asked for again (people travel).
+const REFRESH_AFTER_SECS: i64 = 24 * 3600;
+/// The platform lookup runs while Slack waits for our 3-second acknowledgement.
+const LOOKUP_TIMEOUT: Duration = Duration::from_millis(1500);
+
+/// Where people's time zones come from.
+pub trait ZoneSource: Send + Sync {
+    /// The IANA zone of `user`, or `None` when the platform cannot say.
+    fn time_zone<'a>(
+        &'a self,
+        workspace: &'a Workspace,
+        user: &'a str,
+    ) -> Pin<Box<dyn Future<Output = Option<String>> + Send + 'a>>;
+}
+
+/// The zone of the person who typed the command.
+pub async fn person_zone(ctx: &CommandContext<'_>) -> Result<Tz, StoreError> {
+    let now = ctx.clock.now_unix();
+    let workspace_zone: Tz = ctx.workspace.default_time_zone.parse().unwrap_or(Tz::UTC);
+    let cached = match ctx.store.find_person(ctx.workspace.id, ctx.user).await {
+        Ok(person) => person
+            .time_zone
+            .and_then(|zone| zone.parse::<Tz>().ok())
+            .map(|zone| (zone, person.time_zone_refreshed_at.unwrap_or(0))),
+        Err(StoreError::NotFound) => None,
+        Err(other) => return Err(other),
+    };
+    if let Some((zone, refreshed_at)) = cached
+        && now - refreshed_at < REFRESH_AFTER_SECS
+    {
+        return Ok(zone);
+    }
+    let fetched =
+        tokio::time::timeout(LOOKUP_TIMEOUT, ctx.zones.time_zone(ctx.workspace, ctx.user))
+            .await
+            .ok()
+            .flatten()
+            .and_then(|zone| zone.parse::<Tz>().ok());
+    match fetched {
+        Some(zone) => {
+            ctx.store
+                .ensure_person(ctx.workspace.id, ctx.user, now)
+                .await?;
+            ctx.store
+                .update_person_profile(ctx.workspace.id, ctx.user, None, Some(zone.name()), now)
+                .await?;
+            Ok(zone)
+        }
+        None => {
+            tracing::info!(
+                "could not learn a person's time zone; using the last known or the workspace's"
+            );
+            Ok(cached.map_or(workspace_zone, |(zone, _)| zone))
+        }
+    }
+}
