@@ -136,6 +136,7 @@ async fn main() -> anyhow::Result<()> {
                     template: None,
                     next_fire_at: now,
                     created_by: "UBENCH",
+                    person: None,
                 },
                 now,
             )

@@ -77,6 +77,7 @@ pub async fn create_retro(
                 template: template.map(TemplateName::as_str),
                 next_fire_at: first.timestamp(),
                 created_by: ctx.user,
+                person: None,
             },
             now.timestamp(),
         )

@@ -188,6 +188,18 @@ impl Scheduler {
         } else if self.holidays.contains(&local_day) {
             tracing::info!(schedule_id = stored.id.0, day = %local_day, "skipped an occurrence on a holiday");
             RunOutcome::Holiday
+        } else if let Some(person) = &stored.person
+            && self
+                .store
+                .paused_until(stored.workspace, person, latest)
+                .await?
+                .is_some()
+        {
+            tracing::info!(
+                schedule_id = stored.id.0,
+                "skipped an occurrence: the person paused their prompts"
+            );
+            RunOutcome::Paused
         } else {
             RunOutcome::Sent
         };

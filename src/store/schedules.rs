@@ -53,6 +53,8 @@ pub struct NewSchedule<'a> {
     pub template: Option<&'a str>,
     pub next_fire_at: i64,
     pub created_by: &'a str,
+    /// The person a personal schedule (a check-in) prompts; `None` for channel schedules.
+    pub person: Option<&'a str>,
 }
 
 /// A stored schedule.
@@ -67,6 +69,7 @@ pub struct StoredSchedule {
     pub anchor_date: String,
     pub template: Option<String>,
     pub next_fire_at: i64,
+    pub person: Option<String>,
 }
 
 #[derive(FromRow)]
@@ -80,6 +83,7 @@ struct ScheduleRow {
     anchor_date: String,
     template: Option<String>,
     next_fire_at: i64,
+    person: Option<String>,
 }
 
 impl TryFrom<ScheduleRow> for StoredSchedule {
@@ -95,6 +99,7 @@ impl TryFrom<ScheduleRow> for StoredSchedule {
             anchor_date: row.anchor_date,
             template: row.template,
             next_fire_at: row.next_fire_at,
+            person: row.person,
         })
     }
 }
@@ -141,8 +146,8 @@ impl Store {
     ) -> Result<ScheduleId, StoreError> {
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO schedules (workspace_id, kind, channel, spec, time_zone, anchor_date, template, \
-                 next_fire_at, created_by, created_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                 next_fire_at, created_by, created_at, person) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         )
         .bind(new.workspace.0)
         .bind(new.kind.as_str())
@@ -154,6 +159,7 @@ impl Store {
         .bind(new.next_fire_at)
         .bind(new.created_by)
         .bind(now)
+        .bind(new.person)
         .fetch_one(&self.pool)
         .await?;
         Ok(ScheduleId(id))
@@ -166,7 +172,7 @@ impl Store {
         channel: &str,
     ) -> Result<Vec<StoredSchedule>, StoreError> {
         let rows: Vec<ScheduleRow> = sqlx::query_as(
-            "SELECT id, workspace_id, kind, channel, spec, time_zone, anchor_date, template, next_fire_at \
+            "SELECT id, workspace_id, kind, channel, spec, time_zone, anchor_date, template, next_fire_at, person \
              FROM schedules WHERE workspace_id = ? AND channel = ? AND active = 1 \
              ORDER BY next_fire_at, id",
         )
@@ -206,7 +212,7 @@ impl Store {
         limit: u32,
     ) -> Result<Vec<StoredSchedule>, StoreError> {
         let rows: Vec<ScheduleRow> = sqlx::query_as(
-            "SELECT id, workspace_id, kind, channel, spec, time_zone, anchor_date, template, next_fire_at \
+            "SELECT id, workspace_id, kind, channel, spec, time_zone, anchor_date, template, next_fire_at, person \
              FROM schedules WHERE active = 1 AND next_fire_at <= ? \
              ORDER BY next_fire_at, id LIMIT ?",
         )

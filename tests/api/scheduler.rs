@@ -55,6 +55,7 @@ async fn daily_nine(rig: &Rig) -> ScheduleId {
                 template: None,
                 next_fire_at: first.timestamp(),
                 created_by: "U1",
+                person: None,
             },
             monday_nine() - 3600,
         )
@@ -296,11 +297,20 @@ async fn times_are_echoed_in_the_persons_own_zone_looked_up_once() {
             .await,
     );
     assert!(reply.contains("(Europe/Berlin)"), "{reply}");
-    assert!(reply.contains("In your time zone (America/New_York): Fri"), "{reply}");
+    assert!(
+        reply.contains("In your time zone (America/New_York): Fri"),
+        "{reply}"
+    );
 
     let in_a_month = (Utc::now() + chrono::Duration::days(30)).format("%Y-%m-%d");
-    let paused = reply_text(&app.command_reply("/learn", &format!("pause until {in_a_month}")).await);
-    assert!(paused.contains("00:00 (America/New_York)"), "midnight where Alice is: {paused}");
+    let paused = reply_text(
+        &app.command_reply("/learn", &format!("pause until {in_a_month}"))
+            .await,
+    );
+    assert!(
+        paused.contains("00:00 (America/New_York)"),
+        "midnight where Alice is: {paused}"
+    );
 
     let lookups = app
         .slack
@@ -312,4 +322,48 @@ async fn times_are_echoed_in_the_persons_own_zone_looked_up_once() {
         .count();
     assert_eq!(lookups, 1, "the zone is cached on the person");
     app.stop().await;
+}
+
+#[tokio::test]
+async fn a_paused_persons_personal_prompt_is_skipped_until_the_pause_ends() {
+    let rig = rig_at(monday_nine()).await;
+    let id = rig
+        .store
+        .create_schedule(
+            NewSchedule {
+                workspace: rig.workspace,
+                kind: ScheduleKind::Checkin,
+                channel: "D9",
+                spec: "daily 9:00",
+                time_zone: "UTC",
+                anchor_date: "2026-12-06",
+                template: Some("checkin"),
+                next_fire_at: monday_nine(),
+                created_by: "U9",
+                person: Some("U9"),
+            },
+            monday_nine() - 3600,
+        )
+        .await
+        .unwrap();
+    rig.store
+        .set_paused_until(
+            rig.workspace,
+            "U9",
+            Some(monday_nine() + 3600),
+            monday_nine() - 60,
+        )
+        .await
+        .unwrap();
+    let sched = scheduler(&rig, vec![]);
+    assert_eq!(sched.fire_due().await.unwrap().skipped, 1);
+    rig.clock.set(monday_nine() + 86_400);
+    assert_eq!(sched.fire_due().await.unwrap().sent, 1, "the pause is over");
+    assert_eq!(
+        runs(&rig, id).await,
+        [
+            (monday_nine(), "paused".to_owned()),
+            (monday_nine() + 86_400, "sent".to_owned())
+        ]
+    );
 }
