@@ -2,12 +2,13 @@
 //! API (wiremock) that records every call, plus request-signing helpers.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use learnloop::clock::{Clock, SystemClock};
 use learnloop::config::{Secret, Settings};
 use learnloop::http::verify::SlackSignatureVerifier;
+use learnloop::scheduler::Scheduler;
 use learnloop::startup::App;
 use learnloop::store::Store;
 use serde_json::{Value, json};
@@ -23,6 +24,8 @@ pub const TEAM: &str = "T0TEST";
 
 pub struct TestApp {
     pub address: String,
+    /// This app's scheduler, to wake it after changing schedules behind its back.
+    pub scheduler: Arc<Scheduler>,
     pub client: reqwest::Client,
     /// The fake Slack Web API; every call the app makes lands here.
     pub slack: MockServer,
@@ -32,6 +35,23 @@ pub struct TestApp {
     shutdown: Mutex<Option<oneshot::Sender<()>>>,
     server: Mutex<Option<Server>>,
     _dir: TempDir,
+}
+
+/// Another app process on the same database (see [`TestApp::spawn_replica`]).
+pub struct Replica {
+    pub scheduler: Arc<Scheduler>,
+    shutdown: oneshot::Sender<()>,
+    server: Server,
+}
+
+impl Replica {
+    pub async fn stop(self) {
+        let _ = self.shutdown.send(());
+        self.server
+            .await
+            .expect("replica task")
+            .expect("clean shutdown");
+    }
 }
 
 /// Options for [`spawn_app_with`].
@@ -88,8 +108,9 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
     settings.delivery.initial_backoff_ms = 20;
     settings.delivery.lease_secs = 1;
     settings.slack.request_timeout_secs = 1;
-    let (address, shutdown, server) = start(settings.clone()).await;
+    let (address, shutdown, server, scheduler) = start(settings.clone()).await;
     TestApp {
+        scheduler,
         address,
         client: reqwest::Client::new(),
         slack,
@@ -104,14 +125,15 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
 
 type Server = JoinHandle<anyhow::Result<()>>;
 
-async fn start(settings: Settings) -> (String, oneshot::Sender<()>, Server) {
+async fn start(settings: Settings) -> (String, oneshot::Sender<()>, Server, Arc<Scheduler>) {
     let app = App::build(settings).await.expect("app builds");
     let address = format!("http://{}", app.local_addr());
+    let scheduler = app.scheduler();
     let (shutdown, stopped) = oneshot::channel::<()>();
     let server = tokio::spawn(app.run_until_stopped(async {
         let _ = stopped.await;
     }));
-    (address, shutdown, server)
+    (address, shutdown, server, scheduler)
 }
 
 /// A slash command form as Slack sends it.
@@ -261,6 +283,19 @@ impl TestApp {
         Store::connect(&settings).await.unwrap()
     }
 
+    /// A second app process on the same database and fake Slack, as a replica would be.
+    /// It shares this app's temp directory, so it must stop before this app is dropped.
+    pub async fn spawn_replica(&self) -> Replica {
+        let mut settings = self.settings.clone();
+        settings.http.listen = "127.0.0.1:0".parse().unwrap();
+        let (_address, shutdown, server, scheduler) = start(settings).await;
+        Replica {
+            scheduler,
+            shutdown,
+            server,
+        }
+    }
+
     /// Kills the app without any shutdown (as a crash or `kill -9` would) and starts a
     /// new one on the same database and fake Slack.
     pub async fn crash_and_restart(&mut self) {
@@ -270,8 +305,9 @@ impl TestApp {
             let _ = server.await;
         }
         self.shutdown.lock().unwrap().take();
-        let (address, shutdown, server) = start(self.settings.clone()).await;
+        let (address, shutdown, server, scheduler) = start(self.settings.clone()).await;
         self.address = address;
+        self.scheduler = scheduler;
         *self.shutdown.lock().unwrap() = Some(shutdown);
         *self.server.lock().unwrap() = Some(server);
     }

@@ -367,3 +367,62 @@ async fn a_paused_persons_personal_prompt_is_skipped_until_the_pause_ends() {
         ]
     );
 }
+
+#[tokio::test]
+async fn two_app_replicas_on_one_database_post_a_due_reminder_once() {
+    let app = spawn_app().await;
+    let replica = app.spawn_replica().await;
+    let store = app.store().await;
+    let workspace = store
+        .upsert_workspace(
+            learnloop::store::NewWorkspace {
+                platform: learnloop::store::Platform::Slack,
+                external_id: crate::helpers::TEAM,
+                name: None,
+                bot_token: Some(&learnloop::config::Secret::new(crate::helpers::BOT_TOKEN)),
+                default_time_zone: "UTC",
+            },
+            Utc::now().timestamp(),
+        )
+        .await
+        .unwrap()
+        .id;
+    for channel in ["C1", "C2", "C3"] {
+        store
+            .create_schedule(
+                NewSchedule {
+                    workspace,
+                    kind: ScheduleKind::Retro,
+                    channel,
+                    spec: "daily 9:00",
+                    time_zone: "UTC",
+                    anchor_date: "2026-11-23",
+                    template: None,
+                    next_fire_at: Utc::now().timestamp() - 1,
+                    created_by: "U1",
+                    person: None,
+                },
+                Utc::now().timestamp(),
+            )
+            .await
+            .unwrap();
+    }
+    // Both processes look at the same due schedules at the same moment.
+    app.scheduler.wake();
+    replica.scheduler.wake();
+    app.wait_for_slack_calls("chat.postMessage", 3).await;
+    replica.stop().await;
+    app.stop().await;
+    let calls = app.slack_calls("chat.postMessage").await;
+    let mut channels: Vec<&str> = calls
+        .iter()
+        .map(|c| c["channel"].as_str().unwrap())
+        .collect();
+    channels.sort_unstable();
+    assert_eq!(channels, ["C1", "C2", "C3"], "each reminder exactly once");
+    assert_eq!(
+        store.next_outbox_due().await.unwrap(),
+        None,
+        "and no second copy waits in the outbox"
+    );
+}
