@@ -111,8 +111,12 @@ def run_wrk(port, duration, script):
          f"http://127.0.0.1:{port}/slack/commands"],
         capture_output=True, text=True, check=True,
     ).stdout
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    p99 = parse_latency(re.search(r"99%\s+(\S+)", out).group(1))
+    rps_match = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    p99_match = re.search(r"99%\s+([\d.]+(?:us|ms|s))", out)
+    if not (rps_match and p99_match):
+        raise SystemExit(f"could not read wrk's output:\n{out}")
+    rps = float(rps_match.group(1))
+    p99 = parse_latency(p99_match.group(1))
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     errors = re.search(r"Socket errors: (.*)", out)
     if non2xx or errors:
