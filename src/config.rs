@@ -121,6 +121,13 @@ pub struct Settings {
     pub teams: TeamsSettings,
     pub workspace: WorkspaceSettings,
     pub scheduler: SchedulerSettings,
+    pub templates: TemplateSettings,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct TemplateSettings {
+    pub dir: std::path::PathBuf,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -195,6 +202,7 @@ struct RawSettings {
     teams: RawTeams,
     workspace: WorkspaceRaw,
     scheduler: SchedulerSettings,
+    templates: TemplateSettings,
 }
 
 #[derive(Deserialize)]
@@ -366,6 +374,7 @@ impl RawSettings {
                 holidays,
             },
             scheduler: self.scheduler,
+            templates: self.templates,
         })
     }
 }

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
+use learnloop::app::templates::Templates;
 use learnloop::config::Settings;
 use learnloop::startup::App;
 use learnloop::store::Store;
@@ -50,8 +51,17 @@ fn main() -> ExitCode {
     match cli.command {
         Command::CheckConfig => {
             print!("{}", settings.to_redacted_toml());
-            eprintln!("learnloop: configuration is valid");
-            return ExitCode::SUCCESS;
+            return match Templates::load(&settings.templates.dir) {
+                Ok(templates) => {
+                    println!("# templates: {}", templates.names().join(", "));
+                    eprintln!("learnloop: configuration is valid");
+                    ExitCode::SUCCESS
+                }
+                Err(err) => {
+                    eprintln!("learnloop: {err}");
+                    ExitCode::from(2)
+                }
+            };
         }
         Command::Healthcheck => return healthcheck(settings.http.listen),
         Command::Serve | Command::Migrate => {}

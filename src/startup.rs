@@ -10,6 +10,7 @@ use anyhow::Context;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
+use crate::app::templates::Templates;
 use crate::app::workspaces::WorkspaceDirectory;
 use crate::clock::{SharedClock, SystemClock};
 use crate::config::Settings;
@@ -42,6 +43,7 @@ impl App {
 
     /// Connects and migrates the database, wires every part, and binds the listener.
     pub async fn build_with_clock(settings: Settings, clock: SharedClock) -> anyhow::Result<Self> {
+        let templates = Arc::new(Templates::load(&settings.templates.dir)?);
         let store = Store::connect(&settings.database).await?;
         store.migrate().await?;
         let slack = SlackClient::new(
@@ -94,6 +96,7 @@ impl App {
             delivery,
             scheduler,
             zones: Arc::new(SlackZones(slack_for_zones)),
+            templates,
             body_limit_bytes: settings.http.body_limit_bytes,
             request_timeout: Duration::from_secs(settings.http.request_timeout_secs),
         });

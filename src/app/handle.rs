@@ -2,6 +2,7 @@
 //! honestly instead of pretending to work.
 
 use super::command::{CheckinCommand, Command, DebriefCommand, DigestCommand, GoalCommand};
+use super::templates::Templates;
 use super::zones::ZoneSource;
 use super::{messages, pause, schedules, usage};
 use crate::clock::Clock;
@@ -19,6 +20,7 @@ pub struct CommandContext<'a> {
     pub user: &'a str,
     /// Where the person's own time zone comes from.
     pub zones: &'a dyn ZoneSource,
+    pub templates: &'a Templates,
 }
 
 /// The reply (only for the person who asked) and what changed.

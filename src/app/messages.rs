@@ -92,6 +92,15 @@ pub fn unknown_slash_command(name: &str) -> Message {
     ))
 }
 
+/// A `--template` that does not exist, with the ones that do.
+pub fn unknown_template(name: &str, available: &[&str]) -> Message {
+    let names: Vec<String> = available.iter().map(|n| format!("`{n}`")).collect();
+    Message::text(format!(
+        ":warning: There is no template `{name}`. Available: {}.",
+        names.join(", ")
+    ))
+}
+
 /// The prompt a retro schedule posts in its channel.
 pub fn retro_reminder(
     schedule_id: i64,

@@ -6,6 +6,7 @@ pub mod handle;
 pub mod messages;
 mod pause;
 mod schedules;
+pub mod templates;
 mod tokens;
 pub mod usage;
 pub mod workspaces;

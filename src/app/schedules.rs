@@ -5,8 +5,8 @@ use chrono_tz::Tz;
 
 use super::command::{ScheduleText, TemplateName};
 use super::handle::{CommandContext, Handled};
-use super::usage;
 use super::zones::person_zone;
+use super::{messages, usage};
 use crate::platform::{Block, Message};
 use crate::scheduler::{Schedule, schedule::EXAMPLES};
 use crate::store::{NewSchedule, ScheduleId, ScheduleKind, StoreError};
@@ -42,6 +42,11 @@ pub async fn create_retro(
     template: Option<&TemplateName>,
     zone: Option<Tz>,
 ) -> Result<Handled, StoreError> {
+    if let Some(name) = template
+        && ctx.templates.get(name.as_str()).is_none()
+    {
+        return Ok(messages::unknown_template(name.as_str(), &ctx.templates.names()).into());
+    }
     let zone = zone.unwrap_or_else(|| zone_of(ctx));
     let now = DateTime::from_timestamp(ctx.clock.now_unix(), 0).unwrap_or_default();
     let today = now.with_timezone(&zone).date_naive();

@@ -24,6 +24,7 @@ use tower_http::request_id::{
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
+use crate::app::templates::Templates;
 use crate::app::workspaces::WorkspaceDirectory;
 use crate::app::zones::ZoneSource;
 use crate::clock::SharedClock;
@@ -53,6 +54,8 @@ pub struct AppParts {
     pub scheduler: Arc<Scheduler>,
     /// Where people's own time zones come from.
     pub zones: Arc<dyn ZoneSource>,
+    /// Debrief templates, validated at start.
+    pub templates: Arc<Templates>,
     pub body_limit_bytes: usize,
     pub request_timeout: Duration,
 }

@@ -33,6 +33,42 @@ fn check_config_prints_the_effective_settings_with_secrets_redacted() {
 }
 
 #[test]
+fn check_config_lists_templates_and_stops_on_a_broken_one() {
+    let output = learnloop().arg("check-config").output().unwrap();
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        stdout.contains("# templates: aar, checkin, project, retro"),
+        "{stdout}"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("broken.toml"),
+        "name = \"broken\"\ntitle = \"Broken\"\n\n[[questions]]\nid = \"q\"\nprompt = \"?\"\nkind = \"essay\"\n",
+    )
+    .unwrap();
+    let config = dir.path().join("learnloop.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[templates]\ndir = {:?}\n",
+            dir.path().display().to_string()
+        ),
+    )
+    .unwrap();
+    let output = learnloop()
+        .args(["--config", config.to_str().unwrap(), "check-config"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        stderr.contains("broken.toml:7: question `q` has kind `essay`"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn check_config_fails_clearly_on_invalid_values() {
     for (var, value, expected) in [
         ("LEARNLOOP_LISTEN", "not-an-address", "LEARNLOOP_LISTEN"),

@@ -248,6 +248,15 @@ async fn channel_schedules_are_set_listed_and_removed_by_command() {
         "{listed}"
     );
 
+    let unknown = reply_text(
+        &app.command_reply("/learn", "retro fridays 16:00 --template nonsense")
+            .await,
+    );
+    assert!(
+        unknown.contains("no template `nonsense`. Available: `aar`, `checkin`, `project`, `retro`"),
+        "{unknown}"
+    );
+
     let wrong = reply_text(&app.command_reply("/learn", "retro sometime soon").await);
     assert!(wrong.contains("couldn't read `sometime soon`"), "{wrong}");
     assert!(

@@ -69,6 +69,7 @@ pub async fn handle(State(state): State<AppState>, body: Bytes) -> Result<Respon
         channel: &channel_id,
         user: &user_id,
         zones: state.zones.as_ref(),
+        templates: &state.templates,
     };
     let handled = handle_command(&ctx, &command).await?;
     if handled.schedules_changed {

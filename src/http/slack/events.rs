@@ -202,6 +202,7 @@ async fn handle_callback(
         channel: &channel,
         user: &user,
         zones: state.zones.as_ref(),
+        templates: &state.templates,
     };
     let handled = handle_text(&ctx, &text).await?;
     if handled.schedules_changed {

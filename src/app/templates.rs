@@ -1,0 +1,330 @@
+//! Debrief templates: the built-in ones compiled in, plus `*.toml` files from the
+//! templates directory (a file with a built-in's name replaces it). Every template is
+//! validated at start; a broken one stops the service with the file, line and reason.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::Path;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+/// The templates shipped with learnloop, as `(file name, text)`.
+const BUILT_IN: &[(&str, &str)] = &[
+    ("aar.toml", include_str!("../../config/templates/aar.toml")),
+    (
+        "retro.toml",
+        include_str!("../../config/templates/retro.toml"),
+    ),
+    (
+        "project.toml",
+        include_str!("../../config/templates/project.toml"),
+    ),
+    (
+        "checkin.toml",
+        include_str!("../../config/templates/checkin.toml"),
+    ),
+];
+
+/// Slack's limits that a template must fit: input labels, option texts, options per menu.
+const MAX_PROMPT_CHARS: usize = 300;
+const MAX_CHOICE_CHARS: usize = 75;
+const MAX_CHOICES: usize = 10;
+const MAX_QUESTIONS: usize = 20;
+/// Longest answer a text question may allow (a Slack section holds 3000 characters).
+const MAX_TEXT_CHARS: usize = 3000;
+
+/// A template that cannot be used, with where and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TemplateError {
+    pub file: String,
+    pub line: Option<usize>,
+    pub reason: String,
+}
+
+impl fmt::Display for TemplateError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.line {
+            Some(line) => write!(f, "template {}:{line}: {}", self.file, self.reason),
+            None => write!(f, "template {}: {}", self.file, self.reason),
+        }
+    }
+}
+
+impl std::error::Error for TemplateError {}
+
+/// What an answer to a question becomes once the debrief closes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Becomes {
+    Lesson,
+    Action,
+}
+
+/// How a question is answered.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum QuestionKind {
+    Text {
+        max_chars: usize,
+    },
+    /// 1 to 5.
+    Rating,
+    Choice(Vec<String>),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Question {
+    pub id: String,
+    pub prompt: String,
+    pub kind: QuestionKind,
+    pub required: bool,
+    pub becomes: Option<Becomes>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Template {
+    pub name: String,
+    pub title: String,
+    pub description: String,
+    pub questions: Vec<Question>,
+}
+
+/// Every usable template, by name.
+#[derive(Clone, Debug)]
+pub struct Templates {
+    by_name: BTreeMap<String, Template>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTemplate {
+    name: Spanned<String>,
+    title: String,
+    #[serde(default)]
+    description: String,
+    questions: Vec<RawQuestion>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawQuestion {
+    id: Spanned<String>,
+    prompt: Spanned<String>,
+    kind: Spanned<String>,
+    #[serde(default)]
+    required: bool,
+    becomes: Option<Spanned<String>>,
+    choices: Option<Spanned<Vec<String>>>,
+    max_length: Option<Spanned<usize>>,
+}
+
+fn line_of(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].matches('\n').count() + 1
+}
+
+/// Parses and checks one template file.
+fn parse(file: &str, text: &str) -> Result<Template, TemplateError> {
+    let error = |span: Option<std::ops::Range<usize>>, reason: String| TemplateError {
+        file: file.to_owned(),
+        line: span.map(|s| line_of(text, s.start)),
+        reason,
+    };
+    let raw: RawTemplate =
+        toml::from_str(text).map_err(|e| error(e.span(), e.message().to_owned()))?;
+    let name = raw.name.get_ref().trim().to_owned();
+    let stem = file.trim_end_matches(".toml");
+    if name != stem {
+        return Err(error(
+            Some(raw.name.span()),
+            format!("the name `{name}` must match the file name `{stem}.toml`"),
+        ));
+    }
+    if super::command::TemplateName::parse(&name).is_err() {
+        return Err(error(
+            Some(raw.name.span()),
+            format!("`{name}` is not a template name (lowercase letters, digits, `-` and `_`)"),
+        ));
+    }
+    if raw.title.trim().is_empty() {
+        return Err(error(None, "the title is empty".into()));
+    }
+    if raw.questions.is_empty() || raw.questions.len() > MAX_QUESTIONS {
+        return Err(error(
+            None,
+            format!("a template has 1 to {MAX_QUESTIONS} questions"),
+        ));
+    }
+    let mut questions: Vec<Question> = Vec::with_capacity(raw.questions.len());
+    for q in raw.questions {
+        let id = q.id.get_ref().clone();
+        let id_ok = !id.is_empty()
+            && id.len() <= 40
+            && id
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+        if !id_ok {
+            return Err(error(
+                Some(q.id.span()),
+                format!("question id `{id}` must be 1-40 of a-z, 0-9, _"),
+            ));
+        }
+        if questions.iter().any(|other| other.id == id) {
+            return Err(error(
+                Some(q.id.span()),
+                format!("question id `{id}` is used twice"),
+            ));
+        }
+        let prompt = q.prompt.get_ref().trim().to_owned();
+        if prompt.is_empty() || prompt.chars().count() > MAX_PROMPT_CHARS {
+            return Err(error(
+                Some(q.prompt.span()),
+                format!("question `{id}` needs a prompt of 1 to {MAX_PROMPT_CHARS} characters"),
+            ));
+        }
+        let kind = match (q.kind.get_ref().as_str(), &q.choices) {
+            ("text", None) => {
+                let max_chars = q
+                    .max_length
+                    .as_ref()
+                    .map_or(MAX_TEXT_CHARS, |m| *m.get_ref());
+                if max_chars == 0 || max_chars > MAX_TEXT_CHARS {
+                    let span = q.max_length.as_ref().map(Spanned::span);
+                    return Err(error(
+                        span,
+                        format!("max_length must be 1 to {MAX_TEXT_CHARS}"),
+                    ));
+                }
+                QuestionKind::Text { max_chars }
+            }
+            ("rating", None) => QuestionKind::Rating,
+            ("choice", Some(choices)) => {
+                let list = choices.get_ref();
+                let valid = (2..=MAX_CHOICES).contains(&list.len())
+                    && list
+                        .iter()
+                        .all(|c| !c.trim().is_empty() && c.chars().count() <= MAX_CHOICE_CHARS);
+                if !valid {
+                    return Err(error(
+                        Some(choices.span()),
+                        format!(
+                            "question `{id}` needs 2 to {MAX_CHOICES} choices of 1 to {MAX_CHOICE_CHARS} characters"
+                        ),
+                    ));
+                }
+                QuestionKind::Choice(list.clone())
+            }
+            ("choice", None) => {
+                return Err(error(
+                    Some(q.kind.span()),
+                    format!("choice question `{id}` has no `choices`"),
+                ));
+            }
+            ("text" | "rating", Some(choices)) => {
+                return Err(error(
+                    Some(choices.span()),
+                    format!("only choice questions have `choices` (`{id}`)"),
+                ));
+            }
+            (other, _) => {
+                return Err(error(
+                    Some(q.kind.span()),
+                    format!("question `{id}` has kind `{other}`; use text, rating or choice"),
+                ));
+            }
+        };
+        if q.max_length.is_some() && !matches!(kind, QuestionKind::Text { .. }) {
+            let span = q.max_length.as_ref().map(Spanned::span);
+            return Err(error(
+                span,
+                format!("only text questions have `max_length` (`{id}`)"),
+            ));
+        }
+        let becomes = match q.becomes.as_ref().map(|b| (b.get_ref().as_str(), b.span())) {
+            None => None,
+            Some((_, span)) if !matches!(kind, QuestionKind::Text { .. }) => {
+                return Err(error(
+                    Some(span),
+                    format!("only text answers can become lessons or actions (`{id}`)"),
+                ));
+            }
+            Some(("lesson", _)) => Some(Becomes::Lesson),
+            Some(("action", _)) => Some(Becomes::Action),
+            Some((other, span)) => {
+                return Err(error(
+                    Some(span),
+                    format!("`becomes = \"{other}\"`: use lesson or action"),
+                ));
+            }
+        };
+        questions.push(Question {
+            id,
+            prompt,
+            kind,
+            required: q.required,
+            becomes,
+        });
+    }
+    Ok(Template {
+        name,
+        title: raw.title.trim().to_owned(),
+        description: raw.description.trim().to_owned(),
+        questions,
+    })
+}
+
+impl Templates {
+    /// The built-in templates only.
+    pub fn built_in() -> Result<Self, TemplateError> {
+        let mut by_name = BTreeMap::new();
+        for (file, text) in BUILT_IN {
+            let template = parse(file, text)?;
+            by_name.insert(template.name.clone(), template);
+        }
+        Ok(Self { by_name })
+    }
+
+    /// The built-ins plus every `*.toml` in `dir`; a file named like a built-in replaces it.
+    /// A missing directory means built-ins only.
+    pub fn load(dir: &Path) -> Result<Self, TemplateError> {
+        let mut templates = Self::built_in()?;
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            tracing::info!(dir = %dir.display(), "no templates directory; using the built-in templates");
+            return Ok(templates);
+        };
+        let mut files: Vec<_> = entries
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+            .collect();
+        files.sort();
+        for path in files {
+            let file = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let text = std::fs::read_to_string(&path).map_err(|e| TemplateError {
+                file: path.display().to_string(),
+                line: None,
+                reason: e.to_string(),
+            })?;
+            let template = parse(&file, &text).map_err(|e| TemplateError {
+                file: path.display().to_string(),
+                ..e
+            })?;
+            templates.by_name.insert(template.name.clone(), template);
+        }
+        Ok(templates)
+    }
+
+    pub fn get(&self, name: &str) -> Option<&Template> {
+        self.by_name.get(name)
+    }
+
+    /// Template names, sorted.
+    pub fn names(&self) -> Vec<&str> {
+        self.by_name.keys().map(String::as_str).collect()
+    }
+}
+
+#[cfg(test)]
+#[path = "templates_tests.rs"]
+mod tests;
