@@ -16,7 +16,7 @@ use crate::http::AppState;
 use crate::http::error::HttpError;
 use crate::metrics::EventOutcome;
 use crate::platform::slack::blocks::post_message_body;
-use crate::store::{NewOutboxMessage, Platform};
+use crate::store::{NewOutboxMessage, Platform, Workspace};
 
 #[derive(Debug, Deserialize)]
 struct Envelope {
@@ -175,63 +175,100 @@ async fn handle_callback(
         .iter()
         .find(|a| a.is_bot)
         .and_then(|a| a.user_id.as_deref());
-    let (user, channel, thread_ts, text) = match intent(&event, bot_user_id) {
+    match intent(&event, bot_user_id) {
         Intent::Ignore(reason) => {
             tracing::debug!(reason, kind = %event.kind, "ignored an event");
             state.metrics.record_slack_event(EventOutcome::Ignored);
-            return Ok(StatusCode::OK.into_response());
         }
         Intent::Reply {
             user,
             channel,
             thread_ts,
             text,
-        } => (user, channel, thread_ts, text),
-    };
+        } => {
+            let message = Incoming {
+                event_id: &event_id,
+                user: &user,
+                channel: &channel,
+                thread_ts: thread_ts.as_deref(),
+                text: &text,
+            };
+            answer(&state, &workspace, message).await?;
+        }
+    }
+    Ok(StatusCode::OK.into_response())
+}
+
+/// A message to the bot that wants an answer.
+struct Incoming<'a> {
+    event_id: &'a str,
+    user: &'a str,
+    channel: &'a str,
+    thread_ts: Option<&'a str>,
+    text: &'a str,
+}
+
+/// Carries out the words of a DM or mention like `/learn` would, and queues the answer
+/// in the same transaction that records the event as handled.
+async fn answer(
+    state: &AppState,
+    workspace: &Workspace,
+    message: Incoming<'_>,
+) -> Result<(), HttpError> {
     // A retry of an event already handled must not repeat the command's effects.
     // (Two copies racing past this read both act; the insert below still answers once.)
-    if state.store.event_seen(workspace.id, &event_id).await? {
-        tracing::info!(%event_id, "acknowledged a duplicate event without handling it again");
+    if state
+        .store
+        .event_seen(workspace.id, message.event_id)
+        .await?
+    {
+        tracing::info!(
+            event_id = message.event_id,
+            "acknowledged a duplicate event without handling it again"
+        );
         state.metrics.record_slack_event(EventOutcome::Duplicate);
-        return Ok(StatusCode::OK.into_response());
+        return Ok(());
     }
     let ctx = CommandContext {
         store: &state.store,
         clock: state.clock.as_ref(),
-        workspace: &workspace,
-        channel: &channel,
-        user: &user,
+        workspace,
+        channel: message.channel,
+        user: message.user,
         zones: state.zones.as_ref(),
         templates: &state.templates,
     };
-    let handled = handle_text(&ctx, &text).await?;
+    let handled = handle_text(&ctx, message.text).await?;
     if handled.schedules_changed {
         state.scheduler.wake();
     }
-    let body = post_message_body(&channel, thread_ts.as_deref(), &handled.reply);
+    let body = post_message_body(message.channel, message.thread_ts, &handled.reply).to_string();
     let now_ms = state.clock.now_millis();
     let give_up_at = now_ms + state.delivery.give_up_after().as_millis() as i64;
     let mut tx = state.store.begin().await?;
     if !tx
-        .record_event_once(workspace.id, &event_id, state.clock.now_unix())
+        .record_event_once(workspace.id, message.event_id, state.clock.now_unix())
         .await?
     {
-        tracing::info!(%event_id, "acknowledged a duplicate event without handling it again");
+        tracing::info!(
+            event_id = message.event_id,
+            "acknowledged a duplicate event without handling it again"
+        );
         state.metrics.record_slack_event(EventOutcome::Duplicate);
-        return Ok(StatusCode::OK.into_response());
+        return Ok(());
     }
     let reply = NewOutboxMessage {
         workspace: workspace.id,
-        channel: &channel,
+        channel: message.channel,
         method: "chat.postMessage",
-        body: &body.to_string(),
+        body: &body,
         dedupe_key: None,
     };
     tx.enqueue(reply, now_ms, give_up_at).await?;
     tx.commit().await?;
     state.delivery.wake();
     state.metrics.record_slack_event(EventOutcome::Handled);
-    Ok(StatusCode::OK.into_response())
+    Ok(())
 }
 
 #[cfg(test)]
