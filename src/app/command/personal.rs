@@ -1,0 +1,217 @@
+//! Goals, check-ins, digests, schedules by id and pauses: the arguments of the personal
+//! and channel commands.
+
+use super::*;
+
+fn positive_number(token: Option<&Token>, what: &str, usage: Usage) -> Result<u32, UsageError> {
+    let token =
+        token.ok_or_else(|| UsageError::new(format!("which {what}? Give its number"), &[usage]))?;
+    token
+        .text
+        .trim_start_matches('#')
+        .parse::<u32>()
+        .ok()
+        .filter(|n| *n > 0)
+        .ok_or_else(|| {
+            UsageError::new(
+                format!("`{}` is not a {what} number (1, 2, 3, …)", token.text),
+                &[usage],
+            )
+        })
+}
+
+pub(super) fn parse_goal(text: &str, tokens: &[Token]) -> Result<GoalCommand, UsageError> {
+    let all = [
+        usage::GOAL_ADD,
+        usage::GOAL_LIST,
+        usage::GOAL_DONE,
+        usage::GOAL_SHARE,
+    ];
+    let Some((verb, rest)) = tokens.split_first() else {
+        return Err(UsageError::new("what should I do with goals?", &all));
+    };
+    let one_number = |usage: Usage| -> Result<u32, UsageError> {
+        let number = positive_number(rest.first(), "goal", usage)?;
+        expect_end(&rest[1..], usage)?;
+        Ok(number)
+    };
+    match verb.text.to_lowercase().as_str() {
+        "add" | "new" => parse_goal_add(text, rest),
+        "list" | "ls" => expect_end(rest, usage::GOAL_LIST).map(|()| GoalCommand::List),
+        "done" | "complete" => {
+            one_number(usage::GOAL_DONE).map(|number| GoalCommand::Done { number })
+        }
+        "share" => one_number(usage::GOAL_SHARE).map(|number| GoalCommand::Share { number }),
+        other => Err(UsageError::new(
+            format!("`goal {other}` is not a goal command"),
+            &all,
+        )),
+    }
+}
+
+/// Looks like a date someone meant to type (`2026-1-5`, `2026-13-40`), valid or not.
+fn looks_like_date(word: &str) -> bool {
+    let parts: Vec<&str> = word.split('-').collect();
+    parts.len() == 3
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
+        && parts[0].len() == 4
+}
+
+fn parse_date(word: &str, usage: Usage) -> Result<NaiveDate, UsageError> {
+    NaiveDate::parse_from_str(word, "%Y-%m-%d").map_err(|_| {
+        UsageError::new(
+            format!("`{word}` is not a date; write it as YYYY-MM-DD, e.g. 2026-12-31"),
+            &[usage],
+        )
+    })
+}
+
+fn parse_goal_add(text: &str, rest: &[Token]) -> Result<GoalCommand, UsageError> {
+    let usage = usage::GOAL_ADD;
+    let mut body = rest;
+    let mut by = None;
+    // `by DATE` counts as the deadline only at the end, so "learn by doing" stays text.
+    if let [head @ .., by_word, date] = rest
+        && by_word.text.eq_ignore_ascii_case("by")
+        && !by_word.quoted
+        && looks_like_date(&date.text)
+    {
+        by = Some(parse_date(&date.text, usage)?);
+        body = head;
+    }
+    let goal_text = match body.first() {
+        None => String::new(),
+        Some(first) => {
+            // Up to the `by` word when there is a deadline, else to the end.
+            let end = rest
+                .get(body.len())
+                .map_or(text.len(), |by_word| by_word.start);
+            unquote_whole(text[first.start..end].trim())
+        }
+    };
+    if goal_text.is_empty() {
+        return Err(UsageError::new(
+            "what is the goal? e.g. `/learn goal add run a blameless postmortem by 2026-12-31`",
+            &[usage],
+        ));
+    }
+    let length = goal_text.chars().count();
+    if length > MAX_GOAL_CHARS {
+        return Err(UsageError::new(
+            format!("the goal is {length} characters; keep it to {MAX_GOAL_CHARS}"),
+            &[usage],
+        ));
+    }
+    Ok(GoalCommand::Add {
+        text: goal_text,
+        by,
+    })
+}
+
+/// `"write docs"` → `write docs` when the whole text is one quoted phrase; else as typed.
+fn unquote_whole(text: &str) -> String {
+    match tokenize(text).as_deref() {
+        Ok([only]) if only.quoted => only.text.clone(),
+        _ => text.to_owned(),
+    }
+}
+
+fn schedule_text(text: &str, tokens: &[Token], usage: Usage) -> Result<ScheduleText, UsageError> {
+    let raw = remainder(text, tokens).ok_or_else(|| {
+        UsageError::new("when? Give a schedule", &[usage]).with_hint(usage::SCHEDULE_FORMS)
+    })?;
+    if raw.chars().count() > MAX_SCHEDULE_CHARS {
+        return Err(
+            UsageError::new("that schedule is too long to be one", &[usage])
+                .with_hint(usage::SCHEDULE_FORMS),
+        );
+    }
+    Ok(ScheduleText(
+        raw.split_whitespace().collect::<Vec<_>>().join(" "),
+    ))
+}
+
+pub(super) fn parse_checkin(text: &str, tokens: &[Token]) -> Result<CheckinCommand, UsageError> {
+    match tokens {
+        [only] if only.text.eq_ignore_ascii_case("off") && !only.quoted => Ok(CheckinCommand::Off),
+        _ => schedule_text(text, tokens, usage::CHECKIN)
+            .map(|schedule| CheckinCommand::Set { schedule }),
+    }
+}
+
+pub(super) fn parse_digest(text: &str, tokens: &[Token]) -> Result<DigestCommand, UsageError> {
+    match tokens {
+        [only] if only.text.eq_ignore_ascii_case("now") && !only.quoted => Ok(DigestCommand::Now),
+        _ => schedule_text(text, tokens, usage::DIGEST)
+            .map(|schedule| DigestCommand::Set { schedule }),
+    }
+}
+
+pub(super) fn parse_unschedule(tokens: &[Token]) -> Result<Command, UsageError> {
+    let usage = usage::UNSCHEDULE;
+    let id = positive_number(tokens.first(), "schedule", usage)?;
+    expect_end(&tokens[1..], usage)?;
+    Ok(Command::Unschedule { id: i64::from(id) })
+}
+
+pub(super) fn parse_pause(tokens: &[Token]) -> Result<PauseDuration, UsageError> {
+    let usage = usage::PAUSE;
+    let words: Vec<String> = tokens.iter().map(|t| t.text.to_lowercase()).collect();
+    let words: Vec<&str> = words.iter().map(String::as_str).collect();
+    let duration = match words.as_slice() {
+        [] => return Err(UsageError::new("for how long? e.g. `pause 2w`", &[usage])),
+        ["until", date] => PauseDuration::Until(parse_date(date, usage)?),
+        [amount, unit] => amount_and_unit(amount, unit, usage)?,
+        [compact] => {
+            let split = compact
+                .find(|c: char| !c.is_ascii_digit())
+                .unwrap_or(compact.len());
+            amount_and_unit(&compact[..split], &compact[split..], usage)?
+        }
+        _ => {
+            return Err(UsageError::new(
+                format!("`{}` is not a duration", words.join(" ")),
+                &[usage],
+            ));
+        }
+    };
+    let days = match duration {
+        PauseDuration::Hours(h) => h.div_ceil(24),
+        PauseDuration::Days(d) => d,
+        PauseDuration::Until(_) => 0, // checked against today's date when handled
+    };
+    if days > MAX_PAUSE_DAYS {
+        return Err(UsageError::new(
+            format!(
+                "pauses last at most {MAX_PAUSE_DAYS} days; use `/learn checkin off` to stop for good"
+            ),
+            &[usage],
+        ));
+    }
+    Ok(duration)
+}
+
+fn amount_and_unit(amount: &str, unit: &str, usage: Usage) -> Result<PauseDuration, UsageError> {
+    let not_duration = || {
+        UsageError::new(
+            format!("`{amount}{unit}` is not a duration; use hours (h), days (d) or weeks (w)"),
+            &[usage],
+        )
+    };
+    let n: u32 = amount
+        .parse()
+        .ok()
+        .filter(|n| *n > 0)
+        .ok_or_else(not_duration)?;
+    match unit {
+        "h" | "hr" | "hrs" | "hour" | "hours" => Ok(PauseDuration::Hours(n)),
+        "d" | "day" | "days" => Ok(PauseDuration::Days(n)),
+        "w" | "wk" | "wks" | "week" | "weeks" => n
+            .checked_mul(7)
+            .map(PauseDuration::Days)
+            .ok_or_else(not_duration),
+        _ => Err(not_duration()),
+    }
+}
