@@ -222,7 +222,7 @@ impl Delivery {
         let result = self.slack.call(&message.method, &token, &body).await;
         let now = self.clock.now_millis();
         match result {
-            Ok(_) => (
+            Ok(answer) => (
                 DeliveryOutcome::Sent,
                 Settlement::Sent {
                     id,
@@ -230,6 +230,10 @@ impl Delivery {
                     channel: message.channel.clone(),
                     at: now,
                     channel_free_at: now + self.settings.channel_interval_ms as i64,
+                    sent_ts: answer
+                        .get("ts")
+                        .and_then(|ts| ts.as_str())
+                        .map(str::to_owned),
                 },
             ),
             Err(err) if err.is_retryable() && now < message.give_up_at => {

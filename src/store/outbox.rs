@@ -53,6 +53,7 @@ pub struct OutboxState {
     pub attempts: i64,
     pub last_error: Option<String>,
     pub next_attempt_at: i64,
+    pub sent_ts: Option<String>,
 }
 
 pub(super) async fn insert(
@@ -91,6 +92,8 @@ pub enum Settlement {
         channel: String,
         at: i64,
         channel_free_at: i64,
+        /// The platform's id of the new message (Slack `ts`), when it returned one.
+        sent_ts: Option<String>,
     },
     /// Failed in a way that may work later; try again at `at`.
     Retry {
@@ -112,12 +115,15 @@ async fn apply(conn: &mut SqliteConnection, settlement: &Settlement) -> Result<(
             channel,
             at,
             channel_free_at,
+            sent_ts,
         } => {
             sqlx::query(
-                "UPDATE outbox SET status = 'sent', sent_at = ?, lease_until = NULL, last_error = NULL \
+                "UPDATE outbox SET status = 'sent', sent_at = ?, sent_ts = ?, lease_until = NULL, \
+                     last_error = NULL \
                  WHERE id = ?",
             )
             .bind(at)
+            .bind(sent_ts)
             .bind(id.0)
             .execute(&mut *conn)
             .await?;
@@ -252,6 +258,7 @@ impl Store {
             channel: message.channel.clone(),
             at: now,
             channel_free_at,
+            sent_ts: None,
         }])
         .await
     }
@@ -316,7 +323,7 @@ impl Store {
         id: OutboxId,
     ) -> Result<OutboxState, StoreError> {
         Ok(sqlx::query_as(
-            "SELECT status, attempts, last_error, next_attempt_at FROM outbox \
+            "SELECT status, attempts, last_error, next_attempt_at, sent_ts FROM outbox \
              WHERE workspace_id = ? AND id = ?",
         )
         .bind(workspace.0)

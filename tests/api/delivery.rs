@@ -66,6 +66,12 @@ async fn a_message_outlasts_429_500_and_a_timeout_and_is_delivered_once() {
         "nothing left"
     );
     assert_eq!(rig.status(id).await, ("sent".into(), 4, None));
+    let state = rig.store.outbox_state(rig.workspace, id).await.unwrap();
+    assert_eq!(
+        state.sent_ts.as_deref(),
+        Some("1.1"),
+        "Slack's ts is kept for later updates"
+    );
     assert_eq!(
         rig.texts_received().await.len(),
         4,
