@@ -47,7 +47,11 @@ impl IntoResponse for HttpError {
             Self::Internal(cause) => {
                 tracing::error!(error = format!("{cause:#}"), "request failed")
             }
-            Self::BadRequest(reason) => tracing::info!(%reason, "rejected a malformed request"),
+            Self::BadRequest(reason) => {
+                // Parser messages can quote the payload: details only at debug.
+                tracing::info!("rejected a malformed request");
+                tracing::debug!(%reason, "why the request was malformed");
+            }
             _ => {}
         }
         (status, self.to_string()).into_response()
