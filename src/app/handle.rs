@@ -1,10 +1,10 @@
 //! What the bot does with a parsed command. Features that later releases bring say so
 //! honestly instead of pretending to work.
 
-use super::command::{CheckinCommand, Command, DebriefCommand, DigestCommand, GoalCommand};
+use super::command::{CheckinCommand, Command, DebriefCommand, DigestCommand};
 use super::templates::Templates;
 use super::zones::ZoneSource;
-use super::{messages, pause, schedules, usage};
+use super::{goals, messages, pause, schedules, usage};
 use crate::clock::Clock;
 use crate::platform::Message;
 use crate::store::{Store, StoreError, Workspace};
@@ -69,15 +69,7 @@ pub async fn handle(ctx: &CommandContext<'_>, command: &Command) -> Result<Handl
         Command::Followups => {
             messages::not_enabled("Lesson search and follow-ups", usage::FOLLOWUPS)
         }
-        Command::Goal(goal) => messages::not_enabled(
-            "Learning goals",
-            match goal {
-                GoalCommand::Add { .. } => usage::GOAL_ADD,
-                GoalCommand::List => usage::GOAL_LIST,
-                GoalCommand::Done { .. } => usage::GOAL_DONE,
-                GoalCommand::Share { .. } => usage::GOAL_SHARE,
-            },
-        ),
+        Command::Goal(goal) => goals::handle(ctx, goal).await?,
         Command::Checkin(checkin) => messages::not_enabled(
             "Check-ins",
             match checkin {

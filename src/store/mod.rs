@@ -3,6 +3,7 @@
 //! workspace is read and written through its [`WorkspaceId`].
 
 mod events;
+mod goals;
 mod outbox;
 mod people;
 mod schedules;
@@ -20,6 +21,7 @@ use sqlx::sqlite::{
 
 use crate::config::{DatabaseSettings, DatabaseUrl};
 
+pub use goals::Goal;
 pub use outbox::{NewOutboxMessage, OutboxId, OutboxMessage, OutboxState, Settlement};
 pub use people::{Person, PersonId};
 pub use schedules::{

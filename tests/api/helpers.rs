@@ -136,15 +136,20 @@ async fn start(settings: Settings) -> (String, oneshot::Sender<()>, Server, Arc<
     (address, shutdown, server, scheduler)
 }
 
-/// A slash command form as Slack sends it.
+/// A slash command form as Slack sends it, typed by Alice.
 pub fn command_form(command: &str, text: &str) -> String {
+    command_form_as("U0ALICE", command, text)
+}
+
+/// A slash command form as Slack sends it, typed by `user`.
+pub fn command_form_as(user: &str, command: &str, text: &str) -> String {
     serde_urlencoded::to_string([
         ("token", "deprecated"),
         ("team_id", TEAM),
         ("team_domain", "acme"),
         ("channel_id", "C0CHAN"),
         ("channel_name", "releases"),
-        ("user_id", "U0ALICE"),
+        ("user_id", user),
         ("user_name", "alice"),
         ("command", command),
         ("text", text),
@@ -198,6 +203,20 @@ impl TestApp {
             request = request.header(*name, *value);
         }
         request.send().await.expect("request reaches the app")
+    }
+
+    /// Runs a slash command as `user` and returns its JSON reply, asserting a 200.
+    pub async fn command_reply_as(&self, user: &str, command: &str, text: &str) -> Value {
+        let body = command_form_as(user, command, text);
+        let response = self
+            .post_signed(
+                "/slack/commands",
+                "application/x-www-form-urlencoded",
+                &body,
+            )
+            .await;
+        assert_eq!(response.status(), 200, "`{command} {text}` as {user}");
+        response.json().await.expect("a JSON reply")
     }
 
     pub async fn command(&self, command: &str, text: &str) -> reqwest::Response {

@@ -3,6 +3,7 @@
 
 mod cli;
 mod delivery;
+mod goals;
 mod health;
 mod helpers;
 mod rig;

@@ -73,7 +73,7 @@ async fn later_features_say_honestly_that_they_are_not_enabled() {
     for (command, text) in [
         ("/debrief", "Release 2.3 rollout"),
         ("/learn", "lessons deploy"),
-        ("/learn", "goal add write a runbook"),
+        ("/learn", "followups"),
         ("/learn", "checkin fridays 16:00"),
         ("/learn", "digest now"),
     ] {

@@ -1,0 +1,184 @@
+//! Personal learning goals, always read and written through (workspace, person).
+
+use sqlx::FromRow;
+
+use super::{Store, StoreError, WorkspaceId};
+
+/// A stored goal.
+#[derive(Clone, Debug, PartialEq, Eq, FromRow)]
+pub struct Goal {
+    pub number: i64,
+    pub text: String,
+    pub due_date: Option<String>,
+    pub shared: bool,
+    pub created_at: i64,
+    pub done_at: Option<i64>,
+}
+
+impl Store {
+    /// Adds a goal and returns its number (one more than the person's highest so far).
+    pub async fn add_goal(
+        &self,
+        workspace: WorkspaceId,
+        person: &str,
+        text: &str,
+        due_date: Option<&str>,
+        now: i64,
+    ) -> Result<i64, StoreError> {
+        // One statement: the number is taken under SQLite's write lock, so two adds
+        // never get the same one.
+        let number: i64 = sqlx::query_scalar(
+            "INSERT INTO goals (workspace_id, person, number, text, due_date, created_at) \
+             SELECT ?1, ?2, COALESCE(MAX(number), 0) + 1, ?3, ?4, ?5 \
+             FROM goals WHERE workspace_id = ?1 AND person = ?2 \
+             RETURNING number",
+        )
+        .bind(workspace.0)
+        .bind(person)
+        .bind(text)
+        .bind(due_date)
+        .bind(now)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(number)
+    }
+
+    /// The person's goals: open ones first, each group by number.
+    pub async fn goals(
+        &self,
+        workspace: WorkspaceId,
+        person: &str,
+    ) -> Result<Vec<Goal>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT number, text, due_date, shared != 0 AS shared, created_at, done_at FROM goals \
+             WHERE workspace_id = ? AND person = ? ORDER BY done_at IS NOT NULL, number",
+        )
+        .bind(workspace.0)
+        .bind(person)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// One of the person's goals, or `NotFound`.
+    pub async fn goal(
+        &self,
+        workspace: WorkspaceId,
+        person: &str,
+        number: i64,
+    ) -> Result<Goal, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT number, text, due_date, shared != 0 AS shared, created_at, done_at FROM goals \
+             WHERE workspace_id = ? AND person = ? AND number = ?",
+        )
+        .bind(workspace.0)
+        .bind(person)
+        .bind(number)
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
+    /// Marks a goal reached (once: a second call keeps the first time).
+    pub async fn complete_goal(
+        &self,
+        workspace: WorkspaceId,
+        person: &str,
+        number: i64,
+        now: i64,
+    ) -> Result<Goal, StoreError> {
+        sqlx::query(
+            "UPDATE goals SET done_at = COALESCE(done_at, ?) \
+             WHERE workspace_id = ? AND person = ? AND number = ?",
+        )
+        .bind(now)
+        .bind(workspace.0)
+        .bind(person)
+        .bind(number)
+        .execute(&self.pool)
+        .await?;
+        self.goal(workspace, person, number).await
+    }
+
+    /// Shares a goal with the team digest.
+    pub async fn share_goal(
+        &self,
+        workspace: WorkspaceId,
+        person: &str,
+        number: i64,
+    ) -> Result<Goal, StoreError> {
+        sqlx::query(
+            "UPDATE goals SET shared = 1 WHERE workspace_id = ? AND person = ? AND number = ?",
+        )
+        .bind(workspace.0)
+        .bind(person)
+        .bind(number)
+        .execute(&self.pool)
+        .await?;
+        self.goal(workspace, person, number).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::store::StoreError;
+    use crate::store::test_support::{temp_store, workspace};
+
+    #[tokio::test]
+    async fn numbers_are_per_person_and_goals_stay_private() {
+        let (store, _dir) = temp_store().await;
+        let (a, b) = (workspace(&store, "TA").await, workspace(&store, "TB").await);
+        assert_eq!(
+            store
+                .add_goal(a, "U1", "learn Rust", Some("2026-12-31"), 10)
+                .await
+                .unwrap(),
+            1
+        );
+        assert_eq!(
+            store
+                .add_goal(a, "U1", "write a runbook", None, 11)
+                .await
+                .unwrap(),
+            2
+        );
+        assert_eq!(
+            store.add_goal(a, "U2", "mentor", None, 12).await.unwrap(),
+            1,
+            "per person"
+        );
+        assert_eq!(
+            store
+                .add_goal(b, "U1", "other workspace", None, 12)
+                .await
+                .unwrap(),
+            1
+        );
+
+        let done = store.complete_goal(a, "U1", 1, 20).await.unwrap();
+        assert_eq!(done.done_at, Some(20));
+        assert_eq!(
+            store.complete_goal(a, "U1", 1, 30).await.unwrap().done_at,
+            Some(20),
+            "first time kept"
+        );
+        assert!(store.share_goal(a, "U1", 2).await.unwrap().shared);
+
+        let mine = store.goals(a, "U1").await.unwrap();
+        let numbers: Vec<i64> = mine.iter().map(|g| g.number).collect();
+        assert_eq!(numbers, [2, 1], "open goals first");
+        assert_eq!(store.goals(a, "U2").await.unwrap().len(), 1);
+
+        assert!(matches!(
+            store.complete_goal(a, "U2", 2, 1).await,
+            Err(StoreError::NotFound)
+        ));
+        assert!(matches!(
+            store.share_goal(b, "U1", 2).await,
+            Err(StoreError::NotFound)
+        ));
+        assert_eq!(
+            store.add_goal(a, "U1", "third", None, 40).await.unwrap(),
+            3,
+            "numbers are never reused"
+        );
+    }
+}
