@@ -208,6 +208,14 @@ struct Incoming<'a> {
     text: &'a str,
 }
 
+fn acknowledge_duplicate(state: &AppState, event_id: &str) {
+    tracing::info!(
+        event_id,
+        "acknowledged a duplicate event without handling it again"
+    );
+    state.metrics.record_slack_event(EventOutcome::Duplicate);
+}
+
 /// Carries out the words of a DM or mention like `/learn` would, and queues the answer
 /// in the same transaction that records the event as handled.
 async fn answer(
@@ -222,11 +230,7 @@ async fn answer(
         .event_seen(workspace.id, message.event_id)
         .await?
     {
-        tracing::info!(
-            event_id = message.event_id,
-            "acknowledged a duplicate event without handling it again"
-        );
-        state.metrics.record_slack_event(EventOutcome::Duplicate);
+        acknowledge_duplicate(state, message.event_id);
         return Ok(());
     }
     let ctx = CommandContext {
@@ -250,11 +254,7 @@ async fn answer(
         .record_event_once(workspace.id, message.event_id, state.clock.now_unix())
         .await?
     {
-        tracing::info!(
-            event_id = message.event_id,
-            "acknowledged a duplicate event without handling it again"
-        );
-        state.metrics.record_slack_event(EventOutcome::Duplicate);
+        acknowledge_duplicate(state, message.event_id);
         return Ok(());
     }
     let reply = NewOutboxMessage {
