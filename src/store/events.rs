@@ -46,20 +46,18 @@ impl Store {
         record_once(&mut conn, workspace, event_id, now).await
     }
 
-    /// Whether the event id was already recorded (a read; the insert decides races).
-    pub async fn event_seen(
+    /// Releases a claimed event id (its handling failed), so Slack's retry is handled.
+    pub async fn forget_event(
         &self,
         workspace: WorkspaceId,
         event_id: &str,
-    ) -> Result<bool, StoreError> {
-        let seen: Option<i64> = sqlx::query_scalar(
-            "SELECT 1 FROM processed_events WHERE workspace_id = ? AND event_id = ?",
-        )
-        .bind(workspace.0)
-        .bind(event_id)
-        .fetch_optional(&self.pool)
-        .await?;
-        Ok(seen.is_some())
+    ) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM processed_events WHERE workspace_id = ? AND event_id = ?")
+            .bind(workspace.0)
+            .bind(event_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 
     /// Forgets event ids received before `before`; returns how many were removed.
@@ -80,14 +78,17 @@ mod tests {
     async fn an_event_id_counts_once_per_workspace_until_pruned() {
         let (store, _dir) = temp_store().await;
         let ids = [workspace(&store, "T1").await, workspace(&store, "T2").await];
-        assert!(!store.event_seen(ids[0], "Ev1").await.unwrap());
         assert!(store.record_event_once(ids[0], "Ev1", 100).await.unwrap());
-        assert!(store.event_seen(ids[0], "Ev1").await.unwrap());
-        assert!(!store.event_seen(ids[1], "Ev1").await.unwrap());
         assert!(!store.record_event_once(ids[0], "Ev1", 101).await.unwrap());
         assert!(
             store.record_event_once(ids[1], "Ev1", 101).await.unwrap(),
             "other workspace"
+        );
+
+        store.forget_event(ids[1], "Ev1").await.unwrap();
+        assert!(
+            store.record_event_once(ids[1], "Ev1", 101).await.unwrap(),
+            "a released claim can be taken again"
         );
 
         assert_eq!(store.prune_processed_events(101).await.unwrap(), 1);

@@ -263,7 +263,7 @@ async fn queued_replies_are_delivered_after_a_crash() {
     let event = json!({
         "type": "event_callback", "team_id": TEAM, "event_id": "EvCrash", "event_time": 1,
         "authorizations": [{"user_id": "U0BOT", "is_bot": true}],
-        "event": {"type": "app_mention", "user": "U1", "channel": "C1", "text": "<@U0BOT> help", "ts": "9.9"}
+        "event": {"type": "message", "channel_type": "im", "user": "U1", "channel": "C1", "text": "help", "ts": "9.9"}
     });
     assert_eq!(app.event(&event).await.status(), 200);
     app.wait_for_slack_calls("chat.postMessage", 1).await;

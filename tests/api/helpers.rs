@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use tempfile::TempDir;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
-use wiremock::matchers::{method, path};
+use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 pub const SIGNING_SECRET: &str = "test-signing-secret";
@@ -69,6 +69,30 @@ impl Default for Options {
     }
 }
 
+/// A fake Slack that accepts every call and gives each new message its own `ts`, as
+/// Slack does, so tests can tell a card from its thread replies.
+#[derive(Default)]
+pub struct SlackAccepts {
+    next: std::sync::atomic::AtomicU64,
+}
+
+impl wiremock::Respond for SlackAccepts {
+    fn respond(&self, request: &wiremock::Request) -> ResponseTemplate {
+        let n = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let body: Value = serde_json::from_slice(&request.body).unwrap_or(Value::Null);
+        let method = request.url.path().rsplit('/').next().unwrap_or_default();
+        let answer = match method {
+            "views.open" => json!({"ok": true, "view": {"id": format!("V{n}")}}),
+            "chat.update" => json!({"ok": true, "channel": body["channel"], "ts": body["ts"]}),
+            "chat.postEphemeral" => json!({"ok": true, "message_ts": format!("1700000000.{n:06}")}),
+            _ => {
+                json!({"ok": true, "channel": body["channel"], "ts": format!("1700000000.{n:06}")})
+            }
+        };
+        ResponseTemplate::new(200).set_body_json(answer)
+    }
+}
+
 /// The app with a signing secret and a single-workspace bot token.
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(Options::default()).await
@@ -76,13 +100,9 @@ pub async fn spawn_app() -> TestApp {
 
 pub async fn spawn_app_with(options: Options) -> TestApp {
     let slack = MockServer::start().await;
-    // Unless a test says otherwise, Slack accepts every message.
+    // Unless a test says otherwise, Slack accepts every call.
     Mock::given(method("POST"))
-        .and(path("/api/chat.postMessage"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(json!({"ok": true, "ts": "1700000000.000900"})),
-        )
+        .respond_with(SlackAccepts::default())
         .with_priority(u8::MAX)
         .mount(&slack)
         .await;

@@ -39,15 +39,17 @@ async fn url_verification_echoes_the_challenge() {
 }
 
 #[tokio::test]
-async fn a_mention_is_answered_in_its_thread_with_the_bot_token() {
+async fn a_mention_is_answered_privately_in_its_thread_with_the_bot_token() {
     let app = spawn_app().await;
     let response = app
         .event(&callback("Ev1", mention("<@U0BOT> help goal")))
         .await;
     assert_eq!(response.status(), 200);
 
-    let calls = app.wait_for_slack_calls("chat.postMessage", 1).await;
+    // Answers can be private (goals, pauses): only the person who asked sees them.
+    let calls = app.wait_for_slack_calls("chat.postEphemeral", 1).await;
     assert_eq!(calls[0]["channel"], "C0CHAN");
+    assert_eq!(calls[0]["user"], "U0ALICE");
     assert_eq!(calls[0]["thread_ts"], "1700000000.000100");
     assert!(
         calls[0]["blocks"].to_string().contains("/learn goal add"),
@@ -97,7 +99,7 @@ async fn a_retried_event_is_acknowledged_but_handled_once() {
         .await;
     assert_eq!(retry.status(), 200, "the retry is acknowledged");
 
-    app.wait_for_slack_calls("chat.postMessage", 1).await;
+    app.wait_for_slack_calls("chat.postEphemeral", 1).await;
     let metrics = app.metrics().await;
     assert_eq!(
         metric_value(
@@ -115,7 +117,7 @@ async fn a_retried_event_is_acknowledged_but_handled_once() {
     );
     app.stop().await;
     assert_eq!(
-        app.slack_calls("chat.postMessage").await.len(),
+        app.slack_calls("chat.postEphemeral").await.len(),
         1,
         "after shutdown drained background work there is still exactly one reply"
     );
@@ -152,14 +154,14 @@ async fn bot_messages_and_our_own_messages_are_ignored() {
 async fn a_failing_slack_delays_the_reply_but_it_arrives() {
     let app = spawn_app().await;
     Mock::given(method("POST"))
-        .and(path("/api/chat.postMessage"))
+        .and(path("/api/chat.postEphemeral"))
         .respond_with(ResponseTemplate::new(503))
         .up_to_n_times(1)
         .with_priority(1)
         .mount(&app.slack)
         .await;
     Mock::given(method("POST"))
-        .and(path("/api/chat.postMessage"))
+        .and(path("/api/chat.postEphemeral"))
         .respond_with(ResponseTemplate::new(429).insert_header("Retry-After", "0"))
         .up_to_n_times(1)
         .with_priority(2)
@@ -171,13 +173,30 @@ async fn a_failing_slack_delays_the_reply_but_it_arrives() {
             .status(),
         200
     );
-    app.wait_for_slack_calls("chat.postMessage", 3).await;
+    app.wait_for_slack_calls("chat.postEphemeral", 3).await;
     app.stop().await;
     assert_eq!(
-        app.slack_calls("chat.postMessage").await.len(),
+        app.slack_calls("chat.postEphemeral").await.len(),
         3,
         "503, then 429, then delivered, and never sent again"
     );
+}
+
+#[tokio::test]
+async fn events_of_shapes_learnloop_does_not_use_are_acknowledged() {
+    let app = spawn_app().await;
+    let created = json!({"type": "channel_created",
+                         "channel": {"id": "C9", "name": "new", "created": 1700000000}});
+    assert_eq!(app.event(&callback("Ev9", created)).await.status(), 200);
+    let metrics = app.metrics().await;
+    assert_eq!(
+        metric_value(
+            &metrics,
+            r#"learnloop_slack_events_total{outcome="ignored"}"#
+        ),
+        1.0
+    );
+    app.stop().await;
 }
 
 #[tokio::test]

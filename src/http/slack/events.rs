@@ -15,7 +15,7 @@ use crate::app::handle::{CommandContext, handle_text};
 use crate::http::AppState;
 use crate::http::error::HttpError;
 use crate::metrics::EventOutcome;
-use crate::platform::slack::blocks::post_message_body;
+use crate::platform::slack::blocks::{ephemeral_message_body, post_message_body};
 use crate::store::{NewOutboxMessage, Platform, Workspace};
 
 #[derive(Debug, Deserialize)]
@@ -25,7 +25,9 @@ struct Envelope {
     challenge: Option<String>,
     team_id: Option<String>,
     event_id: Option<String>,
-    event: Option<SlackEvent>,
+    /// Kept as raw JSON: events learnloop does not use may carry objects where a
+    /// message has strings (`channel` of `channel_created`), and must not fail the envelope.
+    event: Option<serde_json::Value>,
     #[serde(default)]
     authorizations: Vec<Authorization>,
 }
@@ -37,7 +39,8 @@ struct Authorization {
     is_bot: bool,
 }
 
-/// The inner event, with only the fields learnloop reads.
+/// The inner event, with only the fields learnloop reads. Parsed from the raw value
+/// only for mentions and messages; any other shape is ignored, not refused.
 #[derive(Debug, Default, Deserialize)]
 struct SlackEvent {
     #[serde(rename = "type")]
@@ -56,11 +59,13 @@ struct SlackEvent {
 #[derive(Debug, PartialEq, Eq)]
 enum Intent {
     /// Answer `text` from `user` in `channel`, in a thread when `thread_ts` is set.
+    /// `private` answers are shown to `user` alone (a mention in a shared channel).
     Reply {
         user: String,
         channel: String,
         thread_ts: Option<String>,
         text: String,
+        private: bool,
     },
     /// Not for us (our own messages, edits, other bots) or nothing to do yet.
     Ignore(&'static str),
@@ -89,15 +94,18 @@ fn intent(event: &SlackEvent, bot_user_id: Option<&str>) -> Intent {
         ("app_mention", _) => Intent::Reply {
             user: user.clone(),
             channel: channel.clone(),
-            // Answer in the mention's thread so the channel stays quiet.
+            // Answer in the mention's thread, and only to the person: goals, pauses and
+            // follow-ups are private, and the channel stays quiet.
             thread_ts: event.thread_ts.clone().or_else(|| event.ts.clone()),
             text,
+            private: true,
         },
         ("message", Some("im")) => Intent::Reply {
             user: user.clone(),
             channel: channel.clone(),
             thread_ts: event.thread_ts.clone(),
             text,
+            private: false,
         },
         _ => Intent::Ignore("not a mention or a direct message"),
     }
@@ -154,6 +162,7 @@ async fn handle_callback(
             "event_callback needs `team_id`, `event_id` and `event`",
         ));
     };
+    let event = parse_event(event);
     tracing::Span::current().record("workspace", team_id.as_str());
     if let Some(retry) = headers
         .get("x-slack-retry-num")
@@ -185,6 +194,7 @@ async fn handle_callback(
             channel,
             thread_ts,
             text,
+            private,
         } => {
             let message = Incoming {
                 event_id: &event_id,
@@ -192,6 +202,7 @@ async fn handle_callback(
                 channel: &channel,
                 thread_ts: thread_ts.as_deref(),
                 text: &text,
+                private,
             };
             answer(&state, &workspace, message).await?;
         }
@@ -206,6 +217,20 @@ struct Incoming<'a> {
     channel: &'a str,
     thread_ts: Option<&'a str>,
     text: &'a str,
+    private: bool,
+}
+
+/// The fields learnloop reads from an inner event; an event of another shape (objects
+/// where a message has strings) reads as one with no fields, which is then ignored.
+fn parse_event(raw: serde_json::Value) -> SlackEvent {
+    serde_json::from_value(raw.clone()).unwrap_or_else(|_| SlackEvent {
+        kind: raw
+            .get("type")
+            .and_then(|kind| kind.as_str())
+            .unwrap_or_default()
+            .to_owned(),
+        ..SlackEvent::default()
+    })
 }
 
 fn acknowledge_duplicate(state: &AppState, event_id: &str) {
@@ -216,23 +241,42 @@ fn acknowledge_duplicate(state: &AppState, event_id: &str) {
     state.metrics.record_slack_event(EventOutcome::Duplicate);
 }
 
-/// Carries out the words of a DM or mention like `/learn` would, and queues the answer
-/// in the same transaction that records the event as handled.
+/// Carries out the words of a DM or mention like `/learn` would and queues the answer.
+///
+/// The event id is claimed first, in its own statement, so a retry racing this delivery
+/// is acknowledged without repeating the command's effects. If handling fails the claim
+/// is released and Slack's retry gets a fresh chance.
 async fn answer(
     state: &AppState,
     workspace: &Workspace,
     message: Incoming<'_>,
 ) -> Result<(), HttpError> {
-    // A retry of an event already handled must not repeat the command's effects.
-    // (Two copies racing past this read both act; the insert below still answers once.)
-    if state
+    let now_unix = state.clock.now_unix();
+    if !state
         .store
-        .event_seen(workspace.id, message.event_id)
+        .record_event_once(workspace.id, message.event_id, now_unix)
         .await?
     {
         acknowledge_duplicate(state, message.event_id);
         return Ok(());
     }
+    let result = handle_and_reply(state, workspace, &message).await;
+    if result.is_err()
+        && let Err(err) = state
+            .store
+            .forget_event(workspace.id, message.event_id)
+            .await
+    {
+        tracing::warn!(error = %err, "could not release an event claim; a retry will be ignored");
+    }
+    result
+}
+
+async fn handle_and_reply(
+    state: &AppState,
+    workspace: &Workspace,
+    message: &Incoming<'_>,
+) -> Result<(), HttpError> {
     let ctx = CommandContext {
         store: &state.store,
         clock: state.clock.as_ref(),
@@ -246,26 +290,29 @@ async fn answer(
     if handled.schedules_changed {
         state.scheduler.wake();
     }
-    let body = post_message_body(message.channel, message.thread_ts, &handled.reply).to_string();
+    let (method, body) = if message.private {
+        let body = ephemeral_message_body(
+            message.channel,
+            message.user,
+            message.thread_ts,
+            &handled.reply,
+        );
+        ("chat.postEphemeral", body)
+    } else {
+        let body = post_message_body(message.channel, message.thread_ts, &handled.reply);
+        ("chat.postMessage", body)
+    };
+    let body = body.to_string();
     let now_ms = state.clock.now_millis();
     let give_up_at = now_ms + state.delivery.give_up_after().as_millis() as i64;
-    let mut tx = state.store.begin().await?;
-    if !tx
-        .record_event_once(workspace.id, message.event_id, state.clock.now_unix())
-        .await?
-    {
-        acknowledge_duplicate(state, message.event_id);
-        return Ok(());
-    }
     let reply = NewOutboxMessage {
         workspace: workspace.id,
         channel: message.channel,
-        method: "chat.postMessage",
+        method,
         body: &body,
         dedupe_key: None,
     };
-    tx.enqueue(reply, now_ms, give_up_at).await?;
-    tx.commit().await?;
+    state.store.enqueue(reply, now_ms, give_up_at).await?;
     state.delivery.wake();
     state.metrics.record_slack_event(EventOutcome::Handled);
     Ok(())
@@ -296,7 +343,8 @@ mod tests {
                 user: "U1".into(),
                 channel: "C1".into(),
                 thread_ts: Some("1.1".into()),
-                text: "help goal".into()
+                text: "help goal".into(),
+                private: true,
             }
         );
     }
@@ -310,7 +358,8 @@ mod tests {
                 user: "U1".into(),
                 channel: "C1".into(),
                 thread_ts: None,
-                text: "help".into()
+                text: "help".into(),
+                private: false,
             }
         );
     }
@@ -331,6 +380,15 @@ mod tests {
 
         let channel_message = message("message", Some("channel"), "hi");
         assert!(matches!(intent(&channel_message, None), Intent::Ignore(_)));
+    }
+
+    #[test]
+    fn events_of_other_shapes_are_ignored_not_refused() {
+        let raw =
+            serde_json::json!({"type": "channel_created", "channel": {"id": "C1", "name": "x"}});
+        let event = parse_event(raw);
+        assert_eq!(event.kind, "channel_created");
+        assert!(matches!(intent(&event, None), Intent::Ignore(_)));
     }
 
     #[test]

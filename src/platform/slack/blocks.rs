@@ -76,6 +76,18 @@ pub fn post_message_body(channel: &str, thread_ts: Option<&str>, message: &Messa
     body
 }
 
+/// The body of `chat.postEphemeral`: shown to `user` alone, in a thread when asked.
+pub fn ephemeral_message_body(
+    channel: &str,
+    user: &str,
+    thread_ts: Option<&str>,
+    message: &Message,
+) -> Value {
+    let mut body = post_message_body(channel, thread_ts, message);
+    body["user"] = Value::String(user.to_owned());
+    body
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
