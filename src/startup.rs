@@ -20,7 +20,7 @@ use crate::http::{AppParts, AppState, router};
 use crate::metrics::Metrics;
 use crate::platform::slack::{SlackClient, SlackZones};
 use crate::scheduler::Scheduler;
-use crate::store::Store;
+use crate::store::{Platform, Store};
 
 /// How often old Events API ids are forgotten.
 const PRUNE_EVENTS_EVERY: Duration = Duration::from_secs(3600);
@@ -46,6 +46,18 @@ impl App {
         let templates = Arc::new(Templates::load(&settings.templates.dir)?);
         let store = Store::connect(&settings.database).await?;
         store.migrate().await?;
+        if let Some(token) = &settings.slack.bot_token {
+            let rotated = store
+                .set_bot_token_everywhere(Platform::Slack, token, clock.now_unix())
+                .await
+                .context("cannot store the configured Slack bot token")?;
+            if rotated > 0 {
+                tracing::info!(
+                    workspaces = rotated,
+                    "LEARNLOOP_SLACK_BOT_TOKEN changed; stored the new token"
+                );
+            }
+        }
         let slack = SlackClient::new(
             &settings.slack.api_url,
             Duration::from_secs(settings.slack.request_timeout_secs),

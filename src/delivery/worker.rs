@@ -20,6 +20,9 @@ use crate::store::{OutboxMessage, Settlement, Store, StoreError, WorkspaceId};
 /// Longest the worker sleeps with nothing due; bounds how late it notices rows that
 /// another process queued (its own queueing wakes it at once).
 const IDLE_POLL: Duration = Duration::from_secs(2);
+/// How long a bot token read from the database is trusted: a reinstall or a rotated
+/// token written by another process takes effect within this time.
+const TOKEN_TTL_MS: i64 = 60_000;
 
 /// What one pass did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -40,8 +43,8 @@ pub struct Delivery {
     metrics: Arc<Metrics>,
     settings: DeliverySettings,
     workspace_rate: WorkspaceRate,
-    /// Bot tokens by workspace; a token changes only on reinstall.
-    tokens: Mutex<HashMap<i64, Option<Secret>>>,
+    /// Bot tokens by workspace with when they were read (Unix ms); see [`TOKEN_TTL_MS`].
+    tokens: Mutex<HashMap<i64, (Option<Secret>, i64)>>,
     wake: Notify,
 }
 
@@ -168,11 +171,13 @@ impl Delivery {
     }
 
     async fn token(&self, workspace: WorkspaceId) -> Result<Option<Secret>, StoreError> {
-        if let Some(token) = self
+        let now = self.clock.now_millis();
+        if let Some((token, read_at)) = self
             .tokens
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .get(&workspace.0)
+            && now - read_at < TOKEN_TTL_MS
         {
             return Ok(token.clone());
         }
@@ -180,8 +185,21 @@ impl Delivery {
         self.tokens
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .insert(workspace.0, token.clone());
+            .insert(workspace.0, (token.clone(), now));
         Ok(token)
+    }
+
+    /// After Slack refused `used`: whether the workspace has a different token by now
+    /// (rotated or reinstalled), so the message deserves another try with it.
+    async fn token_changed(&self, message: &OutboxMessage, used: &Secret) -> bool {
+        self.tokens
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&message.workspace_id);
+        match self.token(message.workspace()).await {
+            Ok(Some(fresh)) => fresh.expose() != used.expose(),
+            _ => false,
+        }
     }
 
     /// Sends one message and says how it went; the caller records it.
@@ -238,7 +256,12 @@ impl Delivery {
             ),
             Err(err) if err.is_retryable() && now < message.give_up_at => {
                 let wait = match err.retry_after() {
-                    Some(retry_after) => after_retry_after(retry_after),
+                    Some(retry_after) => {
+                        let wait = after_retry_after(retry_after);
+                        self.workspace_rate
+                            .hold(message.workspace_id, now + wait.as_millis() as i64);
+                        wait
+                    }
                     None => backoff(
                         message.attempts,
                         Duration::from_millis(self.settings.initial_backoff_ms),
@@ -266,6 +289,20 @@ impl Delivery {
                 &err.to_string(),
                 "the retry budget (delivery.give_up_after_hours) ran out",
             ),
+            Err(err) if err.is_auth_error() && self.token_changed(&message, &token).await => {
+                tracing::info!(
+                    outbox_id = id.0,
+                    "Slack refused an old bot token; sending again with the new one"
+                );
+                (
+                    DeliveryOutcome::Retried,
+                    Settlement::Retry {
+                        id,
+                        at: now,
+                        error: err.to_string(),
+                    },
+                )
+            }
             Err(err) => self.give_up(&message, &err.to_string(), admin_advice(&err)),
         }
     }

@@ -116,6 +116,28 @@ impl Store {
         row.try_into()
     }
 
+    /// Gives every workspace of `platform` this bot token: a single-workspace install
+    /// whose token was rotated in the environment takes effect at start, before any
+    /// request arrives. Returns how many rows changed.
+    pub async fn set_bot_token_everywhere(
+        &self,
+        platform: Platform,
+        token: &Secret,
+        now: i64,
+    ) -> Result<u64, StoreError> {
+        let result = sqlx::query(
+            "UPDATE workspaces SET bot_token = ?, updated_at = ? \
+             WHERE platform = ? AND (bot_token IS NULL OR bot_token != ?)",
+        )
+        .bind(token.expose())
+        .bind(now)
+        .bind(platform.as_str())
+        .bind(token.expose())
+        .execute(&self.pool)
+        .await?;
+        Ok(result.rows_affected())
+    }
+
     /// Creates the workspace or refreshes its name and token; the time zone of an
     /// existing workspace is left as its admins set it.
     pub async fn upsert_workspace(
@@ -159,6 +181,33 @@ mod tests {
             bot_token: None,
             default_time_zone: "Europe/Berlin",
         }
+    }
+
+    #[tokio::test]
+    async fn a_rotated_token_reaches_every_workspace_of_the_platform() {
+        let (store, _dir) = temp_store().await;
+        let old = Secret::new("xoxb-old");
+        let mut first = slack("T1");
+        first.bot_token = Some(&old);
+        let id = store.upsert_workspace(first, 1).await.unwrap().id;
+        let new = Secret::new("xoxb-new");
+        assert_eq!(
+            store
+                .set_bot_token_everywhere(Platform::Slack, &new, 2)
+                .await
+                .unwrap(),
+            1
+        );
+        let token = store.workspace_by_id(id).await.unwrap().bot_token.unwrap();
+        assert_eq!(token.expose(), "xoxb-new");
+        assert_eq!(
+            store
+                .set_bot_token_everywhere(Platform::Slack, &new, 3)
+                .await
+                .unwrap(),
+            0,
+            "nothing to change the second time"
+        );
     }
 
     #[tokio::test]

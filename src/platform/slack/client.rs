@@ -54,6 +54,14 @@ impl SlackApiError {
         }
     }
 
+    /// Whether Slack refused the token itself (revoked, rotated, never valid).
+    pub fn is_auth_error(&self) -> bool {
+        matches!(self, Self::Api { error, .. } if matches!(
+            error.as_str(),
+            "invalid_auth" | "not_authed" | "token_revoked" | "token_expired" | "account_inactive"
+        ))
+    }
+
     /// The wait Slack asked for, if it asked.
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
