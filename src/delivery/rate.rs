@@ -6,6 +6,8 @@ use std::sync::Mutex;
 struct Bucket {
     tokens: f64,
     refilled_at: i64,
+    /// Slack answered 429 with Retry-After: nothing is sent before this (ms).
+    held_until: i64,
 }
 
 /// Token buckets keyed by workspace id.
@@ -30,7 +32,11 @@ impl WorkspaceRate {
         let bucket = buckets.entry(workspace).or_insert(Bucket {
             tokens: capacity,
             refilled_at: now,
+            held_until: 0,
         });
+        if now < bucket.held_until {
+            return Err(bucket.held_until - now);
+        }
         let elapsed = (now - bucket.refilled_at).max(0) as f64 / 1000.0;
         bucket.tokens = (bucket.tokens + elapsed * self.per_sec).min(capacity);
         bucket.refilled_at = now;
@@ -41,6 +47,20 @@ impl WorkspaceRate {
             let missing = 1.0 - bucket.tokens;
             Err(((missing / self.per_sec) * 1000.0).ceil() as i64)
         }
+    }
+}
+
+impl WorkspaceRate {
+    /// Sends nothing for `workspace` before `until` (ms): Slack's rate limits are per
+    /// workspace, so its Retry-After holds every channel, not only the refused message.
+    pub fn hold(&self, workspace: i64, until: i64) {
+        let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
+        let bucket = buckets.entry(workspace).or_insert(Bucket {
+            tokens: self.per_sec,
+            refilled_at: until,
+            held_until: 0,
+        });
+        bucket.held_until = bucket.held_until.max(until);
     }
 }
 
@@ -62,5 +82,14 @@ mod tests {
         assert_eq!(rate.try_take(1, 250), Err(250), "half a token has refilled");
         assert_eq!(rate.try_take(1, 500), Ok(()));
         assert!(rate.try_take(1, 500).is_err());
+    }
+
+    #[test]
+    fn a_hold_stops_the_workspace_until_it_ends() {
+        let rate = WorkspaceRate::new(10);
+        rate.hold(1, 3000);
+        assert_eq!(rate.try_take(1, 1000), Err(2000));
+        assert_eq!(rate.try_take(2, 1000), Ok(()), "other workspaces go on");
+        assert_eq!(rate.try_take(1, 3000), Ok(()));
     }
 }
