@@ -6,7 +6,7 @@ use chrono::{DateTime, NaiveDate};
 use super::command::GoalCommand;
 use super::handle::CommandContext;
 use super::zones::person_zone;
-use crate::platform::{Block, Message};
+use crate::platform::{Block, Message, plain};
 use crate::store::{Goal, StoreError};
 
 /// More open goals than this stop being goals.
@@ -68,6 +68,7 @@ async fn add(
         )));
     }
     let due = by.map(|d| d.format("%Y-%m-%d").to_string());
+    let shown = plain(text);
     let number = ctx
         .store
         .add_goal(ctx.workspace.id, ctx.user, text, due.as_deref(), now)
@@ -76,9 +77,9 @@ async fn add(
         .map(|d| format!(" (by {})", pretty_date(&d)))
         .unwrap_or_default();
     Ok(Message {
-        fallback: format!("Goal #{number} added: {text}"),
+        fallback: format!("Goal #{number} added: {shown}"),
         blocks: vec![
-            Block::Text(format!(":dart: Goal *#{number}* added: {text}{deadline}")),
+            Block::Text(format!(":dart: Goal *#{number}* added: {shown}{deadline}")),
             Block::Context(format!(
                 "Only you can see it. `/learn goal share {number}` lets the team digest celebrate it when you reach it."
             )),
@@ -99,7 +100,11 @@ fn goal_line(goal: &Goal) -> String {
         .map(|d| format!(" · by {}", pretty_date(d)))
         .unwrap_or_default();
     let shared = if goal.shared { " · shared" } else { "" };
-    format!("{status} *#{}* {}{due}{shared}", goal.number, goal.text)
+    format!(
+        "{status} *#{}* {}{due}{shared}",
+        goal.number,
+        plain(&goal.text)
+    )
 }
 
 async fn list(ctx: &CommandContext<'_>) -> Result<Message, StoreError> {
@@ -144,7 +149,7 @@ async fn done(ctx: &CommandContext<'_>, number: i64) -> Result<Message, StoreErr
     };
     Ok(Message::text(format!(
         ":tada: Goal *#{number}* reached: {}.{celebrated}",
-        goal.text
+        plain(&goal.text)
     )))
 }
 
@@ -156,7 +161,7 @@ async fn share(ctx: &CommandContext<'_>, number: i64) -> Result<Message, StoreEr
     {
         Ok(goal) => Ok(Message::text(format!(
             ":loudspeaker: Goal *#{number}* ({}) is shared: the team digest will celebrate it when you reach it.",
-            goal.text
+            plain(&goal.text)
         ))),
         Err(StoreError::NotFound) => Ok(no_such_goal(number)),
         Err(other) => Err(other),

@@ -2,7 +2,7 @@
 
 use super::command::UsageError;
 use super::usage::{self, Usage};
-use crate::platform::{Block, Message};
+use crate::platform::{Block, Message, plain};
 
 fn usage_line(usage: &Usage) -> String {
     format!("`{}`  {}", usage.form, usage.summary)
@@ -49,17 +49,15 @@ pub fn usage_error(error: &UsageError) -> Message {
         .iter()
         .map(|u| format!("`{}`", u.form))
         .collect();
-    let mut text = format!(
-        ":warning: {}\nUsage: {}",
-        error.problem,
-        forms.join("  ·  ")
-    );
+    // The problem quotes what the person typed.
+    let problem = plain(&error.problem);
+    let mut text = format!(":warning: {problem}\nUsage: {}", forms.join("  ·  "));
     if let Some(hint) = error.hint {
         text.push('\n');
         text.push_str(hint);
     }
     Message {
-        fallback: format!("{} (usage: {})", error.problem, forms.join(", ")),
+        fallback: format!("{problem} (usage: {})", forms.join(", ")),
         blocks: vec![
             Block::Text(text),
             Block::Context("`/learn help` lists every command.".into()),
@@ -87,8 +85,9 @@ pub fn not_installed() -> Message {
 /// A slash command other than the two learnloop registers reached it.
 pub fn unknown_slash_command(name: &str) -> Message {
     Message::text(format!(
-        ":warning: learnloop answers `/learn` and `/debrief`, but this was `{name}`. \
-         Check the slash commands in the Slack app's settings."
+        ":warning: learnloop answers `/learn` and `/debrief`, but this was `{}`. \
+         Check the slash commands in the Slack app's settings.",
+        plain(name)
     ))
 }
 
@@ -96,7 +95,8 @@ pub fn unknown_slash_command(name: &str) -> Message {
 pub fn unknown_template(name: &str, available: &[&str]) -> Message {
     let names: Vec<String> = available.iter().map(|n| format!("`{n}`")).collect();
     Message::text(format!(
-        ":warning: There is no template `{name}`. Available: {}.",
+        ":warning: There is no template `{}`. Available: {}.",
+        plain(name),
         names.join(", ")
     ))
 }

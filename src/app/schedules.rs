@@ -11,6 +11,9 @@ use crate::platform::{Block, Message};
 use crate::scheduler::{Schedule, schedule::EXAMPLES};
 use crate::store::{NewSchedule, ScheduleId, ScheduleKind, StoreError};
 
+/// Shortest gap between two reminders of one channel schedule.
+const MIN_CHANNEL_INTERVAL_SECS: i64 = 3600;
+
 /// A channel with more schedules than this is almost certainly a mistake or abuse.
 const MAX_SCHEDULES_PER_CHANNEL: usize = 20;
 
@@ -69,6 +72,19 @@ pub async fn create_retro(
     let Some(first) = upcoming.first() else {
         return Ok(not_understood(&format!("`{}` never happens", schedule.text())).into());
     };
+    // A reminder more often than hourly is noise in a shared channel (and `* * * * *`
+    // is usually a typo): look at a day's worth of firings for any two too close.
+    let day_of_firings = schedule.upcoming(now, 25);
+    if day_of_firings
+        .windows(2)
+        .any(|pair| pair[1] - pair[0] < chrono::Duration::seconds(MIN_CHANNEL_INTERVAL_SECS))
+    {
+        return Ok(not_understood(&format!(
+            "`{}` fires more than once an hour; a channel reminder must be at least an hour apart",
+            schedule.text()
+        ))
+        .into());
+    }
     let id = ctx
         .store
         .create_schedule(

@@ -4,6 +4,7 @@ pub mod error;
 mod health;
 pub mod metrics;
 mod slack;
+mod teams;
 pub mod verify;
 
 use std::ops::Deref;
@@ -122,6 +123,7 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(metrics::serve))
         .merge(slack::router(state.clone()))
+        .merge(teams::router())
         // Layers run bottom-up on the way in: the id is set first, the span sees it.
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

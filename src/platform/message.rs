@@ -32,3 +32,33 @@ impl Message {
         }
     }
 }
+
+/// Text a person typed, made safe to place inside markup: `&`, `<` and `>` are escaped,
+/// so a goal called `<!channel>` shows those characters instead of pinging everyone.
+/// (Slack's only three control characters; the Teams renderer undoes the same three.)
+pub fn plain(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => escaped.push_str("&amp;"),
+            '<' => escaped.push_str("&lt;"),
+            '>' => escaped.push_str("&gt;"),
+            other => escaped.push(other),
+        }
+    }
+    escaped
+}
+
+#[cfg(test)]
+mod tests {
+    use super::plain;
+
+    #[test]
+    fn plain_text_cannot_ping_or_link() {
+        assert_eq!(
+            plain("<!channel> & <@U1> <https://x|y>"),
+            "&lt;!channel&gt; &amp; &lt;@U1&gt; &lt;https://x|y&gt;"
+        );
+        assert_eq!(plain("née — ok"), "née — ok");
+    }
+}

@@ -4,4 +4,4 @@
 pub mod message;
 pub mod slack;
 
-pub use message::{Block, Message};
+pub use message::{Block, Message, plain};

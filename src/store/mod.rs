@@ -204,7 +204,13 @@ mod tests {
             .record_event_once(WorkspaceId(999), "Ev1", 1)
             .await
             .unwrap_err();
-        assert!(matches!(err, StoreError::Other(_)), "{err:?}");
+        let StoreError::Other(source) = err else {
+            panic!("expected a database error, got {err:?}");
+        };
+        assert!(
+            source.to_string().contains("FOREIGN KEY"),
+            "the foreign key refused it: {source}"
+        );
     }
 
     #[tokio::test]

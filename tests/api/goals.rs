@@ -80,3 +80,21 @@ async fn goals_are_private_to_their_owner() {
     );
     app.stop().await;
 }
+
+#[tokio::test]
+async fn goal_text_cannot_ping_the_channel_or_inject_links() {
+    let app = spawn_app().await;
+    let added = reply_text(
+        &app.command_reply(
+            "/learn",
+            "goal add <!channel> ship <https://evil.example|docs> & more",
+        )
+        .await,
+    );
+    assert!(
+        added.contains("&lt;!channel&gt; ship &lt;https://evil.example|docs&gt; &amp; more"),
+        "{added}"
+    );
+    assert!(!added.contains("<!channel>"), "{added}");
+    app.stop().await;
+}

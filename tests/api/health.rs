@@ -67,3 +67,20 @@ async fn metrics_count_requests_by_route_template_and_status() {
     );
     app.stop().await;
 }
+
+#[tokio::test]
+async fn teams_routes_say_they_are_not_configured() {
+    let app = spawn_app().await;
+    for route in ["/teams/messages", "/teams/webhook"] {
+        let response = app
+            .client
+            .post(app.url(route))
+            .header("content-type", "application/json")
+            .body(r#"{"type":"message","text":"hello"}"#)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 503, "{route}");
+    }
+    app.stop().await;
+}

@@ -263,6 +263,8 @@ async fn channel_schedules_are_set_listed_and_removed_by_command() {
         wrong.contains("`every 2 weeks on thursday 15:00`"),
         "three examples: {wrong}"
     );
+    let noisy = reply_text(&app.command_reply("/learn", "retro */5 * * * *").await);
+    assert!(noisy.contains("at least an hour apart"), "{noisy}");
 
     let missing = reply_text(&app.command_reply("/learn", "unschedule 99").await);
     assert!(missing.contains("no schedule #99"), "{missing}");

@@ -124,20 +124,18 @@ async fn a_malformed_command_payload_gets_400() {
     assert_eq!(response.status(), 400);
     assert!(response.text().await.unwrap().contains("team_id"));
 
-    let not_a_form = "text=%ZZ&team_id=T1";
-    assert_eq!(
-        app.post_signed("/slack/commands", form, not_a_form)
-            .await
-            .status(),
-        400
-    );
+    // Complete, but `text` twice: the form itself cannot be read.
+    let ambiguous = "team_id=T1&channel_id=C1&user_id=U1&command=%2Flearn&text=help&text=goal+list";
+    let response = app.post_signed("/slack/commands", form, ambiguous).await;
+    assert_eq!(response.status(), 400);
+    assert!(response.text().await.unwrap().contains("duplicate"));
     app.stop().await;
 }
 
 #[tokio::test]
 async fn the_first_command_creates_the_single_install_workspace() {
     let app = spawn_app().await;
-    app.command_reply("/learn", "help").await;
+    app.command_reply("/learn", "schedules").await;
     let workspace = app
         .store()
         .await
@@ -156,7 +154,17 @@ async fn without_an_install_the_caller_is_told_how_to_install() {
         ..Options::default()
     })
     .await;
-    let reply = app.command_reply("/learn", "help").await;
+    let reply = app.command_reply("/learn", "goal list").await;
     assert!(reply_text(&reply).contains("not installed"), "{reply}");
+    let help = app.command_reply("/learn", "help").await;
+    assert!(
+        reply_text(&help).contains("/learn goal add"),
+        "help needs no install: {help}"
+    );
+    let usage = app.command_reply("/learn", "goal done two").await;
+    assert!(
+        reply_text(&usage).contains("not a goal number"),
+        "neither do usage errors: {usage}"
+    );
     app.stop().await;
 }

@@ -52,15 +52,20 @@ pub async fn handle(State(state): State<AppState>, body: Bytes) -> Result<Respon
     let Some(slash) = SlashCommand::from_name(&command) else {
         return Ok(ephemeral(&messages::unknown_slash_command(&command)).into_response());
     };
-    let Some(workspace) = state.workspaces.resolve(Platform::Slack, &team_id).await? else {
-        return Ok(ephemeral(&messages::not_installed()).into_response());
-    };
+    // Help and usage errors need no install: someone trying the app before it is
+    // installed still learns how to use it.
     let command = match parse_slash(slash, &form.text) {
         Ok(Command::Help { topic: None }) => return Ok(full_help()),
+        Ok(Command::Help { topic }) => {
+            return Ok(ephemeral(&messages::help(topic)).into_response());
+        }
         Ok(command) => command,
         Err(usage_error) => {
             return Ok(ephemeral(&messages::usage_error(&usage_error)).into_response());
         }
+    };
+    let Some(workspace) = state.workspaces.resolve(Platform::Slack, &team_id).await? else {
+        return Ok(ephemeral(&messages::not_installed()).into_response());
     };
     let ctx = CommandContext {
         store: &state.store,
