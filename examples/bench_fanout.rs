@@ -151,6 +151,7 @@ async fn main() -> anyhow::Result<()> {
                 method: "chat.postMessage",
                 body: &body,
                 dedupe_key: None,
+                anchor: None,
             };
             let at = clock.now_millis();
             store.enqueue(message, at, at + 86_400_000).await?;

@@ -122,6 +122,17 @@ pub struct Settings {
     pub workspace: WorkspaceSettings,
     pub scheduler: SchedulerSettings,
     pub templates: TemplateSettings,
+    pub debriefs: DebriefSettings,
+}
+
+/// How debriefs run.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct DebriefSettings {
+    /// The template of `/debrief` without `--template` (checked at start).
+    pub default_template: String,
+    /// Days from a debrief's close to the first follow-up of its lessons.
+    pub follow_up_days: u32,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -203,6 +214,7 @@ struct RawSettings {
     workspace: WorkspaceRaw,
     scheduler: SchedulerSettings,
     templates: TemplateSettings,
+    debriefs: DebriefSettings,
 }
 
 #[derive(Deserialize)]
@@ -375,6 +387,10 @@ impl RawSettings {
             },
             scheduler: self.scheduler,
             templates: self.templates,
+            debriefs: DebriefSettings {
+                follow_up_days: self.debriefs.follow_up_days.max(1),
+                ..self.debriefs
+            },
         })
     }
 }

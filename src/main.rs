@@ -51,7 +51,10 @@ fn main() -> ExitCode {
     match cli.command {
         Command::CheckConfig => {
             print!("{}", settings.to_redacted_toml());
-            return match Templates::load(&settings.templates.dir) {
+            return match Templates::load_with_default(
+                &settings.templates.dir,
+                &settings.debriefs.default_template,
+            ) {
                 Ok(templates) => {
                     println!("# templates: {}", templates.names().join(", "));
                     eprintln!("learnloop: configuration is valid");

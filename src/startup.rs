@@ -43,7 +43,10 @@ impl App {
 
     /// Connects and migrates the database, wires every part, and binds the listener.
     pub async fn build_with_clock(settings: Settings, clock: SharedClock) -> anyhow::Result<Self> {
-        let templates = Arc::new(Templates::load(&settings.templates.dir)?);
+        let templates = Arc::new(Templates::load_with_default(
+            &settings.templates.dir,
+            &settings.debriefs.default_template,
+        )?);
         let store = Store::connect(&settings.database).await?;
         store.migrate().await?;
         if let Some(token) = &settings.slack.bot_token {
@@ -109,6 +112,7 @@ impl App {
             scheduler,
             zones: Arc::new(SlackZones(slack_for_zones)),
             templates,
+            debriefs: settings.debriefs.clone(),
             body_limit_bytes: settings.http.body_limit_bytes,
             request_timeout: Duration::from_secs(settings.http.request_timeout_secs),
         });

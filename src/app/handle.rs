@@ -1,11 +1,15 @@
 //! What the bot does with a parsed command. Features that later releases bring say so
 //! honestly instead of pretending to work.
 
+use std::time::Duration;
+
 use super::command::{CheckinCommand, Command, DebriefCommand, DigestCommand};
+use super::debrief::{self, StartedCard};
 use super::templates::Templates;
 use super::zones::ZoneSource;
 use super::{goals, messages, pause, schedules, usage};
 use crate::clock::Clock;
+use crate::config::DebriefSettings;
 use crate::platform::Message;
 use crate::store::{Store, StoreError, Workspace};
 
@@ -21,21 +25,28 @@ pub struct CommandContext<'a> {
     /// Where the person's own time zone comes from.
     pub zones: &'a dyn ZoneSource,
     pub templates: &'a Templates,
+    pub debriefs: &'a DebriefSettings,
+    /// How long a queued message may keep failing (the outbox's retry budget).
+    pub give_up_after: Duration,
 }
 
 /// The reply (only for the person who asked) and what changed.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct Handled {
     pub reply: Message,
     /// The scheduler should look at its schedules again.
     pub schedules_changed: bool,
+    /// Messages were queued: the delivery worker should look.
+    pub queued: bool,
+    /// A debrief card was queued; the caller may wait to see whether Slack took it.
+    pub card: Option<StartedCard>,
 }
 
 impl From<Message> for Handled {
     fn from(reply: Message) -> Self {
         Self {
             reply,
-            schedules_changed: false,
+            ..Self::default()
         }
     }
 }
@@ -55,14 +66,16 @@ pub async fn handle(ctx: &CommandContext<'_>, command: &Command) -> Result<Handl
         Command::Unschedule { id } => return schedules::remove(ctx, *id).await,
         Command::Pause(duration) => pause::pause(ctx, *duration).await?,
         Command::Resume => pause::resume(ctx).await?,
-        Command::Debrief(debrief) => messages::not_enabled(
-            "Debriefs",
-            match debrief {
-                DebriefCommand::Start { .. } => usage::DEBRIEF,
-                DebriefCommand::Reflect => usage::DEBRIEF_REFLECT,
-                DebriefCommand::Close => usage::DEBRIEF_CLOSE,
-            },
-        ),
+        Command::Debrief(DebriefCommand::Start {
+            title,
+            template,
+            anonymous,
+        }) => {
+            let template = template.as_ref().map(|t| t.as_str());
+            return debrief::start(ctx, title, template, *anonymous).await;
+        }
+        Command::Debrief(DebriefCommand::Reflect) => return debrief::reflect_command(ctx).await,
+        Command::Debrief(DebriefCommand::Close) => return debrief::close_command(ctx).await,
         Command::Lessons { .. } => {
             messages::not_enabled("Lesson search and follow-ups", usage::LESSONS)
         }
@@ -88,8 +101,12 @@ pub async fn handle(ctx: &CommandContext<'_>, command: &Command) -> Result<Handl
     Ok(reply.into())
 }
 
-/// Parses and carries out the words of a message sent to the bot (DM or mention).
+/// Carries out the words of a message sent to the bot (DM or mention): the next step
+/// of the person's debrief conversation if they are in one, else a command.
 pub async fn handle_text(ctx: &CommandContext<'_>, text: &str) -> Result<Handled, StoreError> {
+    if let Some(handled) = debrief::converse(ctx, text).await? {
+        return Ok(handled);
+    }
     match super::command::parse_learn(text) {
         Ok(command) => handle(ctx, &command).await,
         Err(error) => Ok(messages::usage_error(&error).into()),

@@ -133,15 +133,7 @@ mod tests {
     use crate::app::command::parse_learn;
 
     fn all_text(message: &Message) -> String {
-        message
-            .blocks
-            .iter()
-            .map(|b| match b {
-                Block::Header(t) | Block::Text(t) | Block::Context(t) => t.clone(),
-                Block::Divider => String::new(),
-            })
-            .collect::<Vec<_>>()
-            .join("\n")
+        message.all_text()
     }
 
     #[test]

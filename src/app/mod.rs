@@ -2,6 +2,7 @@
 //! types here; the HTTP layer hands in parsed values and renders what comes back.
 
 pub mod command;
+pub mod debrief;
 mod goals;
 pub mod handle;
 pub mod messages;

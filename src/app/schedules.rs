@@ -132,6 +132,7 @@ pub async fn create_retro(
     Ok(Handled {
         reply,
         schedules_changed: true,
+        ..Handled::default()
     })
 }
 
@@ -179,6 +180,7 @@ pub async fn remove(ctx: &CommandContext<'_>, id: i64) -> Result<Handled, StoreE
         Ok(()) => Ok(Handled {
             reply: Message::text(format!(":wastebasket: Schedule #{id} is removed.")),
             schedules_changed: true,
+            ..Handled::default()
         }),
         Err(StoreError::NotFound) => Ok(Message::text(format!(
             ":warning: This channel has no schedule #{id}. `/learn schedules` lists the ones it has."

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::Path;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
 /// The templates shipped with learnloop, as `(file name, text)`.
@@ -54,14 +54,14 @@ impl fmt::Display for TemplateError {
 impl std::error::Error for TemplateError {}
 
 /// What an answer to a question becomes once the debrief closes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
 pub enum Becomes {
     Lesson,
     Action,
 }
 
 /// How a question is answered.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
 pub enum QuestionKind {
     Text {
         max_chars: usize,
@@ -71,7 +71,8 @@ pub enum QuestionKind {
     Choice(Vec<String>),
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// One question; serialized into each debrief, which keeps the questions it started with.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
 pub struct Question {
     pub id: String,
     pub prompt: String,
@@ -317,6 +318,23 @@ impl Templates {
 
     pub fn get(&self, name: &str) -> Option<&Template> {
         self.by_name.get(name)
+    }
+
+    /// Loads like [`Templates::load`] and checks that `default` (the template of a
+    /// `/debrief` without `--template`) is one of them.
+    pub fn load_with_default(dir: &Path, default: &str) -> Result<Self, TemplateError> {
+        let templates = Self::load(dir)?;
+        if templates.get(default).is_none() {
+            return Err(TemplateError {
+                file: "configuration".into(),
+                line: None,
+                reason: format!(
+                    "debriefs.default_template `{default}` is not a template; available: {}",
+                    templates.names().join(", ")
+                ),
+            });
+        }
+        Ok(templates)
     }
 
     /// Template names, sorted.

@@ -227,7 +227,7 @@ impl Delivery {
                 );
             }
         };
-        let body: serde_json::Value = match serde_json::from_str(&message.body) {
+        let mut body: serde_json::Value = match serde_json::from_str(&message.body) {
             Ok(body) => body,
             Err(err) => {
                 return self.give_up(
@@ -237,6 +237,21 @@ impl Delivery {
                 );
             }
         };
+        if let Some(field) = &message.anchor_field {
+            match (&message.anchor_ts, field.as_str()) {
+                (Some(ts), _) => body[field.as_str()] = serde_json::Value::String(ts.clone()),
+                // The thread's first message never went out: the reply stands alone
+                // rather than being lost.
+                (None, "thread_ts") => {}
+                (None, _) => {
+                    return self.give_up(
+                        &message,
+                        "the message it changes was never posted",
+                        "see the earlier failure in this channel",
+                    );
+                }
+            }
+        }
         let result = self.slack.call(&message.method, &token, &body).await;
         let now = self.clock.now_millis();
         match result {
@@ -247,7 +262,7 @@ impl Delivery {
                     workspace_id: message.workspace_id,
                     channel: message.channel.clone(),
                     at: now,
-                    channel_free_at: now + self.settings.channel_interval_ms as i64,
+                    channel_free_at: now + self.pacing(&message.method),
                     sent_ts: answer
                         .get("ts")
                         .and_then(|ts| ts.as_str())
@@ -304,6 +319,16 @@ impl Delivery {
                 )
             }
             Err(err) => self.give_up(&message, &err.to_string(), admin_advice(&err)),
+        }
+    }
+
+    /// How long a sent message holds its channel: Slack paces new messages (about one
+    /// per second per channel); edits and ephemeral replies are not held back.
+    fn pacing(&self, method: &str) -> i64 {
+        if method == "chat.postMessage" {
+            self.settings.channel_interval_ms as i64
+        } else {
+            0
         }
     }
 

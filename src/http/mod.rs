@@ -25,15 +25,17 @@ use tower_http::request_id::{
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
+use crate::app::handle::{CommandContext, Handled};
 use crate::app::templates::Templates;
 use crate::app::workspaces::WorkspaceDirectory;
 use crate::app::zones::ZoneSource;
 use crate::clock::SharedClock;
+use crate::config::DebriefSettings;
 use crate::delivery::Delivery;
 use crate::metrics::Metrics;
 use crate::platform::slack::SlackClient;
 use crate::scheduler::Scheduler;
-use crate::store::Store;
+use crate::store::{Store, Workspace};
 use verify::SlackSignatureVerifier;
 
 /// Everything a handler may use; cheap to clone.
@@ -57,6 +59,7 @@ pub struct AppParts {
     pub zones: Arc<dyn ZoneSource>,
     /// Debrief templates, validated at start.
     pub templates: Arc<Templates>,
+    pub debriefs: DebriefSettings,
     pub body_limit_bytes: usize,
     pub request_timeout: Duration,
 }
@@ -64,6 +67,36 @@ pub struct AppParts {
 impl AppState {
     pub fn new(parts: AppParts) -> Self {
         Self(Arc::new(parts))
+    }
+
+    /// What the domain needs to act for `user` in `channel` of `workspace`.
+    pub fn command_context<'a>(
+        &'a self,
+        workspace: &'a Workspace,
+        channel: &'a str,
+        user: &'a str,
+    ) -> CommandContext<'a> {
+        CommandContext {
+            store: &self.store,
+            clock: self.clock.as_ref(),
+            workspace,
+            channel,
+            user,
+            zones: self.zones.as_ref(),
+            templates: &self.templates,
+            debriefs: &self.debriefs,
+            give_up_after: self.delivery.give_up_after(),
+        }
+    }
+
+    /// Lets the scheduler and the delivery worker know what a handler changed.
+    pub fn after(&self, handled: &Handled) {
+        if handled.schedules_changed {
+            self.scheduler.wake();
+        }
+        if handled.queued {
+            self.delivery.wake();
+        }
     }
 }
 

@@ -3,7 +3,7 @@
 //! that both renderers understand or translate.
 
 /// One message, with a plain-text fallback for notifications and screen readers.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Message {
     pub fallback: String,
     pub blocks: Vec<Block>,
@@ -20,9 +20,55 @@ pub enum Block {
     Context(String),
     /// A horizontal rule.
     Divider,
+    /// A row of buttons.
+    Actions(Vec<Button>),
+}
+
+/// A button; a click comes back with its `action` and `value`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Button {
+    pub label: String,
+    /// What the click means, e.g. `debrief.close`.
+    pub action: String,
+    /// Which thing it is about, e.g. a debrief id.
+    pub value: String,
+    pub primary: bool,
+}
+
+impl Button {
+    pub fn new(label: &str, action: &str, value: impl ToString) -> Self {
+        Self {
+            label: label.to_owned(),
+            action: action.to_owned(),
+            value: value.to_string(),
+            primary: false,
+        }
+    }
+
+    pub fn primary(mut self) -> Self {
+        self.primary = true;
+        self
+    }
 }
 
 impl Message {
+    /// Every text of the message, a block per line (buttons by label); for tests and logs.
+    pub fn all_text(&self) -> String {
+        self.blocks
+            .iter()
+            .map(|block| match block {
+                Block::Header(t) | Block::Text(t) | Block::Context(t) => t.clone(),
+                Block::Divider => String::new(),
+                Block::Actions(buttons) => buttons
+                    .iter()
+                    .map(|b| format!("[{}]", b.label))
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
     /// A message of one paragraph.
     pub fn text(text: impl Into<String>) -> Self {
         let text = text.into();

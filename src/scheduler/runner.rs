@@ -111,6 +111,7 @@ impl Scheduler {
                             method: "chat.postMessage",
                             body: &plan.body,
                             dedupe_key: Some(&plan.dedupe_key),
+                            anchor: None,
                         },
                         now_ms,
                         give_up_at,

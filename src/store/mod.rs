@@ -2,8 +2,11 @@
 //! queries for one kind of row. Every query binds its values and every row below a
 //! workspace is read and written through its [`WorkspaceId`].
 
+mod conversations;
+mod debriefs;
 mod events;
 mod goals;
+mod lessons;
 mod outbox;
 mod people;
 mod schedules;
@@ -21,8 +24,13 @@ use sqlx::sqlite::{
 
 use crate::config::{DatabaseSettings, DatabaseUrl};
 
+pub use conversations::Conversation;
+pub use debriefs::{DebriefId, NewDebrief, Reflection, StoredDebrief};
 pub use goals::Goal;
-pub use outbox::{NewOutboxMessage, OutboxId, OutboxMessage, OutboxState, Settlement};
+pub use lessons::{Lesson, LessonHit, LessonKind, NewLesson};
+pub use outbox::{
+    Anchor, AnchorField, NewOutboxMessage, OutboxId, OutboxMessage, OutboxState, Settlement,
+};
 pub use people::{Person, PersonId};
 pub use schedules::{
     NewSchedule, Occurrence, RunOutcome, ScheduleId, ScheduleKind, StoredSchedule,
@@ -41,6 +49,9 @@ pub enum StoreError {
     Conflict(String),
     #[error("database error")]
     Other(#[source] sqlx::Error),
+    /// A stored value this build cannot read (e.g. a JSON column).
+    #[error("a stored value cannot be read: {0}")]
+    Corrupt(String),
 }
 
 impl From<sqlx::Error> for StoreError {

@@ -22,6 +22,33 @@ pub struct NewOutboxMessage<'a> {
     pub body: &'a str,
     /// When set, a second message with the same key in the workspace is not queued.
     pub dedupe_key: Option<&'a str>,
+    /// An earlier message of the same channel whose `ts` this one needs.
+    pub anchor: Option<Anchor>,
+}
+
+/// Where a message refers to an earlier one: the worker puts the earlier message's ts
+/// into `field` of this body when it sends (the ts is only known once Slack accepted it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Anchor {
+    pub message: OutboxId,
+    pub field: AnchorField,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AnchorField {
+    /// `chat.update`: the message to change.
+    Ts,
+    /// A reply in the earlier message's thread.
+    ThreadTs,
+}
+
+impl AnchorField {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Ts => "ts",
+            Self::ThreadTs => "thread_ts",
+        }
+    }
 }
 
 /// A claimed message, ready to send.
@@ -35,6 +62,10 @@ pub struct OutboxMessage {
     /// Including the attempt this claim is for.
     pub attempts: i64,
     pub give_up_at: i64,
+    /// `ts` or `thread_ts` when the body needs an earlier message's ts.
+    pub anchor_field: Option<String>,
+    /// That earlier message's ts; `None` if it was never sent (failed, or pruned).
+    pub anchor_ts: Option<String>,
 }
 
 impl OutboxMessage {
@@ -64,8 +95,9 @@ pub(super) async fn insert(
 ) -> Result<Option<OutboxId>, StoreError> {
     let id: Option<i64> = sqlx::query_scalar(
         "INSERT INTO outbox \
-             (workspace_id, channel, method, body, next_attempt_at, give_up_at, created_at, dedupe_key) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?) \
+             (workspace_id, channel, method, body, next_attempt_at, give_up_at, created_at, dedupe_key, \
+              anchor_id, anchor_field) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
          ON CONFLICT (workspace_id, dedupe_key) DO NOTHING \
          RETURNING id",
     )
@@ -77,6 +109,8 @@ pub(super) async fn insert(
     .bind(give_up_at)
     .bind(now)
     .bind(message.dedupe_key)
+    .bind(message.anchor.map(|a| a.message.0))
+    .bind(message.anchor.map(|a| a.field.as_str()))
     .fetch_optional(&mut *conn)
     .await?;
     Ok(id.map(OutboxId))
@@ -129,7 +163,8 @@ async fn apply(conn: &mut SqliteConnection, settlement: &Settlement) -> Result<(
             .await?;
             sqlx::query(
                 "INSERT INTO channel_pacing (workspace_id, channel, next_allowed_at) VALUES (?, ?, ?) \
-                 ON CONFLICT (workspace_id, channel) DO UPDATE SET next_allowed_at = excluded.next_allowed_at",
+                 ON CONFLICT (workspace_id, channel) DO UPDATE \
+                 SET next_allowed_at = MAX(next_allowed_at, excluded.next_allowed_at)",
             )
             .bind(workspace_id)
             .bind(channel)
@@ -183,6 +218,38 @@ impl StoreTx {
     }
 }
 
+impl StoreTx {
+    /// Queues a change to an earlier message (`chat.update`), folding it into an update
+    /// of the same message that is still waiting: only the latest state is worth sending,
+    /// and fifty quick reflections then cost one call, not fifty.
+    pub async fn enqueue_update(
+        &mut self,
+        message: NewOutboxMessage<'_>,
+        now: i64,
+        give_up_at: i64,
+    ) -> Result<(), StoreError> {
+        let anchor = message
+            .anchor
+            .filter(|a| a.field == AnchorField::Ts)
+            .ok_or_else(|| StoreError::Conflict("an update needs a `ts` anchor".into()))?;
+        let folded = sqlx::query(
+            "UPDATE outbox SET body = ? \
+             WHERE workspace_id = ? AND anchor_id = ? AND anchor_field = 'ts' \
+               AND method = ? AND status = 'pending'",
+        )
+        .bind(message.body)
+        .bind(message.workspace.0)
+        .bind(anchor.message.0)
+        .bind(message.method)
+        .execute(&mut *self.tx)
+        .await?;
+        if folded.rows_affected() == 0 {
+            insert(&mut self.tx, message, now, give_up_at).await?;
+        }
+        Ok(())
+    }
+}
+
 impl Store {
     /// Queues a message on its own; `None` if its dedupe key was taken.
     pub async fn enqueue(
@@ -196,8 +263,9 @@ impl Store {
     }
 
     /// Takes up to `limit` due messages, at most one per channel and only the oldest
-    /// unsent one of each (so a channel's messages go out in order), skipping channels
-    /// still inside their pacing interval. Rows whose lease ran out (their worker died)
+    /// unsent one of each (so a channel's messages go out in order). A new message
+    /// (`chat.postMessage`) waits while its channel is inside its pacing interval;
+    /// updates and ephemeral replies are not paced by Slack and do not wait. Rows whose lease ran out (their worker died)
     /// are due again. One statement, so two workers never take the same row.
     pub async fn claim_due(
         &self,
@@ -215,13 +283,14 @@ impl Store {
                        SELECT 1 FROM outbox earlier \
                        WHERE earlier.workspace_id = o.workspace_id AND earlier.channel = o.channel \
                          AND earlier.status IN ('pending', 'sending') AND earlier.id < o.id) \
-                   AND NOT EXISTS ( \
+                   AND (o.method <> 'chat.postMessage' OR NOT EXISTS ( \
                        SELECT 1 FROM channel_pacing p \
                        WHERE p.workspace_id = o.workspace_id AND p.channel = o.channel \
-                         AND p.next_allowed_at > ?2) \
+                         AND p.next_allowed_at > ?2)) \
                  ORDER BY o.next_attempt_at, o.id \
                  LIMIT ?3) \
-             RETURNING id, workspace_id, channel, method, body, attempts, give_up_at",
+             RETURNING id, workspace_id, channel, method, body, attempts, give_up_at, anchor_field, \
+                 (SELECT a.sent_ts FROM outbox a WHERE a.id = outbox.anchor_id) AS anchor_ts",
         )
         .bind(lease_until)
         .bind(now)
@@ -302,6 +371,7 @@ impl Store {
     pub async fn next_outbox_due(&self) -> Result<Option<i64>, StoreError> {
         let next: Option<i64> = sqlx::query_scalar(
             "SELECT MIN(CASE WHEN o.status = 'sending' THEN o.lease_until \
+                        WHEN o.method <> 'chat.postMessage' THEN o.next_attempt_at \
                         ELSE MAX(o.next_attempt_at, COALESCE(p.next_allowed_at, 0)) END) \
              FROM outbox o \
              LEFT JOIN channel_pacing p ON p.workspace_id = o.workspace_id AND p.channel = o.channel \

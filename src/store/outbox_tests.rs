@@ -8,6 +8,7 @@ fn message<'a>(ws: WorkspaceId, channel: &'a str, body: &'a str) -> NewOutboxMes
         method: "chat.postMessage",
         body,
         dedupe_key: None,
+        anchor: None,
     }
 }
 
@@ -144,6 +145,7 @@ async fn dedupe_keys_queue_once_per_workspace_and_rows_stay_in_their_workspace()
     let (a, b) = (workspace(&store, "TA").await, workspace(&store, "TB").await);
     let keyed = |ws| NewOutboxMessage {
         dedupe_key: Some("schedule:1:100"),
+        anchor: None,
         ..message(ws, "C1", "x")
     };
     let id = store.enqueue(keyed(a), 0, 1).await.unwrap();
@@ -207,4 +209,96 @@ async fn concurrent_claims_never_take_the_same_row() {
     ids.dedup();
     assert_eq!(ids.len(), total, "no row claimed twice");
     assert_eq!(total, 80);
+}
+
+#[tokio::test]
+async fn replies_and_updates_get_their_anchors_ts_and_updates_fold() {
+    let (store, _dir) = temp_store().await;
+    let ws = workspace(&store, "T1").await;
+    let card = store
+        .enqueue(message(ws, "C1", r#"{"card":1}"#), 0, 99_000)
+        .await
+        .unwrap()
+        .unwrap();
+    let mut tx = store.begin().await.unwrap();
+    let update = |body| NewOutboxMessage {
+        method: "chat.update",
+        anchor: Some(Anchor {
+            message: card,
+            field: AnchorField::Ts,
+        }),
+        ..message(ws, "C1", body)
+    };
+    tx.enqueue_update(update("count 1"), 0, 99_000)
+        .await
+        .unwrap();
+    tx.enqueue_update(update("count 2"), 0, 99_000)
+        .await
+        .unwrap();
+    let reply = NewOutboxMessage {
+        anchor: Some(Anchor {
+            message: card,
+            field: AnchorField::ThreadTs,
+        }),
+        ..message(ws, "C1", "summary")
+    };
+    tx.enqueue(reply, 0, 99_000).await.unwrap();
+    tx.commit().await.unwrap();
+
+    let first = store.claim_due(0, 60_000, 10).await.unwrap();
+    assert_eq!(bodies(&first), [r#"{"card":1}"#]);
+    assert_eq!(first[0].anchor_field, None);
+    store
+        .settle(&[Settlement::Sent {
+            id: card,
+            workspace_id: ws.0,
+            channel: "C1".into(),
+            at: 1,
+            channel_free_at: 1,
+            sent_ts: Some("1700.1".into()),
+        }])
+        .await
+        .unwrap();
+    let second = store.claim_due(1, 60_000, 10).await.unwrap();
+    assert_eq!(
+        bodies(&second),
+        ["count 2"],
+        "two updates folded into the latest"
+    );
+    assert_eq!(second[0].anchor_field.as_deref(), Some("ts"));
+    assert_eq!(second[0].anchor_ts.as_deref(), Some("1700.1"));
+    store.mark_sent(&second[0], 2, 2).await.unwrap();
+    let third = store.claim_due(2, 60_000, 10).await.unwrap();
+    assert_eq!(bodies(&third), ["summary"]);
+    assert_eq!(third[0].anchor_field.as_deref(), Some("thread_ts"));
+    assert_eq!(third[0].anchor_ts.as_deref(), Some("1700.1"));
+}
+
+#[tokio::test]
+async fn only_new_messages_wait_for_the_channels_pacing() {
+    let (store, _dir) = temp_store().await;
+    let ws = workspace(&store, "T1").await;
+    store
+        .enqueue(message(ws, "C1", "card"), 1000, 99_000)
+        .await
+        .unwrap();
+    let edit = NewOutboxMessage {
+        method: "chat.update",
+        ..message(ws, "C1", "edit")
+    };
+    store.enqueue(edit, 1000, 99_000).await.unwrap();
+    store
+        .enqueue(message(ws, "C1", "reply"), 1000, 99_000)
+        .await
+        .unwrap();
+    let card = store.claim_due(1000, 61_000, 10).await.unwrap();
+    store.mark_sent(&card[0], 1100, 2100).await.unwrap();
+    let edit = store.claim_due(1200, 61_000, 10).await.unwrap();
+    assert_eq!(bodies(&edit), ["edit"], "an edit is not paced");
+    // An unpaced send never shortens the pacing a new message set.
+    store.mark_sent(&edit[0], 1300, 1300).await.unwrap();
+    assert_eq!(store.next_outbox_due().await.unwrap(), Some(2100));
+    assert!(store.claim_due(2000, 62_000, 10).await.unwrap().is_empty());
+    let reply = store.claim_due(2100, 62_000, 10).await.unwrap();
+    assert_eq!(bodies(&reply), ["reply"]);
 }

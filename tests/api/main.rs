@@ -2,6 +2,7 @@
 //! recording fake Slack.
 
 mod cli;
+mod debriefs;
 mod delivery;
 mod goals;
 mod health;

@@ -95,6 +95,7 @@ impl Rig {
             method: "chat.postMessage",
             body: &body,
             dedupe_key: None,
+            anchor: None,
         };
         let give_up_at = now + self.delivery.give_up_after().as_millis() as i64;
         self.store

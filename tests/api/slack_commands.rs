@@ -71,7 +71,6 @@ async fn a_wrong_command_gets_an_ephemeral_explanation_with_the_right_form() {
 async fn later_features_say_honestly_that_they_are_not_enabled() {
     let app = spawn_app().await;
     for (command, text) in [
-        ("/debrief", "Release 2.3 rollout"),
         ("/learn", "lessons deploy"),
         ("/learn", "followups"),
         ("/learn", "checkin fridays 16:00"),

@@ -8,15 +8,20 @@ use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use std::sync::OnceLock;
+use std::time::Duration;
 
 use super::ephemeral;
 use crate::app::command::{Command, SlashCommand, parse_slash};
-use crate::app::handle::{CommandContext, handle as handle_command};
+use crate::app::debrief;
+use crate::app::handle::handle as handle_command;
 use crate::app::messages;
 use crate::http::AppState;
 use crate::http::error::HttpError;
 use crate::platform::slack::blocks::ephemeral_response;
 use crate::store::Platform;
+
+/// How long `/debrief` waits for its card to be posted before answering anyway.
+const CARD_PATIENCE: Duration = Duration::from_millis(2000);
 
 /// The fields of a slash command that learnloop reads; Slack sends more.
 #[derive(Debug, Deserialize)]
@@ -67,18 +72,15 @@ pub async fn handle(State(state): State<AppState>, body: Bytes) -> Result<Respon
     let Some(workspace) = state.workspaces.resolve(Platform::Slack, &team_id).await? else {
         return Ok(ephemeral(&messages::not_installed()).into_response());
     };
-    let ctx = CommandContext {
-        store: &state.store,
-        clock: state.clock.as_ref(),
-        workspace: &workspace,
-        channel: &channel_id,
-        user: &user_id,
-        zones: state.zones.as_ref(),
-        templates: &state.templates,
-    };
-    let handled = handle_command(&ctx, &command).await?;
-    if handled.schedules_changed {
-        state.scheduler.wake();
+    let ctx = state.command_context(&workspace, &channel_id, &user_id);
+    let mut handled = handle_command(&ctx, &command).await?;
+    state.after(&handled);
+    if let Some(started) = handled.card {
+        // Slack waits up to 3 s for this answer: use most of it to learn whether the
+        // card could be posted, so a channel the bot is not in gets a clear answer now.
+        if let Some(problem) = debrief::card_refused(&ctx, started, CARD_PATIENCE).await? {
+            handled.reply = problem;
+        }
     }
     Ok(ephemeral(&handled.reply).into_response())
 }

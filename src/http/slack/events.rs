@@ -11,12 +11,13 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::app::handle::{CommandContext, handle_text};
+use super::queue;
+use crate::app::handle::handle_text;
 use crate::http::AppState;
 use crate::http::error::HttpError;
 use crate::metrics::EventOutcome;
 use crate::platform::slack::blocks::{ephemeral_message_body, post_message_body};
-use crate::store::{NewOutboxMessage, Platform, Workspace};
+use crate::store::{Platform, Workspace};
 
 #[derive(Debug, Deserialize)]
 struct Envelope {
@@ -277,43 +278,28 @@ async fn handle_and_reply(
     workspace: &Workspace,
     message: &Incoming<'_>,
 ) -> Result<(), HttpError> {
-    let ctx = CommandContext {
-        store: &state.store,
-        clock: state.clock.as_ref(),
-        workspace,
-        channel: message.channel,
-        user: message.user,
-        zones: state.zones.as_ref(),
-        templates: &state.templates,
-    };
+    let ctx = state.command_context(workspace, message.channel, message.user);
     let handled = handle_text(&ctx, message.text).await?;
-    if handled.schedules_changed {
-        state.scheduler.wake();
-    }
-    let (method, body) = if message.private {
+    state.after(&handled);
+    if message.private {
         let body = ephemeral_message_body(
             message.channel,
             message.user,
             message.thread_ts,
             &handled.reply,
         );
-        ("chat.postEphemeral", body)
+        queue(
+            state,
+            workspace,
+            "chat.postEphemeral",
+            message.channel,
+            &body,
+        )
+        .await?;
     } else {
         let body = post_message_body(message.channel, message.thread_ts, &handled.reply);
-        ("chat.postMessage", body)
-    };
-    let body = body.to_string();
-    let now_ms = state.clock.now_millis();
-    let give_up_at = now_ms + state.delivery.give_up_after().as_millis() as i64;
-    let reply = NewOutboxMessage {
-        workspace: workspace.id,
-        channel: message.channel,
-        method,
-        body: &body,
-        dedupe_key: None,
-    };
-    state.store.enqueue(reply, now_ms, give_up_at).await?;
-    state.delivery.wake();
+        queue(state, workspace, "chat.postMessage", message.channel, &body).await?;
+    }
     state.metrics.record_slack_event(EventOutcome::Handled);
     Ok(())
 }

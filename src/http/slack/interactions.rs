@@ -4,15 +4,29 @@
 //! shows no error to the person who clicked.
 //! <https://api.slack.com/interactivity/handling>
 
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
+use serde_json::{Value, json};
 
+use super::queue;
+use crate::app::debrief::{self, Debrief, Submitted};
+use crate::app::handle::CommandContext;
 use crate::http::AppState;
 use crate::http::error::HttpError;
-use crate::store::Platform;
+use crate::platform::Message;
+use crate::platform::slack::blocks::{ephemeral_message_body, post_message_body};
+use crate::platform::slack::modal;
+use crate::store::{DebriefId, Platform, StoreError, Workspace};
+
+/// `views.open` must happen within 3 s of the click; leave room for our own work.
+const VIEWS_OPEN_TIMEOUT: Duration = Duration::from_millis(2500);
 
 #[derive(Debug, Deserialize)]
 struct InteractionForm {
@@ -24,11 +38,23 @@ struct IdOnly {
     id: String,
 }
 
+#[derive(Debug, Default, Deserialize)]
+struct Container {
+    channel_id: Option<String>,
+}
+
 /// One clicked element of a `block_actions` payload.
 #[derive(Debug, Deserialize)]
 pub struct Action {
     pub action_id: String,
     pub block_id: Option<String>,
+    pub value: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct ViewState {
+    #[serde(default)]
+    values: Value,
 }
 
 /// A submitted modal.
@@ -37,6 +63,10 @@ pub struct View {
     pub id: Option<String>,
     #[serde(default)]
     pub callback_id: String,
+    #[serde(default)]
+    private_metadata: String,
+    #[serde(default)]
+    state: ViewState,
 }
 
 /// The interaction payloads learnloop handles, by their `type`.
@@ -47,6 +77,10 @@ enum Interaction {
     BlockActions {
         team: Option<IdOnly>,
         user: Option<IdOnly>,
+        trigger_id: Option<String>,
+        channel: Option<IdOnly>,
+        #[serde(default)]
+        container: Container,
         #[serde(default)]
         actions: Vec<Action>,
     },
@@ -61,15 +95,15 @@ enum Interaction {
     Other,
 }
 
-/// Checks the payload names a team and a user (400 otherwise) and whether that team has
-/// an install; an interaction from one without is logged and acknowledged.
+/// Checks the payload names a team and a user (400 otherwise) and finds the team's
+/// workspace; an interaction from one without an install is logged and acknowledged.
 async fn installed(
     state: &AppState,
     team: Option<IdOnly>,
     user: Option<IdOnly>,
     kind: &str,
-) -> Result<bool, HttpError> {
-    let (Some(team), Some(_user)) = (team, user) else {
+) -> Result<Option<(Arc<Workspace>, String)>, HttpError> {
+    let (Some(team), Some(user)) = (team, user) else {
         return Err(HttpError::bad_request(format!(
             "{kind} payload without `team.id` or `user.id`"
         )));
@@ -82,7 +116,7 @@ async fn installed(
             "ignored an interaction from a workspace without an install"
         );
     }
-    Ok(found.is_some())
+    Ok(found.map(|workspace| (workspace, user.id)))
 }
 
 pub async fn handle(State(state): State<AppState>, body: Bytes) -> Result<Response, HttpError> {
@@ -97,37 +131,233 @@ pub async fn handle(State(state): State<AppState>, body: Bytes) -> Result<Respon
         Interaction::BlockActions {
             team,
             user,
+            trigger_id,
+            channel,
+            container,
             actions,
         } => {
-            if !installed(&state, team, user, "block_actions").await? {
+            let Some((workspace, user)) = installed(&state, team, user, "block_actions").await?
+            else {
                 return Ok(StatusCode::OK.into_response());
-            }
+            };
+            let clicked_in = channel.map(|c| c.id).or(container.channel_id);
+            let click = Click {
+                workspace: &workspace,
+                user: &user,
+                channel: clicked_in.as_deref(),
+                trigger_id: trigger_id.as_deref(),
+            };
             for action in &actions {
-                // No button has a handler in this release; each one logs what it was.
-                tracing::info!(
-                    action_id = %action.action_id,
-                    block_id = action.block_id.as_deref().unwrap_or(""),
-                    "acknowledged an action without a handler"
-                );
+                on_action(&state, &click, action).await?;
             }
             Ok(StatusCode::OK.into_response())
         }
         Interaction::ViewSubmission { team, user, view } => {
-            if !installed(&state, team, user, "view_submission").await? {
+            let Some((workspace, user)) = installed(&state, team, user, "view_submission").await?
+            else {
+                return Ok(StatusCode::OK.into_response());
+            };
+            if view.callback_id != modal::REFLECTION_CALLBACK {
+                tracing::info!(
+                    callback_id = %view.callback_id,
+                    view_id = view.id.as_deref().unwrap_or(""),
+                    "acknowledged a modal submission without a handler"
+                );
                 return Ok(StatusCode::OK.into_response());
             }
-            tracing::info!(
-                callback_id = %view.callback_id,
-                view_id = view.id.as_deref().unwrap_or(""),
-                "acknowledged a modal submission without a handler"
-            );
-            // An empty 200 closes the modal.
-            Ok(StatusCode::OK.into_response())
+            on_reflection(&state, &workspace, &user, &view).await
         }
         Interaction::Other => {
             tracing::info!("acknowledged an interaction type learnloop does not use");
             Ok(StatusCode::OK.into_response())
         }
+    }
+}
+
+/// Who clicked, where.
+struct Click<'a> {
+    workspace: &'a Workspace,
+    user: &'a str,
+    /// The channel of the message with the button, when Slack says.
+    channel: Option<&'a str>,
+    trigger_id: Option<&'a str>,
+}
+
+impl Click<'_> {
+    /// Shows `message` to the person who clicked, and only to them.
+    async fn tell(&self, state: &AppState, message: &Message) -> Result<(), HttpError> {
+        match self.channel {
+            Some(channel) => {
+                let body = ephemeral_message_body(channel, self.user, None, message);
+                queue(state, self.workspace, "chat.postEphemeral", channel, &body).await
+            }
+            None => {
+                let body = post_message_body(self.user, None, message);
+                queue(state, self.workspace, "chat.postMessage", self.user, &body).await
+            }
+        }
+    }
+}
+
+async fn on_action(state: &AppState, click: &Click<'_>, action: &Action) -> Result<(), HttpError> {
+    let kind = action.action_id.as_str();
+    if ![debrief::REFLECT, debrief::REFLECT_IN_DM, debrief::CLOSE].contains(&kind) {
+        tracing::info!(
+            action_id = kind,
+            block_id = action.block_id.as_deref().unwrap_or(""),
+            "acknowledged an action without a handler"
+        );
+        return Ok(());
+    }
+    let id = action
+        .value
+        .as_deref()
+        .and_then(|v| v.parse::<i64>().ok())
+        .ok_or_else(|| HttpError::bad_request(format!("`{kind}` without a debrief id")))?;
+    let channel = click.channel.unwrap_or(click.user);
+    let ctx = state.command_context(click.workspace, channel, click.user);
+    let debrief = match debrief::load(&ctx, DebriefId(id)).await {
+        Ok(debrief) => debrief,
+        Err(StoreError::NotFound) => {
+            tracing::info!(debrief = id, "a button of an unknown debrief was clicked");
+            let gone = Message::text("That debrief no longer exists.");
+            return click.tell(state, &gone).await;
+        }
+        Err(other) => return Err(other.into()),
+    };
+    match kind {
+        debrief::REFLECT => open_form(state, click, &ctx, &debrief).await,
+        debrief::REFLECT_IN_DM => {
+            let first = debrief::reflect_in_dm(&ctx, &debrief).await?;
+            let body = post_message_body(click.user, None, &first);
+            queue(
+                state,
+                click.workspace,
+                "chat.postMessage",
+                click.user,
+                &body,
+            )
+            .await
+        }
+        _ => {
+            let handled = debrief::close(&ctx, &debrief).await?;
+            state.after(&handled);
+            click.tell(state, &handled.reply).await
+        }
+    }
+}
+
+/// Opens the reflection modal, filled with the person's earlier answers.
+async fn open_form(
+    state: &AppState,
+    click: &Click<'_>,
+    ctx: &CommandContext<'_>,
+    debrief: &Debrief,
+) -> Result<(), HttpError> {
+    if !debrief.is_open() {
+        let closed = Message::text("This debrief is closed, so it takes no more reflections.");
+        return click.tell(state, &closed).await;
+    }
+    let trigger_id = click
+        .trigger_id
+        .ok_or_else(|| HttpError::bad_request("block_actions without `trigger_id`"))?;
+    let earlier = debrief::earlier_answers(ctx, debrief).await?;
+    let intro = format!(
+        "*{}*{}\nAnswer what you can; you can change your answers until the debrief closes.",
+        crate::platform::plain(&debrief.title),
+        if debrief.anonymous {
+            " · anonymous: your name is never shown or stored with your answers"
+        } else {
+            ""
+        }
+    );
+    let view = modal::reflection_view(
+        debrief.id.0,
+        "Reflect",
+        &intro,
+        &debrief.questions,
+        &earlier,
+    );
+    let Some(token) = &click.workspace.bot_token else {
+        return Err(HttpError::NotConfigured("Slack bot token"));
+    };
+    let request = json!({"trigger_id": trigger_id, "view": view});
+    let opened = tokio::time::timeout(
+        VIEWS_OPEN_TIMEOUT,
+        state.slack.call("views.open", token, &request),
+    )
+    .await;
+    let problem = match opened {
+        Ok(Ok(_)) => return Ok(()),
+        Ok(Err(err)) => err.to_string(),
+        Err(_) => "Slack did not answer in time".to_owned(),
+    };
+    tracing::warn!(error = %problem, "could not open the reflection form");
+    let fallback = Message::text(
+        "Sorry, the form did not open. Try again, or use *Reflect in DM* on the card.",
+    );
+    click.tell(state, &fallback).await
+}
+
+/// A submitted reflection form: field errors, or stored and the modal closes.
+async fn on_reflection(
+    state: &AppState,
+    workspace: &Workspace,
+    user: &str,
+    view: &View,
+) -> Result<Response, HttpError> {
+    let id = modal::debrief_of(&view.private_metadata)
+        .ok_or_else(|| HttpError::bad_request("reflection form without its debrief id"))?;
+    let ctx = state.command_context(workspace, user, user);
+    let debrief = match debrief::load(&ctx, DebriefId(id)).await {
+        Ok(debrief) => debrief,
+        Err(StoreError::NotFound) => {
+            tracing::info!(debrief = id, "a form of an unknown debrief was submitted");
+            return Ok(form_error(
+                view.state.values.as_object().and_then(|v| v.keys().next()),
+                "This debrief no longer exists, so your reflection could not be added.",
+            ));
+        }
+        Err(other) => return Err(other.into()),
+    };
+    let values = modal::submitted_values(&view.state.values);
+    let answers = match debrief::check_form(&debrief, &values) {
+        Ok(answers) => answers,
+        Err(problems) => {
+            let errors: serde_json::Map<String, Value> = problems
+                .into_iter()
+                .map(|(question, problem)| (modal::block_id(&question), Value::String(problem)))
+                .collect();
+            return Ok(Json(json!({"response_action": "errors", "errors": errors})).into_response());
+        }
+    };
+    match debrief::submit(&ctx, &debrief, &answers, false).await? {
+        Submitted::Saved { .. } => {
+            state.delivery.wake();
+            // An empty 200 closes the modal.
+            Ok(StatusCode::OK.into_response())
+        }
+        Submitted::Closed => Ok(form_error(
+            debrief
+                .questions
+                .first()
+                .map(|q| modal::block_id(&q.id))
+                .as_ref(),
+            "This debrief has closed, so your reflection could not be added.",
+        )),
+    }
+}
+
+/// Keeps the modal open with `problem` under `block` (Slack shows field errors only
+/// on input blocks); without a block the modal just closes.
+fn form_error(block: Option<&String>, problem: &str) -> Response {
+    match block {
+        Some(block) => Json(json!({
+            "response_action": "errors",
+            "errors": {block.as_str(): problem}
+        }))
+        .into_response(),
+        None => StatusCode::OK.into_response(),
     }
 }
 
@@ -142,14 +372,21 @@ mod tests {
          "channel":{"id":"C1"},"message":{"ts":"1700000000.000100","blocks":[]},
          "response_url":"https://hooks.slack.com/actions/x",
          "actions":[{"type":"button","action_id":"debrief.reflect","block_id":"b1","value":"42"}]}"#;
-        let Interaction::BlockActions { team, actions, .. } =
-            serde_json::from_str(payload).unwrap()
+        let Interaction::BlockActions {
+            team,
+            actions,
+            trigger_id,
+            container,
+            ..
+        } = serde_json::from_str(payload).unwrap()
         else {
             panic!("not block_actions");
         };
         assert_eq!(team.unwrap().id, "T1");
+        assert_eq!(trigger_id.as_deref(), Some("1.2.3"));
+        assert_eq!(container.channel_id.as_deref(), Some("C1"));
         assert_eq!(actions[0].action_id, "debrief.reflect");
-        assert_eq!(actions[0].block_id.as_deref(), Some("b1"));
+        assert_eq!(actions[0].value.as_deref(), Some("42"));
     }
 
     #[test]
@@ -162,7 +399,11 @@ mod tests {
             panic!("not view_submission");
         };
         assert_eq!(view.callback_id, "debrief.reflection");
-        assert_eq!(view.id.as_deref(), Some("V1"));
+        assert_eq!(modal::debrief_of(&view.private_metadata), Some(42));
+        assert_eq!(
+            modal::submitted_values(&view.state.values)["went_well"],
+            "ok"
+        );
     }
 
     #[test]

@@ -17,6 +17,7 @@ use super::AppState;
 use super::error::HttpError;
 use crate::platform::Message;
 use crate::platform::slack::blocks::ephemeral_response;
+use crate::store::{NewOutboxMessage, Workspace};
 
 pub fn router(state: AppState) -> Router<AppState> {
     Router::new()
@@ -93,4 +94,28 @@ fn is_length_limit(err: &axum::Error) -> bool {
 /// A slash-command or interaction reply that only the caller sees.
 fn ephemeral(message: &Message) -> axum::Json<serde_json::Value> {
     axum::Json(ephemeral_response(message))
+}
+
+/// Queues one Slack call in the outbox (on its own transaction) and wakes the worker.
+async fn queue(
+    state: &AppState,
+    workspace: &Workspace,
+    method: &str,
+    channel: &str,
+    body: &serde_json::Value,
+) -> Result<(), HttpError> {
+    let body = body.to_string();
+    let now_ms = state.clock.now_millis();
+    let give_up_at = now_ms + state.delivery.give_up_after().as_millis() as i64;
+    let message = NewOutboxMessage {
+        workspace: workspace.id,
+        channel,
+        method,
+        body: &body,
+        dedupe_key: None,
+        anchor: None,
+    };
+    state.store.enqueue(message, now_ms, give_up_at).await?;
+    state.delivery.wake();
+    Ok(())
 }

@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use crate::platform::{Block, Message};
+use crate::platform::{Block, Button, Message};
 
 /// Slack rejects a section whose text is longer than this.
 const MAX_SECTION_CHARS: usize = 3000;
@@ -11,6 +11,10 @@ const MAX_SECTION_CHARS: usize = 3000;
 const MAX_HEADER_CHARS: usize = 150;
 /// Slack rejects a message with more blocks than this.
 pub const MAX_BLOCKS_PER_MESSAGE: usize = 50;
+/// Slack allows at most this many elements in one actions block.
+const MAX_ACTION_ELEMENTS: usize = 25;
+/// Slack rejects a button label longer than this.
+const MAX_BUTTON_LABEL_CHARS: usize = 75;
 /// Top-level `text` is shown in notifications; Slack truncates past 40,000.
 const MAX_FALLBACK_CHARS: usize = 4000;
 
@@ -39,7 +43,28 @@ fn render_block(block: &Block) -> Value {
             "elements": [{"type": "mrkdwn", "text": clip(text, MAX_SECTION_CHARS)}]
         }),
         Block::Divider => json!({"type": "divider"}),
+        Block::Actions(buttons) => json!({
+            "type": "actions",
+            "elements": buttons
+                .iter()
+                .take(MAX_ACTION_ELEMENTS)
+                .map(render_button)
+                .collect::<Vec<_>>(),
+        }),
     }
+}
+
+fn render_button(button: &Button) -> Value {
+    let mut rendered = json!({
+        "type": "button",
+        "text": {"type": "plain_text", "text": clip(&button.label, MAX_BUTTON_LABEL_CHARS), "emoji": true},
+        "action_id": button.action,
+        "value": button.value,
+    });
+    if button.primary {
+        rendered["style"] = Value::String("primary".into());
+    }
+    rendered
 }
 
 /// The `blocks` array of a message. Callers that may exceed [`MAX_BLOCKS_PER_MESSAGE`]

@@ -2,6 +2,7 @@
 
 pub mod blocks;
 pub mod client;
+pub mod modal;
 pub mod zones;
 
 pub use client::{SlackApiError, SlackClient};

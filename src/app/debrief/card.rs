@@ -1,0 +1,64 @@
+//! The debrief card in the channel: what it is about, who facilitates, how many have
+//! reflected, lessons from similar work, and the buttons.
+
+use super::Debrief;
+use crate::platform::{Block, Button, Message, plain};
+use crate::store::LessonHit;
+
+/// Button actions, as they come back in `block_actions`.
+pub const REFLECT: &str = "debrief.reflect";
+pub const REFLECT_IN_DM: &str = "debrief.reflect_dm";
+pub const CLOSE: &str = "debrief.close";
+
+/// The card as it should look now.
+pub fn card(debrief: &Debrief, reflected: i64, past: &[LessonHit]) -> Message {
+    let mut blocks = vec![
+        Block::Header(format!(":mag: {}", debrief.title)),
+        Block::Text(format!(
+            "*{}* · facilitated by <@{}>{}",
+            plain(&debrief.template_title),
+            debrief.facilitator,
+            if debrief.anonymous {
+                " · *anonymous*: names are never shown or stored"
+            } else {
+                ""
+            }
+        )),
+        Block::Context(match reflected {
+            0 => ":busts_in_silhouette: Nobody has reflected yet.".to_owned(),
+            1 => ":busts_in_silhouette: 1 person reflected.".to_owned(),
+            n => format!(":busts_in_silhouette: {n} people reflected."),
+        }),
+    ];
+    if !past.is_empty() {
+        let lines: Vec<String> = past
+            .iter()
+            .map(|hit| {
+                format!(
+                    "• {} _(from {})_",
+                    plain(&hit.text),
+                    plain(&hit.debrief_title)
+                )
+            })
+            .collect();
+        blocks.push(Block::Text(format!(
+            "*Learn before doing* — lessons from similar work:\n{}",
+            lines.join("\n")
+        )));
+    }
+    if debrief.is_open() {
+        blocks.push(Block::Actions(vec![
+            Button::new("Add reflection", REFLECT, debrief.id.0).primary(),
+            Button::new("Reflect in DM", REFLECT_IN_DM, debrief.id.0),
+            Button::new("Close", CLOSE, debrief.id.0),
+        ]));
+    } else {
+        blocks.push(Block::Context(
+            ":lock: Closed. The summary is in the thread.".into(),
+        ));
+    }
+    Message {
+        fallback: format!("Debrief: {}", plain(&debrief.title)),
+        blocks,
+    }
+}

@@ -1,0 +1,244 @@
+//! The guided DM conversation around [`conversation`]: starting it (from the card's
+//! button or `/learn debrief reflect`), choosing between several open debriefs, and
+//! feeding it the person's messages with its progress kept in the database.
+
+use super::conversation::{self, Outcome, Progress};
+use super::{Debrief, Submitted, is_direct_message, load, submit};
+use crate::app::handle::{CommandContext, Handled};
+use crate::platform::slack::blocks::post_message_body;
+use crate::platform::{Block, Message, plain};
+use crate::store::{Conversation, DebriefId, NewOutboxMessage, StoreError};
+
+fn progress_of(conversation: &Conversation) -> Progress {
+    Progress {
+        step: usize::try_from(conversation.step).unwrap_or(0),
+        answers: serde_json::from_str(&conversation.answers).unwrap_or_default(),
+        nudged: conversation.nudged,
+    }
+}
+
+async fn save(
+    ctx: &CommandContext<'_>,
+    debrief: Option<DebriefId>,
+    choices: &[i64],
+    progress: &Progress,
+) -> Result<(), StoreError> {
+    let conversation = Conversation {
+        person: ctx.user.to_owned(),
+        debrief_id: debrief.map(|d| d.0),
+        choices: serde_json::to_string(choices).unwrap_or_else(|_| "[]".into()),
+        step: progress.step as i64,
+        answers: serde_json::to_string(&progress.answers).unwrap_or_else(|_| "{}".into()),
+        nudged: progress.nudged,
+    };
+    ctx.store
+        .save_conversation(ctx.workspace.id, &conversation, ctx.clock.now_unix())
+        .await
+}
+
+/// Starts (or restarts) the person's conversation about `debrief` and returns the
+/// first question, with a word on how it works.
+pub async fn reflect_in_dm(
+    ctx: &CommandContext<'_>,
+    debrief: &Debrief,
+) -> Result<Message, StoreError> {
+    if !debrief.is_open() {
+        return Ok(closed_message(debrief));
+    }
+    // A second click (or a duplicate delivery of the first) picks up where they are.
+    if let Some(current) = ctx.store.conversation(ctx.workspace.id, ctx.user).await?
+        && current.debrief_id == Some(debrief.id.0)
+    {
+        let mut message = Message::text(format!(
+            "You're already reflecting on *{}*; here is where you were.",
+            plain(&debrief.title)
+        ));
+        message
+            .blocks
+            .extend(conversation::ask(&debrief.questions, &progress_of(&current)).blocks);
+        return Ok(message);
+    }
+    let progress = Progress::default();
+    save(ctx, Some(debrief.id), &[], &progress).await?;
+    let mut message = Message::text(format!(
+        ":wave: Let's reflect on *{}*{}. I'll ask {} questions, one at a time. Type `skip`, \
+         `back`, `cancel` or `help` at any point.",
+        plain(&debrief.title),
+        if debrief.anonymous {
+            " (anonymous: your name is never shown or stored with your answers)"
+        } else {
+            ""
+        },
+        debrief.questions.len()
+    ));
+    message
+        .blocks
+        .extend(conversation::ask(&debrief.questions, &progress).blocks);
+    Ok(message)
+}
+
+fn closed_message(debrief: &Debrief) -> Message {
+    Message::text(format!(
+        "*{}* is closed, so it takes no more reflections. Thank you all the same!",
+        plain(&debrief.title)
+    ))
+}
+
+/// `/learn debrief reflect`: the open debrief of this channel (or, in a DM, of the
+/// workspace); with several, the person is asked which one.
+pub async fn reflect_command(ctx: &CommandContext<'_>) -> Result<Handled, StoreError> {
+    let in_dm = is_direct_message(ctx.channel);
+    let scope = (!in_dm).then_some(ctx.channel);
+    let open = ctx.store.open_debriefs(ctx.workspace.id, scope).await?;
+    let prompt = match open.len() {
+        0 => {
+            return Ok(Message::text(
+                "There is no open debrief here. `/debrief TITLE` starts one.",
+            )
+            .into());
+        }
+        1 => {
+            let debrief: Debrief = open.into_iter().next().expect("one").try_into()?;
+            reflect_in_dm(ctx, &debrief).await?
+        }
+        _ => {
+            let ids: Vec<i64> = open.iter().map(|d| d.id).collect();
+            save(ctx, None, &ids, &Progress::default()).await?;
+            let lines: Vec<String> = open
+                .iter()
+                .enumerate()
+                .map(|(i, d)| format!("`{}` {} (in <#{}>)", i + 1, plain(&d.title), d.channel))
+                .collect();
+            Message {
+                fallback: "Which debrief do you want to reflect on?".into(),
+                blocks: vec![
+                    Block::Text(format!(
+                        "Which debrief do you want to reflect on? Reply with its number.\n{}",
+                        lines.join("\n")
+                    )),
+                    Block::Context("`cancel` stops.".into()),
+                ],
+            }
+        }
+    };
+    if in_dm {
+        return Ok(prompt.into());
+    }
+    // Typed in a channel: the conversation happens in the person's DM with the bot.
+    let body = post_message_body(ctx.user, None, &prompt).to_string();
+    let now_ms = ctx.clock.now_millis();
+    ctx.store
+        .enqueue(
+            NewOutboxMessage {
+                workspace: ctx.workspace.id,
+                channel: ctx.user,
+                method: "chat.postMessage",
+                body: &body,
+                dedupe_key: None,
+                anchor: None,
+            },
+            now_ms,
+            now_ms + ctx.give_up_after.as_millis() as i64,
+        )
+        .await?;
+    Ok(Handled {
+        reply: Message::text(":speech_balloon: I've sent you a DM with the first question."),
+        queued: true,
+        ..Handled::default()
+    })
+}
+
+/// Takes a DM from a person in a conversation; `None` when they are in none, so the
+/// message is read as a command instead.
+pub async fn converse(ctx: &CommandContext<'_>, text: &str) -> Result<Option<Handled>, StoreError> {
+    let Some(conversation) = ctx.store.conversation(ctx.workspace.id, ctx.user).await? else {
+        return Ok(None);
+    };
+    let Some(debrief_id) = conversation.debrief_id else {
+        return choose(ctx, &conversation, text).await.map(Some);
+    };
+    let debrief = match load(ctx, DebriefId(debrief_id)).await {
+        Ok(debrief) => debrief,
+        Err(StoreError::NotFound) => {
+            ctx.store
+                .end_conversation(ctx.workspace.id, ctx.user)
+                .await?;
+            return Ok(None);
+        }
+        Err(other) => return Err(other),
+    };
+    if !debrief.is_open() {
+        ctx.store
+            .end_conversation(ctx.workspace.id, ctx.user)
+            .await?;
+        return Ok(Some(closed_message(&debrief).into()));
+    }
+    let mut progress = progress_of(&conversation);
+    let (outcome, reply) = conversation::advance(&debrief.questions, &mut progress, text);
+    let reply = match outcome {
+        Outcome::Continue => {
+            save(ctx, Some(debrief.id), &[], &progress).await?;
+            reply
+        }
+        Outcome::Cancelled => {
+            ctx.store
+                .end_conversation(ctx.workspace.id, ctx.user)
+                .await?;
+            reply
+        }
+        Outcome::Finished => match submit(ctx, &debrief, &progress.answers, true).await? {
+            Submitted::Saved { first } => Message::text(format!(
+                ":white_check_mark: Thank you! Your reflection on *{}* is {}. You can change it \
+                 by reflecting again until the debrief closes.",
+                plain(&debrief.title),
+                if first { "saved" } else { "updated" }
+            )),
+            Submitted::Closed => {
+                ctx.store
+                    .end_conversation(ctx.workspace.id, ctx.user)
+                    .await?;
+                Message::text(format!(
+                    "*{}* closed before you finished, so your answers could not be added. \
+                     Sorry about that!",
+                    plain(&debrief.title)
+                ))
+            }
+        },
+    };
+    Ok(Some(Handled {
+        reply,
+        queued: matches!(outcome, Outcome::Finished),
+        ..Handled::default()
+    }))
+}
+
+/// The person was asked which of several debriefs: read their number.
+async fn choose(
+    ctx: &CommandContext<'_>,
+    conversation: &Conversation,
+    text: &str,
+) -> Result<Handled, StoreError> {
+    let choices: Vec<i64> = serde_json::from_str(&conversation.choices).unwrap_or_default();
+    let word = text.trim().to_lowercase();
+    if matches!(word.as_str(), "cancel" | "stop" | "quit") {
+        ctx.store
+            .end_conversation(ctx.workspace.id, ctx.user)
+            .await?;
+        return Ok(Message::text("Cancelled: nothing was saved.").into());
+    }
+    let picked = word
+        .trim_start_matches('#')
+        .parse::<usize>()
+        .ok()
+        .and_then(|n| choices.get(n.checked_sub(1)?))
+        .copied();
+    let Some(id) = picked else {
+        return Ok(Message::text(format!(
+            "Please reply with a number from 1 to {} (or `cancel`).",
+            choices.len()
+        ))
+        .into());
+    };
+    let debrief = load(ctx, DebriefId(id)).await?;
+    Ok(reflect_in_dm(ctx, &debrief).await?.into())
+}

@@ -1,0 +1,560 @@
+//! Debriefs: started with `/debrief`, answered in a modal or a guided DM conversation,
+//! closed by the facilitator with a summary in the card's thread and lessons stored.
+//! Every change commits together with the messages it causes (card updates, summary).
+
+pub mod answers;
+mod card;
+mod conversation;
+mod dm;
+mod items;
+pub mod search;
+mod summary;
+
+use std::time::Duration;
+
+use chrono::DateTime;
+use chrono_tz::Tz;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::handle::{CommandContext, Handled};
+use super::messages;
+use super::templates::{Becomes, Question};
+use crate::platform::slack::blocks::post_message_body;
+use crate::platform::{Message, plain};
+use crate::store::{
+    Anchor, AnchorField, DebriefId, LessonHit, LessonKind, NewDebrief, NewLesson, NewOutboxMessage,
+    OutboxId, StoreError, StoreTx, StoredDebrief, WorkspaceId,
+};
+use answers::Answers;
+pub use card::{CLOSE, REFLECT, REFLECT_IN_DM};
+pub use dm::{converse, reflect_command, reflect_in_dm};
+use summary::{Listed, Reflected};
+
+/// How many past lessons the card offers ("learn before doing").
+const PAST_LESSONS_ON_CARD: u32 = 3;
+
+/// What a debrief keeps of its template, frozen when it starts.
+#[derive(Deserialize, Serialize)]
+struct Frozen {
+    title: String,
+    questions: Vec<Question>,
+}
+
+/// A debrief, read from its row.
+#[derive(Clone, Debug)]
+pub struct Debrief {
+    pub id: DebriefId,
+    pub workspace: WorkspaceId,
+    pub channel: String,
+    pub title: String,
+    pub template_title: String,
+    pub questions: Vec<Question>,
+    pub facilitator: String,
+    pub anonymous: bool,
+    salt: Option<String>,
+    pub card: Option<OutboxId>,
+    pub closed_at: Option<i64>,
+}
+
+impl TryFrom<StoredDebrief> for Debrief {
+    type Error = StoreError;
+    fn try_from(stored: StoredDebrief) -> Result<Self, StoreError> {
+        let frozen: Frozen = serde_json::from_str(&stored.questions)
+            .map_err(|e| StoreError::Corrupt(format!("debrief {} questions: {e}", stored.id)))?;
+        Ok(Self {
+            id: stored.debrief_id(),
+            workspace: WorkspaceId(stored.workspace_id),
+            card: stored.card(),
+            channel: stored.channel,
+            title: stored.title,
+            template_title: frozen.title,
+            questions: frozen.questions,
+            facilitator: stored.facilitator,
+            anonymous: stored.anonymous,
+            salt: stored.author_salt,
+            closed_at: stored.closed_at,
+        })
+    }
+}
+
+impl Debrief {
+    pub fn is_open(&self) -> bool {
+        self.closed_at.is_none()
+    }
+
+    /// Keys a person's reflection without storing who they are: a salted hash, whose
+    /// salt is erased at close. `None` once closed.
+    fn author_key(&self, user: &str) -> Option<String> {
+        let salt = self.salt.as_deref()?;
+        let digest = Sha256::new()
+            .chain_update(salt)
+            .chain_update(":")
+            .chain_update(user)
+            .finalize();
+        Some(hex::encode(digest))
+    }
+
+    /// Who is named as the author of what `user` writes here.
+    fn author<'a>(&self, user: &'a str) -> Option<&'a str> {
+        (!self.anonymous).then_some(user)
+    }
+}
+
+/// A debrief of this workspace, or `NotFound`.
+pub async fn load(ctx: &CommandContext<'_>, id: DebriefId) -> Result<Debrief, StoreError> {
+    ctx.store.debrief(ctx.workspace.id, id).await?.try_into()
+}
+
+/// What `/debrief` started: the card's outbox row, so the caller can tell the person
+/// at once whether Slack accepted it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StartedCard {
+    pub debrief: DebriefId,
+    pub card: OutboxId,
+}
+
+fn is_direct_message(channel: &str) -> bool {
+    // Slack's DM channel ids start with D.
+    channel.starts_with('D')
+}
+
+fn random_salt() -> String {
+    format!("{:016x}{:016x}", fastrand::u64(..), fastrand::u64(..))
+}
+
+fn give_up_at(ctx: &CommandContext<'_>, now_ms: i64) -> i64 {
+    now_ms + ctx.give_up_after.as_millis() as i64
+}
+
+/// Shared lessons of earlier debriefs that match `title`, best first.
+async fn past_lessons(ctx: &CommandContext<'_>, title: &str) -> Result<Vec<LessonHit>, StoreError> {
+    match search::fts_query(title) {
+        Some(query) => {
+            ctx.store
+                .search_lessons(ctx.workspace.id, &query, PAST_LESSONS_ON_CARD)
+                .await
+        }
+        None => Ok(Vec::new()),
+    }
+}
+
+/// `/debrief [--template NAME] [--anonymous] TITLE` in a channel.
+pub async fn start(
+    ctx: &CommandContext<'_>,
+    title: &str,
+    template: Option<&str>,
+    anonymous: bool,
+) -> Result<Handled, StoreError> {
+    if is_direct_message(ctx.channel) {
+        return Ok(Message::text(
+            ":warning: Start a debrief in the channel where the work happened, so everyone \
+             involved sees the card: `/debrief Release 2.3 rollout`.",
+        )
+        .into());
+    }
+    let name = template.unwrap_or(&ctx.debriefs.default_template);
+    let Some(template) = ctx.templates.get(name) else {
+        return Ok(messages::unknown_template(name, &ctx.templates.names()).into());
+    };
+    let frozen = serde_json::to_string(&Frozen {
+        title: template.title.clone(),
+        questions: template.questions.clone(),
+    })
+    .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let past = past_lessons(ctx, title).await?;
+    let now_ms = ctx.clock.now_millis();
+    let salt = random_salt();
+    let mut tx = ctx.store.begin().await?;
+    let id = tx
+        .create_debrief(
+            NewDebrief {
+                workspace: ctx.workspace.id,
+                channel: ctx.channel,
+                title,
+                template: &template.name,
+                questions: &frozen,
+                facilitator: ctx.user,
+                anonymous,
+                author_salt: &salt,
+            },
+            ctx.clock.now_unix(),
+        )
+        .await?;
+    let debrief = Debrief {
+        id,
+        workspace: ctx.workspace.id,
+        channel: ctx.channel.to_owned(),
+        title: title.to_owned(),
+        template_title: template.title.clone(),
+        questions: template.questions.clone(),
+        facilitator: ctx.user.to_owned(),
+        anonymous,
+        salt: Some(salt),
+        card: None,
+        closed_at: None,
+    };
+    let body = post_message_body(ctx.channel, None, &card::card(&debrief, 0, &past)).to_string();
+    let card = tx
+        .enqueue(
+            NewOutboxMessage {
+                workspace: ctx.workspace.id,
+                channel: ctx.channel,
+                method: "chat.postMessage",
+                body: &body,
+                dedupe_key: None,
+                anchor: None,
+            },
+            now_ms,
+            give_up_at(ctx, now_ms),
+        )
+        .await?
+        .ok_or_else(|| StoreError::Conflict("the debrief card was not queued".into()))?;
+    tx.attach_card(ctx.workspace.id, id, card).await?;
+    tx.commit().await?;
+    let reply = Message::text(format!(
+        ":white_check_mark: Debrief *{}* started with the {} template{}. Everyone can add \
+         reflections from the card (a form, or one question at a time in a DM); you close it \
+         from the card or with `/learn debrief close`.",
+        plain(title),
+        plain(&template.title),
+        if anonymous { ", anonymously" } else { "" }
+    ));
+    Ok(Handled {
+        reply,
+        queued: true,
+        card: Some(StartedCard { debrief: id, card }),
+        ..Handled::default()
+    })
+}
+
+/// Waits (up to `patience`) for the card of a new debrief to be sent. If Slack refused
+/// it, the debrief is removed (nobody could see it) and the explanation for the person
+/// is returned; `None` when it was posted or is still on its way (it will arrive).
+pub async fn card_refused(
+    ctx: &CommandContext<'_>,
+    started: StartedCard,
+    patience: Duration,
+) -> Result<Option<Message>, StoreError> {
+    let deadline = tokio::time::Instant::now() + patience;
+    let mut pause = Duration::from_millis(10);
+    loop {
+        let state = ctx
+            .store
+            .outbox_state(ctx.workspace.id, started.card)
+            .await?;
+        match state.status.as_str() {
+            "sent" => return Ok(None),
+            "failed" => break,
+            _ if tokio::time::Instant::now() + pause > deadline => return Ok(None),
+            _ => {
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_millis(100));
+            }
+        }
+    }
+    let state = ctx
+        .store
+        .outbox_state(ctx.workspace.id, started.card)
+        .await?;
+    ctx.store
+        .delete_debrief(ctx.workspace.id, started.debrief)
+        .await?;
+    let error = state.last_error.unwrap_or_default();
+    let cannot_post = ["not_in_channel", "channel_not_found", "is_archived"]
+        .iter()
+        .any(|code| error.contains(code));
+    Ok(Some(Message::text(if cannot_post {
+        ":warning: I can't post in this channel, so the debrief did not start. Invite me \
+         first with `/invite @learnloop`, then run `/debrief` again."
+            .to_owned()
+    } else {
+        format!(
+            ":warning: Slack refused the debrief card ({}), so the debrief did not start. \
+             An admin can find the details in learnloop's log.",
+            plain(&error)
+        )
+    })))
+}
+
+/// Queues the card as it looks now, folded into any update still waiting.
+async fn update_card(
+    ctx: &CommandContext<'_>,
+    tx: &mut StoreTx,
+    debrief: &Debrief,
+    reflected: i64,
+) -> Result<(), StoreError> {
+    let Some(card) = debrief.card else {
+        return Ok(());
+    };
+    let past = if debrief.is_open() {
+        past_lessons(ctx, &debrief.title).await?
+    } else {
+        Vec::new()
+    };
+    let message = card::card(debrief, reflected, &past);
+    let body = post_message_body(&debrief.channel, None, &message).to_string();
+    let now_ms = ctx.clock.now_millis();
+    tx.enqueue_update(
+        NewOutboxMessage {
+            workspace: debrief.workspace,
+            channel: &debrief.channel,
+            method: "chat.update",
+            body: &body,
+            dedupe_key: None,
+            anchor: Some(Anchor {
+                message: card,
+                field: AnchorField::Ts,
+            }),
+        },
+        now_ms,
+        give_up_at(ctx, now_ms),
+    )
+    .await
+}
+
+/// Checks a submitted form: the answers to store, or what is wrong, by question id.
+pub fn check_form(
+    debrief: &Debrief,
+    values: &std::collections::BTreeMap<String, String>,
+) -> Result<Answers, std::collections::BTreeMap<String, String>> {
+    let mut answers = Answers::new();
+    let mut problems = std::collections::BTreeMap::new();
+    for question in &debrief.questions {
+        match answers::check(question, values.get(&question.id).map(String::as_str)) {
+            Ok(Some(answer)) => {
+                answers.insert(question.id.clone(), answer);
+            }
+            Ok(None) => {}
+            Err(problem) => {
+                problems.insert(question.id.clone(), problem);
+            }
+        }
+        let owner_key = answers::owner_key(&question.id);
+        if question.becomes == Some(Becomes::Action)
+            && let Some(owner) = values.get(&owner_key)
+            && !owner.is_empty()
+            && owner.chars().all(|c| c.is_ascii_alphanumeric())
+        {
+            answers.insert(owner_key, owner.clone());
+        }
+    }
+    if problems.is_empty() {
+        Ok(answers)
+    } else {
+        Err(problems)
+    }
+}
+
+/// How a reflection went.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Submitted {
+    /// Stored; `first` is false when it replaced the person's earlier one.
+    Saved { first: bool },
+    /// The debrief closed first; nothing was stored.
+    Closed,
+}
+
+/// Stores `user`'s answers (replacing earlier ones) and updates the card's count, in one
+/// transaction. `ending_conversation` also ends the person's DM conversation in it.
+pub async fn submit(
+    ctx: &CommandContext<'_>,
+    debrief: &Debrief,
+    answers: &Answers,
+    ending_conversation: bool,
+) -> Result<Submitted, StoreError> {
+    let Some(key) = debrief.author_key(ctx.user) else {
+        return Ok(Submitted::Closed);
+    };
+    let json = serde_json::to_string(answers).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let mut tx = ctx.store.begin().await?;
+    let first = match tx
+        .save_reflection(
+            ctx.workspace.id,
+            debrief.id,
+            &key,
+            debrief.author(ctx.user),
+            &json,
+            ctx.clock.now_unix(),
+        )
+        .await
+    {
+        Ok(first) => first,
+        Err(StoreError::NotFound) => return Ok(Submitted::Closed),
+        Err(other) => return Err(other),
+    };
+    let reflected = tx.reflection_count(ctx.workspace.id, debrief.id).await?;
+    update_card(ctx, &mut tx, debrief, reflected).await?;
+    if ending_conversation {
+        tx.end_conversation(ctx.workspace.id, ctx.user).await?;
+    }
+    tx.commit().await?;
+    Ok(Submitted::Saved { first })
+}
+
+/// The person's earlier answers, to fill in the form they open again.
+pub async fn earlier_answers(
+    ctx: &CommandContext<'_>,
+    debrief: &Debrief,
+) -> Result<Answers, StoreError> {
+    let Some(key) = debrief.author_key(ctx.user) else {
+        return Ok(Answers::new());
+    };
+    let found = ctx
+        .store
+        .reflection_by_key(ctx.workspace.id, debrief.id, &key)
+        .await?;
+    Ok(found
+        .and_then(|r| serde_json::from_str(&r.answers).ok())
+        .unwrap_or_default())
+}
+
+/// `/learn debrief close` in a channel: the caller's newest open debrief there.
+pub async fn close_command(ctx: &CommandContext<'_>) -> Result<Handled, StoreError> {
+    let open = ctx
+        .store
+        .open_debriefs(ctx.workspace.id, Some(ctx.channel))
+        .await?;
+    let Some(mine) = open.into_iter().find(|d| d.facilitator == ctx.user) else {
+        return Ok(Message::text(
+            "You facilitate no open debrief in this channel. Only the person who started a \
+             debrief can close it.",
+        )
+        .into());
+    };
+    close(ctx, &mine.try_into()?).await
+}
+
+/// Closes a debrief (facilitator only): stores its lessons and queues the card update
+/// and the summary in the card's thread, all in one transaction. Closing twice is harmless.
+pub async fn close(ctx: &CommandContext<'_>, debrief: &Debrief) -> Result<Handled, StoreError> {
+    if debrief.facilitator != ctx.user {
+        return Ok(Message::text(format!(
+            ":lock: Only the facilitator, <@{}>, can close this debrief.",
+            debrief.facilitator
+        ))
+        .into());
+    }
+    let already = Message::text(format!(
+        "*{}* is already closed; its summary is in the card's thread.",
+        plain(&debrief.title)
+    ));
+    if !debrief.is_open() {
+        return Ok(already.into());
+    }
+    let now = ctx.clock.now_unix();
+    let now_ms = ctx.clock.now_millis();
+    let mut tx = ctx.store.begin().await?;
+    if !tx.close_debrief(ctx.workspace.id, debrief.id, now).await? {
+        return Ok(already.into());
+    }
+    let mut closed = debrief.clone();
+    closed.closed_at = Some(now);
+    let rows = tx.reflections(ctx.workspace.id, debrief.id).await?;
+    let reflections: Vec<Reflected> = rows
+        .into_iter()
+        .map(|row| Reflected {
+            author: row.author,
+            answers: serde_json::from_str(&row.answers).unwrap_or_default(),
+        })
+        .collect();
+    let (lessons, actions) = store_lessons(ctx, &mut tx, &closed, &reflections, now).await?;
+    update_card(ctx, &mut tx, &closed, reflections.len() as i64).await?;
+    for part in summary::summary(&closed, &reflections, &lessons, &actions) {
+        let body = post_message_body(&closed.channel, None, &part).to_string();
+        tx.enqueue(
+            NewOutboxMessage {
+                workspace: closed.workspace,
+                channel: &closed.channel,
+                method: "chat.postMessage",
+                body: &body,
+                dedupe_key: None,
+                anchor: closed.card.map(|card| Anchor {
+                    message: card,
+                    field: AnchorField::ThreadTs,
+                }),
+            },
+            now_ms,
+            give_up_at(ctx, now_ms),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(Handled {
+        reply: Message::text(format!(
+            ":lock: *{}* is closed: {} lessons and {} action items. The summary is going \
+             into the card's thread.",
+            plain(&closed.title),
+            lessons.len(),
+            actions.len()
+        )),
+        queued: true,
+        ..Handled::default()
+    })
+}
+
+/// Makes lesson and action rows of the answers to flagged questions.
+async fn store_lessons(
+    ctx: &CommandContext<'_>,
+    tx: &mut StoreTx,
+    debrief: &Debrief,
+    reflections: &[Reflected],
+    now: i64,
+) -> Result<(Vec<Listed>, Vec<Listed>), StoreError> {
+    let follow_up_at = now + i64::from(ctx.debriefs.follow_up_days) * 86_400;
+    let zone: Tz = ctx.workspace.default_time_zone.parse().unwrap_or(Tz::UTC);
+    let follow_up = DateTime::from_timestamp(follow_up_at, 0)
+        .unwrap_or_default()
+        .with_timezone(&zone)
+        .format("%a %-d %b")
+        .to_string();
+    let (mut lessons, mut actions) = (Vec::new(), Vec::new());
+    for reflection in reflections {
+        for question in &debrief.questions {
+            let (Some(becomes), Some(answer)) =
+                (question.becomes, reflection.answers.get(&question.id))
+            else {
+                continue;
+            };
+            let picked_owner = reflection.answers.get(&answers::owner_key(&question.id));
+            for item in items::items(answer) {
+                let owner = item
+                    .owner
+                    .clone()
+                    .or_else(|| picked_owner.cloned())
+                    .or_else(|| reflection.author.clone());
+                let kind = match becomes {
+                    Becomes::Lesson => LessonKind::Lesson,
+                    Becomes::Action => LessonKind::Action,
+                };
+                tx.insert_lesson(
+                    NewLesson {
+                        workspace: debrief.workspace,
+                        debrief: debrief.id,
+                        debrief_title: &debrief.title,
+                        kind,
+                        text: &item.text,
+                        author: reflection.author.as_deref(),
+                        owner: owner.as_deref(),
+                        tags: &item.tags.join(" "),
+                        shared: true,
+                        follow_up_at,
+                    },
+                    now,
+                )
+                .await?;
+                let listed = Listed {
+                    text: item.text,
+                    author: reflection.author.clone(),
+                    owner,
+                    follow_up: follow_up.clone(),
+                };
+                match kind {
+                    LessonKind::Lesson => lessons.push(listed),
+                    LessonKind::Action => actions.push(listed),
+                }
+            }
+        }
+    }
+    Ok((lessons, actions))
+}

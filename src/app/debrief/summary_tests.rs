@@ -1,0 +1,108 @@
+use super::*;
+use crate::app::templates::{Becomes, Question};
+use crate::store::{DebriefId, WorkspaceId};
+
+fn debrief(anonymous: bool) -> Debrief {
+    Debrief {
+        id: DebriefId(1),
+        workspace: WorkspaceId(1),
+        channel: "C1".into(),
+        title: "Release 2.3".into(),
+        template_title: "Retrospective".into(),
+        questions: vec![
+            Question {
+                id: "went_well".into(),
+                prompt: "What went well?".into(),
+                kind: QuestionKind::Text { max_chars: 3000 },
+                required: false,
+                becomes: Some(Becomes::Lesson),
+            },
+            Question {
+                id: "mood".into(),
+                prompt: "Mood?".into(),
+                kind: QuestionKind::Rating,
+                required: false,
+                becomes: None,
+            },
+        ],
+        facilitator: "U1".into(),
+        anonymous,
+        salt: None,
+        card: None,
+        closed_at: Some(1),
+    }
+}
+
+fn reflected(author: Option<&str>, went_well: &str, mood: &str) -> Reflected {
+    Reflected {
+        author: author.map(Into::into),
+        answers: Answers::from([
+            ("went_well".to_owned(), went_well.to_owned()),
+            ("mood".to_owned(), mood.to_owned()),
+        ]),
+    }
+}
+
+#[test]
+fn groups_answers_with_names_and_rating_statistics() {
+    let reflections = [
+        reflected(Some("U1"), "Fast <deploys>", "4"),
+        reflected(Some("U2"), "Good pairing", "5"),
+        reflected(Some("U3"), "Calm on-call", "3"),
+    ];
+    let actions = [Listed {
+        text: "Write the runbook".into(),
+        author: Some("U1".into()),
+        owner: Some("U2".into()),
+        follow_up: "Mon 7 Dec".into(),
+    }];
+    let parts = summary(&debrief(false), &reflections, &[], &actions);
+    assert_eq!(parts.len(), 1);
+    let text = parts[0].all_text();
+    assert!(text.contains("• Fast &lt;deploys&gt; — <@U1>"), "{text}");
+    assert!(text.contains("Average *4.0* of 5 from 3 answers"), "{text}");
+    assert!(text.contains("`5` ▇ 1"), "{text}");
+    assert!(
+        text.contains("• Write the runbook — owner <@U2> · follow-up Mon 7 Dec"),
+        "{text}"
+    );
+    assert!(text.contains("3 people reflected"), "{text}");
+}
+
+#[test]
+fn anonymous_summaries_name_nobody() {
+    let reflections = [reflected(None, "Something", "2")];
+    let lessons = [Listed {
+        text: "Something".into(),
+        author: None,
+        owner: None,
+        follow_up: "Mon 7 Dec".into(),
+    }];
+    let text = summary(&debrief(true), &reflections, &lessons, &[])[0].all_text();
+    assert!(!text.contains("<@"), "{text}");
+    assert!(text.contains("anonymous"), "{text}");
+}
+
+#[test]
+fn long_summaries_split_within_slack_limits() {
+    let long = "x".repeat(1400);
+    let reflections: Vec<Reflected> = (0..200)
+        .map(|i| reflected(Some(&format!("U{i}")), &long, "3"))
+        .collect();
+    let parts = summary(&debrief(false), &reflections, &[], &[]);
+    assert!(parts.len() > 1, "{} parts", parts.len());
+    for part in &parts {
+        assert!(part.blocks.len() <= MAX_BLOCKS);
+        for block in &part.blocks {
+            if let Block::Text(text) = block {
+                assert!(text.chars().count() <= 3000, "{}", text.chars().count());
+            }
+        }
+    }
+    let all: String = parts.iter().map(Message::all_text).collect();
+    assert_eq!(
+        all.matches("— <@U").count(),
+        200,
+        "every answer is somewhere"
+    );
+}

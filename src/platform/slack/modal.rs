@@ -1,0 +1,226 @@
+//! The reflection form as a Slack modal, and reading its submitted values back.
+//! <https://api.slack.com/surfaces/modals>
+
+use std::collections::BTreeMap;
+
+use serde_json::{Value, json};
+
+use crate::app::templates::{Becomes, Question, QuestionKind};
+
+/// `callback_id` of the reflection modal.
+pub const REFLECTION_CALLBACK: &str = "debrief.reflection";
+/// Every input's `action_id`; the question is told by the block id.
+const ANSWER: &str = "answer";
+/// Block ids are `q_<question id>` (and `q_<question id>.owner` for an action's owner).
+const BLOCK_PREFIX: &str = "q_";
+/// Slack's limits: input labels 2000 characters, the modal's title 24.
+const MAX_LABEL_CHARS: usize = 2000;
+const MAX_TITLE_CHARS: usize = 24;
+
+/// The block id of a question's input (where `response_action: errors` points).
+pub fn block_id(question_id: &str) -> String {
+    format!("{BLOCK_PREFIX}{question_id}")
+}
+
+fn plain_text(text: &str, max: usize) -> Value {
+    let clipped: String = text.chars().take(max).collect();
+    json!({"type": "plain_text", "text": clipped, "emoji": true})
+}
+
+fn option(value: &str) -> Value {
+    json!({"text": plain_text(value, 75), "value": value})
+}
+
+fn input(question: &Question, earlier: Option<&String>) -> Value {
+    let mut element = match &question.kind {
+        QuestionKind::Text { max_chars } => json!({
+            "type": "plain_text_input", "action_id": ANSWER, "multiline": true,
+            "max_length": max_chars,
+        }),
+        QuestionKind::Rating => json!({
+            "type": "static_select", "action_id": ANSWER,
+            "placeholder": plain_text("1 = low, 5 = high", 150),
+            "options": (1..=5).map(|n| option(&n.to_string())).collect::<Vec<_>>(),
+        }),
+        QuestionKind::Choice(choices) => json!({
+            "type": "static_select", "action_id": ANSWER,
+            "options": choices.iter().map(|c| option(c)).collect::<Vec<_>>(),
+        }),
+    };
+    if let Some(earlier) = earlier {
+        match question.kind {
+            QuestionKind::Text { .. } => element["initial_value"] = json!(earlier),
+            _ => element["initial_option"] = option(earlier),
+        }
+    }
+    json!({
+        "type": "input",
+        "block_id": block_id(&question.id),
+        "optional": !question.required,
+        "label": plain_text(&question.prompt, MAX_LABEL_CHARS),
+        "element": element,
+    })
+}
+
+fn owner_input(question: &Question, earlier: Option<&String>) -> Value {
+    let mut element = json!({"type": "users_select", "action_id": ANSWER});
+    if let Some(user) = earlier {
+        element["initial_user"] = json!(user);
+    }
+    json!({
+        "type": "input",
+        "block_id": block_id(&format!("{}.owner", question.id)),
+        "optional": true,
+        "label": plain_text("Who owns these actions? (You, if nobody is picked.)", MAX_LABEL_CHARS),
+        "element": element,
+    })
+}
+
+/// The `view` for `views.open`: one input per question, filled with `earlier` answers.
+pub fn reflection_view(
+    debrief_id: i64,
+    title: &str,
+    intro: &str,
+    questions: &[Question],
+    earlier: &BTreeMap<String, String>,
+) -> Value {
+    let mut blocks = vec![json!({
+        "type": "section",
+        "text": {"type": "mrkdwn", "text": intro.chars().take(3000).collect::<String>()},
+    })];
+    for question in questions {
+        blocks.push(input(question, earlier.get(&question.id)));
+        if question.becomes == Some(Becomes::Action) {
+            blocks.push(owner_input(
+                question,
+                earlier.get(&format!("{}.owner", question.id)),
+            ));
+        }
+    }
+    json!({
+        "type": "modal",
+        "callback_id": REFLECTION_CALLBACK,
+        "private_metadata": json!({"debrief": debrief_id}).to_string(),
+        "title": plain_text(title, MAX_TITLE_CHARS),
+        "submit": plain_text("Save", MAX_TITLE_CHARS),
+        "close": plain_text("Cancel", MAX_TITLE_CHARS),
+        "blocks": blocks,
+    })
+}
+
+/// The submitted values by question id (an owner as `<id>.owner`): typed text, the
+/// selected option's value, or the selected user. Empty inputs are left out.
+pub fn submitted_values(state_values: &Value) -> BTreeMap<String, String> {
+    let mut values = BTreeMap::new();
+    let Some(blocks) = state_values.as_object() else {
+        return values;
+    };
+    for (block, actions) in blocks {
+        let (Some(question), Some(element)) =
+            (block.strip_prefix(BLOCK_PREFIX), actions.get(ANSWER))
+        else {
+            continue;
+        };
+        let value = element
+            .get("value")
+            .and_then(Value::as_str)
+            .or_else(|| {
+                element
+                    .pointer("/selected_option/value")
+                    .and_then(Value::as_str)
+            })
+            .or_else(|| element.get("selected_user").and_then(Value::as_str));
+        if let Some(value) = value {
+            values.insert(question.to_owned(), value.to_owned());
+        }
+    }
+    values
+}
+
+/// The debrief id a submitted view belongs to.
+pub fn debrief_of(private_metadata: &str) -> Option<i64> {
+    serde_json::from_str::<Value>(private_metadata)
+        .ok()?
+        .get("debrief")?
+        .as_i64()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn questions() -> Vec<Question> {
+        vec![
+            Question {
+                id: "went_well".into(),
+                prompt: "What went well?".into(),
+                kind: QuestionKind::Text { max_chars: 500 },
+                required: true,
+                becomes: Some(Becomes::Lesson),
+            },
+            Question {
+                id: "mood".into(),
+                prompt: "Mood?".into(),
+                kind: QuestionKind::Rating,
+                required: false,
+                becomes: None,
+            },
+            Question {
+                id: "try_next".into(),
+                prompt: "Try next?".into(),
+                kind: QuestionKind::Text { max_chars: 500 },
+                required: false,
+                becomes: Some(Becomes::Action),
+            },
+        ]
+    }
+
+    #[test]
+    fn the_view_has_an_input_per_question_and_an_owner_for_actions() {
+        let earlier = BTreeMap::from([("mood".to_owned(), "4".to_owned())]);
+        let view = reflection_view(
+            42,
+            "A very long debrief title indeed",
+            "intro",
+            &questions(),
+            &earlier,
+        );
+        assert_eq!(view["callback_id"], REFLECTION_CALLBACK);
+        assert_eq!(
+            debrief_of(view["private_metadata"].as_str().unwrap()),
+            Some(42)
+        );
+        assert_eq!(view["title"]["text"].as_str().unwrap().chars().count(), 24);
+        let blocks = view["blocks"].as_array().unwrap();
+        let ids: Vec<&str> = blocks[1..]
+            .iter()
+            .map(|b| b["block_id"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            ids,
+            ["q_went_well", "q_mood", "q_try_next", "q_try_next.owner"]
+        );
+        assert_eq!(blocks[1]["optional"], false);
+        assert_eq!(blocks[2]["element"]["initial_option"]["value"], "4");
+    }
+
+    #[test]
+    fn submitted_values_read_every_element_kind() {
+        let state = json!({
+            "q_went_well": {"answer": {"type": "plain_text_input", "value": "deploys"}},
+            "q_mood": {"answer": {"type": "static_select", "selected_option": {"value": "4"}}},
+            "q_try_next": {"answer": {"type": "plain_text_input", "value": null}},
+            "q_try_next.owner": {"answer": {"type": "users_select", "selected_user": "U2"}},
+            "other": {"answer": {"value": "ignored"}}
+        });
+        let values = submitted_values(&state);
+        assert_eq!(
+            values,
+            BTreeMap::from([
+                ("went_well".to_owned(), "deploys".to_owned()),
+                ("mood".to_owned(), "4".to_owned()),
+                ("try_next.owner".to_owned(), "U2".to_owned()),
+            ])
+        );
+    }
+}

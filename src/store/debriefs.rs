@@ -1,0 +1,286 @@
+//! Debriefs and the reflections people add to them, always through their workspace.
+
+use sqlx::{FromRow, SqliteConnection};
+
+use super::{OutboxId, Store, StoreError, StoreTx, WorkspaceId};
+
+/// Primary key of a debrief.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct DebriefId(pub i64);
+
+/// A debrief as stored. `questions` is the frozen template as JSON (the app reads it).
+#[derive(Clone, Debug, PartialEq, Eq, FromRow)]
+pub struct StoredDebrief {
+    pub id: i64,
+    pub workspace_id: i64,
+    pub channel: String,
+    pub title: String,
+    pub template: String,
+    pub questions: String,
+    pub facilitator: String,
+    pub anonymous: bool,
+    pub author_salt: Option<String>,
+    pub card_outbox_id: Option<i64>,
+    pub created_at: i64,
+    pub closed_at: Option<i64>,
+}
+
+impl StoredDebrief {
+    pub fn debrief_id(&self) -> DebriefId {
+        DebriefId(self.id)
+    }
+    pub fn card(&self) -> Option<OutboxId> {
+        self.card_outbox_id.map(OutboxId)
+    }
+    pub fn is_open(&self) -> bool {
+        self.closed_at.is_none()
+    }
+}
+
+/// A debrief to start.
+#[derive(Clone, Copy, Debug)]
+pub struct NewDebrief<'a> {
+    pub workspace: WorkspaceId,
+    pub channel: &'a str,
+    pub title: &'a str,
+    pub template: &'a str,
+    pub questions: &'a str,
+    pub facilitator: &'a str,
+    pub anonymous: bool,
+    pub author_salt: &'a str,
+}
+
+/// One person's answers to a debrief. `author` is `None` in anonymous debriefs.
+#[derive(Clone, Debug, PartialEq, Eq, FromRow)]
+pub struct Reflection {
+    pub author: Option<String>,
+    /// JSON object: question id -> answer text.
+    pub answers: String,
+    pub updated_at: i64,
+}
+
+/// `SELECT <every debrief column> FROM debriefs <rest>`, as one literal.
+macro_rules! select_debriefs {
+    ($rest:literal) => {
+        concat!(
+            "SELECT id, workspace_id, channel, title, template, questions, facilitator, \
+                 anonymous != 0 AS anonymous, author_salt, card_outbox_id, created_at, closed_at \
+             FROM debriefs ",
+            $rest
+        )
+    };
+}
+
+async fn count_reflections(
+    conn: &mut SqliteConnection,
+    workspace: WorkspaceId,
+    debrief: DebriefId,
+) -> Result<i64, StoreError> {
+    Ok(sqlx::query_scalar(
+        "SELECT COUNT(*) FROM reflections WHERE workspace_id = ? AND debrief_id = ?",
+    )
+    .bind(workspace.0)
+    .bind(debrief.0)
+    .fetch_one(conn)
+    .await?)
+}
+
+impl StoreTx {
+    /// Starts a debrief; its card is attached with [`StoreTx::attach_card`].
+    pub async fn create_debrief(
+        &mut self,
+        new: NewDebrief<'_>,
+        now: i64,
+    ) -> Result<DebriefId, StoreError> {
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO debriefs (workspace_id, channel, title, template, questions, facilitator, \
+                 anonymous, author_salt, created_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        )
+        .bind(new.workspace.0)
+        .bind(new.channel)
+        .bind(new.title)
+        .bind(new.template)
+        .bind(new.questions)
+        .bind(new.facilitator)
+        .bind(new.anonymous)
+        .bind(new.author_salt)
+        .bind(now)
+        .fetch_one(&mut *self.tx)
+        .await?;
+        Ok(DebriefId(id))
+    }
+
+    /// Remembers which outbox row is the debrief's card.
+    pub async fn attach_card(
+        &mut self,
+        workspace: WorkspaceId,
+        debrief: DebriefId,
+        card: OutboxId,
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE debriefs SET card_outbox_id = ? WHERE workspace_id = ? AND id = ?")
+            .bind(card.0)
+            .bind(workspace.0)
+            .bind(debrief.0)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    /// Stores a person's answers, replacing their earlier ones; `true` when this is
+    /// their first reflection on the debrief. Refused (`NotFound`) once it closed.
+    pub async fn save_reflection(
+        &mut self,
+        workspace: WorkspaceId,
+        debrief: DebriefId,
+        author_key: &str,
+        author: Option<&str>,
+        answers: &str,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let existed: Option<i64> =
+            sqlx::query_scalar("SELECT 1 FROM reflections WHERE debrief_id = ? AND author_key = ?")
+                .bind(debrief.0)
+                .bind(author_key)
+                .fetch_optional(&mut *self.tx)
+                .await?;
+        let saved: Option<i64> = sqlx::query_scalar(
+            "INSERT INTO reflections (workspace_id, debrief_id, author_key, author, answers, \
+                 created_at, updated_at) \
+             SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?6 FROM debriefs \
+             WHERE workspace_id = ?1 AND id = ?2 AND closed_at IS NULL \
+             ON CONFLICT (debrief_id, author_key) DO UPDATE SET \
+                 answers = excluded.answers, updated_at = excluded.updated_at \
+             RETURNING id",
+        )
+        .bind(workspace.0)
+        .bind(debrief.0)
+        .bind(author_key)
+        .bind(author)
+        .bind(answers)
+        .bind(now)
+        .fetch_optional(&mut *self.tx)
+        .await?;
+        saved.ok_or(StoreError::NotFound)?;
+        Ok(existed.is_none())
+    }
+
+    /// How many people have reflected, as of this transaction.
+    pub async fn reflection_count(
+        &mut self,
+        workspace: WorkspaceId,
+        debrief: DebriefId,
+    ) -> Result<i64, StoreError> {
+        count_reflections(&mut self.tx, workspace, debrief).await
+    }
+
+    /// Closes an open debrief and erases its salt; `false` if it was already closed.
+    pub async fn close_debrief(
+        &mut self,
+        workspace: WorkspaceId,
+        debrief: DebriefId,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let closed = sqlx::query(
+            "UPDATE debriefs SET closed_at = ?, author_salt = NULL \
+             WHERE workspace_id = ? AND id = ? AND closed_at IS NULL",
+        )
+        .bind(now)
+        .bind(workspace.0)
+        .bind(debrief.0)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(closed.rows_affected() == 1)
+    }
+
+    /// Every reflection of the debrief, oldest first.
+    pub async fn reflections(
+        &mut self,
+        workspace: WorkspaceId,
+        debrief: DebriefId,
+    ) -> Result<Vec<Reflection>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT author, answers, updated_at FROM reflections \
+             WHERE workspace_id = ? AND debrief_id = ? ORDER BY id",
+        )
+        .bind(workspace.0)
+        .bind(debrief.0)
+        .fetch_all(&mut *self.tx)
+        .await?)
+    }
+}
+
+impl Store {
+    /// One debrief of the workspace, or `NotFound`.
+    pub async fn debrief(
+        &self,
+        workspace: WorkspaceId,
+        debrief: DebriefId,
+    ) -> Result<StoredDebrief, StoreError> {
+        Ok(
+            sqlx::query_as(select_debriefs!("WHERE workspace_id = ? AND id = ?"))
+                .bind(workspace.0)
+                .bind(debrief.0)
+                .fetch_one(&self.pool)
+                .await?,
+        )
+    }
+
+    /// Open debriefs, newest first: of one channel, or of the whole workspace.
+    pub async fn open_debriefs(
+        &self,
+        workspace: WorkspaceId,
+        channel: Option<&str>,
+    ) -> Result<Vec<StoredDebrief>, StoreError> {
+        Ok(sqlx::query_as(select_debriefs!(
+            "WHERE workspace_id = ?1 AND closed_at IS NULL AND (?2 IS NULL OR channel = ?2) \
+             ORDER BY id DESC LIMIT 20"
+        ))
+        .bind(workspace.0)
+        .bind(channel)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// The person's reflection (by author key), to fill in a form they open again.
+    pub async fn reflection_by_key(
+        &self,
+        workspace: WorkspaceId,
+        debrief: DebriefId,
+        author_key: &str,
+    ) -> Result<Option<Reflection>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT author, answers, updated_at FROM reflections \
+             WHERE workspace_id = ? AND debrief_id = ? AND author_key = ?",
+        )
+        .bind(workspace.0)
+        .bind(debrief.0)
+        .bind(author_key)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    /// How many people have reflected.
+    pub async fn reflection_count(
+        &self,
+        workspace: WorkspaceId,
+        debrief: DebriefId,
+    ) -> Result<i64, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        count_reflections(&mut conn, workspace, debrief).await
+    }
+
+    /// Removes a debrief whose card could not be posted (nobody could have reflected).
+    pub async fn delete_debrief(
+        &self,
+        workspace: WorkspaceId,
+        debrief: DebriefId,
+    ) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM debriefs WHERE workspace_id = ? AND id = ?")
+            .bind(workspace.0)
+            .bind(debrief.0)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,226 @@
+//! Lessons and action items, with a full-text index (SQLite FTS5) over their text, tags
+//! and the title of the debrief they came from.
+
+use sqlx::FromRow;
+
+use super::{DebriefId, Store, StoreError, StoreTx, WorkspaceId};
+
+/// Whether an item is something learned or something to do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LessonKind {
+    Lesson,
+    Action,
+}
+
+impl LessonKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Lesson => "lesson",
+            Self::Action => "action",
+        }
+    }
+}
+
+/// A lesson or action item to store.
+#[derive(Clone, Copy, Debug)]
+pub struct NewLesson<'a> {
+    pub workspace: WorkspaceId,
+    pub debrief: DebriefId,
+    pub debrief_title: &'a str,
+    pub kind: LessonKind,
+    pub text: &'a str,
+    pub author: Option<&'a str>,
+    pub owner: Option<&'a str>,
+    /// Space-separated, lowercase, without `#`.
+    pub tags: &'a str,
+    pub shared: bool,
+    pub follow_up_at: i64,
+}
+
+/// A stored lesson or action item.
+#[derive(Clone, Debug, PartialEq, Eq, FromRow)]
+pub struct Lesson {
+    pub id: i64,
+    pub kind: String,
+    pub text: String,
+    pub author: Option<String>,
+    pub owner: Option<String>,
+    pub tags: String,
+    pub visibility: String,
+    pub follow_up_at: i64,
+    pub status: String,
+}
+
+/// A search hit: the lesson and where it came from.
+#[derive(Clone, Debug, PartialEq, Eq, FromRow)]
+pub struct LessonHit {
+    pub id: i64,
+    pub text: String,
+    pub debrief_id: i64,
+    pub debrief_title: String,
+    pub created_at: i64,
+}
+
+impl StoreTx {
+    /// Stores a lesson and indexes it for search, in this transaction.
+    pub async fn insert_lesson(&mut self, new: NewLesson<'_>, now: i64) -> Result<i64, StoreError> {
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO lessons (workspace_id, debrief_id, kind, text, author, owner, tags, \
+                 visibility, follow_up_at, created_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        )
+        .bind(new.workspace.0)
+        .bind(new.debrief.0)
+        .bind(new.kind.as_str())
+        .bind(new.text)
+        .bind(new.author)
+        .bind(new.owner)
+        .bind(new.tags)
+        .bind(if new.shared { "shared" } else { "private" })
+        .bind(new.follow_up_at)
+        .bind(now)
+        .fetch_one(&mut *self.tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO lessons_fts (rowid, text, tags, debrief_title) VALUES (?, ?, ?, ?)",
+        )
+        .bind(id)
+        .bind(new.text)
+        .bind(new.tags)
+        .bind(new.debrief_title)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(id)
+    }
+}
+
+impl Store {
+    /// The lessons and action items of one debrief, in the order they were made.
+    pub async fn lessons_of(
+        &self,
+        workspace: WorkspaceId,
+        debrief: DebriefId,
+    ) -> Result<Vec<Lesson>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT id, kind, text, author, owner, tags, visibility, follow_up_at, status \
+             FROM lessons WHERE workspace_id = ? AND debrief_id = ? ORDER BY id",
+        )
+        .bind(workspace.0)
+        .bind(debrief.0)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Shared lessons of the workspace matching an FTS5 `query`, best first (bm25).
+    /// The caller builds `query` from words it quoted itself.
+    pub async fn search_lessons(
+        &self,
+        workspace: WorkspaceId,
+        query: &str,
+        limit: u32,
+    ) -> Result<Vec<LessonHit>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT l.id, l.text, l.debrief_id, d.title AS debrief_title, l.created_at \
+             FROM lessons_fts f \
+             JOIN lessons l ON l.id = f.rowid \
+             JOIN debriefs d ON d.id = l.debrief_id \
+             WHERE lessons_fts MATCH ? AND l.workspace_id = ? AND l.visibility = 'shared' \
+               AND l.kind = 'lesson' \
+             ORDER BY bm25(lessons_fts) LIMIT ?",
+        )
+        .bind(query)
+        .bind(workspace.0)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::NewDebrief;
+    use crate::store::test_support::{temp_store, workspace};
+
+    async fn debrief(store: &Store, ws: WorkspaceId, title: &str) -> DebriefId {
+        let mut tx = store.begin().await.unwrap();
+        let new = NewDebrief {
+            workspace: ws,
+            channel: "C1",
+            title,
+            template: "retro",
+            questions: "[]",
+            facilitator: "U1",
+            anonymous: false,
+            author_salt: "salt",
+        };
+        let id = tx.create_debrief(new, 1).await.unwrap();
+        tx.commit().await.unwrap();
+        id
+    }
+
+    async fn lesson(store: &Store, ws: WorkspaceId, id: DebriefId, title: &str, text: &str) {
+        let mut tx = store.begin().await.unwrap();
+        let new = NewLesson {
+            workspace: ws,
+            debrief: id,
+            debrief_title: title,
+            kind: LessonKind::Lesson,
+            text,
+            author: Some("U1"),
+            owner: Some("U1"),
+            tags: "",
+            shared: true,
+            follow_up_at: 100,
+        };
+        tx.insert_lesson(new, 1).await.unwrap();
+        tx.commit().await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn search_finds_by_text_and_title_within_the_workspace_only() {
+        let (store, _dir) = temp_store().await;
+        let ws = workspace(&store, "T1").await;
+        let other = workspace(&store, "T2").await;
+        let release = debrief(&store, ws, "Release 2.3 rollout").await;
+        lesson(
+            &store,
+            ws,
+            release,
+            "Release 2.3 rollout",
+            "Feature flags let us roll back fast",
+        )
+        .await;
+        lesson(
+            &store,
+            ws,
+            release,
+            "Release 2.3 rollout",
+            "Pair on the database migrations",
+        )
+        .await;
+        let theirs = debrief(&store, other, "Release train").await;
+        lesson(
+            &store,
+            other,
+            theirs,
+            "Release train",
+            "Secret lesson of another team",
+        )
+        .await;
+
+        let hits = store.search_lessons(ws, "\"migration\"", 3).await.unwrap();
+        assert_eq!(
+            hits.len(),
+            1,
+            "porter stemming matches migrations: {hits:?}"
+        );
+        assert_eq!(hits[0].debrief_title, "Release 2.3 rollout");
+
+        let by_title = store.search_lessons(ws, "\"rollout\"", 3).await.unwrap();
+        assert_eq!(by_title.len(), 2, "the debrief title is searchable");
+        let everywhere = store.search_lessons(ws, "\"release\"", 10).await.unwrap();
+        assert!(everywhere.iter().all(|h| !h.text.contains("another team")));
+        assert_eq!(store.lessons_of(ws, release).await.unwrap().len(), 2);
+    }
+}
