@@ -6,7 +6,8 @@ CREATE TABLE debriefs (
     channel        TEXT    NOT NULL,
     title          TEXT    NOT NULL,
     template       TEXT    NOT NULL,
-    -- The template's questions as JSON, frozen at start: editing a template file never
+    -- The template's title and questions as JSON (`{"title", "questions"}`), frozen at
+    -- start: editing a template file never
     -- changes a debrief people are already answering.
     questions      TEXT    NOT NULL,
     facilitator    TEXT    NOT NULL,
@@ -62,6 +63,11 @@ CREATE INDEX lessons_follow_up ON lessons (status, follow_up_at);
 
 -- Full-text search over lessons (text, tags, and the debrief's title); rowid = lessons.id.
 CREATE VIRTUAL TABLE lessons_fts USING fts5 (text, tags, debrief_title, tokenize = 'porter unicode61');
+-- A deleted lesson (its debrief or workspace removed) leaves the index with it, so a
+-- reused rowid never collides with a stale entry.
+CREATE TRIGGER lessons_fts_forget AFTER DELETE ON lessons BEGIN
+    DELETE FROM lessons_fts WHERE rowid = old.id;
+END;
 
 -- A guided DM conversation in progress: one per person at a time, kept here so a
 -- restart continues where it stopped.

@@ -95,9 +95,57 @@ pub fn plain(text: &str) -> String {
     escaped
 }
 
+/// Like [`plain`], but a person's mention (`<@U123>`) stays a mention: answers name
+/// owners and colleagues on purpose, and `<!channel>` or links still cannot get through.
+pub fn plain_keeping_mentions(text: &str) -> String {
+    let escaped = plain(text);
+    let mut kept = String::with_capacity(escaped.len());
+    let mut rest = escaped.as_str();
+    while let Some(start) = rest.find("&lt;@") {
+        kept.push_str(&rest[..start]);
+        let after = &rest[start + "&lt;@".len()..];
+        let id_len = after
+            .find(|c: char| !c.is_ascii_alphanumeric())
+            .unwrap_or(after.len());
+        if id_len > 0 && after[id_len..].starts_with("&gt;") {
+            kept.push_str("<@");
+            kept.push_str(&after[..id_len]);
+            kept.push('>');
+            rest = &after[id_len + "&gt;".len()..];
+        } else {
+            kept.push_str("&lt;@");
+            rest = after;
+        }
+    }
+    kept.push_str(rest);
+    kept
+}
+
+/// Slack escapes `&`, `<` and `>` in what people type (slash command text, messages);
+/// this reads them back as typed, so stored text is what the person wrote.
+pub fn unescape_typed(text: &str) -> String {
+    text.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}
+
 #[cfg(test)]
 mod tests {
-    use super::plain;
+    use super::{plain, plain_keeping_mentions, unescape_typed};
+
+    #[test]
+    fn mentions_of_people_survive_and_nothing_else_does() {
+        assert_eq!(
+            plain_keeping_mentions("ask <@U2> & <!channel> <@U3|bob> <@>"),
+            "ask <@U2> &amp; &lt;!channel&gt; &lt;@U3|bob&gt; &lt;@&gt;"
+        );
+        assert_eq!(plain_keeping_mentions("a <@U1"), "a &lt;@U1");
+    }
+
+    #[test]
+    fn typed_text_is_read_back_as_typed() {
+        assert_eq!(unescape_typed("R&amp;D &lt;3 &amp;lt;"), "R&D <3 &lt;");
+    }
 
     #[test]
     fn plain_text_cannot_ping_or_link() {

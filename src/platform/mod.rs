@@ -4,4 +4,4 @@
 pub mod message;
 pub mod slack;
 
-pub use message::{Block, Button, Message, plain};
+pub use message::{Block, Button, Message, plain, plain_keeping_mentions, unescape_typed};

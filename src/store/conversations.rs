@@ -2,7 +2,7 @@
 
 use sqlx::FromRow;
 
-use super::{Store, StoreError, StoreTx, WorkspaceId};
+use super::{DebriefId, Store, StoreError, StoreTx, WorkspaceId};
 
 /// Where a person's conversation stands.
 #[derive(Clone, Debug, PartialEq, Eq, FromRow)]
@@ -81,15 +81,37 @@ impl Store {
 }
 
 impl StoreTx {
-    /// Ends the person's conversation as part of the transaction that saves its answers.
+    /// Ends the person's conversation as part of the transaction that saves its
+    /// answers; with `about`, only a conversation about that debrief (a form submitted
+    /// for it supersedes the DM, but not a DM about another debrief).
     pub async fn end_conversation(
         &mut self,
         workspace: WorkspaceId,
         person: &str,
+        about: Option<DebriefId>,
     ) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM conversations WHERE workspace_id = ? AND person = ?")
+        sqlx::query(
+            "DELETE FROM conversations WHERE workspace_id = ?1 AND person = ?2 \
+             AND (?3 IS NULL OR debrief_id = ?3)",
+        )
+        .bind(workspace.0)
+        .bind(person)
+        .bind(about.map(|d| d.0))
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    /// Ends every conversation about a debrief that is closing: their half-given
+    /// answers (and, in an anonymous debrief, who gave them) are not kept.
+    pub async fn end_conversations_about(
+        &mut self,
+        workspace: WorkspaceId,
+        debrief: DebriefId,
+    ) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM conversations WHERE workspace_id = ? AND debrief_id = ?")
             .bind(workspace.0)
-            .bind(person)
+            .bind(debrief.0)
             .execute(&mut *self.tx)
             .await?;
         Ok(())

@@ -111,25 +111,28 @@ impl Store {
         .await?)
     }
 
-    /// Shared lessons of the workspace matching an FTS5 `query`, best first (bm25).
-    /// The caller builds `query` from words it quoted itself.
+    /// Shared lessons of the workspace matching an FTS5 `query`, best first (bm25);
+    /// with `channel`, only those of debriefs held in that channel. The caller builds
+    /// `query` from words it quoted itself.
     pub async fn search_lessons(
         &self,
         workspace: WorkspaceId,
         query: &str,
+        channel: Option<&str>,
         limit: u32,
     ) -> Result<Vec<LessonHit>, StoreError> {
         Ok(sqlx::query_as(
             "SELECT l.id, l.text, l.debrief_id, d.title AS debrief_title, l.created_at \
              FROM lessons_fts f \
              JOIN lessons l ON l.id = f.rowid \
-             JOIN debriefs d ON d.id = l.debrief_id \
-             WHERE lessons_fts MATCH ? AND l.workspace_id = ? AND l.visibility = 'shared' \
-               AND l.kind = 'lesson' \
-             ORDER BY bm25(lessons_fts) LIMIT ?",
+             JOIN debriefs d ON d.id = l.debrief_id AND d.workspace_id = l.workspace_id \
+             WHERE lessons_fts MATCH ?1 AND l.workspace_id = ?2 AND l.visibility = 'shared' \
+               AND l.kind = 'lesson' AND (?3 IS NULL OR d.channel = ?3) \
+             ORDER BY bm25(lessons_fts) LIMIT ?4",
         )
         .bind(query)
         .bind(workspace.0)
+        .bind(channel)
         .bind(limit)
         .fetch_all(&self.pool)
         .await?)
@@ -209,7 +212,10 @@ mod tests {
         )
         .await;
 
-        let hits = store.search_lessons(ws, "\"migration\"", 3).await.unwrap();
+        let hits = store
+            .search_lessons(ws, "\"migration\"", None, 3)
+            .await
+            .unwrap();
         assert_eq!(
             hits.len(),
             1,
@@ -217,10 +223,26 @@ mod tests {
         );
         assert_eq!(hits[0].debrief_title, "Release 2.3 rollout");
 
-        let by_title = store.search_lessons(ws, "\"rollout\"", 3).await.unwrap();
+        let by_title = store
+            .search_lessons(ws, "\"rollout\"", None, 3)
+            .await
+            .unwrap();
         assert_eq!(by_title.len(), 2, "the debrief title is searchable");
-        let everywhere = store.search_lessons(ws, "\"release\"", 10).await.unwrap();
+        let everywhere = store
+            .search_lessons(ws, "\"release\"", None, 10)
+            .await
+            .unwrap();
         assert!(everywhere.iter().all(|h| !h.text.contains("another team")));
         assert_eq!(store.lessons_of(ws, release).await.unwrap().len(), 2);
+        let here = store
+            .search_lessons(ws, "\"rollout\"", Some("C1"), 3)
+            .await
+            .unwrap();
+        assert_eq!(here.len(), 2, "the debriefs were held in C1");
+        let elsewhere = store
+            .search_lessons(ws, "\"rollout\"", Some("C2"), 3)
+            .await
+            .unwrap();
+        assert!(elsewhere.is_empty(), "another channel sees none of them");
     }
 }

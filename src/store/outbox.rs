@@ -306,7 +306,7 @@ impl Store {
         if settlements.is_empty() {
             return Ok(());
         }
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         for settlement in settlements {
             apply(&mut tx, settlement).await?;
         }

@@ -240,7 +240,7 @@ impl Store {
         occurrences: &[Occurrence<'_>],
         now: i64,
     ) -> Result<Vec<bool>, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let mut handled = Vec::with_capacity(occurrences.len());
         for occurrence in occurrences {
             // The compare-and-set comes first: only the process that moves the schedule

@@ -392,11 +392,19 @@ async fn three_people_reflect_by_modal_and_dm_and_the_summary_lands_in_the_threa
         &app,
         "Ev6",
         DAVE,
-        "The rollout checklist still listed the old deploy host #process",
+        // Slack escapes what people type; the answer is stored as typed.
+        "The rollout checklist still listed the old deploy host &amp; port #process",
     )
     .await;
     assert!(asked.contains("Question 3 of 4"), "{asked}");
-    let asked = say(&app, "Ev7", DAVE, "Rewrite the rollout checklist").await;
+    // In a DM, a leading mention names the owner.
+    let asked = say(
+        &app,
+        "Ev7",
+        DAVE,
+        "<@U0CAROL> rewrites the rollout checklist",
+    )
+    .await;
     assert!(asked.contains("Question 4 of 4"), "{asked}");
     let asked = say(&app, "Ev8", DAVE, "twelve").await;
     assert!(
@@ -427,11 +435,11 @@ async fn three_people_reflect_by_modal_and_dm_and_the_summary_lands_in_the_threa
         "*What went well?*",
         "Feature flags let us roll back in minutes #deploys — <@U0BOB>",
         "Staging data was stale so we missed the migration lock #database — <@U0CAROL>",
-        "The rollout checklist still listed the old deploy host #process — <@U0DAVE>",
+        "The rollout checklist still listed the old deploy host &amp; port #process — <@U0DAVE>",
         "Average *3.3*",
         "Add a migration dry run to CI #deploys — owner <@U0DAVE> · follow-up",
         "Refresh staging data every Monday — owner <@U0CAROL>",
-        "Rewrite the rollout checklist — owner <@U0DAVE>",
+        "<@U0CAROL> rewrites the rollout checklist — owner <@U0CAROL>",
     ] {
         assert!(summary.contains(expected), "`{expected}` in:\n{summary}");
     }
@@ -476,6 +484,8 @@ async fn three_people_reflect_by_modal_and_dm_and_the_summary_lands_in_the_threa
     let now = SystemClock.now_unix();
     assert!((dry_run.follow_up_at - (now + 14 * 86_400)).abs() < 120);
     assert_eq!(row("Refresh staging").owner.as_deref(), Some(CAROL));
+    assert!(row("The rollout checklist").text.contains("host & port"));
+    assert!(!summary.contains("&amp;amp;"), "escaped once, not twice");
     assert_eq!(lessons.len(), 6);
 
     // After closing, reflections are refused politely.
@@ -511,11 +521,8 @@ async fn an_anonymous_debrief_names_nobody_in_its_summary_or_its_rows() {
     let card = &app.slack_calls("chat.postMessage").await[0];
     assert!(reply_text(card).contains("anonymous"));
     for (user, lesson) in [
-        (BOB, "Paging worked but nobody owned the comms #incident"),
-        (
-            CAROL,
-            "The runbook for failover was missing a step #runbook",
-        ),
+        (BOB, "The runbook for failover was missing a step #runbook"),
+        (CAROL, "Paging worked but nobody owned the comms #incident"),
     ] {
         let form = submission(
             user,
@@ -545,6 +552,8 @@ async fn an_anonymous_debrief_names_nobody_in_its_summary_or_its_rows() {
         assert!(!summary.contains(name), "{name} named in:\n{summary}");
     }
     assert!(summary.contains("no owner yet"), "{summary}");
+    // Answers are not in submission order, which the card's live count would reveal.
+    assert!(summary.find("Paging worked") < summary.find("The runbook for failover"));
 
     let store = app.store().await;
     let lessons = store.lessons_of(ws, DebriefId(id)).await.unwrap();
@@ -640,5 +649,22 @@ async fn two_open_debriefs_are_told_apart_by_asking() {
     let answer = say(&app, "Ev2", BOB, "2").await;
     assert!(answer.contains("Release 2.3 rollout"), "{answer}");
     assert!(answer.contains("Question 1 of 4"), "{answer}");
+
+    // In a DM there is no channel to know membership by: no workspace-wide list.
+    let form = crate::helpers::command_form_as(CAROL, "/learn", "debrief reflect")
+        .replace("C0CHAN", "D0CAROL");
+    let reply: Value = app
+        .post_signed(
+            "/slack/commands",
+            "application/x-www-form-urlencoded",
+            &form,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let shown = reply_text(&reply);
+    assert!(shown.contains("in the channel of the debrief"), "{shown}");
+    assert!(!shown.contains("Quarterly planning"), "{shown}");
     app.stop().await;
 }

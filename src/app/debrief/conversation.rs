@@ -5,7 +5,7 @@
 
 use super::answers::{Answers, check};
 use crate::app::templates::{Question, QuestionKind};
-use crate::platform::{Block, Message, plain};
+use crate::platform::{Block, Message, plain, plain_keeping_mentions};
 
 /// A text answer with fewer words than this gets one nudge for more detail.
 const SHORT_ANSWER_WORDS: usize = 3;
@@ -52,7 +52,7 @@ pub fn ask(questions: &[Question], progress: &Progress) -> Message {
     let earlier = progress
         .answers
         .get(&question.id)
-        .map(|a| format!("\n_Your answer so far:_ {}", plain(a)))
+        .map(|a| format!("\n_Your answer so far:_ {}", plain_keeping_mentions(a)))
         .unwrap_or_default();
     let options = if question.required {
         "`back` · `cancel` · `help`"
@@ -82,7 +82,8 @@ pub fn advance(questions: &[Question], progress: &mut Progress, input: &str) -> 
         "help" | "?" => {
             let mut reply = Message::text(
                 "I ask the questions of this debrief one at a time; just type your answer. \
-                 `skip` passes an optional question, `back` returns to the previous one, \
+                 `skip` passes an optional question (keeping any earlier answer), `back` \
+                 returns to the previous one, \
                  `cancel` stops without saving anything.",
             );
             reply.blocks.extend(ask(questions, progress).blocks);
@@ -112,9 +113,7 @@ pub fn advance(questions: &[Question], progress: &mut Progress, input: &str) -> 
                 reply.blocks.extend(ask(questions, progress).blocks);
                 return (Outcome::Continue, reply);
             }
-            if !progress.nudged {
-                progress.answers.remove(&question.id);
-            }
+            // An earlier answer (from a previous reflection) stays as it was.
             return next(questions, progress);
         }
         _ => {}

@@ -58,7 +58,11 @@ pub async fn reflect_in_dm(
             .extend(conversation::ask(&debrief.questions, &progress_of(&current)).blocks);
         return Ok(message);
     }
-    let progress = Progress::default();
+    // Reflecting again starts from the earlier answers, so changing one keeps the rest.
+    let progress = Progress {
+        answers: super::earlier_answers(ctx, debrief).await?,
+        ..Progress::default()
+    };
     save(ctx, Some(debrief.id), &[], &progress).await?;
     let mut message = Message::text(format!(
         ":wave: Let's reflect on *{}*{}. I'll ask {} questions, one at a time. Type `skip`, \
@@ -88,8 +92,19 @@ fn closed_message(debrief: &Debrief) -> Message {
 /// workspace); with several, the person is asked which one.
 pub async fn reflect_command(ctx: &CommandContext<'_>) -> Result<Handled, StoreError> {
     let in_dm = is_direct_message(ctx.channel);
-    let scope = (!in_dm).then_some(ctx.channel);
-    let open = ctx.store.open_debriefs(ctx.workspace.id, scope).await?;
+    if in_dm {
+        // Listing the workspace's debriefs here would show those of private channels
+        // to anyone; the channel (or its card) is where membership is known.
+        return Ok(Message::text(
+            "Type `/learn debrief reflect` in the channel of the debrief, or use *Reflect \
+             in DM* on its card; I'll bring the questions here.",
+        )
+        .into());
+    }
+    let open = ctx
+        .store
+        .open_debriefs(ctx.workspace.id, Some(ctx.channel))
+        .await?;
     let prompt = match open.len() {
         0 => {
             return Ok(Message::text(
@@ -151,6 +166,10 @@ pub async fn reflect_command(ctx: &CommandContext<'_>) -> Result<Handled, StoreE
 /// Takes a DM from a person in a conversation; `None` when they are in none, so the
 /// message is read as a command instead.
 pub async fn converse(ctx: &CommandContext<'_>, text: &str) -> Result<Option<Handled>, StoreError> {
+    if !is_direct_message(ctx.channel) {
+        // A mention in a channel is a command, never an answer shown to the channel.
+        return Ok(None);
+    }
     let Some(conversation) = ctx.store.conversation(ctx.workspace.id, ctx.user).await? else {
         return Ok(None);
     };
@@ -186,7 +205,7 @@ pub async fn converse(ctx: &CommandContext<'_>, text: &str) -> Result<Option<Han
                 .await?;
             reply
         }
-        Outcome::Finished => match submit(ctx, &debrief, &progress.answers, true).await? {
+        Outcome::Finished => match submit(ctx, &debrief, &progress.answers).await? {
             Submitted::Saved { first } => Message::text(format!(
                 ":white_check_mark: Thank you! Your reflection on *{}* is {}. You can change it \
                  by reflecting again until the debrief closes.",
@@ -239,6 +258,20 @@ async fn choose(
         ))
         .into());
     };
-    let debrief = load(ctx, DebriefId(id)).await?;
+    let debrief = match load(ctx, DebriefId(id)).await {
+        Ok(debrief) if debrief.is_open() => debrief,
+        found => {
+            // Closed or removed while they chose: stop asking for a number.
+            ctx.store
+                .end_conversation(ctx.workspace.id, ctx.user)
+                .await?;
+            return Ok(match found {
+                Ok(closed) => closed_message(&closed),
+                Err(StoreError::NotFound) => Message::text("That debrief no longer exists."),
+                Err(other) => return Err(other),
+            }
+            .into());
+        }
+    };
     Ok(reflect_in_dm(ctx, &debrief).await?.into())
 }

@@ -119,20 +119,36 @@ fn is_direct_message(channel: &str) -> bool {
     channel.starts_with('D')
 }
 
-fn random_salt() -> String {
-    format!("{:016x}{:016x}", fastrand::u64(..), fastrand::u64(..))
+/// 32 bytes from the operating system: the salt is all that keeps an author key from
+/// being recomputed from a user id, so it must not be guessable.
+fn random_salt() -> Result<String, StoreError> {
+    let mut bytes = [0u8; 32];
+    getrandom::getrandom(&mut bytes)
+        .map_err(|e| StoreError::Corrupt(format!("no randomness for a salt: {e}")))?;
+    Ok(hex::encode(bytes))
 }
 
 fn give_up_at(ctx: &CommandContext<'_>, now_ms: i64) -> i64 {
     now_ms + ctx.give_up_after.as_millis() as i64
 }
 
-/// Shared lessons of earlier debriefs that match `title`, best first.
-async fn past_lessons(ctx: &CommandContext<'_>, title: &str) -> Result<Vec<LessonHit>, StoreError> {
+/// Shared lessons of earlier debriefs in `channel` that match `title`, best first.
+/// Only the same channel's: its members saw those summaries already, while a lesson
+/// from a private channel must not surface on a card elsewhere.
+async fn past_lessons(
+    ctx: &CommandContext<'_>,
+    channel: &str,
+    title: &str,
+) -> Result<Vec<LessonHit>, StoreError> {
     match search::fts_query(title) {
         Some(query) => {
             ctx.store
-                .search_lessons(ctx.workspace.id, &query, PAST_LESSONS_ON_CARD)
+                .search_lessons(
+                    ctx.workspace.id,
+                    &query,
+                    Some(channel),
+                    PAST_LESSONS_ON_CARD,
+                )
                 .await
         }
         None => Ok(Vec::new()),
@@ -162,9 +178,9 @@ pub async fn start(
         questions: template.questions.clone(),
     })
     .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-    let past = past_lessons(ctx, title).await?;
+    let past = past_lessons(ctx, ctx.channel, title).await?;
     let now_ms = ctx.clock.now_millis();
-    let salt = random_salt();
+    let salt = random_salt()?;
     let mut tx = ctx.store.begin().await?;
     let id = tx
         .create_debrief(
@@ -228,6 +244,21 @@ pub async fn start(
     })
 }
 
+/// How long starting a debrief waits for its card to be posted before answering anyway:
+/// Slack waits 3 s for the answer, and a refusal should be explained in it.
+const CARD_PATIENCE: Duration = Duration::from_millis(2000);
+
+/// If `handled` started a debrief, waits for its card; when Slack refused it (e.g.
+/// the bot is not in the channel), the reply becomes the explanation.
+pub async fn await_card(ctx: &CommandContext<'_>, handled: &mut Handled) -> Result<(), StoreError> {
+    if let Some(started) = handled.card
+        && let Some(problem) = card_refused(ctx, started, CARD_PATIENCE).await?
+    {
+        handled.reply = problem;
+    }
+    Ok(())
+}
+
 /// Waits (up to `patience`) for the card of a new debrief to be sent. If Slack refused
 /// it, the debrief is removed (nobody could see it) and the explanation for the person
 /// is returned; `None` when it was posted or is still on its way (it will arrive).
@@ -277,22 +308,19 @@ pub async fn card_refused(
     })))
 }
 
-/// Queues the card as it looks now, folded into any update still waiting.
+/// Queues the card as it looks now, folded into any update still waiting. `past` is
+/// read before the transaction, so the write lock is not held over a search.
 async fn update_card(
     ctx: &CommandContext<'_>,
     tx: &mut StoreTx,
     debrief: &Debrief,
     reflected: i64,
+    past: &[LessonHit],
 ) -> Result<(), StoreError> {
     let Some(card) = debrief.card else {
         return Ok(());
     };
-    let past = if debrief.is_open() {
-        past_lessons(ctx, &debrief.title).await?
-    } else {
-        Vec::new()
-    };
-    let message = card::card(debrief, reflected, &past);
+    let message = card::card(debrief, reflected, past);
     let body = post_message_body(&debrief.channel, None, &message).to_string();
     let now_ms = ctx.clock.now_millis();
     tx.enqueue_update(
@@ -356,17 +384,18 @@ pub enum Submitted {
 }
 
 /// Stores `user`'s answers (replacing earlier ones) and updates the card's count, in one
-/// transaction. `ending_conversation` also ends the person's DM conversation in it.
+/// transaction that also ends the person's DM conversation about this debrief: whether
+/// the answers came from it or from the form, the conversation is done.
 pub async fn submit(
     ctx: &CommandContext<'_>,
     debrief: &Debrief,
     answers: &Answers,
-    ending_conversation: bool,
 ) -> Result<Submitted, StoreError> {
     let Some(key) = debrief.author_key(ctx.user) else {
         return Ok(Submitted::Closed);
     };
     let json = serde_json::to_string(answers).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let past = past_lessons(ctx, &debrief.channel, &debrief.title).await?;
     let mut tx = ctx.store.begin().await?;
     let first = match tx
         .save_reflection(
@@ -384,10 +413,9 @@ pub async fn submit(
         Err(other) => return Err(other),
     };
     let reflected = tx.reflection_count(ctx.workspace.id, debrief.id).await?;
-    update_card(ctx, &mut tx, debrief, reflected).await?;
-    if ending_conversation {
-        tx.end_conversation(ctx.workspace.id, ctx.user).await?;
-    }
+    update_card(ctx, &mut tx, debrief, reflected, &past).await?;
+    tx.end_conversation(ctx.workspace.id, ctx.user, Some(debrief.id))
+        .await?;
     tx.commit().await?;
     Ok(Submitted::Saved { first })
 }
@@ -459,7 +487,10 @@ pub async fn close(ctx: &CommandContext<'_>, debrief: &Debrief) -> Result<Handle
         })
         .collect();
     let (lessons, actions) = store_lessons(ctx, &mut tx, &closed, &reflections, now).await?;
-    update_card(ctx, &mut tx, &closed, reflections.len() as i64).await?;
+    tx.end_conversations_about(ctx.workspace.id, debrief.id)
+        .await?;
+    // A closed card offers no past lessons: the time to learn before doing has passed.
+    update_card(ctx, &mut tx, &closed, reflections.len() as i64, &[]).await?;
     for part in summary::summary(&closed, &reflections, &lessons, &actions) {
         let body = post_message_body(&closed.channel, None, &part).to_string();
         tx.enqueue(

@@ -6,7 +6,7 @@
 use super::Debrief;
 use super::answers::Answers;
 use crate::app::templates::QuestionKind;
-use crate::platform::{Block, Message, plain};
+use crate::platform::{Block, Message, plain, plain_keeping_mentions};
 
 /// Slack allows 3000 characters per section; leave room for the line that is cut.
 const MAX_SECTION_CHARS: usize = 2900;
@@ -44,17 +44,26 @@ pub fn summary(
     };
     let mut sections: Vec<(String, Vec<String>)> = Vec::new();
     for question in &debrief.questions {
-        let given: Vec<(&Option<String>, &String)> = reflections
+        let mut given: Vec<(&Option<String>, &String)> = reflections
             .iter()
             .filter_map(|r| r.answers.get(&question.id).map(|a| (&r.author, a)))
             .collect();
+        if debrief.anonymous {
+            // In submission order, the k-th answer of every question would be the same
+            // person's, and the card's live count tells when each person submitted.
+            given.sort_by(|a, b| a.1.cmp(b.1));
+        }
         let lines = match &question.kind {
             _ if given.is_empty() => vec!["_No answers._".to_owned()],
             QuestionKind::Text { .. } => given
                 .iter()
                 .map(|(author, answer)| {
                     let answer: String = answer.chars().take(MAX_LINE_CHARS).collect();
-                    format!("• {}{}", plain(&answer).replace('\n', "\n   "), by(author))
+                    format!(
+                        "• {}{}",
+                        plain_keeping_mentions(&answer).replace('\n', "\n   "),
+                        by(author)
+                    )
                 })
                 .collect(),
             QuestionKind::Rating => rating_lines(given.iter().map(|(_, a)| a.as_str())),
@@ -72,7 +81,7 @@ pub fn summary(
         items
             .iter()
             .map(|item| {
-                let text = plain(&item.text);
+                let text = plain_keeping_mentions(&item.text);
                 if with_owner {
                     // Anonymous debriefs store no author, so an owner there was named
                     // with an @mention on purpose and is shown.

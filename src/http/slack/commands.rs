@@ -8,7 +8,6 @@ use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use std::sync::OnceLock;
-use std::time::Duration;
 
 use super::ephemeral;
 use crate::app::command::{Command, SlashCommand, parse_slash};
@@ -19,9 +18,6 @@ use crate::http::AppState;
 use crate::http::error::HttpError;
 use crate::platform::slack::blocks::ephemeral_response;
 use crate::store::Platform;
-
-/// How long `/debrief` waits for its card to be posted before answering anyway.
-const CARD_PATIENCE: Duration = Duration::from_millis(2000);
 
 /// The fields of a slash command that learnloop reads; Slack sends more.
 #[derive(Debug, Deserialize)]
@@ -59,7 +55,8 @@ pub async fn handle(State(state): State<AppState>, body: Bytes) -> Result<Respon
     };
     // Help and usage errors need no install: someone trying the app before it is
     // installed still learns how to use it.
-    let command = match parse_slash(slash, &form.text) {
+    let text = crate::platform::unescape_typed(&form.text);
+    let command = match parse_slash(slash, &text) {
         Ok(Command::Help { topic: None }) => return Ok(full_help()),
         Ok(Command::Help { topic }) => {
             return Ok(ephemeral(&messages::help(topic)).into_response());
@@ -75,13 +72,7 @@ pub async fn handle(State(state): State<AppState>, body: Bytes) -> Result<Respon
     let ctx = state.command_context(&workspace, &channel_id, &user_id);
     let mut handled = handle_command(&ctx, &command).await?;
     state.after(&handled);
-    if let Some(started) = handled.card {
-        // Slack waits up to 3 s for this answer: use most of it to learn whether the
-        // card could be posted, so a channel the bot is not in gets a clear answer now.
-        if let Some(problem) = debrief::card_refused(&ctx, started, CARD_PATIENCE).await? {
-            handled.reply = problem;
-        }
-    }
+    debrief::await_card(&ctx, &mut handled).await?;
     Ok(ephemeral(&handled.reply).into_response())
 }
 

@@ -12,6 +12,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::queue;
+use crate::app::debrief;
 use crate::app::handle::handle_text;
 use crate::http::AppState;
 use crate::http::error::HttpError;
@@ -90,7 +91,7 @@ fn intent(event: &SlackEvent, bot_user_id: Option<&str>) -> Intent {
     let (Some(channel), Some(user)) = (&event.channel, &event.user) else {
         return Intent::Ignore("no channel or user");
     };
-    let text = strip_mentions(event.text.as_deref().unwrap_or_default(), bot_user_id);
+    let typed = crate::platform::unescape_typed(event.text.as_deref().unwrap_or_default());
     match (event.kind.as_str(), event.channel_type.as_deref()) {
         ("app_mention", _) => Intent::Reply {
             user: user.clone(),
@@ -98,25 +99,27 @@ fn intent(event: &SlackEvent, bot_user_id: Option<&str>) -> Intent {
             // Answer in the mention's thread, and only to the person: goals, pauses and
             // follow-ups are private, and the channel stays quiet.
             thread_ts: event.thread_ts.clone().or_else(|| event.ts.clone()),
-            text,
+            text: strip_mentions(&typed, bot_user_id, true),
             private: true,
         },
         ("message", Some("im")) => Intent::Reply {
             user: user.clone(),
             channel: channel.clone(),
             thread_ts: event.thread_ts.clone(),
-            text,
+            // In a DM a leading mention is someone the person names (an owner).
+            text: strip_mentions(&typed, bot_user_id, false),
             private: false,
         },
         _ => Intent::Ignore("not a mention or a direct message"),
     }
 }
 
-/// Removes `<@BOT>` mentions (and a leading mention of anyone, as Slack puts the
-/// mentioned bot first) so `@learnloop help` reads as `help`.
-fn strip_mentions(text: &str, bot_user_id: Option<&str>) -> String {
+/// Removes `<@BOT>` mentions (and, in a mention, a leading mention of anyone, as Slack
+/// puts the mentioned bot first) so `@learnloop help` reads as `help`.
+fn strip_mentions(text: &str, bot_user_id: Option<&str>, leading: bool) -> String {
     let mut rest = text.trim();
-    if rest.starts_with("<@")
+    if leading
+        && rest.starts_with("<@")
         && let Some(end) = rest.find('>')
     {
         rest = rest[end + 1..].trim_start();
@@ -279,8 +282,9 @@ async fn handle_and_reply(
     message: &Incoming<'_>,
 ) -> Result<(), HttpError> {
     let ctx = state.command_context(workspace, message.channel, message.user);
-    let handled = handle_text(&ctx, message.text).await?;
+    let mut handled = handle_text(&ctx, message.text).await?;
     state.after(&handled);
+    debrief::await_card(&ctx, &mut handled).await?;
     if message.private {
         let body = ephemeral_message_body(
             message.channel,
@@ -380,12 +384,17 @@ mod tests {
     #[test]
     fn strip_mentions_keeps_other_people() {
         assert_eq!(
-            strip_mentions("<@UBOT>   lessons  deploy", Some("UBOT")),
+            strip_mentions("<@UBOT>   lessons  deploy", Some("UBOT"), true),
             "lessons  deploy"
         );
         assert_eq!(
-            strip_mentions("thanks <@U2> and <@UBOT>", Some("UBOT")),
+            strip_mentions("thanks <@U2> and <@UBOT>", Some("UBOT"), true),
             "thanks <@U2> and"
+        );
+        assert_eq!(
+            strip_mentions("<@U2> writes the runbook", Some("UBOT"), false),
+            "<@U2> writes the runbook",
+            "in a DM a leading mention names someone"
         );
     }
 }

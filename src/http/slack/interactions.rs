@@ -277,6 +277,7 @@ async fn open_form(
         &intro,
         &debrief.questions,
         &earlier,
+        debrief.anonymous,
     );
     let Some(token) = &click.workspace.bot_token else {
         return Err(HttpError::NotConfigured("Slack bot token"));
@@ -331,7 +332,7 @@ async fn on_reflection(
             return Ok(Json(json!({"response_action": "errors", "errors": errors})).into_response());
         }
     };
-    match debrief::submit(&ctx, &debrief, &answers, false).await? {
+    match debrief::submit(&ctx, &debrief, &answers).await? {
         Submitted::Saved { .. } => {
             state.delivery.wake();
             // An empty 200 closes the modal.

@@ -62,7 +62,7 @@ fn input(question: &Question, earlier: Option<&String>) -> Value {
     })
 }
 
-fn owner_input(question: &Question, earlier: Option<&String>) -> Value {
+fn owner_input(question: &Question, earlier: Option<&String>, anonymous: bool) -> Value {
     let mut element = json!({"type": "users_select", "action_id": ANSWER});
     if let Some(user) = earlier {
         element["initial_user"] = json!(user);
@@ -71,7 +71,16 @@ fn owner_input(question: &Question, earlier: Option<&String>) -> Value {
         "type": "input",
         "block_id": block_id(&format!("{}.owner", question.id)),
         "optional": true,
-        "label": plain_text("Who owns these actions? (You, if nobody is picked.)", MAX_LABEL_CHARS),
+        "label": plain_text(
+            if anonymous {
+                // Anonymous debriefs store no author to fall back on, and picking
+                // yourself would put your name next to your answer.
+                "Who owns these actions? (Nobody yet, if nobody is picked.)"
+            } else {
+                "Who owns these actions? (You, if nobody is picked.)"
+            },
+            MAX_LABEL_CHARS,
+        ),
         "element": element,
     })
 }
@@ -83,6 +92,7 @@ pub fn reflection_view(
     intro: &str,
     questions: &[Question],
     earlier: &BTreeMap<String, String>,
+    anonymous: bool,
 ) -> Value {
     let mut blocks = vec![json!({
         "type": "section",
@@ -94,6 +104,7 @@ pub fn reflection_view(
             blocks.push(owner_input(
                 question,
                 earlier.get(&format!("{}.owner", question.id)),
+                anonymous,
             ));
         }
     }
@@ -184,6 +195,7 @@ mod tests {
             "intro",
             &questions(),
             &earlier,
+            false,
         );
         assert_eq!(view["callback_id"], REFLECTION_CALLBACK);
         assert_eq!(
