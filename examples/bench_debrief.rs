@@ -1,0 +1,281 @@
+//! Debrief benchmark (issue 3's figures), through the real HTTP routes with signed
+//! requests, a real SQLite file and the outbox worker delivering to an in-process fake
+//! Slack:
+//!
+//! - **submissions**: signed `view_submission` payloads sent open-loop at a fixed rate
+//!   (200/s by default), each from a new person, so every one stores a reflection and
+//!   queues a card update. Reports p50/p99/max latency of the request.
+//! - **close**: debriefs with 50 reflections each are closed by the facilitator's button;
+//!   the close stores the lessons and queues the card update and the summary before it
+//!   answers. Reports the latency of each close request.
+//!
+//! The baseline, in the same run and at the same rate, is a signed interaction with no
+//! handler (a shortcut): signature check, parsing and routing, no database. Ratios to
+//! it are what compare across sessions on this noisy machine.
+//!
+//! Run: `cargo run --release --example bench_debrief -- [RATE_PER_SEC] [SECONDS] [CLOSES]`
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use learnloop::clock::{Clock, SystemClock};
+use learnloop::config::{Secret, Settings};
+use learnloop::http::verify::SlackSignatureVerifier;
+use learnloop::startup::App;
+use serde_json::{Value, json};
+use wiremock::matchers::method;
+use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+
+const SECRET: &str = "bench-signing-secret";
+const TEAM: &str = "TBENCH";
+const PARTICIPANTS: usize = 50;
+
+/// A Slack that accepts every call and numbers the messages it is sent.
+struct Accepts(AtomicU64);
+
+impl Respond for Accepts {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let n = self.0.fetch_add(1, Ordering::Relaxed);
+        let body: Value = serde_json::from_slice(&request.body).unwrap_or(Value::Null);
+        ResponseTemplate::new(200).set_body_json(
+            json!({"ok": true, "channel": body["channel"], "ts": format!("1700000000.{n:06}")}),
+        )
+    }
+}
+
+struct Bench {
+    base: String,
+    client: reqwest::Client,
+    signer: SlackSignatureVerifier,
+}
+
+impl Bench {
+    async fn post(&self, path: &str, content_type: &str, body: String) -> (Duration, Value) {
+        let now = SystemClock.now_unix();
+        let signature = self.signer.sign(now, body.as_bytes());
+        let started = Instant::now();
+        let response = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header("content-type", content_type)
+            .header("x-slack-request-timestamp", now.to_string())
+            .header("x-slack-signature", signature)
+            .body(body)
+            .send()
+            .await
+            .expect("the app answers");
+        let status = response.status();
+        let text = response.text().await.unwrap_or_default();
+        assert_eq!(status, 200, "{path}: {text}");
+        let elapsed = started.elapsed();
+        (elapsed, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    async fn interaction(&self, payload: Value) -> (Duration, Value) {
+        let body = serde_urlencoded::to_string([("payload", payload.to_string())]).unwrap();
+        self.post(
+            "/slack/interactions",
+            "application/x-www-form-urlencoded",
+            body,
+        )
+        .await
+    }
+
+    /// Starts a debrief in `channel` and returns its id (read back from the card).
+    async fn start(&self, slack: &MockServer, channel: &str, title: &str) -> i64 {
+        let form = serde_urlencoded::to_string([
+            ("team_id", TEAM),
+            ("channel_id", channel),
+            ("user_id", "UFACILITATOR"),
+            ("command", "/debrief"),
+            ("text", title),
+        ])
+        .unwrap();
+        let (_, reply) = self
+            .post("/slack/commands", "application/x-www-form-urlencoded", form)
+            .await;
+        assert!(reply.to_string().contains("started"), "{reply}");
+        let cards = slack.received_requests().await.unwrap_or_default();
+        cards
+            .iter()
+            .rev()
+            .filter_map(|r| serde_json::from_slice::<Value>(&r.body).ok())
+            .filter(|b| b["channel"] == channel)
+            .find_map(|b| {
+                b["blocks"].as_array()?.iter().find_map(|block| {
+                    block["elements"].as_array()?.iter().find_map(|e| {
+                        (e["action_id"] == "debrief.reflect")
+                            .then(|| e["value"].as_str()?.parse().ok())?
+                    })
+                })
+            })
+            .expect("the card was posted")
+    }
+}
+
+fn submission(user: &str, debrief: i64, n: usize) -> Value {
+    let text = |t: String| json!({"answer": {"type": "plain_text_input", "value": t}});
+    json!({
+        "type": "view_submission", "team": {"id": TEAM}, "user": {"id": user},
+        "view": {
+            "id": "V1", "callback_id": "debrief.reflection",
+            "private_metadata": json!({"debrief": debrief}).to_string(),
+            "state": {"values": {
+                "q_went_well": text(format!("Feature flags let us roll back quickly, run {n} #deploys")),
+                "q_could_be_better": text(format!("Staging data was stale again in run {n} #database")),
+                "q_try_next": text(format!("Add a migration dry run to CI, number {n}")),
+                "q_mood": {"answer": {"type": "static_select", "selected_option": {"value": ((n % 5) + 1).to_string()}}},
+            }},
+        },
+    })
+}
+
+fn shortcut(user: &str) -> Value {
+    json!({"type": "shortcut", "team": {"id": TEAM}, "user": {"id": user}, "callback_id": "none"})
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let index = ((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1;
+    sorted[index].as_secs_f64() * 1000.0
+}
+
+fn stats(mut latencies: Vec<Duration>) -> Value {
+    latencies.sort();
+    json!({
+        "n": latencies.len(),
+        "p50_ms": percentile(&latencies, 0.50),
+        "p99_ms": percentile(&latencies, 0.99),
+        "max_ms": percentile(&latencies, 1.0),
+    })
+}
+
+/// Sends `make(i)` open-loop at `rate` per second for `seconds`, each in its own task,
+/// and returns every request's latency. Open loop: a slow answer does not slow the
+/// senders down, as real traffic would not.
+async fn at_rate(
+    bench: &std::sync::Arc<Bench>,
+    rate: u64,
+    seconds: u64,
+    make: impl Fn(usize) -> Value,
+) -> Vec<Duration> {
+    let total = (rate * seconds) as usize;
+    let mut tick = tokio::time::interval(Duration::from_nanos(1_000_000_000 / rate));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+    let mut running = tokio::task::JoinSet::new();
+    for i in 0..total {
+        tick.tick().await;
+        let (bench, payload) = (bench.clone(), make(i));
+        running.spawn(async move { bench.interaction(payload).await.0 });
+    }
+    let mut latencies = Vec::with_capacity(total);
+    while let Some(done) = running.join_next().await {
+        latencies.push(done.expect("a request task"));
+    }
+    latencies
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args: Vec<u64> = std::env::args()
+        .skip(1)
+        .filter_map(|a| a.parse().ok())
+        .collect();
+    let rate = args.first().copied().unwrap_or(200);
+    let seconds = args.get(1).copied().unwrap_or(10);
+    let closes = args.get(2).copied().unwrap_or(10) as usize;
+
+    let slack = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(Accepts(AtomicU64::new(0)))
+        .mount(&slack)
+        .await;
+    let dir = tempfile::tempdir()?;
+    let env = HashMap::from([
+        ("LEARNLOOP_LISTEN".to_owned(), "127.0.0.1:0".to_owned()),
+        (
+            "LEARNLOOP_DATABASE_URL".to_owned(),
+            format!("sqlite://{}", dir.path().join("bench.db").display()),
+        ),
+        (
+            "LEARNLOOP_SLACK_API_URL".to_owned(),
+            format!("{}/api", slack.uri()),
+        ),
+        ("LEARNLOOP_SLACK_SIGNING_SECRET".to_owned(), SECRET.into()),
+        ("LEARNLOOP_SLACK_BOT_TOKEN".to_owned(), "xoxb-bench".into()),
+        ("LEARNLOOP_LOG".to_owned(), "warn".into()),
+    ]);
+    let mut settings = Settings::load_from(None, &env)?;
+    // The fake has no workspace cap; measure our work, not the default rate.
+    settings.delivery.workspace_rate_per_sec = 1_000_000;
+    learnloop::telemetry::init("warn");
+    let app = App::build(settings).await?;
+    let bench = std::sync::Arc::new(Bench {
+        base: format!("http://{}", app.local_addr()),
+        client: reqwest::Client::new(),
+        signer: SlackSignatureVerifier::new(&Secret::new(SECRET)),
+    });
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(app.run_until_stopped(async {
+        let _ = stopped.await;
+    }));
+
+    // Warm up connections and caches.
+    at_rate(&bench, rate, 1, |i| shortcut(&format!("UWARM{i}"))).await;
+
+    let baseline = at_rate(&bench, rate, seconds, |i| shortcut(&format!("UB{i}"))).await;
+    let open = bench.start(&slack, "CSUBMIT", "Load test rollout").await;
+    let submissions = at_rate(&bench, rate, seconds, |i| {
+        submission(&format!("US{i:06}"), open, i)
+    })
+    .await;
+
+    // Closing: debriefs of 50 people each, closed by their facilitator.
+    let mut close_latencies = Vec::new();
+    let mut baseline_clicks = Vec::new();
+    for round in 0..closes {
+        let channel = format!("CCLOSE{round}");
+        let debrief = bench
+            .start(&slack, &channel, &format!("Incident review {round}"))
+            .await;
+        for person in 0..PARTICIPANTS {
+            let (_, answer) = bench
+                .interaction(submission(&format!("UP{person:03}"), debrief, person))
+                .await;
+            assert!(answer.is_null(), "stored: {answer}");
+        }
+        let click = |action: &str| {
+            json!({
+                "type": "block_actions", "team": {"id": TEAM}, "user": {"id": "UFACILITATOR"},
+                "trigger_id": "1.2.3", "channel": {"id": channel},
+                "actions": [{"type": "button", "action_id": action, "value": debrief.to_string()}],
+            })
+        };
+        baseline_clicks.push(bench.interaction(click("bench.nothing")).await.0);
+        close_latencies.push(bench.interaction(click("debrief.close")).await.0);
+    }
+
+    let _ = stop.send(());
+    server.await??;
+    let submissions = stats(submissions);
+    let baseline = stats(baseline);
+    let closes = stats(close_latencies);
+    let clicks = stats(baseline_clicks);
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&json!({
+            "rate_per_sec": rate,
+            "seconds": seconds,
+            "submission": submissions,
+            "baseline_interaction": baseline,
+            "submission_p99_ratio": submissions["p99_ms"].as_f64().unwrap_or(0.0)
+                / baseline["p99_ms"].as_f64().unwrap_or(1.0).max(0.001),
+            "close_50_participants": closes,
+            "baseline_click": clicks,
+        }))?
+    );
+    Ok(())
+}
