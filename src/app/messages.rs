@@ -2,7 +2,7 @@
 
 use super::command::UsageError;
 use super::usage::{self, Usage};
-use crate::platform::{Block, Message, plain};
+use crate::platform::{Block, Button, Message, plain};
 
 fn usage_line(usage: &Usage) -> String {
     format!("`{}`  {}", usage.form, usage.summary)
@@ -108,18 +108,27 @@ pub fn retro_reminder(
     template: Option<&str>,
     day: chrono::NaiveDate,
 ) -> Message {
-    let template = template.unwrap_or("retro");
-    let command = format!(
-        "/debrief --template {template} Retro {}",
-        day.format("%-d %b")
-    );
+    let title = format!("Retro {}", day.format("%-d %b"));
+    let command = match template {
+        Some(template) => format!("/debrief --template {template} {title}"),
+        None => format!("/debrief {title}"),
+    };
     Message {
         fallback: format!("Time for your retrospective: {command}"),
         blocks: vec![
             Block::Text(format!(
                 ":hourglass_flowing_sand: *Time for your retrospective.* Take five minutes to look \
-                 back together: start it with `{command}`."
+                 back together: press *Start the retro* (whoever presses it facilitates), or type \
+                 `{command}`."
             )),
+            Block::Actions(vec![
+                Button::new(
+                    "Start the retro",
+                    crate::app::debrief::START,
+                    crate::app::debrief::start_value(template, &title),
+                )
+                .primary(),
+            ]),
             Block::Context(format!(
                 "Schedule #{schedule_id} ({spec}) · `/learn unschedule {schedule_id}` stops these reminders"
             )),

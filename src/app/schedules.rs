@@ -120,10 +120,12 @@ pub async fn create_retro(
         fallback: format!("Retro reminder #{} set: {}", id.0, schedule.text()),
         blocks: vec![
             Block::Text(format!(
-                ":white_check_mark: Retro reminder *#{}* set for this channel: `{}` ({}).\nNext: {}.{yours}",
+                ":white_check_mark: Retro reminder *#{}* set for this channel: `{}` ({}), with a \
+                 button that starts a debrief with the {} template.\nNext: {}.{yours}",
                 id.0,
                 schedule.text(),
                 zone.name(),
+                template.map_or(ctx.debriefs.default_template.as_str(), TemplateName::as_str),
                 next.join(" · ")
             )),
             Block::Context(format!("`/learn unschedule {}` removes it.", id.0)),

@@ -668,3 +668,57 @@ async fn two_open_debriefs_are_told_apart_by_asking() {
     assert!(!shown.contains("Quarterly planning"), "{shown}");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_retro_reminders_button_starts_a_debrief_with_the_schedules_template() {
+    let app = spawn_app().await;
+    let reply = app
+        .command_reply_as(ALICE, "/learn", "retro daily 9:00 --template aar")
+        .await;
+    assert!(reply_text(&reply).contains("aar"), "{}", reply_text(&reply));
+    // Make it due now and let the scheduler fire it.
+    let db = database(&app).await;
+    sqlx::query("UPDATE schedules SET next_fire_at = strftime('%s', 'now') - 1")
+        .execute(&db)
+        .await
+        .unwrap();
+    app.scheduler.wake();
+    let reminder = app.wait_for_slack_calls("chat.postMessage", 1).await[0].clone();
+    assert_eq!(reminder["channel"], CHANNEL);
+    let button = reminder["blocks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|b| b["elements"].as_array())
+        .flatten()
+        .find(|e| e["action_id"] == "debrief.start")
+        .expect("the reminder has a start button")
+        .clone();
+    let value = button["value"].as_str().unwrap();
+    assert!(value.starts_with("aar|Retro "), "{value}");
+
+    let press = |user: &str| {
+        json!({
+            "type": "block_actions", "team": {"id": TEAM}, "user": {"id": user},
+            "trigger_id": "1.2.3", "channel": {"id": CHANNEL},
+            "actions": [{"type": "button", "action_id": "debrief.start", "value": value}],
+        })
+        .to_string()
+    };
+    assert_eq!(app.interaction(&press(BOB)).await.status(), 200);
+    ephemeral_to(&app, BOB, "started with the After-action review template").await;
+    let card = app.wait_for_slack_calls("chat.postMessage", 2).await[1].clone();
+    let shown = reply_text(&card);
+    assert!(shown.contains("Retro "), "{shown}");
+    assert!(shown.contains("facilitated by <@U0BOB>"), "{shown}");
+
+    // Someone else pressing it too finds the debrief already started.
+    app.interaction(&press(CAROL)).await;
+    ephemeral_to(&app, CAROL, "<@U0BOB> already started").await;
+    let store = app.store().await;
+    let ws = workspace(&app).await;
+    let open = store.open_debriefs(ws, Some(CHANNEL)).await.unwrap();
+    assert_eq!(open.len(), 1, "one debrief, however many press the button");
+    assert_eq!(open[0].template, "aar");
+    app.stop().await;
+}

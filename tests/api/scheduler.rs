@@ -102,11 +102,12 @@ async fn a_due_reminder_fires_once_and_reaches_its_channel() {
     let body: serde_json::Value = serde_json::from_slice(&requests[0].body).unwrap();
     assert_eq!(body["channel"], "C1");
     assert!(
-        body["text"]
-            .as_str()
-            .unwrap()
-            .contains("/debrief --template retro"),
+        body["text"].as_str().unwrap().contains("/debrief Retro"),
         "{body}"
+    );
+    assert!(
+        body.to_string().contains("\"action_id\":\"debrief.start\""),
+        "a button starts the retro: {body}"
     );
     assert_eq!(runs(&rig, id).await, [(monday_nine(), "sent".to_owned())]);
 

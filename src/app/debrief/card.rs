@@ -9,6 +9,21 @@ use crate::store::LessonHit;
 pub const REFLECT: &str = "debrief.reflect";
 pub const REFLECT_IN_DM: &str = "debrief.reflect_dm";
 pub const CLOSE: &str = "debrief.close";
+/// The retro reminder's button: starts a debrief, carrying [`start_value`].
+pub const START: &str = "debrief.start";
+
+/// What the start button carries: the template (empty for the configured default) and
+/// the title, so the click needs no lookup and survives the schedule's removal.
+pub fn start_value(template: Option<&str>, title: &str) -> String {
+    format!("{}|{title}", template.unwrap_or_default())
+}
+
+/// Reads a start button's value back: template (if named) and title.
+pub fn read_start_value(value: &str) -> Option<(Option<&str>, &str)> {
+    let (template, title) = value.split_once('|')?;
+    let title = title.trim();
+    (!title.is_empty()).then_some(((!template.is_empty()).then_some(template), title))
+}
 
 /// The card as it should look now.
 pub fn card(debrief: &Debrief, reflected: i64, past: &[LessonHit]) -> Message {

@@ -27,7 +27,7 @@ use crate::store::{
     OutboxId, StoreError, StoreTx, StoredDebrief, WorkspaceId,
 };
 use answers::Answers;
-pub use card::{CLOSE, REFLECT, REFLECT_IN_DM};
+pub use card::{CLOSE, REFLECT, REFLECT_IN_DM, START, read_start_value, start_value};
 pub use dm::{converse, reflect_command, reflect_in_dm};
 use summary::{Listed, Reflected};
 
@@ -257,6 +257,29 @@ pub async fn await_card(ctx: &CommandContext<'_>, handled: &mut Handled) -> Resu
         handled.reply = problem;
     }
     Ok(())
+}
+
+/// The retro reminder's button: starts the debrief it names in `ctx.channel`, with
+/// the person who pressed it as facilitator. A second press (by anyone) points to the
+/// debrief the first one started instead of starting another.
+pub async fn start_from_reminder(
+    ctx: &CommandContext<'_>,
+    template: Option<&str>,
+    title: &str,
+) -> Result<Handled, StoreError> {
+    let open = ctx
+        .store
+        .open_debriefs(ctx.workspace.id, Some(ctx.channel))
+        .await?;
+    if let Some(started) = open.iter().find(|d| d.title == title) {
+        return Ok(Message::text(format!(
+            "<@{}> already started *{}*: add your reflection from its card.",
+            started.facilitator,
+            plain(title)
+        ))
+        .into());
+    }
+    start(ctx, title, template, false).await
 }
 
 /// Waits (up to `patience`) for the card of a new debrief to be sent. If Slack refused

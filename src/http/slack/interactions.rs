@@ -201,6 +201,9 @@ impl Click<'_> {
 
 async fn on_action(state: &AppState, click: &Click<'_>, action: &Action) -> Result<(), HttpError> {
     let kind = action.action_id.as_str();
+    if kind == debrief::START {
+        return start_retro(state, click, action).await;
+    }
     if ![debrief::REFLECT, debrief::REFLECT_IN_DM, debrief::CLOSE].contains(&kind) {
         tracing::info!(
             action_id = kind,
@@ -245,6 +248,27 @@ async fn on_action(state: &AppState, click: &Click<'_>, action: &Action) -> Resu
             click.tell(state, &handled.reply).await
         }
     }
+}
+
+/// The retro reminder's button: starts its debrief in the reminder's channel.
+async fn start_retro(
+    state: &AppState,
+    click: &Click<'_>,
+    action: &Action,
+) -> Result<(), HttpError> {
+    let (Some(channel), Some((template, title))) = (
+        click.channel,
+        action.value.as_deref().and_then(debrief::read_start_value),
+    ) else {
+        return Err(HttpError::bad_request(
+            "`debrief.start` without a channel or a title",
+        ));
+    };
+    let ctx = state.command_context(click.workspace, channel, click.user);
+    let mut handled = debrief::start_from_reminder(&ctx, template, title).await?;
+    state.after(&handled);
+    debrief::await_card(&ctx, &mut handled).await?;
+    click.tell(state, &handled.reply).await
 }
 
 /// Opens the reflection modal, filled with the person's earlier answers.
