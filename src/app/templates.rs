@@ -343,6 +343,34 @@ impl Templates {
     }
 }
 
+/// Three questions covering every role, for tests of what is built from templates.
+#[cfg(test)]
+pub(crate) fn sample_questions() -> Vec<Question> {
+    vec![
+        Question {
+            id: "went_well".into(),
+            prompt: "What went well?".into(),
+            kind: QuestionKind::Text { max_chars: 500 },
+            required: true,
+            becomes: Some(Becomes::Lesson),
+        },
+        Question {
+            id: "mood".into(),
+            prompt: "Mood?".into(),
+            kind: QuestionKind::Rating,
+            required: false,
+            becomes: None,
+        },
+        Question {
+            id: "try_next".into(),
+            prompt: "Try next?".into(),
+            kind: QuestionKind::Text { max_chars: 500 },
+            required: false,
+            becomes: Some(Becomes::Action),
+        },
+    ]
+}
+
 #[cfg(test)]
 #[path = "templates_tests.rs"]
 mod tests;

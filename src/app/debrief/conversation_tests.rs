@@ -1,30 +1,7 @@
 use super::*;
-use crate::app::templates::Becomes;
 
 fn questions() -> Vec<Question> {
-    vec![
-        Question {
-            id: "went_well".into(),
-            prompt: "What went well?".into(),
-            kind: QuestionKind::Text { max_chars: 200 },
-            required: true,
-            becomes: Some(Becomes::Lesson),
-        },
-        Question {
-            id: "mood".into(),
-            prompt: "Mood?".into(),
-            kind: QuestionKind::Rating,
-            required: false,
-            becomes: None,
-        },
-        Question {
-            id: "next".into(),
-            prompt: "Try next?".into(),
-            kind: QuestionKind::Text { max_chars: 200 },
-            required: false,
-            becomes: Some(Becomes::Action),
-        },
-    ]
+    crate::app::templates::sample_questions()
 }
 
 fn say(progress: &mut Progress, input: &str) -> (Outcome, String) {
@@ -63,7 +40,7 @@ fn answers_skip_back_and_finish() {
         "The canary caught the bad build within minutes"
     );
     assert_eq!(progress.answers["mood"], "4");
-    assert!(!progress.answers.contains_key("next"));
+    assert!(!progress.answers.contains_key("try_next"));
 }
 
 #[test]

@@ -161,29 +161,7 @@ mod tests {
     use super::*;
 
     fn questions() -> Vec<Question> {
-        vec![
-            Question {
-                id: "went_well".into(),
-                prompt: "What went well?".into(),
-                kind: QuestionKind::Text { max_chars: 500 },
-                required: true,
-                becomes: Some(Becomes::Lesson),
-            },
-            Question {
-                id: "mood".into(),
-                prompt: "Mood?".into(),
-                kind: QuestionKind::Rating,
-                required: false,
-                becomes: None,
-            },
-            Question {
-                id: "try_next".into(),
-                prompt: "Try next?".into(),
-                kind: QuestionKind::Text { max_chars: 500 },
-                required: false,
-                becomes: Some(Becomes::Action),
-            },
-        ]
+        crate::app::templates::sample_questions()
     }
 
     #[test]
