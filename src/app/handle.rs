@@ -30,6 +30,13 @@ pub struct CommandContext<'a> {
     pub give_up_after: Duration,
 }
 
+impl CommandContext<'_> {
+    /// When a message queued at `now_ms` stops being retried.
+    pub fn give_up_at(&self, now_ms: i64) -> i64 {
+        now_ms + self.give_up_after.as_millis() as i64
+    }
+}
+
 /// The reply (only for the person who asked) and what changed.
 #[derive(Debug, Default)]
 pub struct Handled {

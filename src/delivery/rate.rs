@@ -48,9 +48,7 @@ impl WorkspaceRate {
             Err(((missing / self.per_sec) * 1000.0).ceil() as i64)
         }
     }
-}
 
-impl WorkspaceRate {
     /// Sends nothing for `workspace` before `until` (ms): Slack's rate limits are per
     /// workspace, so its Retry-After holds every channel, not only the refused message.
     pub fn hold(&self, workspace: i64, until: i64) {

@@ -216,9 +216,7 @@ impl StoreTx {
     ) -> Result<Option<OutboxId>, StoreError> {
         insert(&mut self.tx, message, now, give_up_at).await
     }
-}
 
-impl StoreTx {
     /// Queues a change to an earlier message (`chat.update`), folding it into an update
     /// of the same message that is still waiting: only the latest state is worth sending,
     /// and fifty quick reflections then cost one call, not fifty.
@@ -265,8 +263,9 @@ impl Store {
     /// Takes up to `limit` due messages, at most one per channel and only the oldest
     /// unsent one of each (so a channel's messages go out in order). A new message
     /// (`chat.postMessage`) waits while its channel is inside its pacing interval;
-    /// updates and ephemeral replies are not paced by Slack and do not wait. Rows whose lease ran out (their worker died)
-    /// are due again. One statement, so two workers never take the same row.
+    /// updates and ephemeral replies are not paced by Slack and do not wait. Rows whose
+    /// lease ran out (their worker died) are due again. One statement, so two workers
+    /// never take the same row.
     pub async fn claim_due(
         &self,
         now: i64,

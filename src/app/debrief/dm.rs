@@ -153,7 +153,7 @@ pub async fn reflect_command(ctx: &CommandContext<'_>) -> Result<Handled, StoreE
                 anchor: None,
             },
             now_ms,
-            now_ms + ctx.give_up_after.as_millis() as i64,
+            ctx.give_up_at(now_ms),
         )
         .await?;
     Ok(Handled {

@@ -10,6 +10,7 @@ mod items;
 pub mod search;
 mod summary;
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use chrono::DateTime;
@@ -128,10 +129,6 @@ fn random_salt() -> Result<String, StoreError> {
     Ok(hex::encode(bytes))
 }
 
-fn give_up_at(ctx: &CommandContext<'_>, now_ms: i64) -> i64 {
-    now_ms + ctx.give_up_after.as_millis() as i64
-}
-
 /// Shared lessons of earlier debriefs in `channel` that match `title`, best first.
 /// Only the same channel's: its members saw those summaries already, while a lesson
 /// from a private channel must not surface on a card elsewhere.
@@ -222,7 +219,7 @@ pub async fn start(
                 anchor: None,
             },
             now_ms,
-            give_up_at(ctx, now_ms),
+            ctx.give_up_at(now_ms),
         )
         .await?
         .ok_or_else(|| StoreError::Conflict("the debrief card was not queued".into()))?;
@@ -359,7 +356,7 @@ async fn update_card(
             }),
         },
         now_ms,
-        give_up_at(ctx, now_ms),
+        ctx.give_up_at(now_ms),
     )
     .await
 }
@@ -367,10 +364,10 @@ async fn update_card(
 /// Checks a submitted form: the answers to store, or what is wrong, by question id.
 pub fn check_form(
     debrief: &Debrief,
-    values: &std::collections::BTreeMap<String, String>,
-) -> Result<Answers, std::collections::BTreeMap<String, String>> {
+    values: &BTreeMap<String, String>,
+) -> Result<Answers, BTreeMap<String, String>> {
     let mut answers = Answers::new();
-    let mut problems = std::collections::BTreeMap::new();
+    let mut problems = BTreeMap::new();
     for question in &debrief.questions {
         match answers::check(question, values.get(&question.id).map(String::as_str)) {
             Ok(Some(answer)) => {
@@ -529,7 +526,7 @@ pub async fn close(ctx: &CommandContext<'_>, debrief: &Debrief) -> Result<Handle
                 }),
             },
             now_ms,
-            give_up_at(ctx, now_ms),
+            ctx.give_up_at(now_ms),
         )
         .await?;
     }

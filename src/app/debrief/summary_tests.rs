@@ -1,5 +1,4 @@
 use super::*;
-use crate::app::templates::{Becomes, Question};
 use crate::store::{DebriefId, WorkspaceId};
 
 fn debrief(anonymous: bool) -> Debrief {
@@ -9,22 +8,7 @@ fn debrief(anonymous: bool) -> Debrief {
         channel: "C1".into(),
         title: "Release 2.3".into(),
         template_title: "Retrospective".into(),
-        questions: vec![
-            Question {
-                id: "went_well".into(),
-                prompt: "What went well?".into(),
-                kind: QuestionKind::Text { max_chars: 3000 },
-                required: false,
-                becomes: Some(Becomes::Lesson),
-            },
-            Question {
-                id: "mood".into(),
-                prompt: "Mood?".into(),
-                kind: QuestionKind::Rating,
-                required: false,
-                becomes: None,
-            },
-        ],
+        questions: crate::app::templates::sample_questions(),
         facilitator: "U1".into(),
         anonymous,
         salt: None,

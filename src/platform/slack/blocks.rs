@@ -28,11 +28,16 @@ fn clip(text: &str, max: usize) -> String {
     clipped
 }
 
+/// A `plain_text` object holding at most `max` characters (header, button, modal labels).
+pub(crate) fn plain_text(text: &str, max: usize) -> Value {
+    json!({"type": "plain_text", "text": clip(text, max), "emoji": true})
+}
+
 fn render_block(block: &Block) -> Value {
     match block {
         Block::Header(text) => json!({
             "type": "header",
-            "text": {"type": "plain_text", "text": clip(text, MAX_HEADER_CHARS), "emoji": true}
+            "text": plain_text(text, MAX_HEADER_CHARS)
         }),
         Block::Text(text) => json!({
             "type": "section",
@@ -57,7 +62,7 @@ fn render_block(block: &Block) -> Value {
 fn render_button(button: &Button) -> Value {
     let mut rendered = json!({
         "type": "button",
-        "text": {"type": "plain_text", "text": clip(&button.label, MAX_BUTTON_LABEL_CHARS), "emoji": true},
+        "text": plain_text(&button.label, MAX_BUTTON_LABEL_CHARS),
         "action_id": button.action,
         "value": button.value,
     });

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
+use super::blocks::plain_text;
 use crate::app::templates::{Becomes, Question, QuestionKind};
 
 /// `callback_id` of the reflection modal.
@@ -20,11 +21,6 @@ const MAX_TITLE_CHARS: usize = 24;
 /// The block id of a question's input (where `response_action: errors` points).
 pub fn block_id(question_id: &str) -> String {
     format!("{BLOCK_PREFIX}{question_id}")
-}
-
-fn plain_text(text: &str, max: usize) -> Value {
-    let clipped: String = text.chars().take(max).collect();
-    json!({"type": "plain_text", "text": clipped, "emoji": true})
 }
 
 fn option(value: &str) -> Value {
