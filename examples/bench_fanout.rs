@@ -169,6 +169,7 @@ async fn main() -> anyhow::Result<()> {
         store.clone(),
         clock.clone(),
         delivery.clone(),
+        Arc::new(learnloop::app::templates::Templates::built_in()?),
         Duration::from_secs(6 * 3600),
         vec![],
     );

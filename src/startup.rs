@@ -95,6 +95,7 @@ impl App {
             store.clone(),
             clock.clone(),
             delivery.clone(),
+            templates.clone(),
             Duration::from_secs(settings.scheduler.missed_grace_hours * 3600),
             settings.workspace.holidays.clone(),
         ));

@@ -1,5 +1,4 @@
-//! What the bot does with a parsed command. Features that later releases bring say so
-//! honestly instead of pretending to work.
+//! What the bot does with a parsed command or a message sent to it.
 
 use std::time::Duration;
 
@@ -7,7 +6,7 @@ use super::command::{CheckinCommand, Command, DebriefCommand, DigestCommand};
 use super::debrief::{self, StartedCard};
 use super::templates::Templates;
 use super::zones::ZoneSource;
-use super::{goals, messages, pause, schedules, usage};
+use super::{checkins, digest, followups, goals, lessons, messages, pause, schedules};
 use crate::clock::Clock;
 use crate::config::DebriefSettings;
 use crate::platform::Message;
@@ -83,35 +82,29 @@ pub async fn handle(ctx: &CommandContext<'_>, command: &Command) -> Result<Handl
         }
         Command::Debrief(DebriefCommand::Reflect) => return debrief::reflect_command(ctx).await,
         Command::Debrief(DebriefCommand::Close) => return debrief::close_command(ctx).await,
-        Command::Lessons { .. } => {
-            messages::not_enabled("Lesson search and follow-ups", usage::LESSONS)
-        }
-        Command::Followups => {
-            messages::not_enabled("Lesson search and follow-ups", usage::FOLLOWUPS)
-        }
+        Command::Lessons { query } => lessons::search(ctx, query.as_deref()).await?,
+        Command::Followups => followups::list(ctx).await?,
         Command::Goal(goal) => goals::handle(ctx, goal).await?,
-        Command::Checkin(checkin) => messages::not_enabled(
-            "Check-ins",
-            match checkin {
-                CheckinCommand::Set { .. } => usage::CHECKIN,
-                CheckinCommand::Off => usage::CHECKIN_OFF,
-            },
-        ),
-        Command::Digest(digest) => messages::not_enabled(
-            "Digests",
-            match digest {
-                DigestCommand::Set { .. } => usage::DIGEST,
-                DigestCommand::Now => usage::DIGEST_NOW,
-            },
-        ),
+        Command::Checkin(CheckinCommand::Set { schedule }) => {
+            return checkins::set(ctx, schedule).await;
+        }
+        Command::Checkin(CheckinCommand::Off) => return checkins::off(ctx).await,
+        Command::Digest(DigestCommand::Set { schedule }) => {
+            return digest::set(ctx, schedule).await;
+        }
+        Command::Digest(DigestCommand::Now) => digest::preview(ctx).await?,
     };
     Ok(reply.into())
 }
 
 /// Carries out the words of a message sent to the bot (DM or mention): the next step
-/// of the person's debrief conversation if they are in one, else a command.
+/// of the person's debrief conversation if they are in one, else of their open
+/// check-in, else a command.
 pub async fn handle_text(ctx: &CommandContext<'_>, text: &str) -> Result<Handled, StoreError> {
     if let Some(handled) = debrief::converse(ctx, text).await? {
+        return Ok(handled);
+    }
+    if let Some(handled) = checkins::converse(ctx, text).await? {
         return Ok(handled);
     }
     match super::command::parse_learn(text) {

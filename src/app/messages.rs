@@ -65,15 +65,6 @@ pub fn usage_error(error: &UsageError) -> Message {
     }
 }
 
-/// A feature whose part of learnloop is not in this release yet: say so plainly.
-pub fn not_enabled(feature: &str, usage: Usage) -> Message {
-    Message::text(format!(
-        ":construction: {feature} are not enabled in this version of learnloop yet, so \
-         `{}` did nothing. `/learn help` shows what the bot can do.",
-        usage.form
-    ))
-}
-
 /// The bot was asked to do something in a workspace it has no install for.
 pub fn not_installed() -> Message {
     Message::text(

@@ -1,13 +1,18 @@
 //! The domain: command grammar and the answers to commands and messages. No HTTP
 //! types here; the HTTP layer hands in parsed values and renders what comes back.
 
+pub mod checkins;
 pub mod command;
 pub mod debrief;
+pub mod digest;
+pub mod followups;
 mod goals;
 pub mod handle;
+mod lessons;
 pub mod messages;
 mod pause;
-mod schedules;
+pub mod schedules;
+pub mod search;
 pub mod templates;
 mod tokens;
 pub mod usage;

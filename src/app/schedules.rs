@@ -11,15 +11,11 @@ use crate::platform::{Block, Message};
 use crate::scheduler::{Schedule, schedule::EXAMPLES};
 use crate::store::{NewSchedule, ScheduleId, ScheduleKind, StoreError};
 
-/// Shortest gap between two reminders of one channel schedule.
-const MIN_CHANNEL_INTERVAL_SECS: i64 = 3600;
+/// Shortest gap between two prompts of one schedule.
+const MIN_INTERVAL_SECS: i64 = 3600;
 
 /// A channel with more schedules than this is almost certainly a mistake or abuse.
 const MAX_SCHEDULES_PER_CHANNEL: usize = 20;
-
-fn zone_of(ctx: &CommandContext<'_>) -> Tz {
-    ctx.workspace.default_time_zone.parse().unwrap_or(Tz::UTC)
-}
 
 /// `Fri 27 Nov 16:00`.
 pub fn local_time(at: DateTime<Utc>, zone: Tz) -> String {
@@ -39,6 +35,123 @@ fn not_understood(problem: &str) -> Message {
     }
 }
 
+/// A schedule someone asked for, before it is checked.
+pub struct Request<'a> {
+    pub kind: ScheduleKind,
+    /// Where its prompts go (a channel, or the person's DM).
+    pub channel: &'a str,
+    /// The person a personal schedule prompts.
+    pub person: Option<&'a str>,
+    pub zone: Tz,
+    pub template: Option<&'a str>,
+}
+
+/// A stored schedule and its next three times.
+pub struct Created {
+    pub id: ScheduleId,
+    pub spec: String,
+    pub upcoming: Vec<DateTime<Utc>>,
+}
+
+impl Created {
+    /// `Next: …` in the schedule's zone, plus the asker's own zone when it differs, so
+    /// they see what they asked for.
+    pub async fn next_times(
+        &self,
+        ctx: &CommandContext<'_>,
+        zone: Tz,
+    ) -> Result<String, StoreError> {
+        let next: Vec<String> = self.upcoming.iter().map(|t| local_time(*t, zone)).collect();
+        let mine = person_zone(ctx).await?;
+        let yours = if mine == zone {
+            String::new()
+        } else {
+            let times: Vec<String> = self.upcoming.iter().map(|t| local_time(*t, mine)).collect();
+            format!(
+                "\nIn your time zone ({}): {}.",
+                mine.name(),
+                times.join(" · ")
+            )
+        };
+        Ok(format!("Next: {}.{yours}", next.join(" · ")))
+    }
+}
+
+/// Parses and checks `text` and stores the schedule; `Err` holds what to tell the
+/// person when it cannot be one.
+pub async fn create(
+    ctx: &CommandContext<'_>,
+    text: &ScheduleText,
+    request: Request<'_>,
+) -> Result<Result<Created, Message>, StoreError> {
+    let zone = request.zone;
+    let now = DateTime::from_timestamp(ctx.clock.now_unix(), 0).unwrap_or_default();
+    let today = now.with_timezone(&zone).date_naive();
+    let schedule = match Schedule::parse(text.as_str(), zone, today) {
+        Ok(schedule) => schedule,
+        Err(err) => return Ok(Err(not_understood(&err.0))),
+    };
+    if request.person.is_none() {
+        let existing = ctx
+            .store
+            .channel_schedules(ctx.workspace.id, request.channel)
+            .await?;
+        if existing.len() >= MAX_SCHEDULES_PER_CHANNEL {
+            return Ok(Err(Message::text(format!(
+                ":warning: This channel already has {} schedules. Remove one with `/learn unschedule ID` first.",
+                existing.len()
+            ))));
+        }
+    }
+    let upcoming = schedule.upcoming(now, 3);
+    if upcoming.is_empty() {
+        return Ok(Err(not_understood(&format!(
+            "`{}` never happens",
+            schedule.text()
+        ))));
+    }
+    // A prompt more often than hourly is noise (and `* * * * *` is usually a typo):
+    // look at a day's worth of firings for any two too close.
+    let day_of_firings = schedule.upcoming(now, 25);
+    if day_of_firings
+        .windows(2)
+        .any(|pair| pair[1] - pair[0] < chrono::Duration::seconds(MIN_INTERVAL_SECS))
+    {
+        return Ok(Err(not_understood(&format!(
+            "`{}` fires more than once an hour; prompts must be at least an hour apart",
+            schedule.text()
+        ))));
+    }
+    let id = ctx
+        .store
+        .create_schedule(
+            NewSchedule {
+                workspace: ctx.workspace.id,
+                kind: request.kind,
+                channel: request.channel,
+                spec: schedule.text(),
+                time_zone: zone.name(),
+                anchor_date: &today.format("%Y-%m-%d").to_string(),
+                template: request.template,
+                next_fire_at: upcoming[0].timestamp(),
+                created_by: ctx.user,
+                person: request.person,
+            },
+            now.timestamp(),
+        )
+        .await?;
+    Ok(Ok(Created {
+        id,
+        spec: schedule.text().to_owned(),
+        upcoming,
+    }))
+}
+
+/// The workspace's zone, which channel schedules use unless told otherwise.
+pub fn workspace_zone(ctx: &CommandContext<'_>) -> Tz {
+    ctx.workspace.default_time_zone.parse().unwrap_or(Tz::UTC)
+}
+
 pub async fn create_retro(
     ctx: &CommandContext<'_>,
     text: &ScheduleText,
@@ -50,85 +163,31 @@ pub async fn create_retro(
     {
         return Ok(messages::unknown_template(name.as_str(), &ctx.templates.names()).into());
     }
-    let zone = zone.unwrap_or_else(|| zone_of(ctx));
-    let now = DateTime::from_timestamp(ctx.clock.now_unix(), 0).unwrap_or_default();
-    let today = now.with_timezone(&zone).date_naive();
-    let schedule = match Schedule::parse(text.as_str(), zone, today) {
-        Ok(schedule) => schedule,
-        Err(err) => return Ok(not_understood(&err.0).into()),
+    let zone = zone.unwrap_or_else(|| workspace_zone(ctx));
+    let request = Request {
+        kind: ScheduleKind::Retro,
+        channel: ctx.channel,
+        person: None,
+        zone,
+        template: template.map(TemplateName::as_str),
     };
-    let existing = ctx
-        .store
-        .channel_schedules(ctx.workspace.id, ctx.channel)
-        .await?;
-    if existing.len() >= MAX_SCHEDULES_PER_CHANNEL {
-        return Ok(Message::text(format!(
-            ":warning: This channel already has {} schedules. Remove one with `/learn unschedule ID` first.",
-            existing.len()
-        ))
-        .into());
-    }
-    let upcoming = schedule.upcoming(now, 3);
-    let Some(first) = upcoming.first() else {
-        return Ok(not_understood(&format!("`{}` never happens", schedule.text())).into());
+    let created = match create(ctx, text, request).await? {
+        Ok(created) => created,
+        Err(problem) => return Ok(problem.into()),
     };
-    // A reminder more often than hourly is noise in a shared channel (and `* * * * *`
-    // is usually a typo): look at a day's worth of firings for any two too close.
-    let day_of_firings = schedule.upcoming(now, 25);
-    if day_of_firings
-        .windows(2)
-        .any(|pair| pair[1] - pair[0] < chrono::Duration::seconds(MIN_CHANNEL_INTERVAL_SECS))
-    {
-        return Ok(not_understood(&format!(
-            "`{}` fires more than once an hour; a channel reminder must be at least an hour apart",
-            schedule.text()
-        ))
-        .into());
-    }
-    let id = ctx
-        .store
-        .create_schedule(
-            NewSchedule {
-                workspace: ctx.workspace.id,
-                kind: ScheduleKind::Retro,
-                channel: ctx.channel,
-                spec: schedule.text(),
-                time_zone: zone.name(),
-                anchor_date: &today.format("%Y-%m-%d").to_string(),
-                template: template.map(TemplateName::as_str),
-                next_fire_at: first.timestamp(),
-                created_by: ctx.user,
-                person: None,
-            },
-            now.timestamp(),
-        )
-        .await?;
-    let next: Vec<String> = upcoming.iter().map(|t| local_time(*t, zone)).collect();
-    // Echo the times where the person is, so they see what they asked for.
-    let mine = person_zone(ctx).await?;
-    let yours = if mine == zone {
-        String::new()
-    } else {
-        let times: Vec<String> = upcoming.iter().map(|t| local_time(*t, mine)).collect();
-        format!(
-            "\nIn your time zone ({}): {}.",
-            mine.name(),
-            times.join(" · ")
-        )
-    };
+    let id = created.id.0;
     let reply = Message {
-        fallback: format!("Retro reminder #{} set: {}", id.0, schedule.text()),
+        fallback: format!("Retro reminder #{id} set: {}", created.spec),
         blocks: vec![
             Block::Text(format!(
-                ":white_check_mark: Retro reminder *#{}* set for this channel: `{}` ({}), with a \
-                 button that starts a debrief with the {} template.\nNext: {}.{yours}",
-                id.0,
-                schedule.text(),
+                ":white_check_mark: Retro reminder *#{id}* set for this channel: `{}` ({}), with a \
+                 button that starts a debrief with the {} template.\n{}",
+                created.spec,
                 zone.name(),
                 template.map_or(ctx.debriefs.default_template.as_str(), TemplateName::as_str),
-                next.join(" · ")
+                created.next_times(ctx, zone).await?
             )),
-            Block::Context(format!("`/learn unschedule {}` removes it.", id.0)),
+            Block::Context(format!("`/learn unschedule {id}` removes it.")),
         ],
     };
     Ok(Handled {

@@ -76,7 +76,7 @@ usage!(
 usage!(
     DIGEST,
     "/learn digest SCHEDULE",
-    "post the weekly digest in this channel"
+    "post the digest in this channel (alone: mondays 09:00)"
 );
 usage!(
     DIGEST_NOW,

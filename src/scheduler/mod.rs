@@ -2,6 +2,7 @@
 //! them exactly once.
 
 mod cron;
+mod follow_ups;
 mod runner;
 pub mod schedule;
 

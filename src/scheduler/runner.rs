@@ -10,11 +10,16 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use super::Schedule;
-use crate::app::messages;
+use crate::app::templates::Templates;
+use crate::app::{checkins, digest, messages};
 use crate::clock::SharedClock;
 use crate::delivery::Delivery;
+use crate::platform::Message;
 use crate::platform::slack::blocks::post_message_body;
-use crate::store::{NewOutboxMessage, Occurrence, RunOutcome, Store, StoreError, StoredSchedule};
+use crate::store::{
+    NewCheckin, NewOutboxMessage, Occurrence, RunOutcome, ScheduleKind, Store, StoreError,
+    StoredSchedule,
+};
 
 /// Schedules handled per pass; more are picked up by the next pass at once.
 const BATCH: u32 = 200;
@@ -30,6 +35,12 @@ pub struct FireReport {
     pub skipped: usize,
     /// Occurrences another process had already handled.
     pub already_handled: usize,
+    /// Lesson owners asked whether a lesson was applied.
+    pub follow_ups_asked: usize,
+    /// Lessons settled as unreachable (their question could not be delivered).
+    pub unreachable: usize,
+    /// Check-ins closed as missed (a day without an answer).
+    pub checkins_missed: u64,
 }
 
 /// What one due schedule will do, worked out before the batch is written.
@@ -40,13 +51,16 @@ struct Plan<'s> {
     next_fire_at: i64,
     body: String,
     dedupe_key: String,
+    /// A check-in's frozen questions (JSON), for check-in schedules.
+    checkin_questions: Option<String>,
 }
 
 /// The scheduler of one process.
 pub struct Scheduler {
-    store: Store,
-    clock: SharedClock,
-    delivery: Arc<Delivery>,
+    pub(super) store: Store,
+    pub(super) clock: SharedClock,
+    pub(super) delivery: Arc<Delivery>,
+    templates: Arc<Templates>,
     grace_secs: i64,
     holidays: Vec<NaiveDate>,
     wake: Notify,
@@ -61,6 +75,7 @@ impl Scheduler {
         store: Store,
         clock: SharedClock,
         delivery: Arc<Delivery>,
+        templates: Arc<Templates>,
         grace: Duration,
         holidays: Vec<NaiveDate>,
     ) -> Self {
@@ -68,6 +83,7 @@ impl Scheduler {
             store,
             clock,
             delivery,
+            templates,
             grace_secs: grace.as_secs() as i64,
             holidays,
             wake: Notify::new(),
@@ -116,6 +132,18 @@ impl Scheduler {
                         now_ms,
                         give_up_at,
                     )),
+                    checkin: plan
+                        .checkin_questions
+                        .as_deref()
+                        .map(|questions| NewCheckin {
+                            workspace: plan.stored.workspace,
+                            person: plan
+                                .stored
+                                .person
+                                .as_deref()
+                                .unwrap_or(&plan.stored.channel),
+                            questions,
+                        }),
                 })
                 .collect();
             let handled = self.store.record_occurrences(&occurrences, now).await?;
@@ -130,10 +158,70 @@ impl Scheduler {
                 break;
             }
         }
-        if report.sent > 0 {
+        (report.follow_ups_asked, report.unreachable) = self.ask_follow_ups(now).await?;
+        report.checkins_missed = self
+            .store
+            .miss_checkins(now - checkins::ANSWER_WITHIN_SECS, now)
+            .await?;
+        if report.checkins_missed > 0 {
+            tracing::info!(
+                count = report.checkins_missed,
+                "closed check-ins nobody answered within a day as missed"
+            );
+        }
+        if report.sent > 0 || report.follow_ups_asked > 0 {
             self.delivery.wake();
         }
         Ok(report)
+    }
+
+    /// What an occurrence posts, and a check-in's questions when it starts one.
+    async fn prompt(
+        &self,
+        stored: &StoredSchedule,
+        schedule: &Schedule,
+        fire_at: i64,
+    ) -> Result<(Message, Option<String>), StoreError> {
+        let local_day = utc(fire_at).with_timezone(&schedule.zone()).date_naive();
+        Ok(match stored.kind {
+            ScheduleKind::Retro => (
+                messages::retro_reminder(
+                    stored.id.0,
+                    schedule.text(),
+                    stored.template.as_deref(),
+                    local_day,
+                ),
+                None,
+            ),
+            ScheduleKind::Checkin => {
+                let person = stored.person.as_deref().unwrap_or(&stored.channel);
+                let goals = self.store.goals(stored.workspace, person).await?;
+                let template = self
+                    .templates
+                    .get(stored.template.as_deref().unwrap_or(checkins::TEMPLATE));
+                let questions = checkins::questions(template, &goals);
+                let json = serde_json::to_string(&questions)
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                (checkins::opening(&questions), Some(json))
+            }
+            ScheduleKind::Digest => {
+                // Each digest covers the time since the previous one (a week at first).
+                let from = self
+                    .store
+                    .last_sent_before(stored.id, fire_at)
+                    .await?
+                    .unwrap_or(fire_at - digest::WEEK_SECS);
+                let message = digest::build(
+                    &self.store,
+                    stored.workspace,
+                    from,
+                    fire_at,
+                    schedule.zone(),
+                )
+                .await?;
+                (message, None)
+            }
+        })
     }
 
     /// Works out what one due schedule should do now; `None` when it cannot fire at all.
@@ -204,20 +292,38 @@ impl Scheduler {
         } else {
             RunOutcome::Sent
         };
-        let message = messages::retro_reminder(
-            stored.id.0,
-            schedule.text(),
-            stored.template.as_deref(),
-            local_day,
-        );
+        // Only an occurrence that is sent needs its prompt (a digest is work to build).
+        let (body, checkin_questions) = if outcome == RunOutcome::Sent {
+            let (message, questions) = self.prompt(stored, &schedule, latest).await?;
+            (
+                post_message_body(&stored.channel, None, &message).to_string(),
+                questions,
+            )
+        } else {
+            (String::new(), None)
+        };
         Ok(Some(Plan {
             stored,
             fire_at: latest,
             outcome,
             next_fire_at,
-            body: post_message_body(&stored.channel, None, &message).to_string(),
+            body,
             dedupe_key: format!("schedule:{}:{latest}", stored.id.0),
+            checkin_questions,
         }))
+    }
+
+    /// The soonest of: the next schedule, the next follow-up question, the next
+    /// check-in to close as missed (each an index lookup).
+    async fn next_due(&self) -> Result<Option<i64>, StoreError> {
+        let schedule = self.store.next_schedule_due().await?;
+        let follow_up = self.store.next_follow_up_due().await?;
+        let checkin = self
+            .store
+            .oldest_open_checkin()
+            .await?
+            .map(|opened| opened + checkins::ANSWER_WITHIN_SECS);
+        Ok([schedule, follow_up, checkin].into_iter().flatten().min())
     }
 
     /// Fires schedules until `stop` is cancelled.
@@ -229,7 +335,7 @@ impl Scheduler {
             if let Err(err) = self.fire_due().await {
                 tracing::warn!(error = %err, "could not fire due schedules; trying again shortly");
             }
-            let wait = match self.store.next_schedule_due().await {
+            let wait = match self.next_due().await {
                 Ok(Some(due)) => {
                     let secs = (due - self.clock.now_unix()).max(0) as u64;
                     Duration::from_secs(secs)

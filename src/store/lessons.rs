@@ -34,7 +34,8 @@ pub struct NewLesson<'a> {
     /// Space-separated, lowercase, without `#`.
     pub tags: &'a str,
     pub shared: bool,
-    pub follow_up_at: i64,
+    /// When the owner is first asked; `None` when there is nobody to ask.
+    pub follow_up_at: Option<i64>,
 }
 
 /// A stored lesson or action item.
@@ -47,18 +48,31 @@ pub struct Lesson {
     pub owner: Option<String>,
     pub tags: String,
     pub visibility: String,
-    pub follow_up_at: i64,
+    pub follow_up_at: Option<i64>,
     pub status: String,
 }
 
-/// A search hit: the lesson and where it came from.
+/// A search hit: the lesson, where it came from and what became of it.
 #[derive(Clone, Debug, PartialEq, Eq, FromRow)]
 pub struct LessonHit {
     pub id: i64,
     pub text: String,
+    pub tags: String,
+    pub owner: Option<String>,
+    pub status: String,
     pub debrief_id: i64,
     pub debrief_title: String,
+    pub channel: String,
     pub created_at: i64,
+}
+
+/// The FTS5 expression that matches `terms` in the lesson columns of one workspace's
+/// rows only. `terms` must come from `app::search`, which quotes every word itself.
+fn scoped(workspace: WorkspaceId, terms: &str) -> String {
+    format!(
+        "scope : \"w{}\" AND {{text tags debrief_title}} : ({terms})",
+        workspace.0
+    )
 }
 
 impl StoreTx {
@@ -82,12 +96,13 @@ impl StoreTx {
         .fetch_one(&mut *self.tx)
         .await?;
         sqlx::query(
-            "INSERT INTO lessons_fts (rowid, text, tags, debrief_title) VALUES (?, ?, ?, ?)",
+            "INSERT INTO lessons_fts (rowid, text, tags, debrief_title, scope) VALUES (?, ?, ?, ?, ?)",
         )
         .bind(id)
         .bind(new.text)
         .bind(new.tags)
         .bind(new.debrief_title)
+        .bind(format!("w{}", new.workspace.0))
         .execute(&mut *self.tx)
         .await?;
         Ok(id)
@@ -111,28 +126,47 @@ impl Store {
         .await?)
     }
 
-    /// Shared lessons of the workspace matching an FTS5 `query`, best first (bm25);
-    /// with `channel`, only those of debriefs held in that channel. The caller builds
-    /// `query` from words it quoted itself.
+    /// Shared lessons of the workspace matching the FTS5 `terms`, best first (bm25,
+    /// tags weighing most, the debrief title least); with `channel`, only those of
+    /// debriefs held in that channel. `terms` come from `app::search`, which quotes
+    /// every word itself.
     pub async fn search_lessons(
         &self,
         workspace: WorkspaceId,
-        query: &str,
+        terms: &str,
         channel: Option<&str>,
         limit: u32,
     ) -> Result<Vec<LessonHit>, StoreError> {
         Ok(sqlx::query_as(
-            "SELECT l.id, l.text, l.debrief_id, d.title AS debrief_title, l.created_at \
+            "SELECT l.id, l.text, l.tags, l.owner, l.status, l.debrief_id, d.title AS debrief_title, d.channel, l.created_at \
              FROM lessons_fts f \
              JOIN lessons l ON l.id = f.rowid \
              JOIN debriefs d ON d.id = l.debrief_id AND d.workspace_id = l.workspace_id \
              WHERE lessons_fts MATCH ?1 AND l.workspace_id = ?2 AND l.visibility = 'shared' \
                AND l.kind = 'lesson' AND (?3 IS NULL OR d.channel = ?3) \
-             ORDER BY bm25(lessons_fts) LIMIT ?4",
+             ORDER BY bm25(lessons_fts, 1.0, 2.0, 0.5, 0.0) LIMIT ?4",
         )
-        .bind(query)
+        .bind(scoped(workspace, terms))
         .bind(workspace.0)
         .bind(channel)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// The workspace's newest shared lessons.
+    pub async fn latest_lessons(
+        &self,
+        workspace: WorkspaceId,
+        limit: u32,
+    ) -> Result<Vec<LessonHit>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT l.id, l.text, l.tags, l.owner, l.status, l.debrief_id, d.title AS debrief_title, d.channel, l.created_at FROM lessons l \
+             JOIN debriefs d ON d.id = l.debrief_id AND d.workspace_id = l.workspace_id \
+             WHERE l.workspace_id = ? AND l.visibility = 'shared' AND l.kind = 'lesson' \
+             ORDER BY l.created_at DESC, l.id DESC LIMIT ?",
+        )
+        .bind(workspace.0)
         .bind(limit)
         .fetch_all(&self.pool)
         .await?)
@@ -174,7 +208,7 @@ mod tests {
             owner: Some("U1"),
             tags: "",
             shared: true,
-            follow_up_at: 100,
+            follow_up_at: Some(100),
         };
         tx.insert_lesson(new, 1).await.unwrap();
         tx.commit().await.unwrap();

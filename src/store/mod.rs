@@ -2,9 +2,12 @@
 //! queries for one kind of row. Every query binds its values and every row below a
 //! workspace is read and written through its [`WorkspaceId`].
 
+mod checkins;
 mod conversations;
 mod debriefs;
+mod digest;
 mod events;
+mod follow_ups;
 mod goals;
 mod lessons;
 mod outbox;
@@ -24,8 +27,11 @@ use sqlx::sqlite::{
 
 use crate::config::{DatabaseSettings, DatabaseUrl};
 
+pub use checkins::{Checkin, CheckinEnd, NewCheckin};
 pub use conversations::Conversation;
 pub use debriefs::{DebriefId, NewDebrief, Reflection, StoredDebrief};
+pub use digest::{AnsweredFollowUp, DigestFacts, ReachedGoal};
+pub use follow_ups::{Ask, TrackedLesson, Transition, Unreachable};
 pub use goals::Goal;
 pub use lessons::{Lesson, LessonHit, LessonKind, NewLesson};
 pub use outbox::{

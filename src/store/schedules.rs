@@ -5,6 +5,7 @@
 
 use sqlx::FromRow;
 
+use super::checkins::{self, NewCheckin};
 use super::{NewOutboxMessage, Store, StoreError, WorkspaceId};
 
 /// Primary key of a schedule; shown to people as the id to `unschedule`.
@@ -136,6 +137,8 @@ pub struct Occurrence<'a> {
     pub next_fire_at: i64,
     /// The message to queue when the outcome is `Sent`, with its outbox times (ms).
     pub message: Option<(NewOutboxMessage<'a>, i64, i64)>,
+    /// The check-in a personal check-in schedule starts when the outcome is `Sent`.
+    pub checkin: Option<NewCheckin<'a>>,
 }
 
 impl Store {
@@ -203,6 +206,62 @@ impl Store {
             return Err(StoreError::NotFound);
         }
         Ok(())
+    }
+
+    /// Turns off the person's own schedules of one kind (their check-in); how many.
+    pub async fn deactivate_personal_schedules(
+        &self,
+        workspace: WorkspaceId,
+        person: &str,
+        kind: ScheduleKind,
+    ) -> Result<u64, StoreError> {
+        Ok(sqlx::query(
+            "UPDATE schedules SET active = 0 \
+             WHERE workspace_id = ? AND person = ? AND kind = ? AND active = 1",
+        )
+        .bind(workspace.0)
+        .bind(person)
+        .bind(kind.as_str())
+        .execute(&self.pool)
+        .await?
+        .rows_affected())
+    }
+
+    /// The person's active schedules of one kind.
+    pub async fn personal_schedules(
+        &self,
+        workspace: WorkspaceId,
+        person: &str,
+        kind: ScheduleKind,
+    ) -> Result<Vec<StoredSchedule>, StoreError> {
+        let rows: Vec<ScheduleRow> = sqlx::query_as(
+            "SELECT id, workspace_id, kind, channel, spec, time_zone, anchor_date, template, next_fire_at, person \
+             FROM schedules WHERE workspace_id = ? AND person = ? AND kind = ? AND active = 1 \
+             ORDER BY id",
+        )
+        .bind(workspace.0)
+        .bind(person)
+        .bind(kind.as_str())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter().map(TryInto::try_into).collect()
+    }
+
+    /// When the schedule last sent something before `before` (the start of a digest's
+    /// period).
+    pub async fn last_sent_before(
+        &self,
+        id: ScheduleId,
+        before: i64,
+    ) -> Result<Option<i64>, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT MAX(fire_at) FROM schedule_runs \
+             WHERE schedule_id = ? AND outcome = 'sent' AND fire_at < ?",
+        )
+        .bind(id.0)
+        .bind(before)
+        .fetch_one(&self.pool)
+        .await?)
     }
 
     /// Active schedules due at `now`, oldest first.
@@ -273,6 +332,9 @@ impl Store {
                     (occurrence.outcome, occurrence.message)
             {
                 super::outbox::insert(&mut tx, message, now_ms, give_up_at).await?;
+                if let Some(checkin) = occurrence.checkin {
+                    checkins::start(&mut tx, checkin, occurrence.schedule.0, now).await?;
+                }
             }
             handled.push(recorded);
         }

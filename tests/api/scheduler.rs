@@ -1,9 +1,11 @@
 //! Schedules end to end: the commands that manage them, and firing on a moved clock:
 //! once per occurrence, missed occurrences after downtime, holidays, two processes.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{NaiveDate, TimeZone, Utc};
+use learnloop::app::templates::Templates;
 use learnloop::scheduler::{FireReport, Schedule, Scheduler};
 use learnloop::store::{NewSchedule, ScheduleId, ScheduleKind};
 use wiremock::Mock;
@@ -26,6 +28,7 @@ fn scheduler(rig: &Rig, holidays: Vec<NaiveDate>) -> Scheduler {
         rig.store.clone(),
         rig.clock.clone(),
         rig.delivery.clone(),
+        Arc::new(Templates::built_in().unwrap()),
         GRACE,
         holidays,
     )
@@ -188,6 +191,7 @@ async fn two_schedulers_on_one_database_fire_each_occurrence_once() {
         other_store,
         rig.clock.clone(),
         rig.delivery.clone(),
+        Arc::new(Templates::built_in().unwrap()),
         GRACE,
         vec![],
     );

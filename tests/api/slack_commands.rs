@@ -68,30 +68,6 @@ async fn a_wrong_command_gets_an_ephemeral_explanation_with_the_right_form() {
 }
 
 #[tokio::test]
-async fn later_features_say_honestly_that_they_are_not_enabled() {
-    let app = spawn_app().await;
-    for (command, text) in [
-        ("/learn", "lessons deploy"),
-        ("/learn", "followups"),
-        ("/learn", "checkin fridays 16:00"),
-        ("/learn", "digest now"),
-    ] {
-        let reply = app.command_reply(command, text).await;
-        assert_eq!(reply["response_type"], "ephemeral");
-        let shown = reply_text(&reply);
-        assert!(
-            shown.contains("not enabled"),
-            "`{command} {text}` → {shown}"
-        );
-    }
-    assert!(
-        app.slack.received_requests().await.unwrap().is_empty(),
-        "nothing was posted to Slack"
-    );
-    app.stop().await;
-}
-
-#[tokio::test]
 async fn a_slash_command_the_app_does_not_register_is_explained() {
     let app = spawn_app().await;
     let reply = app.command_reply("/webhook-collect", "").await;

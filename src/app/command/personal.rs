@@ -144,6 +144,9 @@ pub(super) fn parse_checkin(text: &str, tokens: &[Token]) -> Result<CheckinComma
 pub(super) fn parse_digest(text: &str, tokens: &[Token]) -> Result<DigestCommand, UsageError> {
     match tokens {
         [only] if only.text.eq_ignore_ascii_case("now") && !only.quoted => Ok(DigestCommand::Now),
+        [] => Ok(DigestCommand::Set {
+            schedule: ScheduleText(crate::app::digest::DEFAULT_SCHEDULE.to_owned()),
+        }),
         _ => schedule_text(text, tokens, usage::DIGEST)
             .map(|schedule| DigestCommand::Set { schedule }),
     }

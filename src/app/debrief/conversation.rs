@@ -81,7 +81,7 @@ pub fn advance(questions: &[Question], progress: &mut Progress, input: &str) -> 
     match word.as_str() {
         "help" | "?" => {
             let mut reply = Message::text(
-                "I ask the questions of this debrief one at a time; just type your answer. \
+                "I ask the questions one at a time; just type your answer. \
                  `skip` passes an optional question (keeping any earlier answer), `back` \
                  returns to the previous one, \
                  `cancel` stops without saving anything.",
@@ -92,9 +92,7 @@ pub fn advance(questions: &[Question], progress: &mut Progress, input: &str) -> 
         "cancel" | "stop" | "quit" => {
             return (
                 Outcome::Cancelled,
-                Message::text(
-                    "Cancelled: nothing was saved. You can start again from the debrief card.",
-                ),
+                Message::text("Cancelled: nothing was saved."),
             );
         }
         "back" => {

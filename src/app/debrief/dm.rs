@@ -203,6 +203,10 @@ pub async fn converse(ctx: &CommandContext<'_>, text: &str) -> Result<Option<Han
             ctx.store
                 .end_conversation(ctx.workspace.id, ctx.user)
                 .await?;
+            let mut reply = reply;
+            reply.blocks.push(Block::Context(
+                "You can start again from the debrief card.".into(),
+            ));
             reply
         }
         Outcome::Finished => match submit(ctx, &debrief, &progress.answers).await? {

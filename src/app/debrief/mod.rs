@@ -4,10 +4,9 @@
 
 pub mod answers;
 mod card;
-mod conversation;
+pub(crate) mod conversation;
 mod dm;
 mod items;
-pub mod search;
 mod summary;
 
 use std::collections::BTreeMap;
@@ -20,6 +19,7 @@ use sha2::{Digest, Sha256};
 
 use super::handle::{CommandContext, Handled};
 use super::messages;
+use super::search;
 use super::templates::{Becomes, Question};
 use crate::platform::slack::blocks::post_message_body;
 use crate::platform::{Message, plain};
@@ -115,7 +115,7 @@ pub struct StartedCard {
     pub card: OutboxId,
 }
 
-fn is_direct_message(channel: &str) -> bool {
+pub(crate) fn is_direct_message(channel: &str) -> bool {
     // Slack's DM channel ids start with D.
     channel.starts_with('D')
 }
@@ -137,7 +137,7 @@ async fn past_lessons(
     channel: &str,
     title: &str,
 ) -> Result<Vec<LessonHit>, StoreError> {
-    match search::fts_query(title) {
+    match search::related_terms(title) {
         Some(query) => {
             ctx.store
                 .search_lessons(
@@ -589,7 +589,7 @@ async fn store_lessons(
                         owner: owner.as_deref(),
                         tags: &item.tags.join(" "),
                         shared: true,
-                        follow_up_at,
+                        follow_up_at: owner.is_some().then_some(follow_up_at),
                     },
                     now,
                 )

@@ -17,6 +17,7 @@ use serde_json::{Value, json};
 
 use super::queue;
 use crate::app::debrief::{self, Debrief, Submitted};
+use crate::app::followups;
 use crate::app::handle::CommandContext;
 use crate::http::AppState;
 use crate::http::error::HttpError;
@@ -41,6 +42,10 @@ struct IdOnly {
 #[derive(Debug, Default, Deserialize)]
 struct Container {
     channel_id: Option<String>,
+    /// The message holding the button (absent for modals).
+    message_ts: Option<String>,
+    #[serde(default)]
+    is_ephemeral: bool,
 }
 
 /// One clicked element of a `block_actions` payload.
@@ -141,10 +146,13 @@ pub async fn handle(State(state): State<AppState>, body: Bytes) -> Result<Respon
                 return Ok(StatusCode::OK.into_response());
             };
             let clicked_in = channel.map(|c| c.id).or(container.channel_id);
+            // An ephemeral message cannot be edited with `chat.update`.
+            let message_ts = container.message_ts.filter(|_| !container.is_ephemeral);
             let click = Click {
                 workspace: &workspace,
                 user: &user,
                 channel: clicked_in.as_deref(),
+                message_ts: message_ts.as_deref(),
                 trigger_id: trigger_id.as_deref(),
             };
             for action in &actions {
@@ -157,6 +165,9 @@ pub async fn handle(State(state): State<AppState>, body: Bytes) -> Result<Respon
             else {
                 return Ok(StatusCode::OK.into_response());
             };
+            if view.callback_id == modal::NOTE_CALLBACK {
+                return on_note(&state, &workspace, &user, &view).await;
+            }
             if view.callback_id != modal::REFLECTION_CALLBACK {
                 tracing::info!(
                     callback_id = %view.callback_id,
@@ -180,6 +191,8 @@ struct Click<'a> {
     user: &'a str,
     /// The channel of the message with the button, when Slack says.
     channel: Option<&'a str>,
+    /// The message with the button, when it is one that can be edited.
+    message_ts: Option<&'a str>,
     trigger_id: Option<&'a str>,
 }
 
@@ -203,6 +216,12 @@ async fn on_action(state: &AppState, click: &Click<'_>, action: &Action) -> Resu
     let kind = action.action_id.as_str();
     if kind == debrief::START {
         return start_retro(state, click, action).await;
+    }
+    if let Some(answer) = followups::Answer::from_action(kind) {
+        return answer_follow_up(state, click, action, answer).await;
+    }
+    if kind == followups::NOTE {
+        return open_note(state, click, action).await;
     }
     if ![debrief::REFLECT, debrief::REFLECT_IN_DM, debrief::CLOSE].contains(&kind) {
         tracing::info!(
@@ -271,6 +290,118 @@ async fn start_retro(
     click.tell(state, &handled.reply).await
 }
 
+/// Applied / Not yet / Not relevant on a follow-up: recorded, and the question is
+/// replaced by what was recorded (or, on the ephemeral list, answered beside it).
+async fn answer_follow_up(
+    state: &AppState,
+    click: &Click<'_>,
+    action: &Action,
+    answer: followups::Answer,
+) -> Result<(), HttpError> {
+    let value = action
+        .value
+        .as_deref()
+        .ok_or_else(|| HttpError::bad_request("a follow-up button without its lesson"))?;
+    let channel = click.channel.unwrap_or(click.user);
+    let ctx = state.command_context(click.workspace, channel, click.user);
+    let answered = followups::answer(&ctx, value, answer).await?;
+    match (answered.recorded, click.channel, click.message_ts) {
+        (true, Some(channel), Some(ts)) => {
+            let mut body = post_message_body(channel, None, &answered.message);
+            body["ts"] = Value::String(ts.to_owned());
+            queue(state, click.workspace, "chat.update", channel, &body).await
+        }
+        _ => click.tell(state, &answered.message).await,
+    }
+}
+
+/// "Add a note" after an answer: a modal with one text field.
+async fn open_note(state: &AppState, click: &Click<'_>, action: &Action) -> Result<(), HttpError> {
+    let follow_up = action
+        .value
+        .as_deref()
+        .and_then(|v| v.parse::<i64>().ok())
+        .ok_or_else(|| HttpError::bad_request("`followup.note` without its follow-up"))?;
+    let view = modal::note_view(
+        follow_up,
+        "A sentence on how it went helps whoever runs into the same thing next.",
+        followups::MAX_NOTE_CHARS,
+    );
+    open_view(
+        state,
+        click,
+        &view,
+        "Sorry, the note form did not open. Try again.",
+    )
+    .await
+}
+
+/// A submitted note: stored on the person's answer, and the modal closes.
+async fn on_note(
+    state: &AppState,
+    workspace: &Workspace,
+    user: &str,
+    view: &View,
+) -> Result<Response, HttpError> {
+    let follow_up = modal::follow_up_of(&view.private_metadata)
+        .ok_or_else(|| HttpError::bad_request("note form without its follow-up id"))?;
+    let values = modal::submitted_values(&view.state.values);
+    let block = modal::block_id(modal::NOTE_FIELD);
+    let note = values
+        .get(modal::NOTE_FIELD)
+        .map(|n| n.trim())
+        .unwrap_or_default();
+    if note.is_empty() {
+        return Ok(form_error(Some(&block), "Write a note, or press Cancel."));
+    }
+    if note.chars().count() > followups::MAX_NOTE_CHARS {
+        return Ok(form_error(
+            Some(&block),
+            &format!("Keep it to {} characters.", followups::MAX_NOTE_CHARS),
+        ));
+    }
+    if state
+        .store
+        .note_answer(workspace.id, follow_up, user, note)
+        .await?
+    {
+        Ok(StatusCode::OK.into_response())
+    } else {
+        Ok(form_error(
+            Some(&block),
+            "That answer is not yours, or no longer exists.",
+        ))
+    }
+}
+
+/// Opens a modal with the click's trigger id, or tells the person it did not open.
+async fn open_view(
+    state: &AppState,
+    click: &Click<'_>,
+    view: &Value,
+    failed: &str,
+) -> Result<(), HttpError> {
+    let trigger_id = click
+        .trigger_id
+        .ok_or_else(|| HttpError::bad_request("block_actions without `trigger_id`"))?;
+    let Some(token) = &click.workspace.bot_token else {
+        return Err(HttpError::NotConfigured("Slack bot token"));
+    };
+    let request = json!({"trigger_id": trigger_id, "view": view});
+    let opened = tokio::time::timeout(
+        VIEWS_OPEN_TIMEOUT,
+        state.slack.call("views.open", token, &request),
+    )
+    .await;
+    let problem = match opened {
+        Ok(Ok(_)) => return Ok(()),
+        Ok(Err(err)) => err.to_string(),
+        Err(_) => "Slack did not answer in time".to_owned(),
+    };
+    tracing::warn!(error = %problem, "could not open a modal");
+    click.tell(state, &Message::text(failed)).await
+}
+
 /// Opens the reflection modal, filled with the person's earlier answers.
 async fn open_form(
     state: &AppState,
@@ -282,9 +413,6 @@ async fn open_form(
         let closed = Message::text("This debrief is closed, so it takes no more reflections.");
         return click.tell(state, &closed).await;
     }
-    let trigger_id = click
-        .trigger_id
-        .ok_or_else(|| HttpError::bad_request("block_actions without `trigger_id`"))?;
     let earlier = debrief::earlier_answers(ctx, debrief).await?;
     let intro = format!(
         "*{}*{}\nAnswer what you can; you can change your answers until the debrief closes.",
@@ -303,25 +431,13 @@ async fn open_form(
         &earlier,
         debrief.anonymous,
     );
-    let Some(token) = &click.workspace.bot_token else {
-        return Err(HttpError::NotConfigured("Slack bot token"));
-    };
-    let request = json!({"trigger_id": trigger_id, "view": view});
-    let opened = tokio::time::timeout(
-        VIEWS_OPEN_TIMEOUT,
-        state.slack.call("views.open", token, &request),
-    )
-    .await;
-    let problem = match opened {
-        Ok(Ok(_)) => return Ok(()),
-        Ok(Err(err)) => err.to_string(),
-        Err(_) => "Slack did not answer in time".to_owned(),
-    };
-    tracing::warn!(error = %problem, "could not open the reflection form");
-    let fallback = Message::text(
+    open_view(
+        state,
+        click,
+        &view,
         "Sorry, the form did not open. Try again, or use *Reflect in DM* on the card.",
-    );
-    click.tell(state, &fallback).await
+    )
+    .await
 }
 
 /// A submitted reflection form: field errors, or stored and the modal closes.

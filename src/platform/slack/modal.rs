@@ -115,6 +115,43 @@ pub fn reflection_view(
     })
 }
 
+/// `callback_id` of the follow-up note modal.
+pub const NOTE_CALLBACK: &str = "followup.note";
+/// The note's question id (its block is `q_note`).
+pub const NOTE_FIELD: &str = "note";
+
+/// The `view` for a note on a follow-up answer.
+pub fn note_view(follow_up: i64, intro: &str, max_chars: usize) -> Value {
+    json!({
+        "type": "modal",
+        "callback_id": NOTE_CALLBACK,
+        "private_metadata": json!({"follow_up": follow_up}).to_string(),
+        "title": plain_text("Add a note", MAX_TITLE_CHARS),
+        "submit": plain_text("Save", MAX_TITLE_CHARS),
+        "close": plain_text("Cancel", MAX_TITLE_CHARS),
+        "blocks": [
+            {"type": "section", "text": {"type": "mrkdwn", "text": intro.chars().take(3000).collect::<String>()}},
+            {
+                "type": "input",
+                "block_id": block_id(NOTE_FIELD),
+                "label": plain_text("What happened? What helped, or what is in the way?", MAX_LABEL_CHARS),
+                "element": {
+                    "type": "plain_text_input", "action_id": ANSWER, "multiline": true,
+                    "max_length": max_chars,
+                },
+            },
+        ],
+    })
+}
+
+/// The follow-up a submitted note belongs to.
+pub fn follow_up_of(private_metadata: &str) -> Option<i64> {
+    serde_json::from_str::<Value>(private_metadata)
+        .ok()?
+        .get("follow_up")?
+        .as_i64()
+}
+
 /// The submitted values by question id (an owner as `<id>.owner`): typed text, the
 /// selected option's value, or the selected user. Empty inputs are left out.
 pub fn submitted_values(state_values: &Value) -> BTreeMap<String, String> {

@@ -1,0 +1,471 @@
+//! The digest: what a workspace learned in a period (new lessons by debrief, lessons
+//! applied, shared goals reached, lessons that keep coming back, stale ones,
+//! participation and how often follow-ups end in "applied"). `/learn digest SCHEDULE`
+//! posts it to a channel; `/learn digest now` previews the last seven days.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+
+use super::command::ScheduleText;
+use super::handle::{CommandContext, Handled};
+use super::schedules::{self, Request, workspace_zone};
+use super::search::{meaningful_words, related_terms};
+use crate::platform::{Block, Message, plain};
+use crate::store::{DigestFacts, LessonHit, ScheduleKind, Store, StoreError, WorkspaceId};
+
+/// The schedule `/learn digest` sets when none is given.
+pub const DEFAULT_SCHEDULE: &str = "mondays 09:00";
+/// The period a preview (and a first digest) covers.
+pub const WEEK_SECS: i64 = 7 * 86_400;
+/// Items per section; the rest are counted.
+const SHOWN: usize = 8;
+/// New lessons checked for recurrence (each is one FTS query).
+const RECURRENCE_CHECKED: usize = 60;
+/// Earlier lessons looked at per new lesson.
+const RECURRENCE_CANDIDATES: u32 = 12;
+/// Share of meaningful words two lessons must have in common to be the same lesson.
+const SAME_LESSON_OVERLAP: f64 = 0.5;
+
+/// A lesson seen in more than one debrief.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Recurring {
+    pub text: String,
+    pub debriefs: usize,
+}
+
+/// The words of a lesson with common endings cut, so "deploys" and "deploy" agree.
+fn stems(text: &str) -> BTreeSet<String> {
+    meaningful_words(text)
+        .into_iter()
+        .map(|word| {
+            for suffix in ["ing", "ed", "es", "s"] {
+                if let Some(stem) = word.strip_suffix(suffix)
+                    && stem.chars().count() >= 3
+                {
+                    return stem.to_owned();
+                }
+            }
+            word
+        })
+        .collect()
+}
+
+/// Whether two lessons say the same thing: most of their words are shared (Jaccard).
+fn same_lesson(a: &BTreeSet<String>, b: &BTreeSet<String>) -> bool {
+    let union = a.union(b).count();
+    union > 0 && a.intersection(b).count() as f64 / union as f64 >= SAME_LESSON_OVERLAP
+}
+
+/// New lessons whose text (or a close match, found by FTS and confirmed by word overlap)
+/// appears in other debriefs of the workspace, most widespread first.
+pub async fn recurring(
+    store: &Store,
+    workspace: WorkspaceId,
+    new_lessons: &[LessonHit],
+) -> Result<Vec<Recurring>, StoreError> {
+    let mut found: Vec<Recurring> = Vec::new();
+    let mut counted: BTreeSet<i64> = BTreeSet::new();
+    for lesson in new_lessons.iter().take(RECURRENCE_CHECKED) {
+        if counted.contains(&lesson.id) {
+            continue;
+        }
+        let Some(terms) = related_terms(&lesson.text) else {
+            continue;
+        };
+        let words = stems(&lesson.text);
+        let matches = store
+            .search_lessons(workspace, &terms, None, RECURRENCE_CANDIDATES)
+            .await?;
+        let mut debriefs = BTreeSet::from([lesson.debrief_id]);
+        for hit in matches
+            .iter()
+            .filter(|hit| same_lesson(&words, &stems(&hit.text)))
+        {
+            debriefs.insert(hit.debrief_id);
+            counted.insert(hit.id);
+        }
+        if debriefs.len() > 1 {
+            found.push(Recurring {
+                text: lesson.text.clone(),
+                debriefs: debriefs.len(),
+            });
+        }
+    }
+    found.sort_by_key(|r| std::cmp::Reverse(r.debriefs));
+    Ok(found)
+}
+
+fn day(at: i64, zone: Tz) -> String {
+    DateTime::<Utc>::from_timestamp(at, 0)
+        .unwrap_or_default()
+        .with_timezone(&zone)
+        .format("%a %-d %b")
+        .to_string()
+}
+
+fn percent(part: i64, whole: i64) -> String {
+    if whole == 0 {
+        "n/a".into()
+    } else {
+        format!("{}%", (part * 100 + whole / 2) / whole)
+    }
+}
+
+/// A section: title, up to [`SHOWN`] lines, and how many more there were.
+fn section(title: &str, lines: &[String]) -> Option<Block> {
+    if lines.is_empty() {
+        return None;
+    }
+    let mut text = format!("*{title}*\n{}", lines[..lines.len().min(SHOWN)].join("\n"));
+    if lines.len() > SHOWN {
+        text.push_str(&format!("\n_and {} more_", lines.len() - SHOWN));
+    }
+    Some(Block::Text(text))
+}
+
+fn owner(owner: Option<&str>) -> String {
+    owner.map_or_else(|| "someone".to_owned(), |o| format!("<@{o}>"))
+}
+
+/// The lessons of the period grouped under their debrief.
+fn new_lessons_lines(lessons: &[LessonHit]) -> Vec<String> {
+    let mut by_debrief: BTreeMap<i64, (String, String, Vec<String>)> = BTreeMap::new();
+    for lesson in lessons {
+        by_debrief
+            .entry(lesson.debrief_id)
+            .or_insert_with(|| {
+                (
+                    lesson.debrief_title.clone(),
+                    lesson.channel.clone(),
+                    Vec::new(),
+                )
+            })
+            .2
+            .push(format!("  • {}", plain(&lesson.text)));
+    }
+    by_debrief
+        .into_values()
+        .map(|(title, channel, items)| {
+            let shown = items.len().min(SHOWN);
+            let mut text = format!(
+                "*{}* in <#{channel}>\n{}",
+                plain(&title),
+                items[..shown].join("\n")
+            );
+            if items.len() > shown {
+                text.push_str(&format!("\n  _and {} more_", items.len() - shown));
+            }
+            text
+        })
+        .collect()
+}
+
+/// Applied ÷ answered, overall and per tag (tags with at least one answer).
+fn effectiveness(facts: &DigestFacts) -> Option<String> {
+    let answered = facts.answered.len() as i64;
+    if answered == 0 {
+        return None;
+    }
+    let applied = |answer: &str| answer == "applied";
+    let overall = facts.answered.iter().filter(|a| applied(&a.answer)).count() as i64;
+    let mut by_tag: BTreeMap<&str, (i64, i64)> = BTreeMap::new();
+    for answer in &facts.answered {
+        for tag in answer.tags.split_whitespace() {
+            let entry = by_tag.entry(tag).or_default();
+            entry.1 += 1;
+            if applied(&answer.answer) {
+                entry.0 += 1;
+            }
+        }
+    }
+    let tags: Vec<String> = by_tag
+        .iter()
+        .take(SHOWN)
+        .map(|(tag, (yes, all))| format!("#{} {yes}/{all}", plain(tag)))
+        .collect();
+    let per_tag = if tags.is_empty() {
+        String::new()
+    } else {
+        format!(" · by tag: {}", tags.join(", "))
+    };
+    Some(format!(
+        ":chart_with_upwards_trend: Lesson effectiveness: {overall} of {answered} answered follow-ups applied ({}){per_tag}",
+        percent(overall, answered)
+    ))
+}
+
+/// Renders a period's digest; `zone` dates it.
+pub fn render(
+    facts: &DigestFacts,
+    recurring: &[Recurring],
+    from: i64,
+    to: i64,
+    zone: Tz,
+) -> Message {
+    let period = format!("{} – {}", day(from, zone), day(to - 1, zone));
+    let applied: Vec<String> = facts
+        .answered
+        .iter()
+        .filter(|a| a.answer == "applied")
+        .map(|a| {
+            format!(
+                "• {} applied \"{}\" (from *{}*)",
+                owner(a.owner.as_deref()),
+                plain(&a.text),
+                plain(&a.debrief_title)
+            )
+        })
+        .collect();
+    let goals: Vec<String> = facts
+        .goals_reached
+        .iter()
+        .map(|g| format!("• <@{}> reached \"{}\"", g.person, plain(&g.text)))
+        .collect();
+    let recurring_lines: Vec<String> = recurring
+        .iter()
+        .map(|r| format!("• \"{}\": in {} debriefs", plain(&r.text), r.debriefs))
+        .collect();
+    let stale: Vec<String> = facts
+        .settled_unanswered
+        .iter()
+        .map(|l| {
+            let why = if l.status == "stale" {
+                "not applied after four follow-ups"
+            } else {
+                "its owner could not be reached"
+            };
+            format!(
+                "• \"{}\" ({}): {why}",
+                plain(&l.text),
+                owner(l.owner.as_deref())
+            )
+        })
+        .collect();
+    let quiet = facts.new_lessons.is_empty()
+        && facts.answered.is_empty()
+        && goals.is_empty()
+        && stale.is_empty()
+        && facts.debriefs_held == 0;
+    if quiet {
+        return Message {
+            fallback: format!("learnloop digest {period}: a quiet week"),
+            blocks: vec![Block::Text(format!(
+                ":sunrise: *A quiet week* ({period}): no new lessons, follow-ups or goals. \
+                 A `/debrief` after your next release, incident or sprint gives the next digest \
+                 something to celebrate."
+            ))],
+        };
+    }
+    let mut blocks = vec![Block::Header(format!("What we learned · {period}"))];
+    let new_title = format!(
+        ":bulb: New lessons ({} from {} debriefs)",
+        facts.new_lessons.len(),
+        facts
+            .new_lessons
+            .iter()
+            .map(|l| l.debrief_id)
+            .collect::<BTreeSet<_>>()
+            .len()
+    );
+    blocks.extend(
+        [
+            section(&new_title, &new_lessons_lines(&facts.new_lessons)),
+            section(":tada: Applied", &applied),
+            section(":dart: Goals reached", &goals),
+            section(":repeat: Lessons that keep coming back", &recurring_lines),
+            section(":fallen_leaf: Stale or unanswered", &stale),
+        ]
+        .into_iter()
+        .flatten(),
+    );
+    blocks.push(Block::Divider);
+    blocks.push(Block::Context(format!(
+        ":busts_in_silhouette: {} debriefs held · {} people reflected · follow-ups answered: {} of {} ({})",
+        facts.debriefs_held,
+        facts.people_reflected,
+        facts.follow_ups_answered,
+        facts.follow_ups_asked,
+        percent(facts.follow_ups_answered, facts.follow_ups_asked)
+    )));
+    if let Some(line) = effectiveness(facts) {
+        blocks.push(Block::Context(line));
+    }
+    Message {
+        fallback: format!(
+            "learnloop digest {period}: {} new lessons, {} applied",
+            facts.new_lessons.len(),
+            applied.len()
+        ),
+        blocks,
+    }
+}
+
+/// Builds the digest of `[from, to)` for a workspace.
+pub async fn build(
+    store: &Store,
+    workspace: WorkspaceId,
+    from: i64,
+    to: i64,
+    zone: Tz,
+) -> Result<Message, StoreError> {
+    let facts = store.digest_facts(workspace, from, to).await?;
+    let recurring = recurring(store, workspace, &facts.new_lessons).await?;
+    Ok(render(&facts, &recurring, from, to, zone))
+}
+
+/// `/learn digest now`: the last seven days, to the caller only.
+pub async fn preview(ctx: &CommandContext<'_>) -> Result<Message, StoreError> {
+    let now = ctx.clock.now_unix();
+    let mut message = build(
+        ctx.store,
+        ctx.workspace.id,
+        now - WEEK_SECS,
+        now + 1,
+        workspace_zone(ctx),
+    )
+    .await?;
+    message.blocks.push(Block::Context(
+        "Preview: only you see this. `/learn digest mondays 09:00` posts it to this channel every week."
+            .into(),
+    ));
+    Ok(message)
+}
+
+/// `/learn digest [SCHEDULE]` in a channel.
+pub async fn set(ctx: &CommandContext<'_>, text: &ScheduleText) -> Result<Handled, StoreError> {
+    if super::debrief::is_direct_message(ctx.channel) {
+        return Ok(Message::text(
+            ":warning: A digest is for a team: set it in the team's channel, e.g. \
+             `/learn digest mondays 09:00`. `/learn digest now` previews it anywhere.",
+        )
+        .into());
+    }
+    let zone = workspace_zone(ctx);
+    let request = Request {
+        kind: ScheduleKind::Digest,
+        channel: ctx.channel,
+        person: None,
+        zone,
+        template: None,
+    };
+    let created = match schedules::create(ctx, text, request).await? {
+        Ok(created) => created,
+        Err(problem) => return Ok(problem.into()),
+    };
+    let id = created.id.0;
+    let reply = Message {
+        fallback: format!("Digest #{id} set: {}", created.spec),
+        blocks: vec![
+            Block::Text(format!(
+                ":white_check_mark: Digest *#{id}* set for this channel: `{}` ({}). Each one covers \
+                 the time since the last: new lessons, what was applied, goals reached, lessons \
+                 that keep coming back.\n{}",
+                created.spec,
+                zone.name(),
+                created.next_times(ctx, zone).await?
+            )),
+            Block::Context(format!(
+                "`/learn digest now` previews it · `/learn unschedule {id}` removes it"
+            )),
+        ],
+    };
+    Ok(Handled {
+        reply,
+        schedules_changed: true,
+        ..Handled::default()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{AnsweredFollowUp, ReachedGoal};
+
+    fn hit(id: i64, debrief: i64, text: &str) -> LessonHit {
+        LessonHit {
+            id,
+            text: text.into(),
+            tags: String::new(),
+            owner: Some("U1".into()),
+            status: "open".into(),
+            debrief_id: debrief,
+            debrief_title: format!("Debrief {debrief}"),
+            channel: "C1".into(),
+            created_at: 0,
+        }
+    }
+
+    #[test]
+    fn close_wordings_are_the_same_lesson_and_others_are_not() {
+        let a = stems("Announce deploys in the channel before starting");
+        let b = stems("announce the deploy in channel before you start");
+        let c = stems("Write the runbook before the incident");
+        assert!(same_lesson(&a, &b));
+        assert!(!same_lesson(&a, &c));
+    }
+
+    #[test]
+    fn a_quiet_week_says_so() {
+        let message = render(&DigestFacts::default(), &[], 0, WEEK_SECS, Tz::UTC);
+        assert!(
+            message.all_text().contains("A quiet week"),
+            "{}",
+            message.all_text()
+        );
+    }
+
+    #[test]
+    fn a_full_digest_has_every_section_and_the_rates() {
+        let answer = |answer: &str, tags: &str| AnsweredFollowUp {
+            answer: answer.into(),
+            note: None,
+            text: format!("lesson {answer}"),
+            owner: Some("U2".into()),
+            tags: tags.into(),
+            debrief_title: "Outage".into(),
+        };
+        let facts = DigestFacts {
+            new_lessons: vec![
+                hit(1, 10, "Pin versions"),
+                hit(2, 10, "Test restores"),
+                hit(3, 11, "Page early"),
+            ],
+            answered: vec![
+                answer("applied", "deploy"),
+                answer("not_yet", "deploy testing"),
+                answer("applied", ""),
+            ],
+            settled_unanswered: vec![LessonHit {
+                status: "stale".into(),
+                ..hit(4, 9, "Old habit")
+            }],
+            goals_reached: vec![ReachedGoal {
+                person: "U3".into(),
+                text: "Learn Rust".into(),
+            }],
+            debriefs_held: 2,
+            people_reflected: 5,
+            follow_ups_asked: 4,
+            follow_ups_answered: 3,
+        };
+        let recurring = [Recurring {
+            text: "Page early".into(),
+            debriefs: 3,
+        }];
+        let text = render(&facts, &recurring, 0, WEEK_SECS, Tz::UTC).all_text();
+        for expected in [
+            "New lessons (3 from 2 debriefs)",
+            "*Debrief 10* in <#C1>",
+            "<@U2> applied \"lesson applied\"",
+            "<@U3> reached \"Learn Rust\"",
+            "\"Page early\": in 3 debriefs",
+            "\"Old habit\" (<@U1>): not applied after four follow-ups",
+            "2 debriefs held · 5 people reflected · follow-ups answered: 3 of 4 (75%)",
+            "2 of 3 answered follow-ups applied (67%) · by tag: #deploy 1/2, #testing 0/1",
+        ] {
+            assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
+        }
+    }
+}

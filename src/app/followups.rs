@@ -1,0 +1,335 @@
+//! Lesson follow-ups: the DM that asks a lesson's owner whether it was applied, their
+//! answer (Applied / Not yet / Not relevant, then an optional note), the spaced re-asks
+//! after "not yet", and `/learn followups`.
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+
+use super::handle::CommandContext;
+use crate::platform::{Block, Button, Message, plain};
+use crate::store::{StoreError, TrackedLesson, Transition};
+
+/// Button action ids.
+pub const APPLIED: &str = "followup.applied";
+pub const NOT_YET: &str = "followup.not_yet";
+pub const NOT_RELEVANT: &str = "followup.not_relevant";
+pub const NOTE: &str = "followup.note";
+
+/// Days until the next question after the 1st, 2nd and 3rd "not yet".
+const RE_ASK_DAYS: [i64; 3] = [7, 14, 28];
+/// The "not yet" that makes a lesson stale.
+const STALE_AFTER_NOT_YETS: i64 = 4;
+/// Lessons listed by `/learn followups`; Slack allows 50 blocks, two per lesson.
+const LISTED: u32 = 20;
+/// Longest note kept.
+pub const MAX_NOTE_CHARS: usize = 1000;
+
+/// What the owner said.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Answer {
+    Applied,
+    NotYet,
+    NotRelevant,
+}
+
+impl Answer {
+    /// The answer a button stands for.
+    pub fn from_action(action_id: &str) -> Option<Self> {
+        match action_id {
+            APPLIED => Some(Self::Applied),
+            NOT_YET => Some(Self::NotYet),
+            NOT_RELEVANT => Some(Self::NotRelevant),
+            _ => None,
+        }
+    }
+
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Applied => "applied",
+            Self::NotYet => "not_yet",
+            Self::NotRelevant => "not_relevant",
+        }
+    }
+}
+
+/// The value a button carries: the lesson and the number of "not yet" answers it was
+/// shown at, so a click on an older question is recognised.
+fn button_value(lesson: &TrackedLesson) -> String {
+    format!("{}:{}", lesson.id, lesson.not_yet_count)
+}
+
+/// Reads a button's value back.
+pub fn read_value(value: &str) -> Option<(i64, i64)> {
+    let (lesson, version) = value.split_once(':')?;
+    Some((lesson.parse().ok()?, version.parse().ok()?))
+}
+
+fn day(at: i64, zone: Tz) -> String {
+    DateTime::<Utc>::from_timestamp(at, 0)
+        .unwrap_or_default()
+        .with_timezone(&zone)
+        .format("%a %-d %b")
+        .to_string()
+}
+
+fn is_action(lesson: &TrackedLesson) -> bool {
+    lesson.kind == "action"
+}
+
+/// Where the lesson came from: `*Release 2.3* in <#C1> (Tue 10 Nov)`.
+fn origin(lesson: &TrackedLesson, zone: Tz) -> String {
+    format!(
+        "*{}* in <#{}> ({})",
+        plain(&lesson.debrief_title),
+        lesson.channel,
+        day(lesson.debrief_created_at, zone)
+    )
+}
+
+fn answer_buttons(lesson: &TrackedLesson) -> Block {
+    let value = button_value(lesson);
+    let done = if is_action(lesson) { "Done" } else { "Applied" };
+    Block::Actions(vec![
+        Button::new(done, APPLIED, &value).primary(),
+        Button::new("Not yet", NOT_YET, &value),
+        Button::new("Not relevant", NOT_RELEVANT, &value),
+    ])
+}
+
+fn quoted(text: &str) -> String {
+    format!(">{}", plain(text).replace('\n', "\n>"))
+}
+
+/// The DM that asks the owner about one lesson.
+pub fn question(lesson: &TrackedLesson, zone: Tz) -> Message {
+    let (what, asked) = if is_action(lesson) {
+        ("an action item", "Has it been done?")
+    } else {
+        ("a lesson", "Have you applied it since?")
+    };
+    let again = match lesson.not_yet_count {
+        0 => "Not yet asks again in a week, then two, then four.".to_owned(),
+        n => format!(
+            "Asked again: you said not yet {}. After four not-yets it is marked stale.",
+            times(n)
+        ),
+    };
+    Message {
+        fallback: format!("Follow-up: {}", lesson.text),
+        blocks: vec![
+            Block::Text(format!(
+                ":seedling: *Follow-up on {what}* from {}\n{}\n{asked}",
+                origin(lesson, zone),
+                quoted(&lesson.text)
+            )),
+            answer_buttons(lesson),
+            Block::Context(again),
+        ],
+    }
+}
+
+fn times(n: i64) -> String {
+    match n {
+        1 => "once".into(),
+        2 => "twice".into(),
+        n => format!("{n} times"),
+    }
+}
+
+/// Where an answer leaves a lesson that had `not_yet_count` not-yets.
+fn transition(answer: Answer, version: i64, now: i64) -> Transition<'static> {
+    let settled = |status| Transition {
+        version,
+        answer: answer.as_str(),
+        status,
+        not_yet_count: version,
+        follow_up_at: None,
+        settles: true,
+    };
+    match answer {
+        Answer::Applied => settled("applied"),
+        Answer::NotRelevant => settled("not_relevant"),
+        Answer::NotYet => {
+            let count = version + 1;
+            if count >= STALE_AFTER_NOT_YETS {
+                return Transition {
+                    not_yet_count: count,
+                    ..settled("stale")
+                };
+            }
+            let wait_days = RE_ASK_DAYS[usize::try_from(version).unwrap_or(0).min(2)];
+            Transition {
+                version,
+                answer: answer.as_str(),
+                status: "not_yet",
+                not_yet_count: count,
+                follow_up_at: Some(now + wait_days * 86_400),
+                settles: false,
+            }
+        }
+    }
+}
+
+/// What the person sees after clicking, in place of the question (or beside the list).
+#[derive(Debug)]
+pub struct Answered {
+    pub message: Message,
+    /// Whether the lesson moved: only then does the question it answered change.
+    pub recorded: bool,
+}
+
+fn said(message: Message) -> Answered {
+    Answered {
+        message,
+        recorded: false,
+    }
+}
+
+fn status_words(status: &str) -> &'static str {
+    match status {
+        "applied" => "applied",
+        "not_relevant" => "not relevant",
+        "stale" => "stale (not applied after four asks)",
+        "unreachable" => "unreachable (the question could not be delivered)",
+        "not_yet" => "not yet",
+        _ => "open",
+    }
+}
+
+/// Records a click on Applied / Not yet / Not relevant.
+pub async fn answer(
+    ctx: &CommandContext<'_>,
+    value: &str,
+    answer: Answer,
+) -> Result<Answered, StoreError> {
+    let Some((id, version)) = read_value(value) else {
+        return Ok(said(Message::text("That button is not one of mine.")));
+    };
+    let lesson = match ctx.store.tracked_lesson(ctx.workspace.id, id).await {
+        Ok(lesson) => lesson,
+        Err(StoreError::NotFound) => {
+            return Ok(said(Message::text("That lesson no longer exists.")));
+        }
+        Err(other) => return Err(other),
+    };
+    if lesson.owner.as_deref() != Some(ctx.user) {
+        let owner = lesson
+            .owner
+            .as_deref()
+            .map_or_else(|| "its owner".to_owned(), |o| format!("<@{o}>"));
+        return Ok(said(Message::text(format!(
+            "Only {owner} can answer this follow-up."
+        ))));
+    }
+    let zone = super::zones::person_zone(ctx).await?;
+    let now = ctx.clock.now_unix();
+    let change = transition(answer, version, now);
+    let recorded = if lesson.not_yet_count == version {
+        ctx.store
+            .record_answer(ctx.workspace.id, id, ctx.user, change, now)
+            .await?
+    } else {
+        None
+    };
+    let Some(follow_up) = recorded else {
+        // A second click, or an answer already given elsewhere: say where it stands.
+        let current = ctx.store.tracked_lesson(ctx.workspace.id, id).await?;
+        return Ok(said(Message::text(format!(
+            "This follow-up was already answered; the lesson stands at *{}*.\n{}",
+            status_words(&current.status),
+            quoted(&current.text)
+        ))));
+    };
+    let outcome = match (change.status, change.follow_up_at) {
+        ("applied", _) => ":tada: *Applied.* Nice work: the team digest will celebrate it.".to_owned(),
+        ("not_relevant", _) => ":ok_hand: *Not relevant any more.* I won't ask about it again.".to_owned(),
+        ("stale", _) => ":fallen_leaf: *Not yet, for the fourth time:* the lesson is now marked stale. The digest lists it so the team can decide whether it still matters.".to_owned(),
+        (_, Some(next)) => format!(
+            ":hourglass_flowing_sand: *Not yet.* I'll ask again on {}.",
+            day(next, zone)
+        ),
+        _ => "Recorded.".to_owned(),
+    };
+    Ok(Answered {
+        message: Message {
+            fallback: format!("Follow-up recorded: {}", status_words(change.status)),
+            blocks: vec![
+                Block::Text(format!(
+                    "{outcome}\n{}\n_from {}_",
+                    quoted(&lesson.text),
+                    origin(&lesson, zone)
+                )),
+                Block::Actions(vec![Button::new("Add a note", NOTE, follow_up)]),
+            ],
+        },
+        recorded: true,
+    })
+}
+
+/// `/learn followups`: my lessons still waiting for an outcome, with the same buttons.
+pub async fn list(ctx: &CommandContext<'_>) -> Result<Message, StoreError> {
+    let open = ctx
+        .store
+        .open_follow_ups(ctx.workspace.id, ctx.user, LISTED)
+        .await?;
+    if open.is_empty() {
+        return Ok(Message::text(
+            "You have no open follow-ups. When a debrief closes, the lessons and actions you own \
+             are followed up here.",
+        ));
+    }
+    let zone = super::zones::person_zone(ctx).await?;
+    let mut blocks = vec![Block::Text(format!(
+        "*Your open follow-ups* ({})",
+        open.len()
+    ))];
+    for lesson in &open {
+        let when = match lesson.follow_up_at {
+            Some(at) => format!("I'll ask on {}", day(at, zone)),
+            None => "waiting for your answer".to_owned(),
+        };
+        let not_yet = match lesson.not_yet_count {
+            0 => String::new(),
+            n => format!(" · not yet {}", times(n)),
+        };
+        blocks.push(Block::Text(format!(
+            "{}\n_from {} · {when}{not_yet}_",
+            quoted(&lesson.text),
+            origin(lesson, zone)
+        )));
+        blocks.push(answer_buttons(lesson));
+    }
+    Ok(Message {
+        fallback: format!("Your {} open follow-ups", open.len()),
+        blocks,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn not_yet_waits_one_two_four_weeks_then_goes_stale() {
+        let waits: Vec<Option<i64>> = (0..3)
+            .map(|v| transition(Answer::NotYet, v, 0).follow_up_at)
+            .collect();
+        assert_eq!(
+            waits,
+            [Some(7 * 86_400), Some(14 * 86_400), Some(28 * 86_400)]
+        );
+        let fourth = transition(Answer::NotYet, 3, 0);
+        assert_eq!((fourth.status, fourth.not_yet_count), ("stale", 4));
+        assert!(fourth.settles && fourth.follow_up_at.is_none());
+        let applied = transition(Answer::Applied, 2, 0);
+        assert_eq!((applied.status, applied.not_yet_count), ("applied", 2));
+        assert!(applied.settles);
+    }
+
+    #[test]
+    fn button_values_round_trip() {
+        assert_eq!(read_value("42:3"), Some((42, 3)));
+        assert_eq!(read_value("42"), None);
+        assert_eq!(read_value("x:1"), None);
+    }
+}

@@ -1,0 +1,94 @@
+//! `/learn lessons [QUERY]`: the workspace's shared lessons, best matches first, or the
+//! latest when no query is given.
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+
+use super::handle::CommandContext;
+use super::schedules::workspace_zone;
+use super::search::user_terms;
+use crate::platform::{Block, Message, plain};
+use crate::store::{LessonHit, StoreError};
+
+/// Lessons shown per search.
+const SHOWN: u32 = 5;
+
+fn status_label(status: &str) -> &'static str {
+    match status {
+        "applied" => ":white_check_mark: applied",
+        "not_yet" => ":hourglass_flowing_sand: not yet applied",
+        "not_relevant" => "not relevant any more",
+        "stale" => ":fallen_leaf: stale",
+        "unreachable" => "owner unreachable",
+        _ => "open",
+    }
+}
+
+fn listing(title: String, hits: &[LessonHit], zone: Tz) -> Message {
+    let mut blocks = vec![Block::Text(title.clone())];
+    for hit in hits {
+        let date = DateTime::<Utc>::from_timestamp(hit.created_at, 0)
+            .unwrap_or_default()
+            .with_timezone(&zone)
+            .format("%-d %b %Y");
+        let tags: String = hit
+            .tags
+            .split_whitespace()
+            .map(|t| format!(" #{}", plain(t)))
+            .collect();
+        blocks.push(Block::Text(format!(
+            "• {}{tags}\n_from *{}* in <#{}> · {date} · {}_",
+            plain(&hit.text),
+            plain(&hit.debrief_title),
+            hit.channel,
+            status_label(&hit.status)
+        )));
+    }
+    Message {
+        fallback: title,
+        blocks,
+    }
+}
+
+/// Searches (or lists the latest of) the workspace's shared lessons.
+pub async fn search(ctx: &CommandContext<'_>, query: Option<&str>) -> Result<Message, StoreError> {
+    let zone = workspace_zone(ctx);
+    let workspace = ctx.workspace.id;
+    let Some(query) = query else {
+        let latest = ctx.store.latest_lessons(workspace, SHOWN).await?;
+        if latest.is_empty() {
+            return Ok(Message::text(
+                "No lessons yet. Close a debrief (`/debrief TITLE`) and its lessons show up here.",
+            ));
+        }
+        return Ok(listing("*The latest lessons*".into(), &latest, zone));
+    };
+    let shown = plain(query);
+    let Some(terms) = user_terms(query) else {
+        return Ok(Message::text(format!(
+            ":warning: There is nothing to search for in `{shown}`: I search words and numbers. \
+             Usage: `/learn lessons [QUERY]`, e.g. `/learn lessons deploy*` or `/learn lessons \"feature flags\"`."
+        )));
+    };
+    let all = ctx
+        .store
+        .search_lessons(workspace, &terms.all, None, SHOWN)
+        .await?;
+    if !all.is_empty() {
+        return Ok(listing(format!("*Lessons matching* `{shown}`"), &all, zone));
+    }
+    let any = ctx
+        .store
+        .search_lessons(workspace, &terms.any, None, SHOWN)
+        .await?;
+    if any.is_empty() {
+        return Ok(Message::text(format!(
+            "No shared lessons match `{shown}`. Try fewer words, or a prefix such as `deploy*`."
+        )));
+    }
+    Ok(listing(
+        format!("*No lesson has every word of* `{shown}`*; the closest:*"),
+        &any,
+        zone,
+    ))
+}

@@ -1,0 +1,174 @@
+//! Personal check-ins: started by a person's check-in schedule, answered as a DM
+//! conversation whose progress is kept here, closed as done, cancelled or missed.
+
+use sqlx::{FromRow, SqliteConnection};
+
+use super::{Store, StoreError, WorkspaceId};
+
+/// A check-in to start when its occurrence fires.
+#[derive(Clone, Copy, Debug)]
+pub struct NewCheckin<'a> {
+    pub workspace: WorkspaceId,
+    pub person: &'a str,
+    /// JSON array of the questions, frozen now.
+    pub questions: &'a str,
+}
+
+/// A stored check-in.
+#[derive(Clone, Debug, PartialEq, Eq, FromRow)]
+pub struct Checkin {
+    pub id: i64,
+    pub person: String,
+    pub questions: String,
+    pub step: i64,
+    pub answers: String,
+    pub nudged: bool,
+    pub status: String,
+    pub created_at: i64,
+}
+
+/// How a check-in ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CheckinEnd {
+    Done,
+    Cancelled,
+}
+
+/// Starts a check-in in the firing transaction; an earlier one still open is closed as
+/// missed first (one open check-in per person).
+pub(super) async fn start(
+    conn: &mut SqliteConnection,
+    new: NewCheckin<'_>,
+    schedule: i64,
+    now: i64,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE checkins SET status = 'missed', closed_at = ? \
+         WHERE workspace_id = ? AND person = ? AND status = 'open'",
+    )
+    .bind(now)
+    .bind(new.workspace.0)
+    .bind(new.person)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(
+        "INSERT INTO checkins (workspace_id, person, schedule_id, questions, created_at) \
+         VALUES (?, ?, ?, ?, ?)",
+    )
+    .bind(new.workspace.0)
+    .bind(new.person)
+    .bind(schedule)
+    .bind(new.questions)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+impl Store {
+    /// The person's check-in waiting for answers, if any.
+    pub async fn open_checkin(
+        &self,
+        workspace: WorkspaceId,
+        person: &str,
+    ) -> Result<Option<Checkin>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT id, person, questions, step, answers, nudged != 0 AS nudged, status, created_at \
+             FROM checkins WHERE workspace_id = ? AND person = ? AND status = 'open'",
+        )
+        .bind(workspace.0)
+        .bind(person)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    /// Saves where the person is in an open check-in.
+    pub async fn save_checkin_progress(
+        &self,
+        workspace: WorkspaceId,
+        id: i64,
+        step: i64,
+        answers: &str,
+        nudged: bool,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE checkins SET step = ?, answers = ?, nudged = ? \
+             WHERE id = ? AND workspace_id = ? AND status = 'open'",
+        )
+        .bind(step)
+        .bind(answers)
+        .bind(nudged)
+        .bind(id)
+        .bind(workspace.0)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Closes an open check-in with its final answers; false if it was no longer open
+    /// (closed as missed in the meantime).
+    pub async fn end_checkin(
+        &self,
+        workspace: WorkspaceId,
+        id: i64,
+        answers: &str,
+        end: CheckinEnd,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let status = match end {
+            CheckinEnd::Done => "done",
+            CheckinEnd::Cancelled => "cancelled",
+        };
+        let result = sqlx::query(
+            "UPDATE checkins SET status = ?, answers = ?, closed_at = ? \
+             WHERE id = ? AND workspace_id = ? AND status = 'open'",
+        )
+        .bind(status)
+        .bind(answers)
+        .bind(now)
+        .bind(id)
+        .bind(workspace.0)
+        .execute(&self.pool)
+        .await?;
+        Ok(result.rows_affected() == 1)
+    }
+
+    /// Closes as missed every check-in opened at or before `opened_by` and never
+    /// finished; how many.
+    pub async fn miss_checkins(&self, opened_by: i64, now: i64) -> Result<u64, StoreError> {
+        Ok(sqlx::query(
+            "UPDATE checkins SET status = 'missed', closed_at = ? \
+             WHERE status = 'open' AND created_at <= ?",
+        )
+        .bind(now)
+        .bind(opened_by)
+        .execute(&self.pool)
+        .await?
+        .rows_affected())
+    }
+
+    /// When the oldest open check-in was opened.
+    pub async fn oldest_open_checkin(&self) -> Result<Option<i64>, StoreError> {
+        Ok(
+            sqlx::query_scalar("SELECT MIN(created_at) FROM checkins WHERE status = 'open'")
+                .fetch_one(&self.pool)
+                .await?,
+        )
+    }
+
+    /// How the person's check-ins ended so far: (done, missed).
+    pub async fn checkin_counts(
+        &self,
+        workspace: WorkspaceId,
+        person: &str,
+    ) -> Result<(i64, i64), StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT COALESCE(SUM(status = 'done'), 0), COALESCE(SUM(status = 'missed'), 0) \
+             FROM checkins WHERE workspace_id = ? AND person = ?",
+        )
+        .bind(workspace.0)
+        .bind(person)
+        .fetch_one(&self.pool)
+        .await?)
+    }
+}

@@ -1,0 +1,134 @@
+//! What a digest reports about a period of one workspace, read in one snapshot. Only
+//! shared lessons and shared goals are read at all.
+
+use sqlx::FromRow;
+
+use super::{LessonHit, Store, StoreError, WorkspaceId};
+
+/// A follow-up answered in the period, with its lesson.
+#[derive(Clone, Debug, PartialEq, Eq, FromRow)]
+pub struct AnsweredFollowUp {
+    pub answer: String,
+    pub note: Option<String>,
+    pub text: String,
+    pub owner: Option<String>,
+    pub tags: String,
+    pub debrief_title: String,
+}
+
+/// A shared goal reached in the period.
+#[derive(Clone, Debug, PartialEq, Eq, FromRow)]
+pub struct ReachedGoal {
+    pub person: String,
+    pub text: String,
+}
+
+/// Everything a digest is made of, before it is ranked and rendered.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DigestFacts {
+    /// New shared lessons, grouped by debrief (ordered by debrief, then lesson).
+    pub new_lessons: Vec<LessonHit>,
+    pub answered: Vec<AnsweredFollowUp>,
+    /// Lessons that became stale or unreachable in the period.
+    pub settled_unanswered: Vec<LessonHit>,
+    pub goals_reached: Vec<ReachedGoal>,
+    pub debriefs_held: i64,
+    /// Distinct named people plus anonymous reflections (each counted once).
+    pub people_reflected: i64,
+    pub follow_ups_asked: i64,
+    pub follow_ups_answered: i64,
+}
+
+impl Store {
+    /// The facts of `[from, to)` for one workspace.
+    pub async fn digest_facts(
+        &self,
+        workspace: WorkspaceId,
+        from: i64,
+        to: i64,
+    ) -> Result<DigestFacts, StoreError> {
+        // One read transaction: every number describes the same moment.
+        let mut tx = self.pool.begin().await?;
+        let new_lessons = sqlx::query_as(
+            "SELECT l.id, l.text, l.tags, l.owner, l.status, l.debrief_id, d.title AS debrief_title, \
+                 d.channel, l.created_at \
+             FROM lessons l JOIN debriefs d ON d.id = l.debrief_id \
+             WHERE l.workspace_id = ? AND l.created_at >= ? AND l.created_at < ? \
+               AND l.visibility = 'shared' AND l.kind = 'lesson' \
+             ORDER BY l.debrief_id, l.id",
+        )
+        .bind(workspace.0)
+        .bind(from)
+        .bind(to)
+        .fetch_all(&mut *tx)
+        .await?;
+        let answered = sqlx::query_as(
+            "SELECT f.answer, f.note, l.text, l.owner, l.tags, d.title AS debrief_title \
+             FROM follow_ups f JOIN lessons l ON l.id = f.lesson_id \
+             JOIN debriefs d ON d.id = l.debrief_id \
+             WHERE f.workspace_id = ? AND f.answered_at >= ? AND f.answered_at < ? \
+               AND f.answer IN ('applied', 'not_yet', 'not_relevant') AND l.visibility = 'shared' \
+             ORDER BY f.answered_at, f.id",
+        )
+        .bind(workspace.0)
+        .bind(from)
+        .bind(to)
+        .fetch_all(&mut *tx)
+        .await?;
+        let settled_unanswered = sqlx::query_as(
+            "SELECT l.id, l.text, l.tags, l.owner, l.status, l.debrief_id, d.title AS debrief_title, \
+                 d.channel, l.created_at \
+             FROM lessons l JOIN debriefs d ON d.id = l.debrief_id \
+             WHERE l.workspace_id = ? AND l.settled_at >= ? AND l.settled_at < ? \
+               AND l.status IN ('stale', 'unreachable') AND l.visibility = 'shared' \
+             ORDER BY l.settled_at, l.id",
+        )
+        .bind(workspace.0)
+        .bind(from)
+        .bind(to)
+        .fetch_all(&mut *tx)
+        .await?;
+        let goals_reached = sqlx::query_as(
+            "SELECT person, text FROM goals \
+             WHERE workspace_id = ? AND shared = 1 AND done_at >= ? AND done_at < ? \
+             ORDER BY done_at, id",
+        )
+        .bind(workspace.0)
+        .bind(from)
+        .bind(to)
+        .fetch_all(&mut *tx)
+        .await?;
+        let (debriefs_held, named, anonymous): (i64, i64, i64) = sqlx::query_as(
+            "SELECT (SELECT COUNT(*) FROM debriefs \
+                     WHERE workspace_id = ?1 AND created_at >= ?2 AND created_at < ?3), \
+                    COUNT(DISTINCT r.author), COALESCE(SUM(r.author IS NULL), 0) \
+             FROM debriefs d JOIN reflections r ON r.debrief_id = d.id \
+             WHERE d.workspace_id = ?1 AND d.created_at >= ?2 AND d.created_at < ?3",
+        )
+        .bind(workspace.0)
+        .bind(from)
+        .bind(to)
+        .fetch_one(&mut *tx)
+        .await?;
+        let (follow_ups_asked, follow_ups_answered): (i64, i64) = sqlx::query_as(
+            "SELECT COUNT(*), COALESCE(SUM(answer IN ('applied', 'not_yet', 'not_relevant')), 0) \
+             FROM follow_ups WHERE workspace_id = ? AND asked_at >= ? AND asked_at < ?",
+        )
+        .bind(workspace.0)
+        .bind(from)
+        .bind(to)
+        .fetch_one(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(DigestFacts {
+            new_lessons,
+            answered,
+            settled_unanswered,
+            goals_reached,
+            debriefs_held,
+            people_reflected: named + anonymous,
+            follow_ups_asked,
+            follow_ups_answered,
+        })
+    }
+}

@@ -1,0 +1,304 @@
+//! Follow-ups: asking a lesson's owner whether it was applied, and their answers. A
+//! lesson with `follow_up_at` set has a question scheduled; asking clears it (a
+//! compare-and-set, so two processes never ask twice) and records a `follow_ups` row
+//! that the answer fills in.
+
+use sqlx::FromRow;
+
+use super::outbox::insert;
+use super::{NewOutboxMessage, Store, StoreError, WorkspaceId};
+
+/// A lesson as the follow-ups see it: what it says, where it came from, where it stands.
+#[derive(Clone, Debug, PartialEq, Eq, FromRow)]
+pub struct TrackedLesson {
+    pub id: i64,
+    pub workspace_id: i64,
+    pub kind: String,
+    pub text: String,
+    pub owner: Option<String>,
+    pub status: String,
+    pub not_yet_count: i64,
+    pub follow_up_at: Option<i64>,
+    pub debrief_title: String,
+    pub channel: String,
+    pub debrief_created_at: i64,
+}
+
+/// Asking one lesson's owner.
+#[derive(Clone, Copy, Debug)]
+pub struct Ask<'a> {
+    pub workspace: WorkspaceId,
+    pub lesson: i64,
+    pub person: &'a str,
+    /// The `follow_up_at` that was read; the ask only happens if it is unchanged.
+    pub expected_follow_up_at: i64,
+    pub message: NewOutboxMessage<'a>,
+}
+
+/// Where an answer leaves the lesson (worked out by the caller from the rules).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Transition<'a> {
+    /// The lesson's `not_yet_count` the answer was given against.
+    pub version: i64,
+    pub answer: &'a str,
+    pub status: &'a str,
+    pub not_yet_count: i64,
+    pub follow_up_at: Option<i64>,
+    pub settles: bool,
+}
+
+/// An owner's lessons that cannot be reached any more.
+#[derive(Clone, Debug, PartialEq, Eq, FromRow)]
+pub struct Unreachable {
+    pub workspace_id: i64,
+    pub lesson_id: i64,
+    pub person: String,
+}
+
+impl Store {
+    /// Lessons whose question is due, oldest first (one-off: however late, each is due).
+    pub async fn due_follow_ups(
+        &self,
+        now: i64,
+        limit: u32,
+    ) -> Result<Vec<TrackedLesson>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT l.id, l.workspace_id, l.kind, l.text, l.owner, l.status, l.not_yet_count, \
+                 l.follow_up_at, d.title AS debrief_title, d.channel, d.created_at AS debrief_created_at \
+             FROM lessons l JOIN debriefs d ON d.id = l.debrief_id \
+             WHERE l.follow_up_at IS NOT NULL AND l.follow_up_at <= ? AND l.owner IS NOT NULL \
+             ORDER BY l.follow_up_at, l.id LIMIT ?",
+        )
+        .bind(now)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// When the next question is due.
+    pub async fn next_follow_up_due(&self) -> Result<Option<i64>, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT MIN(follow_up_at) FROM lessons WHERE follow_up_at IS NOT NULL",
+        )
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
+    /// One lesson of the workspace, for an answer or the list.
+    pub async fn tracked_lesson(
+        &self,
+        workspace: WorkspaceId,
+        lesson: i64,
+    ) -> Result<TrackedLesson, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT l.id, l.workspace_id, l.kind, l.text, l.owner, l.status, l.not_yet_count, \
+                 l.follow_up_at, d.title AS debrief_title, d.channel, d.created_at AS debrief_created_at \
+             FROM lessons l JOIN debriefs d ON d.id = l.debrief_id \
+             WHERE l.workspace_id = ? AND l.id = ?",
+        )
+        .bind(workspace.0)
+        .bind(lesson)
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
+    /// The person's lessons still waiting for an outcome, soonest question first.
+    pub async fn open_follow_ups(
+        &self,
+        workspace: WorkspaceId,
+        person: &str,
+        limit: u32,
+    ) -> Result<Vec<TrackedLesson>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT l.id, l.workspace_id, l.kind, l.text, l.owner, l.status, l.not_yet_count, \
+                 l.follow_up_at, d.title AS debrief_title, d.channel, d.created_at AS debrief_created_at \
+             FROM lessons l JOIN debriefs d ON d.id = l.debrief_id \
+             WHERE l.workspace_id = ? AND l.owner = ? AND l.status IN ('open', 'not_yet') \
+             ORDER BY l.follow_up_at IS NOT NULL, l.follow_up_at, l.id LIMIT ?",
+        )
+        .bind(workspace.0)
+        .bind(person)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Asks, in one transaction: for each lesson still due as read, clear its question
+    /// time, queue the DM and record the ask. True for each lesson this call asked.
+    pub async fn record_asks(
+        &self,
+        asks: &[Ask<'_>],
+        now: i64,
+        now_ms: i64,
+        give_up_at: i64,
+    ) -> Result<Vec<bool>, StoreError> {
+        let mut tx = self.begin().await?;
+        let mut asked = Vec::with_capacity(asks.len());
+        for ask in asks {
+            let moved = sqlx::query(
+                "UPDATE lessons SET follow_up_at = NULL \
+                 WHERE id = ? AND workspace_id = ? AND follow_up_at = ?",
+            )
+            .bind(ask.lesson)
+            .bind(ask.workspace.0)
+            .bind(ask.expected_follow_up_at)
+            .execute(&mut *tx.tx)
+            .await?
+            .rows_affected()
+                == 1;
+            if moved {
+                let outbox = insert(&mut tx.tx, ask.message, now_ms, give_up_at).await?;
+                sqlx::query(
+                    "INSERT INTO follow_ups (workspace_id, lesson_id, person, asked_at, outbox_id) \
+                     VALUES (?, ?, ?, ?, ?)",
+                )
+                .bind(ask.workspace.0)
+                .bind(ask.lesson)
+                .bind(ask.person)
+                .bind(now)
+                .bind(outbox.map(|id| id.0))
+                .execute(&mut *tx.tx)
+                .await?;
+            }
+            asked.push(moved);
+        }
+        tx.commit().await?;
+        Ok(asked)
+    }
+
+    /// Records an answer if the lesson is still where the person saw it (same
+    /// `not_yet_count`, not settled); the id of the answered follow-up, or `None` when
+    /// it had already moved on (a second click, another device).
+    pub async fn record_answer(
+        &self,
+        workspace: WorkspaceId,
+        lesson: i64,
+        person: &str,
+        change: Transition<'_>,
+        now: i64,
+    ) -> Result<Option<i64>, StoreError> {
+        let mut tx = self.begin().await?;
+        let moved = sqlx::query(
+            "UPDATE lessons SET status = ?, not_yet_count = ?, follow_up_at = ?, \
+                 settled_at = CASE WHEN ? THEN ? ELSE NULL END \
+             WHERE id = ? AND workspace_id = ? AND owner = ? AND not_yet_count = ? \
+               AND status IN ('open', 'not_yet')",
+        )
+        .bind(change.status)
+        .bind(change.not_yet_count)
+        .bind(change.follow_up_at)
+        .bind(change.settles)
+        .bind(now)
+        .bind(lesson)
+        .bind(workspace.0)
+        .bind(person)
+        .bind(change.version)
+        .execute(&mut *tx.tx)
+        .await?
+        .rows_affected()
+            == 1;
+        if !moved {
+            return Ok(None);
+        }
+        // The question waiting for this answer; answering early from the list (before
+        // any DM) records an ask at the same moment.
+        let waiting: Option<i64> = sqlx::query_scalar(
+            "SELECT id FROM follow_ups WHERE lesson_id = ? AND workspace_id = ? AND answered_at IS NULL \
+             ORDER BY id DESC LIMIT 1",
+        )
+        .bind(lesson)
+        .bind(workspace.0)
+        .fetch_optional(&mut *tx.tx)
+        .await?;
+        let id = match waiting {
+            Some(id) => id,
+            None => {
+                sqlx::query_scalar(
+                    "INSERT INTO follow_ups (workspace_id, lesson_id, person, asked_at) \
+                     VALUES (?, ?, ?, ?) RETURNING id",
+                )
+                .bind(workspace.0)
+                .bind(lesson)
+                .bind(person)
+                .bind(now)
+                .fetch_one(&mut *tx.tx)
+                .await?
+            }
+        };
+        sqlx::query("UPDATE follow_ups SET answer = ?, answered_at = ? WHERE id = ?")
+            .bind(change.answer)
+            .bind(now)
+            .bind(id)
+            .execute(&mut *tx.tx)
+            .await?;
+        tx.commit().await?;
+        Ok(Some(id))
+    }
+
+    /// Adds (or replaces) the note on one of the person's answers; false if there is no
+    /// such answer of theirs.
+    pub async fn note_answer(
+        &self,
+        workspace: WorkspaceId,
+        follow_up: i64,
+        person: &str,
+        note: &str,
+    ) -> Result<bool, StoreError> {
+        let result = sqlx::query(
+            "UPDATE follow_ups SET note = ? \
+             WHERE id = ? AND workspace_id = ? AND person = ? AND answered_at IS NOT NULL",
+        )
+        .bind(note)
+        .bind(follow_up)
+        .bind(workspace.0)
+        .bind(person)
+        .execute(&self.pool)
+        .await?;
+        Ok(result.rows_affected() == 1)
+    }
+
+    /// Settles as unreachable every lesson whose question could not be delivered (the
+    /// outbox gave up on it: the person left, or their DM failed for good), so it is
+    /// reported instead of being asked forever.
+    pub async fn settle_unreachable(&self, now: i64) -> Result<Vec<Unreachable>, StoreError> {
+        let mut tx = self.begin().await?;
+        let gone: Vec<Unreachable> = sqlx::query_as(
+            "UPDATE follow_ups SET answer = 'unreachable', answered_at = ? \
+             WHERE answered_at IS NULL AND outbox_id IS NOT NULL \
+               AND (SELECT o.status FROM outbox o WHERE o.id = follow_ups.outbox_id) = 'failed' \
+             RETURNING workspace_id, lesson_id, person",
+        )
+        .bind(now)
+        .fetch_all(&mut *tx.tx)
+        .await?;
+        for lesson in &gone {
+            sqlx::query(
+                "UPDATE lessons SET status = 'unreachable', settled_at = ?, follow_up_at = NULL \
+                 WHERE id = ? AND workspace_id = ? AND status IN ('open', 'not_yet')",
+            )
+            .bind(now)
+            .bind(lesson.lesson_id)
+            .bind(lesson.workspace_id)
+            .execute(&mut *tx.tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(gone)
+    }
+
+    /// The follow-up answers of a lesson, oldest first: (answer, note, answered_at).
+    pub async fn answers_of(
+        &self,
+        workspace: WorkspaceId,
+        lesson: i64,
+    ) -> Result<Vec<(Option<String>, Option<String>, Option<i64>)>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT answer, note, answered_at FROM follow_ups \
+             WHERE workspace_id = ? AND lesson_id = ? ORDER BY id",
+        )
+        .bind(workspace.0)
+        .bind(lesson)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+}
