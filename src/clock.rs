@@ -1,5 +1,6 @@
 //! Injected time. Production reads the system clock; tests hold a [`ManualClock`]
-//! and move it instead of sleeping.
+//! (or a [`ShiftedClock`], when the app must keep running) and move it instead of
+//! sleeping.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -58,6 +59,36 @@ impl Clock for ManualClock {
     }
 }
 
+/// The wall clock moved by an offset: time keeps flowing (so pacing and backoff run
+/// their course) while a test jumps days or weeks ahead.
+#[derive(Debug, Default)]
+pub struct ShiftedClock {
+    offset_millis: AtomicI64,
+}
+
+impl ShiftedClock {
+    /// A clock that reads `unix` seconds now and runs on from there.
+    pub fn at(unix: i64) -> Self {
+        let clock = Self::default();
+        clock.set(unix);
+        clock
+    }
+    pub fn set(&self, unix: i64) {
+        let offset = unix * 1000 - SystemClock.now_millis();
+        self.offset_millis.store(offset, Ordering::SeqCst);
+    }
+    pub fn advance(&self, seconds: i64) {
+        self.offset_millis
+            .fetch_add(seconds * 1000, Ordering::SeqCst);
+    }
+}
+
+impl Clock for ShiftedClock {
+    fn now_millis(&self) -> i64 {
+        SystemClock.now_millis() + self.offset_millis.load(Ordering::SeqCst)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -72,5 +103,13 @@ mod tests {
         clock.set(5);
         assert_eq!(clock.now_unix(), 5);
         assert!(SystemClock.now_unix() > 1_700_000_000);
+    }
+
+    #[test]
+    fn a_shifted_clock_jumps_and_keeps_running() {
+        let clock = ShiftedClock::at(1_000);
+        assert!((clock.now_unix() - 1_000).abs() <= 1);
+        clock.advance(86_400);
+        assert!((clock.now_unix() - 87_400).abs() <= 1);
     }
 }

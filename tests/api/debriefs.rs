@@ -13,14 +13,14 @@ use wiremock::{Mock, ResponseTemplate};
 
 use crate::helpers::{TEAM, TestApp, reply_text, spawn_app};
 
-const CHANNEL: &str = "C0CHAN";
-const ALICE: &str = "U0ALICE";
-const BOB: &str = "U0BOB";
+pub(crate) const CHANNEL: &str = "C0CHAN";
+pub(crate) const ALICE: &str = "U0ALICE";
+pub(crate) const BOB: &str = "U0BOB";
 const CAROL: &str = "U0CAROL";
 const DAVE: &str = "U0DAVE";
 
 /// A button click on the card, as Slack sends it.
-fn click(user: &str, action: &str, debrief: i64) -> String {
+pub(crate) fn click(user: &str, action: &str, debrief: i64) -> String {
     json!({
         "type": "block_actions", "team": {"id": TEAM}, "user": {"id": user},
         "trigger_id": format!("trigger-{user}"),
@@ -32,14 +32,14 @@ fn click(user: &str, action: &str, debrief: i64) -> String {
 }
 
 /// One input's state in a submitted view: text, a select's option, or a picked user.
-enum Input<'a> {
+pub(crate) enum Input<'a> {
     Text(&'a str),
     Option(&'a str),
     User(&'a str),
 }
 
 /// A submitted reflection form.
-fn submission(user: &str, debrief: i64, inputs: &[(&str, Input)]) -> String {
+pub(crate) fn submission(user: &str, debrief: i64, inputs: &[(&str, Input)]) -> String {
     let mut values = serde_json::Map::new();
     for (block, input) in inputs {
         let element = match input {
@@ -63,7 +63,7 @@ fn submission(user: &str, debrief: i64, inputs: &[(&str, Input)]) -> String {
 }
 
 /// A DM from `user` to the bot, as an Events API callback.
-fn dm(event_id: &str, user: &str, text: &str) -> Value {
+pub(crate) fn dm(event_id: &str, user: &str, text: &str) -> Value {
     json!({
         "type": "event_callback", "team_id": TEAM, "api_app_id": "A0APP",
         "event_id": event_id, "event_time": 1700000000,
@@ -73,7 +73,7 @@ fn dm(event_id: &str, user: &str, text: &str) -> Value {
     })
 }
 
-async fn workspace(app: &TestApp) -> WorkspaceId {
+pub(crate) async fn workspace(app: &TestApp) -> WorkspaceId {
     let store = app.store().await;
     store
         .find_workspace(Platform::Slack, TEAM)
@@ -83,13 +83,13 @@ async fn workspace(app: &TestApp) -> WorkspaceId {
 }
 
 /// A plain connection to the app's database, for reading rows as an export would.
-async fn database(app: &TestApp) -> SqlitePool {
+pub(crate) async fn database(app: &TestApp) -> SqlitePool {
     SqlitePool::connect(&app.db_url).await.unwrap()
 }
 
 /// Waits for a new `chat.postMessage` to `channel` (after `seen` of them) and returns
 /// its text.
-async fn message_to(app: &TestApp, channel: &str, seen: usize) -> String {
+pub(crate) async fn message_to(app: &TestApp, channel: &str, seen: usize) -> String {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         let sent: Vec<Value> = app
@@ -106,7 +106,7 @@ async fn message_to(app: &TestApp, channel: &str, seen: usize) -> String {
     }
 }
 
-async fn messages_to(app: &TestApp, channel: &str) -> usize {
+pub(crate) async fn messages_to(app: &TestApp, channel: &str) -> usize {
     app.slack_calls("chat.postMessage")
         .await
         .iter()
@@ -115,7 +115,7 @@ async fn messages_to(app: &TestApp, channel: &str) -> usize {
 }
 
 /// Waits for an ephemeral message to `user` that contains `expected`.
-async fn ephemeral_to(app: &TestApp, user: &str, expected: &str) {
+pub(crate) async fn ephemeral_to(app: &TestApp, user: &str, expected: &str) {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         let shown: Vec<String> = app
@@ -151,7 +151,7 @@ fn debrief_of_card(card: &Value) -> i64 {
 }
 
 /// Sends a DM and waits for the bot's answer in that DM, returning its text.
-async fn say(app: &TestApp, event_id: &str, user: &str, text: &str) -> String {
+pub(crate) async fn say(app: &TestApp, event_id: &str, user: &str, text: &str) -> String {
     let dm_channel = format!("D{user}");
     let seen = messages_to(app, &dm_channel).await;
     let response = app.event(&dm(event_id, user, text)).await;
@@ -170,7 +170,7 @@ async fn thread_text(app: &TestApp, ts: &str) -> String {
 }
 
 /// Waits until the outbox has sent everything it holds.
-async fn wait_for_outbox(app: &TestApp, ws: WorkspaceId) {
+pub(crate) async fn wait_for_outbox(app: &TestApp, ws: WorkspaceId) {
     let db = database(app).await;
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
@@ -190,7 +190,7 @@ async fn wait_for_outbox(app: &TestApp, ws: WorkspaceId) {
 }
 
 /// Starts a debrief as Alice and returns its id and the card's `ts`.
-async fn start(app: &TestApp, text: &str) -> (i64, String) {
+pub(crate) async fn start(app: &TestApp, text: &str) -> (i64, String) {
     let cards_before = app.slack_calls("chat.postMessage").await.len();
     let reply = app.command_reply_as(ALICE, "/debrief", text).await;
     assert_eq!(reply["response_type"], "ephemeral");

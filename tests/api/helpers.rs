@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use learnloop::clock::{Clock, SystemClock};
+use learnloop::clock::{SharedClock, SystemClock};
 use learnloop::config::{Secret, Settings};
 use learnloop::http::verify::SlackSignatureVerifier;
 use learnloop::scheduler::Scheduler;
@@ -24,6 +24,8 @@ pub const TEAM: &str = "T0TEST";
 
 pub struct TestApp {
     pub address: String,
+    /// The app's clock; requests are signed at its time.
+    pub clock: SharedClock,
     /// This app's scheduler, to wake it after changing schedules behind its back.
     pub scheduler: Arc<Scheduler>,
     pub client: reqwest::Client,
@@ -58,6 +60,8 @@ impl Replica {
 pub struct Options {
     pub signing_secret: Option<&'static str>,
     pub bot_token: Option<&'static str>,
+    /// The app's clock (the system's unless a test moves time itself).
+    pub clock: SharedClock,
 }
 
 impl Default for Options {
@@ -65,6 +69,7 @@ impl Default for Options {
         Self {
             signing_secret: Some(SIGNING_SECRET),
             bot_token: Some(BOT_TOKEN),
+            clock: Arc::new(SystemClock),
         }
     }
 }
@@ -128,8 +133,10 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
     settings.delivery.initial_backoff_ms = 20;
     settings.delivery.lease_secs = 1;
     settings.slack.request_timeout_secs = 1;
-    let (address, shutdown, server, scheduler) = start(settings.clone()).await;
+    let clock = options.clock;
+    let (address, shutdown, server, scheduler) = start(settings.clone(), clock.clone()).await;
     TestApp {
+        clock,
         scheduler,
         address,
         client: reqwest::Client::new(),
@@ -145,8 +152,13 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
 
 type Server = JoinHandle<anyhow::Result<()>>;
 
-async fn start(settings: Settings) -> (String, oneshot::Sender<()>, Server, Arc<Scheduler>) {
-    let app = App::build(settings).await.expect("app builds");
+async fn start(
+    settings: Settings,
+    clock: SharedClock,
+) -> (String, oneshot::Sender<()>, Server, Arc<Scheduler>) {
+    let app = App::build_with_clock(settings, clock)
+        .await
+        .expect("app builds");
     let address = format!("http://{}", app.local_addr());
     let scheduler = app.scheduler();
     let (shutdown, stopped) = oneshot::channel::<()>();
@@ -163,11 +175,16 @@ pub fn command_form(command: &str, text: &str) -> String {
 
 /// A slash command form as Slack sends it, typed by `user`.
 pub fn command_form_as(user: &str, command: &str, text: &str) -> String {
+    command_form_in(TEAM, "C0CHAN", user, command, text)
+}
+
+/// A slash command form from any workspace and channel.
+pub fn command_form_in(team: &str, channel: &str, user: &str, command: &str, text: &str) -> String {
     serde_urlencoded::to_string([
         ("token", "deprecated"),
-        ("team_id", TEAM),
+        ("team_id", team),
         ("team_domain", "acme"),
-        ("channel_id", "C0CHAN"),
+        ("channel_id", channel),
         ("channel_name", "releases"),
         ("user_id", user),
         ("user_name", "alice"),
@@ -211,7 +228,7 @@ impl TestApp {
         body: &str,
         headers: &[(&str, &str)],
     ) -> reqwest::Response {
-        let now = SystemClock.now_unix();
+        let now = self.clock.now_unix();
         let mut request = self
             .client
             .post(self.url(path))
@@ -327,7 +344,7 @@ impl TestApp {
     pub async fn spawn_replica(&self) -> Replica {
         let mut settings = self.settings.clone();
         settings.http.listen = "127.0.0.1:0".parse().unwrap();
-        let (_address, shutdown, server, scheduler) = start(settings).await;
+        let (_address, shutdown, server, scheduler) = start(settings, self.clock.clone()).await;
         Replica {
             scheduler,
             shutdown,
@@ -344,7 +361,8 @@ impl TestApp {
             let _ = server.await;
         }
         self.shutdown.lock().unwrap().take();
-        let (address, shutdown, server, scheduler) = start(self.settings.clone()).await;
+        let (address, shutdown, server, scheduler) =
+            start(self.settings.clone(), self.clock.clone()).await;
         self.address = address;
         self.scheduler = scheduler;
         *self.shutdown.lock().unwrap() = Some(shutdown);

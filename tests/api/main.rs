@@ -2,6 +2,7 @@
 //! recording fake Slack.
 
 mod cli;
+mod closing_the_loop;
 mod debriefs;
 mod delivery;
 mod goals;

@@ -164,6 +164,11 @@ impl SlashCommand {
 
 /// Parses the text of a slash command.
 pub fn parse_slash(command: SlashCommand, text: &str) -> Result<Command, UsageError> {
+    if command == SlashCommand::Learn
+        && let Some(search) = search_with_stray_quote(text)
+    {
+        return Ok(search);
+    }
     let tokens = tokens(text)?;
     match command {
         SlashCommand::Learn => parse_learn_tokens(text, &tokens),
@@ -173,7 +178,25 @@ pub fn parse_slash(command: SlashCommand, text: &str) -> Result<Command, UsageEr
 
 /// Parses `/learn` words, as typed after `/learn` or sent to the bot in a message.
 pub fn parse_learn(text: &str) -> Result<Command, UsageError> {
+    if let Some(search) = search_with_stray_quote(text) {
+        return Ok(search);
+    }
     parse_learn_tokens(text, &tokens(text)?)
+}
+
+/// A search whose query has an unclosed quote (`lessons "feature flags`): the query is
+/// free text, so it is searched as typed instead of refused.
+fn search_with_stray_quote(text: &str) -> Option<Command> {
+    let trimmed = text.trim_start();
+    let (first, rest) = trimmed
+        .split_once(char::is_whitespace)
+        .unwrap_or((trimmed, ""));
+    let is_search = WORDS
+        .iter()
+        .any(|(spelling, word)| *word == "lessons" && spelling.eq_ignore_ascii_case(first));
+    (is_search && tokenize(text).is_err()).then(|| Command::Lessons {
+        query: Some(rest.trim().to_owned()).filter(|q| !q.is_empty()),
+    })
 }
 
 fn tokens(text: &str) -> Result<Vec<Token>, UsageError> {

@@ -160,6 +160,23 @@ fn lessons_keep_the_query_as_typed() {
             query: Some("café".into())
         }
     );
+    assert_eq!(
+        learn(r#"lessons "feature flags"#),
+        Command::Lessons {
+            query: Some(r#""feature flags"#.into())
+        },
+        "an unclosed quote in a search is searched, not refused"
+    );
+    assert_eq!(
+        learn(r#"lessons ""#),
+        Command::Lessons {
+            query: Some("\"".into())
+        }
+    );
+    assert!(
+        parse_learn(r#"goal add "learn"#).is_err(),
+        "elsewhere it is still a mistake"
+    );
 }
 
 #[test]

@@ -1,0 +1,598 @@
+//! Closing the loop end to end, on a moved clock: follow-ups after a debrief (not yet,
+//! asked again, applied, a note), the digest that celebrates it, a check-in over two
+//! goals, lesson search with tricky input, and two workspaces that never see each
+//! other's lessons.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::{TimeZone, Utc};
+use learnloop::clock::{Clock, ShiftedClock};
+use learnloop::store::{LessonKind, NewDebrief, NewLesson, Platform};
+use serde_json::{Value, json};
+
+use crate::debriefs::{
+    ALICE, BOB, CHANNEL, Input, click, database, ephemeral_to, message_to, messages_to, say, start,
+    submission, wait_for_outbox, workspace,
+};
+use crate::helpers::{Options, TEAM, TestApp, command_form_in, reply_text, spawn_app_with};
+
+const DAY: i64 = 86_400;
+
+/// Monday 2 November 2026, 10:00 UTC.
+fn monday() -> i64 {
+    Utc.with_ymd_and_hms(2026, 11, 2, 10, 0, 0)
+        .unwrap()
+        .timestamp()
+}
+
+async fn app_at(unix: i64) -> (TestApp, Arc<ShiftedClock>) {
+    let clock = Arc::new(ShiftedClock::at(unix));
+    let app = spawn_app_with(Options {
+        clock: clock.clone(),
+        ..Options::default()
+    })
+    .await;
+    (app, clock)
+}
+
+/// A debrief in CHANNEL where Bob reflects `went_well` (a lesson) and Alice closes it.
+async fn debrief_with_lesson(app: &TestApp, title: &str, lesson: &str) -> i64 {
+    let (id, _) = start(app, &format!("--template retro {title}")).await;
+    let form = submission(BOB, id, &[("went_well", Input::Text(lesson))]);
+    assert_eq!(app.interaction(&form).await.status(), 200);
+    assert_eq!(
+        app.interaction(&click(ALICE, "debrief.close", id))
+            .await
+            .status(),
+        200
+    );
+    wait_for_outbox(app, workspace(app).await).await;
+    id
+}
+
+/// A click on a button of a DM message from the bot, as Slack sends it.
+fn dm_click(user: &str, action: &str, value: &str) -> String {
+    json!({
+        "type": "block_actions", "team": {"id": TEAM}, "user": {"id": user},
+        "trigger_id": format!("trigger-{user}"),
+        "container": {"type": "message", "message_ts": "1700000099.000001",
+                      "channel_id": format!("D{user}"), "is_ephemeral": false},
+        "channel": {"id": format!("D{user}")},
+        "actions": [{"type": "button", "action_id": action, "block_id": "b", "value": value}],
+    })
+    .to_string()
+}
+
+/// The value of the button `action` in a message body.
+fn button_value(message: &Value, action: &str) -> String {
+    message["blocks"]
+        .as_array()
+        .expect("blocks")
+        .iter()
+        .filter_map(|b| b["elements"].as_array())
+        .flatten()
+        .find(|e| e["action_id"] == action)
+        .and_then(|e| e["value"].as_str())
+        .unwrap_or_else(|| panic!("no `{action}` button in {message}"))
+        .to_owned()
+}
+
+/// The newest `chat.postMessage` to `channel`.
+async fn last_message_to(app: &TestApp, channel: &str) -> Value {
+    app.slack_calls("chat.postMessage")
+        .await
+        .into_iter()
+        .rfind(|c| c["channel"] == channel)
+        .unwrap_or_else(|| panic!("nothing was posted to {channel}"))
+}
+
+/// Waits for the `n`th `chat.update` and returns it.
+async fn nth_update(app: &TestApp, n: usize) -> Value {
+    app.wait_for_slack_calls("chat.update", n).await[n - 1].clone()
+}
+
+#[tokio::test]
+async fn a_lesson_is_followed_up_asked_again_applied_and_celebrated_in_the_digest() {
+    let (app, clock) = app_at(monday()).await;
+    debrief_with_lesson(
+        &app,
+        "Release 2.3 rollout",
+        "Feature flags let us roll back fast #deploy",
+    )
+    .await;
+    let ws = workspace(&app).await;
+    let db = database(&app).await;
+    let digest = app
+        .command_reply_as(ALICE, "/learn", "digest mondays 09:00")
+        .await;
+    assert!(reply_text(&digest).contains("Digest *#"), "{digest}");
+
+    // Before its date nothing is asked; Bob sees it waiting in his list.
+    clock.advance(13 * DAY);
+    let report = app.scheduler.fire_due().await.unwrap();
+    assert_eq!(report.follow_ups_asked, 0);
+    let list = app.command_reply_as(BOB, "/learn", "followups").await;
+    let listed = reply_text(&list);
+    assert!(
+        listed.contains("Feature flags let us roll back fast"),
+        "{listed}"
+    );
+    assert!(listed.contains("I'll ask on Mon 16 Nov"), "{listed}");
+
+    // Day 14: Bob gets the question in a DM with the three buttons.
+    clock.advance(DAY);
+    assert_eq!(app.scheduler.fire_due().await.unwrap().follow_ups_asked, 1);
+    let shown = message_to(&app, BOB, 0).await;
+    assert!(shown.contains("Follow-up on a lesson"), "{shown}");
+    assert!(
+        shown.contains("*Release 2.3 rollout* in <#C0CHAN>"),
+        "{shown}"
+    );
+    let asked = last_message_to(&app, BOB).await;
+    let first = button_value(&asked, "followup.not_yet");
+    for action in ["followup.applied", "followup.not_relevant"] {
+        assert_eq!(
+            button_value(&asked, action),
+            first,
+            "one question, three answers"
+        );
+    }
+    assert_eq!(
+        app.scheduler.fire_due().await.unwrap().follow_ups_asked,
+        0,
+        "asked once"
+    );
+
+    // Not yet: the question is replaced by when it comes back; a second click on the
+    // same question changes nothing.
+    let card_updates = app.slack_calls("chat.update").await.len();
+    assert_eq!(
+        app.interaction(&dm_click(BOB, "followup.not_yet", &first))
+            .await
+            .status(),
+        200
+    );
+    let update = nth_update(&app, card_updates + 1).await;
+    assert_eq!(update["ts"], "1700000099.000001");
+    assert_eq!(update["channel"], "DU0BOB");
+    assert!(
+        reply_text(&update).contains("I'll ask again on Mon 23 Nov"),
+        "{update}"
+    );
+    app.interaction(&dm_click(BOB, "followup.applied", &first))
+        .await;
+    ephemeral_to(&app, BOB, "already answered").await;
+    // Alice cannot answer Bob's follow-up.
+    app.interaction(&dm_click(ALICE, "followup.applied", &first))
+        .await;
+    ephemeral_to(&app, ALICE, "Only <@U0BOB> can answer").await;
+
+    // Six days later: not yet due. Seven: asked again.
+    clock.advance(6 * DAY);
+    assert_eq!(app.scheduler.fire_due().await.unwrap().follow_ups_asked, 0);
+    clock.advance(DAY);
+    assert_eq!(app.scheduler.fire_due().await.unwrap().follow_ups_asked, 1);
+    let again = message_to(&app, BOB, 1).await;
+    assert!(again.contains("you said not yet once"), "{again}");
+    let second = button_value(&last_message_to(&app, BOB).await, "followup.applied");
+    assert_ne!(first, second, "the new question carries its own version");
+
+    // Applied, with a note from the modal.
+    app.interaction(&dm_click(BOB, "followup.applied", &second))
+        .await;
+    let applied = nth_update(&app, card_updates + 2).await;
+    assert!(reply_text(&applied).contains("*Applied.*"), "{applied}");
+    let note_id = button_value(&applied, "followup.note");
+    app.interaction(&dm_click(BOB, "followup.note", &note_id))
+        .await;
+    let opened = app.wait_for_slack_calls("views.open", 1).await;
+    assert_eq!(opened[0]["view"]["callback_id"], "followup.note");
+    let note = json!({
+        "type": "view_submission", "team": {"id": TEAM}, "user": {"id": BOB},
+        "view": {"id": "V9", "callback_id": "followup.note",
+                 "private_metadata": opened[0]["view"]["private_metadata"],
+                 "state": {"values": {"q_note": {"answer": {"type": "plain_text_input",
+                     "value": "Used a flag for the billing change; rolled back in a minute"}}}}},
+    })
+    .to_string();
+    let saved = app.interaction(&note).await;
+    assert_eq!(saved.status(), 200);
+    assert_eq!(saved.text().await.unwrap(), "", "the modal closes");
+
+    let rows: Vec<(String, Option<String>, i64)> =
+        sqlx::query_as("SELECT answer, note, answered_at - asked_at FROM follow_ups ORDER BY id")
+            .fetch_all(&db)
+            .await
+            .unwrap();
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert_eq!(rows[0].0, "not_yet");
+    assert_eq!(rows[1].0, "applied");
+    assert!(rows[1].1.as_deref().unwrap().contains("billing change"));
+    let (status, next): (String, Option<i64>) =
+        sqlx::query_as("SELECT status, follow_up_at FROM lessons WHERE workspace_id = ?")
+            .bind(ws.0)
+            .fetch_one(&db)
+            .await
+            .unwrap();
+    assert_eq!((status.as_str(), next), ("applied", None));
+    let none_open = app.command_reply_as(BOB, "/learn", "followups").await;
+    assert!(reply_text(&none_open).contains("no open follow-ups"));
+
+    // The next Monday's digest in the channel celebrates it, with its rates.
+    let posted_before = messages_to(&app, CHANNEL).await;
+    let next_monday = Utc
+        .with_ymd_and_hms(2026, 11, 30, 9, 0, 0)
+        .unwrap()
+        .timestamp();
+    clock.set(next_monday);
+    let fired = app.scheduler.fire_due().await.unwrap();
+    assert_eq!(fired.sent, 1, "{fired:?}");
+    let digest = message_to(&app, CHANNEL, posted_before).await;
+    assert!(digest.contains("Applied"), "{digest}");
+    assert!(
+        digest.contains("<@U0BOB> applied \"Feature flags let us roll back fast #deploy\""),
+        "{digest}"
+    );
+    assert!(
+        digest.contains("1 of 1 answered follow-ups applied (100%) · by tag: #deploy 1/1"),
+        "{digest}"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_follow_up_that_cannot_be_delivered_is_reported_not_retried_forever() {
+    let (app, clock) = app_at(monday()).await;
+    wiremock::Mock::given(wiremock::matchers::body_partial_json(
+        json!({"channel": BOB}),
+    ))
+    .respond_with(
+        wiremock::ResponseTemplate::new(200)
+            .set_body_json(json!({"ok": false, "error": "user_not_found"})),
+    )
+    .mount(&app.slack)
+    .await;
+    debrief_with_lesson(&app, "Incident 12", "Page the on-call before digging").await;
+    clock.advance(14 * DAY);
+    assert_eq!(app.scheduler.fire_due().await.unwrap().follow_ups_asked, 1);
+    let ws = workspace(&app).await;
+    wait_for_outbox(&app, ws).await;
+    let report = app.scheduler.fire_due().await.unwrap();
+    assert_eq!(report.unreachable, 1, "{report:?}");
+    assert_eq!(report.follow_ups_asked, 0, "never asked again");
+    let preview = app.command_reply_as(ALICE, "/learn", "digest now").await;
+    let shown = reply_text(&preview);
+    assert!(
+        shown.contains(
+            "\"Page the on-call before digging\" (<@U0BOB>): its owner could not be reached"
+        ),
+        "{shown}"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_digest_finds_a_lesson_that_recurs_and_a_quiet_week_is_short() {
+    let (app, clock) = app_at(monday()).await;
+    let quiet = app.command_reply_as(ALICE, "/learn", "digest now").await;
+    assert!(reply_text(&quiet).contains("A quiet week"), "{quiet}");
+
+    debrief_with_lesson(
+        &app,
+        "Release 2.2",
+        "Announce deploys in the channel before starting",
+    )
+    .await;
+    clock.advance(14 * DAY);
+    debrief_with_lesson(
+        &app,
+        "Release 2.4",
+        "announce the deploy in channel before you start",
+    )
+    .await;
+    debrief_with_lesson(&app, "Offsite", "Book the rooms a month ahead").await;
+    let preview = app.command_reply_as(ALICE, "/learn", "digest now").await;
+    let shown = reply_text(&preview);
+    assert!(shown.contains("New lessons (2 from 2 debriefs)"), "{shown}");
+    assert!(shown.contains("*Release 2.4* in <#C0CHAN>"), "{shown}");
+    assert!(
+        !shown.contains("Release 2.2*"),
+        "older than the week: {shown}"
+    );
+    assert!(shown.contains("Lessons that keep coming back"), "{shown}");
+    assert!(
+        shown.contains("\"announce the deploy in channel before you start\": in 2 debriefs"),
+        "{shown}"
+    );
+    assert!(
+        !shown.contains("\"Book the rooms a month ahead\": in"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("2 debriefs held · 1 people reflected"),
+        "{shown}"
+    );
+    assert!(shown.contains("Preview: only you see this"), "{shown}");
+    assert!(
+        app.slack_calls("chat.postMessage")
+            .await
+            .iter()
+            .all(|c| !reply_text(c).contains("What we learned")),
+        "a preview is never posted to the channel"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_check_in_asks_about_each_open_goal_and_an_unanswered_one_is_missed() {
+    let (app, clock) = app_at(monday()).await;
+    for text in [
+        "goal add learn Rust",
+        "goal add write three runbooks by 2026-12-31",
+    ] {
+        app.command_reply_as(BOB, "/learn", text).await;
+    }
+    let set = app
+        .command_reply_as(BOB, "/learn", "checkin fridays 16:00")
+        .await;
+    let confirmed = reply_text(&set);
+    assert!(confirmed.contains("Your check-in is set"), "{confirmed}");
+    assert!(confirmed.contains("your 2 open goals"), "{confirmed}");
+    assert!(confirmed.contains("Fri 6 Nov 16:00"), "{confirmed}");
+
+    clock.set(
+        Utc.with_ymd_and_hms(2026, 11, 6, 16, 0, 0)
+            .unwrap()
+            .timestamp(),
+    );
+    assert_eq!(app.scheduler.fire_due().await.unwrap().sent, 1);
+    let opening = message_to(&app, BOB, 0).await;
+    assert!(
+        opening.contains("Time for your check-in: 7 short questions"),
+        "{opening}"
+    );
+    assert!(
+        opening.contains("What did you learn this week?"),
+        "{opening}"
+    );
+
+    let steps = [
+        (
+            "c1",
+            "How to read a flame graph properly",
+            "How was your week?",
+        ),
+        ("c2", "4", "What will you try or practise next week?"),
+        ("c3", "skip", "How is your goal #1 going: \"learn Rust\"?"),
+        ("c4", "3", "A note on goal #1"),
+        (
+            "c5",
+            "The borrow checker makes sense now",
+            "goal #2 going: \"write three runbooks\"",
+        ),
+        ("c6", "5", "A note on goal #2"),
+        (
+            "c7",
+            "skip",
+            "Thanks, your check-in is saved. Progress noted: goal #1: 3/5, goal #2: 5/5",
+        ),
+    ];
+    for (event, typed, expected) in steps {
+        let reply = say(&app, event, BOB, typed).await;
+        assert!(reply.contains(expected), "after `{typed}`: {reply}");
+    }
+    let db = database(&app).await;
+    let (status, answers): (String, String) =
+        sqlx::query_as("SELECT status, answers FROM checkins")
+            .fetch_one(&db)
+            .await
+            .unwrap();
+    assert_eq!(status, "done");
+    let answers: Value = serde_json::from_str(&answers).unwrap();
+    assert_eq!(answers["goal.1.progress"], "3");
+    assert_eq!(answers["goal.2.progress"], "5");
+    assert_eq!(answers["energy"], "4");
+    // Done: a DM is a command again.
+    let help = say(&app, "c8", BOB, "goal list").await;
+    assert!(help.contains("Your learning goals"), "{help}");
+
+    // The next one gets no answer: closed as missed a day later, never nagged.
+    clock.set(
+        Utc.with_ymd_and_hms(2026, 11, 13, 16, 0, 0)
+            .unwrap()
+            .timestamp(),
+    );
+    assert_eq!(app.scheduler.fire_due().await.unwrap().sent, 1);
+    clock.advance(DAY - 60);
+    assert_eq!(app.scheduler.fire_due().await.unwrap().checkins_missed, 0);
+    clock.advance(120);
+    assert_eq!(app.scheduler.fire_due().await.unwrap().checkins_missed, 1);
+    let to_bob = messages_to(&app, BOB).await;
+    assert_eq!(to_bob, 2, "two openings, no reminder");
+    let off = app.command_reply_as(BOB, "/learn", "checkin off").await;
+    assert!(reply_text(&off).contains("Your check-in is off"));
+    app.stop().await;
+}
+
+/// `/learn TEXT` typed by Alice; the reply's text.
+async fn search(app: &TestApp, text: &str) -> String {
+    reply_text(&app.command_reply_as(ALICE, "/learn", text).await)
+}
+
+/// A slash command from another workspace (the single-install token serves any team).
+async fn command_in(app: &TestApp, team: &str, user: &str, text: &str) -> String {
+    let body = command_form_in(team, "C0THEIRS", user, "/learn", text);
+    let response = app
+        .post_signed(
+            "/slack/commands",
+            "application/x-www-form-urlencoded",
+            &body,
+        )
+        .await;
+    assert_eq!(response.status(), 200, "`/learn {text}` in {team}");
+    reply_text(&response.json().await.unwrap())
+}
+
+#[tokio::test]
+async fn search_takes_any_input_and_workspaces_never_see_each_other() {
+    let (app, clock) = app_at(monday()).await;
+    debrief_with_lesson(
+        &app,
+        "Release 2.3 rollout",
+        "Feature flags let us roll back fast #deploy",
+    )
+    .await;
+    debrief_with_lesson(
+        &app,
+        "Café retro",
+        "L'équipe teste les migrations avant la mise en production",
+    )
+    .await;
+    debrief_with_lesson(&app, "Database day", "Pair on database migrations 🚀").await;
+
+    // Another workspace with a lesson of its own, due for follow-up now.
+    assert!(
+        command_in(&app, "T0OTHER", "U0ZED", "goal list")
+            .await
+            .contains("no learning goals")
+    );
+    let store = app.store().await;
+    let theirs = store
+        .find_workspace(Platform::Slack, "T0OTHER")
+        .await
+        .unwrap()
+        .id;
+    let mut tx = store.begin().await.unwrap();
+    let debrief = tx
+        .create_debrief(
+            NewDebrief {
+                workspace: theirs,
+                channel: "C0THEIRS",
+                title: "Their secret launch",
+                template: "retro",
+                questions: "[]",
+                facilitator: "U0ZED",
+                anonymous: false,
+                author_salt: "salt",
+            },
+            clock.now_unix(),
+        )
+        .await
+        .unwrap();
+    tx.insert_lesson(
+        NewLesson {
+            workspace: theirs,
+            debrief,
+            debrief_title: "Their secret launch",
+            kind: LessonKind::Lesson,
+            text: "Feature freeze secrets of the other team",
+            author: Some("U0ZED"),
+            owner: Some("U0BOB"),
+            tags: "deploy",
+            shared: true,
+            follow_up_at: Some(clock.now_unix()),
+        },
+        clock.now_unix(),
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+
+    let phrase = search(&app, "lessons \"feature flags\"").await;
+    assert!(
+        phrase.contains("Feature flags let us roll back fast"),
+        "{phrase}"
+    );
+    assert!(
+        phrase.contains("from *Release 2.3 rollout* in <#C0CHAN>"),
+        "{phrase}"
+    );
+    assert!(phrase.contains("· open"), "the status is shown: {phrase}");
+    let prefix = search(&app, "lessons migra*").await;
+    assert!(prefix.contains("Pair on database migrations"), "{prefix}");
+    assert!(prefix.contains("L'équipe teste"), "{prefix}");
+    let unaccented = search(&app, "lessons equipe").await;
+    assert!(unaccented.contains("L'équipe teste"), "{unaccented}");
+    let accented = search(&app, "lessons café").await;
+    assert!(accented.contains("from *Café retro*"), "{accented}");
+    let tag = search(&app, "lessons deploy").await;
+    assert!(tag.contains("Feature flags"), "tags are searched: {tag}");
+    for tricky in [
+        "lessons NEAR",
+        "lessons \"",
+        "lessons flags\"",
+        "lessons a:b OR -c",
+        "lessons ^migrations*",
+        "lessons (NOT) AND",
+    ] {
+        // A 200 with an answer, never an error.
+        let shown = search(&app, tricky).await;
+        assert!(!shown.is_empty(), "`{tricky}`");
+    }
+    let near = search(&app, "lessons NEAR").await;
+    assert!(near.contains("No shared lessons match `NEAR`"), "{near}");
+    let emoji = search(&app, "lessons 🚀🔥").await;
+    assert!(emoji.contains("nothing to search for"), "{emoji}");
+    let closest = search(&app, "lessons flags migrations").await;
+    assert!(closest.contains("the closest"), "{closest}");
+    let latest = search(&app, "lessons").await;
+    assert!(latest.contains("The latest lessons"), "{latest}");
+    assert!(latest.contains("Pair on database migrations"), "{latest}");
+
+    // Nothing of one workspace shows in the other, either way.
+    for text in ["lessons feature", "lessons", "digest now"] {
+        let ours = search(&app, text).await;
+        assert!(!ours.contains("other team"), "`{text}` here: {ours}");
+        assert!(
+            !ours.contains("Their secret launch"),
+            "`{text}` here: {ours}"
+        );
+        let theirs_shown = command_in(&app, "T0OTHER", "U0ZED", text).await;
+        assert!(
+            !theirs_shown.contains("Feature flags let us"),
+            "`{text}` there: {theirs_shown}"
+        );
+        assert!(
+            !theirs_shown.contains("Release 2.3"),
+            "`{text}` there: {theirs_shown}"
+        );
+    }
+    let their_search = command_in(&app, "T0OTHER", "U0ZED", "lessons feature").await;
+    assert!(
+        their_search.contains("Feature freeze secrets"),
+        "{their_search}"
+    );
+
+    // Bob owns a lesson in each: each workspace's list and question show only its own.
+    let ours = app.command_reply_as(BOB, "/learn", "followups").await;
+    assert!(!reply_text(&ours).contains("other team"), "{ours}");
+    let in_theirs = command_in(&app, "T0OTHER", "U0BOB", "followups").await;
+    assert!(in_theirs.contains("Feature freeze secrets"), "{in_theirs}");
+    assert!(!in_theirs.contains("Feature flags let us"), "{in_theirs}");
+    assert_eq!(app.scheduler.fire_due().await.unwrap().follow_ups_asked, 1);
+    let db = database(&app).await;
+    let (asked_in, asked_about): (i64, String) = sqlx::query_as(
+        "SELECT o.workspace_id, l.text FROM follow_ups f \
+         JOIN outbox o ON o.id = f.outbox_id JOIN lessons l ON l.id = f.lesson_id",
+    )
+    .fetch_one(&db)
+    .await
+    .unwrap();
+    assert_eq!(
+        asked_in, theirs.0,
+        "their question goes out with their workspace's token"
+    );
+    assert!(asked_about.contains("other team"));
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while app
+        .slack_calls("chat.postMessage")
+        .await
+        .iter()
+        .all(|c| c["channel"] != BOB)
+    {
+        assert!(Instant::now() < deadline, "the question is delivered");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    app.stop().await;
+}
