@@ -15,63 +15,34 @@
 //!
 //! Run: `cargo run --release --example bench_debrief -- [RATE_PER_SEC] [SECONDS] [CLOSES]`
 
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+#[path = "support/mod.rs"]
+mod support;
 
-use learnloop::clock::{Clock, SystemClock};
-use learnloop::config::{Secret, Settings};
-use learnloop::http::verify::SlackSignatureVerifier;
+use std::collections::HashMap;
+use std::sync::atomic::AtomicU64;
+use std::time::Duration;
+
+use learnloop::config::Settings;
 use learnloop::startup::App;
 use serde_json::{Value, json};
+use support::{Accepts, Signed, stats};
 use wiremock::matchers::method;
-use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+use wiremock::{Mock, MockServer};
 
 const SECRET: &str = "bench-signing-secret";
 const TEAM: &str = "TBENCH";
 const PARTICIPANTS: usize = 50;
 
-/// A Slack that accepts every call and numbers the messages it is sent.
-struct Accepts(AtomicU64);
+struct Bench(Signed);
 
-impl Respond for Accepts {
-    fn respond(&self, request: &Request) -> ResponseTemplate {
-        let n = self.0.fetch_add(1, Ordering::Relaxed);
-        let body: Value = serde_json::from_slice(&request.body).unwrap_or(Value::Null);
-        ResponseTemplate::new(200).set_body_json(
-            json!({"ok": true, "channel": body["channel"], "ts": format!("1700000000.{n:06}")}),
-        )
+impl std::ops::Deref for Bench {
+    type Target = Signed;
+    fn deref(&self) -> &Signed {
+        &self.0
     }
-}
-
-struct Bench {
-    base: String,
-    client: reqwest::Client,
-    signer: SlackSignatureVerifier,
 }
 
 impl Bench {
-    async fn post(&self, path: &str, content_type: &str, body: String) -> (Duration, Value) {
-        let now = SystemClock.now_unix();
-        let signature = self.signer.sign(now, body.as_bytes());
-        let started = Instant::now();
-        let response = self
-            .client
-            .post(format!("{}{path}", self.base))
-            .header("content-type", content_type)
-            .header("x-slack-request-timestamp", now.to_string())
-            .header("x-slack-signature", signature)
-            .body(body)
-            .send()
-            .await
-            .expect("the app answers");
-        let status = response.status();
-        let text = response.text().await.unwrap_or_default();
-        assert_eq!(status, 200, "{path}: {text}");
-        let elapsed = started.elapsed();
-        (elapsed, serde_json::from_str(&text).unwrap_or(Value::Null))
-    }
-
     async fn interaction(&self, payload: Value) -> (Duration, Value) {
         let body = serde_urlencoded::to_string([("payload", payload.to_string())]).unwrap();
         self.post(
@@ -135,24 +106,6 @@ fn shortcut(user: &str) -> Value {
     json!({"type": "shortcut", "team": {"id": TEAM}, "user": {"id": user}, "callback_id": "none"})
 }
 
-fn percentile(sorted: &[Duration], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return 0.0;
-    }
-    let index = ((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1;
-    sorted[index].as_secs_f64() * 1000.0
-}
-
-fn stats(mut latencies: Vec<Duration>) -> Value {
-    latencies.sort();
-    json!({
-        "n": latencies.len(),
-        "p50_ms": percentile(&latencies, 0.50),
-        "p99_ms": percentile(&latencies, 0.99),
-        "max_ms": percentile(&latencies, 1.0),
-    })
-}
-
 /// Sends `make(i)` open-loop at `rate` per second for `seconds`, each in its own task,
 /// and returns every request's latency. Open loop: a slow answer does not slow the
 /// senders down, as real traffic would not.
@@ -213,11 +166,10 @@ async fn main() -> anyhow::Result<()> {
     settings.delivery.workspace_rate_per_sec = 1_000_000;
     learnloop::telemetry::init("warn");
     let app = App::build(settings).await?;
-    let bench = std::sync::Arc::new(Bench {
-        base: format!("http://{}", app.local_addr()),
-        client: reqwest::Client::new(),
-        signer: SlackSignatureVerifier::new(&Secret::new(SECRET)),
-    });
+    let bench = std::sync::Arc::new(Bench(Signed::new(
+        format!("http://{}", app.local_addr()),
+        SECRET,
+    )));
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(app.run_until_stopped(async {
         let _ = stopped.await;

@@ -42,23 +42,23 @@ CREATE INDEX lessons_settled ON lessons (workspace_id, settled_at) WHERE settled
 -- The follow-up pass reads only lessons with a question scheduled.
 CREATE INDEX lessons_follow_up_due ON lessons (follow_up_at) WHERE follow_up_at IS NOT NULL;
 
--- The search index is rebuilt with a `scope` column holding the workspace as a token
--- (`w12`), so a query matches only its own workspace's rows inside FTS instead of
--- ranking every workspace's matches and filtering afterwards. Contentless: the text
--- lives in `lessons`, not twice.
+-- The search index is rebuilt with every word prefixed by its workspace (`w12xdeploy`,
+-- see src/store/search_terms.rs), so each workspace's words are separate terms and a
+-- search reads only its own workspace's postings. Contentless: the text lives in
+-- `lessons`, not twice. The prefixing needs the app's word splitting, so lessons that
+-- already exist are listed in `lessons_to_index` and indexed by the app right after the
+-- migrations run.
 DROP TABLE lessons_fts;
 CREATE VIRTUAL TABLE lessons_fts USING fts5 (
-    text, tags, debrief_title, scope,
+    text, tags, debrief_title,
     content = '', contentless_delete = 1,
-    tokenize = 'porter unicode61 remove_diacritics 2',
-    prefix = '2 3'
+    tokenize = 'porter unicode61 remove_diacritics 2'
 );
-INSERT INTO lessons_fts (rowid, text, tags, debrief_title, scope)
-SELECT l.id, l.text, l.tags, d.title, 'w' || l.workspace_id
-FROM lessons l JOIN debriefs d ON d.id = l.debrief_id;
 CREATE TRIGGER lessons_fts_forget AFTER DELETE ON lessons BEGIN
     DELETE FROM lessons_fts WHERE rowid = old.id;
 END;
+CREATE TABLE lessons_to_index (lesson_id INTEGER PRIMARY KEY);
+INSERT INTO lessons_to_index (lesson_id) SELECT id FROM lessons;
 
 -- One row per time an owner is asked about a lesson, with the answer once given.
 CREATE TABLE follow_ups (

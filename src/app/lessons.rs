@@ -72,14 +72,14 @@ pub async fn search(ctx: &CommandContext<'_>, query: Option<&str>) -> Result<Mes
     };
     let all = ctx
         .store
-        .search_lessons(workspace, &terms.all, None, SHOWN)
+        .search_lessons(workspace, &terms, None, SHOWN)
         .await?;
     if !all.is_empty() {
         return Ok(listing(format!("*Lessons matching* `{shown}`"), &all, zone));
     }
     let any = ctx
         .store
-        .search_lessons(workspace, &terms.any, None, SHOWN)
+        .search_lessons(workspace, &terms.loosened(), None, SHOWN)
         .await?;
     if any.is_empty() {
         return Ok(Message::text(format!(

@@ -1,6 +1,8 @@
-//! Free text to safe SQLite FTS5 expressions. Every word is taken apart into letters
-//! and digits and quoted here, so anything a person types is searched for and nothing
-//! (quotes, `*`, `NEAR`, `AND`, `:`) is ever read as FTS syntax.
+//! What people type, read as searches: the words of a title or lesson that find related
+//! work, and a search box's phrases, prefixes and words. The terms are quoted by the
+//! store (see `store::search_terms`), so nothing typed is ever read as FTS syntax.
+
+use crate::store::search_terms::{Term, Terms, words};
 
 /// Words too common to say anything about similar work.
 const STOPWORDS: &[&str] = &[
@@ -11,13 +13,6 @@ const STOPWORDS: &[&str] = &[
 const MAX_WORDS: usize = 12;
 /// A shorter prefix would expand to most of the vocabulary.
 const MIN_PREFIX_CHARS: usize = 2;
-
-/// Letters-and-digits runs of `text`, lowercased.
-fn words(text: &str) -> impl Iterator<Item = String> + '_ {
-    text.split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(str::to_lowercase)
-}
 
 /// The words of `text` that say something (no stopwords, no one- or two-letter words),
 /// each once, at most [`MAX_WORDS`].
@@ -37,71 +32,53 @@ pub fn meaningful_words(text: &str) -> Vec<String> {
 
 /// Terms that find work related to `text` (a debrief title, a lesson): any of its
 /// meaningful words; `None` when it has none.
-pub fn related_terms(text: &str) -> Option<String> {
-    let words = meaningful_words(text);
-    // Each word is letters and digits only, so quoting it cannot be escaped from.
-    (!words.is_empty()).then(|| {
-        words
+pub fn related_terms(text: &str) -> Option<Terms> {
+    Terms::any(
+        meaningful_words(text)
             .iter()
-            .map(|w| format!("\"{w}\""))
-            .collect::<Vec<_>>()
-            .join(" OR ")
-    })
-}
-
-/// What a person searched for, as FTS5 terms: every term (best) or any of them (the
-/// fallback when nothing has them all).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct UserQuery {
-    pub all: String,
-    pub any: String,
+            .filter_map(|w| Term::phrase(w))
+            .collect(),
+    )
 }
 
 /// Reads a search as people type it: `"a phrase"` in double quotes (an unclosed quote
-/// runs to the end), `prefix*`, and words; everything else separates words. `None` when
-/// nothing searchable is left (only emoji or punctuation).
-pub fn user_terms(text: &str) -> Option<UserQuery> {
-    let mut terms: Vec<String> = Vec::new();
+/// runs to the end), `prefix*`, and words; everything else separates words. Every term
+/// must match. `None` when nothing searchable is left (only emoji or punctuation).
+pub fn user_terms(text: &str) -> Option<Terms> {
+    let mut terms: Vec<Term> = Vec::new();
     for (index, part) in text.split('"').enumerate() {
-        if terms.len() >= MAX_WORDS {
-            break;
-        }
         // Odd parts were inside quotes.
         if index % 2 == 1 {
-            let phrase: Vec<String> = words(part).collect();
-            if !phrase.is_empty() {
-                terms.push(format!("\"{}\"", phrase.join(" ")));
-            }
-            continue;
+            terms.extend(Term::phrase(part));
+        } else {
+            terms.extend(plain_terms(part));
         }
-        terms.extend(plain_terms(part));
     }
     terms.truncate(MAX_WORDS);
-    (!terms.is_empty()).then(|| UserQuery {
-        all: terms.join(" AND "),
-        any: terms.join(" OR "),
-    })
+    Terms::every(terms)
 }
 
 /// Words outside quotes; a word followed directly by `*` is a prefix.
-fn plain_terms(part: &str) -> Vec<String> {
+fn plain_terms(part: &str) -> Vec<Term> {
     let mut terms = Vec::new();
     let mut word = String::new();
     let mut chars = part.chars().peekable();
     while let Some(c) = chars.next() {
-        if c.is_alphanumeric() {
-            word.extend(c.to_lowercase());
-            if chars.peek().is_some_and(|n| n.is_alphanumeric()) {
-                continue;
-            }
-            let prefix = chars.peek() == Some(&'*');
-            let term = std::mem::take(&mut word);
-            if prefix && term.chars().count() >= MIN_PREFIX_CHARS {
-                terms.push(format!("\"{term}\"*"));
-            } else {
-                terms.push(format!("\"{term}\""));
-            }
+        if !c.is_alphanumeric() {
+            continue;
         }
+        word.push(c);
+        if chars.peek().is_some_and(|n| n.is_alphanumeric()) {
+            continue;
+        }
+        let prefix = chars.peek() == Some(&'*') && word.chars().count() >= MIN_PREFIX_CHARS;
+        let term = if prefix {
+            Term::prefix(&word)
+        } else {
+            Term::phrase(&word)
+        };
+        terms.extend(term);
+        word.clear();
     }
     terms
 }
@@ -109,36 +86,41 @@ fn plain_terms(part: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::WorkspaceId;
 
-    #[test]
-    fn related_terms_quote_meaningful_words_only() {
-        assert_eq!(
-            related_terms("Release 2.3 rollout: the \"DB\" migration AND-OR*"),
-            Some(r#""release" OR "2" OR "3" OR "rollout" OR "migration""#.into())
-        );
-        assert_eq!(related_terms("the a of"), None);
-        assert_eq!(related_terms(""), None);
+    fn shown(terms: Option<Terms>) -> Option<String> {
+        terms.map(|t| t.expression(WorkspaceId(1)))
     }
 
     #[test]
-    fn user_terms_keep_phrases_and_prefixes_and_quote_everything() {
-        let query = user_terms(r#"deplo* "feature flags" NEAR(x y) a:b"#).unwrap();
+    fn related_terms_take_meaningful_words_only() {
         assert_eq!(
-            query.all,
-            r#""deplo"* AND "feature flags" AND "near" AND "x" AND "y" AND "a" AND "b""#
+            shown(related_terms(
+                "Release 2.3 rollout: the \"DB\" migration AND-OR*"
+            )),
+            Some(r#""w1xrelease" OR "w1x2" OR "w1x3" OR "w1xrollout" OR "w1xmigration""#.into())
         );
-        assert_eq!(query.any.matches(" OR ").count(), 6);
+        assert_eq!(shown(related_terms("the a of")), None);
+        assert_eq!(shown(related_terms("")), None);
+    }
+
+    #[test]
+    fn user_terms_keep_phrases_and_prefixes() {
         assert_eq!(
-            user_terms(r#"roll "back fast"#).unwrap().all,
-            r#""roll" AND "back fast""#,
+            shown(user_terms(r#"deplo* "feature flags" NEAR(x y) a:b"#)).unwrap(),
+            r#""w1xdeplo"* AND "w1xfeature w1xflags" AND "w1xnear" AND "w1xx" AND "w1xy" AND "w1xa" AND "w1xb""#
+        );
+        assert_eq!(
+            shown(user_terms(r#"roll "back fast"#)).unwrap(),
+            r#""w1xroll" AND "w1xback w1xfast""#,
             "an unclosed quote runs to the end"
         );
         assert_eq!(
-            user_terms("d* café ünïcode").unwrap().all,
-            r#""d" AND "café" AND "ünïcode""#,
+            shown(user_terms("d* café Ünïcode")).unwrap(),
+            r#""w1xd" AND "w1xcafé" AND "w1xünïcode""#,
             "a one-letter prefix is a word"
         );
-        assert_eq!(user_terms("🚀 🔥 * \" \" ()"), None);
-        assert_eq!(user_terms(""), None);
+        assert_eq!(shown(user_terms("🚀 🔥 * \" \" ()")), None);
+        assert_eq!(shown(user_terms("")), None);
     }
 }

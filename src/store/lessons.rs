@@ -1,8 +1,9 @@
 //! Lessons and action items, with a full-text index (SQLite FTS5) over their text, tags
 //! and the title of the debrief they came from.
 
-use sqlx::FromRow;
+use sqlx::{FromRow, SqliteConnection};
 
+use super::search_terms::{Terms, indexed};
 use super::{DebriefId, Store, StoreError, StoreTx, WorkspaceId};
 
 /// Whether an item is something learned or something to do.
@@ -66,13 +67,33 @@ pub struct LessonHit {
     pub created_at: i64,
 }
 
-/// The FTS5 expression that matches `terms` in the lesson columns of one workspace's
-/// rows only. `terms` must come from `app::search`, which quotes every word itself.
-fn scoped(workspace: WorkspaceId, terms: &str) -> String {
-    format!(
-        "scope : \"w{}\" AND {{text tags debrief_title}} : ({terms})",
-        workspace.0
-    )
+/// Adds a lesson to the search index (see [`search_terms`]).
+async fn index(
+    conn: &mut SqliteConnection,
+    workspace: WorkspaceId,
+    id: i64,
+    text: &str,
+    tags: &str,
+    debrief_title: &str,
+) -> Result<(), StoreError> {
+    sqlx::query("INSERT INTO lessons_fts (rowid, text, tags, debrief_title) VALUES (?, ?, ?, ?)")
+        .bind(id)
+        .bind(indexed(workspace, text))
+        .bind(indexed(workspace, tags))
+        .bind(indexed(workspace, debrief_title))
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// A lesson waiting to be indexed (stored before this index existed).
+#[derive(FromRow)]
+struct Unindexed {
+    id: i64,
+    workspace_id: i64,
+    text: String,
+    tags: String,
+    debrief_title: String,
 }
 
 impl StoreTx {
@@ -95,15 +116,14 @@ impl StoreTx {
         .bind(now)
         .fetch_one(&mut *self.tx)
         .await?;
-        sqlx::query(
-            "INSERT INTO lessons_fts (rowid, text, tags, debrief_title, scope) VALUES (?, ?, ?, ?, ?)",
+        index(
+            &mut self.tx,
+            new.workspace,
+            id,
+            new.text,
+            new.tags,
+            new.debrief_title,
         )
-        .bind(id)
-        .bind(new.text)
-        .bind(new.tags)
-        .bind(new.debrief_title)
-        .bind(format!("w{}", new.workspace.0))
-        .execute(&mut *self.tx)
         .await?;
         Ok(id)
     }
@@ -126,14 +146,57 @@ impl Store {
         .await?)
     }
 
-    /// Shared lessons of the workspace matching the FTS5 `terms`, best first (bm25,
-    /// tags weighing most, the debrief title least); with `channel`, only those of
-    /// debriefs held in that channel. `terms` come from `app::search`, which quotes
-    /// every word itself.
+    /// Indexes the lessons listed in `lessons_to_index` (those stored before the search
+    /// index was rebuilt by migration 0009), a batch per transaction; how many.
+    pub async fn index_pending_lessons(&self) -> Result<usize, StoreError> {
+        let mut indexed = 0;
+        loop {
+            let mut tx = self.begin().await?;
+            let batch: Vec<Unindexed> = sqlx::query_as(
+                "SELECT l.id, l.workspace_id, l.text, l.tags, d.title AS debrief_title \
+                 FROM lessons_to_index p JOIN lessons l ON l.id = p.lesson_id \
+                 JOIN debriefs d ON d.id = l.debrief_id ORDER BY p.lesson_id LIMIT 1000",
+            )
+            .fetch_all(&mut *tx.tx)
+            .await?;
+            for lesson in &batch {
+                let workspace = WorkspaceId(lesson.workspace_id);
+                index(
+                    &mut tx.tx,
+                    workspace,
+                    lesson.id,
+                    &lesson.text,
+                    &lesson.tags,
+                    &lesson.debrief_title,
+                )
+                .await?;
+                sqlx::query("DELETE FROM lessons_to_index WHERE lesson_id = ?")
+                    .bind(lesson.id)
+                    .execute(&mut *tx.tx)
+                    .await?;
+            }
+            // Rows whose lesson is gone are dropped too.
+            if batch.is_empty() {
+                sqlx::query("DELETE FROM lessons_to_index")
+                    .execute(&mut *tx.tx)
+                    .await?;
+            }
+            tx.commit().await?;
+            indexed += batch.len();
+            if batch.is_empty() {
+                return Ok(indexed);
+            }
+        }
+    }
+
+    /// Shared lessons of the workspace matching `terms`, best first (bm25, tags
+    /// weighing most, the debrief title least); with `channel`, only those of debriefs
+    /// held in that channel. The index holds only this workspace's words under these
+    /// terms, so the match never reads another workspace's rows.
     pub async fn search_lessons(
         &self,
         workspace: WorkspaceId,
-        terms: &str,
+        terms: &Terms,
         channel: Option<&str>,
         limit: u32,
     ) -> Result<Vec<LessonHit>, StoreError> {
@@ -144,9 +207,9 @@ impl Store {
              JOIN debriefs d ON d.id = l.debrief_id AND d.workspace_id = l.workspace_id \
              WHERE lessons_fts MATCH ?1 AND l.workspace_id = ?2 AND l.visibility = 'shared' \
                AND l.kind = 'lesson' AND (?3 IS NULL OR d.channel = ?3) \
-             ORDER BY bm25(lessons_fts, 1.0, 2.0, 0.5, 0.0) LIMIT ?4",
+             ORDER BY bm25(lessons_fts, 1.0, 2.0, 0.5) LIMIT ?4",
         )
-        .bind(scoped(workspace, terms))
+        .bind(terms.expression(workspace))
         .bind(workspace.0)
         .bind(channel)
         .bind(limit)
@@ -177,7 +240,12 @@ impl Store {
 mod tests {
     use super::*;
     use crate::store::NewDebrief;
+    use crate::store::search_terms::Term;
     use crate::store::test_support::{temp_store, workspace};
+
+    fn terms(word: &str) -> Terms {
+        Terms::every(vec![Term::phrase(word).unwrap()]).unwrap()
+    }
 
     async fn debrief(store: &Store, ws: WorkspaceId, title: &str) -> DebriefId {
         let mut tx = store.begin().await.unwrap();
@@ -247,7 +315,7 @@ mod tests {
         .await;
 
         let hits = store
-            .search_lessons(ws, "\"migration\"", None, 3)
+            .search_lessons(ws, &terms("migration"), None, 3)
             .await
             .unwrap();
         assert_eq!(
@@ -258,23 +326,23 @@ mod tests {
         assert_eq!(hits[0].debrief_title, "Release 2.3 rollout");
 
         let by_title = store
-            .search_lessons(ws, "\"rollout\"", None, 3)
+            .search_lessons(ws, &terms("rollout"), None, 3)
             .await
             .unwrap();
         assert_eq!(by_title.len(), 2, "the debrief title is searchable");
         let everywhere = store
-            .search_lessons(ws, "\"release\"", None, 10)
+            .search_lessons(ws, &terms("release"), None, 10)
             .await
             .unwrap();
         assert!(everywhere.iter().all(|h| !h.text.contains("another team")));
         assert_eq!(store.lessons_of(ws, release).await.unwrap().len(), 2);
         let here = store
-            .search_lessons(ws, "\"rollout\"", Some("C1"), 3)
+            .search_lessons(ws, &terms("rollout"), Some("C1"), 3)
             .await
             .unwrap();
         assert_eq!(here.len(), 2, "the debriefs were held in C1");
         let elsewhere = store
-            .search_lessons(ws, "\"rollout\"", Some("C2"), 3)
+            .search_lessons(ws, &terms("rollout"), Some("C2"), 3)
             .await
             .unwrap();
         assert!(elsewhere.is_empty(), "another channel sees none of them");

@@ -13,6 +13,7 @@ mod lessons;
 mod outbox;
 mod people;
 mod schedules;
+pub mod search_terms;
 mod workspaces;
 
 use std::str::FromStr;
@@ -53,7 +54,7 @@ pub enum StoreError {
     NotFound,
     #[error("conflicts with an existing row: {0}")]
     Conflict(String),
-    #[error("database error")]
+    #[error("database error: {0}")]
     Other(#[source] sqlx::Error),
     /// A stored value this build cannot read (e.g. a JSON column).
     #[error("a stored value cannot be read: {0}")]
@@ -114,12 +115,22 @@ impl Store {
         Ok(Self { pool })
     }
 
-    /// Applies every pending migration; safe to run again and from several processes.
+    /// Applies every pending migration, then finishes what SQL alone cannot (indexing
+    /// lessons stored before the search index changed); safe to run again and from
+    /// several processes.
     pub async fn migrate(&self) -> anyhow::Result<()> {
         SQLITE_MIGRATIONS
             .run(&self.pool)
             .await
-            .context("applying database migrations failed")
+            .context("applying database migrations failed")?;
+        let indexed = self
+            .index_pending_lessons()
+            .await
+            .context("indexing lessons for search failed")?;
+        if indexed > 0 {
+            tracing::info!(lessons = indexed, "indexed earlier lessons for search");
+        }
+        Ok(())
     }
 
     /// True when the database answers and every migration this build knows is applied.
@@ -199,6 +210,68 @@ pub(crate) mod test_support {
 mod tests {
     use super::test_support::temp_store;
     use super::*;
+
+    #[tokio::test]
+    async fn lessons_stored_before_the_search_index_changed_are_found_after_upgrading() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!("sqlite://{}", dir.path().join("old.db").display());
+        let settings = DatabaseSettings {
+            url: DatabaseUrl::Sqlite(url),
+            max_connections: 2,
+            busy_timeout_ms: 5000,
+        };
+        let store = Store::connect(&settings).await.expect("connect");
+        // The schema as the debriefs release left it, with a lesson in it.
+        let old_dir = dir.path().join("migrations");
+        std::fs::create_dir(&old_dir).unwrap();
+        for entry in std::fs::read_dir("migrations/sqlite").unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            if name.as_str() < "0009" {
+                std::fs::copy(&path, old_dir.join(&name)).unwrap();
+            }
+        }
+        let old = Migrator::new(old_dir.as_path()).await.unwrap();
+        old.run(&store.pool).await.expect("the old migrations");
+        for statement in [
+            "INSERT INTO workspaces (id, platform, external_id, default_time_zone, created_at, updated_at) \
+             VALUES (1, 'slack', 'T1', 'UTC', 1, 1)",
+            "INSERT INTO debriefs (id, workspace_id, channel, title, template, questions, facilitator, created_at) \
+             VALUES (1, 1, 'C1', 'Release 2.3 rollout', 'retro', '[]', 'U1', 1)",
+            "INSERT INTO lessons (id, workspace_id, debrief_id, kind, text, owner, tags, follow_up_at, created_at) \
+             VALUES (7, 1, 1, 'lesson', 'Feature flags let us roll back fast', 'U1', 'deploy', 100, 1)",
+            "INSERT INTO lessons (id, workspace_id, debrief_id, kind, text, owner, follow_up_at, created_at) \
+             VALUES (8, 1, 1, 'action', 'Nobody owns this', NULL, 100, 1)",
+        ] {
+            sqlx::query(statement)
+                .execute(&store.pool)
+                .await
+                .expect(statement);
+        }
+        store.migrate().await.expect("upgrade");
+        store.migrate().await.expect("a second run changes nothing");
+        let terms = |word: &str| {
+            search_terms::Terms::every(vec![search_terms::Term::phrase(word).unwrap()]).unwrap()
+        };
+        for word in ["flags", "deploy", "rollout"] {
+            let hits = store
+                .search_lessons(WorkspaceId(1), &terms(word), None, 5)
+                .await
+                .unwrap();
+            assert_eq!(hits.iter().map(|h| h.id).collect::<Vec<_>>(), [7], "{word}");
+        }
+        let lessons = store
+            .lessons_of(WorkspaceId(1), DebriefId(1))
+            .await
+            .unwrap();
+        assert_eq!(lessons[0].follow_up_at, Some(100), "still to be asked");
+        assert_eq!(lessons[1].follow_up_at, None, "nobody to ask");
+        let pending: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM lessons_to_index")
+            .fetch_one(&store.pool)
+            .await
+            .unwrap();
+        assert_eq!(pending, 0);
+    }
 
     #[tokio::test]
     async fn a_fresh_file_is_created_migrated_and_ready() {

@@ -242,7 +242,7 @@ async fn a_lesson_is_followed_up_asked_again_applied_and_celebrated_in_the_diges
 }
 
 #[tokio::test]
-async fn a_follow_up_that_cannot_be_delivered_is_reported_not_retried_forever() {
+async fn a_late_follow_up_is_still_asked_and_an_undeliverable_one_is_reported_not_retried() {
     let (app, clock) = app_at(monday()).await;
     wiremock::Mock::given(wiremock::matchers::body_partial_json(
         json!({"channel": BOB}),
@@ -254,7 +254,8 @@ async fn a_follow_up_that_cannot_be_delivered_is_reported_not_retried_forever() 
     .mount(&app.slack)
     .await;
     debrief_with_lesson(&app, "Incident 12", "Page the on-call before digging").await;
-    clock.advance(14 * DAY);
+    // Six days past its date (the service was down): one-off, so asked anyway.
+    clock.advance(20 * DAY);
     assert_eq!(app.scheduler.fire_due().await.unwrap().follow_ups_asked, 1);
     let ws = workspace(&app).await;
     wait_for_outbox(&app, ws).await;

@@ -1,0 +1,99 @@
+//! What the HTTP benchmarks share: a signed Slack client, a fake Slack that accepts
+//! everything, and latency statistics.
+
+#![allow(dead_code)] // each benchmark uses its own part
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use learnloop::clock::{Clock, SystemClock};
+use learnloop::config::Secret;
+use learnloop::http::verify::SlackSignatureVerifier;
+use serde_json::{Value, json};
+use wiremock::{Request, Respond, ResponseTemplate};
+
+/// A Slack that accepts every call and numbers the messages it is sent.
+pub struct Accepts(pub AtomicU64);
+
+impl Respond for Accepts {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let n = self.0.fetch_add(1, Ordering::Relaxed);
+        let body: Value = serde_json::from_slice(&request.body).unwrap_or(Value::Null);
+        ResponseTemplate::new(200).set_body_json(
+            json!({"ok": true, "channel": body["channel"], "ts": format!("1700000000.{n:06}")}),
+        )
+    }
+}
+
+/// Sends requests to the app signed as Slack signs them.
+pub struct Signed {
+    pub base: String,
+    pub client: reqwest::Client,
+    signer: SlackSignatureVerifier,
+}
+
+impl Signed {
+    pub fn new(base: String, secret: &str) -> Self {
+        Self {
+            base,
+            client: reqwest::Client::new(),
+            signer: SlackSignatureVerifier::new(&Secret::new(secret)),
+        }
+    }
+
+    /// POSTs a signed body; the latency and the JSON answer (null when empty).
+    pub async fn post(&self, path: &str, content_type: &str, body: String) -> (Duration, Value) {
+        let now = SystemClock.now_unix();
+        let signature = self.signer.sign(now, body.as_bytes());
+        let started = Instant::now();
+        let response = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header("content-type", content_type)
+            .header("x-slack-request-timestamp", now.to_string())
+            .header("x-slack-signature", signature)
+            .body(body)
+            .send()
+            .await
+            .expect("the app answers");
+        let status = response.status();
+        let text = response.text().await.unwrap_or_default();
+        assert_eq!(status, 200, "{path}: {text}");
+        let elapsed = started.elapsed();
+        (elapsed, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    /// A `/learn` command typed in `team`.
+    pub async fn learn(&self, team: &str, text: &str) -> (Duration, Value) {
+        let form = serde_urlencoded::to_string([
+            ("team_id", team),
+            ("channel_id", "CBENCH"),
+            ("user_id", "UBENCH"),
+            ("command", "/learn"),
+            ("text", text),
+        ])
+        .expect("a form");
+        self.post("/slack/commands", "application/x-www-form-urlencoded", form)
+            .await
+    }
+}
+
+/// The `p` quantile of sorted latencies, in ms.
+pub fn percentile(sorted: &[Duration], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let index = ((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1;
+    sorted[index].as_secs_f64() * 1000.0
+}
+
+/// n, p50, p99 and max of some latencies, in ms.
+pub fn stats(mut latencies: Vec<Duration>) -> Value {
+    latencies.sort();
+    json!({
+        "n": latencies.len(),
+        "p50_ms": percentile(&latencies, 0.50),
+        "p99_ms": percentile(&latencies, 0.99),
+        "max_ms": percentile(&latencies, 1.0),
+    })
+}
