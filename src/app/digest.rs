@@ -3,16 +3,17 @@
 //! participation and how often follow-ups end in "applied"). `/learn digest SCHEDULE`
 //! posts it to a channel; `/learn digest now` previews the last seven days.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
 use super::command::ScheduleText;
 use super::handle::{CommandContext, Handled};
 use super::schedules::{self, Request, workspace_zone};
-use super::search::{meaningful_words, related_terms};
+use super::search::meaningful_words;
+use super::zones::day;
 use crate::platform::{Block, Message, plain};
+use crate::store::search_terms::{Term, Terms};
 use crate::store::{DigestFacts, LessonHit, ScheduleKind, Store, StoreError, WorkspaceId};
 
 /// The schedule `/learn digest` sets when none is given.
@@ -58,6 +59,32 @@ fn same_lesson(a: &BTreeSet<String>, b: &BTreeSet<String>) -> bool {
     union > 0 && a.intersection(b).count() as f64 / union as f64 >= SAME_LESSON_OVERLAP
 }
 
+/// A new lesson's rarest words, enough that any lesson sharing half its words (a close
+/// match) has at least one of them; `None` without words. Rare words have short
+/// posting lists, so the match stays cheap however common the lesson's other words are.
+async fn rarest_words(
+    store: &Store,
+    workspace: WorkspaceId,
+    text: &str,
+    frequency: &mut HashMap<String, i64>,
+) -> Result<Option<Terms>, StoreError> {
+    let mut words = meaningful_words(text);
+    for word in &words {
+        if !frequency.contains_key(word) {
+            let count = match Term::phrase(word).and_then(|t| Terms::any(vec![t])) {
+                Some(terms) => store.count_matching(workspace, &terms).await?,
+                None => 0,
+            };
+            frequency.insert(word.clone(), count);
+        }
+    }
+    words.sort_by_key(|w| frequency.get(w).copied().unwrap_or(0));
+    words.truncate(words.len() / 2 + 1);
+    Ok(Terms::any(
+        words.iter().filter_map(|w| Term::phrase(w)).collect(),
+    ))
+}
+
 /// New lessons whose text (or a close match, found by FTS and confirmed by word overlap)
 /// appears in other debriefs of the workspace, most widespread first.
 pub async fn recurring(
@@ -67,11 +94,13 @@ pub async fn recurring(
 ) -> Result<Vec<Recurring>, StoreError> {
     let mut found: Vec<Recurring> = Vec::new();
     let mut counted: BTreeSet<i64> = BTreeSet::new();
+    let mut frequency = HashMap::new();
     for lesson in new_lessons.iter().take(RECURRENCE_CHECKED) {
         if counted.contains(&lesson.id) {
             continue;
         }
-        let Some(terms) = related_terms(&lesson.text) else {
+        let Some(terms) = rarest_words(store, workspace, &lesson.text, &mut frequency).await?
+        else {
             continue;
         };
         let words = stems(&lesson.text);
@@ -95,14 +124,6 @@ pub async fn recurring(
     }
     found.sort_by_key(|r| std::cmp::Reverse(r.debriefs));
     Ok(found)
-}
-
-fn day(at: i64, zone: Tz) -> String {
-    DateTime::<Utc>::from_timestamp(at, 0)
-        .unwrap_or_default()
-        .with_timezone(&zone)
-        .format("%a %-d %b")
-        .to_string()
 }
 
 fn percent(part: i64, whole: i64) -> String {

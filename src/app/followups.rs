@@ -2,10 +2,10 @@
 //! answer (Applied / Not yet / Not relevant, then an optional note), the spaced re-asks
 //! after "not yet", and `/learn followups`.
 
-use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
 use super::handle::CommandContext;
+use super::zones::day;
 use crate::platform::{Block, Button, Message, plain};
 use crate::store::{StoreError, TrackedLesson, Transition};
 
@@ -62,14 +62,6 @@ fn button_value(lesson: &TrackedLesson) -> String {
 pub fn read_value(value: &str) -> Option<(i64, i64)> {
     let (lesson, version) = value.split_once(':')?;
     Some((lesson.parse().ok()?, version.parse().ok()?))
-}
-
-fn day(at: i64, zone: Tz) -> String {
-    DateTime::<Utc>::from_timestamp(at, 0)
-        .unwrap_or_default()
-        .with_timezone(&zone)
-        .format("%a %-d %b")
-        .to_string()
 }
 
 fn is_action(lesson: &TrackedLesson) -> bool {

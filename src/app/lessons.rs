@@ -1,12 +1,12 @@
 //! `/learn lessons [QUERY]`: the workspace's shared lessons, best matches first, or the
 //! latest when no query is given.
 
-use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
 use super::handle::CommandContext;
 use super::schedules::workspace_zone;
 use super::search::user_terms;
+use super::zones::format_local;
 use crate::platform::{Block, Message, plain};
 use crate::store::{LessonHit, StoreError};
 
@@ -27,10 +27,7 @@ fn status_label(status: &str) -> &'static str {
 fn listing(title: String, hits: &[LessonHit], zone: Tz) -> Message {
     let mut blocks = vec![Block::Text(title.clone())];
     for hit in hits {
-        let date = DateTime::<Utc>::from_timestamp(hit.created_at, 0)
-            .unwrap_or_default()
-            .with_timezone(&zone)
-            .format("%-d %b %Y");
+        let date = format_local(hit.created_at, zone, "%-d %b %Y");
         let tags: String = hit
             .tags
             .split_whitespace()

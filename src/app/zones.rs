@@ -26,6 +26,20 @@ pub trait ZoneSource: Send + Sync {
     ) -> Pin<Box<dyn Future<Output = Option<String>> + Send + 'a>>;
 }
 
+/// Unix seconds as local time in `zone`, in a chrono `format`.
+pub fn format_local(unix: i64, zone: Tz, format: &str) -> String {
+    chrono::DateTime::from_timestamp(unix, 0)
+        .unwrap_or_default()
+        .with_timezone(&zone)
+        .format(format)
+        .to_string()
+}
+
+/// The day of `unix` in `zone`: `Mon 16 Nov`.
+pub fn day(unix: i64, zone: Tz) -> String {
+    format_local(unix, zone, "%a %-d %b")
+}
+
 /// The zone of the person who typed the command.
 pub async fn person_zone(ctx: &CommandContext<'_>) -> Result<Tz, StoreError> {
     let now = ctx.clock.now_unix();

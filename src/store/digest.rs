@@ -49,14 +49,14 @@ impl Store {
     ) -> Result<DigestFacts, StoreError> {
         // One read transaction: every number describes the same moment.
         let mut tx = self.pool.begin().await?;
-        let new_lessons = sqlx::query_as(
-            "SELECT l.id, l.text, l.tags, l.owner, l.status, l.debrief_id, d.title AS debrief_title, \
-                 d.channel, l.created_at \
-             FROM lessons l JOIN debriefs d ON d.id = l.debrief_id \
+        let new_lessons = sqlx::query_as(concat!(
+            "SELECT ",
+            lesson_hit_columns!(),
+            " FROM lessons l JOIN debriefs d ON d.id = l.debrief_id \
              WHERE l.workspace_id = ? AND l.created_at >= ? AND l.created_at < ? \
                AND l.visibility = 'shared' AND l.kind = 'lesson' \
-             ORDER BY l.debrief_id, l.id",
-        )
+             ORDER BY l.debrief_id, l.id"
+        ))
         .bind(workspace.0)
         .bind(from)
         .bind(to)
@@ -75,14 +75,14 @@ impl Store {
         .bind(to)
         .fetch_all(&mut *tx)
         .await?;
-        let settled_unanswered = sqlx::query_as(
-            "SELECT l.id, l.text, l.tags, l.owner, l.status, l.debrief_id, d.title AS debrief_title, \
-                 d.channel, l.created_at \
-             FROM lessons l JOIN debriefs d ON d.id = l.debrief_id \
+        let settled_unanswered = sqlx::query_as(concat!(
+            "SELECT ",
+            lesson_hit_columns!(),
+            " FROM lessons l JOIN debriefs d ON d.id = l.debrief_id \
              WHERE l.workspace_id = ? AND l.settled_at >= ? AND l.settled_at < ? \
                AND l.status IN ('stale', 'unreachable') AND l.visibility = 'shared' \
-             ORDER BY l.settled_at, l.id",
-        )
+             ORDER BY l.settled_at, l.id"
+        ))
         .bind(workspace.0)
         .bind(from)
         .bind(to)

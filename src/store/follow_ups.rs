@@ -62,13 +62,11 @@ impl Store {
         now: i64,
         limit: u32,
     ) -> Result<Vec<TrackedLesson>, StoreError> {
-        Ok(sqlx::query_as(
-            "SELECT l.id, l.workspace_id, l.kind, l.text, l.owner, l.status, l.not_yet_count, \
-                 l.follow_up_at, d.title AS debrief_title, d.channel, d.created_at AS debrief_created_at \
-             FROM lessons l JOIN debriefs d ON d.id = l.debrief_id \
-             WHERE l.follow_up_at IS NOT NULL AND l.follow_up_at <= ? AND l.owner IS NOT NULL \
-             ORDER BY l.follow_up_at, l.id LIMIT ?",
-        )
+        Ok(sqlx::query_as(concat!(
+            select_tracked_lessons!(),
+            "WHERE l.follow_up_at IS NOT NULL AND l.follow_up_at <= ? AND l.owner IS NOT NULL \
+             ORDER BY l.follow_up_at, l.id LIMIT ?"
+        ))
         .bind(now)
         .bind(limit)
         .fetch_all(&self.pool)
@@ -90,12 +88,10 @@ impl Store {
         workspace: WorkspaceId,
         lesson: i64,
     ) -> Result<TrackedLesson, StoreError> {
-        Ok(sqlx::query_as(
-            "SELECT l.id, l.workspace_id, l.kind, l.text, l.owner, l.status, l.not_yet_count, \
-                 l.follow_up_at, d.title AS debrief_title, d.channel, d.created_at AS debrief_created_at \
-             FROM lessons l JOIN debriefs d ON d.id = l.debrief_id \
-             WHERE l.workspace_id = ? AND l.id = ?",
-        )
+        Ok(sqlx::query_as(concat!(
+            select_tracked_lessons!(),
+            "WHERE l.workspace_id = ? AND l.id = ?"
+        ))
         .bind(workspace.0)
         .bind(lesson)
         .fetch_one(&self.pool)
@@ -109,13 +105,11 @@ impl Store {
         person: &str,
         limit: u32,
     ) -> Result<Vec<TrackedLesson>, StoreError> {
-        Ok(sqlx::query_as(
-            "SELECT l.id, l.workspace_id, l.kind, l.text, l.owner, l.status, l.not_yet_count, \
-                 l.follow_up_at, d.title AS debrief_title, d.channel, d.created_at AS debrief_created_at \
-             FROM lessons l JOIN debriefs d ON d.id = l.debrief_id \
-             WHERE l.workspace_id = ? AND l.owner = ? AND l.status IN ('open', 'not_yet') \
-             ORDER BY l.follow_up_at IS NOT NULL, l.follow_up_at, l.id LIMIT ?",
-        )
+        Ok(sqlx::query_as(concat!(
+            select_tracked_lessons!(),
+            "WHERE l.workspace_id = ? AND l.owner = ? AND l.status IN ('open', 'not_yet') \
+             ORDER BY l.follow_up_at IS NOT NULL, l.follow_up_at, l.id LIMIT ?"
+        ))
         .bind(workspace.0)
         .bind(person)
         .bind(limit)

@@ -67,6 +67,10 @@ pub struct LessonHit {
     pub created_at: i64,
 }
 
+/// Best matches looked at when only one channel's lessons count (cards' "learn before
+/// doing"): a channel's lessons may be a small part of the workspace's best matches.
+const RANKED_FOR_CHANNEL: u32 = 2000;
+
 /// Adds a lesson to the search index (see [`search_terms`]).
 async fn index(
     conn: &mut SqliteConnection,
@@ -200,21 +204,46 @@ impl Store {
         channel: Option<&str>,
         limit: u32,
     ) -> Result<Vec<LessonHit>, StoreError> {
-        Ok(sqlx::query_as(
-            "SELECT l.id, l.text, l.tags, l.owner, l.status, l.debrief_id, d.title AS debrief_title, d.channel, l.created_at \
-             FROM lessons_fts f \
+        // Rank inside the index first and join only the best rows: joining every match
+        // of a common word before sorting costs two lookups per match. The filters
+        // below (lessons only, shared, the channel) then pick from those best rows.
+        let ranked = if channel.is_some() {
+            RANKED_FOR_CHANNEL
+        } else {
+            limit * 4 + 40
+        };
+        Ok(sqlx::query_as(concat!(
+            "SELECT ",
+            lesson_hit_columns!(),
+            " FROM (SELECT rowid, bm25(lessons_fts, 1.0, 2.0, 0.5) AS score FROM lessons_fts \
+                   WHERE lessons_fts MATCH ?1 ORDER BY score LIMIT ?5) f \
              JOIN lessons l ON l.id = f.rowid \
              JOIN debriefs d ON d.id = l.debrief_id AND d.workspace_id = l.workspace_id \
-             WHERE lessons_fts MATCH ?1 AND l.workspace_id = ?2 AND l.visibility = 'shared' \
+             WHERE l.workspace_id = ?2 AND l.visibility = 'shared' \
                AND l.kind = 'lesson' AND (?3 IS NULL OR d.channel = ?3) \
-             ORDER BY bm25(lessons_fts, 1.0, 2.0, 0.5) LIMIT ?4",
-        )
+             ORDER BY f.score LIMIT ?4"
+        ))
         .bind(terms.expression(workspace))
         .bind(workspace.0)
         .bind(channel)
         .bind(limit)
+        .bind(ranked)
         .fetch_all(&self.pool)
         .await?)
+    }
+
+    /// How many of the workspace's lessons contain `terms` (how rare a word is).
+    pub async fn count_matching(
+        &self,
+        workspace: WorkspaceId,
+        terms: &Terms,
+    ) -> Result<i64, StoreError> {
+        Ok(
+            sqlx::query_scalar("SELECT COUNT(*) FROM lessons_fts WHERE lessons_fts MATCH ?")
+                .bind(terms.expression(workspace))
+                .fetch_one(&self.pool)
+                .await?,
+        )
     }
 
     /// The workspace's newest shared lessons.
@@ -223,12 +252,14 @@ impl Store {
         workspace: WorkspaceId,
         limit: u32,
     ) -> Result<Vec<LessonHit>, StoreError> {
-        Ok(sqlx::query_as(
-            "SELECT l.id, l.text, l.tags, l.owner, l.status, l.debrief_id, d.title AS debrief_title, d.channel, l.created_at FROM lessons l \
+        Ok(sqlx::query_as(concat!(
+            "SELECT ",
+            lesson_hit_columns!(),
+            " FROM lessons l \
              JOIN debriefs d ON d.id = l.debrief_id AND d.workspace_id = l.workspace_id \
              WHERE l.workspace_id = ? AND l.visibility = 'shared' AND l.kind = 'lesson' \
-             ORDER BY l.created_at DESC, l.id DESC LIMIT ?",
-        )
+             ORDER BY l.created_at DESC, l.id DESC LIMIT ?"
+        ))
         .bind(workspace.0)
         .bind(limit)
         .fetch_all(&self.pool)

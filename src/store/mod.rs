@@ -2,6 +2,24 @@
 //! queries for one kind of row. Every query binds its values and every row below a
 //! workspace is read and written through its [`WorkspaceId`].
 
+/// The columns of a `LessonHit`, over `lessons l JOIN debriefs d`. Macros, so that the
+/// queries using them stay static strings (`concat!`), never SQL built at run time.
+macro_rules! lesson_hit_columns {
+    () => {
+        "l.id, l.text, l.tags, l.owner, l.status, l.debrief_id, d.title AS debrief_title, \
+         d.channel, l.created_at"
+    };
+}
+
+/// `SELECT` of a `TrackedLesson` (a lesson with where it came from) up to `WHERE`.
+macro_rules! select_tracked_lessons {
+    () => {
+        "SELECT l.id, l.workspace_id, l.kind, l.text, l.owner, l.status, l.not_yet_count, \
+             l.follow_up_at, d.title AS debrief_title, d.channel, d.created_at AS debrief_created_at \
+         FROM lessons l JOIN debriefs d ON d.id = l.debrief_id "
+    };
+}
+
 mod checkins;
 mod conversations;
 mod debriefs;
