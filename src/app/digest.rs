@@ -59,10 +59,15 @@ fn same_lesson(a: &BTreeSet<String>, b: &BTreeSet<String>) -> bool {
     union > 0 && a.intersection(b).count() as f64 / union as f64 >= SAME_LESSON_OVERLAP
 }
 
-/// A new lesson's rarest words, enough that any lesson sharing half its words (a close
-/// match) has at least one of them; `None` without words. Rare words have short
-/// posting lists, so the match stays cheap however common the lesson's other words are.
-async fn rarest_words(
+/// Lessons counted per word before a word is simply "common".
+const COMMON_AFTER: u32 = 500;
+
+/// Terms that every close match of `text` satisfies, as cheaply as possible. A close
+/// match shares at least half of the lesson's words (Jaccard ≥ 1/2 implies it), so of
+/// the lesson's `n - ⌈n/2⌉ + 2` rarest words it has at least two: asking for any two of
+/// those misses no close match and keeps each lookup to short posting lists, however
+/// common the lesson's other words are. Very short lessons fall back to any word.
+async fn close_match_terms(
     store: &Store,
     workspace: WorkspaceId,
     text: &str,
@@ -72,17 +77,24 @@ async fn rarest_words(
     for word in &words {
         if !frequency.contains_key(word) {
             let count = match Term::phrase(word).and_then(|t| Terms::any(vec![t])) {
-                Some(terms) => store.count_matching(workspace, &terms).await?,
+                Some(terms) => {
+                    store
+                        .count_matching(workspace, &terms, COMMON_AFTER)
+                        .await?
+                }
                 None => 0,
             };
             frequency.insert(word.clone(), count);
         }
     }
     words.sort_by_key(|w| frequency.get(w).copied().unwrap_or(0));
-    words.truncate(words.len() / 2 + 1);
-    Ok(Terms::any(
-        words.iter().filter_map(|w| Term::phrase(w)).collect(),
-    ))
+    let n = words.len();
+    let rare = n - n.div_ceil(2) + 2;
+    let terms: Vec<Term> = words.iter().filter_map(|w| Term::phrase(w)).collect();
+    if rare > n {
+        return Ok(Terms::any(terms));
+    }
+    Ok(Terms::any_two(terms.into_iter().take(rare).collect()))
 }
 
 /// New lessons whose text (or a close match, found by FTS and confirmed by word overlap)
@@ -99,7 +111,7 @@ pub async fn recurring(
         if counted.contains(&lesson.id) {
             continue;
         }
-        let Some(terms) = rarest_words(store, workspace, &lesson.text, &mut frequency).await?
+        let Some(terms) = close_match_terms(store, workspace, &lesson.text, &mut frequency).await?
         else {
             continue;
         };

@@ -67,10 +67,6 @@ pub struct LessonHit {
     pub created_at: i64,
 }
 
-/// Best matches looked at when only one channel's lessons count (cards' "learn before
-/// doing"): a channel's lessons may be a small part of the workspace's best matches.
-const RANKED_FOR_CHANNEL: u32 = 2000;
-
 /// Adds a lesson to the search index (see [`search_terms`]).
 async fn index(
     conn: &mut SqliteConnection,
@@ -204,46 +200,40 @@ impl Store {
         channel: Option<&str>,
         limit: u32,
     ) -> Result<Vec<LessonHit>, StoreError> {
-        // Rank inside the index first and join only the best rows: joining every match
-        // of a common word before sorting costs two lookups per match. The filters
-        // below (lessons only, shared, the channel) then pick from those best rows.
-        let ranked = if channel.is_some() {
-            RANKED_FOR_CHANNEL
-        } else {
-            limit * 4 + 40
-        };
         Ok(sqlx::query_as(concat!(
             "SELECT ",
             lesson_hit_columns!(),
-            " FROM (SELECT rowid, bm25(lessons_fts, 1.0, 2.0, 0.5) AS score FROM lessons_fts \
-                   WHERE lessons_fts MATCH ?1 ORDER BY score LIMIT ?5) f \
+            " FROM lessons_fts f \
              JOIN lessons l ON l.id = f.rowid \
              JOIN debriefs d ON d.id = l.debrief_id AND d.workspace_id = l.workspace_id \
-             WHERE l.workspace_id = ?2 AND l.visibility = 'shared' \
+             WHERE lessons_fts MATCH ?1 AND l.workspace_id = ?2 AND l.visibility = 'shared' \
                AND l.kind = 'lesson' AND (?3 IS NULL OR d.channel = ?3) \
-             ORDER BY f.score LIMIT ?4"
+             ORDER BY bm25(lessons_fts, 1.0, 2.0, 0.5) LIMIT ?4"
         ))
         .bind(terms.expression(workspace))
         .bind(workspace.0)
         .bind(channel)
         .bind(limit)
-        .bind(ranked)
         .fetch_all(&self.pool)
         .await?)
     }
 
-    /// How many of the workspace's lessons contain `terms` (how rare a word is).
+    /// How many of the workspace's lessons contain `terms`, counted up to `cap` (how
+    /// rare a word is; past the cap every word is simply common).
     pub async fn count_matching(
         &self,
         workspace: WorkspaceId,
         terms: &Terms,
+        cap: u32,
     ) -> Result<i64, StoreError> {
-        Ok(
-            sqlx::query_scalar("SELECT COUNT(*) FROM lessons_fts WHERE lessons_fts MATCH ?")
-                .bind(terms.expression(workspace))
-                .fetch_one(&self.pool)
-                .await?,
+        Ok(sqlx::query_scalar(
+            "SELECT COUNT(*) FROM \
+             (SELECT rowid FROM lessons_fts WHERE lessons_fts MATCH ? LIMIT ?)",
         )
+        .bind(terms.expression(workspace))
+        .bind(cap)
+        .fetch_one(&self.pool)
+        .await?)
     }
 
     /// The workspace's newest shared lessons.

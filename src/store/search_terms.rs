@@ -56,24 +56,44 @@ impl Term {
     }
 }
 
-/// What a search looks for: every term, or any of them.
+/// How many of the terms a lesson must have.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Needed {
+    Every,
+    Any,
+    /// At least two of them (any pair).
+    Two,
+}
+
+/// What a search looks for: every term, any of them, or any two.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Terms {
     terms: Vec<Term>,
-    every: bool,
+    needed: Needed,
 }
 
 impl Terms {
     /// Matches lessons that have every term; `None` without terms.
     pub fn every(terms: Vec<Term>) -> Option<Self> {
-        (!terms.is_empty()).then_some(Self { terms, every: true })
+        (!terms.is_empty()).then_some(Self {
+            terms,
+            needed: Needed::Every,
+        })
     }
 
     /// Matches lessons that have any of the terms; `None` without terms.
     pub fn any(terms: Vec<Term>) -> Option<Self> {
         (!terms.is_empty()).then_some(Self {
             terms,
-            every: false,
+            needed: Needed::Any,
+        })
+    }
+
+    /// Matches lessons that have at least two of the terms; `None` with fewer than two.
+    pub fn any_two(terms: Vec<Term>) -> Option<Self> {
+        (terms.len() >= 2).then_some(Self {
+            terms,
+            needed: Needed::Two,
         })
     }
 
@@ -81,7 +101,7 @@ impl Terms {
     pub fn loosened(&self) -> Self {
         Self {
             terms: self.terms.clone(),
-            every: false,
+            needed: Needed::Any,
         }
     }
 
@@ -98,7 +118,19 @@ impl Terms {
                 format!("\"{}\"{star}", words.join(" "))
             })
             .collect();
-        parts.join(if self.every { " AND " } else { " OR " })
+        match self.needed {
+            Needed::Every => parts.join(" AND "),
+            Needed::Any => parts.join(" OR "),
+            Needed::Two => {
+                let mut pairs = Vec::new();
+                for (i, first) in parts.iter().enumerate() {
+                    for second in &parts[i + 1..] {
+                        pairs.push(format!("({first} AND {second})"));
+                    }
+                }
+                pairs.join(" OR ")
+            }
+        }
     }
 }
 
@@ -126,6 +158,17 @@ mod tests {
             terms.loosened().expression(WorkspaceId(3)),
             r#""w3xdeplo"* OR "w3xfeature w3xflags w3xnear""#
         );
+        let two = Terms::any_two(vec![
+            Term::phrase("a").unwrap(),
+            Term::phrase("b").unwrap(),
+            Term::phrase("c").unwrap(),
+        ])
+        .unwrap();
+        assert_eq!(
+            two.expression(WorkspaceId(1)),
+            r#"("w1xa" AND "w1xb") OR ("w1xa" AND "w1xc") OR ("w1xb" AND "w1xc")"#
+        );
+        assert_eq!(Terms::any_two(vec![Term::phrase("a").unwrap()]), None);
         assert_eq!(Term::phrase("🚀 * ()"), None);
         assert_eq!(Terms::any(vec![]), None);
     }
