@@ -19,11 +19,16 @@ use crate::helpers::{Options, TEAM, TestApp, command_form_in, reply_text, spawn_
 
 const DAY: i64 = 86_400;
 
-/// Monday 2 November 2026, 10:00 UTC.
-fn monday() -> i64 {
-    Utc.with_ymd_and_hms(2026, 11, 2, 10, 0, 0)
+/// `day` `month` 2026 at `hour`:00 UTC.
+fn in_2026(month: u32, day: u32, hour: u32) -> i64 {
+    Utc.with_ymd_and_hms(2026, month, day, hour, 0, 0)
         .unwrap()
         .timestamp()
+}
+
+/// Monday 2 November 2026, 10:00 UTC.
+fn monday() -> i64 {
+    in_2026(11, 2, 10)
 }
 
 async fn app_at(unix: i64) -> (TestApp, Arc<ShiftedClock>) {
@@ -221,11 +226,7 @@ async fn a_lesson_is_followed_up_asked_again_applied_and_celebrated_in_the_diges
 
     // The next Monday's digest in the channel celebrates it, with its rates.
     let posted_before = messages_to(&app, CHANNEL).await;
-    let next_monday = Utc
-        .with_ymd_and_hms(2026, 11, 30, 9, 0, 0)
-        .unwrap()
-        .timestamp();
-    clock.set(next_monday);
+    clock.set(in_2026(11, 30, 9));
     let fired = app.scheduler.fire_due().await.unwrap();
     assert_eq!(fired.sent, 1, "{fired:?}");
     let digest = message_to(&app, CHANNEL, posted_before).await;
@@ -342,11 +343,7 @@ async fn a_check_in_asks_about_each_open_goal_and_an_unanswered_one_is_missed() 
     assert!(confirmed.contains("your 2 open goals"), "{confirmed}");
     assert!(confirmed.contains("Fri 6 Nov 16:00"), "{confirmed}");
 
-    clock.set(
-        Utc.with_ymd_and_hms(2026, 11, 6, 16, 0, 0)
-            .unwrap()
-            .timestamp(),
-    );
+    clock.set(in_2026(11, 6, 16));
     assert_eq!(app.scheduler.fire_due().await.unwrap().sent, 1);
     let opening = message_to(&app, BOB, 0).await;
     assert!(
@@ -399,11 +396,7 @@ async fn a_check_in_asks_about_each_open_goal_and_an_unanswered_one_is_missed() 
     assert!(help.contains("Your learning goals"), "{help}");
 
     // The next one gets no answer: closed as missed a day later, never nagged.
-    clock.set(
-        Utc.with_ymd_and_hms(2026, 11, 13, 16, 0, 0)
-            .unwrap()
-            .timestamp(),
-    );
+    clock.set(in_2026(11, 13, 16));
     assert_eq!(app.scheduler.fire_due().await.unwrap().sent, 1);
     clock.advance(DAY - 60);
     assert_eq!(app.scheduler.fire_due().await.unwrap().checkins_missed, 0);
