@@ -145,14 +145,7 @@ async fn main() -> anyhow::Result<()> {
         for n in 1..per_channel {
             let body =
                 json!({"channel": channel, "text": format!("{channel} follow-up {n}")}).to_string();
-            let message = NewOutboxMessage {
-                workspace,
-                channel: &channel,
-                method: "chat.postMessage",
-                body: &body,
-                dedupe_key: None,
-                anchor: None,
-            };
+            let message = NewOutboxMessage::post(workspace, &channel, &body);
             let at = clock.now_millis();
             store.enqueue(message, at, at + 86_400_000).await?;
         }

@@ -73,6 +73,11 @@ impl Delivery {
         Duration::from_secs(self.settings.give_up_after_hours * 3600)
     }
 
+    /// When a message queued at `now_ms` stops being retried.
+    pub fn give_up_at(&self, now_ms: i64) -> i64 {
+        now_ms + self.give_up_after().as_millis() as i64
+    }
+
     /// Tells the worker that something was queued.
     pub fn wake(&self) {
         self.wake.notify_one();

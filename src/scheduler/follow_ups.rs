@@ -51,18 +51,14 @@ impl Scheduler {
                         person: owner,
                         expected_follow_up_at: lesson.follow_up_at?,
                         message: NewOutboxMessage {
-                            workspace: WorkspaceId(lesson.workspace_id),
-                            channel: owner,
-                            method: "chat.postMessage",
-                            body,
                             dedupe_key: Some(key),
-                            anchor: None,
+                            ..NewOutboxMessage::post(WorkspaceId(lesson.workspace_id), owner, body)
                         },
                     })
                 })
                 .collect();
             let now_ms = self.clock.now_millis();
-            let give_up_at = now_ms + self.delivery.give_up_after().as_millis() as i64;
+            let give_up_at = self.delivery.give_up_at(now_ms);
             let done = self
                 .store
                 .record_asks(&asks, now, now_ms, give_up_at)

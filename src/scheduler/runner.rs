@@ -111,7 +111,7 @@ impl Scheduler {
                 }
             }
             let now_ms = self.clock.now_millis();
-            let give_up_at = now_ms + self.delivery.give_up_after().as_millis() as i64;
+            let give_up_at = self.delivery.give_up_at(now_ms);
             let occurrences: Vec<Occurrence<'_>> = planned
                 .iter()
                 .map(|plan| Occurrence {
@@ -122,12 +122,12 @@ impl Scheduler {
                     next_fire_at: plan.next_fire_at,
                     message: Some((
                         NewOutboxMessage {
-                            workspace: plan.stored.workspace,
-                            channel: &plan.stored.channel,
-                            method: "chat.postMessage",
-                            body: &plan.body,
                             dedupe_key: Some(&plan.dedupe_key),
-                            anchor: None,
+                            ..NewOutboxMessage::post(
+                                plan.stored.workspace,
+                                &plan.stored.channel,
+                                &plan.body,
+                            )
                         },
                         now_ms,
                         give_up_at,

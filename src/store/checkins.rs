@@ -155,20 +155,4 @@ impl Store {
                 .await?,
         )
     }
-
-    /// How the person's check-ins ended so far: (done, missed).
-    pub async fn checkin_counts(
-        &self,
-        workspace: WorkspaceId,
-        person: &str,
-    ) -> Result<(i64, i64), StoreError> {
-        Ok(sqlx::query_as(
-            "SELECT COALESCE(SUM(status = 'done'), 0), COALESCE(SUM(status = 'missed'), 0) \
-             FROM checkins WHERE workspace_id = ? AND person = ?",
-        )
-        .bind(workspace.0)
-        .bind(person)
-        .fetch_one(&self.pool)
-        .await?)
-    }
 }

@@ -279,20 +279,4 @@ impl Store {
         tx.commit().await?;
         Ok(gone)
     }
-
-    /// The follow-up answers of a lesson, oldest first: (answer, note, answered_at).
-    pub async fn answers_of(
-        &self,
-        workspace: WorkspaceId,
-        lesson: i64,
-    ) -> Result<Vec<(Option<String>, Option<String>, Option<i64>)>, StoreError> {
-        Ok(sqlx::query_as(
-            "SELECT answer, note, answered_at FROM follow_ups \
-             WHERE workspace_id = ? AND lesson_id = ? ORDER BY id",
-        )
-        .bind(workspace.0)
-        .bind(lesson)
-        .fetch_all(&self.pool)
-        .await?)
-    }
 }

@@ -26,6 +26,21 @@ pub struct NewOutboxMessage<'a> {
     pub anchor: Option<Anchor>,
 }
 
+impl<'a> NewOutboxMessage<'a> {
+    /// A new message (`chat.postMessage`) to `channel`, with no dedupe key or anchor;
+    /// other kinds override fields of this one.
+    pub fn post(workspace: WorkspaceId, channel: &'a str, body: &'a str) -> Self {
+        Self {
+            workspace,
+            channel,
+            method: "chat.postMessage",
+            body,
+            dedupe_key: None,
+            anchor: None,
+        }
+    }
+}
+
 /// Where a message refers to an earlier one: the worker puts the earlier message's ts
 /// into `field` of this body when it sends (the ts is only known once Slack accepted it).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

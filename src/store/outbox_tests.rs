@@ -2,14 +2,7 @@ use super::*;
 use crate::store::test_support::{temp_store, workspace};
 
 fn message<'a>(ws: WorkspaceId, channel: &'a str, body: &'a str) -> NewOutboxMessage<'a> {
-    NewOutboxMessage {
-        workspace: ws,
-        channel,
-        method: "chat.postMessage",
-        body,
-        dedupe_key: None,
-        anchor: None,
-    }
+    NewOutboxMessage::post(ws, channel, body)
 }
 
 fn bodies(claimed: &[OutboxMessage]) -> Vec<&str> {

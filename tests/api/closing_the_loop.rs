@@ -15,7 +15,7 @@ use crate::debriefs::{
     ALICE, BOB, CHANNEL, Input, click, database, ephemeral_to, message_to, messages_to, say, start,
     submission, wait_for_outbox, workspace,
 };
-use crate::helpers::{Options, TEAM, TestApp, command_form_in, reply_text, spawn_app_with};
+use crate::helpers::{Options, TEAM, TestApp, reply_text, spawn_app_with};
 
 const DAY: i64 = 86_400;
 
@@ -416,16 +416,10 @@ async fn search(app: &TestApp, text: &str) -> String {
 
 /// A slash command from another workspace (the single-install token serves any team).
 async fn command_in(app: &TestApp, team: &str, user: &str, text: &str) -> String {
-    let body = command_form_in(team, "C0THEIRS", user, "/learn", text);
-    let response = app
-        .post_signed(
-            "/slack/commands",
-            "application/x-www-form-urlencoded",
-            &body,
-        )
-        .await;
-    assert_eq!(response.status(), 200, "`/learn {text}` in {team}");
-    reply_text(&response.json().await.unwrap())
+    reply_text(
+        &app.command_reply_in(team, "C0THEIRS", user, "/learn", text)
+            .await,
+    )
 }
 
 #[tokio::test]

@@ -244,7 +244,20 @@ impl TestApp {
 
     /// Runs a slash command as `user` and returns its JSON reply, asserting a 200.
     pub async fn command_reply_as(&self, user: &str, command: &str, text: &str) -> Value {
-        let body = command_form_as(user, command, text);
+        self.command_reply_in(TEAM, "C0CHAN", user, command, text)
+            .await
+    }
+
+    /// Runs a slash command in any workspace and channel, asserting a 200.
+    pub async fn command_reply_in(
+        &self,
+        team: &str,
+        channel: &str,
+        user: &str,
+        command: &str,
+        text: &str,
+    ) -> Value {
+        let body = command_form_in(team, channel, user, command, text);
         let response = self
             .post_signed(
                 "/slack/commands",
@@ -252,7 +265,11 @@ impl TestApp {
                 &body,
             )
             .await;
-        assert_eq!(response.status(), 200, "`{command} {text}` as {user}");
+        assert_eq!(
+            response.status(),
+            200,
+            "`{command} {text}` as {user} in {team}"
+        );
         response.json().await.expect("a JSON reply")
     }
 

@@ -89,15 +89,8 @@ impl Rig {
     pub async fn queue(&self, channel: &str, text: &str) -> OutboxId {
         let body = json!({"channel": channel, "text": text}).to_string();
         let now = self.clock.now_millis();
-        let message = NewOutboxMessage {
-            workspace: self.workspace,
-            channel,
-            method: "chat.postMessage",
-            body: &body,
-            dedupe_key: None,
-            anchor: None,
-        };
-        let give_up_at = now + self.delivery.give_up_after().as_millis() as i64;
+        let message = NewOutboxMessage::post(self.workspace, channel, &body);
+        let give_up_at = self.delivery.give_up_at(now);
         self.store
             .enqueue(message, now, give_up_at)
             .await

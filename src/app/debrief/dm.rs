@@ -144,14 +144,7 @@ pub async fn reflect_command(ctx: &CommandContext<'_>) -> Result<Handled, StoreE
     let now_ms = ctx.clock.now_millis();
     ctx.store
         .enqueue(
-            NewOutboxMessage {
-                workspace: ctx.workspace.id,
-                channel: ctx.user,
-                method: "chat.postMessage",
-                body: &body,
-                dedupe_key: None,
-                anchor: None,
-            },
+            NewOutboxMessage::post(ctx.workspace.id, ctx.user, &body),
             now_ms,
             ctx.give_up_at(now_ms),
         )

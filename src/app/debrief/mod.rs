@@ -210,14 +210,7 @@ pub async fn start(
     let body = post_message_body(ctx.channel, None, &card::card(&debrief, 0, &past)).to_string();
     let card = tx
         .enqueue(
-            NewOutboxMessage {
-                workspace: ctx.workspace.id,
-                channel: ctx.channel,
-                method: "chat.postMessage",
-                body: &body,
-                dedupe_key: None,
-                anchor: None,
-            },
+            NewOutboxMessage::post(ctx.workspace.id, ctx.channel, &body),
             now_ms,
             ctx.give_up_at(now_ms),
         )
@@ -345,15 +338,12 @@ async fn update_card(
     let now_ms = ctx.clock.now_millis();
     tx.enqueue_update(
         NewOutboxMessage {
-            workspace: debrief.workspace,
-            channel: &debrief.channel,
             method: "chat.update",
-            body: &body,
-            dedupe_key: None,
             anchor: Some(Anchor {
                 message: card,
                 field: AnchorField::Ts,
             }),
+            ..NewOutboxMessage::post(debrief.workspace, &debrief.channel, &body)
         },
         now_ms,
         ctx.give_up_at(now_ms),
@@ -515,15 +505,11 @@ pub async fn close(ctx: &CommandContext<'_>, debrief: &Debrief) -> Result<Handle
         let body = post_message_body(&closed.channel, None, &part).to_string();
         tx.enqueue(
             NewOutboxMessage {
-                workspace: closed.workspace,
-                channel: &closed.channel,
-                method: "chat.postMessage",
-                body: &body,
-                dedupe_key: None,
                 anchor: closed.card.map(|card| Anchor {
                     message: card,
                     field: AnchorField::ThreadTs,
                 }),
+                ..NewOutboxMessage::post(closed.workspace, &closed.channel, &body)
             },
             now_ms,
             ctx.give_up_at(now_ms),

@@ -106,14 +106,10 @@ async fn queue(
 ) -> Result<(), HttpError> {
     let body = body.to_string();
     let now_ms = state.clock.now_millis();
-    let give_up_at = now_ms + state.delivery.give_up_after().as_millis() as i64;
+    let give_up_at = state.delivery.give_up_at(now_ms);
     let message = NewOutboxMessage {
-        workspace: workspace.id,
-        channel,
         method,
-        body: &body,
-        dedupe_key: None,
-        anchor: None,
+        ..NewOutboxMessage::post(workspace.id, channel, &body)
     };
     state.store.enqueue(message, now_ms, give_up_at).await?;
     state.delivery.wake();
