@@ -7,8 +7,10 @@
 //!   one, two words, a prefix, a phrase, a word nobody wrote). Interleaved with the
 //!   same number of `/learn help` commands, the baseline: same route, signature and
 //!   parsing, no database.
+//! - **background matching**: the last week's lessons (about 7,200) matched by the
+//!   scheduler's pass (`app::recurrence::match_queued`), timed per lesson.
 //! - **digest**: the digest of the last seven days of a 10,000-lesson workspace, built
-//!   in-process (`app::digest::build`) and through `/learn digest now`.
+//!   in-process (`app::digest::build`) and through `/learn digest now`, after that pass.
 //! - **size**: the database file after a WAL checkpoint.
 //!
 //! Run: `cargo run --release --example bench_lessons -- [DB_PATH] [SEARCHES]`. An existing
@@ -23,7 +25,7 @@ use std::sync::atomic::AtomicU64;
 use std::time::Instant;
 
 use chrono_tz::Tz;
-use learnloop::app::digest;
+use learnloop::app::{digest, recurrence};
 use learnloop::clock::{Clock, SystemClock};
 use learnloop::config::{DatabaseSettings, Settings};
 use learnloop::startup::App;
@@ -300,6 +302,7 @@ async fn main() -> anyhow::Result<()> {
     );
     let searches: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(2000);
     let now = SystemClock.now_unix();
+    let matching;
     {
         let store = open(&path).await?;
         let pool = SqlitePool::connect(&format!("sqlite://{}", path.display())).await?;
@@ -309,6 +312,36 @@ async fn main() -> anyhow::Result<()> {
         if stored == 0 {
             generate(&store, &pool, now).await?;
         }
+        // The background pass (`recurrence::match_queued`) as a running service does it
+        // while lessons come in: only the last week's lessons, which a digest reports as
+        // new, are (re)queued; older ones are found as their matches all the same.
+        sqlx::query("DELETE FROM lessons_to_match")
+            .execute(&pool)
+            .await?;
+        let queued = sqlx::query(
+            "INSERT INTO lessons_to_match (lesson_id, workspace_id, created_at) \
+             SELECT id, workspace_id, created_at FROM lessons \
+             WHERE kind = 'lesson' AND visibility = 'shared' AND created_at >= ?",
+        )
+        .bind(now - digest::WEEK_SECS)
+        .execute(&pool)
+        .await?
+        .rows_affected();
+        let started = Instant::now();
+        let mut matched = 0;
+        loop {
+            let batch = recurrence::match_queued(&store, 500).await?;
+            matched += batch;
+            if batch < 500 {
+                break;
+            }
+        }
+        matching = json!({
+            "lessons_queued": queued,
+            "lessons_matched": matched,
+            "total_s": started.elapsed().as_secs_f64(),
+            "per_lesson_ms": started.elapsed().as_secs_f64() * 1000.0 / matched.max(1) as f64,
+        });
         sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
             .execute(&pool)
             .await?;
@@ -420,6 +453,7 @@ async fn main() -> anyhow::Result<()> {
             "baseline_help": baseline,
             "search_p99_ratio": search["p99_ms"].as_f64().unwrap_or(0.0)
                 / baseline["p99_ms"].as_f64().unwrap_or(1.0).max(0.001),
+            "background_matching": matching,
             "digest_build_10k_lessons": stats(built),
             "digest_now_over_http": stats(over_http),
             "digest_sections": sections,

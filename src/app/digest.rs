@@ -9,12 +9,13 @@ use chrono_tz::Tz;
 
 use super::command::ScheduleText;
 use super::handle::{CommandContext, Handled};
+use super::recurrence;
 use super::schedules::{self, Request, workspace_zone};
-use super::search::meaningful_words;
 use super::zones::day;
 use crate::platform::{Block, Message, plain};
-use crate::store::search_terms::{Term, Terms};
-use crate::store::{DigestFacts, LessonHit, ScheduleKind, Store, StoreError, WorkspaceId};
+use crate::store::{
+    DigestFacts, LessonHit, LessonMatch, ScheduleKind, Store, StoreError, WorkspaceId,
+};
 
 /// The schedule `/learn digest` sets when none is given.
 pub const DEFAULT_SCHEDULE: &str = "mondays 09:00";
@@ -22,12 +23,9 @@ pub const DEFAULT_SCHEDULE: &str = "mondays 09:00";
 pub const WEEK_SECS: i64 = 7 * 86_400;
 /// Items per section; the rest are counted.
 const SHOWN: usize = 8;
-/// New lessons checked for recurrence (each is one FTS query).
-const RECURRENCE_CHECKED: usize = 60;
-/// Earlier lessons looked at per new lesson.
-const RECURRENCE_CANDIDATES: u32 = 12;
-/// Share of meaningful words two lessons must have in common to be the same lesson.
-const SAME_LESSON_OVERLAP: f64 = 0.5;
+/// Lessons of the period a digest matches itself when the background pass has not got
+/// to them yet (each takes a few full-text lookups).
+const MATCHED_WHILE_BUILDING: u32 = 60;
 
 /// A lesson seen in more than one debrief.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -36,96 +34,26 @@ pub struct Recurring {
     pub debriefs: usize,
 }
 
-/// The words of a lesson with common endings cut, so "deploys" and "deploy" agree.
-fn stems(text: &str) -> BTreeSet<String> {
-    meaningful_words(text)
-        .into_iter()
-        .map(|word| {
-            for suffix in ["ing", "ed", "es", "s"] {
-                if let Some(stem) = word.strip_suffix(suffix)
-                    && stem.chars().count() >= 3
-                {
-                    return stem.to_owned();
-                }
-            }
-            word
-        })
-        .collect()
-}
-
-/// Whether two lessons say the same thing: most of their words are shared (Jaccard).
-fn same_lesson(a: &BTreeSet<String>, b: &BTreeSet<String>) -> bool {
-    let union = a.union(b).count();
-    union > 0 && a.intersection(b).count() as f64 / union as f64 >= SAME_LESSON_OVERLAP
-}
-
-/// Lessons counted per word before a word is simply "common".
-const COMMON_AFTER: u32 = 500;
-
-/// Terms that every close match of `text` satisfies, as cheaply as possible. A close
-/// match shares at least half of the lesson's words (Jaccard ≥ 1/2 implies it), so of
-/// the lesson's `n - ⌈n/2⌉ + 2` rarest words it has at least two: asking for any two of
-/// those misses no close match and keeps each lookup to short posting lists, however
-/// common the lesson's other words are. Very short lessons fall back to any word.
-async fn close_match_terms(
-    store: &Store,
-    workspace: WorkspaceId,
-    text: &str,
-    frequency: &mut HashMap<String, i64>,
-) -> Result<Option<Terms>, StoreError> {
-    let mut words = meaningful_words(text);
-    for word in &words {
-        if !frequency.contains_key(word) {
-            let count = match Term::phrase(word).and_then(|t| Terms::any(vec![t])) {
-                Some(terms) => {
-                    store
-                        .count_matching(workspace, &terms, COMMON_AFTER)
-                        .await?
-                }
-                None => 0,
-            };
-            frequency.insert(word.clone(), count);
-        }
+/// New lessons with stored matches in other debriefs of the workspace, most widespread
+/// first. A lesson that is itself a match of one already reported is not repeated.
+pub fn recurring(new_lessons: &[LessonHit], matches: &[LessonMatch]) -> Vec<Recurring> {
+    let mut of_lesson: HashMap<i64, Vec<&LessonMatch>> = HashMap::new();
+    for found in matches {
+        of_lesson.entry(found.lesson_id).or_default().push(found);
     }
-    words.sort_by_key(|w| frequency.get(w).copied().unwrap_or(0));
-    let n = words.len();
-    let rare = n - n.div_ceil(2) + 2;
-    let terms: Vec<Term> = words.iter().filter_map(|w| Term::phrase(w)).collect();
-    if rare > n {
-        return Ok(Terms::any(terms));
-    }
-    Ok(Terms::any_two(terms.into_iter().take(rare).collect()))
-}
-
-/// New lessons whose text (or a close match, found by FTS and confirmed by word overlap)
-/// appears in other debriefs of the workspace, most widespread first.
-pub async fn recurring(
-    store: &Store,
-    workspace: WorkspaceId,
-    new_lessons: &[LessonHit],
-) -> Result<Vec<Recurring>, StoreError> {
     let mut found: Vec<Recurring> = Vec::new();
     let mut counted: BTreeSet<i64> = BTreeSet::new();
-    let mut frequency = HashMap::new();
-    for lesson in new_lessons.iter().take(RECURRENCE_CHECKED) {
+    for lesson in new_lessons {
         if counted.contains(&lesson.id) {
             continue;
         }
-        let Some(terms) = close_match_terms(store, workspace, &lesson.text, &mut frequency).await?
-        else {
+        let Some(its_matches) = of_lesson.get(&lesson.id) else {
             continue;
         };
-        let words = stems(&lesson.text);
-        let matches = store
-            .search_lessons(workspace, &terms, None, RECURRENCE_CANDIDATES)
-            .await?;
         let mut debriefs = BTreeSet::from([lesson.debrief_id]);
-        for hit in matches
-            .iter()
-            .filter(|hit| same_lesson(&words, &stems(&hit.text)))
-        {
-            debriefs.insert(hit.debrief_id);
-            counted.insert(hit.id);
+        for other in its_matches {
+            debriefs.insert(other.match_debrief_id);
+            counted.insert(other.match_id);
         }
         if debriefs.len() > 1 {
             found.push(Recurring {
@@ -135,7 +63,7 @@ pub async fn recurring(
         }
     }
     found.sort_by_key(|r| std::cmp::Reverse(r.debriefs));
-    Ok(found)
+    found
 }
 
 fn percent(part: i64, whole: i64) -> String {
@@ -343,8 +271,10 @@ pub async fn build(
     to: i64,
     zone: Tz,
 ) -> Result<Message, StoreError> {
+    recurrence::match_period(store, workspace, from, to, MATCHED_WHILE_BUILDING).await?;
     let facts = store.digest_facts(workspace, from, to).await?;
-    let recurring = recurring(store, workspace, &facts.new_lessons).await?;
+    let matches = store.matches_of_period(workspace, from, to).await?;
+    let recurring = recurring(&facts.new_lessons, &matches);
     Ok(render(&facts, &recurring, from, to, zone))
 }
 
@@ -431,12 +361,34 @@ mod tests {
     }
 
     #[test]
-    fn close_wordings_are_the_same_lesson_and_others_are_not() {
-        let a = stems("Announce deploys in the channel before starting");
-        let b = stems("announce the deploy in channel before you start");
-        let c = stems("Write the runbook before the incident");
-        assert!(same_lesson(&a, &b));
-        assert!(!same_lesson(&a, &c));
+    fn recurrences_count_debriefs_and_are_reported_once() {
+        let new = [
+            hit(1, 10, "Announce deploys"),
+            hit(2, 11, "Announce the deploy"),
+            hit(3, 11, "Pin versions"),
+            hit(4, 12, "Page early"),
+        ];
+        let matched = |lesson, other, debrief| LessonMatch {
+            lesson_id: lesson,
+            match_id: other,
+            match_debrief_id: debrief,
+        };
+        let matches = [
+            // 1 and 2 say the same, and so did an older lesson of debrief 5.
+            matched(1, 2, 11),
+            matched(1, 50, 5),
+            matched(2, 1, 10),
+            matched(2, 50, 5),
+            // 4 matches only another lesson of its own debrief.
+            matched(4, 60, 12),
+        ];
+        assert_eq!(
+            recurring(&new, &matches),
+            vec![Recurring {
+                text: "Announce deploys".into(),
+                debriefs: 3,
+            }]
+        );
     }
 
     #[test]

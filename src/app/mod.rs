@@ -11,6 +11,7 @@ pub mod handle;
 mod lessons;
 pub mod messages;
 mod pause;
+pub mod recurrence;
 pub mod schedules;
 pub mod search;
 pub mod templates;

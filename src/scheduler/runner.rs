@@ -11,7 +11,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::Schedule;
 use crate::app::templates::Templates;
-use crate::app::{checkins, digest, messages};
+use crate::app::{checkins, digest, messages, recurrence};
 use crate::clock::SharedClock;
 use crate::delivery::Delivery;
 use crate::platform::Message;
@@ -41,6 +41,8 @@ pub struct FireReport {
     pub unreachable: usize,
     /// Check-ins closed as missed (a day without an answer).
     pub checkins_missed: u64,
+    /// New lessons whose close matches were looked for (for the digest's recurrences).
+    pub lessons_matched: usize,
 }
 
 /// What one due schedule will do, worked out before the batch is written.
@@ -100,6 +102,14 @@ impl Scheduler {
     pub async fn fire_due(&self) -> Result<FireReport, StoreError> {
         let now = self.clock.now_unix();
         let mut report = FireReport::default();
+        // Before any digest fires, so it sees the matches of the lessons it reports.
+        loop {
+            let matched = recurrence::match_queued(&self.store, BATCH).await?;
+            report.lessons_matched += matched;
+            if matched < BATCH as usize {
+                break;
+            }
+        }
         loop {
             let due = self.store.due_schedules(now, BATCH).await?;
             report.due += due.len();

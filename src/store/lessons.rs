@@ -260,47 +260,11 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::NewDebrief;
     use crate::store::search_terms::Term;
-    use crate::store::test_support::{temp_store, workspace};
+    use crate::store::test_support::{debrief, lesson, temp_store, workspace};
 
     fn terms(word: &str) -> Terms {
         Terms::every(vec![Term::phrase(word).unwrap()]).unwrap()
-    }
-
-    async fn debrief(store: &Store, ws: WorkspaceId, title: &str) -> DebriefId {
-        let mut tx = store.begin().await.unwrap();
-        let new = NewDebrief {
-            workspace: ws,
-            channel: "C1",
-            title,
-            template: "retro",
-            questions: "[]",
-            facilitator: "U1",
-            anonymous: false,
-            author_salt: "salt",
-        };
-        let id = tx.create_debrief(new, 1).await.unwrap();
-        tx.commit().await.unwrap();
-        id
-    }
-
-    async fn lesson(store: &Store, ws: WorkspaceId, id: DebriefId, title: &str, text: &str) {
-        let mut tx = store.begin().await.unwrap();
-        let new = NewLesson {
-            workspace: ws,
-            debrief: id,
-            debrief_title: title,
-            kind: LessonKind::Lesson,
-            text,
-            author: Some("U1"),
-            owner: Some("U1"),
-            tags: "",
-            shared: true,
-            follow_up_at: Some(100),
-        };
-        tx.insert_lesson(new, 1).await.unwrap();
-        tx.commit().await.unwrap();
     }
 
     #[tokio::test]

@@ -28,6 +28,7 @@ mod events;
 mod follow_ups;
 mod goals;
 mod lessons;
+mod matches;
 mod outbox;
 mod people;
 mod schedules;
@@ -53,6 +54,7 @@ pub use digest::{AnsweredFollowUp, DigestFacts, ReachedGoal};
 pub use follow_ups::{Ask, TrackedLesson, Transition, Unreachable};
 pub use goals::Goal;
 pub use lessons::{Lesson, LessonHit, LessonKind, NewLesson};
+pub use matches::{LessonMatch, LessonToMatch};
 pub use outbox::{
     Anchor, AnchorField, NewOutboxMessage, OutboxId, OutboxMessage, OutboxState, Settlement,
 };
@@ -207,6 +209,43 @@ pub(crate) mod test_support {
             default_time_zone: "UTC",
         };
         store.upsert_workspace(new, 1).await.expect("workspace").id
+    }
+
+    /// A debrief in channel C1 facilitated by U1.
+    pub async fn debrief(store: &Store, ws: WorkspaceId, title: &str) -> DebriefId {
+        let mut tx = store.begin().await.unwrap();
+        let new = NewDebrief {
+            workspace: ws,
+            channel: "C1",
+            title,
+            template: "retro",
+            questions: "[]",
+            facilitator: "U1",
+            anonymous: false,
+            author_salt: "salt",
+        };
+        let id = tx.create_debrief(new, 1).await.unwrap();
+        tx.commit().await.unwrap();
+        id
+    }
+
+    /// A shared lesson of U1 in that debrief.
+    pub async fn lesson(store: &Store, ws: WorkspaceId, id: DebriefId, title: &str, text: &str) {
+        let mut tx = store.begin().await.unwrap();
+        let new = NewLesson {
+            workspace: ws,
+            debrief: id,
+            debrief_title: title,
+            kind: LessonKind::Lesson,
+            text,
+            author: Some("U1"),
+            owner: Some("U1"),
+            tags: "",
+            shared: true,
+            follow_up_at: Some(100),
+        };
+        tx.insert_lesson(new, 1).await.unwrap();
+        tx.commit().await.unwrap();
     }
 
     /// A migrated store on a fresh file in a temp dir (dropped with the dir).
