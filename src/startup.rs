@@ -15,7 +15,7 @@ use crate::app::workspaces::WorkspaceDirectory;
 use crate::clock::{SharedClock, SystemClock};
 use crate::config::Settings;
 use crate::delivery::Delivery;
-use crate::http::verify::SlackSignatureVerifier;
+use crate::http::verify::{BotTokenVerifier, SlackSignatureVerifier, TeamsWebhookVerifier};
 use crate::http::{AppParts, AppState, router};
 use crate::metrics::Metrics;
 use crate::platform::slack::{SlackClient, SlackZones};
@@ -76,6 +76,20 @@ impl App {
                 "LEARNLOOP_SLACK_SIGNING_SECRET is not set: the /slack/* routes will answer 503 until it is"
             );
         }
+        let bot_tokens = settings.teams.app_id.as_deref().map(|app_id| {
+            Arc::new(BotTokenVerifier::new(
+                app_id,
+                &settings.teams.openid_url,
+                clock.clone(),
+            ))
+        });
+        let teams_webhook_verifier = settings
+            .teams
+            .webhook_secret
+            .as_ref()
+            .map(TeamsWebhookVerifier::new)
+            .transpose()
+            .context("LEARNLOOP_TEAMS_WEBHOOK_SECRET is not base64 (paste the security token Teams showed)")?;
         let workspaces = WorkspaceDirectory::new(
             store.clone(),
             clock.clone(),
@@ -107,6 +121,8 @@ impl App {
             clock,
             metrics,
             slack_verifier,
+            bot_tokens,
+            teams_webhook_verifier,
             slack,
             workspaces,
             delivery,

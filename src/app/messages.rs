@@ -127,6 +127,38 @@ pub fn retro_reminder(
     }
 }
 
+/// `help` through a Teams outgoing webhook: what works there, and what needs the bot.
+pub fn teams_webhook_help() -> Message {
+    Message {
+        fallback: "learnloop in webhook mode: lessons, goals and digest previews".into(),
+        blocks: vec![
+            Block::Header("learnloop (Teams outgoing webhook)".into()),
+            Block::Text(
+                "Mention me with one of these:\n\
+                 `lessons [QUERY]`: search this team's shared lessons\n\
+                 `goal add TEXT [by YYYY-MM-DD]` · `goal list` · `goal done N` · `goal share N`: your learning goals\n\
+                 `digest now`: what the team learned in the last seven days"
+                    .into(),
+            ),
+            Block::Context(
+                "This is webhook mode: I can only answer when mentioned, never post later. \
+                 Debriefs, follow-ups, check-ins, retro reminders and scheduled digests need \
+                 the learnloop bot added to the team (see the README)."
+                    .into(),
+            ),
+        ],
+    }
+}
+
+/// A command that needs proactive messages, sent through a Teams outgoing webhook.
+pub fn needs_teams_bot() -> Message {
+    Message::text(
+        ":warning: That needs the learnloop bot: this outgoing webhook can only answer when \
+         mentioned, never post later. Ask your Teams admin to add the learnloop bot to the \
+         team, or say `help` for what works here.",
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -53,10 +53,7 @@ impl WorkspaceDirectory {
         platform: Platform,
         external_id: &str,
     ) -> Result<Option<Arc<Workspace>>, StoreError> {
-        let cached = self.cache.read().unwrap_or_else(|e| e.into_inner())[slot(platform)]
-            .get(external_id)
-            .cloned();
-        if let Some(found) = cached {
+        if let Some(found) = self.cached(platform, external_id) {
             return Ok(Some(found));
         }
         let single_install_token = match platform {
@@ -64,18 +61,7 @@ impl WorkspaceDirectory {
             Platform::Teams => None,
         };
         let workspace = match single_install_token {
-            Some(token) => {
-                let new = NewWorkspace {
-                    platform,
-                    external_id,
-                    name: None,
-                    bot_token: Some(token),
-                    default_time_zone: &self.default_time_zone,
-                };
-                self.store
-                    .upsert_workspace(new, self.clock.now_unix())
-                    .await?
-            }
+            Some(token) => self.create(platform, external_id, Some(token)).await?,
             None => match self.store.find_workspace(platform, external_id).await {
                 Ok(found) => found,
                 // Not cached: an install may arrive later.
@@ -83,6 +69,50 @@ impl WorkspaceDirectory {
                 Err(other) => return Err(other),
             },
         };
+        Ok(Some(self.remember(platform, external_id, workspace)))
+    }
+
+    /// The Teams workspace `TENANT:TEAM`, created on first contact: a team whose
+    /// verified activity or signed webhook call reaches us has added the app, and Teams
+    /// needs no per-team token.
+    pub async fn ensure_teams(&self, external_id: &str) -> Result<Arc<Workspace>, StoreError> {
+        if let Some(found) = self.cached(Platform::Teams, external_id) {
+            return Ok(found);
+        }
+        let workspace = self.create(Platform::Teams, external_id, None).await?;
+        Ok(self.remember(Platform::Teams, external_id, workspace))
+    }
+
+    fn cached(&self, platform: Platform, external_id: &str) -> Option<Arc<Workspace>> {
+        self.cache.read().unwrap_or_else(|e| e.into_inner())[slot(platform)]
+            .get(external_id)
+            .cloned()
+    }
+
+    async fn create(
+        &self,
+        platform: Platform,
+        external_id: &str,
+        bot_token: Option<&Secret>,
+    ) -> Result<Workspace, StoreError> {
+        let new = NewWorkspace {
+            platform,
+            external_id,
+            name: None,
+            bot_token,
+            default_time_zone: &self.default_time_zone,
+        };
+        self.store
+            .upsert_workspace(new, self.clock.now_unix())
+            .await
+    }
+
+    fn remember(
+        &self,
+        platform: Platform,
+        external_id: &str,
+        workspace: Workspace,
+    ) -> Arc<Workspace> {
         let workspace = Arc::new(workspace);
         let mut cache = self.cache.write().unwrap_or_else(|e| e.into_inner());
         let platform_cache = &mut cache[slot(platform)];
@@ -90,7 +120,7 @@ impl WorkspaceDirectory {
             platform_cache.clear();
         }
         platform_cache.insert(external_id.to_owned(), workspace.clone());
-        Ok(Some(workspace))
+        workspace
     }
 }
 

@@ -18,6 +18,9 @@ pub enum HttpError {
     /// A route whose platform is not configured (e.g. no Slack signing secret).
     #[error("{0} is not configured on this server")]
     NotConfigured(&'static str),
+    /// Something we depend on cannot be reached right now; the caller may retry.
+    #[error("{0} cannot be reached right now")]
+    Unavailable(&'static str),
     #[error("internal error")]
     Internal(#[from] anyhow::Error),
 }
@@ -40,7 +43,7 @@ impl IntoResponse for HttpError {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::NotConfigured(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::NotConfigured(_) | Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         };
         match &self {

@@ -1,5 +1,6 @@
 //! The HTTP edge: routes, verification, parsing into domain values, and metrics.
 
+mod body;
 pub mod error;
 mod health;
 pub mod metrics;
@@ -36,7 +37,7 @@ use crate::metrics::Metrics;
 use crate::platform::slack::SlackClient;
 use crate::scheduler::Scheduler;
 use crate::store::{Store, Workspace};
-use verify::SlackSignatureVerifier;
+use verify::{BotTokenVerifier, SlackSignatureVerifier, TeamsWebhookVerifier};
 
 /// Everything a handler may use; cheap to clone.
 #[derive(Clone)]
@@ -49,6 +50,10 @@ pub struct AppParts {
     pub metrics: Arc<Metrics>,
     /// `None` when no signing secret is configured: Slack routes answer 503.
     pub slack_verifier: Option<SlackSignatureVerifier>,
+    /// `None` without `LEARNLOOP_TEAMS_APP_ID`: `/teams/messages` answers 503.
+    pub bot_tokens: Option<Arc<BotTokenVerifier>>,
+    /// `None` without `LEARNLOOP_TEAMS_WEBHOOK_SECRET`: `/teams/webhook` answers 503.
+    pub teams_webhook_verifier: Option<TeamsWebhookVerifier>,
     pub slack: SlackClient,
     pub workspaces: WorkspaceDirectory,
     /// The outbox worker; handlers that queue a message wake it.

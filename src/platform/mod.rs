@@ -3,5 +3,6 @@
 
 pub mod message;
 pub mod slack;
+pub mod teams;
 
 pub use message::{Block, Button, Message, plain, plain_keeping_mentions, unescape_typed};

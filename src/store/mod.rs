@@ -33,6 +33,7 @@ mod outbox;
 mod people;
 mod schedules;
 pub mod search_terms;
+mod teams;
 mod workspaces;
 
 use std::str::FromStr;
@@ -62,6 +63,7 @@ pub use people::{Person, PersonId};
 pub use schedules::{
     NewSchedule, Occurrence, RunOutcome, ScheduleId, ScheduleKind, StoredSchedule,
 };
+pub use teams::{TeamsConversation, TeamsPerson};
 pub use workspaces::{NewWorkspace, Platform, Workspace, WorkspaceId};
 
 /// Migrations compiled into the binary, so `serve` and `migrate` need no files beside it.

@@ -62,6 +62,8 @@ pub struct Options {
     pub bot_token: Option<&'static str>,
     /// The app's clock (the system's unless a test moves time itself).
     pub clock: SharedClock,
+    /// More `LEARNLOOP_*` variables (Teams settings, say).
+    pub env: Vec<(&'static str, String)>,
 }
 
 impl Default for Options {
@@ -70,6 +72,7 @@ impl Default for Options {
             signing_secret: Some(SIGNING_SECRET),
             bot_token: Some(BOT_TOKEN),
             clock: Arc::new(SystemClock),
+            env: Vec::new(),
         }
     }
 }
@@ -127,6 +130,9 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
     }
     if let Some(token) = options.bot_token {
         env.insert("LEARNLOOP_SLACK_BOT_TOKEN".into(), token.into());
+    }
+    for (name, value) in options.env {
+        env.insert(name.into(), value);
     }
     let mut settings = Settings::load_from(None, &env).expect("test settings are valid");
     // Retries within a test's patience: short backoff, timeouts and leases.

@@ -1,6 +1,7 @@
 //! One integration binary: the real app over HTTP, a temp SQLite file per test, and a
 //! recording fake Slack.
 
+mod bot_framework;
 mod cli;
 mod closing_the_loop;
 mod debriefs;
@@ -14,3 +15,5 @@ mod slack_commands;
 mod slack_events;
 mod slack_interactions;
 mod slack_verification;
+mod teams_messages;
+mod teams_webhook;

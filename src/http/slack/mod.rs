@@ -5,15 +5,14 @@ mod events;
 mod interactions;
 
 use axum::Router;
-use axum::body::{Body, Bytes};
+use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::header::CONTENT_LENGTH;
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::post;
-use http_body_util::LengthLimitError;
 
 use super::AppState;
+use super::body::read_limited;
 use super::error::HttpError;
 use crate::platform::Message;
 use crate::platform::slack::blocks::ephemeral_response;
@@ -44,24 +43,7 @@ async fn verify_signature(
         ));
     };
     let (parts, body) = request.into_parts();
-    let declared_too_large = parts
-        .headers
-        .get(CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok())
-        .is_some_and(|length| length > state.body_limit_bytes);
-    if declared_too_large {
-        return Err(HttpError::PayloadTooLarge);
-    }
-    let bytes: Bytes = axum::body::to_bytes(body, state.body_limit_bytes)
-        .await
-        .map_err(|err| {
-            if is_length_limit(&err) {
-                HttpError::PayloadTooLarge
-            } else {
-                HttpError::bad_request("the request body could not be read")
-            }
-        })?;
+    let bytes = read_limited(&parts.headers, body, state.body_limit_bytes).await?;
     let header = |name: &str| parts.headers.get(name).map(|v| v.as_bytes());
     verifier
         .verify(
@@ -77,18 +59,6 @@ async fn verify_signature(
     Ok(next
         .run(Request::from_parts(parts, Body::from(bytes)))
         .await)
-}
-
-/// Whether a body error is the size limit (413) rather than a broken connection (400).
-fn is_length_limit(err: &axum::Error) -> bool {
-    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(err);
-    while let Some(current) = source {
-        if current.is::<LengthLimitError>() {
-            return true;
-        }
-        source = current.source();
-    }
-    false
 }
 
 /// A slash-command or interaction reply that only the caller sees.

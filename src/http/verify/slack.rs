@@ -1,5 +1,5 @@
-//! Request signature checks. Slack: HMAC-SHA256 over `v0:{timestamp}:{raw body}`,
-//! compared in constant time, within five minutes either way.
+//! Slack request signatures: HMAC-SHA256 over `v0:{timestamp}:{raw body}`, compared in
+//! constant time, within five minutes either way.
 //! <https://api.slack.com/authentication/verifying-requests-from-slack>
 
 use hmac::{Hmac, Mac};

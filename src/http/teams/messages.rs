@@ -1,0 +1,139 @@
+//! `POST /teams/messages`: activities from the Bot Framework, each with a bearer token
+//! that is checked before the body is parsed, and checked against the activity after.
+//! <https://learn.microsoft.com/azure/bot-service/rest-api/bot-framework-rest-connector-authentication>
+//!
+//! Conversation updates (the bot or people added) are stored as conversation references,
+//! the only places outbound calls will go. Replies to messages need the outbound
+//! connector client, which is not built yet: such activities are refused with 503 and a
+//! log line that says so, never silently dropped.
+
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::header::AUTHORIZATION;
+use axum::http::{HeaderMap, StatusCode};
+
+use crate::http::AppState;
+use crate::http::body::read_limited;
+use crate::http::error::HttpError;
+use crate::http::verify::BotTokenError;
+use crate::platform::teams::Activity;
+use crate::store::{TeamsConversation, TeamsPerson};
+
+pub async fn handle(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<StatusCode, HttpError> {
+    let Some(verifier) = &state.bot_tokens else {
+        tracing::warn!(
+            "refused a Teams activity: LEARNLOOP_TEAMS_APP_ID is not set, so its token cannot be checked"
+        );
+        return Err(HttpError::NotConfigured(
+            "the Microsoft Teams bot (LEARNLOOP_TEAMS_APP_ID)",
+        ));
+    };
+    let authorization = headers.get(AUTHORIZATION).map(|v| v.as_bytes());
+    let token = verifier.verify(authorization).await.map_err(refused)?;
+    let bytes = read_limited(&headers, body, state.body_limit_bytes).await?;
+    let activity: Activity = serde_json::from_slice(&bytes).map_err(HttpError::bad_request)?;
+    let (Some(channel_id), Some(service_url)) = (
+        activity.channel_id.as_deref(),
+        activity.service_url.as_deref(),
+    ) else {
+        return Err(HttpError::bad_request(
+            "an activity without channelId or serviceUrl",
+        ));
+    };
+    token.admits(channel_id, service_url).map_err(refused)?;
+
+    match activity.kind.as_str() {
+        "conversationUpdate" => {
+            remember(&state, &activity, service_url).await?;
+            Ok(StatusCode::OK)
+        }
+        "message" | "invoke" => {
+            remember(&state, &activity, service_url).await?;
+            tracing::warn!(
+                kind = %activity.kind,
+                "refused a Teams message: replies through the Bot Framework connector are not built yet"
+            );
+            Err(HttpError::NotConfigured("replies to Teams messages"))
+        }
+        other => {
+            tracing::debug!(
+                kind = other,
+                "acknowledged a Teams activity the bot does not act on"
+            );
+            Ok(StatusCode::OK)
+        }
+    }
+}
+
+/// 401 for a token we refuse; 503 when Microsoft's keys cannot be fetched (a retry may
+/// succeed, and the token may well be good).
+fn refused(reason: BotTokenError) -> HttpError {
+    if let BotTokenError::KeysUnavailable(_) = reason {
+        tracing::warn!(%reason, "could not check a Teams activity's token");
+        return HttpError::Unavailable("the Bot Framework's signing keys");
+    }
+    tracing::info!(%reason, "refused a Teams activity with a bad token");
+    HttpError::Unauthorized
+}
+
+/// Stores the conversation (with the bot's id in it) and the people the activity names:
+/// its sender and anyone added, except the bot itself.
+async fn remember(
+    state: &AppState,
+    activity: &Activity,
+    service_url: &str,
+) -> Result<(), HttpError> {
+    let (Some(key), Some(tenant)) = (activity.workspace_key(), activity.tenant_id()) else {
+        // A personal install or a group chat outside a team: not yet tied to a workspace.
+        tracing::debug!("a Teams activity outside a team; no workspace to remember it in");
+        return Ok(());
+    };
+    let workspace = state.workspaces.ensure_teams(&key).await?;
+    let now = state.clock.now_unix();
+    let bot_id = activity.recipient.as_ref().and_then(|r| r.id.as_deref());
+    if let (Some(conversation), Some(bot_id)) = (activity.conversation.as_ref(), bot_id)
+        && let Some(id) = conversation.id.as_deref()
+    {
+        let kind = match conversation.conversation_type.as_deref() {
+            Some("personal") => "personal",
+            Some("groupChat") => "groupChat",
+            _ => "channel",
+        };
+        // A channel message's conversation id carries `;messageid=…`: the channel is
+        // what comes before it.
+        let channel = id.split(';').next().unwrap_or(id);
+        let reference = TeamsConversation {
+            conversation_id: channel.to_owned(),
+            kind: kind.to_owned(),
+            service_url: service_url.to_owned(),
+            bot_id: bot_id.to_owned(),
+            tenant_id: tenant.to_owned(),
+        };
+        state
+            .store
+            .remember_teams_conversation(workspace.id, &reference, now)
+            .await?;
+    }
+    let people = activity
+        .members_added
+        .iter()
+        .chain(activity.from.as_ref())
+        .filter(|member| member.id.is_some() && member.id.as_deref() != bot_id);
+    for member in people {
+        let person = TeamsPerson {
+            person: member.id.clone().unwrap_or_default(),
+            name: member.name.clone(),
+            aad_object_id: member.aad_object_id.clone(),
+            service_url: service_url.to_owned(),
+        };
+        state
+            .store
+            .remember_teams_person(workspace.id, &person, now)
+            .await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,93 @@
+//! `POST /teams/webhook`: a Teams outgoing webhook. Teams posts a channel message that
+//! @mentions the webhook, signed with the webhook's security token, and shows whatever
+//! the response says (within 5 s). Nothing can be posted later, so only commands that
+//! answer at once are carried out.
+//! <https://learn.microsoft.com/microsoftteams/platform/webhooks-and-connectors/how-to/add-outgoing-webhook>
+
+use axum::Json;
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::http::header::AUTHORIZATION;
+use serde_json::{Value, json};
+
+use crate::app::command::{Command, DigestCommand, parse_learn};
+use crate::app::handle::handle as handle_command;
+use crate::app::messages;
+use crate::http::AppState;
+use crate::http::body::read_limited;
+use crate::http::error::HttpError;
+use crate::platform::Message;
+use crate::platform::teams::{Activity, message_text};
+
+pub async fn handle(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Json<Value>, HttpError> {
+    let Some(verifier) = &state.teams_webhook_verifier else {
+        tracing::warn!(
+            "refused a Teams webhook call: LEARNLOOP_TEAMS_WEBHOOK_SECRET is not set, so its signature cannot be checked"
+        );
+        return Err(HttpError::NotConfigured(
+            "the Teams outgoing webhook (LEARNLOOP_TEAMS_WEBHOOK_SECRET)",
+        ));
+    };
+    let bytes = read_limited(&headers, body, state.body_limit_bytes).await?;
+    let authorization = headers.get(AUTHORIZATION).map(|v| v.as_bytes());
+    verifier.verify(authorization, &bytes).map_err(|reason| {
+        tracing::info!(%reason, "refused a Teams webhook call with a bad signature");
+        HttpError::Unauthorized
+    })?;
+    let activity: Activity = serde_json::from_slice(&bytes).map_err(HttpError::bad_request)?;
+    let reply = answer(&state, &activity).await?;
+    let caller = activity.from.as_ref();
+    let name_of = |id: &str| {
+        caller
+            .filter(|from| from.id.as_deref() == Some(id))
+            .and_then(|from| from.name.clone())
+    };
+    Ok(Json(
+        json!({"type": "message", "text": message_text(&reply, &name_of)}),
+    ))
+}
+
+/// Whether a command has to post something later (a card, a reminder, a DM), which a
+/// webhook cannot.
+fn needs_the_bot(command: &Command) -> bool {
+    !matches!(
+        command,
+        Command::Help { .. }
+            | Command::Lessons { .. }
+            | Command::Goal(_)
+            | Command::Digest(DigestCommand::Now)
+    )
+}
+
+async fn answer(state: &AppState, activity: &Activity) -> Result<Message, HttpError> {
+    // Help and usage errors need no workspace, as on Slack.
+    let command = match parse_learn(&activity.command_text()) {
+        Ok(Command::Help { topic: None }) => return Ok(messages::teams_webhook_help()),
+        Ok(Command::Help { topic }) => return Ok(messages::help(topic)),
+        Ok(command) if needs_the_bot(&command) => return Ok(messages::needs_teams_bot()),
+        Ok(command) => command,
+        Err(usage_error) => return Ok(messages::usage_error(&usage_error)),
+    };
+    let (Some(key), Some(user)) = (activity.workspace_key(), activity.from_id()) else {
+        return Err(HttpError::bad_request(
+            "a webhook activity without channelData.tenant, channelData.team or from.id",
+        ));
+    };
+    let channel = activity
+        .channel_data
+        .as_ref()
+        .and_then(|data| data.channel.as_ref())
+        .and_then(|channel| channel.id.as_deref())
+        .unwrap_or(&key);
+    tracing::Span::current().record("workspace", key.as_str());
+    let workspace = state.workspaces.ensure_teams(&key).await?;
+    let ctx = state.command_context(&workspace, channel, user);
+    let handled = handle_command(&ctx, &command).await?;
+    state.after(&handled);
+    Ok(handled.reply)
+}

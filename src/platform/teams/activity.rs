@@ -1,0 +1,184 @@
+//! Bot Framework activities, deserialized leniently: Microsoft adds fields without notice
+//! and leaves many out depending on the surface, so everything the handlers can do
+//! without is optional and unknown fields are ignored.
+//! <https://learn.microsoft.com/azure/bot-service/rest-api/bot-framework-rest-connector-api-reference#activity-object>
+
+use serde::Deserialize;
+
+/// One activity (a message, a conversation update, …).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Activity {
+    /// `message`, `conversationUpdate`, `invoke`, …; the one field every activity has.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub id: Option<String>,
+    pub service_url: Option<String>,
+    /// `msteams` for Teams.
+    pub channel_id: Option<String>,
+    pub from: Option<ChannelAccount>,
+    pub conversation: Option<ConversationAccount>,
+    pub recipient: Option<ChannelAccount>,
+    pub text: Option<String>,
+    /// What an Adaptive Card's `Action.Submit` sends back (its data and inputs).
+    pub value: Option<serde_json::Value>,
+    pub reply_to_id: Option<String>,
+    pub channel_data: Option<ChannelData>,
+    #[serde(default)]
+    pub members_added: Vec<ChannelAccount>,
+}
+
+/// A person or bot.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChannelAccount {
+    pub id: Option<String>,
+    pub name: Option<String>,
+    pub aad_object_id: Option<String>,
+}
+
+/// A channel, group chat or 1:1 chat.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConversationAccount {
+    pub id: Option<String>,
+    pub is_group: Option<bool>,
+    /// `channel`, `groupChat` or `personal`.
+    pub conversation_type: Option<String>,
+    pub tenant_id: Option<String>,
+}
+
+/// Teams' own part of an activity.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChannelData {
+    pub tenant: Option<Identified>,
+    pub team: Option<Identified>,
+    pub channel: Option<Identified>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct Identified {
+    pub id: Option<String>,
+}
+
+fn non_empty(value: Option<&String>) -> Option<&str> {
+    value.map(String::as_str).filter(|v| !v.is_empty())
+}
+
+impl Activity {
+    pub fn tenant_id(&self) -> Option<&str> {
+        let data = self.channel_data.as_ref();
+        non_empty(
+            data.and_then(|d| d.tenant.as_ref())
+                .and_then(|t| t.id.as_ref()),
+        )
+        .or_else(|| {
+            non_empty(
+                self.conversation
+                    .as_ref()
+                    .and_then(|c| c.tenant_id.as_ref()),
+            )
+        })
+    }
+
+    pub fn team_id(&self) -> Option<&str> {
+        let data = self.channel_data.as_ref();
+        non_empty(
+            data.and_then(|d| d.team.as_ref())
+                .and_then(|t| t.id.as_ref()),
+        )
+    }
+
+    /// The workspace a team's activity belongs to: `TENANT:TEAM`. Each team is its own
+    /// workspace, as each Slack workspace is.
+    pub fn workspace_key(&self) -> Option<String> {
+        Some(format!("{}:{}", self.tenant_id()?, self.team_id()?))
+    }
+
+    pub fn conversation_id(&self) -> Option<&str> {
+        non_empty(self.conversation.as_ref().and_then(|c| c.id.as_ref()))
+    }
+
+    pub fn from_id(&self) -> Option<&str> {
+        non_empty(self.from.as_ref().and_then(|f| f.id.as_ref()))
+    }
+
+    /// What the person typed: the `<at>…</at>` mention of the bot taken out, HTML
+    /// entities Teams adds turned back into characters, and any tags dropped.
+    pub fn command_text(&self) -> String {
+        strip_mentions(self.text.as_deref().unwrap_or_default())
+    }
+}
+
+/// Removes `<at>…</at>` mentions and other tags, and decodes the entities Teams uses.
+pub fn strip_mentions(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find('<') {
+        out.push_str(&rest[..start]);
+        let tag = &rest[start..];
+        if tag.starts_with("<at>") || tag.starts_with("<at ") {
+            match tag.find("</at>") {
+                Some(end) => rest = &tag[end + "</at>".len()..],
+                None => rest = "",
+            }
+        } else {
+            match tag.find('>') {
+                Some(end) => rest = &tag[end + 1..],
+                None => {
+                    out.push_str(tag);
+                    rest = "";
+                }
+            }
+        }
+    }
+    out.push_str(rest);
+    let decoded = out
+        .replace("&nbsp;", " ")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&");
+    decoded.trim().to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_bot_mention_and_markup_are_taken_out() {
+        assert_eq!(
+            strip_mentions("<at>learnloop</at>&nbsp;lessons &quot;feature flags&quot;\n"),
+            "lessons \"feature flags\""
+        );
+        assert_eq!(
+            strip_mentions("<p><at>learn loop</at> goal add Ship &amp; learn</p>"),
+            "goal add Ship & learn"
+        );
+        assert_eq!(strip_mentions("help"), "help");
+        assert_eq!(strip_mentions("<at>unclosed"), "");
+        assert_eq!(strip_mentions("a < b"), "a < b");
+    }
+
+    #[test]
+    fn missing_fields_are_none_and_unknown_ones_ignored() {
+        let activity: Activity =
+            serde_json::from_str(r#"{"type":"message","surprise":{"x":1}}"#).unwrap();
+        assert_eq!(activity.kind, "message");
+        assert!(activity.workspace_key().is_none());
+        assert!(serde_json::from_str::<Activity>(r#"{"text":"no type"}"#).is_err());
+        assert!(serde_json::from_str::<Activity>("[]").is_err());
+    }
+
+    #[test]
+    fn a_team_activity_names_its_workspace() {
+        let activity: Activity = serde_json::from_str(
+            r#"{"type":"message","channelData":{"tenant":{"id":"t1"},"team":{"id":"19:x"}}}"#,
+        )
+        .unwrap();
+        assert_eq!(activity.workspace_key().as_deref(), Some("t1:19:x"));
+    }
+}

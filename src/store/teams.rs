@@ -1,0 +1,112 @@
+//! Teams conversation references: where the bot can post later, and the people it can
+//! open a 1:1 chat with. Written only from verified Bot Framework activities.
+
+use sqlx::FromRow;
+
+use super::{Store, StoreError, WorkspaceId};
+
+/// A channel or chat the bot can post to.
+#[derive(Clone, Debug, PartialEq, Eq, FromRow)]
+pub struct TeamsConversation {
+    pub conversation_id: String,
+    /// `channel`, `groupChat` or `personal`.
+    pub kind: String,
+    pub service_url: String,
+    pub bot_id: String,
+    pub tenant_id: String,
+}
+
+/// A person the bot has met.
+#[derive(Clone, Debug, PartialEq, Eq, FromRow)]
+pub struct TeamsPerson {
+    pub person: String,
+    pub name: Option<String>,
+    pub aad_object_id: Option<String>,
+    pub service_url: String,
+}
+
+impl Store {
+    /// Stores (or refreshes) where the bot can post in a conversation.
+    pub async fn remember_teams_conversation(
+        &self,
+        workspace: WorkspaceId,
+        conversation: &TeamsConversation,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO teams_conversations \
+                 (workspace_id, conversation_id, kind, service_url, bot_id, tenant_id, updated_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?) \
+             ON CONFLICT (workspace_id, conversation_id) DO UPDATE SET \
+                 kind = excluded.kind, service_url = excluded.service_url, \
+                 bot_id = excluded.bot_id, tenant_id = excluded.tenant_id, \
+                 updated_at = excluded.updated_at",
+        )
+        .bind(workspace.0)
+        .bind(&conversation.conversation_id)
+        .bind(&conversation.kind)
+        .bind(&conversation.service_url)
+        .bind(&conversation.bot_id)
+        .bind(&conversation.tenant_id)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Stores (or refreshes) a person the bot has met; a name or AAD id already known
+    /// is kept when this activity lacks it.
+    pub async fn remember_teams_person(
+        &self,
+        workspace: WorkspaceId,
+        person: &TeamsPerson,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO teams_people \
+                 (workspace_id, person, name, aad_object_id, service_url, updated_at) \
+             VALUES (?, ?, ?, ?, ?, ?) \
+             ON CONFLICT (workspace_id, person) DO UPDATE SET \
+                 name = COALESCE(excluded.name, teams_people.name), \
+                 aad_object_id = COALESCE(excluded.aad_object_id, teams_people.aad_object_id), \
+                 service_url = excluded.service_url, updated_at = excluded.updated_at",
+        )
+        .bind(workspace.0)
+        .bind(&person.person)
+        .bind(&person.name)
+        .bind(&person.aad_object_id)
+        .bind(&person.service_url)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The workspace's conversations the bot can post to.
+    pub async fn teams_conversations(
+        &self,
+        workspace: WorkspaceId,
+    ) -> Result<Vec<TeamsConversation>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT conversation_id, kind, service_url, bot_id, tenant_id \
+             FROM teams_conversations WHERE workspace_id = ? ORDER BY conversation_id",
+        )
+        .bind(workspace.0)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// The people of the workspace the bot has met.
+    pub async fn teams_people(
+        &self,
+        workspace: WorkspaceId,
+    ) -> Result<Vec<TeamsPerson>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT person, name, aad_object_id, service_url \
+             FROM teams_people WHERE workspace_id = ? ORDER BY person",
+        )
+        .bind(workspace.0)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+}

@@ -1,0 +1,174 @@
+//! `POST /teams/webhook`: a Teams outgoing webhook, checked with the HMAC of
+//! ../shared/PLATFORMS.md and answered in the response, within the request.
+
+use learnloop::config::Secret;
+use learnloop::http::verify::TeamsWebhookVerifier;
+use serde_json::{Value, json};
+
+use crate::helpers::{Options, TestApp, spawn_app, spawn_app_with};
+
+/// The security token of the PLATFORMS.md vector.
+const TOKEN: &str = "vqF0En+Z0ucuRTM/01o2GuhMH3hKKk/N2bOmlM31zaA=";
+const VECTOR_BODY: &str = r#"{"type":"message","text":"hello"}"#;
+const VECTOR_HEADER: &str = "HMAC u4mqRgrbVIFC3vtz7CZ6l6p1FlBrMrWdHGNjdU5ux2o=";
+const TENANT: &str = "72f988bf-0000-4000-8000-00000000c0de";
+
+async fn webhook_app() -> TestApp {
+    spawn_app_with(Options {
+        env: vec![("LEARNLOOP_TEAMS_WEBHOOK_SECRET", TOKEN.to_owned())],
+        ..Options::default()
+    })
+    .await
+}
+
+async fn post(app: &TestApp, body: &str, authorization: Option<&str>) -> reqwest::Response {
+    let mut request = app
+        .client
+        .post(app.url("/teams/webhook"))
+        .header("content-type", "application/json")
+        .body(body.to_owned());
+    if let Some(value) = authorization {
+        request = request.header("authorization", value);
+    }
+    request.send().await.expect("request reaches the app")
+}
+
+/// An outgoing-webhook activity as Teams sends it: `text` after an @mention of the
+/// webhook, in a channel of `team`, from `user`.
+fn activity(team: &str, user: &str, text: &str) -> String {
+    json!({
+        "type": "message",
+        "id": "1700000000001",
+        "timestamp": "2026-11-23T10:00:00.000Z",
+        "serviceUrl": "https://smba.trafficmanager.net/emea/",
+        "channelId": "msteams",
+        "from": {"id": user, "name": "Alice Example", "aadObjectId": "a1"},
+        "conversation": {"id": "19:chan@thread.tacv2;messageid=1700000000001", "isGroup": true,
+                         "conversationType": "channel", "tenantId": TENANT},
+        "recipient": null,
+        "text": format!("<at>learnloop</at>&nbsp;{text}\n"),
+        "entities": [{"type": "mention", "text": "<at>learnloop</at>",
+                      "mentioned": {"id": "28:webhook", "name": "learnloop"}}],
+        "channelData": {"teamsChannelId": "19:chan@thread.tacv2", "teamsTeamId": team,
+                        "channel": {"id": "19:chan@thread.tacv2"}, "team": {"id": team},
+                        "tenant": {"id": TENANT}},
+    })
+    .to_string()
+}
+
+/// Sends a signed activity and returns the reply's text.
+async fn say(app: &TestApp, team: &str, user: &str, text: &str) -> String {
+    let body = activity(team, user, text);
+    let signer = TeamsWebhookVerifier::new(&Secret::new(TOKEN)).unwrap();
+    let response = post(app, &body, Some(&signer.sign(body.as_bytes()))).await;
+    assert_eq!(response.status(), 200, "{text}");
+    let reply: Value = response.json().await.unwrap();
+    assert_eq!(reply["type"], "message", "{reply}");
+    reply["text"].as_str().expect("a text reply").to_owned()
+}
+
+#[tokio::test]
+async fn the_platforms_vector_is_accepted_and_answered() {
+    let app = webhook_app().await;
+    let response = post(&app, VECTOR_BODY, Some(VECTOR_HEADER)).await;
+    assert_eq!(response.status(), 200);
+    let reply: Value = response.json().await.unwrap();
+    assert_eq!(reply["type"], "message");
+    // "hello" is no command: the answer says how to ask for help.
+    let text = reply["text"].as_str().unwrap();
+    assert!(text.contains("help"), "{text}");
+}
+
+#[tokio::test]
+async fn anything_but_the_right_hmac_is_refused() {
+    let app = webhook_app().await;
+    let tampered = VECTOR_BODY.replace("hello", "hellO");
+    let other_key =
+        TeamsWebhookVerifier::new(&Secret::new("wqF0En+Z0ucuRTM/01o2GuhMH3hKKk/N2bOmlM31zaA="))
+            .unwrap()
+            .sign(VECTOR_BODY.as_bytes());
+    for (body, header) in [
+        (tampered.as_str(), Some(VECTOR_HEADER)),
+        (VECTOR_BODY, None),
+        (VECTOR_BODY, Some(other_key.as_str())),
+        (
+            VECTOR_BODY,
+            Some("Bearer u4mqRgrbVIFC3vtz7CZ6l6p1FlBrMrWdHGNjdU5ux2o="),
+        ),
+        (VECTOR_BODY, Some("HMAC not base64")),
+    ] {
+        let response = post(&app, body, header).await;
+        assert_eq!(response.status(), 401, "{header:?} on {body}");
+    }
+}
+
+#[tokio::test]
+async fn without_a_security_token_the_route_says_it_is_not_configured() {
+    let app = spawn_app().await;
+    let response = post(&app, VECTOR_BODY, Some(VECTOR_HEADER)).await;
+    assert_eq!(response.status(), 503);
+}
+
+#[tokio::test]
+async fn a_signed_body_that_is_not_an_activity_is_a_bad_request() {
+    let app = webhook_app().await;
+    let signer = TeamsWebhookVerifier::new(&Secret::new(TOKEN)).unwrap();
+    for body in ["not json", r#"{"type":"message","text":42}"#, "[]"] {
+        let response = post(&app, body, Some(&signer.sign(body.as_bytes()))).await;
+        assert_eq!(response.status(), 400, "{body}");
+    }
+}
+
+#[tokio::test]
+async fn channel_commands_are_answered_in_the_response() {
+    let app = webhook_app().await;
+    let help = say(&app, "19:teamA@thread.tacv2", "29:alice", "help").await;
+    assert!(help.contains("lessons"), "{help}");
+    assert!(
+        help.contains("webhook") && help.contains("bot"),
+        "help says what webhook mode can't do: {help}"
+    );
+
+    let added = say(
+        &app,
+        "19:teamA@thread.tacv2",
+        "29:alice",
+        "goal add Learn Rust by 2027-03-01",
+    )
+    .await;
+    assert!(added.contains("Learn Rust"), "{added}");
+    let listed = say(&app, "19:teamA@thread.tacv2", "29:alice", "goal list").await;
+    assert!(listed.contains("**#1** Learn Rust"), "{listed}");
+    // Markup is Teams markdown, not Slack's.
+    assert!(
+        !listed.contains("<@") && !listed.contains("&lt;"),
+        "{listed}"
+    );
+
+    // Another team of the tenant is another workspace: its goals are its own.
+    let elsewhere = say(&app, "19:teamB@thread.tacv2", "29:alice", "goal list").await;
+    assert!(!elsewhere.contains("Learn Rust"), "{elsewhere}");
+
+    let search = say(
+        &app,
+        "19:teamA@thread.tacv2",
+        "29:alice",
+        "lessons \"deploy* NEAR\"",
+    )
+    .await;
+    assert!(search.to_lowercase().contains("no "), "{search}");
+
+    // What needs the bot to post later is refused with the reason, not half done.
+    for needs_bot in [
+        "debrief Outage review",
+        "retro fridays 16:00",
+        "checkin mondays 09:00",
+        "digest mondays 09:00",
+        "followups",
+    ] {
+        let refused = say(&app, "19:teamA@thread.tacv2", "29:alice", needs_bot).await;
+        assert!(refused.contains("webhook"), "{needs_bot}: {refused}");
+    }
+    let typo = say(&app, "19:teamA@thread.tacv2", "29:alice", "gaol list").await;
+    assert!(typo.contains("help"), "{typo}");
+}
