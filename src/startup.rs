@@ -19,6 +19,7 @@ use crate::http::verify::{BotTokenVerifier, SlackSignatureVerifier, TeamsWebhook
 use crate::http::{AppParts, AppState, router};
 use crate::metrics::Metrics;
 use crate::platform::slack::{SlackClient, SlackZones};
+use crate::platform::teams::{TeamsClient, TeamsCredentials};
 use crate::scheduler::Scheduler;
 use crate::store::{Platform, Store};
 
@@ -98,13 +99,17 @@ impl App {
         );
         let slack_for_zones = slack.clone();
         let metrics = Arc::new(Metrics::default());
-        let delivery = Arc::new(Delivery::new(
+        let mut delivery = Delivery::new(
             store.clone(),
             slack.clone(),
             clock.clone(),
             metrics.clone(),
             settings.delivery.clone(),
-        ));
+        );
+        if let Some(teams) = teams_client(&settings, clock.clone())? {
+            delivery = delivery.with_teams(Arc::new(teams));
+        }
+        let delivery = Arc::new(delivery);
         let scheduler = Arc::new(Scheduler::new(
             store.clone(),
             clock.clone(),
@@ -207,4 +212,42 @@ async fn prune_events_periodically(state: AppState, keep_secs: i64, stop: Cancel
             }
         }
     }
+}
+
+/// The Bot Framework connector client, when the bot's credentials are set: app id and
+/// password, and a token endpoint (given, or the tenant's Microsoft identity one).
+fn teams_client(settings: &Settings, clock: SharedClock) -> anyhow::Result<Option<TeamsClient>> {
+    let teams = &settings.teams;
+    let (Some(app_id), Some(app_password)) = (&teams.app_id, &teams.app_password) else {
+        if teams.app_id.is_some() {
+            tracing::warn!(
+                "LEARNLOOP_TEAMS_APP_PASSWORD is not set: the Teams bot can check activities but not answer them"
+            );
+        }
+        return Ok(None);
+    };
+    let token_url = match (&teams.token_url, &teams.tenant_id) {
+        (Some(url), _) => url.clone(),
+        (None, Some(tenant)) => {
+            format!("https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token")
+        }
+        (None, None) => {
+            tracing::warn!(
+                "LEARNLOOP_TEAMS_TENANT_ID is not set: the Teams bot cannot get a token to answer with"
+            );
+            return Ok(None);
+        }
+    };
+    let credentials = TeamsCredentials {
+        app_id: app_id.clone(),
+        app_password: app_password.clone(),
+        token_url,
+    };
+    let client = TeamsClient::new(
+        credentials,
+        clock,
+        Duration::from_secs(settings.slack.request_timeout_secs),
+    )
+    .context("cannot build the Teams HTTP client")?;
+    Ok(Some(client))
 }

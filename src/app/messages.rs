@@ -127,12 +127,12 @@ pub fn retro_reminder(
     }
 }
 
-/// `help` through a Teams outgoing webhook: what works there, and what needs the bot.
-pub fn teams_webhook_help() -> Message {
+/// `help` in Teams: the commands that work there so far, and a note on the rest.
+fn teams_help(title: &str, note: &str) -> Message {
     Message {
-        fallback: "learnloop in webhook mode: lessons, goals and digest previews".into(),
+        fallback: "learnloop in Teams: lessons, goals and digest previews".into(),
         blocks: vec![
-            Block::Header("learnloop (Teams outgoing webhook)".into()),
+            Block::Header(title.into()),
             Block::Text(
                 "Mention me with one of these:\n\
                  `lessons [QUERY]`: search this team's shared lessons\n\
@@ -140,14 +140,37 @@ pub fn teams_webhook_help() -> Message {
                  `digest now`: what the team learned in the last seven days"
                     .into(),
             ),
-            Block::Context(
-                "This is webhook mode: I can only answer when mentioned, never post later. \
-                 Debriefs, follow-ups, check-ins, retro reminders and scheduled digests need \
-                 the learnloop bot added to the team (see the README)."
-                    .into(),
-            ),
+            Block::Context(note.into()),
         ],
     }
+}
+
+/// `help` through a Teams outgoing webhook: what works there, and what needs the bot.
+pub fn teams_webhook_help() -> Message {
+    teams_help(
+        "learnloop (Teams outgoing webhook)",
+        "This is webhook mode: I can only answer when mentioned, never post later. \
+         Debriefs, follow-ups, check-ins, retro reminders and scheduled digests need \
+         the learnloop bot added to the team (see the README).",
+    )
+}
+
+/// `help` from the Teams bot.
+pub fn teams_bot_help() -> Message {
+    teams_help(
+        "learnloop for Microsoft Teams",
+        "Debriefs, follow-ups, check-ins, retro reminders and scheduled digests are on \
+         Slack today and coming to Teams next.",
+    )
+}
+
+/// A command that posts later, asked of the Teams bot before Teams can do it.
+pub fn not_yet_in_teams() -> Message {
+    Message::text(
+        ":hourglass_flowing_sand: That one is not in Teams yet: today the Teams bot answers \
+         `lessons`, `goal …` and `digest now`. Debriefs, follow-ups, check-ins and \
+         schedules are coming next. Say `help` for what works here.",
+    )
 }
 
 /// A command that needs proactive messages, sent through a Teams outgoing webhook.

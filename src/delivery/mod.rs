@@ -3,6 +3,8 @@
 
 mod backoff;
 mod rate;
+mod teams;
 mod worker;
 
+pub use teams::TEAMS_SEND;
 pub use worker::{Delivery, DeliveryReport};

@@ -11,10 +11,12 @@ use tokio_util::sync::CancellationToken;
 
 use super::backoff::{after_retry_after, backoff};
 use super::rate::WorkspaceRate;
+use super::teams::TEAMS_METHOD_PREFIX;
 use crate::clock::SharedClock;
 use crate::config::{DeliverySettings, Secret};
 use crate::metrics::{DeliveryOutcome, Metrics};
 use crate::platform::slack::{SlackApiError, SlackClient};
+use crate::platform::teams::TeamsClient;
 use crate::store::{OutboxMessage, Settlement, Store, StoreError, WorkspaceId};
 
 /// Longest the worker sleeps with nothing due; bounds how late it notices rows that
@@ -37,14 +39,16 @@ pub struct DeliveryReport {
 
 /// The outbox worker of one process.
 pub struct Delivery {
-    store: Store,
+    pub(super) store: Store,
     slack: SlackClient,
-    clock: SharedClock,
+    pub(super) clock: SharedClock,
     metrics: Arc<Metrics>,
     settings: DeliverySettings,
     workspace_rate: WorkspaceRate,
     /// Bot tokens by workspace with when they were read (Unix ms); see [`TOKEN_TTL_MS`].
     tokens: Mutex<HashMap<i64, (Option<Secret>, i64)>>,
+    /// The Bot Framework connector, when Teams credentials are configured.
+    pub(super) teams: Option<Arc<TeamsClient>>,
     wake: Notify,
 }
 
@@ -64,8 +68,15 @@ impl Delivery {
             metrics,
             settings,
             tokens: Mutex::new(HashMap::new()),
+            teams: None,
             wake: Notify::new(),
         }
+    }
+
+    /// Sends the `teams.*` rows of the outbox through this connector client.
+    pub fn with_teams(mut self, client: Arc<TeamsClient>) -> Self {
+        self.teams = Some(client);
+        self
     }
 
     /// How long a queued message may keep failing before it is given up.
@@ -209,6 +220,9 @@ impl Delivery {
 
     /// Sends one message and says how it went; the caller records it.
     async fn deliver(&self, message: OutboxMessage) -> (DeliveryOutcome, Settlement) {
+        if message.method.starts_with(TEAMS_METHOD_PREFIX) {
+            return self.deliver_to_teams(message).await;
+        }
         let id = message.outbox_id();
         let token = match self.token(message.workspace()).await {
             Ok(Some(token)) => token,
@@ -274,41 +288,9 @@ impl Delivery {
                         .map(str::to_owned),
                 },
             ),
-            Err(err) if err.is_retryable() && now < message.give_up_at => {
-                let wait = match err.retry_after() {
-                    Some(retry_after) => {
-                        let wait = after_retry_after(retry_after);
-                        self.workspace_rate
-                            .hold(message.workspace_id, now + wait.as_millis() as i64);
-                        wait
-                    }
-                    None => backoff(
-                        message.attempts,
-                        Duration::from_millis(self.settings.initial_backoff_ms),
-                        Duration::from_secs(self.settings.max_backoff_secs),
-                    ),
-                };
-                tracing::info!(
-                    outbox_id = id.0,
-                    attempt = message.attempts,
-                    error = %err,
-                    retry_in_ms = wait.as_millis() as u64,
-                    "sending failed; will retry"
-                );
-                (
-                    DeliveryOutcome::Retried,
-                    Settlement::Retry {
-                        id,
-                        at: now + wait.as_millis() as i64,
-                        error: err.to_string(),
-                    },
-                )
+            Err(err) if err.is_retryable() => {
+                self.retry_later(&message, now, err.retry_after(), &err.to_string())
             }
-            Err(err) if err.is_retryable() => self.give_up(
-                &message,
-                &err.to_string(),
-                "the retry budget (delivery.give_up_after_hours) ran out",
-            ),
             Err(err) if err.is_auth_error() && self.token_changed(&message, &token).await => {
                 tracing::info!(
                     outbox_id = id.0,
@@ -327,6 +309,52 @@ impl Delivery {
         }
     }
 
+    /// Puts a message back after a failure that may pass (the platform's `Retry-After`,
+    /// else exponential backoff), or gives it up once its retry budget is spent.
+    pub(super) fn retry_later(
+        &self,
+        message: &OutboxMessage,
+        now: i64,
+        retry_after: Option<Duration>,
+        error: &str,
+    ) -> (DeliveryOutcome, Settlement) {
+        if now >= message.give_up_at {
+            return self.give_up(
+                message,
+                error,
+                "the retry budget (delivery.give_up_after_hours) ran out",
+            );
+        }
+        let wait = match retry_after {
+            Some(retry_after) => {
+                let wait = after_retry_after(retry_after);
+                self.workspace_rate
+                    .hold(message.workspace_id, now + wait.as_millis() as i64);
+                wait
+            }
+            None => backoff(
+                message.attempts,
+                Duration::from_millis(self.settings.initial_backoff_ms),
+                Duration::from_secs(self.settings.max_backoff_secs),
+            ),
+        };
+        tracing::info!(
+            outbox_id = message.id,
+            attempt = message.attempts,
+            error,
+            retry_in_ms = wait.as_millis() as u64,
+            "sending failed; will retry"
+        );
+        (
+            DeliveryOutcome::Retried,
+            Settlement::Retry {
+                id: message.outbox_id(),
+                at: now + wait.as_millis() as i64,
+                error: error.to_owned(),
+            },
+        )
+    }
+
     /// How long a sent message holds its channel: Slack paces new messages (about one
     /// per second per channel); edits and ephemeral replies are not held back.
     fn pacing(&self, method: &str) -> i64 {
@@ -337,7 +365,7 @@ impl Delivery {
         }
     }
 
-    fn give_up(
+    pub(super) fn give_up(
         &self,
         message: &OutboxMessage,
         error: &str,

@@ -82,6 +82,22 @@ impl Store {
         Ok(())
     }
 
+    /// Where the bot can post in one conversation of the workspace, if it has been there.
+    pub async fn teams_conversation(
+        &self,
+        workspace: WorkspaceId,
+        conversation_id: &str,
+    ) -> Result<Option<TeamsConversation>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT conversation_id, kind, service_url, bot_id, tenant_id \
+             FROM teams_conversations WHERE workspace_id = ? AND conversation_id = ?",
+        )
+        .bind(workspace.0)
+        .bind(conversation_id)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
     /// The workspace's conversations the bot can post to.
     pub async fn teams_conversations(
         &self,

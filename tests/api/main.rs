@@ -15,5 +15,6 @@ mod slack_commands;
 mod slack_events;
 mod slack_interactions;
 mod slack_verification;
+mod teams_bot;
 mod teams_messages;
 mod teams_webhook;

@@ -323,3 +323,37 @@ async fn without_an_app_id_the_route_says_it_is_not_configured() {
     let app = spawn_app_with(Options::default()).await;
     assert_eq!(post_with(&app, &bot, KID, &claims(&app)).await, 503);
 }
+
+#[tokio::test]
+async fn a_token_seen_before_still_expires_and_loses_a_withdrawn_key() {
+    let bot = BotFramework::start().await;
+    let (app, clock) = bot_app(&bot).await;
+    let now = app.clock.now_unix();
+    let mut short_lived = claims(&app);
+    short_lived["exp"] = json!(now + 100);
+    let mut long_lived = claims(&app);
+    long_lived["exp"] = json!(now + 48 * 3_600);
+    assert_eq!(post_with(&app, &bot, KID, &short_lived).await, 200);
+    assert_eq!(post_with(&app, &bot, KID, &long_lived).await, 200);
+    assert_eq!(
+        post_with(&app, &bot, KID, &short_lived).await,
+        200,
+        "the same token again"
+    );
+
+    clock.advance(100 + 310);
+    assert_eq!(
+        post_with(&app, &bot, KID, &short_lived).await,
+        401,
+        "expired since"
+    );
+    assert_eq!(post_with(&app, &bot, KID, &long_lived).await, 200);
+
+    // Microsoft withdraws the key; once the keys are a day old they are fetched again,
+    // and a token signed with the withdrawn key is refused however often it was seen.
+    bot.key_set
+        .replace(vec![bot.jwk("successor", Some(&["msteams"]))]);
+    clock.advance(24 * 3_600);
+    assert_eq!(post_with(&app, &bot, KID, &long_lived).await, 401);
+    assert_eq!(bot.key_set.fetched(), 2);
+}

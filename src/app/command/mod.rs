@@ -50,6 +50,20 @@ pub enum Command {
     Resume,
 }
 
+impl Command {
+    /// Whether carrying it out needs the bot to post later (a card, a reminder, a DM)
+    /// rather than only answer the person now.
+    pub fn posts_later(&self) -> bool {
+        !matches!(
+            self,
+            Self::Help { .. }
+                | Self::Lessons { .. }
+                | Self::Goal(_)
+                | Self::Digest(DigestCommand::Now)
+        )
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum DebriefCommand {
     Start {

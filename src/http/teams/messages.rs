@@ -3,21 +3,30 @@
 //! <https://learn.microsoft.com/azure/bot-service/rest-api/bot-framework-rest-connector-authentication>
 //!
 //! Conversation updates (the bot or people added) are stored as conversation references,
-//! the only places outbound calls will go. Replies to messages need the outbound
-//! connector client, which is not built yet: such activities are refused with 503 and a
-//! log line that says so, never silently dropped.
+//! the only places outbound calls will go. A message in a team's channel is read as a
+//! command and answered with an Adaptive Card through the outbox, in the message's
+//! thread. Commands that post later (debriefs, schedules, check-ins, follow-ups) are not
+//! in Teams yet and say so.
+
+use std::sync::Arc;
 
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::header::AUTHORIZATION;
 use axum::http::{HeaderMap, StatusCode};
 
+use serde_json::json;
+
+use crate::app::command::{Command, parse_learn};
+use crate::app::handle::handle as handle_command;
+use crate::app::messages;
+use crate::delivery::TEAMS_SEND;
 use crate::http::AppState;
 use crate::http::body::read_limited;
 use crate::http::error::HttpError;
 use crate::http::verify::BotTokenError;
-use crate::platform::teams::Activity;
-use crate::store::{TeamsConversation, TeamsPerson};
+use crate::platform::teams::{Activity, card_activity};
+use crate::store::{NewOutboxMessage, TeamsConversation, TeamsPerson, Workspace};
 
 pub async fn handle(
     State(state): State<AppState>,
@@ -51,13 +60,15 @@ pub async fn handle(
             remember(&state, &activity, service_url).await?;
             Ok(StatusCode::OK)
         }
-        "message" | "invoke" => {
-            remember(&state, &activity, service_url).await?;
-            tracing::warn!(
-                kind = %activity.kind,
-                "refused a Teams message: replies through the Bot Framework connector are not built yet"
-            );
-            Err(HttpError::NotConfigured("replies to Teams messages"))
+        "message" => {
+            let Some(workspace) = remember(&state, &activity, service_url).await? else {
+                tracing::warn!(
+                    "a Teams message outside a team (a personal or group chat): not answered yet"
+                );
+                return Ok(StatusCode::OK);
+            };
+            answer(&state, &workspace, &activity).await?;
+            Ok(StatusCode::OK)
         }
         other => {
             tracing::debug!(
@@ -80,17 +91,67 @@ fn refused(reason: BotTokenError) -> HttpError {
     HttpError::Unauthorized
 }
 
+/// Carries out a message's command and queues the answer as a card in its thread.
+async fn answer(
+    state: &AppState,
+    workspace: &Workspace,
+    activity: &Activity,
+) -> Result<(), HttpError> {
+    let (Some(user), Some(conversation)) = (activity.from_id(), activity.conversation_id()) else {
+        return Err(HttpError::bad_request(
+            "a message without from.id or conversation.id",
+        ));
+    };
+    let channel = conversation.split(';').next().unwrap_or(conversation);
+    let reply = match parse_learn(&activity.command_text()) {
+        Ok(Command::Help { topic: None }) => messages::teams_bot_help(),
+        Ok(Command::Help { topic }) => messages::help(topic),
+        Ok(command) if command.posts_later() => messages::not_yet_in_teams(),
+        Ok(command) => {
+            let ctx = state.command_context(workspace, channel, user);
+            let handled = handle_command(&ctx, &command).await?;
+            state.after(&handled);
+            handled.reply
+        }
+        Err(usage_error) => messages::usage_error(&usage_error),
+    };
+    let caller = activity.from.as_ref();
+    let name_of = |id: &str| {
+        caller
+            .filter(|from| from.id.as_deref() == Some(id))
+            .and_then(|from| from.name.clone())
+    };
+    let mut card = card_activity(&reply, &name_of);
+    card["conversation"] = json!({"id": conversation});
+    if let Some(id) = &activity.id {
+        card["replyToId"] = json!(id);
+    }
+    let body = card.to_string();
+    let now_ms = state.clock.now_millis();
+    let message = NewOutboxMessage {
+        method: TEAMS_SEND,
+        ..NewOutboxMessage::post(workspace.id, channel, &body)
+    };
+    state
+        .store
+        .enqueue(message, now_ms, state.delivery.give_up_at(now_ms))
+        .await?;
+    state.delivery.wake();
+    Ok(())
+}
+
 /// Stores the conversation (with the bot's id in it) and the people the activity names:
-/// its sender and anyone added, except the bot itself.
+/// its sender and anyone added, except the bot itself. The team's workspace, or `None`
+/// outside a team.
 async fn remember(
     state: &AppState,
     activity: &Activity,
     service_url: &str,
-) -> Result<(), HttpError> {
+) -> Result<Option<Arc<Workspace>>, HttpError> {
     let (Some(key), Some(tenant)) = (activity.workspace_key(), activity.tenant_id()) else {
         // A personal install or a group chat outside a team: not yet tied to a workspace.
         tracing::debug!("a Teams activity outside a team; no workspace to remember it in");
-        return Ok(());
+        return Ok(None);
     };
     let workspace = state.workspaces.ensure_teams(&key).await?;
     let now = state.clock.now_unix();
@@ -135,5 +196,5 @@ async fn remember(
             .remember_teams_person(workspace.id, &person, now)
             .await?;
     }
-    Ok(())
+    Ok(Some(workspace))
 }

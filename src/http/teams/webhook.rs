@@ -11,7 +11,7 @@ use axum::http::HeaderMap;
 use axum::http::header::AUTHORIZATION;
 use serde_json::{Value, json};
 
-use crate::app::command::{Command, DigestCommand, parse_learn};
+use crate::app::command::{Command, parse_learn};
 use crate::app::handle::handle as handle_command;
 use crate::app::messages;
 use crate::http::AppState;
@@ -52,24 +52,12 @@ pub async fn handle(
     ))
 }
 
-/// Whether a command has to post something later (a card, a reminder, a DM), which a
-/// webhook cannot.
-fn needs_the_bot(command: &Command) -> bool {
-    !matches!(
-        command,
-        Command::Help { .. }
-            | Command::Lessons { .. }
-            | Command::Goal(_)
-            | Command::Digest(DigestCommand::Now)
-    )
-}
-
 async fn answer(state: &AppState, activity: &Activity) -> Result<Message, HttpError> {
     // Help and usage errors need no workspace, as on Slack.
     let command = match parse_learn(&activity.command_text()) {
         Ok(Command::Help { topic: None }) => return Ok(messages::teams_webhook_help()),
         Ok(Command::Help { topic }) => return Ok(messages::help(topic)),
-        Ok(command) if needs_the_bot(&command) => return Ok(messages::needs_teams_bot()),
+        Ok(command) if command.posts_later() => return Ok(messages::needs_teams_bot()),
         Ok(command) => command,
         Err(usage_error) => return Ok(messages::usage_error(&usage_error)),
     };

@@ -14,6 +14,7 @@ use std::time::Duration;
 
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::Deserialize;
+use sha2::{Digest, Sha256};
 
 use crate::clock::SharedClock;
 
@@ -25,6 +26,8 @@ const LEEWAY_SECS: i64 = 300;
 const KEYS_MAX_AGE_SECS: i64 = 24 * 3_600;
 /// At most one fetch per this long because of an unknown key id.
 const UNKNOWN_KEY_REFETCH_SECS: i64 = 3_600;
+/// Verified tokens remembered; past this the memory starts over.
+const MAX_VERIFIED: usize = 4_096;
 /// A request waiting for keys waits at most this long.
 const KEYS_FETCH_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -77,6 +80,14 @@ impl VerifiedBotToken {
     }
 }
 
+/// A token verified before, by the SHA-256 of its text.
+struct Verified {
+    kid: String,
+    exp: i64,
+    nbf: Option<i64>,
+    token: VerifiedBotToken,
+}
+
 /// One signing key and the channels it is endorsed for (`None`: not restricted).
 struct SigningKey {
     key: DecodingKey,
@@ -125,6 +136,17 @@ struct Claims {
     serviceurl: Option<String>,
 }
 
+/// `exp` and `nbf` with the leeway, at `now`.
+fn within_lifetime(exp: i64, nbf: Option<i64>, now: i64) -> Result<(), BotTokenError> {
+    if now > exp + LEEWAY_SECS {
+        return Err(BotTokenError::Expired);
+    }
+    if nbf.is_some_and(|nbf| now + LEEWAY_SECS < nbf) {
+        return Err(BotTokenError::NotYetValid);
+    }
+    Ok(())
+}
+
 /// Checks Bot Framework tokens for one app id.
 pub struct BotTokenVerifier {
     app_id: String,
@@ -132,6 +154,11 @@ pub struct BotTokenVerifier {
     http: reqwest::Client,
     clock: SharedClock,
     keys: RwLock<Arc<KeySet>>,
+    /// The Bot Framework sends the same token with every activity for up to an hour;
+    /// checking its RSA signature once, not per request, is most of the ingress cost.
+    /// A remembered token still has its lifetime checked, and its key must still be
+    /// published in keys fetched within the day.
+    verified: RwLock<HashMap<[u8; 32], Arc<Verified>>>,
     /// Held while fetching, so concurrent requests wait for one fetch instead of each
     /// making their own.
     refetching: tokio::sync::Mutex<Refetching>,
@@ -158,6 +185,7 @@ impl BotTokenVerifier {
             http,
             clock,
             keys: RwLock::new(Arc::new(KeySet::default())),
+            verified: RwLock::new(HashMap::new()),
             refetching: tokio::sync::Mutex::new(Refetching::default()),
         }
     }
@@ -174,6 +202,33 @@ impl BotTokenVerifier {
             .map(str::trim)
             .filter(|t| !t.is_empty())
             .ok_or(BotTokenError::Malformed)?;
+        let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
+        let remembered = self
+            .verified
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&digest)
+            .cloned();
+        let now = self.clock.now_unix();
+        if let Some(known) = remembered {
+            let keys = self.current();
+            if now - keys.fetched_at < KEYS_MAX_AGE_SECS && keys.keys.contains_key(&known.kid) {
+                within_lifetime(known.exp, known.nbf, now)?;
+                return Ok(known.token.clone());
+            }
+        }
+        let verified = self.verify_in_full(token, now).await?;
+        let token = verified.token.clone();
+        let mut memory = self.verified.write().unwrap_or_else(|e| e.into_inner());
+        if memory.len() >= MAX_VERIFIED {
+            memory.clear();
+        }
+        memory.insert(digest, Arc::new(verified));
+        Ok(token)
+    }
+
+    /// Checks the signature with the named key, then the claims.
+    async fn verify_in_full(&self, token: &str, now: i64) -> Result<Verified, BotTokenError> {
         let header = jsonwebtoken::decode_header(token)
             .map_err(|e| BotTokenError::Invalid(e.to_string()))?;
         if !matches!(
@@ -200,16 +255,15 @@ impl BotTokenVerifier {
         let claims = jsonwebtoken::decode::<Claims>(token, &key.key, &validation)
             .map_err(|e| BotTokenError::Invalid(e.to_string()))?
             .claims;
-        let now = self.clock.now_unix();
-        if now > claims.exp + LEEWAY_SECS {
-            return Err(BotTokenError::Expired);
-        }
-        if claims.nbf.is_some_and(|nbf| now + LEEWAY_SECS < nbf) {
-            return Err(BotTokenError::NotYetValid);
-        }
-        Ok(VerifiedBotToken {
-            service_url: claims.serviceurl,
-            endorsements: key.endorsements.clone(),
+        within_lifetime(claims.exp, claims.nbf, now)?;
+        Ok(Verified {
+            kid,
+            exp: claims.exp,
+            nbf: claims.nbf,
+            token: VerifiedBotToken {
+                service_url: claims.serviceurl,
+                endorsements: key.endorsements.clone(),
+            },
         })
     }
 

@@ -46,7 +46,9 @@ fn angle(inner: &str, name_of: &dyn Fn(&str) -> Option<String>) -> String {
 }
 
 /// Converts one piece of text. `name_of` turns a user id into a display name where
-/// known. Code spans are left as they are.
+/// known. Code spans are left as they are; line breaks and the `&lt;`-style escapes of
+/// [`crate::platform::plain`] are left to the caller (message text keeps the escapes and
+/// needs `<br>`; card text needs neither).
 pub fn to_markdown(text: &str, name_of: &dyn Fn(&str) -> Option<String>) -> String {
     let mut out = String::with_capacity(text.len() + 16);
     let mut in_code = false;
@@ -82,7 +84,7 @@ pub fn to_markdown(text: &str, name_of: &dyn Fn(&str) -> Option<String>) -> Stri
         out.push(c);
         rest = &rest[c.len_utf8()..];
     }
-    out.replace('\n', "<br>")
+    out
 }
 
 /// A whole message as one Teams markdown text: blocks as paragraphs. Buttons are left
@@ -93,7 +95,9 @@ pub fn message_text(message: &Message, name_of: &dyn Fn(&str) -> Option<String>)
         .iter()
         .filter_map(|block| match block {
             Block::Header(text) => Some(format!("**{}**", to_markdown(text, name_of))),
-            Block::Text(text) | Block::Context(text) => Some(to_markdown(text, name_of)),
+            Block::Text(text) | Block::Context(text) => {
+                Some(to_markdown(text, name_of).replace('\n', "<br>"))
+            }
             Block::Divider | Block::Actions(_) => None,
         })
         .filter(|p| !p.is_empty())
@@ -124,7 +128,7 @@ mod tests {
         );
         assert_eq!(
             to_markdown("`lessons deploy*` finds\n*prefixes* <!here>", &names),
-            "`lessons deploy*` finds<br>**prefixes** "
+            "`lessons deploy*` finds\n**prefixes** "
         );
         assert_eq!(
             to_markdown("a &lt;b&gt; :unknown: 3 < 4", &names),

@@ -2,7 +2,11 @@
 //! messages for Teams.
 
 pub mod activity;
+pub mod card;
+pub mod client;
 pub mod markdown;
 
 pub use activity::{Activity, ChannelAccount};
+pub use card::{adaptive_card, card_activity};
+pub use client::{TeamsApiError, TeamsClient, TeamsCredentials};
 pub use markdown::{message_text, to_markdown};
