@@ -26,3 +26,5 @@ CREATE TABLE teams_people (
     updated_at    INTEGER NOT NULL,
     PRIMARY KEY (workspace_id, person)
 ) WITHOUT ROWID;
+-- A person's 1:1 chat belongs to the team where the bot last met them.
+CREATE INDEX teams_people_by_person ON teams_people (person, updated_at);

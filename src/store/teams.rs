@@ -98,6 +98,26 @@ impl Store {
         .await?)
     }
 
+    /// The Teams workspace (of `tenant`) where the bot most recently met `person`.
+    pub async fn teams_home_workspace(
+        &self,
+        tenant: &str,
+        person: &str,
+    ) -> Result<Option<WorkspaceId>, StoreError> {
+        let id: Option<i64> = sqlx::query_scalar(
+            "SELECT p.workspace_id FROM teams_people p \
+             JOIN workspaces w ON w.id = p.workspace_id \
+             WHERE p.person = ?1 AND w.platform = 'teams' \
+               AND substr(w.external_id, 1, length(?2) + 1) = ?2 || ':' \
+             ORDER BY p.updated_at DESC LIMIT 1",
+        )
+        .bind(person)
+        .bind(tenant)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(id.map(WorkspaceId))
+    }
+
     /// The workspace's conversations the bot can post to.
     pub async fn teams_conversations(
         &self,

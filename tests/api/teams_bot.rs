@@ -269,3 +269,59 @@ async fn a_message_from_a_conversation_the_bot_was_never_added_to_is_still_answe
     let calls = rig.connector_calls(1).await;
     assert_eq!(calls.len(), 1);
 }
+
+#[test]
+fn the_teams_app_manifest_names_one_bot_and_icons_of_the_right_size() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let manifest: Value = serde_json::from_str(
+        &std::fs::read_to_string(format!("{root}/teams/manifest.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        manifest["bots"][0]["botId"], manifest["id"],
+        "the bot is the app"
+    );
+    let scopes = manifest["bots"][0]["scopes"].as_array().unwrap();
+    assert!(scopes.contains(&json!("team")));
+    for (icon, size) in [("color", 192), ("outline", 32)] {
+        let file = manifest["icons"][icon].as_str().unwrap();
+        let png = std::fs::read(format!("{root}/teams/{file}")).unwrap();
+        assert_eq!(&png[1..4], b"PNG", "{file}");
+        let width = u32::from_be_bytes(png[16..20].try_into().unwrap());
+        let height = u32::from_be_bytes(png[20..24].try_into().unwrap());
+        assert_eq!((width, height), (size, size), "{file}");
+    }
+}
+
+#[tokio::test]
+async fn a_personal_chat_is_answered_in_the_team_where_the_bot_met_the_person() {
+    let rig = Rig::start().await;
+    let personal = |text: &str| {
+        let mut activity = rig.activity("message");
+        activity["id"] = json!("4002");
+        activity["text"] = json!(text);
+        activity["conversation"] =
+            json!({"id": "a:1personal-chat", "conversationType": "personal", "tenantId": TENANT});
+        activity["channelData"] = json!({"tenant": {"id": TENANT}});
+        activity
+    };
+    // Someone the bot never met in a team gets no answer (there is no workspace for it).
+    assert_eq!(rig.post(&personal("goal list")).await, 200);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(rig.connector_calls(0).await.is_empty());
+
+    assert_eq!(rig.say("4001", "goal add Pair on a migration").await, 200);
+    rig.connector_calls(1).await;
+    assert_eq!(rig.post(&personal("goal list")).await, 200);
+    let calls = rig.connector_calls(2).await;
+    assert_eq!(calls.len(), 2);
+    assert_eq!(
+        calls[1].url.path(),
+        "/emea/v3/conversations/a%3A1personal-chat/activities/4002"
+    );
+    assert!(
+        card_text(&calls[1]).contains("Pair on a migration"),
+        "{}",
+        card_text(&calls[1])
+    );
+}

@@ -5,7 +5,8 @@
 //! Conversation updates (the bot or people added) are stored as conversation references,
 //! the only places outbound calls will go. A message in a team's channel is read as a
 //! command and answered with an Adaptive Card through the outbox, in the message's
-//! thread. Commands that post later (debriefs, schedules, check-ins, follow-ups) are not
+//! thread; in a 1:1 chat, in the workspace of the team where the bot met the person.
+//! Commands that post later (debriefs, schedules, check-ins, follow-ups) are not
 //! in Teams yet and say so.
 
 use std::sync::Arc;
@@ -62,9 +63,6 @@ pub async fn handle(
         }
         "message" => {
             let Some(workspace) = remember(&state, &activity, service_url).await? else {
-                tracing::warn!(
-                    "a Teams message outside a team (a personal or group chat): not answered yet"
-                );
                 return Ok(StatusCode::OK);
             };
             answer(&state, &workspace, &activity).await?;
@@ -148,12 +146,29 @@ async fn remember(
     activity: &Activity,
     service_url: &str,
 ) -> Result<Option<Arc<Workspace>>, HttpError> {
-    let (Some(key), Some(tenant)) = (activity.workspace_key(), activity.tenant_id()) else {
-        // A personal install or a group chat outside a team: not yet tied to a workspace.
-        tracing::debug!("a Teams activity outside a team; no workspace to remember it in");
+    let Some(tenant) = activity.tenant_id() else {
         return Ok(None);
     };
-    let workspace = state.workspaces.ensure_teams(&key).await?;
+    let workspace = match activity.workspace_key() {
+        Some(key) => state.workspaces.ensure_teams(&key).await?,
+        // A 1:1 or group chat belongs to no team: it is the workspace of the team where
+        // the bot last met the sender.
+        None => {
+            let home = match activity.from_id() {
+                Some(person) => state.store.teams_home_workspace(tenant, person).await?,
+                None => None,
+            };
+            match home {
+                Some(id) => Arc::new(state.store.workspace_by_id(id).await?),
+                None => {
+                    tracing::info!(
+                        "a Teams chat from someone the bot has not met in a team; not answered"
+                    );
+                    return Ok(None);
+                }
+            }
+        }
+    };
     let now = state.clock.now_unix();
     let bot_id = activity.recipient.as_ref().and_then(|r| r.id.as_deref());
     if let (Some(conversation), Some(bot_id)) = (activity.conversation.as_ref(), bot_id)
