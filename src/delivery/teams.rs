@@ -3,8 +3,6 @@
 //! reference (learnt from a verified activity), never from the row, so the bot's token
 //! only ever goes where Microsoft's signed tokens pointed.
 
-use serde_json::Value;
-
 use super::worker::Delivery;
 use crate::metrics::DeliveryOutcome;
 use crate::store::{OutboxMessage, Settlement};
@@ -47,15 +45,9 @@ impl Delivery {
             }
             Err(err) => return self.retry_later(&message, now, None, &err.to_string()),
         };
-        let activity: Value = match serde_json::from_str(&message.body) {
+        let activity = match self.queued_body(&message) {
             Ok(activity) => activity,
-            Err(err) => {
-                return self.give_up(
-                    &message,
-                    &format!("the queued body is not JSON: {err}"),
-                    "report this as a bug",
-                );
-            }
+            Err(gave_up) => return gave_up,
         };
         // A reply in a channel thread goes to the thread's conversation
         // (`CHANNEL;messageid=ROOT`), which must be within the referenced channel.

@@ -246,15 +246,9 @@ impl Delivery {
                 );
             }
         };
-        let mut body: serde_json::Value = match serde_json::from_str(&message.body) {
+        let mut body = match self.queued_body(&message) {
             Ok(body) => body,
-            Err(err) => {
-                return self.give_up(
-                    &message,
-                    &format!("the queued body is not JSON: {err}"),
-                    "report this as a bug",
-                );
-            }
+            Err(gave_up) => return gave_up,
         };
         if let Some(field) = &message.anchor_field {
             match (&message.anchor_ts, field.as_str()) {
@@ -307,6 +301,21 @@ impl Delivery {
             }
             Err(err) => self.give_up(&message, &err.to_string(), admin_advice(&err)),
         }
+    }
+
+    /// The row's JSON body; a row that is not JSON can never be sent (a bug), so it is
+    /// given up at once.
+    pub(super) fn queued_body(
+        &self,
+        message: &OutboxMessage,
+    ) -> Result<serde_json::Value, (DeliveryOutcome, Settlement)> {
+        serde_json::from_str(&message.body).map_err(|err| {
+            self.give_up(
+                message,
+                &format!("the queued body is not JSON: {err}"),
+                "report this as a bug",
+            )
+        })
     }
 
     /// Puts a message back after a failure that may pass (the platform's `Retry-After`,

@@ -211,6 +211,24 @@ impl TestApp {
         format!("{}{path}", self.address)
     }
 
+    /// POSTs a JSON body with this `Authorization` header (or none), as Teams does.
+    pub async fn post_json_authorized(
+        &self,
+        path: &str,
+        body: &str,
+        authorization: Option<&str>,
+    ) -> reqwest::Response {
+        let mut request = self
+            .client
+            .post(self.url(path))
+            .header("content-type", "application/json")
+            .body(body.to_owned());
+        if let Some(value) = authorization {
+            request = request.header("authorization", value);
+        }
+        request.send().await.expect("request reaches the app")
+    }
+
     /// Signs `body` at `timestamp` the way Slack does.
     pub fn signature(&self, timestamp: i64, body: &str) -> String {
         self.signer.sign(timestamp, body.as_bytes())

@@ -68,17 +68,10 @@ impl Rig {
 
     async fn post(&self, activity: &Value) -> u16 {
         let claims = BotFramework::claims(&self.service_url(), self.app.clock.now_unix());
+        let bearer = format!("Bearer {}", self.bot.token(KID, &claims));
         self.app
-            .client
-            .post(self.app.url("/teams/messages"))
-            .header(
-                "authorization",
-                format!("Bearer {}", self.bot.token(KID, &claims)),
-            )
-            .json(activity)
-            .send()
+            .post_json_authorized("/teams/messages", &activity.to_string(), Some(&bearer))
             .await
-            .expect("request reaches the app")
             .status()
             .as_u16()
     }
@@ -93,6 +86,15 @@ impl Rig {
             "channelData": {"tenant": {"id": TENANT}, "team": {"id": TEAM},
                             "channel": {"id": CHANNEL}},
         })
+    }
+
+    /// Teams tells the bot it was added to the team (in its General channel).
+    async fn add_bot_to_the_team(&self) {
+        let mut added = self.activity("conversationUpdate");
+        added["conversation"] =
+            json!({"id": CHANNEL, "conversationType": "channel", "tenantId": TENANT});
+        added["membersAdded"] = json!([{"id": BOT}]);
+        assert_eq!(self.post(&added).await, 200);
     }
 
     /// Alice @mentions the bot in a new thread of the General channel.
@@ -159,11 +161,7 @@ fn card_text(call: &wiremock::Request) -> String {
 #[tokio::test]
 async fn commands_in_a_channel_are_answered_in_their_thread_with_a_card() {
     let rig = Rig::start().await;
-    let mut added = rig.activity("conversationUpdate");
-    added["conversation"] =
-        json!({"id": CHANNEL, "conversationType": "channel", "tenantId": TENANT});
-    added["membersAdded"] = json!([{"id": BOT}]);
-    assert_eq!(rig.post(&added).await, 200);
+    rig.add_bot_to_the_team().await;
     assert!(
         rig.connector_calls(0).await.is_empty(),
         "adding the bot sends nothing"
@@ -236,11 +234,7 @@ async fn commands_in_a_channel_are_answered_in_their_thread_with_a_card() {
 #[tokio::test]
 async fn a_throttled_answer_is_sent_again_after_the_wait_teams_asks_for() {
     let rig = Rig::start().await;
-    let mut added = rig.activity("conversationUpdate");
-    added["conversation"] =
-        json!({"id": CHANNEL, "conversationType": "channel", "tenantId": TENANT});
-    added["membersAdded"] = json!([{"id": BOT}]);
-    assert_eq!(rig.post(&added).await, 200);
+    rig.add_bot_to_the_team().await;
     Mock::given(method("POST"))
         .and(path(
             "/emea/v3/conversations/19%3Ageneral%40thread.tacv2%3Bmessageid%3D2001/activities/2001",

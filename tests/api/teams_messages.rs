@@ -47,18 +47,8 @@ fn bot_added(service_url: &str) -> Value {
 }
 
 async fn post(app: &TestApp, authorization: Option<&str>, body: &Value) -> u16 {
-    let mut request = app
-        .client
-        .post(app.url("/teams/messages"))
-        .header("content-type", "application/json")
-        .body(body.to_string());
-    if let Some(value) = authorization {
-        request = request.header("authorization", value);
-    }
-    request
-        .send()
+    app.post_json_authorized("/teams/messages", &body.to_string(), authorization)
         .await
-        .expect("request reaches the app")
         .status()
         .as_u16()
 }

@@ -22,15 +22,8 @@ async fn webhook_app() -> TestApp {
 }
 
 async fn post(app: &TestApp, body: &str, authorization: Option<&str>) -> reqwest::Response {
-    let mut request = app
-        .client
-        .post(app.url("/teams/webhook"))
-        .header("content-type", "application/json")
-        .body(body.to_owned());
-    if let Some(value) = authorization {
-        request = request.header("authorization", value);
-    }
-    request.send().await.expect("request reaches the app")
+    app.post_json_authorized("/teams/webhook", body, authorization)
+        .await
 }
 
 /// An outgoing-webhook activity as Teams sends it: `text` after an @mention of the

@@ -313,29 +313,26 @@ impl BotTokenVerifier {
         self.keys.read().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
+    async fn get_json<T: serde::de::DeserializeOwned>(
+        &self,
+        url: &str,
+    ) -> Result<T, BotTokenError> {
+        let unavailable = |e: reqwest::Error| BotTokenError::KeysUnavailable(e.to_string());
+        self.http
+            .get(url)
+            .send()
+            .await
+            .and_then(reqwest::Response::error_for_status)
+            .map_err(unavailable)?
+            .json()
+            .await
+            .map_err(unavailable)
+    }
+
     /// Fetches the OpenID metadata, then its key set.
     async fn fetch(&self, now: i64) -> Result<KeySet, BotTokenError> {
-        let unavailable = |e: reqwest::Error| BotTokenError::KeysUnavailable(e.to_string());
-        let metadata: OpenIdMetadata = self
-            .http
-            .get(&self.openid_url)
-            .send()
-            .await
-            .and_then(reqwest::Response::error_for_status)
-            .map_err(unavailable)?
-            .json()
-            .await
-            .map_err(unavailable)?;
-        let set: JsonWebKeySet = self
-            .http
-            .get(&metadata.jwks_uri)
-            .send()
-            .await
-            .and_then(reqwest::Response::error_for_status)
-            .map_err(unavailable)?
-            .json()
-            .await
-            .map_err(unavailable)?;
+        let metadata: OpenIdMetadata = self.get_json(&self.openid_url).await?;
+        let set: JsonWebKeySet = self.get_json(&metadata.jwks_uri).await?;
         let mut keys = HashMap::new();
         for jwk in set.keys {
             let (Some(kid), Some(n), Some(e)) = (jwk.kid, jwk.n, jwk.e) else {
