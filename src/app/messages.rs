@@ -127,19 +127,19 @@ pub fn retro_reminder(
     }
 }
 
-/// `help` in Teams: the commands that work there so far, and a note on the rest.
-fn teams_help(title: &str, note: &str) -> Message {
+/// `help` in Teams: the commands that work there so far (`digest`: the digest line),
+/// and a note on the rest.
+fn teams_help(title: &str, digest: &str, note: &str) -> Message {
     Message {
-        fallback: "learnloop in Teams: lessons, goals and digest previews".into(),
+        fallback: "learnloop in Teams: lessons, goals and the digest".into(),
         blocks: vec![
             Block::Header(title.into()),
-            Block::Text(
+            Block::Text(format!(
                 "Mention me with one of these:\n\
                  `lessons [QUERY]`: search this team's shared lessons\n\
                  `goal add TEXT [by YYYY-MM-DD]` · `goal list` · `goal done N` · `goal share N`: your learning goals\n\
-                 `digest now`: what the team learned in the last seven days"
-                    .into(),
-            ),
+                 {digest}"
+            )),
             Block::Context(note.into()),
         ],
     }
@@ -149,6 +149,7 @@ fn teams_help(title: &str, note: &str) -> Message {
 pub fn teams_webhook_help() -> Message {
     teams_help(
         "learnloop (Teams outgoing webhook)",
+        "`digest now`: what the team learned in the last seven days",
         "This is webhook mode: I can only answer when mentioned, never post later. \
          Debriefs, follow-ups, check-ins, retro reminders and scheduled digests need \
          the learnloop bot added to the team (see the README).",
@@ -159,17 +160,22 @@ pub fn teams_webhook_help() -> Message {
 pub fn teams_bot_help() -> Message {
     teams_help(
         "learnloop for Microsoft Teams",
-        "Debriefs, follow-ups, check-ins, retro reminders and scheduled digests are on \
-         Slack today and coming to Teams next.",
+        "`digest now`: what the team learned in the last seven days · \
+         `digest [SCHEDULE]`: post it in this channel every week (Mondays 09:00 by default) · \
+         `schedules` · `unschedule ID`",
+        "Debriefs, follow-ups, check-ins and retro reminders are on Slack today and \
+         coming to Teams next.",
     )
 }
 
-/// A command that posts later, asked of the Teams bot before Teams can do it.
+/// A command that needs cards with buttons or DMs, asked of the Teams bot before Teams
+/// can do them.
 pub fn not_yet_in_teams() -> Message {
     Message::text(
-        ":hourglass_flowing_sand: That one is not in Teams yet: today the Teams bot answers \
-         `lessons`, `goal …` and `digest now`. Debriefs, follow-ups, check-ins and \
-         schedules are coming next. Say `help` for what works here.",
+        ":hourglass_flowing_sand: That one is not in Teams yet: today the Teams bot does \
+         `lessons`, `goal …` and `digest` (now, or every week in a channel). Debriefs, \
+         follow-ups, check-ins and retro reminders are coming next. Say `help` for what \
+         works here.",
     )
 }
 

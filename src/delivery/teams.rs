@@ -10,7 +10,7 @@ use crate::store::{OutboxMessage, Settlement};
 /// Outbox methods that go to Teams.
 pub const TEAMS_METHOD_PREFIX: &str = "teams.";
 /// Posts the activity in the body (a reply when it names `replyToId`).
-pub const TEAMS_SEND: &str = "teams.send";
+pub const TEAMS_SEND: &str = crate::platform::teams::SEND_METHOD;
 /// Teams allows about 60 messages per 30 s per conversation: one every half second.
 const CONVERSATION_INTERVAL_MS: i64 = 500;
 

@@ -2,6 +2,7 @@
 //! renderers, and the API clients.
 
 pub mod message;
+pub mod outgoing;
 pub mod slack;
 pub mod teams;
 

@@ -2,6 +2,7 @@
 //! pass that tests call with a moved clock; [`Scheduler::run`] sleeps until the next
 //! schedule is due (an index lookup) or until a new schedule wakes it.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -15,10 +16,10 @@ use crate::app::{checkins, digest, messages, recurrence};
 use crate::clock::SharedClock;
 use crate::delivery::Delivery;
 use crate::platform::Message;
-use crate::platform::slack::blocks::post_message_body;
+use crate::platform::outgoing::{self, Outgoing};
 use crate::store::{
-    NewCheckin, NewOutboxMessage, Occurrence, RunOutcome, ScheduleKind, Store, StoreError,
-    StoredSchedule,
+    NewCheckin, NewOutboxMessage, Occurrence, Platform, RunOutcome, ScheduleKind, Store,
+    StoreError, StoredSchedule,
 };
 
 /// Schedules handled per pass; more are picked up by the next pass at once.
@@ -51,7 +52,8 @@ struct Plan<'s> {
     fire_at: i64,
     outcome: RunOutcome,
     next_fire_at: i64,
-    body: String,
+    /// The outbox method and body of the prompt (empty when nothing is sent).
+    outgoing: Outgoing,
     dedupe_key: String,
     /// A check-in's frozen questions (JSON), for check-in schedules.
     checkin_questions: Option<String>,
@@ -132,11 +134,12 @@ impl Scheduler {
                     next_fire_at: plan.next_fire_at,
                     message: Some((
                         NewOutboxMessage {
+                            method: plan.outgoing.method,
                             dedupe_key: Some(&plan.dedupe_key),
                             ..NewOutboxMessage::post(
                                 plan.stored.workspace,
                                 &plan.stored.channel,
-                                &plan.body,
+                                &plan.outgoing.body,
                             )
                         },
                         now_ms,
@@ -234,6 +237,27 @@ impl Scheduler {
         })
     }
 
+    /// The prompt as an outbox row for the schedule's workspace's platform.
+    async fn render(
+        &self,
+        stored: &StoredSchedule,
+        message: &Message,
+    ) -> Result<Outgoing, StoreError> {
+        let platform = self.store.workspace_by_id(stored.workspace).await?.platform;
+        let names: HashMap<String, String> = match platform {
+            Platform::Teams => self
+                .store
+                .teams_people(stored.workspace)
+                .await?
+                .into_iter()
+                .filter_map(|p| Some((p.person, p.name?)))
+                .collect(),
+            Platform::Slack => HashMap::new(),
+        };
+        let name_of = |id: &str| names.get(id).cloned();
+        Ok(outgoing::post(platform, &stored.channel, message, &name_of))
+    }
+
     /// Works out what one due schedule should do now; `None` when it cannot fire at all.
     async fn plan<'s>(
         &self,
@@ -303,21 +327,24 @@ impl Scheduler {
             RunOutcome::Sent
         };
         // Only an occurrence that is sent needs its prompt (a digest is work to build).
-        let (body, checkin_questions) = if outcome == RunOutcome::Sent {
+        let (outgoing, checkin_questions) = if outcome == RunOutcome::Sent {
             let (message, questions) = self.prompt(stored, &schedule, latest).await?;
-            (
-                post_message_body(&stored.channel, None, &message).to_string(),
-                questions,
-            )
+            (self.render(stored, &message).await?, questions)
         } else {
-            (String::new(), None)
+            (
+                Outgoing {
+                    method: "",
+                    body: String::new(),
+                },
+                None,
+            )
         };
         Ok(Some(Plan {
             stored,
             fire_at: latest,
             outcome,
             next_fire_at,
-            body,
+            outgoing,
             dedupe_key: format!("schedule:{}:{latest}", stored.id.0),
             checkin_questions,
         }))

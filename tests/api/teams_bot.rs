@@ -1,7 +1,11 @@
 //! The Teams bot end to end: verified activities in, answers out through the outbox to a
 //! fake Bot Framework connector and token endpoint that record every call.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+use chrono::{TimeZone, Utc};
+use learnloop::clock::{SharedClock, ShiftedClock, SystemClock};
 
 use serde_json::{Value, json};
 use wiremock::matchers::{method, path};
@@ -25,6 +29,10 @@ struct Rig {
 
 impl Rig {
     async fn start() -> Self {
+        Self::start_with(Arc::new(SystemClock)).await
+    }
+
+    async fn start_with(clock: SharedClock) -> Self {
         let bot = BotFramework::start().await;
         let connector = MockServer::start().await;
         Mock::given(method("POST"))
@@ -51,6 +59,7 @@ impl Rig {
                     format!("{}/token", connector.uri()),
                 ),
             ],
+            clock,
             ..Options::default()
         })
         .await;
@@ -317,5 +326,51 @@ async fn a_personal_chat_is_answered_in_the_team_where_the_bot_met_the_person() 
         card_text(&calls[1]).contains("Pair on a migration"),
         "{}",
         card_text(&calls[1])
+    );
+}
+
+#[tokio::test]
+async fn a_weekly_digest_set_in_a_teams_channel_is_posted_there_with_names() {
+    let at = |day: u32, hour: u32| {
+        Utc.with_ymd_and_hms(2026, 11, day, hour, 0, 0)
+            .unwrap()
+            .timestamp()
+    };
+    // Monday 2 November 2026, 10:00 UTC.
+    let clock = Arc::new(ShiftedClock::at(at(2, 10)));
+    let rig = Rig::start_with(clock.clone()).await;
+    rig.add_bot_to_the_team().await;
+    for (id, text) in [
+        ("5001", "goal add Run a blameless postmortem"),
+        ("5002", "goal share 1"),
+        ("5003", "goal done 1"),
+        ("5004", "digest mondays 09:00"),
+    ] {
+        assert_eq!(rig.say(id, text).await, 200, "{text}");
+    }
+    let calls = rig.connector_calls(4).await;
+    assert_eq!(calls.len(), 4);
+    assert!(
+        card_text(&calls[3]).contains("Mon"),
+        "{}",
+        card_text(&calls[3])
+    );
+
+    // Nothing before the next Monday 09:00; then the digest goes to the channel itself.
+    clock.set(at(9, 8));
+    assert_eq!(rig.app.scheduler.fire_due().await.unwrap().sent, 0);
+    clock.set(at(9, 9) + 30);
+    assert_eq!(rig.app.scheduler.fire_due().await.unwrap().sent, 1);
+    let calls = rig.connector_calls(5).await;
+    assert_eq!(calls.len(), 5);
+    assert_eq!(
+        calls[4].url.path(),
+        "/emea/v3/conversations/19%3Ageneral%40thread.tacv2/activities",
+        "a new post in the channel, not a reply"
+    );
+    let digest = card_text(&calls[4]);
+    assert!(
+        digest.contains("Alice Example") && digest.contains("Run a blameless postmortem"),
+        "the goal reached, with the name Teams gave: {digest}"
     );
 }

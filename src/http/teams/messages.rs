@@ -104,7 +104,7 @@ async fn answer(
     let reply = match parse_learn(&activity.command_text()) {
         Ok(Command::Help { topic: None }) => messages::teams_bot_help(),
         Ok(Command::Help { topic }) => messages::help(topic),
-        Ok(command) if command.posts_later() => messages::not_yet_in_teams(),
+        Ok(command) if !command.works_in_teams_bot() => messages::not_yet_in_teams(),
         Ok(command) => {
             let ctx = state.command_context(workspace, channel, user);
             let handled = handle_command(&ctx, &command).await?;

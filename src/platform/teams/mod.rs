@@ -8,5 +8,8 @@ pub mod markdown;
 
 pub use activity::{Activity, ChannelAccount};
 pub use card::{adaptive_card, card_activity};
+
+/// The outbox method of a message to Teams (see `delivery::teams`).
+pub const SEND_METHOD: &str = "teams.send";
 pub use client::{TeamsApiError, TeamsClient, TeamsCredentials};
 pub use markdown::{message_text, to_markdown};
