@@ -11,9 +11,13 @@ CREATE TABLE teams_conversations (
     -- The bot's own id in this conversation (28:…), the sender of what we post.
     bot_id          TEXT    NOT NULL,
     tenant_id       TEXT    NOT NULL,
+    -- For a 1:1 chat: whose (a DM to a person goes to their chat).
+    person          TEXT,
     updated_at      INTEGER NOT NULL,
     PRIMARY KEY (workspace_id, conversation_id)
 ) WITHOUT ROWID;
+CREATE INDEX teams_conversations_by_person ON teams_conversations (workspace_id, person)
+    WHERE person IS NOT NULL;
 
 -- People the bot has met (added with it, joined the team, or wrote to it): what a 1:1
 -- conversation with them is created from.

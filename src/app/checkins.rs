@@ -92,7 +92,7 @@ fn to_json(answers: &Answers) -> String {
 
 /// Takes a DM from a person with an open check-in; `None` when they have none.
 pub async fn converse(ctx: &CommandContext<'_>, text: &str) -> Result<Option<Handled>, StoreError> {
-    if !super::debrief::is_direct_message(ctx.channel) {
+    if !ctx.in_direct_message() {
         return Ok(None);
     }
     let Some(checkin) = ctx.store.open_checkin(ctx.workspace.id, ctx.user).await? else {

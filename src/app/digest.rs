@@ -298,7 +298,7 @@ pub async fn preview(ctx: &CommandContext<'_>) -> Result<Message, StoreError> {
 
 /// `/learn digest [SCHEDULE]` in a channel.
 pub async fn set(ctx: &CommandContext<'_>, text: &ScheduleText) -> Result<Handled, StoreError> {
-    if super::debrief::is_direct_message(ctx.channel) {
+    if ctx.in_direct_message() {
         return Ok(Message::text(
             ":warning: A digest is for a team: set it in the team's channel, e.g. \
              `/learn digest mondays 09:00`. `/learn digest now` previews it anywhere.",

@@ -10,7 +10,7 @@ use super::{checkins, digest, followups, goals, lessons, messages, pause, schedu
 use crate::clock::Clock;
 use crate::config::DebriefSettings;
 use crate::platform::Message;
-use crate::store::{Store, StoreError, Workspace};
+use crate::store::{Platform, Store, StoreError, Workspace};
 
 /// Who asked, where, and what the handler may use.
 pub struct CommandContext<'a> {
@@ -30,6 +30,15 @@ pub struct CommandContext<'a> {
 }
 
 impl CommandContext<'_> {
+    /// Whether the command came in the person's 1:1 chat with the bot (Slack DM
+    /// channel ids start with `D`, Teams 1:1 conversation ids with `a:`).
+    pub fn in_direct_message(&self) -> bool {
+        match self.workspace.platform {
+            Platform::Slack => self.channel.starts_with('D'),
+            Platform::Teams => self.channel.starts_with("a:"),
+        }
+    }
+
     /// When a message queued at `now_ms` stops being retried.
     pub fn give_up_at(&self, now_ms: i64) -> i64 {
         now_ms + self.give_up_after.as_millis() as i64

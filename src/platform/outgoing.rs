@@ -5,7 +5,7 @@
 
 use super::Message;
 use super::slack::blocks::post_message_body;
-use super::teams::{SEND_METHOD, card_activity};
+use super::teams::{SEND_METHOD, UPDATE_METHOD, card_activity};
 use crate::store::Platform;
 
 /// An outbox method and body.
@@ -34,6 +34,29 @@ pub fn post(
             body: card_activity(message, name_of).to_string(),
         },
     }
+}
+
+/// A replacement for a message posted earlier (the outbox row names which, as its `ts`
+/// anchor).
+pub fn update(
+    platform: Platform,
+    channel: &str,
+    message: &Message,
+    name_of: &dyn Fn(&str) -> Option<String>,
+) -> Outgoing {
+    let posted = post(platform, channel, message, name_of);
+    Outgoing {
+        method: match platform {
+            Platform::Slack => "chat.update",
+            Platform::Teams => UPDATE_METHOD,
+        },
+        body: posted.body,
+    }
+}
+
+/// No display names known: mentions render as each platform does without them.
+pub fn no_names(_: &str) -> Option<String> {
+    None
 }
 
 #[cfg(test)]

@@ -14,6 +14,8 @@ pub struct TeamsConversation {
     pub service_url: String,
     pub bot_id: String,
     pub tenant_id: String,
+    /// For a 1:1 chat: whose.
+    pub person: Option<String>,
 }
 
 /// A person the bot has met.
@@ -35,11 +37,13 @@ impl Store {
     ) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO teams_conversations \
-                 (workspace_id, conversation_id, kind, service_url, bot_id, tenant_id, updated_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?) \
+                 (workspace_id, conversation_id, kind, service_url, bot_id, tenant_id, person, \
+                  updated_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?) \
              ON CONFLICT (workspace_id, conversation_id) DO UPDATE SET \
                  kind = excluded.kind, service_url = excluded.service_url, \
                  bot_id = excluded.bot_id, tenant_id = excluded.tenant_id, \
+                 person = COALESCE(excluded.person, teams_conversations.person), \
                  updated_at = excluded.updated_at",
         )
         .bind(workspace.0)
@@ -48,6 +52,7 @@ impl Store {
         .bind(&conversation.service_url)
         .bind(&conversation.bot_id)
         .bind(&conversation.tenant_id)
+        .bind(&conversation.person)
         .bind(now)
         .execute(&self.pool)
         .await?;
@@ -89,11 +94,44 @@ impl Store {
         conversation_id: &str,
     ) -> Result<Option<TeamsConversation>, StoreError> {
         Ok(sqlx::query_as(
-            "SELECT conversation_id, kind, service_url, bot_id, tenant_id \
+            "SELECT conversation_id, kind, service_url, bot_id, tenant_id, person \
              FROM teams_conversations WHERE workspace_id = ? AND conversation_id = ?",
         )
         .bind(workspace.0)
         .bind(conversation_id)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    /// The person's 1:1 chat with the bot in this workspace, if there is one.
+    pub async fn teams_personal_chat(
+        &self,
+        workspace: WorkspaceId,
+        person: &str,
+    ) -> Result<Option<TeamsConversation>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT conversation_id, kind, service_url, bot_id, tenant_id, person \
+             FROM teams_conversations WHERE workspace_id = ? AND person = ? \
+             ORDER BY updated_at DESC LIMIT 1",
+        )
+        .bind(workspace.0)
+        .bind(person)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    /// A person the bot has met in this workspace.
+    pub async fn teams_person(
+        &self,
+        workspace: WorkspaceId,
+        person: &str,
+    ) -> Result<Option<TeamsPerson>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT person, name, aad_object_id, service_url \
+             FROM teams_people WHERE workspace_id = ? AND person = ?",
+        )
+        .bind(workspace.0)
+        .bind(person)
         .fetch_optional(&self.pool)
         .await?)
     }
@@ -124,7 +162,7 @@ impl Store {
         workspace: WorkspaceId,
     ) -> Result<Vec<TeamsConversation>, StoreError> {
         Ok(sqlx::query_as(
-            "SELECT conversation_id, kind, service_url, bot_id, tenant_id \
+            "SELECT conversation_id, kind, service_url, bot_id, tenant_id, person \
              FROM teams_conversations WHERE workspace_id = ? ORDER BY conversation_id",
         )
         .bind(workspace.0)

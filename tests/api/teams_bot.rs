@@ -108,7 +108,13 @@ impl Rig {
 
     /// Alice @mentions the bot in a new thread of the General channel.
     async fn say(&self, id: &str, text: &str) -> u16 {
+        self.say_as("29:alice", "Alice Example", id, text).await
+    }
+
+    /// Someone @mentions the bot in a new thread of the General channel.
+    async fn say_as(&self, user: &str, name: &str, id: &str, text: &str) -> u16 {
         let mut activity = self.activity("message");
+        activity["from"] = json!({"id": user, "name": name});
         activity["id"] = json!(id);
         activity["text"] = json!(format!("<at>learnloop</at> {text}"));
         activity["conversation"] = json!({
@@ -224,7 +230,7 @@ async fn commands_in_a_channel_are_answered_in_their_thread_with_a_card() {
     }
 
     // What Teams cannot do yet says so, rather than failing later.
-    assert_eq!(rig.say("1003", "debrief Outage review").await, 200);
+    assert_eq!(rig.say("1003", "checkin mondays 09:00").await, 200);
     let calls = rig.connector_calls(3).await;
     assert!(
         card_text(&calls[2]).contains("not in Teams yet"),
@@ -372,5 +378,131 @@ async fn a_weekly_digest_set_in_a_teams_channel_is_posted_there_with_names() {
     assert!(
         digest.contains("Alice Example") && digest.contains("Run a blameless postmortem"),
         "the goal reached, with the name Teams gave: {digest}"
+    );
+}
+
+/// Bob writes in his 1:1 chat with the bot.
+async fn bob_in_private(rig: &Rig, id: &str, text: &str) -> u16 {
+    let mut activity = rig.activity("message");
+    activity["id"] = json!(id);
+    activity["from"] = json!({"id": "29:bob", "name": "Bob Builder"});
+    activity["text"] = json!(text);
+    activity["conversation"] =
+        json!({"id": "a:bob-chat", "conversationType": "personal", "tenantId": TENANT});
+    activity["channelData"] = json!({"tenant": {"id": TENANT}});
+    rig.post(&activity).await
+}
+
+#[tokio::test]
+async fn a_debrief_in_teams_from_card_to_summary() {
+    let rig = Rig::start().await;
+    Mock::given(method("POST"))
+        .and(path("/emea/v3/conversations"))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({"id": "a:bob-chat"})))
+        .mount(&rig.connector)
+        .await;
+    rig.add_bot_to_the_team().await;
+
+    // Alice starts it: the card goes to the channel, her answer to her thread.
+    assert_eq!(
+        rig.say("6001", "debrief --template retro Outage review")
+            .await,
+        200
+    );
+    let calls = rig.connector_calls(2).await;
+    let card_post = calls
+        .iter()
+        .find(|c| c.url.path() == "/emea/v3/conversations/19%3Ageneral%40thread.tacv2/activities")
+        .expect("the card is a new post in the channel");
+    let card: Value = serde_json::from_slice(&card_post.body).unwrap();
+    let actions = &card["attachments"][0]["content"]["body"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["type"] == "ActionSet")
+        .expect("the card has buttons")["actions"];
+    let reflect_in_dm = actions
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["data"]["action"] == "debrief.reflect_dm")
+        .expect("a Reflect in DM button")["data"]
+        .clone();
+    assert!(card_text(card_post).contains("Outage review"));
+
+    // Bob clicks "Reflect in DM" on the card: Teams sends the button's data back.
+    let mut click = rig.activity("message");
+    click["id"] = json!("6002");
+    click["from"] = json!({"id": "29:bob", "name": "Bob Builder"});
+    click["value"] = reflect_in_dm;
+    click["conversation"] = json!({"id": format!("{CHANNEL};messageid=1700000009999"),
+                                   "conversationType": "channel", "tenantId": TENANT});
+    click["replyToId"] = json!("1700000009999");
+    assert_eq!(rig.post(&click).await, 200);
+    // The bot opens a 1:1 chat with Bob and asks the first question there.
+    let calls = rig.connector_calls(5).await;
+    let opened = calls
+        .iter()
+        .find(|c| c.url.path() == "/emea/v3/conversations")
+        .expect("a 1:1 chat is created");
+    let opening: Value = serde_json::from_slice(&opened.body).unwrap();
+    assert_eq!(opening["members"][0]["id"], "29:bob");
+    assert_eq!(opening["bot"]["id"], BOT);
+    assert_eq!(opening["channelData"]["tenant"]["id"], TENANT);
+    let first = calls
+        .iter()
+        .find(|c| c.url.path() == "/emea/v3/conversations/a%3Abob-chat/activities")
+        .expect("the first question in Bob's chat");
+    assert!(
+        card_text(first).contains("What went well?"),
+        "{}",
+        card_text(first)
+    );
+
+    for (id, answer) in [
+        ("7001", "Paging the on-call early saved the night"),
+        ("7002", "skip"),
+        ("7003", "Write the rollback runbook before the next release"),
+        ("7004", "4"),
+    ] {
+        assert_eq!(bob_in_private(&rig, id, answer).await, 200, "{answer}");
+    }
+    // Each answer is replied to in Bob's chat, and the card shows one reflection.
+    let calls = rig.connector_calls(10).await;
+    let updates: Vec<_> = calls
+        .iter()
+        .filter(|c| c.method == wiremock::http::Method::PUT)
+        .collect();
+    assert!(
+        !updates.is_empty(),
+        "the card is updated: {:?}",
+        calls.iter().map(|c| c.url.path()).collect::<Vec<_>>()
+    );
+    assert_eq!(
+        updates[0].url.path(),
+        "/emea/v3/conversations/19%3Ageneral%40thread.tacv2/activities/1700000009999"
+    );
+    assert!(
+        card_text(updates.last().unwrap()).contains('1'),
+        "{}",
+        card_text(updates.last().unwrap())
+    );
+
+    // Alice closes it: the summary goes into the card's thread.
+    let before = rig.connector_calls(0).await.len();
+    assert_eq!(rig.say("6003", "debrief close").await, 200);
+    let calls = rig.connector_calls(before + 3).await;
+    let summary: Vec<String> = calls[before..]
+        .iter()
+        .filter(|c| {
+            c.url.path()
+                == "/emea/v3/conversations/19%3Ageneral%40thread.tacv2%3Bmessageid%3D1700000009999/activities/1700000009999"
+        })
+        .map(card_text)
+        .collect();
+    let summary = summary.join("\n");
+    assert!(
+        summary.contains("Paging the on-call early saved the night"),
+        "the lesson is in the summary: {summary}"
     );
 }

@@ -82,6 +82,7 @@ async fn a_valid_token_is_accepted_and_the_team_is_remembered() {
             service_url: SERVICE_URL.into(),
             bot_id: BOT.into(),
             tenant_id: TENANT.into(),
+            person: None,
         }]
     );
     let people = store.teams_people(workspace.id).await.unwrap();

@@ -70,7 +70,10 @@ impl Command {
         !self.posts_later()
             || matches!(
                 self,
-                Self::Digest(DigestCommand::Set { .. }) | Self::Schedules | Self::Unschedule { .. }
+                Self::Debrief(_)
+                    | Self::Digest(DigestCommand::Set { .. })
+                    | Self::Schedules
+                    | Self::Unschedule { .. }
             )
     }
 }

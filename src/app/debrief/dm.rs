@@ -3,9 +3,9 @@
 //! feeding it the person's messages with its progress kept in the database.
 
 use super::conversation::{self, Outcome, Progress};
-use super::{Debrief, Submitted, is_direct_message, load, submit};
+use super::{Debrief, Submitted, load, submit};
 use crate::app::handle::{CommandContext, Handled};
-use crate::platform::slack::blocks::post_message_body;
+use crate::platform::outgoing::{self, no_names};
 use crate::platform::{Block, Message, plain};
 use crate::store::{Conversation, DebriefId, NewOutboxMessage, StoreError};
 
@@ -91,7 +91,7 @@ fn closed_message(debrief: &Debrief) -> Message {
 /// `/learn debrief reflect`: the open debrief of this channel (or, in a DM, of the
 /// workspace); with several, the person is asked which one.
 pub async fn reflect_command(ctx: &CommandContext<'_>) -> Result<Handled, StoreError> {
-    let in_dm = is_direct_message(ctx.channel);
+    let in_dm = ctx.in_direct_message();
     if in_dm {
         // Listing the workspace's debriefs here would show those of private channels
         // to anyone; the channel (or its card) is where membership is known.
@@ -140,11 +140,14 @@ pub async fn reflect_command(ctx: &CommandContext<'_>) -> Result<Handled, StoreE
         return Ok(prompt.into());
     }
     // Typed in a channel: the conversation happens in the person's DM with the bot.
-    let body = post_message_body(ctx.user, None, &prompt).to_string();
+    let posted = outgoing::post(ctx.workspace.platform, ctx.user, &prompt, &no_names);
     let now_ms = ctx.clock.now_millis();
     ctx.store
         .enqueue(
-            NewOutboxMessage::post(ctx.workspace.id, ctx.user, &body),
+            NewOutboxMessage {
+                method: posted.method,
+                ..NewOutboxMessage::post(ctx.workspace.id, ctx.user, &posted.body)
+            },
             now_ms,
             ctx.give_up_at(now_ms),
         )
@@ -159,7 +162,7 @@ pub async fn reflect_command(ctx: &CommandContext<'_>) -> Result<Handled, StoreE
 /// Takes a DM from a person in a conversation; `None` when they are in none, so the
 /// message is read as a command instead.
 pub async fn converse(ctx: &CommandContext<'_>, text: &str) -> Result<Option<Handled>, StoreError> {
-    if !is_direct_message(ctx.channel) {
+    if !ctx.in_direct_message() {
         // A mention in a channel is a command, never an answer shown to the channel.
         return Ok(None);
     }

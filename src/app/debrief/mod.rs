@@ -21,7 +21,7 @@ use super::handle::{CommandContext, Handled};
 use super::messages;
 use super::search;
 use super::templates::{Becomes, Question};
-use crate::platform::slack::blocks::post_message_body;
+use crate::platform::outgoing::{self, no_names};
 use crate::platform::{Message, plain};
 use crate::store::{
     Anchor, AnchorField, DebriefId, LessonHit, LessonKind, NewDebrief, NewLesson, NewOutboxMessage,
@@ -115,11 +115,6 @@ pub struct StartedCard {
     pub card: OutboxId,
 }
 
-pub(crate) fn is_direct_message(channel: &str) -> bool {
-    // Slack's DM channel ids start with D.
-    channel.starts_with('D')
-}
-
 /// 32 bytes from the operating system: the salt is all that keeps an author key from
 /// being recomputed from a user id, so it must not be guessable.
 fn random_salt() -> Result<String, StoreError> {
@@ -159,7 +154,7 @@ pub async fn start(
     template: Option<&str>,
     anonymous: bool,
 ) -> Result<Handled, StoreError> {
-    if is_direct_message(ctx.channel) {
+    if ctx.in_direct_message() {
         return Ok(Message::text(
             ":warning: Start a debrief in the channel where the work happened, so everyone \
              involved sees the card: `/debrief Release 2.3 rollout`.",
@@ -207,10 +202,18 @@ pub async fn start(
         card: None,
         closed_at: None,
     };
-    let body = post_message_body(ctx.channel, None, &card::card(&debrief, 0, &past)).to_string();
+    let posted = outgoing::post(
+        ctx.workspace.platform,
+        ctx.channel,
+        &card::card(&debrief, 0, &past),
+        &no_names,
+    );
     let card = tx
         .enqueue(
-            NewOutboxMessage::post(ctx.workspace.id, ctx.channel, &body),
+            NewOutboxMessage {
+                method: posted.method,
+                ..NewOutboxMessage::post(ctx.workspace.id, ctx.channel, &posted.body)
+            },
             now_ms,
             ctx.give_up_at(now_ms),
         )
@@ -334,11 +337,17 @@ async fn update_card(
         return Ok(());
     };
     let message = card::card(debrief, reflected, past);
-    let body = post_message_body(&debrief.channel, None, &message).to_string();
+    let updated = outgoing::update(
+        ctx.workspace.platform,
+        &debrief.channel,
+        &message,
+        &no_names,
+    );
+    let body = updated.body;
     let now_ms = ctx.clock.now_millis();
     tx.enqueue_update(
         NewOutboxMessage {
-            method: "chat.update",
+            method: updated.method,
             anchor: Some(Anchor {
                 message: card,
                 field: AnchorField::Ts,
@@ -502,9 +511,11 @@ pub async fn close(ctx: &CommandContext<'_>, debrief: &Debrief) -> Result<Handle
     // A closed card offers no past lessons: the time to learn before doing has passed.
     update_card(ctx, &mut tx, &closed, reflections.len() as i64, &[]).await?;
     for part in summary::summary(&closed, &reflections, &lessons, &actions) {
-        let body = post_message_body(&closed.channel, None, &part).to_string();
+        let posted = outgoing::post(ctx.workspace.platform, &closed.channel, &part, &no_names);
+        let body = posted.body;
         tx.enqueue(
             NewOutboxMessage {
+                method: posted.method,
                 anchor: closed.card.map(|card| Anchor {
                     message: card,
                     field: AnchorField::ThreadTs,

@@ -18,14 +18,16 @@ use axum::http::{HeaderMap, StatusCode};
 
 use serde_json::json;
 
-use crate::app::command::{Command, parse_learn};
-use crate::app::handle::handle as handle_command;
+use crate::app::command::{Command, DebriefCommand, parse_learn};
+use crate::app::debrief;
+use crate::app::handle::{CommandContext, handle as handle_command, handle_text};
 use crate::app::messages;
 use crate::delivery::TEAMS_SEND;
 use crate::http::AppState;
 use crate::http::body::read_limited;
 use crate::http::error::HttpError;
 use crate::http::verify::BotTokenError;
+use crate::platform::Message;
 use crate::platform::teams::{Activity, card_activity};
 use crate::store::{NewOutboxMessage, TeamsConversation, TeamsPerson, Workspace};
 
@@ -101,17 +103,26 @@ async fn answer(
         ));
     };
     let channel = conversation.split(';').next().unwrap_or(conversation);
-    let reply = match parse_learn(&activity.command_text()) {
-        Ok(Command::Help { topic: None }) => messages::teams_bot_help(),
-        Ok(Command::Help { topic }) => messages::help(topic),
-        Ok(command) if !command.works_in_teams_bot() => messages::not_yet_in_teams(),
-        Ok(command) => {
-            let ctx = state.command_context(workspace, channel, user);
-            let handled = handle_command(&ctx, &command).await?;
-            state.after(&handled);
-            handled.reply
+    let ctx = state.command_context(workspace, channel, user);
+    let reply = if let Some(click) = clicked(activity) {
+        // A button of a card: the same action a Slack button carries.
+        match click {
+            Some(command) => run(state, &ctx, &command).await?,
+            None => messages::not_yet_in_teams(),
         }
-        Err(usage_error) => messages::usage_error(&usage_error),
+    } else if ctx.in_direct_message() {
+        // A 1:1 chat: an answer in a debrief conversation or check-in, else a command.
+        let handled = handle_text(&ctx, &activity.command_text()).await?;
+        state.after(&handled);
+        handled.reply
+    } else {
+        match parse_learn(&activity.command_text()) {
+            Ok(Command::Help { topic: None }) => messages::teams_bot_help(),
+            Ok(Command::Help { topic }) => messages::help(topic),
+            Ok(command) if !command.works_in_teams_bot() => messages::not_yet_in_teams(),
+            Ok(command) => run(state, &ctx, &command).await?,
+            Err(usage_error) => messages::usage_error(&usage_error),
+        }
     };
     let caller = activity.from.as_ref();
     let name_of = |id: &str| {
@@ -136,6 +147,31 @@ async fn answer(
         .await?;
     state.delivery.wake();
     Ok(())
+}
+
+/// Carries out a command; its reply.
+async fn run(
+    state: &AppState,
+    ctx: &CommandContext<'_>,
+    command: &Command,
+) -> Result<Message, HttpError> {
+    let handled = handle_command(ctx, command).await?;
+    state.after(&handled);
+    Ok(handled.reply)
+}
+
+/// An `Action.Submit` click: `Some(None)` for a button Teams cannot act on yet, `None`
+/// when the activity is no click. Debrief card buttons do what the matching command
+/// does in the card's channel (the form is a 1:1 conversation in Teams).
+fn clicked(activity: &Activity) -> Option<Option<Command>> {
+    let action = activity.value.as_ref()?.get("action")?.as_str()?;
+    Some(match action {
+        debrief::REFLECT | debrief::REFLECT_IN_DM => {
+            Some(Command::Debrief(DebriefCommand::Reflect))
+        }
+        debrief::CLOSE => Some(Command::Debrief(DebriefCommand::Close)),
+        _ => None,
+    })
 }
 
 /// Stores the conversation (with the bot's id in it) and the people the activity names:
@@ -188,6 +224,9 @@ async fn remember(
             service_url: service_url.to_owned(),
             bot_id: bot_id.to_owned(),
             tenant_id: tenant.to_owned(),
+            person: (kind == "personal")
+                .then(|| activity.from_id().map(str::to_owned))
+                .flatten(),
         };
         state
             .store

@@ -164,6 +164,35 @@ impl TeamsClient {
             .await
     }
 
+    /// Opens (or finds) the bot's 1:1 chat with a person; its conversation id.
+    pub async fn create_personal_chat(
+        &self,
+        service_url: &str,
+        bot_id: &str,
+        person: &str,
+        tenant_id: &str,
+    ) -> Result<String, TeamsApiError> {
+        let body = serde_json::json!({
+            "bot": {"id": bot_id},
+            "members": [{"id": person}],
+            "isGroup": false,
+            "tenantId": tenant_id,
+            "channelData": {"tenant": {"id": tenant_id}},
+        });
+        let answer = self
+            .call(
+                reqwest::Method::POST,
+                service_url,
+                "v3/conversations",
+                &body,
+            )
+            .await?;
+        answer["id"]
+            .as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| TeamsApiError::Decode("no conversation id in the answer".into()))
+    }
+
     /// Replaces an activity the bot sent earlier.
     pub async fn update(
         &self,

@@ -11,5 +11,7 @@ pub use card::{adaptive_card, card_activity};
 
 /// The outbox method of a message to Teams (see `delivery::teams`).
 pub const SEND_METHOD: &str = "teams.send";
+/// The outbox method that replaces a message the bot sent to Teams.
+pub const UPDATE_METHOD: &str = "teams.update";
 pub use client::{TeamsApiError, TeamsClient, TeamsCredentials};
 pub use markdown::{message_text, to_markdown};
