@@ -156,26 +156,26 @@ pub fn teams_webhook_help() -> Message {
     )
 }
 
-/// `help` from the Teams bot.
+/// `help` from the Teams bot: the same commands as `/learn`, typed after a mention.
 pub fn teams_bot_help() -> Message {
     teams_help(
         "learnloop for Microsoft Teams",
-        "`digest now`: what the team learned in the last seven days · \
-         `digest [SCHEDULE]`: post it in this channel every week (Mondays 09:00 by default) · \
-         `schedules` · `unschedule ID`",
-        "Debriefs, follow-ups, check-ins and retro reminders are on Slack today and \
-         coming to Teams next.",
+        "`debrief [--template NAME] [--anonymous] TITLE`: a debrief in this channel \
+         (`debrief reflect`, `debrief close`)\n\
+         `checkin SCHEDULE` · `checkin off`: your personal check-in, in a 1:1 chat\n\
+         `retro SCHEDULE`: a retro reminder in this channel · `schedules` · `unschedule ID`\n\
+         `digest now` · `digest [SCHEDULE]`: what the team learned, now or every week\n\
+         `followups`: your open lesson follow-ups · `pause DURATION` · `resume`",
+        "Every command works in a channel (mention me) or in our 1:1 chat. \
+         `help TOPIC` explains one.",
     )
 }
 
-/// A command that needs cards with buttons or DMs, asked of the Teams bot before Teams
-/// can do them.
-pub fn not_yet_in_teams() -> Message {
+/// A card button Teams cannot act on yet (the follow-up note, which is a Slack modal).
+pub fn button_not_in_teams() -> Message {
     Message::text(
-        ":hourglass_flowing_sand: That one is not in Teams yet: today the Teams bot does \
-         `lessons`, `goal …` and `digest` (now, or every week in a channel). Debriefs, \
-         follow-ups, check-ins and retro reminders are coming next. Say `help` for what \
-         works here.",
+        ":hourglass_flowing_sand: That button works on Slack only for now. Your answer itself \
+         is recorded.",
     )
 }
 

@@ -19,13 +19,13 @@ pub const TEAMS_SEND: &str = SEND_METHOD;
 const CONVERSATION_INTERVAL_MS: i64 = 500;
 
 /// What a row asks Teams to do, once its anchor is known.
-enum Call<'a> {
+enum Call {
     Send {
         conversation: String,
         reply_to: Option<String>,
     },
     Update {
-        activity_id: &'a str,
+        activity_id: String,
     },
 }
 
@@ -113,7 +113,7 @@ impl Delivery {
                     channel_free_at: now + CONVERSATION_INTERVAL_MS,
                     // An update keeps the id of the activity it replaced.
                     sent_ts: match call {
-                        Call::Update { activity_id } => Some(activity_id.to_owned()),
+                        Call::Update { activity_id } => Some(activity_id),
                         Call::Send { .. } => answer["id"].as_str().map(str::to_owned),
                     },
                 },
@@ -186,19 +186,25 @@ impl Delivery {
     }
 
     /// Sends or updates, in the thread or in place the row's anchor names.
-    fn call_of<'m>(
+    fn call_of(
         &self,
-        message: &'m OutboxMessage,
+        message: &OutboxMessage,
         reference: &TeamsConversation,
         activity: &Value,
-    ) -> Result<Call<'m>, (DeliveryOutcome, Settlement)> {
+    ) -> Result<Call, (DeliveryOutcome, Settlement)> {
         let channel = reference.conversation_id.as_str();
         let anchor = (
             message.anchor_field.as_deref(),
             message.anchor_ts.as_deref(),
         );
         match (message.method.as_str(), anchor) {
-            (UPDATE_METHOD, (Some("ts"), Some(activity_id))) => Ok(Call::Update { activity_id }),
+            (UPDATE_METHOD, (Some("ts"), Some(activity_id))) => Ok(Call::Update {
+                activity_id: activity_id.to_owned(),
+            }),
+            // An answer that replaces the card a button was clicked on names it itself.
+            (UPDATE_METHOD, (None, _)) if activity["id"].is_string() => Ok(Call::Update {
+                activity_id: activity["id"].as_str().unwrap_or_default().to_owned(),
+            }),
             (UPDATE_METHOD, _) => Err(self.give_up(
                 message,
                 "the message it changes was never posted",

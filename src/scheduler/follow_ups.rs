@@ -9,8 +9,8 @@ use chrono_tz::Tz;
 
 use super::runner::Scheduler;
 use crate::app::followups;
-use crate::platform::slack::blocks::post_message_body;
-use crate::store::{Ask, NewOutboxMessage, StoreError, TrackedLesson, WorkspaceId};
+use crate::platform::outgoing::{self, no_names};
+use crate::store::{Ask, NewOutboxMessage, Platform, StoreError, TrackedLesson, WorkspaceId};
 
 /// Questions asked per transaction.
 const BATCH: u32 = 200;
@@ -27,6 +27,7 @@ impl Scheduler {
             );
         }
         let mut zones: HashMap<(i64, String), Tz> = HashMap::new();
+        let mut platforms: HashMap<i64, Platform> = HashMap::new();
         let mut asked = 0;
         loop {
             let due = self.store.due_follow_ups(now, BATCH).await?;
@@ -35,15 +36,24 @@ impl Scheduler {
                 let zone = self.owner_zone(lesson, &mut zones).await?;
                 let owner = lesson.owner.as_deref().unwrap_or_default();
                 let message = followups::question(lesson, zone);
+                let platform = match platforms.get(&lesson.workspace_id) {
+                    Some(platform) => *platform,
+                    None => {
+                        let workspace = WorkspaceId(lesson.workspace_id);
+                        let platform = self.store.workspace_by_id(workspace).await?.platform;
+                        platforms.insert(lesson.workspace_id, platform);
+                        platform
+                    }
+                };
                 bodies.push((
-                    post_message_body(owner, None, &message).to_string(),
+                    outgoing::post(platform, owner, &message, &no_names),
                     format!("followup:{}:{}", lesson.id, lesson.not_yet_count),
                 ));
             }
             let asks: Vec<Ask<'_>> = due
                 .iter()
                 .zip(&bodies)
-                .filter_map(|(lesson, (body, key))| {
+                .filter_map(|(lesson, (posted, key))| {
                     let owner = lesson.owner.as_deref()?;
                     Some(Ask {
                         workspace: WorkspaceId(lesson.workspace_id),
@@ -51,8 +61,13 @@ impl Scheduler {
                         person: owner,
                         expected_follow_up_at: lesson.follow_up_at?,
                         message: NewOutboxMessage {
+                            method: posted.method,
                             dedupe_key: Some(key),
-                            ..NewOutboxMessage::post(WorkspaceId(lesson.workspace_id), owner, body)
+                            ..NewOutboxMessage::post(
+                                WorkspaceId(lesson.workspace_id),
+                                owner,
+                                &posted.body,
+                            )
                         },
                     })
                 })

@@ -229,11 +229,11 @@ async fn commands_in_a_channel_are_answered_in_their_thread_with_a_card() {
         );
     }
 
-    // What Teams cannot do yet says so, rather than failing later.
+    // Personal schedules work as on Slack, in the person's 1:1 chat later.
     assert_eq!(rig.say("1003", "checkin mondays 09:00").await, 200);
     let calls = rig.connector_calls(3).await;
     assert!(
-        card_text(&calls[2]).contains("not in Teams yet"),
+        card_text(&calls[2]).contains("check-in is set"),
         "{}",
         card_text(&calls[2])
     );
@@ -395,7 +395,12 @@ async fn bob_in_private(rig: &Rig, id: &str, text: &str) -> u16 {
 
 #[tokio::test]
 async fn a_debrief_in_teams_from_card_to_summary() {
-    let rig = Rig::start().await;
+    teams_debrief(&Rig::start().await).await;
+}
+
+/// Alice runs a retro in the General channel: Bob reflects from the card's "Reflect in
+/// DM" button in his 1:1 chat, Alice closes it, and the summary lands in the thread.
+async fn teams_debrief(rig: &Rig) {
     Mock::given(method("POST"))
         .and(path("/emea/v3/conversations"))
         .respond_with(ResponseTemplate::new(201).set_body_json(json!({"id": "a:bob-chat"})))
@@ -465,7 +470,7 @@ async fn a_debrief_in_teams_from_card_to_summary() {
         ("7003", "Write the rollback runbook before the next release"),
         ("7004", "4"),
     ] {
-        assert_eq!(bob_in_private(&rig, id, answer).await, 200, "{answer}");
+        assert_eq!(bob_in_private(rig, id, answer).await, 200, "{answer}");
     }
     // Each answer is replied to in Bob's chat, and the card shows one reflection.
     let calls = rig.connector_calls(10).await;
@@ -505,4 +510,78 @@ async fn a_debrief_in_teams_from_card_to_summary() {
         summary.contains("Paging the on-call early saved the night"),
         "the lesson is in the summary: {summary}"
     );
+}
+
+#[tokio::test]
+async fn a_lesson_of_a_teams_debrief_is_followed_up_in_its_owners_chat() {
+    let at = |day: u32| {
+        Utc.with_ymd_and_hms(2026, 11, day, 10, 0, 0)
+            .unwrap()
+            .timestamp()
+    };
+    let clock = Arc::new(ShiftedClock::at(at(2)));
+    let rig = Rig::start_with(clock.clone()).await;
+    teams_debrief(&rig).await;
+    let before = rig.connector_calls(0).await.len();
+
+    // Two weeks later Bob, who wrote the lesson and the action item, is asked about
+    // each in his 1:1 chat.
+    clock.set(at(16) + 60);
+    assert_eq!(
+        rig.app.scheduler.fire_due().await.unwrap().follow_ups_asked,
+        2
+    );
+    let calls = rig.connector_calls(before + 2).await;
+    let question = calls[before..]
+        .iter()
+        .find(|c| card_text(c).contains("Paging the on-call early"))
+        .expect("the lesson's question");
+    assert_eq!(
+        question.url.path(),
+        "/emea/v3/conversations/a%3Abob-chat/activities"
+    );
+    let asked: Value = serde_json::from_slice(&question.body).unwrap();
+    let applied = asked["attachments"][0]["content"]["body"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|b| b["actions"].as_array())
+        .flatten()
+        .find(|a| a["data"]["action"] == "followup.applied")
+        .expect("an Applied button")["data"]
+        .clone();
+    assert!(
+        card_text(question).contains("Paging the on-call early"),
+        "{}",
+        card_text(question)
+    );
+
+    // Bob clicks Applied: the question is replaced by the answer, in place.
+    let mut click = rig.activity("message");
+    click["id"] = json!("8001");
+    click["from"] = json!({"id": "29:bob", "name": "Bob Builder"});
+    click["value"] = applied;
+    click["replyToId"] = json!("1700000009999");
+    click["conversation"] =
+        json!({"id": "a:bob-chat", "conversationType": "personal", "tenantId": TENANT});
+    click["channelData"] = json!({"tenant": {"id": TENANT}});
+    assert_eq!(rig.post(&click).await, 200);
+    let calls = rig.connector_calls(before + 3).await;
+    let replaced = &calls[before + 2];
+    assert_eq!(replaced.method, wiremock::http::Method::PUT);
+    assert_eq!(
+        replaced.url.path(),
+        "/emea/v3/conversations/a%3Abob-chat/activities/1700000009999"
+    );
+    assert!(
+        card_text(replaced).to_lowercase().contains("applied"),
+        "{}",
+        card_text(replaced)
+    );
+    let db = crate::debriefs::database(&rig.app).await;
+    let status: String = sqlx::query_scalar("SELECT status FROM lessons WHERE text LIKE 'Paging%'")
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    assert_eq!(status, "applied");
 }

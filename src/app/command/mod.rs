@@ -62,20 +62,6 @@ impl Command {
                 | Self::Digest(DigestCommand::Now)
         )
     }
-
-    /// Whether the Teams bot can carry it out yet: whatever answers at once, and the
-    /// schedules that later post a plain message in the channel (the digest). Cards
-    /// with buttons and DMs are not in Teams yet.
-    pub fn works_in_teams_bot(&self) -> bool {
-        !self.posts_later()
-            || matches!(
-                self,
-                Self::Debrief(_)
-                    | Self::Digest(DigestCommand::Set { .. })
-                    | Self::Schedules
-                    | Self::Unschedule { .. }
-            )
-    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -5,9 +5,8 @@
 //! Conversation updates (the bot or people added) are stored as conversation references,
 //! the only places outbound calls will go. A message in a team's channel is read as a
 //! command and answered with an Adaptive Card through the outbox, in the message's
-//! thread; in a 1:1 chat, in the workspace of the team where the bot met the person.
-//! Commands that post later (debriefs, schedules, check-ins, follow-ups) are not
-//! in Teams yet and say so.
+//! thread; a 1:1 chat is read like a Slack DM, in the workspace of the team where the
+//! bot met the person; a card button's `Action.Submit` does what the Slack button does.
 
 use std::sync::Arc;
 
@@ -21,13 +20,14 @@ use serde_json::json;
 use crate::app::command::{Command, DebriefCommand, parse_learn};
 use crate::app::debrief;
 use crate::app::handle::{CommandContext, handle as handle_command, handle_text};
-use crate::app::messages;
+use crate::app::{followups, messages};
 use crate::delivery::TEAMS_SEND;
 use crate::http::AppState;
 use crate::http::body::read_limited;
 use crate::http::error::HttpError;
 use crate::http::verify::BotTokenError;
 use crate::platform::Message;
+use crate::platform::teams::UPDATE_METHOD;
 use crate::platform::teams::{Activity, card_activity};
 use crate::store::{NewOutboxMessage, TeamsConversation, TeamsPerson, Workspace};
 
@@ -91,7 +91,8 @@ fn refused(reason: BotTokenError) -> HttpError {
     HttpError::Unauthorized
 }
 
-/// Carries out a message's command and queues the answer as a card in its thread.
+/// Carries out a message (a command, an answer in a 1:1 conversation, or a card button)
+/// and queues what the bot says back as a card in its thread.
 async fn answer(
     state: &AppState,
     workspace: &Workspace,
@@ -104,25 +105,24 @@ async fn answer(
     };
     let channel = conversation.split(';').next().unwrap_or(conversation);
     let ctx = state.command_context(workspace, channel, user);
-    let reply = if let Some(click) = clicked(activity) {
-        // A button of a card: the same action a Slack button carries.
-        match click {
-            Some(command) => run(state, &ctx, &command).await?,
-            None => messages::not_yet_in_teams(),
-        }
+    let said = if let Some(data) = activity
+        .value
+        .as_ref()
+        .filter(|v| v.get("action").is_some())
+    {
+        on_click(state, &ctx, activity, data).await?
     } else if ctx.in_direct_message() {
         // A 1:1 chat: an answer in a debrief conversation or check-in, else a command.
         let handled = handle_text(&ctx, &activity.command_text()).await?;
         state.after(&handled);
-        handled.reply
+        Said::Reply(handled.reply)
     } else {
-        match parse_learn(&activity.command_text()) {
+        Said::Reply(match parse_learn(&activity.command_text()) {
             Ok(Command::Help { topic: None }) => messages::teams_bot_help(),
             Ok(Command::Help { topic }) => messages::help(topic),
-            Ok(command) if !command.works_in_teams_bot() => messages::not_yet_in_teams(),
             Ok(command) => run(state, &ctx, &command).await?,
             Err(usage_error) => messages::usage_error(&usage_error),
-        }
+        })
     };
     let caller = activity.from.as_ref();
     let name_of = |id: &str| {
@@ -130,15 +130,22 @@ async fn answer(
             .filter(|from| from.id.as_deref() == Some(id))
             .and_then(|from| from.name.clone())
     };
-    let mut card = card_activity(&reply, &name_of);
+    let (method, mut card) = match &said {
+        Said::Reply(message) => (TEAMS_SEND, card_activity(message, &name_of)),
+        Said::Replace { card, message } => {
+            let mut activity = card_activity(message, &name_of);
+            activity["id"] = json!(card);
+            (UPDATE_METHOD, activity)
+        }
+    };
     card["conversation"] = json!({"id": conversation});
-    if let Some(id) = &activity.id {
+    if let (Said::Reply(_), Some(id)) = (&said, &activity.id) {
         card["replyToId"] = json!(id);
     }
     let body = card.to_string();
     let now_ms = state.clock.now_millis();
     let message = NewOutboxMessage {
-        method: TEAMS_SEND,
+        method,
         ..NewOutboxMessage::post(workspace.id, channel, &body)
     };
     state
@@ -147,6 +154,13 @@ async fn answer(
         .await?;
     state.delivery.wake();
     Ok(())
+}
+
+/// What the bot says back: a reply, or the clicked card replaced (a follow-up question
+/// becomes its recorded answer, as on Slack).
+enum Said {
+    Reply(Message),
+    Replace { card: String, message: Message },
 }
 
 /// Carries out a command; its reply.
@@ -160,18 +174,41 @@ async fn run(
     Ok(handled.reply)
 }
 
-/// An `Action.Submit` click: `Some(None)` for a button Teams cannot act on yet, `None`
-/// when the activity is no click. Debrief card buttons do what the matching command
-/// does in the card's channel (the form is a 1:1 conversation in Teams).
-fn clicked(activity: &Activity) -> Option<Option<Command>> {
-    let action = activity.value.as_ref()?.get("action")?.as_str()?;
-    Some(match action {
-        debrief::REFLECT | debrief::REFLECT_IN_DM => {
-            Some(Command::Debrief(DebriefCommand::Reflect))
+/// An `Action.Submit` click: `data` holds the same `action` and `value` a Slack button
+/// carries, and each does what it does on Slack. The reflection form is the 1:1
+/// conversation in Teams.
+async fn on_click(
+    state: &AppState,
+    ctx: &CommandContext<'_>,
+    activity: &Activity,
+    data: &serde_json::Value,
+) -> Result<Said, HttpError> {
+    let action = data["action"].as_str().unwrap_or_default();
+    let value = data["value"].as_str().unwrap_or_default();
+    if let Some(answer) = followups::Answer::from_action(action) {
+        let answered = followups::answer(ctx, value, answer).await?;
+        return Ok(match (&activity.reply_to_id, answered.recorded) {
+            (Some(card), true) => Said::Replace {
+                card: card.clone(),
+                message: answered.message,
+            },
+            _ => Said::Reply(answered.message),
+        });
+    }
+    let command = match action {
+        debrief::REFLECT | debrief::REFLECT_IN_DM => Command::Debrief(DebriefCommand::Reflect),
+        debrief::CLOSE => Command::Debrief(DebriefCommand::Close),
+        debrief::START => {
+            let Some((template, title)) = debrief::read_start_value(value) else {
+                return Err(HttpError::bad_request("`debrief.start` without a title"));
+            };
+            let handled = debrief::start_from_reminder(ctx, template, title).await?;
+            state.after(&handled);
+            return Ok(Said::Reply(handled.reply));
         }
-        debrief::CLOSE => Some(Command::Debrief(DebriefCommand::Close)),
-        _ => None,
-    })
+        _ => return Ok(Said::Reply(messages::button_not_in_teams())),
+    };
+    Ok(Said::Reply(run(state, ctx, &command).await?))
 }
 
 /// Stores the conversation (with the bot's id in it) and the people the activity names:
