@@ -419,20 +419,7 @@ async fn teams_debrief(rig: &Rig) {
         .iter()
         .find(|c| c.url.path() == "/emea/v3/conversations/19%3Ageneral%40thread.tacv2/activities")
         .expect("the card is a new post in the channel");
-    let card: Value = serde_json::from_slice(&card_post.body).unwrap();
-    let actions = &card["attachments"][0]["content"]["body"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|b| b["type"] == "ActionSet")
-        .expect("the card has buttons")["actions"];
-    let reflect_in_dm = actions
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|a| a["data"]["action"] == "debrief.reflect_dm")
-        .expect("a Reflect in DM button")["data"]
-        .clone();
+    let reflect_in_dm = button_data(card_post, "debrief.reflect_dm");
     assert!(card_text(card_post).contains("Outage review"));
 
     // Bob clicks "Reflect in DM" on the card: Teams sends the button's data back.
@@ -540,16 +527,7 @@ async fn a_lesson_of_a_teams_debrief_is_followed_up_in_its_owners_chat() {
         question.url.path(),
         "/emea/v3/conversations/a%3Abob-chat/activities"
     );
-    let asked: Value = serde_json::from_slice(&question.body).unwrap();
-    let applied = asked["attachments"][0]["content"]["body"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|b| b["actions"].as_array())
-        .flatten()
-        .find(|a| a["data"]["action"] == "followup.applied")
-        .expect("an Applied button")["data"]
-        .clone();
+    let applied = button_data(question, "followup.applied");
     assert!(
         card_text(question).contains("Paging the on-call early"),
         "{}",
@@ -584,4 +562,122 @@ async fn a_lesson_of_a_teams_debrief_is_followed_up_in_its_owners_chat() {
         .await
         .unwrap();
     assert_eq!(status, "applied");
+}
+
+/// The `data` of the card button `action` in a posted card activity.
+fn button_data(call: &wiremock::Request, action: &str) -> Value {
+    let activity: Value = serde_json::from_slice(&call.body).unwrap();
+    activity["attachments"][0]["content"]["body"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|b| b["actions"].as_array())
+        .flatten()
+        .find(|a| a["data"]["action"] == action)
+        .unwrap_or_else(|| panic!("no {action} button in {activity}"))["data"]
+        .clone()
+}
+
+#[tokio::test]
+async fn add_reflection_sends_a_form_to_the_persons_chat_and_checks_it() {
+    let rig = Rig::start().await;
+    Mock::given(method("POST"))
+        .and(path("/emea/v3/conversations"))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({"id": "a:bob-chat"})))
+        .mount(&rig.connector)
+        .await;
+    rig.add_bot_to_the_team().await;
+    assert_eq!(
+        rig.say("9001", "debrief --template retro Release 2.3")
+            .await,
+        200
+    );
+    let calls = rig.connector_calls(2).await;
+    let card = calls
+        .iter()
+        .find(|c| c.url.path() == "/emea/v3/conversations/19%3Ageneral%40thread.tacv2/activities")
+        .expect("the card");
+    let reflect = button_data(card, "debrief.reflect");
+    let debrief_id: i64 = reflect["value"].as_str().unwrap().parse().unwrap();
+
+    let mut click = rig.activity("message");
+    click["id"] = json!("9002");
+    click["from"] = json!({"id": "29:bob", "name": "Bob Builder"});
+    click["value"] = reflect;
+    click["conversation"] = json!({"id": format!("{CHANNEL};messageid=1700000009999"),
+                                   "conversationType": "channel", "tenantId": TENANT});
+    assert_eq!(rig.post(&click).await, 200);
+    let calls = rig.connector_calls(5).await;
+    let form_call = calls
+        .iter()
+        .find(|c| c.url.path() == "/emea/v3/conversations/a%3Abob-chat/activities")
+        .expect("the form goes to Bob's 1:1 chat");
+    let form: Value = serde_json::from_slice(&form_call.body).unwrap();
+    let inputs: Vec<&str> = form["attachments"][0]["content"]["body"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|b| b["type"].as_str().unwrap_or_default().starts_with("Input."))
+        .map(|b| b["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        inputs,
+        ["q_went_well", "q_could_be_better", "q_try_next", "q_mood"]
+    );
+
+    // Bob saves it with a rating out of range: the form comes back, in place, saying so.
+    let submit = |fields: Value| {
+        let mut activity = rig.activity("message");
+        activity["id"] = json!("9003");
+        activity["from"] = json!({"id": "29:bob", "name": "Bob Builder"});
+        let mut value = json!({"action": "debrief.reflection", "debrief": debrief_id});
+        for (key, field) in fields.as_object().unwrap() {
+            value[key] = field.clone();
+        }
+        activity["value"] = value;
+        activity["replyToId"] = json!("1700000009999");
+        activity["conversation"] =
+            json!({"id": "a:bob-chat", "conversationType": "personal", "tenantId": TENANT});
+        activity["channelData"] = json!({"tenant": {"id": TENANT}});
+        activity
+    };
+    let before = rig.connector_calls(0).await.len();
+    let bad = submit(json!({"q_went_well": "Feature flags let us roll back fast", "q_mood": "9"}));
+    assert_eq!(rig.post(&bad).await, 200);
+    let calls = rig.connector_calls(before + 1).await;
+    let again = &calls[before];
+    assert_eq!(again.method, wiremock::http::Method::PUT);
+    assert_eq!(
+        again.url.path(),
+        "/emea/v3/conversations/a%3Abob-chat/activities/1700000009999"
+    );
+    let again: Value = serde_json::from_slice(&again.body).unwrap();
+    let body = again["attachments"][0]["content"]["body"]
+        .as_array()
+        .unwrap();
+    assert!(
+        body.iter().any(|b| b["color"] == "Attention"),
+        "the problem is shown: {again}"
+    );
+    assert!(
+        body.iter()
+            .any(|b| b["value"] == "Feature flags let us roll back fast"),
+        "what Bob typed is kept"
+    );
+
+    let good = submit(json!({"q_went_well": "Feature flags let us roll back fast", "q_mood": "4"}));
+    assert_eq!(rig.post(&good).await, 200);
+    let calls = rig.connector_calls(before + 3).await;
+    let texts: Vec<String> = calls[before + 1..].iter().map(card_text).collect();
+    assert!(
+        texts.iter().any(|t| t.contains("Saved your reflection")),
+        "{texts:?}"
+    );
+    let db = crate::debriefs::database(&rig.app).await;
+    let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM reflections WHERE debrief_id = ?")
+        .bind(debrief_id)
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    assert_eq!(stored, 1);
 }

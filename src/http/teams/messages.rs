@@ -8,6 +8,7 @@
 //! thread; a 1:1 chat is read like a Slack DM, in the workspace of the team where the
 //! bot met the person; a card button's `Action.Submit` does what the Slack button does.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::body::Body;
@@ -19,6 +20,7 @@ use serde_json::json;
 
 use crate::app::command::{Command, DebriefCommand, parse_learn};
 use crate::app::debrief;
+use crate::app::debrief::{Debrief, Submitted};
 use crate::app::handle::{CommandContext, handle as handle_command, handle_text};
 use crate::app::{followups, messages};
 use crate::delivery::TEAMS_SEND;
@@ -26,10 +28,11 @@ use crate::http::AppState;
 use crate::http::body::read_limited;
 use crate::http::error::HttpError;
 use crate::http::verify::BotTokenError;
-use crate::platform::Message;
 use crate::platform::teams::UPDATE_METHOD;
+use crate::platform::teams::form::{REFLECTION_ACTION, reflection_form, submitted_answers};
 use crate::platform::teams::{Activity, card_activity};
-use crate::store::{NewOutboxMessage, TeamsConversation, TeamsPerson, Workspace};
+use crate::platform::{Message, plain};
+use crate::store::{DebriefId, NewOutboxMessage, TeamsConversation, TeamsPerson, Workspace};
 
 pub async fn handle(
     State(state): State<AppState>,
@@ -130,16 +133,23 @@ async fn answer(
             .filter(|from| from.id.as_deref() == Some(id))
             .and_then(|from| from.name.clone())
     };
-    let (method, mut card) = match &said {
-        Said::Reply(message) => (TEAMS_SEND, card_activity(message, &name_of)),
+    let (method, mut card) = match said {
+        Said::Reply(message) => (TEAMS_SEND, card_activity(&message, &name_of)),
         Said::Replace { card, message } => {
-            let mut activity = card_activity(message, &name_of);
+            let mut activity = card_activity(&message, &name_of);
             activity["id"] = json!(card);
             (UPDATE_METHOD, activity)
         }
+        Said::Form { replace, mut form } => match replace {
+            Some(card) => {
+                form["id"] = json!(card);
+                (UPDATE_METHOD, form)
+            }
+            None => (TEAMS_SEND, form),
+        },
     };
     card["conversation"] = json!({"id": conversation});
-    if let (Said::Reply(_), Some(id)) = (&said, &activity.id) {
+    if let (TEAMS_SEND, Some(id)) = (method, &activity.id) {
         card["replyToId"] = json!(id);
     }
     let body = card.to_string();
@@ -160,7 +170,15 @@ async fn answer(
 /// becomes its recorded answer, as on Slack).
 enum Said {
     Reply(Message),
-    Replace { card: String, message: Message },
+    Replace {
+        card: String,
+        message: Message,
+    },
+    /// The reflection form again, with what was wrong (in place of the one submitted).
+    Form {
+        replace: Option<String>,
+        form: serde_json::Value,
+    },
 }
 
 /// Carries out a command; its reply.
@@ -196,7 +214,9 @@ async fn on_click(
         });
     }
     let command = match action {
-        debrief::REFLECT | debrief::REFLECT_IN_DM => Command::Debrief(DebriefCommand::Reflect),
+        debrief::REFLECT => return send_form(state, ctx, value).await,
+        REFLECTION_ACTION => return on_reflection(ctx, activity, data).await,
+        debrief::REFLECT_IN_DM => Command::Debrief(DebriefCommand::Reflect),
         debrief::CLOSE => Command::Debrief(DebriefCommand::Close),
         debrief::START => {
             let Some((template, title)) = debrief::read_start_value(value) else {
@@ -209,6 +229,102 @@ async fn on_click(
         _ => return Ok(Said::Reply(messages::button_not_in_teams())),
     };
     Ok(Said::Reply(run(state, ctx, &command).await?))
+}
+
+/// "Add reflection": the form goes to the person's 1:1 chat, where only they see it.
+async fn send_form(
+    state: &AppState,
+    ctx: &CommandContext<'_>,
+    value: &str,
+) -> Result<Said, HttpError> {
+    let id = value
+        .parse()
+        .map_err(|_| HttpError::bad_request("`debrief.reflect` without its debrief id"))?;
+    let debrief = debrief::load(ctx, DebriefId(id)).await?;
+    if !debrief.is_open() {
+        return Ok(Said::Reply(Message::text(
+            "This debrief is closed, so it takes no more reflections.",
+        )));
+    }
+    let earlier = debrief::earlier_answers(ctx, &debrief).await?;
+    let form = reflection_form(
+        id,
+        &form_intro(&debrief),
+        &debrief.questions,
+        &earlier,
+        &BTreeMap::new(),
+    );
+    let body = form.to_string();
+    let now_ms = state.clock.now_millis();
+    let message = NewOutboxMessage {
+        method: TEAMS_SEND,
+        ..NewOutboxMessage::post(ctx.workspace.id, ctx.user, &body)
+    };
+    state
+        .store
+        .enqueue(message, now_ms, state.delivery.give_up_at(now_ms))
+        .await?;
+    Ok(Said::Reply(Message::text(
+        ":memo: The form is in our 1:1 chat.",
+    )))
+}
+
+fn form_intro(debrief: &Debrief) -> String {
+    format!(
+        "**{}**{}\n\nAnswer what you can; you can change your answers until the debrief closes.",
+        debrief.title,
+        if debrief.anonymous {
+            " · anonymous: your name is never shown or stored with your answers"
+        } else {
+            ""
+        }
+    )
+}
+
+/// A submitted form: stored (the form becomes a thank-you), or shown again with what
+/// is wrong under each question.
+async fn on_reflection(
+    ctx: &CommandContext<'_>,
+    activity: &Activity,
+    data: &serde_json::Value,
+) -> Result<Said, HttpError> {
+    let id = data["debrief"]
+        .as_i64()
+        .ok_or_else(|| HttpError::bad_request("a reflection without its debrief id"))?;
+    let debrief = debrief::load(ctx, DebriefId(id)).await?;
+    let values = submitted_answers(data, &debrief.questions);
+    let answers = match debrief::check_form(&debrief, &values) {
+        Ok(answers) => answers,
+        Err(problems) => {
+            let form = reflection_form(
+                id,
+                &form_intro(&debrief),
+                &debrief.questions,
+                &values,
+                &problems,
+            );
+            return Ok(Said::Form {
+                replace: activity.reply_to_id.clone(),
+                form,
+            });
+        }
+    };
+    let saved = match debrief::submit(ctx, &debrief, &answers).await? {
+        Submitted::Saved { .. } => Message::text(format!(
+            ":white_check_mark: Saved your reflection on *{}*. Add reflection on the card again to change it.",
+            plain(&debrief.title)
+        )),
+        Submitted::Closed => {
+            Message::text("This debrief has closed, so your reflection could not be added.")
+        }
+    };
+    Ok(match &activity.reply_to_id {
+        Some(card) => Said::Replace {
+            card: card.clone(),
+            message: saved,
+        },
+        None => Said::Reply(saved),
+    })
 }
 
 /// Stores the conversation (with the bot's id in it) and the people the activity names:

@@ -4,6 +4,7 @@
 pub mod activity;
 pub mod card;
 pub mod client;
+pub mod form;
 pub mod markdown;
 
 pub use activity::{Activity, ChannelAccount};

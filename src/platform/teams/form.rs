@@ -1,0 +1,148 @@
+//! The debrief reflection form as an Adaptive Card (Teams has no modals): one input per
+//! template question, pre-filled with the person's earlier answers, and a Save button
+//! whose `Action.Submit` sends the inputs back merged with its data.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Value, json};
+
+use super::card::CARD_CONTENT_TYPE;
+use crate::app::templates::{Question, QuestionKind};
+
+/// The action of the form's Save button.
+pub const REFLECTION_ACTION: &str = "debrief.reflection";
+
+/// The input id of a question (and the key of its answer in the submitted value).
+pub fn input_id(question: &str) -> String {
+    format!("q_{question}")
+}
+
+/// The answers of a submitted form, by question id (empty inputs left out).
+pub fn submitted_answers(value: &Value, questions: &[Question]) -> BTreeMap<String, String> {
+    questions
+        .iter()
+        .filter_map(|question| {
+            let answer = value.get(input_id(&question.id))?.as_str()?.trim();
+            (!answer.is_empty()).then(|| (question.id.clone(), answer.to_owned()))
+        })
+        .collect()
+}
+
+fn input(question: &Question, earlier: Option<&String>) -> Value {
+    let id = input_id(&question.id);
+    let value = earlier.cloned().unwrap_or_default();
+    let choices = |options: Vec<String>| -> Value {
+        options
+            .into_iter()
+            .map(|option| json!({"title": option, "value": option}))
+            .collect()
+    };
+    match &question.kind {
+        QuestionKind::Text { max_chars } => json!({
+            "type": "Input.Text", "id": id, "isMultiline": true, "maxLength": max_chars,
+            "value": value, "isRequired": question.required,
+        }),
+        QuestionKind::Rating => json!({
+            "type": "Input.ChoiceSet", "id": id, "style": "compact", "value": value,
+            "choices": choices((1..=5).map(|n| n.to_string()).collect()),
+            "isRequired": question.required,
+        }),
+        QuestionKind::Choice(options) => json!({
+            "type": "Input.ChoiceSet", "id": id, "style": "expanded", "value": value,
+            "choices": choices(options.clone()),
+            "isRequired": question.required,
+        }),
+    }
+}
+
+/// The form of `debrief_id`, with `problems` (by question id) shown under their
+/// questions.
+pub fn reflection_form(
+    debrief_id: i64,
+    intro: &str,
+    questions: &[Question],
+    earlier: &BTreeMap<String, String>,
+    problems: &BTreeMap<String, String>,
+) -> Value {
+    let mut body = vec![json!({"type": "TextBlock", "text": intro, "wrap": true})];
+    for question in questions {
+        let label = if question.required {
+            format!("{} (required)", question.prompt)
+        } else {
+            question.prompt.clone()
+        };
+        body.push(json!({"type": "TextBlock", "text": label, "wrap": true, "weight": "Bolder"}));
+        body.push(input(question, earlier.get(&question.id)));
+        if let Some(problem) = problems.get(&question.id) {
+            body.push(
+                json!({"type": "TextBlock", "text": problem, "wrap": true, "color": "Attention"}),
+            );
+        }
+    }
+    body.push(json!({"type": "ActionSet", "actions": [{
+        "type": "Action.Submit", "title": "Save", "style": "positive",
+        "data": {"action": REFLECTION_ACTION, "debrief": debrief_id},
+    }]}));
+    json!({
+        "type": "message",
+        "summary": "Your reflection",
+        "attachments": [{"contentType": CARD_CONTENT_TYPE, "content": {
+            "type": "AdaptiveCard",
+            "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+            "version": "1.5",
+            "body": body,
+        }}],
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn questions() -> Vec<Question> {
+        vec![
+            Question {
+                id: "went_well".into(),
+                prompt: "What went well?".into(),
+                kind: QuestionKind::Text { max_chars: 2000 },
+                required: true,
+                becomes: None,
+            },
+            Question {
+                id: "mood".into(),
+                prompt: "Mood?".into(),
+                kind: QuestionKind::Rating,
+                required: false,
+                becomes: None,
+            },
+        ]
+    }
+
+    #[test]
+    fn the_form_has_an_input_per_question_filled_with_earlier_answers() {
+        let earlier = BTreeMap::from([("mood".to_owned(), "4".to_owned())]);
+        let problems = BTreeMap::from([("went_well".to_owned(), "Please answer this.".to_owned())]);
+        let form = reflection_form(42, "Reflect on *Outage*", &questions(), &earlier, &problems);
+        let body = &form["attachments"][0]["content"]["body"];
+        assert_eq!(body[2]["type"], "Input.Text");
+        assert_eq!(body[2]["id"], "q_went_well");
+        assert_eq!(body[3]["text"], "Please answer this.");
+        assert_eq!(body[5]["type"], "Input.ChoiceSet");
+        assert_eq!(body[5]["value"], "4");
+        assert_eq!(body[5]["choices"].as_array().unwrap().len(), 5);
+        assert_eq!(
+            body[6]["actions"][0]["data"],
+            json!({"action": "debrief.reflection", "debrief": 42})
+        );
+    }
+
+    #[test]
+    fn submitted_inputs_become_answers_by_question() {
+        let value = json!({"action": "debrief.reflection", "debrief": 42,
+                           "q_went_well": "  Paging early  ", "q_mood": "", "q_other": "x"});
+        assert_eq!(
+            submitted_answers(&value, &questions()),
+            BTreeMap::from([("went_well".to_owned(), "Paging early".to_owned())])
+        );
+    }
+}
