@@ -127,19 +127,13 @@ pub fn retro_reminder(
     }
 }
 
-/// `help` in Teams: the commands that work there so far (`digest`: the digest line),
-/// and a note on the rest.
-fn teams_help(title: &str, digest: &str, note: &str) -> Message {
+/// `help` in Teams: the commands that work there, and a note on how.
+fn teams_help(title: &str, commands: &str, note: &str) -> Message {
     Message {
-        fallback: "learnloop in Teams: lessons, goals and the digest".into(),
+        fallback: format!("{title}: say help"),
         blocks: vec![
             Block::Header(title.into()),
-            Block::Text(format!(
-                "Mention me with one of these:\n\
-                 `lessons [QUERY]`: search this team's shared lessons\n\
-                 `goal add TEXT [by YYYY-MM-DD]` · `goal list` · `goal done N` · `goal share N`: your learning goals\n\
-                 {digest}"
-            )),
+            Block::Text(format!("Mention me with one of these:\n{commands}")),
             Block::Context(note.into()),
         ],
     }
@@ -149,10 +143,11 @@ fn teams_help(title: &str, digest: &str, note: &str) -> Message {
 pub fn teams_webhook_help() -> Message {
     teams_help(
         "learnloop (Teams outgoing webhook)",
-        "`digest now`: what the team learned in the last seven days",
-        "This is webhook mode: I can only answer when mentioned, never post later. \
-         Debriefs, follow-ups, check-ins, retro reminders and scheduled digests need \
-         the learnloop bot added to the team (see the README).",
+        "`lessons [QUERY]`: search this team's shared lessons\n\
+         `digest now`: what the team learned in the last seven days",
+        "This is webhook mode: I answer in the channel, for everyone, and never post \
+         later. Debriefs, personal goals, follow-ups, check-ins, retro reminders and \
+         scheduled digests need the learnloop bot added to the team (see the README).",
     )
 }
 
@@ -162,13 +157,20 @@ pub fn teams_bot_help() -> Message {
         "learnloop for Microsoft Teams",
         "`debrief [--template NAME] [--anonymous] TITLE`: a debrief in this channel \
          (`debrief reflect`, `debrief close`)\n\
-         `checkin SCHEDULE` · `checkin off`: your personal check-in, in a 1:1 chat\n\
+         `lessons [QUERY]`: search this team's shared lessons\n\
+         `goal add TEXT [by YYYY-MM-DD]` · `goal list` · `goal done N` · `goal share N`: your learning goals\n\
+         `checkin SCHEDULE` · `checkin off`: your personal check-in, in our 1:1 chat\n\
          `retro SCHEDULE`: a retro reminder in this channel · `schedules` · `unschedule ID`\n\
          `digest now` · `digest [SCHEDULE]`: what the team learned, now or every week\n\
          `followups`: your open lesson follow-ups · `pause DURATION` · `resume`",
-        "Every command works in a channel (mention me) or in our 1:1 chat. \
-         `help TOPIC` explains one.",
+        "Mention me in a channel or write in our 1:1 chat; what is only yours (goals, \
+         check-ins, follow-ups) is answered in our 1:1 chat. `help TOPIC` explains one.",
     )
+}
+
+/// Where the answer to a personal command typed in a Teams channel went.
+pub fn answered_in_private() -> Message {
+    Message::text(":lock: That is yours alone, so I answered in our 1:1 chat.")
 }
 
 /// A card button Teams cannot act on yet (the follow-up note, which is a Slack modal).
@@ -182,9 +184,9 @@ pub fn button_not_in_teams() -> Message {
 /// A command that needs proactive messages, sent through a Teams outgoing webhook.
 pub fn needs_teams_bot() -> Message {
     Message::text(
-        ":warning: That needs the learnloop bot: this outgoing webhook can only answer when \
-         mentioned, never post later. Ask your Teams admin to add the learnloop bot to the \
-         team, or say `help` for what works here.",
+        ":warning: That needs the learnloop bot: this outgoing webhook answers in the \
+         channel, for everyone, and never posts later. Ask your Teams admin to add the \
+         learnloop bot to the team, or say `help` for what works here.",
     )
 }
 

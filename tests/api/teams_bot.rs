@@ -48,6 +48,17 @@ impl Rig {
             .with_priority(u8::MAX)
             .mount(&connector)
             .await;
+        // A 1:1 chat opened with a person is `a:chat-PERSON` (tests may mount their own).
+        Mock::given(method("POST"))
+            .and(path("/emea/v3/conversations"))
+            .respond_with(|request: &wiremock::Request| {
+                let opening: Value = serde_json::from_slice(&request.body).unwrap_or_default();
+                let person = opening["members"][0]["id"].as_str().unwrap_or_default();
+                ResponseTemplate::new(201).set_body_json(json!({"id": format!("a:chat-{person}")}))
+            })
+            .with_priority(10)
+            .mount(&connector)
+            .await;
         let app = spawn_app_with(Options {
             env: vec![
                 ("LEARNLOOP_TEAMS_APP_ID", APP_ID.to_owned()),
@@ -181,39 +192,68 @@ async fn commands_in_a_channel_are_answered_in_their_thread_with_a_card() {
         rig.connector_calls(0).await.is_empty(),
         "adding the bot sends nothing"
     );
+    let thread_of = |id: &str| {
+        format!(
+            "/emea/v3/conversations/19%3Ageneral%40thread.tacv2%3Bmessageid%3D{id}/activities/{id}"
+        )
+    };
+    let alices_chat = "/emea/v3/conversations/a%3Achat-29%3Aalice/activities";
+    let sent_to = |calls: &[wiremock::Request], path: &str| -> Vec<String> {
+        calls
+            .iter()
+            .filter(|c| c.url.path() == path)
+            .map(card_text)
+            .collect()
+    };
 
+    // A goal is Alice's alone: the answer goes to her 1:1 chat (opened for it), and
+    // the thread only says so.
     assert_eq!(
         rig.say("1001", "goal add Learn Rust by 2027-03-01").await,
         200
     );
-    let calls = rig.connector_calls(1).await;
-    assert_eq!(calls.len(), 1);
-    let reply = &calls[0];
+    let calls = rig.connector_calls(3).await;
     assert_eq!(
-        reply.url.path(),
-        "/emea/v3/conversations/19%3Ageneral%40thread.tacv2%3Bmessageid%3D1001/activities/1001",
-        "a reply in the message's thread"
+        calls.len(),
+        3,
+        "open the chat, answer there, note in the thread"
     );
-    assert_eq!(
-        reply.headers.get("authorization").unwrap(),
-        "Bearer bf-access-token-1"
-    );
+    let opening: Value = serde_json::from_slice(
+        &calls
+            .iter()
+            .find(|c| c.url.path() == "/emea/v3/conversations")
+            .expect("a 1:1 chat is opened")
+            .body,
+    )
+    .unwrap();
+    assert_eq!(opening["members"][0]["id"], "29:alice");
+    let in_thread = sent_to(&calls, &thread_of("1001"));
+    assert_eq!(in_thread.len(), 1, "{in_thread:?}");
+    assert!(in_thread[0].contains("1:1 chat"), "{in_thread:?}");
     assert!(
-        card_text(reply).contains("Learn Rust"),
-        "{}",
-        card_text(reply)
+        !in_thread[0].contains("Learn Rust"),
+        "nothing private in the channel"
     );
+    let in_chat = sent_to(&calls, alices_chat);
+    assert!(in_chat[0].contains("Learn Rust"), "{in_chat:?}");
+    for call in &calls {
+        assert_eq!(
+            call.headers.get("authorization").unwrap(),
+            "Bearer bf-access-token-1"
+        );
+    }
 
     assert_eq!(rig.say("1002", "goal list").await, 200);
-    let calls = rig.connector_calls(2).await;
-    let listed = card_text(&calls[1]);
+    let calls = rig.connector_calls(5).await;
+    let in_chat = sent_to(&calls, alices_chat);
+    let listed = in_chat.last().unwrap();
     assert!(listed.contains("**#1** Learn Rust"), "{listed}");
     assert!(
         !listed.contains("&lt;") && !listed.contains("<@"),
         "{listed}"
     );
 
-    // One token for both answers, asked for as the Bot Framework documents.
+    // One token for every call, asked for as the Bot Framework documents.
     let tokens = rig.token_calls().await;
     assert_eq!(tokens.len(), 1, "the token is cached");
     let form: Vec<(String, String)> = serde_urlencoded::from_bytes(&tokens[0].body).unwrap();
@@ -229,21 +269,21 @@ async fn commands_in_a_channel_are_answered_in_their_thread_with_a_card() {
         );
     }
 
-    // Personal schedules work as on Slack, in the person's 1:1 chat later.
+    // Personal schedules too, as on Slack.
     assert_eq!(rig.say("1003", "checkin mondays 09:00").await, 200);
-    let calls = rig.connector_calls(3).await;
+    let calls = rig.connector_calls(7).await;
     assert!(
-        card_text(&calls[2]).contains("check-in is set"),
-        "{}",
-        card_text(&calls[2])
+        sent_to(&calls, alices_chat)
+            .iter()
+            .any(|t| t.contains("check-in is set")),
+        "{:?}",
+        sent_to(&calls, alices_chat)
     );
+    // Team-wide answers stay in the thread.
     assert_eq!(rig.say("1004", "help").await, 200);
-    let calls = rig.connector_calls(4).await;
-    assert!(
-        card_text(&calls[3]).contains("lessons"),
-        "{}",
-        card_text(&calls[3])
-    );
+    let calls = rig.connector_calls(8).await;
+    let help = sent_to(&calls, &thread_of("1004"));
+    assert!(help[0].contains("lessons"), "{help:?}");
 }
 
 #[tokio::test]
@@ -274,9 +314,10 @@ async fn a_message_from_a_conversation_the_bot_was_never_added_to_is_still_answe
     // Teams sends no conversationUpdate to a bot installed before this service ran;
     // the message itself is a verified reference.
     let rig = Rig::start().await;
-    assert_eq!(rig.say("3001", "goal list").await, 200);
+    assert_eq!(rig.say("3001", "lessons deploy").await, 200);
     let calls = rig.connector_calls(1).await;
     assert_eq!(calls.len(), 1);
+    assert!(calls[0].url.path().ends_with("messageid%3D3001/activities/3001"));
 }
 
 #[test]
@@ -320,18 +361,18 @@ async fn a_personal_chat_is_answered_in_the_team_where_the_bot_met_the_person() 
     assert!(rig.connector_calls(0).await.is_empty());
 
     assert_eq!(rig.say("4001", "goal add Pair on a migration").await, 200);
-    rig.connector_calls(1).await;
+    rig.connector_calls(3).await;
     assert_eq!(rig.post(&personal("goal list")).await, 200);
-    let calls = rig.connector_calls(2).await;
-    assert_eq!(calls.len(), 2);
-    assert_eq!(
-        calls[1].url.path(),
-        "/emea/v3/conversations/a%3A1personal-chat/activities/4002"
-    );
+    let calls = rig.connector_calls(4).await;
+    assert_eq!(calls.len(), 4);
+    let answer = calls
+        .iter()
+        .find(|c| c.url.path() == "/emea/v3/conversations/a%3A1personal-chat/activities/4002")
+        .expect("answered in the chat it was asked in");
     assert!(
-        card_text(&calls[1]).contains("Pair on a migration"),
+        card_text(answer).contains("Pair on a migration"),
         "{}",
-        card_text(&calls[1])
+        card_text(answer)
     );
 }
 
@@ -354,12 +395,18 @@ async fn a_weekly_digest_set_in_a_teams_channel_is_posted_there_with_names() {
     ] {
         assert_eq!(rig.say(id, text).await, 200, "{text}");
     }
-    let calls = rig.connector_calls(4).await;
-    assert_eq!(calls.len(), 4);
+    // Three goal answers in Alice's chat (opened once) with a note in each thread, and
+    // the digest's confirmation in its thread.
+    let calls = rig.connector_calls(8).await;
+    assert_eq!(calls.len(), 8);
+    let confirmation = calls
+        .iter()
+        .find(|c| c.url.path().ends_with("messageid%3D5004/activities/5004"))
+        .expect("the digest command is answered in its thread");
     assert!(
-        card_text(&calls[3]).contains("Mon"),
+        card_text(confirmation).contains("Mon"),
         "{}",
-        card_text(&calls[3])
+        card_text(confirmation)
     );
 
     // Nothing before the next Monday 09:00; then the digest goes to the channel itself.
@@ -367,14 +414,14 @@ async fn a_weekly_digest_set_in_a_teams_channel_is_posted_there_with_names() {
     assert_eq!(rig.app.scheduler.fire_due().await.unwrap().sent, 0);
     clock.set(at(9, 9) + 30);
     assert_eq!(rig.app.scheduler.fire_due().await.unwrap().sent, 1);
-    let calls = rig.connector_calls(5).await;
-    assert_eq!(calls.len(), 5);
+    let calls = rig.connector_calls(9).await;
+    assert_eq!(calls.len(), 9);
     assert_eq!(
-        calls[4].url.path(),
+        calls[8].url.path(),
         "/emea/v3/conversations/19%3Ageneral%40thread.tacv2/activities",
         "a new post in the channel, not a reply"
     );
-    let digest = card_text(&calls[4]);
+    let digest = card_text(&calls[8]);
     assert!(
         digest.contains("Alice Example") && digest.contains("Run a blameless postmortem"),
         "the goal reached, with the name Teams gave: {digest}"

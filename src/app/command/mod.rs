@@ -51,15 +51,23 @@ pub enum Command {
 }
 
 impl Command {
-    /// Whether carrying it out needs the bot to post later (a card, a reminder, a DM)
-    /// rather than only answer the person now.
-    pub fn posts_later(&self) -> bool {
-        !matches!(
+    /// Whether it can be answered in public, in the channel it was typed in, carrying
+    /// nothing but shared data and posting nothing later: all a Teams outgoing webhook
+    /// can do.
+    pub fn answers_in_public(&self) -> bool {
+        matches!(
             self,
-            Self::Help { .. }
-                | Self::Lessons { .. }
-                | Self::Goal(_)
-                | Self::Digest(DigestCommand::Now)
+            Self::Help { .. } | Self::Lessons { .. } | Self::Digest(DigestCommand::Now)
+        )
+    }
+
+    /// Whether its answer is the person's own business (goals are private, and so are
+    /// one's check-ins, follow-ups and pauses): where replies are not private (Teams
+    /// channels), it goes to the person's 1:1 chat.
+    pub fn is_personal(&self) -> bool {
+        matches!(
+            self,
+            Self::Goal(_) | Self::Checkin(_) | Self::Followups | Self::Pause(_) | Self::Resume
         )
     }
 }

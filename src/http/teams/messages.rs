@@ -28,6 +28,7 @@ use crate::http::AppState;
 use crate::http::body::read_limited;
 use crate::http::error::HttpError;
 use crate::http::verify::BotTokenError;
+use crate::platform::outgoing::no_names;
 use crate::platform::teams::UPDATE_METHOD;
 use crate::platform::teams::form::{REFLECTION_ACTION, reflection_form, submitted_answers};
 use crate::platform::teams::{Activity, card_activity};
@@ -123,6 +124,13 @@ async fn answer(
         Said::Reply(match parse_learn(&activity.command_text()) {
             Ok(Command::Help { topic: None }) => messages::teams_bot_help(),
             Ok(Command::Help { topic }) => messages::help(topic),
+            // A channel reply is seen by everyone: what is only the person's goes to
+            // their 1:1 chat.
+            Ok(command) if command.is_personal() => {
+                let reply = run(state, &ctx, &command).await?;
+                send_to_person(state, &ctx, &card_activity(&reply, &no_names)).await?;
+                messages::answered_in_private()
+            }
             Ok(command) => run(state, &ctx, &command).await?,
             Err(usage_error) => messages::usage_error(&usage_error),
         })
@@ -254,7 +262,19 @@ async fn send_form(
         &earlier,
         &BTreeMap::new(),
     );
-    let body = form.to_string();
+    send_to_person(state, ctx, &form).await?;
+    Ok(Said::Reply(Message::text(
+        ":memo: The form is in our 1:1 chat.",
+    )))
+}
+
+/// Queues an activity for the person's 1:1 chat with the bot (opened on first use).
+async fn send_to_person(
+    state: &AppState,
+    ctx: &CommandContext<'_>,
+    activity: &serde_json::Value,
+) -> Result<(), HttpError> {
+    let body = activity.to_string();
     let now_ms = state.clock.now_millis();
     let message = NewOutboxMessage {
         method: TEAMS_SEND,
@@ -264,9 +284,7 @@ async fn send_form(
         .store
         .enqueue(message, now_ms, state.delivery.give_up_at(now_ms))
         .await?;
-    Ok(Said::Reply(Message::text(
-        ":memo: The form is in our 1:1 chat.",
-    )))
+    Ok(())
 }
 
 fn form_intro(debrief: &Debrief) -> String {

@@ -57,7 +57,7 @@ async fn answer(state: &AppState, activity: &Activity) -> Result<Message, HttpEr
     let command = match parse_learn(&activity.command_text()) {
         Ok(Command::Help { topic: None }) => return Ok(messages::teams_webhook_help()),
         Ok(Command::Help { topic }) => return Ok(messages::help(topic)),
-        Ok(command) if command.posts_later() => return Ok(messages::needs_teams_bot()),
+        Ok(command) if !command.answers_in_public() => return Ok(messages::needs_teams_bot()),
         Ok(command) => command,
         Err(usage_error) => return Ok(messages::usage_error(&usage_error)),
     };
