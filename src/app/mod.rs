@@ -10,6 +10,7 @@ mod goals;
 pub mod handle;
 mod lessons;
 pub mod messages;
+pub mod names;
 mod pause;
 pub mod recurrence;
 pub mod schedules;
@@ -19,3 +20,6 @@ mod tokens;
 pub mod usage;
 pub mod workspaces;
 pub mod zones;
+
+#[cfg(test)]
+mod snapshot_tests;

@@ -317,7 +317,12 @@ async fn a_message_from_a_conversation_the_bot_was_never_added_to_is_still_answe
     assert_eq!(rig.say("3001", "lessons deploy").await, 200);
     let calls = rig.connector_calls(1).await;
     assert_eq!(calls.len(), 1);
-    assert!(calls[0].url.path().ends_with("messageid%3D3001/activities/3001"));
+    assert!(
+        calls[0]
+            .url
+            .path()
+            .ends_with("messageid%3D3001/activities/3001")
+    );
 }
 
 #[test]
@@ -543,6 +548,10 @@ async fn teams_debrief(rig: &Rig) {
     assert!(
         summary.contains("Paging the on-call early saved the night"),
         "the lesson is in the summary: {summary}"
+    );
+    assert!(
+        summary.contains("Bob Builder") && !summary.contains("someone"),
+        "people are named as Teams names them: {summary}"
     );
 }
 

@@ -3,11 +3,11 @@
 //! Every change commits together with the messages it causes (card updates, summary).
 
 pub mod answers;
-mod card;
+pub(crate) mod card;
 pub(crate) mod conversation;
 mod dm;
 mod items;
-mod summary;
+pub(crate) mod summary;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -19,9 +19,10 @@ use sha2::{Digest, Sha256};
 
 use super::handle::{CommandContext, Handled};
 use super::messages;
+use super::names::DisplayNames;
 use super::search;
 use super::templates::{Becomes, Question};
-use crate::platform::outgoing::{self, no_names};
+use crate::platform::outgoing;
 use crate::platform::{Message, plain};
 use crate::store::{
     Anchor, AnchorField, DebriefId, LessonHit, LessonKind, NewDebrief, NewLesson, NewOutboxMessage,
@@ -56,6 +57,26 @@ pub struct Debrief {
     salt: Option<String>,
     pub card: Option<OutboxId>,
     pub closed_at: Option<i64>,
+}
+
+#[cfg(test)]
+impl Debrief {
+    /// A debrief as tests need one (no salt: nobody can reflect on it).
+    pub(crate) fn sample(anonymous: bool, closed: bool) -> Self {
+        Self {
+            id: DebriefId(42),
+            workspace: WorkspaceId(1),
+            channel: "C1".into(),
+            title: "Release 2.3".into(),
+            template_title: "Retrospective".into(),
+            questions: crate::app::templates::sample_questions(),
+            facilitator: "U1".into(),
+            anonymous,
+            salt: None,
+            card: None,
+            closed_at: closed.then_some(1),
+        }
+    }
 }
 
 impl TryFrom<StoredDebrief> for Debrief {
@@ -173,6 +194,7 @@ pub async fn start(
     let past = past_lessons(ctx, ctx.channel, title).await?;
     let now_ms = ctx.clock.now_millis();
     let salt = random_salt()?;
+    let names = DisplayNames::of(ctx.store, ctx.workspace).await?;
     let mut tx = ctx.store.begin().await?;
     let id = tx
         .create_debrief(
@@ -206,7 +228,7 @@ pub async fn start(
         ctx.workspace.platform,
         ctx.channel,
         &card::card(&debrief, 0, &past),
-        &no_names,
+        &|id| names.name(id),
     );
     let card = tx
         .enqueue(
@@ -332,17 +354,15 @@ async fn update_card(
     debrief: &Debrief,
     reflected: i64,
     past: &[LessonHit],
+    names: &DisplayNames,
 ) -> Result<(), StoreError> {
     let Some(card) = debrief.card else {
         return Ok(());
     };
     let message = card::card(debrief, reflected, past);
-    let updated = outgoing::update(
-        ctx.workspace.platform,
-        &debrief.channel,
-        &message,
-        &no_names,
-    );
+    let updated = outgoing::update(ctx.workspace.platform, &debrief.channel, &message, &|id| {
+        names.name(id)
+    });
     let body = updated.body;
     let now_ms = ctx.clock.now_millis();
     tx.enqueue_update(
@@ -415,6 +435,7 @@ pub async fn submit(
     };
     let json = serde_json::to_string(answers).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     let past = past_lessons(ctx, &debrief.channel, &debrief.title).await?;
+    let names = DisplayNames::of(ctx.store, ctx.workspace).await?;
     let mut tx = ctx.store.begin().await?;
     let first = match tx
         .save_reflection(
@@ -432,7 +453,7 @@ pub async fn submit(
         Err(other) => return Err(other),
     };
     let reflected = tx.reflection_count(ctx.workspace.id, debrief.id).await?;
-    update_card(ctx, &mut tx, debrief, reflected, &past).await?;
+    update_card(ctx, &mut tx, debrief, reflected, &past, &names).await?;
     tx.end_conversation(ctx.workspace.id, ctx.user, Some(debrief.id))
         .await?;
     tx.commit().await?;
@@ -491,6 +512,7 @@ pub async fn close(ctx: &CommandContext<'_>, debrief: &Debrief) -> Result<Handle
     }
     let now = ctx.clock.now_unix();
     let now_ms = ctx.clock.now_millis();
+    let names = DisplayNames::of(ctx.store, ctx.workspace).await?;
     let mut tx = ctx.store.begin().await?;
     if !tx.close_debrief(ctx.workspace.id, debrief.id, now).await? {
         return Ok(already.into());
@@ -509,9 +531,11 @@ pub async fn close(ctx: &CommandContext<'_>, debrief: &Debrief) -> Result<Handle
     tx.end_conversations_about(ctx.workspace.id, debrief.id)
         .await?;
     // A closed card offers no past lessons: the time to learn before doing has passed.
-    update_card(ctx, &mut tx, &closed, reflections.len() as i64, &[]).await?;
+    update_card(ctx, &mut tx, &closed, reflections.len() as i64, &[], &names).await?;
     for part in summary::summary(&closed, &reflections, &lessons, &actions) {
-        let posted = outgoing::post(ctx.workspace.platform, &closed.channel, &part, &no_names);
+        let posted = outgoing::post(ctx.workspace.platform, &closed.channel, &part, &|id| {
+            names.name(id)
+        });
         let body = posted.body;
         tx.enqueue(
             NewOutboxMessage {

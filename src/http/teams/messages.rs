@@ -28,7 +28,6 @@ use crate::http::AppState;
 use crate::http::body::read_limited;
 use crate::http::error::HttpError;
 use crate::http::verify::BotTokenError;
-use crate::platform::outgoing::no_names;
 use crate::platform::teams::UPDATE_METHOD;
 use crate::platform::teams::form::{REFLECTION_ACTION, reflection_form, submitted_answers};
 use crate::platform::teams::{Activity, card_activity};
@@ -128,7 +127,12 @@ async fn answer(
             // their 1:1 chat.
             Ok(command) if command.is_personal() => {
                 let reply = run(state, &ctx, &command).await?;
-                send_to_person(state, &ctx, &card_activity(&reply, &no_names)).await?;
+                let own_name = |id: &str| {
+                    (id == user)
+                        .then(|| activity.from.as_ref().and_then(|f| f.name.clone()))
+                        .flatten()
+                };
+                send_to_person(state, &ctx, &card_activity(&reply, &own_name)).await?;
                 messages::answered_in_private()
             }
             Ok(command) => run(state, &ctx, &command).await?,

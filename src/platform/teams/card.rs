@@ -15,10 +15,19 @@ pub const CARD_CONTENT_TYPE: &str = "application/vnd.microsoft.card.adaptive";
 /// each line its own paragraph (a card joins single line breaks).
 fn card_text(text: &str, name_of: &dyn Fn(&str) -> Option<String>) -> String {
     to_markdown(text, name_of)
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&amp;", "&")
-        .replace('\n', "\n\n")
+        .lines()
+        .map(|line| {
+            // A card has no block quotes: a quoted line (a lesson, say) is set in italics.
+            let line = match line.strip_prefix('>') {
+                Some(quoted) if !quoted.trim().is_empty() => format!("_{}_", quoted.trim()),
+                _ => line.to_owned(),
+            };
+            line.replace("&lt;", "<")
+                .replace("&gt;", ">")
+                .replace("&amp;", "&")
+        })
+        .collect::<Vec<_>>()
+        .join("\n\n")
 }
 
 /// The card of a message.
@@ -100,7 +109,7 @@ mod tests {
             fallback: "Debrief: Outage".into(),
             blocks: vec![
                 Block::Header("Debrief: *Outage*".into()),
-                Block::Text("What went well?\nPaging &lt;fast&gt; &amp; early".into()),
+                Block::Text("What went well?\n>Paging &lt;fast&gt; &amp; early".into()),
                 Block::Divider,
                 Block::Context("Started by <@29:ada>".into()),
                 Block::Actions(vec![
@@ -123,7 +132,7 @@ mod tests {
                         "body": [
                             {"type": "TextBlock", "text": "Debrief: **Outage**", "wrap": true,
                              "size": "Medium", "weight": "Bolder"},
-                            {"type": "TextBlock", "text": "What went well?\n\nPaging <fast> & early",
+                            {"type": "TextBlock", "text": "What went well?\n\n_Paging <fast> & early_",
                              "wrap": true},
                             {"type": "TextBlock", "text": "Started by someone", "wrap": true,
                              "size": "Small", "isSubtle": true, "separator": true},

@@ -1,0 +1,169 @@
+//! One snapshot per kind of message the bot sends, rendered for each platform: Slack
+//! Block Kit (`chat.postMessage` body) and the Teams Adaptive Card activity. A renderer
+//! change shows up here as a diff to review.
+//!
+//! The snapshots live in `tests/snapshots/KIND.PLATFORM.json`. After an intended change,
+//! `LEARNLOOP_UPDATE_SNAPSHOTS=1 cargo test snapshot` rewrites them; review the diff.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use chrono_tz::Tz;
+use serde_json::Value;
+
+use super::command::parse_learn;
+use super::debrief::Debrief;
+use super::debrief::card::card;
+use super::debrief::summary::{Listed, Reflected, summary};
+use super::digest::{Recurring, WEEK_SECS, render};
+use super::{checkins, followups, messages};
+use crate::platform::Message;
+use crate::platform::outgoing::no_names;
+use crate::platform::slack::blocks::post_message_body;
+use crate::platform::teams::card_activity;
+use crate::store::{AnsweredFollowUp, DigestFacts, LessonHit, ReachedGoal, TrackedLesson};
+
+fn hit(id: i64, text: &str) -> LessonHit {
+    LessonHit {
+        id,
+        text: text.into(),
+        tags: "deploy".into(),
+        owner: Some("U2".into()),
+        status: "open".into(),
+        debrief_id: 7,
+        debrief_title: "Release 2.3".into(),
+        channel: "C1".into(),
+        created_at: 1_764_000_000,
+    }
+}
+
+/// A representative message of every kind.
+fn messages_by_kind() -> Vec<(&'static str, Message)> {
+    let usage = parse_learn("goal add").expect_err("a usage error");
+    let debrief = Debrief::sample(false, false);
+    let summary_parts = summary(
+        &Debrief::sample(false, true),
+        &[Reflected {
+            author: Some("U2".into()),
+            answers: BTreeMap::from([
+                (
+                    "went_well".to_owned(),
+                    "Feature flags let us roll back fast".to_owned(),
+                ),
+                ("mood".to_owned(), "4".to_owned()),
+            ]),
+        }],
+        &[Listed {
+            text: "Feature flags let us roll back fast".into(),
+            author: Some("U2".into()),
+            owner: Some("U2".into()),
+            follow_up: "Mon 7 Dec".into(),
+        }],
+        &[],
+    );
+    let lesson = TrackedLesson {
+        id: 9,
+        workspace_id: 1,
+        kind: "lesson".into(),
+        text: "Announce deploys in the channel".into(),
+        owner: Some("U2".into()),
+        status: "open".into(),
+        not_yet_count: 0,
+        follow_up_at: Some(1_765_000_000),
+        debrief_title: "Release 2.3".into(),
+        channel: "C1".into(),
+        debrief_created_at: 1_764_000_000,
+    };
+    let facts = DigestFacts {
+        new_lessons: vec![hit(1, "Pin versions"), hit(2, "Page early")],
+        answered: vec![AnsweredFollowUp {
+            answer: "applied".into(),
+            note: None,
+            text: "Announce deploys".into(),
+            owner: Some("U2".into()),
+            tags: "deploy".into(),
+            debrief_title: "Outage".into(),
+        }],
+        settled_unanswered: Vec::new(),
+        goals_reached: vec![ReachedGoal {
+            person: "U3".into(),
+            text: "Learn Rust".into(),
+        }],
+        debriefs_held: 1,
+        people_reflected: 3,
+        follow_ups_asked: 1,
+        follow_ups_answered: 1,
+    };
+    let recurring = [Recurring {
+        text: "Page early".into(),
+        debriefs: 2,
+    }];
+    let questions = checkins::questions(None, &[]);
+    vec![
+        ("help", messages::help(None)),
+        ("usage_error", messages::usage_error(&usage)),
+        (
+            "debrief_card",
+            card(&debrief, 2, &[hit(3, "Test the rollback")]),
+        ),
+        ("debrief_summary", summary_parts[0].clone()),
+        (
+            "retro_reminder",
+            messages::retro_reminder(5, "fridays 16:00", Some("retro"), NaiveDate::MIN),
+        ),
+        ("follow_up_question", followups::question(&lesson, Tz::UTC)),
+        ("checkin_opening", checkins::opening(&questions)),
+        (
+            "digest",
+            render(
+                &facts,
+                &recurring,
+                1_764_000_000,
+                1_764_000_000 + WEEK_SECS,
+                Tz::UTC,
+            ),
+        ),
+        (
+            "quiet_digest",
+            render(&DigestFacts::default(), &[], 0, WEEK_SECS, Tz::UTC),
+        ),
+    ]
+}
+
+fn check(name: &str, rendered: &Value, problems: &mut Vec<String>) {
+    let path = format!("{}/tests/snapshots/{name}.json", env!("CARGO_MANIFEST_DIR"));
+    let pretty = serde_json::to_string_pretty(rendered).expect("JSON serializes") + "\n";
+    if std::env::var_os("LEARNLOOP_UPDATE_SNAPSHOTS").is_some() {
+        std::fs::write(&path, &pretty).expect("snapshot written");
+        return;
+    }
+    match std::fs::read_to_string(&path) {
+        Ok(stored) if stored == pretty => {}
+        Ok(stored) => problems.push(format!(
+            "{name} changed:\n--- stored\n{stored}\n+++ now\n{pretty}"
+        )),
+        Err(_) => problems.push(format!("{name}: no snapshot at {path}")),
+    }
+}
+
+#[test]
+fn every_message_kind_matches_its_snapshot_on_each_platform() {
+    let mut problems = Vec::new();
+    for (kind, message) in messages_by_kind() {
+        check(
+            &format!("{kind}.slack"),
+            &post_message_body("C1", None, &message),
+            &mut problems,
+        );
+        check(
+            &format!("{kind}.teams"),
+            &card_activity(&message, &no_names),
+            &mut problems,
+        );
+    }
+    assert!(
+        problems.is_empty(),
+        "{}\n\nIf the change is intended: LEARNLOOP_UPDATE_SNAPSHOTS=1 cargo test snapshot",
+        problems.join("\n\n")
+    );
+}
