@@ -103,6 +103,8 @@ impl Rig {
             "channelId": "msteams",
             "from": {"id": "29:alice", "name": "Alice Example", "aadObjectId": "aad-alice"},
             "recipient": {"id": BOT, "name": "learnloop"},
+            "entities": [{"type": "clientInfo", "locale": "de-DE", "country": "DE",
+                          "platform": "Web", "timezone": "Europe/Berlin"}],
             "channelData": {"tenant": {"id": TENANT}, "team": {"id": TEAM},
                             "channel": {"id": CHANNEL}},
         })
@@ -736,4 +738,98 @@ async fn add_reflection_sends_a_form_to_the_persons_chat_and_checks_it() {
         .await
         .unwrap();
     assert_eq!(stored, 1);
+}
+
+#[tokio::test]
+async fn a_check_in_runs_in_the_persons_chat_in_the_time_zone_teams_reports() {
+    let at = |day: u32, hour: u32| {
+        Utc.with_ymd_and_hms(2026, 11, day, hour, 0, 0)
+            .unwrap()
+            .timestamp()
+    };
+    let clock = Arc::new(ShiftedClock::at(at(2, 10)));
+    let rig = Rig::start_with(clock.clone()).await;
+    rig.add_bot_to_the_team().await;
+    assert_eq!(rig.say("9101", "checkin mondays 09:00").await, 200);
+    let alices_chat = "/emea/v3/conversations/a%3Achat-29%3Aalice/activities";
+    let calls = rig.connector_calls(3).await;
+    let set: Vec<String> = calls
+        .iter()
+        .filter(|c| c.url.path() == alices_chat)
+        .map(card_text)
+        .collect();
+    assert!(set[0].contains("Europe/Berlin"), "{set:?}");
+
+    // 09:00 in Berlin is 08:00 UTC in November.
+    clock.set(at(9, 7) + 59 * 60);
+    assert_eq!(rig.app.scheduler.fire_due().await.unwrap().sent, 0);
+    clock.set(at(9, 8) + 30);
+    assert_eq!(rig.app.scheduler.fire_due().await.unwrap().sent, 1);
+    let calls = rig.connector_calls(4).await;
+    assert_eq!(
+        calls[3].url.path(),
+        alices_chat,
+        "the check-in is in her chat"
+    );
+    let opening = card_text(&calls[3]);
+    assert!(opening.contains("Question 1"), "{opening}");
+
+    // Alice answers in her chat: the next question follows there.
+    let mut answer = rig.activity("message");
+    answer["id"] = json!("9102");
+    answer["text"] = json!("Shipped the billing migration behind a flag");
+    answer["conversation"] =
+        json!({"id": "a:chat-29:alice", "conversationType": "personal", "tenantId": TENANT});
+    answer["channelData"] = json!({"tenant": {"id": TENANT}});
+    assert_eq!(rig.post(&answer).await, 200);
+    let calls = rig.connector_calls(5).await;
+    assert!(
+        card_text(&calls[4]).contains("Question 2"),
+        "{}",
+        card_text(&calls[4])
+    );
+}
+
+#[tokio::test]
+async fn a_retro_reminder_in_teams_starts_its_debrief_from_the_card() {
+    let at = |day: u32, hour: u32| {
+        Utc.with_ymd_and_hms(2026, 11, day, hour, 0, 0)
+            .unwrap()
+            .timestamp()
+    };
+    // Monday 2 November; the reminder is for Friday 6 November, 16:00 UTC.
+    let clock = Arc::new(ShiftedClock::at(at(2, 10)));
+    let rig = Rig::start_with(clock.clone()).await;
+    rig.add_bot_to_the_team().await;
+    assert_eq!(
+        rig.say("9201", "retro fridays 16:00 --template retro")
+            .await,
+        200
+    );
+    rig.connector_calls(1).await;
+    clock.set(at(6, 16) + 30);
+    assert_eq!(rig.app.scheduler.fire_due().await.unwrap().sent, 1);
+    let calls = rig.connector_calls(2).await;
+    let reminder = &calls[1];
+    assert_eq!(
+        reminder.url.path(),
+        "/emea/v3/conversations/19%3Ageneral%40thread.tacv2/activities"
+    );
+    let start = button_data(reminder, "debrief.start");
+
+    let mut click = rig.activity("message");
+    click["id"] = json!("9202");
+    click["value"] = start;
+    click["replyToId"] = json!("1700000009999");
+    click["conversation"] = json!({"id": format!("{CHANNEL};messageid=1700000009999"),
+                                   "conversationType": "channel", "tenantId": TENANT});
+    assert_eq!(rig.post(&click).await, 200);
+    let calls = rig.connector_calls(4).await;
+    let texts: Vec<String> = calls[2..].iter().map(card_text).collect();
+    assert!(
+        texts
+            .iter()
+            .any(|t| t.contains("Retro 6 Nov") && t.contains("facilitated by Alice Example")),
+        "the debrief card of the retro: {texts:?}"
+    );
 }

@@ -425,5 +425,15 @@ async fn remember(
             .remember_teams_person(workspace.id, &person, now)
             .await?;
     }
+    // Teams tells us the sender's time zone with each message: personal schedules and
+    // dates use it, as Slack's users.info zone is used there.
+    if let (Some(person), Some(zone)) = (activity.from_id(), activity.client_time_zone()) {
+        let name = activity.from.as_ref().and_then(|from| from.name.as_deref());
+        state.store.ensure_person(workspace.id, person, now).await?;
+        state
+            .store
+            .update_person_profile(workspace.id, person, name, Some(zone.name()), now)
+            .await?;
+    }
     Ok(Some(workspace))
 }

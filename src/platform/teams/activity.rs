@@ -26,6 +26,9 @@ pub struct Activity {
     pub channel_data: Option<ChannelData>,
     #[serde(default)]
     pub members_added: Vec<ChannelAccount>,
+    /// Mentions, and the `clientInfo` entity with the sender's locale and time zone.
+    #[serde(default)]
+    pub entities: Vec<serde_json::Value>,
 }
 
 /// A person or bot.
@@ -104,6 +107,15 @@ impl Activity {
         non_empty(self.from.as_ref().and_then(|f| f.id.as_ref()))
     }
 
+    /// The sender's IANA time zone, as their Teams client reports it (`clientInfo`).
+    pub fn client_time_zone(&self) -> Option<chrono_tz::Tz> {
+        self.entities
+            .iter()
+            .find(|entity| entity["type"] == "clientInfo")
+            .and_then(|entity| entity["timezone"].as_str())
+            .and_then(|zone| zone.parse().ok())
+    }
+
     /// What the person typed: the `<at>…</at>` mention of the bot taken out, HTML
     /// entities Teams adds turned back into characters, and any tags dropped.
     pub fn command_text(&self) -> String {
@@ -171,6 +183,21 @@ mod tests {
         assert!(activity.workspace_key().is_none());
         assert!(serde_json::from_str::<Activity>(r#"{"text":"no type"}"#).is_err());
         assert!(serde_json::from_str::<Activity>("[]").is_err());
+    }
+
+    #[test]
+    fn the_client_reports_the_senders_time_zone() {
+        let activity: Activity = serde_json::from_str(
+            r#"{"type":"message","entities":[{"type":"mention"},
+                {"type":"clientInfo","locale":"de-DE","timezone":"Europe/Berlin"}]}"#,
+        )
+        .unwrap();
+        assert_eq!(activity.client_time_zone(), Some(chrono_tz::Europe::Berlin));
+        let unknown: Activity = serde_json::from_str(
+            r#"{"type":"message","entities":[{"type":"clientInfo","timezone":"Mars/Olympus"}]}"#,
+        )
+        .unwrap();
+        assert_eq!(unknown.client_time_zone(), None);
     }
 
     #[test]
