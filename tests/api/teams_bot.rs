@@ -110,6 +110,14 @@ impl Rig {
         })
     }
 
+    /// The bot, already in the team, on a clock the test moves.
+    async fn in_the_team_at(unix: i64) -> (Self, Arc<ShiftedClock>) {
+        let clock = Arc::new(ShiftedClock::at(unix));
+        let rig = Self::start_with(clock.clone()).await;
+        rig.add_bot_to_the_team().await;
+        (rig, clock)
+    }
+
     /// Teams tells the bot it was added to the team (in its General channel).
     async fn add_bot_to_the_team(&self) {
         let mut added = self.activity("conversationUpdate");
@@ -165,6 +173,13 @@ impl Rig {
             .filter(|r| r.url.path() == "/token")
             .collect()
     }
+}
+
+/// Unix seconds of `day` November 2026 at `hour`:00 UTC (the 2nd is a Monday).
+fn in_november(day: u32, hour: u32) -> i64 {
+    Utc.with_ymd_and_hms(2026, 11, day, hour, 0, 0)
+        .unwrap()
+        .timestamp()
 }
 
 /// The text of every TextBlock of a sent card activity.
@@ -385,15 +400,9 @@ async fn a_personal_chat_is_answered_in_the_team_where_the_bot_met_the_person() 
 
 #[tokio::test]
 async fn a_weekly_digest_set_in_a_teams_channel_is_posted_there_with_names() {
-    let at = |day: u32, hour: u32| {
-        Utc.with_ymd_and_hms(2026, 11, day, hour, 0, 0)
-            .unwrap()
-            .timestamp()
-    };
+    let at = in_november;
     // Monday 2 November 2026, 10:00 UTC.
-    let clock = Arc::new(ShiftedClock::at(at(2, 10)));
-    let rig = Rig::start_with(clock.clone()).await;
-    rig.add_bot_to_the_team().await;
+    let (rig, clock) = Rig::in_the_team_at(at(2, 10)).await;
     for (id, text) in [
         ("5001", "goal add Run a blameless postmortem"),
         ("5002", "goal share 1"),
@@ -447,6 +456,26 @@ async fn bob_in_private(rig: &Rig, id: &str, text: &str) -> u16 {
     rig.post(&activity).await
 }
 
+/// The bot in the team, Bob's 1:1 chat ready to open (`a:bob-chat`), and Alice's retro
+/// `title` started by message `id`: its card as posted in the channel.
+async fn open_retro(rig: &Rig, id: &str, title: &str) -> wiremock::Request {
+    Mock::given(method("POST"))
+        .and(path("/emea/v3/conversations"))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({"id": "a:bob-chat"})))
+        .mount(&rig.connector)
+        .await;
+    rig.add_bot_to_the_team().await;
+    let started = rig
+        .say(id, &format!("debrief --template retro {title}"))
+        .await;
+    assert_eq!(started, 200);
+    let calls = rig.connector_calls(2).await;
+    calls
+        .into_iter()
+        .find(|c| c.url.path() == "/emea/v3/conversations/19%3Ageneral%40thread.tacv2/activities")
+        .expect("the card is a new post in the channel")
+}
+
 #[tokio::test]
 async fn a_debrief_in_teams_from_card_to_summary() {
     teams_debrief(&Rig::start().await).await;
@@ -455,26 +484,10 @@ async fn a_debrief_in_teams_from_card_to_summary() {
 /// Alice runs a retro in the General channel: Bob reflects from the card's "Reflect in
 /// DM" button in his 1:1 chat, Alice closes it, and the summary lands in the thread.
 async fn teams_debrief(rig: &Rig) {
-    Mock::given(method("POST"))
-        .and(path("/emea/v3/conversations"))
-        .respond_with(ResponseTemplate::new(201).set_body_json(json!({"id": "a:bob-chat"})))
-        .mount(&rig.connector)
-        .await;
-    rig.add_bot_to_the_team().await;
-
     // Alice starts it: the card goes to the channel, her answer to her thread.
-    assert_eq!(
-        rig.say("6001", "debrief --template retro Outage review")
-            .await,
-        200
-    );
-    let calls = rig.connector_calls(2).await;
-    let card_post = calls
-        .iter()
-        .find(|c| c.url.path() == "/emea/v3/conversations/19%3Ageneral%40thread.tacv2/activities")
-        .expect("the card is a new post in the channel");
-    let reflect_in_dm = button_data(card_post, "debrief.reflect_dm");
-    assert!(card_text(card_post).contains("Outage review"));
+    let card_post = open_retro(rig, "6001", "Outage review").await;
+    let reflect_in_dm = button_data(&card_post, "debrief.reflect_dm");
+    assert!(card_text(&card_post).contains("Outage review"));
 
     // Bob clicks "Reflect in DM" on the card: Teams sends the button's data back.
     let mut click = rig.activity("message");
@@ -559,11 +572,7 @@ async fn teams_debrief(rig: &Rig) {
 
 #[tokio::test]
 async fn a_lesson_of_a_teams_debrief_is_followed_up_in_its_owners_chat() {
-    let at = |day: u32| {
-        Utc.with_ymd_and_hms(2026, 11, day, 10, 0, 0)
-            .unwrap()
-            .timestamp()
-    };
+    let at = |day: u32| in_november(day, 10);
     let clock = Arc::new(ShiftedClock::at(at(2)));
     let rig = Rig::start_with(clock.clone()).await;
     teams_debrief(&rig).await;
@@ -639,23 +648,8 @@ fn button_data(call: &wiremock::Request, action: &str) -> Value {
 #[tokio::test]
 async fn add_reflection_sends_a_form_to_the_persons_chat_and_checks_it() {
     let rig = Rig::start().await;
-    Mock::given(method("POST"))
-        .and(path("/emea/v3/conversations"))
-        .respond_with(ResponseTemplate::new(201).set_body_json(json!({"id": "a:bob-chat"})))
-        .mount(&rig.connector)
-        .await;
-    rig.add_bot_to_the_team().await;
-    assert_eq!(
-        rig.say("9001", "debrief --template retro Release 2.3")
-            .await,
-        200
-    );
-    let calls = rig.connector_calls(2).await;
-    let card = calls
-        .iter()
-        .find(|c| c.url.path() == "/emea/v3/conversations/19%3Ageneral%40thread.tacv2/activities")
-        .expect("the card");
-    let reflect = button_data(card, "debrief.reflect");
+    let card = open_retro(&rig, "9001", "Release 2.3").await;
+    let reflect = button_data(&card, "debrief.reflect");
     let debrief_id: i64 = reflect["value"].as_str().unwrap().parse().unwrap();
 
     let mut click = rig.activity("message");
@@ -742,14 +736,8 @@ async fn add_reflection_sends_a_form_to_the_persons_chat_and_checks_it() {
 
 #[tokio::test]
 async fn a_check_in_runs_in_the_persons_chat_in_the_time_zone_teams_reports() {
-    let at = |day: u32, hour: u32| {
-        Utc.with_ymd_and_hms(2026, 11, day, hour, 0, 0)
-            .unwrap()
-            .timestamp()
-    };
-    let clock = Arc::new(ShiftedClock::at(at(2, 10)));
-    let rig = Rig::start_with(clock.clone()).await;
-    rig.add_bot_to_the_team().await;
+    let at = in_november;
+    let (rig, clock) = Rig::in_the_team_at(at(2, 10)).await;
     assert_eq!(rig.say("9101", "checkin mondays 09:00").await, 200);
     let alices_chat = "/emea/v3/conversations/a%3Achat-29%3Aalice/activities";
     let calls = rig.connector_calls(3).await;
@@ -792,15 +780,9 @@ async fn a_check_in_runs_in_the_persons_chat_in_the_time_zone_teams_reports() {
 
 #[tokio::test]
 async fn a_retro_reminder_in_teams_starts_its_debrief_from_the_card() {
-    let at = |day: u32, hour: u32| {
-        Utc.with_ymd_and_hms(2026, 11, day, hour, 0, 0)
-            .unwrap()
-            .timestamp()
-    };
+    let at = in_november;
     // Monday 2 November; the reminder is for Friday 6 November, 16:00 UTC.
-    let clock = Arc::new(ShiftedClock::at(at(2, 10)));
-    let rig = Rig::start_with(clock.clone()).await;
-    rig.add_bot_to_the_team().await;
+    let (rig, clock) = Rig::in_the_team_at(at(2, 10)).await;
     assert_eq!(
         rig.say("9201", "retro fridays 16:00 --template retro")
             .await,

@@ -1,20 +1,7 @@
 use super::*;
-use crate::store::{DebriefId, WorkspaceId};
 
 fn debrief(anonymous: bool) -> Debrief {
-    Debrief {
-        id: DebriefId(1),
-        workspace: WorkspaceId(1),
-        channel: "C1".into(),
-        title: "Release 2.3".into(),
-        template_title: "Retrospective".into(),
-        questions: crate::app::templates::sample_questions(),
-        facilitator: "U1".into(),
-        anonymous,
-        salt: None,
-        card: None,
-        closed_at: Some(1),
-    }
+    Debrief::sample(anonymous, true)
 }
 
 fn reflected(author: Option<&str>, went_well: &str, mood: &str) -> Reflected {

@@ -100,22 +100,7 @@ mod tests {
     use super::*;
 
     fn questions() -> Vec<Question> {
-        vec![
-            Question {
-                id: "went_well".into(),
-                prompt: "What went well?".into(),
-                kind: QuestionKind::Text { max_chars: 2000 },
-                required: true,
-                becomes: None,
-            },
-            Question {
-                id: "mood".into(),
-                prompt: "Mood?".into(),
-                kind: QuestionKind::Rating,
-                required: false,
-                becomes: None,
-            },
-        ]
+        crate::app::templates::sample_questions()
     }
 
     #[test]
@@ -123,15 +108,20 @@ mod tests {
         let earlier = BTreeMap::from([("mood".to_owned(), "4".to_owned())]);
         let problems = BTreeMap::from([("went_well".to_owned(), "Please answer this.".to_owned())]);
         let form = reflection_form(42, "Reflect on *Outage*", &questions(), &earlier, &problems);
-        let body = &form["attachments"][0]["content"]["body"];
-        assert_eq!(body[2]["type"], "Input.Text");
-        assert_eq!(body[2]["id"], "q_went_well");
-        assert_eq!(body[3]["text"], "Please answer this.");
-        assert_eq!(body[5]["type"], "Input.ChoiceSet");
-        assert_eq!(body[5]["value"], "4");
-        assert_eq!(body[5]["choices"].as_array().unwrap().len(), 5);
+        let body = form["attachments"][0]["content"]["body"]
+            .as_array()
+            .unwrap();
+        let input = |id: &str| body.iter().position(|b| b["id"] == id).unwrap();
+        let went_well = input("q_went_well");
+        assert_eq!(body[went_well]["type"], "Input.Text");
+        assert_eq!(body[went_well + 1]["text"], "Please answer this.");
+        let mood = &body[input("q_mood")];
+        assert_eq!(mood["type"], "Input.ChoiceSet");
+        assert_eq!(mood["value"], "4");
+        assert_eq!(mood["choices"].as_array().unwrap().len(), 5);
+        assert_eq!(body[input("q_try_next")]["value"], "");
         assert_eq!(
-            body[6]["actions"][0]["data"],
+            body.last().unwrap()["actions"][0]["data"],
             json!({"action": "debrief.reflection", "debrief": 42})
         );
     }
