@@ -18,6 +18,8 @@ CREATE TABLE teams_conversations (
 ) WITHOUT ROWID;
 CREATE INDEX teams_conversations_by_person ON teams_conversations (workspace_id, person)
     WHERE person IS NOT NULL;
+-- A 1:1 or group chat is answered in the workspace that used it last.
+CREATE INDEX teams_conversations_by_id ON teams_conversations (conversation_id, updated_at);
 
 -- People the bot has met (added with it, joined the team, or wrote to it): what a 1:1
 -- conversation with them is created from.

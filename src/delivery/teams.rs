@@ -151,6 +151,11 @@ impl Delivery {
             .await
             .map_err(Unresolved::Store)?
         {
+            // The person's answer in this chat belongs to this workspace now.
+            store
+                .touch_teams_conversation(workspace, &chat.conversation_id, self.clock.now_unix())
+                .await
+                .map_err(Unresolved::Store)?;
             return Ok(chat);
         }
         let met = store

@@ -277,8 +277,8 @@ impl Store {
 
     /// Takes up to `limit` due messages, at most one per channel and only the oldest
     /// unsent one of each (so a channel's messages go out in order). A new message
-    /// (`chat.postMessage`) waits while its channel is inside its pacing interval;
-    /// updates and ephemeral replies are not paced by Slack and do not wait. Rows whose
+    /// (`chat.postMessage`, `teams.send`) waits while its channel is inside its pacing
+    /// interval; updates and ephemeral replies are not paced and do not wait. Rows whose
     /// lease ran out (their worker died) are due again. One statement, so two workers
     /// never take the same row.
     pub async fn claim_due(
@@ -297,7 +297,7 @@ impl Store {
                        SELECT 1 FROM outbox earlier \
                        WHERE earlier.workspace_id = o.workspace_id AND earlier.channel = o.channel \
                          AND earlier.status IN ('pending', 'sending') AND earlier.id < o.id) \
-                   AND (o.method <> 'chat.postMessage' OR NOT EXISTS ( \
+                   AND (o.method NOT IN ('chat.postMessage', 'teams.send') OR NOT EXISTS ( \
                        SELECT 1 FROM channel_pacing p \
                        WHERE p.workspace_id = o.workspace_id AND p.channel = o.channel \
                          AND p.next_allowed_at > ?2)) \
@@ -385,7 +385,7 @@ impl Store {
     pub async fn next_outbox_due(&self) -> Result<Option<i64>, StoreError> {
         let next: Option<i64> = sqlx::query_scalar(
             "SELECT MIN(CASE WHEN o.status = 'sending' THEN o.lease_until \
-                        WHEN o.method <> 'chat.postMessage' THEN o.next_attempt_at \
+                        WHEN o.method NOT IN ('chat.postMessage', 'teams.send') THEN o.next_attempt_at \
                         ELSE MAX(o.next_attempt_at, COALESCE(p.next_allowed_at, 0)) END) \
              FROM outbox o \
              LEFT JOIN channel_pacing p ON p.workspace_id = o.workspace_id AND p.channel = o.channel \

@@ -136,6 +136,44 @@ impl Store {
         .await?)
     }
 
+    /// The workspace (of `tenant`) that most recently used a 1:1 or group chat.
+    pub async fn teams_workspace_of_chat(
+        &self,
+        tenant: &str,
+        conversation_id: &str,
+    ) -> Result<Option<WorkspaceId>, StoreError> {
+        let id: Option<i64> = sqlx::query_scalar(
+            "SELECT workspace_id FROM teams_conversations \
+             WHERE conversation_id = ? AND tenant_id = ? \
+             ORDER BY updated_at DESC LIMIT 1",
+        )
+        .bind(conversation_id)
+        .bind(tenant)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(id.map(WorkspaceId))
+    }
+
+    /// Marks a conversation as just used by this workspace (see
+    /// [`Self::teams_workspace_of_chat`]).
+    pub async fn touch_teams_conversation(
+        &self,
+        workspace: WorkspaceId,
+        conversation_id: &str,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE teams_conversations SET updated_at = ? \
+             WHERE workspace_id = ? AND conversation_id = ?",
+        )
+        .bind(now)
+        .bind(workspace.0)
+        .bind(conversation_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
     /// The Teams workspace (of `tenant`) where the bot most recently met `person`.
     pub async fn teams_home_workspace(
         &self,

@@ -28,6 +28,7 @@ pub const SERVICE_URL: &str = "https://smba.trafficmanager.net/emea/";
 pub struct KeySet {
     keys: Arc<Mutex<Vec<Value>>>,
     fetched: Arc<AtomicUsize>,
+    down: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl KeySet {
@@ -35,7 +36,12 @@ impl KeySet {
         *self.keys.lock().unwrap() = keys;
     }
 
-    /// How many times the app fetched the key set.
+    /// Makes every fetch fail with 503 (`true`) or succeed again.
+    pub fn set_down(&self, down: bool) {
+        self.down.store(down, Ordering::SeqCst);
+    }
+
+    /// How many times the app fetched the key set (failed fetches included).
     pub fn fetched(&self) -> usize {
         self.fetched.load(Ordering::SeqCst)
     }
@@ -44,6 +50,9 @@ impl KeySet {
 impl Respond for KeySet {
     fn respond(&self, _: &Request) -> ResponseTemplate {
         self.fetched.fetch_add(1, Ordering::SeqCst);
+        if self.down.load(Ordering::SeqCst) {
+            return ResponseTemplate::new(503);
+        }
         ResponseTemplate::new(200).set_body_json(json!({"keys": *self.keys.lock().unwrap()}))
     }
 }

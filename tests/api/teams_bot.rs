@@ -815,3 +815,73 @@ async fn a_retro_reminder_in_teams_starts_its_debrief_from_the_card() {
         "the debrief card of the retro: {texts:?}"
     );
 }
+
+#[tokio::test]
+async fn a_card_button_acts_on_its_own_debrief_when_several_are_open() {
+    let rig = Rig::start().await;
+    open_retro(&rig, "9301", "Outage review").await;
+    let before = rig.connector_calls(0).await.len();
+    assert_eq!(
+        rig.say("9302", "debrief --template retro Release 2.4")
+            .await,
+        200
+    );
+    let calls = rig.connector_calls(before + 2).await;
+    let second_card = calls[before..]
+        .iter()
+        .find(|c| {
+            card_text(c).contains("Release 2.4") && c.url.path().ends_with("tacv2/activities")
+        })
+        .expect("the second card");
+    let close = button_data(second_card, "debrief.close");
+
+    let mut click = rig.activity("message");
+    click["id"] = json!("9303");
+    click["value"] = close;
+    click["conversation"] = json!({"id": format!("{CHANNEL};messageid=1700000009999"),
+                                   "conversationType": "channel", "tenantId": TENANT});
+    assert_eq!(rig.post(&click).await, 200);
+    let calls = rig.connector_calls(before + 5).await;
+    let texts: Vec<String> = calls[before + 2..].iter().map(card_text).collect();
+    assert!(
+        texts
+            .iter()
+            .any(|t| t.contains("**Release 2.4** is closed")),
+        "the clicked card's debrief is closed: {texts:?}"
+    );
+    assert!(
+        !texts.iter().any(|t| t.contains("Outage review")),
+        "the other one stays open: {texts:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_one_to_one_chat_answers_for_the_team_that_last_wrote_in_it() {
+    let rig = Rig::start().await;
+    rig.add_bot_to_the_team().await;
+    // Alice sets a check-in in team A: the answer comes in her 1:1 chat.
+    assert_eq!(rig.say("9401", "checkin mondays 09:00").await, 200);
+    rig.connector_calls(3).await;
+    // Then she talks to the bot in another team, which becomes where it last met her.
+    let mut elsewhere = rig.activity("message");
+    elsewhere["id"] = json!("9402");
+    elsewhere["text"] = json!("<at>learnloop</at> lessons deploy");
+    elsewhere["conversation"] = json!({"id": "19:other-general@thread.tacv2;messageid=9402",
+                                       "conversationType": "channel", "tenantId": TENANT});
+    elsewhere["channelData"] = json!({"tenant": {"id": TENANT},
+                                      "team": {"id": "19:other-team@thread.tacv2"}});
+    assert_eq!(rig.post(&elsewhere).await, 200);
+    rig.connector_calls(4).await;
+
+    // In her 1:1 chat, "checkin off" is about the check-in that chat was used for.
+    let mut in_chat = rig.activity("message");
+    in_chat["id"] = json!("9403");
+    in_chat["text"] = json!("checkin off");
+    in_chat["conversation"] =
+        json!({"id": "a:chat-29:alice", "conversationType": "personal", "tenantId": TENANT});
+    in_chat["channelData"] = json!({"tenant": {"id": TENANT}});
+    assert_eq!(rig.post(&in_chat).await, 200);
+    let calls = rig.connector_calls(5).await;
+    let answer = card_text(calls.last().unwrap());
+    assert!(answer.contains("Your check-in is off"), "{answer}");
+}

@@ -348,3 +348,47 @@ async fn a_token_seen_before_still_expires_and_loses_a_withdrawn_key() {
     assert_eq!(post_with(&app, &bot, KID, &long_lived).await, 401);
     assert_eq!(bot.key_set.fetched(), 2);
 }
+
+#[tokio::test]
+async fn keys_that_cannot_be_refreshed_keep_working_without_a_fetch_per_request() {
+    let bot = BotFramework::start().await;
+    let (app, clock) = bot_app(&bot).await;
+    assert_eq!(post_with(&app, &bot, KID, &claims(&app)).await, 200);
+    assert_eq!(bot.key_set.fetched(), 1);
+
+    // A day later Microsoft is down: the keys in hand keep working, and the failed
+    // refresh is not retried by every request.
+    bot.key_set.set_down(true);
+    clock.advance(24 * 3_600 + 1);
+    for _ in 0..4 {
+        assert_eq!(post_with(&app, &bot, KID, &claims(&app)).await, 200);
+    }
+    assert_eq!(bot.key_set.fetched(), 2, "one failed refresh, then a pause");
+    clock.advance(61);
+    assert_eq!(post_with(&app, &bot, KID, &claims(&app)).await, 200);
+    assert_eq!(bot.key_set.fetched(), 3, "tried again after the pause");
+
+    // Back up: the next try refreshes, and then the keys are fresh again.
+    bot.key_set.set_down(false);
+    clock.advance(61);
+    assert_eq!(post_with(&app, &bot, KID, &claims(&app)).await, 200);
+    assert_eq!(post_with(&app, &bot, KID, &claims(&app)).await, 200);
+    assert_eq!(bot.key_set.fetched(), 4);
+}
+
+#[tokio::test]
+async fn an_activity_from_another_bot_framework_channel_is_refused() {
+    // Web Chat and Direct Line let the client write `from` and `channelData`.
+    let bot = BotFramework::start().await;
+    bot.key_set
+        .replace(vec![bot.jwk(KID, Some(&["msteams", "webchat"]))]);
+    let (app, _) = bot_app(&bot).await;
+    let mut activity = bot_added(SERVICE_URL);
+    activity["channelId"] = json!("webchat");
+    let bearer = format!("Bearer {}", bot.token(KID, &claims(&app)));
+    assert_eq!(post(&app, Some(&bearer), &activity).await, 401);
+    assert_eq!(
+        post(&app, Some(&bearer), &bot_added(SERVICE_URL)).await,
+        200
+    );
+}

@@ -18,7 +18,7 @@ use axum::http::{HeaderMap, StatusCode};
 
 use serde_json::json;
 
-use crate::app::command::{Command, DebriefCommand, parse_learn};
+use crate::app::command::{Command, parse_learn};
 use crate::app::debrief;
 use crate::app::debrief::{Debrief, Submitted};
 use crate::app::handle::{CommandContext, handle as handle_command, handle_text};
@@ -32,7 +32,12 @@ use crate::platform::teams::UPDATE_METHOD;
 use crate::platform::teams::form::{REFLECTION_ACTION, reflection_form, submitted_answers};
 use crate::platform::teams::{Activity, card_activity};
 use crate::platform::{Message, plain};
-use crate::store::{DebriefId, NewOutboxMessage, TeamsConversation, TeamsPerson, Workspace};
+use crate::store::{
+    DebriefId, NewOutboxMessage, StoreError, TeamsConversation, TeamsPerson, Workspace,
+};
+
+/// The Bot Framework `channelId` of Microsoft Teams.
+const TEAMS_CHANNEL: &str = "msteams";
 
 pub async fn handle(
     State(state): State<AppState>,
@@ -60,6 +65,15 @@ pub async fn handle(
         ));
     };
     token.admits(channel_id, service_url).map_err(refused)?;
+    // Other Bot Framework channels (Web Chat, Direct Line) let the client write `from` and
+    // `channelData`, which name the workspace and the person here: only Teams is trusted.
+    if channel_id != TEAMS_CHANNEL {
+        tracing::warn!(
+            channel_id,
+            "refused an activity from a channel other than Microsoft Teams"
+        );
+        return Err(HttpError::Unauthorized);
+    }
 
     match activity.kind.as_str() {
         "conversationUpdate" => {
@@ -225,43 +239,56 @@ async fn on_click(
             _ => Said::Reply(answered.message),
         });
     }
-    let command = match action {
-        debrief::REFLECT => return send_form(state, ctx, value).await,
-        REFLECTION_ACTION => return on_reflection(ctx, activity, data).await,
-        debrief::REFLECT_IN_DM => Command::Debrief(DebriefCommand::Reflect),
-        debrief::CLOSE => Command::Debrief(DebriefCommand::Close),
+    match action {
+        debrief::REFLECT | debrief::REFLECT_IN_DM | debrief::CLOSE => {
+            // The card's own debrief, whatever else is open in the channel.
+            let Some(debrief) = clicked_debrief(ctx, value).await? else {
+                return Ok(Said::Reply(Message::text("That debrief no longer exists.")));
+            };
+            match action {
+                debrief::REFLECT => send_form(state, ctx, &debrief).await,
+                debrief::REFLECT_IN_DM => {
+                    let first = debrief::reflect_in_dm(ctx, &debrief).await?;
+                    send_to_person(state, ctx, &card_activity(&first, &|_| None)).await?;
+                    Ok(Said::Reply(Message::text(
+                        ":speech_balloon: The first question is in our 1:1 chat.",
+                    )))
+                }
+                _ => {
+                    let handled = debrief::close(ctx, &debrief).await?;
+                    state.after(&handled);
+                    Ok(Said::Reply(handled.reply))
+                }
+            }
+        }
+        REFLECTION_ACTION => on_reflection(ctx, activity, data).await,
         debrief::START => {
             let Some((template, title)) = debrief::read_start_value(value) else {
                 return Err(HttpError::bad_request("`debrief.start` without a title"));
             };
             let handled = debrief::start_from_reminder(ctx, template, title).await?;
             state.after(&handled);
-            return Ok(Said::Reply(handled.reply));
+            Ok(Said::Reply(handled.reply))
         }
-        _ => return Ok(Said::Reply(messages::button_not_in_teams())),
-    };
-    Ok(Said::Reply(run(state, ctx, &command).await?))
+        _ => Ok(Said::Reply(messages::button_not_in_teams())),
+    }
 }
 
 /// "Add reflection": the form goes to the person's 1:1 chat, where only they see it.
 async fn send_form(
     state: &AppState,
     ctx: &CommandContext<'_>,
-    value: &str,
+    debrief: &Debrief,
 ) -> Result<Said, HttpError> {
-    let id = value
-        .parse()
-        .map_err(|_| HttpError::bad_request("`debrief.reflect` without its debrief id"))?;
-    let debrief = debrief::load(ctx, DebriefId(id)).await?;
     if !debrief.is_open() {
         return Ok(Said::Reply(Message::text(
             "This debrief is closed, so it takes no more reflections.",
         )));
     }
-    let earlier = debrief::earlier_answers(ctx, &debrief).await?;
+    let earlier = debrief::earlier_answers(ctx, debrief).await?;
     let form = reflection_form(
-        id,
-        &form_intro(&debrief),
+        debrief.id.0,
+        &form_intro(debrief),
         &debrief.questions,
         &earlier,
         &BTreeMap::new(),
@@ -270,6 +297,21 @@ async fn send_form(
     Ok(Said::Reply(Message::text(
         ":memo: The form is in our 1:1 chat.",
     )))
+}
+
+/// The debrief a card button names (its value is the id); `None` when it is gone.
+async fn clicked_debrief(
+    ctx: &CommandContext<'_>,
+    value: &str,
+) -> Result<Option<Debrief>, HttpError> {
+    let id = value
+        .parse()
+        .map_err(|_| HttpError::bad_request("a debrief button without its debrief id"))?;
+    match debrief::load(ctx, DebriefId(id)).await {
+        Ok(debrief) => Ok(Some(debrief)),
+        Err(StoreError::NotFound) => Ok(None),
+        Err(other) => Err(other.into()),
+    }
 }
 
 /// Queues an activity for the person's 1:1 chat with the bot (opened on first use).
@@ -313,7 +355,15 @@ async fn on_reflection(
     let id = data["debrief"]
         .as_i64()
         .ok_or_else(|| HttpError::bad_request("a reflection without its debrief id"))?;
-    let debrief = debrief::load(ctx, DebriefId(id)).await?;
+    let debrief = match debrief::load(ctx, DebriefId(id)).await {
+        Ok(debrief) => debrief,
+        Err(StoreError::NotFound) => {
+            return Ok(Said::Reply(Message::text(
+                "This debrief no longer exists, so your reflection could not be added.",
+            )));
+        }
+        Err(other) => return Err(other.into()),
+    };
     let values = submitted_answers(data, &debrief.questions);
     let answers = match debrief::check_form(&debrief, &values) {
         Ok(answers) => answers,
@@ -362,12 +412,18 @@ async fn remember(
     };
     let workspace = match activity.workspace_key() {
         Some(key) => state.workspaces.ensure_teams(&key).await?,
-        // A 1:1 or group chat belongs to no team: it is the workspace of the team where
-        // the bot last met the sender.
+        // A 1:1 or group chat belongs to no team: it is the workspace that last used the
+        // chat (the one whose question is being answered), else the team where the bot
+        // last met the sender.
         None => {
-            let home = match activity.from_id() {
-                Some(person) => state.store.teams_home_workspace(tenant, person).await?,
+            let by_chat = match activity.conversation_id() {
+                Some(chat) => state.store.teams_workspace_of_chat(tenant, chat).await?,
                 None => None,
+            };
+            let home = match (by_chat, activity.from_id()) {
+                (Some(workspace), _) => Some(workspace),
+                (None, Some(person)) => state.store.teams_home_workspace(tenant, person).await?,
+                (None, None) => None,
             };
             match home {
                 Some(id) => Arc::new(state.store.workspace_by_id(id).await?),

@@ -28,6 +28,9 @@ const KEYS_MAX_AGE_SECS: i64 = 24 * 3_600;
 const UNKNOWN_KEY_REFETCH_SECS: i64 = 3_600;
 /// Verified tokens remembered; past this the memory starts over.
 const MAX_VERIFIED: usize = 4_096;
+/// After a failed fetch, none is tried for this long: while Microsoft is unreachable,
+/// requests use the keys in hand (or get 503) instead of each waiting on a fetch.
+const FAILED_FETCH_PAUSE_SECS: i64 = 60;
 /// A request waiting for keys waits at most this long.
 const KEYS_FETCH_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -102,10 +105,12 @@ struct KeySet {
     fetched_at: i64,
 }
 
-/// When keys were last fetched because of an unknown key id.
+/// When keys were last fetched because of an unknown key id, and when a fetch last
+/// failed.
 #[derive(Default)]
 struct Refetching {
     last_for_unknown_key: Option<i64>,
+    failed_at: Option<i64>,
 }
 
 #[derive(Deserialize)]
@@ -287,19 +292,32 @@ impl BotTokenVerifier {
         let may_fetch_for_unknown = refetching
             .last_for_unknown_key
             .is_none_or(|last| now - last >= UNKNOWN_KEY_REFETCH_SECS);
-        if stale || may_fetch_for_unknown {
+        let pausing = refetching
+            .failed_at
+            .is_some_and(|failed| now - failed < FAILED_FETCH_PAUSE_SECS);
+        if pausing && current.keys.is_empty() {
+            return Err(BotTokenError::KeysUnavailable(
+                "the last fetch failed; trying again within a minute".into(),
+            ));
+        }
+        if (stale || may_fetch_for_unknown) && !pausing {
             if !stale {
                 refetching.last_for_unknown_key = Some(now);
             }
             match self.fetch(now).await {
                 Ok(fetched) => {
+                    refetching.failed_at = None;
                     *self.keys.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(fetched);
                 }
                 // Keys we already have stay good while Microsoft is unreachable.
                 Err(err) if !current.keys.is_empty() => {
+                    refetching.failed_at = Some(now);
                     tracing::warn!(error = %err, "could not refresh the Bot Framework keys; using the ones fetched before");
                 }
-                Err(err) => return Err(err),
+                Err(err) => {
+                    refetching.failed_at = Some(now);
+                    return Err(err);
+                }
             }
         }
         self.current()

@@ -264,7 +264,60 @@ fn encode(segment: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+
     use super::*;
+    use crate::clock::ManualClock;
+
+    #[tokio::test]
+    async fn the_token_is_reused_until_five_minutes_before_it_expires() {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .and(path("/token"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
+                "token_type": "Bearer", "expires_in": 3600, "access_token": "t",
+            })))
+            .mount(&server)
+            .await;
+        Mock::given(method("POST"))
+            .and(path("/v3/conversations/c/activities"))
+            .respond_with(ResponseTemplate::new(201).set_body_json(serde_json::json!({"id": "1"})))
+            .mount(&server)
+            .await;
+        let clock = Arc::new(ManualClock::at(1_000_000));
+        let client = TeamsClient::new(
+            TeamsCredentials {
+                app_id: "app".into(),
+                app_password: Secret::new("secret"),
+                token_url: format!("{}/token", server.uri()),
+            },
+            clock.clone(),
+            Duration::from_secs(5),
+        )
+        .unwrap();
+        let empty = serde_json::json!({});
+        let uri = server.uri();
+        let send = || client.send(&uri, "c", None, &empty);
+        let tokens = || async {
+            server
+                .received_requests()
+                .await
+                .unwrap()
+                .iter()
+                .filter(|r| r.url.path() == "/token")
+                .count()
+        };
+        send().await.unwrap();
+        clock.advance(3600 - 301);
+        send().await.unwrap();
+        assert_eq!(tokens().await, 1, "still more than five minutes left");
+        clock.advance(2);
+        send().await.unwrap();
+        assert_eq!(tokens().await, 2, "renewed within five minutes of expiry");
+    }
 
     #[test]
     fn conversation_ids_are_one_path_segment() {
