@@ -106,8 +106,9 @@ impl App {
             metrics.clone(),
             settings.delivery.clone(),
         );
-        if let Some(teams) = teams_client(&settings, clock.clone())? {
-            delivery = delivery.with_teams(Arc::new(teams));
+        let teams = teams_client(&settings, clock.clone())?.map(Arc::new);
+        if let Some(teams) = &teams {
+            delivery = delivery.with_teams(teams.clone());
         }
         let delivery = Arc::new(delivery);
         let scheduler = Arc::new(Scheduler::new(
@@ -128,6 +129,7 @@ impl App {
             slack_verifier,
             bot_tokens,
             teams_webhook_verifier,
+            teams,
             slack,
             workspaces,
             delivery,

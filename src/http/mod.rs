@@ -35,6 +35,7 @@ use crate::config::DebriefSettings;
 use crate::delivery::Delivery;
 use crate::metrics::Metrics;
 use crate::platform::slack::SlackClient;
+use crate::platform::teams::TeamsClient;
 use crate::scheduler::Scheduler;
 use crate::store::{Store, Workspace};
 use verify::{BotTokenVerifier, SlackSignatureVerifier, TeamsWebhookVerifier};
@@ -54,6 +55,9 @@ pub struct AppParts {
     pub bot_tokens: Option<Arc<BotTokenVerifier>>,
     /// `None` without `LEARNLOOP_TEAMS_WEBHOOK_SECRET`: `/teams/webhook` answers 503.
     pub teams_webhook_verifier: Option<TeamsWebhookVerifier>,
+    /// The Bot Framework connector (the outbox sends with it too); `None` without the
+    /// bot's password and tenant.
+    pub teams: Option<Arc<TeamsClient>>,
     pub slack: SlackClient,
     pub workspaces: WorkspaceDirectory,
     /// The outbox worker; handlers that queue a message wake it.

@@ -145,7 +145,8 @@ impl Rig {
         self.post(&activity).await
     }
 
-    /// The connector calls other than the token's, once there are `count` of them.
+    /// The connector calls that send (not the token's, not roster reads), once there
+    /// are `count` of them.
     async fn connector_calls(&self, count: usize) -> Vec<wiremock::Request> {
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
@@ -155,7 +156,7 @@ impl Rig {
                 .await
                 .unwrap_or_default()
                 .into_iter()
-                .filter(|r| r.url.path() != "/token")
+                .filter(|r| r.url.path() != "/token" && r.method != wiremock::http::Method::GET)
                 .collect();
             if calls.len() >= count || Instant::now() > deadline {
                 return calls;
@@ -884,4 +885,59 @@ async fn a_one_to_one_chat_answers_for_the_team_that_last_wrote_in_it() {
     let calls = rig.connector_calls(5).await;
     let answer = card_text(calls.last().unwrap());
     assert!(answer.contains("Your check-in is off"), "{answer}");
+}
+
+#[tokio::test]
+async fn the_teams_members_are_learnt_when_the_bot_joins_so_anyone_can_write_to_it() {
+    let rig = Rig::start().await;
+    Mock::given(method("GET"))
+        .and(path(
+            "/emea/v3/conversations/19%3Ateam%40thread.tacv2/members",
+        ))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([
+            {"id": "29:alice", "name": "Alice Example", "aadObjectId": "aad-alice"},
+            {"id": "29:carol", "name": "Carol Coder", "aadObjectId": "aad-carol"},
+        ])))
+        .mount(&rig.connector)
+        .await;
+    rig.add_bot_to_the_team().await;
+    let store = rig.app.store().await;
+    let workspace = store
+        .find_workspace(
+            learnloop::store::Platform::Teams,
+            &format!("{TENANT}:{TEAM}"),
+        )
+        .await
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !store
+        .teams_people(workspace.id)
+        .await
+        .unwrap()
+        .iter()
+        .any(|p| p.person == "29:carol")
+    {
+        assert!(Instant::now() < deadline, "the roster was not stored");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    // Carol never wrote in a channel; her first 1:1 message is still answered.
+    let mut first = rig.activity("message");
+    first["id"] = json!("9501");
+    first["from"] = json!({"id": "29:carol", "name": "Carol Coder"});
+    first["text"] = json!("help");
+    first["conversation"] =
+        json!({"id": "a:carol-chat", "conversationType": "personal", "tenantId": TENANT});
+    first["channelData"] = json!({"tenant": {"id": TENANT}});
+    assert_eq!(rig.post(&first).await, 200);
+    let calls = rig.connector_calls(1).await;
+    let answer = calls
+        .iter()
+        .find(|c| c.url.path() == "/emea/v3/conversations/a%3Acarol-chat/activities/9501")
+        .expect("Carol is answered in her chat");
+    assert!(
+        card_text(answer).contains("lessons"),
+        "{}",
+        card_text(answer)
+    );
 }

@@ -33,7 +33,7 @@ use crate::platform::teams::form::{REFLECTION_ACTION, reflection_form, submitted
 use crate::platform::teams::{Activity, card_activity};
 use crate::platform::{Message, plain};
 use crate::store::{
-    DebriefId, NewOutboxMessage, StoreError, TeamsConversation, TeamsPerson, Workspace,
+    DebriefId, NewOutboxMessage, StoreError, TeamsConversation, TeamsPerson, Workspace, WorkspaceId,
 };
 
 /// The Bot Framework `channelId` of Microsoft Teams.
@@ -77,7 +77,12 @@ pub async fn handle(
 
     match activity.kind.as_str() {
         "conversationUpdate" => {
-            remember(&state, &activity, service_url).await?;
+            let workspace = remember(&state, &activity, service_url).await?;
+            if let Some(workspace) = workspace
+                && bot_was_added(&activity)
+            {
+                learn_the_roster(&state, workspace.id, &activity, service_url);
+            }
             Ok(StatusCode::OK)
         }
         "message" => {
@@ -397,6 +402,55 @@ async fn on_reflection(
         },
         None => Said::Reply(saved),
     })
+}
+
+/// Whether this update adds the bot itself (to a team or chat).
+fn bot_was_added(activity: &Activity) -> bool {
+    let bot = activity.recipient.as_ref().and_then(|r| r.id.as_deref());
+    bot.is_some()
+        && activity
+            .members_added
+            .iter()
+            .any(|m| m.id.as_deref() == bot)
+}
+
+/// When the bot joins a team, the update names only the bot: the team's members are
+/// asked of the connector, in the background, so the bot can answer anyone's 1:1 chat
+/// and reach them later. A failure is logged; people are also learnt as they write.
+fn learn_the_roster(
+    state: &AppState,
+    workspace: WorkspaceId,
+    activity: &Activity,
+    service_url: &str,
+) {
+    let (Some(client), Some(team)) = (state.teams.clone(), activity.team_id()) else {
+        return;
+    };
+    let (store, clock) = (state.store.clone(), state.clock.clone());
+    let (team, service_url) = (team.to_owned(), service_url.to_owned());
+    tokio::spawn(async move {
+        let members = match client.team_members(&service_url, &team).await {
+            Ok(members) => members,
+            Err(err) => {
+                tracing::warn!(error = %err, "could not read the team's members");
+                return;
+            }
+        };
+        let now = clock.now_unix();
+        for member in members {
+            let Some(id) = member.id else { continue };
+            let person = TeamsPerson {
+                person: id,
+                name: member.name,
+                aad_object_id: member.aad_object_id,
+                service_url: service_url.clone(),
+            };
+            if let Err(err) = store.remember_teams_person(workspace, &person, now).await {
+                tracing::warn!(error = %err, "could not store a team member");
+                return;
+            }
+        }
+    });
 }
 
 /// Stores the conversation (with the bot's id in it) and the people the activity names:

@@ -11,6 +11,7 @@ use reqwest::header::RETRY_AFTER;
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::ChannelAccount;
 use crate::clock::SharedClock;
 use crate::config::Secret;
 
@@ -160,7 +161,7 @@ impl TeamsClient {
             path.push('/');
             path.push_str(&encode(activity_id));
         }
-        self.call(reqwest::Method::POST, service_url, &path, activity)
+        self.call(reqwest::Method::POST, service_url, &path, Some(activity))
             .await
     }
 
@@ -184,13 +185,26 @@ impl TeamsClient {
                 reqwest::Method::POST,
                 service_url,
                 "v3/conversations",
-                &body,
+                Some(&body),
             )
             .await?;
         answer["id"]
             .as_str()
             .map(str::to_owned)
             .ok_or_else(|| TeamsApiError::Decode("no conversation id in the answer".into()))
+    }
+
+    /// The members of a team (its roster), to know whom the bot can write to later.
+    pub async fn team_members(
+        &self,
+        service_url: &str,
+        team_id: &str,
+    ) -> Result<Vec<ChannelAccount>, TeamsApiError> {
+        let path = format!("v3/conversations/{}/members", encode(team_id));
+        let answer = self
+            .call(reqwest::Method::GET, service_url, &path, None)
+            .await?;
+        serde_json::from_value(answer).map_err(|e| TeamsApiError::Decode(e.to_string()))
     }
 
     /// Replaces an activity the bot sent earlier.
@@ -206,7 +220,7 @@ impl TeamsClient {
             encode(conversation_id),
             encode(activity_id)
         );
-        self.call(reqwest::Method::PUT, service_url, &path, activity)
+        self.call(reqwest::Method::PUT, service_url, &path, Some(activity))
             .await
     }
 
@@ -215,18 +229,15 @@ impl TeamsClient {
         method: reqwest::Method,
         service_url: &str,
         path: &str,
-        body: &Value,
+        body: Option<&Value>,
     ) -> Result<Value, TeamsApiError> {
         let token = self.token().await?;
         let url = format!("{}/{path}", service_url.trim_end_matches('/'));
-        let response = self
-            .http
-            .request(method, url)
-            .bearer_auth(token.expose())
-            .json(body)
-            .send()
-            .await
-            .map_err(network)?;
+        let mut request = self.http.request(method, url).bearer_auth(token.expose());
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        let response = request.send().await.map_err(network)?;
         let status = response.status();
         if !status.is_success() {
             let retry_after = response
