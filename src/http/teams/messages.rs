@@ -29,7 +29,9 @@ use crate::http::body::read_limited;
 use crate::http::error::HttpError;
 use crate::http::verify::BotTokenError;
 use crate::platform::teams::UPDATE_METHOD;
-use crate::platform::teams::form::{REFLECTION_ACTION, reflection_form, submitted_answers};
+use crate::platform::teams::form::{
+    FormHeading, REFLECTION_ACTION, reflection_form, submitted_answers,
+};
 use crate::platform::teams::{Activity, card_activity};
 use crate::platform::{Message, plain};
 use crate::store::{
@@ -293,7 +295,7 @@ async fn send_form(
     let earlier = debrief::earlier_answers(ctx, debrief).await?;
     let form = reflection_form(
         debrief.id.0,
-        &form_intro(debrief),
+        &form_heading(debrief),
         &debrief.questions,
         &earlier,
         &BTreeMap::new(),
@@ -338,16 +340,19 @@ async fn send_to_person(
     Ok(())
 }
 
-fn form_intro(debrief: &Debrief) -> String {
-    format!(
-        "**{}**{}\n\nAnswer what you can; you can change your answers until the debrief closes.",
-        debrief.title,
-        if debrief.anonymous {
-            " · anonymous: your name is never shown or stored with your answers"
-        } else {
-            ""
-        }
-    )
+fn form_heading(debrief: &Debrief) -> FormHeading<'_> {
+    let names = if debrief.anonymous {
+        "anonymous: your name is never shown or stored with your answers"
+    } else {
+        "shown with your answers in the summary"
+    };
+    FormHeading {
+        title: &debrief.title,
+        facts: vec![
+            ("Template", debrief.template_title.clone()),
+            ("Names", names.to_owned()),
+        ],
+    }
 }
 
 /// A submitted form: stored (the form becomes a thank-you), or shown again with what
@@ -375,7 +380,7 @@ async fn on_reflection(
         Err(problems) => {
             let form = reflection_form(
                 id,
-                &form_intro(&debrief),
+                &form_heading(&debrief),
                 &debrief.questions,
                 &values,
                 &problems,

@@ -55,16 +55,34 @@ fn input(question: &Question, earlier: Option<&String>) -> Value {
     }
 }
 
+/// What the form is about: the debrief's title and facts (template, whether names are
+/// kept), shown above the questions.
+pub struct FormHeading<'a> {
+    pub title: &'a str,
+    pub facts: Vec<(&'static str, String)>,
+}
+
 /// The form of `debrief_id`, with `problems` (by question id) shown under their
 /// questions.
 pub fn reflection_form(
     debrief_id: i64,
-    intro: &str,
+    heading: &FormHeading<'_>,
     questions: &[Question],
     earlier: &BTreeMap<String, String>,
     problems: &BTreeMap<String, String>,
 ) -> Value {
-    let mut body = vec![json!({"type": "TextBlock", "text": intro, "wrap": true})];
+    let facts: Vec<Value> = heading
+        .facts
+        .iter()
+        .map(|(title, value)| json!({"title": title, "value": value}))
+        .collect();
+    let mut body = vec![
+        json!({"type": "TextBlock", "text": heading.title, "wrap": true,
+               "size": "Medium", "weight": "Bolder"}),
+        json!({"type": "FactSet", "facts": facts}),
+        json!({"type": "TextBlock", "wrap": true, "isSubtle": true,
+               "text": "Answer what you can; you can change your answers until the debrief closes."}),
+    ];
     for question in questions {
         let label = if question.required {
             format!("{} (required)", question.prompt)
@@ -107,10 +125,18 @@ mod tests {
     fn the_form_has_an_input_per_question_filled_with_earlier_answers() {
         let earlier = BTreeMap::from([("mood".to_owned(), "4".to_owned())]);
         let problems = BTreeMap::from([("went_well".to_owned(), "Please answer this.".to_owned())]);
-        let form = reflection_form(42, "Reflect on *Outage*", &questions(), &earlier, &problems);
+        let heading = FormHeading {
+            title: "Outage",
+            facts: vec![("Template", "Retrospective".into())],
+        };
+        let form = reflection_form(42, &heading, &questions(), &earlier, &problems);
         let body = form["attachments"][0]["content"]["body"]
             .as_array()
             .unwrap();
+        assert_eq!(
+            body[1],
+            json!({"type": "FactSet", "facts": [{"title": "Template", "value": "Retrospective"}]})
+        );
         let input = |id: &str| body.iter().position(|b| b["id"] == id).unwrap();
         let went_well = input("q_went_well");
         assert_eq!(body[went_well]["type"], "Input.Text");
