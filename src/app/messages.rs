@@ -173,12 +173,9 @@ pub fn answered_in_private() -> Message {
     Message::text(":lock: That is yours alone, so I answered in our 1:1 chat.")
 }
 
-/// A card button Teams cannot act on yet (the follow-up note, which is a Slack modal).
+/// A card button the Teams bot does not know (from an older card, say).
 pub fn button_not_in_teams() -> Message {
-    Message::text(
-        ":hourglass_flowing_sand: That button works on Slack only for now. Your answer itself \
-         is recorded.",
-    )
+    Message::text(":warning: That button is not one I know. Say `help` for what I can do.")
 }
 
 /// A command that needs proactive messages, sent through a Teams outgoing webhook.

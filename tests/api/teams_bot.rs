@@ -630,6 +630,49 @@ async fn a_lesson_of_a_teams_debrief_is_followed_up_in_its_owners_chat() {
         .await
         .unwrap();
     assert_eq!(status, "applied");
+
+    // "Add a note" on the answer: a note form in the same chat, checked, then saved on
+    // the answer (Slack's note modal).
+    let in_chat = |id: &str, value: Value| {
+        let mut activity = rig.activity("message");
+        activity["id"] = json!(id);
+        activity["from"] = json!({"id": "29:bob", "name": "Bob Builder"});
+        activity["value"] = value;
+        activity["replyToId"] = json!("1700000009999");
+        activity["conversation"] =
+            json!({"id": "a:bob-chat", "conversationType": "personal", "tenantId": TENANT});
+        activity["channelData"] = json!({"tenant": {"id": TENANT}});
+        activity
+    };
+    let add_note = button_data(replaced, "followup.note");
+    assert_eq!(rig.post(&in_chat("8002", add_note)).await, 200);
+    let calls = rig.connector_calls(before + 4).await;
+    let save = button_data(&calls[before + 3], "followup.note_save");
+    let mut empty = save.clone();
+    empty["note"] = json!("   ");
+    assert_eq!(rig.post(&in_chat("8003", empty)).await, 200);
+    let calls = rig.connector_calls(before + 5).await;
+    assert!(card_text(&calls[before + 4]).contains("Write a note first"));
+    let mut note = save;
+    note["note"] = json!("Paged at the first alert; back up in ten minutes");
+    assert_eq!(rig.post(&in_chat("8004", note)).await, 200);
+    let calls = rig.connector_calls(before + 6).await;
+    assert!(
+        card_text(&calls[before + 5]).contains("Noted"),
+        "{}",
+        card_text(&calls[before + 5])
+    );
+    let noted: Option<String> = sqlx::query_scalar(
+        "SELECT f.note FROM follow_ups f JOIN lessons l ON l.id = f.lesson_id \
+         WHERE l.text LIKE 'Paging%' AND f.answer = 'applied'",
+    )
+    .fetch_one(&db)
+    .await
+    .unwrap();
+    assert_eq!(
+        noted.as_deref(),
+        Some("Paged at the first alert; back up in ten minutes")
+    );
 }
 
 /// The `data` of the card button `action` in a posted card activity.

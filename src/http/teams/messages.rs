@@ -30,7 +30,8 @@ use crate::http::error::HttpError;
 use crate::http::verify::BotTokenError;
 use crate::platform::teams::UPDATE_METHOD;
 use crate::platform::teams::form::{
-    FormHeading, REFLECTION_ACTION, reflection_form, submitted_answers,
+    FormHeading, NOTE_ACTION, NOTE_INPUT, REFLECTION_ACTION, note_form, reflection_form,
+    submitted_answers,
 };
 use crate::platform::teams::{Activity, card_activity};
 use crate::platform::{Message, plain};
@@ -236,6 +237,18 @@ async fn on_click(
 ) -> Result<Said, HttpError> {
     let action = data["action"].as_str().unwrap_or_default();
     let value = data["value"].as_str().unwrap_or_default();
+    if action == followups::NOTE {
+        let follow_up = value
+            .parse()
+            .map_err(|_| HttpError::bad_request("`followup.note` without its follow-up"))?;
+        return Ok(Said::Form {
+            replace: None,
+            form: note_form(follow_up, followups::MAX_NOTE_CHARS, None),
+        });
+    }
+    if action == NOTE_ACTION {
+        return on_note(ctx, activity, data).await;
+    }
     if let Some(answer) = followups::Answer::from_action(action) {
         let answered = followups::answer(ctx, value, answer).await?;
         return Ok(match (&activity.reply_to_id, answered.recorded) {
@@ -279,6 +292,51 @@ async fn on_click(
         }
         _ => Ok(Said::Reply(messages::button_not_in_teams())),
     }
+}
+
+/// A saved note form: stored on the person's answer (the form becomes a thank-you), or
+/// shown again with what is wrong.
+async fn on_note(
+    ctx: &CommandContext<'_>,
+    activity: &Activity,
+    data: &serde_json::Value,
+) -> Result<Said, HttpError> {
+    let follow_up = data["follow_up"]
+        .as_i64()
+        .ok_or_else(|| HttpError::bad_request("a note without its follow-up id"))?;
+    let note = data[NOTE_INPUT].as_str().unwrap_or_default().trim();
+    let problem = if note.is_empty() {
+        Some("Write a note first.".to_owned())
+    } else if note.chars().count() > followups::MAX_NOTE_CHARS {
+        Some(format!(
+            "Keep it to {} characters.",
+            followups::MAX_NOTE_CHARS
+        ))
+    } else {
+        None
+    };
+    if let Some(problem) = problem {
+        return Ok(Said::Form {
+            replace: activity.reply_to_id.clone(),
+            form: note_form(follow_up, followups::MAX_NOTE_CHARS, Some(&problem)),
+        });
+    }
+    let saved = ctx
+        .store
+        .note_answer(ctx.workspace.id, follow_up, ctx.user, note)
+        .await?;
+    let message = if saved {
+        Message::text(":memo: Noted. Thank you: it shows with the lesson in the digest.")
+    } else {
+        Message::text("That answer is not yours, or no longer exists.")
+    };
+    Ok(match (&activity.reply_to_id, saved) {
+        (Some(card), true) => Said::Replace {
+            card: card.clone(),
+            message,
+        },
+        _ => Said::Reply(message),
+    })
 }
 
 /// "Add reflection": the form goes to the person's 1:1 chat, where only they see it.

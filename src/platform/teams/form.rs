@@ -12,6 +12,43 @@ use crate::app::templates::{Question, QuestionKind};
 /// The action of the form's Save button.
 pub const REFLECTION_ACTION: &str = "debrief.reflection";
 
+/// The action of the follow-up note form's Save button.
+pub const NOTE_ACTION: &str = "followup.note_save";
+/// The input id of the note.
+pub const NOTE_INPUT: &str = "note";
+
+/// The note on a follow-up answer (Slack's note modal), with `problem` shown if the
+/// last try had one.
+pub fn note_form(follow_up: i64, max_chars: usize, problem: Option<&str>) -> Value {
+    let mut body = vec![
+        json!({"type": "TextBlock", "wrap": true, "weight": "Bolder",
+               "text": "What happened? What helped, or what is in the way?"}),
+        json!({"type": "TextBlock", "wrap": true, "isSubtle": true,
+               "text": "A sentence on how it went helps whoever runs into the same thing next."}),
+        json!({"type": "Input.Text", "id": NOTE_INPUT, "isMultiline": true,
+               "maxLength": max_chars}),
+    ];
+    if let Some(problem) = problem {
+        body.push(
+            json!({"type": "TextBlock", "text": problem, "wrap": true, "color": "Attention"}),
+        );
+    }
+    body.push(json!({"type": "ActionSet", "actions": [{
+        "type": "Action.Submit", "title": "Save", "style": "positive",
+        "data": {"action": NOTE_ACTION, "follow_up": follow_up},
+    }]}));
+    json!({
+        "type": "message",
+        "summary": "A note on your follow-up",
+        "attachments": [{"contentType": CARD_CONTENT_TYPE, "content": {
+            "type": "AdaptiveCard",
+            "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+            "version": "1.5",
+            "body": body,
+        }}],
+    })
+}
+
 /// The input id of a question (and the key of its answer in the submitted value).
 pub fn input_id(question: &str) -> String {
     format!("q_{question}")
