@@ -6,5 +6,4 @@ mod rate;
 mod teams;
 mod worker;
 
-pub use teams::TEAMS_SEND;
 pub use worker::{Delivery, DeliveryReport};

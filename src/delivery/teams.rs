@@ -13,8 +13,6 @@ use crate::store::{OutboxMessage, Settlement, StoreError, TeamsConversation};
 
 /// Outbox methods that go to Teams.
 pub const TEAMS_METHOD_PREFIX: &str = "teams.";
-/// Posts the activity in the body (a reply when it names `replyToId`).
-pub const TEAMS_SEND: &str = SEND_METHOD;
 /// Teams allows about 60 messages per 30 s per conversation: one every half second.
 const CONVERSATION_INTERVAL_MS: i64 = 500;
 

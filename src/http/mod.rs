@@ -37,7 +37,7 @@ use crate::metrics::Metrics;
 use crate::platform::slack::SlackClient;
 use crate::platform::teams::TeamsClient;
 use crate::scheduler::Scheduler;
-use crate::store::{Store, Workspace};
+use crate::store::{NewOutboxMessage, Store, Workspace, WorkspaceId};
 use verify::{BotTokenVerifier, SlackSignatureVerifier, TeamsWebhookVerifier};
 
 /// Everything a handler may use; cheap to clone.
@@ -96,6 +96,28 @@ impl AppState {
             debriefs: &self.debriefs,
             give_up_after: self.delivery.give_up_after(),
         }
+    }
+
+    /// Queues one platform call in the outbox (on its own transaction) and wakes the
+    /// worker.
+    pub async fn queue(
+        &self,
+        workspace: WorkspaceId,
+        method: &str,
+        channel: &str,
+        body: &serde_json::Value,
+    ) -> Result<(), error::HttpError> {
+        let body = body.to_string();
+        let now_ms = self.clock.now_millis();
+        let message = NewOutboxMessage {
+            method,
+            ..NewOutboxMessage::post(workspace, channel, &body)
+        };
+        self.store
+            .enqueue(message, now_ms, self.delivery.give_up_at(now_ms))
+            .await?;
+        self.delivery.wake();
+        Ok(())
     }
 
     /// Lets the scheduler and the delivery worker know what a handler changed.

@@ -19,6 +19,13 @@ const TEAM: &str = "19:team@thread.tacv2";
 const CHANNEL: &str = "19:general@thread.tacv2";
 const BOT: &str = "28:6f1c2d3e-0000-4000-8000-00000000b07a";
 const APP_PASSWORD: &str = "test-app-password";
+/// The id the fake connector gives every message the bot posts.
+const CARD: &str = "1700000009999";
+
+/// A Teams user id and display name.
+type Person = (&'static str, &'static str);
+const ALICE: Person = ("29:alice", "Alice Example");
+const BOB: Person = ("29:bob", "Bob Builder");
 
 /// The fake connector (also the token endpoint, on `/token`) and the app.
 struct Rig {
@@ -116,6 +123,30 @@ impl Rig {
         let rig = Self::start_with(clock.clone()).await;
         rig.add_bot_to_the_team().await;
         (rig, clock)
+    }
+
+    /// A message from `from` in their 1:1 `chat` with the bot.
+    fn in_chat(&self, from: Person, chat: &str, id: &str) -> Value {
+        let mut activity = self.activity("message");
+        activity["id"] = json!(id);
+        activity["from"] = json!({"id": from.0, "name": from.1});
+        activity["conversation"] =
+            json!({"id": chat, "conversationType": "personal", "tenantId": TENANT});
+        activity["channelData"] = json!({"tenant": {"id": TENANT}});
+        activity
+    }
+
+    /// A click on a card posted in the General channel (as message `CARD`): Teams sends
+    /// the button's `data` back.
+    fn click_on_card(&self, from: Person, id: &str, data: Value) -> Value {
+        let mut click = self.activity("message");
+        click["id"] = json!(id);
+        click["from"] = json!({"id": from.0, "name": from.1});
+        click["value"] = data;
+        click["replyToId"] = json!(CARD);
+        click["conversation"] = json!({"id": format!("{CHANNEL};messageid={CARD}"),
+                                       "conversationType": "channel", "tenantId": TENANT});
+        click
     }
 
     /// Teams tells the bot it was added to the team (in its General channel).
@@ -370,12 +401,8 @@ fn the_teams_app_manifest_names_one_bot_and_icons_of_the_right_size() {
 async fn a_personal_chat_is_answered_in_the_team_where_the_bot_met_the_person() {
     let rig = Rig::start().await;
     let personal = |text: &str| {
-        let mut activity = rig.activity("message");
-        activity["id"] = json!("4002");
+        let mut activity = rig.in_chat(ALICE, "a:1personal-chat", "4002");
         activity["text"] = json!(text);
-        activity["conversation"] =
-            json!({"id": "a:1personal-chat", "conversationType": "personal", "tenantId": TENANT});
-        activity["channelData"] = json!({"tenant": {"id": TENANT}});
         activity
     };
     // Someone the bot never met in a team gets no answer (there is no workspace for it).
@@ -447,13 +474,8 @@ async fn a_weekly_digest_set_in_a_teams_channel_is_posted_there_with_names() {
 
 /// Bob writes in his 1:1 chat with the bot.
 async fn bob_in_private(rig: &Rig, id: &str, text: &str) -> u16 {
-    let mut activity = rig.activity("message");
-    activity["id"] = json!(id);
-    activity["from"] = json!({"id": "29:bob", "name": "Bob Builder"});
+    let mut activity = rig.in_chat(BOB, "a:bob-chat", id);
     activity["text"] = json!(text);
-    activity["conversation"] =
-        json!({"id": "a:bob-chat", "conversationType": "personal", "tenantId": TENANT});
-    activity["channelData"] = json!({"tenant": {"id": TENANT}});
     rig.post(&activity).await
 }
 
@@ -491,13 +513,7 @@ async fn teams_debrief(rig: &Rig) {
     assert!(card_text(&card_post).contains("Outage review"));
 
     // Bob clicks "Reflect in DM" on the card: Teams sends the button's data back.
-    let mut click = rig.activity("message");
-    click["id"] = json!("6002");
-    click["from"] = json!({"id": "29:bob", "name": "Bob Builder"});
-    click["value"] = reflect_in_dm;
-    click["conversation"] = json!({"id": format!("{CHANNEL};messageid=1700000009999"),
-                                   "conversationType": "channel", "tenantId": TENANT});
-    click["replyToId"] = json!("1700000009999");
+    let click = rig.click_on_card(BOB, "6002", reflect_in_dm);
     assert_eq!(rig.post(&click).await, 200);
     // The bot opens a 1:1 chat with Bob and asks the first question there.
     let calls = rig.connector_calls(5).await;
@@ -603,15 +619,13 @@ async fn a_lesson_of_a_teams_debrief_is_followed_up_in_its_owners_chat() {
     );
 
     // Bob clicks Applied: the question is replaced by the answer, in place.
-    let mut click = rig.activity("message");
-    click["id"] = json!("8001");
-    click["from"] = json!({"id": "29:bob", "name": "Bob Builder"});
-    click["value"] = applied;
-    click["replyToId"] = json!("1700000009999");
-    click["conversation"] =
-        json!({"id": "a:bob-chat", "conversationType": "personal", "tenantId": TENANT});
-    click["channelData"] = json!({"tenant": {"id": TENANT}});
-    assert_eq!(rig.post(&click).await, 200);
+    let in_chat = |id: &str, value: Value| {
+        let mut activity = rig.in_chat(BOB, "a:bob-chat", id);
+        activity["value"] = value;
+        activity["replyToId"] = json!(CARD);
+        activity
+    };
+    assert_eq!(rig.post(&in_chat("8001", applied)).await, 200);
     let calls = rig.connector_calls(before + 3).await;
     let replaced = &calls[before + 2];
     assert_eq!(replaced.method, wiremock::http::Method::PUT);
@@ -633,17 +647,6 @@ async fn a_lesson_of_a_teams_debrief_is_followed_up_in_its_owners_chat() {
 
     // "Add a note" on the answer: a note form in the same chat, checked, then saved on
     // the answer (Slack's note modal).
-    let in_chat = |id: &str, value: Value| {
-        let mut activity = rig.activity("message");
-        activity["id"] = json!(id);
-        activity["from"] = json!({"id": "29:bob", "name": "Bob Builder"});
-        activity["value"] = value;
-        activity["replyToId"] = json!("1700000009999");
-        activity["conversation"] =
-            json!({"id": "a:bob-chat", "conversationType": "personal", "tenantId": TENANT});
-        activity["channelData"] = json!({"tenant": {"id": TENANT}});
-        activity
-    };
     let add_note = button_data(replaced, "followup.note");
     assert_eq!(rig.post(&in_chat("8002", add_note)).await, 200);
     let calls = rig.connector_calls(before + 4).await;
@@ -696,13 +699,10 @@ async fn add_reflection_sends_a_form_to_the_persons_chat_and_checks_it() {
     let reflect = button_data(&card, "debrief.reflect");
     let debrief_id: i64 = reflect["value"].as_str().unwrap().parse().unwrap();
 
-    let mut click = rig.activity("message");
-    click["id"] = json!("9002");
-    click["from"] = json!({"id": "29:bob", "name": "Bob Builder"});
-    click["value"] = reflect;
-    click["conversation"] = json!({"id": format!("{CHANNEL};messageid=1700000009999"),
-                                   "conversationType": "channel", "tenantId": TENANT});
-    assert_eq!(rig.post(&click).await, 200);
+    assert_eq!(
+        rig.post(&rig.click_on_card(BOB, "9002", reflect)).await,
+        200
+    );
     let calls = rig.connector_calls(5).await;
     let form_call = calls
         .iter()
@@ -723,18 +723,13 @@ async fn add_reflection_sends_a_form_to_the_persons_chat_and_checks_it() {
 
     // Bob saves it with a rating out of range: the form comes back, in place, saying so.
     let submit = |fields: Value| {
-        let mut activity = rig.activity("message");
-        activity["id"] = json!("9003");
-        activity["from"] = json!({"id": "29:bob", "name": "Bob Builder"});
+        let mut activity = rig.in_chat(BOB, "a:bob-chat", "9003");
         let mut value = json!({"action": "debrief.reflection", "debrief": debrief_id});
         for (key, field) in fields.as_object().unwrap() {
             value[key] = field.clone();
         }
         activity["value"] = value;
-        activity["replyToId"] = json!("1700000009999");
-        activity["conversation"] =
-            json!({"id": "a:bob-chat", "conversationType": "personal", "tenantId": TENANT});
-        activity["channelData"] = json!({"tenant": {"id": TENANT}});
+        activity["replyToId"] = json!(CARD);
         activity
     };
     let before = rig.connector_calls(0).await.len();
@@ -807,12 +802,8 @@ async fn a_check_in_runs_in_the_persons_chat_in_the_time_zone_teams_reports() {
     assert!(opening.contains("Question 1"), "{opening}");
 
     // Alice answers in her chat: the next question follows there.
-    let mut answer = rig.activity("message");
-    answer["id"] = json!("9102");
+    let mut answer = rig.in_chat(ALICE, "a:chat-29:alice", "9102");
     answer["text"] = json!("Shipped the billing migration behind a flag");
-    answer["conversation"] =
-        json!({"id": "a:chat-29:alice", "conversationType": "personal", "tenantId": TENANT});
-    answer["channelData"] = json!({"tenant": {"id": TENANT}});
     assert_eq!(rig.post(&answer).await, 200);
     let calls = rig.connector_calls(5).await;
     assert!(
@@ -843,13 +834,10 @@ async fn a_retro_reminder_in_teams_starts_its_debrief_from_the_card() {
     );
     let start = button_data(reminder, "debrief.start");
 
-    let mut click = rig.activity("message");
-    click["id"] = json!("9202");
-    click["value"] = start;
-    click["replyToId"] = json!("1700000009999");
-    click["conversation"] = json!({"id": format!("{CHANNEL};messageid=1700000009999"),
-                                   "conversationType": "channel", "tenantId": TENANT});
-    assert_eq!(rig.post(&click).await, 200);
+    assert_eq!(
+        rig.post(&rig.click_on_card(ALICE, "9202", start)).await,
+        200
+    );
     let calls = rig.connector_calls(4).await;
     let texts: Vec<String> = calls[2..].iter().map(card_text).collect();
     assert!(
@@ -879,12 +867,10 @@ async fn a_card_button_acts_on_its_own_debrief_when_several_are_open() {
         .expect("the second card");
     let close = button_data(second_card, "debrief.close");
 
-    let mut click = rig.activity("message");
-    click["id"] = json!("9303");
-    click["value"] = close;
-    click["conversation"] = json!({"id": format!("{CHANNEL};messageid=1700000009999"),
-                                   "conversationType": "channel", "tenantId": TENANT});
-    assert_eq!(rig.post(&click).await, 200);
+    assert_eq!(
+        rig.post(&rig.click_on_card(ALICE, "9303", close)).await,
+        200
+    );
     let calls = rig.connector_calls(before + 5).await;
     let texts: Vec<String> = calls[before + 2..].iter().map(card_text).collect();
     assert!(
@@ -918,12 +904,8 @@ async fn a_one_to_one_chat_answers_for_the_team_that_last_wrote_in_it() {
     rig.connector_calls(4).await;
 
     // In her 1:1 chat, "checkin off" is about the check-in that chat was used for.
-    let mut in_chat = rig.activity("message");
-    in_chat["id"] = json!("9403");
+    let mut in_chat = rig.in_chat(ALICE, "a:chat-29:alice", "9403");
     in_chat["text"] = json!("checkin off");
-    in_chat["conversation"] =
-        json!({"id": "a:chat-29:alice", "conversationType": "personal", "tenantId": TENANT});
-    in_chat["channelData"] = json!({"tenant": {"id": TENANT}});
     assert_eq!(rig.post(&in_chat).await, 200);
     let calls = rig.connector_calls(5).await;
     let answer = card_text(calls.last().unwrap());
@@ -965,13 +947,8 @@ async fn the_teams_members_are_learnt_when_the_bot_joins_so_anyone_can_write_to_
     }
 
     // Carol never wrote in a channel; her first 1:1 message is still answered.
-    let mut first = rig.activity("message");
-    first["id"] = json!("9501");
-    first["from"] = json!({"id": "29:carol", "name": "Carol Coder"});
+    let mut first = rig.in_chat(("29:carol", "Carol Coder"), "a:carol-chat", "9501");
     first["text"] = json!("help");
-    first["conversation"] =
-        json!({"id": "a:carol-chat", "conversationType": "personal", "tenantId": TENANT});
-    first["channelData"] = json!({"tenant": {"id": TENANT}});
     assert_eq!(rig.post(&first).await, 200);
     let calls = rig.connector_calls(1).await;
     let answer = calls

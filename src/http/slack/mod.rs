@@ -16,7 +16,7 @@ use super::body::read_limited;
 use super::error::HttpError;
 use crate::platform::Message;
 use crate::platform::slack::blocks::ephemeral_response;
-use crate::store::{NewOutboxMessage, Workspace};
+use crate::store::Workspace;
 
 pub fn router(state: AppState) -> Router<AppState> {
     Router::new()
@@ -74,14 +74,5 @@ async fn queue(
     channel: &str,
     body: &serde_json::Value,
 ) -> Result<(), HttpError> {
-    let body = body.to_string();
-    let now_ms = state.clock.now_millis();
-    let give_up_at = state.delivery.give_up_at(now_ms);
-    let message = NewOutboxMessage {
-        method,
-        ..NewOutboxMessage::post(workspace.id, channel, &body)
-    };
-    state.store.enqueue(message, now_ms, give_up_at).await?;
-    state.delivery.wake();
-    Ok(())
+    state.queue(workspace.id, method, channel, body).await
 }

@@ -23,21 +23,18 @@ use crate::app::debrief;
 use crate::app::debrief::{Debrief, Submitted};
 use crate::app::handle::{CommandContext, handle as handle_command, handle_text};
 use crate::app::{followups, messages};
-use crate::delivery::TEAMS_SEND;
 use crate::http::AppState;
 use crate::http::body::read_limited;
 use crate::http::error::HttpError;
 use crate::http::verify::BotTokenError;
-use crate::platform::teams::UPDATE_METHOD;
 use crate::platform::teams::form::{
     FormHeading, NOTE_ACTION, NOTE_INPUT, REFLECTION_ACTION, note_form, reflection_form,
     submitted_answers,
 };
 use crate::platform::teams::{Activity, card_activity};
+use crate::platform::teams::{SEND_METHOD, UPDATE_METHOD};
 use crate::platform::{Message, plain};
-use crate::store::{
-    DebriefId, NewOutboxMessage, StoreError, TeamsConversation, TeamsPerson, Workspace, WorkspaceId,
-};
+use crate::store::{DebriefId, StoreError, TeamsConversation, TeamsPerson, Workspace, WorkspaceId};
 
 /// The Bot Framework `channelId` of Microsoft Teams.
 const TEAMS_CHANNEL: &str = "msteams";
@@ -149,26 +146,17 @@ async fn answer(
             // their 1:1 chat.
             Ok(command) if command.is_personal() => {
                 let reply = run(state, &ctx, &command).await?;
-                let own_name = |id: &str| {
-                    (id == user)
-                        .then(|| activity.from.as_ref().and_then(|f| f.name.clone()))
-                        .flatten()
-                };
-                send_to_person(state, &ctx, &card_activity(&reply, &own_name)).await?;
+                let name_of = |id: &str| activity.sender_name(id);
+                send_to_person(state, &ctx, &card_activity(&reply, &name_of)).await?;
                 messages::answered_in_private()
             }
             Ok(command) => run(state, &ctx, &command).await?,
             Err(usage_error) => messages::usage_error(&usage_error),
         })
     };
-    let caller = activity.from.as_ref();
-    let name_of = |id: &str| {
-        caller
-            .filter(|from| from.id.as_deref() == Some(id))
-            .and_then(|from| from.name.clone())
-    };
+    let name_of = |id: &str| activity.sender_name(id);
     let (method, mut card) = match said {
-        Said::Reply(message) => (TEAMS_SEND, card_activity(&message, &name_of)),
+        Said::Reply(message) => (SEND_METHOD, card_activity(&message, &name_of)),
         Said::Replace { card, message } => {
             let mut activity = card_activity(&message, &name_of);
             activity["id"] = json!(card);
@@ -179,25 +167,14 @@ async fn answer(
                 form["id"] = json!(card);
                 (UPDATE_METHOD, form)
             }
-            None => (TEAMS_SEND, form),
+            None => (SEND_METHOD, form),
         },
     };
     card["conversation"] = json!({"id": conversation});
-    if let (TEAMS_SEND, Some(id)) = (method, &activity.id) {
+    if let (SEND_METHOD, Some(id)) = (method, &activity.id) {
         card["replyToId"] = json!(id);
     }
-    let body = card.to_string();
-    let now_ms = state.clock.now_millis();
-    let message = NewOutboxMessage {
-        method,
-        ..NewOutboxMessage::post(workspace.id, channel, &body)
-    };
-    state
-        .store
-        .enqueue(message, now_ms, state.delivery.give_up_at(now_ms))
-        .await?;
-    state.delivery.wake();
-    Ok(())
+    state.queue(workspace.id, method, channel, &card).await
 }
 
 /// What the bot says back: a reply, or the clicked card replaced (a follow-up question
@@ -213,6 +190,20 @@ enum Said {
         replace: Option<String>,
         form: serde_json::Value,
     },
+}
+
+impl Said {
+    /// `message` in place of the card that was clicked when `replace` (something was
+    /// recorded) and the click names its card; a reply otherwise.
+    fn instead_of_card(activity: &Activity, message: Message, replace: bool) -> Self {
+        match (&activity.reply_to_id, replace) {
+            (Some(card), true) => Self::Replace {
+                card: card.clone(),
+                message,
+            },
+            _ => Self::Reply(message),
+        }
+    }
 }
 
 /// Carries out a command; its reply.
@@ -251,13 +242,11 @@ async fn on_click(
     }
     if let Some(answer) = followups::Answer::from_action(action) {
         let answered = followups::answer(ctx, value, answer).await?;
-        return Ok(match (&activity.reply_to_id, answered.recorded) {
-            (Some(card), true) => Said::Replace {
-                card: card.clone(),
-                message: answered.message,
-            },
-            _ => Said::Reply(answered.message),
-        });
+        return Ok(Said::instead_of_card(
+            activity,
+            answered.message,
+            answered.recorded,
+        ));
     }
     match action {
         debrief::REFLECT | debrief::REFLECT_IN_DM | debrief::CLOSE => {
@@ -330,13 +319,7 @@ async fn on_note(
     } else {
         Message::text("That answer is not yours, or no longer exists.")
     };
-    Ok(match (&activity.reply_to_id, saved) {
-        (Some(card), true) => Said::Replace {
-            card: card.clone(),
-            message,
-        },
-        _ => Said::Reply(message),
-    })
+    Ok(Said::instead_of_card(activity, message, saved))
 }
 
 /// "Add reflection": the form goes to the person's 1:1 chat, where only they see it.
@@ -385,17 +368,9 @@ async fn send_to_person(
     ctx: &CommandContext<'_>,
     activity: &serde_json::Value,
 ) -> Result<(), HttpError> {
-    let body = activity.to_string();
-    let now_ms = state.clock.now_millis();
-    let message = NewOutboxMessage {
-        method: TEAMS_SEND,
-        ..NewOutboxMessage::post(ctx.workspace.id, ctx.user, &body)
-    };
     state
-        .store
-        .enqueue(message, now_ms, state.delivery.give_up_at(now_ms))
-        .await?;
-    Ok(())
+        .queue(ctx.workspace.id, SEND_METHOD, ctx.user, activity)
+        .await
 }
 
 fn form_heading(debrief: &Debrief) -> FormHeading<'_> {
@@ -458,13 +433,7 @@ async fn on_reflection(
             Message::text("This debrief has closed, so your reflection could not be added.")
         }
     };
-    Ok(match &activity.reply_to_id {
-        Some(card) => Said::Replace {
-            card: card.clone(),
-            message: saved,
-        },
-        None => Said::Reply(saved),
-    })
+    Ok(Said::instead_of_card(activity, saved, true))
 }
 
 /// Whether this update adds the bot itself (to a team or chat).

@@ -41,12 +41,7 @@ pub async fn handle(
     })?;
     let activity: Activity = serde_json::from_slice(&bytes).map_err(HttpError::bad_request)?;
     let reply = answer(&state, &activity).await?;
-    let caller = activity.from.as_ref();
-    let name_of = |id: &str| {
-        caller
-            .filter(|from| from.id.as_deref() == Some(id))
-            .and_then(|from| from.name.clone())
-    };
+    let name_of = |id: &str| activity.sender_name(id);
     Ok(Json(
         json!({"type": "message", "text": message_text(&reply, &name_of)}),
     ))

@@ -107,6 +107,15 @@ impl Activity {
         non_empty(self.from.as_ref().and_then(|f| f.id.as_ref()))
     }
 
+    /// The sender's display name, when `id` is the sender (the one name an activity
+    /// carries).
+    pub fn sender_name(&self, id: &str) -> Option<String> {
+        self.from
+            .as_ref()
+            .filter(|from| from.id.as_deref() == Some(id))
+            .and_then(|from| from.name.clone())
+    }
+
     /// The sender's IANA time zone, as their Teams client reports it (`clientInfo`).
     pub fn client_time_zone(&self) -> Option<chrono_tz::Tz> {
         self.entities

@@ -30,8 +30,8 @@ fn card_text(text: &str, name_of: &dyn Fn(&str) -> Option<String>) -> String {
         .join("\n\n")
 }
 
-/// The card of a message.
-pub fn adaptive_card(message: &Message, name_of: &dyn Fn(&str) -> Option<String>) -> Value {
+/// The card elements of a message.
+fn card_body(message: &Message, name_of: &dyn Fn(&str) -> Option<String>) -> Vec<Value> {
     let mut body: Vec<Value> = Vec::new();
     let mut separate_next = false;
     for block in &message.blocks {
@@ -74,6 +74,16 @@ pub fn adaptive_card(message: &Message, name_of: &dyn Fn(&str) -> Option<String>
     if body.is_empty() {
         body.push(json!({"type": "TextBlock", "text": card_text(&message.fallback, name_of), "wrap": true}));
     }
+    body
+}
+
+/// The card of a message.
+pub fn adaptive_card(message: &Message, name_of: &dyn Fn(&str) -> Option<String>) -> Value {
+    card_of(card_body(message, name_of))
+}
+
+/// An Adaptive Card (schema 1.5) of these elements.
+fn card_of(body: Vec<Value>) -> Value {
     json!({
         "type": "AdaptiveCard",
         "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
@@ -82,16 +92,18 @@ pub fn adaptive_card(message: &Message, name_of: &dyn Fn(&str) -> Option<String>
     })
 }
 
-/// A message activity carrying the card; `summary` is what notifications show.
-pub fn card_activity(message: &Message, name_of: &dyn Fn(&str) -> Option<String>) -> Value {
+/// A message activity carrying a card of `body`; `summary` is what notifications show.
+pub fn card_message(summary: &str, body: Vec<Value>) -> Value {
     json!({
         "type": "message",
-        "summary": message.fallback,
-        "attachments": [{
-            "contentType": CARD_CONTENT_TYPE,
-            "content": adaptive_card(message, name_of),
-        }],
+        "summary": summary,
+        "attachments": [{"contentType": CARD_CONTENT_TYPE, "content": card_of(body)}],
     })
+}
+
+/// A message activity carrying the message's card.
+pub fn card_activity(message: &Message, name_of: &dyn Fn(&str) -> Option<String>) -> Value {
+    card_message(&message.fallback, card_body(message, name_of))
 }
 
 #[cfg(test)]

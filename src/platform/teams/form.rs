@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
-use super::card::CARD_CONTENT_TYPE;
+use super::card::card_message;
 use crate::app::templates::{Question, QuestionKind};
 
 /// The action of the form's Save button.
@@ -37,16 +37,7 @@ pub fn note_form(follow_up: i64, max_chars: usize, problem: Option<&str>) -> Val
         "type": "Action.Submit", "title": "Save", "style": "positive",
         "data": {"action": NOTE_ACTION, "follow_up": follow_up},
     }]}));
-    json!({
-        "type": "message",
-        "summary": "A note on your follow-up",
-        "attachments": [{"contentType": CARD_CONTENT_TYPE, "content": {
-            "type": "AdaptiveCard",
-            "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
-            "version": "1.5",
-            "body": body,
-        }}],
-    })
+    card_message("A note on your follow-up", body)
 }
 
 /// The input id of a question (and the key of its answer in the submitted value).
@@ -138,16 +129,7 @@ pub fn reflection_form(
         "type": "Action.Submit", "title": "Save", "style": "positive",
         "data": {"action": REFLECTION_ACTION, "debrief": debrief_id},
     }]}));
-    json!({
-        "type": "message",
-        "summary": "Your reflection",
-        "attachments": [{"contentType": CARD_CONTENT_TYPE, "content": {
-            "type": "AdaptiveCard",
-            "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
-            "version": "1.5",
-            "body": body,
-        }}],
-    })
+    card_message("Your reflection", body)
 }
 
 #[cfg(test)]
