@@ -419,8 +419,15 @@ async fn main() -> anyhow::Result<()> {
     for round in 0..50 {
         let workspace = WorkspaceId(1 + (round % WORKSPACES) as i64);
         let started = Instant::now();
-        let message =
-            digest::build(&store, workspace, now - digest::WEEK_SECS, now, Tz::UTC).await?;
+        let message = digest::build(
+            &store,
+            workspace,
+            now - digest::WEEK_SECS,
+            now,
+            Tz::UTC,
+            "CBENCH",
+        )
+        .await?;
         built.push(started.elapsed());
         digest_text = message.all_text();
     }

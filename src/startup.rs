@@ -10,6 +10,7 @@ use anyhow::Context;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
+use crate::app::scopes::{Directory, ScopeRefresher};
 use crate::app::templates::Templates;
 use crate::app::workspaces::WorkspaceDirectory;
 use crate::clock::{SharedClock, SystemClock};
@@ -18,7 +19,7 @@ use crate::delivery::Delivery;
 use crate::http::verify::{BotTokenVerifier, SlackSignatureVerifier, TeamsWebhookVerifier};
 use crate::http::{AppParts, AppState, router};
 use crate::metrics::Metrics;
-use crate::platform::slack::{SlackClient, SlackZones};
+use crate::platform::slack::{SlackClient, SlackDirectory, SlackZones};
 use crate::platform::teams::{TeamsClient, TeamsCredentials};
 use crate::scheduler::Scheduler;
 use crate::store::{Platform, Store};
@@ -98,6 +99,7 @@ impl App {
             settings.workspace.default_time_zone.clone(),
         );
         let slack_for_zones = slack.clone();
+        let directory: Arc<dyn Directory> = Arc::new(SlackDirectory(slack.clone()));
         let metrics = Arc::new(Metrics::default());
         let mut delivery = Delivery::new(
             store.clone(),
@@ -122,6 +124,11 @@ impl App {
         let listener = TcpListener::bind(settings.http.listen)
             .await
             .with_context(|| format!("cannot listen on {}", settings.http.listen))?;
+        let scopes = Arc::new(ScopeRefresher::new(
+            store.clone(),
+            directory.clone(),
+            clock.clone(),
+        ));
         let state = AppState::new(AppParts {
             store,
             clock,
@@ -135,6 +142,8 @@ impl App {
             delivery,
             scheduler,
             zones: Arc::new(SlackZones(slack_for_zones)),
+            directory: directory.clone(),
+            scopes,
             templates,
             debriefs: settings.debriefs.clone(),
             body_limit_bytes: settings.http.body_limit_bytes,
@@ -179,6 +188,7 @@ impl App {
         ));
         let worker = tokio::spawn(state.delivery.clone().run(stop_background.clone()));
         let scheduler = tokio::spawn(state.scheduler.clone().run(stop_background.clone()));
+        let scopes = tokio::spawn(state.scopes.clone().run(stop_background.clone()));
         tracing::info!(address = %self.listener.local_addr()?, "learnloop is listening");
         axum::serve(self.listener, router(state.clone()))
             .with_graceful_shutdown(shutdown)
@@ -189,6 +199,7 @@ impl App {
         stop_background.cancel();
         let _ = maintenance.await;
         let _ = scheduler.await;
+        let _ = scopes.await;
         if tokio::time::timeout(DELIVERY_DRAIN, worker).await.is_err() {
             tracing::warn!(
                 "sends still in flight after the drain period; they resume after a restart"

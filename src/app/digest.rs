@@ -14,7 +14,7 @@ use super::schedules::{self, Request, workspace_zone};
 use super::zones::day;
 use crate::platform::{Block, Message, plain};
 use crate::store::{
-    DigestFacts, LessonHit, LessonMatch, ScheduleKind, Store, StoreError, WorkspaceId,
+    Audience, DigestFacts, LessonHit, LessonMatch, ScheduleKind, Store, StoreError, WorkspaceId,
 };
 
 /// The schedule `/learn digest` sets when none is given.
@@ -263,17 +263,22 @@ pub fn render(
     }
 }
 
-/// Builds the digest of `[from, to)` for a workspace.
+/// Builds the digest of `[from, to)` for a workspace, as the conversation it is shown
+/// in may see it: public conversations' lessons and its own.
 pub async fn build(
     store: &Store,
     workspace: WorkspaceId,
     from: i64,
     to: i64,
     zone: Tz,
+    shown_in: &str,
 ) -> Result<Message, StoreError> {
+    let audience = Audience::In(shown_in);
     recurrence::match_period(store, workspace, from, to, MATCHED_WHILE_BUILDING).await?;
-    let facts = store.digest_facts(workspace, from, to).await?;
-    let matches = store.matches_of_period(workspace, from, to).await?;
+    let facts = store.digest_facts(workspace, from, to, audience).await?;
+    let matches = store
+        .matches_of_period(workspace, from, to, audience)
+        .await?;
     let recurring = recurring(&facts.new_lessons, &matches);
     Ok(render(&facts, &recurring, from, to, zone))
 }
@@ -287,6 +292,7 @@ pub async fn preview(ctx: &CommandContext<'_>) -> Result<Message, StoreError> {
         now - WEEK_SECS,
         now + 1,
         workspace_zone(ctx),
+        ctx.channel,
     )
     .await?;
     message.blocks.push(Block::Context(

@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use super::command::{CheckinCommand, Command, DebriefCommand, DigestCommand};
 use super::debrief::{self, StartedCard};
+use super::scopes::Directory;
 use super::templates::Templates;
 use super::zones::ZoneSource;
 use super::{checkins, digest, followups, goals, lessons, messages, pause, schedules};
@@ -23,6 +24,8 @@ pub struct CommandContext<'a> {
     pub user: &'a str,
     /// Where the person's own time zone comes from.
     pub zones: &'a dyn ZoneSource,
+    /// What the platform says about conversations (whether one is public).
+    pub directory: &'a dyn Directory,
     pub templates: &'a Templates,
     pub debriefs: &'a DebriefSettings,
     /// How long a queued message may keep failing (the outbox's retry budget).

@@ -1,5 +1,5 @@
-//! `/learn lessons [QUERY]`: the workspace's shared lessons, best matches first, or the
-//! latest when no query is given.
+//! `/learn lessons [QUERY]`: the lessons this conversation may see (public conversations'
+//! and its own), best matches first, or the latest when no query is given.
 
 use chrono_tz::Tz;
 
@@ -8,7 +8,7 @@ use super::schedules::workspace_zone;
 use super::search::user_terms;
 use super::zones::format_local;
 use crate::platform::{Block, Message, plain};
-use crate::store::{LessonHit, StoreError};
+use crate::store::{Audience, LessonHit, StoreError};
 
 /// Lessons shown per search.
 const SHOWN: u32 = 5;
@@ -47,12 +47,14 @@ fn listing(title: String, hits: &[LessonHit], zone: Tz) -> Message {
     }
 }
 
-/// Searches (or lists the latest of) the workspace's shared lessons.
+/// Searches (or lists the latest of) the lessons this conversation may see.
 pub async fn search(ctx: &CommandContext<'_>, query: Option<&str>) -> Result<Message, StoreError> {
     let zone = workspace_zone(ctx);
     let workspace = ctx.workspace.id;
+    // What this conversation may see: public lessons, and its own.
+    let audience = Audience::In(ctx.channel);
     let Some(query) = query else {
-        let latest = ctx.store.latest_lessons(workspace, SHOWN).await?;
+        let latest = ctx.store.latest_lessons(workspace, audience, SHOWN).await?;
         if latest.is_empty() {
             return Ok(Message::text(
                 "No lessons yet. Close a debrief (`/debrief TITLE`) and its lessons show up here.",
@@ -69,18 +71,18 @@ pub async fn search(ctx: &CommandContext<'_>, query: Option<&str>) -> Result<Mes
     };
     let all = ctx
         .store
-        .search_lessons(workspace, &terms, None, SHOWN)
+        .search_lessons(workspace, &terms, audience, SHOWN)
         .await?;
     if !all.is_empty() {
         return Ok(listing(format!("*Lessons matching* `{shown}`"), &all, zone));
     }
     let any = ctx
         .store
-        .search_lessons(workspace, &terms.loosened(), None, SHOWN)
+        .search_lessons(workspace, &terms.loosened(), audience, SHOWN)
         .await?;
     if any.is_empty() {
         return Ok(Message::text(format!(
-            "No shared lessons match `{shown}`. Try fewer words, or a prefix such as `deploy*`."
+            "No lessons I may show here match `{shown}`. Try fewer words, or a prefix such as `deploy*`."
         )));
     }
     Ok(listing(

@@ -8,6 +8,17 @@ fn usage_line(usage: &Usage) -> String {
     format!("`{}`  {}", usage.form, usage.summary)
 }
 
+/// Who sees a lesson, as help says it (each summary says it for its own lessons).
+const WHO_SEES_LESSONS: &str = ":lock: *Who sees a lesson:* lessons from public channels are shared \
+     with the whole workspace (search, digests, other debriefs' cards). Lessons from private \
+     channels, channels shared with another organisation, DMs and group DMs are shown only \
+     inside the conversation where they were said.";
+
+/// The same for Teams.
+const WHO_SEES_LESSONS_TEAMS: &str = ":lock: Lessons from standard channels are shared with \
+     the team; lessons from private or shared channels, group chats, and channels whose kind \
+     Teams does not tell me are shown only where they were said.";
+
 /// Full help, or the help of one topic.
 pub fn help(topic: Option<&[Usage]>) -> Message {
     let mut blocks = Vec::new();
@@ -23,6 +34,7 @@ pub fn help(topic: Option<&[Usage]>) -> Message {
                 let lines: Vec<String> = usages.iter().map(usage_line).collect();
                 blocks.push(Block::Text(format!("*{title}*\n{}", lines.join("\n"))));
             }
+            blocks.push(Block::Context(WHO_SEES_LESSONS.into()));
             blocks.push(Block::Context(format!(
                 "{} `/debrief …` is the same as `/learn debrief …`. `/learn help TOPIC` explains one command.",
                 usage::SCHEDULE_FORMS
@@ -135,6 +147,7 @@ fn teams_help(title: &str, commands: &str, note: &str) -> Message {
             Block::Header(title.into()),
             Block::Text(format!("Mention me with one of these:\n{commands}")),
             Block::Context(note.into()),
+            Block::Context(WHO_SEES_LESSONS_TEAMS.into()),
         ],
     }
 }
@@ -143,8 +156,8 @@ fn teams_help(title: &str, commands: &str, note: &str) -> Message {
 pub fn teams_webhook_help() -> Message {
     teams_help(
         "learnloop (Teams outgoing webhook)",
-        "`lessons [QUERY]`: search this team's shared lessons\n\
-         `digest now`: what the team learned in the last seven days",
+        "`lessons [QUERY]`: search the lessons this channel may see\n\
+         `digest now`: what the team learned in the last seven days, as this channel may see it",
         "This is webhook mode: I answer in the channel, for everyone, and never post \
          later. Debriefs, personal goals, follow-ups, check-ins, retro reminders and \
          scheduled digests need the learnloop bot added to the team (see the README).",
@@ -157,7 +170,7 @@ pub fn teams_bot_help() -> Message {
         "learnloop for Microsoft Teams",
         "`debrief [--template NAME] [--anonymous] TITLE`: a debrief in this channel \
          (`debrief reflect`, `debrief close`)\n\
-         `lessons [QUERY]`: search this team's shared lessons\n\
+         `lessons [QUERY]`: search the lessons this channel may see\n\
          `goal add TEXT [by YYYY-MM-DD]` · `goal list` · `goal done N` · `goal share N`: your learning goals\n\
          `checkin SCHEDULE` · `checkin off`: your personal check-in, in our 1:1 chat\n\
          `retro SCHEDULE`: a retro reminder in this channel · `schedules` · `unschedule ID`\n\

@@ -14,6 +14,7 @@ pub mod names;
 mod pause;
 pub mod recurrence;
 pub mod schedules;
+pub mod scopes;
 pub mod search;
 pub mod templates;
 mod tokens;

@@ -7,7 +7,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use super::search::meaningful_words;
 use crate::store::search_terms::{Term, Terms};
-use crate::store::{LessonToMatch, Store, StoreError, WorkspaceId};
+use crate::store::{Audience, LessonToMatch, Store, StoreError, WorkspaceId};
 
 /// Earlier lessons looked at per lesson.
 const CANDIDATES: u32 = 12;
@@ -114,7 +114,7 @@ async fn close_matches(
     };
     let words = stems(text);
     Ok(store
-        .search_lessons(workspace, &terms, None, CANDIDATES)
+        .search_lessons(workspace, &terms, Audience::Internal, CANDIDATES)
         .await?
         .into_iter()
         .filter(|hit| same_lesson(&words, &stems(&hit.text)))
@@ -193,7 +193,7 @@ mod tests {
             "the queue is worked off"
         );
         let pairs: Vec<(i64, i64)> = store
-            .matches_of_period(ours, 0, 10)
+            .matches_of_period(ours, 0, 10, Audience::Internal)
             .await
             .unwrap()
             .iter()
@@ -204,7 +204,7 @@ mod tests {
         assert_eq!(pairs, vec![(1, 2), (2, 1)]);
         assert!(
             store
-                .matches_of_period(theirs, 0, 10)
+                .matches_of_period(theirs, 0, 10, Audience::Internal)
                 .await
                 .unwrap()
                 .is_empty()

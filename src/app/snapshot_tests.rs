@@ -21,7 +21,9 @@ use crate::platform::Message;
 use crate::platform::outgoing::no_names;
 use crate::platform::slack::blocks::post_message_body;
 use crate::platform::teams::card_activity;
-use crate::store::{AnsweredFollowUp, DigestFacts, LessonHit, ReachedGoal, TrackedLesson};
+use crate::store::{
+    AnsweredFollowUp, ConversationKind, DigestFacts, LessonHit, ReachedGoal, TrackedLesson,
+};
 
 fn hit(id: i64, text: &str) -> LessonHit {
     LessonHit {
@@ -60,6 +62,7 @@ fn messages_by_kind() -> Vec<(&'static str, Message)> {
             follow_up: "Mon 7 Dec".into(),
         }],
         &[],
+        ConversationKind::PublicChannel,
     );
     let lesson = TrackedLesson {
         id: 9,

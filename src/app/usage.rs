@@ -39,7 +39,7 @@ usage!(
 usage!(
     LESSONS,
     "/learn lessons [QUERY]",
-    "search the workspace's shared lessons"
+    "search the lessons this conversation may see (public channels' and its own)"
 );
 usage!(FOLLOWUPS, "/learn followups", "my open lesson follow-ups");
 usage!(

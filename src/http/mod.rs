@@ -27,6 +27,7 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::app::handle::{CommandContext, Handled};
+use crate::app::scopes::{Directory, ScopeRefresher};
 use crate::app::templates::Templates;
 use crate::app::workspaces::WorkspaceDirectory;
 use crate::app::zones::ZoneSource;
@@ -66,6 +67,10 @@ pub struct AppParts {
     pub scheduler: Arc<Scheduler>,
     /// Where people's own time zones come from.
     pub zones: Arc<dyn ZoneSource>,
+    /// What the platform says about conversations (privacy scopes).
+    pub directory: Arc<dyn Directory>,
+    /// Looks conversations up again in the background; events that change one wake it.
+    pub scopes: Arc<ScopeRefresher>,
     /// Debrief templates, validated at start.
     pub templates: Arc<Templates>,
     pub debriefs: DebriefSettings,
@@ -92,6 +97,7 @@ impl AppState {
             channel,
             user,
             zones: self.zones.as_ref(),
+            directory: self.directory.as_ref(),
             templates: &self.templates,
             debriefs: &self.debriefs,
             give_up_after: self.delivery.give_up_after(),

@@ -230,6 +230,7 @@ impl Scheduler {
                     from,
                     fire_at,
                     schedule.zone(),
+                    &stored.channel,
                 )
                 .await?;
                 (message, None)

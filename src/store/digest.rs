@@ -1,9 +1,10 @@
-//! What a digest reports about a period of one workspace, read in one snapshot. Only
-//! shared lessons and shared goals are read at all.
+//! What a digest reports about a period of one workspace, read in one snapshot, as its
+//! audience may see it: lessons of public conversations and of the conversation the
+//! digest is shown in, and shared goals.
 
 use sqlx::FromRow;
 
-use super::{LessonHit, Store, StoreError, WorkspaceId};
+use super::{Audience, LessonHit, Store, StoreError, WorkspaceId};
 
 /// A follow-up answered in the period, with its lesson.
 #[derive(Clone, Debug, PartialEq, Eq, FromRow)]
@@ -40,52 +41,60 @@ pub struct DigestFacts {
 }
 
 impl Store {
-    /// The facts of `[from, to)` for one workspace.
+    /// The facts of `[from, to)` for one workspace, as `audience` may see them.
     pub async fn digest_facts(
         &self,
         workspace: WorkspaceId,
         from: i64,
         to: i64,
+        audience: Audience<'_>,
     ) -> Result<DigestFacts, StoreError> {
+        let audience = audience.bound();
         // One read transaction: every number describes the same moment.
         let mut tx = self.pool.begin().await?;
         let new_lessons = sqlx::query_as(concat!(
             "SELECT ",
             lesson_hit_columns!(),
             " FROM lessons l JOIN debriefs d ON d.id = l.debrief_id \
-             WHERE l.workspace_id = ? AND l.created_at >= ? AND l.created_at < ? \
-               AND l.visibility = 'shared' AND l.kind = 'lesson' \
-             ORDER BY l.debrief_id, l.id"
+             WHERE l.workspace_id = ?1 AND l.created_at >= ?2 AND l.created_at < ?3 \
+               AND l.kind = 'lesson' AND ",
+            lesson_visible!("l", "d", "4"),
+            " ORDER BY l.debrief_id, l.id"
         ))
         .bind(workspace.0)
         .bind(from)
         .bind(to)
+        .bind(audience)
         .fetch_all(&mut *tx)
         .await?;
-        let answered = sqlx::query_as(
+        let answered = sqlx::query_as(concat!(
             "SELECT f.answer, f.note, l.text, l.owner, l.tags, d.title AS debrief_title \
              FROM follow_ups f JOIN lessons l ON l.id = f.lesson_id \
              JOIN debriefs d ON d.id = l.debrief_id \
-             WHERE f.workspace_id = ? AND f.answered_at >= ? AND f.answered_at < ? \
-               AND f.answer IN ('applied', 'not_yet', 'not_relevant') AND l.visibility = 'shared' \
-             ORDER BY f.answered_at, f.id",
-        )
+             WHERE f.workspace_id = ?1 AND f.answered_at >= ?2 AND f.answered_at < ?3 \
+               AND f.answer IN ('applied', 'not_yet', 'not_relevant') AND ",
+            lesson_visible!("l", "d", "4"),
+            " ORDER BY f.answered_at, f.id"
+        ))
         .bind(workspace.0)
         .bind(from)
         .bind(to)
+        .bind(audience)
         .fetch_all(&mut *tx)
         .await?;
         let settled_unanswered = sqlx::query_as(concat!(
             "SELECT ",
             lesson_hit_columns!(),
             " FROM lessons l JOIN debriefs d ON d.id = l.debrief_id \
-             WHERE l.workspace_id = ? AND l.settled_at >= ? AND l.settled_at < ? \
-               AND l.status IN ('stale', 'unreachable') AND l.visibility = 'shared' \
-             ORDER BY l.settled_at, l.id"
+             WHERE l.workspace_id = ?1 AND l.settled_at >= ?2 AND l.settled_at < ?3 \
+               AND l.status IN ('stale', 'unreachable') AND ",
+            lesson_visible!("l", "d", "4"),
+            " ORDER BY l.settled_at, l.id"
         ))
         .bind(workspace.0)
         .bind(from)
         .bind(to)
+        .bind(audience)
         .fetch_all(&mut *tx)
         .await?;
         let goals_reached = sqlx::query_as(
@@ -98,16 +107,19 @@ impl Store {
         .bind(to)
         .fetch_all(&mut *tx)
         .await?;
-        let (debriefs_held, named, anonymous): (i64, i64, i64) = sqlx::query_as(
-            "SELECT (SELECT COUNT(*) FROM debriefs \
-                     WHERE workspace_id = ?1 AND created_at >= ?2 AND created_at < ?3), \
-                    COUNT(DISTINCT r.author), COALESCE(SUM(r.author IS NULL), 0) \
+        let (debriefs_held, named, anonymous): (i64, i64, i64) = sqlx::query_as(concat!(
+            "SELECT (SELECT COUNT(*) FROM debriefs d \
+                     WHERE d.workspace_id = ?1 AND d.created_at >= ?2 AND d.created_at < ?3 AND ",
+            debrief_visible!("d", "4"),
+            "), COUNT(DISTINCT r.author), COALESCE(SUM(r.author IS NULL), 0) \
              FROM debriefs d JOIN reflections r ON r.debrief_id = d.id \
-             WHERE d.workspace_id = ?1 AND d.created_at >= ?2 AND d.created_at < ?3",
-        )
+             WHERE d.workspace_id = ?1 AND d.created_at >= ?2 AND d.created_at < ?3 AND ",
+            debrief_visible!("d", "4")
+        ))
         .bind(workspace.0)
         .bind(from)
         .bind(to)
+        .bind(audience)
         .fetch_one(&mut *tx)
         .await?;
         let (follow_ups_asked, follow_ups_answered): (i64, i64) = sqlx::query_as(

@@ -4,7 +4,7 @@
 use sqlx::{FromRow, SqliteConnection};
 
 use super::search_terms::{Terms, indexed};
-use super::{DebriefId, Store, StoreError, StoreTx, WorkspaceId};
+use super::{Audience, DebriefId, Store, StoreError, StoreTx, WorkspaceId};
 
 /// Whether an item is something learned or something to do.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -189,15 +189,15 @@ impl Store {
         }
     }
 
-    /// Shared lessons of the workspace matching `terms`, best first (bm25, tags
-    /// weighing most, the debrief title least); with `channel`, only those of debriefs
-    /// held in that channel. The index holds only this workspace's words under these
-    /// terms, so the match never reads another workspace's rows.
+    /// Lessons of the workspace matching `terms` that `audience` may see, best first
+    /// (bm25, tags weighing most, the debrief title least). The index holds only this
+    /// workspace's words under these terms, so the match never reads another
+    /// workspace's rows.
     pub async fn search_lessons(
         &self,
         workspace: WorkspaceId,
         terms: &Terms,
-        channel: Option<&str>,
+        audience: Audience<'_>,
         limit: u32,
     ) -> Result<Vec<LessonHit>, StoreError> {
         Ok(sqlx::query_as(concat!(
@@ -206,13 +206,13 @@ impl Store {
             " FROM lessons_fts f \
              JOIN lessons l ON l.id = f.rowid \
              JOIN debriefs d ON d.id = l.debrief_id AND d.workspace_id = l.workspace_id \
-             WHERE lessons_fts MATCH ?1 AND l.workspace_id = ?2 AND l.visibility = 'shared' \
-               AND l.kind = 'lesson' AND (?3 IS NULL OR d.channel = ?3) \
-             ORDER BY bm25(lessons_fts, 1.0, 2.0, 0.5) LIMIT ?4"
+             WHERE lessons_fts MATCH ?1 AND l.workspace_id = ?2 AND l.kind = 'lesson' AND ",
+            lesson_visible!("l", "d", "3"),
+            " ORDER BY bm25(lessons_fts, 1.0, 2.0, 0.5) LIMIT ?4"
         ))
         .bind(terms.expression(workspace))
         .bind(workspace.0)
-        .bind(channel)
+        .bind(audience.bound())
         .bind(limit)
         .fetch_all(&self.pool)
         .await?)
@@ -236,10 +236,11 @@ impl Store {
         .await?)
     }
 
-    /// The workspace's newest shared lessons.
+    /// The workspace's newest lessons that `audience` may see.
     pub async fn latest_lessons(
         &self,
         workspace: WorkspaceId,
+        audience: Audience<'_>,
         limit: u32,
     ) -> Result<Vec<LessonHit>, StoreError> {
         Ok(sqlx::query_as(concat!(
@@ -247,10 +248,12 @@ impl Store {
             lesson_hit_columns!(),
             " FROM lessons l \
              JOIN debriefs d ON d.id = l.debrief_id AND d.workspace_id = l.workspace_id \
-             WHERE l.workspace_id = ? AND l.visibility = 'shared' AND l.kind = 'lesson' \
-             ORDER BY l.created_at DESC, l.id DESC LIMIT ?"
+             WHERE l.workspace_id = ?1 AND l.kind = 'lesson' AND ",
+            lesson_visible!("l", "d", "2"),
+            " ORDER BY l.created_at DESC, l.id DESC LIMIT ?3"
         ))
         .bind(workspace.0)
+        .bind(audience.bound())
         .bind(limit)
         .fetch_all(&self.pool)
         .await?)
@@ -260,6 +263,7 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::ConversationKind;
     use crate::store::search_terms::Term;
     use crate::store::test_support::{debrief, lesson, temp_store, workspace};
 
@@ -299,8 +303,9 @@ mod tests {
         )
         .await;
 
+        let here = Audience::In("C1");
         let hits = store
-            .search_lessons(ws, &terms("migration"), None, 3)
+            .search_lessons(ws, &terms("migration"), here, 3)
             .await
             .unwrap();
         assert_eq!(
@@ -311,25 +316,97 @@ mod tests {
         assert_eq!(hits[0].debrief_title, "Release 2.3 rollout");
 
         let by_title = store
-            .search_lessons(ws, &terms("rollout"), None, 3)
+            .search_lessons(ws, &terms("rollout"), here, 3)
             .await
             .unwrap();
         assert_eq!(by_title.len(), 2, "the debrief title is searchable");
         let everywhere = store
-            .search_lessons(ws, &terms("release"), None, 10)
+            .search_lessons(ws, &terms("release"), Audience::Internal, 10)
             .await
             .unwrap();
         assert!(everywhere.iter().all(|h| !h.text.contains("another team")));
         assert_eq!(store.lessons_of(ws, release).await.unwrap().len(), 2);
-        let here = store
-            .search_lessons(ws, &terms("rollout"), Some("C1"), 3)
-            .await
-            .unwrap();
-        assert_eq!(here.len(), 2, "the debriefs were held in C1");
         let elsewhere = store
-            .search_lessons(ws, &terms("rollout"), Some("C2"), 3)
+            .search_lessons(ws, &terms("rollout"), Audience::In("C2"), 3)
             .await
             .unwrap();
-        assert!(elsewhere.is_empty(), "another channel sees none of them");
+        assert!(
+            elsewhere.is_empty(),
+            "C1 was never looked up, so it counts as private: another channel sees none"
+        );
+        store
+            .record_conversation_scope(ws, "C1", ConversationKind::PublicChannel, 9, 1)
+            .await
+            .unwrap();
+        let shared = store
+            .search_lessons(ws, &terms("rollout"), Audience::In("C2"), 3)
+            .await
+            .unwrap();
+        assert_eq!(shared.len(), 2, "a public channel's lessons are shared");
+        let latest = store
+            .latest_lessons(ws, Audience::In("D1"), 5)
+            .await
+            .unwrap();
+        assert_eq!(latest.len(), 2, "a DM sees the public ones");
+        store
+            .record_conversation_scope(ws, "C1", ConversationKind::SharedChannel, 9, 2)
+            .await
+            .unwrap();
+        for audience in [Audience::In("C2"), Audience::In("D1")] {
+            assert!(
+                store
+                    .latest_lessons(ws, audience, 5)
+                    .await
+                    .unwrap()
+                    .is_empty(),
+                "a Slack Connect channel is private"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn a_lesson_said_in_private_stays_private_after_the_channel_goes_public() {
+        let (store, _dir) = temp_store().await;
+        let ws = workspace(&store, "T1").await;
+        let id = debrief(&store, ws, "Outage").await;
+        let mut tx = store.begin().await.unwrap();
+        tx.insert_lesson(
+            NewLesson {
+                workspace: ws,
+                debrief: id,
+                debrief_title: "Outage",
+                kind: LessonKind::Lesson,
+                text: "Page the database team early",
+                author: Some("U1"),
+                owner: Some("U1"),
+                tags: "",
+                shared: false,
+                follow_up_at: None,
+            },
+            1,
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        store
+            .record_conversation_scope(ws, "C1", ConversationKind::PublicChannel, 9, 1)
+            .await
+            .unwrap();
+        let found = |audience| {
+            let store = store.clone();
+            async move {
+                store
+                    .search_lessons(ws, &terms("database"), audience, 5)
+                    .await
+                    .unwrap()
+                    .len()
+            }
+        };
+        assert_eq!(
+            found(Audience::In("C1")).await,
+            1,
+            "shown where it was said"
+        );
+        assert_eq!(found(Audience::In("C2")).await, 0, "and nowhere else");
     }
 }

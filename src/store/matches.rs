@@ -4,7 +4,7 @@
 
 use sqlx::FromRow;
 
-use super::{Store, StoreError, WorkspaceId};
+use super::{Audience, Store, StoreError, WorkspaceId};
 
 /// A queued lesson whose close matches have not been looked for yet.
 #[derive(Clone, Debug, PartialEq, Eq, FromRow)]
@@ -85,25 +85,31 @@ impl Store {
         Ok(())
     }
 
-    /// The shared matches of the workspace's shared lessons created in `[from, to)`.
+    /// The matches of the workspace's lessons created in `[from, to)`, both sides of
+    /// each pair visible to `audience`.
     pub async fn matches_of_period(
         &self,
         workspace: WorkspaceId,
         from: i64,
         to: i64,
+        audience: Audience<'_>,
     ) -> Result<Vec<LessonMatch>, StoreError> {
-        Ok(sqlx::query_as(
+        Ok(sqlx::query_as(concat!(
             "SELECT m.lesson_id, m.match_id, o.debrief_id AS match_debrief_id \
-             FROM lessons l JOIN lesson_matches m ON m.lesson_id = l.id \
-             JOIN lessons o ON o.id = m.match_id \
+             FROM lessons l JOIN debriefs d ON d.id = l.debrief_id \
+             JOIN lesson_matches m ON m.lesson_id = l.id \
+             JOIN lessons o ON o.id = m.match_id JOIN debriefs od ON od.id = o.debrief_id \
              WHERE l.workspace_id = ?1 AND l.created_at >= ?2 AND l.created_at < ?3 \
-               AND l.visibility = 'shared' AND l.kind = 'lesson' \
-               AND o.workspace_id = ?1 AND o.visibility = 'shared' \
-             ORDER BY m.lesson_id, m.match_id",
-        )
+               AND l.kind = 'lesson' AND o.workspace_id = ?1 AND ",
+            lesson_visible!("l", "d", "4"),
+            " AND ",
+            lesson_visible!("o", "od", "4"),
+            " ORDER BY m.lesson_id, m.match_id"
+        ))
         .bind(workspace.0)
         .bind(from)
         .bind(to)
+        .bind(audience.bound())
         .fetch_all(&self.pool)
         .await?)
     }

@@ -11,6 +11,52 @@ macro_rules! lesson_hit_columns {
     };
 }
 
+/// SQL that holds when lesson `$l` of debrief `$d` may be shown to the audience bound at
+/// `?$n` (see `Audience`): it was said in that very conversation, or it was said in
+/// public in a conversation that is still public. `NULL` (internal use) sees everything.
+macro_rules! lesson_visible {
+    ($l:literal, $d:literal, $n:literal) => {
+        concat!(
+            "(?",
+            $n,
+            " IS NULL OR ",
+            $d,
+            ".channel = ?",
+            $n,
+            " OR (",
+            $l,
+            ".visibility = 'shared' AND EXISTS (SELECT 1 FROM conversation_scopes s \
+             WHERE s.workspace_id = ",
+            $d,
+            ".workspace_id AND s.conversation = ",
+            $d,
+            ".channel AND s.public = 1)))"
+        )
+    };
+}
+
+/// SQL that holds when debrief `$d` may be counted for the audience bound at `?$n`: it
+/// was held there, or in a public conversation.
+macro_rules! debrief_visible {
+    ($d:literal, $n:literal) => {
+        concat!(
+            "(?",
+            $n,
+            " IS NULL OR ",
+            $d,
+            ".channel = ?",
+            $n,
+            " OR EXISTS (SELECT 1 \
+             FROM conversation_scopes s WHERE s.workspace_id = ",
+            $d,
+            ".workspace_id \
+             AND s.conversation = ",
+            $d,
+            ".channel AND s.public = 1))"
+        )
+    };
+}
+
 /// `SELECT` of a `TrackedLesson` (a lesson with where it came from) up to `WHERE`.
 macro_rules! select_tracked_lessons {
     () => {
@@ -32,6 +78,7 @@ mod matches;
 mod outbox;
 mod people;
 mod schedules;
+mod scopes;
 pub mod search_terms;
 mod teams;
 mod workspaces;
@@ -63,6 +110,7 @@ pub use people::{Person, PersonId};
 pub use schedules::{
     NewSchedule, Occurrence, RunOutcome, ScheduleId, ScheduleKind, StoredSchedule,
 };
+pub use scopes::{Audience, ConversationKind, ConversationScope, ScopeToCheck};
 pub use teams::{TeamsConversation, TeamsPerson};
 pub use workspaces::{NewWorkspace, Platform, Workspace, WorkspaceId};
 
@@ -314,7 +362,7 @@ mod tests {
         };
         for word in ["flags", "deploy", "rollout"] {
             let hits = store
-                .search_lessons(WorkspaceId(1), &terms(word), None, 5)
+                .search_lessons(WorkspaceId(1), &terms(word), Audience::In("C1"), 5)
                 .await
                 .unwrap();
             assert_eq!(hits.iter().map(|h| h.id).collect::<Vec<_>>(), [7], "{word}");
@@ -330,6 +378,94 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(pending, 0);
+    }
+
+    /// A store migrated up to (not including) migration `before`, for upgrade tests.
+    async fn store_before(dir: &tempfile::TempDir, before: &str) -> Store {
+        let url = format!("sqlite://{}", dir.path().join("old.db").display());
+        let settings = DatabaseSettings {
+            url: DatabaseUrl::Sqlite(url),
+            max_connections: 2,
+            busy_timeout_ms: 5000,
+        };
+        let store = Store::connect(&settings).await.expect("connect");
+        let old_dir = dir.path().join(format!("migrations-{before}"));
+        std::fs::create_dir(&old_dir).unwrap();
+        for entry in std::fs::read_dir("migrations/sqlite").unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            if name.as_str() < before {
+                std::fs::copy(&path, old_dir.join(&name)).unwrap();
+            }
+        }
+        let old = Migrator::new(old_dir.as_path()).await.unwrap();
+        old.run(&store.pool).await.expect("the old migrations");
+        store
+    }
+
+    #[tokio::test]
+    async fn lessons_stored_before_privacy_scopes_are_private_until_their_channel_is_known() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = store_before(&dir, "0012").await;
+        for statement in [
+            "INSERT INTO workspaces (id, platform, external_id, default_time_zone, created_at, updated_at) \
+             VALUES (1, 'slack', 'T1', 'UTC', 1, 1)",
+            "INSERT INTO debriefs (id, workspace_id, channel, title, template, questions, facilitator, created_at) \
+             VALUES (1, 1, 'C1', 'Release', 'retro', '[]', 'U1', 1), \
+                    (2, 1, 'G1', 'Merger', 'retro', '[]', 'U1', 1)",
+            "INSERT INTO lessons (id, workspace_id, debrief_id, kind, text, owner, tags, follow_up_at, created_at) \
+             VALUES (7, 1, 1, 'lesson', 'Feature flags help', 'U1', '', 100, 1), \
+                    (8, 1, 2, 'lesson', 'Legal signs late', 'U1', '', 100, 1)",
+        ] {
+            sqlx::query(statement)
+                .execute(&store.pool)
+                .await
+                .expect(statement);
+        }
+        store.migrate().await.expect("upgrade");
+        let ws = WorkspaceId(1);
+        let seen = |audience| {
+            let store = store.clone();
+            async move {
+                store
+                    .latest_lessons(ws, audience, 10)
+                    .await
+                    .unwrap()
+                    .iter()
+                    .map(|l| l.id)
+                    .collect::<Vec<_>>()
+            }
+        };
+        assert!(
+            seen(Audience::In("D1")).await.is_empty(),
+            "private until known"
+        );
+        assert_eq!(
+            seen(Audience::In("G1")).await,
+            [8],
+            "still shown where said"
+        );
+        let due: Vec<String> = store
+            .scopes_to_check(0, 10)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|s| s.conversation)
+            .collect();
+        assert_eq!(due, ["C1", "G1"], "one lookup per conversation, at once");
+        store
+            .record_conversation_scope(ws, "C1", ConversationKind::PublicChannel, 9, 2)
+            .await
+            .unwrap();
+        store
+            .record_conversation_scope(ws, "G1", ConversationKind::PrivateChannel, 9, 2)
+            .await
+            .unwrap();
+        assert_eq!(
+            seen(Audience::In("D1")).await,
+            [7],
+            "looked up: only the public one"
+        );
     }
 
     #[tokio::test]

@@ -78,7 +78,9 @@ impl Default for Options {
 }
 
 /// A fake Slack that accepts every call and gives each new message its own `ts`, as
-/// Slack does, so tests can tell a card from its thread replies.
+/// Slack does, so tests can tell a card from its thread replies. It describes
+/// conversations by their id's first letter, as Slack's ids go: `C…` a public channel,
+/// `G…` a private one, `D…` a DM; and every `U…` user as a person.
 #[derive(Default)]
 pub struct SlackAccepts {
     next: std::sync::atomic::AtomicU64,
@@ -88,8 +90,13 @@ impl wiremock::Respond for SlackAccepts {
     fn respond(&self, request: &wiremock::Request) -> ResponseTemplate {
         let n = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let body: Value = serde_json::from_slice(&request.body).unwrap_or(Value::Null);
+        let form: HashMap<String, String> =
+            serde_urlencoded::from_bytes(&request.body).unwrap_or_default();
         let method = request.url.path().rsplit('/').next().unwrap_or_default();
         let answer = match method {
+            "conversations.info" => {
+                conversation_info(form.get("channel").map_or("", String::as_str))
+            }
             "views.open" => json!({"ok": true, "view": {"id": format!("V{n}")}}),
             "chat.update" => json!({"ok": true, "channel": body["channel"], "ts": body["ts"]}),
             "chat.postEphemeral" => json!({"ok": true, "message_ts": format!("1700000000.{n:06}")}),
@@ -99,6 +106,17 @@ impl wiremock::Respond for SlackAccepts {
         };
         ResponseTemplate::new(200).set_body_json(answer)
     }
+}
+
+/// `conversations.info` as Slack answers it for a conversation of this id.
+pub fn conversation_info(id: &str) -> Value {
+    let private = !id.starts_with('C');
+    json!({"ok": true, "channel": {
+        "id": id, "is_channel": id.starts_with('C'), "is_group": id.starts_with('G'),
+        "is_im": id.starts_with('D'), "is_mpim": false, "is_private": private,
+        "is_shared": false, "is_ext_shared": false, "is_org_shared": false,
+        "is_pending_ext_shared": false,
+    }})
 }
 
 /// The app with a signing secret and a single-workspace bot token.

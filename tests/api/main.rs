@@ -9,6 +9,7 @@ mod delivery;
 mod goals;
 mod health;
 mod helpers;
+mod privacy;
 mod rig;
 mod scheduler;
 mod slack_commands;

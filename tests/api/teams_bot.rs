@@ -961,3 +961,61 @@ async fn the_teams_members_are_learnt_when_the_bot_joins_so_anyone_can_write_to_
         card_text(answer)
     );
 }
+
+/// Alice asks for `lessons` in a thread of another standard channel of the team; the
+/// text of the answer there.
+async fn lessons_in_another_channel(rig: &Rig, id: &str) -> String {
+    let other = "19:design@thread.tacv2";
+    let mut asked = rig.activity("message");
+    asked["id"] = json!(id);
+    asked["text"] = json!("<at>learnloop</at> lessons");
+    asked["conversation"] = json!({"id": format!("{other};messageid={id}"),
+                                   "conversationType": "channel", "tenantId": TENANT});
+    asked["channelData"] = json!({"tenant": {"id": TENANT}, "team": {"id": TEAM},
+                                  "channel": {"id": other, "type": "standard"}});
+    assert_eq!(rig.post(&asked).await, 200);
+    let reply_path = format!(
+        "/emea/v3/conversations/19%3Adesign%40thread.tacv2%3Bmessageid%3D{id}/activities/{id}"
+    );
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let calls = rig.connector_calls(0).await;
+        if let Some(reply) = calls.iter().find(|c| c.url.path() == reply_path) {
+            return card_text(reply);
+        }
+        assert!(Instant::now() < deadline, "no answer in the other channel");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_teams_channel_of_unknown_or_private_type_keeps_its_lessons() {
+    let rig = Rig::start().await;
+    // The retro runs in a channel whose activities never say its type: private.
+    teams_debrief(&rig).await;
+    let shown = lessons_in_another_channel(&rig, "8101").await;
+    assert!(
+        !shown.contains("Paging the on-call early"),
+        "a channel of unknown type is private: {shown}"
+    );
+
+    // Once Teams says it is a standard channel, its lessons are shared with the team.
+    let mut standard = rig.activity("message");
+    standard["id"] = json!("8102");
+    standard["text"] = json!("<at>learnloop</at> help");
+    standard["conversation"] = json!({"id": format!("{CHANNEL};messageid=8102"),
+                                      "conversationType": "channel", "tenantId": TENANT});
+    standard["channelData"] = json!({"tenant": {"id": TENANT}, "team": {"id": TEAM},
+                                     "channel": {"id": CHANNEL, "type": "standard"}});
+    assert_eq!(rig.post(&standard).await, 200);
+    let shown = lessons_in_another_channel(&rig, "8103").await;
+    assert!(shown.contains("Paging the on-call early"), "{shown}");
+
+    // Made private: hidden again.
+    standard["id"] = json!("8104");
+    standard["conversation"]["id"] = json!(format!("{CHANNEL};messageid=8104"));
+    standard["channelData"]["channel"]["type"] = json!("private");
+    assert_eq!(rig.post(&standard).await, 200);
+    let shown = lessons_in_another_channel(&rig, "8105").await;
+    assert!(!shown.contains("Paging the on-call early"), "{shown}");
+}

@@ -20,13 +20,14 @@ use sha2::{Digest, Sha256};
 use super::handle::{CommandContext, Handled};
 use super::messages;
 use super::names::DisplayNames;
+use super::scopes;
 use super::search;
 use super::templates::{Becomes, Question};
 use crate::platform::outgoing;
 use crate::platform::{Message, plain};
 use crate::store::{
-    Anchor, AnchorField, DebriefId, LessonHit, LessonKind, NewDebrief, NewLesson, NewOutboxMessage,
-    OutboxId, StoreError, StoreTx, StoredDebrief, WorkspaceId,
+    Anchor, AnchorField, Audience, ConversationKind, DebriefId, LessonHit, LessonKind, NewDebrief,
+    NewLesson, NewOutboxMessage, OutboxId, StoreError, StoreTx, StoredDebrief, WorkspaceId,
 };
 use answers::Answers;
 pub use card::{CLOSE, REFLECT, REFLECT_IN_DM, START, read_start_value, start_value};
@@ -145,9 +146,8 @@ fn random_salt() -> Result<String, StoreError> {
     Ok(hex::encode(bytes))
 }
 
-/// Shared lessons of earlier debriefs in `channel` that match `title`, best first.
-/// Only the same channel's: its members saw those summaries already, while a lesson
-/// from a private channel must not surface on a card elsewhere.
+/// Earlier lessons that match `title`, best first, as `channel` may see them: those of
+/// public conversations and its own, never another private conversation's.
 async fn past_lessons(
     ctx: &CommandContext<'_>,
     channel: &str,
@@ -159,7 +159,7 @@ async fn past_lessons(
                 .search_lessons(
                     ctx.workspace.id,
                     &query,
-                    Some(channel),
+                    Audience::In(channel),
                     PAST_LESSONS_ON_CARD,
                 )
                 .await
@@ -191,6 +191,16 @@ pub async fn start(
         questions: template.questions.clone(),
     })
     .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    // Learnt now, so the card's channel is known (and refreshed daily) by the time the
+    // debrief closes and its lessons take the channel's scope.
+    scopes::current(
+        ctx.store,
+        ctx.directory,
+        ctx.clock,
+        ctx.workspace,
+        ctx.channel,
+    )
+    .await?;
     let past = past_lessons(ctx, ctx.channel, title).await?;
     let now_ms = ctx.clock.now_millis();
     let salt = random_salt()?;
@@ -510,6 +520,15 @@ pub async fn close(ctx: &CommandContext<'_>, debrief: &Debrief) -> Result<Handle
     if !debrief.is_open() {
         return Ok(already.into());
     }
+    // Asked before the transaction: a lookup must not hold the write lock.
+    let scope = scopes::current(
+        ctx.store,
+        ctx.directory,
+        ctx.clock,
+        ctx.workspace,
+        &debrief.channel,
+    )
+    .await?;
     let now = ctx.clock.now_unix();
     let now_ms = ctx.clock.now_millis();
     let names = DisplayNames::of(ctx.store, ctx.workspace).await?;
@@ -527,12 +546,13 @@ pub async fn close(ctx: &CommandContext<'_>, debrief: &Debrief) -> Result<Handle
             answers: serde_json::from_str(&row.answers).unwrap_or_default(),
         })
         .collect();
-    let (lessons, actions) = store_lessons(ctx, &mut tx, &closed, &reflections, now).await?;
+    let (lessons, actions) =
+        store_lessons(ctx, &mut tx, &closed, &reflections, scope.kind, now).await?;
     tx.end_conversations_about(ctx.workspace.id, debrief.id)
         .await?;
     // A closed card offers no past lessons: the time to learn before doing has passed.
     update_card(ctx, &mut tx, &closed, reflections.len() as i64, &[], &names).await?;
-    for part in summary::summary(&closed, &reflections, &lessons, &actions) {
+    for part in summary::summary(&closed, &reflections, &lessons, &actions, scope.kind) {
         let posted = outgoing::post(ctx.workspace.platform, &closed.channel, &part, &|id| {
             names.name(id)
         });
@@ -571,6 +591,7 @@ async fn store_lessons(
     tx: &mut StoreTx,
     debrief: &Debrief,
     reflections: &[Reflected],
+    scope: ConversationKind,
     now: i64,
 ) -> Result<(Vec<Listed>, Vec<Listed>), StoreError> {
     let follow_up_at = now + i64::from(ctx.debriefs.follow_up_days) * 86_400;
@@ -609,7 +630,10 @@ async fn store_lessons(
                         author: reflection.author.as_deref(),
                         owner: owner.as_deref(),
                         tags: &item.tags.join(" "),
-                        shared: true,
+                        // Said in a private conversation: stays there, even if it
+                        // is made public later. Said where the platform could not
+                        // say: shown outside only once it says the channel is public.
+                        shared: !scope.is_known_private(),
                         follow_up_at: owner.is_some().then_some(follow_up_at),
                     },
                     now,

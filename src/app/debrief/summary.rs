@@ -5,8 +5,10 @@
 
 use super::Debrief;
 use super::answers::Answers;
+use crate::app::scopes;
 use crate::app::templates::QuestionKind;
 use crate::platform::{Block, Message, plain, plain_keeping_mentions};
+use crate::store::ConversationKind;
 
 /// Slack allows 3000 characters per section; leave room for the line that is cut.
 const MAX_SECTION_CHARS: usize = 2900;
@@ -37,6 +39,7 @@ pub fn summary(
     reflections: &[Reflected],
     lessons: &[Listed],
     actions: &[Listed],
+    scope: ConversationKind,
 ) -> Vec<Message> {
     let by = |author: &Option<String>| match author {
         Some(user) if !debrief.anonymous => format!(" — <@{user}>"),
@@ -124,6 +127,9 @@ pub fn summary(
     ];
     for (heading, lines) in sections {
         blocks.extend(section_blocks(&heading, &lines));
+    }
+    if !lessons.is_empty() || !actions.is_empty() {
+        blocks.push(Block::Context(scopes::who_sees(scope).to_owned()));
     }
     let parts: Vec<Vec<Block>> = blocks.chunks(MAX_BLOCKS).map(<[Block]>::to_vec).collect();
     let count = parts.len();

@@ -27,7 +27,13 @@ fn groups_answers_with_names_and_rating_statistics() {
         owner: Some("U2".into()),
         follow_up: "Mon 7 Dec".into(),
     }];
-    let parts = summary(&debrief(false), &reflections, &[], &actions);
+    let parts = summary(
+        &debrief(false),
+        &reflections,
+        &[],
+        &actions,
+        ConversationKind::PublicChannel,
+    );
     assert_eq!(parts.len(), 1);
     let text = parts[0].all_text();
     assert!(text.contains("• Fast &lt;deploys&gt; — <@U1>"), "{text}");
@@ -49,7 +55,14 @@ fn anonymous_summaries_name_nobody() {
         owner: None,
         follow_up: "Mon 7 Dec".into(),
     }];
-    let text = summary(&debrief(true), &reflections, &lessons, &[])[0].all_text();
+    let text = summary(
+        &debrief(true),
+        &reflections,
+        &lessons,
+        &[],
+        ConversationKind::PrivateChannel,
+    )[0]
+    .all_text();
     assert!(!text.contains("<@"), "{text}");
     assert!(text.contains("anonymous"), "{text}");
 }
@@ -60,7 +73,13 @@ fn long_summaries_split_within_slack_limits() {
     let reflections: Vec<Reflected> = (0..200)
         .map(|i| reflected(Some(&format!("U{i}")), &long, "3"))
         .collect();
-    let parts = summary(&debrief(false), &reflections, &[], &[]);
+    let parts = summary(
+        &debrief(false),
+        &reflections,
+        &[],
+        &[],
+        ConversationKind::PublicChannel,
+    );
     assert!(parts.len() > 1, "{} parts", parts.len());
     for part in &parts {
         assert!(part.blocks.len() <= MAX_BLOCKS);

@@ -73,6 +73,34 @@ enum Intent {
     Ignore(&'static str),
 }
 
+/// Events after which a conversation's privacy scope must be looked up again: shared
+/// with or unshared from another organisation (Slack Connect), renamed, archived or
+/// otherwise changed as a private channel.
+const SCOPE_EVENTS: &[&str] = &[
+    "channel_shared",
+    "channel_unshared",
+    "channel_rename",
+    "group_rename",
+    "group_archive",
+    "group_unarchive",
+    "group_deleted",
+    "group_left",
+];
+
+/// The conversation a scope-changing event is about (`channel` is an id in most of
+/// them and an object in the renames).
+fn scope_changed(event: &serde_json::Value) -> Option<&str> {
+    let kind = event.get("type")?.as_str()?;
+    if !SCOPE_EVENTS.contains(&kind) {
+        return None;
+    }
+    let channel = event.get("channel")?;
+    channel
+        .as_str()
+        .or_else(|| channel.get("id").and_then(|id| id.as_str()))
+        .filter(|id| !id.is_empty())
+}
+
 /// Message subtypes that are still a person talking to the bot.
 const PERSON_SUBTYPES: &[&str] = &["file_share", "thread_broadcast"];
 
@@ -166,6 +194,7 @@ async fn handle_callback(
             "event_callback needs `team_id`, `event_id` and `event`",
         ));
     };
+    let changed = scope_changed(&event).map(str::to_owned);
     let event = parse_event(event);
     tracing::Span::current().record("workspace", team_id.as_str());
     if let Some(retry) = headers
@@ -183,6 +212,20 @@ async fn handle_callback(
         state.metrics.record_slack_event(EventOutcome::Ignored);
         return Ok(StatusCode::OK.into_response());
     };
+    if let Some(conversation) = changed {
+        // Private until looked up again, which the refresher does at once.
+        let now = state.clock.now_unix();
+        if state
+            .store
+            .forget_conversation_scope(workspace.id, &conversation, now)
+            .await?
+        {
+            tracing::info!(kind = %event.kind, "a conversation changed; its privacy scope is looked up again");
+            state.scopes.wake();
+        }
+        state.metrics.record_slack_event(EventOutcome::Handled);
+        return Ok(StatusCode::OK.into_response());
+    }
     let bot_user_id = envelope
         .authorizations
         .iter()
@@ -379,6 +422,30 @@ mod tests {
         let event = parse_event(raw);
         assert_eq!(event.kind, "channel_created");
         assert!(matches!(intent(&event, None), Intent::Ignore(_)));
+    }
+
+    #[test]
+    fn scope_changes_name_their_channel_as_an_id_or_an_object() {
+        use serde_json::json;
+        assert_eq!(
+            scope_changed(
+                &json!({"type": "channel_shared", "channel": "C1", "connected_team_id": "E1"})
+            ),
+            Some("C1")
+        );
+        assert_eq!(
+            scope_changed(&json!({"type": "channel_rename", "channel": {"id": "C2", "name": "x"}})),
+            Some("C2")
+        );
+        assert_eq!(
+            scope_changed(&json!({"type": "group_archive", "channel": "G3"})),
+            Some("G3")
+        );
+        assert_eq!(
+            scope_changed(&json!({"type": "message", "channel": "C1"})),
+            None
+        );
+        assert_eq!(scope_changed(&json!({"type": "channel_shared"})), None);
     }
 
     #[test]

@@ -61,12 +61,8 @@ async fn answer(state: &AppState, activity: &Activity) -> Result<Message, HttpEr
             "a webhook activity without channelData.tenant, channelData.team or from.id",
         ));
     };
-    let channel = activity
-        .channel_data
-        .as_ref()
-        .and_then(|data| data.channel.as_ref())
-        .and_then(|channel| channel.id.as_deref())
-        .unwrap_or(&key);
+    // Lessons are shown as this channel may see them: public ones and its own.
+    let channel = activity.team_channel_id().unwrap_or(&key);
     tracing::Span::current().record("workspace", key.as_str());
     let workspace = state.workspaces.ensure_teams(&key).await?;
     let ctx = state.command_context(&workspace, channel, user);

@@ -2,8 +2,10 @@
 
 pub mod blocks;
 pub mod client;
+pub mod directory;
 pub mod modal;
 pub mod zones;
 
 pub use client::{SlackApiError, SlackClient};
+pub use directory::SlackDirectory;
 pub use zones::SlackZones;

@@ -5,6 +5,8 @@
 
 use serde::Deserialize;
 
+use crate::store::ConversationKind;
+
 /// One activity (a message, a conversation update, …).
 #[derive(Clone, Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -57,7 +59,18 @@ pub struct ConversationAccount {
 pub struct ChannelData {
     pub tenant: Option<Identified>,
     pub team: Option<Identified>,
-    pub channel: Option<Identified>,
+    pub channel: Option<ChannelInfo>,
+    /// The older outgoing-webhook names of `team.id` and `channel.id`.
+    pub teams_team_id: Option<String>,
+    pub teams_channel_id: Option<String>,
+}
+
+/// A team's channel. `type` (`standard`, `private` or `shared`) is often left out.
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct ChannelInfo {
+    pub id: Option<String>,
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -91,6 +104,48 @@ impl Activity {
             data.and_then(|d| d.team.as_ref())
                 .and_then(|t| t.id.as_ref()),
         )
+        .or_else(|| non_empty(data.and_then(|d| d.teams_team_id.as_ref())))
+    }
+
+    /// The team channel the activity happened in (not a chat).
+    pub fn team_channel_id(&self) -> Option<&str> {
+        let data = self.channel_data.as_ref();
+        non_empty(
+            data.and_then(|d| d.channel.as_ref())
+                .and_then(|c| c.id.as_ref()),
+        )
+        .or_else(|| non_empty(data.and_then(|d| d.teams_channel_id.as_ref())))
+    }
+
+    /// What kind of conversation this is, as far as the activity says. A team channel
+    /// is public only when Teams calls it `standard`, or when it is the team's General
+    /// channel (whose id is the team's); a channel of unknown type is private.
+    pub fn conversation_kind(&self) -> ConversationKind {
+        let conversation_type = self
+            .conversation
+            .as_ref()
+            .and_then(|c| c.conversation_type.as_deref());
+        match conversation_type {
+            Some("personal") => return ConversationKind::PersonalChat,
+            Some("groupChat") => return ConversationKind::GroupChat,
+            _ => {}
+        }
+        let declared = self
+            .channel_data
+            .as_ref()
+            .and_then(|d| d.channel.as_ref())
+            .and_then(|c| c.kind.as_deref());
+        match declared {
+            Some("standard") => ConversationKind::PublicChannel,
+            Some("shared") => ConversationKind::SharedChannel,
+            Some(_) => ConversationKind::PrivateChannel,
+            None if self.team_channel_id().is_some()
+                && self.team_channel_id() == self.team_id() =>
+            {
+                ConversationKind::PublicChannel
+            }
+            None => ConversationKind::Unknown,
+        }
     }
 
     /// The workspace a team's activity belongs to: `TENANT:TEAM`. Each team is its own
@@ -207,6 +262,59 @@ mod tests {
         )
         .unwrap();
         assert_eq!(unknown.client_time_zone(), None);
+    }
+
+    #[test]
+    fn only_standard_channels_and_general_are_public() {
+        let kind = |json: &str| {
+            serde_json::from_str::<Activity>(json)
+                .unwrap()
+                .conversation_kind()
+        };
+        assert_eq!(
+            kind(
+                r#"{"type":"message","conversation":{"conversationType":"channel"},
+                "channelData":{"team":{"id":"19:t"},"channel":{"id":"19:c","type":"standard"}}}"#
+            ),
+            ConversationKind::PublicChannel
+        );
+        assert_eq!(
+            kind(
+                r#"{"type":"message","conversation":{"conversationType":"channel"},
+                "channelData":{"team":{"id":"19:t"},"channel":{"id":"19:c","type":"private"}}}"#
+            ),
+            ConversationKind::PrivateChannel
+        );
+        assert_eq!(
+            kind(
+                r#"{"type":"message","channelData":{"team":{"id":"19:t"},"channel":{"id":"19:c","type":"shared"}}}"#
+            ),
+            ConversationKind::SharedChannel
+        );
+        assert_eq!(
+            kind(
+                r#"{"type":"message","channelData":{"team":{"id":"19:t"},"channel":{"id":"19:t"}}}"#
+            ),
+            ConversationKind::PublicChannel,
+            "the General channel"
+        );
+        assert_eq!(
+            kind(
+                r#"{"type":"message","channelData":{"team":{"id":"19:t"},"channel":{"id":"19:c"}}}"#
+            ),
+            ConversationKind::Unknown,
+            "a channel of unknown type is private"
+        );
+        assert_eq!(
+            kind(
+                r#"{"type":"message","conversation":{"conversationType":"groupChat","id":"19:g"}}"#
+            ),
+            ConversationKind::GroupChat
+        );
+        assert_eq!(
+            kind(r#"{"type":"message","conversation":{"conversationType":"personal","id":"a:1"}}"#),
+            ConversationKind::PersonalChat
+        );
     }
 
     #[test]

@@ -1,0 +1,284 @@
+//! Privacy scopes of conversations: whether a conversation's lessons are shared with the
+//! workspace (a public channel) or stay inside it (everything else, and anything the
+//! platform could not tell us about). Slack is asked with `conversations.info`, the
+//! answer kept for a day and refreshed in the background; Teams says what a
+//! conversation is in every activity.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+use crate::clock::{Clock, SharedClock};
+use crate::store::{ConversationKind, ConversationScope, Platform, Store, StoreError, Workspace};
+
+/// How long a platform's answer is trusted: a channel can be made private or shared
+/// with another organisation at any time, so it is asked again at least daily.
+pub const RECHECK_AFTER_SECS: i64 = 24 * 3600;
+/// After a failed lookup (Slack down, a missing scope) the conversation stays private
+/// and is asked about again this much later.
+pub const RETRY_FAILED_AFTER_SECS: i64 = 10 * 60;
+/// A lookup on a request's path runs while Slack waits for our 3-second answer.
+const LOOKUP_TIMEOUT: Duration = Duration::from_millis(1500);
+/// Conversations looked up per background pass.
+const REFRESH_BATCH: u32 = 50;
+
+/// A boxed future, for the object-safe platform lookups.
+pub type Lookup<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// What learnloop asks a platform about its conversations and people.
+pub trait Directory: Send + Sync {
+    /// The kind of conversation `id` is; `None` when the platform cannot say (an error,
+    /// a missing scope, no token).
+    fn conversation_kind<'a>(
+        &'a self,
+        workspace: &'a Workspace,
+        id: &'a str,
+    ) -> Lookup<'a, Option<ConversationKind>>;
+}
+
+/// A directory that knows nothing: every conversation is private.
+pub struct NoDirectory;
+
+impl Directory for NoDirectory {
+    fn conversation_kind<'a>(
+        &'a self,
+        _workspace: &'a Workspace,
+        _id: &'a str,
+    ) -> Lookup<'a, Option<ConversationKind>> {
+        Box::pin(async { None })
+    }
+}
+
+/// Asks the platform about `conversation` (with a deadline) and stores the answer; a
+/// failed lookup is stored as unknown (private) and retried sooner.
+pub async fn look_up(
+    store: &Store,
+    directory: &dyn Directory,
+    clock: &dyn Clock,
+    workspace: &Workspace,
+    conversation: &str,
+) -> Result<ConversationScope, StoreError> {
+    let found = tokio::time::timeout(
+        LOOKUP_TIMEOUT,
+        directory.conversation_kind(workspace, conversation),
+    )
+    .await
+    .ok()
+    .flatten();
+    let now = clock.now_unix();
+    let (kind, next_check_at) = match found {
+        Some(kind) => (kind, now + RECHECK_AFTER_SECS),
+        None => {
+            tracing::info!(
+                workspace_id = workspace.id.0,
+                "could not learn whether a conversation is public; it counts as private"
+            );
+            (ConversationKind::Unknown, now + RETRY_FAILED_AFTER_SECS)
+        }
+    };
+    store
+        .record_conversation_scope(workspace.id, conversation, kind, next_check_at, now)
+        .await?;
+    Ok(ConversationScope {
+        kind,
+        next_check_at,
+    })
+}
+
+/// The scope of a conversation a debrief is starting or closing in: the stored one
+/// while it is fresh, else asked of the platform (Slack). Teams conversations are
+/// recorded from their activities and never asked about.
+pub async fn current(
+    store: &Store,
+    directory: &dyn Directory,
+    clock: &dyn Clock,
+    workspace: &Workspace,
+    conversation: &str,
+) -> Result<ConversationScope, StoreError> {
+    let stored = store.conversation_scope(workspace.id, conversation).await?;
+    if workspace.platform == Platform::Teams {
+        return Ok(stored.unwrap_or(ConversationScope {
+            kind: ConversationKind::Unknown,
+            next_check_at: i64::MAX,
+        }));
+    }
+    match stored {
+        Some(scope) if scope.next_check_at > clock.now_unix() => Ok(scope),
+        _ => look_up(store, directory, clock, workspace, conversation).await,
+    }
+}
+
+/// The background pass: looks up again every Slack conversation whose answer is due
+/// (older than a day, changed by an event, or never given); how many were looked up.
+pub async fn refresh_due(
+    store: &Store,
+    directory: &dyn Directory,
+    clock: &dyn Clock,
+) -> Result<usize, StoreError> {
+    let due = store
+        .scopes_to_check(clock.now_unix(), REFRESH_BATCH)
+        .await?;
+    let mut looked_up = 0;
+    for scope in &due {
+        let workspace = store
+            .workspace_by_id(crate::store::WorkspaceId(scope.workspace_id))
+            .await?;
+        if workspace.platform == Platform::Teams {
+            // Known from activities; nothing to ask. Counted as private until one says.
+            let now = clock.now_unix();
+            let kind = store
+                .conversation_scope(workspace.id, &scope.conversation)
+                .await?
+                .map_or(ConversationKind::Unknown, |s| s.kind);
+            store
+                .record_conversation_scope(workspace.id, &scope.conversation, kind, i64::MAX, now)
+                .await?;
+            continue;
+        }
+        look_up(store, directory, clock, &workspace, &scope.conversation).await?;
+        looked_up += 1;
+    }
+    Ok(looked_up)
+}
+
+/// Keeps every conversation's scope fresh in the background: a daily look at each, and
+/// at once when an event says one changed (see [`ScopeRefresher::wake`]).
+pub struct ScopeRefresher {
+    store: Store,
+    directory: Arc<dyn Directory>,
+    clock: SharedClock,
+    wake: Notify,
+}
+
+impl ScopeRefresher {
+    pub fn new(store: Store, directory: Arc<dyn Directory>, clock: SharedClock) -> Self {
+        Self {
+            store,
+            directory,
+            clock,
+            wake: Notify::new(),
+        }
+    }
+
+    /// A conversation was marked for another look.
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
+
+    /// One pass (tests call it directly); how many conversations were looked up.
+    pub async fn refresh(&self) -> Result<usize, StoreError> {
+        refresh_due(&self.store, self.directory.as_ref(), self.clock.as_ref()).await
+    }
+
+    /// Refreshes until `stop` is cancelled.
+    pub async fn run(self: Arc<Self>, stop: CancellationToken) {
+        loop {
+            let wait = match self.refresh().await {
+                Ok(n) if n == REFRESH_BATCH as usize => Duration::ZERO,
+                Ok(_) => match self.store.next_scope_check().await {
+                    Ok(Some(due)) => {
+                        let secs = (due - self.clock.now_unix()).clamp(1, MAX_IDLE_SECS);
+                        Duration::from_secs(secs as u64)
+                    }
+                    _ => Duration::from_secs(MAX_IDLE_SECS as u64),
+                },
+                Err(err) => {
+                    tracing::warn!(error = %err, "could not refresh privacy scopes; trying again shortly");
+                    Duration::from_secs(30)
+                }
+            };
+            tokio::select! {
+                () = stop.cancelled() => return,
+                () = self.wake.notified() => {}
+                () = tokio::time::sleep(wait) => {}
+            }
+        }
+    }
+}
+
+/// Longest the refresher sleeps: bounds how late it notices a conversation another
+/// process marked.
+const MAX_IDLE_SECS: i64 = 600;
+
+/// Who can see the lessons of a conversation of this kind, as the summary's footer and
+/// help say it.
+pub fn who_sees(kind: ConversationKind) -> &'static str {
+    match kind {
+        ConversationKind::PublicChannel => {
+            ":earth_africa: Lessons from this public channel are shared with the whole workspace \
+             (search, digests, other debriefs' cards)."
+        }
+        ConversationKind::SharedChannel => {
+            ":lock: This channel is shared with another organisation, so its lessons are shown \
+             only here."
+        }
+        ConversationKind::Unknown => {
+            ":lock: I could not confirm this channel is public, so its lessons are shown only \
+             here."
+        }
+        _ => ":lock: This conversation is private, so its lessons are shown only here.",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::ManualClock;
+    use crate::store::test_support::{temp_store, workspace};
+
+    /// Answers from a table; counts how often it was asked.
+    struct Table(Vec<(&'static str, ConversationKind)>, std::sync::Mutex<u32>);
+
+    impl Directory for Table {
+        fn conversation_kind<'a>(
+            &'a self,
+            _workspace: &'a Workspace,
+            id: &'a str,
+        ) -> Lookup<'a, Option<ConversationKind>> {
+            *self.1.lock().unwrap() += 1;
+            let found = self.0.iter().find(|(c, _)| *c == id).map(|(_, k)| *k);
+            Box::pin(async move { found })
+        }
+    }
+
+    #[tokio::test]
+    async fn answers_are_cached_for_a_day_and_failures_count_as_private() {
+        let (store, _dir) = temp_store().await;
+        let ws = workspace(&store, "T1").await;
+        let workspace = store.workspace_by_id(ws).await.unwrap();
+        let clock = ManualClock::at(1_000);
+        let directory = Table(
+            vec![("C1", ConversationKind::PublicChannel)],
+            Default::default(),
+        );
+        let first = current(&store, &directory, &clock, &workspace, "C1")
+            .await
+            .unwrap();
+        assert!(first.is_public());
+        current(&store, &directory, &clock, &workspace, "C1")
+            .await
+            .unwrap();
+        assert_eq!(
+            *directory.1.lock().unwrap(),
+            1,
+            "the second answer is cached"
+        );
+        clock.advance(RECHECK_AFTER_SECS);
+        current(&store, &directory, &clock, &workspace, "C1")
+            .await
+            .unwrap();
+        assert_eq!(*directory.1.lock().unwrap(), 2, "asked again after a day");
+
+        let unknown = current(&store, &directory, &clock, &workspace, "G1")
+            .await
+            .unwrap();
+        assert_eq!(unknown.kind, ConversationKind::Unknown);
+        assert!(!unknown.is_public());
+        clock.advance(RETRY_FAILED_AFTER_SECS);
+        assert_eq!(refresh_due(&store, &directory, &clock).await.unwrap(), 1);
+    }
+}
