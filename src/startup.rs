@@ -10,7 +10,8 @@ use anyhow::Context;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
-use crate::app::scopes::{Directory, ScopeRefresher};
+use crate::app::directory::Directory;
+use crate::app::scopes::ScopeRefresher;
 use crate::app::templates::Templates;
 use crate::app::workspaces::WorkspaceDirectory;
 use crate::clock::{SharedClock, SystemClock};

@@ -14,7 +14,8 @@ use super::schedules::{self, Request, workspace_zone};
 use super::zones::day;
 use crate::platform::{Block, Message, plain};
 use crate::store::{
-    Audience, DigestFacts, LessonHit, LessonMatch, ScheduleKind, Store, StoreError, WorkspaceId,
+    Audience, DigestFacts, LessonHit, LessonMatch, Platform, ScheduleKind, Store, StoreError,
+    WorkspaceId,
 };
 
 /// The schedule `/learn digest` sets when none is given.
@@ -295,10 +296,15 @@ pub async fn preview(ctx: &CommandContext<'_>) -> Result<Message, StoreError> {
         ctx.channel,
     )
     .await?;
-    message.blocks.push(Block::Context(
-        "Preview: only you see this. `/learn digest mondays 09:00` posts it to this channel every week."
-            .into(),
-    ));
+    // Slack shows the preview to the person alone; a Teams channel reply is public.
+    let note = if ctx.workspace.platform == Platform::Teams && !ctx.in_direct_message() {
+        "Preview of this channel's digest: everyone in this channel sees it. `digest mondays \
+         09:00` posts it here every week."
+    } else {
+        "Preview: only you see this. `/learn digest mondays 09:00` posts it to this channel \
+         every week."
+    };
+    message.blocks.push(Block::Context(note.into()));
     Ok(message)
 }
 

@@ -107,7 +107,7 @@ pub fn question(lesson: &TrackedLesson, zone: Tz) -> Message {
         ),
     };
     Message {
-        fallback: format!("Follow-up: {}", lesson.text),
+        fallback: format!("Follow-up: {}", plain(&lesson.text)),
         blocks: vec![
             Block::Text(format!(
                 ":seedling: *Follow-up on {what}* from {}\n{}\n{asked}",

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use super::command::{CheckinCommand, Command, DebriefCommand, DigestCommand};
 use super::debrief::{self, StartedCard};
-use super::scopes::Directory;
+use super::directory::Directory;
 use super::templates::Templates;
 use super::zones::ZoneSource;
 use super::{checkins, digest, followups, goals, lessons, messages, pause, schedules};

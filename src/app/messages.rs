@@ -133,7 +133,8 @@ pub fn retro_reminder(
                 .primary(),
             ]),
             Block::Context(format!(
-                "Schedule #{schedule_id} ({spec}) · `/learn unschedule {schedule_id}` stops these reminders"
+                "Schedule #{schedule_id} ({}) · `/learn unschedule {schedule_id}` stops these reminders",
+                plain(spec)
             )),
         ],
     }

@@ -5,6 +5,7 @@ pub mod checkins;
 pub mod command;
 pub mod debrief;
 pub mod digest;
+pub mod directory;
 pub mod followups;
 mod goals;
 pub mod handle;

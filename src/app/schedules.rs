@@ -7,7 +7,7 @@ use super::command::{ScheduleText, TemplateName};
 use super::handle::{CommandContext, Handled};
 use super::zones::person_zone;
 use super::{messages, usage};
-use crate::platform::{Block, Message};
+use crate::platform::{Block, Message, plain};
 use crate::scheduler::{Schedule, schedule::EXAMPLES};
 use crate::store::{NewSchedule, ScheduleId, ScheduleKind, StoreError};
 
@@ -49,6 +49,7 @@ pub struct Request<'a> {
 /// A stored schedule and its next three times.
 pub struct Created {
     pub id: ScheduleId,
+    /// The schedule as typed, escaped to show back.
     pub spec: String,
     pub upcoming: Vec<DateTime<Utc>>,
 }
@@ -142,7 +143,7 @@ pub async fn create(
         .await?;
     Ok(Ok(Created {
         id,
-        spec: schedule.text().to_owned(),
+        spec: plain(schedule.text()),
         upcoming,
     }))
 }
@@ -218,7 +219,7 @@ pub async fn list(ctx: &CommandContext<'_>) -> Result<Message, StoreError> {
                 "*#{}* {} · `{}` ({}) · next {next}",
                 s.id.0,
                 s.kind.as_str(),
-                s.spec,
+                plain(&s.spec),
                 s.time_zone
             )
         })

@@ -4,14 +4,13 @@
 //! answer kept for a day and refreshed in the background; Teams says what a
 //! conversation is in every activity.
 
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
+use super::directory::Directory;
 use crate::clock::{Clock, SharedClock};
 use crate::store::{ConversationKind, ConversationScope, Platform, Store, StoreError, Workspace};
 
@@ -25,33 +24,6 @@ pub const RETRY_FAILED_AFTER_SECS: i64 = 10 * 60;
 const LOOKUP_TIMEOUT: Duration = Duration::from_millis(1500);
 /// Conversations looked up per background pass.
 const REFRESH_BATCH: u32 = 50;
-
-/// A boxed future, for the object-safe platform lookups.
-pub type Lookup<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
-
-/// What learnloop asks a platform about its conversations and people.
-pub trait Directory: Send + Sync {
-    /// The kind of conversation `id` is; `None` when the platform cannot say (an error,
-    /// a missing scope, no token).
-    fn conversation_kind<'a>(
-        &'a self,
-        workspace: &'a Workspace,
-        id: &'a str,
-    ) -> Lookup<'a, Option<ConversationKind>>;
-}
-
-/// A directory that knows nothing: every conversation is private.
-pub struct NoDirectory;
-
-impl Directory for NoDirectory {
-    fn conversation_kind<'a>(
-        &'a self,
-        _workspace: &'a Workspace,
-        _id: &'a str,
-    ) -> Lookup<'a, Option<ConversationKind>> {
-        Box::pin(async { None })
-    }
-}
 
 /// Asks the platform about `conversation` (with a deadline) and stores the answer; a
 /// failed lookup is stored as unknown (private) and retried sooner.
@@ -230,6 +202,8 @@ mod tests {
     use crate::clock::ManualClock;
     use crate::store::test_support::{temp_store, workspace};
 
+    use crate::app::directory::{Lookup, MemberKind};
+
     /// Answers from a table; counts how often it was asked.
     struct Table(Vec<(&'static str, ConversationKind)>, std::sync::Mutex<u32>);
 
@@ -242,6 +216,22 @@ mod tests {
             *self.1.lock().unwrap() += 1;
             let found = self.0.iter().find(|(c, _)| *c == id).map(|(_, k)| *k);
             Box::pin(async move { found })
+        }
+
+        fn member_kind<'a>(
+            &'a self,
+            _workspace: &'a Workspace,
+            _user: &'a str,
+        ) -> Lookup<'a, Option<MemberKind>> {
+            Box::pin(async { None })
+        }
+
+        fn members<'a>(
+            &'a self,
+            _workspace: &'a Workspace,
+            _conversation: &'a str,
+        ) -> Lookup<'a, Option<Vec<String>>> {
+            Box::pin(async { None })
         }
     }
 

@@ -14,7 +14,7 @@ use serde_json::Value;
 use super::command::parse_learn;
 use super::debrief::Debrief;
 use super::debrief::card::card;
-use super::debrief::summary::{Listed, Reflected, summary};
+use super::debrief::summary::{Listed, Made, Reflected, summary};
 use super::digest::{Recurring, WEEK_SECS, render};
 use super::{checkins, followups, messages};
 use crate::platform::Message;
@@ -55,13 +55,15 @@ fn messages_by_kind() -> Vec<(&'static str, Message)> {
                 ("mood".to_owned(), "4".to_owned()),
             ]),
         }],
-        &[Listed {
-            text: "Feature flags let us roll back fast".into(),
-            author: Some("U2".into()),
-            owner: Some("U2".into()),
-            follow_up: "Mon 7 Dec".into(),
-        }],
-        &[],
+        &Made {
+            lessons: vec![Listed {
+                text: "Feature flags let us roll back fast".into(),
+                author: Some("U2".into()),
+                owner: Some("U2".into()),
+                follow_up: "Mon 7 Dec".into(),
+            }],
+            ..Made::default()
+        },
         ConversationKind::PublicChannel,
     );
     let lesson = TrackedLesson {

@@ -26,8 +26,9 @@ use tower_http::request_id::{
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
+use crate::app::directory::Directory;
 use crate::app::handle::{CommandContext, Handled};
-use crate::app::scopes::{Directory, ScopeRefresher};
+use crate::app::scopes::ScopeRefresher;
 use crate::app::templates::Templates;
 use crate::app::workspaces::WorkspaceDirectory;
 use crate::app::zones::ZoneSource;

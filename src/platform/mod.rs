@@ -6,4 +6,6 @@ pub mod outgoing;
 pub mod slack;
 pub mod teams;
 
-pub use message::{Block, Button, Message, plain, plain_keeping_mentions, unescape_typed};
+pub use message::{
+    Block, Button, Message, plain, plain_keeping_mentions, strip_marks, typed_parts, unescape_typed,
+};

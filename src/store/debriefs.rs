@@ -199,15 +199,23 @@ impl StoreTx {
         workspace: WorkspaceId,
         debrief: DebriefId,
     ) -> Result<Vec<Reflection>, StoreError> {
-        Ok(sqlx::query_as(
-            "SELECT author, answers, updated_at FROM reflections \
-             WHERE workspace_id = ? AND debrief_id = ? ORDER BY id",
-        )
-        .bind(workspace.0)
-        .bind(debrief.0)
-        .fetch_all(&mut *self.tx)
-        .await?)
+        read_reflections(&mut self.tx, workspace, debrief).await
     }
+}
+
+async fn read_reflections(
+    conn: &mut SqliteConnection,
+    workspace: WorkspaceId,
+    debrief: DebriefId,
+) -> Result<Vec<Reflection>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT author, answers, updated_at FROM reflections \
+         WHERE workspace_id = ? AND debrief_id = ? ORDER BY id",
+    )
+    .bind(workspace.0)
+    .bind(debrief.0)
+    .fetch_all(conn)
+    .await?)
 }
 
 impl Store {
@@ -258,6 +266,16 @@ impl Store {
         .bind(author_key)
         .fetch_optional(&self.pool)
         .await?)
+    }
+
+    /// Every reflection of the debrief, oldest first (outside a transaction).
+    pub async fn reflections(
+        &self,
+        workspace: WorkspaceId,
+        debrief: DebriefId,
+    ) -> Result<Vec<Reflection>, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        read_reflections(&mut conn, workspace, debrief).await
     }
 
     /// How many people have reflected.

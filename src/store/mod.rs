@@ -469,6 +469,41 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn owners_that_are_not_people_become_the_author_on_upgrade() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = store_before(&dir, "0013").await;
+        for statement in [
+            "INSERT INTO workspaces (id, platform, external_id, default_time_zone, created_at, updated_at) \
+             VALUES (1, 'slack', 'T1', 'UTC', 1, 1)",
+            "INSERT INTO debriefs (id, workspace_id, channel, title, template, questions, facilitator, created_at) \
+             VALUES (1, 1, 'C1', 'Launch', 'retro', '[]', 'U1', 1)",
+            "INSERT INTO lessons (id, workspace_id, debrief_id, kind, text, author, owner, follow_up_at, created_at) \
+             VALUES (1, 1, 1, 'action', '<@C0GENERAL> post the news', 'U0BOB', 'C0GENERAL', 100, 1), \
+                    (2, 1, 1, 'action', '<@S0ADMINS> approve', NULL, 'S0ADMINS', 100, 1), \
+                    (3, 1, 1, 'action', '<@U0CAROL> write it', 'U0BOB', 'U0CAROL', 100, 1)",
+        ] {
+            sqlx::query(statement)
+                .execute(&store.pool)
+                .await
+                .expect(statement);
+        }
+        store.migrate().await.expect("upgrade");
+        let owners: Vec<(Option<String>, Option<i64>)> =
+            sqlx::query_as("SELECT owner, follow_up_at FROM lessons ORDER BY id")
+                .fetch_all(&store.pool)
+                .await
+                .unwrap();
+        assert_eq!(
+            owners,
+            vec![
+                (Some("U0BOB".into()), Some(100)),
+                (None, None),
+                (Some("U0CAROL".into()), Some(100)),
+            ]
+        );
+    }
+
+    #[tokio::test]
     async fn a_fresh_file_is_created_migrated_and_ready() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("nested-fresh.db");

@@ -97,6 +97,9 @@ impl wiremock::Respond for SlackAccepts {
             "conversations.info" => {
                 conversation_info(form.get("channel").map_or("", String::as_str))
             }
+            "users.info" => user_info(form.get("user").map_or("", String::as_str)),
+            "conversations.members" => json!({"ok": true, "members": MEMBERS,
+                                              "response_metadata": {"next_cursor": ""}}),
             "views.open" => json!({"ok": true, "view": {"id": format!("V{n}")}}),
             "chat.update" => json!({"ok": true, "channel": body["channel"], "ts": body["ts"]}),
             "chat.postEphemeral" => json!({"ok": true, "message_ts": format!("1700000000.{n:06}")}),
@@ -106,6 +109,15 @@ impl wiremock::Respond for SlackAccepts {
         };
         ResponseTemplate::new(200).set_body_json(answer)
     }
+}
+
+/// Who is in every conversation of the fake Slack.
+pub const MEMBERS: &[&str] = &["U0ALICE", "U0BOB", "U0CAROL", "U0DAVE", "U0ZED"];
+
+/// `users.info` as Slack answers it: `U0BOT` is the bot, every other id a person.
+pub fn user_info(id: &str) -> Value {
+    json!({"ok": true, "user": {"id": id, "name": id.to_lowercase(), "deleted": false,
+                                "is_bot": id == "U0BOT", "is_app_user": false}})
 }
 
 /// `conversations.info` as Slack answers it for a conversation of this id.
@@ -449,6 +461,35 @@ pub fn metric_value(metrics: &str, sample: &str) -> f64 {
         .find_map(|line| line.strip_prefix(sample).map(str::trim))
         .and_then(|v| v.parse().ok())
         .unwrap_or(0.0)
+}
+
+/// The text a Teams card activity shows, a line per text element (a `TextBlock`, or a
+/// `RichTextBlock` whose runs are joined), for asserting on what a person reads.
+pub fn card_lines(activity: &Value) -> String {
+    assert_eq!(activity["type"], "message", "{activity}");
+    let card = &activity["attachments"][0];
+    assert_eq!(
+        card["contentType"],
+        "application/vnd.microsoft.card.adaptive"
+    );
+    assert_eq!(card["content"]["version"], "1.5");
+    card["content"]["body"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|block| match block["type"].as_str() {
+            Some("TextBlock") => block["text"].as_str().map(str::to_owned),
+            Some("RichTextBlock") => Some(
+                block["inlines"]
+                    .as_array()?
+                    .iter()
+                    .filter_map(|run| run["text"].as_str())
+                    .collect(),
+            ),
+            _ => None,
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// All text of a Block Kit reply, for asserting on what a person reads.

@@ -1,6 +1,7 @@
 //! One integration binary: the real app over HTTP, a temp SQLite file per test, and a
 //! recording fake Slack.
 
+mod abuse;
 mod bot_framework;
 mod cli;
 mod closing_the_loop;

@@ -5,7 +5,7 @@ use learnloop::config::Secret;
 use learnloop::http::verify::TeamsWebhookVerifier;
 use serde_json::{Value, json};
 
-use crate::helpers::{Options, TestApp, spawn_app, spawn_app_with};
+use crate::helpers::{Options, TestApp, card_lines, spawn_app, spawn_app_with};
 
 /// The security token of the PLATFORMS.md vector.
 const TOKEN: &str = "vqF0En+Z0ucuRTM/01o2GuhMH3hKKk/N2bOmlM31zaA=";
@@ -56,8 +56,7 @@ async fn say(app: &TestApp, team: &str, user: &str, text: &str) -> String {
     let response = post(app, &body, Some(&signer.sign(body.as_bytes()))).await;
     assert_eq!(response.status(), 200, "{text}");
     let reply: Value = response.json().await.unwrap();
-    assert_eq!(reply["type"], "message", "{reply}");
-    reply["text"].as_str().expect("a text reply").to_owned()
+    card_lines(&reply)
 }
 
 #[tokio::test]
@@ -68,7 +67,7 @@ async fn the_platforms_vector_is_accepted_and_answered() {
     let reply: Value = response.json().await.unwrap();
     assert_eq!(reply["type"], "message");
     // "hello" is no command: the answer says how to ask for help.
-    let text = reply["text"].as_str().unwrap();
+    let text = card_lines(&reply);
     assert!(text.contains("help"), "{text}");
 }
 
@@ -122,9 +121,13 @@ async fn channel_commands_are_answered_in_the_response() {
         "help says what webhook mode can't do: {help}"
     );
 
-    // The digest preview is shared data: answered for everyone, in Teams markdown.
+    // The digest preview is shared data: answered for everyone, as a card.
     let digest = say(&app, "19:teamA@thread.tacv2", "29:alice", "digest now").await;
-    assert!(digest.contains("**"), "{digest}");
+    assert!(digest.contains("A quiet week"), "{digest}");
+    assert!(
+        digest.contains("everyone in this channel sees"),
+        "nobody is told it is private: {digest}"
+    );
     assert!(!digest.contains("<@") && !digest.contains("<#"), "{digest}");
 
     let search = say(

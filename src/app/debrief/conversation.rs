@@ -60,7 +60,7 @@ pub fn ask(questions: &[Question], progress: &Progress) -> Message {
         "`skip` · `back` · `cancel` · `help`"
     };
     Message {
-        fallback: format!("Question {number} of {total}: {}", question.prompt),
+        fallback: format!("Question {number} of {total}: {}", plain(&question.prompt)),
         blocks: vec![
             Block::Text(format!(
                 "*Question {number} of {total}*{}\n{}{how}{earlier}",

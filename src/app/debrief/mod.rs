@@ -7,6 +7,7 @@ pub(crate) mod card;
 pub(crate) mod conversation;
 mod dm;
 mod items;
+pub(crate) mod owners;
 pub(crate) mod summary;
 
 use std::collections::BTreeMap;
@@ -32,7 +33,7 @@ use crate::store::{
 use answers::Answers;
 pub use card::{CLOSE, REFLECT, REFLECT_IN_DM, START, read_start_value, start_value};
 pub use dm::{converse, reflect_command, reflect_in_dm};
-use summary::{Listed, Reflected};
+use summary::{Listed, Made, Reflected};
 
 /// How many past lessons the card offers ("learn before doing").
 const PAST_LESSONS_ON_CARD: u32 = 3;
@@ -520,7 +521,9 @@ pub async fn close(ctx: &CommandContext<'_>, debrief: &Debrief) -> Result<Handle
     if !debrief.is_open() {
         return Ok(already.into());
     }
-    // Asked before the transaction: a lookup must not hold the write lock.
+    // Asked before the transaction: a lookup must not hold the write lock. A
+    // reflection saved after this read names owners that were not checked, and
+    // unchecked owners are refused.
     let scope = scopes::current(
         ctx.store,
         ctx.directory,
@@ -529,6 +532,18 @@ pub async fn close(ctx: &CommandContext<'_>, debrief: &Debrief) -> Result<Handle
         &debrief.channel,
     )
     .await?;
+    let named = owners::named(
+        debrief,
+        &reflected(ctx.store.reflections(ctx.workspace.id, debrief.id).await?),
+    );
+    let owners = owners::confirm(
+        ctx.directory,
+        ctx.workspace,
+        &debrief.channel,
+        scope.kind,
+        named,
+    )
+    .await;
     let now = ctx.clock.now_unix();
     let now_ms = ctx.clock.now_millis();
     let names = DisplayNames::of(ctx.store, ctx.workspace).await?;
@@ -538,21 +553,22 @@ pub async fn close(ctx: &CommandContext<'_>, debrief: &Debrief) -> Result<Handle
     }
     let mut closed = debrief.clone();
     closed.closed_at = Some(now);
-    let rows = tx.reflections(ctx.workspace.id, debrief.id).await?;
-    let reflections: Vec<Reflected> = rows
-        .into_iter()
-        .map(|row| Reflected {
-            author: row.author,
-            answers: serde_json::from_str(&row.answers).unwrap_or_default(),
-        })
-        .collect();
-    let (lessons, actions) =
-        store_lessons(ctx, &mut tx, &closed, &reflections, scope.kind, now).await?;
+    let reflections = reflected(tx.reflections(ctx.workspace.id, debrief.id).await?);
+    let made = store_lessons(
+        ctx,
+        &mut tx,
+        &closed,
+        &reflections,
+        &owners,
+        scope.kind,
+        now,
+    )
+    .await?;
     tx.end_conversations_about(ctx.workspace.id, debrief.id)
         .await?;
     // A closed card offers no past lessons: the time to learn before doing has passed.
     update_card(ctx, &mut tx, &closed, reflections.len() as i64, &[], &names).await?;
-    for part in summary::summary(&closed, &reflections, &lessons, &actions, scope.kind) {
+    for part in summary::summary(&closed, &reflections, &made, scope.kind) {
         let posted = outgoing::post(ctx.workspace.platform, &closed.channel, &part, &|id| {
             names.name(id)
         });
@@ -577,23 +593,41 @@ pub async fn close(ctx: &CommandContext<'_>, debrief: &Debrief) -> Result<Handle
             ":lock: *{}* is closed: {} lessons and {} action items. The summary is going \
              into the card's thread.",
             plain(&closed.title),
-            lessons.len(),
-            actions.len()
+            made.lessons.len(),
+            made.actions.len()
         )),
         queued: true,
         ..Handled::default()
     })
 }
 
-/// Makes lesson and action rows of the answers to flagged questions.
+/// The stored reflections as the summary and the lessons read them.
+fn reflected(rows: Vec<crate::store::Reflection>) -> Vec<Reflected> {
+    rows.into_iter()
+        .map(|row| Reflected {
+            author: row.author,
+            answers: serde_json::from_str(&row.answers).unwrap_or_default(),
+        })
+        .collect()
+}
+
+/// Most items one answer makes, and one debrief: a pasted log must not become a
+/// thousand follow-ups.
+pub const MAX_ITEMS_PER_ANSWER: usize = 20;
+pub const MAX_ITEMS_PER_DEBRIEF: usize = 200;
+
+/// Makes lesson and action rows of the answers to flagged questions. An item's owner
+/// is the person it names, if confirmed, else the one picked in the form, if
+/// confirmed, else its author (nobody in an anonymous debrief).
 async fn store_lessons(
     ctx: &CommandContext<'_>,
     tx: &mut StoreTx,
     debrief: &Debrief,
     reflections: &[Reflected],
+    owners: &owners::Owners,
     scope: ConversationKind,
     now: i64,
-) -> Result<(Vec<Listed>, Vec<Listed>), StoreError> {
+) -> Result<Made, StoreError> {
     let follow_up_at = now + i64::from(ctx.debriefs.follow_up_days) * 86_400;
     let zone: Tz = ctx.workspace.default_time_zone.parse().unwrap_or(Tz::UTC);
     let follow_up = DateTime::from_timestamp(follow_up_at, 0)
@@ -601,7 +635,10 @@ async fn store_lessons(
         .with_timezone(&zone)
         .format("%a %-d %b")
         .to_string();
-    let (mut lessons, mut actions) = (Vec::new(), Vec::new());
+    let mut made = Made {
+        refused_owners: owners.refused.len(),
+        ..Made::default()
+    };
     for reflection in reflections {
         for question in &debrief.questions {
             let (Some(becomes), Some(answer)) =
@@ -609,11 +646,21 @@ async fn store_lessons(
             else {
                 continue;
             };
-            let picked_owner = reflection.answers.get(&answers::owner_key(&question.id));
-            for item in items::items(answer) {
+            let picked_owner = reflection
+                .answers
+                .get(&answers::owner_key(&question.id))
+                .filter(|id| owners.allows(id));
+            let all = items::items(answer);
+            made.cut += all.len().saturating_sub(MAX_ITEMS_PER_ANSWER);
+            for item in all.into_iter().take(MAX_ITEMS_PER_ANSWER) {
+                if made.lessons.len() + made.actions.len() >= MAX_ITEMS_PER_DEBRIEF {
+                    made.cut += 1;
+                    continue;
+                }
                 let owner = item
                     .owner
                     .clone()
+                    .filter(|id| owners.allows(id))
                     .or_else(|| picked_owner.cloned())
                     .or_else(|| reflection.author.clone());
                 let kind = match becomes {
@@ -646,11 +693,11 @@ async fn store_lessons(
                     follow_up: follow_up.clone(),
                 };
                 match kind {
-                    LessonKind::Lesson => lessons.push(listed),
-                    LessonKind::Action => actions.push(listed),
+                    LessonKind::Lesson => made.lessons.push(listed),
+                    LessonKind::Action => made.actions.push(listed),
                 }
             }
         }
     }
-    Ok((lessons, actions))
+    Ok(made)
 }

@@ -33,14 +33,25 @@ pub struct Listed {
     pub follow_up: String,
 }
 
+/// What closing made of the answers.
+#[derive(Default)]
+pub struct Made {
+    pub lessons: Vec<Listed>,
+    pub actions: Vec<Listed>,
+    /// Lines not made into items (past the per-answer or per-debrief cap).
+    pub cut: usize,
+    /// Named owners that were not confirmed as people who may own an item here.
+    pub refused_owners: usize,
+}
+
 /// The summary as one or more messages, in posting order.
 pub fn summary(
     debrief: &Debrief,
     reflections: &[Reflected],
-    lessons: &[Listed],
-    actions: &[Listed],
+    made: &Made,
     scope: ConversationKind,
 ) -> Vec<Message> {
+    let (lessons, actions) = (&made.lessons[..], &made.actions[..]);
     let by = |author: &Option<String>| match author {
         Some(user) if !debrief.anonymous => format!(" — <@{user}>"),
         _ => String::new(),
@@ -127,6 +138,33 @@ pub fn summary(
     ];
     for (heading, lines) in sections {
         blocks.extend(section_blocks(&heading, &lines));
+    }
+    if made.cut > 0 {
+        blocks.push(Block::Context(format!(
+            ":warning: {} more {} not made into lessons or action items: at most {} per answer \
+             and {} per debrief.",
+            made.cut,
+            if made.cut == 1 {
+                "line was"
+            } else {
+                "lines were"
+            },
+            super::MAX_ITEMS_PER_ANSWER,
+            super::MAX_ITEMS_PER_DEBRIEF
+        )));
+    }
+    if made.refused_owners > 0 {
+        blocks.push(Block::Context(format!(
+            ":warning: {} named {} not a person who can own an item here (a channel, a \
+             group, a bot, a deactivated account, or someone outside this private \
+             conversation), so those items belong to whoever wrote them.",
+            made.refused_owners,
+            if made.refused_owners == 1 {
+                "owner is"
+            } else {
+                "owners are"
+            },
+        )));
     }
     if !lessons.is_empty() || !actions.is_empty() {
         blocks.push(Block::Context(scopes::who_sees(scope).to_owned()));

@@ -21,17 +21,19 @@ fn groups_answers_with_names_and_rating_statistics() {
         reflected(Some("U2"), "Good pairing", "5"),
         reflected(Some("U3"), "Calm on-call", "3"),
     ];
-    let actions = [Listed {
-        text: "Write the runbook".into(),
-        author: Some("U1".into()),
-        owner: Some("U2".into()),
-        follow_up: "Mon 7 Dec".into(),
-    }];
+    let made = Made {
+        actions: vec![Listed {
+            text: "Write the runbook".into(),
+            author: Some("U1".into()),
+            owner: Some("U2".into()),
+            follow_up: "Mon 7 Dec".into(),
+        }],
+        ..Made::default()
+    };
     let parts = summary(
         &debrief(false),
         &reflections,
-        &[],
-        &actions,
+        &made,
         ConversationKind::PublicChannel,
     );
     assert_eq!(parts.len(), 1);
@@ -49,17 +51,19 @@ fn groups_answers_with_names_and_rating_statistics() {
 #[test]
 fn anonymous_summaries_name_nobody() {
     let reflections = [reflected(None, "Something", "2")];
-    let lessons = [Listed {
-        text: "Something".into(),
-        author: None,
-        owner: None,
-        follow_up: "Mon 7 Dec".into(),
-    }];
+    let made = Made {
+        lessons: vec![Listed {
+            text: "Something".into(),
+            author: None,
+            owner: None,
+            follow_up: "Mon 7 Dec".into(),
+        }],
+        ..Made::default()
+    };
     let text = summary(
         &debrief(true),
         &reflections,
-        &lessons,
-        &[],
+        &made,
         ConversationKind::PrivateChannel,
     )[0]
     .all_text();
@@ -76,8 +80,7 @@ fn long_summaries_split_within_slack_limits() {
     let parts = summary(
         &debrief(false),
         &reflections,
-        &[],
-        &[],
+        &Made::default(),
         ConversationKind::PublicChannel,
     );
     assert!(parts.len() > 1, "{} parts", parts.len());

@@ -9,7 +9,7 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::http::header::AUTHORIZATION;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::app::command::{Command, parse_learn};
 use crate::app::handle::handle as handle_command;
@@ -18,7 +18,7 @@ use crate::http::AppState;
 use crate::http::body::read_limited;
 use crate::http::error::HttpError;
 use crate::platform::Message;
-use crate::platform::teams::{Activity, message_text};
+use crate::platform::teams::{Activity, card_activity};
 
 pub async fn handle(
     State(state): State<AppState>,
@@ -42,9 +42,9 @@ pub async fn handle(
     let activity: Activity = serde_json::from_slice(&bytes).map_err(HttpError::bad_request)?;
     let reply = answer(&state, &activity).await?;
     let name_of = |id: &str| activity.sender_name(id);
-    Ok(Json(
-        json!({"type": "message", "text": message_text(&reply, &name_of)}),
-    ))
+    // An Adaptive Card, as the bot answers: its text runs keep what people typed
+    // literal, where a markdown `text` would turn it into links and formatting.
+    Ok(Json(card_activity(&reply, &name_of)))
 }
 
 async fn answer(state: &AppState, activity: &Activity) -> Result<Message, HttpError> {

@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use crate::platform::{Block, Button, Message};
+use crate::platform::{Block, Button, Message, strip_marks};
 
 /// Slack rejects a section whose text is longer than this.
 const MAX_SECTION_CHARS: usize = 3000;
@@ -30,7 +30,52 @@ fn clip(text: &str, max: usize) -> String {
 
 /// A `plain_text` object holding at most `max` characters (header, button, modal labels).
 pub(crate) fn plain_text(text: &str, max: usize) -> Value {
-    json!({"type": "plain_text", "text": clip(text, max), "emoji": true})
+    json!({"type": "plain_text", "text": clip(&strip_marks(text), max), "emoji": true})
+}
+
+/// Whether `inner` (between `<` and `>`) is a mention the app writes on purpose: a
+/// person (`@U…`/`@W…`) or a channel (`#C…`/`#G…`).
+fn is_app_mention(inner: &str) -> bool {
+    let id = match inner.strip_prefix('@') {
+        Some(user) => user.starts_with(['U', 'W']).then_some(user),
+        None => inner
+            .strip_prefix('#')
+            .filter(|channel| channel.starts_with(['C', 'G'])),
+    };
+    id.is_some_and(|id| id.len() > 1 && id.chars().all(|c| c.is_ascii_alphanumeric()))
+}
+
+/// Slack markup as sent: the marks around typed text dropped (typed text is already
+/// escaped), and any `<…>` control sequence other than a person's or a channel's
+/// mention escaped. learnloop never writes `<!channel>`, `<!subteam^…>`, `<!date…>`
+/// or links itself, so none can reach Slack, whatever a code path forgot to escape.
+pub fn neutralised(text: &str) -> String {
+    let text = strip_marks(text);
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text.as_str();
+    while let Some(open) = rest.find('<') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        match after.find('>') {
+            Some(close) if is_app_mention(&after[..close]) => {
+                out.push('<');
+                out.push_str(&after[..=close]);
+                rest = &after[close + 1..];
+            }
+            _ => {
+                out.push_str("&lt;");
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// A `mrkdwn` text object of at most `max` characters. `verbatim` keeps Slack from
+/// turning bare URLs and channel names in people's words into links.
+pub(crate) fn mrkdwn(text: &str, max: usize) -> Value {
+    json!({"type": "mrkdwn", "text": clip(&neutralised(text), max), "verbatim": true})
 }
 
 fn render_block(block: &Block) -> Value {
@@ -41,11 +86,11 @@ fn render_block(block: &Block) -> Value {
         }),
         Block::Text(text) => json!({
             "type": "section",
-            "text": {"type": "mrkdwn", "text": clip(text, MAX_SECTION_CHARS)}
+            "text": mrkdwn(text, MAX_SECTION_CHARS)
         }),
         Block::Context(text) => json!({
             "type": "context",
-            "elements": [{"type": "mrkdwn", "text": clip(text, MAX_SECTION_CHARS)}]
+            "elements": [mrkdwn(text, MAX_SECTION_CHARS)]
         }),
         Block::Divider => json!({"type": "divider"}),
         Block::Actions(buttons) => json!({
@@ -84,11 +129,17 @@ pub fn render_blocks(message: &Message) -> Vec<Value> {
         .collect()
 }
 
+/// The top-level `text`, which Slack shows in notifications: escaped exactly as the
+/// blocks are, so it can ping nobody either.
+fn fallback_text(message: &Message) -> String {
+    clip(&neutralised(&message.fallback), MAX_FALLBACK_CHARS)
+}
+
 /// The reply body of a slash command: visible only to the caller.
 pub fn ephemeral_response(message: &Message) -> Value {
     json!({
         "response_type": "ephemeral",
-        "text": clip(&message.fallback, MAX_FALLBACK_CHARS),
+        "text": fallback_text(message),
         "blocks": render_blocks(message),
     })
 }
@@ -97,7 +148,7 @@ pub fn ephemeral_response(message: &Message) -> Value {
 pub fn post_message_body(channel: &str, thread_ts: Option<&str>, message: &Message) -> Value {
     let mut body = json!({
         "channel": channel,
-        "text": clip(&message.fallback, MAX_FALLBACK_CHARS),
+        "text": fallback_text(message),
         "blocks": render_blocks(message),
     });
     if let Some(ts) = thread_ts {
@@ -140,9 +191,9 @@ mod tests {
                 "text": "Hello",
                 "blocks": [
                     {"type": "header", "text": {"type": "plain_text", "text": "Title", "emoji": true}},
-                    {"type": "section", "text": {"type": "mrkdwn", "text": "*bold* text"}},
+                    {"type": "section", "text": {"type": "mrkdwn", "text": "*bold* text", "verbatim": true}},
                     {"type": "divider"},
-                    {"type": "context", "elements": [{"type": "mrkdwn", "text": "small"}]}
+                    {"type": "context", "elements": [{"type": "mrkdwn", "text": "small", "verbatim": true}]}
                 ]
             })
         );
@@ -163,6 +214,20 @@ mod tests {
         assert!(header.ends_with('…'));
         let section = blocks[1]["text"]["text"].as_str().unwrap();
         assert_eq!(section.chars().count(), 3000);
+    }
+
+    #[test]
+    fn only_mentions_of_people_and_channels_reach_slack() {
+        assert_eq!(
+            neutralised(
+                "<@U1> <#C2> <!channel> <!subteam^S1|@a> <!date^1^{date}|x> <https://e.x|y> <@C3> a > b"
+            ),
+            "<@U1> <#C2> &lt;!channel> &lt;!subteam^S1|@a> &lt;!date^1^{date}|x> &lt;https://e.x|y> &lt;@C3> a > b"
+        );
+        let typed = crate::platform::plain("<!here> *x*");
+        let body = post_message_body("C1", None, &Message::text(format!("Goal: {typed}")));
+        assert_eq!(body["text"], "Goal: &lt;!here&gt; *x*");
+        assert_eq!(body["blocks"][0]["text"]["text"], "Goal: &lt;!here&gt; *x*");
     }
 
     #[test]

@@ -1,10 +1,11 @@
-//! What Slack says about conversations: `conversations.info`.
+//! What Slack says about conversations and people: `conversations.info`,
+//! `conversations.members` and `users.info`.
 //! <https://api.slack.com/methods/conversations.info>
 
 use serde_json::Value;
 
 use super::SlackClient;
-use crate::app::scopes::{Directory, Lookup};
+use crate::app::directory::{Directory, Lookup, MemberKind};
 use crate::store::{ConversationKind, Workspace};
 
 /// Asks Slack with the workspace's bot token.
@@ -32,6 +33,25 @@ pub fn kind_of(channel: &Value) -> ConversationKind {
     }
 }
 
+/// What a `users.info` user object is. Slackbot is a bot, though Slack says `is_bot:
+/// false` for it.
+pub fn member_kind_of(user: &Value) -> MemberKind {
+    let flag = |name: &str| user[name].as_bool().unwrap_or(false);
+    if flag("deleted") {
+        MemberKind::Deleted
+    } else if flag("is_bot") || flag("is_app_user") || user["id"] == "USLACKBOT" {
+        MemberKind::Bot
+    } else {
+        MemberKind::Person
+    }
+}
+
+/// Most members read per `conversations.members` page (Slack's maximum is 1000; its
+/// advice is 200), and most pages read: a private conversation bigger than this is
+/// not checked to the end, and anyone not found is not confirmed.
+const MEMBERS_PER_PAGE: &str = "200";
+const MAX_MEMBER_PAGES: usize = 25;
+
 impl Directory for SlackDirectory {
     fn conversation_kind<'a>(
         &'a self,
@@ -54,6 +74,71 @@ impl Directory for SlackDirectory {
             }
         })
     }
+
+    fn member_kind<'a>(
+        &'a self,
+        workspace: &'a Workspace,
+        user: &'a str,
+    ) -> Lookup<'a, Option<MemberKind>> {
+        Box::pin(async move {
+            let token = workspace.bot_token.as_ref()?;
+            match self
+                .0
+                .call_form("users.info", token, &[("user", user)])
+                .await
+            {
+                Ok(answer) if answer["user"].is_object() => Some(member_kind_of(&answer["user"])),
+                Ok(_) => None,
+                Err(err) => {
+                    tracing::info!(error = %err, "users.info failed");
+                    None
+                }
+            }
+        })
+    }
+
+    fn members<'a>(
+        &'a self,
+        workspace: &'a Workspace,
+        conversation: &'a str,
+    ) -> Lookup<'a, Option<Vec<String>>> {
+        Box::pin(async move {
+            let token = workspace.bot_token.as_ref()?;
+            let mut members = Vec::new();
+            let mut cursor = String::new();
+            for _ in 0..MAX_MEMBER_PAGES {
+                let mut form = vec![("channel", conversation), ("limit", MEMBERS_PER_PAGE)];
+                if !cursor.is_empty() {
+                    form.push(("cursor", &cursor));
+                }
+                let page = match self
+                    .0
+                    .call_form("conversations.members", token, &form)
+                    .await
+                {
+                    Ok(page) => page,
+                    Err(err) => {
+                        tracing::info!(error = %err, "conversations.members failed");
+                        return None;
+                    }
+                };
+                members.extend(
+                    page["members"]
+                        .as_array()?
+                        .iter()
+                        .filter_map(|m| m.as_str().map(str::to_owned)),
+                );
+                cursor = page["response_metadata"]["next_cursor"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned();
+                if cursor.is_empty() {
+                    return Some(members);
+                }
+            }
+            Some(members)
+        })
+    }
 }
 
 #[cfg(test)]
@@ -61,6 +146,28 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+
+    #[test]
+    fn only_active_people_are_people() {
+        let person = json!({"id": "U1", "deleted": false, "is_bot": false});
+        assert_eq!(member_kind_of(&person), MemberKind::Person);
+        assert_eq!(
+            member_kind_of(&json!({"id": "U2", "deleted": true})),
+            MemberKind::Deleted
+        );
+        assert_eq!(
+            member_kind_of(&json!({"id": "B1", "is_bot": true})),
+            MemberKind::Bot
+        );
+        assert_eq!(
+            member_kind_of(&json!({"id": "USLACKBOT", "is_bot": false})),
+            MemberKind::Bot
+        );
+        assert_eq!(
+            member_kind_of(&json!({"id": "U3", "is_app_user": true})),
+            MemberKind::Bot
+        );
+    }
 
     #[test]
     fn only_a_plain_public_channel_is_public() {

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
-use super::blocks::plain_text;
+use super::blocks::{mrkdwn, plain_text};
 use crate::app::templates::{Becomes, Question, QuestionKind};
 
 /// `callback_id` of the reflection modal.
@@ -92,7 +92,7 @@ pub fn reflection_view(
 ) -> Value {
     let mut blocks = vec![json!({
         "type": "section",
-        "text": {"type": "mrkdwn", "text": intro.chars().take(3000).collect::<String>()},
+        "text": mrkdwn(intro, 3000),
     })];
     for question in questions {
         blocks.push(input(question, earlier.get(&question.id)));
@@ -130,7 +130,7 @@ pub fn note_view(follow_up: i64, intro: &str, max_chars: usize) -> Value {
         "submit": plain_text("Save", MAX_TITLE_CHARS),
         "close": plain_text("Cancel", MAX_TITLE_CHARS),
         "blocks": [
-            {"type": "section", "text": {"type": "mrkdwn", "text": intro.chars().take(3000).collect::<String>()}},
+            {"type": "section", "text": mrkdwn(intro, 3000)},
             {
                 "type": "input",
                 "block_id": block_id(NOTE_FIELD),

@@ -6,28 +6,33 @@
 
 use serde_json::{Value, json};
 
-use super::markdown::to_markdown;
-use crate::platform::{Block, Message};
+use super::inline::{Style, lines, plain_words, with_emoji};
+use crate::platform::{Block, Message, strip_marks};
 
 pub const CARD_CONTENT_TYPE: &str = "application/vnd.microsoft.card.adaptive";
 
-/// Card text: Teams markdown with the text's escapes undone (a card shows no HTML) and
-/// each line its own paragraph (a card joins single line breaks).
-fn card_text(text: &str, name_of: &dyn Fn(&str) -> Option<String>) -> String {
-    to_markdown(text, name_of)
-        .lines()
-        .map(|line| {
-            // A card has no block quotes: a quoted line (a lesson, say) is set in italics.
-            let line = match line.strip_prefix('>') {
-                Some(quoted) if !quoted.trim().is_empty() => format!("_{}_", quoted.trim()),
-                _ => line.to_owned(),
-            };
-            line.replace("&lt;", "<")
-                .replace("&gt;", ">")
-                .replace("&amp;", "&")
+/// One `RichTextBlock` per line of `text` (each its own paragraph, as Slack shows
+/// them), its runs styled by the app's markup and typed text kept literal.
+fn paragraphs(text: &str, base: Style, name_of: &dyn Fn(&str) -> Option<String>) -> Vec<Value> {
+    lines(text, base, name_of)
+        .into_iter()
+        .map(|runs| {
+            json!({
+                "type": "RichTextBlock",
+                "inlines": runs.iter().map(|run| run.to_json()).collect::<Vec<_>>(),
+            })
         })
-        .collect::<Vec<_>>()
-        .join("\n\n")
+        .collect()
+}
+
+/// A header: plain text by the neutral model's rule (Slack shows it as `plain_text`),
+/// so nothing in it is markup, apart from the app's emoji.
+fn header(text: &str) -> Value {
+    let shown = with_emoji(&strip_marks(text));
+    json!({
+        "type": "RichTextBlock",
+        "inlines": [{"type": "TextRun", "text": shown, "size": "Medium", "weight": "Bolder"}],
+    })
 }
 
 /// The card elements of a message.
@@ -35,28 +40,27 @@ fn card_body(message: &Message, name_of: &dyn Fn(&str) -> Option<String>) -> Vec
     let mut body: Vec<Value> = Vec::new();
     let mut separate_next = false;
     for block in &message.blocks {
-        let mut element = match block {
-            Block::Header(text) => json!({
-                "type": "TextBlock", "text": card_text(text, name_of), "wrap": true,
-                "size": "Medium", "weight": "Bolder",
-            }),
-            Block::Text(text) => json!({
-                "type": "TextBlock", "text": card_text(text, name_of), "wrap": true,
-            }),
-            Block::Context(text) => json!({
-                "type": "TextBlock", "text": card_text(text, name_of), "wrap": true,
-                "size": "Small", "isSubtle": true,
-            }),
+        let elements = match block {
+            Block::Header(text) => vec![header(text)],
+            Block::Text(text) => paragraphs(text, Style::default(), name_of),
+            Block::Context(text) => paragraphs(
+                text,
+                Style {
+                    small: true,
+                    ..Style::default()
+                },
+                name_of,
+            ),
             Block::Divider => {
                 separate_next = true;
                 continue;
             }
-            Block::Actions(buttons) => json!({
+            Block::Actions(buttons) => vec![json!({
                 "type": "ActionSet",
                 "actions": buttons.iter().map(|button| {
                     let mut action = json!({
                         "type": "Action.Submit",
-                        "title": button.label,
+                        "title": strip_marks(&button.label),
                         "data": {"action": button.action, "value": button.value},
                     });
                     if button.primary {
@@ -64,15 +68,17 @@ fn card_body(message: &Message, name_of: &dyn Fn(&str) -> Option<String>) -> Vec
                     }
                     action
                 }).collect::<Vec<_>>(),
-            }),
+            })],
         };
-        if std::mem::take(&mut separate_next) {
-            element["separator"] = json!(true);
+        for mut element in elements {
+            if std::mem::take(&mut separate_next) {
+                element["separator"] = json!(true);
+            }
+            body.push(element);
         }
-        body.push(element);
     }
     if body.is_empty() {
-        body.push(json!({"type": "TextBlock", "text": card_text(&message.fallback, name_of), "wrap": true}));
+        body = paragraphs(&message.fallback, Style::default(), name_of);
     }
     body
 }
@@ -92,7 +98,8 @@ fn card_of(body: Vec<Value>) -> Value {
     })
 }
 
-/// A message activity carrying a card of `body`; `summary` is what notifications show.
+/// A message activity carrying a card of `body`; `summary` is what notifications show
+/// (plain words: markup and marks taken out).
 pub fn card_message(summary: &str, body: Vec<Value>) -> Value {
     json!({
         "type": "message",
@@ -103,13 +110,16 @@ pub fn card_message(summary: &str, body: Vec<Value>) -> Value {
 
 /// A message activity carrying the message's card.
 pub fn card_activity(message: &Message, name_of: &dyn Fn(&str) -> Option<String>) -> Value {
-    card_message(&message.fallback, card_body(message, name_of))
+    card_message(
+        &plain_words(&message.fallback, name_of),
+        card_body(message, name_of),
+    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::platform::Button;
+    use crate::platform::{Button, plain};
 
     fn nobody(_: &str) -> Option<String> {
         None
@@ -118,10 +128,13 @@ mod tests {
     #[test]
     fn every_block_kind_has_its_card_element() {
         let message = Message {
-            fallback: "Debrief: Outage".into(),
+            fallback: format!("Debrief: {}", plain("Outage *1*")),
             blocks: vec![
-                Block::Header("Debrief: *Outage*".into()),
-                Block::Text("What went well?\n>Paging &lt;fast&gt; &amp; early".into()),
+                Block::Header(":mag: Debrief: *Outage*".into()),
+                Block::Text(format!(
+                    "What went well?\n>{}",
+                    plain("Paging <fast> & early")
+                )),
                 Block::Divider,
                 Block::Context("Started by <@29:ada>".into()),
                 Block::Actions(vec![
@@ -134,7 +147,7 @@ mod tests {
             card_activity(&message, &nobody),
             json!({
                 "type": "message",
-                "summary": "Debrief: Outage",
+                "summary": "Debrief: Outage *1*",
                 "attachments": [{
                     "contentType": "application/vnd.microsoft.card.adaptive",
                     "content": {
@@ -142,12 +155,15 @@ mod tests {
                         "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
                         "version": "1.5",
                         "body": [
-                            {"type": "TextBlock", "text": "Debrief: **Outage**", "wrap": true,
-                             "size": "Medium", "weight": "Bolder"},
-                            {"type": "TextBlock", "text": "What went well?\n\n_Paging <fast> & early_",
-                             "wrap": true},
-                            {"type": "TextBlock", "text": "Started by someone", "wrap": true,
-                             "size": "Small", "isSubtle": true, "separator": true},
+                            {"type": "RichTextBlock", "inlines": [{"type": "TextRun",
+                              "text": "🔍 Debrief: *Outage*", "size": "Medium", "weight": "Bolder"}]},
+                            {"type": "RichTextBlock", "inlines": [
+                                {"type": "TextRun", "text": "What went well?"}]},
+                            {"type": "RichTextBlock", "inlines": [
+                                {"type": "TextRun", "text": "Paging <fast> & early", "italic": true}]},
+                            {"type": "RichTextBlock", "separator": true, "inlines": [
+                                {"type": "TextRun", "text": "Started by someone", "size": "Small",
+                                 "isSubtle": true}]},
                             {"type": "ActionSet", "actions": [
                                 {"type": "Action.Submit", "title": "Add my reflection",
                                  "data": {"action": "debrief.reflect", "value": "42"},
@@ -163,11 +179,37 @@ mod tests {
     }
 
     #[test]
+    fn typed_text_never_becomes_a_link_or_formatting() {
+        let message = Message::text(format!(
+            "*Lesson:* {}",
+            plain("**[click](https://evil.example)** <at>Boss</at> https://evil.example")
+        ));
+        let card = card_activity(&message, &nobody);
+        let runs = &card["attachments"][0]["content"]["body"][0]["inlines"];
+        assert_eq!(
+            runs[0],
+            json!({"type": "TextRun", "text": "Lesson:", "weight": "Bolder"})
+        );
+        assert_eq!(
+            runs[1],
+            json!({"type": "TextRun",
+                   "text": " **[click](https://evil.example)** <at>Boss</at> https://evil.example"})
+        );
+        assert!(
+            !card.to_string().contains("\"type\":\"TextBlock\""),
+            "no element that reads markdown carries typed text"
+        );
+    }
+
+    #[test]
     fn a_message_without_blocks_shows_its_fallback() {
         let message = Message {
             fallback: "Saved".into(),
             blocks: Vec::new(),
         };
-        assert_eq!(adaptive_card(&message, &nobody)["body"][0]["text"], "Saved");
+        assert_eq!(
+            adaptive_card(&message, &nobody)["body"][0]["inlines"][0]["text"],
+            "Saved"
+        );
     }
 }

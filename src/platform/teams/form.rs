@@ -105,8 +105,9 @@ pub fn reflection_form(
         .map(|(title, value)| json!({"title": title, "value": value}))
         .collect();
     let mut body = vec![
-        json!({"type": "TextBlock", "text": heading.title, "wrap": true,
-               "size": "Medium", "weight": "Bolder"}),
+        // The title is typed text: a text run, which no client reads as markdown.
+        json!({"type": "RichTextBlock", "inlines": [{"type": "TextRun", "text": heading.title,
+               "size": "Medium", "weight": "Bolder"}]}),
         json!({"type": "FactSet", "facts": facts}),
         json!({"type": "TextBlock", "wrap": true, "isSubtle": true,
                "text": "Answer what you can; you can change your answers until the debrief closes."}),

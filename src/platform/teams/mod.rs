@@ -5,7 +5,7 @@ pub mod activity;
 pub mod card;
 pub mod client;
 pub mod form;
-pub mod markdown;
+pub mod inline;
 
 pub use activity::{Activity, ChannelAccount};
 pub use card::{adaptive_card, card_activity};
@@ -15,4 +15,3 @@ pub const SEND_METHOD: &str = "teams.send";
 /// The outbox method that replaces a message the bot sent to Teams.
 pub const UPDATE_METHOD: &str = "teams.update";
 pub use client::{TeamsApiError, TeamsClient, TeamsCredentials};
-pub use markdown::{message_text, to_markdown};

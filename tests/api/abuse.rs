@@ -1,0 +1,216 @@
+//! Abuse and fairness, as a new user tried it: answers that name a channel, a bot or a
+//! broadcast as an action's owner, special mentions in the notification text, and a
+//! pasted log that would become hundreds of follow-ups.
+
+use std::sync::Arc;
+
+use chrono::{TimeZone, Utc};
+use learnloop::clock::ShiftedClock;
+use serde_json::{Value, json};
+use wiremock::matchers::{body_string_contains, method, path};
+use wiremock::{Mock, ResponseTemplate};
+
+use crate::debriefs::{ALICE, BOB, Input, database, submission, wait_for_outbox, workspace};
+use crate::helpers::{Options, TEAM, TestApp, reply_text, spawn_app_with};
+
+const DAY: i64 = 86_400;
+
+async fn app_at(unix: i64) -> (TestApp, Arc<ShiftedClock>) {
+    let clock = Arc::new(ShiftedClock::at(unix));
+    let app = spawn_app_with(Options {
+        clock: clock.clone(),
+        ..Options::default()
+    })
+    .await;
+    (app, clock)
+}
+
+fn monday() -> i64 {
+    Utc.with_ymd_and_hms(2026, 11, 2, 10, 0, 0)
+        .unwrap()
+        .timestamp()
+}
+
+fn click_in(channel: &str, user: &str, action: &str, debrief: i64) -> String {
+    json!({
+        "type": "block_actions", "team": {"id": TEAM}, "user": {"id": user},
+        "trigger_id": format!("trigger-{user}"),
+        "container": {"type": "message", "message_ts": "1700000000.000000", "channel_id": channel},
+        "channel": {"id": channel},
+        "actions": [{"type": "button", "action_id": action, "block_id": "b",
+                     "value": debrief.to_string()}],
+    })
+    .to_string()
+}
+
+/// Starts a retro in `channel`, Bob answers `went_well` and `try_next`, Alice closes
+/// it; the summary's text.
+async fn retro(app: &TestApp, channel: &str, went_well: &str, try_next: &str) -> String {
+    let reply = app
+        .command_reply_in(
+            TEAM,
+            channel,
+            ALICE,
+            "/debrief",
+            "--template retro Launch week",
+        )
+        .await;
+    assert!(reply_text(&reply).contains("started"), "{reply}");
+    let db = database(app).await;
+    let id: i64 = sqlx::query_scalar("SELECT MAX(id) FROM debriefs")
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    let form = submission(
+        BOB,
+        id,
+        &[
+            ("went_well", Input::Text(went_well)),
+            ("try_next", Input::Text(try_next)),
+        ],
+    );
+    assert_eq!(app.interaction(&form).await.status(), 200);
+    let closed = app
+        .interaction(&click_in(channel, ALICE, "debrief.close", id))
+        .await;
+    assert_eq!(closed.status(), 200);
+    wait_for_outbox(app, workspace(app).await).await;
+    app.slack_calls("chat.postMessage")
+        .await
+        .iter()
+        .filter(|c| c["channel"] == channel && c.get("thread_ts").is_some())
+        .map(reply_text)
+        .collect()
+}
+
+#[tokio::test]
+async fn only_people_own_action_items_and_nothing_is_sent_to_a_channel_named_as_owner() {
+    let (app, clock) = app_at(monday()).await;
+    Mock::given(method("POST"))
+        .and(path("/api/users.info"))
+        .and(body_string_contains("U0GONE"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!({"ok": true, "user": {"id": "U0GONE", "deleted": true, "is_bot": false}}),
+        ))
+        .mount(&app.slack)
+        .await;
+    let summary = retro(
+        &app,
+        "C0CHAN",
+        "Shipping on Friday worked",
+        "<@C0GENERAL> post the news\n\
+         <!channel> everyone must test\n\
+         <@U0BOT> files the tickets\n\
+         <@U0GONE> writes the postmortem\n\
+         <!subteam^S0ADMINS|@admins> approve the budget\n\
+         <@U0CAROL> updates the runbook",
+    )
+    .await;
+    assert!(
+        summary.contains("3 named owners are not a person"),
+        "{summary}"
+    );
+    let db = database(&app).await;
+    let owners: Vec<(String, Option<String>)> =
+        sqlx::query_as("SELECT text, owner FROM lessons WHERE kind = 'action' ORDER BY id")
+            .fetch_all(&db)
+            .await
+            .unwrap();
+    for (text, owner) in &owners {
+        let expected = if text.contains("U0CAROL") {
+            "U0CAROL"
+        } else {
+            BOB
+        };
+        assert_eq!(owner.as_deref(), Some(expected), "{text}");
+    }
+
+    // Two weeks later every follow-up goes to a person's DM, never into a channel.
+    clock.set(monday() + 14 * DAY + 60);
+    let asked = app.scheduler.fire_due().await.unwrap().follow_ups_asked;
+    assert_eq!(asked, 7, "six actions and one lesson");
+    wait_for_outbox(&app, workspace(&app).await).await;
+    let sent = app.slack_calls("chat.postMessage").await;
+    assert!(
+        sent.iter().all(|c| c["channel"] != "C0GENERAL"),
+        "nothing is posted into a channel named as an owner"
+    );
+    let follow_ups: Vec<&Value> = sent
+        .iter()
+        .filter(|c| reply_text(c).contains("Follow-up on"))
+        .collect();
+    assert_eq!(follow_ups.len(), 7);
+    for call in &follow_ups {
+        let channel = call["channel"].as_str().unwrap();
+        assert!(channel == BOB || channel == "U0CAROL", "{channel}");
+        // The notification text escapes what people typed exactly as the blocks do.
+        let text = call["text"].as_str().unwrap();
+        for raw in ["<!channel>", "<!subteam", "<@C0GENERAL>", "<@U0BOT>"] {
+            assert!(
+                !text.contains(raw),
+                "raw `{raw}` in the notification: {text}"
+            );
+        }
+    }
+    let broadcast = follow_ups
+        .iter()
+        .find(|c| reply_text(c).contains("everyone must test"))
+        .expect("the broadcast line's follow-up");
+    assert!(
+        broadcast["text"]
+            .as_str()
+            .unwrap()
+            .contains("&lt;!channel&gt; everyone must test"),
+        "{broadcast}"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn in_a_private_channel_only_its_members_own_items() {
+    let (app, _clock) = app_at(monday()).await;
+    // The fake's private channels hold Alice, Bob, Carol, Dave and Zed, not Olga.
+    retro(
+        &app,
+        "G0SECRET",
+        "We kept the merger quiet",
+        "<@U0OLGA> tells the board\n<@U0CAROL> tells legal",
+    )
+    .await;
+    let db = database(&app).await;
+    let owners: Vec<(String, Option<String>)> =
+        sqlx::query_as("SELECT text, owner FROM lessons WHERE kind = 'action' ORDER BY id")
+            .fetch_all(&db)
+            .await
+            .unwrap();
+    assert_eq!(
+        owners,
+        vec![
+            ("<@U0OLGA> tells the board".to_owned(), Some(BOB.to_owned())),
+            (
+                "<@U0CAROL> tells legal".to_owned(),
+                Some("U0CAROL".to_owned())
+            ),
+        ],
+        "someone outside the private channel is never sent its items"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_pasted_log_makes_at_most_twenty_items_per_answer() {
+    let (app, _clock) = app_at(monday()).await;
+    let log: Vec<String> = (1..=35).map(|i| format!("step {i} failed")).collect();
+    let summary = retro(&app, "C0CHAN", &log.join("\n"), "Fix the build").await;
+    assert!(
+        summary.contains("15 more lines were not made into lessons or action items"),
+        "{summary}"
+    );
+    let db = database(&app).await;
+    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM lessons")
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    assert_eq!(count, 21, "twenty lessons and the one action");
+    app.stop().await;
+}
