@@ -123,6 +123,17 @@ pub struct Settings {
     pub scheduler: SchedulerSettings,
     pub templates: TemplateSettings,
     pub debriefs: DebriefSettings,
+    pub retention: RetentionSettings,
+}
+
+/// How long what was said is kept.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetentionSettings {
+    /// Days after delivery a message's body is erased.
+    pub outbox_days: u64,
+    /// Days a message that could not be delivered is kept for the operator.
+    pub failed_outbox_days: u64,
 }
 
 /// How debriefs run.
@@ -215,6 +226,7 @@ struct RawSettings {
     scheduler: SchedulerSettings,
     templates: TemplateSettings,
     debriefs: DebriefSettings,
+    retention: RetentionSettings,
 }
 
 #[derive(Deserialize)]
@@ -391,6 +403,10 @@ impl RawSettings {
                 follow_up_days: self.debriefs.follow_up_days.max(1),
                 ..self.debriefs
             },
+            retention: RetentionSettings {
+                outbox_days: self.retention.outbox_days.max(1),
+                failed_outbox_days: self.retention.failed_outbox_days.max(1),
+            },
         })
     }
 }
@@ -463,6 +479,8 @@ mod tests {
         assert!(s.slack.signing_secret.is_none());
         assert_eq!(s.log, "info");
         assert_eq!(s.http.body_limit_bytes, 1024 * 1024);
+        assert_eq!(s.retention.outbox_days, 7);
+        assert_eq!(s.retention.failed_outbox_days, 30);
     }
 
     #[test]

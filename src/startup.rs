@@ -11,6 +11,7 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use crate::app::directory::Directory;
+use crate::app::retention::{self, Retention};
 use crate::app::scopes::ScopeRefresher;
 use crate::app::templates::Templates;
 use crate::app::workspaces::WorkspaceDirectory;
@@ -25,8 +26,6 @@ use crate::platform::teams::{TeamsClient, TeamsCredentials};
 use crate::scheduler::Scheduler;
 use crate::store::{Platform, Store};
 
-/// How often old Events API ids are forgotten.
-const PRUNE_EVENTS_EVERY: Duration = Duration::from_secs(3600);
 /// How long shutdown waits for the outbox worker to finish the sends in flight; past it
 /// their leases bring them back after a restart.
 const DELIVERY_DRAIN: Duration = Duration::from_secs(15);
@@ -35,7 +34,7 @@ const DELIVERY_DRAIN: Duration = Duration::from_secs(15);
 pub struct App {
     listener: TcpListener,
     state: AppState,
-    event_dedupe_secs: i64,
+    retention: Arc<Retention>,
 }
 
 impl App {
@@ -153,7 +152,10 @@ impl App {
         Ok(Self {
             listener,
             state,
-            event_dedupe_secs: (settings.slack.event_dedupe_hours * 3600) as i64,
+            retention: Arc::new(Retention {
+                settings: settings.retention.clone(),
+                event_dedupe_secs: (settings.slack.event_dedupe_hours * 3600) as i64,
+            }),
         })
     }
 
@@ -182,9 +184,10 @@ impl App {
     ) -> anyhow::Result<()> {
         let state = self.state;
         let stop_background = CancellationToken::new();
-        let maintenance = tokio::spawn(prune_events_periodically(
-            state.clone(),
-            self.event_dedupe_secs,
+        let maintenance = tokio::spawn(retention::run(
+            state.store.clone(),
+            state.clock.clone(),
+            self.retention.clone(),
             stop_background.clone(),
         ));
         let worker = tokio::spawn(state.delivery.clone().run(stop_background.clone()));
@@ -208,23 +211,6 @@ impl App {
         }
         state.store.close().await;
         Ok(())
-    }
-}
-
-async fn prune_events_periodically(state: AppState, keep_secs: i64, stop: CancellationToken) {
-    let mut ticks = tokio::time::interval(PRUNE_EVENTS_EVERY);
-    loop {
-        tokio::select! {
-            _ = stop.cancelled() => return,
-            _ = ticks.tick() => {
-                let before = state.clock.now_unix() - keep_secs;
-                match state.store.prune_processed_events(before).await {
-                    Ok(0) => {}
-                    Ok(removed) => tracing::debug!(removed, "forgot old Events API ids"),
-                    Err(err) => tracing::warn!(error = %err, "could not prune old Events API ids"),
-                }
-            }
-        }
     }
 }
 

@@ -11,7 +11,7 @@ use super::{checkins, digest, followups, goals, lessons, messages, pause, schedu
 use crate::clock::Clock;
 use crate::config::DebriefSettings;
 use crate::platform::Message;
-use crate::store::{Platform, Store, StoreError, Workspace};
+use crate::store::{DebriefId, Platform, Store, StoreError, Workspace};
 
 /// Who asked, where, and what the handler may use.
 pub struct CommandContext<'a> {
@@ -58,6 +58,9 @@ pub struct Handled {
     pub queued: bool,
     /// A debrief card was queued; the caller may wait to see whether Slack took it.
     pub card: Option<StartedCard>,
+    /// The reply carries answers of this anonymous debrief (a step of its DM
+    /// conversation): its outbox body is erased once delivered, and at the close.
+    pub anonymous_debrief: Option<DebriefId>,
 }
 
 impl From<Message> for Handled {

@@ -14,6 +14,7 @@ pub mod messages;
 pub mod names;
 mod pause;
 pub mod recurrence;
+pub mod retention;
 pub mod schedules;
 pub mod scopes;
 pub mod search;

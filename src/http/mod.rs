@@ -39,7 +39,7 @@ use crate::metrics::Metrics;
 use crate::platform::slack::SlackClient;
 use crate::platform::teams::TeamsClient;
 use crate::scheduler::Scheduler;
-use crate::store::{NewOutboxMessage, Store, Workspace, WorkspaceId};
+use crate::store::{DebriefId, NewOutboxMessage, Store, Workspace, WorkspaceId};
 use verify::{BotTokenVerifier, SlackSignatureVerifier, TeamsWebhookVerifier};
 
 /// Everything a handler may use; cheap to clone.
@@ -114,10 +114,24 @@ impl AppState {
         channel: &str,
         body: &serde_json::Value,
     ) -> Result<(), error::HttpError> {
+        self.queue_dm(workspace, method, channel, body, None).await
+    }
+
+    /// Like [`AppState::queue`], for a DM that may carry answers of an anonymous
+    /// debrief (erased once delivered).
+    pub async fn queue_dm(
+        &self,
+        workspace: WorkspaceId,
+        method: &str,
+        channel: &str,
+        body: &serde_json::Value,
+        anonymous_debrief: Option<DebriefId>,
+    ) -> Result<(), error::HttpError> {
         let body = body.to_string();
         let now_ms = self.clock.now_millis();
         let message = NewOutboxMessage {
             method,
+            anonymous_debrief,
             ..NewOutboxMessage::post(workspace, channel, &body)
         };
         self.store

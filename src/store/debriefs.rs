@@ -193,6 +193,29 @@ impl StoreTx {
         Ok(closed.rows_affected() == 1)
     }
 
+    /// An anonymous debrief is closing: its reflections keep only that someone
+    /// reflected. Their answers (already in the summary and the lessons) would show
+    /// whose lines came together, their times when each person submitted, and their
+    /// keys, given a user id and the salt, who wrote them.
+    pub async fn forget_who_reflected(
+        &mut self,
+        workspace: WorkspaceId,
+        debrief: DebriefId,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE reflections SET answers = '{}', author_key = lower(hex(randomblob(32))), \
+                 author = NULL, created_at = ?1, updated_at = ?1 \
+             WHERE workspace_id = ?2 AND debrief_id = ?3",
+        )
+        .bind(now)
+        .bind(workspace.0)
+        .bind(debrief.0)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
     /// Every reflection of the debrief, oldest first.
     pub async fn reflections(
         &mut self,

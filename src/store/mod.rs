@@ -158,9 +158,18 @@ impl Store {
                 "PostgreSQL is not supported by this build yet; use LEARNLOOP_DATABASE_URL=sqlite://PATH"
             ),
         };
+        // Created by us, readable by the service's user alone: SQLite gives the -wal and
+        // -shm files the same permissions as the database file.
+        let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+        if !in_memory {
+            create_private(&sqlite_path(url))?;
+        }
         let options = SqliteConnectOptions::from_str(url)
             .with_context(|| format!("database url `{url}` is not a valid SQLite url"))?
             .create_if_missing(true)
+            // Deleted rows (erased answers, pruned messages) are overwritten on disk, not
+            // just unlinked from the b-tree.
+            .pragma("secure_delete", "ON")
             // WAL lets readers proceed while one writer commits; NORMAL is durable in WAL mode
             // except for the last transactions on power loss, which the outbox tolerates.
             .journal_mode(SqliteJournalMode::Wal)
@@ -168,7 +177,6 @@ impl Store {
             .foreign_keys(true)
             .busy_timeout(Duration::from_millis(settings.busy_timeout_ms));
         // Each in-memory connection would be its own empty database: keep exactly one.
-        let in_memory = url.contains(":memory:") || url.contains("mode=memory");
         let pool_options = if in_memory {
             SqlitePoolOptions::new()
                 .max_connections(1)
@@ -231,6 +239,27 @@ impl Store {
     /// Waits for open connections to finish and closes the pool.
     pub async fn close(&self) {
         self.pool.close().await;
+    }
+}
+
+/// The file a `sqlite://PATH?options` URL names.
+fn sqlite_path(url: &str) -> std::path::PathBuf {
+    let path = url.trim_start_matches("sqlite:").trim_start_matches("//");
+    std::path::PathBuf::from(path.split('?').next().unwrap_or(path))
+}
+
+/// Creates the database file with mode 0600 if it does not exist yet.
+fn create_private(path: &std::path::Path) -> anyhow::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(err) => {
+            Err(err).with_context(|| format!("cannot create the database file {}", path.display()))
+        }
     }
 }
 
@@ -501,6 +530,27 @@ mod tests {
                 (Some("U0CAROL".into()), Some(100)),
             ]
         );
+    }
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn the_database_and_its_journal_files_are_private_and_deletes_are_secure() {
+        use std::os::unix::fs::PermissionsExt;
+        let (store, dir) = temp_store().await;
+        let ws = test_support::workspace(&store, "T1").await;
+        store.record_event_once(ws, "Ev1", 1).await.unwrap();
+        for name in ["test.db", "test.db-wal", "test.db-shm"] {
+            let mode = std::fs::metadata(dir.path().join(name))
+                .unwrap_or_else(|e| panic!("{name}: {e}"))
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600, "{name}: {mode:o}");
+        }
+        let secure: i64 = sqlx::query_scalar("PRAGMA secure_delete")
+            .fetch_one(&store.pool)
+            .await
+            .unwrap();
+        assert_eq!(secure, 1);
     }
 
     #[tokio::test]

@@ -4,7 +4,7 @@
 
 use sqlx::{FromRow, SqliteConnection};
 
-use super::{Store, StoreError, StoreTx, WorkspaceId};
+use super::{DebriefId, Store, StoreError, StoreTx, WorkspaceId};
 
 /// Primary key of an outbox row.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -24,6 +24,9 @@ pub struct NewOutboxMessage<'a> {
     pub dedupe_key: Option<&'a str>,
     /// An earlier message of the same channel whose `ts` this one needs.
     pub anchor: Option<Anchor>,
+    /// A DM carrying answers of this anonymous debrief: erased once delivered, and at
+    /// the debrief's close.
+    pub anonymous_debrief: Option<DebriefId>,
 }
 
 impl<'a> NewOutboxMessage<'a> {
@@ -37,6 +40,7 @@ impl<'a> NewOutboxMessage<'a> {
             body,
             dedupe_key: None,
             anchor: None,
+            anonymous_debrief: None,
         }
     }
 }
@@ -111,8 +115,8 @@ pub(super) async fn insert(
     let id: Option<i64> = sqlx::query_scalar(
         "INSERT INTO outbox \
              (workspace_id, channel, method, body, next_attempt_at, give_up_at, created_at, dedupe_key, \
-              anchor_id, anchor_field) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+              anchor_id, anchor_field, anonymous_debrief_id) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
          ON CONFLICT (workspace_id, dedupe_key) DO NOTHING \
          RETURNING id",
     )
@@ -126,6 +130,7 @@ pub(super) async fn insert(
     .bind(message.dedupe_key)
     .bind(message.anchor.map(|a| a.message.0))
     .bind(message.anchor.map(|a| a.field.as_str()))
+    .bind(message.anonymous_debrief.map(|d| d.0))
     .fetch_optional(&mut *conn)
     .await?;
     Ok(id.map(OutboxId))
@@ -166,9 +171,11 @@ async fn apply(conn: &mut SqliteConnection, settlement: &Settlement) -> Result<(
             channel_free_at,
             sent_ts,
         } => {
+            // A DM with anonymous answers keeps nothing of them once delivered.
             sqlx::query(
                 "UPDATE outbox SET status = 'sent', sent_at = ?, sent_ts = ?, lease_until = NULL, \
-                     last_error = NULL \
+                     last_error = NULL, \
+                     body = CASE WHEN anonymous_debrief_id IS NULL THEN body ELSE '{}' END \
                  WHERE id = ?",
             )
             .bind(at)
@@ -222,6 +229,32 @@ async fn apply(conn: &mut SqliteConnection, settlement: &Settlement) -> Result<(
 }
 
 impl StoreTx {
+    /// The DMs of an anonymous debrief that is closing: those not sent yet are dropped
+    /// (their questions are moot now), the bodies of the others erased.
+    pub async fn erase_anonymous_dms(
+        &mut self,
+        workspace: WorkspaceId,
+        debrief: DebriefId,
+    ) -> Result<u64, StoreError> {
+        let dropped = sqlx::query(
+            "DELETE FROM outbox WHERE workspace_id = ? AND anonymous_debrief_id = ? \
+             AND status = 'pending'",
+        )
+        .bind(workspace.0)
+        .bind(debrief.0)
+        .execute(&mut *self.tx)
+        .await?;
+        let erased = sqlx::query(
+            "UPDATE outbox SET body = '{}' WHERE workspace_id = ? AND anonymous_debrief_id = ? \
+             AND body != '{}'",
+        )
+        .bind(workspace.0)
+        .bind(debrief.0)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(dropped.rows_affected() + erased.rows_affected())
+    }
+
     /// Queues a message as part of this transaction; `None` if its dedupe key was taken.
     pub async fn enqueue(
         &mut self,
@@ -398,6 +431,43 @@ impl Store {
         .fetch_one(&self.pool)
         .await?;
         Ok(next)
+    }
+
+    /// Retention: bodies of messages delivered before `sent_before` (Unix ms) are
+    /// erased, and such rows that nothing refers to any more are removed; failed rows
+    /// created before `failed_before` are removed too. How many rows changed.
+    pub async fn prune_outbox(
+        &self,
+        sent_before: i64,
+        failed_before: i64,
+    ) -> Result<u64, StoreError> {
+        let mut tx = self.begin().await?;
+        // Kept (bodiless): a debrief's card (its ts is where updates and the summary
+        // go), a follow-up question still waiting (its failure settles the lesson), and
+        // a row a queued message is anchored to.
+        let removed = sqlx::query(
+            "DELETE FROM outbox WHERE status = 'sent' AND sent_at < ?1 \
+             AND id NOT IN (SELECT card_outbox_id FROM debriefs WHERE card_outbox_id IS NOT NULL) \
+             AND id NOT IN (SELECT outbox_id FROM follow_ups \
+                            WHERE answered_at IS NULL AND outbox_id IS NOT NULL) \
+             AND NOT EXISTS (SELECT 1 FROM outbox later WHERE later.anchor_id = outbox.id \
+                             AND later.status IN ('pending', 'sending'))",
+        )
+        .bind(sent_before)
+        .execute(&mut *tx.tx)
+        .await?;
+        let erased = sqlx::query(
+            "UPDATE outbox SET body = '{}' WHERE status = 'sent' AND sent_at < ? AND body != '{}'",
+        )
+        .bind(sent_before)
+        .execute(&mut *tx.tx)
+        .await?;
+        let failed = sqlx::query("DELETE FROM outbox WHERE status = 'failed' AND created_at < ?")
+            .bind(failed_before)
+            .execute(&mut *tx.tx)
+            .await?;
+        tx.commit().await?;
+        Ok(removed.rows_affected() + erased.rows_affected() + failed.rows_affected())
     }
 
     /// The state of one row, scoped to its workspace.

@@ -295,3 +295,108 @@ async fn only_new_messages_wait_for_the_channels_pacing() {
     let reply = store.claim_due(2100, 62_000, 10).await.unwrap();
     assert_eq!(bodies(&reply), ["reply"]);
 }
+
+#[tokio::test]
+async fn retention_erases_delivered_bodies_keeps_what_is_referred_to_and_drops_old_failures() {
+    let (store, _dir) = temp_store().await;
+    let ws = workspace(&store, "T1").await;
+    let day = 86_400_000;
+    let queue = |channel: &'static str, body: &'static str, at: i64| {
+        let store = store.clone();
+        async move {
+            store
+                .enqueue(message(ws, channel, body), at, at + day)
+                .await
+                .unwrap()
+                .unwrap()
+        }
+    };
+    // A card a debrief still refers to, a plain message, and a failure, ten days old;
+    // a message sent today.
+    let card = queue("C1", "the card", 0).await;
+    let old = queue("C2", "an old message", 0).await;
+    let failed = queue("C3", "never delivered", 0).await;
+    for claimed in store.claim_due(0, 1000, 10).await.unwrap() {
+        if claimed.outbox_id() == failed {
+            store
+                .mark_failed(failed, "channel_not_found")
+                .await
+                .unwrap();
+        } else {
+            store.mark_sent(&claimed, 10, 10).await.unwrap();
+        }
+    }
+    let mut tx = store.begin().await.unwrap();
+    let debrief = tx
+        .create_debrief(
+            crate::store::NewDebrief {
+                workspace: ws,
+                channel: "C1",
+                title: "Outage",
+                template: "retro",
+                questions: "[]",
+                facilitator: "U1",
+                anonymous: false,
+                author_salt: "salt",
+            },
+            0,
+        )
+        .await
+        .unwrap();
+    tx.attach_card(ws, debrief, card).await.unwrap();
+    tx.commit().await.unwrap();
+    let recent = queue("C2", "sent today", 10 * day).await;
+    let claimed = store
+        .claim_due(10 * day, 10 * day + 1000, 10)
+        .await
+        .unwrap();
+    store
+        .mark_sent(&claimed[0], 10 * day, 10 * day)
+        .await
+        .unwrap();
+
+    // Seven days for delivered bodies, thirty for failures.
+    let now = 10 * day;
+    let changed = store
+        .prune_outbox(now - 7 * day, now - 30 * day)
+        .await
+        .unwrap();
+    assert_eq!(
+        changed, 2,
+        "the old message removed, the card's body erased"
+    );
+    assert_eq!(store.outbox_state(ws, card).await.unwrap().status, "sent");
+    assert!(matches!(
+        store.outbox_state(ws, old).await,
+        Err(StoreError::NotFound)
+    ));
+    assert_eq!(
+        store.outbox_state(ws, failed).await.unwrap().status,
+        "failed"
+    );
+    assert_eq!(store.outbox_state(ws, recent).await.unwrap().status, "sent");
+    let bodies: Vec<(i64, String)> = sqlx::query_as("SELECT id, body FROM outbox ORDER BY id")
+        .fetch_all(&store.pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        bodies,
+        vec![
+            (card.0, "{}".to_owned()),
+            (failed.0, "never delivered".to_owned()),
+            (recent.0, "sent today".to_owned()),
+        ]
+    );
+    let later = 31 * day;
+    store
+        .prune_outbox(later - 7 * day, later - 30 * day)
+        .await
+        .unwrap();
+    assert!(
+        matches!(
+            store.outbox_state(ws, failed).await,
+            Err(StoreError::NotFound)
+        ),
+        "failed rows go after thirty days"
+    );
+}

@@ -2,6 +2,7 @@
 //! recording fake Slack.
 
 mod abuse;
+mod anonymity;
 mod bot_framework;
 mod cli;
 mod closing_the_loop;

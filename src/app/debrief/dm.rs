@@ -105,6 +105,9 @@ pub async fn reflect_command(ctx: &CommandContext<'_>) -> Result<Handled, StoreE
         .store
         .open_debriefs(ctx.workspace.id, Some(ctx.channel))
         .await?;
+    // The debrief whose answers the prompt may echo (its first question, with the
+    // person's earlier answer), when it is anonymous.
+    let mut anonymous = None;
     let prompt = match open.len() {
         0 => {
             return Ok(Message::text(
@@ -114,6 +117,7 @@ pub async fn reflect_command(ctx: &CommandContext<'_>) -> Result<Handled, StoreE
         }
         1 => {
             let debrief: Debrief = open.into_iter().next().expect("one").try_into()?;
+            anonymous = debrief.anonymous.then_some(debrief.id);
             reflect_in_dm(ctx, &debrief).await?
         }
         _ => {
@@ -137,7 +141,11 @@ pub async fn reflect_command(ctx: &CommandContext<'_>) -> Result<Handled, StoreE
         }
     };
     if in_dm {
-        return Ok(prompt.into());
+        return Ok(Handled {
+            reply: prompt,
+            anonymous_debrief: anonymous,
+            ..Handled::default()
+        });
     }
     // Typed in a channel: the conversation happens in the person's DM with the bot.
     let posted = outgoing::post(ctx.workspace.platform, ctx.user, &prompt, &no_names);
@@ -146,6 +154,7 @@ pub async fn reflect_command(ctx: &CommandContext<'_>) -> Result<Handled, StoreE
         .enqueue(
             NewOutboxMessage {
                 method: posted.method,
+                anonymous_debrief: anonymous,
                 ..NewOutboxMessage::post(ctx.workspace.id, ctx.user, &posted.body)
             },
             now_ms,
@@ -227,6 +236,7 @@ pub async fn converse(ctx: &CommandContext<'_>, text: &str) -> Result<Option<Han
     Ok(Some(Handled {
         reply,
         queued: matches!(outcome, Outcome::Finished),
+        anonymous_debrief: debrief.anonymous.then_some(debrief.id),
         ..Handled::default()
     }))
 }
@@ -273,5 +283,9 @@ async fn choose(
             .into());
         }
     };
-    Ok(reflect_in_dm(ctx, &debrief).await?.into())
+    Ok(Handled {
+        reply: reflect_in_dm(ctx, &debrief).await?,
+        anonymous_debrief: debrief.anonymous.then_some(debrief.id),
+        ..Handled::default()
+    })
 }

@@ -4,6 +4,7 @@
 
 pub mod answers;
 pub(crate) mod card;
+mod close;
 pub(crate) mod conversation;
 mod dm;
 mod items;
@@ -13,8 +14,6 @@ pub(crate) mod summary;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use chrono::DateTime;
-use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -27,13 +26,13 @@ use super::templates::{Becomes, Question};
 use crate::platform::outgoing;
 use crate::platform::{Message, plain};
 use crate::store::{
-    Anchor, AnchorField, Audience, ConversationKind, DebriefId, LessonHit, LessonKind, NewDebrief,
-    NewLesson, NewOutboxMessage, OutboxId, StoreError, StoreTx, StoredDebrief, WorkspaceId,
+    Anchor, AnchorField, Audience, DebriefId, LessonHit, NewDebrief, NewOutboxMessage, OutboxId,
+    StoreError, StoreTx, StoredDebrief, WorkspaceId,
 };
 use answers::Answers;
 pub use card::{CLOSE, REFLECT, REFLECT_IN_DM, START, read_start_value, start_value};
+pub use close::{MAX_ITEMS_PER_ANSWER, MAX_ITEMS_PER_DEBRIEF, close, close_command};
 pub use dm::{converse, reflect_command, reflect_in_dm};
-use summary::{Listed, Made, Reflected};
 
 /// How many past lessons the card offers ("learn before doing").
 const PAST_LESSONS_ON_CARD: u32 = 3;
@@ -486,218 +485,4 @@ pub async fn earlier_answers(
     Ok(found
         .and_then(|r| serde_json::from_str(&r.answers).ok())
         .unwrap_or_default())
-}
-
-/// `/learn debrief close` in a channel: the caller's newest open debrief there.
-pub async fn close_command(ctx: &CommandContext<'_>) -> Result<Handled, StoreError> {
-    let open = ctx
-        .store
-        .open_debriefs(ctx.workspace.id, Some(ctx.channel))
-        .await?;
-    let Some(mine) = open.into_iter().find(|d| d.facilitator == ctx.user) else {
-        return Ok(Message::text(
-            "You facilitate no open debrief in this channel. Only the person who started a \
-             debrief can close it.",
-        )
-        .into());
-    };
-    close(ctx, &mine.try_into()?).await
-}
-
-/// Closes a debrief (facilitator only): stores its lessons and queues the card update
-/// and the summary in the card's thread, all in one transaction. Closing twice is harmless.
-pub async fn close(ctx: &CommandContext<'_>, debrief: &Debrief) -> Result<Handled, StoreError> {
-    if debrief.facilitator != ctx.user {
-        return Ok(Message::text(format!(
-            ":lock: Only the facilitator, <@{}>, can close this debrief.",
-            debrief.facilitator
-        ))
-        .into());
-    }
-    let already = Message::text(format!(
-        "*{}* is already closed; its summary is in the card's thread.",
-        plain(&debrief.title)
-    ));
-    if !debrief.is_open() {
-        return Ok(already.into());
-    }
-    // Asked before the transaction: a lookup must not hold the write lock. A
-    // reflection saved after this read names owners that were not checked, and
-    // unchecked owners are refused.
-    let scope = scopes::current(
-        ctx.store,
-        ctx.directory,
-        ctx.clock,
-        ctx.workspace,
-        &debrief.channel,
-    )
-    .await?;
-    let named = owners::named(
-        debrief,
-        &reflected(ctx.store.reflections(ctx.workspace.id, debrief.id).await?),
-    );
-    let owners = owners::confirm(
-        ctx.directory,
-        ctx.workspace,
-        &debrief.channel,
-        scope.kind,
-        named,
-    )
-    .await;
-    let now = ctx.clock.now_unix();
-    let now_ms = ctx.clock.now_millis();
-    let names = DisplayNames::of(ctx.store, ctx.workspace).await?;
-    let mut tx = ctx.store.begin().await?;
-    if !tx.close_debrief(ctx.workspace.id, debrief.id, now).await? {
-        return Ok(already.into());
-    }
-    let mut closed = debrief.clone();
-    closed.closed_at = Some(now);
-    let reflections = reflected(tx.reflections(ctx.workspace.id, debrief.id).await?);
-    let made = store_lessons(
-        ctx,
-        &mut tx,
-        &closed,
-        &reflections,
-        &owners,
-        scope.kind,
-        now,
-    )
-    .await?;
-    tx.end_conversations_about(ctx.workspace.id, debrief.id)
-        .await?;
-    // A closed card offers no past lessons: the time to learn before doing has passed.
-    update_card(ctx, &mut tx, &closed, reflections.len() as i64, &[], &names).await?;
-    for part in summary::summary(&closed, &reflections, &made, scope.kind) {
-        let posted = outgoing::post(ctx.workspace.platform, &closed.channel, &part, &|id| {
-            names.name(id)
-        });
-        let body = posted.body;
-        tx.enqueue(
-            NewOutboxMessage {
-                method: posted.method,
-                anchor: closed.card.map(|card| Anchor {
-                    message: card,
-                    field: AnchorField::ThreadTs,
-                }),
-                ..NewOutboxMessage::post(closed.workspace, &closed.channel, &body)
-            },
-            now_ms,
-            ctx.give_up_at(now_ms),
-        )
-        .await?;
-    }
-    tx.commit().await?;
-    Ok(Handled {
-        reply: Message::text(format!(
-            ":lock: *{}* is closed: {} lessons and {} action items. The summary is going \
-             into the card's thread.",
-            plain(&closed.title),
-            made.lessons.len(),
-            made.actions.len()
-        )),
-        queued: true,
-        ..Handled::default()
-    })
-}
-
-/// The stored reflections as the summary and the lessons read them.
-fn reflected(rows: Vec<crate::store::Reflection>) -> Vec<Reflected> {
-    rows.into_iter()
-        .map(|row| Reflected {
-            author: row.author,
-            answers: serde_json::from_str(&row.answers).unwrap_or_default(),
-        })
-        .collect()
-}
-
-/// Most items one answer makes, and one debrief: a pasted log must not become a
-/// thousand follow-ups.
-pub const MAX_ITEMS_PER_ANSWER: usize = 20;
-pub const MAX_ITEMS_PER_DEBRIEF: usize = 200;
-
-/// Makes lesson and action rows of the answers to flagged questions. An item's owner
-/// is the person it names, if confirmed, else the one picked in the form, if
-/// confirmed, else its author (nobody in an anonymous debrief).
-async fn store_lessons(
-    ctx: &CommandContext<'_>,
-    tx: &mut StoreTx,
-    debrief: &Debrief,
-    reflections: &[Reflected],
-    owners: &owners::Owners,
-    scope: ConversationKind,
-    now: i64,
-) -> Result<Made, StoreError> {
-    let follow_up_at = now + i64::from(ctx.debriefs.follow_up_days) * 86_400;
-    let zone: Tz = ctx.workspace.default_time_zone.parse().unwrap_or(Tz::UTC);
-    let follow_up = DateTime::from_timestamp(follow_up_at, 0)
-        .unwrap_or_default()
-        .with_timezone(&zone)
-        .format("%a %-d %b")
-        .to_string();
-    let mut made = Made {
-        refused_owners: owners.refused.len(),
-        ..Made::default()
-    };
-    for reflection in reflections {
-        for question in &debrief.questions {
-            let (Some(becomes), Some(answer)) =
-                (question.becomes, reflection.answers.get(&question.id))
-            else {
-                continue;
-            };
-            let picked_owner = reflection
-                .answers
-                .get(&answers::owner_key(&question.id))
-                .filter(|id| owners.allows(id));
-            let all = items::items(answer);
-            made.cut += all.len().saturating_sub(MAX_ITEMS_PER_ANSWER);
-            for item in all.into_iter().take(MAX_ITEMS_PER_ANSWER) {
-                if made.lessons.len() + made.actions.len() >= MAX_ITEMS_PER_DEBRIEF {
-                    made.cut += 1;
-                    continue;
-                }
-                let owner = item
-                    .owner
-                    .clone()
-                    .filter(|id| owners.allows(id))
-                    .or_else(|| picked_owner.cloned())
-                    .or_else(|| reflection.author.clone());
-                let kind = match becomes {
-                    Becomes::Lesson => LessonKind::Lesson,
-                    Becomes::Action => LessonKind::Action,
-                };
-                tx.insert_lesson(
-                    NewLesson {
-                        workspace: debrief.workspace,
-                        debrief: debrief.id,
-                        debrief_title: &debrief.title,
-                        kind,
-                        text: &item.text,
-                        author: reflection.author.as_deref(),
-                        owner: owner.as_deref(),
-                        tags: &item.tags.join(" "),
-                        // Said in a private conversation: stays there, even if it
-                        // is made public later. Said where the platform could not
-                        // say: shown outside only once it says the channel is public.
-                        shared: !scope.is_known_private(),
-                        follow_up_at: owner.is_some().then_some(follow_up_at),
-                    },
-                    now,
-                )
-                .await?;
-                let listed = Listed {
-                    text: item.text,
-                    author: reflection.author.clone(),
-                    owner,
-                    follow_up: follow_up.clone(),
-                };
-                match kind {
-                    LessonKind::Lesson => made.lessons.push(listed),
-                    LessonKind::Action => made.actions.push(listed),
-                }
-            }
-        }
-    }
-    Ok(made)
 }

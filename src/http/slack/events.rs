@@ -345,7 +345,15 @@ async fn handle_and_reply(
         .await?;
     } else {
         let body = post_message_body(message.channel, message.thread_ts, &handled.reply);
-        queue(state, workspace, "chat.postMessage", message.channel, &body).await?;
+        state
+            .queue_dm(
+                workspace.id,
+                "chat.postMessage",
+                message.channel,
+                &body,
+                handled.anonymous_debrief,
+            )
+            .await?;
     }
     state.metrics.record_slack_event(EventOutcome::Handled);
     Ok(())

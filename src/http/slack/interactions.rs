@@ -252,14 +252,15 @@ async fn on_action(state: &AppState, click: &Click<'_>, action: &Action) -> Resu
         debrief::REFLECT_IN_DM => {
             let first = debrief::reflect_in_dm(&ctx, &debrief).await?;
             let body = post_message_body(click.user, None, &first);
-            queue(
-                state,
-                click.workspace,
-                "chat.postMessage",
-                click.user,
-                &body,
-            )
-            .await
+            state
+                .queue_dm(
+                    click.workspace.id,
+                    "chat.postMessage",
+                    click.user,
+                    &body,
+                    debrief.anonymous.then_some(debrief.id),
+                )
+                .await
         }
         _ => {
             let handled = debrief::close(&ctx, &debrief).await?;

@@ -129,6 +129,8 @@ async fn answer(
     };
     let channel = conversation.split(';').next().unwrap_or(conversation);
     let ctx = state.command_context(workspace, channel, user);
+    // Set when the answer carries answers of an anonymous debrief.
+    let mut anonymous = None;
     let said = if let Some(data) = activity
         .value
         .as_ref()
@@ -139,6 +141,7 @@ async fn answer(
         // A 1:1 chat: an answer in a debrief conversation or check-in, else a command.
         let handled = handle_text(&ctx, &activity.command_text()).await?;
         state.after(&handled);
+        anonymous = handled.anonymous_debrief;
         Said::Reply(handled.reply)
     } else {
         Said::Reply(match parse_learn(&activity.command_text()) {
@@ -149,7 +152,7 @@ async fn answer(
             Ok(command) if command.is_personal() => {
                 let reply = run(state, &ctx, &command).await?;
                 let name_of = |id: &str| activity.sender_name(id);
-                send_to_person(state, &ctx, &card_activity(&reply, &name_of)).await?;
+                send_to_person(state, &ctx, &card_activity(&reply, &name_of), None).await?;
                 messages::answered_in_private()
             }
             Ok(command) => run(state, &ctx, &command).await?,
@@ -164,19 +167,28 @@ async fn answer(
             activity["id"] = json!(card);
             (UPDATE_METHOD, activity)
         }
-        Said::Form { replace, mut form } => match replace {
-            Some(card) => {
-                form["id"] = json!(card);
-                (UPDATE_METHOD, form)
+        Said::Form {
+            replace,
+            mut form,
+            anonymous_debrief,
+        } => {
+            anonymous = anonymous.or(anonymous_debrief);
+            match replace {
+                Some(card) => {
+                    form["id"] = json!(card);
+                    (UPDATE_METHOD, form)
+                }
+                None => (SEND_METHOD, form),
             }
-            None => (SEND_METHOD, form),
-        },
+        }
     };
     card["conversation"] = json!({"id": conversation});
     if let (SEND_METHOD, Some(id)) = (method, &activity.id) {
         card["replyToId"] = json!(id);
     }
-    state.queue(workspace.id, method, channel, &card).await
+    state
+        .queue_dm(workspace.id, method, channel, &card, anonymous)
+        .await
 }
 
 /// What the bot says back: a reply, or the clicked card replaced (a follow-up question
@@ -191,6 +203,8 @@ enum Said {
     Form {
         replace: Option<String>,
         form: serde_json::Value,
+        /// The form holds answers of this anonymous debrief.
+        anonymous_debrief: Option<DebriefId>,
     },
 }
 
@@ -237,6 +251,7 @@ async fn on_click(
         return Ok(Said::Form {
             replace: None,
             form: note_form(follow_up, followups::MAX_NOTE_CHARS, None),
+            anonymous_debrief: None,
         });
     }
     if action == NOTE_ACTION {
@@ -260,7 +275,8 @@ async fn on_click(
                 debrief::REFLECT => send_form(state, ctx, &debrief).await,
                 debrief::REFLECT_IN_DM => {
                     let first = debrief::reflect_in_dm(ctx, &debrief).await?;
-                    send_to_person(state, ctx, &card_activity(&first, &|_| None)).await?;
+                    let first = card_activity(&first, &|_| None);
+                    send_to_person(state, ctx, &first, anonymous_of(&debrief)).await?;
                     Ok(Said::Reply(Message::text(
                         ":speech_balloon: The first question is in our 1:1 chat.",
                     )))
@@ -310,6 +326,7 @@ async fn on_note(
         return Ok(Said::Form {
             replace: activity.reply_to_id.clone(),
             form: note_form(follow_up, followups::MAX_NOTE_CHARS, Some(&problem)),
+            anonymous_debrief: None,
         });
     }
     let saved = ctx
@@ -343,7 +360,7 @@ async fn send_form(
         &earlier,
         &BTreeMap::new(),
     );
-    send_to_person(state, ctx, &form).await?;
+    send_to_person(state, ctx, &form, anonymous_of(debrief)).await?;
     Ok(Said::Reply(Message::text(
         ":memo: The form is in our 1:1 chat.",
     )))
@@ -364,15 +381,28 @@ async fn clicked_debrief(
     }
 }
 
-/// Queues an activity for the person's 1:1 chat with the bot (opened on first use).
+/// Queues an activity for the person's 1:1 chat with the bot (opened on first use);
+/// one that carries answers of an anonymous debrief is erased once delivered.
 async fn send_to_person(
     state: &AppState,
     ctx: &CommandContext<'_>,
     activity: &serde_json::Value,
+    anonymous_debrief: Option<DebriefId>,
 ) -> Result<(), HttpError> {
     state
-        .queue(ctx.workspace.id, SEND_METHOD, ctx.user, activity)
+        .queue_dm(
+            ctx.workspace.id,
+            SEND_METHOD,
+            ctx.user,
+            activity,
+            anonymous_debrief,
+        )
         .await
+}
+
+/// The debrief, when what is sent about it may echo anonymous answers.
+fn anonymous_of(debrief: &Debrief) -> Option<DebriefId> {
+    debrief.anonymous.then_some(debrief.id)
 }
 
 fn form_heading(debrief: &Debrief) -> FormHeading<'_> {
@@ -423,6 +453,7 @@ async fn on_reflection(
             return Ok(Said::Form {
                 replace: activity.reply_to_id.clone(),
                 form,
+                anonymous_debrief: debrief.anonymous.then_some(debrief.id),
             });
         }
     };

@@ -1,0 +1,276 @@
+//! Closing a debrief: its lessons and action items stored (owners confirmed, items
+//! capped), the card updated and the summary queued in the card's thread, all in one
+//! transaction. An anonymous debrief also lets go of everything that could tie an
+//! answer to a person: its items are stored and listed in an order of their own, its
+//! reflections keep only that someone reflected, and its DMs are erased.
+
+use chrono::DateTime;
+use chrono_tz::Tz;
+
+use super::answers;
+use super::items;
+use super::owners::{self, Owners};
+use super::summary::{self, Listed, Made, Reflected};
+use super::{Debrief, update_card};
+use crate::app::handle::{CommandContext, Handled};
+use crate::app::names::DisplayNames;
+use crate::app::scopes;
+use crate::app::templates::Becomes;
+use crate::platform::outgoing;
+use crate::platform::{Message, plain};
+use crate::store::{
+    Anchor, AnchorField, ConversationKind, LessonKind, NewLesson, NewOutboxMessage, Reflection,
+    StoreError, StoreTx,
+};
+
+/// Most items one answer makes, and one debrief: a pasted log must not become a
+/// thousand follow-ups.
+pub const MAX_ITEMS_PER_ANSWER: usize = 20;
+pub const MAX_ITEMS_PER_DEBRIEF: usize = 200;
+
+/// `/learn debrief close` in a channel: the caller's newest open debrief there.
+pub async fn close_command(ctx: &CommandContext<'_>) -> Result<Handled, StoreError> {
+    let open = ctx
+        .store
+        .open_debriefs(ctx.workspace.id, Some(ctx.channel))
+        .await?;
+    let Some(mine) = open.into_iter().find(|d| d.facilitator == ctx.user) else {
+        return Ok(Message::text(
+            "You facilitate no open debrief in this channel. Only the person who started a \
+             debrief can close it.",
+        )
+        .into());
+    };
+    close(ctx, &mine.try_into()?).await
+}
+
+/// Closes a debrief (facilitator only): stores its lessons and queues the card update
+/// and the summary in the card's thread, all in one transaction. Closing twice is harmless.
+pub async fn close(ctx: &CommandContext<'_>, debrief: &Debrief) -> Result<Handled, StoreError> {
+    if debrief.facilitator != ctx.user {
+        return Ok(Message::text(format!(
+            ":lock: Only the facilitator, <@{}>, can close this debrief.",
+            debrief.facilitator
+        ))
+        .into());
+    }
+    let already = Message::text(format!(
+        "*{}* is already closed; its summary is in the card's thread.",
+        plain(&debrief.title)
+    ));
+    if !debrief.is_open() {
+        return Ok(already.into());
+    }
+    // Asked before the transaction: a lookup must not hold the write lock. A
+    // reflection saved after this read names owners that were not checked, and
+    // unchecked owners are refused.
+    let scope = scopes::current(
+        ctx.store,
+        ctx.directory,
+        ctx.clock,
+        ctx.workspace,
+        &debrief.channel,
+    )
+    .await?;
+    let named = owners::named(
+        debrief,
+        &reflected(ctx.store.reflections(ctx.workspace.id, debrief.id).await?),
+    );
+    let owners = owners::confirm(
+        ctx.directory,
+        ctx.workspace,
+        &debrief.channel,
+        scope.kind,
+        named,
+    )
+    .await;
+    let now = ctx.clock.now_unix();
+    let now_ms = ctx.clock.now_millis();
+    let names = DisplayNames::of(ctx.store, ctx.workspace).await?;
+    let mut tx = ctx.store.begin().await?;
+    if !tx.close_debrief(ctx.workspace.id, debrief.id, now).await? {
+        return Ok(already.into());
+    }
+    let mut closed = debrief.clone();
+    closed.closed_at = Some(now);
+    let reflections = reflected(tx.reflections(ctx.workspace.id, debrief.id).await?);
+    let made = store_lessons(
+        ctx,
+        &mut tx,
+        &closed,
+        &reflections,
+        &owners,
+        scope.kind,
+        now,
+    )
+    .await?;
+    tx.end_conversations_about(ctx.workspace.id, debrief.id)
+        .await?;
+    if closed.anonymous {
+        tx.forget_who_reflected(ctx.workspace.id, debrief.id, now)
+            .await?;
+        tx.erase_anonymous_dms(ctx.workspace.id, debrief.id).await?;
+    }
+    // A closed card offers no past lessons: the time to learn before doing has passed.
+    update_card(ctx, &mut tx, &closed, reflections.len() as i64, &[], &names).await?;
+    for part in summary::summary(&closed, &reflections, &made, scope.kind) {
+        let posted = outgoing::post(ctx.workspace.platform, &closed.channel, &part, &|id| {
+            names.name(id)
+        });
+        let body = posted.body;
+        tx.enqueue(
+            NewOutboxMessage {
+                method: posted.method,
+                anchor: closed.card.map(|card| Anchor {
+                    message: card,
+                    field: AnchorField::ThreadTs,
+                }),
+                ..NewOutboxMessage::post(closed.workspace, &closed.channel, &body)
+            },
+            now_ms,
+            ctx.give_up_at(now_ms),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(Handled {
+        reply: Message::text(format!(
+            ":lock: *{}* is closed: {} lessons and {} action items. The summary is going \
+             into the card's thread.",
+            plain(&closed.title),
+            made.lessons.len(),
+            made.actions.len()
+        )),
+        queued: true,
+        ..Handled::default()
+    })
+}
+
+/// The stored reflections as the summary and the lessons read them.
+fn reflected(rows: Vec<Reflection>) -> Vec<Reflected> {
+    rows.into_iter()
+        .map(|row| Reflected {
+            author: row.author,
+            answers: serde_json::from_str(&row.answers).unwrap_or_default(),
+        })
+        .collect()
+}
+
+/// A lesson or action item read from an answer, before it is stored.
+struct Item {
+    kind: LessonKind,
+    text: String,
+    tags: String,
+    author: Option<String>,
+    owner: Option<String>,
+}
+
+/// The items of every answer to a flagged question, in submission order: each line of
+/// an answer (at most [`MAX_ITEMS_PER_ANSWER`]), owned by the person it names if
+/// confirmed, else the one picked in the form if confirmed, else its author (nobody
+/// in an anonymous debrief). How many lines were cut is added to `cut`.
+fn items_of(
+    debrief: &Debrief,
+    reflections: &[Reflected],
+    owners: &Owners,
+    cut: &mut usize,
+) -> Vec<Item> {
+    let mut found = Vec::new();
+    for reflection in reflections {
+        for question in &debrief.questions {
+            let (Some(becomes), Some(answer)) =
+                (question.becomes, reflection.answers.get(&question.id))
+            else {
+                continue;
+            };
+            let picked_owner = reflection
+                .answers
+                .get(&answers::owner_key(&question.id))
+                .filter(|id| owners.allows(id));
+            let lines = items::items(answer);
+            *cut += lines.len().saturating_sub(MAX_ITEMS_PER_ANSWER);
+            for line in lines.into_iter().take(MAX_ITEMS_PER_ANSWER) {
+                let owner = line
+                    .owner
+                    .clone()
+                    .filter(|id| owners.allows(id))
+                    .or_else(|| picked_owner.cloned())
+                    .or_else(|| reflection.author.clone());
+                found.push(Item {
+                    kind: match becomes {
+                        Becomes::Lesson => LessonKind::Lesson,
+                        Becomes::Action => LessonKind::Action,
+                    },
+                    tags: line.tags.join(" "),
+                    text: line.text,
+                    author: reflection.author.clone(),
+                    owner,
+                });
+            }
+        }
+    }
+    found
+}
+
+/// Makes lesson and action rows of the answers to flagged questions. In an anonymous
+/// debrief they are ordered by their text first, so neither the rows' ids nor the
+/// summary's order tells whose lines came together or who submitted first.
+async fn store_lessons(
+    ctx: &CommandContext<'_>,
+    tx: &mut StoreTx,
+    debrief: &Debrief,
+    reflections: &[Reflected],
+    owners: &Owners,
+    scope: ConversationKind,
+    now: i64,
+) -> Result<Made, StoreError> {
+    let follow_up_at = now + i64::from(ctx.debriefs.follow_up_days) * 86_400;
+    let zone: Tz = ctx.workspace.default_time_zone.parse().unwrap_or(Tz::UTC);
+    let follow_up = DateTime::from_timestamp(follow_up_at, 0)
+        .unwrap_or_default()
+        .with_timezone(&zone)
+        .format("%a %-d %b")
+        .to_string();
+    let mut made = Made {
+        refused_owners: owners.refused.len(),
+        ..Made::default()
+    };
+    let mut items = items_of(debrief, reflections, owners, &mut made.cut);
+    if debrief.anonymous {
+        items.sort_by(|a, b| (&a.text, &a.owner).cmp(&(&b.text, &b.owner)));
+    }
+    made.cut += items.len().saturating_sub(MAX_ITEMS_PER_DEBRIEF);
+    items.truncate(MAX_ITEMS_PER_DEBRIEF);
+    for item in items {
+        tx.insert_lesson(
+            NewLesson {
+                workspace: debrief.workspace,
+                debrief: debrief.id,
+                debrief_title: &debrief.title,
+                kind: item.kind,
+                text: &item.text,
+                author: item.author.as_deref(),
+                owner: item.owner.as_deref(),
+                tags: &item.tags,
+                // Said in a private conversation: stays there, even if it is made
+                // public later. Said where the platform could not say: shown outside
+                // only once it says the channel is public.
+                shared: !scope.is_known_private(),
+                follow_up_at: item.owner.is_some().then_some(follow_up_at),
+            },
+            now,
+        )
+        .await?;
+        let listed = Listed {
+            text: item.text,
+            author: item.author,
+            owner: item.owner,
+            follow_up: follow_up.clone(),
+        };
+        match item.kind {
+            LessonKind::Lesson => made.lessons.push(listed),
+            LessonKind::Action => made.actions.push(listed),
+        }
+    }
+    Ok(made)
+}
