@@ -100,6 +100,17 @@ pub async fn converse(ctx: &CommandContext<'_>, text: &str) -> Result<Option<Han
     };
     let questions: Vec<Question> = serde_json::from_str(&checkin.questions)
         .map_err(|e| StoreError::Corrupt(format!("check-in questions: {e}")))?;
+    // Taken already (a retry of the same event): the question where the person is.
+    let where_you_are = |checkin: &Checkin| -> Handled {
+        let mut reply = Message::text("Got it; here is where you are.");
+        reply
+            .blocks
+            .extend(conversation::ask(&questions, &progress_of(checkin)).blocks);
+        reply.into()
+    };
+    if ctx.event.is_some() && checkin.last_event.as_deref() == ctx.event {
+        return Ok(Some(where_you_are(&checkin)));
+    }
     let mut progress = progress_of(&checkin);
     let (outcome, mut reply) = conversation::advance(&questions, &mut progress, text);
     let store = ctx.store;
@@ -107,15 +118,17 @@ pub async fn converse(ctx: &CommandContext<'_>, text: &str) -> Result<Option<Han
     let now = ctx.clock.now_unix();
     match outcome {
         Outcome::Continue => {
-            store
-                .save_checkin_progress(
-                    workspace,
-                    checkin.id,
-                    progress.step as i64,
-                    &to_json(&progress.answers),
-                    progress.nudged,
-                )
-                .await?;
+            let step = Checkin {
+                step: progress.step as i64,
+                answers: to_json(&progress.answers),
+                nudged: progress.nudged,
+                last_event: ctx.event.map(str::to_owned),
+                ..checkin.clone()
+            };
+            if !store.save_checkin_progress(workspace, &step).await? {
+                let moved = store.open_checkin(workspace, ctx.user).await?;
+                return Ok(moved.map(|current| where_you_are(&current)));
+            }
         }
         Outcome::Cancelled => {
             store

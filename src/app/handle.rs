@@ -26,6 +26,9 @@ pub struct CommandContext<'a> {
     pub zones: &'a dyn ZoneSource,
     /// What the platform says about conversations (whether one is public).
     pub directory: &'a dyn Directory,
+    /// The inbound event (a Slack event, a Teams activity) being handled, if any: a
+    /// conversation step remembers it, so a retried delivery is not applied twice.
+    pub event: Option<&'a str>,
     pub templates: &'a Templates,
     pub debriefs: &'a DebriefSettings,
     /// How long a queued message may keep failing (the outbox's retry budget).

@@ -39,8 +39,43 @@ use crate::metrics::Metrics;
 use crate::platform::slack::SlackClient;
 use crate::platform::teams::TeamsClient;
 use crate::scheduler::Scheduler;
-use crate::store::{DebriefId, NewOutboxMessage, Store, Workspace, WorkspaceId};
+use crate::store::{Claim, DebriefId, NewOutboxMessage, Store, Workspace, WorkspaceId};
 use verify::{BotTokenVerifier, SlackSignatureVerifier, TeamsWebhookVerifier};
+
+/// How long a delivery holds the claim on its event id: longer than any request may
+/// run (the request timeout), shorter than the platforms' next retry (Slack: a minute),
+/// so a handler that died does not cost the retry.
+const EVENT_CLAIM_SECS: i64 = 30;
+
+/// A platform call to queue (see [`AppState::send`]).
+pub struct Queued<'a> {
+    pub workspace: WorkspaceId,
+    pub method: &'a str,
+    pub channel: &'a str,
+    pub body: &'a serde_json::Value,
+    /// A DM carrying answers of this anonymous debrief: erased once delivered.
+    pub anonymous_debrief: Option<DebriefId>,
+    /// The inbound event this answers, marked done with it.
+    pub finishes_event: Option<&'a str>,
+}
+
+impl<'a> Queued<'a> {
+    pub fn new(
+        workspace: WorkspaceId,
+        method: &'a str,
+        channel: &'a str,
+        body: &'a serde_json::Value,
+    ) -> Self {
+        Self {
+            workspace,
+            method,
+            channel,
+            body,
+            anonymous_debrief: None,
+            finishes_event: None,
+        }
+    }
+}
 
 /// Everything a handler may use; cheap to clone.
 #[derive(Clone)]
@@ -99,6 +134,7 @@ impl AppState {
             user,
             zones: self.zones.as_ref(),
             directory: self.directory.as_ref(),
+            event: None,
             templates: &self.templates,
             debriefs: &self.debriefs,
             give_up_after: self.delivery.give_up_after(),
@@ -114,31 +150,52 @@ impl AppState {
         channel: &str,
         body: &serde_json::Value,
     ) -> Result<(), error::HttpError> {
-        self.queue_dm(workspace, method, channel, body, None).await
+        self.send(Queued::new(workspace, method, channel, body))
+            .await
     }
 
-    /// Like [`AppState::queue`], for a DM that may carry answers of an anonymous
-    /// debrief (erased once delivered).
-    pub async fn queue_dm(
-        &self,
-        workspace: WorkspaceId,
-        method: &str,
-        channel: &str,
-        body: &serde_json::Value,
-        anonymous_debrief: Option<DebriefId>,
-    ) -> Result<(), error::HttpError> {
-        let body = body.to_string();
+    /// Queues a call in its own transaction (with the inbound event it answers marked
+    /// done in the same one) and wakes the worker.
+    pub async fn send(&self, queued: Queued<'_>) -> Result<(), error::HttpError> {
+        let body = queued.body.to_string();
         let now_ms = self.clock.now_millis();
         let message = NewOutboxMessage {
-            method,
-            anonymous_debrief,
-            ..NewOutboxMessage::post(workspace, channel, &body)
+            method: queued.method,
+            anonymous_debrief: queued.anonymous_debrief,
+            ..NewOutboxMessage::post(queued.workspace, queued.channel, &body)
         };
-        self.store
-            .enqueue(message, now_ms, self.delivery.give_up_at(now_ms))
+        let mut tx = self.store.begin().await?;
+        tx.enqueue(message, now_ms, self.delivery.give_up_at(now_ms))
             .await?;
+        if let Some(event) = queued.finishes_event {
+            tx.finish_event(queued.workspace, event, now_ms / 1000)
+                .await?;
+        }
+        tx.commit().await?;
         self.delivery.wake();
         Ok(())
+    }
+
+    /// Claims an inbound event (a Slack event, a Teams activity) for this delivery;
+    /// `false` when it was handled already or is being handled right now.
+    pub async fn claim_event(
+        &self,
+        workspace: WorkspaceId,
+        event_id: &str,
+    ) -> Result<bool, error::HttpError> {
+        let now = self.clock.now_unix();
+        let claim = self
+            .store
+            .claim_event(workspace, event_id, now, now + EVENT_CLAIM_SECS)
+            .await?;
+        Ok(claim == Claim::Claimed)
+    }
+
+    /// Gives up a claim whose handling failed, so the platform's retry is handled.
+    pub async fn release_event(&self, workspace: WorkspaceId, event_id: &str) {
+        if let Err(err) = self.store.forget_event(workspace, event_id).await {
+            tracing::warn!(error = %err, "could not release an event claim; it runs out by itself");
+        }
     }
 
     /// Lets the scheduler and the delivery worker know what a handler changed.

@@ -25,6 +25,10 @@ pub struct Checkin {
     pub nudged: bool,
     pub status: String,
     pub created_at: i64,
+    /// Bumped by every step; a step is written only over the version it was read at.
+    pub version: i64,
+    /// The inbound event that made the last step.
+    pub last_event: Option<String>,
 }
 
 /// How a check-in ended.
@@ -73,7 +77,8 @@ impl Store {
         person: &str,
     ) -> Result<Option<Checkin>, StoreError> {
         Ok(sqlx::query_as(
-            "SELECT id, person, questions, step, answers, nudged != 0 AS nudged, status, created_at \
+            "SELECT id, person, questions, step, answers, nudged != 0 AS nudged, status, \
+                 created_at, version, last_event \
              FROM checkins WHERE workspace_id = ? AND person = ? AND status = 'open'",
         )
         .bind(workspace.0)
@@ -82,27 +87,28 @@ impl Store {
         .await?)
     }
 
-    /// Saves where the person is in an open check-in.
+    /// Saves where the person is in an open check-in, over the version it was read at
+    /// (`checkin.version`); `false` when another delivery moved it first.
     pub async fn save_checkin_progress(
         &self,
         workspace: WorkspaceId,
-        id: i64,
-        step: i64,
-        answers: &str,
-        nudged: bool,
-    ) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE checkins SET step = ?, answers = ?, nudged = ? \
-             WHERE id = ? AND workspace_id = ? AND status = 'open'",
+        checkin: &Checkin,
+    ) -> Result<bool, StoreError> {
+        let saved = sqlx::query(
+            "UPDATE checkins SET step = ?, answers = ?, nudged = ?, last_event = ?, \
+                 version = version + 1 \
+             WHERE id = ? AND workspace_id = ? AND status = 'open' AND version = ?",
         )
-        .bind(step)
-        .bind(answers)
-        .bind(nudged)
-        .bind(id)
+        .bind(checkin.step)
+        .bind(&checkin.answers)
+        .bind(checkin.nudged)
+        .bind(&checkin.last_event)
+        .bind(checkin.id)
         .bind(workspace.0)
+        .bind(checkin.version)
         .execute(&self.pool)
         .await?;
-        Ok(())
+        Ok(saved.rows_affected() == 1)
     }
 
     /// Closes an open check-in with its final answers; false if it was no longer open

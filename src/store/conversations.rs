@@ -17,6 +17,10 @@ pub struct Conversation {
     pub answers: String,
     /// "Can you say a bit more?" was already asked for this step.
     pub nudged: bool,
+    /// Bumped by every step; a step is written only over the version it was read at.
+    pub version: i64,
+    /// The inbound event that made the last step.
+    pub last_event: Option<String>,
 }
 
 impl Store {
@@ -27,7 +31,8 @@ impl Store {
         person: &str,
     ) -> Result<Option<Conversation>, StoreError> {
         Ok(sqlx::query_as(
-            "SELECT person, debrief_id, choices, step, answers, nudged != 0 AS nudged \
+            "SELECT person, debrief_id, choices, step, answers, nudged != 0 AS nudged, version, \
+                 last_event \
              FROM conversations WHERE workspace_id = ? AND person = ?",
         )
         .bind(workspace.0)
@@ -45,12 +50,14 @@ impl Store {
     ) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO conversations \
-                 (workspace_id, person, debrief_id, choices, step, answers, nudged, updated_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?) \
+                 (workspace_id, person, debrief_id, choices, step, answers, nudged, updated_at, \
+                  last_event) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) \
              ON CONFLICT (workspace_id, person) DO UPDATE SET \
                  debrief_id = excluded.debrief_id, choices = excluded.choices, \
                  step = excluded.step, answers = excluded.answers, nudged = excluded.nudged, \
-                 updated_at = excluded.updated_at",
+                 updated_at = excluded.updated_at, last_event = excluded.last_event, \
+                 version = conversations.version + 1",
         )
         .bind(workspace.0)
         .bind(&conversation.person)
@@ -60,9 +67,36 @@ impl Store {
         .bind(&conversation.answers)
         .bind(conversation.nudged)
         .bind(now)
+        .bind(&conversation.last_event)
         .execute(&self.pool)
         .await?;
         Ok(())
+    }
+
+    /// Saves one step of a conversation over the version it was read at
+    /// (`conversation.version`); `false` when another delivery moved it first.
+    pub async fn advance_conversation(
+        &self,
+        workspace: WorkspaceId,
+        conversation: &Conversation,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let saved = sqlx::query(
+            "UPDATE conversations SET step = ?, answers = ?, nudged = ?, updated_at = ?, \
+                 last_event = ?, version = version + 1 \
+             WHERE workspace_id = ? AND person = ? AND version = ?",
+        )
+        .bind(conversation.step)
+        .bind(&conversation.answers)
+        .bind(conversation.nudged)
+        .bind(now)
+        .bind(&conversation.last_event)
+        .bind(workspace.0)
+        .bind(&conversation.person)
+        .bind(conversation.version)
+        .execute(&self.pool)
+        .await?;
+        Ok(saved.rows_affected() == 1)
     }
 
     /// Ends the person's conversation (finished or cancelled).
@@ -135,15 +169,36 @@ mod tests {
             step: 0,
             answers: "{}".into(),
             nudged: false,
+            version: 0,
+            last_event: None,
         };
         store.save_conversation(ws, &conversation, 1).await.unwrap();
         conversation.step = 2;
         conversation.nudged = true;
+        conversation.last_event = Some("Ev1".into());
         store.save_conversation(ws, &conversation, 2).await.unwrap();
+        conversation.version = 1;
         assert_eq!(
             store.conversation(ws, "U1").await.unwrap(),
-            Some(conversation)
+            Some(conversation.clone())
         );
+        // Two deliveries read version 1; only the first step is written.
+        conversation.step = 3;
+        assert!(
+            store
+                .advance_conversation(ws, &conversation, 3)
+                .await
+                .unwrap()
+        );
+        conversation.step = 9;
+        assert!(
+            !store
+                .advance_conversation(ws, &conversation, 3)
+                .await
+                .unwrap()
+        );
+        let stored = store.conversation(ws, "U1").await.unwrap().unwrap();
+        assert_eq!((stored.step, stored.version), (3, 2));
         assert_eq!(store.conversation(ws, "U2").await.unwrap(), None);
         store.end_conversation(ws, "U1").await.unwrap();
         assert_eq!(store.conversation(ws, "U1").await.unwrap(), None);

@@ -99,6 +99,7 @@ pub use checkins::{Checkin, CheckinEnd, NewCheckin};
 pub use conversations::Conversation;
 pub use debriefs::{DebriefId, NewDebrief, Reflection, StoredDebrief};
 pub use digest::{AnsweredFollowUp, DigestFacts, ReachedGoal};
+pub use events::Claim;
 pub use follow_ups::{Ask, TrackedLesson, Transition, Unreachable};
 pub use goals::Goal;
 pub use lessons::{Lesson, LessonHit, LessonKind, NewLesson};
@@ -538,7 +539,7 @@ mod tests {
         use std::os::unix::fs::PermissionsExt;
         let (store, dir) = temp_store().await;
         let ws = test_support::workspace(&store, "T1").await;
-        store.record_event_once(ws, "Ev1", 1).await.unwrap();
+        store.claim_event(ws, "Ev1", 1, 31).await.unwrap();
         for name in ["test.db", "test.db-wal", "test.db-shm"] {
             let mode = std::fs::metadata(dir.path().join(name))
                 .unwrap_or_else(|e| panic!("{name}: {e}"))
@@ -574,7 +575,7 @@ mod tests {
     async fn foreign_keys_are_enforced() {
         let (store, _dir) = temp_store().await;
         let err = store
-            .record_event_once(WorkspaceId(999), "Ev1", 1)
+            .claim_event(WorkspaceId(999), "Ev1", 1, 31)
             .await
             .unwrap_err();
         let StoreError::Other(source) = err else {

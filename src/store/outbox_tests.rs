@@ -162,20 +162,25 @@ async fn a_transaction_commits_the_event_and_its_message_together_or_neither() {
     let (store, _dir) = temp_store().await;
     let ws = workspace(&store, "T1").await;
     let mut tx = store.begin().await.unwrap();
-    assert!(tx.record_event_once(ws, "Ev1", 1).await.unwrap());
+    tx.finish_event(ws, "Ev1", 1).await.unwrap();
     tx.enqueue(message(ws, "C1", "reply"), 0, 1).await.unwrap();
     drop(tx); // rolled back
     assert_eq!(store.next_outbox_due().await.unwrap(), None);
-    assert!(
-        store.record_event_once(ws, "Ev1", 1).await.unwrap(),
+    assert_eq!(
+        store.claim_event(ws, "Ev1", 1, 31).await.unwrap(),
+        crate::store::Claim::Claimed,
         "the event was rolled back too"
     );
 
     let mut tx = store.begin().await.unwrap();
-    assert!(tx.record_event_once(ws, "Ev2", 1).await.unwrap());
+    tx.finish_event(ws, "Ev2", 1).await.unwrap();
     tx.enqueue(message(ws, "C1", "reply"), 0, 1).await.unwrap();
     tx.commit().await.unwrap();
     assert_eq!(store.next_outbox_due().await.unwrap(), Some(0));
+    assert_eq!(
+        store.claim_event(ws, "Ev2", 2, 32).await.unwrap(),
+        crate::store::Claim::Duplicate
+    );
 }
 
 #[tokio::test]

@@ -154,6 +154,33 @@ impl Store {
         Ok(id.map(WorkspaceId))
     }
 
+    /// The workspace of the tenant where `person` is in the middle of something that
+    /// continues in their 1:1 chat (a debrief's DM conversation, an open check-in),
+    /// the most recent first: an answer there belongs to it, whichever team used the
+    /// chat last.
+    pub async fn teams_workspace_awaiting(
+        &self,
+        tenant: &str,
+        person: &str,
+    ) -> Result<Option<WorkspaceId>, StoreError> {
+        let id: Option<i64> = sqlx::query_scalar(
+            "SELECT workspace_id FROM ( \
+                 SELECT c.workspace_id, c.updated_at AS at FROM conversations c \
+                 WHERE c.person = ?1 \
+                 UNION ALL \
+                 SELECT k.workspace_id, k.created_at AS at FROM checkins k \
+                 WHERE k.person = ?1 AND k.status = 'open' \
+             ) waiting JOIN workspaces w ON w.id = waiting.workspace_id \
+             WHERE w.platform = 'teams' AND substr(w.external_id, 1, length(?2) + 1) = ?2 || ':' \
+             ORDER BY at DESC LIMIT 1",
+        )
+        .bind(person)
+        .bind(tenant)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(id.map(WorkspaceId))
+    }
+
     /// Marks a conversation as just used by this workspace (see
     /// [`Self::teams_workspace_of_chat`]).
     pub async fn touch_teams_conversation(

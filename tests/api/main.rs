@@ -8,6 +8,7 @@ mod cli;
 mod closing_the_loop;
 mod debriefs;
 mod delivery;
+mod exactly_once;
 mod goals;
 mod health;
 mod helpers;

@@ -709,8 +709,9 @@ async fn add_reflection_sends_a_form_to_the_persons_chat_and_checks_it() {
     );
 
     // Bob saves it with a rating out of range: the form comes back, in place, saying so.
-    let submit = |fields: Value| {
-        let mut activity = rig.in_chat(BOB, "a:bob-chat", "9003");
+    // Each submission is its own activity, with its own id.
+    let submit = |id: &str, fields: Value| {
+        let mut activity = rig.in_chat(BOB, "a:bob-chat", id);
         let mut value = json!({"action": "debrief.reflection", "debrief": debrief_id});
         for (key, field) in fields.as_object().unwrap() {
             value[key] = field.clone();
@@ -720,7 +721,10 @@ async fn add_reflection_sends_a_form_to_the_persons_chat_and_checks_it() {
         activity
     };
     let before = rig.connector_calls(0).await.len();
-    let bad = submit(json!({"q_went_well": "Feature flags let us roll back fast", "q_mood": "9"}));
+    let bad = submit(
+        "9003",
+        json!({"q_went_well": "Feature flags let us roll back fast", "q_mood": "9"}),
+    );
     assert_eq!(rig.post(&bad).await, 200);
     let calls = rig.connector_calls(before + 1).await;
     let again = &calls[before];
@@ -743,7 +747,10 @@ async fn add_reflection_sends_a_form_to_the_persons_chat_and_checks_it() {
         "what Bob typed is kept"
     );
 
-    let good = submit(json!({"q_went_well": "Feature flags let us roll back fast", "q_mood": "4"}));
+    let good = submit(
+        "9004",
+        json!({"q_went_well": "Feature flags let us roll back fast", "q_mood": "4"}),
+    );
     assert_eq!(rig.post(&good).await, 200);
     let calls = rig.connector_calls(before + 3).await;
     let texts: Vec<String> = calls[before + 1..].iter().map(card_text).collect();
@@ -1003,4 +1010,88 @@ async fn a_teams_channel_of_unknown_or_private_type_keeps_its_lessons() {
     assert_eq!(rig.post(&standard).await, 200);
     let shown = lessons_in_another_channel(&rig, "8105").await;
     assert!(!shown.contains("Paging the on-call early"), "{shown}");
+}
+
+#[tokio::test]
+async fn an_activity_delivered_twice_is_handled_once() {
+    let rig = Rig::start().await;
+    rig.add_bot_to_the_team().await;
+    assert_eq!(rig.say("8201", "goal add Learn Rust").await, 200);
+    let calls = rig.connector_calls(3).await;
+    assert_eq!(calls.len(), 3);
+    // The Bot Framework delivers the same activity (same id) again.
+    assert_eq!(rig.say("8201", "goal add Learn Rust").await, 200);
+    assert_eq!(rig.connector_calls(4).await.len(), 3, "nothing sent twice");
+    let db = crate::debriefs::database(&rig.app).await;
+    let goals: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM goals")
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    assert_eq!(goals, 1, "the goal is added once");
+}
+
+#[tokio::test]
+async fn an_answer_in_the_one_to_one_chat_continues_the_team_that_asked() {
+    let clock = Arc::new(ShiftedClock::at(in_november(2, 10)));
+    let rig = Rig::start_with(clock.clone()).await;
+    // Bob starts reflecting on team A's retro in his 1:1 chat and answers once.
+    let card_post = open_retro(&rig, "6101", "Outage review").await;
+    let reflect_in_dm = button_data(&card_post, "debrief.reflect_dm");
+    assert_eq!(
+        rig.post(&rig.click_on_card(BOB, "6102", reflect_in_dm))
+            .await,
+        200
+    );
+    assert_eq!(
+        bob_in_private(&rig, "7101", "Paging the on-call early saved the night").await,
+        200
+    );
+    // A minute later he uses the bot in another team; its answer goes to the same 1:1
+    // chat, which team B has used last from then on.
+    clock.advance(60);
+    let mut elsewhere = rig.activity("message");
+    elsewhere["id"] = json!("7102");
+    elsewhere["from"] = json!({"id": BOB.0, "name": BOB.1});
+    elsewhere["text"] = json!("<at>learnloop</at> goal add Learn Go");
+    elsewhere["conversation"] = json!({"id": "19:other-general@thread.tacv2;messageid=7102",
+                                       "conversationType": "channel", "tenantId": TENANT});
+    elsewhere["channelData"] = json!({"tenant": {"id": TENANT},
+                                      "team": {"id": "19:other-team@thread.tacv2"}});
+    assert_eq!(rig.post(&elsewhere).await, 200);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !rig
+        .connector_calls(0)
+        .await
+        .iter()
+        .any(|c| c.url.path().contains("a%3Abob-chat") && card_text(c).contains("Learn Go"))
+    {
+        assert!(
+            Instant::now() < deadline,
+            "team B's answer reaches Bob's chat"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    clock.advance(60);
+    // His next answer in the chat is team A's second question, not a command in team B.
+    assert_eq!(
+        bob_in_private(&rig, "7103", "The rollback script had no owner").await,
+        200
+    );
+    let db = crate::debriefs::database(&rig.app).await;
+    let rows: Vec<(String, i64, String)> = sqlx::query_as(
+        "SELECT w.external_id, c.step, c.answers FROM conversations c \
+         JOIN workspaces w ON w.id = c.workspace_id WHERE c.person = ?",
+    )
+    .bind(BOB.0)
+    .fetch_all(&db)
+    .await
+    .unwrap();
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    let (team, step, answers) = &rows[0];
+    assert_eq!(team, &format!("{TENANT}:{TEAM}"));
+    assert_eq!(*step, 2, "{answers}");
+    assert!(
+        answers.contains("The rollback script had no owner"),
+        "{answers}"
+    );
 }

@@ -17,23 +17,50 @@ fn progress_of(conversation: &Conversation) -> Progress {
     }
 }
 
-async fn save(
+fn conversation_of(
     ctx: &CommandContext<'_>,
     debrief: Option<DebriefId>,
     choices: &[i64],
     progress: &Progress,
-) -> Result<(), StoreError> {
-    let conversation = Conversation {
+) -> Conversation {
+    Conversation {
         person: ctx.user.to_owned(),
         debrief_id: debrief.map(|d| d.0),
         choices: serde_json::to_string(choices).unwrap_or_else(|_| "[]".into()),
         step: progress.step as i64,
         answers: serde_json::to_string(&progress.answers).unwrap_or_else(|_| "{}".into()),
         nudged: progress.nudged,
-    };
+        version: 0,
+        last_event: ctx.event.map(str::to_owned),
+    }
+}
+
+/// Starts (or replaces) the person's conversation.
+async fn save(
+    ctx: &CommandContext<'_>,
+    debrief: Option<DebriefId>,
+    choices: &[i64],
+    progress: &Progress,
+) -> Result<(), StoreError> {
+    let conversation = conversation_of(ctx, debrief, choices, progress);
     ctx.store
         .save_conversation(ctx.workspace.id, &conversation, ctx.clock.now_unix())
         .await
+}
+
+/// The person's message was taken already (a platform's retry of the same event, or
+/// another delivery that got there first): say where they are instead of applying it
+/// again to the next question.
+fn where_you_are(debrief: &Debrief, conversation: &Conversation) -> Handled {
+    let mut reply = Message::text("Got it; here is where you are.");
+    reply
+        .blocks
+        .extend(conversation::ask(&debrief.questions, &progress_of(conversation)).blocks);
+    Handled {
+        reply,
+        anonymous_debrief: debrief.anonymous.then_some(debrief.id),
+        ..Handled::default()
+    }
 }
 
 /// Starts (or restarts) the person's conversation about `debrief` and returns the
@@ -178,7 +205,13 @@ pub async fn converse(ctx: &CommandContext<'_>, text: &str) -> Result<Option<Han
     let Some(conversation) = ctx.store.conversation(ctx.workspace.id, ctx.user).await? else {
         return Ok(None);
     };
+    let retried = ctx.event.is_some() && conversation.last_event.as_deref() == ctx.event;
     let Some(debrief_id) = conversation.debrief_id else {
+        if retried {
+            return Ok(Some(
+                Message::text("Please reply with the number of the debrief (or `cancel`).").into(),
+            ));
+        }
         return choose(ctx, &conversation, text).await.map(Some);
     };
     let debrief = match load(ctx, DebriefId(debrief_id)).await {
@@ -197,11 +230,26 @@ pub async fn converse(ctx: &CommandContext<'_>, text: &str) -> Result<Option<Han
             .await?;
         return Ok(Some(closed_message(&debrief).into()));
     }
+    if retried {
+        return Ok(Some(where_you_are(&debrief, &conversation)));
+    }
     let mut progress = progress_of(&conversation);
     let (outcome, reply) = conversation::advance(&debrief.questions, &mut progress, text);
     let reply = match outcome {
         Outcome::Continue => {
-            save(ctx, Some(debrief.id), &[], &progress).await?;
+            let step = Conversation {
+                version: conversation.version,
+                ..conversation_of(ctx, Some(debrief.id), &[], &progress)
+            };
+            let now = ctx.clock.now_unix();
+            if !ctx
+                .store
+                .advance_conversation(ctx.workspace.id, &step, now)
+                .await?
+            {
+                let moved = ctx.store.conversation(ctx.workspace.id, ctx.user).await?;
+                return Ok(moved.map(|current| where_you_are(&debrief, &current)));
+            }
             reply
         }
         Outcome::Cancelled => {

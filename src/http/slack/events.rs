@@ -11,11 +11,10 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::queue;
 use crate::app::debrief;
 use crate::app::handle::handle_text;
-use crate::http::AppState;
 use crate::http::error::HttpError;
+use crate::http::{AppState, Queued};
 use crate::metrics::EventOutcome;
 use crate::platform::slack::blocks::{ephemeral_message_body, post_message_body};
 use crate::store::{Platform, Workspace};
@@ -290,31 +289,24 @@ fn acknowledge_duplicate(state: &AppState, event_id: &str) {
 
 /// Carries out the words of a DM or mention like `/learn` would and queues the answer.
 ///
-/// The event id is claimed first, in its own statement, so a retry racing this delivery
-/// is acknowledged without repeating the command's effects. If handling fails the claim
-/// is released and Slack's retry gets a fresh chance.
+/// The event id is claimed first, for a while: a retry racing this delivery is
+/// acknowledged without repeating anything. The reply is queued in the transaction
+/// that marks the event done. If handling fails the claim is released, and if the
+/// handler dies (a timeout, a crash) the claim runs out, so Slack's retry is handled
+/// either way; a step of a DM conversation that was taken before a failure recognises
+/// the retried event instead of applying it again.
 async fn answer(
     state: &AppState,
     workspace: &Workspace,
     message: Incoming<'_>,
 ) -> Result<(), HttpError> {
-    let now_unix = state.clock.now_unix();
-    if !state
-        .store
-        .record_event_once(workspace.id, message.event_id, now_unix)
-        .await?
-    {
+    if !state.claim_event(workspace.id, message.event_id).await? {
         acknowledge_duplicate(state, message.event_id);
         return Ok(());
     }
     let result = handle_and_reply(state, workspace, &message).await;
-    if result.is_err()
-        && let Err(err) = state
-            .store
-            .forget_event(workspace.id, message.event_id)
-            .await
-    {
-        tracing::warn!(error = %err, "could not release an event claim; a retry will be ignored");
+    if result.is_err() {
+        state.release_event(workspace.id, message.event_id).await;
     }
     result
 }
@@ -324,37 +316,30 @@ async fn handle_and_reply(
     workspace: &Workspace,
     message: &Incoming<'_>,
 ) -> Result<(), HttpError> {
-    let ctx = state.command_context(workspace, message.channel, message.user);
+    let mut ctx = state.command_context(workspace, message.channel, message.user);
+    ctx.event = Some(message.event_id);
     let mut handled = handle_text(&ctx, message.text).await?;
     state.after(&handled);
     debrief::await_card(&ctx, &mut handled).await?;
-    if message.private {
+    let (method, body) = if message.private {
         let body = ephemeral_message_body(
             message.channel,
             message.user,
             message.thread_ts,
             &handled.reply,
         );
-        queue(
-            state,
-            workspace,
-            "chat.postEphemeral",
-            message.channel,
-            &body,
-        )
-        .await?;
+        ("chat.postEphemeral", body)
     } else {
         let body = post_message_body(message.channel, message.thread_ts, &handled.reply);
-        state
-            .queue_dm(
-                workspace.id,
-                "chat.postMessage",
-                message.channel,
-                &body,
-                handled.anonymous_debrief,
-            )
-            .await?;
-    }
+        ("chat.postMessage", body)
+    };
+    state
+        .send(Queued {
+            anonymous_debrief: handled.anonymous_debrief,
+            finishes_event: Some(message.event_id),
+            ..Queued::new(workspace.id, method, message.channel, &body)
+        })
+        .await?;
     state.metrics.record_slack_event(EventOutcome::Handled);
     Ok(())
 }

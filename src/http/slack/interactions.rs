@@ -19,8 +19,8 @@ use super::queue;
 use crate::app::debrief::{self, Debrief, Submitted};
 use crate::app::followups;
 use crate::app::handle::CommandContext;
-use crate::http::AppState;
 use crate::http::error::HttpError;
+use crate::http::{AppState, Queued};
 use crate::platform::Message;
 use crate::platform::slack::blocks::{ephemeral_message_body, post_message_body};
 use crate::platform::slack::modal;
@@ -253,13 +253,10 @@ async fn on_action(state: &AppState, click: &Click<'_>, action: &Action) -> Resu
             let first = debrief::reflect_in_dm(&ctx, &debrief).await?;
             let body = post_message_body(click.user, None, &first);
             state
-                .queue_dm(
-                    click.workspace.id,
-                    "chat.postMessage",
-                    click.user,
-                    &body,
-                    debrief.anonymous.then_some(debrief.id),
-                )
+                .send(Queued {
+                    anonymous_debrief: debrief.anonymous.then_some(debrief.id),
+                    ..Queued::new(click.workspace.id, "chat.postMessage", click.user, &body)
+                })
                 .await
         }
         _ => {

@@ -23,10 +23,10 @@ use crate::app::debrief;
 use crate::app::debrief::{Debrief, Submitted};
 use crate::app::handle::{CommandContext, handle as handle_command, handle_text};
 use crate::app::{followups, messages};
-use crate::http::AppState;
 use crate::http::body::read_limited;
 use crate::http::error::HttpError;
 use crate::http::verify::BotTokenError;
+use crate::http::{AppState, Queued};
 use crate::platform::teams::form::{
     FormHeading, NOTE_ACTION, NOTE_INPUT, REFLECTION_ACTION, note_form, reflection_form,
     submitted_answers,
@@ -115,12 +115,37 @@ fn refused(reason: BotTokenError) -> HttpError {
     HttpError::Unauthorized
 }
 
-/// Carries out a message (a command, an answer in a 1:1 conversation, or a card button)
-/// and queues what the bot says back as a card in its thread.
+/// Carries out a message once: a redelivered activity (same id in the same
+/// conversation) is acknowledged without being handled again, as Slack's events are.
 async fn answer(
     state: &AppState,
     workspace: &Workspace,
     activity: &Activity,
+) -> Result<(), HttpError> {
+    let key = activity.delivery_key();
+    if let Some(key) = &key
+        && !state.claim_event(workspace.id, key).await?
+    {
+        tracing::info!("acknowledged a Teams activity delivered again without handling it again");
+        return Ok(());
+    }
+    let result = reply(state, workspace, activity, key.as_deref()).await;
+    if result.is_err()
+        && let Some(key) = &key
+    {
+        state.release_event(workspace.id, key).await;
+    }
+    result
+}
+
+/// Carries out a message (a command, an answer in a 1:1 conversation, or a card button)
+/// and queues what the bot says back as a card in its thread, marking the activity
+/// (`finishes`) handled in the same transaction.
+async fn reply(
+    state: &AppState,
+    workspace: &Workspace,
+    activity: &Activity,
+    finishes: Option<&str>,
 ) -> Result<(), HttpError> {
     let (Some(user), Some(conversation)) = (activity.from_id(), activity.conversation_id()) else {
         return Err(HttpError::bad_request(
@@ -128,7 +153,8 @@ async fn answer(
         ));
     };
     let channel = conversation.split(';').next().unwrap_or(conversation);
-    let ctx = state.command_context(workspace, channel, user);
+    let mut ctx = state.command_context(workspace, channel, user);
+    ctx.event = finishes;
     // Set when the answer carries answers of an anonymous debrief.
     let mut anonymous = None;
     let said = if let Some(data) = activity
@@ -187,7 +213,11 @@ async fn answer(
         card["replyToId"] = json!(id);
     }
     state
-        .queue_dm(workspace.id, method, channel, &card, anonymous)
+        .send(Queued {
+            anonymous_debrief: anonymous,
+            finishes_event: finishes,
+            ..Queued::new(workspace.id, method, channel, &card)
+        })
         .await
 }
 
@@ -390,13 +420,10 @@ async fn send_to_person(
     anonymous_debrief: Option<DebriefId>,
 ) -> Result<(), HttpError> {
     state
-        .queue_dm(
-            ctx.workspace.id,
-            SEND_METHOD,
-            ctx.user,
-            activity,
+        .send(Queued {
             anonymous_debrief,
-        )
+            ..Queued::new(ctx.workspace.id, SEND_METHOD, ctx.user, activity)
+        })
         .await
 }
 
@@ -559,13 +586,21 @@ async fn remember(
     };
     let workspace = match activity.workspace_key() {
         Some(key) => state.workspaces.ensure_teams(&key).await?,
-        // A 1:1 or group chat belongs to no team: it is the workspace that last used the
-        // chat (the one whose question is being answered), else the team where the bot
-        // last met the sender.
+        // A 1:1 or group chat belongs to no team. A person's 1:1 chat answers the team
+        // where they are in the middle of a debrief conversation or check-in (its state
+        // belongs to the team that started it); else it is the workspace that last used
+        // the chat, else the team where the bot last met the sender.
         None => {
-            let by_chat = match activity.conversation_id() {
-                Some(chat) => state.store.teams_workspace_of_chat(tenant, chat).await?,
-                None => None,
+            let awaiting = match (activity.conversation_kind(), activity.from_id()) {
+                (ConversationKind::PersonalChat, Some(person)) => {
+                    state.store.teams_workspace_awaiting(tenant, person).await?
+                }
+                _ => None,
+            };
+            let by_chat = match (awaiting, activity.conversation_id()) {
+                (Some(workspace), _) => Some(workspace),
+                (None, Some(chat)) => state.store.teams_workspace_of_chat(tenant, chat).await?,
+                (None, None) => None,
             };
             let home = match (by_chat, activity.from_id()) {
                 (Some(workspace), _) => Some(workspace),

@@ -162,6 +162,15 @@ impl Activity {
         non_empty(self.from.as_ref().and_then(|f| f.id.as_ref()))
     }
 
+    /// What tells this delivery from any other: the activity's id within its
+    /// conversation (the same message delivered again has the same key).
+    pub fn delivery_key(&self) -> Option<String> {
+        let id = non_empty(self.id.as_ref())?;
+        let conversation = self.conversation_id()?;
+        let channel = conversation.split(';').next().unwrap_or(conversation);
+        Some(format!("teams:{channel}:{id}"))
+    }
+
     /// The sender's display name, when `id` is the sender (the one name an activity
     /// carries).
     pub fn sender_name(&self, id: &str) -> Option<String> {

@@ -1,0 +1,171 @@
+//! Exactly-once handling of chat events: a handler that dies does not cost Slack's
+//! retry, a failure after a DM answer was taken does not apply it again to the next
+//! question, a Teams activity delivered twice is handled once, and a person's 1:1
+//! answer belongs to the team whose conversation it continues.
+
+use std::sync::Arc;
+
+use learnloop::clock::{Clock, ShiftedClock};
+use serde_json::json;
+
+use crate::debriefs::{
+    ALICE, BOB, database, dm, messages_to, say, start, wait_for_outbox, workspace,
+};
+use crate::helpers::{Options, TEAM, TestApp, reply_text, spawn_app_with};
+
+async fn app() -> (TestApp, Arc<ShiftedClock>) {
+    let clock = Arc::new(ShiftedClock::at(1_800_000_000));
+    let app = spawn_app_with(Options {
+        clock: clock.clone(),
+        ..Options::default()
+    })
+    .await;
+    (app, clock)
+}
+
+/// Slack delivering `envelope` again, as its retries do.
+async fn retry(app: &TestApp, envelope: &serde_json::Value) -> u16 {
+    app.post_signed_with(
+        "/slack/events",
+        "application/json",
+        &envelope.to_string(),
+        &[
+            ("x-slack-retry-num", "1"),
+            ("x-slack-retry-reason", "http_timeout"),
+        ],
+    )
+    .await
+    .status()
+    .as_u16()
+}
+
+#[tokio::test]
+async fn a_claim_left_by_a_handler_that_died_does_not_drop_slacks_retry() {
+    let (app, clock) = app().await;
+    // Make the workspace exist, then leave a claim as a handler that timed out would.
+    app.command_reply_as(ALICE, "/learn", "lessons").await;
+    let ws = workspace(&app).await;
+    let db = database(&app).await;
+    let now = clock.now_unix();
+    sqlx::query(
+        "INSERT INTO processed_events (workspace_id, event_id, received_at, state, claimed_until) \
+         VALUES (?, 'EvLost', ?, 'claimed', ?)",
+    )
+    .bind(ws.0)
+    .bind(now)
+    .bind(now + 30)
+    .execute(&db)
+    .await
+    .unwrap();
+    let envelope = dm("EvLost", BOB, "help");
+
+    // Slack's immediate retry finds the claim still held: acknowledged, not handled.
+    assert_eq!(retry(&app, &envelope).await, 200);
+    assert_eq!(messages_to(&app, "DU0BOB").await, 0);
+
+    // A minute later the claim has run out and the next retry is answered.
+    clock.advance(60);
+    let seen = messages_to(&app, "DU0BOB").await;
+    assert_eq!(retry(&app, &envelope).await, 200);
+    let answered = crate::debriefs::message_to(&app, "DU0BOB", seen).await;
+    assert!(answered.contains("learnloop"), "{answered}");
+    // And once handled, it stays handled.
+    assert_eq!(retry(&app, &envelope).await, 200);
+    wait_for_outbox(&app, ws).await;
+    assert_eq!(messages_to(&app, "DU0BOB").await, 1);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_dm_answer_taken_before_a_failure_is_not_applied_again_to_the_next_question() {
+    let (app, _clock) = app().await;
+    let (id, _) = start(&app, "--template retro Release 2.4").await;
+    let ws = workspace(&app).await;
+    let dm_start = json!({
+        "type": "block_actions", "team": {"id": TEAM}, "user": {"id": BOB},
+        "trigger_id": "t", "channel": {"id": "C0CHAN"},
+        "container": {"type": "message", "message_ts": "1.1", "channel_id": "C0CHAN"},
+        "actions": [{"action_id": "debrief.reflect_dm", "value": id.to_string()}],
+    });
+    app.interaction(&dm_start.to_string()).await;
+    wait_for_outbox(&app, ws).await;
+
+    // Bob answers the first question; the answer is taken, then queuing the reply
+    // fails (a full disk, say), so Slack's delivery fails and it retries.
+    let db = database(&app).await;
+    sqlx::query(
+        "CREATE TRIGGER reply_fails BEFORE INSERT ON outbox WHEN NEW.channel = 'DU0BOB' \
+         BEGIN SELECT RAISE(ABORT, 'disk full'); END",
+    )
+    .execute(&db)
+    .await
+    .unwrap();
+    let answer = dm("EvAnswer", BOB, "Feature flags let us roll back in minutes");
+    assert_eq!(app.event(&answer).await.status(), 500);
+    sqlx::query("DROP TRIGGER reply_fails")
+        .execute(&db)
+        .await
+        .unwrap();
+
+    let seen = messages_to(&app, "DU0BOB").await;
+    assert_eq!(retry(&app, &answer).await, 200);
+    let reply = crate::debriefs::message_to(&app, "DU0BOB", seen).await;
+    assert!(reply.contains("Question 2 of 4"), "{reply}");
+    let (step, answers): (i64, String) =
+        sqlx::query_as("SELECT step, answers FROM conversations WHERE person = ?")
+            .bind(BOB)
+            .fetch_one(&db)
+            .await
+            .unwrap();
+    assert_eq!(step, 1, "still at the second question");
+    let answers: serde_json::Value = serde_json::from_str(&answers).unwrap();
+    assert_eq!(
+        answers,
+        json!({"went_well": "Feature flags let us roll back in minutes"}),
+        "the answer was not given to the next question too"
+    );
+    // The next answer goes on as usual.
+    let next = say(&app, "EvNext", BOB, "The staging data was a week old").await;
+    assert!(next.contains("Question 3 of 4"), "{next}");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn two_deliveries_of_one_answer_at_once_take_it_once() {
+    let (app, _clock) = app().await;
+    let (id, _) = start(&app, "--template retro Release 2.5").await;
+    let ws = workspace(&app).await;
+    let dm_start = json!({
+        "type": "block_actions", "team": {"id": TEAM}, "user": {"id": BOB},
+        "trigger_id": "t", "channel": {"id": "C0CHAN"},
+        "container": {"type": "message", "message_ts": "1.1", "channel_id": "C0CHAN"},
+        "actions": [{"action_id": "debrief.reflect_dm", "value": id.to_string()}],
+    });
+    app.interaction(&dm_start.to_string()).await;
+    wait_for_outbox(&app, ws).await;
+    let answer = dm(
+        "EvTwice",
+        BOB,
+        "Pairing on the migration caught the lock early",
+    );
+    let (first, second) = tokio::join!(app.event(&answer), retry(&app, &answer));
+    assert_eq!(first.status(), 200);
+    assert_eq!(second, 200);
+    wait_for_outbox(&app, ws).await;
+    let db = database(&app).await;
+    let step: i64 = sqlx::query_scalar("SELECT step FROM conversations WHERE person = ?")
+        .bind(BOB)
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    assert_eq!(step, 1);
+    let replies: Vec<String> = app
+        .slack_calls("chat.postMessage")
+        .await
+        .iter()
+        .filter(|c| c["channel"] == "DU0BOB")
+        .map(reply_text)
+        .collect();
+    assert_eq!(replies.len(), 1, "one answer, one reply: {replies:?}");
+    app.stop().await;
+}
