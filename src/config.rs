@@ -15,6 +15,7 @@ pub const DEFAULT_TOML: &str = include_str!("../config/default.toml");
 /// Environment variable → dotted key in the TOML tree. These names are a fixed interface.
 const ENV_KEYS: &[(&str, &str)] = &[
     ("LEARNLOOP_LISTEN", "http.listen"),
+    ("LEARNLOOP_METRICS_LISTEN", "http.metrics_listen"),
     ("LEARNLOOP_DATABASE_URL", "database.url"),
     ("LEARNLOOP_SLACK_SIGNING_SECRET", "slack.signing_secret"),
     ("LEARNLOOP_SLACK_BOT_TOKEN", "slack.bot_token"),
@@ -22,6 +23,7 @@ const ENV_KEYS: &[(&str, &str)] = &[
     ("LEARNLOOP_TEAMS_APP_ID", "teams.app_id"),
     ("LEARNLOOP_TEAMS_APP_PASSWORD", "teams.app_password"),
     ("LEARNLOOP_TEAMS_TENANT_ID", "teams.tenant_id"),
+    ("LEARNLOOP_TEAMS_TENANTS", "teams.tenants"),
     ("LEARNLOOP_TEAMS_OPENID_URL", "teams.openid_url"),
     ("LEARNLOOP_TEAMS_TOKEN_URL", "teams.token_url"),
     ("LEARNLOOP_TEAMS_WEBHOOK_SECRET", "teams.webhook_secret"),
@@ -174,6 +176,8 @@ pub struct DeliverySettings {
 #[derive(Clone, Debug, Serialize)]
 pub struct HttpSettings {
     pub listen: SocketAddr,
+    /// A listener of its own for `/metrics`; `None` serves it on `listen`.
+    pub metrics_listen: Option<SocketAddr>,
     pub body_limit_bytes: usize,
     pub request_timeout_secs: u64,
 }
@@ -199,6 +203,9 @@ pub struct TeamsSettings {
     pub app_id: Option<String>,
     pub app_password: Option<Secret>,
     pub tenant_id: Option<String>,
+    /// Tenants allowed to talk to the bot (and the webhook); `LEARNLOOP_TEAMS_TENANTS`,
+    /// else the bot's own tenant. Empty: nobody.
+    pub tenants: Vec<String>,
     pub openid_url: String,
     pub token_url: Option<String>,
     pub webhook_secret: Option<Secret>,
@@ -233,6 +240,8 @@ struct RawSettings {
 #[serde(deny_unknown_fields)]
 struct RawHttp {
     listen: String,
+    #[serde(default)]
+    metrics_listen: Option<String>,
     body_limit_bytes: usize,
     request_timeout_secs: u64,
 }
@@ -261,6 +270,9 @@ struct RawTeams {
     app_id: Option<String>,
     app_password: Option<Secret>,
     tenant_id: Option<String>,
+    /// A comma list (as the environment gives it).
+    #[serde(default)]
+    tenants: Option<String>,
     openid_url: String,
     token_url: Option<String>,
     webhook_secret: Option<Secret>,
@@ -316,6 +328,15 @@ impl RawSettings {
                 self.http.listen
             ))
         })?;
+        let metrics_listen = match self.http.metrics_listen.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(address) => Some(address.parse::<SocketAddr>().map_err(|_| {
+                invalid(format!(
+                    "http.metrics_listen (LEARNLOOP_METRICS_LISTEN) `{address}` is not an address \
+                     like 127.0.0.1:9090"
+                ))
+            })?),
+        };
         if self.http.body_limit_bytes == 0 {
             return Err(invalid("http.body_limit_bytes must be above 0".into()));
         }
@@ -369,6 +390,7 @@ impl RawSettings {
             log,
             http: HttpSettings {
                 listen,
+                metrics_listen,
                 body_limit_bytes: self.http.body_limit_bytes,
                 request_timeout_secs: self.http.request_timeout_secs.max(1),
             },
@@ -386,6 +408,21 @@ impl RawSettings {
             },
             delivery,
             teams: TeamsSettings {
+                tenants: match self.teams.tenants.as_deref().map(str::trim) {
+                    Some(list) if !list.is_empty() => list
+                        .split(',')
+                        .map(str::trim)
+                        .filter(|tenant| !tenant.is_empty())
+                        .map(str::to_owned)
+                        .collect(),
+                    _ => self
+                        .teams
+                        .tenant_id
+                        .iter()
+                        .filter(|s| !s.is_empty())
+                        .cloned()
+                        .collect(),
+                },
                 app_id: self.teams.app_id.filter(|s| !s.is_empty()),
                 app_password: self.teams.app_password.filter(|s| !s.expose().is_empty()),
                 tenant_id: self.teams.tenant_id.filter(|s| !s.is_empty()),
@@ -523,6 +560,34 @@ mod tests {
         std::fs::write(&path, "[workspace]\nholidays = [\"2026-12-32\"]\n").unwrap();
         let err = Settings::load_from(Some(&path), &env(&[])).unwrap_err();
         assert!(err.to_string().contains("2026-12-32"), "{err}");
+    }
+
+    #[test]
+    fn teams_tenants_default_to_the_bots_own() {
+        let s = Settings::load_from(None, &env(&[("LEARNLOOP_TEAMS_TENANT_ID", "t1")])).unwrap();
+        assert_eq!(s.teams.tenants, ["t1"]);
+        let s = Settings::load_from(
+            None,
+            &env(&[
+                ("LEARNLOOP_TEAMS_TENANT_ID", "t1"),
+                ("LEARNLOOP_TEAMS_TENANTS", " t2, t3 ,"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(s.teams.tenants, ["t2", "t3"]);
+        assert!(
+            Settings::load_from(None, &env(&[]))
+                .unwrap()
+                .teams
+                .tenants
+                .is_empty()
+        );
+        let err =
+            Settings::load_from(None, &env(&[("LEARNLOOP_METRICS_LISTEN", "nine")])).unwrap_err();
+        assert!(
+            err.to_string().contains("LEARNLOOP_METRICS_LISTEN"),
+            "{err}"
+        );
     }
 
     #[test]

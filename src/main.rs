@@ -50,13 +50,17 @@ fn main() -> ExitCode {
     };
     match cli.command {
         Command::CheckConfig => {
-            print!("{}", settings.to_redacted_toml());
+            if !print_out(&settings.to_redacted_toml()) {
+                return ExitCode::SUCCESS;
+            }
             return match Templates::load_with_default(
                 &settings.templates.dir,
                 &settings.debriefs.default_template,
             ) {
                 Ok(templates) => {
-                    println!("# templates: {}", templates.names().join(", "));
+                    if !print_out(&format!("# templates: {}\n", templates.names().join(", "))) {
+                        return ExitCode::SUCCESS;
+                    }
                     eprintln!("learnloop: configuration is valid");
                     ExitCode::SUCCESS
                 }
@@ -105,6 +109,23 @@ fn main() -> ExitCode {
             );
             eprintln!("learnloop: {err:#}");
             ExitCode::FAILURE
+        }
+    }
+}
+
+/// Writes to standard output; `false` when the reader went away (`check-config |
+/// head`), which ends the command quietly instead of panicking as `print!` would.
+fn print_out(text: &str) -> bool {
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Ok(()) => true,
+        Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => false,
+        Err(err) => {
+            eprintln!("learnloop: cannot write the configuration: {err}");
+            false
         }
     }
 }

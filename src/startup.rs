@@ -19,7 +19,7 @@ use crate::clock::{SharedClock, SystemClock};
 use crate::config::Settings;
 use crate::delivery::Delivery;
 use crate::http::verify::{BotTokenVerifier, SlackSignatureVerifier, TeamsWebhookVerifier};
-use crate::http::{AppParts, AppState, router};
+use crate::http::{AppParts, AppState, metrics_router, router};
 use crate::metrics::Metrics;
 use crate::platform::slack::{SlackClient, SlackDirectory, SlackZones};
 use crate::platform::teams::{TeamsClient, TeamsCredentials};
@@ -33,6 +33,8 @@ const DELIVERY_DRAIN: Duration = Duration::from_secs(15);
 /// A built, bound, migrated application, not yet serving.
 pub struct App {
     listener: TcpListener,
+    /// `/metrics` on a listener of its own, when configured.
+    metrics_listener: Option<TcpListener>,
     state: AppState,
     retention: Arc<Retention>,
 }
@@ -124,6 +126,14 @@ impl App {
         let listener = TcpListener::bind(settings.http.listen)
             .await
             .with_context(|| format!("cannot listen on {}", settings.http.listen))?;
+        let metrics_listener = match settings.http.metrics_listen {
+            Some(address) => Some(
+                TcpListener::bind(address)
+                    .await
+                    .with_context(|| format!("cannot listen on {address} for /metrics"))?,
+            ),
+            None => None,
+        };
         let scopes = Arc::new(ScopeRefresher::new(
             store.clone(),
             directory.clone(),
@@ -137,6 +147,7 @@ impl App {
             bot_tokens,
             teams_webhook_verifier,
             teams,
+            teams_tenants: settings.teams.tenants.clone(),
             slack,
             workspaces,
             delivery,
@@ -151,6 +162,7 @@ impl App {
         });
         Ok(Self {
             listener,
+            metrics_listener,
             state,
             retention: Arc::new(Retention {
                 settings: settings.retention.clone(),
@@ -164,6 +176,13 @@ impl App {
         self.listener
             .local_addr()
             .expect("a bound listener has an address")
+    }
+
+    /// The address of the `/metrics` listener, when it has its own.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_listener
+            .as_ref()
+            .and_then(|listener| listener.local_addr().ok())
     }
 
     /// The outbox worker, for tests that run delivery passes themselves.
@@ -194,13 +213,28 @@ impl App {
         let scheduler = tokio::spawn(state.scheduler.clone().run(stop_background.clone()));
         let scopes = tokio::spawn(state.scopes.clone().run(stop_background.clone()));
         tracing::info!(address = %self.listener.local_addr()?, "learnloop is listening");
-        axum::serve(self.listener, router(state.clone()))
-            .with_graceful_shutdown(shutdown)
-            .await
-            .context("the HTTP server failed")?;
+        let metrics_server = self.metrics_listener.map(|listener| {
+            let stop = stop_background.clone();
+            let metrics = metrics_router(state.clone());
+            tokio::spawn(async move {
+                axum::serve(listener, metrics)
+                    .with_graceful_shutdown(async move { stop.cancelled().await })
+                    .await
+            })
+        });
+        axum::serve(
+            self.listener,
+            router(state.clone(), metrics_server.is_none()),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await
+        .context("the HTTP server failed")?;
 
         tracing::info!("shutting down: finishing the sends in flight");
         stop_background.cancel();
+        if let Some(metrics_server) = metrics_server {
+            let _ = metrics_server.await;
+        }
         let _ = maintenance.await;
         let _ = scheduler.await;
         let _ = scopes.await;

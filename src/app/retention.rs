@@ -12,6 +12,10 @@ use crate::clock::SharedClock;
 use crate::config::RetentionSettings;
 use crate::store::{Store, StoreError};
 
+/// How long an outgoing-webhook activity is remembered: past its five minutes its
+/// timestamp alone refuses a replay.
+const WEBHOOK_REPLAY_KEPT_SECS: i64 = 3600;
+
 /// How often the pruning runs.
 const EVERY: Duration = Duration::from_secs(3600);
 const DAY_MS: i64 = 86_400_000;
@@ -46,7 +50,10 @@ pub async fn prune(
         .await?;
     let events = store
         .prune_processed_events(now_ms / 1000 - retention.event_dedupe_secs)
-        .await?;
+        .await?
+        + store
+            .prune_webhook_activities(now_ms / 1000 - WEBHOOK_REPLAY_KEPT_SECS)
+            .await?;
     Ok(Pruned {
         outbox_rows,
         events,

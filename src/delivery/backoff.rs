@@ -13,9 +13,14 @@ pub fn backoff(attempts: i64, initial: Duration, max: Duration) -> Duration {
     full.mul_f64(0.5 + fastrand::f64() * 0.5)
 }
 
-/// What the platform asked for, plus up to half a second of jitter.
+/// The longest `Retry-After` obeyed: a platform (or anything posing as one) asking for
+/// days must not park a workspace's messages that long.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(3600);
+
+/// What the platform asked for (at most [`MAX_RETRY_AFTER`]), plus up to half a second
+/// of jitter.
 pub fn after_retry_after(retry_after: Duration) -> Duration {
-    retry_after + Duration::from_millis(fastrand::u64(0..500))
+    retry_after.min(MAX_RETRY_AFTER) + Duration::from_millis(fastrand::u64(0..500))
 }
 
 #[cfg(test)]
@@ -48,5 +53,11 @@ mod tests {
             let wait = after_retry_after(Duration::from_secs(7));
             assert!(wait >= Duration::from_secs(7) && wait < Duration::from_millis(7500));
         }
+    }
+
+    #[test]
+    fn retry_after_is_capped_at_an_hour() {
+        let wait = after_retry_after(Duration::from_secs(30 * 86_400));
+        assert!(wait >= MAX_RETRY_AFTER && wait < MAX_RETRY_AFTER + Duration::from_secs(1));
     }
 }

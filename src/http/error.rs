@@ -13,6 +13,9 @@ pub enum HttpError {
     BadRequest(String),
     #[error("unauthorized")]
     Unauthorized,
+    /// Authenticated, but not one we serve (a Teams tenant not on the list).
+    #[error("forbidden")]
+    Forbidden,
     #[error("request body too large")]
     PayloadTooLarge,
     /// A route whose platform is not configured (e.g. no Slack signing secret).
@@ -42,6 +45,7 @@ impl IntoResponse for HttpError {
         let status = match &self {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
+            Self::Forbidden => StatusCode::FORBIDDEN,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::NotConfigured(_) | Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -53,7 +57,8 @@ impl IntoResponse for HttpError {
             Self::BadRequest(reason) => {
                 // Parser messages can quote the payload: details only at debug.
                 tracing::info!("rejected a malformed request");
-                tracing::debug!(%reason, "why the request was malformed");
+                // Debug-quoted: the reason may quote what the request said.
+                tracing::debug!(?reason, "why the request was malformed");
             }
             _ => {}
         }

@@ -95,6 +95,8 @@ pub struct AppParts {
     /// The Bot Framework connector (the outbox sends with it too); `None` without the
     /// bot's password and tenant.
     pub teams: Option<Arc<TeamsClient>>,
+    /// Teams tenants served (`LEARNLOOP_TEAMS_TENANTS`); anyone else gets 403.
+    pub teams_tenants: Vec<String>,
     pub slack: SlackClient,
     pub workspaces: WorkspaceDirectory,
     /// The outbox worker; handlers that queue a message wake it.
@@ -256,14 +258,25 @@ fn panic_response(_panic: Box<dyn std::any::Any + Send + 'static>) -> axum::resp
     (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
 }
 
-/// The whole HTTP surface of learnloop.
-pub fn router(state: AppState) -> Router {
+/// `GET /metrics` alone, for its own listener (`LEARNLOOP_METRICS_LISTEN`): metrics
+/// then stay on an internal address, never next to the public webhooks.
+pub fn metrics_router(state: AppState) -> Router {
+    Router::new()
+        .route("/metrics", get(metrics::serve))
+        .with_state(state)
+}
+
+/// The whole HTTP surface of learnloop; `/metrics` too unless it has its own listener.
+pub fn router(state: AppState, with_metrics: bool) -> Router {
     let body_limit = state.body_limit_bytes;
     let timeout = state.request_timeout;
-    Router::new()
+    let mut routes = Router::new()
         .route("/healthz", get(health::healthz))
-        .route("/readyz", get(health::readyz))
-        .route("/metrics", get(metrics::serve))
+        .route("/readyz", get(health::readyz));
+    if with_metrics {
+        routes = routes.route("/metrics", get(metrics::serve));
+    }
+    routes
         .merge(slack::router(state.clone()))
         .merge(teams::router())
         // Layers run bottom-up on the way in: the id is set first, the span sees it.

@@ -84,6 +84,33 @@ impl Store {
         Ok(())
     }
 
+    /// Records a Teams outgoing-webhook activity; `false` when it was seen before (a
+    /// replay).
+    pub async fn first_webhook_activity(
+        &self,
+        activity: &str,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let recorded = sqlx::query(
+            "INSERT INTO webhook_activities (activity, seen_at) VALUES (?, ?) \
+             ON CONFLICT (activity) DO NOTHING",
+        )
+        .bind(activity)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(recorded.rows_affected() == 1)
+    }
+
+    /// Forgets webhook activities seen before `before`.
+    pub async fn prune_webhook_activities(&self, before: i64) -> Result<u64, StoreError> {
+        let result = sqlx::query("DELETE FROM webhook_activities WHERE seen_at < ?")
+            .bind(before)
+            .execute(&self.pool)
+            .await?;
+        Ok(result.rows_affected())
+    }
+
     /// Forgets event ids received before `before`; returns how many were removed.
     pub async fn prune_processed_events(&self, before: i64) -> Result<u64, StoreError> {
         let result = sqlx::query("DELETE FROM processed_events WHERE received_at < ?")

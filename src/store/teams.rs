@@ -142,10 +142,14 @@ impl Store {
         tenant: &str,
         conversation_id: &str,
     ) -> Result<Option<WorkspaceId>, StoreError> {
+        // A personal install's own workspace (`TENANT:personal`) answers only for
+        // someone no team knows (see `teams_home_workspace`).
         let id: Option<i64> = sqlx::query_scalar(
-            "SELECT workspace_id FROM teams_conversations \
-             WHERE conversation_id = ? AND tenant_id = ? \
-             ORDER BY updated_at DESC LIMIT 1",
+            "SELECT c.workspace_id FROM teams_conversations c \
+             JOIN workspaces w ON w.id = c.workspace_id \
+             WHERE c.conversation_id = ? AND c.tenant_id = ? \
+               AND substr(w.external_id, -9) != ':personal' \
+             ORDER BY c.updated_at DESC LIMIT 1",
         )
         .bind(conversation_id)
         .bind(tenant)
@@ -212,6 +216,7 @@ impl Store {
              JOIN workspaces w ON w.id = p.workspace_id \
              WHERE p.person = ?1 AND w.platform = 'teams' \
                AND substr(w.external_id, 1, length(?2) + 1) = ?2 || ':' \
+               AND substr(w.external_id, -9) != ':personal' \
              ORDER BY p.updated_at DESC LIMIT 1",
         )
         .bind(person)

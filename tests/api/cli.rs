@@ -33,6 +33,22 @@ fn check_config_prints_the_effective_settings_with_secrets_redacted() {
 }
 
 #[test]
+fn check_config_into_a_reader_that_stops_early_ends_quietly() {
+    // `learnloop check-config | head -1`: the pipe closes before everything is written.
+    let mut child = learnloop()
+        .arg("check-config")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_ne!(output.status.code(), Some(101), "{stderr}");
+}
+
+#[test]
 fn check_config_lists_templates_and_stops_on_a_broken_one() {
     let output = learnloop().arg("check-config").output().unwrap();
     let stdout = String::from_utf8(output.stdout).unwrap();

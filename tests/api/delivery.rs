@@ -5,6 +5,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
+use learnloop::clock::Clock;
 use learnloop::config::DeliverySettings;
 use learnloop::delivery::{Delivery, DeliveryReport};
 use learnloop::metrics::Metrics;
@@ -283,4 +284,27 @@ async fn queued_replies_are_delivered_after_a_crash() {
         1,
         "delivered once after the restart"
     );
+}
+
+#[tokio::test]
+async fn a_retry_after_of_days_waits_an_hour_at_most() {
+    let rig = rig(default_delivery()).await;
+    slack_answers(
+        &rig.slack,
+        vec![
+            ResponseTemplate::new(429).insert_header("Retry-After", "2592000"),
+            ok(),
+        ],
+    )
+    .await;
+    let id = rig.queue("C1", "hello").await;
+    assert_eq!(rig.delivery.run_once().await.unwrap().retried, 1);
+    let state = rig.store.outbox_state(rig.workspace, id).await.unwrap();
+    let waits_ms = state.next_attempt_at - rig.clock.now_millis();
+    assert!(
+        (3_600_000..3_601_000).contains(&waits_ms),
+        "capped at an hour: {waits_ms} ms"
+    );
+    rig.clock.advance(3601);
+    assert_eq!(rig.delivery.run_once().await.unwrap().sent, 1);
 }

@@ -1,4 +1,4 @@
-use crate::helpers::{metric_value, spawn_app};
+use crate::helpers::{Options, metric_value, spawn_app, spawn_app_with};
 
 #[tokio::test]
 async fn healthz_and_readyz_answer() {
@@ -82,5 +82,38 @@ async fn teams_routes_say_they_are_not_configured() {
             .unwrap();
         assert_eq!(response.status(), 503, "{route}");
     }
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn metrics_can_move_to_a_listener_of_their_own() {
+    let app = spawn_app_with(Options {
+        env: vec![("LEARNLOOP_METRICS_LISTEN", "127.0.0.1:0".to_owned())],
+        ..Options::default()
+    })
+    .await;
+    app.command("/learn", "help").await;
+    let public = app.client.get(app.url("/metrics")).send().await.unwrap();
+    assert_eq!(public.status(), 404, "not next to the public webhooks");
+    let internal = app.metrics_address.clone().expect("its own listener");
+    let metrics = app
+        .client
+        .get(format!("{internal}/metrics"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(metrics.status(), 200);
+    let text = metrics.text().await.unwrap();
+    assert!(
+        text.contains(r#"route="/slack/commands""#),
+        "the main listener's requests are counted: {text}"
+    );
+    let other = app
+        .client
+        .get(format!("{internal}/healthz"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(other.status(), 404, "nothing else on the metrics listener");
     app.stop().await;
 }

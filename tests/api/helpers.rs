@@ -24,6 +24,8 @@ pub const TEAM: &str = "T0TEST";
 
 pub struct TestApp {
     pub address: String,
+    /// `http://…` of the `/metrics` listener, when it has its own.
+    pub metrics_address: Option<String>,
     /// The app's clock; requests are signed at its time.
     pub clock: SharedClock,
     /// This app's scheduler, to wake it after changing schedules behind its back.
@@ -170,38 +172,52 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
     settings.delivery.lease_secs = 1;
     settings.slack.request_timeout_secs = 1;
     let clock = options.clock;
-    let (address, shutdown, server, scheduler) = start(settings.clone(), clock.clone()).await;
+    let started = start(settings.clone(), clock.clone()).await;
     TestApp {
         clock,
-        scheduler,
-        address,
+        scheduler: started.scheduler,
+        address: started.address,
+        metrics_address: started.metrics_address,
         client: reqwest::Client::new(),
         slack,
         db_url,
         settings,
         signer: SlackSignatureVerifier::new(&Secret::new(SIGNING_SECRET)),
-        shutdown: Mutex::new(Some(shutdown)),
-        server: Mutex::new(Some(server)),
+        shutdown: Mutex::new(Some(started.shutdown)),
+        server: Mutex::new(Some(started.server)),
         _dir: dir,
     }
 }
 
 type Server = JoinHandle<anyhow::Result<()>>;
 
-async fn start(
-    settings: Settings,
-    clock: SharedClock,
-) -> (String, oneshot::Sender<()>, Server, Arc<Scheduler>) {
+/// A running app process.
+struct Started {
+    address: String,
+    metrics_address: Option<String>,
+    shutdown: oneshot::Sender<()>,
+    server: Server,
+    scheduler: Arc<Scheduler>,
+}
+
+async fn start(settings: Settings, clock: SharedClock) -> Started {
     let app = App::build_with_clock(settings, clock)
         .await
         .expect("app builds");
     let address = format!("http://{}", app.local_addr());
+    let metrics_address = app.metrics_addr().map(|a| format!("http://{a}"));
     let scheduler = app.scheduler();
     let (shutdown, stopped) = oneshot::channel::<()>();
     let server = tokio::spawn(app.run_until_stopped(async {
         let _ = stopped.await;
     }));
-    (address, shutdown, server, scheduler)
+    Started {
+        address,
+        metrics_address,
+        shutdown,
+        server,
+        scheduler,
+    }
 }
 
 /// A slash command form as Slack sends it, typed by Alice.
@@ -415,11 +431,11 @@ impl TestApp {
     pub async fn spawn_replica(&self) -> Replica {
         let mut settings = self.settings.clone();
         settings.http.listen = "127.0.0.1:0".parse().unwrap();
-        let (_address, shutdown, server, scheduler) = start(settings, self.clock.clone()).await;
+        let started = start(settings, self.clock.clone()).await;
         Replica {
-            scheduler,
-            shutdown,
-            server,
+            scheduler: started.scheduler,
+            shutdown: started.shutdown,
+            server: started.server,
         }
     }
 
@@ -432,12 +448,11 @@ impl TestApp {
             let _ = server.await;
         }
         self.shutdown.lock().unwrap().take();
-        let (address, shutdown, server, scheduler) =
-            start(self.settings.clone(), self.clock.clone()).await;
-        self.address = address;
-        self.scheduler = scheduler;
-        *self.shutdown.lock().unwrap() = Some(shutdown);
-        *self.server.lock().unwrap() = Some(server);
+        let started = start(self.settings.clone(), self.clock.clone()).await;
+        self.address = started.address;
+        self.scheduler = started.scheduler;
+        *self.shutdown.lock().unwrap() = Some(started.shutdown);
+        *self.server.lock().unwrap() = Some(started.server);
     }
 
     /// Stops the app the way SIGTERM does and waits for it to finish, sends in flight

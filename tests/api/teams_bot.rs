@@ -387,21 +387,27 @@ fn the_teams_app_manifest_names_one_bot_and_icons_of_the_right_size() {
 #[tokio::test]
 async fn a_personal_chat_is_answered_in_the_team_where_the_bot_met_the_person() {
     let rig = Rig::start().await;
-    let personal = |text: &str| {
-        let mut activity = rig.in_chat(ALICE, "a:1personal-chat", "4002");
+    let personal = |id: &str, text: &str| {
+        let mut activity = rig.in_chat(ALICE, "a:1personal-chat", id);
         activity["text"] = json!(text);
         activity
     };
-    // Someone the bot never met in a team gets no answer (there is no workspace for it).
-    assert_eq!(rig.post(&personal("goal list")).await, 200);
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    assert!(rig.connector_calls(0).await.is_empty());
+    // Someone the bot never met in a team is answered all the same, as a personal
+    // install of their own.
+    assert_eq!(rig.post(&personal("4000", "goal list")).await, 200);
+    let calls = rig.connector_calls(1).await;
+    assert!(
+        card_text(&calls[0]).contains("no learning goals"),
+        "{}",
+        card_text(&calls[0])
+    );
 
+    // Once the bot met them in a team, their chat answers for that team.
     assert_eq!(rig.say("4001", "goal add Pair on a migration").await, 200);
-    rig.connector_calls(3).await;
-    assert_eq!(rig.post(&personal("goal list")).await, 200);
-    let calls = rig.connector_calls(4).await;
-    assert_eq!(calls.len(), 4);
+    rig.connector_calls(4).await;
+    assert_eq!(rig.post(&personal("4002", "goal list")).await, 200);
+    let calls = rig.connector_calls(5).await;
+    assert_eq!(calls.len(), 5);
     let answer = calls
         .iter()
         .find(|c| c.url.path() == "/emea/v3/conversations/a%3A1personal-chat/activities/4002")
@@ -1094,4 +1100,51 @@ async fn an_answer_in_the_one_to_one_chat_continues_the_team_that_asked() {
         answers.contains("The rollback script had no owner"),
         "{answers}"
     );
+}
+
+#[tokio::test]
+async fn someone_who_installed_the_bot_for_themselves_gets_help_in_their_chat() {
+    let rig = Rig::start().await;
+    // A personal install: Teams says the bot was added to Dana's 1:1 chat, in no team.
+    let dana: Person = ("29:dana", "Dana Designer");
+    let mut installed = rig.in_chat(dana, "a:dana-chat", "f:install");
+    installed["type"] = json!("conversationUpdate");
+    installed["membersAdded"] = json!([{"id": BOT}, {"id": dana.0}]);
+    assert_eq!(rig.post(&installed).await, 200);
+    let mut help = rig.in_chat(dana, "a:dana-chat", "9601");
+    help["text"] = json!("help");
+    assert_eq!(rig.post(&help).await, 200);
+    let calls = rig.connector_calls(1).await;
+    let answer = calls
+        .iter()
+        .find(|c| c.url.path() == "/emea/v3/conversations/a%3Adana-chat/activities/9601")
+        .expect("Dana is answered in her chat");
+    assert!(
+        card_text(answer).contains("goal add"),
+        "{}",
+        card_text(answer)
+    );
+}
+
+#[tokio::test]
+async fn an_activity_from_a_tenant_that_is_not_served_is_refused() {
+    let rig = Rig::start().await;
+    let mut foreign = rig.activity("message");
+    foreign["id"] = json!("9701");
+    foreign["text"] = json!("<at>learnloop</at> lessons");
+    foreign["conversation"] = json!({"id": format!("{CHANNEL};messageid=9701"),
+                                     "conversationType": "channel", "tenantId": "other-org"});
+    foreign["channelData"]["tenant"]["id"] = json!("other-org");
+    assert_eq!(rig.post(&foreign).await, 403);
+    assert!(
+        rig.connector_calls(0).await.is_empty(),
+        "nothing is answered"
+    );
+    let db = crate::debriefs::database(&rig.app).await;
+    let workspaces: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM workspaces WHERE platform = 'teams'")
+            .fetch_one(&db)
+            .await
+            .unwrap();
+    assert_eq!(workspaces, 0, "and nothing of it is stored");
 }

@@ -22,6 +22,7 @@ async fn bot_app(bot: &BotFramework) -> (TestApp, Arc<ShiftedClock>) {
         env: vec![
             ("LEARNLOOP_TEAMS_APP_ID", APP_ID.to_owned()),
             ("LEARNLOOP_TEAMS_OPENID_URL", bot.openid_url()),
+            ("LEARNLOOP_TEAMS_TENANT_ID", TENANT.to_owned()),
         ],
         ..Options::default()
     })

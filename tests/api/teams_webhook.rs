@@ -1,6 +1,8 @@
 //! `POST /teams/webhook`: a Teams outgoing webhook, checked with the HMAC of
 //! ../shared/PLATFORMS.md and answered in the response, within the request.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use learnloop::config::Secret;
 use learnloop::http::verify::TeamsWebhookVerifier;
 use serde_json::{Value, json};
@@ -15,7 +17,10 @@ const TENANT: &str = "72f988bf-0000-4000-8000-00000000c0de";
 
 async fn webhook_app() -> TestApp {
     spawn_app_with(Options {
-        env: vec![("LEARNLOOP_TEAMS_WEBHOOK_SECRET", TOKEN.to_owned())],
+        env: vec![
+            ("LEARNLOOP_TEAMS_WEBHOOK_SECRET", TOKEN.to_owned()),
+            ("LEARNLOOP_TEAMS_TENANTS", TENANT.to_owned()),
+        ],
         ..Options::default()
     })
     .await
@@ -26,13 +31,29 @@ async fn post(app: &TestApp, body: &str, authorization: Option<&str>) -> reqwest
         .await
 }
 
-/// An outgoing-webhook activity as Teams sends it: `text` after an @mention of the
-/// webhook, in a channel of `team`, from `user`.
+/// A new message id for every activity, as Teams gives them.
+fn next_id() -> String {
+    static NEXT: AtomicU64 = AtomicU64::new(1_700_000_000_001);
+    NEXT.fetch_add(1, Ordering::Relaxed).to_string()
+}
+
+/// An outgoing-webhook activity as Teams sends it, now: `text` after an @mention of
+/// the webhook, in a channel of `team`, from `user`.
 fn activity(team: &str, user: &str, text: &str) -> String {
+    activity_at(team, user, text, &next_id(), chrono::Utc::now())
+}
+
+fn activity_at(
+    team: &str,
+    user: &str,
+    text: &str,
+    id: &str,
+    sent: chrono::DateTime<chrono::Utc>,
+) -> String {
     json!({
         "type": "message",
-        "id": "1700000000001",
-        "timestamp": "2026-11-23T10:00:00.000Z",
+        "id": id,
+        "timestamp": sent.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
         "serviceUrl": "https://smba.trafficmanager.net/emea/",
         "channelId": "msteams",
         "from": {"id": user, "name": "Alice Example", "aadObjectId": "a1"},
@@ -60,15 +81,55 @@ async fn say(app: &TestApp, team: &str, user: &str, text: &str) -> String {
 }
 
 #[tokio::test]
-async fn the_platforms_vector_is_accepted_and_answered() {
+async fn the_platforms_vector_is_signed_right_but_names_no_tenant_we_serve() {
     let app = webhook_app().await;
+    // The HMAC is good (a 401 would say otherwise); the body names no tenant.
     let response = post(&app, VECTOR_BODY, Some(VECTOR_HEADER)).await;
-    assert_eq!(response.status(), 200);
-    let reply: Value = response.json().await.unwrap();
-    assert_eq!(reply["type"], "message");
-    // "hello" is no command: the answer says how to ask for help.
-    let text = card_lines(&reply);
-    assert!(text.contains("help"), "{text}");
+    assert_eq!(response.status(), 403);
+}
+
+#[tokio::test]
+async fn a_fresh_activity_is_answered_once_and_a_replay_or_an_old_one_is_refused() {
+    let app = webhook_app().await;
+    let signer = TeamsWebhookVerifier::new(&Secret::new(TOKEN)).unwrap();
+    let send = |body: String| {
+        let header = signer.sign(body.as_bytes());
+        let app = &app;
+        async move { post(app, &body, Some(&header)).await.status().as_u16() }
+    };
+    let now = chrono::Utc::now();
+    let body = activity_at(
+        "19:teamA@thread.tacv2",
+        "29:alice",
+        "help",
+        "1700000000999",
+        now,
+    );
+    assert_eq!(send(body.clone()).await, 200);
+    assert_eq!(send(body).await, 401, "the same activity sent again");
+    for skew in [-301, 301] {
+        let old = activity_at(
+            "19:teamA@thread.tacv2",
+            "29:alice",
+            "help",
+            &next_id(),
+            now + chrono::Duration::seconds(skew),
+        );
+        assert_eq!(send(old).await, 401, "{skew} s away");
+    }
+    let mut undated: Value =
+        serde_json::from_str(&activity("19:teamA@thread.tacv2", "29:alice", "help")).unwrap();
+    undated.as_object_mut().unwrap().remove("timestamp");
+    assert_eq!(send(undated.to_string()).await, 401, "no timestamp");
+    let mut elsewhere: Value =
+        serde_json::from_str(&activity("19:teamA@thread.tacv2", "29:alice", "help")).unwrap();
+    elsewhere["channelData"]["tenant"]["id"] = json!("another-tenant");
+    elsewhere["conversation"]["tenantId"] = json!("another-tenant");
+    assert_eq!(
+        send(elsewhere.to_string()).await,
+        403,
+        "another organisation"
+    );
 }
 
 #[tokio::test]
@@ -155,4 +216,74 @@ async fn channel_commands_are_answered_in_the_response() {
     }
     let typo = say(&app, "19:teamA@thread.tacv2", "29:alice", "gaol list").await;
     assert!(typo.contains("help"), "{typo}");
+}
+
+#[tokio::test]
+async fn webhook_answers_show_a_channel_only_what_it_may_see() {
+    use learnloop::store::{ConversationKind, LessonKind, NewDebrief, NewLesson, Platform};
+    let app = webhook_app().await;
+    let team = "19:teamA@thread.tacv2";
+    say(&app, team, "29:alice", "lessons").await;
+    let store = app.store().await;
+    let workspace = store
+        .find_workspace(Platform::Teams, &format!("{TENANT}:{team}"))
+        .await
+        .unwrap()
+        .id;
+    // A lesson of a private channel of the same team.
+    let mut tx = store.begin().await.unwrap();
+    let debrief = tx
+        .create_debrief(
+            NewDebrief {
+                workspace,
+                channel: "19:leads@thread.tacv2",
+                title: "Reorg",
+                template: "retro",
+                questions: "[]",
+                facilitator: "29:alice",
+                anonymous: false,
+                author_salt: "salt",
+            },
+            1,
+        )
+        .await
+        .unwrap();
+    tx.insert_lesson(
+        NewLesson {
+            workspace,
+            debrief,
+            debrief_title: "Reorg",
+            kind: LessonKind::Lesson,
+            text: "Tell people about the reorg before the rumours do",
+            author: Some("29:alice"),
+            owner: Some("29:alice"),
+            tags: "",
+            shared: false,
+            follow_up_at: None,
+        },
+        1,
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    store
+        .record_conversation_scope(
+            workspace,
+            "19:leads@thread.tacv2",
+            ConversationKind::PrivateChannel,
+            i64::MAX,
+            1,
+        )
+        .await
+        .unwrap();
+    let shown = say(&app, team, "29:alice", "lessons reorg").await;
+    assert!(
+        !shown.contains("rumours"),
+        "answered in public, in another channel: {shown}"
+    );
+    let digest = say(&app, team, "29:alice", "digest now").await;
+    assert!(
+        !digest.contains("rumours") && !digest.contains("Reorg"),
+        "{digest}"
+    );
 }

@@ -204,7 +204,7 @@ async fn handle_callback(
             .get("x-slack-retry-reason")
             .and_then(|v| v.to_str().ok())
             .unwrap_or("unknown");
-        tracing::info!(retry, reason, %event_id, "Slack is retrying an event");
+        tracing::info!(retry, reason, ?event_id, "Slack is retrying an event");
     }
     let Some(workspace) = state.workspaces.resolve(Platform::Slack, &team_id).await? else {
         tracing::warn!("ignored an event from a workspace without an install");
@@ -219,7 +219,7 @@ async fn handle_callback(
             .forget_conversation_scope(workspace.id, &conversation, now)
             .await?
         {
-            tracing::info!(kind = %event.kind, "a conversation changed; its privacy scope is looked up again");
+            tracing::info!(kind = ?event.kind, "a conversation changed; its privacy scope is looked up again");
             state.scopes.wake();
         }
         state.metrics.record_slack_event(EventOutcome::Handled);
@@ -232,7 +232,7 @@ async fn handle_callback(
         .and_then(|a| a.user_id.as_deref());
     match intent(&event, bot_user_id) {
         Intent::Ignore(reason) => {
-            tracing::debug!(reason, kind = %event.kind, "ignored an event");
+            tracing::debug!(reason, kind = ?event.kind, "ignored an event");
             state.metrics.record_slack_event(EventOutcome::Ignored);
         }
         Intent::Reply {

@@ -53,7 +53,7 @@ async fn verify_signature(
             state.clock.now_unix(),
         )
         .map_err(|reason| {
-            tracing::info!(%reason, "refused a Slack request with a bad signature");
+            tracing::info!(?reason, "refused a Slack request with a bad signature");
             HttpError::Unauthorized
         })?;
     Ok(next

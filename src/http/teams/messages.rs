@@ -40,6 +40,9 @@ use crate::store::{
 
 /// The Bot Framework `channelId` of Microsoft Teams.
 const TEAMS_CHANNEL: &str = "msteams";
+/// Stands for the team in the workspace key of personal installs (`TENANT:personal`);
+/// no Teams team id looks like it.
+const PERSONAL_INSTALL: &str = "personal";
 
 pub async fn handle(
     State(state): State<AppState>,
@@ -76,6 +79,7 @@ pub async fn handle(
         );
         return Err(HttpError::Unauthorized);
     }
+    super::tenant_allowed(&state, &activity)?;
 
     match activity.kind.as_str() {
         "conversationUpdate" => {
@@ -108,10 +112,10 @@ pub async fn handle(
 /// succeed, and the token may well be good).
 fn refused(reason: BotTokenError) -> HttpError {
     if let BotTokenError::KeysUnavailable(_) = reason {
-        tracing::warn!(%reason, "could not check a Teams activity's token");
+        tracing::warn!(?reason, "could not check a Teams activity's token");
         return HttpError::Unavailable("the Bot Framework's signing keys");
     }
-    tracing::info!(%reason, "refused a Teams activity with a bad token");
+    tracing::info!(?reason, "refused a Teams activity with a bad token");
     HttpError::Unauthorized
 }
 
@@ -609,9 +613,18 @@ async fn remember(
             };
             match home {
                 Some(id) => Arc::new(state.store.workspace_by_id(id).await?),
+                // Someone who installed the bot for themselves, in no team the bot is
+                // in: their 1:1 chat is a workspace of its own in their tenant
+                // (`help`, goals and check-ins work there).
+                None if activity.conversation_kind() == ConversationKind::PersonalChat => {
+                    state
+                        .workspaces
+                        .ensure_teams(&format!("{tenant}:{PERSONAL_INSTALL}"))
+                        .await?
+                }
                 None => {
                     tracing::info!(
-                        "a Teams chat from someone the bot has not met in a team; not answered"
+                        "a Teams group chat from someone the bot has not met in a team; not answered"
                     );
                     return Ok(None);
                 }

@@ -36,15 +36,46 @@ pub async fn handle(
     let bytes = read_limited(&headers, body, state.body_limit_bytes).await?;
     let authorization = headers.get(AUTHORIZATION).map(|v| v.as_bytes());
     verifier.verify(authorization, &bytes).map_err(|reason| {
-        tracing::info!(%reason, "refused a Teams webhook call with a bad signature");
+        tracing::info!(?reason, "refused a Teams webhook call with a bad signature");
         HttpError::Unauthorized
     })?;
     let activity: Activity = serde_json::from_slice(&bytes).map_err(HttpError::bad_request)?;
+    super::tenant_allowed(&state, &activity)?;
+    refuse_replays(&state, &activity).await?;
     let reply = answer(&state, &activity).await?;
     let name_of = |id: &str| activity.sender_name(id);
     // An Adaptive Card, as the bot answers: its text runs keep what people typed
     // literal, where a markdown `text` would turn it into links and formatting.
     Ok(Json(card_activity(&reply, &name_of)))
+}
+
+/// How far an activity's timestamp may be from our clock, either way.
+const FRESH_SECS: i64 = 300;
+
+/// A signed request can be captured and sent again: one whose timestamp is more than
+/// five minutes away, or whose id was answered before, is refused (401).
+async fn refuse_replays(state: &AppState, activity: &Activity) -> Result<(), HttpError> {
+    let now = state.clock.now_unix();
+    let Some(sent_at) = activity.sent_at() else {
+        tracing::info!("refused a Teams webhook call without a timestamp");
+        return Err(HttpError::Unauthorized);
+    };
+    if (now - sent_at).abs() > FRESH_SECS {
+        tracing::info!(
+            skew_secs = now - sent_at,
+            "refused a Teams webhook call whose timestamp is too far from now (a replay?)"
+        );
+        return Err(HttpError::Unauthorized);
+    }
+    let Some(key) = activity.delivery_key() else {
+        tracing::info!("refused a Teams webhook call without an activity id");
+        return Err(HttpError::Unauthorized);
+    };
+    if !state.store.first_webhook_activity(&key, now).await? {
+        tracing::info!("refused a Teams webhook call answered before (a replay)");
+        return Err(HttpError::Unauthorized);
+    }
+    Ok(())
 }
 
 async fn answer(state: &AppState, activity: &Activity) -> Result<Message, HttpError> {

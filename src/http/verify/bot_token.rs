@@ -41,17 +41,19 @@ pub enum BotTokenError {
     Missing,
     #[error("the Authorization header is not `Bearer <JWT>`")]
     Malformed,
-    #[error("the token is signed with {0}, not RS256/384/512")]
+    // What a token's header or the activity says is quoted with `{:?}`: a `kid` with a
+    // newline in it must not start a forged line in the log.
+    #[error("the token is signed with {0:?}, not RS256/384/512")]
     UnsupportedAlgorithm(String),
-    #[error("the token's key `{0}` is not one of the Bot Framework's keys")]
+    #[error("the token's key {0:?} is not one of the Bot Framework's keys")]
     UnknownKey(String),
-    #[error("the token is invalid: {0}")]
+    #[error("the token is invalid: {0:?}")]
     Invalid(String),
     #[error("the token expired")]
     Expired,
     #[error("the token is not valid yet")]
     NotYetValid,
-    #[error("the token's key is not endorsed for channel `{0}`")]
+    #[error("the token's key is not endorsed for channel {0:?}")]
     Unendorsed(String),
     #[error("the token's serviceurl does not match the activity's serviceUrl")]
     ServiceUrlMismatch,
@@ -374,5 +376,29 @@ impl BotTokenVerifier {
             keys,
             fetched_at: now,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::BotTokenError;
+
+    #[test]
+    fn what_a_token_says_cannot_forge_a_log_line() {
+        let kid = "k1\n2026-11-29T10:00:00Z  INFO learnloop: admin logged in";
+        for shown in [
+            BotTokenError::UnknownKey(kid.into()).to_string(),
+            format!("{:?}", BotTokenError::UnknownKey(kid.into())),
+            BotTokenError::UnsupportedAlgorithm("HS256\r\nx".into()).to_string(),
+            BotTokenError::Unendorsed("webchat\nx".into()).to_string(),
+        ] {
+            assert!(!shown.contains('\n') && !shown.contains('\r'), "{shown}");
+        }
+        assert!(
+            BotTokenError::UnknownKey(kid.into())
+                .to_string()
+                .contains(r#""k1\n2026"#),
+            "shown escaped"
+        );
     }
 }

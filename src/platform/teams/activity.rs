@@ -15,6 +15,8 @@ pub struct Activity {
     #[serde(rename = "type")]
     pub kind: String,
     pub id: Option<String>,
+    /// When the activity was sent (RFC 3339, UTC).
+    pub timestamp: Option<String>,
     pub service_url: Option<String>,
     /// `msteams` for Teams.
     pub channel_id: Option<String>,
@@ -169,6 +171,14 @@ impl Activity {
         let conversation = self.conversation_id()?;
         let channel = conversation.split(';').next().unwrap_or(conversation);
         Some(format!("teams:{channel}:{id}"))
+    }
+
+    /// When the activity was sent, in Unix seconds, if it says and says it well.
+    pub fn sent_at(&self) -> Option<i64> {
+        let timestamp = non_empty(self.timestamp.as_ref())?;
+        chrono::DateTime::parse_from_rfc3339(timestamp)
+            .ok()
+            .map(|at| at.timestamp())
     }
 
     /// The sender's display name, when `id` is the sender (the one name an activity
