@@ -293,6 +293,68 @@ fn file_mb(path: &std::path::Path) -> f64 {
     std::fs::metadata(path).map_or(0.0, |m| m.len() as f64 / 1_048_576.0)
 }
 
+/// Queues `backlog` lessons for matching, sets a retro reminder in `channel` due two
+/// seconds from now, and measures how long after its time the fake Slack receives it,
+/// in ms.
+async fn due_prompt_delay(
+    store: &Store,
+    scheduler: &learnloop::scheduler::Scheduler,
+    slack: &MockServer,
+    channel: &str,
+    backlog: u32,
+) -> anyhow::Result<f64> {
+    let pool = SqlitePool::connect(&format!(
+        "sqlite://{}",
+        std::env::args()
+            .nth(1)
+            .unwrap_or_else(|| "target/bench_lessons.db".into())
+    ))
+    .await?;
+    sqlx::query(
+        "INSERT OR IGNORE INTO lessons_to_match (lesson_id, workspace_id, created_at) \
+         SELECT id, workspace_id, created_at FROM lessons WHERE kind = 'lesson' \
+         ORDER BY id DESC LIMIT ?",
+    )
+    .bind(backlog)
+    .execute(&pool)
+    .await?;
+    let now = SystemClock.now_unix();
+    let due = now + 2;
+    store
+        .create_schedule(
+            learnloop::store::NewSchedule {
+                workspace: WorkspaceId(1),
+                kind: learnloop::store::ScheduleKind::Retro,
+                channel,
+                spec: "daily 9:00",
+                time_zone: "UTC",
+                anchor_date: "2026-01-01",
+                template: None,
+                next_fire_at: due,
+                created_by: "UBENCH",
+                person: None,
+            },
+            now,
+        )
+        .await?;
+    scheduler.wake();
+    let deadline = Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let received = slack.received_requests().await.unwrap_or_default();
+        let posted = received.iter().any(|r| {
+            r.url.path().ends_with("chat.postMessage")
+                && serde_json::from_slice::<serde_json::Value>(&r.body)
+                    .is_ok_and(|b| b["channel"] == channel)
+        });
+        if posted {
+            let late_ms = (SystemClock.now_millis() - due * 1000) as f64;
+            return Ok(late_ms);
+        }
+        anyhow::ensure!(Instant::now() < deadline, "the prompt never came");
+        tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+    }
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -327,10 +389,13 @@ async fn main() -> anyhow::Result<()> {
         .execute(&pool)
         .await?
         .rows_affected();
+        // A new matcher: every workspace's index is read from the file, as after a
+        // restart (the cost a running service pays once per workspace).
+        let matcher = recurrence::Matcher::default();
         let started = Instant::now();
         let mut matched = 0;
         loop {
-            let batch = recurrence::match_queued(&store, 500).await?;
+            let batch = recurrence::match_queued(&store, &matcher, recurrence::Budget::ALL).await?;
             matched += batch;
             if batch < 500 {
                 break;
@@ -342,6 +407,15 @@ async fn main() -> anyhow::Result<()> {
             "total_s": started.elapsed().as_secs_f64(),
             "per_lesson_ms": started.elapsed().as_secs_f64() * 1000.0 / matched.max(1) as f64,
         });
+        // The debriefs' channel is public in every workspace (and stays so for the
+        // run): searches from another channel go through the privacy check.
+        sqlx::query(
+            "INSERT OR REPLACE INTO conversation_scopes \
+                 (workspace_id, conversation, public, kind, next_check_at, updated_at) \
+             SELECT id, 'CBENCH', 1, 'public_channel', 9223372036854775807, 0 FROM workspaces",
+        )
+        .execute(&pool)
+        .await?;
         sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
             .execute(&pool)
             .await?;
@@ -372,6 +446,7 @@ async fn main() -> anyhow::Result<()> {
     let settings = Settings::load_from(None, &env)?;
     learnloop::telemetry::init("warn");
     let app = App::build(settings).await?;
+    let scheduler = app.scheduler();
     let bench = Signed::new(format!("http://{}", app.local_addr()), SECRET);
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(app.run_until_stopped(async {
@@ -402,8 +477,9 @@ async fn main() -> anyhow::Result<()> {
     let mut matched = 0usize;
     for i in 0..searches {
         let workspace = team(i * 37 % WORKSPACES);
+        // Asked in another channel than the debriefs': public lessons only.
         let (took, reply) = bench
-            .learn(&workspace, &format!("lessons {}", query(i)))
+            .learn_in(&workspace, "CSEARCH", &format!("lessons {}", query(i)))
             .await;
         if reply.to_string().contains("from *") {
             matched += 1;
@@ -435,6 +511,10 @@ async fn main() -> anyhow::Result<()> {
     for round in 0..20 {
         over_http.push(bench.learn(&team(round), "digest now").await.0);
     }
+    // A retro reminder falling due while the scheduler has nothing else to do, and
+    // while 5,000 new lessons wait to be matched.
+    let idle = due_prompt_delay(&store, &scheduler, &slack, "CIDLE", 0).await?;
+    let busy = due_prompt_delay(&store, &scheduler, &slack, "CBUSY", 5_000).await?;
     let _ = stop.send(());
     server.await??;
 
@@ -464,6 +544,7 @@ async fn main() -> anyhow::Result<()> {
             "digest_build_10k_lessons": stats(built),
             "digest_now_over_http": stats(over_http),
             "digest_sections": sections,
+            "due_prompt_delay_ms": {"idle": idle, "with_5000_lessons_queued": busy},
         }))?
     );
     Ok(())

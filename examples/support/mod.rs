@@ -63,11 +63,16 @@ impl Signed {
         (elapsed, serde_json::from_str(&text).unwrap_or(Value::Null))
     }
 
-    /// A `/learn` command typed in `team`.
+    /// A `/learn` command typed in `team`, in the channel its debriefs were held in.
     pub async fn learn(&self, team: &str, text: &str) -> (Duration, Value) {
+        self.learn_in(team, "CBENCH", text).await
+    }
+
+    /// A `/learn` command typed in `channel` of `team`.
+    pub async fn learn_in(&self, team: &str, channel: &str, text: &str) -> (Duration, Value) {
         let form = serde_urlencoded::to_string([
             ("team_id", team),
-            ("channel_id", "CBENCH"),
+            ("channel_id", channel),
             ("user_id", "UBENCH"),
             ("command", "/learn"),
             ("text", text),

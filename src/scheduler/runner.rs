@@ -67,6 +67,10 @@ pub struct Scheduler {
     templates: Arc<Templates>,
     grace_secs: i64,
     holidays: Vec<NaiveDate>,
+    /// What each pass may spend on matching recurring lessons.
+    matching: recurrence::Budget,
+    /// The workspace indexes matching keeps between passes.
+    matcher: recurrence::Matcher,
     wake: Notify,
 }
 
@@ -90,8 +94,16 @@ impl Scheduler {
             templates,
             grace_secs: grace.as_secs() as i64,
             holidays,
+            matching: recurrence::Budget::PASS,
+            matcher: recurrence::Matcher::default(),
             wake: Notify::new(),
         }
+    }
+
+    /// Spends `budget` on matching recurring lessons per pass (tests and benchmarks).
+    pub fn with_matching_budget(mut self, budget: recurrence::Budget) -> Self {
+        self.matching = budget;
+        self
     }
 
     /// Tells the loop that schedules changed.
@@ -104,14 +116,6 @@ impl Scheduler {
     pub async fn fire_due(&self) -> Result<FireReport, StoreError> {
         let now = self.clock.now_unix();
         let mut report = FireReport::default();
-        // Before any digest fires, so it sees the matches of the lessons it reports.
-        loop {
-            let matched = recurrence::match_queued(&self.store, BATCH).await?;
-            report.lessons_matched += matched;
-            if matched < BATCH as usize {
-                break;
-            }
-        }
         loop {
             let due = self.store.due_schedules(now, BATCH).await?;
             report.due += due.len();
@@ -182,9 +186,14 @@ impl Scheduler {
                 "closed check-ins nobody answered within a day as missed"
             );
         }
+        // What was queued goes out now, while the pass goes on.
         if report.sent > 0 || report.follow_ups_asked > 0 {
             self.delivery.wake();
         }
+        // Last, and within a budget: matching a backlog of lessons never delays a due
+        // prompt. A digest matches its own period's lessons the pass has not reached.
+        report.lessons_matched =
+            recurrence::match_queued(&self.store, &self.matcher, self.matching).await?;
         Ok(report)
     }
 
@@ -354,6 +363,10 @@ impl Scheduler {
     /// The soonest of: the next schedule, the next follow-up question, the next
     /// check-in to close as missed (each an index lookup).
     async fn next_due(&self) -> Result<Option<i64>, StoreError> {
+        // Lessons still to match: the next pass comes at once (after any due prompt).
+        if self.store.lessons_wait_to_match().await? {
+            return Ok(Some(self.clock.now_unix()));
+        }
         let schedule = self.store.next_schedule_due().await?;
         let follow_up = self.store.next_follow_up_due().await?;
         let checkin = self

@@ -2,7 +2,7 @@
 //! matches takes full-text lookups, so it is done once per lesson, from a queue the
 //! scheduler works off, and the digest only reads the stored pairs.
 
-use sqlx::FromRow;
+use sqlx::{FromRow, SqliteConnection};
 
 use super::{Audience, Store, StoreError, WorkspaceId};
 
@@ -11,6 +11,13 @@ use super::{Audience, Store, StoreError, WorkspaceId};
 pub struct LessonToMatch {
     pub id: i64,
     pub workspace_id: i64,
+    pub text: String,
+}
+
+/// A lesson's text, to compare with another's.
+#[derive(Clone, Debug, PartialEq, Eq, FromRow)]
+pub struct LessonText {
+    pub id: i64,
     pub text: String,
 }
 
@@ -23,20 +30,76 @@ pub struct LessonMatch {
 }
 
 impl Store {
-    /// The oldest queued lessons of any workspace, grouped by workspace so lookups of
-    /// how common a word is can be shared.
-    pub async fn queued_lessons_to_match(
+    /// Whether any lesson waits to be matched.
+    pub async fn lessons_wait_to_match(&self) -> Result<bool, StoreError> {
+        Ok(
+            sqlx::query_scalar::<_, i64>("SELECT EXISTS (SELECT 1 FROM lessons_to_match)")
+                .fetch_one(&self.pool)
+                .await?
+                != 0,
+        )
+    }
+
+    /// The workspaces with lessons waiting to be matched, the longest waiting first.
+    pub async fn workspaces_to_match(&self) -> Result<Vec<WorkspaceId>, StoreError> {
+        let ids: Vec<i64> = sqlx::query_scalar(
+            "SELECT workspace_id FROM lessons_to_match \
+             GROUP BY workspace_id ORDER BY MIN(lesson_id)",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(ids.into_iter().map(WorkspaceId).collect())
+    }
+
+    /// One workspace's oldest queued lessons.
+    pub async fn queued_lessons_of(
         &self,
+        workspace: WorkspaceId,
         limit: u32,
     ) -> Result<Vec<LessonToMatch>, StoreError> {
         Ok(sqlx::query_as(
-            "SELECT l.id, l.workspace_id, l.text FROM \
-             (SELECT lesson_id FROM lessons_to_match ORDER BY lesson_id LIMIT ?) q \
-             JOIN lessons l ON l.id = q.lesson_id ORDER BY l.workspace_id, l.id",
+            "SELECT l.id, l.workspace_id, l.text FROM lessons_to_match q \
+             JOIN lessons l ON l.id = q.lesson_id \
+             WHERE q.workspace_id = ? ORDER BY q.lesson_id LIMIT ?",
         )
+        .bind(workspace.0)
         .bind(limit)
         .fetch_all(&self.pool)
         .await?)
+    }
+
+    /// The workspace's lessons (not action items) with an id above `after`, the newest
+    /// `limit` of them, newest first: what the matcher reads of a workspace.
+    pub async fn lessons_since(
+        &self,
+        workspace: WorkspaceId,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<LessonText>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT id, text FROM lessons \
+             WHERE workspace_id = ? AND kind = 'lesson' AND id > ? \
+             ORDER BY id DESC LIMIT ?",
+        )
+        .bind(workspace.0)
+        .bind(after)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Stores several lessons' close matches (both ways round) and takes them off the
+    /// queue, in one transaction.
+    pub async fn record_all_matches(&self, found: &[(i64, Vec<i64>)]) -> Result<(), StoreError> {
+        if found.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.begin().await?;
+        for (lesson, matches) in found {
+            record(&mut tx.tx, *lesson, matches).await?;
+        }
+        tx.commit().await?;
+        Ok(())
     }
 
     /// The queued lessons of one workspace created in `[from, to)`: what a digest of that
@@ -65,24 +128,7 @@ impl Store {
     /// Stores a lesson's close matches (both ways round) and takes it off the queue, in
     /// one transaction. Matching the same lesson twice (two replicas) changes nothing.
     pub async fn record_matches(&self, lesson: i64, matches: &[i64]) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
-        for &other in matches.iter().filter(|&&other| other != lesson) {
-            for (a, b) in [(lesson, other), (other, lesson)] {
-                sqlx::query(
-                    "INSERT OR IGNORE INTO lesson_matches (lesson_id, match_id) VALUES (?, ?)",
-                )
-                .bind(a)
-                .bind(b)
-                .execute(&mut *tx)
-                .await?;
-            }
-        }
-        sqlx::query("DELETE FROM lessons_to_match WHERE lesson_id = ?")
-            .bind(lesson)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(())
+        self.record_all_matches(&[(lesson, matches.to_vec())]).await
     }
 
     /// The matches of the workspace's lessons created in `[from, to)`, both sides of
@@ -113,4 +159,30 @@ impl Store {
         .fetch_all(&self.pool)
         .await?)
     }
+}
+
+async fn record(
+    conn: &mut SqliteConnection,
+    lesson: i64,
+    matches: &[i64],
+) -> Result<(), StoreError> {
+    for &other in matches.iter().filter(|&&other| other != lesson) {
+        for (a, b) in [(lesson, other), (other, lesson)] {
+            // A lesson removed since it was read is simply not paired.
+            sqlx::query(
+                "INSERT OR IGNORE INTO lesson_matches (lesson_id, match_id) \
+                 SELECT ?1, ?2 WHERE EXISTS (SELECT 1 FROM lessons WHERE id = ?1) \
+                   AND EXISTS (SELECT 1 FROM lessons WHERE id = ?2)",
+            )
+            .bind(a)
+            .bind(b)
+            .execute(&mut *conn)
+            .await?;
+        }
+    }
+    sqlx::query("DELETE FROM lessons_to_match WHERE lesson_id = ?")
+        .bind(lesson)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
 }

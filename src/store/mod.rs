@@ -103,7 +103,7 @@ pub use events::Claim;
 pub use follow_ups::{Ask, TrackedLesson, Transition, Unreachable};
 pub use goals::Goal;
 pub use lessons::{Lesson, LessonHit, LessonKind, NewLesson};
-pub use matches::{LessonMatch, LessonToMatch};
+pub use matches::{LessonMatch, LessonText, LessonToMatch};
 pub use outbox::{
     Anchor, AnchorField, NewOutboxMessage, OutboxId, OutboxMessage, OutboxState, Settlement,
 };

@@ -312,8 +312,10 @@ impl Store {
     /// unsent one of each (so a channel's messages go out in order). A new message
     /// (`chat.postMessage`, `teams.send`) waits while its channel is inside its pacing
     /// interval; updates and ephemeral replies are not paced and do not wait. Rows whose
-    /// lease ran out (their worker died) are due again. One statement, so two workers
-    /// never take the same row.
+    /// lease ran out (their worker died) are due again. Workspaces take turns: each
+    /// one's oldest due message comes before any workspace's second, so one workspace's
+    /// backlog of thousands never holds back another's single message by more than a
+    /// round. One statement, so two workers never take the same row.
     pub async fn claim_due(
         &self,
         now: i64,
@@ -323,18 +325,21 @@ impl Store {
         let claimed = sqlx::query_as::<_, OutboxMessage>(
             "UPDATE outbox SET status = 'sending', lease_until = ?1, attempts = attempts + 1 \
              WHERE id IN ( \
-                 SELECT o.id FROM outbox o \
-                 WHERE ((o.status = 'pending' AND o.next_attempt_at <= ?2) \
-                        OR (o.status = 'sending' AND o.lease_until <= ?2)) \
-                   AND NOT EXISTS ( \
-                       SELECT 1 FROM outbox earlier \
-                       WHERE earlier.workspace_id = o.workspace_id AND earlier.channel = o.channel \
-                         AND earlier.status IN ('pending', 'sending') AND earlier.id < o.id) \
-                   AND (o.method NOT IN ('chat.postMessage', 'teams.send') OR NOT EXISTS ( \
-                       SELECT 1 FROM channel_pacing p \
-                       WHERE p.workspace_id = o.workspace_id AND p.channel = o.channel \
-                         AND p.next_allowed_at > ?2)) \
-                 ORDER BY o.next_attempt_at, o.id \
+                 SELECT id FROM ( \
+                     SELECT o.id, o.next_attempt_at, ROW_NUMBER() OVER ( \
+                         PARTITION BY o.workspace_id ORDER BY o.next_attempt_at, o.id) AS turn \
+                     FROM outbox o \
+                     WHERE ((o.status = 'pending' AND o.next_attempt_at <= ?2) \
+                            OR (o.status = 'sending' AND o.lease_until <= ?2)) \
+                       AND NOT EXISTS ( \
+                           SELECT 1 FROM outbox earlier \
+                           WHERE earlier.workspace_id = o.workspace_id AND earlier.channel = o.channel \
+                             AND earlier.status IN ('pending', 'sending') AND earlier.id < o.id) \
+                       AND (o.method NOT IN ('chat.postMessage', 'teams.send') OR NOT EXISTS ( \
+                           SELECT 1 FROM channel_pacing p \
+                           WHERE p.workspace_id = o.workspace_id AND p.channel = o.channel \
+                             AND p.next_allowed_at > ?2))) \
+                 ORDER BY turn, next_attempt_at, id \
                  LIMIT ?3) \
              RETURNING id, workspace_id, channel, method, body, attempts, give_up_at, anchor_field, \
                  (SELECT a.sent_ts FROM outbox a WHERE a.id = outbox.anchor_id) AS anchor_ts",

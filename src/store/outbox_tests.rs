@@ -405,3 +405,30 @@ async fn retention_erases_delivered_bodies_keeps_what_is_referred_to_and_drops_o
         "failed rows go after thirty days"
     );
 }
+
+#[tokio::test]
+async fn workspaces_take_turns_so_a_backlog_never_holds_back_another_workspace() {
+    let (store, _dir) = temp_store().await;
+    let busy = workspace(&store, "T1").await;
+    let quiet = workspace(&store, "T2").await;
+    // Ten thousand DMs of one workspace, queued first; then one message of another.
+    let channels: Vec<String> = (0..10_000).map(|i| format!("U{i:05}")).collect();
+    let mut tx = store.begin().await.unwrap();
+    for channel in &channels {
+        tx.enqueue(message(busy, channel, "digest reminder"), 0, 99_000)
+            .await
+            .unwrap();
+    }
+    tx.commit().await.unwrap();
+    let single = store
+        .enqueue(message(quiet, "C1", "their only message"), 10, 99_000)
+        .await
+        .unwrap()
+        .unwrap();
+    let first_round = store.claim_due(10, 60_000, 64).await.unwrap();
+    assert_eq!(first_round.len(), 64);
+    assert!(
+        first_round.iter().any(|m| m.outbox_id() == single),
+        "the other workspace's message goes out in the first round"
+    );
+}

@@ -402,6 +402,7 @@ async fn a_check_in_asks_about_each_open_goal_and_an_unanswered_one_is_missed() 
     assert_eq!(app.scheduler.fire_due().await.unwrap().checkins_missed, 0);
     clock.advance(120);
     assert_eq!(app.scheduler.fire_due().await.unwrap().checkins_missed, 1);
+    wait_for_outbox(&app, workspace(&app).await).await;
     let to_bob = messages_to(&app, BOB).await;
     assert_eq!(to_bob, 2, "two openings, no reminder");
     let off = app.command_reply_as(BOB, "/learn", "checkin off").await;

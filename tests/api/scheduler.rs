@@ -442,3 +442,72 @@ async fn two_app_replicas_on_one_database_post_a_due_reminder_once() {
         "and no second copy waits in the outbox"
     );
 }
+
+#[tokio::test]
+async fn a_backlog_of_lessons_to_match_never_holds_up_a_due_prompt() {
+    use learnloop::app::recurrence::Budget;
+    use learnloop::store::{LessonKind, NewDebrief, NewLesson};
+    let rig = rig_at(monday_nine()).await;
+    let id = daily_nine(&rig).await;
+    // 600 new lessons wait to be matched for the digest's recurrences.
+    let mut tx = rig.store.begin().await.unwrap();
+    let debrief = tx
+        .create_debrief(
+            NewDebrief {
+                workspace: rig.workspace,
+                channel: "C1",
+                title: "Big retro",
+                template: "retro",
+                questions: "[]",
+                facilitator: "U1",
+                anonymous: false,
+                author_salt: "salt",
+            },
+            monday_nine() - 60,
+        )
+        .await
+        .unwrap();
+    for i in 0..600 {
+        let text = format!("note{i} on the deploy pipeline, item{i} of part{}", i % 37);
+        tx.insert_lesson(
+            NewLesson {
+                workspace: rig.workspace,
+                debrief,
+                debrief_title: "Big retro",
+                kind: LessonKind::Lesson,
+                text: &text,
+                author: Some("U1"),
+                owner: None,
+                tags: "",
+                shared: true,
+                follow_up_at: None,
+            },
+            monday_nine() - 60,
+        )
+        .await
+        .unwrap();
+    }
+    tx.commit().await.unwrap();
+    // A pass may match 100 lessons; the prompt is queued first all the same.
+    let scheduler = scheduler(&rig, vec![]).with_matching_budget(Budget {
+        lessons: 100,
+        time: Duration::MAX,
+    });
+    let report = scheduler.fire_due().await.unwrap();
+    assert_eq!(report.sent, 1, "{report:?}");
+    assert_eq!(
+        report.lessons_matched, 100,
+        "the rest waits for the next passes"
+    );
+    assert_eq!(runs(&rig, id).await.len(), 1);
+    // The next passes work the backlog off without firing anything again.
+    let mut matched = report.lessons_matched;
+    while matched < 600 {
+        let next = scheduler.fire_due().await.unwrap();
+        assert_eq!(next.sent, 0);
+        assert!(next.lessons_matched > 0);
+        matched += next.lessons_matched;
+    }
+    assert_eq!(matched, 600);
+    assert_eq!(scheduler.fire_due().await.unwrap().lessons_matched, 0);
+}

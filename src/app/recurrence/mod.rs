@@ -1,0 +1,278 @@
+//! Which lessons say the same thing. Each new lesson is matched once, in the
+//! background (the scheduler works off the queue after its due prompts, within a time
+//! budget, a slice of each workspace in turn), against the workspace's newest lessons,
+//! held in memory by stem ([`index`]). The digest then only reads the stored pairs.
+
+mod index;
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use index::WorkspaceIndex;
+
+use crate::store::{LessonToMatch, Store, StoreError, WorkspaceId};
+
+/// The newest lessons of a workspace a lesson is compared with: lessons that keep
+/// coming back do so within the last thousands of lessons, and the window bounds the
+/// memory a workspace's index takes.
+const WINDOW: u32 = 20_000;
+/// Lessons held in memory across every cached workspace index (about 150 bytes each).
+const CACHED_LESSONS: usize = 60_000;
+/// An index not used for this long is let go: the next pass reads it again.
+const IDLE: Duration = Duration::from_secs(600);
+/// Lessons of one workspace matched before the pass turns to the next workspace.
+const SLICE: u32 = 200;
+
+/// What one background pass may spend: it stops after this many lessons or this much
+/// time, whichever comes first, and the next pass goes on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Budget {
+    pub lessons: usize,
+    pub time: Duration,
+}
+
+impl Budget {
+    /// The scheduler's: a tenth of a second, so a due prompt waits at most that long.
+    pub const PASS: Self = Self {
+        lessons: usize::MAX,
+        time: Duration::from_millis(100),
+    };
+    /// No limit (a backlog worked off at once, in benchmarks and tests).
+    pub const ALL: Self = Self {
+        lessons: usize::MAX,
+        time: Duration::MAX,
+    };
+}
+
+/// The workspace indexes kept between passes, so the next debrief's lessons are
+/// matched without reading the workspace again (only the lessons added since).
+#[derive(Default)]
+pub struct Matcher {
+    cached: Mutex<HashMap<WorkspaceId, (WorkspaceIndex, Instant)>>,
+}
+
+impl Matcher {
+    fn take(&self, workspace: WorkspaceId) -> WorkspaceIndex {
+        let mut cached = self.cached.lock().unwrap_or_else(|e| e.into_inner());
+        match cached.remove(&workspace) {
+            Some((index, used)) if used.elapsed() < IDLE && index.len() < 2 * WINDOW as usize => {
+                index
+            }
+            _ => WorkspaceIndex::default(),
+        }
+    }
+
+    fn put(&self, workspace: WorkspaceId, index: WorkspaceIndex) {
+        let mut cached = self.cached.lock().unwrap_or_else(|e| e.into_inner());
+        cached.retain(|_, (_, used)| used.elapsed() < IDLE);
+        cached.insert(workspace, (index, Instant::now()));
+        // The least recently used go first when the memory bound is passed.
+        while cached.values().map(|(index, _)| index.len()).sum::<usize>() > CACHED_LESSONS
+            && cached.len() > 1
+        {
+            let Some(oldest) = cached
+                .iter()
+                .filter(|(id, _)| **id != workspace)
+                .min_by_key(|(_, (_, used))| *used)
+                .map(|(id, _)| *id)
+            else {
+                break;
+            };
+            cached.remove(&oldest);
+        }
+    }
+
+    /// Matches `lessons` of one workspace against its newest lessons, and stores the
+    /// pairs (taking the lessons off the queue) in one transaction.
+    async fn match_lessons(
+        &self,
+        store: &Store,
+        workspace: WorkspaceId,
+        lessons: &[LessonToMatch],
+    ) -> Result<(), StoreError> {
+        let mut index = self.take(workspace);
+        let fresh = store.lessons_since(workspace, index.newest, WINDOW).await?;
+        for lesson in fresh.iter().rev() {
+            index.add(lesson.id, &lesson.text);
+        }
+        let found: Vec<(i64, Vec<i64>)> = lessons
+            .iter()
+            .map(|lesson| {
+                // A queued lesson older than the window is compared all the same.
+                index.add(lesson.id, &lesson.text);
+                (lesson.id, index.matches(lesson.id))
+            })
+            .collect();
+        let recorded = store.record_all_matches(&found).await;
+        self.put(workspace, index);
+        recorded
+    }
+}
+
+/// The background pass: queued lessons of every workspace, a slice of each in turn
+/// (one workspace's backlog never holds back another's new lessons), until the queue
+/// is empty or `budget` is spent; how many were matched.
+pub async fn match_queued(
+    store: &Store,
+    matcher: &Matcher,
+    budget: Budget,
+) -> Result<usize, StoreError> {
+    let started = Instant::now();
+    let mut waiting = store.workspaces_to_match().await?;
+    let mut matched = 0;
+    while !waiting.is_empty() {
+        let mut still_waiting = Vec::new();
+        for workspace in waiting {
+            let left = budget.lessons.saturating_sub(matched);
+            if left == 0 || started.elapsed() >= budget.time {
+                return Ok(matched);
+            }
+            let slice = u32::try_from(left).unwrap_or(SLICE).min(SLICE);
+            let lessons = store.queued_lessons_of(workspace, slice).await?;
+            matcher.match_lessons(store, workspace, &lessons).await?;
+            matched += lessons.len();
+            if lessons.len() == slice as usize {
+                still_waiting.push(workspace);
+            }
+        }
+        waiting = still_waiting;
+    }
+    Ok(matched)
+}
+
+/// Matches the workspace's lessons of `[from, to)` still queued (up to `limit`), so a
+/// digest built before the background pass got to them still reports them.
+pub async fn match_period(
+    store: &Store,
+    workspace: WorkspaceId,
+    from: i64,
+    to: i64,
+    limit: u32,
+) -> Result<usize, StoreError> {
+    let queued = store
+        .queued_lessons_to_match_in(workspace, from, to, limit)
+        .await?;
+    if !queued.is_empty() {
+        Matcher::default()
+            .match_lessons(store, workspace, &queued)
+            .await?;
+    }
+    Ok(queued.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Audience;
+    use crate::store::test_support::{debrief, lesson, temp_store, workspace};
+
+    #[tokio::test]
+    async fn the_background_pass_pairs_close_lessons_within_a_workspace_once() {
+        let (store, _dir) = temp_store().await;
+        let ours = workspace(&store, "T1").await;
+        let theirs = workspace(&store, "T2").await;
+        let outage = debrief(&store, ours, "Outage").await;
+        let release = debrief(&store, ours, "Release").await;
+        let elsewhere = debrief(&store, theirs, "Outage").await;
+        let said = "Announce deploys in the channel before starting";
+        lesson(&store, ours, outage, "Outage", said).await;
+        lesson(
+            &store,
+            ours,
+            release,
+            "Release",
+            "announce the deploy in channel before you start",
+        )
+        .await;
+        lesson(
+            &store,
+            ours,
+            release,
+            "Release",
+            "Write the runbook before the incident",
+        )
+        .await;
+        lesson(&store, theirs, elsewhere, "Outage", said).await;
+
+        assert_eq!(
+            match_queued(&store, &Matcher::default(), Budget::ALL)
+                .await
+                .unwrap(),
+            4
+        );
+        assert_eq!(
+            match_queued(&store, &Matcher::default(), Budget::ALL)
+                .await
+                .unwrap(),
+            0,
+            "the queue is worked off"
+        );
+        let pairs: Vec<(i64, i64)> = store
+            .matches_of_period(ours, 0, 10, Audience::Internal)
+            .await
+            .unwrap()
+            .iter()
+            .map(|m| (m.lesson_id, m.match_id))
+            .collect();
+        // Lessons 1 and 2 say the same, both ways round; the runbook lesson and the
+        // other workspace's identical lesson are no match.
+        assert_eq!(pairs, vec![(1, 2), (2, 1)]);
+        assert!(
+            store
+                .matches_of_period(theirs, 0, 10, Audience::Internal)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+    }
+
+    #[tokio::test]
+    async fn workspaces_take_turns_within_a_pass() {
+        let (store, _dir) = temp_store().await;
+        let busy = workspace(&store, "T1").await;
+        let quiet = workspace(&store, "T2").await;
+        let backlog = debrief(&store, busy, "Retro").await;
+        let mut tx = store.begin().await.unwrap();
+        for i in 0..250 {
+            let text = format!("busy note{i} item{i} {i}");
+            tx.insert_lesson(
+                crate::store::NewLesson {
+                    workspace: busy,
+                    debrief: backlog,
+                    debrief_title: "Retro",
+                    kind: crate::store::LessonKind::Lesson,
+                    text: &text,
+                    author: None,
+                    owner: None,
+                    tags: "",
+                    shared: true,
+                    follow_up_at: None,
+                },
+                1,
+            )
+            .await
+            .unwrap();
+        }
+        tx.commit().await.unwrap();
+        let theirs = debrief(&store, quiet, "Retro").await;
+        lesson(&store, quiet, theirs, "Retro", "their only lesson").await;
+        // A pass that may match 201 lessons: a slice of the backlog, then the quiet
+        // workspace's one.
+        let budget = Budget {
+            lessons: 201,
+            time: Duration::MAX,
+        };
+        assert_eq!(
+            match_queued(&store, &Matcher::default(), budget)
+                .await
+                .unwrap(),
+            201
+        );
+        assert_eq!(
+            store.workspaces_to_match().await.unwrap(),
+            vec![busy],
+            "the quiet workspace's lesson was matched in the first pass"
+        );
+    }
+}
