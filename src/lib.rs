@@ -14,3 +14,6 @@ pub mod scheduler;
 pub mod startup;
 pub mod store;
 pub mod telemetry;
+
+#[cfg(test)]
+mod property_tests;

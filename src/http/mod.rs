@@ -4,7 +4,7 @@ mod body;
 pub mod error;
 mod health;
 pub mod metrics;
-mod slack;
+pub mod slack;
 mod teams;
 pub mod verify;
 

@@ -37,32 +37,83 @@ fn required(value: Option<String>, name: &str) -> Result<String, HttpError> {
         .ok_or_else(|| HttpError::bad_request(format!("slash command without `{name}`")))
 }
 
-pub async fn handle(State(state): State<AppState>, body: Bytes) -> Result<Response, HttpError> {
+/// What a slash command request says, read before anything is done about it.
+#[derive(Debug)]
+pub enum Received {
+    /// Slack probing the certificate (`ssl_check=1`): it wants an empty 200.
+    SslCheck,
+    Command(Typed),
+}
+
+/// A slash command someone typed.
+#[derive(Debug)]
+pub struct Typed {
+    pub team_id: String,
+    pub channel_id: String,
+    pub user_id: String,
+    /// The command as read, or why it could not be.
+    pub read: Result<Command, Unread>,
+}
+
+/// A command that could not be read.
+#[derive(Debug)]
+pub enum Unread {
+    /// A slash command other than `/learn` and `/debrief`, by its name.
+    NotOurs(String),
+    /// Ours, but not in a form it takes.
+    Usage(crate::app::command::UsageError),
+}
+
+/// Reads a (signed) form body: 400 without the fields every command has.
+pub fn read(body: &[u8]) -> Result<Received, HttpError> {
     let form: SlashCommandForm =
-        serde_urlencoded::from_bytes(&body).map_err(HttpError::bad_request)?;
-    // Slack probes the certificate with `ssl_check=1`; it wants an empty 200.
+        serde_urlencoded::from_bytes(body).map_err(HttpError::bad_request)?;
     if form.ssl_check.as_deref() == Some("1") {
-        return Ok(StatusCode::OK.into_response());
+        return Ok(Received::SslCheck);
     }
     let team_id = required(form.team_id, "team_id")?;
     let channel_id = required(form.channel_id, "channel_id")?;
     let user_id = required(form.user_id, "user_id")?;
     let command = required(form.command, "command")?;
-    tracing::Span::current().record("workspace", team_id.as_str());
-
-    let Some(slash) = SlashCommand::from_name(&command) else {
-        return Ok(ephemeral(&messages::unknown_slash_command(&command)).into_response());
+    let read = match SlashCommand::from_name(&command) {
+        None => Err(Unread::NotOurs(command)),
+        Some(slash) => {
+            let text = crate::platform::unescape_typed(&form.text);
+            parse_slash(slash, &text).map_err(Unread::Usage)
+        }
     };
+    Ok(Received::Command(Typed {
+        team_id,
+        channel_id,
+        user_id,
+        read,
+    }))
+}
+
+pub async fn handle(State(state): State<AppState>, body: Bytes) -> Result<Response, HttpError> {
+    let typed = match read(&body)? {
+        Received::SslCheck => return Ok(StatusCode::OK.into_response()),
+        Received::Command(typed) => typed,
+    };
+    let Typed {
+        team_id,
+        channel_id,
+        user_id,
+        read,
+    } = typed;
+    tracing::Span::current().record("workspace", team_id.as_str());
     // Help and usage errors need no install: someone trying the app before it is
     // installed still learns how to use it.
-    let text = crate::platform::unescape_typed(&form.text);
-    let command = match parse_slash(slash, &text) {
+    let command = match read {
+        Err(Unread::NotOurs(command)) => {
+            return Ok(ephemeral(&messages::unknown_slash_command(&command)).into_response());
+        }
         Ok(Command::Help { topic: None }) => return Ok(full_help()),
         Ok(Command::Help { topic }) => {
             return Ok(ephemeral(&messages::help(topic)).into_response());
         }
         Ok(command) => command,
-        Err(usage_error) => {
+        Err(Unread::Usage(usage_error)) => {
             return Ok(ephemeral(&messages::usage_error(&usage_error)).into_response());
         }
     };

@@ -58,7 +58,7 @@ struct SlackEvent {
 
 /// What an event asks of the bot.
 #[derive(Debug, PartialEq, Eq)]
-enum Intent {
+pub enum Intent {
     /// Answer `text` from `user` in `channel`, in a thread when `thread_ts` is set.
     /// `private` answers are shown to `user` alone (a mention in a shared channel).
     Reply {
@@ -157,23 +157,80 @@ fn strip_mentions(text: &str, bot_user_id: Option<&str>, leading: bool) -> Strin
     }
 }
 
-pub async fn handle(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Result<Response, HttpError> {
-    let envelope: Envelope = serde_json::from_slice(&body).map_err(HttpError::bad_request)?;
+/// What an Events API request says, read before anything is done about it.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Received {
+    /// Slack checking the request URL.
+    UrlVerification { challenge: String },
+    /// An event of a workspace.
+    Event(Callback),
+    /// An envelope kind learnloop does not use: acknowledged.
+    Other(String),
+}
+
+/// One event of a workspace, and what it asks.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Callback {
+    pub team_id: String,
+    pub event_id: String,
+    pub kind: String,
+    /// A conversation whose privacy scope must be looked up again.
+    pub scope_changed: Option<String>,
+    pub intent: Intent,
+}
+
+/// Reads a (signed) request body: 400 for one that is not an envelope, or a callback
+/// without what handling it needs. Every other shape is read, never refused.
+pub fn read(body: &[u8]) -> Result<Received, HttpError> {
+    let envelope: Envelope = serde_json::from_slice(body).map_err(HttpError::bad_request)?;
     match envelope.kind.as_str() {
         "url_verification" => {
             let challenge = envelope
                 .challenge
                 .ok_or_else(|| HttpError::bad_request("url_verification without `challenge`"))?;
+            Ok(Received::UrlVerification { challenge })
+        }
+        "event_callback" => {
+            let (Some(team_id), Some(event_id), Some(event)) =
+                (envelope.team_id, envelope.event_id, envelope.event)
+            else {
+                return Err(HttpError::bad_request(
+                    "event_callback needs `team_id`, `event_id` and `event`",
+                ));
+            };
+            let scope_changed = scope_changed(&event).map(str::to_owned);
+            let event = parse_event(event);
+            let bot_user_id = envelope
+                .authorizations
+                .iter()
+                .find(|a| a.is_bot)
+                .and_then(|a| a.user_id.as_deref());
+            let intent = intent(&event, bot_user_id);
+            Ok(Received::Event(Callback {
+                team_id,
+                event_id,
+                kind: event.kind,
+                scope_changed,
+                intent,
+            }))
+        }
+        other => Ok(Received::Other(other.to_owned())),
+    }
+}
+
+pub async fn handle(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, HttpError> {
+    match read(&body)? {
+        Received::UrlVerification { challenge } => {
             Ok(Json(json!({ "challenge": challenge })).into_response())
         }
-        "event_callback" => handle_callback(state, &headers, envelope).await,
-        other => {
+        Received::Event(callback) => handle_callback(state, &headers, callback).await,
+        Received::Other(kind) => {
             tracing::info!(
-                kind = other,
+                ?kind,
                 "acknowledged an Events API envelope learnloop does not use"
             );
             Ok(StatusCode::OK.into_response())
@@ -184,17 +241,15 @@ pub async fn handle(
 async fn handle_callback(
     state: AppState,
     headers: &HeaderMap,
-    envelope: Envelope,
+    callback: Callback,
 ) -> Result<Response, HttpError> {
-    let (Some(team_id), Some(event_id), Some(event)) =
-        (envelope.team_id, envelope.event_id, envelope.event)
-    else {
-        return Err(HttpError::bad_request(
-            "event_callback needs `team_id`, `event_id` and `event`",
-        ));
-    };
-    let changed = scope_changed(&event).map(str::to_owned);
-    let event = parse_event(event);
+    let Callback {
+        team_id,
+        event_id,
+        kind,
+        scope_changed,
+        intent,
+    } = callback;
     tracing::Span::current().record("workspace", team_id.as_str());
     if let Some(retry) = headers
         .get("x-slack-retry-num")
@@ -211,7 +266,7 @@ async fn handle_callback(
         state.metrics.record_slack_event(EventOutcome::Ignored);
         return Ok(StatusCode::OK.into_response());
     };
-    if let Some(conversation) = changed {
+    if let Some(conversation) = scope_changed {
         // Private until looked up again, which the refresher does at once.
         let now = state.clock.now_unix();
         if state
@@ -219,20 +274,18 @@ async fn handle_callback(
             .forget_conversation_scope(workspace.id, &conversation, now)
             .await?
         {
-            tracing::info!(kind = ?event.kind, "a conversation changed; its privacy scope is looked up again");
+            tracing::info!(
+                ?kind,
+                "a conversation changed; its privacy scope is looked up again"
+            );
             state.scopes.wake();
         }
         state.metrics.record_slack_event(EventOutcome::Handled);
         return Ok(StatusCode::OK.into_response());
     }
-    let bot_user_id = envelope
-        .authorizations
-        .iter()
-        .find(|a| a.is_bot)
-        .and_then(|a| a.user_id.as_deref());
-    match intent(&event, bot_user_id) {
+    match intent {
         Intent::Ignore(reason) => {
-            tracing::debug!(reason, kind = ?event.kind, "ignored an event");
+            tracing::debug!(reason, ?kind, "ignored an event");
             state.metrics.record_slack_event(EventOutcome::Ignored);
         }
         Intent::Reply {

@@ -35,12 +35,12 @@ struct InteractionForm {
 }
 
 #[derive(Debug, Deserialize)]
-struct IdOnly {
+pub struct IdOnly {
     id: String,
 }
 
 #[derive(Debug, Default, Deserialize)]
-struct Container {
+pub struct Container {
     channel_id: Option<String>,
     /// The message holding the button (absent for modals).
     message_ts: Option<String>,
@@ -57,7 +57,7 @@ pub struct Action {
 }
 
 #[derive(Debug, Default, Deserialize)]
-struct ViewState {
+pub struct ViewState {
     #[serde(default)]
     values: Value,
 }
@@ -77,7 +77,7 @@ pub struct View {
 /// The interaction payloads learnloop handles, by their `type`.
 #[derive(Debug, Deserialize)]
 #[serde(tag = "type")]
-enum Interaction {
+pub enum Interaction {
     #[serde(rename = "block_actions")]
     BlockActions {
         team: Option<IdOnly>,
@@ -124,15 +124,26 @@ async fn installed(
     Ok(found.map(|workspace| (workspace, user.id)))
 }
 
-pub async fn handle(State(state): State<AppState>, body: Bytes) -> Result<Response, HttpError> {
+/// Reads a (signed) form body: 400 unless it holds an interaction payload. Its form
+/// values, for a view submission, are read as the handler reads them.
+pub fn read(body: &[u8]) -> Result<Interaction, HttpError> {
     let form: InteractionForm =
-        serde_urlencoded::from_bytes(&body).map_err(HttpError::bad_request)?;
+        serde_urlencoded::from_bytes(body).map_err(HttpError::bad_request)?;
     let payload = form
         .payload
         .ok_or_else(|| HttpError::bad_request("interaction without a `payload` field"))?;
-    let interaction: Interaction =
-        serde_json::from_str(&payload).map_err(HttpError::bad_request)?;
-    match interaction {
+    serde_json::from_str(&payload).map_err(HttpError::bad_request)
+}
+
+impl View {
+    /// What was typed in the view, by question id.
+    pub fn values(&self) -> std::collections::BTreeMap<String, String> {
+        modal::submitted_values(&self.state.values)
+    }
+}
+
+pub async fn handle(State(state): State<AppState>, body: Bytes) -> Result<Response, HttpError> {
+    match read(&body)? {
         Interaction::BlockActions {
             team,
             user,

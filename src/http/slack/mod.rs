@@ -1,8 +1,8 @@
 //! Slack's three request URLs, behind one verification layer.
 
-mod commands;
-mod events;
-mod interactions;
+pub mod commands;
+pub mod events;
+pub mod interactions;
 
 use axum::Router;
 use axum::body::Body;

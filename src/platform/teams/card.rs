@@ -57,10 +57,12 @@ fn card_body(message: &Message, name_of: &dyn Fn(&str) -> Option<String>) -> Vec
             }
             Block::Actions(buttons) => vec![json!({
                 "type": "ActionSet",
-                "actions": buttons.iter().map(|button| {
+                // As many as Slack shows in a row; a card has room for no more.
+                "actions": buttons.iter().take(25).map(|button| {
+                    let title: String = strip_marks(&button.label).chars().take(75).collect();
                     let mut action = json!({
                         "type": "Action.Submit",
-                        "title": strip_marks(&button.label),
+                        "title": title,
                         "data": {"action": button.action, "value": button.value},
                     });
                     if button.primary {
@@ -88,19 +90,56 @@ pub fn adaptive_card(message: &Message, name_of: &dyn Fn(&str) -> Option<String>
     card_of(card_body(message, name_of))
 }
 
+/// Teams refuses a message bigger than about 28 KB: a card's elements stay under this.
+pub const MAX_CARD_BYTES: usize = 24_000;
+/// A notification's summary is a line, not the message.
+const MAX_SUMMARY_CHARS: usize = 250;
+
 /// An Adaptive Card (schema 1.5) of these elements.
 fn card_of(body: Vec<Value>) -> Value {
     json!({
         "type": "AdaptiveCard",
         "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
         "version": "1.5",
-        "body": body,
+        "body": fit(body),
     })
+}
+
+/// The elements that fit in a card Teams accepts: the last ones give way (the buttons
+/// stay, they are what the message is for), with a line saying something was cut.
+fn fit(mut body: Vec<Value>) -> Vec<Value> {
+    let size = |body: &[Value]| body.iter().map(|e| e.to_string().len()).sum::<usize>();
+    if size(&body) <= MAX_CARD_BYTES {
+        return body;
+    }
+    // Buttons first, up to half the room.
+    let mut actions: Vec<Value> = Vec::new();
+    for set in body.iter().filter(|e| e["type"] == "ActionSet") {
+        if size(&actions) + set.to_string().len() <= MAX_CARD_BYTES / 2 {
+            actions.push(set.clone());
+        }
+    }
+    body.retain(|e| e["type"] != "ActionSet");
+    let cut = json!({"type": "RichTextBlock", "inlines": [
+        {"type": "TextRun", "text": "… (too long for one Teams message; the rest was cut)",
+         "isSubtle": true}]});
+    let budget = MAX_CARD_BYTES
+        .saturating_sub(size(&actions))
+        .saturating_sub(cut.to_string().len());
+    let mut used = 0;
+    body.retain(|element| {
+        used += element.to_string().len();
+        used <= budget
+    });
+    body.push(cut);
+    body.extend(actions);
+    body
 }
 
 /// A message activity carrying a card of `body`; `summary` is what notifications show
 /// (plain words: markup and marks taken out).
 pub fn card_message(summary: &str, body: Vec<Value>) -> Value {
+    let summary: String = summary.chars().take(MAX_SUMMARY_CHARS).collect();
     json!({
         "type": "message",
         "summary": summary,
