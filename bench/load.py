@@ -6,7 +6,11 @@ Measures, in one session so the numbers compare:
   * learnloop `serve`: requests/s, p99 latency, idle RSS, peak RSS under load, and the
     time from process start to `/readyz` answering 200 on an existing database.
 
-Usage:  python3 bench/load.py [--duration SECONDS] [--runs N]
+With --compare BINARY, an earlier build of learnloop (e.g. the last release, built from
+its commit) is loaded in the same rounds, on a database of its own, and the table adds
+its figures and the ratio of this build's requests/s to it.
+
+Usage:  python3 bench/load.py [--duration SECONDS] [--runs N] [--compare BINARY]
 Needs:  wrk (Debian package `wrk`), a release build (the script runs cargo build).
 Writes a Markdown table to stdout; paste it into docs/BENCHMARKS.md.
 """
@@ -140,6 +144,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--compare", help="an earlier learnloop binary to load in the same rounds")
     args = parser.parse_args()
 
     subprocess.run(
@@ -162,8 +167,15 @@ def main():
 
     # Create and migrate the database once, so the start-up figure is "existing database".
     subprocess.run([BINARY, "migrate"], env=env, check=True, stderr=subprocess.DEVNULL)
+    earlier_env = dict(env)
+    if args.compare:
+        earlier_env["LEARNLOOP_DATABASE_URL"] = f"sqlite://{os.path.join(work, 'earlier.db')}"
+        subprocess.run([args.compare, "migrate"], env=earlier_env, check=True,
+                       stderr=subprocess.DEVNULL)
 
     results = {"baseline": [], "learnloop": []}
+    if args.compare:
+        results["earlier"] = []
     ready_ms, idle_kb, peak_kb = [], [], []
     for _ in range(args.runs):
         base = start([BASELINE, f"127.0.0.1:{BASELINE_PORT}"])
@@ -188,6 +200,16 @@ def main():
         finally:
             stop(server)
 
+        if args.compare:
+            earlier = start([args.compare, "serve"], env=earlier_env)
+            try:
+                wait_ready(LEARNLOOP_PORT, "/readyz")
+                post_once(LEARNLOOP_PORT)
+                run_wrk(LEARNLOOP_PORT, 2, lua_script(script))  # warm-up
+                results["earlier"].append(run_wrk(LEARNLOOP_PORT, args.duration, lua_script(script)))
+            finally:
+                stop(earlier)
+
     base_rps = statistics.median(r for r, _ in results["baseline"])
     base_p99 = statistics.median(p for _, p in results["baseline"])
     ll_rps = statistics.median(r for r, _ in results["learnloop"])
@@ -201,6 +223,11 @@ def main():
     print(f"| peak RSS under load | | {statistics.median(peak_kb) / 1024:.1f} MB | target ≤ 30 MB |")
     print(f"| idle RSS | | {statistics.median(idle_kb) / 1024:.1f} MB | target ≤ 15 MB |")
     print(f"| start → /readyz 200 (existing db) | | {statistics.median(ready_ms):.0f} ms | target ≤ 300 ms |")
+    if args.compare:
+        old_rps = statistics.median(r for r, _ in results["earlier"])
+        old_p99 = statistics.median(p for _, p in results["earlier"])
+        print(f"| requests/s, earlier build (same rounds) | | {old_rps:,.0f} | this build: {ll_rps / old_rps:.3f} × the earlier one |")
+        print(f"| p99 latency, earlier build | | {old_p99:.2f} ms | |")
     print()
     print("all runs (rps, p99 ms):")
     for name, runs in results.items():

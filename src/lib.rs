@@ -7,6 +7,8 @@ pub mod app;
 pub mod clock;
 pub mod config;
 pub mod delivery;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod http;
 pub mod metrics;
 pub mod platform;

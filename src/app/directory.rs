@@ -47,24 +47,43 @@ pub trait Directory: Send + Sync {
     ) -> Lookup<'a, Option<Vec<String>>>;
 }
 
-/// A directory that knows nothing: every conversation is private, nobody is confirmed.
-pub struct NoDirectory;
+/// A directory that answers from tables (tests): conversations by id, people by id
+/// (anyone else is not answered for), one member list for every conversation; it
+/// counts the conversation lookups.
+#[cfg(test)]
+#[derive(Default)]
+pub struct FakeDirectory {
+    pub conversations: Vec<(&'static str, ConversationKind)>,
+    pub people: Vec<(&'static str, MemberKind)>,
+    pub members: Option<Vec<String>>,
+    pub lookups: std::sync::atomic::AtomicU32,
+}
 
-impl Directory for NoDirectory {
+#[cfg(test)]
+impl Directory for FakeDirectory {
     fn conversation_kind<'a>(
         &'a self,
         _workspace: &'a Workspace,
-        _id: &'a str,
+        id: &'a str,
     ) -> Lookup<'a, Option<ConversationKind>> {
-        Box::pin(async { None })
+        self.lookups
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let found = self.conversations.iter().find(|(c, _)| *c == id);
+        let found = found.map(|(_, kind)| *kind);
+        Box::pin(async move { found })
     }
 
     fn member_kind<'a>(
         &'a self,
         _workspace: &'a Workspace,
-        _user: &'a str,
+        user: &'a str,
     ) -> Lookup<'a, Option<MemberKind>> {
-        Box::pin(async { None })
+        let found = self
+            .people
+            .iter()
+            .find(|(p, _)| *p == user)
+            .map(|(_, k)| *k);
+        Box::pin(async move { found })
     }
 
     fn members<'a>(
@@ -72,6 +91,7 @@ impl Directory for NoDirectory {
         _workspace: &'a Workspace,
         _conversation: &'a str,
     ) -> Lookup<'a, Option<Vec<String>>> {
-        Box::pin(async { None })
+        let found = self.members.clone();
+        Box::pin(async move { found })
     }
 }

@@ -202,38 +202,7 @@ mod tests {
     use crate::clock::ManualClock;
     use crate::store::test_support::{temp_store, workspace};
 
-    use crate::app::directory::{Lookup, MemberKind};
-
-    /// Answers from a table; counts how often it was asked.
-    struct Table(Vec<(&'static str, ConversationKind)>, std::sync::Mutex<u32>);
-
-    impl Directory for Table {
-        fn conversation_kind<'a>(
-            &'a self,
-            _workspace: &'a Workspace,
-            id: &'a str,
-        ) -> Lookup<'a, Option<ConversationKind>> {
-            *self.1.lock().unwrap() += 1;
-            let found = self.0.iter().find(|(c, _)| *c == id).map(|(_, k)| *k);
-            Box::pin(async move { found })
-        }
-
-        fn member_kind<'a>(
-            &'a self,
-            _workspace: &'a Workspace,
-            _user: &'a str,
-        ) -> Lookup<'a, Option<MemberKind>> {
-            Box::pin(async { None })
-        }
-
-        fn members<'a>(
-            &'a self,
-            _workspace: &'a Workspace,
-            _conversation: &'a str,
-        ) -> Lookup<'a, Option<Vec<String>>> {
-            Box::pin(async { None })
-        }
-    }
+    use crate::app::directory::FakeDirectory;
 
     #[tokio::test]
     async fn answers_are_cached_for_a_day_and_failures_count_as_private() {
@@ -241,10 +210,11 @@ mod tests {
         let ws = workspace(&store, "T1").await;
         let workspace = store.workspace_by_id(ws).await.unwrap();
         let clock = ManualClock::at(1_000);
-        let directory = Table(
-            vec![("C1", ConversationKind::PublicChannel)],
-            Default::default(),
-        );
+        let directory = FakeDirectory {
+            conversations: vec![("C1", ConversationKind::PublicChannel)],
+            ..FakeDirectory::default()
+        };
+        let asked = || directory.lookups.load(std::sync::atomic::Ordering::Relaxed);
         let first = current(&store, &directory, &clock, &workspace, "C1")
             .await
             .unwrap();
@@ -252,16 +222,12 @@ mod tests {
         current(&store, &directory, &clock, &workspace, "C1")
             .await
             .unwrap();
-        assert_eq!(
-            *directory.1.lock().unwrap(),
-            1,
-            "the second answer is cached"
-        );
+        assert_eq!(asked(), 1, "the second answer is cached");
         clock.advance(RECHECK_AFTER_SECS);
         current(&store, &directory, &clock, &workspace, "C1")
             .await
             .unwrap();
-        assert_eq!(*directory.1.lock().unwrap(), 2, "asked again after a day");
+        assert_eq!(asked(), 2, "asked again after a day");
 
         let unknown = current(&store, &directory, &clock, &workspace, "G1")
             .await

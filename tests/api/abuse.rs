@@ -2,90 +2,29 @@
 //! broadcast as an action's owner, special mentions in the notification text, and a
 //! pasted log that would become hundreds of follow-ups.
 
-use std::sync::Arc;
-
-use chrono::{TimeZone, Utc};
-use learnloop::clock::ShiftedClock;
 use serde_json::{Value, json};
 use wiremock::matchers::{body_string_contains, method, path};
 use wiremock::{Mock, ResponseTemplate};
 
-use crate::debriefs::{ALICE, BOB, Input, database, submission, wait_for_outbox, workspace};
-use crate::helpers::{Options, TEAM, TestApp, reply_text, spawn_app_with};
+use crate::debriefs::{BOB, Input, database, run_debrief, wait_for_outbox, workspace};
+use crate::helpers::{TestApp, monday, reply_text, spawn_app_at};
 
 const DAY: i64 = 86_400;
 
-async fn app_at(unix: i64) -> (TestApp, Arc<ShiftedClock>) {
-    let clock = Arc::new(ShiftedClock::at(unix));
-    let app = spawn_app_with(Options {
-        clock: clock.clone(),
-        ..Options::default()
-    })
-    .await;
-    (app, clock)
-}
-
-fn monday() -> i64 {
-    Utc.with_ymd_and_hms(2026, 11, 2, 10, 0, 0)
-        .unwrap()
-        .timestamp()
-}
-
-fn click_in(channel: &str, user: &str, action: &str, debrief: i64) -> String {
-    json!({
-        "type": "block_actions", "team": {"id": TEAM}, "user": {"id": user},
-        "trigger_id": format!("trigger-{user}"),
-        "container": {"type": "message", "message_ts": "1700000000.000000", "channel_id": channel},
-        "channel": {"id": channel},
-        "actions": [{"type": "button", "action_id": action, "block_id": "b",
-                     "value": debrief.to_string()}],
-    })
-    .to_string()
-}
-
-/// Starts a retro in `channel`, Bob answers `went_well` and `try_next`, Alice closes
-/// it; the summary's text.
+/// A retro in `channel` where Bob answers `went_well` and `try_next`; the summary.
 async fn retro(app: &TestApp, channel: &str, went_well: &str, try_next: &str) -> String {
-    let reply = app
-        .command_reply_in(
-            TEAM,
-            channel,
-            ALICE,
-            "/debrief",
-            "--template retro Launch week",
-        )
-        .await;
-    assert!(reply_text(&reply).contains("started"), "{reply}");
-    let db = database(app).await;
-    let id: i64 = sqlx::query_scalar("SELECT MAX(id) FROM debriefs")
-        .fetch_one(&db)
+    let answers = [
+        ("went_well", Input::Text(went_well)),
+        ("try_next", Input::Text(try_next)),
+    ];
+    run_debrief(app, channel, "--template retro Launch week", &answers)
         .await
-        .unwrap();
-    let form = submission(
-        BOB,
-        id,
-        &[
-            ("went_well", Input::Text(went_well)),
-            ("try_next", Input::Text(try_next)),
-        ],
-    );
-    assert_eq!(app.interaction(&form).await.status(), 200);
-    let closed = app
-        .interaction(&click_in(channel, ALICE, "debrief.close", id))
-        .await;
-    assert_eq!(closed.status(), 200);
-    wait_for_outbox(app, workspace(app).await).await;
-    app.slack_calls("chat.postMessage")
-        .await
-        .iter()
-        .filter(|c| c["channel"] == channel && c.get("thread_ts").is_some())
-        .map(reply_text)
-        .collect()
+        .1
 }
 
 #[tokio::test]
 async fn only_people_own_action_items_and_nothing_is_sent_to_a_channel_named_as_owner() {
-    let (app, clock) = app_at(monday()).await;
+    let (app, clock) = spawn_app_at(monday()).await;
     Mock::given(method("POST"))
         .and(path("/api/users.info"))
         .and(body_string_contains("U0GONE"))
@@ -168,7 +107,7 @@ async fn only_people_own_action_items_and_nothing_is_sent_to_a_channel_named_as_
 
 #[tokio::test]
 async fn in_a_private_channel_only_its_members_own_items() {
-    let (app, _clock) = app_at(monday()).await;
+    let (app, _clock) = spawn_app_at(monday()).await;
     // The fake's private channels hold Alice, Bob, Carol, Dave and Zed, not Olga.
     retro(
         &app,
@@ -199,7 +138,7 @@ async fn in_a_private_channel_only_its_members_own_items() {
 
 #[tokio::test]
 async fn a_pasted_log_makes_at_most_twenty_items_per_answer() {
-    let (app, _clock) = app_at(monday()).await;
+    let (app, _clock) = spawn_app_at(monday()).await;
     let log: Vec<String> = (1..=35).map(|i| format!("step {i} failed")).collect();
     let summary = retro(&app, "C0CHAN", &log.join("\n"), "Fix the build").await;
     assert!(

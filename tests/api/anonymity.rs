@@ -2,25 +2,15 @@
 //! submitted what or when, and no stored row (reflections, lessons, the outbox) that
 //! keeps an answer next to the person who gave it.
 
-use serde_json::{Value, json};
+use serde_json::Value;
 use sqlx::SqlitePool;
 
-use crate::debriefs::{ALICE, BOB, Input, database, say, submission, wait_for_outbox, workspace};
+use crate::debriefs::{
+    ALICE, BOB, Input, click_in, database, say, submission, wait_for_outbox, workspace,
+};
 use crate::helpers::{TEAM, TestApp, reply_text, spawn_app};
 
 const CAROL: &str = "U0CAROL";
-
-fn click_in(channel: &str, user: &str, action: &str, debrief: i64) -> String {
-    json!({
-        "type": "block_actions", "team": {"id": TEAM}, "user": {"id": user},
-        "trigger_id": format!("trigger-{user}"),
-        "container": {"type": "message", "message_ts": "1700000000.000000", "channel_id": channel},
-        "channel": {"id": channel},
-        "actions": [{"type": "button", "action_id": action, "block_id": "b",
-                     "value": debrief.to_string()}],
-    })
-    .to_string()
-}
 
 /// Starts an anonymous retro in `channel`; its id.
 async fn anonymous_retro(app: &TestApp, channel: &str) -> i64 {

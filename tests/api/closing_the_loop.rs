@@ -3,11 +3,10 @@
 //! goals, lesson search with tricky input, and two workspaces that never see each
 //! other's lessons.
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::{TimeZone, Utc};
-use learnloop::clock::{Clock, ShiftedClock};
+use learnloop::clock::Clock;
 use learnloop::store::{LessonKind, NewDebrief, NewLesson, Platform};
 use serde_json::{Value, json};
 
@@ -15,7 +14,7 @@ use crate::debriefs::{
     ALICE, BOB, CHANNEL, Input, click, database, ephemeral_to, message_to, messages_to, say, start,
     submission, wait_for_outbox, workspace,
 };
-use crate::helpers::{Options, TEAM, TestApp, reply_text, spawn_app_with};
+use crate::helpers::{TEAM, TestApp, monday, reply_text, spawn_app_at};
 
 const DAY: i64 = 86_400;
 
@@ -24,21 +23,6 @@ fn in_2026(month: u32, day: u32, hour: u32) -> i64 {
     Utc.with_ymd_and_hms(2026, month, day, hour, 0, 0)
         .unwrap()
         .timestamp()
-}
-
-/// Monday 2 November 2026, 10:00 UTC.
-fn monday() -> i64 {
-    in_2026(11, 2, 10)
-}
-
-async fn app_at(unix: i64) -> (TestApp, Arc<ShiftedClock>) {
-    let clock = Arc::new(ShiftedClock::at(unix));
-    let app = spawn_app_with(Options {
-        clock: clock.clone(),
-        ..Options::default()
-    })
-    .await;
-    (app, clock)
 }
 
 /// A debrief in CHANNEL where Bob reflects `went_well` (a lesson) and Alice closes it.
@@ -99,7 +83,7 @@ async fn nth_update(app: &TestApp, n: usize) -> Value {
 
 #[tokio::test]
 async fn a_lesson_is_followed_up_asked_again_applied_and_celebrated_in_the_digest() {
-    let (app, clock) = app_at(monday()).await;
+    let (app, clock) = spawn_app_at(monday()).await;
     debrief_with_lesson(
         &app,
         "Release 2.3 rollout",
@@ -244,7 +228,7 @@ async fn a_lesson_is_followed_up_asked_again_applied_and_celebrated_in_the_diges
 
 #[tokio::test]
 async fn a_late_follow_up_is_still_asked_and_an_undeliverable_one_is_reported_not_retried() {
-    let (app, clock) = app_at(monday()).await;
+    let (app, clock) = spawn_app_at(monday()).await;
     wiremock::Mock::given(wiremock::matchers::body_partial_json(
         json!({"channel": BOB}),
     ))
@@ -276,7 +260,7 @@ async fn a_late_follow_up_is_still_asked_and_an_undeliverable_one_is_reported_no
 
 #[tokio::test]
 async fn the_digest_finds_a_lesson_that_recurs_and_a_quiet_week_is_short() {
-    let (app, clock) = app_at(monday()).await;
+    let (app, clock) = spawn_app_at(monday()).await;
     let quiet = app.command_reply_as(ALICE, "/learn", "digest now").await;
     assert!(reply_text(&quiet).contains("A quiet week"), "{quiet}");
 
@@ -328,7 +312,7 @@ async fn the_digest_finds_a_lesson_that_recurs_and_a_quiet_week_is_short() {
 
 #[tokio::test]
 async fn a_check_in_asks_about_each_open_goal_and_an_unanswered_one_is_missed() {
-    let (app, clock) = app_at(monday()).await;
+    let (app, clock) = spawn_app_at(monday()).await;
     for text in [
         "goal add learn Rust",
         "goal add write three runbooks by 2026-12-31",
@@ -425,7 +409,7 @@ async fn command_in(app: &TestApp, team: &str, user: &str, text: &str) -> String
 
 #[tokio::test]
 async fn search_takes_any_input_and_workspaces_never_see_each_other() {
-    let (app, clock) = app_at(monday()).await;
+    let (app, clock) = spawn_app_at(monday()).await;
     debrief_with_lesson(
         &app,
         "Release 2.3 rollout",

@@ -21,11 +21,16 @@ const DAVE: &str = "U0DAVE";
 
 /// A button click on the card, as Slack sends it.
 pub(crate) fn click(user: &str, action: &str, debrief: i64) -> String {
+    click_in(CHANNEL, user, action, debrief)
+}
+
+/// A button click on the card of a debrief in `channel`.
+pub(crate) fn click_in(channel: &str, user: &str, action: &str, debrief: i64) -> String {
     json!({
         "type": "block_actions", "team": {"id": TEAM}, "user": {"id": user},
         "trigger_id": format!("trigger-{user}"),
-        "container": {"type": "message", "message_ts": "1700000000.000000", "channel_id": CHANNEL},
-        "channel": {"id": CHANNEL},
+        "container": {"type": "message", "message_ts": "1700000000.000000", "channel_id": channel},
+        "channel": {"id": channel},
         "actions": [{"type": "button", "action_id": action, "block_id": "b", "value": debrief.to_string()}],
     })
     .to_string()
@@ -187,6 +192,44 @@ pub(crate) async fn wait_for_outbox(app: &TestApp, ws: WorkspaceId) {
         assert!(Instant::now() < deadline, "the outbox drains");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+}
+
+/// Alice starts `/debrief TEXT` in `channel`, Bob submits `answers`, Alice closes it
+/// and the outbox drains: the debrief's id and the text of its summary.
+pub(crate) async fn run_debrief(
+    app: &TestApp,
+    channel: &str,
+    text: &str,
+    answers: &[(&str, Input<'_>)],
+) -> (i64, String) {
+    let reply = app
+        .command_reply_in(TEAM, channel, ALICE, "/debrief", text)
+        .await;
+    assert!(reply_text(&reply).contains("started"), "{reply}");
+    let db = database(app).await;
+    let id: i64 = sqlx::query_scalar("SELECT MAX(id) FROM debriefs")
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    assert_eq!(
+        app.interaction(&submission(BOB, id, answers))
+            .await
+            .status(),
+        200
+    );
+    let closed = app
+        .interaction(&click_in(channel, ALICE, "debrief.close", id))
+        .await;
+    assert_eq!(closed.status(), 200);
+    wait_for_outbox(app, workspace(app).await).await;
+    let summary = app
+        .slack_calls("chat.postMessage")
+        .await
+        .iter()
+        .filter(|c| c["channel"] == channel && c.get("thread_ts").is_some())
+        .map(reply_text)
+        .collect();
+    (id, summary)
 }
 
 /// Starts a debrief as Alice and returns its id and the card's `ts`.

@@ -9,9 +9,9 @@ use learnloop::clock::{Clock, ShiftedClock};
 use serde_json::json;
 
 use crate::debriefs::{
-    ALICE, BOB, database, dm, messages_to, say, start, wait_for_outbox, workspace,
+    ALICE, BOB, click, database, dm, messages_to, say, start, wait_for_outbox, workspace,
 };
-use crate::helpers::{Options, TEAM, TestApp, reply_text, spawn_app_with};
+use crate::helpers::{Options, TestApp, reply_text, spawn_app_with};
 
 async fn app() -> (TestApp, Arc<ShiftedClock>) {
     let clock = Arc::new(ShiftedClock::at(1_800_000_000));
@@ -81,13 +81,7 @@ async fn a_dm_answer_taken_before_a_failure_is_not_applied_again_to_the_next_que
     let (app, _clock) = app().await;
     let (id, _) = start(&app, "--template retro Release 2.4").await;
     let ws = workspace(&app).await;
-    let dm_start = json!({
-        "type": "block_actions", "team": {"id": TEAM}, "user": {"id": BOB},
-        "trigger_id": "t", "channel": {"id": "C0CHAN"},
-        "container": {"type": "message", "message_ts": "1.1", "channel_id": "C0CHAN"},
-        "actions": [{"action_id": "debrief.reflect_dm", "value": id.to_string()}],
-    });
-    app.interaction(&dm_start.to_string()).await;
+    app.interaction(&click(BOB, "debrief.reflect_dm", id)).await;
     wait_for_outbox(&app, ws).await;
 
     // Bob answers the first question; the answer is taken, then queuing the reply
@@ -135,13 +129,7 @@ async fn two_deliveries_of_one_answer_at_once_take_it_once() {
     let (app, _clock) = app().await;
     let (id, _) = start(&app, "--template retro Release 2.5").await;
     let ws = workspace(&app).await;
-    let dm_start = json!({
-        "type": "block_actions", "team": {"id": TEAM}, "user": {"id": BOB},
-        "trigger_id": "t", "channel": {"id": "C0CHAN"},
-        "container": {"type": "message", "message_ts": "1.1", "channel_id": "C0CHAN"},
-        "actions": [{"action_id": "debrief.reflect_dm", "value": id.to_string()}],
-    });
-    app.interaction(&dm_start.to_string()).await;
+    app.interaction(&click(BOB, "debrief.reflect_dm", id)).await;
     wait_for_outbox(&app, ws).await;
     let answer = dm(
         "EvTwice",

@@ -133,6 +133,26 @@ pub fn conversation_info(id: &str) -> Value {
     }})
 }
 
+/// Monday 2 November 2026, 10:00 UTC: where tests on a moved clock start.
+pub fn monday() -> i64 {
+    use chrono::TimeZone;
+    chrono::Utc
+        .with_ymd_and_hms(2026, 11, 2, 10, 0, 0)
+        .unwrap()
+        .timestamp()
+}
+
+/// The app on a clock that starts at `unix` and runs on (tests move it).
+pub async fn spawn_app_at(unix: i64) -> (TestApp, Arc<learnloop::clock::ShiftedClock>) {
+    let clock = Arc::new(learnloop::clock::ShiftedClock::at(unix));
+    let app = spawn_app_with(Options {
+        clock: clock.clone(),
+        ..Options::default()
+    })
+    .await;
+    (app, clock)
+}
+
 /// The app with a signing secret and a single-workspace bot token.
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(Options::default()).await

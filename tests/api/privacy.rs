@@ -3,17 +3,15 @@
 //! shared, and a channel that is shared with another organisation, fails its lookup or
 //! changes is private at once.
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::{TimeZone, Utc};
-use learnloop::clock::ShiftedClock;
 use serde_json::{Value, json};
 use wiremock::matchers::{body_string_contains, method, path};
 use wiremock::{Mock, ResponseTemplate};
 
-use crate::debriefs::{ALICE, BOB, Input, database, submission, wait_for_outbox, workspace};
-use crate::helpers::{Options, TEAM, TestApp, reply_text, spawn_app_with};
+use crate::debriefs::{ALICE, Input, database, run_debrief, wait_for_outbox, workspace};
+use crate::helpers::{TEAM, TestApp, monday, reply_text, spawn_app_at};
 
 const PUBLIC: &str = "C0CHAN";
 /// A private channel (Slack's `G…` ids; the fake Slack calls them private).
@@ -21,36 +19,6 @@ const SECRET: &str = "G0SECRET";
 const PUBLIC_LESSON: &str = "Feature flags let us roll back fast";
 const SECRET_LESSON: &str = "The merger slipped because legal signed late";
 const SECRET_TITLE: &str = "Project Falcon merger";
-
-/// Monday 2 November 2026, 10:00 UTC.
-fn monday() -> i64 {
-    Utc.with_ymd_and_hms(2026, 11, 2, 10, 0, 0)
-        .unwrap()
-        .timestamp()
-}
-
-async fn app_at(unix: i64) -> (TestApp, Arc<ShiftedClock>) {
-    let clock = Arc::new(ShiftedClock::at(unix));
-    let app = spawn_app_with(Options {
-        clock: clock.clone(),
-        ..Options::default()
-    })
-    .await;
-    (app, clock)
-}
-
-/// A click on a button of the card in `channel`.
-fn click_in(channel: &str, user: &str, action: &str, debrief: i64) -> String {
-    json!({
-        "type": "block_actions", "team": {"id": TEAM}, "user": {"id": user},
-        "trigger_id": format!("trigger-{user}"),
-        "container": {"type": "message", "message_ts": "1700000000.000000", "channel_id": channel},
-        "channel": {"id": channel},
-        "actions": [{"type": "button", "action_id": action, "block_id": "b",
-                     "value": debrief.to_string()}],
-    })
-    .to_string()
-}
 
 /// The newest card posted in `channel` after `seen` messages there, and its debrief id.
 async fn card_in(app: &TestApp, channel: &str, seen: usize) -> (i64, String) {
@@ -89,28 +57,11 @@ async fn cards_in(app: &TestApp, channel: &str) -> usize {
         .count()
 }
 
-/// A debrief in `channel` where Bob's lesson is `lesson`; closed by Alice. Returns the
-/// summary's text.
+/// A debrief in `channel` where Bob's lesson is `lesson`; the summary's text.
 async fn debrief_in(app: &TestApp, channel: &str, title: &str, lesson: &str) -> String {
-    let seen = cards_in(app, channel).await;
-    let reply = app
-        .command_reply_in(TEAM, channel, ALICE, "/debrief", title)
-        .await;
-    assert!(reply_text(&reply).contains("started"), "{reply}");
-    let (id, _) = card_in(app, channel, seen).await;
-    let form = submission(BOB, id, &[("went_well", Input::Text(lesson))]);
-    assert_eq!(app.interaction(&form).await.status(), 200);
-    let closed = app
-        .interaction(&click_in(channel, ALICE, "debrief.close", id))
-        .await;
-    assert_eq!(closed.status(), 200);
-    wait_for_outbox(app, workspace(app).await).await;
-    app.slack_calls("chat.postMessage")
+    run_debrief(app, channel, title, &[("went_well", Input::Text(lesson))])
         .await
-        .iter()
-        .filter(|c| c["channel"] == channel && c.get("thread_ts").is_some())
-        .map(reply_text)
-        .collect()
+        .1
 }
 
 async fn lessons_in(app: &TestApp, channel: &str, query: &str) -> String {
@@ -123,7 +74,7 @@ async fn lessons_in(app: &TestApp, channel: &str, query: &str) -> String {
 
 #[tokio::test]
 async fn a_private_channels_lessons_are_shown_only_inside_it() {
-    let (app, clock) = app_at(monday()).await;
+    let (app, clock) = spawn_app_at(monday()).await;
     let public_summary = debrief_in(&app, PUBLIC, "Release 2.3 rollout", PUBLIC_LESSON).await;
     assert!(
         public_summary.contains("shared with the whole workspace"),
@@ -249,7 +200,7 @@ async fn a_private_channels_lessons_are_shown_only_inside_it() {
 
 #[tokio::test]
 async fn slack_connect_channels_and_failed_lookups_are_private() {
-    let (app, _clock) = app_at(monday()).await;
+    let (app, _clock) = spawn_app_at(monday()).await;
     Mock::given(method("POST"))
         .and(path("/api/conversations.info"))
         .and(body_string_contains("C0CONNECT"))
@@ -303,7 +254,7 @@ async fn slack_connect_channels_and_failed_lookups_are_private() {
 
 #[tokio::test]
 async fn a_channel_shared_with_another_organisation_hides_its_lessons_at_once() {
-    let (app, _clock) = app_at(monday()).await;
+    let (app, _clock) = spawn_app_at(monday()).await;
     debrief_in(&app, PUBLIC, "Release 2.3 rollout", PUBLIC_LESSON).await;
     assert!(
         lessons_in(&app, "D0ALICE", "")

@@ -1,5 +1,6 @@
-//! `POST /teams/webhook`: a Teams outgoing webhook, checked with the HMAC of
-//! ../shared/PLATFORMS.md and answered in the response, within the request.
+//! `POST /teams/webhook`: a Teams outgoing webhook, checked with its HMAC (base64 of
+//! HMAC-SHA256 over the body, keyed with the base64-decoded security token), its tenant,
+//! its timestamp and its id, and answered in the response, within the request.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -9,7 +10,7 @@ use serde_json::{Value, json};
 
 use crate::helpers::{Options, TestApp, card_lines, spawn_app, spawn_app_with};
 
-/// The security token of the PLATFORMS.md vector.
+/// The security token of a known-answer vector (`VECTOR_BODY` signs to `VECTOR_HEADER`).
 const TOKEN: &str = "vqF0En+Z0ucuRTM/01o2GuhMH3hKKk/N2bOmlM31zaA=";
 const VECTOR_BODY: &str = r#"{"type":"message","text":"hello"}"#;
 const VECTOR_HEADER: &str = "HMAC u4mqRgrbVIFC3vtz7CZ6l6p1FlBrMrWdHGNjdU5ux2o=";
@@ -81,7 +82,7 @@ async fn say(app: &TestApp, team: &str, user: &str, text: &str) -> String {
 }
 
 #[tokio::test]
-async fn the_platforms_vector_is_signed_right_but_names_no_tenant_we_serve() {
+async fn the_known_vector_is_signed_right_but_names_no_tenant_we_serve() {
     let app = webhook_app().await;
     // The HMAC is good (a 401 would say otherwise); the body names no tenant.
     let response = post(&app, VECTOR_BODY, Some(VECTOR_HEADER)).await;

@@ -121,41 +121,22 @@ pub async fn confirm(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::app::directory::Lookup;
+    use crate::app::directory::FakeDirectory;
     use crate::config::Secret;
     use crate::store::WorkspaceId;
 
-    struct People;
-
-    impl Directory for People {
-        fn conversation_kind<'a>(
-            &'a self,
-            _workspace: &'a Workspace,
-            _id: &'a str,
-        ) -> Lookup<'a, Option<ConversationKind>> {
-            Box::pin(async { None })
-        }
-
-        fn member_kind<'a>(
-            &'a self,
-            _workspace: &'a Workspace,
-            user: &'a str,
-        ) -> Lookup<'a, Option<MemberKind>> {
-            let kind = match user {
-                "U0BOT" => Some(MemberKind::Bot),
-                "U0GONE" => Some(MemberKind::Deleted),
-                "U0SILENT" => None,
-                _ => Some(MemberKind::Person),
-            };
-            Box::pin(async move { kind })
-        }
-
-        fn members<'a>(
-            &'a self,
-            _workspace: &'a Workspace,
-            _conversation: &'a str,
-        ) -> Lookup<'a, Option<Vec<String>>> {
-            Box::pin(async { Some(vec!["U0ALICE".to_owned()]) })
+    /// Alice and Bob are people, a bot, a deactivated account, one nobody answers
+    /// for; only Alice is in the private channel.
+    fn people() -> FakeDirectory {
+        FakeDirectory {
+            people: vec![
+                ("U0ALICE", MemberKind::Person),
+                ("U0BOB", MemberKind::Person),
+                ("U0BOT", MemberKind::Bot),
+                ("U0GONE", MemberKind::Deleted),
+            ],
+            members: Some(vec!["U0ALICE".to_owned()]),
+            ..FakeDirectory::default()
         }
     }
 
@@ -186,7 +167,7 @@ mod tests {
             "U0SILENT",
         ]);
         let public = confirm(
-            &People,
+            &people(),
             &slack(),
             "C1",
             ConversationKind::PublicChannel,
@@ -199,7 +180,7 @@ mod tests {
             assert!(public.refused.contains(refused), "{refused}");
         }
         let private = confirm(
-            &People,
+            &people(),
             &slack(),
             "G1",
             ConversationKind::PrivateChannel,
