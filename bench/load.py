@@ -177,6 +177,7 @@ def main():
     if args.compare:
         results["earlier"] = []
     ready_ms, idle_kb, peak_kb = [], [], []
+    earlier_idle_kb, earlier_peak_kb = [], []
     for _ in range(args.runs):
         base = start([BASELINE, f"127.0.0.1:{BASELINE_PORT}"])
         try:
@@ -205,8 +206,11 @@ def main():
             try:
                 wait_ready(LEARNLOOP_PORT, "/readyz")
                 post_once(LEARNLOOP_PORT)
+                time.sleep(1.0)
+                earlier_idle_kb.append(rss_kb(earlier.pid, "VmRSS"))
                 run_wrk(LEARNLOOP_PORT, 2, lua_script(script))  # warm-up
                 results["earlier"].append(run_wrk(LEARNLOOP_PORT, args.duration, lua_script(script)))
+                earlier_peak_kb.append(rss_kb(earlier.pid, "VmHWM"))
             finally:
                 stop(earlier)
 
@@ -228,6 +232,7 @@ def main():
         old_p99 = statistics.median(p for _, p in results["earlier"])
         print(f"| requests/s, earlier build (same rounds) | | {old_rps:,.0f} | this build: {ll_rps / old_rps:.3f} × the earlier one |")
         print(f"| p99 latency, earlier build | | {old_p99:.2f} ms | |")
+        print(f"| idle / peak RSS, earlier build | | {statistics.median(earlier_idle_kb) / 1024:.1f} / {statistics.median(earlier_peak_kb) / 1024:.1f} MB | |")
     print()
     print("all runs (rps, p99 ms):")
     for name, runs in results.items():
