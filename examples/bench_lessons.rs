@@ -30,7 +30,7 @@ use learnloop::clock::{Clock, SystemClock};
 use learnloop::config::{DatabaseSettings, Settings};
 use learnloop::startup::App;
 use learnloop::store::{
-    LessonKind, NewDebrief, NewLesson, NewWorkspace, Platform, Store, WorkspaceId,
+    Audience, LessonKind, NewDebrief, NewLesson, NewWorkspace, Platform, Store, WorkspaceId,
 };
 use serde_json::json;
 use sqlx::SqlitePool;
@@ -501,7 +501,7 @@ async fn main() -> anyhow::Result<()> {
             now - digest::WEEK_SECS,
             now,
             Tz::UTC,
-            "CBENCH",
+            Audience::In("CBENCH"),
         )
         .await?;
         built.push(started.elapsed());

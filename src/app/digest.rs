@@ -11,6 +11,7 @@ use super::command::ScheduleText;
 use super::handle::{CommandContext, Handled};
 use super::recurrence;
 use super::schedules::{self, Request, workspace_zone};
+use super::scopes;
 use super::zones::day;
 use crate::platform::{Block, Message, plain};
 use crate::store::{
@@ -265,16 +266,15 @@ pub fn render(
 }
 
 /// Builds the digest of `[from, to)` for a workspace, as the conversation it is shown
-/// in may see it: public conversations' lessons and its own.
+/// in may see it (its own lessons, and public conversations' unless outsiders read it).
 pub async fn build(
     store: &Store,
     workspace: WorkspaceId,
     from: i64,
     to: i64,
     zone: Tz,
-    shown_in: &str,
+    audience: Audience<'_>,
 ) -> Result<Message, StoreError> {
-    let audience = Audience::In(shown_in);
     recurrence::match_period(store, workspace, from, to, MATCHED_WHILE_BUILDING).await?;
     let facts = store.digest_facts(workspace, from, to, audience).await?;
     let matches = store
@@ -287,13 +287,21 @@ pub async fn build(
 /// `/learn digest now`: the last seven days, to the caller only.
 pub async fn preview(ctx: &CommandContext<'_>) -> Result<Message, StoreError> {
     let now = ctx.clock.now_unix();
+    let audience = scopes::audience(
+        ctx.store,
+        ctx.directory,
+        ctx.clock,
+        ctx.workspace,
+        ctx.channel,
+    )
+    .await?;
     let mut message = build(
         ctx.store,
         ctx.workspace.id,
         now - WEEK_SECS,
         now + 1,
         workspace_zone(ctx),
-        ctx.channel,
+        audience,
     )
     .await?;
     // Slack shows the preview to the person alone; a Teams channel reply is public.
@@ -329,6 +337,16 @@ pub async fn set(ctx: &CommandContext<'_>, text: &ScheduleText) -> Result<Handle
         Ok(created) => created,
         Err(problem) => return Ok(problem.into()),
     };
+    // Learnt now and kept fresh, so each scheduled digest knows whether people of other
+    // organisations read this channel (then it shows only the channel's own lessons).
+    scopes::current(
+        ctx.store,
+        ctx.directory,
+        ctx.clock,
+        ctx.workspace,
+        ctx.channel,
+    )
+    .await?;
     let id = created.id.0;
     let reply = Message {
         fallback: format!("Digest #{id} set: {}", created.spec),

@@ -5,10 +5,11 @@ use chrono_tz::Tz;
 
 use super::handle::CommandContext;
 use super::schedules::workspace_zone;
+use super::scopes;
 use super::search::user_terms;
 use super::zones::format_local;
 use crate::platform::{Block, Message, plain};
-use crate::store::{Audience, LessonHit, StoreError};
+use crate::store::{LessonHit, StoreError};
 
 /// Lessons shown per search.
 const SHOWN: u32 = 5;
@@ -51,8 +52,16 @@ fn listing(title: String, hits: &[LessonHit], zone: Tz) -> Message {
 pub async fn search(ctx: &CommandContext<'_>, query: Option<&str>) -> Result<Message, StoreError> {
     let zone = workspace_zone(ctx);
     let workspace = ctx.workspace.id;
-    // What this conversation may see: public lessons, and its own.
-    let audience = Audience::In(ctx.channel);
+    // What this conversation may see: its own lessons, and public ones unless people
+    // of other organisations read it.
+    let audience = scopes::audience(
+        ctx.store,
+        ctx.directory,
+        ctx.clock,
+        ctx.workspace,
+        ctx.channel,
+    )
+    .await?;
     let Some(query) = query else {
         let latest = ctx.store.latest_lessons(workspace, audience, SHOWN).await?;
         if latest.is_empty() {

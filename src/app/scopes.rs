@@ -12,7 +12,9 @@ use tokio_util::sync::CancellationToken;
 
 use super::directory::Directory;
 use crate::clock::{Clock, SharedClock};
-use crate::store::{ConversationKind, ConversationScope, Platform, Store, StoreError, Workspace};
+use crate::store::{
+    Audience, ConversationKind, ConversationScope, Platform, Store, StoreError, Workspace,
+};
 
 /// How long a platform's answer is trusted: a channel can be made private or shared
 /// with another organisation at any time, so it is asked again at least daily.
@@ -26,7 +28,9 @@ const LOOKUP_TIMEOUT: Duration = Duration::from_millis(1500);
 const REFRESH_BATCH: u32 = 50;
 
 /// Asks the platform about `conversation` (with a deadline) and stores the answer; a
-/// failed lookup is stored as unknown (private) and retried sooner.
+/// failed lookup is stored as unknown (private) and retried sooner. When the
+/// conversation changed while the platform was answering, the answer is stale: what is
+/// stored (unknown, due again at once) is returned instead.
 pub async fn look_up(
     store: &Store,
     directory: &dyn Directory,
@@ -34,6 +38,7 @@ pub async fn look_up(
     workspace: &Workspace,
     conversation: &str,
 ) -> Result<ConversationScope, StoreError> {
+    let seen = store.scope_version(workspace.id, conversation).await?;
     let found = tokio::time::timeout(
         LOOKUP_TIMEOUT,
         directory.conversation_kind(workspace, conversation),
@@ -52,13 +57,22 @@ pub async fn look_up(
             (ConversationKind::Unknown, now + RETRY_FAILED_AFTER_SECS)
         }
     };
-    store
-        .record_conversation_scope(workspace.id, conversation, kind, next_check_at, now)
+    let stored = store
+        .record_looked_up_scope(workspace.id, conversation, seen, kind, next_check_at, now)
         .await?;
-    Ok(ConversationScope {
-        kind,
-        next_check_at,
-    })
+    if stored {
+        return Ok(ConversationScope {
+            kind,
+            next_check_at,
+        });
+    }
+    Ok(store
+        .conversation_scope(workspace.id, conversation)
+        .await?
+        .unwrap_or(ConversationScope {
+            kind: ConversationKind::Unknown,
+            next_check_at: 0,
+        }))
 }
 
 /// The scope of a conversation a debrief is starting or closing in: the stored one
@@ -82,6 +96,20 @@ pub async fn current(
         Some(scope) if scope.next_check_at > clock.now_unix() => Ok(scope),
         _ => look_up(store, directory, clock, workspace, conversation).await,
     }
+}
+
+/// Who sees lessons shown in `conversation` (a search answer, a digest, a debrief's
+/// card): its scope as [`current`] tells it decides whether the workspace's public
+/// lessons may be shown there too.
+pub async fn audience<'a>(
+    store: &Store,
+    directory: &dyn Directory,
+    clock: &dyn Clock,
+    workspace: &Workspace,
+    conversation: &'a str,
+) -> Result<Audience<'a>, StoreError> {
+    let scope = current(store, directory, clock, workspace, conversation).await?;
+    Ok(Audience::of(conversation, scope.kind))
 }
 
 /// The background pass: looks up again every Slack conversation whose answer is due

@@ -18,8 +18,8 @@ use crate::delivery::Delivery;
 use crate::platform::Message;
 use crate::platform::outgoing::{self, Outgoing};
 use crate::store::{
-    NewCheckin, NewOutboxMessage, Occurrence, Platform, RunOutcome, ScheduleKind, Store,
-    StoreError, StoredSchedule,
+    Audience, ConversationKind, NewCheckin, NewOutboxMessage, Occurrence, Platform, RunOutcome,
+    ScheduleKind, Store, StoreError, StoredSchedule,
 };
 
 /// Schedules handled per pass; more are picked up by the next pass at once.
@@ -233,13 +233,20 @@ impl Scheduler {
                     .last_sent_before(stored.id, fire_at)
                     .await?
                     .unwrap_or(fire_at - digest::WEEK_SECS);
+                // As last looked up (when the digest was set, then daily); a channel
+                // never described counts as read by outsiders: its own lessons only.
+                let kind = self
+                    .store
+                    .conversation_scope(stored.workspace, &stored.channel)
+                    .await?
+                    .map_or(ConversationKind::Unknown, |scope| scope.kind);
                 let message = digest::build(
                     &self.store,
                     stored.workspace,
                     from,
                     fire_at,
                     schedule.zone(),
-                    &stored.channel,
+                    Audience::of(&stored.channel, kind),
                 )
                 .await?;
                 (message, None)

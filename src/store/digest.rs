@@ -49,7 +49,7 @@ impl Store {
         to: i64,
         audience: Audience<'_>,
     ) -> Result<DigestFacts, StoreError> {
-        let audience = audience.bound();
+        let (audience, sees_public) = (audience.bound(), audience.sees_public());
         // One read transaction: every number describes the same moment.
         let mut tx = self.pool.begin().await?;
         let new_lessons = sqlx::query_as(concat!(
@@ -58,13 +58,14 @@ impl Store {
             " FROM lessons l JOIN debriefs d ON d.id = l.debrief_id \
              WHERE l.workspace_id = ?1 AND l.created_at >= ?2 AND l.created_at < ?3 \
                AND l.kind = 'lesson' AND ",
-            lesson_visible!("l", "d", "4"),
+            lesson_visible!("l", "d", "4", "5"),
             " ORDER BY l.debrief_id, l.id"
         ))
         .bind(workspace.0)
         .bind(from)
         .bind(to)
         .bind(audience)
+        .bind(sees_public)
         .fetch_all(&mut *tx)
         .await?;
         let answered = sqlx::query_as(concat!(
@@ -73,13 +74,14 @@ impl Store {
              JOIN debriefs d ON d.id = l.debrief_id \
              WHERE f.workspace_id = ?1 AND f.answered_at >= ?2 AND f.answered_at < ?3 \
                AND f.answer IN ('applied', 'not_yet', 'not_relevant') AND ",
-            lesson_visible!("l", "d", "4"),
+            lesson_visible!("l", "d", "4", "5"),
             " ORDER BY f.answered_at, f.id"
         ))
         .bind(workspace.0)
         .bind(from)
         .bind(to)
         .bind(audience)
+        .bind(sees_public)
         .fetch_all(&mut *tx)
         .await?;
         let settled_unanswered = sqlx::query_as(concat!(
@@ -88,13 +90,14 @@ impl Store {
             " FROM lessons l JOIN debriefs d ON d.id = l.debrief_id \
              WHERE l.workspace_id = ?1 AND l.settled_at >= ?2 AND l.settled_at < ?3 \
                AND l.status IN ('stale', 'unreachable') AND ",
-            lesson_visible!("l", "d", "4"),
+            lesson_visible!("l", "d", "4", "5"),
             " ORDER BY l.settled_at, l.id"
         ))
         .bind(workspace.0)
         .bind(from)
         .bind(to)
         .bind(audience)
+        .bind(sees_public)
         .fetch_all(&mut *tx)
         .await?;
         let goals_reached = sqlx::query_as(
@@ -110,25 +113,32 @@ impl Store {
         let (debriefs_held, named, anonymous): (i64, i64, i64) = sqlx::query_as(concat!(
             "SELECT (SELECT COUNT(*) FROM debriefs d \
                      WHERE d.workspace_id = ?1 AND d.created_at >= ?2 AND d.created_at < ?3 AND ",
-            debrief_visible!("d", "4"),
+            debrief_visible!("d", "4", "5"),
             "), COUNT(DISTINCT r.author), COALESCE(SUM(r.author IS NULL), 0) \
              FROM debriefs d JOIN reflections r ON r.debrief_id = d.id \
              WHERE d.workspace_id = ?1 AND d.created_at >= ?2 AND d.created_at < ?3 AND ",
-            debrief_visible!("d", "4")
+            debrief_visible!("d", "4", "5")
         ))
         .bind(workspace.0)
         .bind(from)
         .bind(to)
         .bind(audience)
+        .bind(sees_public)
         .fetch_one(&mut *tx)
         .await?;
-        let (follow_ups_asked, follow_ups_answered): (i64, i64) = sqlx::query_as(
-            "SELECT COUNT(*), COALESCE(SUM(answer IN ('applied', 'not_yet', 'not_relevant')), 0) \
-             FROM follow_ups WHERE workspace_id = ? AND asked_at >= ? AND asked_at < ?",
-        )
+        let (follow_ups_asked, follow_ups_answered): (i64, i64) = sqlx::query_as(concat!(
+            "SELECT COUNT(*), \
+                    COALESCE(SUM(f.answer IN ('applied', 'not_yet', 'not_relevant')), 0) \
+             FROM follow_ups f JOIN lessons l ON l.id = f.lesson_id \
+             JOIN debriefs d ON d.id = l.debrief_id \
+             WHERE f.workspace_id = ?1 AND f.asked_at >= ?2 AND f.asked_at < ?3 AND ",
+            lesson_visible!("l", "d", "4", "5")
+        ))
         .bind(workspace.0)
         .bind(from)
         .bind(to)
+        .bind(audience)
+        .bind(sees_public)
         .fetch_one(&mut *tx)
         .await?;
         tx.commit().await?;
@@ -142,5 +152,61 @@ impl Store {
             follow_ups_asked,
             follow_ups_answered,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::ConversationKind;
+    use crate::store::test_support::{debrief, lesson, temp_store, workspace};
+
+    #[tokio::test]
+    async fn every_figure_of_a_digest_counts_only_what_its_audience_may_see() {
+        let (store, _dir) = temp_store().await;
+        let ws = workspace(&store, "T1").await;
+        let id = debrief(&store, ws, "Release").await;
+        lesson(&store, ws, id, "Release", "Feature flags help").await;
+        for (asked, answer) in [(10, Some("applied")), (11, None)] {
+            sqlx::query(
+                "INSERT INTO follow_ups (workspace_id, lesson_id, person, asked_at, answer, answered_at) \
+                 SELECT ?1, id, 'U1', ?2, ?3, ?2 FROM lessons",
+            )
+            .bind(ws.0)
+            .bind(asked)
+            .bind(answer)
+            .execute(&store.pool)
+            .await
+            .unwrap();
+        }
+        let facts = |audience| {
+            let store = store.clone();
+            async move { store.digest_facts(ws, 0, 100, audience).await.unwrap() }
+        };
+        let figures = |f: &DigestFacts| {
+            (
+                f.new_lessons.len(),
+                f.answered.len(),
+                f.debriefs_held,
+                f.follow_ups_asked,
+                f.follow_ups_answered,
+            )
+        };
+
+        // C1 was never looked up: private, so only C1 itself sees any of it.
+        assert_eq!(figures(&facts(Audience::In("C1")).await), (1, 1, 1, 2, 1));
+        assert_eq!(figures(&facts(Audience::In("C2")).await), (0, 0, 0, 0, 0));
+
+        store
+            .record_conversation_scope(ws, "C1", ConversationKind::PublicChannel, 9, 1)
+            .await
+            .unwrap();
+        assert_eq!(figures(&facts(Audience::In("C2")).await), (1, 1, 1, 2, 1));
+        assert_eq!(
+            figures(&facts(Audience::Only("C2")).await),
+            (0, 0, 0, 0, 0),
+            "a channel outsiders read sees nothing of the workspace's public lessons"
+        );
+        assert_eq!(figures(&facts(Audience::Only("C1")).await), (1, 1, 1, 2, 1));
     }
 }

@@ -207,13 +207,14 @@ impl Store {
              JOIN lessons l ON l.id = f.rowid \
              JOIN debriefs d ON d.id = l.debrief_id AND d.workspace_id = l.workspace_id \
              WHERE lessons_fts MATCH ?1 AND l.workspace_id = ?2 AND l.kind = 'lesson' AND ",
-            lesson_visible!("l", "d", "3"),
+            lesson_visible!("l", "d", "3", "5"),
             " ORDER BY bm25(lessons_fts, 1.0, 2.0, 0.5) LIMIT ?4"
         ))
         .bind(terms.expression(workspace))
         .bind(workspace.0)
         .bind(audience.bound())
         .bind(limit)
+        .bind(audience.sees_public())
         .fetch_all(&self.pool)
         .await?)
     }
@@ -249,12 +250,13 @@ impl Store {
             " FROM lessons l \
              JOIN debriefs d ON d.id = l.debrief_id AND d.workspace_id = l.workspace_id \
              WHERE l.workspace_id = ?1 AND l.kind = 'lesson' AND ",
-            lesson_visible!("l", "d", "2"),
+            lesson_visible!("l", "d", "2", "4"),
             " ORDER BY l.created_at DESC, l.id DESC LIMIT ?3"
         ))
         .bind(workspace.0)
         .bind(audience.bound())
         .bind(limit)
+        .bind(audience.sees_public())
         .fetch_all(&self.pool)
         .await?)
     }
@@ -348,6 +350,25 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(latest.len(), 2, "a DM sees the public ones");
+        for only in ["C2", "D1"] {
+            assert!(
+                store
+                    .latest_lessons(ws, Audience::Only(only), 5)
+                    .await
+                    .unwrap()
+                    .is_empty(),
+                "a conversation outsiders read sees no public lessons but its own"
+            );
+        }
+        assert_eq!(
+            store
+                .search_lessons(ws, &terms("rollout"), Audience::Only("C1"), 3)
+                .await
+                .unwrap()
+                .len(),
+            2,
+            "its own lessons it does see"
+        );
         store
             .record_conversation_scope(ws, "C1", ConversationKind::SharedChannel, 9, 2)
             .await

@@ -147,15 +147,16 @@ impl Store {
              JOIN lessons o ON o.id = m.match_id JOIN debriefs od ON od.id = o.debrief_id \
              WHERE l.workspace_id = ?1 AND l.created_at >= ?2 AND l.created_at < ?3 \
                AND l.kind = 'lesson' AND o.workspace_id = ?1 AND ",
-            lesson_visible!("l", "d", "4"),
+            lesson_visible!("l", "d", "4", "5"),
             " AND ",
-            lesson_visible!("o", "od", "4"),
+            lesson_visible!("o", "od", "4", "5"),
             " ORDER BY m.lesson_id, m.match_id"
         ))
         .bind(workspace.0)
         .bind(from)
         .bind(to)
         .bind(audience.bound())
+        .bind(audience.sees_public())
         .fetch_all(&self.pool)
         .await?)
     }

@@ -11,11 +11,13 @@ macro_rules! lesson_hit_columns {
     };
 }
 
-/// SQL that holds when lesson `$l` of debrief `$d` may be shown to the audience bound at
-/// `?$n` (see `Audience`): it was said in that very conversation, or it was said in
-/// public in a conversation that is still public. `NULL` (internal use) sees everything.
+/// SQL that holds when lesson `$l` of debrief `$d` may be shown to the audience whose
+/// conversation is bound at `?$n` and whose `Audience::sees_public` flag is bound at
+/// `?$p`: it was said in that very conversation, or the audience may see public lessons
+/// and it was said in public in a conversation that is still public. A `NULL`
+/// conversation (internal use) sees everything.
 macro_rules! lesson_visible {
-    ($l:literal, $d:literal, $n:literal) => {
+    ($l:literal, $d:literal, $n:literal, $p:literal) => {
         concat!(
             "(?",
             $n,
@@ -23,7 +25,9 @@ macro_rules! lesson_visible {
             $d,
             ".channel = ?",
             $n,
-            " OR (",
+            " OR (?",
+            $p,
+            " = 1 AND ",
             $l,
             ".visibility = 'shared' AND EXISTS (SELECT 1 FROM conversation_scopes s \
              WHERE s.workspace_id = ",
@@ -35,10 +39,11 @@ macro_rules! lesson_visible {
     };
 }
 
-/// SQL that holds when debrief `$d` may be counted for the audience bound at `?$n`: it
-/// was held there, or in a public conversation.
+/// SQL that holds when debrief `$d` may be counted for the audience bound at `?$n` and
+/// `?$p` (as in `lesson_visible!`): it was held there, or in a public conversation and
+/// the audience may see public ones.
 macro_rules! debrief_visible {
-    ($d:literal, $n:literal) => {
+    ($d:literal, $n:literal, $p:literal) => {
         concat!(
             "(?",
             $n,
@@ -46,13 +51,15 @@ macro_rules! debrief_visible {
             $d,
             ".channel = ?",
             $n,
-            " OR EXISTS (SELECT 1 \
+            " OR (?",
+            $p,
+            " = 1 AND EXISTS (SELECT 1 \
              FROM conversation_scopes s WHERE s.workspace_id = ",
             $d,
             ".workspace_id \
              AND s.conversation = ",
             $d,
-            ".channel AND s.public = 1))"
+            ".channel AND s.public = 1)))"
         )
     };
 }
@@ -495,6 +502,38 @@ mod tests {
             seen(Audience::In("D1")).await,
             [7],
             "looked up: only the public one"
+        );
+    }
+
+    #[tokio::test]
+    async fn digest_channels_are_looked_up_after_the_upgrade_that_added_audiences() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = store_before(&dir, "0018").await;
+        for statement in [
+            "INSERT INTO workspaces (id, platform, external_id, default_time_zone, created_at, updated_at) \
+             VALUES (1, 'slack', 'T1', 'UTC', 1, 1)",
+            "INSERT INTO schedules (workspace_id, kind, channel, spec, time_zone, anchor_date, next_fire_at, created_by, created_at, active) \
+             VALUES (1, 'digest', 'C0DIGEST', 'mondays 09:00', 'UTC', '2026-11-02', 100, 'U1', 1, 1), \
+                    (1, 'digest', 'C0STOPPED', 'mondays 09:00', 'UTC', '2026-11-02', 100, 'U1', 1, 0), \
+                    (1, 'retro', 'C0RETRO', 'fridays 16:00', 'UTC', '2026-11-02', 100, 'U1', 1, 1)",
+        ] {
+            sqlx::query(statement)
+                .execute(&store.pool)
+                .await
+                .expect(statement);
+        }
+        store.migrate().await.expect("upgrade");
+        let due: Vec<String> = store
+            .scopes_to_check(0, 10)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|s| s.conversation)
+            .collect();
+        assert_eq!(
+            due,
+            ["C0DIGEST"],
+            "looked up at once, counted unknown until then"
         );
     }
 

@@ -7,23 +7,43 @@ use sqlx::FromRow;
 use super::{Store, StoreError, WorkspaceId};
 
 /// Who is about to see lessons: the people of one conversation (the channel a search,
-/// digest or card is shown in, or a person's DM). They see the lessons said in that
-/// conversation and the shared lessons of public conversations, nothing else.
+/// digest or card is shown in, or a person's DM).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Audience<'a> {
+    /// People of the workspace: they see the lessons said in that conversation and the
+    /// shared lessons of public conversations.
     In(&'a str),
+    /// A conversation people of other organisations may read (Slack Connect, a Teams
+    /// shared channel or group chat) or one the platform could not describe: it sees
+    /// only the lessons said in it, never the workspace's public ones.
+    Only(&'a str),
     /// Not shown to anyone: the background matching of recurrences reads every lesson
     /// of the workspace, and readers filter the pairs by their own audience.
     Internal,
 }
 
 impl<'a> Audience<'a> {
+    /// The audience of `conversation`, given what kind of conversation it is.
+    pub fn of(conversation: &'a str, kind: ConversationKind) -> Self {
+        if kind.is_within_workspace() {
+            Self::In(conversation)
+        } else {
+            Self::Only(conversation)
+        }
+    }
+
     /// The conversation to bind, or `NULL` for [`Audience::Internal`].
     pub(super) fn bound(self) -> Option<&'a str> {
         match self {
-            Self::In(conversation) => Some(conversation),
+            Self::In(conversation) | Self::Only(conversation) => Some(conversation),
             Self::Internal => None,
         }
+    }
+
+    /// Whether the workspace's public lessons may be shown (bound next to
+    /// [`Audience::bound`]).
+    pub(super) fn sees_public(self) -> bool {
+        !matches!(self, Self::Only(_))
     }
 }
 
@@ -74,6 +94,20 @@ impl ConversationKind {
     /// Only a plain public channel shares its lessons with the workspace.
     pub fn is_public(self) -> bool {
         self == Self::PublicChannel
+    }
+
+    /// Whether everyone who reads the conversation belongs to the workspace, as far as
+    /// the platform said: they may see its public lessons. Shared channels, Teams group
+    /// chats (anyone can be added, guests included) and unknown conversations may not.
+    pub fn is_within_workspace(self) -> bool {
+        matches!(
+            self,
+            Self::PublicChannel
+                | Self::PrivateChannel
+                | Self::DirectMessage
+                | Self::GroupMessage
+                | Self::PersonalChat
+        )
     }
 
     /// Whether the platform said the conversation is private (not merely unknown).
@@ -130,7 +164,8 @@ impl Store {
         }))
     }
 
-    /// Records what the platform said (or that it could not say: `Unknown`, private).
+    /// Records what the platform said in an activity about this very conversation (or,
+    /// for a conversation whose platform is never asked, that nothing is known).
     pub async fn record_conversation_scope(
         &self,
         workspace: WorkspaceId,
@@ -145,7 +180,8 @@ impl Store {
              VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
              ON CONFLICT (workspace_id, conversation) DO UPDATE SET \
                  public = excluded.public, kind = excluded.kind, \
-                 next_check_at = excluded.next_check_at, updated_at = excluded.updated_at",
+                 next_check_at = excluded.next_check_at, updated_at = excluded.updated_at, \
+                 version = conversation_scopes.version + 1",
         )
         .bind(workspace.0)
         .bind(conversation)
@@ -156,6 +192,64 @@ impl Store {
         .execute(&self.pool)
         .await?;
         Ok(())
+    }
+
+    /// The version of a conversation's stored scope (`None`: no row), read before asking
+    /// the platform; see [`Store::record_looked_up_scope`].
+    pub async fn scope_version(
+        &self,
+        workspace: WorkspaceId,
+        conversation: &str,
+    ) -> Result<Option<i64>, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT version FROM conversation_scopes WHERE workspace_id = ? AND conversation = ?",
+        )
+        .bind(workspace.0)
+        .bind(conversation)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    /// Records the answer of a lookup that started when the scope was at `seen` (see
+    /// [`Store::scope_version`]), unless the scope changed meanwhile: a `channel_shared`
+    /// event that arrived while Slack was answering must not be overwritten by the
+    /// older answer. `false` when the answer was not stored.
+    pub async fn record_looked_up_scope(
+        &self,
+        workspace: WorkspaceId,
+        conversation: &str,
+        seen: Option<i64>,
+        kind: ConversationKind,
+        next_check_at: i64,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let query = match seen {
+            Some(version) => sqlx::query(
+                "UPDATE conversation_scopes SET public = ?3, kind = ?4, next_check_at = ?5, \
+                     updated_at = ?6, version = version + 1 \
+                 WHERE workspace_id = ?1 AND conversation = ?2 AND version = ?7",
+            )
+            .bind(workspace.0)
+            .bind(conversation)
+            .bind(kind.is_public())
+            .bind(kind.as_str())
+            .bind(next_check_at)
+            .bind(now)
+            .bind(version),
+            None => sqlx::query(
+                "INSERT INTO conversation_scopes \
+                     (workspace_id, conversation, public, kind, next_check_at, updated_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
+                 ON CONFLICT (workspace_id, conversation) DO NOTHING",
+            )
+            .bind(workspace.0)
+            .bind(conversation)
+            .bind(kind.is_public())
+            .bind(kind.as_str())
+            .bind(next_check_at)
+            .bind(now),
+        };
+        Ok(query.execute(&self.pool).await?.rows_affected() > 0)
     }
 
     /// The platform said a conversation changed (shared, renamed, archived, …): until it
@@ -169,7 +263,7 @@ impl Store {
     ) -> Result<bool, StoreError> {
         let changed = sqlx::query(
             "UPDATE conversation_scopes SET public = 0, kind = 'unknown', next_check_at = 0, \
-                 updated_at = ? \
+                 updated_at = ?, version = version + 1 \
              WHERE workspace_id = ? AND conversation = ?",
         )
         .bind(now)
@@ -247,6 +341,64 @@ mod tests {
                 workspace_id: ws.0,
                 conversation: "C1".into()
             }]
+        );
+    }
+
+    #[tokio::test]
+    async fn a_lookup_answer_never_overwrites_a_change_that_arrived_meanwhile() {
+        let (store, _dir) = temp_store().await;
+        let ws = workspace(&store, "T1").await;
+        let public = ConversationKind::PublicChannel;
+
+        // First lookup of a conversation with no row: inserted.
+        assert!(
+            store
+                .record_looked_up_scope(ws, "C1", None, public, 500, 100)
+                .await
+                .unwrap()
+        );
+        // A lookup starts, then `channel_shared` arrives before Slack's (older) answer.
+        let seen = store.scope_version(ws, "C1").await.unwrap();
+        assert!(seen.is_some());
+        store
+            .forget_conversation_scope(ws, "C1", 150)
+            .await
+            .unwrap();
+        assert!(
+            !store
+                .record_looked_up_scope(ws, "C1", seen, public, 600, 160)
+                .await
+                .unwrap(),
+            "the stale answer is dropped"
+        );
+        let scope = store.conversation_scope(ws, "C1").await.unwrap().unwrap();
+        assert_eq!(scope.kind, ConversationKind::Unknown);
+        assert_eq!(scope.next_check_at, 0, "and it is asked again at once");
+
+        // The next lookup starts after the change and stores its answer.
+        let seen = store.scope_version(ws, "C1").await.unwrap();
+        let shared = ConversationKind::SharedChannel;
+        assert!(
+            store
+                .record_looked_up_scope(ws, "C1", seen, shared, 700, 170)
+                .await
+                .unwrap()
+        );
+        assert_eq!(
+            store
+                .conversation_scope(ws, "C1")
+                .await
+                .unwrap()
+                .unwrap()
+                .kind,
+            shared
+        );
+        // A row another process inserted first is not replaced by a first lookup.
+        assert!(
+            !store
+                .record_looked_up_scope(ws, "C1", None, public, 800, 180)
+                .await
+                .unwrap()
         );
     }
 }

@@ -249,6 +249,102 @@ async fn slack_connect_channels_and_failed_lookups_are_private() {
             .await
             .contains("status pages")
     );
+
+    // Slack answers again later and says C0BROKEN is public: it may have been private
+    // when the debrief closed, so what was said there stays there.
+    let db = database(&app).await;
+    sqlx::query(
+        "UPDATE conversation_scopes SET public = 1, kind = 'public_channel' \
+         WHERE conversation = 'C0BROKEN'",
+    )
+    .execute(&db)
+    .await
+    .unwrap();
+    for query in ["books", ""] {
+        let found = lessons_in(&app, PUBLIC, query).await;
+        assert!(!found.contains("a day earlier"), "`{query}`: {found}");
+    }
+    assert!(
+        lessons_in(&app, "C0BROKEN", "books")
+            .await
+            .contains("a day earlier")
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_channel_outsiders_read_is_shown_only_its_own_lessons() {
+    let (app, clock) = spawn_app_at(monday()).await;
+    Mock::given(method("POST"))
+        .and(path("/api/conversations.info"))
+        .and(body_string_contains("C0CONNECT"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"ok": true, "channel": {
+                "id": "C0CONNECT", "is_channel": true, "is_private": false, "is_shared": true,
+                "is_ext_shared": true, "is_org_shared": false, "is_im": false, "is_mpim": false,
+            }})),
+        )
+        .mount(&app.slack)
+        .await;
+    debrief_in(&app, PUBLIC, "Release 2.3 rollout", PUBLIC_LESSON).await;
+    let own = "Ask the vendor for rollout status pages";
+    debrief_in(&app, "C0CONNECT", "Vendor rollout", own).await;
+    assert!(
+        lessons_in(&app, "D0ALICE", "rollout")
+            .await
+            .contains(PUBLIC_LESSON),
+        "the workspace's people see the public lesson"
+    );
+
+    // People of another organisation read C0CONNECT: search, the digest preview and
+    // a new card there show its own lessons, never the workspace's public ones.
+    for query in ["", "rollout"] {
+        let found = lessons_in(&app, "C0CONNECT", query).await;
+        assert!(found.contains(own), "`{query}`: {found}");
+        assert!(!found.contains(PUBLIC_LESSON), "`{query}`: {found}");
+        assert!(!found.contains("Release 2.3"), "`{query}`: {found}");
+    }
+    let preview = reply_text(
+        &app.command_reply_in(TEAM, "C0CONNECT", ALICE, "/learn", "digest now")
+            .await,
+    );
+    assert!(preview.contains(own), "{preview}");
+    assert!(!preview.contains(PUBLIC_LESSON), "{preview}");
+    assert!(preview.contains("1 debriefs held"), "{preview}");
+    let seen = cards_in(&app, "C0CONNECT").await;
+    app.command_reply_in(
+        TEAM,
+        "C0CONNECT",
+        ALICE,
+        "/debrief",
+        "Release rollout again",
+    )
+    .await;
+    let (_, card) = card_in(&app, "C0CONNECT", seen).await;
+    assert!(card.contains(own), "it learns from its own: {card}");
+    assert!(!card.contains(PUBLIC_LESSON), "{card}");
+
+    // The weekly digest posted there.
+    app.command_reply_in(TEAM, "C0CONNECT", ALICE, "/learn", "digest mondays 09:00")
+        .await;
+    clock.set(
+        Utc.with_ymd_and_hms(2026, 11, 9, 9, 0, 5)
+            .unwrap()
+            .timestamp(),
+    );
+    let fired = app.scheduler.fire_due().await.unwrap();
+    assert_eq!(fired.sent, 1, "{fired:?}");
+    wait_for_outbox(&app, workspace(&app).await).await;
+    let posted: String = app
+        .slack_calls("chat.postMessage")
+        .await
+        .iter()
+        .filter(|c| c["channel"] == "C0CONNECT")
+        .map(reply_text)
+        .filter(|t| t.contains("What we learned"))
+        .collect();
+    assert!(posted.contains(own), "{posted}");
+    assert!(!posted.contains(PUBLIC_LESSON), "{posted}");
     app.stop().await;
 }
 

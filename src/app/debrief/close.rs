@@ -19,8 +19,8 @@ use crate::app::templates::Becomes;
 use crate::platform::outgoing;
 use crate::platform::{Message, plain};
 use crate::store::{
-    Anchor, AnchorField, ConversationKind, LessonKind, NewLesson, NewOutboxMessage, Reflection,
-    StoreError, StoreTx,
+    Anchor, AnchorField, ConversationKind, LessonKind, NewLesson, NewOutboxMessage, Platform,
+    Reflection, StoreError, StoreTx,
 };
 
 /// Most items one answer makes, and one debrief: a pasted log must not become a
@@ -235,6 +235,14 @@ async fn store_lessons(
         refused_owners: owners.refused.len(),
         ..Made::default()
     };
+    // Said in a private conversation: stays there, even if it is made public later.
+    // Slack could not be asked (it was down, a scope is missing): the channel may have
+    // been private at this moment, so the lessons stay there too. A Teams channel whose
+    // activities did not say its type is shown outside once one says it is public.
+    let shared = match scope {
+        ConversationKind::Unknown => ctx.workspace.platform == Platform::Teams,
+        kind => !kind.is_known_private(),
+    };
     let mut items = items_of(debrief, reflections, owners, &mut made.cut);
     if debrief.anonymous {
         items.sort_by(|a, b| (&a.text, &a.owner).cmp(&(&b.text, &b.owner)));
@@ -252,10 +260,7 @@ async fn store_lessons(
                 author: item.author.as_deref(),
                 owner: item.owner.as_deref(),
                 tags: &item.tags,
-                // Said in a private conversation: stays there, even if it is made
-                // public later. Said where the platform could not say: shown outside
-                // only once it says the channel is public.
-                shared: !scope.is_known_private(),
+                shared,
                 follow_up_at: item.owner.is_some().then_some(follow_up_at),
             },
             now,

@@ -26,8 +26,8 @@ use super::templates::{Becomes, Question};
 use crate::platform::outgoing;
 use crate::platform::{Message, plain};
 use crate::store::{
-    Anchor, AnchorField, Audience, DebriefId, LessonHit, NewDebrief, NewOutboxMessage, OutboxId,
-    StoreError, StoreTx, StoredDebrief, WorkspaceId,
+    Anchor, AnchorField, DebriefId, LessonHit, NewDebrief, NewOutboxMessage, OutboxId, StoreError,
+    StoreTx, StoredDebrief, WorkspaceId,
 };
 use answers::Answers;
 pub use card::{CLOSE, REFLECT, REFLECT_IN_DM, START, read_start_value, start_value};
@@ -146,26 +146,22 @@ fn random_salt() -> Result<String, StoreError> {
     Ok(hex::encode(bytes))
 }
 
-/// Earlier lessons that match `title`, best first, as `channel` may see them: those of
-/// public conversations and its own, never another private conversation's.
+/// Earlier lessons that match `title`, best first, as `channel` may see them: its own,
+/// and those of public conversations unless outsiders read it; never another private
+/// conversation's.
 async fn past_lessons(
     ctx: &CommandContext<'_>,
     channel: &str,
     title: &str,
 ) -> Result<Vec<LessonHit>, StoreError> {
-    match search::related_terms(title) {
-        Some(query) => {
-            ctx.store
-                .search_lessons(
-                    ctx.workspace.id,
-                    &query,
-                    Audience::In(channel),
-                    PAST_LESSONS_ON_CARD,
-                )
-                .await
-        }
-        None => Ok(Vec::new()),
-    }
+    let Some(query) = search::related_terms(title) else {
+        return Ok(Vec::new());
+    };
+    let audience =
+        scopes::audience(ctx.store, ctx.directory, ctx.clock, ctx.workspace, channel).await?;
+    ctx.store
+        .search_lessons(ctx.workspace.id, &query, audience, PAST_LESSONS_ON_CARD)
+        .await
 }
 
 /// `/debrief [--template NAME] [--anonymous] TITLE` in a channel.

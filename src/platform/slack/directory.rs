@@ -16,15 +16,18 @@ pub struct SlackDirectory(pub SlackClient);
 /// never makes a conversation public.
 pub fn kind_of(channel: &Value) -> ConversationKind {
     let flag = |name: &str| channel[name].as_bool().unwrap_or(false);
-    if flag("is_im") {
-        ConversationKind::DirectMessage
-    } else if flag("is_mpim") {
-        ConversationKind::GroupMessage
-    } else if flag("is_ext_shared")
-        || flag("is_shared")
-        || flag("is_pending_ext_shared")
-        || flag("is_org_shared")
-    {
+    let external = flag("is_ext_shared") || flag("is_pending_ext_shared");
+    if flag("is_im") || flag("is_mpim") {
+        // A DM or group DM with someone of another organisation is read by outsiders
+        // just like a Slack Connect channel (`is_org_shared` DMs stay within the org).
+        if external {
+            ConversationKind::SharedChannel
+        } else if flag("is_im") {
+            ConversationKind::DirectMessage
+        } else {
+            ConversationKind::GroupMessage
+        }
+    } else if external || flag("is_shared") || flag("is_org_shared") {
         ConversationKind::SharedChannel
     } else if channel["is_private"].as_bool() == Some(false) && !flag("is_group") {
         ConversationKind::PublicChannel
@@ -197,6 +200,20 @@ mod tests {
         assert_eq!(
             kind_of(&json!({"id": "G2", "is_mpim": true, "is_private": true})),
             ConversationKind::GroupMessage
+        );
+        assert_eq!(
+            kind_of(&json!({"id": "D2", "is_im": true, "is_ext_shared": true})),
+            ConversationKind::SharedChannel,
+            "a Slack Connect DM is read by someone of another organisation"
+        );
+        assert_eq!(
+            kind_of(&json!({"id": "G3", "is_mpim": true, "is_pending_ext_shared": true})),
+            ConversationKind::SharedChannel
+        );
+        assert_eq!(
+            kind_of(&json!({"id": "D3", "is_im": true, "is_org_shared": true})),
+            ConversationKind::DirectMessage,
+            "a DM across an Enterprise Grid org stays inside the organisation"
         );
         assert_eq!(
             kind_of(&json!({"id": "C3"})),
