@@ -50,9 +50,28 @@ impl Budget {
 #[derive(Default)]
 pub struct Matcher {
     cached: Mutex<HashMap<WorkspaceId, (WorkspaceIndex, Instant)>>,
+    /// The workspace the last pass served last: the next pass starts after it, so a
+    /// workspace whose slices spend a whole budget cannot starve the ones after it.
+    last_served: Mutex<Option<WorkspaceId>>,
 }
 
 impl Matcher {
+    /// `waiting` in id order, turned so that it starts after the last served one: every
+    /// workspace with queued lessons comes first in some pass.
+    fn in_turn(&self, mut waiting: Vec<WorkspaceId>) -> Vec<WorkspaceId> {
+        waiting.sort_unstable();
+        let last = *self.last_served.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(last) = last {
+            let after = waiting.partition_point(|id| *id <= last);
+            waiting.rotate_left(after);
+        }
+        waiting
+    }
+
+    fn served(&self, workspace: WorkspaceId) {
+        *self.last_served.lock().unwrap_or_else(|e| e.into_inner()) = Some(workspace);
+    }
+
     fn take(&self, workspace: WorkspaceId) -> WorkspaceIndex {
         let mut cached = self.cached.lock().unwrap_or_else(|e| e.into_inner());
         match cached.remove(&workspace) {
@@ -119,7 +138,7 @@ pub async fn match_queued(
     budget: Budget,
 ) -> Result<usize, StoreError> {
     let started = Instant::now();
-    let mut waiting = store.workspaces_to_match().await?;
+    let mut waiting = matcher.in_turn(store.workspaces_to_match().await?);
     let mut matched = 0;
     while !waiting.is_empty() {
         let mut still_waiting = Vec::new();
@@ -131,6 +150,7 @@ pub async fn match_queued(
             let slice = u32::try_from(left).unwrap_or(SLICE).min(SLICE);
             let lessons = store.queued_lessons_of(workspace, slice).await?;
             matcher.match_lessons(store, workspace, &lessons).await?;
+            matcher.served(workspace);
             matched += lessons.len();
             if lessons.len() == slice as usize {
                 still_waiting.push(workspace);
@@ -227,19 +247,16 @@ mod tests {
         );
     }
 
-    #[tokio::test]
-    async fn workspaces_take_turns_within_a_pass() {
-        let (store, _dir) = temp_store().await;
-        let busy = workspace(&store, "T1").await;
-        let quiet = workspace(&store, "T2").await;
-        let backlog = debrief(&store, busy, "Retro").await;
+    /// `count` distinct lessons queued for `workspace`.
+    async fn backlog(store: &Store, workspace: WorkspaceId, count: usize) {
+        let id = debrief(store, workspace, "Retro").await;
         let mut tx = store.begin().await.unwrap();
-        for i in 0..250 {
+        for i in 0..count {
             let text = format!("busy note{i} item{i} {i}");
             tx.insert_lesson(
                 crate::store::NewLesson {
-                    workspace: busy,
-                    debrief: backlog,
+                    workspace,
+                    debrief: id,
                     debrief_title: "Retro",
                     kind: crate::store::LessonKind::Lesson,
                     text: &text,
@@ -255,6 +272,14 @@ mod tests {
             .unwrap();
         }
         tx.commit().await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn workspaces_take_turns_within_a_pass() {
+        let (store, _dir) = temp_store().await;
+        let busy = workspace(&store, "T1").await;
+        let quiet = workspace(&store, "T2").await;
+        backlog(&store, busy, 250).await;
         let theirs = debrief(&store, quiet, "Retro").await;
         lesson(&store, quiet, theirs, "Retro", "their only lesson").await;
         // A pass that may match 201 lessons: a slice of the backlog, then the quiet
@@ -273,6 +298,41 @@ mod tests {
             store.workspaces_to_match().await.unwrap(),
             vec![busy],
             "the quiet workspace's lesson was matched in the first pass"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_pass_starts_after_the_workspace_the_last_one_ended_with() {
+        let (store, _dir) = temp_store().await;
+        let first = workspace(&store, "T1").await;
+        let second = workspace(&store, "T2").await;
+        backlog(&store, first, 450).await;
+        backlog(&store, second, 250).await;
+        // Each pass's budget runs out after one slice (as a slow cold read would).
+        let budget = Budget {
+            lessons: SLICE as usize,
+            time: Duration::MAX,
+        };
+        let matcher = Matcher::default();
+        let queued = |workspace| {
+            let store = store.clone();
+            async move {
+                store
+                    .queued_lessons_of(workspace, 1000)
+                    .await
+                    .unwrap()
+                    .len()
+            }
+        };
+        let mut left = Vec::new();
+        for _ in 0..3 {
+            match_queued(&store, &matcher, budget).await.unwrap();
+            left.push((queued(first).await, queued(second).await));
+        }
+        assert_eq!(
+            left,
+            [(250, 250), (250, 50), (50, 50)],
+            "the workspaces take turns across passes"
         );
     }
 }
