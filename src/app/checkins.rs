@@ -127,7 +127,14 @@ pub async fn converse(ctx: &CommandContext<'_>, text: &str) -> Result<Option<Han
             };
             if !store.save_checkin_progress(workspace, &step).await? {
                 let moved = store.open_checkin(workspace, ctx.user).await?;
-                return Ok(moved.map(|current| where_you_are(&current)));
+                return Ok(Some(match moved {
+                    Some(current) if current.id == checkin.id => where_you_are(&current),
+                    // Finished, cancelled or missed while this answer was on its way.
+                    _ => Message::text(
+                        "This check-in closed before this answer arrived, so it was not saved.",
+                    )
+                    .into(),
+                }));
             }
         }
         Outcome::Cancelled => {

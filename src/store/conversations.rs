@@ -41,7 +41,9 @@ impl Store {
         .await?)
     }
 
-    /// Starts or replaces the person's conversation.
+    /// Starts or replaces the person's conversation. A new row starts at a random
+    /// version: a step read from an ended conversation must not match a new one that
+    /// happens to count from the same number.
     pub async fn save_conversation(
         &self,
         workspace: WorkspaceId,
@@ -51,8 +53,8 @@ impl Store {
         sqlx::query(
             "INSERT INTO conversations \
                  (workspace_id, person, debrief_id, choices, step, answers, nudged, updated_at, \
-                  last_event) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) \
+                  last_event, version) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, abs(random() % 1099511627776)) \
              ON CONFLICT (workspace_id, person) DO UPDATE SET \
                  debrief_id = excluded.debrief_id, choices = excluded.choices, \
                  step = excluded.step, answers = excluded.answers, nudged = excluded.nudged, \
@@ -74,7 +76,8 @@ impl Store {
     }
 
     /// Saves one step of a conversation over the version it was read at
-    /// (`conversation.version`); `false` when another delivery moved it first.
+    /// (`conversation.version`) and about the same debrief; `false` when another
+    /// delivery moved it first, or it ended.
     pub async fn advance_conversation(
         &self,
         workspace: WorkspaceId,
@@ -84,7 +87,7 @@ impl Store {
         let saved = sqlx::query(
             "UPDATE conversations SET step = ?, answers = ?, nudged = ?, updated_at = ?, \
                  last_event = ?, version = version + 1 \
-             WHERE workspace_id = ? AND person = ? AND version = ?",
+             WHERE workspace_id = ? AND person = ? AND version = ? AND debrief_id IS ?",
         )
         .bind(conversation.step)
         .bind(&conversation.answers)
@@ -94,6 +97,7 @@ impl Store {
         .bind(workspace.0)
         .bind(&conversation.person)
         .bind(conversation.version)
+        .bind(conversation.debrief_id)
         .execute(&self.pool)
         .await?;
         Ok(saved.rows_affected() == 1)
@@ -155,7 +159,7 @@ impl StoreTx {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::test_support::{temp_store, workspace};
+    use crate::store::test_support::{self, temp_store, workspace};
 
     #[tokio::test]
     async fn a_conversation_is_saved_replaced_and_ended_per_person() {
@@ -173,16 +177,17 @@ mod tests {
             last_event: None,
         };
         store.save_conversation(ws, &conversation, 1).await.unwrap();
+        let first = store.conversation(ws, "U1").await.unwrap().unwrap().version;
         conversation.step = 2;
         conversation.nudged = true;
         conversation.last_event = Some("Ev1".into());
         store.save_conversation(ws, &conversation, 2).await.unwrap();
-        conversation.version = 1;
+        conversation.version = first + 1;
         assert_eq!(
             store.conversation(ws, "U1").await.unwrap(),
             Some(conversation.clone())
         );
-        // Two deliveries read version 1; only the first step is written.
+        // Two deliveries read the same version; only the first step is written.
         conversation.step = 3;
         assert!(
             store
@@ -198,9 +203,53 @@ mod tests {
                 .unwrap()
         );
         let stored = store.conversation(ws, "U1").await.unwrap().unwrap();
-        assert_eq!((stored.step, stored.version), (3, 2));
+        assert_eq!((stored.step, stored.version), (3, first + 2));
         assert_eq!(store.conversation(ws, "U2").await.unwrap(), None);
         store.end_conversation(ws, "U1").await.unwrap();
         assert_eq!(store.conversation(ws, "U1").await.unwrap(), None);
+    }
+
+    #[tokio::test]
+    async fn a_step_read_from_an_ended_conversation_never_lands_in_the_next_one() {
+        let (store, _dir) = temp_store().await;
+        let ws = workspace(&store, "T1").await;
+        let one = test_support::debrief(&store, ws, "One").await.0;
+        let two = test_support::debrief(&store, ws, "Two").await.0;
+        let about = |debrief| Conversation {
+            person: "U1".into(),
+            debrief_id: Some(debrief),
+            choices: "[]".into(),
+            step: 0,
+            answers: "{}".into(),
+            nudged: false,
+            version: 0,
+            last_event: None,
+        };
+        store.save_conversation(ws, &about(one), 1).await.unwrap();
+        let versions: Vec<i64> = {
+            let read = store.conversation(ws, "U1").await.unwrap().unwrap();
+            store.end_conversation(ws, "U1").await.unwrap();
+            store.save_conversation(ws, &about(two), 2).await.unwrap();
+            let next = store.conversation(ws, "U1").await.unwrap().unwrap();
+            vec![read.version, next.version]
+        };
+        assert_ne!(
+            versions[0], versions[1],
+            "each conversation starts at its own random version"
+        );
+        // Even if the numbers met, a step about one debrief does not move another's.
+        sqlx::query("UPDATE conversations SET version = ?")
+            .bind(versions[0])
+            .execute(&store.pool)
+            .await
+            .unwrap();
+        let stale = Conversation {
+            step: 1,
+            version: versions[0],
+            ..about(one)
+        };
+        assert!(!store.advance_conversation(ws, &stale, 3).await.unwrap());
+        let stored = store.conversation(ws, "U1").await.unwrap().unwrap();
+        assert_eq!((stored.debrief_id, stored.step), (Some(two), 0));
     }
 }

@@ -63,6 +63,20 @@ fn where_you_are(debrief: &Debrief, conversation: &Conversation) -> Handled {
     }
 }
 
+/// The conversation ended (submitted from the form, cancelled, or replaced) while this
+/// answer was on its way: nothing was stored.
+fn ended_meanwhile(debrief: &Debrief) -> Handled {
+    Handled {
+        reply: Message::text(format!(
+            "Your conversation about *{}* ended before this answer arrived, so it was not \
+             saved. Reflect again from the debrief card if you have more to add.",
+            plain(&debrief.title)
+        )),
+        anonymous_debrief: debrief.anonymous.then_some(debrief.id),
+        ..Handled::default()
+    }
+}
+
 /// Starts (or restarts) the person's conversation about `debrief` and returns the
 /// first question, with a word on how it works.
 pub async fn reflect_in_dm(
@@ -247,8 +261,15 @@ pub async fn converse(ctx: &CommandContext<'_>, text: &str) -> Result<Option<Han
                 .advance_conversation(ctx.workspace.id, &step, now)
                 .await?
             {
+                // Another delivery moved it first: say where the person is now, or that
+                // it ended, rather than read the answer as a command.
                 let moved = ctx.store.conversation(ctx.workspace.id, ctx.user).await?;
-                return Ok(moved.map(|current| where_you_are(&debrief, &current)));
+                return Ok(Some(match moved {
+                    Some(current) if current.debrief_id == Some(debrief.id.0) => {
+                        where_you_are(&debrief, &current)
+                    }
+                    _ => ended_meanwhile(&debrief),
+                }));
             }
             reply
         }
