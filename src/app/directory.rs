@@ -49,7 +49,7 @@ pub trait Directory: Send + Sync {
 
 /// A directory that answers from tables (tests): conversations by id, people by id
 /// (anyone else is not answered for), one member list for every conversation; it
-/// counts the conversation lookups.
+/// counts the conversation lookups; each person lookup takes `member_delay`.
 #[cfg(test)]
 #[derive(Default)]
 pub struct FakeDirectory {
@@ -57,6 +57,7 @@ pub struct FakeDirectory {
     pub people: Vec<(&'static str, MemberKind)>,
     pub members: Option<Vec<String>>,
     pub lookups: std::sync::atomic::AtomicU32,
+    pub member_delay: std::time::Duration,
 }
 
 #[cfg(test)]
@@ -83,7 +84,11 @@ impl Directory for FakeDirectory {
             .iter()
             .find(|(p, _)| *p == user)
             .map(|(_, k)| *k);
-        Box::pin(async move { found })
+        let delay = self.member_delay;
+        Box::pin(async move {
+            tokio::time::sleep(delay).await;
+            found
+        })
     }
 
     fn members<'a>(

@@ -22,8 +22,9 @@ pub const RECHECK_AFTER_SECS: i64 = 24 * 3600;
 /// After a failed lookup (Slack down, a missing scope) the conversation stays private
 /// and is asked about again this much later.
 pub const RETRY_FAILED_AFTER_SECS: i64 = 10 * 60;
-/// A lookup on a request's path runs while Slack waits for our 3-second answer.
-const LOOKUP_TIMEOUT: Duration = Duration::from_millis(1500);
+/// A lookup on a request's path runs while Slack waits for our 3-second answer, with
+/// other work (the owners' lookups at a close, the card's post at a start) after it.
+const LOOKUP_TIMEOUT: Duration = Duration::from_millis(1000);
 /// Conversations looked up per background pass.
 const REFRESH_BATCH: u32 = 50;
 

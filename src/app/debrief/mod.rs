@@ -135,6 +135,9 @@ pub async fn load(ctx: &CommandContext<'_>, id: DebriefId) -> Result<Debrief, St
 pub struct StartedCard {
     pub debrief: DebriefId,
     pub card: OutboxId,
+    /// When starting began: the wait for the card counts from here, so a slow scope
+    /// lookup before it does not push the answer past Slack's 3 seconds.
+    pub began: tokio::time::Instant,
 }
 
 /// 32 bytes from the operating system: the salt is all that keeps an author key from
@@ -171,6 +174,7 @@ pub async fn start(
     template: Option<&str>,
     anonymous: bool,
 ) -> Result<Handled, StoreError> {
+    let began = tokio::time::Instant::now();
     if ctx.in_direct_message() {
         return Ok(Message::text(
             ":warning: Start a debrief in the channel where the work happened, so everyone \
@@ -260,20 +264,25 @@ pub async fn start(
     Ok(Handled {
         reply,
         queued: true,
-        card: Some(StartedCard { debrief: id, card }),
+        card: Some(StartedCard {
+            debrief: id,
+            card,
+            began,
+        }),
         ..Handled::default()
     })
 }
 
-/// How long starting a debrief waits for its card to be posted before answering anyway:
-/// Slack waits 3 s for the answer, and a refusal should be explained in it.
-const CARD_PATIENCE: Duration = Duration::from_millis(2000);
+/// How long after starting began the answer waits for the card to be posted before
+/// answering anyway: Slack waits 3 s for the answer (with the request's way in and
+/// out), and a refusal should be explained in it.
+const CARD_PATIENCE: Duration = Duration::from_millis(2300);
 
 /// If `handled` started a debrief, waits for its card; when Slack refused it (e.g.
 /// the bot is not in the channel), the reply becomes the explanation.
 pub async fn await_card(ctx: &CommandContext<'_>, handled: &mut Handled) -> Result<(), StoreError> {
     if let Some(started) = handled.card
-        && let Some(problem) = card_refused(ctx, started, CARD_PATIENCE).await?
+        && let Some(problem) = card_refused(ctx, started, started.began + CARD_PATIENCE).await?
     {
         handled.reply = problem;
     }
@@ -309,9 +318,8 @@ pub async fn start_from_reminder(
 pub async fn card_refused(
     ctx: &CommandContext<'_>,
     started: StartedCard,
-    patience: Duration,
+    deadline: tokio::time::Instant,
 ) -> Result<Option<Message>, StoreError> {
-    let deadline = tokio::time::Instant::now() + patience;
     let mut pause = Duration::from_millis(10);
     loop {
         let state = ctx

@@ -7,15 +7,21 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use super::Debrief;
+use futures_util::StreamExt;
+use futures_util::stream::FuturesUnordered;
+
 use super::answers::owner_key;
 use super::items;
 use super::summary::Reflected;
-use crate::app::directory::{Directory, MemberKind};
+use super::{Debrief, MAX_ITEMS_PER_ANSWER};
+use crate::app::directory::{Directory, Lookup, MemberKind};
 use crate::store::{ConversationKind, Platform, Workspace};
 
-/// Each lookup runs while the facilitator waits for the close to be acknowledged.
-const LOOKUP_TIMEOUT: Duration = Duration::from_millis(1000);
+/// All lookups of a close run while the facilitator waits for it to be acknowledged
+/// (Slack waits 3 s, and the channel's scope may be asked first).
+const LOOKUPS_DEADLINE: Duration = Duration::from_millis(1200);
+/// Lookups in flight at once: quick for a busy debrief, gentle on Slack's rate limits.
+const CONCURRENT_LOOKUPS: usize = 8;
 /// Most distinct people checked per debrief; anyone past this is not confirmed.
 const MAX_CHECKED: usize = 50;
 
@@ -45,14 +51,16 @@ pub fn looks_like_person(id: &str) -> bool {
             .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
 }
 
-/// The ids the answers name as owners: each item's first mention and each owner picked
-/// in the form.
+/// The ids the answers name as owners: each kept item's first mention and each owner
+/// picked in the form.
 pub fn named(debrief: &Debrief, reflections: &[Reflected]) -> BTreeSet<String> {
     let mut found = BTreeSet::new();
     for reflection in reflections {
         for question in debrief.questions.iter().filter(|q| q.becomes.is_some()) {
             if let Some(answer) = reflection.answers.get(&question.id) {
-                found.extend(items::items(answer).into_iter().filter_map(|i| i.owner));
+                // Only lines that can become items: those past the cap are cut.
+                let kept = items::items(answer).into_iter().take(MAX_ITEMS_PER_ANSWER);
+                found.extend(kept.filter_map(|i| i.owner));
             }
             if let Some(picked) = reflection.answers.get(&owner_key(&question.id)) {
                 found.insert(picked.clone());
@@ -63,7 +71,9 @@ pub fn named(debrief: &Debrief, reflections: &[Reflected]) -> BTreeSet<String> {
 }
 
 /// Checks the named ids with the platform: a person with an active account, and in a
-/// conversation that is not known to be public, one of its members.
+/// conversation that is not known to be public, one of its members. The lookups run
+/// side by side under one deadline (the facilitator is waiting for the close to be
+/// acknowledged); an id not answered for by then is refused.
 pub async fn confirm(
     directory: &dyn Directory,
     workspace: &Workspace,
@@ -77,45 +87,65 @@ pub async fn confirm(
         owners.refused = named;
         return owners;
     }
-    let mut members: Option<Option<Vec<String>>> = None;
+    let mut candidates = Vec::new();
     for (checked, id) in named.into_iter().enumerate() {
-        if checked >= MAX_CHECKED || !looks_like_person(&id) {
+        if checked < MAX_CHECKED && looks_like_person(&id) {
+            candidates.push(id);
+        } else {
             owners.refused.insert(id);
-            continue;
         }
-        let kind = tokio::time::timeout(LOOKUP_TIMEOUT, directory.member_kind(workspace, &id))
+    }
+    if candidates.is_empty() {
+        return owners;
+    }
+    let deadline = tokio::time::Instant::now() + LOOKUPS_DEADLINE;
+    // In a conversation not known to be public, its members, asked once alongside.
+    let members = async {
+        if scope.is_public() {
+            return None;
+        }
+        tokio::time::timeout_at(deadline, directory.members(workspace, conversation))
             .await
             .ok()
-            .flatten();
-        if kind != Some(MemberKind::Person) {
+            .flatten()
+    };
+    let people = async {
+        let mut waiting = candidates.iter();
+        let mut in_flight = FuturesUnordered::new();
+        for id in waiting.by_ref().take(CONCURRENT_LOOKUPS) {
+            in_flight.push(member_kind(directory, workspace, id));
+        }
+        let mut people = BTreeSet::new();
+        while let Ok(Some((id, kind))) = tokio::time::timeout_at(deadline, in_flight.next()).await {
+            if kind == Some(MemberKind::Person) {
+                people.insert(id.to_owned());
+            }
+            if let Some(next) = waiting.next() {
+                in_flight.push(member_kind(directory, workspace, next));
+            }
+        }
+        people
+    };
+    let (members, people) = tokio::join!(members, people);
+    for id in candidates {
+        let inside = scope.is_public() || members.as_ref().is_some_and(|all| all.contains(&id));
+        if people.contains(&id) && inside {
+            owners.confirmed.insert(id);
+        } else {
             owners.refused.insert(id);
-            continue;
         }
-        if !scope.is_public() {
-            // Looked up once, for the first person who needs it.
-            if members.is_none() {
-                members = Some(
-                    tokio::time::timeout(
-                        LOOKUP_TIMEOUT * 2,
-                        directory.members(workspace, conversation),
-                    )
-                    .await
-                    .ok()
-                    .flatten(),
-                );
-            }
-            let inside = members
-                .as_ref()
-                .and_then(Option::as_ref)
-                .is_some_and(|all| all.contains(&id));
-            if !inside {
-                owners.refused.insert(id);
-                continue;
-            }
-        }
-        owners.confirmed.insert(id);
     }
     owners
+}
+
+/// One `users.info` lookup that says whose it is, so lookups of different ids share a
+/// type in one set.
+fn member_kind<'a>(
+    directory: &'a dyn Directory,
+    workspace: &'a Workspace,
+    id: &'a str,
+) -> Lookup<'a, (&'a str, Option<MemberKind>)> {
+    Box::pin(async move { (id, directory.member_kind(workspace, id).await) })
 }
 
 #[cfg(test)]
@@ -192,6 +222,50 @@ mod tests {
             !private.allows("U0BOB"),
             "Bob is not in the private channel"
         );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn lookups_run_side_by_side_under_one_deadline() {
+        let slow = |count: usize| {
+            let names: Vec<&'static str> =
+                (0..count).map(|i| &*format!("U{i:03}").leak()).collect();
+            let directory = FakeDirectory {
+                people: names.iter().map(|n| (*n, MemberKind::Person)).collect(),
+                member_delay: Duration::from_millis(200),
+                ..FakeDirectory::default()
+            };
+            (directory, ids(&names))
+        };
+        // 40 people at 200 ms each: 8 s one after another, 1 s eight at a time.
+        let (directory, named) = slow(40);
+        let began = tokio::time::Instant::now();
+        let owners = confirm(
+            &directory,
+            &slack(),
+            "C1",
+            ConversationKind::PublicChannel,
+            named.clone(),
+        )
+        .await;
+        assert_eq!(began.elapsed(), Duration::from_millis(1000));
+        assert!(named.iter().all(|id| owners.allows(id)));
+
+        // 50 checked (the cap) would take 1.4 s: the deadline answers for those done by
+        // 1.2 s, the rest are refused rather than keep the facilitator waiting.
+        let (directory, named) = slow(60);
+        let began = tokio::time::Instant::now();
+        let owners = confirm(
+            &directory,
+            &slack(),
+            "C1",
+            ConversationKind::PublicChannel,
+            named.clone(),
+        )
+        .await;
+        assert_eq!(began.elapsed(), LOOKUPS_DEADLINE);
+        let confirmed = named.iter().filter(|id| owners.allows(id)).count();
+        assert_eq!(confirmed, 6 * CONCURRENT_LOOKUPS, "six rounds finished");
+        assert_eq!(owners.refused.len(), 60 - confirmed);
     }
 
     #[test]
