@@ -24,6 +24,11 @@ pub enum HttpError {
     /// Something we depend on cannot be reached right now; the caller may retry.
     #[error("{0} cannot be reached right now")]
     Unavailable(&'static str),
+    /// Another delivery of this very event is being handled right now: the platform
+    /// should retry, and the retry is answered from what that handling did (or handles
+    /// it, if that handler died).
+    #[error("this event is being handled right now; retry later")]
+    InProgress,
     #[error("internal error")]
     Internal(#[from] anyhow::Error),
 }
@@ -47,7 +52,9 @@ impl IntoResponse for HttpError {
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
             Self::Forbidden => StatusCode::FORBIDDEN,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::NotConfigured(_) | Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::NotConfigured(_) | Self::Unavailable(_) | Self::InProgress => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         };
         match &self {

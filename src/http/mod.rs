@@ -39,13 +39,15 @@ use crate::metrics::Metrics;
 use crate::platform::slack::SlackClient;
 use crate::platform::teams::TeamsClient;
 use crate::scheduler::Scheduler;
-use crate::store::{Claim, DebriefId, NewOutboxMessage, Store, Workspace, WorkspaceId};
+use crate::store::{
+    Claim, ClaimToken, DebriefId, NewOutboxMessage, Store, StoreError, Workspace, WorkspaceId,
+};
 use verify::{BotTokenVerifier, SlackSignatureVerifier, TeamsWebhookVerifier};
 
-/// How long a delivery holds the claim on its event id: longer than any request may
-/// run (the request timeout), shorter than the platforms' next retry (Slack: a minute),
-/// so a handler that died does not cost the retry.
-const EVENT_CLAIM_SECS: i64 = 30;
+/// How long a delivery holds the claim on its event id past the request timeout (after
+/// which its handler is cancelled): a handler that is only slow keeps its claim, one
+/// that died does not cost the platform's next retry (Slack: a minute later).
+const EVENT_CLAIM_MARGIN_SECS: i64 = 5;
 
 /// A platform call to queue (see [`AppState::send`]).
 pub struct Queued<'a> {
@@ -55,8 +57,8 @@ pub struct Queued<'a> {
     pub body: &'a serde_json::Value,
     /// A DM carrying answers of this anonymous debrief: erased once delivered.
     pub anonymous_debrief: Option<DebriefId>,
-    /// The inbound event this answers, marked done with it.
-    pub finishes_event: Option<&'a str>,
+    /// The inbound event this answers (and its claim), marked done with it.
+    pub finishes_event: Option<(&'a str, ClaimToken)>,
 }
 
 impl<'a> Queued<'a> {
@@ -169,33 +171,55 @@ impl AppState {
         let mut tx = self.store.begin().await?;
         tx.enqueue(message, now_ms, self.delivery.give_up_at(now_ms))
             .await?;
-        if let Some(event) = queued.finishes_event {
-            tx.finish_event(queued.workspace, event, now_ms / 1000)
-                .await?;
+        if let Some((event, token)) = queued.finishes_event {
+            // Fails when another delivery took the event over: nothing is queued then,
+            // and the platform's retry is answered from that delivery's handling.
+            match tx.finish_event(queued.workspace, event, token).await {
+                Err(StoreError::Conflict(_)) => {
+                    tracing::warn!(
+                        "a slow handler lost its event to a retry; its reply is dropped"
+                    );
+                    return Err(error::HttpError::InProgress);
+                }
+                other => other?,
+            }
         }
         tx.commit().await?;
         self.delivery.wake();
         Ok(())
     }
 
-    /// Claims an inbound event (a Slack event, a Teams activity) for this delivery;
-    /// `false` when it was handled already or is being handled right now.
+    /// Claims an inbound event (a Slack event, a Teams activity) for this delivery:
+    /// its token, or `None` when it was handled already. A delivery racing one that is
+    /// being handled right now is [`error::HttpError::InProgress`] (503), so the
+    /// platform retries it rather than taking a 200 for work that may yet fail.
     pub async fn claim_event(
         &self,
         workspace: WorkspaceId,
         event_id: &str,
-    ) -> Result<bool, error::HttpError> {
+    ) -> Result<Option<ClaimToken>, error::HttpError> {
         let now = self.clock.now_unix();
-        let claim = self
+        let held_for = self.request_timeout.as_secs() as i64 + EVENT_CLAIM_MARGIN_SECS;
+        let token = ClaimToken(claim_token()?);
+        match self
             .store
-            .claim_event(workspace, event_id, now, now + EVENT_CLAIM_SECS)
-            .await?;
-        Ok(claim == Claim::Claimed)
+            .claim_event(workspace, event_id, now, now + held_for, token)
+            .await?
+        {
+            Claim::Claimed(token) => Ok(Some(token)),
+            Claim::Done => Ok(None),
+            Claim::InProgress => {
+                tracing::info!(
+                    "an event arrived again while it is being handled; asked for a retry"
+                );
+                Err(error::HttpError::InProgress)
+            }
+        }
     }
 
     /// Gives up a claim whose handling failed, so the platform's retry is handled.
-    pub async fn release_event(&self, workspace: WorkspaceId, event_id: &str) {
-        if let Err(err) = self.store.forget_event(workspace, event_id).await {
+    pub async fn release_event(&self, workspace: WorkspaceId, event_id: &str, token: ClaimToken) {
+        if let Err(err) = self.store.forget_event(workspace, event_id, token).await {
             tracing::warn!(error = %err, "could not release an event claim; it runs out by itself");
         }
     }
@@ -251,6 +275,14 @@ fn request_span(request: &Request) -> tracing::Span {
         request_id,
         workspace = tracing::field::Empty,
     )
+}
+
+/// A random claim token: two deliveries must never hold the same one.
+fn claim_token() -> Result<i64, error::HttpError> {
+    let mut bytes = [0u8; 8];
+    getrandom::getrandom(&mut bytes)
+        .map_err(|e| error::HttpError::Internal(anyhow::anyhow!("no randomness: {e}")))?;
+    Ok(i64::from_le_bytes(bytes))
 }
 
 fn panic_response(_panic: Box<dyn std::any::Any + Send + 'static>) -> axum::response::Response {

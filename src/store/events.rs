@@ -5,80 +5,110 @@
 
 use super::{Store, StoreError, StoreTx, WorkspaceId};
 
+/// Names one claim of an event id: finishing or releasing the event takes it, so a
+/// handler whose claim ran out (and was taken by another delivery) changes nothing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ClaimToken(pub i64);
+
 /// What claiming an event id found.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Claim {
     /// This delivery is the one to handle it (new, or a dead handler's claim ran out).
-    Claimed,
-    /// Handled already, or being handled right now.
-    Duplicate,
+    Claimed(ClaimToken),
+    /// Another delivery is handling it right now.
+    InProgress,
+    /// Handled already.
+    Done,
 }
 
 impl StoreTx {
-    /// The event's reply is queued in this transaction: it is done.
+    /// The event's reply is queued in this transaction: it is done. Fails with
+    /// [`StoreError::Conflict`] (so the transaction, reply included, is rolled back)
+    /// when the claim is no longer `token`'s: another delivery took it over.
     pub async fn finish_event(
         &mut self,
         workspace: WorkspaceId,
         event_id: &str,
-        now: i64,
+        token: ClaimToken,
     ) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO processed_events (workspace_id, event_id, received_at, state) \
-             VALUES (?1, ?2, ?3, 'done') \
-             ON CONFLICT (workspace_id, event_id) DO UPDATE SET state = 'done', claimed_until = NULL",
+        let finished = sqlx::query(
+            "UPDATE processed_events SET state = 'done', claimed_until = NULL, claim_token = NULL \
+             WHERE workspace_id = ? AND event_id = ? AND state = 'claimed' AND claim_token = ?",
         )
         .bind(workspace.0)
         .bind(event_id)
-        .bind(now)
+        .bind(token.0)
         .execute(&mut *self.tx)
         .await?;
+        if finished.rows_affected() == 0 {
+            return Err(StoreError::Conflict(
+                "the event's claim ran out and was taken by another delivery".into(),
+            ));
+        }
         Ok(())
     }
 }
 
 impl Store {
-    /// Claims an event id until `claimed_until` (Unix seconds): [`Claim::Claimed`] when
-    /// it is new or an earlier claim ran out without being finished.
+    /// Claims an event id until `claimed_until` (Unix seconds) under `token`:
+    /// [`Claim::Claimed`] when it is new or an earlier claim ran out without being
+    /// finished.
     pub async fn claim_event(
         &self,
         workspace: WorkspaceId,
         event_id: &str,
         now: i64,
         claimed_until: i64,
+        token: ClaimToken,
     ) -> Result<Claim, StoreError> {
         let claimed = sqlx::query(
-            "INSERT INTO processed_events (workspace_id, event_id, received_at, state, claimed_until) \
-             VALUES (?1, ?2, ?3, 'claimed', ?4) \
+            "INSERT INTO processed_events \
+                 (workspace_id, event_id, received_at, state, claimed_until, claim_token) \
+             VALUES (?1, ?2, ?3, 'claimed', ?4, ?5) \
              ON CONFLICT (workspace_id, event_id) DO UPDATE \
-             SET received_at = excluded.received_at, claimed_until = excluded.claimed_until \
+             SET received_at = excluded.received_at, claimed_until = excluded.claimed_until, \
+                 claim_token = excluded.claim_token \
              WHERE processed_events.state = 'claimed' AND processed_events.claimed_until <= ?3",
         )
         .bind(workspace.0)
         .bind(event_id)
         .bind(now)
         .bind(claimed_until)
+        .bind(token.0)
         .execute(&self.pool)
         .await?;
-        Ok(if claimed.rows_affected() == 1 {
-            Claim::Claimed
-        } else {
-            Claim::Duplicate
+        if claimed.rows_affected() == 1 {
+            return Ok(Claim::Claimed(token));
+        }
+        let state: Option<String> = sqlx::query_scalar(
+            "SELECT state FROM processed_events WHERE workspace_id = ? AND event_id = ?",
+        )
+        .bind(workspace.0)
+        .bind(event_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(match state.as_deref() {
+            Some("claimed") => Claim::InProgress,
+            // Done, or pruned between the two statements (long done).
+            _ => Claim::Done,
         })
     }
 
-    /// Releases a claimed event id (its handling failed), so the platform's retry is
-    /// handled.
+    /// Releases `token`'s claim of an event id (its handling failed), so the platform's
+    /// retry is handled; a claim another delivery took over is left alone.
     pub async fn forget_event(
         &self,
         workspace: WorkspaceId,
         event_id: &str,
+        token: ClaimToken,
     ) -> Result<(), StoreError> {
         sqlx::query(
             "DELETE FROM processed_events WHERE workspace_id = ? AND event_id = ? \
-             AND state = 'claimed'",
+             AND state = 'claimed' AND claim_token = ?",
         )
         .bind(workspace.0)
         .bind(event_id)
+        .bind(token.0)
         .execute(&self.pool)
         .await?;
         Ok(())
@@ -123,34 +153,58 @@ impl Store {
 
 #[cfg(test)]
 mod tests {
-    use super::Claim;
+    use super::{Claim, ClaimToken};
+    use crate::store::StoreError;
     use crate::store::test_support::{temp_store, workspace};
 
     #[tokio::test]
     async fn a_claim_runs_out_unless_finished_and_a_finished_event_stays_done() {
         let (store, _dir) = temp_store().await;
         let ws = workspace(&store, "T1").await;
+        let (first, second) = (ClaimToken(1), ClaimToken(2));
         assert_eq!(
-            store.claim_event(ws, "Ev1", 100, 130).await.unwrap(),
-            Claim::Claimed
+            store.claim_event(ws, "Ev1", 100, 130, first).await.unwrap(),
+            Claim::Claimed(first)
         );
         assert_eq!(
-            store.claim_event(ws, "Ev1", 101, 131).await.unwrap(),
-            Claim::Duplicate,
+            store
+                .claim_event(ws, "Ev1", 101, 131, second)
+                .await
+                .unwrap(),
+            Claim::InProgress,
             "an immediate retry while the first is handled"
         );
         assert_eq!(
-            store.claim_event(ws, "Ev1", 130, 160).await.unwrap(),
-            Claim::Claimed,
+            store
+                .claim_event(ws, "Ev1", 130, 160, second)
+                .await
+                .unwrap(),
+            Claim::Claimed(second),
             "the first handler died: its claim ran out"
         );
+
+        // The first handler was only slow: it may neither finish nor release the event.
         let mut tx = store.begin().await.unwrap();
-        tx.finish_event(ws, "Ev1", 131).await.unwrap();
-        tx.commit().await.unwrap();
-        store.forget_event(ws, "Ev1").await.unwrap();
+        let late = tx.finish_event(ws, "Ev1", first).await;
+        assert!(matches!(late, Err(StoreError::Conflict(_))), "{late:?}");
+        drop(tx);
+        store.forget_event(ws, "Ev1", first).await.unwrap();
         assert_eq!(
-            store.claim_event(ws, "Ev1", 500, 530).await.unwrap(),
-            Claim::Duplicate,
+            store.claim_event(ws, "Ev1", 131, 161, first).await.unwrap(),
+            Claim::InProgress,
+            "the second claim still holds"
+        );
+
+        let mut tx = store.begin().await.unwrap();
+        tx.finish_event(ws, "Ev1", second).await.unwrap();
+        tx.commit().await.unwrap();
+        store.forget_event(ws, "Ev1", second).await.unwrap();
+        assert_eq!(
+            store
+                .claim_event(ws, "Ev1", 500, 530, ClaimToken(3))
+                .await
+                .unwrap(),
+            Claim::Done,
             "done is done, even much later"
         );
     }
@@ -159,25 +213,37 @@ mod tests {
     async fn an_event_id_counts_once_per_workspace_until_pruned() {
         let (store, _dir) = temp_store().await;
         let ids = [workspace(&store, "T1").await, workspace(&store, "T2").await];
-        let claim = |ws, at| {
+        let claim = |ws, at, token| {
             let store = store.clone();
-            async move { store.claim_event(ws, "Ev1", at, at + 30).await.unwrap() }
+            async move {
+                store
+                    .claim_event(ws, "Ev1", at, at + 30, ClaimToken(token))
+                    .await
+                    .unwrap()
+            }
         };
-        assert_eq!(claim(ids[0], 100).await, Claim::Claimed);
-        assert_eq!(claim(ids[0], 101).await, Claim::Duplicate);
-        assert_eq!(claim(ids[1], 101).await, Claim::Claimed, "other workspace");
-
-        store.forget_event(ids[1], "Ev1").await.unwrap();
+        assert_eq!(claim(ids[0], 100, 1).await, Claim::Claimed(ClaimToken(1)));
+        assert_eq!(claim(ids[0], 101, 2).await, Claim::InProgress);
         assert_eq!(
-            claim(ids[1], 101).await,
-            Claim::Claimed,
+            claim(ids[1], 101, 3).await,
+            Claim::Claimed(ClaimToken(3)),
+            "other workspace"
+        );
+
+        store
+            .forget_event(ids[1], "Ev1", ClaimToken(3))
+            .await
+            .unwrap();
+        assert_eq!(
+            claim(ids[1], 101, 4).await,
+            Claim::Claimed(ClaimToken(4)),
             "a released claim can be taken again"
         );
 
         assert_eq!(store.prune_processed_events(101).await.unwrap(), 1);
         assert_eq!(
-            claim(ids[0], 200).await,
-            Claim::Claimed,
+            claim(ids[0], 200, 5).await,
+            Claim::Claimed(ClaimToken(5)),
             "forgotten after pruning"
         );
     }

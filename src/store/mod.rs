@@ -106,7 +106,7 @@ pub use checkins::{Checkin, CheckinEnd, NewCheckin};
 pub use conversations::Conversation;
 pub use debriefs::{DebriefId, NewDebrief, Reflection, StoredDebrief};
 pub use digest::{AnsweredFollowUp, DigestFacts, ReachedGoal};
-pub use events::Claim;
+pub use events::{Claim, ClaimToken};
 pub use follow_ups::{Ask, TrackedLesson, Transition, Unreachable};
 pub use goals::Goal;
 pub use lessons::{Lesson, LessonHit, LessonKind, NewLesson};
@@ -264,11 +264,42 @@ fn create_private(path: &std::path::Path) -> anyhow::Result<()> {
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
     match options.open(path) {
         Ok(_) => Ok(()),
-        Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => {
+            tighten_existing(path);
+            Ok(())
+        }
         Err(err) => {
             Err(err).with_context(|| format!("cannot create the database file {}", path.display()))
         }
     }
+}
+
+/// A database made by an earlier release (or by hand) may be readable by others:
+/// its file and its -wal/-shm are made the service user's alone. A failure (a file
+/// owned by another user) is logged, not fatal: the service still runs.
+fn tighten_existing(path: &std::path::Path) {
+    #[cfg(unix)]
+    for suffix in ["", "-wal", "-shm"] {
+        use std::os::unix::fs::PermissionsExt;
+        let mut name = path.as_os_str().to_owned();
+        name.push(suffix);
+        let file = std::path::Path::new(&name);
+        let Ok(metadata) = std::fs::metadata(file) else {
+            continue;
+        };
+        if metadata.permissions().mode() & 0o077 == 0 {
+            continue;
+        }
+        if let Err(err) = std::fs::set_permissions(file, std::fs::Permissions::from_mode(0o600)) {
+            tracing::warn!(
+                file = ?file.display().to_string(),
+                error = %err,
+                "the database file is readable by other users and could not be made private"
+            );
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
 }
 
 /// A transaction; dropped without [`StoreTx::commit`] it rolls back.
@@ -578,7 +609,10 @@ mod tests {
         use std::os::unix::fs::PermissionsExt;
         let (store, dir) = temp_store().await;
         let ws = test_support::workspace(&store, "T1").await;
-        store.claim_event(ws, "Ev1", 1, 31).await.unwrap();
+        store
+            .claim_event(ws, "Ev1", 1, 31, events::ClaimToken(1))
+            .await
+            .unwrap();
         for name in ["test.db", "test.db-wal", "test.db-shm"] {
             let mode = std::fs::metadata(dir.path().join(name))
                 .unwrap_or_else(|e| panic!("{name}: {e}"))
@@ -591,6 +625,36 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(secure, 1);
+    }
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn a_database_left_readable_by_others_is_made_private_on_start() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.db");
+        let names = ["old.db", "old.db-wal", "old.db-shm"];
+        for name in names {
+            std::fs::write(dir.path().join(name), b"").unwrap();
+            std::fs::set_permissions(
+                dir.path().join(name),
+                std::fs::Permissions::from_mode(0o644),
+            )
+            .unwrap();
+        }
+        let settings = DatabaseSettings {
+            url: DatabaseUrl::Sqlite(format!("sqlite://{}", path.display())),
+            max_connections: 1,
+            busy_timeout_ms: 1000,
+        };
+        let _store = Store::connect(&settings).await.unwrap();
+        for name in names {
+            let mode = std::fs::metadata(dir.path().join(name))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600, "{name}: {mode:o}");
+        }
     }
 
     #[tokio::test]
@@ -614,7 +678,7 @@ mod tests {
     async fn foreign_keys_are_enforced() {
         let (store, _dir) = temp_store().await;
         let err = store
-            .claim_event(WorkspaceId(999), "Ev1", 1, 31)
+            .claim_event(WorkspaceId(999), "Ev1", 1, 31, events::ClaimToken(1))
             .await
             .unwrap_err();
         let StoreError::Other(source) = err else {

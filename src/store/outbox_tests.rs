@@ -159,27 +159,41 @@ async fn dedupe_keys_queue_once_per_workspace_and_rows_stay_in_their_workspace()
 
 #[tokio::test]
 async fn a_transaction_commits_the_event_and_its_message_together_or_neither() {
+    use crate::store::{Claim, ClaimToken};
     let (store, _dir) = temp_store().await;
     let ws = workspace(&store, "T1").await;
+    let token = ClaimToken(7);
+    for event in ["Ev1", "Ev2"] {
+        assert_eq!(
+            store.claim_event(ws, event, 1, 31, token).await.unwrap(),
+            Claim::Claimed(token)
+        );
+    }
     let mut tx = store.begin().await.unwrap();
-    tx.finish_event(ws, "Ev1", 1).await.unwrap();
+    tx.finish_event(ws, "Ev1", token).await.unwrap();
     tx.enqueue(message(ws, "C1", "reply"), 0, 1).await.unwrap();
     drop(tx); // rolled back
     assert_eq!(store.next_outbox_due().await.unwrap(), None);
     assert_eq!(
-        store.claim_event(ws, "Ev1", 1, 31).await.unwrap(),
-        crate::store::Claim::Claimed,
-        "the event was rolled back too"
+        store
+            .claim_event(ws, "Ev1", 31, 61, ClaimToken(8))
+            .await
+            .unwrap(),
+        Claim::Claimed(ClaimToken(8)),
+        "the event was rolled back too: still claimed, taken over once the claim ran out"
     );
 
     let mut tx = store.begin().await.unwrap();
-    tx.finish_event(ws, "Ev2", 1).await.unwrap();
+    tx.finish_event(ws, "Ev2", token).await.unwrap();
     tx.enqueue(message(ws, "C1", "reply"), 0, 1).await.unwrap();
     tx.commit().await.unwrap();
     assert_eq!(store.next_outbox_due().await.unwrap(), Some(0));
     assert_eq!(
-        store.claim_event(ws, "Ev2", 2, 32).await.unwrap(),
-        crate::store::Claim::Duplicate
+        store
+            .claim_event(ws, "Ev2", 32, 62, ClaimToken(9))
+            .await
+            .unwrap(),
+        Claim::Done
     );
 }
 

@@ -17,7 +17,7 @@ use crate::http::error::HttpError;
 use crate::http::{AppState, Queued};
 use crate::metrics::EventOutcome;
 use crate::platform::slack::blocks::{ephemeral_message_body, post_message_body};
-use crate::store::{Platform, Workspace};
+use crate::store::{ClaimToken, Platform, Workspace};
 
 #[derive(Debug, Deserialize)]
 struct Envelope {
@@ -353,13 +353,15 @@ async fn answer(
     workspace: &Workspace,
     message: Incoming<'_>,
 ) -> Result<(), HttpError> {
-    if !state.claim_event(workspace.id, message.event_id).await? {
+    let Some(token) = state.claim_event(workspace.id, message.event_id).await? else {
         acknowledge_duplicate(state, message.event_id);
         return Ok(());
-    }
-    let result = handle_and_reply(state, workspace, &message).await;
+    };
+    let result = handle_and_reply(state, workspace, &message, token).await;
     if result.is_err() {
-        state.release_event(workspace.id, message.event_id).await;
+        state
+            .release_event(workspace.id, message.event_id, token)
+            .await;
     }
     result
 }
@@ -368,6 +370,7 @@ async fn handle_and_reply(
     state: &AppState,
     workspace: &Workspace,
     message: &Incoming<'_>,
+    token: ClaimToken,
 ) -> Result<(), HttpError> {
     let mut ctx = state.command_context(workspace, message.channel, message.user);
     ctx.event = Some(message.event_id);
@@ -389,7 +392,7 @@ async fn handle_and_reply(
     state
         .send(Queued {
             anonymous_debrief: handled.anonymous_debrief,
-            finishes_event: Some(message.event_id),
+            finishes_event: Some((message.event_id, token)),
             ..Queued::new(workspace.id, method, message.channel, &body)
         })
         .await?;

@@ -35,7 +35,8 @@ use crate::platform::teams::{Activity, card_activity};
 use crate::platform::teams::{SEND_METHOD, UPDATE_METHOD};
 use crate::platform::{Message, plain};
 use crate::store::{
-    ConversationKind, DebriefId, StoreError, TeamsConversation, TeamsPerson, Workspace, WorkspaceId,
+    ClaimToken, ConversationKind, DebriefId, StoreError, TeamsConversation, TeamsPerson, Workspace,
+    WorkspaceId,
 };
 
 /// The Bot Framework `channelId` of Microsoft Teams.
@@ -127,17 +128,23 @@ async fn answer(
     activity: &Activity,
 ) -> Result<(), HttpError> {
     let key = activity.delivery_key();
-    if let Some(key) = &key
-        && !state.claim_event(workspace.id, key).await?
-    {
-        tracing::info!("acknowledged a Teams activity delivered again without handling it again");
-        return Ok(());
-    }
-    let result = reply(state, workspace, activity, key.as_deref()).await;
+    let claim = match &key {
+        Some(key) => match state.claim_event(workspace.id, key).await? {
+            Some(token) => Some((key.as_str(), token)),
+            None => {
+                tracing::info!(
+                    "acknowledged a Teams activity delivered again without handling it again"
+                );
+                return Ok(());
+            }
+        },
+        None => None,
+    };
+    let result = reply(state, workspace, activity, claim).await;
     if result.is_err()
-        && let Some(key) = &key
+        && let Some((key, token)) = claim
     {
-        state.release_event(workspace.id, key).await;
+        state.release_event(workspace.id, key, token).await;
     }
     result
 }
@@ -149,7 +156,7 @@ async fn reply(
     state: &AppState,
     workspace: &Workspace,
     activity: &Activity,
-    finishes: Option<&str>,
+    finishes: Option<(&str, ClaimToken)>,
 ) -> Result<(), HttpError> {
     let (Some(user), Some(conversation)) = (activity.from_id(), activity.conversation_id()) else {
         return Err(HttpError::bad_request(
@@ -158,7 +165,7 @@ async fn reply(
     };
     let channel = conversation.split(';').next().unwrap_or(conversation);
     let mut ctx = state.command_context(workspace, channel, user);
-    ctx.event = finishes;
+    ctx.event = finishes.map(|(event, _)| event);
     // Set when the answer carries answers of an anonymous debrief.
     let mut anonymous = None;
     let said = if let Some(data) = activity
