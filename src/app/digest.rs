@@ -287,14 +287,7 @@ pub async fn build(
 /// `/learn digest now`: the last seven days, to the caller only.
 pub async fn preview(ctx: &CommandContext<'_>) -> Result<Message, StoreError> {
     let now = ctx.clock.now_unix();
-    let audience = scopes::audience(
-        ctx.store,
-        ctx.directory,
-        ctx.clock,
-        ctx.workspace,
-        ctx.channel,
-    )
-    .await?;
+    let audience = scopes::audience(ctx, ctx.channel).await?;
     let mut message = build(
         ctx.store,
         ctx.workspace.id,
@@ -339,14 +332,7 @@ pub async fn set(ctx: &CommandContext<'_>, text: &ScheduleText) -> Result<Handle
     };
     // Learnt now and kept fresh, so each scheduled digest knows whether people of other
     // organisations read this channel (then it shows only the channel's own lessons).
-    scopes::current(
-        ctx.store,
-        ctx.directory,
-        ctx.clock,
-        ctx.workspace,
-        ctx.channel,
-    )
-    .await?;
+    scopes::of(ctx, ctx.channel).await?;
     let id = created.id.0;
     let reply = Message {
         fallback: format!("Digest #{id} set: {}", created.spec),

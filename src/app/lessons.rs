@@ -54,14 +54,7 @@ pub async fn search(ctx: &CommandContext<'_>, query: Option<&str>) -> Result<Mes
     let workspace = ctx.workspace.id;
     // What this conversation may see: its own lessons, and public ones unless people
     // of other organisations read it.
-    let audience = scopes::audience(
-        ctx.store,
-        ctx.directory,
-        ctx.clock,
-        ctx.workspace,
-        ctx.channel,
-    )
-    .await?;
+    let audience = scopes::audience(ctx, ctx.channel).await?;
     let Some(query) = query else {
         let latest = ctx.store.latest_lessons(workspace, audience, SHOWN).await?;
         if latest.is_empty() {

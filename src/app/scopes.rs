@@ -11,6 +11,7 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use super::directory::Directory;
+use super::handle::CommandContext;
 use crate::clock::{Clock, SharedClock};
 use crate::store::{
     Audience, ConversationKind, ConversationScope, Platform, Store, StoreError, Workspace,
@@ -76,8 +77,9 @@ pub async fn look_up(
         }))
 }
 
-/// The scope of a conversation a debrief is starting or closing in: the stored one
-/// while it is fresh, else asked of the platform (Slack). Teams conversations are
+/// The scope of a conversation learnloop is about to use (a debrief starting or
+/// closing there, lessons shown there): the stored one while it is fresh, else asked
+/// of the platform (Slack). Teams conversations are
 /// recorded from their activities and never asked about.
 pub async fn current(
     store: &Store,
@@ -99,18 +101,32 @@ pub async fn current(
     }
 }
 
+/// [`current`] for a conversation a command is about.
+pub async fn of(
+    ctx: &CommandContext<'_>,
+    conversation: &str,
+) -> Result<ConversationScope, StoreError> {
+    current(
+        ctx.store,
+        ctx.directory,
+        ctx.clock,
+        ctx.workspace,
+        conversation,
+    )
+    .await
+}
+
 /// Who sees lessons shown in `conversation` (a search answer, a digest, a debrief's
-/// card): its scope as [`current`] tells it decides whether the workspace's public
-/// lessons may be shown there too.
+/// card): its scope decides whether the workspace's public lessons may be shown there
+/// too.
 pub async fn audience<'a>(
-    store: &Store,
-    directory: &dyn Directory,
-    clock: &dyn Clock,
-    workspace: &Workspace,
+    ctx: &CommandContext<'_>,
     conversation: &'a str,
 ) -> Result<Audience<'a>, StoreError> {
-    let scope = current(store, directory, clock, workspace, conversation).await?;
-    Ok(Audience::of(conversation, scope.kind))
+    Ok(Audience::of(
+        conversation,
+        of(ctx, conversation).await?.kind,
+    ))
 }
 
 /// The background pass: looks up again every Slack conversation whose answer is due

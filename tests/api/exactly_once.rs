@@ -39,6 +39,16 @@ async fn retry(app: &TestApp, envelope: &serde_json::Value) -> u16 {
     .as_u16()
 }
 
+/// Starts a retro and has Bob reflect on it in a DM conversation (its first question
+/// delivered); the workspace.
+async fn bob_reflects_in_a_dm(app: &TestApp, title: &str) -> learnloop::store::WorkspaceId {
+    let (id, _) = start(app, &format!("--template retro {title}")).await;
+    let ws = workspace(app).await;
+    app.interaction(&click(BOB, "debrief.reflect_dm", id)).await;
+    wait_for_outbox(app, ws).await;
+    ws
+}
+
 #[tokio::test]
 async fn a_claim_left_by_a_handler_that_died_does_not_drop_slacks_retry() {
     let (app, clock) = app().await;
@@ -80,10 +90,7 @@ async fn a_claim_left_by_a_handler_that_died_does_not_drop_slacks_retry() {
 #[tokio::test]
 async fn a_dm_answer_taken_before_a_failure_is_not_applied_again_to_the_next_question() {
     let (app, _clock) = app().await;
-    let (id, _) = start(&app, "--template retro Release 2.4").await;
-    let ws = workspace(&app).await;
-    app.interaction(&click(BOB, "debrief.reflect_dm", id)).await;
-    wait_for_outbox(&app, ws).await;
+    bob_reflects_in_a_dm(&app, "Release 2.4").await;
 
     // Bob answers the first question; the answer is taken, then queuing the reply
     // fails (a full disk, say), so Slack's delivery fails and it retries.
@@ -128,10 +135,7 @@ async fn a_dm_answer_taken_before_a_failure_is_not_applied_again_to_the_next_que
 #[tokio::test]
 async fn two_deliveries_of_one_answer_at_once_take_it_once() {
     let (app, _clock) = app().await;
-    let (id, _) = start(&app, "--template retro Release 2.5").await;
-    let ws = workspace(&app).await;
-    app.interaction(&click(BOB, "debrief.reflect_dm", id)).await;
-    wait_for_outbox(&app, ws).await;
+    let ws = bob_reflects_in_a_dm(&app, "Release 2.5").await;
     let answer = dm(
         "EvTwice",
         BOB,
@@ -167,10 +171,7 @@ async fn two_deliveries_of_one_answer_at_once_take_it_once() {
 #[tokio::test]
 async fn a_slow_handler_whose_claim_was_taken_over_queues_nothing() {
     let (app, clock) = app().await;
-    let (id, _) = start(&app, "--template retro Release 2.6").await;
-    let ws = workspace(&app).await;
-    app.interaction(&click(BOB, "debrief.reflect_dm", id)).await;
-    wait_for_outbox(&app, ws).await;
+    let ws = bob_reflects_in_a_dm(&app, "Release 2.6").await;
     let seen = messages_to(&app, "DU0BOB").await;
 
     // While this handler works, its claim runs out and another delivery takes the event

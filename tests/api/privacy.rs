@@ -64,6 +64,32 @@ async fn debrief_in(app: &TestApp, channel: &str, title: &str, lesson: &str) -> 
         .1
 }
 
+/// From now on the fake Slack describes `channel` as shared with another organisation.
+async fn slack_connect_channel(app: &TestApp, channel: &str) {
+    Mock::given(method("POST"))
+        .and(path("/api/conversations.info"))
+        .and(body_string_contains(channel))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"ok": true, "channel": {
+                "id": channel, "is_channel": true, "is_private": false, "is_shared": true,
+                "is_ext_shared": true, "is_org_shared": false, "is_im": false, "is_mpim": false,
+            }})),
+        )
+        .mount(&app.slack)
+        .await;
+}
+
+/// The text of every digest posted in `channel`.
+async fn digests_posted_in(app: &TestApp, channel: &str) -> String {
+    app.slack_calls("chat.postMessage")
+        .await
+        .iter()
+        .filter(|c| c["channel"] == channel)
+        .map(reply_text)
+        .filter(|t| t.contains("What we learned"))
+        .collect()
+}
+
 async fn lessons_in(app: &TestApp, channel: &str, query: &str) -> String {
     let text = format!("lessons {query}");
     reply_text(
@@ -170,14 +196,7 @@ async fn a_private_channels_lessons_are_shown_only_inside_it() {
     let fired = app.scheduler.fire_due().await.unwrap();
     assert_eq!(fired.sent, 1, "{fired:?}");
     wait_for_outbox(&app, workspace(&app).await).await;
-    let posted: String = app
-        .slack_calls("chat.postMessage")
-        .await
-        .iter()
-        .filter(|c| c["channel"] == PUBLIC)
-        .map(reply_text)
-        .filter(|t| t.contains("What we learned"))
-        .collect();
+    let posted = digests_posted_in(&app, PUBLIC).await;
     assert!(posted.contains(PUBLIC_LESSON), "{posted}");
     assert!(!posted.contains(SECRET_LESSON), "{posted}");
 
@@ -201,17 +220,7 @@ async fn a_private_channels_lessons_are_shown_only_inside_it() {
 #[tokio::test]
 async fn slack_connect_channels_and_failed_lookups_are_private() {
     let (app, _clock) = spawn_app_at(monday()).await;
-    Mock::given(method("POST"))
-        .and(path("/api/conversations.info"))
-        .and(body_string_contains("C0CONNECT"))
-        .respond_with(
-            ResponseTemplate::new(200).set_body_json(json!({"ok": true, "channel": {
-                "id": "C0CONNECT", "is_channel": true, "is_private": false, "is_shared": true,
-                "is_ext_shared": true, "is_org_shared": false, "is_im": false, "is_mpim": false,
-            }})),
-        )
-        .mount(&app.slack)
-        .await;
+    slack_connect_channel(&app, "C0CONNECT").await;
     Mock::given(method("POST"))
         .and(path("/api/conversations.info"))
         .and(body_string_contains("C0BROKEN"))
@@ -275,17 +284,7 @@ async fn slack_connect_channels_and_failed_lookups_are_private() {
 #[tokio::test]
 async fn a_channel_outsiders_read_is_shown_only_its_own_lessons() {
     let (app, clock) = spawn_app_at(monday()).await;
-    Mock::given(method("POST"))
-        .and(path("/api/conversations.info"))
-        .and(body_string_contains("C0CONNECT"))
-        .respond_with(
-            ResponseTemplate::new(200).set_body_json(json!({"ok": true, "channel": {
-                "id": "C0CONNECT", "is_channel": true, "is_private": false, "is_shared": true,
-                "is_ext_shared": true, "is_org_shared": false, "is_im": false, "is_mpim": false,
-            }})),
-        )
-        .mount(&app.slack)
-        .await;
+    slack_connect_channel(&app, "C0CONNECT").await;
     debrief_in(&app, PUBLIC, "Release 2.3 rollout", PUBLIC_LESSON).await;
     let own = "Ask the vendor for rollout status pages";
     debrief_in(&app, "C0CONNECT", "Vendor rollout", own).await;
@@ -335,14 +334,7 @@ async fn a_channel_outsiders_read_is_shown_only_its_own_lessons() {
     let fired = app.scheduler.fire_due().await.unwrap();
     assert_eq!(fired.sent, 1, "{fired:?}");
     wait_for_outbox(&app, workspace(&app).await).await;
-    let posted: String = app
-        .slack_calls("chat.postMessage")
-        .await
-        .iter()
-        .filter(|c| c["channel"] == "C0CONNECT")
-        .map(reply_text)
-        .filter(|t| t.contains("What we learned"))
-        .collect();
+    let posted = digests_posted_in(&app, "C0CONNECT").await;
     assert!(posted.contains(own), "{posted}");
     assert!(!posted.contains(PUBLIC_LESSON), "{posted}");
     app.stop().await;

@@ -64,14 +64,7 @@ pub async fn close(ctx: &CommandContext<'_>, debrief: &Debrief) -> Result<Handle
     // Asked before the transaction: a lookup must not hold the write lock. A
     // reflection saved after this read names owners that were not checked, and
     // unchecked owners are refused.
-    let scope = scopes::current(
-        ctx.store,
-        ctx.directory,
-        ctx.clock,
-        ctx.workspace,
-        &debrief.channel,
-    )
-    .await?;
+    let scope = scopes::of(ctx, &debrief.channel).await?;
     let named = owners::named(
         debrief,
         &reflected(ctx.store.reflections(ctx.workspace.id, debrief.id).await?),

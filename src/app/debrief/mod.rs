@@ -160,8 +160,7 @@ async fn past_lessons(
     let Some(query) = search::related_terms(title) else {
         return Ok(Vec::new());
     };
-    let audience =
-        scopes::audience(ctx.store, ctx.directory, ctx.clock, ctx.workspace, channel).await?;
+    let audience = scopes::audience(ctx, channel).await?;
     ctx.store
         .search_lessons(ctx.workspace.id, &query, audience, PAST_LESSONS_ON_CARD)
         .await
@@ -193,14 +192,7 @@ pub async fn start(
     .map_err(|e| StoreError::Corrupt(e.to_string()))?;
     // Learnt now, so the card's channel is known (and refreshed daily) by the time the
     // debrief closes and its lessons take the channel's scope.
-    scopes::current(
-        ctx.store,
-        ctx.directory,
-        ctx.clock,
-        ctx.workspace,
-        ctx.channel,
-    )
-    .await?;
+    scopes::of(ctx, ctx.channel).await?;
     let past = past_lessons(ctx, ctx.channel, title).await?;
     let now_ms = ctx.clock.now_millis();
     let salt = random_salt()?;
