@@ -287,7 +287,7 @@ pub async fn build(
 /// `/learn digest now`: the last seven days, to the caller only.
 pub async fn preview(ctx: &CommandContext<'_>) -> Result<Message, StoreError> {
     let now = ctx.clock.now_unix();
-    let audience = scopes::audience(ctx, ctx.channel).await?;
+    let audience = scopes::audience_of_answer(ctx).await?;
     let mut message = build(
         ctx.store,
         ctx.workspace.id,

@@ -45,6 +45,13 @@ impl CommandContext<'_> {
         }
     }
 
+    /// Whether the answer is seen by the person who asked alone: Slack answers every
+    /// command, mention and DM privately (ephemeral, or in their DM with the bot), Teams
+    /// only in the 1:1 chat; a Teams channel or group chat reads the answer with them.
+    pub fn answered_privately(&self) -> bool {
+        self.workspace.platform == Platform::Slack || self.in_direct_message()
+    }
+
     /// When a message queued at `now_ms` stops being retried.
     pub fn give_up_at(&self, now_ms: i64) -> i64 {
         now_ms + self.give_up_after.as_millis() as i64

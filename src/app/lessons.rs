@@ -52,9 +52,9 @@ fn listing(title: String, hits: &[LessonHit], zone: Tz) -> Message {
 pub async fn search(ctx: &CommandContext<'_>, query: Option<&str>) -> Result<Message, StoreError> {
     let zone = workspace_zone(ctx);
     let workspace = ctx.workspace.id;
-    // What this conversation may see: its own lessons, and public ones unless people
-    // of other organisations read it.
-    let audience = scopes::audience(ctx, ctx.channel).await?;
+    // Who reads the answer: this conversation's lessons, and public ones unless the
+    // answer is shown to people of other organisations too.
+    let audience = scopes::audience_of_answer(ctx).await?;
     let Some(query) = query else {
         let latest = ctx.store.latest_lessons(workspace, audience, SHOWN).await?;
         if latest.is_empty() {

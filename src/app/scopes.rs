@@ -116,17 +116,42 @@ pub async fn of(
     .await
 }
 
-/// Who sees lessons shown in `conversation` (a search answer, a digest, a debrief's
-/// card): its scope decides whether the workspace's public lessons may be shown there
-/// too.
+/// Who sees lessons posted in `conversation` for everyone there (a debrief's card, a
+/// scheduled digest, a Teams channel reply): its scope decides whether the workspace's
+/// public lessons may be shown there too.
 pub async fn audience<'a>(
     ctx: &CommandContext<'_>,
     conversation: &'a str,
 ) -> Result<Audience<'a>, StoreError> {
-    Ok(Audience::of(
-        conversation,
-        of(ctx, conversation).await?.kind,
-    ))
+    let kind = of(ctx, conversation).await?.kind;
+    Ok(audience_for(ctx.workspace.platform, conversation, kind))
+}
+
+/// Who sees the answer to a command (`lessons`, `digest now`): the person who asked
+/// when the platform answers privately (a member of the workspace, who may see its
+/// public lessons wherever they ask), else everyone in the conversation.
+pub async fn audience_of_answer<'a>(
+    ctx: &'a CommandContext<'_>,
+) -> Result<Audience<'a>, StoreError> {
+    if ctx.answered_privately() {
+        return Ok(Audience::In(ctx.channel));
+    }
+    audience(ctx, ctx.channel).await
+}
+
+/// The audience of a conversation of this kind. Teams often leaves a team channel's
+/// type out of its activities (and says `shared` when it is one): a channel of unknown
+/// type is read by its team. On Slack, unknown means the lookup failed: treated as a
+/// conversation outsiders may read.
+pub fn audience_for(
+    platform: Platform,
+    conversation: &str,
+    kind: ConversationKind,
+) -> Audience<'_> {
+    if platform == Platform::Teams && kind == ConversationKind::Unknown {
+        return Audience::In(conversation);
+    }
+    Audience::of(conversation, kind)
 }
 
 /// The background pass: looks up again every Slack conversation whose answer is due
@@ -145,15 +170,8 @@ pub async fn refresh_due(
             .workspace_by_id(crate::store::WorkspaceId(scope.workspace_id))
             .await?;
         if workspace.platform == Platform::Teams {
-            // Known from activities; nothing to ask. Counted as private until one says.
-            let now = clock.now_unix();
-            let kind = store
-                .conversation_scope(workspace.id, &scope.conversation)
-                .await?
-                .map_or(ConversationKind::Unknown, |s| s.kind);
-            store
-                .record_conversation_scope(workspace.id, &scope.conversation, kind, i64::MAX, now)
-                .await?;
+            // Known from activities; nothing to ask, and what the last one said stays.
+            store.park_scope(workspace.id, &scope.conversation).await?;
             continue;
         }
         look_up(store, directory, clock, &workspace, &scope.conversation).await?;

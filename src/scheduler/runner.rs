@@ -12,14 +12,14 @@ use tokio_util::sync::CancellationToken;
 
 use super::Schedule;
 use crate::app::templates::Templates;
-use crate::app::{checkins, digest, messages, recurrence};
+use crate::app::{checkins, digest, messages, recurrence, scopes};
 use crate::clock::SharedClock;
 use crate::delivery::Delivery;
 use crate::platform::Message;
 use crate::platform::outgoing::{self, Outgoing};
 use crate::store::{
-    Audience, ConversationKind, NewCheckin, NewOutboxMessage, Occurrence, Platform, RunOutcome,
-    ScheduleKind, Store, StoreError, StoredSchedule,
+    ConversationKind, NewCheckin, NewOutboxMessage, Occurrence, Platform, RunOutcome, ScheduleKind,
+    Store, StoreError, StoredSchedule,
 };
 
 /// Schedules handled per pass; more are picked up by the next pass at once.
@@ -233,20 +233,22 @@ impl Scheduler {
                     .last_sent_before(stored.id, fire_at)
                     .await?
                     .unwrap_or(fire_at - digest::WEEK_SECS);
-                // As last looked up (when the digest was set, then daily); a channel
-                // never described counts as read by outsiders: its own lessons only.
+                // As last looked up (when the digest was set, then daily); a Slack
+                // channel never described counts as read by outsiders: its own
+                // lessons only.
                 let kind = self
                     .store
                     .conversation_scope(stored.workspace, &stored.channel)
                     .await?
                     .map_or(ConversationKind::Unknown, |scope| scope.kind);
+                let platform = self.store.workspace_by_id(stored.workspace).await?.platform;
                 let message = digest::build(
                     &self.store,
                     stored.workspace,
                     from,
                     fire_at,
                     schedule.zone(),
-                    Audience::of(&stored.channel, kind),
+                    scopes::audience_for(platform, &stored.channel, kind),
                 )
                 .await?;
                 (message, None)

@@ -103,18 +103,22 @@ impl Store {
         Ok(saved.rows_affected() == 1)
     }
 
-    /// Ends the person's conversation (finished or cancelled).
+    /// Ends the person's conversation (finished or cancelled) as it was read: `false`
+    /// when another delivery moved it, or a new one replaced it, meanwhile (left as is).
     pub async fn end_conversation(
         &self,
         workspace: WorkspaceId,
-        person: &str,
-    ) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM conversations WHERE workspace_id = ? AND person = ?")
-            .bind(workspace.0)
-            .bind(person)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
+        conversation: &Conversation,
+    ) -> Result<bool, StoreError> {
+        let ended = sqlx::query(
+            "DELETE FROM conversations WHERE workspace_id = ? AND person = ? AND version = ?",
+        )
+        .bind(workspace.0)
+        .bind(&conversation.person)
+        .bind(conversation.version)
+        .execute(&self.pool)
+        .await?;
+        Ok(ended.rows_affected() == 1)
     }
 }
 
@@ -205,7 +209,15 @@ mod tests {
         let stored = store.conversation(ws, "U1").await.unwrap().unwrap();
         assert_eq!((stored.step, stored.version), (3, first + 2));
         assert_eq!(store.conversation(ws, "U2").await.unwrap(), None);
-        store.end_conversation(ws, "U1").await.unwrap();
+        let stale = Conversation {
+            version: first,
+            ..stored.clone()
+        };
+        assert!(
+            !store.end_conversation(ws, &stale).await.unwrap(),
+            "a delivery that read an older step does not end it"
+        );
+        assert!(store.end_conversation(ws, &stored).await.unwrap());
         assert_eq!(store.conversation(ws, "U1").await.unwrap(), None);
     }
 
@@ -228,7 +240,7 @@ mod tests {
         store.save_conversation(ws, &about(one), 1).await.unwrap();
         let versions: Vec<i64> = {
             let read = store.conversation(ws, "U1").await.unwrap().unwrap();
-            store.end_conversation(ws, "U1").await.unwrap();
+            assert!(store.end_conversation(ws, &read).await.unwrap());
             store.save_conversation(ws, &about(two), 2).await.unwrap();
             let next = store.conversation(ws, "U1").await.unwrap().unwrap();
             vec![read.version, next.version]

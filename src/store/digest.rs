@@ -100,14 +100,18 @@ impl Store {
         .bind(sees_public)
         .fetch_all(&mut *tx)
         .await?;
+        // Shared goals are shared with the workspace: not with a conversation people of
+        // other organisations read.
         let goals_reached = sqlx::query_as(
             "SELECT person, text FROM goals \
-             WHERE workspace_id = ? AND shared = 1 AND done_at >= ? AND done_at < ? \
+             WHERE workspace_id = ?1 AND shared = 1 AND done_at >= ?2 AND done_at < ?3 \
+               AND ?4 = 1 \
              ORDER BY done_at, id",
         )
         .bind(workspace.0)
         .bind(from)
         .bind(to)
+        .bind(sees_public)
         .fetch_all(&mut *tx)
         .await?;
         let (debriefs_held, named, anonymous): (i64, i64, i64) = sqlx::query_as(concat!(
@@ -179,6 +183,14 @@ mod tests {
             .await
             .unwrap();
         }
+        sqlx::query(
+            "INSERT INTO goals (workspace_id, person, number, text, shared, created_at, done_at) \
+             VALUES (?, 'U1', 1, 'Learn Rust', 1, 1, 50)",
+        )
+        .bind(ws.0)
+        .execute(&store.pool)
+        .await
+        .unwrap();
         let facts = |audience| {
             let store = store.clone();
             async move { store.digest_facts(ws, 0, 100, audience).await.unwrap() }
@@ -190,23 +202,37 @@ mod tests {
                 f.debriefs_held,
                 f.follow_ups_asked,
                 f.follow_ups_answered,
+                f.goals_reached.len(),
             )
         };
 
         // C1 was never looked up: private, so only C1 itself sees any of it.
-        assert_eq!(figures(&facts(Audience::In("C1")).await), (1, 1, 1, 2, 1));
-        assert_eq!(figures(&facts(Audience::In("C2")).await), (0, 0, 0, 0, 0));
+        assert_eq!(
+            figures(&facts(Audience::In("C1")).await),
+            (1, 1, 1, 2, 1, 1)
+        );
+        assert_eq!(
+            figures(&facts(Audience::In("C2")).await),
+            (0, 0, 0, 0, 0, 1),
+            "shared goals are the workspace's"
+        );
 
         store
             .record_conversation_scope(ws, "C1", ConversationKind::PublicChannel, 9, 1)
             .await
             .unwrap();
-        assert_eq!(figures(&facts(Audience::In("C2")).await), (1, 1, 1, 2, 1));
+        assert_eq!(
+            figures(&facts(Audience::In("C2")).await),
+            (1, 1, 1, 2, 1, 1)
+        );
         assert_eq!(
             figures(&facts(Audience::Only("C2")).await),
-            (0, 0, 0, 0, 0),
-            "a channel outsiders read sees nothing of the workspace's public lessons"
+            (0, 0, 0, 0, 0, 0),
+            "a channel outsiders read sees nothing of the workspace's public lessons or goals"
         );
-        assert_eq!(figures(&facts(Audience::Only("C1")).await), (1, 1, 1, 2, 1));
+        assert_eq!(
+            figures(&facts(Audience::Only("C1")).await),
+            (1, 1, 1, 2, 1, 0)
+        );
     }
 }

@@ -253,25 +253,47 @@ impl Store {
     }
 
     /// The platform said a conversation changed (shared, renamed, archived, …): until it
-    /// is looked up again, it counts as private. `true` when the conversation is one
-    /// learnloop keeps a scope for.
+    /// is looked up again, it counts as private. Recorded even for a conversation with
+    /// no scope yet, so a first lookup already on its way cannot store its older answer.
     pub async fn forget_conversation_scope(
         &self,
         workspace: WorkspaceId,
         conversation: &str,
         now: i64,
-    ) -> Result<bool, StoreError> {
-        let changed = sqlx::query(
-            "UPDATE conversation_scopes SET public = 0, kind = 'unknown', next_check_at = 0, \
-                 updated_at = ?, version = version + 1 \
-             WHERE workspace_id = ? AND conversation = ?",
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO conversation_scopes \
+                 (workspace_id, conversation, public, kind, next_check_at, updated_at) \
+             VALUES (?1, ?2, 0, 'unknown', 0, ?3) \
+             ON CONFLICT (workspace_id, conversation) DO UPDATE SET \
+                 public = 0, kind = 'unknown', next_check_at = 0, updated_at = ?3, \
+                 version = conversation_scopes.version + 1",
         )
-        .bind(now)
         .bind(workspace.0)
         .bind(conversation)
+        .bind(now)
         .execute(&self.pool)
         .await?;
-        Ok(changed.rows_affected() > 0)
+        Ok(())
+    }
+
+    /// A conversation whose platform is never asked (Teams: its activities say what it
+    /// is) is not due again; its kind is left as the last activity said.
+    pub async fn park_scope(
+        &self,
+        workspace: WorkspaceId,
+        conversation: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE conversation_scopes SET next_check_at = ?3 \
+             WHERE workspace_id = ?1 AND conversation = ?2",
+        )
+        .bind(workspace.0)
+        .bind(conversation)
+        .bind(i64::MAX)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
     }
 
     /// Conversations due for another lookup, the longest waiting first.
@@ -320,18 +342,10 @@ mod tests {
         assert!(store.scopes_to_check(499, 10).await.unwrap().is_empty());
         assert_eq!(store.next_scope_check().await.unwrap(), Some(500));
 
-        assert!(
-            store
-                .forget_conversation_scope(ws, "C1", 200)
-                .await
-                .unwrap()
-        );
-        assert!(
-            !store
-                .forget_conversation_scope(ws, "C9", 200)
-                .await
-                .unwrap()
-        );
+        store
+            .forget_conversation_scope(ws, "C1", 200)
+            .await
+            .unwrap();
         let forgotten = store.conversation_scope(ws, "C1").await.unwrap().unwrap();
         assert_eq!(forgotten.kind, ConversationKind::Unknown);
         assert!(!forgotten.is_public(), "changed means private until known");
@@ -349,6 +363,25 @@ mod tests {
         let (store, _dir) = temp_store().await;
         let ws = workspace(&store, "T1").await;
         let public = ConversationKind::PublicChannel;
+
+        // A change arrives while the very first lookup of C0 is on its way: the lookup
+        // (which saw no row) does not store its older answer.
+        store.forget_conversation_scope(ws, "C0", 90).await.unwrap();
+        assert!(
+            !store
+                .record_looked_up_scope(ws, "C0", None, public, 500, 95)
+                .await
+                .unwrap()
+        );
+        assert_eq!(
+            store
+                .conversation_scope(ws, "C0")
+                .await
+                .unwrap()
+                .unwrap()
+                .kind,
+            ConversationKind::Unknown
+        );
 
         // First lookup of a conversation with no row: inserted.
         assert!(

@@ -963,25 +963,36 @@ async fn the_teams_members_are_learnt_when_the_bot_joins_so_anyone_can_write_to_
 /// Alice asks for `lessons` in a thread of another standard channel of the team; the
 /// text of the answer there.
 async fn lessons_in_another_channel(rig: &Rig, id: &str) -> String {
-    let other = "19:design@thread.tacv2";
+    lessons_in_a_channel(rig, "19:design@thread.tacv2", Some("standard"), id).await
+}
+
+/// Alice asks for `lessons` in a thread of `channel` of the team (of this type, if
+/// the activity says); the text of the answer, which everyone there reads.
+async fn lessons_in_a_channel(rig: &Rig, channel: &str, kind: Option<&str>, id: &str) -> String {
     let mut asked = rig.activity("message");
     asked["id"] = json!(id);
     asked["text"] = json!("<at>learnloop</at> lessons");
-    asked["conversation"] = json!({"id": format!("{other};messageid={id}"),
+    asked["conversation"] = json!({"id": format!("{channel};messageid={id}"),
                                    "conversationType": "channel", "tenantId": TENANT});
     asked["channelData"] = json!({"tenant": {"id": TENANT}, "team": {"id": TEAM},
-                                  "channel": {"id": other, "type": "standard"}});
+                                  "channel": {"id": channel}});
+    if let Some(kind) = kind {
+        asked["channelData"]["channel"]["type"] = json!(kind);
+    }
     assert_eq!(rig.post(&asked).await, 200);
-    let reply_path = format!(
-        "/emea/v3/conversations/19%3Adesign%40thread.tacv2%3Bmessageid%3D{id}/activities/{id}"
-    );
+    let encoded = format!("{channel};messageid={id}")
+        .replace(':', "%3A")
+        .replace('@', "%40")
+        .replace(';', "%3B")
+        .replace('=', "%3D");
+    let reply_path = format!("/emea/v3/conversations/{encoded}/activities/{id}");
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         let calls = rig.connector_calls(0).await;
         if let Some(reply) = calls.iter().find(|c| c.url.path() == reply_path) {
             return card_text(reply);
         }
-        assert!(Instant::now() < deadline, "no answer in the other channel");
+        assert!(Instant::now() < deadline, "no answer in {channel}");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
@@ -1016,6 +1027,32 @@ async fn a_teams_channel_of_unknown_or_private_type_keeps_its_lessons() {
     assert_eq!(rig.post(&standard).await, 200);
     let shown = lessons_in_another_channel(&rig, "8105").await;
     assert!(!shown.contains("Paging the on-call early"), "{shown}");
+}
+
+#[tokio::test]
+async fn a_shared_channel_reads_no_public_lessons_in_its_answers() {
+    let rig = Rig::start().await;
+    teams_debrief(&rig).await;
+    // Teams says the retro's channel is a standard one: its lessons are the team's.
+    let mut standard = rig.activity("message");
+    standard["id"] = json!("8201");
+    standard["text"] = json!("<at>learnloop</at> help");
+    standard["conversation"] = json!({"id": format!("{CHANNEL};messageid=8201"),
+                                      "conversationType": "channel", "tenantId": TENANT});
+    standard["channelData"] = json!({"tenant": {"id": TENANT}, "team": {"id": TEAM},
+                                     "channel": {"id": CHANNEL, "type": "standard"}});
+    assert_eq!(rig.post(&standard).await, 200);
+
+    // A channel shared with another organisation reads the answer with Alice: none of
+    // the team's public lessons.
+    let partners = "19:partners@thread.tacv2";
+    let shown = lessons_in_a_channel(&rig, partners, Some("shared"), "8202").await;
+    assert!(!shown.contains("Paging the on-call early"), "{shown}");
+    // A channel whose activities do not say its type is read by the team.
+    let unsaid = lessons_in_a_channel(&rig, "19:ops@thread.tacv2", None, "8203").await;
+    assert!(unsaid.contains("Paging the on-call early"), "{unsaid}");
+    let design = lessons_in_another_channel(&rig, "8204").await;
+    assert!(design.contains("Paging the on-call early"), "{design}");
 }
 
 #[tokio::test]

@@ -63,6 +63,19 @@ fn where_you_are(debrief: &Debrief, conversation: &Conversation) -> Handled {
     }
 }
 
+/// Another delivery moved the conversation first: where the person is now, or (when
+/// it ended: submitted from the form, cancelled, replaced) that nothing was stored,
+/// rather than the answer read as a command.
+async fn moved_on(ctx: &CommandContext<'_>, debrief: &Debrief) -> Result<Handled, StoreError> {
+    let moved = ctx.store.conversation(ctx.workspace.id, ctx.user).await?;
+    Ok(match moved {
+        Some(current) if current.debrief_id == Some(debrief.id.0) => {
+            where_you_are(debrief, &current)
+        }
+        _ => ended_meanwhile(debrief),
+    })
+}
+
 /// The conversation ended (submitted from the form, cancelled, or replaced) while this
 /// answer was on its way: nothing was stored.
 fn ended_meanwhile(debrief: &Debrief) -> Handled {
@@ -232,7 +245,7 @@ pub async fn converse(ctx: &CommandContext<'_>, text: &str) -> Result<Option<Han
         Ok(debrief) => debrief,
         Err(StoreError::NotFound) => {
             ctx.store
-                .end_conversation(ctx.workspace.id, ctx.user)
+                .end_conversation(ctx.workspace.id, &conversation)
                 .await?;
             return Ok(None);
         }
@@ -240,7 +253,7 @@ pub async fn converse(ctx: &CommandContext<'_>, text: &str) -> Result<Option<Han
     };
     if !debrief.is_open() {
         ctx.store
-            .end_conversation(ctx.workspace.id, ctx.user)
+            .end_conversation(ctx.workspace.id, &conversation)
             .await?;
         return Ok(Some(closed_message(&debrief).into()));
     }
@@ -261,22 +274,18 @@ pub async fn converse(ctx: &CommandContext<'_>, text: &str) -> Result<Option<Han
                 .advance_conversation(ctx.workspace.id, &step, now)
                 .await?
             {
-                // Another delivery moved it first: say where the person is now, or that
-                // it ended, rather than read the answer as a command.
-                let moved = ctx.store.conversation(ctx.workspace.id, ctx.user).await?;
-                return Ok(Some(match moved {
-                    Some(current) if current.debrief_id == Some(debrief.id.0) => {
-                        where_you_are(&debrief, &current)
-                    }
-                    _ => ended_meanwhile(&debrief),
-                }));
+                return Ok(Some(moved_on(ctx, &debrief).await?));
             }
             reply
         }
         Outcome::Cancelled => {
-            ctx.store
-                .end_conversation(ctx.workspace.id, ctx.user)
-                .await?;
+            if !ctx
+                .store
+                .end_conversation(ctx.workspace.id, &conversation)
+                .await?
+            {
+                return Ok(Some(moved_on(ctx, &debrief).await?));
+            }
             let mut reply = reply;
             reply.blocks.push(Block::Context(
                 "You can start again from the debrief card.".into(),
@@ -292,7 +301,7 @@ pub async fn converse(ctx: &CommandContext<'_>, text: &str) -> Result<Option<Han
             )),
             Submitted::Closed => {
                 ctx.store
-                    .end_conversation(ctx.workspace.id, ctx.user)
+                    .end_conversation(ctx.workspace.id, &conversation)
                     .await?;
                 Message::text(format!(
                     "*{}* closed before you finished, so your answers could not be added. \
@@ -319,9 +328,16 @@ async fn choose(
     let choices: Vec<i64> = serde_json::from_str(&conversation.choices).unwrap_or_default();
     let word = text.trim().to_lowercase();
     if matches!(word.as_str(), "cancel" | "stop" | "quit") {
-        ctx.store
-            .end_conversation(ctx.workspace.id, ctx.user)
-            .await?;
+        if !ctx
+            .store
+            .end_conversation(ctx.workspace.id, conversation)
+            .await?
+        {
+            return Ok(Message::text(
+                "Your conversation moved on before this arrived, so nothing was cancelled.",
+            )
+            .into());
+        }
         return Ok(Message::text("Cancelled: nothing was saved.").into());
     }
     let picked = word
@@ -342,7 +358,7 @@ async fn choose(
         found => {
             // Closed or removed while they chose: stop asking for a number.
             ctx.store
-                .end_conversation(ctx.workspace.id, ctx.user)
+                .end_conversation(ctx.workspace.id, conversation)
                 .await?;
             return Ok(match found {
                 Ok(closed) => closed_message(&closed),

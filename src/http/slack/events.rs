@@ -269,17 +269,15 @@ async fn handle_callback(
     if let Some(conversation) = scope_changed {
         // Private until looked up again, which the refresher does at once.
         let now = state.clock.now_unix();
-        if state
+        state
             .store
             .forget_conversation_scope(workspace.id, &conversation, now)
-            .await?
-        {
-            tracing::info!(
-                ?kind,
-                "a conversation changed; its privacy scope is looked up again"
-            );
-            state.scopes.wake();
-        }
+            .await?;
+        tracing::info!(
+            ?kind,
+            "a conversation changed; its privacy scope is looked up again"
+        );
+        state.scopes.wake();
         state.metrics.record_slack_event(EventOutcome::Handled);
         return Ok(StatusCode::OK.into_response());
     }
