@@ -997,6 +997,18 @@ async fn lessons_in_a_channel(rig: &Rig, channel: &str, kind: Option<&str>, id: 
     }
 }
 
+/// An activity in the retro's channel (activity `id`) that says its type.
+async fn retro_channel_is(rig: &Rig, kind: &str, id: &str) {
+    let mut said = rig.activity("message");
+    said["id"] = json!(id);
+    said["text"] = json!("<at>learnloop</at> help");
+    said["conversation"] = json!({"id": format!("{CHANNEL};messageid={id}"),
+                                  "conversationType": "channel", "tenantId": TENANT});
+    said["channelData"] = json!({"tenant": {"id": TENANT}, "team": {"id": TEAM},
+                                 "channel": {"id": CHANNEL, "type": kind}});
+    assert_eq!(rig.post(&said).await, 200);
+}
+
 #[tokio::test]
 async fn a_teams_channel_of_unknown_or_private_type_keeps_its_lessons() {
     let rig = Rig::start().await;
@@ -1009,22 +1021,12 @@ async fn a_teams_channel_of_unknown_or_private_type_keeps_its_lessons() {
     );
 
     // Once Teams says it is a standard channel, its lessons are shared with the team.
-    let mut standard = rig.activity("message");
-    standard["id"] = json!("8102");
-    standard["text"] = json!("<at>learnloop</at> help");
-    standard["conversation"] = json!({"id": format!("{CHANNEL};messageid=8102"),
-                                      "conversationType": "channel", "tenantId": TENANT});
-    standard["channelData"] = json!({"tenant": {"id": TENANT}, "team": {"id": TEAM},
-                                     "channel": {"id": CHANNEL, "type": "standard"}});
-    assert_eq!(rig.post(&standard).await, 200);
+    retro_channel_is(&rig, "standard", "8102").await;
     let shown = lessons_in_another_channel(&rig, "8103").await;
     assert!(shown.contains("Paging the on-call early"), "{shown}");
 
     // Made private: hidden again.
-    standard["id"] = json!("8104");
-    standard["conversation"]["id"] = json!(format!("{CHANNEL};messageid=8104"));
-    standard["channelData"]["channel"]["type"] = json!("private");
-    assert_eq!(rig.post(&standard).await, 200);
+    retro_channel_is(&rig, "private", "8104").await;
     let shown = lessons_in_another_channel(&rig, "8105").await;
     assert!(!shown.contains("Paging the on-call early"), "{shown}");
 }
@@ -1034,14 +1036,7 @@ async fn a_shared_channel_reads_no_public_lessons_in_its_answers() {
     let rig = Rig::start().await;
     teams_debrief(&rig).await;
     // Teams says the retro's channel is a standard one: its lessons are the team's.
-    let mut standard = rig.activity("message");
-    standard["id"] = json!("8201");
-    standard["text"] = json!("<at>learnloop</at> help");
-    standard["conversation"] = json!({"id": format!("{CHANNEL};messageid=8201"),
-                                      "conversationType": "channel", "tenantId": TENANT});
-    standard["channelData"] = json!({"tenant": {"id": TENANT}, "team": {"id": TEAM},
-                                     "channel": {"id": CHANNEL, "type": "standard"}});
-    assert_eq!(rig.post(&standard).await, 200);
+    retro_channel_is(&rig, "standard", "8201").await;
 
     // A channel shared with another organisation reads the answer with Alice: none of
     // the team's public lessons.
