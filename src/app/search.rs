@@ -30,15 +30,77 @@ pub fn meaningful_words(text: &str) -> Vec<String> {
     found
 }
 
-/// Terms that find work related to `text` (a debrief title, a lesson): any of its
-/// meaningful words; `None` when it has none.
+/// Terms that find work related to `text` (a debrief title): any of its meaningful
+/// words that are not a date or a number; `None` when it has none. A title such as
+/// "Retro 1 Jan" says when, not what: its "1" would match every lesson with a 1.
 pub fn related_terms(text: &str) -> Option<Terms> {
     Terms::any(
         meaningful_words(text)
             .iter()
+            .filter(|w| !is_date_or_number(w))
             .filter_map(|w| Term::phrase(w))
             .collect(),
     )
+}
+
+/// Months, weekdays and quarters, as titles abbreviate them (lowercase).
+const DATE_WORDS: &[&str] = &[
+    "jan",
+    "january",
+    "feb",
+    "february",
+    "mar",
+    "march",
+    "apr",
+    "april",
+    "may",
+    "jun",
+    "june",
+    "jul",
+    "july",
+    "aug",
+    "august",
+    "sep",
+    "sept",
+    "september",
+    "oct",
+    "october",
+    "nov",
+    "november",
+    "dec",
+    "december",
+    "mon",
+    "monday",
+    "tue",
+    "tues",
+    "tuesday",
+    "wed",
+    "wednesday",
+    "thu",
+    "thur",
+    "thurs",
+    "thursday",
+    "fri",
+    "friday",
+    "sat",
+    "saturday",
+    "sun",
+    "sunday",
+    "today",
+    "yesterday",
+    "q1",
+    "q2",
+    "q3",
+    "q4",
+];
+
+/// A number (`12`, and each part of `2.3` or `2026-01-05`), an ordinal (`1st`, `22nd`),
+/// or a month, weekday or quarter.
+fn is_date_or_number(word: &str) -> bool {
+    let digits = word.trim_end_matches(|c: char| c.is_ascii_alphabetic());
+    let suffix = &word[digits.len()..];
+    let numeric = !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit());
+    (numeric && matches!(suffix, "" | "st" | "nd" | "rd" | "th")) || DATE_WORDS.contains(&word)
 }
 
 /// Reads a search as people type it: `"a phrase"` in double quotes (an unclosed quote
@@ -98,7 +160,24 @@ mod tests {
             shown(related_terms(
                 "Release 2.3 rollout: the \"DB\" migration AND-OR*"
             )),
-            Some(r#""w1xrelease" OR "w1x2" OR "w1x3" OR "w1xrollout" OR "w1xmigration""#.into())
+            Some(r#""w1xrelease" OR "w1xrollout" OR "w1xmigration""#.into())
+        );
+        for title in [
+            "Retro 1 Jan",
+            "Sprint 12 retro",
+            "2026-01-05",
+            "Fri 3rd Q3 review",
+        ] {
+            let terms = shown(related_terms(title));
+            assert!(
+                terms.is_none() || terms == Some(r#""w1xreview""#.into()),
+                "{title}: {terms:?}"
+            );
+        }
+        assert_eq!(
+            shown(related_terms("Mayday drill on the 1st floor")),
+            Some(r#""w1xmayday" OR "w1xdrill" OR "w1xfloor""#.into()),
+            "only whole date words go"
         );
         assert_eq!(shown(related_terms("the a of")), None);
         assert_eq!(shown(related_terms("")), None);

@@ -553,6 +553,19 @@ async fn three_people_reflect_by_modal_and_dm_and_the_summary_lands_in_the_threa
         next_card.contains("(from Release 2.3 rollout)"),
         "{next_card}"
     );
+
+    // A title that only says when ("2" and "Nov") is related to nothing, though the
+    // rollout's title holds a 2 too.
+    let (_, _) = start(&app, "Retro 2 Nov").await;
+    let cards: Vec<Value> = app
+        .slack_calls("chat.postMessage")
+        .await
+        .into_iter()
+        .filter(|c| c["channel"] == CHANNEL && c.get("thread_ts").is_none())
+        .collect();
+    let dated_card = reply_text(cards.last().unwrap());
+    assert!(dated_card.contains("Retro 2 Nov"), "{dated_card}");
+    assert!(!dated_card.contains("Learn before doing"), "{dated_card}");
     app.stop().await;
 }
 
