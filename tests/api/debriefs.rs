@@ -383,6 +383,33 @@ async fn three_people_reflect_by_modal_and_dm_and_the_summary_lands_in_the_threa
     );
     assert!(refused["errors"].get("q_went_well").is_none());
     assert_eq!(store.reflection_count(ws, DebriefId(id)).await.unwrap(), 1);
+
+    // A form of blanks (Slack lets optional fields through empty) is not a reflection:
+    // refused with a field error, never stored nor counted on the card.
+    let cards_before = app.slack_calls("chat.update").await.len();
+    let blank = submission(
+        CAROL,
+        id,
+        &[
+            ("went_well", Input::Text("")),
+            ("could_be_better", Input::Text("   ")),
+        ],
+    );
+    let refused: Value = app.interaction(&blank).await.json().await.unwrap();
+    assert_eq!(refused["response_action"], "errors", "{refused}");
+    let said: String = refused["errors"]
+        .as_object()
+        .unwrap()
+        .values()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(said.contains("empty reflection is not saved"), "{refused}");
+    assert_eq!(store.reflection_count(ws, DebriefId(id)).await.unwrap(), 1);
+    assert_eq!(
+        app.slack_calls("chat.update").await.len(),
+        cards_before,
+        "the card's count is not touched"
+    );
     let good = submission(
         CAROL,
         id,
@@ -776,5 +803,27 @@ async fn a_retro_reminders_button_starts_a_debrief_with_the_schedules_template()
     let open = store.open_debriefs(ws, Some(CHANNEL)).await.unwrap();
     assert_eq!(open.len(), 1, "one debrief, however many press the button");
     assert_eq!(open[0].template, "aar");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn skipping_every_question_in_a_dm_saves_nothing() {
+    let app = spawn_app().await;
+    let (id, _) = start(&app, "--template retro Release 2.7").await;
+    let ws = workspace(&app).await;
+    app.interaction(&click(BOB, "debrief.reflect_dm", id)).await;
+    wait_for_outbox(&app, ws).await;
+    for (event, question) in [("EvS1", 2), ("EvS2", 3), ("EvS3", 4)] {
+        let reply = say(&app, event, BOB, "skip").await;
+        assert!(
+            reply.contains(&format!("Question {question} of 4")),
+            "{reply}"
+        );
+    }
+    let last = say(&app, "EvS4", BOB, "skip").await;
+    assert!(last.contains("nothing was saved"), "{last}");
+    let store = app.store().await;
+    assert_eq!(store.reflection_count(ws, DebriefId(id)).await.unwrap(), 0);
+    assert_eq!(store.conversation(ws, BOB).await.unwrap(), None, "it ended");
     app.stop().await;
 }

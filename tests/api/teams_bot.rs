@@ -753,13 +753,23 @@ async fn add_reflection_sends_a_form_to_the_persons_chat_and_checks_it() {
         "what Bob typed is kept"
     );
 
+    // A form of blanks comes back too: an empty reflection is not saved.
+    let blank = submit("9005", json!({"q_went_well": " ", "q_could_be_better": ""}));
+    assert_eq!(rig.post(&blank).await, 200);
+    let calls = rig.connector_calls(before + 2).await;
+    let blank_again = card_text(&calls[before + 1]);
+    assert!(
+        blank_again.contains("empty reflection is not saved"),
+        "{blank_again}"
+    );
+
     let good = submit(
         "9004",
         json!({"q_went_well": "Feature flags let us roll back fast", "q_mood": "4"}),
     );
     assert_eq!(rig.post(&good).await, 200);
-    let calls = rig.connector_calls(before + 3).await;
-    let texts: Vec<String> = calls[before + 1..].iter().map(card_text).collect();
+    let calls = rig.connector_calls(before + 4).await;
+    let texts: Vec<String> = calls[before + 2..].iter().map(card_text).collect();
     assert!(
         texts.iter().any(|t| t.contains("Saved your reflection")),
         "{texts:?}"

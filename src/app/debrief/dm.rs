@@ -309,6 +309,16 @@ pub async fn converse(ctx: &CommandContext<'_>, text: &str) -> Result<Option<Han
                     plain(&debrief.title)
                 ))
             }
+            Submitted::Empty => {
+                ctx.store
+                    .end_conversation(ctx.workspace.id, &conversation)
+                    .await?;
+                Message::text(format!(
+                    "You skipped every question, so nothing was saved for *{}*. Reflect again \
+                     from the debrief card whenever you have something to add.",
+                    plain(&debrief.title)
+                ))
+            }
         },
     };
     Ok(Some(Handled {

@@ -412,11 +412,31 @@ pub fn check_form(
             answers.insert(owner_key, owner.clone());
         }
     }
+    if problems.is_empty()
+        && !answers_any(debrief, &answers)
+        && let Some(first) = debrief.questions.first()
+    {
+        // Slack lets a form of optional fields through blank: it is not a reflection.
+        problems.insert(first.id.clone(), EMPTY_REFLECTION.to_owned());
+    }
     if problems.is_empty() {
         Ok(answers)
     } else {
         Err(problems)
     }
+}
+
+/// Said when a reflection answers nothing.
+pub const EMPTY_REFLECTION: &str =
+    "Answer at least one question: an empty reflection is not saved.";
+
+/// Whether `answers` answer at least one of the debrief's questions (an owner picked
+/// for no item answers nothing).
+fn answers_any(debrief: &Debrief, answers: &Answers) -> bool {
+    debrief
+        .questions
+        .iter()
+        .any(|q| answers.get(&q.id).is_some_and(|a| !a.trim().is_empty()))
 }
 
 /// How a reflection went.
@@ -426,6 +446,8 @@ pub enum Submitted {
     Saved { first: bool },
     /// The debrief closed first; nothing was stored.
     Closed,
+    /// Every question was left blank or skipped: nothing was stored or counted.
+    Empty,
 }
 
 /// Stores `user`'s answers (replacing earlier ones) and updates the card's count, in one
@@ -439,6 +461,9 @@ pub async fn submit(
     let Some(key) = debrief.author_key(ctx.user) else {
         return Ok(Submitted::Closed);
     };
+    if !answers_any(debrief, answers) {
+        return Ok(Submitted::Empty);
+    }
     let json = serde_json::to_string(answers).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     let past = past_lessons(ctx, &debrief.channel, &debrief.title).await?;
     let names = DisplayNames::of(ctx.store, ctx.workspace).await?;

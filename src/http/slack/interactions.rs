@@ -481,21 +481,17 @@ async fn on_reflection(
             return Ok(Json(json!({"response_action": "errors", "errors": errors})).into_response());
         }
     };
-    match debrief::submit(&ctx, &debrief, &answers).await? {
+    let refused = match debrief::submit(&ctx, &debrief, &answers).await? {
         Submitted::Saved { .. } => {
             state.delivery.wake();
             // An empty 200 closes the modal.
-            Ok(StatusCode::OK.into_response())
+            return Ok(StatusCode::OK.into_response());
         }
-        Submitted::Closed => Ok(form_error(
-            debrief
-                .questions
-                .first()
-                .map(|q| modal::block_id(&q.id))
-                .as_ref(),
-            "This debrief has closed, so your reflection could not be added.",
-        )),
-    }
+        Submitted::Closed => "This debrief has closed, so your reflection could not be added.",
+        Submitted::Empty => debrief::EMPTY_REFLECTION,
+    };
+    let first = debrief.questions.first().map(|q| modal::block_id(&q.id));
+    Ok(form_error(first.as_ref(), refused))
 }
 
 /// Keeps the modal open with `problem` under `block` (Slack shows field errors only

@@ -503,6 +503,7 @@ async fn on_reflection(
         Submitted::Closed => {
             Message::text("This debrief has closed, so your reflection could not be added.")
         }
+        Submitted::Empty => Message::text(debrief::EMPTY_REFLECTION),
     };
     Ok(Said::instead_of_card(activity, saved, true))
 }
