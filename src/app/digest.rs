@@ -12,6 +12,7 @@ use super::handle::{CommandContext, Handled};
 use super::recurrence;
 use super::schedules::{self, Request, workspace_zone};
 use super::scopes;
+use super::words::count;
 use super::zones::day;
 use crate::platform::{Block, Message, plain};
 use crate::store::{
@@ -188,7 +189,10 @@ pub fn render(
         .collect();
     let recurring_lines: Vec<String> = recurring
         .iter()
-        .map(|r| format!("• \"{}\": in {} debriefs", plain(&r.text), r.debriefs))
+        .map(|r| {
+            let debriefs = count(r.debriefs as i64, "debrief", "debriefs");
+            format!("• \"{}\": in {debriefs}", plain(&r.text))
+        })
         .collect();
     let stale: Vec<String> = facts
         .settled_unanswered
@@ -222,15 +226,11 @@ pub fn render(
         };
     }
     let mut blocks = vec![Block::Header(format!("What we learned · {period}"))];
+    let debriefs: BTreeSet<i64> = facts.new_lessons.iter().map(|l| l.debrief_id).collect();
     let new_title = format!(
-        ":bulb: New lessons ({} from {} debriefs)",
+        ":bulb: New lessons ({} from {})",
         facts.new_lessons.len(),
-        facts
-            .new_lessons
-            .iter()
-            .map(|l| l.debrief_id)
-            .collect::<BTreeSet<_>>()
-            .len()
+        count(debriefs.len() as i64, "debrief", "debriefs")
     );
     blocks.extend(
         [
@@ -245,9 +245,9 @@ pub fn render(
     );
     blocks.push(Block::Divider);
     blocks.push(Block::Context(format!(
-        ":busts_in_silhouette: {} debriefs held · {} people reflected · follow-ups answered: {} of {} ({})",
-        facts.debriefs_held,
-        facts.people_reflected,
+        ":busts_in_silhouette: {} held · {} reflected · follow-ups answered: {} of {} ({})",
+        count(facts.debriefs_held, "debrief", "debriefs"),
+        count(facts.people_reflected, "person", "people"),
         facts.follow_ups_answered,
         facts.follow_ups_asked,
         percent(facts.follow_ups_answered, facts.follow_ups_asked)

@@ -5,6 +5,7 @@ use chrono::{DateTime, NaiveDate};
 
 use super::command::GoalCommand;
 use super::handle::CommandContext;
+use super::words::count_of;
 use super::zones::person_zone;
 use crate::platform::{Block, Message, plain};
 use crate::store::{Goal, StoreError};
@@ -116,7 +117,7 @@ async fn list(ctx: &CommandContext<'_>) -> Result<Message, StoreError> {
     }
     let lines: Vec<String> = goals.iter().map(goal_line).collect();
     Ok(Message {
-        fallback: format!("Your {} goals", goals.len()),
+        fallback: format!("Your {}", count_of(&goals, "goal", "goals")),
         blocks: vec![
             Block::Text(format!("*Your learning goals*\n{}", lines.join("\n"))),
             Block::Context(

@@ -21,6 +21,7 @@ pub mod search;
 pub mod templates;
 mod tokens;
 pub mod usage;
+pub mod words;
 pub mod workspaces;
 pub mod zones;
 

@@ -5,6 +5,7 @@ use chrono_tz::Tz;
 
 use super::command::{ScheduleText, TemplateName};
 use super::handle::{CommandContext, Handled};
+use super::words::count_of;
 use super::zones::person_zone;
 use super::{messages, usage};
 use crate::platform::{Block, Message, plain};
@@ -99,8 +100,8 @@ pub async fn create(
             .await?;
         if existing.len() >= MAX_SCHEDULES_PER_CHANNEL {
             return Ok(Err(Message::text(format!(
-                ":warning: This channel already has {} schedules. Remove one with `/learn unschedule ID` first.",
-                existing.len()
+                ":warning: This channel already has {}. Remove one with `/learn unschedule ID` first.",
+                count_of(&existing, "schedule", "schedules")
             ))));
         }
     }
@@ -225,7 +226,10 @@ pub async fn list(ctx: &CommandContext<'_>) -> Result<Message, StoreError> {
         })
         .collect();
     Ok(Message {
-        fallback: format!("{} schedules in this channel", schedules.len()),
+        fallback: format!(
+            "{} in this channel",
+            count_of(&schedules, "schedule", "schedules")
+        ),
         blocks: vec![
             Block::Text(format!("*Schedules in this channel*\n{}", lines.join("\n"))),
             Block::Context("`/learn unschedule ID` removes one.".into()),

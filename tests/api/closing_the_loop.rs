@@ -296,7 +296,7 @@ async fn the_digest_finds_a_lesson_that_recurs_and_a_quiet_week_is_short() {
         "{shown}"
     );
     assert!(
-        shown.contains("2 debriefs held · 1 people reflected"),
+        shown.contains("2 debriefs held · 1 person reflected"),
         "{shown}"
     );
     assert!(shown.contains("Preview: only you see this"), "{shown}");

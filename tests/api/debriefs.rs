@@ -386,6 +386,7 @@ async fn three_people_reflect_by_modal_and_dm_and_the_summary_lands_in_the_threa
 
     // A form of blanks (Slack lets optional fields through empty) is not a reflection:
     // refused with a field error, never stored nor counted on the card.
+    wait_for_outbox(&app, ws).await;
     let cards_before = app.slack_calls("chat.update").await.len();
     let blank = submission(
         CAROL,
@@ -405,6 +406,7 @@ async fn three_people_reflect_by_modal_and_dm_and_the_summary_lands_in_the_threa
         .collect();
     assert!(said.contains("empty reflection is not saved"), "{refused}");
     assert_eq!(store.reflection_count(ws, DebriefId(id)).await.unwrap(), 1);
+    wait_for_outbox(&app, ws).await;
     assert_eq!(
         app.slack_calls("chat.update").await.len(),
         cards_before,

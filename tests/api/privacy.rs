@@ -147,7 +147,7 @@ async fn a_private_channels_lessons_are_shown_only_inside_it() {
         assert!(digest.contains(PUBLIC_LESSON), "{channel}: {digest}");
         assert!(!digest.contains(SECRET_LESSON), "{channel}: {digest}");
         assert!(!digest.contains("Falcon"), "{channel}: {digest}");
-        assert!(digest.contains("1 debriefs held"), "{channel}: {digest}");
+        assert!(digest.contains("1 debrief held"), "{channel}: {digest}");
     }
     let own = reply_text(
         &app.command_reply_in(TEAM, SECRET, ALICE, "/learn", "digest now")

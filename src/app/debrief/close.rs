@@ -16,6 +16,7 @@ use crate::app::handle::{CommandContext, Handled};
 use crate::app::names::DisplayNames;
 use crate::app::scopes;
 use crate::app::templates::Becomes;
+use crate::app::words::count_of;
 use crate::platform::outgoing;
 use crate::platform::{Message, plain};
 use crate::store::{
@@ -128,11 +129,10 @@ pub async fn close(ctx: &CommandContext<'_>, debrief: &Debrief) -> Result<Handle
     tx.commit().await?;
     Ok(Handled {
         reply: Message::text(format!(
-            ":lock: *{}* is closed: {} lessons and {} action items. The summary is going \
-             into the card's thread.",
+            ":lock: *{}* is closed: {} and {}. The summary is going into the card's thread.",
             plain(&closed.title),
-            made.lessons.len(),
-            made.actions.len()
+            count_of(&made.lessons, "lesson", "lessons"),
+            count_of(&made.actions, "action item", "action items")
         )),
         queued: true,
         ..Handled::default()

@@ -5,6 +5,7 @@
 use super::conversation::{self, Outcome, Progress};
 use super::{Debrief, Submitted, load, submit};
 use crate::app::handle::{CommandContext, Handled};
+use crate::app::words::count_of;
 use crate::platform::outgoing::{self, no_names};
 use crate::platform::{Block, Message, plain};
 use crate::store::{Conversation, DebriefId, NewOutboxMessage, StoreError};
@@ -119,7 +120,7 @@ pub async fn reflect_in_dm(
     };
     save(ctx, Some(debrief.id), &[], &progress).await?;
     let mut message = Message::text(format!(
-        ":wave: Let's reflect on *{}*{}. I'll ask {} questions, one at a time. Type `skip`, \
+        ":wave: Let's reflect on *{}*{}. I'll ask {}, one at a time. Type `skip`, \
          `back`, `cancel` or `help` at any point.",
         plain(&debrief.title),
         if debrief.anonymous {
@@ -127,7 +128,7 @@ pub async fn reflect_in_dm(
         } else {
             ""
         },
-        debrief.questions.len()
+        count_of(&debrief.questions, "question", "questions")
     ));
     message
         .blocks
