@@ -78,7 +78,7 @@ pub(super) fn parse_debrief(tokens: &[Token]) -> Result<DebriefCommand, UsageErr
             Some(name) => {
                 return Err(UsageError::new(
                     format!(
-                        "`--{name}` is not an option of /debrief; it knows `--template NAME` and `--anonymous`"
+                        "`--{name}` is not an option of a debrief; it knows `--template NAME` and `--anonymous`"
                     ),
                     &usages,
                 ));
@@ -90,10 +90,8 @@ pub(super) fn parse_debrief(tokens: &[Token]) -> Result<DebriefCommand, UsageErr
     }
     let title = title_words.join(" ").trim().to_owned();
     if title.is_empty() {
-        return Err(UsageError::new(
-            "a debrief needs a title, e.g. `/debrief Release 2.3 rollout`",
-            &usages,
-        ));
+        return Err(UsageError::new("a debrief needs a title", &usages)
+            .with_hint("For example: `/debrief Release 2.3 rollout`"));
     }
     let length = title.chars().count();
     if length > MAX_TITLE_CHARS {

@@ -92,10 +92,8 @@ fn parse_goal_add(text: &str, rest: &[Token]) -> Result<GoalCommand, UsageError>
         }
     };
     if goal_text.is_empty() {
-        return Err(UsageError::new(
-            "what is the goal? e.g. `/learn goal add run a blameless postmortem by 2026-12-31`",
-            &[usage],
-        ));
+        return Err(UsageError::new("what is the goal?", &[usage])
+            .with_hint("For example: `/learn goal add run a blameless postmortem by 2026-12-31`"));
     }
     let length = goal_text.chars().count();
     if length > MAX_GOAL_CHARS {
@@ -187,11 +185,10 @@ pub(super) fn parse_pause(tokens: &[Token]) -> Result<PauseDuration, UsageError>
     };
     if days > MAX_PAUSE_DAYS {
         return Err(UsageError::new(
-            format!(
-                "pauses last at most {MAX_PAUSE_DAYS} days; use `/learn checkin off` to stop for good"
-            ),
+            format!("pauses last at most {MAX_PAUSE_DAYS} days"),
             &[usage],
-        ));
+        )
+        .with_hint("`/learn checkin off` stops check-ins for good."));
     }
     Ok(duration)
 }

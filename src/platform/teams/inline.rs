@@ -235,13 +235,52 @@ fn line_runs(
 pub fn lines(text: &str, base: Style, name_of: &dyn Fn(&str) -> Option<String>) -> Vec<Vec<Run>> {
     let marked: Vec<(char, bool)> = typed_parts(text)
         .into_iter()
-        .flat_map(|(typed, part)| part.chars().map(move |c| (c, typed)))
+        .flat_map(|(typed, part)| {
+            let part = if typed {
+                part.to_owned()
+            } else {
+                as_mentions(part)
+            };
+            part.chars().map(move |c| (c, typed)).collect::<Vec<_>>()
+        })
         .collect();
     marked
         .split(|(c, _)| *c == '\n')
         .map(|line| line_runs(line, base, name_of))
         .filter(|runs| runs.iter().any(|r| !r.text.trim().is_empty()))
         .collect()
+}
+
+/// The app's words for its Slack commands, as a Teams user types them: `/learn X` is
+/// `@learnloop X` and `/debrief X` is `@learnloop debrief X` (Teams has no slash
+/// commands). Only a whole command word is rewritten (`/learned` or a path is not).
+fn as_mentions(app_text: &str) -> String {
+    const FORMS: &[(&str, &str)] = &[("/learn", "@learnloop"), ("/debrief", "@learnloop debrief")];
+    let mut out = String::with_capacity(app_text.len());
+    let mut previous: Option<char> = None;
+    let mut rest = app_text;
+    'scan: while let Some(c) = rest.chars().next() {
+        let starts_word = previous.is_none_or(|p| p.is_whitespace() || "`(\"'".contains(p));
+        if c == '/' && starts_word {
+            for (slash, mention) in FORMS {
+                if let Some(after) = rest.strip_prefix(slash)
+                    && after
+                        .chars()
+                        .next()
+                        .is_none_or(|n| !(n.is_alphanumeric() || "-_/".contains(n)))
+                {
+                    out.push_str(mention);
+                    previous = slash.chars().last();
+                    rest = after;
+                    continue 'scan;
+                }
+            }
+        }
+        out.push(c);
+        previous = Some(c);
+        rest = &rest[c.len_utf8()..];
+    }
+    out
 }
 
 /// `text` with the app's emoji codes as emoji, and nothing else read as markup.
@@ -356,5 +395,28 @@ mod tests {
     fn styles_stop_at_the_end_of_a_line() {
         let lines = shown("*open\nnext");
         assert_eq!(lines[1], vec![("next".to_owned(), Style::default())]);
+    }
+
+    #[test]
+    fn slash_commands_read_as_mentions_and_typed_text_is_left_as_typed() {
+        let text = format!(
+            "Try `/learn lessons deploy*` or /debrief TITLE (/learn help); {}",
+            plain("I typed /learn and /debrief")
+        );
+        let said: String = lines(&text, Style::default(), &names)
+            .concat()
+            .iter()
+            .map(|r| r.text.as_str())
+            .collect();
+        assert_eq!(
+            said,
+            "Try @learnloop lessons deploy* or @learnloop debrief TITLE (@learnloop help); \
+             I typed /learn and /debrief"
+        );
+        assert_eq!(
+            as_mentions("/learned a/learn /invite @learnloop"),
+            "/learned a/learn /invite @learnloop"
+        );
+        assert_eq!(as_mentions("`/learn`"), "`@learnloop`");
     }
 }
