@@ -335,10 +335,10 @@ pub async fn set(ctx: &CommandContext<'_>, text: &ScheduleText) -> Result<Handle
     scopes::of(ctx, ctx.channel).await?;
     let id = created.id.0;
     let reply = Message {
-        fallback: format!("Digest #{id} set: {}", created.spec),
+        fallback: format!("Digest set: {}", created.spec),
         blocks: vec![
             Block::Text(format!(
-                ":white_check_mark: Digest *#{id}* set for this channel: `{}` ({}). Each one covers \
+                ":white_check_mark: Digest set for this channel: `{}` ({}). Each one covers \
                  the time since the last: new lessons, what was applied, goals reached, lessons \
                  that keep coming back.\n{}",
                 created.spec,

@@ -133,7 +133,7 @@ pub fn retro_reminder(
                 .primary(),
             ]),
             Block::Context(format!(
-                "Schedule #{schedule_id} ({}) · `/learn unschedule {schedule_id}` stops these reminders",
+                "Retro reminder `{}` · `/learn unschedule {schedule_id}` stops these reminders",
                 plain(spec)
             )),
         ],
@@ -189,7 +189,10 @@ pub fn answered_in_private() -> Message {
 
 /// A card button the Teams bot does not know (from an older card, say).
 pub fn button_not_in_teams() -> Message {
-    Message::text(":warning: That button is not one I know. Say `help` for what I can do.")
+    Message::text(
+        ":warning: That button belongs to a card I can no longer act on (an older one, \
+         perhaps). Say `help` for what I can do.",
+    )
 }
 
 /// A command that needs proactive messages, sent through a Teams outgoing webhook.

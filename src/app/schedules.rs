@@ -179,10 +179,10 @@ pub async fn create_retro(
     };
     let id = created.id.0;
     let reply = Message {
-        fallback: format!("Retro reminder #{id} set: {}", created.spec),
+        fallback: format!("Retro reminder set: {}", created.spec),
         blocks: vec![
             Block::Text(format!(
-                ":white_check_mark: Retro reminder *#{id}* set for this channel: `{}` ({}), with a \
+                ":white_check_mark: Retro reminder set for this channel: `{}` ({}), with a \
                  button that starts a debrief with the {} template.\n{}",
                 created.spec,
                 zone.name(),
@@ -217,11 +217,11 @@ pub async fn list(ctx: &CommandContext<'_>) -> Result<Message, StoreError> {
                 .map(|t| local_time(t, zone))
                 .unwrap_or_else(|| "never".into());
             format!(
-                "*#{}* {} · `{}` ({}) · next {next}",
-                s.id.0,
-                s.kind.as_str(),
+                "• {} `{}` ({}), next {next} · number {}",
+                what(s.kind),
                 plain(&s.spec),
-                s.time_zone
+                s.time_zone,
+                s.id.0
             )
         })
         .collect();
@@ -232,26 +232,47 @@ pub async fn list(ctx: &CommandContext<'_>) -> Result<Message, StoreError> {
         ),
         blocks: vec![
             Block::Text(format!("*Schedules in this channel*\n{}", lines.join("\n"))),
-            Block::Context("`/learn unschedule ID` removes one.".into()),
+            Block::Context("`/learn unschedule NUMBER` removes one.".into()),
         ],
     })
 }
 
 pub async fn remove(ctx: &CommandContext<'_>, id: i64) -> Result<Handled, StoreError> {
+    let existing = ctx
+        .store
+        .channel_schedules(ctx.workspace.id, ctx.channel)
+        .await?;
+    let named = existing
+        .iter()
+        .find(|s| s.id.0 == id)
+        .map(|s| format!("the {} `{}`", what(s.kind), plain(&s.spec)));
     match ctx
         .store
         .deactivate_schedule(ctx.workspace.id, ctx.channel, ScheduleId(id))
         .await
     {
         Ok(()) => Ok(Handled {
-            reply: Message::text(format!(":wastebasket: Schedule #{id} is removed.")),
+            reply: Message::text(format!(
+                ":wastebasket: Removed {}.",
+                named.unwrap_or_else(|| format!("schedule number {id}"))
+            )),
             schedules_changed: true,
             ..Handled::default()
         }),
         Err(StoreError::NotFound) => Ok(Message::text(format!(
-            ":warning: This channel has no schedule #{id}. `/learn schedules` lists the ones it has."
+            ":warning: This channel has no schedule number {id}. `/learn schedules` lists its \
+             schedules with their numbers."
         ))
         .into()),
         Err(other) => Err(other),
+    }
+}
+
+/// What a schedule is, as people call it.
+fn what(kind: ScheduleKind) -> &'static str {
+    match kind {
+        ScheduleKind::Retro => "retro reminder",
+        ScheduleKind::Checkin => "check-in",
+        ScheduleKind::Digest => "digest",
     }
 }

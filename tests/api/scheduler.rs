@@ -226,7 +226,15 @@ async fn channel_schedules_are_set_listed_and_removed_by_command() {
         &app.command_reply("/learn", "retro fridays 16:00 --template aar")
             .await,
     );
-    assert!(reply.contains("Retro reminder *#1* set"), "{reply}");
+    assert!(reply.contains("Retro reminder set"), "{reply}");
+    assert!(
+        reply.contains("`/learn unschedule 1` removes it"),
+        "{reply}"
+    );
+    assert!(
+        !reply.contains('#'),
+        "no schedule numbers with a #: {reply}"
+    );
     assert!(reply.contains("`fridays 16:00` (UTC)"), "{reply}");
     assert_eq!(
         reply.matches("Fri ").count(),
@@ -245,11 +253,11 @@ async fn channel_schedules_are_set_listed_and_removed_by_command() {
 
     let listed = reply_text(&app.command_reply("/learn", "schedules").await);
     assert!(
-        listed.contains("*#1* retro · `fridays 16:00` (UTC) · next Fri"),
+        listed.contains("• retro reminder `fridays 16:00` (UTC), next Fri"),
         "{listed}"
     );
     assert!(
-        listed.contains("*#2* retro · `weekdays 9:30` (Europe/Berlin) · next"),
+        listed.contains("• retro reminder `weekdays 9:30` (Europe/Berlin), next"),
         "{listed}"
     );
 
@@ -272,11 +280,17 @@ async fn channel_schedules_are_set_listed_and_removed_by_command() {
     assert!(noisy.contains("at least an hour apart"), "{noisy}");
 
     let missing = reply_text(&app.command_reply("/learn", "unschedule 99").await);
-    assert!(missing.contains("no schedule #99"), "{missing}");
+    assert!(missing.contains("no schedule number 99"), "{missing}");
     let removed = reply_text(&app.command_reply("/learn", "unschedule 1").await);
-    assert!(removed.contains("#1 is removed"), "{removed}");
+    assert!(
+        removed.contains("Removed the retro reminder `fridays 16:00`"),
+        "{removed}"
+    );
     let removed = reply_text(&app.command_reply("/learn", "unschedule 2").await);
-    assert!(removed.contains("#2 is removed"), "{removed}");
+    assert!(
+        removed.contains("Removed the retro reminder `weekdays 9:30`"),
+        "{removed}"
+    );
     let empty = reply_text(&app.command_reply("/learn", "schedules").await);
     assert!(empty.contains("no schedules"), "{empty}");
     app.stop().await;
