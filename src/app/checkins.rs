@@ -9,6 +9,7 @@ use super::debrief::conversation::{self, Outcome, Progress};
 use super::handle::{CommandContext, Handled};
 use super::schedules::{self, Request};
 use super::templates::{Question, QuestionKind, Template};
+use super::words::count_of;
 use super::zones::person_zone;
 use crate::platform::{Block, Message};
 use crate::store::{Checkin, CheckinEnd, Goal, ScheduleKind, StoreError};
@@ -67,10 +68,10 @@ pub fn questions(template: Option<&Template>, goals: &[Goal]) -> Vec<Question> {
 /// The DM that opens a check-in, with its first question.
 pub fn opening(questions: &[Question]) -> Message {
     let mut message = Message::text(format!(
-        ":wave: Time for your check-in: {} short questions, one at a time. Type `skip`, \
+        ":wave: Time for your check-in: {}, one at a time. Type `skip`, \
          `back`, `cancel` or `help` at any point. Only you see your answers. If now is not a \
          good time, it closes by itself in a day.",
-        questions.len()
+        count_of(questions, "short question", "short questions")
     ));
     message
         .blocks

@@ -103,7 +103,17 @@ fn messages_by_kind() -> Vec<(&'static str, Message)> {
         text: "Page early".into(),
         debriefs: 2,
     }];
-    let questions = checkins::questions(None, &[]);
+    // As the scheduler builds it: the built-in check-in template and one open goal.
+    let templates = crate::app::templates::Templates::built_in().expect("built-in templates");
+    let goal = crate::store::Goal {
+        number: 1,
+        text: "Learn Rust".into(),
+        due_date: Some("2026-12-31".into()),
+        shared: false,
+        created_at: 0,
+        done_at: None,
+    };
+    let questions = checkins::questions(templates.get(checkins::TEMPLATE), &[goal]);
     vec![
         ("help", messages::help(None)),
         ("usage_error", messages::usage_error(&usage)),
