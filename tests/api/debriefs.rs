@@ -233,6 +233,17 @@ pub(crate) async fn run_debrief(
 }
 
 /// Starts a debrief as Alice and returns its id and the card's `ts`.
+/// The text of the newest debrief card in the channel.
+async fn newest_card(app: &TestApp) -> String {
+    let cards: Vec<Value> = app
+        .slack_calls("chat.postMessage")
+        .await
+        .into_iter()
+        .filter(|c| c["channel"] == CHANNEL && c.get("thread_ts").is_none())
+        .collect();
+    reply_text(cards.last().expect("a card"))
+}
+
 pub(crate) async fn start(app: &TestApp, text: &str) -> (i64, String) {
     let cards_before = app.slack_calls("chat.postMessage").await.len();
     let reply = app.command_reply_as(ALICE, "/debrief", text).await;
@@ -570,13 +581,7 @@ async fn three_people_reflect_by_modal_and_dm_and_the_summary_lands_in_the_threa
 
     // Learn before doing: the next rollout's card shows what this one taught.
     let (_, _) = start(&app, "Rollout of release 2.4").await;
-    let cards: Vec<Value> = app
-        .slack_calls("chat.postMessage")
-        .await
-        .into_iter()
-        .filter(|c| c["channel"] == CHANNEL && c.get("thread_ts").is_none())
-        .collect();
-    let next_card = reply_text(cards.last().unwrap());
+    let next_card = newest_card(&app).await;
     assert!(next_card.contains("Learn before doing"), "{next_card}");
     assert!(
         next_card.contains("(from Release 2.3 rollout)"),
@@ -586,13 +591,7 @@ async fn three_people_reflect_by_modal_and_dm_and_the_summary_lands_in_the_threa
     // A title that only says when ("2" and "Nov") is related to nothing, though the
     // rollout's title holds a 2 too.
     let (_, _) = start(&app, "Retro 2 Nov").await;
-    let cards: Vec<Value> = app
-        .slack_calls("chat.postMessage")
-        .await
-        .into_iter()
-        .filter(|c| c["channel"] == CHANNEL && c.get("thread_ts").is_none())
-        .collect();
-    let dated_card = reply_text(cards.last().unwrap());
+    let dated_card = newest_card(&app).await;
     assert!(dated_card.contains("Retro 2 Nov"), "{dated_card}");
     assert!(!dated_card.contains("Learn before doing"), "{dated_card}");
     app.stop().await;
