@@ -79,8 +79,8 @@ pub async fn look_up(
 
 /// The scope of a conversation learnloop is about to use (a debrief starting or
 /// closing there, lessons shown there): the stored one while it is fresh, else asked
-/// of the platform (Slack). Teams conversations are
-/// recorded from their activities and never asked about.
+/// of the platform (Slack). Teams conversations are recorded from their activities and
+/// never asked about.
 pub async fn current(
     store: &Store,
     directory: &dyn Directory,

@@ -389,40 +389,22 @@ mod tests {
     #[tokio::test]
     async fn lessons_stored_before_the_search_index_changed_are_found_after_upgrading() {
         let dir = tempfile::tempdir().expect("temp dir");
-        let url = format!("sqlite://{}", dir.path().join("old.db").display());
-        let settings = DatabaseSettings {
-            url: DatabaseUrl::Sqlite(url),
-            max_connections: 2,
-            busy_timeout_ms: 5000,
-        };
-        let store = Store::connect(&settings).await.expect("connect");
         // The schema as the debriefs release left it, with a lesson in it.
-        let old_dir = dir.path().join("migrations");
-        std::fs::create_dir(&old_dir).unwrap();
-        for entry in std::fs::read_dir("migrations/sqlite").unwrap() {
-            let path = entry.unwrap().path();
-            let name = path.file_name().unwrap().to_string_lossy().into_owned();
-            if name.as_str() < "0009" {
-                std::fs::copy(&path, old_dir.join(&name)).unwrap();
-            }
-        }
-        let old = Migrator::new(old_dir.as_path()).await.unwrap();
-        old.run(&store.pool).await.expect("the old migrations");
-        for statement in [
-            "INSERT INTO workspaces (id, platform, external_id, default_time_zone, created_at, updated_at) \
-             VALUES (1, 'slack', 'T1', 'UTC', 1, 1)",
-            "INSERT INTO debriefs (id, workspace_id, channel, title, template, questions, facilitator, created_at) \
-             VALUES (1, 1, 'C1', 'Release 2.3 rollout', 'retro', '[]', 'U1', 1)",
-            "INSERT INTO lessons (id, workspace_id, debrief_id, kind, text, owner, tags, follow_up_at, created_at) \
-             VALUES (7, 1, 1, 'lesson', 'Feature flags let us roll back fast', 'U1', 'deploy', 100, 1)",
-            "INSERT INTO lessons (id, workspace_id, debrief_id, kind, text, owner, follow_up_at, created_at) \
-             VALUES (8, 1, 1, 'action', 'Nobody owns this', NULL, 100, 1)",
-        ] {
-            sqlx::query(statement)
-                .execute(&store.pool)
-                .await
-                .expect(statement);
-        }
+        let store = store_before(
+            &dir,
+            "0009",
+            &[
+                "INSERT INTO workspaces (id, platform, external_id, default_time_zone, created_at, updated_at) \
+                 VALUES (1, 'slack', 'T1', 'UTC', 1, 1)",
+                "INSERT INTO debriefs (id, workspace_id, channel, title, template, questions, facilitator, created_at) \
+                 VALUES (1, 1, 'C1', 'Release 2.3 rollout', 'retro', '[]', 'U1', 1)",
+                "INSERT INTO lessons (id, workspace_id, debrief_id, kind, text, owner, tags, follow_up_at, created_at) \
+                 VALUES (7, 1, 1, 'lesson', 'Feature flags let us roll back fast', 'U1', 'deploy', 100, 1)",
+                "INSERT INTO lessons (id, workspace_id, debrief_id, kind, text, owner, follow_up_at, created_at) \
+                 VALUES (8, 1, 1, 'action', 'Nobody owns this', NULL, 100, 1)",
+            ],
+        )
+        .await;
         store.migrate().await.expect("upgrade");
         store.migrate().await.expect("a second run changes nothing");
         let terms = |word: &str| {
@@ -449,7 +431,9 @@ mod tests {
     }
 
     /// A store migrated up to (not including) migration `before`, for upgrade tests.
-    async fn store_before(dir: &tempfile::TempDir, before: &str) -> Store {
+    /// A database migrated up to (not including) migration `before`, with `seed` run in
+    /// it: the data an earlier release left, for an upgrade test.
+    async fn store_before(dir: &tempfile::TempDir, before: &str, seed: &[&str]) -> Store {
         let url = format!("sqlite://{}", dir.path().join("old.db").display());
         let settings = DatabaseSettings {
             url: DatabaseUrl::Sqlite(url),
@@ -468,28 +452,33 @@ mod tests {
         }
         let old = Migrator::new(old_dir.as_path()).await.unwrap();
         old.run(&store.pool).await.expect("the old migrations");
+        for statement in seed {
+            sqlx::query(statement)
+                .execute(&store.pool)
+                .await
+                .expect(statement);
+        }
         store
     }
 
     #[tokio::test]
     async fn lessons_stored_before_privacy_scopes_are_private_until_their_channel_is_known() {
         let dir = tempfile::tempdir().expect("temp dir");
-        let store = store_before(&dir, "0012").await;
-        for statement in [
-            "INSERT INTO workspaces (id, platform, external_id, default_time_zone, created_at, updated_at) \
-             VALUES (1, 'slack', 'T1', 'UTC', 1, 1)",
-            "INSERT INTO debriefs (id, workspace_id, channel, title, template, questions, facilitator, created_at) \
-             VALUES (1, 1, 'C1', 'Release', 'retro', '[]', 'U1', 1), \
-                    (2, 1, 'G1', 'Merger', 'retro', '[]', 'U1', 1)",
-            "INSERT INTO lessons (id, workspace_id, debrief_id, kind, text, owner, tags, follow_up_at, created_at) \
-             VALUES (7, 1, 1, 'lesson', 'Feature flags help', 'U1', '', 100, 1), \
-                    (8, 1, 2, 'lesson', 'Legal signs late', 'U1', '', 100, 1)",
-        ] {
-            sqlx::query(statement)
-                .execute(&store.pool)
-                .await
-                .expect(statement);
-        }
+        let store = store_before(
+            &dir,
+            "0012",
+            &[
+                "INSERT INTO workspaces (id, platform, external_id, default_time_zone, created_at, updated_at) \
+                 VALUES (1, 'slack', 'T1', 'UTC', 1, 1)",
+                "INSERT INTO debriefs (id, workspace_id, channel, title, template, questions, facilitator, created_at) \
+                 VALUES (1, 1, 'C1', 'Release', 'retro', '[]', 'U1', 1), \
+                        (2, 1, 'G1', 'Merger', 'retro', '[]', 'U1', 1)",
+                "INSERT INTO lessons (id, workspace_id, debrief_id, kind, text, owner, tags, follow_up_at, created_at) \
+                 VALUES (7, 1, 1, 'lesson', 'Feature flags help', 'U1', '', 100, 1), \
+                        (8, 1, 2, 'lesson', 'Legal signs late', 'U1', '', 100, 1)",
+            ],
+        )
+        .await;
         store.migrate().await.expect("upgrade");
         let ws = WorkspaceId(1);
         let seen = |audience| {
@@ -539,20 +528,19 @@ mod tests {
     #[tokio::test]
     async fn digest_channels_are_looked_up_after_the_upgrade_that_added_audiences() {
         let dir = tempfile::tempdir().expect("temp dir");
-        let store = store_before(&dir, "0018").await;
-        for statement in [
-            "INSERT INTO workspaces (id, platform, external_id, default_time_zone, created_at, updated_at) \
-             VALUES (1, 'slack', 'T1', 'UTC', 1, 1)",
-            "INSERT INTO schedules (workspace_id, kind, channel, spec, time_zone, anchor_date, next_fire_at, created_by, created_at, active) \
-             VALUES (1, 'digest', 'C0DIGEST', 'mondays 09:00', 'UTC', '2026-11-02', 100, 'U1', 1, 1), \
-                    (1, 'digest', 'C0STOPPED', 'mondays 09:00', 'UTC', '2026-11-02', 100, 'U1', 1, 0), \
-                    (1, 'retro', 'C0RETRO', 'fridays 16:00', 'UTC', '2026-11-02', 100, 'U1', 1, 1)",
-        ] {
-            sqlx::query(statement)
-                .execute(&store.pool)
-                .await
-                .expect(statement);
-        }
+        let store = store_before(
+            &dir,
+            "0018",
+            &[
+                "INSERT INTO workspaces (id, platform, external_id, default_time_zone, created_at, updated_at) \
+                 VALUES (1, 'slack', 'T1', 'UTC', 1, 1)",
+                "INSERT INTO schedules (workspace_id, kind, channel, spec, time_zone, anchor_date, next_fire_at, created_by, created_at, active) \
+                 VALUES (1, 'digest', 'C0DIGEST', 'mondays 09:00', 'UTC', '2026-11-02', 100, 'U1', 1, 1), \
+                        (1, 'digest', 'C0STOPPED', 'mondays 09:00', 'UTC', '2026-11-02', 100, 'U1', 1, 0), \
+                        (1, 'retro', 'C0RETRO', 'fridays 16:00', 'UTC', '2026-11-02', 100, 'U1', 1, 1)",
+            ],
+        )
+        .await;
         store.migrate().await.expect("upgrade");
         let due: Vec<String> = store
             .scopes_to_check(0, 10)
@@ -571,22 +559,21 @@ mod tests {
     #[tokio::test]
     async fn owners_that_are_not_people_become_the_author_on_upgrade() {
         let dir = tempfile::tempdir().expect("temp dir");
-        let store = store_before(&dir, "0013").await;
-        for statement in [
-            "INSERT INTO workspaces (id, platform, external_id, default_time_zone, created_at, updated_at) \
-             VALUES (1, 'slack', 'T1', 'UTC', 1, 1)",
-            "INSERT INTO debriefs (id, workspace_id, channel, title, template, questions, facilitator, created_at) \
-             VALUES (1, 1, 'C1', 'Launch', 'retro', '[]', 'U1', 1)",
-            "INSERT INTO lessons (id, workspace_id, debrief_id, kind, text, author, owner, follow_up_at, created_at) \
-             VALUES (1, 1, 1, 'action', '<@C0GENERAL> post the news', 'U0BOB', 'C0GENERAL', 100, 1), \
-                    (2, 1, 1, 'action', '<@S0ADMINS> approve', NULL, 'S0ADMINS', 100, 1), \
-                    (3, 1, 1, 'action', '<@U0CAROL> write it', 'U0BOB', 'U0CAROL', 100, 1)",
-        ] {
-            sqlx::query(statement)
-                .execute(&store.pool)
-                .await
-                .expect(statement);
-        }
+        let store = store_before(
+            &dir,
+            "0013",
+            &[
+                "INSERT INTO workspaces (id, platform, external_id, default_time_zone, created_at, updated_at) \
+                 VALUES (1, 'slack', 'T1', 'UTC', 1, 1)",
+                "INSERT INTO debriefs (id, workspace_id, channel, title, template, questions, facilitator, created_at) \
+                 VALUES (1, 1, 'C1', 'Launch', 'retro', '[]', 'U1', 1)",
+                "INSERT INTO lessons (id, workspace_id, debrief_id, kind, text, author, owner, follow_up_at, created_at) \
+                 VALUES (1, 1, 1, 'action', '<@C0GENERAL> post the news', 'U0BOB', 'C0GENERAL', 100, 1), \
+                        (2, 1, 1, 'action', '<@S0ADMINS> approve', NULL, 'S0ADMINS', 100, 1), \
+                        (3, 1, 1, 'action', '<@U0CAROL> write it', 'U0BOB', 'U0CAROL', 100, 1)",
+            ],
+        )
+        .await;
         store.migrate().await.expect("upgrade");
         let owners: Vec<(Option<String>, Option<i64>)> =
             sqlx::query_as("SELECT owner, follow_up_at FROM lessons ORDER BY id")

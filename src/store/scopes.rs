@@ -223,33 +223,28 @@ impl Store {
         next_check_at: i64,
         now: i64,
     ) -> Result<bool, StoreError> {
-        let query = match seen {
-            Some(version) => sqlx::query(
-                "UPDATE conversation_scopes SET public = ?3, kind = ?4, next_check_at = ?5, \
-                     updated_at = ?6, version = version + 1 \
-                 WHERE workspace_id = ?1 AND conversation = ?2 AND version = ?7",
-            )
-            .bind(workspace.0)
-            .bind(conversation)
-            .bind(kind.is_public())
-            .bind(kind.as_str())
-            .bind(next_check_at)
-            .bind(now)
-            .bind(version),
-            None => sqlx::query(
-                "INSERT INTO conversation_scopes \
-                     (workspace_id, conversation, public, kind, next_check_at, updated_at) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
-                 ON CONFLICT (workspace_id, conversation) DO NOTHING",
-            )
-            .bind(workspace.0)
-            .bind(conversation)
-            .bind(kind.is_public())
-            .bind(kind.as_str())
-            .bind(next_check_at)
-            .bind(now),
-        };
-        Ok(query.execute(&self.pool).await?.rows_affected() > 0)
+        // A first lookup (`seen` NULL) only inserts; a later one only updates the row
+        // it read, still at that version.
+        let stored = sqlx::query(
+            "INSERT INTO conversation_scopes \
+                 (workspace_id, conversation, public, kind, next_check_at, updated_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
+             ON CONFLICT (workspace_id, conversation) DO UPDATE SET \
+                 public = excluded.public, kind = excluded.kind, \
+                 next_check_at = excluded.next_check_at, updated_at = excluded.updated_at, \
+                 version = conversation_scopes.version + 1 \
+             WHERE conversation_scopes.version IS ?7",
+        )
+        .bind(workspace.0)
+        .bind(conversation)
+        .bind(kind.is_public())
+        .bind(kind.as_str())
+        .bind(next_check_at)
+        .bind(now)
+        .bind(seen)
+        .execute(&self.pool)
+        .await?;
+        Ok(stored.rows_affected() > 0)
     }
 
     /// The platform said a conversation changed (shared, renamed, archived, …): until it

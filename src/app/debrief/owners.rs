@@ -236,17 +236,20 @@ mod tests {
             };
             (directory, ids(&names))
         };
+        let workspace = slack();
+        let in_public = |directory, named: &BTreeSet<String>| {
+            confirm(
+                directory,
+                &workspace,
+                "C1",
+                ConversationKind::PublicChannel,
+                named.clone(),
+            )
+        };
         // 40 people at 200 ms each: 8 s one after another, 1 s eight at a time.
         let (directory, named) = slow(40);
         let began = tokio::time::Instant::now();
-        let owners = confirm(
-            &directory,
-            &slack(),
-            "C1",
-            ConversationKind::PublicChannel,
-            named.clone(),
-        )
-        .await;
+        let owners = in_public(&directory, &named).await;
         assert_eq!(began.elapsed(), Duration::from_millis(1000));
         assert!(named.iter().all(|id| owners.allows(id)));
 
@@ -254,14 +257,7 @@ mod tests {
         // 1.2 s, the rest are refused rather than keep the facilitator waiting.
         let (directory, named) = slow(60);
         let began = tokio::time::Instant::now();
-        let owners = confirm(
-            &directory,
-            &slack(),
-            "C1",
-            ConversationKind::PublicChannel,
-            named.clone(),
-        )
-        .await;
+        let owners = in_public(&directory, &named).await;
         assert_eq!(began.elapsed(), LOOKUPS_DEADLINE);
         let confirmed = named.iter().filter(|id| owners.allows(id)).count();
         assert_eq!(confirmed, 6 * CONCURRENT_LOOKUPS, "six rounds finished");
