@@ -6,6 +6,7 @@
 use std::time::{Duration, Instant};
 
 use chrono::{TimeZone, Utc};
+use learnloop::clock::ShiftedClock;
 use serde_json::{Value, json};
 use wiremock::matchers::{body_string_contains, method, path};
 use wiremock::{Mock, ResponseTemplate};
@@ -77,6 +78,22 @@ async fn slack_connect_channel(app: &TestApp, channel: &str) {
         )
         .mount(&app.slack)
         .await;
+}
+
+/// Sets a Monday digest in `channel`, moves to the next Monday at 09:00 and fires it;
+/// the text posted.
+async fn weekly_digest_in(app: &TestApp, clock: &ShiftedClock, channel: &str) -> String {
+    app.command_reply_in(TEAM, channel, ALICE, "/learn", "digest mondays 09:00")
+        .await;
+    clock.set(
+        Utc.with_ymd_and_hms(2026, 11, 9, 9, 0, 5)
+            .unwrap()
+            .timestamp(),
+    );
+    let fired = app.scheduler.fire_due().await.unwrap();
+    assert_eq!(fired.sent, 1, "{fired:?}");
+    wait_for_outbox(app, workspace(app).await).await;
+    digests_posted_in(app, channel).await
 }
 
 /// The text of every digest posted in `channel`.
@@ -186,17 +203,7 @@ async fn a_private_channels_lessons_are_shown_only_inside_it() {
     );
 
     // The weekly digest posted in the public channel.
-    app.command_reply_in(TEAM, PUBLIC, ALICE, "/learn", "digest mondays 09:00")
-        .await;
-    clock.set(
-        Utc.with_ymd_and_hms(2026, 11, 9, 9, 0, 5)
-            .unwrap()
-            .timestamp(),
-    );
-    let fired = app.scheduler.fire_due().await.unwrap();
-    assert_eq!(fired.sent, 1, "{fired:?}");
-    wait_for_outbox(&app, workspace(&app).await).await;
-    let posted = digests_posted_in(&app, PUBLIC).await;
+    let posted = weekly_digest_in(&app, &clock, PUBLIC).await;
     assert!(posted.contains(PUBLIC_LESSON), "{posted}");
     assert!(!posted.contains(SECRET_LESSON), "{posted}");
 
@@ -325,17 +332,7 @@ async fn what_is_posted_where_outsiders_read_shows_only_that_channels_lessons() 
     assert!(!card.contains(PUBLIC_LESSON), "{card}");
 
     // The weekly digest posted there.
-    app.command_reply_in(TEAM, "C0CONNECT", ALICE, "/learn", "digest mondays 09:00")
-        .await;
-    clock.set(
-        Utc.with_ymd_and_hms(2026, 11, 9, 9, 0, 5)
-            .unwrap()
-            .timestamp(),
-    );
-    let fired = app.scheduler.fire_due().await.unwrap();
-    assert_eq!(fired.sent, 1, "{fired:?}");
-    wait_for_outbox(&app, workspace(&app).await).await;
-    let posted = digests_posted_in(&app, "C0CONNECT").await;
+    let posted = weekly_digest_in(&app, &clock, "C0CONNECT").await;
     assert!(posted.contains(own), "{posted}");
     assert!(!posted.contains(PUBLIC_LESSON), "{posted}");
     app.stop().await;
