@@ -103,11 +103,7 @@ pub async fn converse(ctx: &CommandContext<'_>, text: &str) -> Result<Option<Han
         .map_err(|e| StoreError::Corrupt(format!("check-in questions: {e}")))?;
     // Taken already (a retry of the same event): the question where the person is.
     let where_you_are = |checkin: &Checkin| -> Handled {
-        let mut reply = Message::text("Got it; here is where you are.");
-        reply
-            .blocks
-            .extend(conversation::ask(&questions, &progress_of(checkin)).blocks);
-        reply.into()
+        conversation::resume(&questions, &progress_of(checkin)).into()
     };
     if ctx.event.is_some() && checkin.last_event.as_deref() == ctx.event {
         return Ok(Some(where_you_are(&checkin)));

@@ -201,6 +201,7 @@ impl Scheduler {
     async fn prompt(
         &self,
         stored: &StoredSchedule,
+        platform: Platform,
         schedule: &Schedule,
         fire_at: i64,
     ) -> Result<(Message, Option<String>), StoreError> {
@@ -241,7 +242,6 @@ impl Scheduler {
                     .conversation_scope(stored.workspace, &stored.channel)
                     .await?
                     .map_or(ConversationKind::Unknown, |scope| scope.kind);
-                let platform = self.store.workspace_by_id(stored.workspace).await?.platform;
                 let message = digest::build(
                     &self.store,
                     stored.workspace,
@@ -260,9 +260,9 @@ impl Scheduler {
     async fn render(
         &self,
         stored: &StoredSchedule,
+        platform: Platform,
         message: &Message,
     ) -> Result<Outgoing, StoreError> {
-        let platform = self.store.workspace_by_id(stored.workspace).await?.platform;
         let names: HashMap<String, String> = match platform {
             Platform::Teams => self
                 .store
@@ -347,8 +347,9 @@ impl Scheduler {
         };
         // Only an occurrence that is sent needs its prompt (a digest is work to build).
         let (outgoing, checkin_questions) = if outcome == RunOutcome::Sent {
-            let (message, questions) = self.prompt(stored, &schedule, latest).await?;
-            (self.render(stored, &message).await?, questions)
+            let platform = self.store.workspace_by_id(stored.workspace).await?.platform;
+            let (message, questions) = self.prompt(stored, platform, &schedule, latest).await?;
+            (self.render(stored, platform, &message).await?, questions)
         } else {
             (
                 Outgoing {

@@ -219,24 +219,6 @@ impl Store {
         .await?)
     }
 
-    /// How many of the workspace's lessons contain `terms`, counted up to `cap` (how
-    /// rare a word is; past the cap every word is simply common).
-    pub async fn count_matching(
-        &self,
-        workspace: WorkspaceId,
-        terms: &Terms,
-        cap: u32,
-    ) -> Result<i64, StoreError> {
-        Ok(sqlx::query_scalar(
-            "SELECT COUNT(*) FROM \
-             (SELECT rowid FROM lessons_fts WHERE lessons_fts MATCH ? LIMIT ?)",
-        )
-        .bind(terms.expression(workspace))
-        .bind(cap)
-        .fetch_one(&self.pool)
-        .await?)
-    }
-
     /// The workspace's newest lessons that `audience` may see.
     pub async fn latest_lessons(
         &self,

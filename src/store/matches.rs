@@ -125,12 +125,6 @@ impl Store {
         .await?)
     }
 
-    /// Stores a lesson's close matches (both ways round) and takes it off the queue, in
-    /// one transaction. Matching the same lesson twice (two replicas) changes nothing.
-    pub async fn record_matches(&self, lesson: i64, matches: &[i64]) -> Result<(), StoreError> {
-        self.record_all_matches(&[(lesson, matches.to_vec())]).await
-    }
-
     /// The matches of the workspace's lessons created in `[from, to)`, both sides of
     /// each pair visible to `audience`.
     pub async fn matches_of_period(

@@ -109,11 +109,6 @@ impl ConversationKind {
                 | Self::PersonalChat
         )
     }
-
-    /// Whether the platform said the conversation is private (not merely unknown).
-    pub fn is_known_private(self) -> bool {
-        !matches!(self, Self::PublicChannel | Self::Unknown)
-    }
 }
 
 /// What is stored about a conversation.
@@ -194,6 +189,37 @@ impl Store {
         Ok(())
     }
 
+    /// Records what an activity says a conversation is, for a platform that is never
+    /// asked (Teams: this is the only source). An activity that does not say (`Unknown`)
+    /// keeps what an earlier one said; the row is written only when the kind changes.
+    pub async fn record_said_scope(
+        &self,
+        workspace: WorkspaceId,
+        conversation: &str,
+        kind: ConversationKind,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO conversation_scopes \
+                 (workspace_id, conversation, public, kind, next_check_at, updated_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
+             ON CONFLICT (workspace_id, conversation) DO UPDATE SET \
+                 public = excluded.public, kind = excluded.kind, updated_at = excluded.updated_at, \
+                 next_check_at = excluded.next_check_at, \
+                 version = conversation_scopes.version + 1 \
+             WHERE excluded.kind <> 'unknown' AND conversation_scopes.kind <> excluded.kind",
+        )
+        .bind(workspace.0)
+        .bind(conversation)
+        .bind(kind.is_public())
+        .bind(kind.as_str())
+        .bind(i64::MAX)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
     /// The version of a conversation's stored scope (`None`: no row), read before asking
     /// the platform; see [`Store::record_looked_up_scope`].
     pub async fn scope_version(
@@ -256,20 +282,8 @@ impl Store {
         conversation: &str,
         now: i64,
     ) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO conversation_scopes \
-                 (workspace_id, conversation, public, kind, next_check_at, updated_at) \
-             VALUES (?1, ?2, 0, 'unknown', 0, ?3) \
-             ON CONFLICT (workspace_id, conversation) DO UPDATE SET \
-                 public = 0, kind = 'unknown', next_check_at = 0, updated_at = ?3, \
-                 version = conversation_scopes.version + 1",
-        )
-        .bind(workspace.0)
-        .bind(conversation)
-        .bind(now)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
+        self.record_conversation_scope(workspace, conversation, ConversationKind::Unknown, 0, now)
+            .await
     }
 
     /// A conversation whose platform is never asked (Teams: its activities say what it

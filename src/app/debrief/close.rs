@@ -232,10 +232,8 @@ async fn store_lessons(
     // Slack could not be asked (it was down, a scope is missing): the channel may have
     // been private at this moment, so the lessons stay there too. A Teams channel whose
     // activities did not say its type is shown outside once one says it is public.
-    let shared = match scope {
-        ConversationKind::Unknown => ctx.workspace.platform == Platform::Teams,
-        kind => !kind.is_known_private(),
-    };
+    let shared = scope.is_public()
+        || (scope == ConversationKind::Unknown && ctx.workspace.platform == Platform::Teams);
     let mut items = items_of(debrief, reflections, owners, &mut made.cut);
     if debrief.anonymous {
         items.sort_by(|a, b| (&a.text, &a.owner).cmp(&(&b.text, &b.owner)));

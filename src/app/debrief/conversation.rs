@@ -30,6 +30,14 @@ pub enum Outcome {
     Cancelled,
 }
 
+/// A message taken already (a platform's retry, or another delivery that got there
+/// first): the question where the person is, rather than the message applied again.
+pub fn resume(questions: &[Question], progress: &Progress) -> Message {
+    let mut reply = Message::text("Got it; here is where you are.");
+    reply.blocks.extend(ask(questions, progress).blocks);
+    reply
+}
+
 /// The question at `progress.step`, with what can be typed.
 pub fn ask(questions: &[Question], progress: &Progress) -> Message {
     let Some(question) = questions.get(progress.step) else {

@@ -53,12 +53,8 @@ async fn save(
 /// another delivery that got there first): say where they are instead of applying it
 /// again to the next question.
 fn where_you_are(debrief: &Debrief, conversation: &Conversation) -> Handled {
-    let mut reply = Message::text("Got it; here is where you are.");
-    reply
-        .blocks
-        .extend(conversation::ask(&debrief.questions, &progress_of(conversation)).blocks);
     Handled {
-        reply,
+        reply: conversation::resume(&debrief.questions, &progress_of(conversation)),
         anonymous_debrief: debrief.anonymous.then_some(debrief.id),
         ..Handled::default()
     }

@@ -26,8 +26,8 @@ use super::templates::{Becomes, Question};
 use crate::platform::outgoing;
 use crate::platform::{Message, plain};
 use crate::store::{
-    Anchor, AnchorField, DebriefId, LessonHit, NewDebrief, NewOutboxMessage, OutboxId, StoreError,
-    StoreTx, StoredDebrief, WorkspaceId,
+    Anchor, AnchorField, Audience, DebriefId, LessonHit, NewDebrief, NewOutboxMessage, OutboxId,
+    StoreError, StoreTx, StoredDebrief, WorkspaceId,
 };
 use answers::Answers;
 pub use card::{CLOSE, REFLECT, REFLECT_IN_DM, START, read_start_value, start_value};
@@ -149,18 +149,17 @@ fn random_salt() -> Result<String, StoreError> {
     Ok(hex::encode(bytes))
 }
 
-/// Earlier lessons that match `title`, best first, as `channel` may see them: its own,
-/// and those of public conversations unless outsiders read it; never another private
-/// conversation's.
+/// Earlier lessons that match `title`, best first, as the card's `audience` may see
+/// them: its channel's own, and those of public conversations unless outsiders read
+/// it; never another private conversation's.
 async fn past_lessons(
     ctx: &CommandContext<'_>,
-    channel: &str,
+    audience: Audience<'_>,
     title: &str,
 ) -> Result<Vec<LessonHit>, StoreError> {
     let Some(query) = search::related_terms(title) else {
         return Ok(Vec::new());
     };
-    let audience = scopes::audience(ctx, channel).await?;
     ctx.store
         .search_lessons(ctx.workspace.id, &query, audience, PAST_LESSONS_ON_CARD)
         .await
@@ -192,8 +191,8 @@ pub async fn start(
     .map_err(|e| StoreError::Corrupt(e.to_string()))?;
     // Learnt now, so the card's channel is known (and refreshed daily) by the time the
     // debrief closes and its lessons take the channel's scope.
-    scopes::of(ctx, ctx.channel).await?;
-    let past = past_lessons(ctx, ctx.channel, title).await?;
+    let audience = scopes::audience(ctx, ctx.channel).await?;
+    let past = past_lessons(ctx, audience, title).await?;
     let now_ms = ctx.clock.now_millis();
     let salt = random_salt()?;
     let names = DisplayNames::of(ctx.store, ctx.workspace).await?;
@@ -465,7 +464,8 @@ pub async fn submit(
         return Ok(Submitted::Empty);
     }
     let json = serde_json::to_string(answers).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-    let past = past_lessons(ctx, &debrief.channel, &debrief.title).await?;
+    let audience = scopes::audience(ctx, &debrief.channel).await?;
+    let past = past_lessons(ctx, audience, &debrief.title).await?;
     let names = DisplayNames::of(ctx.store, ctx.workspace).await?;
     let mut tx = ctx.store.begin().await?;
     let first = match tx

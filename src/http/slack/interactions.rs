@@ -354,7 +354,7 @@ async fn on_note(
 ) -> Result<Response, HttpError> {
     let follow_up = modal::follow_up_of(&view.private_metadata)
         .ok_or_else(|| HttpError::bad_request("note form without its follow-up id"))?;
-    let values = modal::submitted_values(&view.state.values);
+    let values = view.values();
     let block = modal::block_id(modal::NOTE_FIELD);
     let note = values
         .get(modal::NOTE_FIELD)
@@ -470,7 +470,7 @@ async fn on_reflection(
         }
         Err(other) => return Err(other.into()),
     };
-    let values = modal::submitted_values(&view.state.values);
+    let values = view.values();
     let answers = match debrief::check_form(&debrief, &values) {
         Ok(answers) => answers,
         Err(problems) => {

@@ -508,34 +508,6 @@ async fn on_reflection(
     Ok(Said::instead_of_card(activity, saved, true))
 }
 
-/// Records what the activity says the conversation is (Teams is never asked, so this
-/// is the only source). An activity that does not say keeps what an earlier one said.
-async fn remember_scope(
-    state: &AppState,
-    workspace: &Workspace,
-    conversation: &str,
-    kind: ConversationKind,
-    now: i64,
-) -> Result<(), HttpError> {
-    let known = state
-        .store
-        .conversation_scope(workspace.id, conversation)
-        .await?
-        .map(|scope| scope.kind);
-    let changed = match (known, kind) {
-        (_, ConversationKind::Unknown) => known.is_none(),
-        (Some(known), kind) => known != kind,
-        (None, _) => true,
-    };
-    if changed {
-        state
-            .store
-            .record_conversation_scope(workspace.id, conversation, kind, i64::MAX, now)
-            .await?;
-    }
-    Ok(())
-}
-
 /// Whether this update adds the bot itself (to a team or chat).
 fn bot_was_added(activity: &Activity) -> bool {
     let bot = activity.recipient.as_ref().and_then(|r| r.id.as_deref());
@@ -666,14 +638,10 @@ async fn remember(
             .store
             .remember_teams_conversation(workspace.id, &reference, now)
             .await?;
-        remember_scope(
-            state,
-            &workspace,
-            channel,
-            activity.conversation_kind(),
-            now,
-        )
-        .await?;
+        state
+            .store
+            .record_said_scope(workspace.id, channel, activity.conversation_kind(), now)
+            .await?;
     }
     let people = activity
         .members_added

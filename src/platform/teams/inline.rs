@@ -8,7 +8,7 @@
 
 use serde_json::{Value, json};
 
-use crate::platform::typed_parts;
+use crate::platform::{typed_parts, unescape_typed};
 
 /// The emoji the app's messages use, by their Slack short names.
 const EMOJI: &[(&str, &str)] = &[
@@ -79,13 +79,6 @@ impl Run {
     }
 }
 
-/// The escapes of `plain` undone: a card shows no HTML.
-fn unescape(text: &str) -> String {
-    text.replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&amp;", "&")
-}
-
 /// Builds runs, merging neighbours of one style.
 #[derive(Default)]
 struct Runs {
@@ -114,7 +107,8 @@ impl Runs {
         if self.text.is_empty() {
             return;
         }
-        let text = unescape(&std::mem::take(&mut self.text));
+        // The escapes of `plain` undone: a card shows no HTML.
+        let text = unescape_typed(&std::mem::take(&mut self.text));
         match self.runs.last_mut() {
             Some(last) if last.style == self.style => last.text.push_str(&text),
             _ => self.runs.push(Run {
