@@ -188,6 +188,7 @@ async fn generate(store: &Store, pool: &SqlitePool, now: i64) -> anyhow::Result<
                     facilitator: "UFAC",
                     anonymous: false,
                     author_salt: "salt",
+                    closes_at: None,
                 },
                 at,
             )

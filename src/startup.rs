@@ -10,11 +10,13 @@ use anyhow::Context;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
+use crate::app::debrief::timers::DebriefDuties;
 use crate::app::directory::Directory;
 use crate::app::retention::{self, Retention};
 use crate::app::scopes::ScopeRefresher;
 use crate::app::templates::Templates;
 use crate::app::workspaces::WorkspaceDirectory;
+use crate::app::zones::ZoneSource;
 use crate::clock::{SharedClock, SystemClock};
 use crate::config::Settings;
 use crate::delivery::Delivery;
@@ -115,14 +117,24 @@ impl App {
             delivery = delivery.with_teams(teams.clone());
         }
         let delivery = Arc::new(delivery);
-        let scheduler = Arc::new(Scheduler::new(
-            store.clone(),
-            clock.clone(),
-            delivery.clone(),
-            templates.clone(),
-            Duration::from_secs(settings.scheduler.missed_grace_hours * 3600),
-            settings.workspace.holidays.clone(),
-        ));
+        let zones: Arc<dyn ZoneSource> = Arc::new(SlackZones(slack_for_zones));
+        let scheduler = Arc::new(
+            Scheduler::new(
+                store.clone(),
+                clock.clone(),
+                delivery.clone(),
+                templates.clone(),
+                Duration::from_secs(settings.scheduler.missed_grace_hours * 3600),
+                settings.workspace.holidays.clone(),
+            )
+            .with_debrief_duties(DebriefDuties {
+                directory: directory.clone(),
+                zones: zones.clone(),
+                templates: templates.clone(),
+                settings: settings.debriefs.clone(),
+                give_up_after: delivery.give_up_after(),
+            }),
+        );
         let listener = TcpListener::bind(settings.http.listen)
             .await
             .with_context(|| format!("cannot listen on {}", settings.http.listen))?;
@@ -152,7 +164,7 @@ impl App {
             workspaces,
             delivery,
             scheduler,
-            zones: Arc::new(SlackZones(slack_for_zones)),
+            zones,
             directory: directory.clone(),
             scopes,
             templates,

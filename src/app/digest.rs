@@ -14,7 +14,7 @@ use super::schedules::{self, Request, workspace_zone};
 use super::scopes;
 use super::words::count;
 use super::zones::day;
-use crate::platform::{Block, Message, plain};
+use crate::platform::{Block, Message, plain, plain_keeping_mentions};
 use crate::store::{
     Audience, DigestFacts, LessonHit, LessonMatch, Platform, ScheduleKind, Store, StoreError,
     WorkspaceId,
@@ -210,7 +210,24 @@ pub fn render(
             )
         })
         .collect();
+    let kudos: Vec<String> = facts
+        .kudos
+        .iter()
+        .map(|k| {
+            let by = k
+                .author
+                .as_deref()
+                .map(|a| format!(" — <@{a}>"))
+                .unwrap_or_default();
+            format!(
+                "• {}{by} (from *{}*)",
+                plain_keeping_mentions(&k.text),
+                plain(&k.debrief_title)
+            )
+        })
+        .collect();
     let quiet = facts.new_lessons.is_empty()
+        && kudos.is_empty()
         && facts.answered.is_empty()
         && goals.is_empty()
         && stale.is_empty()
@@ -237,6 +254,7 @@ pub fn render(
             section(&new_title, &new_lessons_lines(&facts.new_lessons)),
             section(":tada: Applied", &applied),
             section(":dart: Goals reached", &goals),
+            section(":clap: Kudos", &kudos),
             section(":repeat: Lessons that keep coming back", &recurring_lines),
             section(":fallen_leaf: Stale or unanswered", &stale),
         ]
@@ -446,6 +464,7 @@ mod tests {
                 person: "U3".into(),
                 text: "Learn Rust".into(),
             }],
+            kudos: Vec::new(),
             debriefs_held: 2,
             people_reflected: 5,
             follow_ups_asked: 4,

@@ -45,6 +45,13 @@ pub trait Directory: Send + Sync {
         workspace: &'a Workspace,
         conversation: &'a str,
     ) -> Lookup<'a, Option<Vec<String>>>;
+
+    /// The people of the workspace with an active account (no bots, no deactivated
+    /// accounts), every page: one listing instead of a lookup per channel member.
+    fn people<'a>(
+        &'a self,
+        workspace: &'a Workspace,
+    ) -> Lookup<'a, Option<std::collections::HashSet<String>>>;
 }
 
 /// A directory that answers from tables (tests): conversations by id, people by id
@@ -98,5 +105,18 @@ impl Directory for FakeDirectory {
     ) -> Lookup<'a, Option<Vec<String>>> {
         let found = self.members.clone();
         Box::pin(async move { found })
+    }
+
+    fn people<'a>(
+        &'a self,
+        _workspace: &'a Workspace,
+    ) -> Lookup<'a, Option<std::collections::HashSet<String>>> {
+        let found = self
+            .people
+            .iter()
+            .filter(|(_, kind)| *kind == MemberKind::Person)
+            .map(|(id, _)| (*id).to_owned())
+            .collect();
+        Box::pin(async move { Some(found) })
     }
 }

@@ -101,10 +101,18 @@ pub async fn handle(ctx: &CommandContext<'_>, command: &Command) -> Result<Handl
             title,
             template,
             anonymous,
+            closes_in,
         }) => {
-            let template = template.as_ref().map(|t| t.as_str());
-            return debrief::start(ctx, title, template, *anonymous).await;
+            let request = debrief::StartRequest {
+                title,
+                template: template.as_ref().map(|t| t.as_str()),
+                anonymous: *anonymous,
+                closes_in: *closes_in,
+            };
+            return debrief::start(ctx, request).await;
         }
+        Command::Debrief(DebriefCommand::StartForm) => return debrief::start_form(ctx),
+        Command::Debrief(DebriefCommand::Nudge) => return debrief::nudge_command(ctx).await,
         Command::Debrief(DebriefCommand::Reflect) => return debrief::reflect_command(ctx).await,
         Command::Debrief(DebriefCommand::Close) => return debrief::close_command(ctx).await,
         Command::Lessons { query } => lessons::search(ctx, query.as_deref()).await?,

@@ -217,7 +217,8 @@ mod tests {
     fn full_help_lists_every_command() {
         let text = all_text(&help(None));
         for form in [
-            "/debrief [--template NAME] [--anonymous] TITLE",
+            "/debrief [--template NAME] [--anonymous] [--closes-in DURATION] TITLE",
+            "/learn debrief nudge",
             "/learn lessons [QUERY]",
             "/learn goal add TEXT [by YYYY-MM-DD]",
             "/learn checkin SCHEDULE",

@@ -12,9 +12,11 @@ use chrono_tz::Tz;
 use serde_json::Value;
 
 use super::command::parse_learn;
-use super::debrief::Debrief;
 use super::debrief::card::card;
+use super::debrief::nudge::nudge_message;
 use super::debrief::summary::{Listed, Made, Reflected, summary};
+use super::debrief::timers::reminder;
+use super::debrief::{Debrief, StartChoices};
 use super::digest::{Recurring, WEEK_SECS, render};
 use super::{checkins, followups, messages};
 use crate::platform::Message;
@@ -22,7 +24,8 @@ use crate::platform::outgoing::no_names;
 use crate::platform::slack::blocks::post_message_body;
 use crate::platform::teams::card_activity;
 use crate::store::{
-    AnsweredFollowUp, ConversationKind, DigestFacts, LessonHit, ReachedGoal, TrackedLesson,
+    AnsweredFollowUp, ConversationKind, DigestFacts, KudosLine, LessonHit, ReachedGoal,
+    TrackedLesson,
 };
 
 fn hit(id: i64, text: &str) -> LessonHit {
@@ -42,7 +45,10 @@ fn hit(id: i64, text: &str) -> LessonHit {
 /// A representative message of every kind.
 fn messages_by_kind() -> Vec<(&'static str, Message)> {
     let usage = parse_learn("goal add").expect_err("a usage error");
-    let debrief = Debrief::sample(false, false);
+    let berlin = Tz::Europe__Berlin;
+    // Closing Thu 5 Nov 2026, 17:00 in Berlin.
+    let mut debrief = Debrief::sample(false, false);
+    debrief.closes_at = Some(1_793_894_400);
     let summary_parts = summary(
         &Debrief::sample(false, true),
         &[Reflected {
@@ -53,6 +59,7 @@ fn messages_by_kind() -> Vec<(&'static str, Message)> {
                     "Feature flags let us roll back fast".to_owned(),
                 ),
                 ("mood".to_owned(), "4".to_owned()),
+                ("kudos".to_owned(), "<@U3> for the calm rollback".to_owned()),
             ]),
         }],
         &Made {
@@ -61,6 +68,18 @@ fn messages_by_kind() -> Vec<(&'static str, Message)> {
                 author: Some("U2".into()),
                 owner: Some("U2".into()),
                 follow_up: "Mon 7 Dec".into(),
+            }],
+            actions: vec![Listed {
+                text: "Write the rollback runbook".into(),
+                author: Some("U2".into()),
+                owner: Some("U3".into()),
+                follow_up: "Mon 7 Dec".into(),
+            }],
+            kudos: vec![Listed {
+                text: "<@U3> for the calm rollback".into(),
+                author: Some("U2".into()),
+                owner: None,
+                follow_up: String::new(),
             }],
             ..Made::default()
         },
@@ -94,6 +113,11 @@ fn messages_by_kind() -> Vec<(&'static str, Message)> {
             person: "U3".into(),
             text: "Learn Rust".into(),
         }],
+        kudos: vec![KudosLine {
+            text: "<@U3> for the calm rollback".into(),
+            author: Some("U2".into()),
+            debrief_title: "Release 2.3".into(),
+        }],
         debriefs_held: 1,
         people_reflected: 3,
         follow_ups_asked: 1,
@@ -119,7 +143,12 @@ fn messages_by_kind() -> Vec<(&'static str, Message)> {
         ("usage_error", messages::usage_error(&usage)),
         (
             "debrief_card",
-            card(&debrief, 2, &[hit(3, "Test the rollback")]),
+            card(&debrief, 2, &[hit(3, "Test the rollback")], berlin),
+        ),
+        ("nudge", nudge_message(&debrief, 3, berlin)),
+        (
+            "close_by_reminder",
+            reminder(&debrief, 3, "Thu 5 Nov 17:00 (Europe/Berlin)"),
         ),
         ("debrief_summary", summary_parts[0].clone()),
         (
@@ -143,6 +172,22 @@ fn messages_by_kind() -> Vec<(&'static str, Message)> {
             render(&DigestFacts::default(), &[], 0, WEEK_SECS, Tz::UTC),
         ),
     ]
+}
+
+/// The first `:short_name:` in `text`, as Slack writes emoji.
+fn slack_emoji_name(text: &str) -> Option<&str> {
+    let mut rest = text;
+    while let Some(start) = rest.find(':') {
+        let after = &rest[start + 1..];
+        let name_len = after
+            .find(|c: char| !(c.is_ascii_lowercase() || c == '_'))
+            .unwrap_or(after.len());
+        if name_len > 1 && after[name_len..].starts_with(':') {
+            return Some(&rest[start..start + name_len + 2]);
+        }
+        rest = after;
+    }
+    None
 }
 
 fn check(name: &str, rendered: &Value, problems: &mut Vec<String>) {
@@ -178,8 +223,28 @@ fn every_message_kind_matches_its_snapshot_on_each_platform() {
                 problems.push(format!("{kind}.teams shows `{slash}`: {said}"));
             }
         }
+        // Nor does it know Slack's emoji names: each must be turned into its emoji.
+        if let Some(name) = slack_emoji_name(&said) {
+            problems.push(format!("{kind}.teams shows `{name}`: {said}"));
+        }
         check(&format!("{kind}.teams"), &card, &mut problems);
     }
+    // The forms are no messages, but people see them just the same.
+    let choices = StartChoices::from_templates(
+        &crate::app::templates::Templates::built_in().expect("built-in templates"),
+        "retro",
+    );
+    check(
+        "start_form.slack",
+        &crate::platform::slack::modal::start_view(&choices, "C1"),
+        &mut problems,
+    );
+    let none = BTreeMap::new();
+    check(
+        "start_form.teams",
+        &crate::platform::teams::form::start_form(&choices, &none, &none),
+        &mut problems,
+    );
     assert!(
         problems.is_empty(),
         "{}\n\nIf the change is intended: LEARNLOOP_UPDATE_SNAPSHOTS=1 cargo test snapshot",

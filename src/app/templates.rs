@@ -24,6 +24,10 @@ const BUILT_IN: &[(&str, &str)] = &[
         "checkin.toml",
         include_str!("../../config/templates/checkin.toml"),
     ),
+    (
+        "failure-story.toml",
+        include_str!("../../config/templates/failure-story.toml"),
+    ),
 ];
 
 /// Slack's limits that a template must fit: input labels, option texts, options per menu.
@@ -33,6 +37,11 @@ const MAX_CHOICES: usize = 10;
 const MAX_QUESTIONS: usize = 20;
 /// Longest answer a text question may allow (a Slack section holds 3000 characters).
 const MAX_TEXT_CHARS: usize = 3000;
+/// A description sits beside the template's name in Slack's menu, whose option
+/// descriptions hold 75 characters.
+const MAX_DESCRIPTION_CHARS: usize = 75;
+/// The roles a question may have, as said in errors.
+const ROLES: &str = "lesson, action, kudos, intention, text, rating or choice";
 
 /// A template that cannot be used, with where and why.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -53,11 +62,22 @@ impl fmt::Display for TemplateError {
 
 impl std::error::Error for TemplateError {}
 
-/// What an answer to a question becomes once the debrief closes.
+/// What an answer to a text question becomes once the debrief closes. Only lessons and
+/// actions are candidates for follow-ups; kudos are celebrated in the summary and the
+/// digest; an intention is what a person means to try, asked about next time.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
 pub enum Becomes {
     Lesson,
     Action,
+    Kudos,
+    Intention,
+}
+
+impl Becomes {
+    /// Whether its answers are lessons or actions someone may be asked about later.
+    pub fn is_candidate(self) -> bool {
+        matches!(self, Self::Lesson | Self::Action)
+    }
 }
 
 /// How a question is answered.
@@ -86,6 +106,8 @@ pub struct Template {
     pub name: String,
     pub title: String,
     pub description: String,
+    /// Debriefs with it are anonymous unless the person starting one says otherwise.
+    pub anonymous: bool,
     pub questions: Vec<Question>,
 }
 
@@ -100,8 +122,9 @@ pub struct Templates {
 struct RawTemplate {
     name: Spanned<String>,
     title: String,
+    description: Option<Spanned<String>>,
     #[serde(default)]
-    description: String,
+    anonymous: bool,
     questions: Vec<RawQuestion>,
 }
 
@@ -110,7 +133,10 @@ struct RawTemplate {
 struct RawQuestion {
     id: Spanned<String>,
     prompt: Spanned<String>,
-    kind: Spanned<String>,
+    /// `lesson`, `action`, `kudos`, `intention` (text questions whose answers become
+    /// that), or `text`, `rating`, `choice`. Older files say `kind` and `becomes`.
+    role: Option<Spanned<String>>,
+    kind: Option<Spanned<String>>,
     #[serde(default)]
     required: bool,
     becomes: Option<Spanned<String>>,
@@ -181,7 +207,9 @@ fn parse(file: &str, text: &str) -> Result<Template, TemplateError> {
                 format!("question `{id}` needs a prompt of 1 to {MAX_PROMPT_CHARS} characters"),
             ));
         }
-        let kind = match (q.kind.get_ref().as_str(), &q.choices) {
+        let (kind_name, kind_span, role_becomes) =
+            role_of(&id, &q).map_err(|(span, reason)| error(span, reason))?;
+        let kind = match (kind_name.as_str(), &q.choices) {
             ("text", None) => {
                 let max_chars = q
                     .max_length
@@ -215,7 +243,7 @@ fn parse(file: &str, text: &str) -> Result<Template, TemplateError> {
             }
             ("choice", None) => {
                 return Err(error(
-                    Some(q.kind.span()),
+                    Some(kind_span.clone()),
                     format!("choice question `{id}` has no `choices`"),
                 ));
             }
@@ -227,7 +255,7 @@ fn parse(file: &str, text: &str) -> Result<Template, TemplateError> {
             }
             (other, _) => {
                 return Err(error(
-                    Some(q.kind.span()),
+                    Some(kind_span.clone()),
                     format!("question `{id}` has kind `{other}`; use text, rating or choice"),
                 ));
             }
@@ -240,21 +268,19 @@ fn parse(file: &str, text: &str) -> Result<Template, TemplateError> {
             ));
         }
         let becomes = match q.becomes.as_ref().map(|b| (b.get_ref().as_str(), b.span())) {
-            None => None,
+            None => role_becomes,
             Some((_, span)) if !matches!(kind, QuestionKind::Text { .. }) => {
                 return Err(error(
                     Some(span),
                     format!("only text answers can become lessons or actions (`{id}`)"),
                 ));
             }
-            Some(("lesson", _)) => Some(Becomes::Lesson),
-            Some(("action", _)) => Some(Becomes::Action),
-            Some((other, span)) => {
-                return Err(error(
+            Some((name, span)) => Some(becomes_named(name).ok_or_else(|| {
+                error(
                     Some(span),
-                    format!("`becomes = \"{other}\"`: use lesson or action"),
-                ));
-            }
+                    format!("`becomes = \"{name}\"`: use lesson, action, kudos or intention"),
+                )
+            })?),
         };
         questions.push(Question {
             id,
@@ -264,12 +290,80 @@ fn parse(file: &str, text: &str) -> Result<Template, TemplateError> {
             becomes,
         });
     }
+    let description = match &raw.description {
+        None => String::new(),
+        Some(spanned) => {
+            let text = spanned.get_ref().trim();
+            if text.contains('\n') || text.chars().count() > MAX_DESCRIPTION_CHARS {
+                return Err(error(
+                    Some(spanned.span()),
+                    format!(
+                        "the description is one line of at most {MAX_DESCRIPTION_CHARS} characters (it is shown beside the template's name in the start form)"
+                    ),
+                ));
+            }
+            text.to_owned()
+        }
+    };
     Ok(Template {
         name,
         title: raw.title.trim().to_owned(),
-        description: raw.description.trim().to_owned(),
+        description,
+        anonymous: raw.anonymous,
         questions,
     })
+}
+
+fn becomes_named(name: &str) -> Option<Becomes> {
+    Some(match name {
+        "lesson" => Becomes::Lesson,
+        "action" => Becomes::Action,
+        "kudos" => Becomes::Kudos,
+        "intention" => Becomes::Intention,
+        _ => return None,
+    })
+}
+
+/// A problem with a question, and where it is.
+type QuestionProblem = (Option<std::ops::Range<usize>>, String);
+
+/// A question's kind (`text`, `rating` or `choice`), where it was said, and what its
+/// `role` makes of its answers. `role` is the newer word for `kind` + `becomes`.
+fn role_of(
+    id: &str,
+    q: &RawQuestion,
+) -> Result<(String, std::ops::Range<usize>, Option<Becomes>), QuestionProblem> {
+    match (&q.role, &q.kind) {
+        (Some(role), None) => {
+            if let Some(becomes) = &q.becomes {
+                return Err((
+                    Some(becomes.span()),
+                    format!(
+                        "question `{id}` has a `role`, which already says what its answers become; remove `becomes`"
+                    ),
+                ));
+            }
+            let span = role.span();
+            let name = role.get_ref().as_str();
+            match name {
+                "text" | "rating" | "choice" => Ok((name.to_owned(), span, None)),
+                _ => match becomes_named(name) {
+                    Some(becomes) => Ok(("text".to_owned(), span, Some(becomes))),
+                    None => Err((
+                        Some(span),
+                        format!("question `{id}` has role `{name}`; use {ROLES}"),
+                    )),
+                },
+            }
+        }
+        // An unknown kind is reported by the caller, with the kinds there are.
+        (None, Some(kind)) => Ok((kind.get_ref().clone(), kind.span(), None)),
+        (Some(role), Some(_)) => Err((
+            Some(role.span()),
+            format!("question `{id}` has both `role` and `kind`; `role` alone says it"),
+        )),
+        (None, None) => Err((None, format!("question `{id}` needs a `role`: {ROLES}"))),
+    }
 }
 
 impl Templates {

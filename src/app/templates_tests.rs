@@ -19,7 +19,10 @@ becomes = "lesson"
 #[test]
 fn the_built_in_templates_are_valid() {
     let templates = Templates::built_in().unwrap();
-    assert_eq!(templates.names(), ["aar", "checkin", "project", "retro"]);
+    assert_eq!(
+        templates.names(),
+        ["aar", "checkin", "failure-story", "project", "retro"]
+    );
     let aar = templates.get("aar").unwrap();
     assert_eq!(aar.questions.len(), 5);
     assert_eq!(aar.questions[2].becomes, Some(Becomes::Lesson));
@@ -99,7 +102,7 @@ fn mistakes_name_the_file_the_line_and_the_reason() {
     assert!(
         error_of("mini.toml", &bad_becomes)
             .reason
-            .contains("use lesson or action")
+            .contains("use lesson, action, kudos or intention")
     );
 
     let no_questions = "name = \"mini\"\ntitle = \"Mini\"\nquestions = []\n";
@@ -123,7 +126,14 @@ fn a_directory_adds_and_replaces_templates() {
     let templates = Templates::load(dir.path()).unwrap();
     assert_eq!(
         templates.names(),
-        ["aar", "checkin", "mini", "project", "retro"]
+        [
+            "aar",
+            "checkin",
+            "failure-story",
+            "mini",
+            "project",
+            "retro"
+        ]
     );
     assert_eq!(
         templates.get("retro").unwrap().questions.len(),
@@ -136,5 +146,86 @@ fn a_directory_adds_and_replaces_templates() {
     assert!(e.file.ends_with("broken.toml"), "{e}");
 
     let missing = Templates::load(&dir.path().join("nope")).unwrap();
-    assert_eq!(missing.names().len(), 4, "no directory: the built-ins");
+    assert_eq!(missing.names().len(), 5, "no directory: the built-ins");
+}
+
+#[test]
+fn a_role_says_what_a_question_is_and_what_its_answers_become() {
+    let templates = Templates::built_in().unwrap();
+    let retro = templates.get("retro").unwrap();
+    assert!(!Becomes::Kudos.is_candidate() && !Becomes::Intention.is_candidate());
+    assert!(Becomes::Lesson.is_candidate() && Becomes::Action.is_candidate());
+    let story = templates.get("failure-story").unwrap();
+    assert!(
+        story.anonymous,
+        "a failure story is anonymous unless said otherwise"
+    );
+    assert!(!retro.anonymous);
+    assert!(
+        story
+            .questions
+            .iter()
+            .any(|q| q.becomes == Some(Becomes::Lesson))
+    );
+
+    let role = |role: &str| {
+        GOOD.replace(
+            "kind = \"text\"\nrequired = true\nbecomes = \"lesson\"",
+            &format!("role = \"{role}\""),
+        )
+    };
+    let kudos = parse("mini.toml", &role("kudos")).unwrap();
+    assert_eq!(kudos.questions[0].becomes, Some(Becomes::Kudos));
+    let intention = parse("mini.toml", &role("intention")).unwrap();
+    assert_eq!(intention.questions[0].becomes, Some(Becomes::Intention));
+    assert_eq!(
+        intention.questions[0].kind,
+        QuestionKind::Text { max_chars: 3000 }
+    );
+    let rating = parse("mini.toml", &role("rating")).unwrap();
+    assert_eq!(rating.questions[0].kind, QuestionKind::Rating);
+    assert_eq!(rating.questions[0].becomes, None);
+    assert!(error_of("mini.toml", &role("wisdom")).reason.contains(
+        "has role `wisdom`; use lesson, action, kudos, intention, text, rating or choice"
+    ));
+    let both = GOOD.replace("becomes = \"lesson\"", "role = \"lesson\"");
+    assert!(
+        error_of("mini.toml", &both)
+            .reason
+            .contains("both `role` and `kind`")
+    );
+    let neither = GOOD.replace("kind = \"text\"\n", "");
+    assert!(
+        error_of("mini.toml", &neither)
+            .reason
+            .contains("needs a `role`")
+    );
+}
+
+#[test]
+fn a_description_is_one_short_line() {
+    let described = GOOD.replace(
+        "title = \"Mini\"",
+        "title = \"Mini\"\ndescription = \"A quick look back.\"",
+    );
+    assert_eq!(
+        parse("mini.toml", &described).unwrap().description,
+        "A quick look back."
+    );
+    let long = GOOD.replace(
+        "title = \"Mini\"",
+        &format!("title = \"Mini\"\ndescription = \"{}\"", "x".repeat(76)),
+    );
+    let e = error_of("mini.toml", &long);
+    assert_eq!(e.line, Some(4));
+    assert!(e.reason.contains("one line of at most 75"), "{e}");
+    let two_lines = GOOD.replace(
+        "title = \"Mini\"",
+        "title = \"Mini\"\ndescription = \"\"\"one\ntwo\"\"\"",
+    );
+    assert!(
+        error_of("mini.toml", &two_lines)
+            .reason
+            .contains("one line")
+    );
 }

@@ -23,8 +23,13 @@ usage!(
 );
 usage!(
     DEBRIEF,
-    "/debrief [--template NAME] [--anonymous] TITLE",
-    "start a debrief in this channel"
+    "/debrief [--template NAME] [--anonymous] [--closes-in DURATION] TITLE",
+    "start a debrief in this channel (`/debrief` alone opens a form)"
+);
+usage!(
+    DEBRIEF_NUDGE,
+    "/learn debrief nudge",
+    "remind, by DM, this channel's members who have not reflected yet"
 );
 usage!(
     DEBRIEF_REFLECT,
@@ -104,7 +109,7 @@ usage!(RESUME, "/learn resume", "resume my prompts");
 pub fn topic(word: &str) -> Option<&'static [Usage]> {
     Some(match word {
         "help" => &[HELP],
-        "debrief" => &[DEBRIEF, DEBRIEF_REFLECT, DEBRIEF_CLOSE],
+        "debrief" => &[DEBRIEF, DEBRIEF_REFLECT, DEBRIEF_NUDGE, DEBRIEF_CLOSE],
         "lessons" => &[LESSONS],
         "followups" => &[FOLLOWUPS],
         "goal" => &[GOAL_ADD, GOAL_LIST, GOAL_DONE, GOAL_SHARE],
@@ -119,7 +124,10 @@ pub fn topic(word: &str) -> Option<&'static [Usage]> {
 
 /// Sections of the full help, in the order people need them.
 pub const SECTIONS: &[(&str, &[Usage])] = &[
-    ("Debriefs", &[DEBRIEF, DEBRIEF_REFLECT, DEBRIEF_CLOSE]),
+    (
+        "Debriefs",
+        &[DEBRIEF, DEBRIEF_REFLECT, DEBRIEF_NUDGE, DEBRIEF_CLOSE],
+    ),
     ("Lessons", &[LESSONS, FOLLOWUPS]),
     ("Goals", &[GOAL_ADD, GOAL_LIST, GOAL_DONE, GOAL_SHARE]),
     ("Check-ins", &[CHECKIN, CHECKIN_OFF, PAUSE, RESUME]),

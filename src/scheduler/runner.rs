@@ -11,6 +11,7 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use super::Schedule;
+use crate::app::debrief::timers::{self, DebriefDuties, TimersReport};
 use crate::app::templates::Templates;
 use crate::app::{checkins, digest, messages, recurrence, scopes};
 use crate::clock::SharedClock;
@@ -44,6 +45,9 @@ pub struct FireReport {
     pub checkins_missed: u64,
     /// New lessons whose close matches were looked for (for the digest's recurrences).
     pub lessons_matched: usize,
+    /// Facilitators reminded that their debrief's close-by time is near, and debriefs
+    /// closed at it.
+    pub debriefs: TimersReport,
 }
 
 /// What one due schedule will do, worked out before the batch is written.
@@ -71,6 +75,8 @@ pub struct Scheduler {
     matching: recurrence::Budget,
     /// The workspace indexes matching keeps between passes.
     matcher: recurrence::Matcher,
+    /// Keeping debriefs' close-by times; `None` leaves them alone (tests of schedules).
+    debriefs: Option<DebriefDuties>,
     wake: Notify,
 }
 
@@ -96,8 +102,15 @@ impl Scheduler {
             holidays,
             matching: recurrence::Budget::PASS,
             matcher: recurrence::Matcher::default(),
+            debriefs: None,
             wake: Notify::new(),
         }
+    }
+
+    /// Also reminds facilitators of, and closes debriefs at, their close-by times.
+    pub fn with_debrief_duties(mut self, duties: DebriefDuties) -> Self {
+        self.debriefs = Some(duties);
+        self
     }
 
     /// Spends `budget` on matching recurring lessons per pass (tests and benchmarks).
@@ -186,8 +199,15 @@ impl Scheduler {
                 "closed check-ins nobody answered within a day as missed"
             );
         }
+        if let Some(duties) = &self.debriefs {
+            report.debriefs =
+                timers::keep_close_by_times(&self.store, self.clock.as_ref(), duties, now).await?;
+        }
         // What was queued goes out now, while the pass goes on.
-        if report.sent > 0 || report.follow_ups_asked > 0 {
+        if report.sent > 0
+            || report.follow_ups_asked > 0
+            || report.debriefs != TimersReport::default()
+        {
             self.delivery.wake();
         }
         // Last, and within a budget: matching a backlog of lessons never delays a due

@@ -23,6 +23,8 @@ pub struct StoredDebrief {
     pub card_outbox_id: Option<i64>,
     pub created_at: i64,
     pub closed_at: Option<i64>,
+    /// When the scheduler closes it, if it has a close-by time.
+    pub closes_at: Option<i64>,
 }
 
 impl StoredDebrief {
@@ -48,6 +50,7 @@ pub struct NewDebrief<'a> {
     pub facilitator: &'a str,
     pub anonymous: bool,
     pub author_salt: &'a str,
+    pub closes_at: Option<i64>,
 }
 
 /// One person's answers to a debrief. `author` is `None` in anonymous debriefs.
@@ -64,7 +67,8 @@ macro_rules! select_debriefs {
     ($rest:literal) => {
         concat!(
             "SELECT id, workspace_id, channel, title, template, questions, facilitator, \
-                 anonymous != 0 AS anonymous, author_salt, card_outbox_id, created_at, closed_at \
+                 anonymous != 0 AS anonymous, author_salt, card_outbox_id, created_at, closed_at, \
+                 closes_at \
              FROM debriefs ",
             $rest
         )
@@ -94,8 +98,8 @@ impl StoreTx {
     ) -> Result<DebriefId, StoreError> {
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO debriefs (workspace_id, channel, title, template, questions, facilitator, \
-                 anonymous, author_salt, created_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                 anonymous, author_salt, created_at, closes_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         )
         .bind(new.workspace.0)
         .bind(new.channel)
@@ -106,6 +110,7 @@ impl StoreTx {
         .bind(new.anonymous)
         .bind(new.author_salt)
         .bind(now)
+        .bind(new.closes_at)
         .fetch_one(&mut *self.tx)
         .await?;
         Ok(DebriefId(id))
@@ -216,6 +221,75 @@ impl StoreTx {
         Ok(())
     }
 
+    /// Marks the debrief's non-reflectors as nudged now; `false` (and nothing marked)
+    /// when it is closed or was nudged less than `min_gap` seconds ago.
+    pub async fn mark_nudged(
+        &mut self,
+        workspace: WorkspaceId,
+        debrief: DebriefId,
+        now: i64,
+        min_gap: i64,
+    ) -> Result<bool, StoreError> {
+        let marked = sqlx::query(
+            "UPDATE debriefs SET nudged_at = ?1 \
+             WHERE workspace_id = ?2 AND id = ?3 AND closed_at IS NULL \
+                 AND (nudged_at IS NULL OR nudged_at <= ?1 - ?4)",
+        )
+        .bind(now)
+        .bind(workspace.0)
+        .bind(debrief.0)
+        .bind(min_gap)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(marked.rows_affected() == 1)
+    }
+
+    /// Marks the facilitator as reminded of the close-by time; `false` when another
+    /// pass (or process) already did, or the debrief closed.
+    pub async fn mark_close_reminded(
+        &mut self,
+        workspace: WorkspaceId,
+        debrief: DebriefId,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let marked = sqlx::query(
+            "UPDATE debriefs SET close_reminded_at = ? \
+             WHERE workspace_id = ? AND id = ? AND closed_at IS NULL \
+                 AND close_reminded_at IS NULL",
+        )
+        .bind(now)
+        .bind(workspace.0)
+        .bind(debrief.0)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(marked.rows_affected() == 1)
+    }
+
+    /// Keeps a kudos line of a closing debrief.
+    pub async fn insert_kudos(
+        &mut self,
+        workspace: WorkspaceId,
+        debrief: DebriefId,
+        text: &str,
+        author: Option<&str>,
+        shared: bool,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO kudos (workspace_id, debrief_id, text, author, visibility, created_at) \
+             VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(workspace.0)
+        .bind(debrief.0)
+        .bind(text)
+        .bind(author)
+        .bind(if shared { "shared" } else { "private" })
+        .bind(now)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
     /// Every reflection of the debrief, oldest first.
     pub async fn reflections(
         &mut self,
@@ -291,6 +365,22 @@ impl Store {
         .await?)
     }
 
+    /// The author keys of everyone who reflected on the debrief.
+    pub async fn reflection_keys(
+        &self,
+        workspace: WorkspaceId,
+        debrief: DebriefId,
+    ) -> Result<std::collections::HashSet<String>, StoreError> {
+        let keys: Vec<String> = sqlx::query_scalar(
+            "SELECT author_key FROM reflections WHERE workspace_id = ? AND debrief_id = ?",
+        )
+        .bind(workspace.0)
+        .bind(debrief.0)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(keys.into_iter().collect())
+    }
+
     /// Every reflection of the debrief, oldest first (outside a transaction).
     pub async fn reflections(
         &self,
@@ -309,6 +399,27 @@ impl Store {
     ) -> Result<i64, StoreError> {
         let mut conn = self.pool.acquire().await?;
         count_reflections(&mut conn, workspace, debrief).await
+    }
+
+    /// Open debriefs of every workspace with something due about their close-by time,
+    /// soonest first: those to close (the time has come) and those whose facilitator
+    /// has not been reminded yet and whose time is within `remind_before` seconds.
+    pub async fn debriefs_closing(
+        &self,
+        now: i64,
+        remind_before: i64,
+        limit: u32,
+    ) -> Result<Vec<StoredDebrief>, StoreError> {
+        Ok(sqlx::query_as(select_debriefs!(
+            "WHERE closed_at IS NULL AND closes_at IS NOT NULL \
+                 AND (closes_at <= ?1 OR (close_reminded_at IS NULL AND closes_at <= ?1 + ?2)) \
+             ORDER BY closes_at LIMIT ?3"
+        ))
+        .bind(now)
+        .bind(remind_before)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?)
     }
 
     /// Removes a debrief whose card could not be posted (nobody could have reflected).

@@ -17,6 +17,15 @@ pub struct AnsweredFollowUp {
     pub debrief_title: String,
 }
 
+/// A thank-you from a debrief closed in the period.
+#[derive(Clone, Debug, PartialEq, Eq, FromRow)]
+pub struct KudosLine {
+    pub text: String,
+    /// `None` in anonymous debriefs.
+    pub author: Option<String>,
+    pub debrief_title: String,
+}
+
 /// A shared goal reached in the period.
 #[derive(Clone, Debug, PartialEq, Eq, FromRow)]
 pub struct ReachedGoal {
@@ -33,6 +42,7 @@ pub struct DigestFacts {
     /// Lessons that became stale or unreachable in the period.
     pub settled_unanswered: Vec<LessonHit>,
     pub goals_reached: Vec<ReachedGoal>,
+    pub kudos: Vec<KudosLine>,
     pub debriefs_held: i64,
     /// Distinct named people plus anonymous reflections (each counted once).
     pub people_reflected: i64,
@@ -100,6 +110,20 @@ impl Store {
         .bind(sees_public)
         .fetch_all(&mut *tx)
         .await?;
+        let kudos = sqlx::query_as(concat!(
+            "SELECT k.text, k.author, d.title AS debrief_title \
+             FROM kudos k JOIN debriefs d ON d.id = k.debrief_id \
+             WHERE k.workspace_id = ?1 AND k.created_at >= ?2 AND k.created_at < ?3 AND ",
+            lesson_visible!("k", "d", "4", "5"),
+            " ORDER BY k.id"
+        ))
+        .bind(workspace.0)
+        .bind(from)
+        .bind(to)
+        .bind(audience)
+        .bind(sees_public)
+        .fetch_all(&mut *tx)
+        .await?;
         // Shared goals are shared with the workspace: not with a conversation people of
         // other organisations read.
         let goals_reached = sqlx::query_as(
@@ -151,6 +175,7 @@ impl Store {
             answered,
             settled_unanswered,
             goals_reached,
+            kudos,
             debriefs_held,
             people_reflected: named + anonymous,
             follow_ups_asked,

@@ -105,7 +105,7 @@ use crate::config::{DatabaseSettings, DatabaseUrl};
 pub use checkins::{Checkin, CheckinEnd, NewCheckin};
 pub use conversations::Conversation;
 pub use debriefs::{DebriefId, NewDebrief, Reflection, StoredDebrief};
-pub use digest::{AnsweredFollowUp, DigestFacts, ReachedGoal};
+pub use digest::{AnsweredFollowUp, DigestFacts, KudosLine, ReachedGoal};
 pub use events::{Claim, ClaimToken};
 pub use follow_ups::{Ask, TrackedLesson, Transition, Unreachable};
 pub use goals::Goal;
@@ -341,6 +341,7 @@ pub(crate) mod test_support {
             facilitator: "U1",
             anonymous: false,
             author_salt: "salt",
+            closes_at: None,
         };
         let id = tx.create_debrief(new, 1).await.unwrap();
         tx.commit().await.unwrap();

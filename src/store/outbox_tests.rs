@@ -357,6 +357,7 @@ async fn retention_erases_delivered_bodies_keeps_what_is_referred_to_and_drops_o
                 facilitator: "U1",
                 anonymous: false,
                 author_salt: "salt",
+                closes_at: None,
             },
             0,
         )

@@ -128,6 +128,23 @@ impl Store {
         Ok(until.flatten().filter(|until| *until > now))
     }
 
+    /// Everyone of the workspace whose prompts are paused at `now`.
+    pub async fn paused_people(
+        &self,
+        workspace: WorkspaceId,
+        now: i64,
+    ) -> Result<std::collections::HashSet<String>, StoreError> {
+        let rows: Vec<String> = sqlx::query_scalar(
+            "SELECT platform_user_id FROM people \
+             WHERE workspace_id = ? AND paused_until IS NOT NULL AND paused_until > ?",
+        )
+        .bind(workspace.0)
+        .bind(now)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().collect())
+    }
+
     /// Records what the platform says about the person (profile lookups refresh this).
     pub async fn update_person_profile(
         &self,

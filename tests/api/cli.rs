@@ -53,7 +53,7 @@ fn check_config_lists_templates_and_stops_on_a_broken_one() {
     let output = learnloop().arg("check-config").output().unwrap();
     let stdout = String::from_utf8(output.stdout).unwrap();
     assert!(
-        stdout.contains("# templates: aar, checkin, project, retro"),
+        stdout.contains("# templates: aar, checkin, failure-story, project, retro"),
         "{stdout}"
     );
 

@@ -451,6 +451,7 @@ async fn search_takes_any_input_and_workspaces_never_see_each_other() {
                 facilitator: "U0ZED",
                 anonymous: false,
                 author_salt: "salt",
+                closes_at: None,
             },
             clock.now_unix(),
         )

@@ -515,7 +515,7 @@ async fn three_people_reflect_by_modal_and_dm_and_the_summary_lands_in_the_threa
     for expected in [
         "Summary: Release 2.3 rollout",
         "3 people reflected",
-        "*What went well?*",
+        "*How do you feel about this stretch?",
         "Feature flags let us roll back in minutes #deploys — <@U0BOB>",
         "Staging data was stale so we missed the migration lock #database — <@U0CAROL>",
         "The rollout checklist still listed the old deploy host &amp; port #process — <@U0DAVE>",
@@ -526,6 +526,11 @@ async fn three_people_reflect_by_modal_and_dm_and_the_summary_lands_in_the_threa
     ] {
         assert!(summary.contains(expected), "`{expected}` in:\n{summary}");
     }
+    assert_eq!(
+        summary.matches("Feature flags let us roll back").count(),
+        1,
+        "each lesson is listed once, not also under its question:\n{summary}"
+    );
     // The card shows the final count and that it is closed.
     let updates = app.slack_calls("chat.update").await;
     assert!(!updates.is_empty());

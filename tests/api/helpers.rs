@@ -66,6 +66,8 @@ pub struct Options {
     pub clock: SharedClock,
     /// More `LEARNLOOP_*` variables (Teams settings, say).
     pub env: Vec<(&'static str, String)>,
+    /// A templates directory of the test's own (built-ins otherwise).
+    pub templates_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for Options {
@@ -75,6 +77,7 @@ impl Default for Options {
             bot_token: Some(BOT_TOKEN),
             clock: Arc::new(SystemClock),
             env: Vec::new(),
+            templates_dir: None,
         }
     }
 }
@@ -102,6 +105,7 @@ impl wiremock::Respond for SlackAccepts {
             "users.info" => user_info(form.get("user").map_or("", String::as_str)),
             "conversations.members" => json!({"ok": true, "members": MEMBERS,
                                               "response_metadata": {"next_cursor": ""}}),
+            "users.list" => users_list(),
             "views.open" => json!({"ok": true, "view": {"id": format!("V{n}")}}),
             "chat.update" => json!({"ok": true, "channel": body["channel"], "ts": body["ts"]}),
             "chat.postEphemeral" => json!({"ok": true, "message_ts": format!("1700000000.{n:06}")}),
@@ -115,6 +119,16 @@ impl wiremock::Respond for SlackAccepts {
 
 /// Who is in every conversation of the fake Slack.
 pub const MEMBERS: &[&str] = &["U0ALICE", "U0BOB", "U0CAROL", "U0DAVE", "U0ZED"];
+
+/// `users.list` as Slack answers it: every member a person, and the bot.
+pub fn users_list() -> Value {
+    let people: Vec<Value> = MEMBERS
+        .iter()
+        .chain(["U0BOT"].iter())
+        .map(|id| user_info(id)["user"].clone())
+        .collect();
+    json!({"ok": true, "members": people, "response_metadata": {"next_cursor": ""}})
+}
 
 /// `users.info` as Slack answers it: `U0BOT` is the bot, every other id a person.
 pub fn user_info(id: &str) -> Value {
@@ -191,6 +205,9 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
     settings.delivery.initial_backoff_ms = 20;
     settings.delivery.lease_secs = 1;
     settings.slack.request_timeout_secs = 1;
+    if let Some(templates) = options.templates_dir {
+        settings.templates.dir = templates;
+    }
     let clock = options.clock;
     let started = start(settings.clone(), clock.clone()).await;
     TestApp {

@@ -6,6 +6,7 @@ mod anonymity;
 mod bot_framework;
 mod cli;
 mod closing_the_loop;
+mod converging;
 mod debriefs;
 mod delivery;
 mod exactly_once;

@@ -266,7 +266,7 @@ async fn channel_schedules_are_set_listed_and_removed_by_command() {
             .await,
     );
     assert!(
-        unknown.contains("no template `nonsense`. Available: `aar`, `checkin`, `project`, `retro`"),
+        unknown.contains("no template `nonsense`. Available: `aar`, `checkin`, `failure-story`, `project`, `retro`"),
         "{unknown}"
     );
 
@@ -476,6 +476,7 @@ async fn a_backlog_of_lessons_to_match_never_holds_up_a_due_prompt() {
                 facilitator: "U1",
                 anonymous: false,
                 author_salt: "salt",
+                closes_at: None,
             },
             monday_nine() - 60,
         )

@@ -12,7 +12,7 @@ async fn help_answers_with_every_command_only_to_the_caller() {
         assert_eq!(reply["response_type"], "ephemeral");
         let text = reply_text(&reply);
         for form in [
-            "/debrief [--template NAME] [--anonymous] TITLE",
+            "/debrief [--template NAME] [--anonymous] [--closes-in DURATION] TITLE",
             "/learn lessons [QUERY]",
             "/learn goal add TEXT [by YYYY-MM-DD]",
             "/learn checkin SCHEDULE",
@@ -46,7 +46,7 @@ async fn a_wrong_command_gets_an_ephemeral_explanation_with_the_right_form() {
         ("/learn", "gaols list", "Did you mean `goal`?"),
         ("/learn", "goal done two", "`two` is not a goal number"),
         ("/learn", "pause forever", "not a duration"),
-        ("/debrief", "", "a debrief needs a title"),
+        ("/debrief", "--anonymous", "a debrief needs a title"),
         (
             "/debrief",
             "--colour red Sprint",

@@ -1190,3 +1190,91 @@ async fn an_activity_from_a_tenant_that_is_not_served_is_refused() {
             .unwrap();
     assert_eq!(workspaces, 0, "and nothing of it is stored");
 }
+
+#[tokio::test]
+async fn a_debrief_started_from_the_teams_form_nudges_the_roster_in_their_chats() {
+    let rig = Rig::start().await;
+    rig.add_bot_to_the_team().await;
+    // Bob has written to the bot, so he is on the team's roster.
+    assert_eq!(rig.say_as(BOB.0, BOB.1, "9400", "help").await, 200);
+    let before = rig.connector_calls(1).await.len();
+
+    // `@learnloop debrief` alone answers with the start form in its thread.
+    assert_eq!(rig.say("9401", "debrief").await, 200);
+    let calls = rig.connector_calls(before + 1).await;
+    let form = &calls[before];
+    let shown = card_text(form);
+    assert!(
+        shown.contains("Title") && shown.contains("Closing date"),
+        "{shown}"
+    );
+    let start = button_data(form, "debrief.start_form");
+
+    // Submitted without a title, the form comes back with the problem.
+    assert_eq!(
+        rig.post(&rig.click_on_card(ALICE, "9402", start.clone()))
+            .await,
+        200
+    );
+    let calls = rig.connector_calls(before + 2).await;
+    assert!(
+        card_text(&calls[before + 1]).contains("Give the debrief a title."),
+        "{}",
+        card_text(&calls[before + 1])
+    );
+
+    let mut filled = start.clone();
+    filled["q_title"] = json!("Release 2.5");
+    filled["q_template"] = json!("retro");
+    filled["q_closes_in"] = json!("2d");
+    assert_eq!(
+        rig.post(&rig.click_on_card(ALICE, "9403", filled)).await,
+        200
+    );
+    let calls = rig.connector_calls(before + 4).await;
+    let card = calls[before + 2..]
+        .iter()
+        .find(|c| card_text(c).contains("Release 2.5") && card_text(c).contains("questions"))
+        .expect("the debrief card is posted in the channel");
+    assert!(card_text(card).contains("Closes"), "{}", card_text(card));
+
+    // The facilitator nudges: Bob gets the reminder in his 1:1 chat; Alice hears a count.
+    let nudge = button_data(card, "debrief.nudge");
+    let seen = rig.connector_calls(0).await.len();
+    assert_eq!(
+        rig.post(&rig.click_on_card(ALICE, "9404", nudge)).await,
+        200
+    );
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let texts = loop {
+        let calls = rig.connector_calls(seen).await;
+        let texts: Vec<(String, String)> = calls[seen..]
+            .iter()
+            .filter(|c| c.url.path().contains("/activities"))
+            .map(|c| (c.url.path().to_owned(), card_text(c)))
+            .collect();
+        if texts.len() >= 2 || Instant::now() > deadline {
+            break texts;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert!(
+        texts
+            .iter()
+            .any(|(path, text)| path.contains("a%3Achat-29%3Abob")
+                && text.contains("Nobody has reflected yet on Release 2.5")),
+        "{texts:?}"
+    );
+    assert!(
+        texts
+            .iter()
+            .any(|(_, text)| text.contains("📣 Nudged 1 person")),
+        "{texts:?}"
+    );
+    assert!(
+        !texts
+            .iter()
+            .any(|(path, _)| path.contains("a%3Achat-29%3Aalice")),
+        "the facilitator is not nudged: {texts:?}"
+    );
+}

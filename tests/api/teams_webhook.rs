@@ -244,6 +244,7 @@ async fn webhook_answers_show_a_channel_only_what_it_may_see() {
                 facilitator: "29:alice",
                 anonymous: false,
                 author_salt: "salt",
+                closes_at: None,
             },
             1,
         )

@@ -77,10 +77,17 @@ pub enum DebriefCommand {
     Start {
         title: String,
         template: Option<TemplateName>,
+        /// Asked for with `--anonymous`; a template may make it the default too.
         anonymous: bool,
+        /// `--closes-in`: when the scheduler closes it as the facilitator would.
+        closes_in: Option<PauseDuration>,
     },
+    /// `/debrief` alone: the start form.
+    StartForm,
     Reflect,
     Close,
+    /// DMs the channel's members who have not reflected yet.
+    Nudge,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -52,17 +52,22 @@ fn take_template(
 
 pub(super) fn parse_debrief(tokens: &[Token]) -> Result<DebriefCommand, UsageError> {
     let usages = [usage::DEBRIEF];
+    if tokens.is_empty() {
+        return Ok(DebriefCommand::StartForm);
+    }
     if let [only] = tokens
         && !only.quoted
     {
         match only.text.to_lowercase().as_str() {
             "reflect" => return Ok(DebriefCommand::Reflect),
             "close" => return Ok(DebriefCommand::Close),
+            "nudge" => return Ok(DebriefCommand::Nudge),
             _ => {}
         }
     }
     let mut template = None;
     let mut anonymous = false;
+    let mut closes_in = None;
     let mut title_words: Vec<&str> = Vec::new();
     let mut i = 0;
     let mut options_ended = false;
@@ -74,11 +79,20 @@ pub(super) fn parse_debrief(tokens: &[Token]) -> Result<DebriefCommand, UsageErr
                 continue;
             }
             Some(name) if name == "anonymous" || name == "anon" => anonymous = true,
+            Some(name) if name == "closes-in" || name.starts_with("closes-in=") => {
+                if closes_in.is_some() {
+                    return Err(UsageError::new("`--closes-in` is given twice", &usages));
+                }
+                let (duration, consumed) = closes_in_option(&name, tokens, i)?;
+                closes_in = Some(duration);
+                i += consumed;
+                continue;
+            }
             Some(_) if token.text == "--" => options_ended = true,
             Some(name) => {
                 return Err(UsageError::new(
                     format!(
-                        "`--{name}` is not an option of a debrief; it knows `--template NAME` and `--anonymous`"
+                        "`--{name}` is not an option of a debrief; it knows `--template NAME`, `--anonymous` and `--closes-in DURATION`"
                     ),
                     &usages,
                 ));
@@ -104,7 +118,65 @@ pub(super) fn parse_debrief(tokens: &[Token]) -> Result<DebriefCommand, UsageErr
         title,
         template,
         anonymous,
+        closes_in,
     })
+}
+
+/// Longest close-by time a debrief may have: a month is long past the time to reflect.
+const MAX_CLOSES_IN_DAYS: u32 = 31;
+
+/// Reads `--closes-in DURATION` at `tokens[i]` (`2d`, `12h`, `1w`, `2 days`,
+/// `2026-12-03`, or `--closes-in=2d`); returns the duration and the tokens consumed.
+fn closes_in_option(
+    name: &str,
+    tokens: &[Token],
+    i: usize,
+) -> Result<(PauseDuration, usize), UsageError> {
+    let usages = [usage::DEBRIEF];
+    let hint = "For example: `/debrief --closes-in 2d Release 2.3`";
+    let (value, consumed): (Vec<Token>, usize) = match name.split_once('=') {
+        Some((_, value)) => (
+            vec![Token {
+                text: value.to_owned(),
+                quoted: false,
+                start: tokens[i].start,
+            }],
+            1,
+        ),
+        None => {
+            let rest = &tokens[(i + 1).min(tokens.len())..];
+            // "2 days" and "until 2026-12-03" are two words; anything else one.
+            let two = match rest {
+                [first, second, ..] => {
+                    let number = first.text.chars().all(|c| c.is_ascii_digit());
+                    let unit = second.text.chars().all(char::is_alphabetic);
+                    first.text.eq_ignore_ascii_case("until") || (number && unit)
+                }
+                _ => false,
+            };
+            let taken = if two { 2 } else { 1 };
+            (rest.iter().take(taken).cloned().collect(), 1 + taken)
+        }
+    };
+    if value.is_empty() || value[0].text.is_empty() {
+        return Err(
+            UsageError::new("`--closes-in` needs a duration after it", &usages).with_hint(hint),
+        );
+    }
+    let duration =
+        personal::parse_duration(&value, usage::DEBRIEF).map_err(|e| e.with_hint(hint))?;
+    let days = match duration {
+        PauseDuration::Hours(h) => h.div_ceil(24),
+        PauseDuration::Days(d) => d,
+        PauseDuration::Until(_) => 0, // checked against today's date when started
+    };
+    if days > MAX_CLOSES_IN_DAYS {
+        return Err(UsageError::new(
+            format!("a debrief closes within {MAX_CLOSES_IN_DAYS} days"),
+            &usages,
+        ));
+    }
+    Ok((duration, consumed))
 }
 
 pub(super) fn parse_retro(tokens: &[Token]) -> Result<Command, UsageError> {

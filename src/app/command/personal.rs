@@ -157,13 +157,17 @@ pub(super) fn parse_unschedule(tokens: &[Token]) -> Result<Command, UsageError> 
     Ok(Command::Unschedule { id: i64::from(id) })
 }
 
-pub(super) fn parse_pause(tokens: &[Token]) -> Result<PauseDuration, UsageError> {
-    let usage = usage::PAUSE;
+/// A duration as `pause` and `--closes-in` read it: `2w`, `3 days`, `12h`,
+/// `until 2026-12-28` (or the date alone).
+pub(super) fn parse_duration(tokens: &[Token], usage: Usage) -> Result<PauseDuration, UsageError> {
     let words: Vec<String> = tokens.iter().map(|t| t.text.to_lowercase()).collect();
     let words: Vec<&str> = words.iter().map(String::as_str).collect();
-    let duration = match words.as_slice() {
-        [] => return Err(UsageError::new("for how long? e.g. `pause 2w`", &[usage])),
+    Ok(match words.as_slice() {
+        [] => return Err(UsageError::new("for how long? e.g. `2w`", &[usage])),
         ["until", date] => PauseDuration::Until(parse_date(date, usage)?),
+        [date] if date.len() == 10 && date.as_bytes()[4] == b'-' => {
+            PauseDuration::Until(parse_date(date, usage)?)
+        }
         [amount, unit] => amount_and_unit(amount, unit, usage)?,
         [compact] => {
             let split = compact
@@ -177,7 +181,12 @@ pub(super) fn parse_pause(tokens: &[Token]) -> Result<PauseDuration, UsageError>
                 &[usage],
             ));
         }
-    };
+    })
+}
+
+pub(super) fn parse_pause(tokens: &[Token]) -> Result<PauseDuration, UsageError> {
+    let usage = usage::PAUSE;
+    let duration = parse_duration(tokens, usage)?;
     let days = match duration {
         PauseDuration::Hours(h) => h.div_ceil(24),
         PauseDuration::Days(d) => d,

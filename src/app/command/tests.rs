@@ -16,6 +16,7 @@ fn start(title: &str, template: Option<&str>, anonymous: bool) -> Command {
         title: title.into(),
         template: template.map(|t| TemplateName::parse(t).unwrap()),
         anonymous,
+        closes_in: None,
     })
 }
 
@@ -101,10 +102,58 @@ fn debrief_titles_keep_quotes_apostrophes_and_unicode() {
 }
 
 #[test]
+fn a_debrief_may_close_by_itself() {
+    let closes = |text: &str| match learn(text) {
+        Command::Debrief(DebriefCommand::Start {
+            closes_in, title, ..
+        }) => (closes_in, title),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(
+        closes("debrief --closes-in 2d Release 2.3"),
+        (Some(PauseDuration::Days(2)), "Release 2.3".into())
+    );
+    assert_eq!(
+        closes("debrief --closes-in 2 days Release"),
+        (Some(PauseDuration::Days(2)), "Release".into())
+    );
+    assert_eq!(
+        closes("debrief --closes-in=12h --anonymous Outage"),
+        (Some(PauseDuration::Hours(12)), "Outage".into())
+    );
+    assert_eq!(
+        closes("debrief --closes-in 2026-12-03 Q4"),
+        (Some(PauseDuration::Until(date("2026-12-03"))), "Q4".into())
+    );
+    assert_eq!(
+        closes("debrief --closes-in 1w 3 things"),
+        (Some(PauseDuration::Days(7)), "3 things".into()),
+        "a title that starts with a number is not read as the duration's unit"
+    );
+    assert_eq!(
+        learn("debrief nudge"),
+        Command::Debrief(DebriefCommand::Nudge)
+    );
+}
+
+#[test]
 fn debrief_mistakes_say_what_was_wrong() {
-    let e = parse_slash(SlashCommand::Debrief, "").unwrap_err();
+    assert_eq!(
+        parse_slash(SlashCommand::Debrief, "  "),
+        Ok(Command::Debrief(DebriefCommand::StartForm)),
+        "`/debrief` alone opens the start form"
+    );
+    let e = parse_slash(SlashCommand::Debrief, "--anonymous").unwrap_err();
     assert!(e.problem.contains("needs a title"), "{e:?}");
     assert_eq!(e.usages, vec![usage::DEBRIEF]);
+
+    let e = learn_err("debrief --closes-in soon Sprint");
+    assert!(e.problem.contains("not a duration"), "{e:?}");
+    assert!(e.hint.unwrap_or("").contains("--closes-in 2d"), "{e:?}");
+    let e = learn_err("debrief --closes-in 40d Sprint");
+    assert!(e.problem.contains("within 31 days"), "{e:?}");
+    let e = learn_err("debrief --closes-in 1d --closes-in 2d Sprint");
+    assert!(e.problem.contains("twice"), "{e:?}");
 
     let e = learn_err("debrief --anonymous");
     assert!(e.problem.contains("needs a title"), "{e:?}");

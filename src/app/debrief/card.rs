@@ -1,7 +1,12 @@
 //! The debrief card in the channel: what it is about, who facilitates, how many have
 //! reflected, lessons from similar work, and the buttons.
 
+use chrono::DateTime;
+use chrono_tz::Tz;
+
 use super::Debrief;
+use crate::app::schedules::local_time;
+use crate::app::words::count_of;
 use crate::platform::{Block, Button, Message, plain};
 use crate::store::LessonHit;
 
@@ -9,6 +14,8 @@ use crate::store::LessonHit;
 pub const REFLECT: &str = "debrief.reflect";
 pub const REFLECT_IN_DM: &str = "debrief.reflect_dm";
 pub const CLOSE: &str = "debrief.close";
+/// The facilitator's button: DMs the members who have not reflected yet.
+pub const NUDGE: &str = "debrief.nudge";
 /// The retro reminder's button: starts a debrief, carrying [`start_value`].
 pub const START: &str = "debrief.start";
 
@@ -25,13 +32,25 @@ pub fn read_start_value(value: &str) -> Option<(Option<&str>, &str)> {
     (!title.is_empty()).then_some(((!template.is_empty()).then_some(template), title))
 }
 
-/// The card as it should look now.
-pub fn card(debrief: &Debrief, reflected: i64, past: &[LessonHit]) -> Message {
+/// The card as it should look now; times are shown in `zone` (the workspace's).
+pub fn card(debrief: &Debrief, reflected: i64, past: &[LessonHit], zone: Tz) -> Message {
+    let closes = match debrief
+        .closes_at
+        .and_then(|at| DateTime::from_timestamp(at, 0))
+    {
+        Some(at) if debrief.is_open() => format!(
+            "\n:alarm_clock: Closes {} ({})",
+            local_time(at, zone),
+            zone.name()
+        ),
+        _ => String::new(),
+    };
     let mut blocks = vec![
         Block::Header(format!(":mag: {}", debrief.title)),
         Block::Text(format!(
-            "*{}* · facilitated by <@{}>{}",
+            "*{}* · {} · facilitated by <@{}>{}{closes}",
             plain(&debrief.template_title),
+            count_of(&debrief.questions, "question", "questions"),
             debrief.facilitator,
             if debrief.anonymous {
                 " · *anonymous*: names are never shown or stored"
@@ -65,6 +84,7 @@ pub fn card(debrief: &Debrief, reflected: i64, past: &[LessonHit]) -> Message {
         blocks.push(Block::Actions(vec![
             Button::new("Add reflection", REFLECT, debrief.id.0).primary(),
             Button::new("Reflect in DM", REFLECT_IN_DM, debrief.id.0),
+            Button::new("Nudge", NUDGE, debrief.id.0),
             Button::new("Close", CLOSE, debrief.id.0),
         ]));
     } else {

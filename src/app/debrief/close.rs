@@ -5,7 +5,6 @@
 //! reflections keep only that someone reflected, and its DMs are erased.
 
 use chrono::DateTime;
-use chrono_tz::Tz;
 
 use super::answers;
 use super::items;
@@ -31,10 +30,7 @@ pub const MAX_ITEMS_PER_DEBRIEF: usize = 200;
 
 /// `/learn debrief close` in a channel: the caller's newest open debrief there.
 pub async fn close_command(ctx: &CommandContext<'_>) -> Result<Handled, StoreError> {
-    let open = ctx
-        .store
-        .open_debriefs(ctx.workspace.id, Some(ctx.channel))
-        .await?;
+    let open = super::load_all_open(ctx).await?;
     let Some(mine) = open.into_iter().find(|d| d.facilitator == ctx.user) else {
         return Ok(Message::text(
             "You facilitate no open debrief in this channel. Only the person who started a \
@@ -42,7 +38,7 @@ pub async fn close_command(ctx: &CommandContext<'_>) -> Result<Handled, StoreErr
         )
         .into());
     };
-    close(ctx, &mine.try_into()?).await
+    close(ctx, &mine).await
 }
 
 /// Closes a debrief (facilitator only): stores its lessons and queues the card update
@@ -171,9 +167,10 @@ fn items_of(
     let mut found = Vec::new();
     for reflection in reflections {
         for question in &debrief.questions {
-            let (Some(becomes), Some(answer)) =
-                (question.becomes, reflection.answers.get(&question.id))
-            else {
+            let (Some(becomes), Some(answer)) = (
+                question.becomes.filter(|b| b.is_candidate()),
+                reflection.answers.get(&question.id),
+            ) else {
                 continue;
             };
             let picked_owner = reflection
@@ -190,9 +187,10 @@ fn items_of(
                     .or_else(|| picked_owner.cloned())
                     .or_else(|| reflection.author.clone());
                 found.push(Item {
-                    kind: match becomes {
-                        Becomes::Lesson => LessonKind::Lesson,
-                        Becomes::Action => LessonKind::Action,
+                    kind: if becomes == Becomes::Action {
+                        LessonKind::Action
+                    } else {
+                        LessonKind::Lesson
                     },
                     tags: line.tags.join(" "),
                     text: line.text,
@@ -203,6 +201,33 @@ fn items_of(
         }
     }
     found
+}
+
+/// The kudos of every answer to a kudos question, one per line, each with its author
+/// (none in an anonymous debrief). In an anonymous debrief they are ordered by text, so
+/// the order tells nothing of who wrote them.
+pub(super) fn kudos_of(debrief: &Debrief, reflections: &[Reflected]) -> Vec<Listed> {
+    let mut kudos: Vec<Listed> = reflections
+        .iter()
+        .flat_map(|reflection| {
+            debrief
+                .questions
+                .iter()
+                .filter(|q| q.becomes == Some(Becomes::Kudos))
+                .filter_map(|q| reflection.answers.get(&q.id))
+                .flat_map(|answer| items::items(answer).into_iter().take(MAX_ITEMS_PER_ANSWER))
+                .map(|line| Listed {
+                    text: line.text,
+                    author: reflection.author.clone(),
+                    owner: None,
+                    follow_up: String::new(),
+                })
+        })
+        .collect();
+    if debrief.anonymous {
+        kudos.sort_by(|a, b| a.text.cmp(&b.text));
+    }
+    kudos
 }
 
 /// Makes lesson and action rows of the answers to flagged questions. In an anonymous
@@ -218,7 +243,7 @@ async fn store_lessons(
     now: i64,
 ) -> Result<Made, StoreError> {
     let follow_up_at = now + i64::from(ctx.debriefs.follow_up_days) * 86_400;
-    let zone: Tz = ctx.workspace.default_time_zone.parse().unwrap_or(Tz::UTC);
+    let zone = super::workspace_zone(ctx);
     let follow_up = DateTime::from_timestamp(follow_up_at, 0)
         .unwrap_or_default()
         .with_timezone(&zone)
@@ -226,6 +251,7 @@ async fn store_lessons(
         .to_string();
     let mut made = Made {
         refused_owners: owners.refused.len(),
+        kudos: kudos_of(debrief, reflections),
         ..Made::default()
     };
     // Said in a private conversation: stays there, even if it is made public later.
@@ -237,6 +263,17 @@ async fn store_lessons(
     let mut items = items_of(debrief, reflections, owners, &mut made.cut);
     if debrief.anonymous {
         items.sort_by(|a, b| (&a.text, &a.owner).cmp(&(&b.text, &b.owner)));
+    }
+    for kudos in &made.kudos {
+        tx.insert_kudos(
+            debrief.workspace,
+            debrief.id,
+            &kudos.text,
+            kudos.author.as_deref(),
+            shared,
+            now,
+        )
+        .await?;
     }
     made.cut += items.len().saturating_sub(MAX_ITEMS_PER_DEBRIEF);
     items.truncate(MAX_ITEMS_PER_DEBRIEF);

@@ -8,15 +8,21 @@ mod close;
 pub(crate) mod conversation;
 mod dm;
 mod items;
+pub(crate) mod nudge;
 pub(crate) mod owners;
+pub mod start_form;
 pub(crate) mod summary;
+pub mod timers;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use chrono::TimeZone;
+use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use super::command::PauseDuration;
 use super::handle::{CommandContext, Handled};
 use super::messages;
 use super::names::DisplayNames;
@@ -30,9 +36,11 @@ use crate::store::{
     StoreError, StoreTx, StoredDebrief, WorkspaceId,
 };
 use answers::Answers;
-pub use card::{CLOSE, REFLECT, REFLECT_IN_DM, START, read_start_value, start_value};
+pub use card::{CLOSE, NUDGE, REFLECT, REFLECT_IN_DM, START, read_start_value, start_value};
 pub use close::{MAX_ITEMS_PER_ANSWER, MAX_ITEMS_PER_DEBRIEF, close, close_command};
 pub use dm::{converse, reflect_command, reflect_in_dm};
+pub use nudge::{NUDGE_GAP_SECS, nudge, nudge_command};
+pub use start_form::{START_FORM_CALLBACK, StartChoices, TemplateChoice, start_form};
 
 /// How many past lessons the card offers ("learn before doing").
 const PAST_LESSONS_ON_CARD: u32 = 3;
@@ -58,6 +66,8 @@ pub struct Debrief {
     salt: Option<String>,
     pub card: Option<OutboxId>,
     pub closed_at: Option<i64>,
+    /// When the scheduler closes it, if the facilitator set a close-by time.
+    pub closes_at: Option<i64>,
 }
 
 #[cfg(test)]
@@ -76,6 +86,7 @@ impl Debrief {
             salt: None,
             card: None,
             closed_at: closed.then_some(1),
+            closes_at: None,
         }
     }
 }
@@ -97,6 +108,7 @@ impl TryFrom<StoredDebrief> for Debrief {
             anonymous: stored.anonymous,
             salt: stored.author_salt,
             closed_at: stored.closed_at,
+            closes_at: stored.closes_at,
         })
     }
 }
@@ -122,6 +134,16 @@ impl Debrief {
     fn author<'a>(&self, user: &'a str) -> Option<&'a str> {
         (!self.anonymous).then_some(user)
     }
+}
+
+/// The open debriefs of the command's channel, newest first.
+async fn load_all_open(ctx: &CommandContext<'_>) -> Result<Vec<Debrief>, StoreError> {
+    ctx.store
+        .open_debriefs(ctx.workspace.id, Some(ctx.channel))
+        .await?
+        .into_iter()
+        .map(Debrief::try_from)
+        .collect()
 }
 
 /// A debrief of this workspace, or `NotFound`.
@@ -165,13 +187,60 @@ async fn past_lessons(
         .await
 }
 
-/// `/debrief [--template NAME] [--anonymous] TITLE` in a channel.
+/// What starting a debrief asks for: from the command line or the start form.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct StartRequest<'a> {
+    pub title: &'a str,
+    /// `None`: the configured default.
+    pub template: Option<&'a str>,
+    /// Asked for; a template marked anonymous makes it so without asking.
+    pub anonymous: bool,
+    pub closes_in: Option<PauseDuration>,
+}
+
+/// When a debrief asked to close in `closes_in` closes: after the hours or days, or at
+/// the end of the working day (17:00 in the workspace's zone) of a date. `Err` with
+/// what to say when the date is not in the future.
+fn closes_at(
+    ctx: &CommandContext<'_>,
+    closes_in: Option<PauseDuration>,
+) -> Result<Option<i64>, Message> {
+    let now = ctx.clock.now_unix();
+    let at = match closes_in {
+        None => return Ok(None),
+        Some(PauseDuration::Hours(h)) => now + i64::from(h) * 3600,
+        Some(PauseDuration::Days(d)) => now + i64::from(d) * 86_400,
+        Some(PauseDuration::Until(date)) => {
+            let zone = workspace_zone(ctx);
+            let end_of_day = date.and_hms_opt(17, 0, 0).unwrap_or_default();
+            match zone.from_local_datetime(&end_of_day).earliest() {
+                Some(at) if at.timestamp() > now => at.timestamp(),
+                _ => {
+                    return Err(Message::text(format!(
+                        ":warning: {} is not in the future, so the debrief can't close then. \
+                         Give a later date or a duration, e.g. `--closes-in 2d`.",
+                        date.format("%Y-%m-%d")
+                    )));
+                }
+            }
+        }
+    };
+    Ok(Some(at))
+}
+
+/// The workspace's default zone, in which channel times are shown.
+pub(crate) fn workspace_zone(ctx: &CommandContext<'_>) -> Tz {
+    ctx.workspace.default_time_zone.parse().unwrap_or(Tz::UTC)
+}
+
+/// `/debrief [--template NAME] [--anonymous] [--closes-in DURATION] TITLE` in a channel.
 pub async fn start(
     ctx: &CommandContext<'_>,
-    title: &str,
-    template: Option<&str>,
-    anonymous: bool,
+    request: StartRequest<'_>,
 ) -> Result<Handled, StoreError> {
+    let StartRequest {
+        title, template, ..
+    } = request;
     let began = tokio::time::Instant::now();
     if ctx.in_direct_message() {
         return Ok(Message::text(
@@ -183,6 +252,11 @@ pub async fn start(
     let name = template.unwrap_or(&ctx.debriefs.default_template);
     let Some(template) = ctx.templates.get(name) else {
         return Ok(messages::unknown_template(name, &ctx.templates.names()).into());
+    };
+    let anonymous = request.anonymous || template.anonymous;
+    let closes_at = match closes_at(ctx, request.closes_in) {
+        Ok(at) => at,
+        Err(problem) => return Ok(problem.into()),
     };
     let frozen = serde_json::to_string(&Frozen {
         title: template.title.clone(),
@@ -208,6 +282,7 @@ pub async fn start(
                 facilitator: ctx.user,
                 anonymous,
                 author_salt: &salt,
+                closes_at,
             },
             ctx.clock.now_unix(),
         )
@@ -224,11 +299,12 @@ pub async fn start(
         salt: Some(salt),
         card: None,
         closed_at: None,
+        closes_at,
     };
     let posted = outgoing::post(
         ctx.workspace.platform,
         ctx.channel,
-        &card::card(&debrief, 0, &past),
+        &card::card(&debrief, 0, &past, workspace_zone(ctx)),
         &|id| names.name(id),
     );
     let card = tx
@@ -300,7 +376,15 @@ pub async fn start_from_reminder(
         ))
         .into());
     }
-    start(ctx, title, template, false).await
+    start(
+        ctx,
+        StartRequest {
+            title,
+            template,
+            ..StartRequest::default()
+        },
+    )
+    .await
 }
 
 /// Waits (up to `patience`) for the card of a new debrief to be sent. If Slack refused
@@ -364,7 +448,7 @@ async fn update_card(
     let Some(card) = debrief.card else {
         return Ok(());
     };
-    let message = card::card(debrief, reflected, past);
+    let message = card::card(debrief, reflected, past, workspace_zone(ctx));
     let updated = outgoing::update(ctx.workspace.platform, &debrief.channel, &message, &|id| {
         names.name(id)
     });

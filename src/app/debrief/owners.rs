@@ -56,7 +56,10 @@ pub fn looks_like_person(id: &str) -> bool {
 pub fn named(debrief: &Debrief, reflections: &[Reflected]) -> BTreeSet<String> {
     let mut found = BTreeSet::new();
     for reflection in reflections {
-        for question in debrief.questions.iter().filter(|q| q.becomes.is_some()) {
+        for question in debrief.questions.iter().filter(|q| {
+            q.becomes
+                .is_some_and(crate::app::templates::Becomes::is_candidate)
+        }) {
             if let Some(answer) = reflection.answers.get(&question.id) {
                 // Only lines that can become items: those past the cap are cut.
                 let kept = items::items(answer).into_iter().take(MAX_ITEMS_PER_ANSWER);

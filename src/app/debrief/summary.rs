@@ -1,12 +1,13 @@
-//! The summary posted in the card's thread when a debrief closes: answers grouped by
-//! question, ratings as an average and a distribution, lessons, and action items with
-//! owners and follow-up dates. Names are left out of anonymous debriefs. Long summaries
+//! The summary posted in the card's thread when a debrief closes: answers to the
+//! questions that make no items, grouped by question (ratings as an average and a
+//! distribution), then lessons, action items with owners and follow-up dates, and
+//! kudos, each listed once. Names are left out of anonymous debriefs. Long summaries
 //! are split across messages within Slack's limits instead of failing.
 
 use super::Debrief;
 use super::answers::Answers;
 use crate::app::scopes;
-use crate::app::templates::QuestionKind;
+use crate::app::templates::{Becomes, QuestionKind};
 use crate::platform::{Block, Message, plain, plain_keeping_mentions};
 use crate::store::ConversationKind;
 
@@ -38,6 +39,8 @@ pub struct Listed {
 pub struct Made {
     pub lessons: Vec<Listed>,
     pub actions: Vec<Listed>,
+    /// Thanks and celebrations: listed in the 🎉 section, never followed up.
+    pub kudos: Vec<Listed>,
     /// Lines not made into items (past the per-answer or per-debrief cap).
     pub cut: usize,
     /// Named owners that were not confirmed as people who may own an item here.
@@ -57,7 +60,12 @@ pub fn summary(
         _ => String::new(),
     };
     let mut sections: Vec<(String, Vec<String>)> = Vec::new();
-    for question in &debrief.questions {
+    // Lessons, actions and kudos are listed once, in their own sections below.
+    let answered_here = debrief
+        .questions
+        .iter()
+        .filter(|q| matches!(q.becomes, None | Some(Becomes::Intention)));
+    for question in answered_here {
         let mut given: Vec<(&Option<String>, &String)> = reflections
             .iter()
             .filter_map(|r| r.answers.get(&question.id).map(|a| (&r.author, a)))
@@ -118,6 +126,9 @@ pub fn summary(
             ":white_check_mark: *Action items*".into(),
             item_lines(actions, true),
         ));
+    }
+    if !made.kudos.is_empty() {
+        sections.push((":tada: *Kudos*".into(), item_lines(&made.kudos, false)));
     }
 
     let people = match reflections.len() {

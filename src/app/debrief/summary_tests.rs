@@ -21,12 +21,27 @@ fn groups_answers_with_names_and_rating_statistics() {
         reflected(Some("U2"), "Good pairing", "5"),
         reflected(Some("U3"), "Calm on-call", "3"),
     ];
+    let listed = |text: &str, author: &str| Listed {
+        text: text.into(),
+        author: Some(author.into()),
+        owner: Some(author.into()),
+        follow_up: "Mon 7 Dec".into(),
+    };
     let made = Made {
+        lessons: vec![
+            listed("Fast <deploys>", "U1"),
+            listed("Good pairing", "U2"),
+            listed("Calm on-call", "U3"),
+        ],
         actions: vec![Listed {
             text: "Write the runbook".into(),
             author: Some("U1".into()),
             owner: Some("U2".into()),
             follow_up: "Mon 7 Dec".into(),
+        }],
+        kudos: vec![Listed {
+            owner: None,
+            ..listed("<@U3> for the calm on-call", "U1")
         }],
         ..Made::default()
     };
@@ -46,6 +61,16 @@ fn groups_answers_with_names_and_rating_statistics() {
         "{text}"
     );
     assert!(text.contains("3 people reflected"), "{text}");
+    assert_eq!(
+        text.matches("Fast &lt;deploys&gt;").count(),
+        1,
+        "a lesson is listed once, not also under its question: {text}"
+    );
+    assert!(!text.contains("What went well?"), "{text}");
+    assert!(
+        text.contains(":tada: *Kudos*\n• <@U3> for the calm on-call — <@U1>"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -77,10 +102,21 @@ fn long_summaries_split_within_slack_limits() {
     let reflections: Vec<Reflected> = (0..200)
         .map(|i| reflected(Some(&format!("U{i}")), &long, "3"))
         .collect();
+    let made = Made {
+        lessons: (0..200)
+            .map(|i| Listed {
+                text: long.clone(),
+                author: Some(format!("U{i}")),
+                owner: None,
+                follow_up: String::new(),
+            })
+            .collect(),
+        ..Made::default()
+    };
     let parts = summary(
         &debrief(false),
         &reflections,
-        &Made::default(),
+        &made,
         ConversationKind::PublicChannel,
     );
     assert!(parts.len() > 1, "{} parts", parts.len());

@@ -9,14 +9,15 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use std::sync::OnceLock;
 
-use super::ephemeral;
-use crate::app::command::{Command, SlashCommand, parse_slash};
-use crate::app::debrief;
+use super::{ephemeral, open_modal};
+use crate::app::command::{Command, DebriefCommand, SlashCommand, parse_slash};
+use crate::app::debrief::{self, StartChoices};
 use crate::app::handle::handle as handle_command;
 use crate::app::messages;
 use crate::http::AppState;
 use crate::http::error::HttpError;
 use crate::platform::slack::blocks::ephemeral_response;
+use crate::platform::slack::modal;
 use crate::store::Platform;
 
 /// The fields of a slash command that learnloop reads; Slack sends more.
@@ -29,6 +30,8 @@ struct SlashCommandForm {
     command: Option<String>,
     #[serde(default)]
     text: String,
+    /// Opens a modal within 3 s (the start form of `/debrief` alone).
+    trigger_id: Option<String>,
 }
 
 fn required(value: Option<String>, name: &str) -> Result<String, HttpError> {
@@ -51,6 +54,7 @@ pub struct Typed {
     pub team_id: String,
     pub channel_id: String,
     pub user_id: String,
+    pub trigger_id: Option<String>,
     /// The command as read, or why it could not be.
     pub read: Result<Command, Unread>,
 }
@@ -86,6 +90,7 @@ pub fn read(body: &[u8]) -> Result<Received, HttpError> {
         team_id,
         channel_id,
         user_id,
+        trigger_id: form.trigger_id,
         read,
     }))
 }
@@ -99,6 +104,7 @@ pub async fn handle(State(state): State<AppState>, body: Bytes) -> Result<Respon
         team_id,
         channel_id,
         user_id,
+        trigger_id,
         read,
     } = typed;
     tracing::Span::current().record("workspace", team_id.as_str());
@@ -121,6 +127,19 @@ pub async fn handle(State(state): State<AppState>, body: Bytes) -> Result<Respon
         return Ok(ephemeral(&messages::not_installed()).into_response());
     };
     let ctx = state.command_context(&workspace, &channel_id, &user_id);
+    if command == Command::Debrief(DebriefCommand::StartForm)
+        && !ctx.in_direct_message()
+        && let Some(trigger_id) = &trigger_id
+    {
+        let view = modal::start_view(&StartChoices::of(&ctx), &channel_id);
+        if open_modal(&state, &workspace, trigger_id, &view)
+            .await
+            .is_ok()
+        {
+            // An empty 200: the form is the answer.
+            return Ok(StatusCode::OK.into_response());
+        }
+    }
     let mut handled = handle_command(&ctx, &command).await?;
     state.after(&handled);
     debrief::await_card(&ctx, &mut handled).await?;

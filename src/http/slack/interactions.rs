@@ -5,7 +5,6 @@
 //! <https://api.slack.com/interactivity/handling>
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::Json;
 use axum::body::Bytes;
@@ -15,8 +14,9 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::queue;
-use crate::app::debrief::{self, Debrief, Submitted};
+use super::{open_modal, queue};
+use crate::app::debrief::start_form::{self, read_start_form};
+use crate::app::debrief::{self, Debrief, StartChoices, Submitted};
 use crate::app::followups;
 use crate::app::handle::CommandContext;
 use crate::http::error::HttpError;
@@ -25,9 +25,6 @@ use crate::platform::Message;
 use crate::platform::slack::blocks::{ephemeral_message_body, post_message_body};
 use crate::platform::slack::modal;
 use crate::store::{DebriefId, Platform, StoreError, Workspace};
-
-/// `views.open` must happen within 3 s of the click; leave room for our own work.
-const VIEWS_OPEN_TIMEOUT: Duration = Duration::from_millis(2500);
 
 #[derive(Debug, Deserialize)]
 struct InteractionForm {
@@ -179,6 +176,9 @@ pub async fn handle(State(state): State<AppState>, body: Bytes) -> Result<Respon
             if view.callback_id == modal::NOTE_CALLBACK {
                 return on_note(&state, &workspace, &user, &view).await;
             }
+            if view.callback_id == debrief::START_FORM_CALLBACK {
+                return on_start_form(&state, &workspace, &user, &view).await;
+            }
             if view.callback_id != modal::REFLECTION_CALLBACK {
                 tracing::info!(
                     callback_id = %view.callback_id,
@@ -234,7 +234,14 @@ async fn on_action(state: &AppState, click: &Click<'_>, action: &Action) -> Resu
     if kind == followups::NOTE {
         return open_note(state, click, action).await;
     }
-    if ![debrief::REFLECT, debrief::REFLECT_IN_DM, debrief::CLOSE].contains(&kind) {
+    if ![
+        debrief::REFLECT,
+        debrief::REFLECT_IN_DM,
+        debrief::NUDGE,
+        debrief::CLOSE,
+    ]
+    .contains(&kind)
+    {
         tracing::info!(
             action_id = kind,
             block_id = action.block_id.as_deref().unwrap_or(""),
@@ -270,12 +277,64 @@ async fn on_action(state: &AppState, click: &Click<'_>, action: &Action) -> Resu
                 })
                 .await
         }
+        debrief::NUDGE => {
+            let handled = debrief::nudge(&ctx, &debrief).await?;
+            state.after(&handled);
+            click.tell(state, &handled.reply).await
+        }
         _ => {
             let handled = debrief::close(&ctx, &debrief).await?;
             state.after(&handled);
             click.tell(state, &handled.reply).await
         }
     }
+}
+
+/// A submitted start form: field errors, or the debrief started in the form's channel
+/// (the modal closes, and the person hears how it went as after `/debrief TITLE`).
+async fn on_start_form(
+    state: &AppState,
+    workspace: &Workspace,
+    user: &str,
+    view: &View,
+) -> Result<Response, HttpError> {
+    let channel = modal::channel_of(&view.private_metadata)
+        .ok_or_else(|| HttpError::bad_request("start form without its channel"))?;
+    let ctx = state.command_context(workspace, &channel, user);
+    let fields = match read_start_form(&view.values(), &StartChoices::of(&ctx)) {
+        Ok(fields) => fields,
+        Err(problems) => return Ok(field_errors(problems)),
+    };
+    let mut handled = debrief::start(&ctx, fields.request()).await?;
+    if handled.card.is_none() {
+        // Not started (a closing date in the past): said under the date.
+        let block = modal::block_id(start_form::CLOSES_ON);
+        return Ok(form_error(Some(&block), &handled.reply.fallback));
+    }
+    state.after(&handled);
+    let started = handled.reply.fallback.clone();
+    debrief::await_card(&ctx, &mut handled).await?;
+    // A refused card (the bot is not in the channel) is explained by DM: an ephemeral
+    // message there would be refused too.
+    let refused = handled.reply.fallback != started;
+    let click = Click {
+        workspace,
+        user,
+        channel: (!refused).then_some(channel.as_str()),
+        message_ts: None,
+        trigger_id: None,
+    };
+    click.tell(state, &handled.reply).await?;
+    Ok(StatusCode::OK.into_response())
+}
+
+/// Keeps the modal open with a problem under each field (by field id).
+fn field_errors(problems: std::collections::BTreeMap<String, String>) -> Response {
+    let errors: serde_json::Map<String, Value> = problems
+        .into_iter()
+        .map(|(field, problem)| (modal::block_id(&field), Value::String(problem)))
+        .collect();
+    Json(json!({"response_action": "errors", "errors": errors})).into_response()
 }
 
 /// The retro reminder's button: starts its debrief in the reminder's channel.
@@ -393,21 +452,15 @@ async fn open_view(
     let trigger_id = click
         .trigger_id
         .ok_or_else(|| HttpError::bad_request("block_actions without `trigger_id`"))?;
-    let Some(token) = &click.workspace.bot_token else {
+    if click.workspace.bot_token.is_none() {
         return Err(HttpError::NotConfigured("Slack bot token"));
-    };
-    let request = json!({"trigger_id": trigger_id, "view": view});
-    let opened = tokio::time::timeout(
-        VIEWS_OPEN_TIMEOUT,
-        state.slack.call("views.open", token, &request),
-    )
-    .await;
-    let problem = match opened {
-        Ok(Ok(_)) => return Ok(()),
-        Ok(Err(err)) => err.to_string(),
-        Err(_) => "Slack did not answer in time".to_owned(),
-    };
-    tracing::warn!(error = %problem, "could not open a modal");
+    }
+    if open_modal(state, click.workspace, trigger_id, view)
+        .await
+        .is_ok()
+    {
+        return Ok(());
+    }
     click.tell(state, &Message::text(failed)).await
 }
 
@@ -473,13 +526,7 @@ async fn on_reflection(
     let values = view.values();
     let answers = match debrief::check_form(&debrief, &values) {
         Ok(answers) => answers,
-        Err(problems) => {
-            let errors: serde_json::Map<String, Value> = problems
-                .into_iter()
-                .map(|(question, problem)| (modal::block_id(&question), Value::String(problem)))
-                .collect();
-            return Ok(Json(json!({"response_action": "errors", "errors": errors})).into_response());
-        }
+        Err(problems) => return Ok(field_errors(problems)),
     };
     let refused = match debrief::submit(&ctx, &debrief, &answers).await? {
         Submitted::Saved { .. } => {

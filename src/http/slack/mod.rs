@@ -76,3 +76,32 @@ async fn queue(
 ) -> Result<(), HttpError> {
     state.queue(workspace.id, method, channel, body).await
 }
+
+/// `views.open` must happen within 3 s of the click or command; leave room for our own
+/// work.
+const VIEWS_OPEN_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(2500);
+
+/// Opens a modal with a trigger id; `Err` says why it did not open.
+async fn open_modal(
+    state: &AppState,
+    workspace: &Workspace,
+    trigger_id: &str,
+    view: &serde_json::Value,
+) -> Result<(), String> {
+    let Some(token) = &workspace.bot_token else {
+        return Err("no Slack bot token".to_owned());
+    };
+    let request = serde_json::json!({"trigger_id": trigger_id, "view": view});
+    let opened = tokio::time::timeout(
+        VIEWS_OPEN_TIMEOUT,
+        state.slack.call("views.open", token, &request),
+    )
+    .await;
+    let problem = match opened {
+        Ok(Ok(_)) => return Ok(()),
+        Ok(Err(err)) => err.to_string(),
+        Err(_) => "Slack did not answer in time".to_owned(),
+    };
+    tracing::warn!(error = %problem, "could not open a modal");
+    Err(problem)
+}

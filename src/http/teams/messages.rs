@@ -18,9 +18,10 @@ use axum::http::{HeaderMap, StatusCode};
 
 use serde_json::json;
 
-use crate::app::command::{Command, parse_learn};
+use crate::app::command::{Command, DebriefCommand, parse_learn};
 use crate::app::debrief;
-use crate::app::debrief::{Debrief, Submitted};
+use crate::app::debrief::start_form::{self as start_fields, START_FORM_CALLBACK, read_start_form};
+use crate::app::debrief::{Debrief, StartChoices, Submitted};
 use crate::app::handle::{CommandContext, handle as handle_command, handle_text};
 use crate::app::{followups, messages};
 use crate::http::body::read_limited;
@@ -29,7 +30,7 @@ use crate::http::verify::BotTokenError;
 use crate::http::{AppState, Queued};
 use crate::platform::teams::form::{
     FormHeading, NOTE_ACTION, NOTE_INPUT, REFLECTION_ACTION, note_form, reflection_form,
-    submitted_answers,
+    start_form, submitted_answers, submitted_start,
 };
 use crate::platform::teams::{Activity, card_activity};
 use crate::platform::teams::{SEND_METHOD, UPDATE_METHOD};
@@ -181,20 +182,30 @@ async fn reply(
         anonymous = handled.anonymous_debrief;
         Said::Reply(handled.reply)
     } else {
-        Said::Reply(match parse_learn(&activity.command_text()) {
-            Ok(Command::Help { topic: None }) => messages::teams_bot_help(),
-            Ok(Command::Help { topic }) => messages::help(topic),
-            // A channel reply is seen by everyone: what is only the person's goes to
-            // their 1:1 chat.
-            Ok(command) if command.is_personal() => {
-                let reply = run(state, &ctx, &command).await?;
-                let name_of = |id: &str| activity.sender_name(id);
-                send_to_person(state, &ctx, &card_activity(&reply, &name_of), None).await?;
-                messages::answered_in_private()
+        let parsed = parse_learn(&activity.command_text());
+        if parsed == Ok(Command::Debrief(DebriefCommand::StartForm)) {
+            Said::Form {
+                replace: None,
+                form: start_form(&StartChoices::of(&ctx), &BTreeMap::new(), &BTreeMap::new()),
+                anonymous_debrief: None,
             }
-            Ok(command) => run(state, &ctx, &command).await?,
-            Err(usage_error) => messages::usage_error(&usage_error),
-        })
+        } else {
+            Said::Reply(match parsed {
+                Ok(Command::Help { topic: None }) => messages::teams_bot_help(),
+                Ok(Command::Help { topic }) => messages::help(topic),
+
+                // A channel reply is seen by everyone: what is only the person's goes to
+                // their 1:1 chat.
+                Ok(command) if command.is_personal() => {
+                    let reply = run(state, &ctx, &command).await?;
+                    let name_of = |id: &str| activity.sender_name(id);
+                    send_to_person(state, &ctx, &card_activity(&reply, &name_of), None).await?;
+                    messages::answered_in_private()
+                }
+                Ok(command) => run(state, &ctx, &command).await?,
+                Err(usage_error) => messages::usage_error(&usage_error),
+            })
+        }
     };
     let name_of = |id: &str| activity.sender_name(id);
     let (method, mut card) = match said {
@@ -307,7 +318,7 @@ async fn on_click(
         ));
     }
     match action {
-        debrief::REFLECT | debrief::REFLECT_IN_DM | debrief::CLOSE => {
+        debrief::REFLECT | debrief::REFLECT_IN_DM | debrief::NUDGE | debrief::CLOSE => {
             // The card's own debrief, whatever else is open in the channel.
             let Some(debrief) = clicked_debrief(ctx, value).await? else {
                 return Ok(Said::Reply(Message::text("That debrief no longer exists.")));
@@ -322,6 +333,11 @@ async fn on_click(
                         ":speech_balloon: The first question is in our 1:1 chat.",
                     )))
                 }
+                debrief::NUDGE => {
+                    let handled = debrief::nudge(ctx, &debrief).await?;
+                    state.after(&handled);
+                    Ok(Said::Reply(handled.reply))
+                }
                 _ => {
                     let handled = debrief::close(ctx, &debrief).await?;
                     state.after(&handled);
@@ -329,6 +345,7 @@ async fn on_click(
                 }
             }
         }
+        START_FORM_CALLBACK => on_start_form(state, ctx, activity, data).await,
         REFLECTION_ACTION => on_reflection(ctx, activity, data).await,
         debrief::START => {
             let Some((template, title)) = debrief::read_start_value(value) else {
@@ -340,6 +357,35 @@ async fn on_click(
         }
         _ => Ok(Said::Reply(messages::button_not_in_teams())),
     }
+}
+
+/// A submitted start form: the debrief starts in the form's channel, or the form comes
+/// back with what is wrong under each field.
+async fn on_start_form(
+    state: &AppState,
+    ctx: &CommandContext<'_>,
+    activity: &Activity,
+    data: &serde_json::Value,
+) -> Result<Said, HttpError> {
+    let values = submitted_start(data);
+    let choices = StartChoices::of(ctx);
+    let problems = match read_start_form(&values, &choices) {
+        Ok(fields) => {
+            let handled = debrief::start(ctx, fields.request()).await?;
+            if handled.card.is_some() {
+                state.after(&handled);
+                return Ok(Said::instead_of_card(activity, handled.reply, true));
+            }
+            // Not started (a closing date in the past): said under the date.
+            BTreeMap::from([(start_fields::CLOSES_ON.to_owned(), handled.reply.fallback)])
+        }
+        Err(problems) => problems,
+    };
+    Ok(Said::Form {
+        replace: activity.reply_to_id.clone(),
+        form: start_form(&choices, &values, &problems),
+        anonymous_debrief: None,
+    })
 }
 
 /// A saved note form: stored on the person's answer (the form becomes a thank-you), or

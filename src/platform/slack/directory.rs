@@ -2,6 +2,8 @@
 //! `conversations.members` and `users.info`.
 //! <https://api.slack.com/methods/conversations.info>
 
+use std::collections::HashSet;
+
 use serde_json::Value;
 
 use super::SlackClient;
@@ -54,6 +56,10 @@ pub fn member_kind_of(user: &Value) -> MemberKind {
 /// not checked to the end, and anyone not found is not confirmed.
 const MEMBERS_PER_PAGE: &str = "200";
 const MAX_MEMBER_PAGES: usize = 25;
+/// `users.list` is a tier 2 method (about 20 calls a minute): big pages keep a
+/// workspace of 10,000 people to 10 calls.
+const PEOPLE_PER_PAGE: &str = "1000";
+const MAX_PEOPLE_PAGES: usize = 20;
 
 impl Directory for SlackDirectory {
     fn conversation_kind<'a>(
@@ -140,6 +146,42 @@ impl Directory for SlackDirectory {
                 }
             }
             Some(members)
+        })
+    }
+
+    fn people<'a>(&'a self, workspace: &'a Workspace) -> Lookup<'a, Option<HashSet<String>>> {
+        Box::pin(async move {
+            let token = workspace.bot_token.as_ref()?;
+            let mut people = HashSet::new();
+            let mut cursor = String::new();
+            for _ in 0..MAX_PEOPLE_PAGES {
+                let mut form = vec![("limit", PEOPLE_PER_PAGE)];
+                if !cursor.is_empty() {
+                    form.push(("cursor", &cursor));
+                }
+                let page = match self.0.call_form("users.list", token, &form).await {
+                    Ok(page) => page,
+                    Err(err) => {
+                        tracing::info!(error = %err, "users.list failed");
+                        return None;
+                    }
+                };
+                people.extend(
+                    page["members"]
+                        .as_array()?
+                        .iter()
+                        .filter(|user| member_kind_of(user) == MemberKind::Person)
+                        .filter_map(|user| user["id"].as_str().map(str::to_owned)),
+                );
+                cursor = page["response_metadata"]["next_cursor"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned();
+                if cursor.is_empty() {
+                    break;
+                }
+            }
+            Some(people)
         })
     }
 }

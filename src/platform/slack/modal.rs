@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use serde_json::{Value, json};
 
 use super::blocks::{mrkdwn, plain_text};
+use crate::app::debrief::start_form::{self, StartChoices, TemplateChoice};
 use crate::app::templates::{Becomes, Question, QuestionKind};
 
 /// `callback_id` of the reflection modal.
@@ -115,6 +116,83 @@ pub fn reflection_view(
     })
 }
 
+/// The start form (`/debrief` alone) for `channel`: title, template with its
+/// description, anonymous or not, and when it closes. Its blocks are `q_<field>`, so
+/// [`submitted_values`] reads it as it reads a reflection.
+pub fn start_view(choices: &StartChoices, channel: &str) -> Value {
+    let template_option = |t: &TemplateChoice| {
+        let mut option = json!({"text": plain_text(&t.title, 75), "value": t.name});
+        if !t.description.is_empty() {
+            option["description"] = plain_text(&t.description, 75);
+        }
+        option
+    };
+    let templates: Vec<Value> = choices.templates.iter().map(template_option).collect();
+    let mut template_select = json!({
+        "type": "radio_buttons", "action_id": ANSWER, "options": templates,
+    });
+    if let Some(default) = choices
+        .templates
+        .iter()
+        .find(|t| t.name == choices.default_template)
+    {
+        template_select["initial_option"] = template_option(default);
+    }
+    let yes_no = [
+        ("no", "No: names are shown"),
+        ("yes", "Yes: names are never shown or stored"),
+    ];
+    let yes_no: Vec<Value> = yes_no
+        .iter()
+        .map(|(value, label)| json!({"text": plain_text(label, 75), "value": value}))
+        .collect();
+    let closes: Vec<Value> = start_form::CLOSES_IN_CHOICES
+        .iter()
+        .map(|(value, label)| json!({"text": plain_text(label, 75), "value": value}))
+        .collect();
+    let input = |field: &str, label: &str, optional: bool, element: Value| {
+        json!({
+            "type": "input", "block_id": block_id(field), "optional": optional,
+            "label": plain_text(label, MAX_LABEL_CHARS), "element": element,
+        })
+    };
+    json!({
+        "type": "modal",
+        "callback_id": start_form::START_FORM_CALLBACK,
+        "private_metadata": json!({"channel": channel}).to_string(),
+        "title": plain_text("Start a debrief", MAX_TITLE_CHARS),
+        "submit": plain_text("Start", MAX_TITLE_CHARS),
+        "close": plain_text("Cancel", MAX_TITLE_CHARS),
+        "blocks": [
+            input(start_form::TITLE, "Title", false, json!({
+                "type": "plain_text_input", "action_id": ANSWER,
+                "max_length": crate::app::command::MAX_TITLE_CHARS,
+                "placeholder": plain_text("Release 2.3 rollout", 150),
+            })),
+            input(start_form::TEMPLATE, "Template", false, template_select),
+            input(start_form::ANONYMOUS, "Anonymous? (A template may already be.)", true, json!({
+                "type": "radio_buttons", "action_id": ANSWER, "options": yes_no,
+            })),
+            input(start_form::CLOSES_IN, "Closes", true, json!({
+                "type": "static_select", "action_id": ANSWER, "options": closes,
+                "initial_option": closes[0],
+            })),
+            input(start_form::CLOSES_ON, "Closing date (if it closes on a date)", true, json!({
+                "type": "datepicker", "action_id": ANSWER,
+            })),
+        ],
+    })
+}
+
+/// The channel a submitted start form belongs to.
+pub fn channel_of(private_metadata: &str) -> Option<String> {
+    serde_json::from_str::<Value>(private_metadata)
+        .ok()?
+        .get("channel")?
+        .as_str()
+        .map(str::to_owned)
+}
+
 /// `callback_id` of the follow-up note modal.
 pub const NOTE_CALLBACK: &str = "followup.note";
 /// The note's question id (its block is `q_note`).
@@ -173,7 +251,8 @@ pub fn submitted_values(state_values: &Value) -> BTreeMap<String, String> {
                     .pointer("/selected_option/value")
                     .and_then(Value::as_str)
             })
-            .or_else(|| element.get("selected_user").and_then(Value::as_str));
+            .or_else(|| element.get("selected_user").and_then(Value::as_str))
+            .or_else(|| element.get("selected_date").and_then(Value::as_str));
         if let Some(value) = value {
             values.insert(question.to_owned(), value.to_owned());
         }

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use serde_json::{Value, json};
 
 use super::card::card_message;
+use crate::app::debrief::start_form::{self, StartChoices};
 use crate::app::templates::{Question, QuestionKind};
 
 /// The action of the form's Save button.
@@ -131,6 +132,114 @@ pub fn reflection_form(
         "data": {"action": REFLECTION_ACTION, "debrief": debrief_id},
     }]}));
     card_message("Your reflection", body)
+}
+
+/// The start form (`@learnloop debrief` alone): title, template, anonymous or not,
+/// when it closes; `problems` (by field id) under their fields, `earlier` values kept.
+pub fn start_form(
+    choices: &StartChoices,
+    earlier: &BTreeMap<String, String>,
+    problems: &BTreeMap<String, String>,
+) -> Value {
+    let value = |field: &str| earlier.get(field).cloned().unwrap_or_default();
+    let choice_set = |field: &str, options: Vec<(String, String)>, default: &str| {
+        let chosen = earlier
+            .get(field)
+            .cloned()
+            .unwrap_or_else(|| default.to_owned());
+        let options: Vec<Value> = options
+            .into_iter()
+            .map(|(value, title)| json!({"title": title, "value": value}))
+            .collect();
+        json!({"type": "Input.ChoiceSet", "id": input_id(field), "style": "compact",
+               "value": chosen, "choices": options})
+    };
+    let templates = choices
+        .templates
+        .iter()
+        .map(|t| {
+            let title = if t.description.is_empty() {
+                t.title.clone()
+            } else {
+                format!("{}: {}", t.title, t.description)
+            };
+            (t.name.clone(), title)
+        })
+        .collect();
+    let yes_no = vec![
+        (String::new(), "As the template says".to_owned()),
+        ("no".to_owned(), "No: names are shown".to_owned()),
+        (
+            "yes".to_owned(),
+            "Yes: names are never shown or stored".to_owned(),
+        ),
+    ];
+    let closes = start_form::CLOSES_IN_CHOICES
+        .iter()
+        .map(|(v, l)| ((*v).to_owned(), (*l).to_owned()))
+        .collect();
+    let fields = [
+        (
+            start_form::TITLE,
+            "Title",
+            json!({"type": "Input.Text", "id": input_id(start_form::TITLE),
+                   "maxLength": crate::app::command::MAX_TITLE_CHARS,
+                   "placeholder": "Release 2.3 rollout", "value": value(start_form::TITLE)}),
+        ),
+        (
+            start_form::TEMPLATE,
+            "Template",
+            choice_set(start_form::TEMPLATE, templates, &choices.default_template),
+        ),
+        (
+            start_form::ANONYMOUS,
+            "Anonymous?",
+            choice_set(start_form::ANONYMOUS, yes_no, ""),
+        ),
+        (
+            start_form::CLOSES_IN,
+            "Closes",
+            choice_set(start_form::CLOSES_IN, closes, "none"),
+        ),
+        (
+            start_form::CLOSES_ON,
+            "Closing date (if it closes on a date)",
+            json!({"type": "Input.Date", "id": input_id(start_form::CLOSES_ON),
+                   "value": value(start_form::CLOSES_ON)}),
+        ),
+    ];
+    let mut body = Vec::new();
+    for (field, label, input) in fields {
+        body.push(json!({"type": "TextBlock", "text": label, "wrap": true, "weight": "Bolder"}));
+        body.push(input);
+        if let Some(problem) = problems.get(field) {
+            body.push(
+                json!({"type": "TextBlock", "text": problem, "wrap": true, "color": "Attention"}),
+            );
+        }
+    }
+    body.push(json!({"type": "ActionSet", "actions": [{
+        "type": "Action.Submit", "title": "Start", "style": "positive",
+        "data": {"action": start_form::START_FORM_CALLBACK},
+    }]}));
+    card_message("Start a debrief", body)
+}
+
+/// The start form's submitted values, by field id (empty inputs left out).
+pub fn submitted_start(value: &Value) -> BTreeMap<String, String> {
+    [
+        start_form::TITLE,
+        start_form::TEMPLATE,
+        start_form::ANONYMOUS,
+        start_form::CLOSES_IN,
+        start_form::CLOSES_ON,
+    ]
+    .into_iter()
+    .filter_map(|field| {
+        let answer = value.get(input_id(field))?.as_str()?.trim();
+        (!answer.is_empty()).then(|| (field.to_owned(), answer.to_owned()))
+    })
+    .collect()
 }
 
 #[cfg(test)]

@@ -34,6 +34,9 @@ const EMOJI: &[(&str, &str)] = &[
     (":chart_with_upwards_trend:", "📈"),
     (":earth_africa:", "🌍"),
     (":memo:", "📝"),
+    (":alarm_clock:", "⏰"),
+    (":clap:", "👏"),
+    (":mega:", "📣"),
 ];
 
 /// How a run looks.

@@ -1,0 +1,179 @@
+//! A debrief's close-by time, kept by the scheduler's pass: two hours before it the
+//! facilitator gets a DM with the count and the Nudge and Close buttons; at the time the
+//! debrief is closed as its facilitator would close it. Both happen exactly once, also
+//! with several processes: the reminder is marked in the transaction that queues it,
+//! and closing is a compare-and-set on the open debrief.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::DateTime;
+
+use super::card::{CLOSE, NUDGE};
+use super::{Debrief, close, workspace_zone};
+use crate::app::directory::Directory;
+use crate::app::handle::CommandContext;
+use crate::app::names::DisplayNames;
+use crate::app::schedules::local_time;
+use crate::app::templates::Templates;
+use crate::app::words::count;
+use crate::app::zones::ZoneSource;
+use crate::clock::Clock;
+use crate::config::DebriefSettings;
+use crate::platform::outgoing;
+use crate::platform::{Block, Button, Message, plain};
+use crate::store::{NewOutboxMessage, Store, StoreError};
+
+/// How long before the close-by time the facilitator is reminded.
+pub const REMIND_BEFORE_SECS: i64 = 2 * 3600;
+/// Debriefs handled per pass; the rest wait for the next.
+const BATCH: u32 = 50;
+
+/// What closing a debrief on time needs, besides the store and the clock.
+#[derive(Clone)]
+pub struct DebriefDuties {
+    pub directory: Arc<dyn Directory>,
+    pub zones: Arc<dyn ZoneSource>,
+    pub templates: Arc<Templates>,
+    pub settings: DebriefSettings,
+    pub give_up_after: Duration,
+}
+
+/// What one pass did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TimersReport {
+    pub reminded: usize,
+    pub closed: usize,
+}
+
+/// The facilitator's reminder.
+pub(crate) fn reminder(debrief: &Debrief, reflected: i64, closes: &str) -> Message {
+    let text = format!(
+        ":alarm_clock: *{}* closes {closes}; {} so far. Nudge the others now, or close it \
+         yourself when you are ready.",
+        plain(&debrief.title),
+        count(reflected, "person reflected", "people reflected"),
+    );
+    Message {
+        fallback: format!("{} closes {closes}", plain(&debrief.title)),
+        blocks: vec![
+            Block::Text(text),
+            Block::Actions(vec![
+                Button::new("Nudge", NUDGE, debrief.id.0).primary(),
+                Button::new("Close now", CLOSE, debrief.id.0),
+            ]),
+        ],
+    }
+}
+
+/// Reminds and closes what is due at `now`.
+pub async fn keep_close_by_times(
+    store: &Store,
+    clock: &dyn Clock,
+    duties: &DebriefDuties,
+    now: i64,
+) -> Result<TimersReport, StoreError> {
+    let mut report = TimersReport::default();
+    for stored in store
+        .debriefs_closing(now, REMIND_BEFORE_SECS, BATCH)
+        .await?
+    {
+        let workspace = store
+            .workspace_by_id(crate::store::WorkspaceId(stored.workspace_id))
+            .await?;
+        let debrief = Debrief::try_from(stored)?;
+        let ctx = CommandContext {
+            store,
+            clock,
+            workspace: &workspace,
+            channel: &debrief.channel,
+            user: &debrief.facilitator,
+            zones: duties.zones.as_ref(),
+            directory: duties.directory.as_ref(),
+            event: None,
+            templates: &duties.templates,
+            debriefs: &duties.settings,
+            give_up_after: duties.give_up_after,
+        };
+        let due = debrief.closes_at.unwrap_or(now);
+        if due <= now {
+            if close_on_time(&ctx, &debrief).await? {
+                report.closed += 1;
+            }
+        } else if remind(&ctx, &debrief, due).await? {
+            report.reminded += 1;
+        }
+    }
+    Ok(report)
+}
+
+/// Queues the facilitator's reminder, once; `false` when it was already sent.
+async fn remind(ctx: &CommandContext<'_>, debrief: &Debrief, due: i64) -> Result<bool, StoreError> {
+    let zone = workspace_zone(ctx);
+    let closes = DateTime::from_timestamp(due, 0)
+        .map(|at| format!("{} ({})", local_time(at, zone), zone.name()))
+        .unwrap_or_default();
+    let reflected = ctx
+        .store
+        .reflection_count(ctx.workspace.id, debrief.id)
+        .await?;
+    let names = DisplayNames::of(ctx.store, ctx.workspace).await?;
+    let message = reminder(debrief, reflected, &closes);
+    let posted = outgoing::post(
+        ctx.workspace.platform,
+        &debrief.facilitator,
+        &message,
+        &|id| names.name(id),
+    );
+    let now = ctx.clock.now_unix();
+    let now_ms = ctx.clock.now_millis();
+    let mut tx = ctx.store.begin().await?;
+    if !tx
+        .mark_close_reminded(ctx.workspace.id, debrief.id, now)
+        .await?
+    {
+        return Ok(false);
+    }
+    tx.enqueue(
+        NewOutboxMessage {
+            method: posted.method,
+            ..NewOutboxMessage::post(ctx.workspace.id, &debrief.facilitator, &posted.body)
+        },
+        now_ms,
+        ctx.give_up_at(now_ms),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// Closes the debrief as its facilitator would and tells them by DM; `false` when
+/// another pass or process closed it first (then nothing is sent).
+async fn close_on_time(ctx: &CommandContext<'_>, debrief: &Debrief) -> Result<bool, StoreError> {
+    let handled = close(ctx, debrief).await?;
+    if !handled.queued {
+        return Ok(false);
+    }
+    let said = Message::text(format!(
+        ":alarm_clock: It was time: {}",
+        handled.reply.fallback.trim_start_matches(":lock: ")
+    ));
+    let names = DisplayNames::of(ctx.store, ctx.workspace).await?;
+    let posted = outgoing::post(ctx.workspace.platform, &debrief.facilitator, &said, &|id| {
+        names.name(id)
+    });
+    let now_ms = ctx.clock.now_millis();
+    let key = format!("debrief-closed-on-time:{}", debrief.id.0);
+    ctx.store
+        .enqueue(
+            NewOutboxMessage {
+                method: posted.method,
+                dedupe_key: Some(&key),
+                ..NewOutboxMessage::post(ctx.workspace.id, &debrief.facilitator, &posted.body)
+            },
+            now_ms,
+            ctx.give_up_at(now_ms),
+        )
+        .await?;
+    Ok(true)
+}

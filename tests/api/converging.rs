@@ -1,0 +1,445 @@
+//! Debriefs that converge, end to end over signed HTTP with the recording fake Slack:
+//! the start form, nudges (members paged; reflected, paused, bots and the facilitator
+//! skipped; anonymous ones counted only), the close-by reminder and the scheduler's
+//! close with two processes, and a summary that lists each item once with its kudos.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use learnloop::clock::ShiftedClock;
+
+use serde_json::{Value, json};
+use wiremock::matchers::{body_string_contains, method, path};
+use wiremock::{Mock, ResponseTemplate};
+
+use crate::debriefs::{
+    ALICE, BOB, CHANNEL, Input, click, database, start, submission, wait_for_outbox, workspace,
+};
+use crate::helpers::{
+    Options, TEAM, TestApp, command_form_in, monday, reply_text, spawn_app_at, spawn_app_with,
+};
+
+const CAROL: &str = "U0CAROL";
+const DAVE: &str = "U0DAVE";
+const ZED: &str = "U0ZED";
+
+/// The channel's members in two pages, with the bot and a deactivated account among
+/// them, as `conversations.members` and `users.list` list them.
+async fn members_in_two_pages(app: &TestApp) {
+    Mock::given(method("POST"))
+        .and(path("/api/conversations.members"))
+        .and(body_string_contains("cursor=page2"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "ok": true, "members": [CAROL, DAVE, ZED, "U0GONE"],
+            "response_metadata": {"next_cursor": ""}})))
+        .with_priority(1)
+        .mount(&app.slack)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/api/conversations.members"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "ok": true, "members": [ALICE, BOB, "U0BOT"],
+            "response_metadata": {"next_cursor": "page2"}})))
+        .with_priority(2)
+        .mount(&app.slack)
+        .await;
+    let person = |id: &str, deleted: bool, bot: bool| json!({"id": id, "deleted": deleted, "is_bot": bot, "is_app_user": false});
+    Mock::given(method("POST"))
+        .and(path("/api/users.list"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "ok": true,
+            "members": [person(ALICE, false, false), person(BOB, false, false),
+                        person(CAROL, false, false), person(DAVE, false, false),
+                        person(ZED, false, false), person("U0BOT", false, true),
+                        person("U0GONE", true, false)],
+            "response_metadata": {"next_cursor": ""}})))
+        .with_priority(1)
+        .mount(&app.slack)
+        .await;
+}
+
+/// The direct messages the bot sent to `user`, as text.
+async fn dms_to(app: &TestApp, user: &str) -> Vec<String> {
+    app.slack_calls("chat.postMessage")
+        .await
+        .iter()
+        .filter(|c| c["channel"] == user)
+        .map(reply_text)
+        .collect()
+}
+
+/// The ephemeral messages shown to `user`, as text.
+async fn ephemerals_to(app: &TestApp, user: &str) -> Vec<String> {
+    app.slack_calls("chat.postEphemeral")
+        .await
+        .iter()
+        .filter(|c| c["user"] == user)
+        .map(reply_text)
+        .collect()
+}
+
+/// A submitted start form.
+fn start_form(user: &str, inputs: &[(&str, Value)]) -> String {
+    let values: serde_json::Map<String, Value> = inputs
+        .iter()
+        .map(|(field, element)| (format!("q_{field}"), json!({"answer": element})))
+        .collect();
+    json!({
+        "type": "view_submission", "team": {"id": TEAM}, "user": {"id": user},
+        "view": {"id": "V9", "callback_id": "debrief.start_form",
+                 "private_metadata": json!({"channel": CHANNEL}).to_string(),
+                 "state": {"values": values}},
+    })
+    .to_string()
+}
+
+/// A team's own retro template, with a kudos question.
+const TEAM_RETRO: &str = r#"
+name = "team-retro"
+title = "Team retro"
+description = "Our retro, with thanks."
+
+[[questions]]
+id = "went_well"
+prompt = "What went well?"
+role = "lesson"
+
+[[questions]]
+id = "could_be_better"
+prompt = "What could have gone better?"
+role = "lesson"
+
+[[questions]]
+id = "try_next"
+prompt = "What will we try next?"
+role = "action"
+
+[[questions]]
+id = "kudos"
+prompt = "Who deserves a thank-you?"
+role = "kudos"
+
+[[questions]]
+id = "mood"
+prompt = "How do you feel? (1-5)"
+role = "rating"
+"#;
+
+#[tokio::test]
+async fn a_debrief_started_from_the_form_is_nudged_reminded_and_closed_on_time_once() {
+    let templates = tempfile::tempdir().unwrap();
+    std::fs::write(templates.path().join("team-retro.toml"), TEAM_RETRO).unwrap();
+    let clock = Arc::new(ShiftedClock::at(monday()));
+    let mut app = spawn_app_with(Options {
+        clock: clock.clone(),
+        templates_dir: Some(templates.path().to_owned()),
+        ..Options::default()
+    })
+    .await;
+    members_in_two_pages(&app).await;
+
+    // `/debrief` alone opens the start form with the command's trigger.
+    let form = command_form_in(TEAM, CHANNEL, ALICE, "/debrief", "");
+    let response = app
+        .post_signed(
+            "/slack/commands",
+            "application/x-www-form-urlencoded",
+            &form,
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    let ws = workspace(&app).await;
+    let opened = app.wait_for_slack_calls("views.open", 1).await;
+    assert_eq!(opened[0]["trigger_id"], "1.2.3", "the command's trigger");
+    let view = &opened[0]["view"];
+    assert_eq!(view["callback_id"], "debrief.start_form");
+    let shown = view.to_string();
+    assert!(
+        shown.contains("Failure story") && shown.contains("Team retro"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("What we tried, what happened, what we know now"),
+        "each template with its description: {shown}"
+    );
+
+    // A form without a title keeps the modal open with the problem under the title.
+    let refused = app.interaction(&start_form(ALICE, &[])).await;
+    let errors: Value = refused.json().await.unwrap();
+    assert_eq!(errors["response_action"], "errors");
+    assert!(errors["errors"]["q_title"].is_string(), "{errors}");
+
+    let started = app
+        .interaction(&start_form(
+            ALICE,
+            &[
+                (
+                    "title",
+                    json!({"type": "plain_text_input", "value": "Release 2.3"}),
+                ),
+                (
+                    "template",
+                    json!({"type": "radio_buttons", "selected_option": {"value": "team-retro"}}),
+                ),
+                (
+                    "closes_in",
+                    json!({"type": "static_select", "selected_option": {"value": "1d"}}),
+                ),
+            ],
+        ))
+        .await;
+    assert_eq!(started.status(), 200);
+    wait_for_outbox(&app, ws).await;
+    let cards: Vec<Value> = app
+        .slack_calls("chat.postMessage")
+        .await
+        .into_iter()
+        .filter(|c| c["channel"] == CHANNEL)
+        .collect();
+    assert_eq!(cards.len(), 1, "one card");
+    let card = reply_text(&cards[0]);
+    assert!(card.contains("5 questions"), "{card}");
+    assert!(
+        card.contains("Closes Tue 3 Nov 10:00 (UTC)"),
+        "the close-by time, in the workspace's zone: {card}"
+    );
+    let db = database(&app).await;
+    let id: i64 = sqlx::query_scalar("SELECT id FROM debriefs WHERE title = 'Release 2.3'")
+        .fetch_one(&db)
+        .await
+        .unwrap();
+
+    // Bob reflects; Carol has paused her prompts.
+    let reflected = app
+        .interaction(&submission(
+            BOB,
+            id,
+            &[
+                ("went_well", Input::Text("Feature flags\nfeature flags")),
+                ("could_be_better", Input::Text("Flaky tests")),
+                ("try_next", Input::Text("Quarantine flaky tests <@U0CAROL>")),
+                (
+                    "kudos",
+                    Input::Text("<@U0CAROL> for pairing on the rollback"),
+                ),
+            ],
+        ))
+        .await;
+    assert_eq!(reflected.status(), 200);
+    let paused = app
+        .command_reply_in(TEAM, CHANNEL, CAROL, "/learn", "pause 3d")
+        .await;
+    assert!(reply_text(&paused).contains("paused"), "{paused}");
+
+    // Only the facilitator nudges.
+    assert_eq!(
+        app.interaction(&click(BOB, "debrief.nudge", id))
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(
+        app.interaction(&click(ALICE, "debrief.nudge", id))
+            .await
+            .status(),
+        200
+    );
+    wait_for_outbox(&app, ws).await;
+    let told_bob = ephemerals_to(&app, BOB).await.join("\n");
+    assert!(told_bob.contains("Only the facilitator"), "{told_bob}");
+    let told_alice = ephemerals_to(&app, ALICE).await.join("\n");
+    assert!(told_alice.contains("Nudged 2 people"), "{told_alice}");
+    let pages: Vec<String> = app
+        .slack
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.url.path() == "/api/conversations.members")
+        .map(|r| String::from_utf8_lossy(&r.body).into_owned())
+        .collect();
+    assert_eq!(pages.len(), 2, "both pages of members were read");
+    assert!(pages[1].contains("cursor=page2"), "{pages:?}");
+    for (person, nudged) in [
+        (DAVE, true),
+        (ZED, true),
+        (BOB, false),
+        (CAROL, false),
+        (ALICE, false),
+        ("U0BOT", false),
+        ("U0GONE", false),
+    ] {
+        let dms = dms_to(&app, person).await;
+        assert_eq!(dms.len(), usize::from(nudged), "{person}: {dms:?}");
+    }
+    let nudge = dms_to(&app, DAVE).await.remove(0);
+    assert!(
+        nudge.contains("1 colleague already reflected on *Release 2.3*"),
+        "{nudge}"
+    );
+    assert!(nudge.contains("Add reflection"), "{nudge}");
+
+    // A second nudge within 12 hours sends nothing.
+    app.interaction(&click(ALICE, "debrief.nudge", id)).await;
+    wait_for_outbox(&app, ws).await;
+    let told_alice = ephemerals_to(&app, ALICE).await.join("\n");
+    assert!(
+        told_alice.contains("less than 12 hours ago"),
+        "{told_alice}"
+    );
+    assert_eq!(dms_to(&app, DAVE).await.len(), 1, "nobody is nudged twice");
+
+    // Two hours before the close-by time, the facilitator is reminded, once.
+    clock.advance(22 * 3600 + 60);
+    let report = app.scheduler.fire_due().await.unwrap();
+    let again = app.scheduler.fire_due().await.unwrap();
+    wait_for_outbox(&app, ws).await;
+    assert_eq!(report.debriefs.reminded + again.debriefs.reminded, 1);
+    let reminders = dms_to(&app, ALICE).await;
+    assert_eq!(reminders.len(), 1, "{reminders:?}");
+    assert!(
+        reminders[0].contains("*Release 2.3* closes Tue 3 Nov 10:00 (UTC); 1 person reflected"),
+        "{}",
+        reminders[0]
+    );
+    assert!(reminders[0].contains("Nudge"), "{}", reminders[0]);
+
+    // At the time, two processes try to close it; it closes once.
+    clock.advance(2 * 3600);
+    let replica = app.spawn_replica().await;
+    let (here, there) = tokio::join!(app.scheduler.fire_due(), replica.scheduler.fire_due());
+    let closed = here.unwrap().debriefs.closed + there.unwrap().debriefs.closed;
+    replica.stop().await;
+    wait_for_outbox(&app, ws).await;
+    // The background schedulers may have got there first.
+    assert!(closed <= 1, "closed {closed} times");
+    let summaries: Vec<String> = app
+        .slack_calls("chat.postMessage")
+        .await
+        .iter()
+        .filter(|c| c["channel"] == CHANNEL && c.get("thread_ts").is_some())
+        .map(reply_text)
+        .collect();
+    assert_eq!(summaries.len(), 1, "one summary: {summaries:?}");
+    let summary = &summaries[0];
+    assert_eq!(
+        summary.matches("Flaky tests").count(),
+        1,
+        "each item once: {summary}"
+    );
+    assert!(
+        !summary.contains("What could have gone better?"),
+        "{summary}"
+    );
+    assert!(
+        summary.contains(":tada: *Kudos*\n• <@U0CAROL> for pairing on the rollback — <@U0BOB>"),
+        "{summary}"
+    );
+    let told = dms_to(&app, ALICE).await;
+    assert_eq!(told.len(), 2, "the reminder and the close: {told:?}");
+    assert!(
+        told[1].contains("It was time: *Release 2.3* is closed"),
+        "{}",
+        told[1]
+    );
+
+    let kinds: Vec<(String, String)> =
+        sqlx::query_as("SELECT kind, text FROM lessons WHERE debrief_id = ? ORDER BY id")
+            .bind(id)
+            .fetch_all(&db)
+            .await
+            .unwrap();
+    assert!(
+        kinds.iter().all(|(_, text)| !text.contains("pairing")),
+        "kudos are no lessons: {kinds:?}"
+    );
+    let kudos: Vec<String> = sqlx::query_scalar("SELECT text FROM kudos WHERE debrief_id = ?")
+        .bind(id)
+        .fetch_all(&db)
+        .await
+        .unwrap();
+    assert_eq!(kudos, ["<@U0CAROL> for pairing on the rollback"]);
+    app.crash_and_restart().await;
+    let after = app.scheduler.fire_due().await.unwrap();
+    assert_eq!(after.debriefs.closed, 0, "closed stays closed");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn an_anonymous_debrief_is_nudged_without_telling_who_reflected() {
+    let (app, _clock) = spawn_app_at(monday()).await;
+    let (id, _) = start(&app, "--anonymous Outage review").await;
+    let ws = workspace(&app).await;
+    let reflected = app
+        .interaction(&submission(
+            BOB,
+            id,
+            &[("could_be_better", Input::Text("Page earlier"))],
+        ))
+        .await;
+    assert_eq!(reflected.status(), 200);
+    let reply = app
+        .command_reply_in(TEAM, CHANNEL, ALICE, "/learn", "debrief nudge")
+        .await;
+    let said = reply_text(&reply);
+    // The fake's members: Alice (facilitator), Bob (reflected), Carol, Dave, Zed.
+    assert!(
+        said.contains("Nudged 3 people about *Outage review*"),
+        "{said}"
+    );
+    for name in ["U0BOB", "U0CAROL", "U0DAVE", "U0ZED"] {
+        assert!(!said.contains(name), "no names: {said}");
+    }
+    wait_for_outbox(&app, ws).await;
+    assert!(
+        dms_to(&app, BOB).await.is_empty(),
+        "who reflected is not nudged"
+    );
+    let to_carol = dms_to(&app, CAROL).await;
+    assert_eq!(to_carol.len(), 1);
+    assert!(
+        to_carol[0].contains("anonymous: your name is never shown"),
+        "{}",
+        to_carol[0]
+    );
+    // Nudging is the facilitator's, also from the command line.
+    let reply = app
+        .command_reply_in(TEAM, CHANNEL, BOB, "/learn", "debrief nudge")
+        .await;
+    assert!(
+        reply_text(&reply).contains("You facilitate no open debrief"),
+        "{reply}"
+    );
+    tokio::time::sleep(Duration::from_millis(10)).await;
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_closes_in_date_in_the_past_is_refused_and_a_template_may_be_anonymous() {
+    let (app, _clock) = spawn_app_at(monday()).await;
+    let reply = app
+        .command_reply_in(
+            TEAM,
+            CHANNEL,
+            ALICE,
+            "/debrief",
+            "--closes-in 2026-11-01 Sprint",
+        )
+        .await;
+    assert!(
+        reply_text(&reply).contains("2026-11-01 is not in the future"),
+        "{reply}"
+    );
+    let (id, _) = start(&app, "--template failure-story The migration").await;
+    let db = database(&app).await;
+    let anonymous: bool = sqlx::query_scalar("SELECT anonymous != 0 FROM debriefs WHERE id = ?")
+        .bind(id)
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    assert!(
+        anonymous,
+        "a failure story is anonymous unless said otherwise"
+    );
+    app.stop().await;
+}
