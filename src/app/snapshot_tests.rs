@@ -14,6 +14,7 @@ use serde_json::Value;
 use super::command::parse_learn;
 use super::debrief::card::card;
 use super::debrief::nudge::nudge_message;
+use super::debrief::review::{Candidate, Decision, ReviewPage, Verdict};
 use super::debrief::summary::{Listed, Made, Reflected, summary};
 use super::debrief::timers::reminder;
 use super::debrief::{Debrief, StartChoices};
@@ -24,7 +25,7 @@ use crate::platform::outgoing::no_names;
 use crate::platform::slack::blocks::post_message_body;
 use crate::platform::teams::card_activity;
 use crate::store::{
-    AnsweredFollowUp, ConversationKind, DigestFacts, KudosLine, LessonHit, ReachedGoal,
+    AnsweredFollowUp, ConversationKind, DigestFacts, KudosLine, LessonHit, LessonKind, ReachedGoal,
     TrackedLesson,
 };
 
@@ -68,19 +69,23 @@ fn messages_by_kind() -> Vec<(&'static str, Message)> {
                 author: Some("U2".into()),
                 owner: Some("U2".into()),
                 follow_up: "Mon 7 Dec".into(),
+                count: 2,
             }],
             actions: vec![Listed {
                 text: "Write the rollback runbook".into(),
                 author: Some("U2".into()),
                 owner: Some("U3".into()),
                 follow_up: "Mon 7 Dec".into(),
+                count: 1,
             }],
             kudos: vec![Listed {
                 text: "<@U3> for the calm rollback".into(),
                 author: Some("U2".into()),
                 owner: None,
                 follow_up: String::new(),
+                count: 1,
             }],
+            dropped: 1,
             ..Made::default()
         },
         ConversationKind::PublicChannel,
@@ -174,6 +179,47 @@ fn messages_by_kind() -> Vec<(&'static str, Message)> {
     ]
 }
 
+/// The first page of a review with a merged lesson, an action with an owner and a
+/// line the facilitator already marked as kudos.
+fn review_sample() -> ReviewPage {
+    let candidate = |key: &str, kind, text: &str, count| Candidate {
+        key: key.into(),
+        kind,
+        text: text.into(),
+        count,
+        owner: None,
+        decision: None,
+    };
+    ReviewPage {
+        debrief: 42,
+        title: "Release 2.3".into(),
+        anonymous: false,
+        page: 0,
+        pages: 2,
+        total: 23,
+        reflected: 6,
+        candidates: vec![
+            candidate(
+                "a1",
+                LessonKind::Lesson,
+                "Flaky tests slowed the release",
+                3,
+            ),
+            Candidate {
+                owner: Some("U3".into()),
+                ..candidate("b2", LessonKind::Action, "Quarantine flaky tests", 1)
+            },
+            Candidate {
+                decision: Some(Decision {
+                    verdict: Verdict::Kudos,
+                    ..Decision::default()
+                }),
+                ..candidate("c3", LessonKind::Lesson, "Thanks Carol for pairing", 1)
+            },
+        ],
+    }
+}
+
 /// The first `:short_name:` in `text`, as Slack writes emoji.
 fn slack_emoji_name(text: &str) -> Option<&str> {
     let mut rest = text;
@@ -243,6 +289,20 @@ fn every_message_kind_matches_its_snapshot_on_each_platform() {
     check(
         "start_form.teams",
         &crate::platform::teams::form::start_form(&choices, &none, &none),
+        &mut problems,
+    );
+    let review = review_sample();
+    check(
+        "review_form.slack",
+        &crate::platform::slack::modal::review_view(&review),
+        &mut problems,
+    );
+    check(
+        "review_form.teams",
+        &crate::platform::teams::form::review_form(
+            &review,
+            &[("29:carol".into(), "Carol Example".into())],
+        ),
         &mut problems,
     );
     assert!(

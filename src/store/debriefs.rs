@@ -290,6 +290,36 @@ impl StoreTx {
         Ok(())
     }
 
+    /// The review's decisions so far, by candidate key (JSON each).
+    pub async fn review_decisions(
+        &mut self,
+        workspace: WorkspaceId,
+        debrief: DebriefId,
+    ) -> Result<Vec<(String, String)>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT item_key, decision FROM debrief_reviews \
+             WHERE workspace_id = ? AND debrief_id = ? ORDER BY item_key",
+        )
+        .bind(workspace.0)
+        .bind(debrief.0)
+        .fetch_all(&mut *self.tx)
+        .await?)
+    }
+
+    /// The review is over (the debrief closed): its working state goes.
+    pub async fn forget_review(
+        &mut self,
+        workspace: WorkspaceId,
+        debrief: DebriefId,
+    ) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM debrief_reviews WHERE workspace_id = ? AND debrief_id = ?")
+            .bind(workspace.0)
+            .bind(debrief.0)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
     /// Every reflection of the debrief, oldest first.
     pub async fn reflections(
         &mut self,
@@ -363,6 +393,39 @@ impl Store {
         .bind(author_key)
         .fetch_optional(&self.pool)
         .await?)
+    }
+
+    /// Records the facilitator's decisions on one page of the review (candidate key,
+    /// decision as JSON), replacing earlier ones; refused (`NotFound`) once it closed.
+    pub async fn save_review_decisions(
+        &self,
+        workspace: WorkspaceId,
+        debrief: DebriefId,
+        decisions: &[(String, String)],
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.begin().await?;
+        for (key, decision) in decisions {
+            let saved = sqlx::query(
+                "INSERT INTO debrief_reviews (workspace_id, debrief_id, item_key, decision, updated_at) \
+                 SELECT ?1, ?2, ?3, ?4, ?5 FROM debriefs \
+                 WHERE workspace_id = ?1 AND id = ?2 AND closed_at IS NULL \
+                 ON CONFLICT (debrief_id, item_key) DO UPDATE SET \
+                     decision = excluded.decision, updated_at = excluded.updated_at",
+            )
+            .bind(workspace.0)
+            .bind(debrief.0)
+            .bind(key)
+            .bind(decision)
+            .bind(now)
+            .execute(&mut *tx.tx)
+            .await?;
+            if saved.rows_affected() == 0 {
+                return Err(StoreError::NotFound);
+            }
+        }
+        tx.commit().await?;
+        Ok(())
     }
 
     /// The author keys of everyone who reflected on the debrief.

@@ -139,7 +139,14 @@ async fn in_a_private_channel_only_its_members_own_items() {
 #[tokio::test]
 async fn a_pasted_log_makes_at_most_twenty_items_per_answer() {
     let (app, _clock) = spawn_app_at(monday()).await;
-    let log: Vec<String> = (1..=35).map(|i| format!("step {i} failed")).collect();
+    // 35 different lines (near-identical ones would be merged into one).
+    let log: Vec<String> = (0..35)
+        .map(|i| {
+            let word = ["ka", "lo", "mi", "ne", "po", "ru", "si"][i % 7].to_owned()
+                + ["bar", "dex", "fin", "gol", "hup"][i / 7];
+            format!("{word} broke")
+        })
+        .collect();
     let summary = retro(&app, "C0CHAN", &log.join("\n"), "Fix the build").await;
     assert!(
         summary.contains("15 more lines were not made into lessons or action items"),

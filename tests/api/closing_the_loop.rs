@@ -11,8 +11,8 @@ use learnloop::store::{LessonKind, NewDebrief, NewLesson, Platform};
 use serde_json::{Value, json};
 
 use crate::debriefs::{
-    ALICE, BOB, CHANNEL, Input, click, database, ephemeral_to, message_to, messages_to, say, start,
-    submission, wait_for_outbox, workspace,
+    ALICE, BOB, CHANNEL, Input, close_as_is, database, ephemeral_to, message_to, messages_to, say,
+    start, submission, wait_for_outbox, workspace,
 };
 use crate::helpers::{TEAM, TestApp, monday, reply_text, spawn_app_at};
 
@@ -30,12 +30,7 @@ async fn debrief_with_lesson(app: &TestApp, title: &str, lesson: &str) -> i64 {
     let (id, _) = start(app, &format!("--template retro {title}")).await;
     let form = submission(BOB, id, &[("went_well", Input::Text(lesson))]);
     assert_eq!(app.interaction(&form).await.status(), 200);
-    assert_eq!(
-        app.interaction(&click(ALICE, "debrief.close", id))
-            .await
-            .status(),
-        200
-    );
+    close_as_is(app, CHANNEL, ALICE, id).await;
     wait_for_outbox(app, workspace(app).await).await;
     id
 }
@@ -178,12 +173,14 @@ async fn a_lesson_is_followed_up_asked_again_applied_and_celebrated_in_the_diges
     let note_id = button_value(&applied, "followup.note");
     app.interaction(&dm_click(BOB, "followup.note", &note_id))
         .await;
-    let opened = app.wait_for_slack_calls("views.open", 1).await;
-    assert_eq!(opened[0]["view"]["callback_id"], "followup.note");
+    // The first form opened was the review at close.
+    let opened = app.wait_for_slack_calls("views.open", 2).await;
+    let opened = opened.last().unwrap();
+    assert_eq!(opened["view"]["callback_id"], "followup.note");
     let note = json!({
         "type": "view_submission", "team": {"id": TEAM}, "user": {"id": BOB},
         "view": {"id": "V9", "callback_id": "followup.note",
-                 "private_metadata": opened[0]["view"]["private_metadata"],
+                 "private_metadata": opened["view"]["private_metadata"],
                  "state": {"values": {"q_note": {"answer": {"type": "plain_text_input",
                      "value": "Used a flag for the billing change; rolled back in a minute"}}}}},
     })

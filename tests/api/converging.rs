@@ -443,3 +443,255 @@ async fn a_closes_in_date_in_the_past_is_refused_and_a_template_may_be_anonymous
     );
     app.stop().await;
 }
+
+/// A submitted review page: `values` by field, as Slack's view state holds them.
+fn review_page(user: &str, view: &Value, values: &[(String, Value)]) -> String {
+    let state: serde_json::Map<String, Value> = values
+        .iter()
+        .map(|(field, element)| (format!("q_{field}"), json!({"answer": element})))
+        .collect();
+    json!({
+        "type": "view_submission", "team": {"id": TEAM}, "user": {"id": user},
+        "view": {"id": "V3", "callback_id": "debrief.review",
+                 "private_metadata": view["private_metadata"], "state": {"values": state}},
+    })
+    .to_string()
+}
+
+/// The review's candidates as the view shows them: (key, label, text).
+fn candidates_of(view: &Value) -> Vec<(String, String, String)> {
+    view["blocks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|block| {
+            let id = block["block_id"].as_str()?;
+            let key = id.strip_prefix("q_r.")?.strip_suffix(".text")?;
+            Some((
+                key.to_owned(),
+                block["label"]["text"].as_str()?.to_owned(),
+                block["element"]["initial_value"].as_str()?.to_owned(),
+            ))
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn the_facilitators_review_merges_drops_edits_and_thanks_before_the_summary() {
+    let (app, _clock) = spawn_app_at(monday()).await;
+    let (id, card_ts) = start(&app, "Release 2.3").await;
+    let ws = workspace(&app).await;
+    for (user, went_well, could_be_better, try_next) in [
+        (
+            BOB,
+            "Flaky tests slowed the release\nPizza",
+            "Thanks Carol for pairing on the rollback",
+            "Quarantine flaky tests",
+        ),
+        (
+            CAROL,
+            "flaky tests slowed the release",
+            "Staging data was stale",
+            "Refresh staging <@U0DAVE>",
+        ),
+    ] {
+        let form = submission(
+            user,
+            id,
+            &[
+                ("went_well", Input::Text(went_well)),
+                ("could_be_better", Input::Text(could_be_better)),
+                ("try_next", Input::Text(try_next)),
+            ],
+        );
+        assert_eq!(app.interaction(&form).await.status(), 200);
+    }
+    // Close opens the review for the facilitator; nothing is closed yet.
+    app.interaction(&click(ALICE, "debrief.close", id)).await;
+    let opened = app.wait_for_slack_calls("views.open", 1).await;
+    let view = opened[0]["view"].clone();
+    assert_eq!(view["callback_id"], "debrief.review");
+    let db = database(&app).await;
+    let open: bool = sqlx::query_scalar("SELECT closed_at IS NULL FROM debriefs WHERE id = ?")
+        .bind(id)
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    assert!(open, "the review closes it, not the click");
+    let candidates = candidates_of(&view);
+    let labels: Vec<(&str, &str)> = candidates
+        .iter()
+        .map(|(_, label, text)| (label.as_str(), text.as_str()))
+        .collect();
+    assert_eq!(
+        labels,
+        [
+            ("Lesson (×2)", "Flaky tests slowed the release"),
+            ("Lesson", "Pizza"),
+            ("Lesson", "Thanks Carol for pairing on the rollback"),
+            ("Action", "Quarantine flaky tests"),
+            ("Lesson", "Staging data was stale"),
+            ("Action", "Refresh staging <@U0DAVE>"),
+        ],
+        "near-identical lines come merged, with a count"
+    );
+    let key = |i: usize| candidates[i].0.clone();
+    let radio = |value: &str| json!({"type": "radio_buttons", "selected_option": {"value": value}});
+    let text = |value: &str| json!({"type": "plain_text_input", "value": value});
+    let submitted = review_page(
+        ALICE,
+        &view,
+        &[
+            (format!("r.{}.verdict", key(1)), radio("drop")),
+            (format!("r.{}.verdict", key(2)), radio("kudos")),
+            (
+                format!("r.{}.text", key(4)),
+                text("Refresh staging data every Monday #staging"),
+            ),
+            (
+                format!("r.{}.owner", key(3)),
+                json!({"type": "users_select", "selected_user": CAROL}),
+            ),
+        ],
+    );
+    let response = app.interaction(&submitted).await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.text().await.unwrap(), "", "the modal closes");
+    wait_for_outbox(&app, ws).await;
+
+    let summary: String = app
+        .slack_calls("chat.postMessage")
+        .await
+        .iter()
+        .filter(|c| c["thread_ts"] == card_ts.as_str())
+        .map(reply_text)
+        .collect();
+    assert_eq!(
+        summary.matches("Flaky tests slowed the release").count(),
+        1,
+        "{summary}"
+    );
+    assert!(
+        summary.contains("Flaky tests slowed the release _(×2)_"),
+        "{summary}"
+    );
+    assert!(!summary.contains("Pizza"), "dropped: {summary}");
+    assert!(
+        summary.contains(":tada: *Kudos*\n• Thanks Carol for pairing on the rollback — <@U0BOB>"),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("Quarantine flaky tests — owner <@U0CAROL>"),
+        "the picked owner: {summary}"
+    );
+    assert!(summary.contains("1 candidate was left out"), "{summary}");
+    let rows: Vec<(String, String, Option<String>)> =
+        sqlx::query_as("SELECT kind, text, owner FROM lessons WHERE debrief_id = ? ORDER BY id")
+            .bind(id)
+            .fetch_all(&db)
+            .await
+            .unwrap();
+    let rows: Vec<(&str, &str, Option<&str>)> = rows
+        .iter()
+        .map(|(k, t, o)| (k.as_str(), t.as_str(), o.as_deref()))
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("lesson", "Flaky tests slowed the release", Some(BOB)),
+            ("action", "Quarantine flaky tests", Some(CAROL)),
+            (
+                "lesson",
+                "Refresh staging data every Monday #staging",
+                Some(CAROL)
+            ),
+            ("action", "Refresh staging <@U0DAVE>", Some(DAVE)),
+        ]
+    );
+    let review_rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM debrief_reviews")
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    assert_eq!(review_rows, 0, "the review's working state goes at close");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_long_review_pages_and_an_expired_one_closes_as_it_is() {
+    let (app, _clock) = spawn_app_at(monday()).await;
+    let (id, _) = start(&app, "Big retro").await;
+    let ws = workspace(&app).await;
+    // 25 different lessons: two pages.
+    let lines: Vec<String> = (0..25)
+        .map(|i| {
+            let word = ["ka", "lo", "mi", "ne", "po"][i % 5].to_owned()
+                + ["bar", "dex", "fin", "gol", "hup"][i / 5];
+            format!("{word} mattered")
+        })
+        .collect();
+    for (user, part) in [(BOB, &lines[..15]), (CAROL, &lines[15..])] {
+        let form = submission(user, id, &[("went_well", Input::Text(&part.join("\n")))]);
+        assert_eq!(app.interaction(&form).await.status(), 200);
+    }
+    app.interaction(&click(ALICE, "debrief.close", id)).await;
+    let first = app.wait_for_slack_calls("views.open", 1).await[0]["view"].clone();
+    assert_eq!(candidates_of(&first).len(), 20);
+    assert_eq!(first["submit"]["text"], "Next 20");
+    assert!(first["blocks"].as_array().unwrap().len() <= 100);
+    // Page 1: drop the first line; Slack gets page 2 in its place.
+    let drop = json!({"type": "radio_buttons", "selected_option": {"value": "drop"}});
+    let key = candidates_of(&first)[0].0.clone();
+    let next = app
+        .interaction(&review_page(
+            ALICE,
+            &first,
+            &[(format!("r.{key}.verdict"), drop)],
+        ))
+        .await;
+    let next: Value = next.json().await.unwrap();
+    assert_eq!(next["response_action"], "update");
+    let second = next["view"].clone();
+    assert_eq!(candidates_of(&second).len(), 5);
+    assert_eq!(second["submit"]["text"], "Close and publish");
+    let done = app.interaction(&review_page(ALICE, &second, &[])).await;
+    assert_eq!(done.text().await.unwrap(), "");
+    wait_for_outbox(&app, ws).await;
+    let db = database(&app).await;
+    let kept: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM lessons WHERE debrief_id = ?")
+        .bind(id)
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    assert_eq!(kept, 24, "the first page's drop is remembered on the last");
+
+    // Another debrief whose review cannot open (Slack refuses the expired trigger):
+    // it closes as it is, and the facilitator is told.
+    let (other, _) = start(&app, "Expired review").await;
+    let form = submission(BOB, other, &[("went_well", Input::Text("Pairing helped"))]);
+    assert_eq!(app.interaction(&form).await.status(), 200);
+    Mock::given(method("POST"))
+        .and(path("/api/views.open"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"ok": false, "error": "expired_trigger_id"})),
+        )
+        .with_priority(1)
+        .mount(&app.slack)
+        .await;
+    app.interaction(&click(ALICE, "debrief.close", other)).await;
+    wait_for_outbox(&app, ws).await;
+    let told = ephemerals_to(&app, ALICE).await.join("\n");
+    assert!(
+        told.contains("The review form did not open")
+            && told.contains("*Expired review* is closed"),
+        "{told}"
+    );
+    let closed: bool =
+        sqlx::query_scalar("SELECT closed_at IS NOT NULL FROM debriefs WHERE id = ?")
+            .bind(other)
+            .fetch_one(&db)
+            .await
+            .unwrap();
+    assert!(closed);
+    app.stop().await;
+}

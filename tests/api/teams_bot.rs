@@ -557,10 +557,13 @@ async fn teams_debrief(rig: &Rig) {
         card_text(updates.last().unwrap())
     );
 
-    // Alice closes it: the summary goes into the card's thread.
+    // Alice closes it: the review comes to her 1:1 chat; published as it is, the
+    // summary goes into the card's thread.
     let before = rig.connector_calls(0).await.len();
     assert_eq!(rig.say("6003", "debrief close").await, 200);
-    let calls = rig.connector_calls(before + 3).await;
+    publish_review(rig, before, "6004").await;
+    // The reply, the chat opened, the review, the card, the review's answer, the summary.
+    let calls = rig.connector_calls(before + 6).await;
     let summary: Vec<String> = calls[before..]
         .iter()
         .filter(|c| {
@@ -578,6 +581,34 @@ async fn teams_debrief(rig: &Rig) {
         summary.contains("Bob Builder") && !summary.contains("someone"),
         "people are named as Teams names them: {summary}"
     );
+}
+
+/// Finds the review form sent (after `before` calls) to the facilitator's 1:1 chat and
+/// submits it there as it is.
+async fn publish_review(rig: &Rig, before: usize, id: &str) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let review = loop {
+        let calls = rig.connector_calls(0).await;
+        let found = calls[before..]
+            .iter()
+            .find(|c| String::from_utf8_lossy(&c.body).contains("debrief.review"))
+            .cloned();
+        if let Some(found) = found {
+            break found;
+        }
+        assert!(Instant::now() < deadline, "a review form was sent");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    let chat = review
+        .url
+        .path()
+        .trim_start_matches("/emea/v3/conversations/")
+        .trim_end_matches("/activities")
+        .replace("%3A", ":");
+    let mut submit = rig.in_chat(ALICE, &chat, id);
+    submit["value"] = button_data(&review, "debrief.review");
+    submit["replyToId"] = json!(CARD);
+    assert_eq!(rig.post(&submit).await, 200);
 }
 
 #[tokio::test]
@@ -598,6 +629,7 @@ async fn a_lesson_of_a_teams_debrief_is_followed_up_in_its_owners_chat() {
     let calls = rig.connector_calls(before + 2).await;
     let question = calls[before..]
         .iter()
+        .filter(|c| c.url.path().ends_with("/activities"))
         .find(|c| card_text(c).contains("Paging the on-call early"))
         .expect("the lesson's question");
     assert_eq!(

@@ -9,6 +9,7 @@ use chrono::DateTime;
 use super::answers;
 use super::items;
 use super::owners::{self, Owners};
+use super::review::{self, Decisions};
 use super::summary::{self, Listed, Made, Reflected};
 use super::{Debrief, update_card};
 use crate::app::handle::{CommandContext, Handled};
@@ -30,8 +31,7 @@ pub const MAX_ITEMS_PER_DEBRIEF: usize = 200;
 
 /// `/learn debrief close` in a channel: the caller's newest open debrief there.
 pub async fn close_command(ctx: &CommandContext<'_>) -> Result<Handled, StoreError> {
-    let open = super::load_all_open(ctx).await?;
-    let Some(mine) = open.into_iter().find(|d| d.facilitator == ctx.user) else {
+    let Some(mine) = own_open_debrief(ctx).await? else {
         return Ok(Message::text(
             "You facilitate no open debrief in this channel. Only the person who started a \
              debrief can close it.",
@@ -41,9 +41,42 @@ pub async fn close_command(ctx: &CommandContext<'_>) -> Result<Handled, StoreErr
     close(ctx, &mine).await
 }
 
-/// Closes a debrief (facilitator only): stores its lessons and queues the card update
-/// and the summary in the card's thread, all in one transaction. Closing twice is harmless.
+/// The caller's newest open debrief in the command's channel.
+pub async fn own_open_debrief(ctx: &CommandContext<'_>) -> Result<Option<Debrief>, StoreError> {
+    Ok(super::load_all_open(ctx)
+        .await?
+        .into_iter()
+        .find(|d| d.facilitator == ctx.user))
+}
+
+/// Closes a debrief (facilitator only) with every candidate as it is (merged): stores
+/// its lessons and queues the card update and the summary in the card's thread, all in
+/// one transaction. Closing twice is harmless.
 pub async fn close(ctx: &CommandContext<'_>, debrief: &Debrief) -> Result<Handled, StoreError> {
+    close_with(ctx, debrief, &Decisions::new()).await
+}
+
+/// Closes a debrief with the decisions of its facilitator's review.
+pub(super) async fn close_reviewed(
+    ctx: &CommandContext<'_>,
+    debrief: &Debrief,
+) -> Result<Handled, StoreError> {
+    let decisions = {
+        let mut tx = ctx.store.begin().await?;
+        let rows = tx.review_decisions(ctx.workspace.id, debrief.id).await?;
+        tx.commit().await?;
+        rows.into_iter()
+            .filter_map(|(key, json)| Some((key, serde_json::from_str(&json).ok()?)))
+            .collect()
+    };
+    close_with(ctx, debrief, &decisions).await
+}
+
+async fn close_with(
+    ctx: &CommandContext<'_>,
+    debrief: &Debrief,
+    decisions: &Decisions,
+) -> Result<Handled, StoreError> {
     if debrief.facilitator != ctx.user {
         return Ok(Message::text(format!(
             ":lock: Only the facilitator, <@{}>, can close this debrief.",
@@ -62,10 +95,11 @@ pub async fn close(ctx: &CommandContext<'_>, debrief: &Debrief) -> Result<Handle
     // reflection saved after this read names owners that were not checked, and
     // unchecked owners are refused.
     let scope = scopes::of(ctx, &debrief.channel).await?;
-    let named = owners::named(
+    let mut named = owners::named(
         debrief,
         &reflected(ctx.store.reflections(ctx.workspace.id, debrief.id).await?),
     );
+    named.extend(review::picked_owners(decisions));
     let owners = owners::confirm(
         ctx.directory,
         ctx.workspace,
@@ -87,13 +121,13 @@ pub async fn close(ctx: &CommandContext<'_>, debrief: &Debrief) -> Result<Handle
     let made = store_lessons(
         ctx,
         &mut tx,
-        &closed,
-        &reflections,
-        &owners,
+        (&closed, &reflections),
+        (&owners, decisions),
         scope.kind,
         now,
     )
     .await?;
+    tx.forget_review(ctx.workspace.id, debrief.id).await?;
     tx.end_conversations_about(ctx.workspace.id, debrief.id)
         .await?;
     if closed.anonymous {
@@ -136,7 +170,7 @@ pub async fn close(ctx: &CommandContext<'_>, debrief: &Debrief) -> Result<Handle
 }
 
 /// The stored reflections as the summary and the lessons read them.
-fn reflected(rows: Vec<Reflection>) -> Vec<Reflected> {
+pub(super) fn reflected(rows: Vec<Reflection>) -> Vec<Reflected> {
     rows.into_iter()
         .map(|row| Reflected {
             author: row.author,
@@ -146,22 +180,23 @@ fn reflected(rows: Vec<Reflection>) -> Vec<Reflected> {
 }
 
 /// A lesson or action item read from an answer, before it is stored.
-struct Item {
-    kind: LessonKind,
-    text: String,
-    tags: String,
-    author: Option<String>,
-    owner: Option<String>,
+pub(super) struct Item {
+    pub kind: LessonKind,
+    pub text: String,
+    pub tags: String,
+    pub author: Option<String>,
+    pub owner: Option<String>,
 }
 
 /// The items of every answer to a flagged question, in submission order: each line of
 /// an answer (at most [`MAX_ITEMS_PER_ANSWER`]), owned by the person it names if
 /// confirmed, else the one picked in the form if confirmed, else its author (nobody
-/// in an anonymous debrief). How many lines were cut is added to `cut`.
-fn items_of(
+/// in an anonymous debrief). `allows` says who may own one. How many lines were cut is
+/// added to `cut`.
+pub(super) fn items_of(
     debrief: &Debrief,
     reflections: &[Reflected],
-    owners: &Owners,
+    allows: &dyn Fn(&str) -> bool,
     cut: &mut usize,
 ) -> Vec<Item> {
     let mut found = Vec::new();
@@ -176,14 +211,14 @@ fn items_of(
             let picked_owner = reflection
                 .answers
                 .get(&answers::owner_key(&question.id))
-                .filter(|id| owners.allows(id));
+                .filter(|id| allows(id));
             let lines = items::items(answer);
             *cut += lines.len().saturating_sub(MAX_ITEMS_PER_ANSWER);
             for line in lines.into_iter().take(MAX_ITEMS_PER_ANSWER) {
                 let owner = line
                     .owner
                     .clone()
-                    .filter(|id| owners.allows(id))
+                    .filter(|id| allows(id))
                     .or_else(|| picked_owner.cloned())
                     .or_else(|| reflection.author.clone());
                 found.push(Item {
@@ -221,6 +256,7 @@ pub(super) fn kudos_of(debrief: &Debrief, reflections: &[Reflected]) -> Vec<List
                     author: reflection.author.clone(),
                     owner: None,
                     follow_up: String::new(),
+                    count: 1,
                 })
         })
         .collect();
@@ -236,9 +272,8 @@ pub(super) fn kudos_of(debrief: &Debrief, reflections: &[Reflected]) -> Vec<List
 async fn store_lessons(
     ctx: &CommandContext<'_>,
     tx: &mut StoreTx,
-    debrief: &Debrief,
-    reflections: &[Reflected],
-    owners: &Owners,
+    (debrief, reflections): (&Debrief, &[Reflected]),
+    (owners, decisions): (&Owners, &Decisions),
     scope: ConversationKind,
     now: i64,
 ) -> Result<Made, StoreError> {
@@ -260,9 +295,22 @@ async fn store_lessons(
     // activities did not say its type is shown outside once one says it is public.
     let shared = scope.is_public()
         || (scope == ConversationKind::Unknown && ctx.workspace.platform == Platform::Teams);
-    let mut items = items_of(debrief, reflections, owners, &mut made.cut);
+    let allows = |id: &str| owners.allows(id);
+    let items = items_of(debrief, reflections, &allows, &mut made.cut);
+    let curated = review::curate(review::groups_of(debrief, items), decisions, &allows);
+    made.dropped = curated.dropped;
+    made.kudos
+        .extend(curated.kudos.into_iter().map(|item| Listed {
+            text: item.text,
+            author: item.author,
+            owner: None,
+            follow_up: String::new(),
+            count: 1,
+        }));
+    let mut items = curated.kept;
     if debrief.anonymous {
-        items.sort_by(|a, b| (&a.text, &a.owner).cmp(&(&b.text, &b.owner)));
+        items.sort_by(|(a, _), (b, _)| (&a.text, &a.owner).cmp(&(&b.text, &b.owner)));
+        made.kudos.sort_by(|a, b| a.text.cmp(&b.text));
     }
     for kudos in &made.kudos {
         tx.insert_kudos(
@@ -277,7 +325,7 @@ async fn store_lessons(
     }
     made.cut += items.len().saturating_sub(MAX_ITEMS_PER_DEBRIEF);
     items.truncate(MAX_ITEMS_PER_DEBRIEF);
-    for item in items {
+    for (item, count) in items {
         tx.insert_lesson(
             NewLesson {
                 workspace: debrief.workspace,
@@ -299,6 +347,7 @@ async fn store_lessons(
             author: item.author,
             owner: item.owner,
             follow_up: follow_up.clone(),
+            count,
         };
         match item.kind {
             LessonKind::Lesson => made.lessons.push(listed),

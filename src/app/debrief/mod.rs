@@ -10,6 +10,7 @@ mod dm;
 mod items;
 pub(crate) mod nudge;
 pub(crate) mod owners;
+pub mod review;
 pub mod start_form;
 pub(crate) mod summary;
 pub mod timers;
@@ -37,7 +38,9 @@ use crate::store::{
 };
 use answers::Answers;
 pub use card::{CLOSE, NUDGE, REFLECT, REFLECT_IN_DM, START, read_start_value, start_value};
-pub use close::{MAX_ITEMS_PER_ANSWER, MAX_ITEMS_PER_DEBRIEF, close, close_command};
+pub use close::{
+    MAX_ITEMS_PER_ANSWER, MAX_ITEMS_PER_DEBRIEF, close, close_command, own_open_debrief,
+};
 pub use dm::{converse, reflect_command, reflect_in_dm};
 pub use nudge::{NUDGE_GAP_SECS, nudge, nudge_command};
 pub use start_form::{START_FORM_CALLBACK, StartChoices, TemplateChoice, start_form};

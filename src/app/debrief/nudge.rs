@@ -10,7 +10,7 @@ use chrono::DateTime;
 use chrono_tz::Tz;
 
 use super::card::{REFLECT, REFLECT_IN_DM};
-use super::{Debrief, load_all_open, workspace_zone};
+use super::{Debrief, workspace_zone};
 use crate::app::handle::{CommandContext, Handled};
 use crate::app::names::DisplayNames;
 use crate::app::schedules::local_time;
@@ -24,11 +24,7 @@ pub const NUDGE_GAP_SECS: i64 = 12 * 3600;
 
 /// `/learn debrief nudge` in a channel: the caller's newest open debrief there.
 pub async fn nudge_command(ctx: &CommandContext<'_>) -> Result<Handled, StoreError> {
-    let mine = load_all_open(ctx)
-        .await?
-        .into_iter()
-        .find(|d| d.facilitator == ctx.user);
-    match mine {
+    match super::close::own_open_debrief(ctx).await? {
         Some(debrief) => nudge(ctx, &debrief).await,
         None => Ok(Message::text(
             "You facilitate no open debrief in this channel. Only the person who started a \

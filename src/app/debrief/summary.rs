@@ -8,6 +8,7 @@ use super::Debrief;
 use super::answers::Answers;
 use crate::app::scopes;
 use crate::app::templates::{Becomes, QuestionKind};
+use crate::app::words::count;
 use crate::platform::{Block, Message, plain, plain_keeping_mentions};
 use crate::store::ConversationKind;
 
@@ -32,6 +33,8 @@ pub struct Listed {
     pub owner: Option<String>,
     /// Already formatted in the workspace's zone, e.g. `Mon 7 Dec`.
     pub follow_up: String,
+    /// How many near-identical lines it stands for (merged at close).
+    pub count: usize,
 }
 
 /// What closing made of the answers.
@@ -45,6 +48,8 @@ pub struct Made {
     pub cut: usize,
     /// Named owners that were not confirmed as people who may own an item here.
     pub refused_owners: usize,
+    /// Candidates the facilitator dropped in the review.
+    pub dropped: usize,
 }
 
 /// The summary as one or more messages, in posting order.
@@ -103,7 +108,12 @@ pub fn summary(
         items
             .iter()
             .map(|item| {
-                let text = plain_keeping_mentions(&item.text);
+                let said = if item.count > 1 {
+                    format!(" _(×{})_", item.count)
+                } else {
+                    String::new()
+                };
+                let text = plain_keeping_mentions(&item.text) + &said;
                 if with_owner {
                     // Anonymous debriefs store no author, so an owner there was named
                     // with an @mention on purpose and is shown.
@@ -162,6 +172,12 @@ pub fn summary(
             },
             super::MAX_ITEMS_PER_ANSWER,
             super::MAX_ITEMS_PER_DEBRIEF
+        )));
+    }
+    if made.dropped > 0 {
+        blocks.push(Block::Context(format!(
+            ":wastebasket: {} left out in the facilitator's review.",
+            count(made.dropped as i64, "candidate was", "candidates were")
         )));
     }
     if made.refused_owners > 0 {

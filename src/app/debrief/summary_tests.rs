@@ -26,6 +26,7 @@ fn groups_answers_with_names_and_rating_statistics() {
         author: Some(author.into()),
         owner: Some(author.into()),
         follow_up: "Mon 7 Dec".into(),
+        count: 1,
     };
     let made = Made {
         lessons: vec![
@@ -38,6 +39,7 @@ fn groups_answers_with_names_and_rating_statistics() {
             author: Some("U1".into()),
             owner: Some("U2".into()),
             follow_up: "Mon 7 Dec".into(),
+            count: 1,
         }],
         kudos: vec![Listed {
             owner: None,
@@ -82,6 +84,7 @@ fn anonymous_summaries_name_nobody() {
             author: None,
             owner: None,
             follow_up: "Mon 7 Dec".into(),
+            count: 1,
         }],
         ..Made::default()
     };
@@ -109,6 +112,7 @@ fn long_summaries_split_within_slack_limits() {
                 author: Some(format!("U{i}")),
                 owner: None,
                 follow_up: String::new(),
+                count: 1,
             })
             .collect(),
         ..Made::default()

@@ -5,6 +5,8 @@
 
 mod index;
 
+pub(crate) use index::{same_lesson, stems};
+
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};

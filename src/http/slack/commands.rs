@@ -9,6 +9,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use std::sync::OnceLock;
 
+use super::interactions::review_or_close;
 use super::{ephemeral, open_modal};
 use crate::app::command::{Command, DebriefCommand, SlashCommand, parse_slash};
 use crate::app::debrief::{self, StartChoices};
@@ -139,6 +140,16 @@ pub async fn handle(State(state): State<AppState>, body: Bytes) -> Result<Respon
             // An empty 200: the form is the answer.
             return Ok(StatusCode::OK.into_response());
         }
+    }
+    if command == Command::Debrief(DebriefCommand::Close)
+        && let Some(mine) = debrief::own_open_debrief(&ctx).await?
+    {
+        let reviewed =
+            review_or_close(&state, &workspace, trigger_id.as_deref(), &ctx, &mine).await?;
+        return Ok(match reviewed {
+            Some(handled) => ephemeral(&handled.reply).into_response(),
+            None => StatusCode::OK.into_response(),
+        });
     }
     let mut handled = handle_command(&ctx, &command).await?;
     state.after(&handled);

@@ -15,10 +15,11 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{open_modal, queue};
+use crate::app::debrief::review::{self, ReviewStep};
 use crate::app::debrief::start_form::{self, read_start_form};
 use crate::app::debrief::{self, Debrief, StartChoices, Submitted};
 use crate::app::followups;
-use crate::app::handle::CommandContext;
+use crate::app::handle::{CommandContext, Handled};
 use crate::http::error::HttpError;
 use crate::http::{AppState, Queued};
 use crate::platform::Message;
@@ -176,6 +177,9 @@ pub async fn handle(State(state): State<AppState>, body: Bytes) -> Result<Respon
             if view.callback_id == modal::NOTE_CALLBACK {
                 return on_note(&state, &workspace, &user, &view).await;
             }
+            if view.callback_id == review::REVIEW_CALLBACK {
+                return on_review(&state, &workspace, &user, &view).await;
+            }
             if view.callback_id == debrief::START_FORM_CALLBACK {
                 return on_start_form(&state, &workspace, &user, &view).await;
             }
@@ -283,9 +287,93 @@ async fn on_action(state: &AppState, click: &Click<'_>, action: &Action) -> Resu
             click.tell(state, &handled.reply).await
         }
         _ => {
-            let handled = debrief::close(&ctx, &debrief).await?;
+            let handled =
+                review_or_close(state, click.workspace, click.trigger_id, &ctx, &debrief).await?;
+            if let Some(handled) = handled {
+                click.tell(state, &handled.reply).await?;
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Close by the facilitator: the review form opens (its submission closes the debrief),
+/// or, with nothing to review, it closes now. When the form cannot open (an expired
+/// trigger), it closes as it is and the reply says so. `None` when the form opened.
+pub(super) async fn review_or_close(
+    state: &AppState,
+    workspace: &Workspace,
+    trigger_id: Option<&str>,
+    ctx: &CommandContext<'_>,
+    debrief: &Debrief,
+) -> Result<Option<Handled>, HttpError> {
+    let page = if debrief.facilitator == ctx.user && debrief.is_open() {
+        review::review_page(ctx, debrief, 0).await?
+    } else {
+        None
+    };
+    let handled = match (page, trigger_id) {
+        (Some(page), Some(trigger_id)) => {
+            let view = modal::review_view(&page);
+            if open_modal(state, workspace, trigger_id, &view)
+                .await
+                .is_ok()
+            {
+                return Ok(None);
+            }
+            let mut handled = debrief::close(ctx, debrief).await?;
+            handled.reply = Message::text(format!(
+                "The review form did not open (Slack's button had expired), so every \
+                 candidate was published as it was. {}",
+                handled.reply.fallback
+            ));
+            handled
+        }
+        _ => debrief::close(ctx, debrief).await?,
+    };
+    state.after(&handled);
+    Ok(Some(handled))
+}
+
+/// A submitted review page: the next page in its place, or the debrief closed (the
+/// modal closes and the facilitator hears how it went).
+async fn on_review(
+    state: &AppState,
+    workspace: &Workspace,
+    user: &str,
+    view: &View,
+) -> Result<Response, HttpError> {
+    let (Some(id), Some(page)) = (
+        modal::debrief_of(&view.private_metadata),
+        modal::page_of(&view.private_metadata),
+    ) else {
+        return Err(HttpError::bad_request(
+            "review form without its debrief and page",
+        ));
+    };
+    let ctx = state.command_context(workspace, user, user);
+    let debrief = match debrief::load(&ctx, DebriefId(id)).await {
+        Ok(debrief) => debrief,
+        Err(StoreError::NotFound) => return Ok(StatusCode::OK.into_response()),
+        Err(other) => return Err(other.into()),
+    };
+    match review::submit_page(&ctx, &debrief, page, &view.values()).await? {
+        ReviewStep::Next(next) => Ok(Json(json!({
+            "response_action": "update",
+            "view": modal::review_view(&next),
+        }))
+        .into_response()),
+        ReviewStep::Done(handled) => {
             state.after(&handled);
-            click.tell(state, &handled.reply).await
+            let click = Click {
+                workspace,
+                user,
+                channel: Some(&debrief.channel),
+                message_ts: None,
+                trigger_id: None,
+            };
+            click.tell(state, &handled.reply).await?;
+            Ok(StatusCode::OK.into_response())
         }
     }
 }

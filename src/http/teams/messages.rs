@@ -20,6 +20,7 @@ use serde_json::json;
 
 use crate::app::command::{Command, DebriefCommand, parse_learn};
 use crate::app::debrief;
+use crate::app::debrief::review::{self, REVIEW_CALLBACK, ReviewStep};
 use crate::app::debrief::start_form::{self as start_fields, START_FORM_CALLBACK, read_start_form};
 use crate::app::debrief::{Debrief, StartChoices, Submitted};
 use crate::app::handle::{CommandContext, handle as handle_command, handle_text};
@@ -30,7 +31,7 @@ use crate::http::verify::BotTokenError;
 use crate::http::{AppState, Queued};
 use crate::platform::teams::form::{
     FormHeading, NOTE_ACTION, NOTE_INPUT, REFLECTION_ACTION, note_form, reflection_form,
-    start_form, submitted_answers, submitted_start,
+    review_form, start_form, submitted_answers, submitted_fields,
 };
 use crate::platform::teams::{Activity, card_activity};
 use crate::platform::teams::{SEND_METHOD, UPDATE_METHOD};
@@ -183,12 +184,18 @@ async fn reply(
         Said::Reply(handled.reply)
     } else {
         let parsed = parse_learn(&activity.command_text());
+        let closing = match &parsed {
+            Ok(Command::Debrief(DebriefCommand::Close)) => debrief::own_open_debrief(&ctx).await?,
+            _ => None,
+        };
         if parsed == Ok(Command::Debrief(DebriefCommand::StartForm)) {
             Said::Form {
                 replace: None,
                 form: start_form(&StartChoices::of(&ctx), &BTreeMap::new(), &BTreeMap::new()),
                 anonymous_debrief: None,
             }
+        } else if let Some(mine) = closing {
+            review_in_chat(state, &ctx, &mine).await?
         } else {
             Said::Reply(match parsed {
                 Ok(Command::Help { topic: None }) => messages::teams_bot_help(),
@@ -338,13 +345,10 @@ async fn on_click(
                     state.after(&handled);
                     Ok(Said::Reply(handled.reply))
                 }
-                _ => {
-                    let handled = debrief::close(ctx, &debrief).await?;
-                    state.after(&handled);
-                    Ok(Said::Reply(handled.reply))
-                }
+                _ => review_in_chat(state, ctx, &debrief).await,
             }
         }
+        REVIEW_CALLBACK => on_review(state, ctx, activity, data).await,
         START_FORM_CALLBACK => on_start_form(state, ctx, activity, data).await,
         REFLECTION_ACTION => on_reflection(ctx, activity, data).await,
         debrief::START => {
@@ -359,6 +363,74 @@ async fn on_click(
     }
 }
 
+/// Close by the facilitator: the review form goes to their 1:1 chat (its last page
+/// closes the debrief); with nothing to review, it closes now.
+async fn review_in_chat(
+    state: &AppState,
+    ctx: &CommandContext<'_>,
+    debrief: &Debrief,
+) -> Result<Said, HttpError> {
+    let page = if debrief.facilitator == ctx.user && debrief.is_open() {
+        review::review_page(ctx, debrief, 0).await?
+    } else {
+        None
+    };
+    let Some(page) = page else {
+        let handled = debrief::close(ctx, debrief).await?;
+        state.after(&handled);
+        return Ok(Said::Reply(handled.reply));
+    };
+    let form = review_form(&page, &roster(ctx).await?);
+    send_to_person(state, ctx, &form, anonymous_of(debrief)).await?;
+    Ok(Said::Reply(Message::text(format!(
+        ":memo: The review of *{}* is in our 1:1 chat: keep, edit or drop each candidate, \
+         and it closes when you are done.",
+        plain(&debrief.title)
+    ))))
+}
+
+/// The team's people as an owner menu offers them: id and name.
+async fn roster(ctx: &CommandContext<'_>) -> Result<Vec<(String, String)>, HttpError> {
+    Ok(ctx
+        .store
+        .teams_people(ctx.workspace.id)
+        .await?
+        .into_iter()
+        .map(|p| {
+            let name = p.name.unwrap_or_else(|| p.person.clone());
+            (p.person, name)
+        })
+        .collect())
+}
+
+/// A submitted review page: the next page in its place, or the debrief closed.
+async fn on_review(
+    state: &AppState,
+    ctx: &CommandContext<'_>,
+    activity: &Activity,
+    data: &serde_json::Value,
+) -> Result<Said, HttpError> {
+    let (Some(id), Some(page)) = (data["debrief"].as_i64(), data["page"].as_u64()) else {
+        return Err(HttpError::bad_request(
+            "a review without its debrief and page",
+        ));
+    };
+    let Some(debrief) = clicked_debrief(ctx, &id.to_string()).await? else {
+        return Ok(Said::Reply(Message::text("That debrief no longer exists.")));
+    };
+    match review::submit_page(ctx, &debrief, page as usize, &submitted_fields(data)).await? {
+        ReviewStep::Next(next) => Ok(Said::Form {
+            replace: activity.reply_to_id.clone(),
+            form: review_form(&next, &roster(ctx).await?),
+            anonymous_debrief: anonymous_of(&debrief),
+        }),
+        ReviewStep::Done(handled) => {
+            state.after(&handled);
+            Ok(Said::instead_of_card(activity, handled.reply, true))
+        }
+    }
+}
+
 /// A submitted start form: the debrief starts in the form's channel, or the form comes
 /// back with what is wrong under each field.
 async fn on_start_form(
@@ -367,7 +439,7 @@ async fn on_start_form(
     activity: &Activity,
     data: &serde_json::Value,
 ) -> Result<Said, HttpError> {
-    let values = submitted_start(data);
+    let values = submitted_fields(data);
     let choices = StartChoices::of(ctx);
     let problems = match read_start_form(&values, &choices) {
         Ok(fields) => {

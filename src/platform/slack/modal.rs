@@ -6,8 +6,10 @@ use std::collections::BTreeMap;
 use serde_json::{Value, json};
 
 use super::blocks::{mrkdwn, plain_text};
+use crate::app::debrief::review::{self, ReviewPage, Verdict};
 use crate::app::debrief::start_form::{self, StartChoices, TemplateChoice};
 use crate::app::templates::{Becomes, Question, QuestionKind};
+use crate::store::LessonKind;
 
 /// `callback_id` of the reflection modal.
 pub const REFLECTION_CALLBACK: &str = "debrief.reflection";
@@ -182,6 +184,109 @@ pub fn start_view(choices: &StartChoices, channel: &str) -> Value {
             })),
         ],
     })
+}
+
+/// One page of the facilitator's review at close: per candidate its text (editable),
+/// keep / drop / kudos, and an owner picker for actions. Fields are `q_<field>` blocks,
+/// so [`submitted_values`] reads them.
+pub fn review_view(page: &ReviewPage) -> Value {
+    let verdicts = [
+        ("keep", "Keep"),
+        ("drop", "Drop"),
+        ("kudos", "It's kudos, not a lesson"),
+    ];
+    let verdict_option =
+        |(value, label): (&str, &str)| json!({"text": plain_text(label, 75), "value": value});
+    let intro = format!(
+        "*{}* · {} from {}{}\nKeep what the team should act on, drop the rest, and mark \
+         thanks as kudos. Near-identical lines are merged (×N). Page {} of {}.",
+        crate::platform::plain(&page.title),
+        crate::app::words::count(page.total as i64, "candidate", "candidates"),
+        crate::app::words::count(page.reflected as i64, "reflection", "reflections"),
+        if page.anonymous { " · anonymous" } else { "" },
+        page.page + 1,
+        page.pages
+    );
+    let mut blocks = vec![json!({"type": "section", "text": mrkdwn(&intro, 3000)})];
+    for candidate in &page.candidates {
+        let decision = candidate.decision.clone().unwrap_or_default();
+        let kind = match candidate.kind {
+            LessonKind::Lesson => "Lesson",
+            LessonKind::Action => "Action",
+        };
+        let label = if candidate.count > 1 {
+            format!("{kind} (×{})", candidate.count)
+        } else {
+            kind.to_owned()
+        };
+        let text = decision
+            .text
+            .clone()
+            .unwrap_or_else(|| candidate.text.clone());
+        blocks.push(json!({
+            "type": "input", "block_id": block_id(&review::text_field(&candidate.key)),
+            "label": plain_text(&label, MAX_LABEL_CHARS),
+            "element": {"type": "plain_text_input", "action_id": ANSWER,
+                        "initial_value": text, "max_length": 1000},
+        }));
+        let chosen = match decision.verdict {
+            Verdict::Keep => verdicts[0],
+            Verdict::Drop => verdicts[1],
+            Verdict::Kudos => verdicts[2],
+        };
+        blocks.push(json!({
+            "type": "input", "block_id": block_id(&review::verdict_field(&candidate.key)),
+            "optional": true,
+            "label": plain_text("Keep it?", MAX_LABEL_CHARS),
+            "element": {"type": "radio_buttons", "action_id": ANSWER,
+                        "options": verdicts.map(verdict_option),
+                        "initial_option": verdict_option(chosen)},
+        }));
+        if candidate.kind == LessonKind::Action {
+            let mut picker = json!({"type": "users_select", "action_id": ANSWER});
+            if let Some(owner) = decision.owner.as_ref().or(candidate.owner.as_ref()) {
+                picker["initial_user"] = json!(owner);
+            }
+            blocks.push(json!({
+                "type": "input", "block_id": block_id(&review::owner_field(&candidate.key)),
+                "optional": true,
+                "label": plain_text("Owner", MAX_LABEL_CHARS),
+                "element": picker,
+            }));
+        }
+    }
+    if !page.is_last() {
+        blocks.push(json!({
+            "type": "input", "block_id": block_id(review::PUBLISH_REST), "optional": true,
+            "label": plain_text("Or, instead of the next page:", MAX_LABEL_CHARS),
+            "element": {"type": "radio_buttons", "action_id": ANSWER, "options": [
+                {"text": plain_text("Publish the rest as they are and close now", 75),
+                 "value": "yes"}]},
+        }));
+    }
+    let submit = if page.is_last() {
+        "Close and publish".to_owned()
+    } else {
+        format!("Next {}", review::PAGE_SIZE)
+    };
+    json!({
+        "type": "modal",
+        "callback_id": review::REVIEW_CALLBACK,
+        "private_metadata": json!({"debrief": page.debrief, "page": page.page}).to_string(),
+        "title": plain_text("Review and close", MAX_TITLE_CHARS),
+        "submit": plain_text(&submit, MAX_TITLE_CHARS),
+        "close": plain_text("Cancel", MAX_TITLE_CHARS),
+        "blocks": blocks,
+    })
+}
+
+/// The page a submitted review form was.
+pub fn page_of(private_metadata: &str) -> Option<usize> {
+    serde_json::from_str::<Value>(private_metadata)
+        .ok()?
+        .get("page")?
+        .as_u64()
+        .map(|p| p as usize)
 }
 
 /// The channel a submitted start form belongs to.

@@ -7,8 +7,10 @@ use std::collections::BTreeMap;
 use serde_json::{Value, json};
 
 use super::card::card_message;
+use crate::app::debrief::review::{self, ReviewPage, Verdict};
 use crate::app::debrief::start_form::{self, StartChoices};
 use crate::app::templates::{Question, QuestionKind};
+use crate::store::LessonKind;
 
 /// The action of the form's Save button.
 pub const REFLECTION_ACTION: &str = "debrief.reflection";
@@ -225,21 +227,91 @@ pub fn start_form(
     card_message("Start a debrief", body)
 }
 
-/// The start form's submitted values, by field id (empty inputs left out).
-pub fn submitted_start(value: &Value) -> BTreeMap<String, String> {
-    [
-        start_form::TITLE,
-        start_form::TEMPLATE,
-        start_form::ANONYMOUS,
-        start_form::CLOSES_IN,
-        start_form::CLOSES_ON,
-    ]
-    .into_iter()
-    .filter_map(|field| {
-        let answer = value.get(input_id(field))?.as_str()?.trim();
-        (!answer.is_empty()).then(|| (field.to_owned(), answer.to_owned()))
-    })
-    .collect()
+/// Most people offered in a review's owner menu (the team's roster, by name).
+const MAX_OWNER_CHOICES: usize = 100;
+
+/// One page of the facilitator's review at close (Slack's review modal): per candidate
+/// its text, keep / drop / kudos, and for actions an owner from `roster` (id, name).
+pub fn review_form(page: &ReviewPage, roster: &[(String, String)]) -> Value {
+    let mut body = vec![
+        json!({"type": "RichTextBlock", "inlines": [{"type": "TextRun", "text": page.title,
+               "size": "Medium", "weight": "Bolder"}]}),
+        json!({"type": "TextBlock", "wrap": true, "isSubtle": true, "text": format!(
+            "{} from {}{}. Keep what the team should act on, drop the rest, and mark thanks \
+             as kudos. Near-identical lines are merged (×N). Page {} of {}.",
+            crate::app::words::count(page.total as i64, "candidate", "candidates"),
+            crate::app::words::count(page.reflected as i64, "reflection", "reflections"),
+            if page.anonymous { " (anonymous)" } else { "" },
+            page.page + 1,
+            page.pages
+        )}),
+    ];
+    let verdicts = json!([
+        {"title": "Keep", "value": "keep"},
+        {"title": "Drop", "value": "drop"},
+        {"title": "It's kudos, not a lesson", "value": "kudos"},
+    ]);
+    let owners: Vec<Value> = roster
+        .iter()
+        .take(MAX_OWNER_CHOICES)
+        .map(|(id, name)| json!({"title": name, "value": id}))
+        .collect();
+    for candidate in &page.candidates {
+        let decision = candidate.decision.clone().unwrap_or_default();
+        let kind = match candidate.kind {
+            LessonKind::Lesson => "Lesson",
+            LessonKind::Action => "Action",
+        };
+        let label = if candidate.count > 1 {
+            format!("{kind} (×{})", candidate.count)
+        } else {
+            kind.to_owned()
+        };
+        let verdict = match decision.verdict {
+            Verdict::Keep => "keep",
+            Verdict::Drop => "drop",
+            Verdict::Kudos => "kudos",
+        };
+        body.push(json!({"type": "TextBlock", "text": label, "wrap": true, "weight": "Bolder"}));
+        body.push(json!({"type": "Input.Text", "id": input_id(&review::text_field(&candidate.key)),
+            "maxLength": 1000, "value": decision.text.clone().unwrap_or_else(|| candidate.text.clone())}));
+        body.push(json!({"type": "Input.ChoiceSet", "id": input_id(&review::verdict_field(&candidate.key)),
+            "style": "expanded", "value": verdict, "choices": verdicts}));
+        if candidate.kind == LessonKind::Action && !owners.is_empty() {
+            let owner = decision.owner.as_ref().or(candidate.owner.as_ref());
+            body.push(json!({"type": "Input.ChoiceSet", "id": input_id(&review::owner_field(&candidate.key)),
+                "style": "filtered", "label": "Owner", "value": owner.cloned().unwrap_or_default(),
+                "choices": owners}));
+        }
+    }
+    if !page.is_last() {
+        body.push(json!({"type": "Input.Toggle", "id": input_id(review::PUBLISH_REST),
+            "title": "Publish the rest as they are and close now", "valueOn": "yes", "valueOff": ""}));
+    }
+    let submit = if page.is_last() {
+        "Close and publish".to_owned()
+    } else {
+        format!("Next {}", review::PAGE_SIZE)
+    };
+    body.push(json!({"type": "ActionSet", "actions": [{
+        "type": "Action.Submit", "title": submit, "style": "positive",
+        "data": {"action": review::REVIEW_CALLBACK, "debrief": page.debrief, "page": page.page},
+    }]}));
+    card_message("Review and close", body)
+}
+
+/// Every `q_…` input of a submitted card, by field id (empty inputs left out).
+pub fn submitted_fields(value: &Value) -> BTreeMap<String, String> {
+    value
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter_map(|(id, answer)| {
+            let field = id.strip_prefix("q_")?;
+            let answer = answer.as_str()?.trim();
+            (!answer.is_empty()).then(|| (field.to_owned(), answer.to_owned()))
+        })
+        .collect()
 }
 
 #[cfg(test)]
