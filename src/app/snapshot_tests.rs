@@ -17,7 +17,7 @@ use super::debrief::nudge::nudge_message;
 use super::debrief::review::{Candidate, Decision, ReviewPage, Verdict};
 use super::debrief::summary::{Listed, Made, Reflected, summary};
 use super::debrief::timers::reminder;
-use super::debrief::{Debrief, StartChoices};
+use super::debrief::{Debrief, Shown, StartChoices};
 use super::digest::{Recurring, WEEK_SECS, render};
 use super::{checkins, followups, messages};
 use crate::platform::Message;
@@ -25,8 +25,8 @@ use crate::platform::outgoing::no_names;
 use crate::platform::slack::blocks::post_message_body;
 use crate::platform::teams::card_activity;
 use crate::store::{
-    AnsweredFollowUp, ConversationKind, DigestFacts, KudosLine, LessonHit, LessonKind, ReachedGoal,
-    TrackedLesson,
+    AnsweredFollowUp, ConversationKind, DigestFacts, KudosLine, LessonHit, LessonKind, OpenAction,
+    ReachedGoal, SettledAction, TrackedLesson,
 };
 
 fn hit(id: i64, text: &str) -> LessonHit {
@@ -86,6 +86,11 @@ fn messages_by_kind() -> Vec<(&'static str, Message)> {
                 count: 1,
             }],
             dropped: 1,
+            since: vec![SettledAction {
+                text: "Write the rollback runbook".into(),
+                owner: Some("U3".into()),
+                outcome: "done".into(),
+            }],
             ..Made::default()
         },
         ConversationKind::PublicChannel,
@@ -148,7 +153,21 @@ fn messages_by_kind() -> Vec<(&'static str, Message)> {
         ("usage_error", messages::usage_error(&usage)),
         (
             "debrief_card",
-            card(&debrief, 2, &[hit(3, "Test the rollback")], berlin),
+            card(
+                &debrief,
+                2,
+                &Shown {
+                    past: vec![hit(3, "Test the rollback")],
+                    since: vec![OpenAction {
+                        id: 8,
+                        text: "Write the rollback runbook".into(),
+                        owner: Some("U3".into()),
+                        debrief_title: "Release 2.2".into(),
+                        created_at: 1_764_000_000,
+                    }],
+                },
+                berlin,
+            ),
         ),
         ("nudge", nudge_message(&debrief, 3, berlin)),
         (

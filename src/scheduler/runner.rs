@@ -11,6 +11,7 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use super::Schedule;
+use crate::app::debrief::since;
 use crate::app::debrief::timers::{self, DebriefDuties, TimersReport};
 use crate::app::templates::Templates;
 use crate::app::{checkins, digest, messages, recurrence, scopes};
@@ -227,15 +228,21 @@ impl Scheduler {
     ) -> Result<(Message, Option<String>), StoreError> {
         let local_day = utc(fire_at).with_timezone(&schedule.zone()).date_naive();
         Ok(match stored.kind {
-            ScheduleKind::Retro => (
-                messages::retro_reminder(
+            ScheduleKind::Retro => {
+                let mut reminder = messages::retro_reminder(
                     stored.id.0,
                     schedule.text(),
                     stored.template.as_deref(),
                     local_day,
-                ),
-                None,
-            ),
+                );
+                // The retro starts from the open actions of the last ones.
+                let open = self
+                    .store
+                    .open_actions_in(stored.workspace, &stored.channel, None, since::SHOWN)
+                    .await?;
+                reminder.blocks.extend(since::section(&open, None));
+                (reminder, None)
+            }
             ScheduleKind::Checkin => {
                 let person = stored.person.as_deref().unwrap_or(&stored.channel);
                 let goals = self.store.goals(stored.workspace, person).await?;

@@ -82,6 +82,7 @@ mod follow_ups;
 mod goals;
 mod lessons;
 mod matches;
+mod open_actions;
 mod outbox;
 mod people;
 mod schedules;
@@ -111,6 +112,7 @@ pub use follow_ups::{Ask, TrackedLesson, Transition, Unreachable};
 pub use goals::Goal;
 pub use lessons::{Lesson, LessonHit, LessonKind, NewLesson};
 pub use matches::{LessonMatch, LessonText, LessonToMatch};
+pub use open_actions::{ActionOutcome, OpenAction, SettledAction};
 pub use outbox::{
     Anchor, AnchorField, NewOutboxMessage, OutboxId, OutboxMessage, OutboxState, Settlement,
 };

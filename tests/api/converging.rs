@@ -695,3 +695,170 @@ async fn a_long_review_pages_and_an_expired_one_closes_as_it_is() {
     assert!(closed);
     app.stop().await;
 }
+
+/// The Done / Still open / Drop button of the open action whose line holds `text`.
+fn since_button(message: &Value, text: &str, action: &str) -> String {
+    let blocks = message["blocks"].as_array().unwrap();
+    let line = blocks
+        .iter()
+        .position(|b| b["text"]["text"].as_str().is_some_and(|t| t.contains(text)))
+        .unwrap_or_else(|| panic!("`{text}` in {message}"));
+    blocks[line + 1]["elements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["action_id"] == action)
+        .and_then(|e| e["value"].as_str())
+        .unwrap()
+        .to_owned()
+}
+
+fn since_click(user: &str, action: &str, value: &str) -> String {
+    json!({
+        "type": "block_actions", "team": {"id": TEAM}, "user": {"id": user},
+        "trigger_id": "t", "channel": {"id": CHANNEL},
+        "container": {"type": "message", "message_ts": "1700000000.000001", "channel_id": CHANNEL},
+        "actions": [{"type": "button", "action_id": action, "block_id": "b", "value": value}],
+    })
+    .to_string()
+}
+
+#[tokio::test]
+async fn the_next_retro_starts_from_last_times_open_actions() {
+    let (app, clock) = spawn_app_at(monday()).await;
+    let (first, _) = start(&app, "Sprint 41").await;
+    let ws = workspace(&app).await;
+    let form = submission(
+        BOB,
+        first,
+        &[(
+            "try_next",
+            Input::Text("Write the rollback runbook\n<@U0DAVE> automates the release notes"),
+        )],
+    );
+    assert_eq!(app.interaction(&form).await.status(), 200);
+    crate::debriefs::close_as_is(&app, CHANNEL, ALICE, first).await;
+    wait_for_outbox(&app, ws).await;
+
+    // The next debrief's card lists them, oldest first, with their owners.
+    clock.advance(7 * 86_400);
+    let (second, _) = start(&app, "Sprint 42").await;
+    wait_for_outbox(&app, ws).await;
+    let card = app
+        .slack_calls("chat.postMessage")
+        .await
+        .into_iter()
+        .rfind(|c| c["channel"] == CHANNEL && c.get("thread_ts").is_none())
+        .unwrap();
+    let shown = reply_text(&card);
+    assert!(shown.contains("Since last time"), "{shown}");
+    assert!(
+        shown.find("Write the rollback runbook — owner <@U0BOB>")
+            < shown.find("<@U0DAVE> automates the release notes — owner <@U0DAVE>"),
+        "{shown}"
+    );
+
+    // Dave says his is done; Carol may not speak for Bob's; the facilitator may.
+    let done = since_button(&card, "release notes", "action.done");
+    assert_eq!(
+        done,
+        format!("{}:{second}", done.split(':').next().unwrap())
+    );
+    app.interaction(&since_click(DAVE, "action.done", &done))
+        .await;
+    let bobs = since_button(&card, "rollback runbook", "action.drop");
+    app.interaction(&since_click(CAROL, "action.drop", &bobs))
+        .await;
+    let still = since_button(&card, "rollback runbook", "action.still_open");
+    app.interaction(&since_click(ALICE, "action.still_open", &still))
+        .await;
+    wait_for_outbox(&app, ws).await;
+    assert!(
+        ephemerals_to(&app, DAVE)
+            .await
+            .join("\n")
+            .contains("Marked done: <@U0DAVE> automates"),
+        "{:?}",
+        ephemerals_to(&app, DAVE).await
+    );
+    assert!(
+        ephemerals_to(&app, CAROL)
+            .await
+            .join("\n")
+            .contains("Only <@U0BOB> or the debrief's facilitator"),
+        "{:?}",
+        ephemerals_to(&app, CAROL).await
+    );
+    let updated = reply_text(app.slack_calls("chat.update").await.last().unwrap());
+    assert!(
+        !updated.contains("Since last time"),
+        "both answered for: {updated}"
+    );
+    let db = database(&app).await;
+    let statuses: Vec<(String, String)> =
+        sqlx::query_as("SELECT text, status FROM lessons WHERE debrief_id = ? ORDER BY id")
+            .bind(first)
+            .fetch_all(&db)
+            .await
+            .unwrap();
+    assert_eq!(
+        statuses,
+        [
+            ("Write the rollback runbook".to_owned(), "open".to_owned()),
+            (
+                "<@U0DAVE> automates the release notes".to_owned(),
+                "applied".to_owned()
+            ),
+        ]
+    );
+
+    // The summary of the new debrief says what was closed during it.
+    crate::debriefs::close_as_is(&app, CHANNEL, ALICE, second).await;
+    wait_for_outbox(&app, ws).await;
+    let summary = app
+        .slack_calls("chat.postMessage")
+        .await
+        .into_iter()
+        .filter(|c| c["channel"] == CHANNEL && c.get("thread_ts").is_some())
+        .map(|c| reply_text(&c))
+        .next_back()
+        .unwrap();
+    assert!(
+        summary.contains("• <@U0DAVE> automates the release notes — owner <@U0DAVE> · *done*")
+            && summary.contains("• Write the rollback runbook — owner <@U0BOB> · *still open*"),
+        "{summary}"
+    );
+
+    // A retro reminder in the channel starts from what is still open.
+    let set = app
+        .command_reply_in(TEAM, CHANNEL, ALICE, "/learn", "retro fridays 16:00")
+        .await;
+    assert!(reply_text(&set).contains("Retro reminder set"), "{set}");
+    // From Monday 10:00 to Friday 16:01.
+    clock.advance(4 * 86_400 + 6 * 3600 + 60);
+    app.scheduler.fire_due().await.unwrap();
+    wait_for_outbox(&app, ws).await;
+    let reminder = app
+        .slack_calls("chat.postMessage")
+        .await
+        .into_iter()
+        .rfind(|c| c["channel"] == CHANNEL && reply_text(c).contains("Start the retro"))
+        .expect("the reminder");
+    let text = reply_text(&reminder);
+    assert!(text.contains("Since last time"), "{text}");
+    assert!(
+        !text.contains("release notes"),
+        "settled ones are gone: {text}"
+    );
+    let from_reminder = since_button(&reminder, "rollback runbook", "action.done");
+    assert!(from_reminder.ends_with(":0"), "{from_reminder}");
+    app.interaction(&since_click(BOB, "action.done", &from_reminder))
+        .await;
+    let status: String =
+        sqlx::query_scalar("SELECT status FROM lessons WHERE text = 'Write the rollback runbook'")
+            .fetch_one(&db)
+            .await
+            .unwrap();
+    assert_eq!(status, "applied", "its owner settles it from the reminder");
+    app.stop().await;
+}

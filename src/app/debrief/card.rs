@@ -4,11 +4,10 @@
 use chrono::DateTime;
 use chrono_tz::Tz;
 
-use super::Debrief;
+use super::{Debrief, Shown, since};
 use crate::app::schedules::local_time;
 use crate::app::words::count_of;
 use crate::platform::{Block, Button, Message, plain};
-use crate::store::LessonHit;
 
 /// Button actions, as they come back in `block_actions`.
 pub const REFLECT: &str = "debrief.reflect";
@@ -33,7 +32,8 @@ pub fn read_start_value(value: &str) -> Option<(Option<&str>, &str)> {
 }
 
 /// The card as it should look now; times are shown in `zone` (the workspace's).
-pub fn card(debrief: &Debrief, reflected: i64, past: &[LessonHit], zone: Tz) -> Message {
+pub fn card(debrief: &Debrief, reflected: i64, shown: &Shown, zone: Tz) -> Message {
+    let past = &shown.past;
     let closes = match debrief
         .closes_at
         .and_then(|at| DateTime::from_timestamp(at, 0))
@@ -87,6 +87,7 @@ pub fn card(debrief: &Debrief, reflected: i64, past: &[LessonHit], zone: Tz) -> 
             Button::new("Nudge", NUDGE, debrief.id.0),
             Button::new("Close", CLOSE, debrief.id.0),
         ]));
+        blocks.extend(since::section(&shown.since, Some(debrief.id)));
     } else {
         blocks.push(Block::Context(
             ":lock: Closed. The summary is in the thread.".into(),

@@ -108,6 +108,10 @@ async fn close_with(
         named,
     )
     .await;
+    let since = ctx
+        .store
+        .settled_during(ctx.workspace.id, debrief.id)
+        .await?;
     let now = ctx.clock.now_unix();
     let now_ms = ctx.clock.now_millis();
     let names = DisplayNames::of(ctx.store, ctx.workspace).await?;
@@ -127,6 +131,7 @@ async fn close_with(
         now,
     )
     .await?;
+    let made = Made { since, ..made };
     tx.forget_review(ctx.workspace.id, debrief.id).await?;
     tx.end_conversations_about(ctx.workspace.id, debrief.id)
         .await?;
@@ -136,7 +141,16 @@ async fn close_with(
         tx.erase_anonymous_dms(ctx.workspace.id, debrief.id).await?;
     }
     // A closed card offers no past lessons: the time to learn before doing has passed.
-    update_card(ctx, &mut tx, &closed, reflections.len() as i64, &[], &names).await?;
+    let shown = super::Shown::default();
+    update_card(
+        ctx,
+        &mut tx,
+        &closed,
+        reflections.len() as i64,
+        &shown,
+        &names,
+    )
+    .await?;
     for part in summary::summary(&closed, &reflections, &made, scope.kind) {
         let posted = outgoing::post(ctx.workspace.platform, &closed.channel, &part, &|id| {
             names.name(id)

@@ -11,6 +11,7 @@ mod items;
 pub(crate) mod nudge;
 pub(crate) mod owners;
 pub mod review;
+pub mod since;
 pub mod start_form;
 pub(crate) mod summary;
 pub mod timers;
@@ -33,8 +34,8 @@ use super::templates::{Becomes, Question};
 use crate::platform::outgoing;
 use crate::platform::{Message, plain};
 use crate::store::{
-    Anchor, AnchorField, Audience, DebriefId, LessonHit, NewDebrief, NewOutboxMessage, OutboxId,
-    StoreError, StoreTx, StoredDebrief, WorkspaceId,
+    Anchor, AnchorField, Audience, DebriefId, LessonHit, NewDebrief, NewOutboxMessage, OpenAction,
+    OutboxId, StoreError, StoreTx, StoredDebrief, WorkspaceId,
 };
 use answers::Answers;
 pub use card::{CLOSE, NUDGE, REFLECT, REFLECT_IN_DM, START, read_start_value, start_value};
@@ -269,7 +270,13 @@ pub async fn start(
     // Learnt now, so the card's channel is known (and refreshed daily) by the time the
     // debrief closes and its lessons take the channel's scope.
     let audience = scopes::audience(ctx, ctx.channel).await?;
-    let past = past_lessons(ctx, audience, title).await?;
+    let shown = Shown {
+        past: past_lessons(ctx, audience, title).await?,
+        since: ctx
+            .store
+            .open_actions_in(ctx.workspace.id, ctx.channel, None, since::SHOWN)
+            .await?,
+    };
     let now_ms = ctx.clock.now_millis();
     let salt = random_salt()?;
     let names = DisplayNames::of(ctx.store, ctx.workspace).await?;
@@ -307,7 +314,7 @@ pub async fn start(
     let posted = outgoing::post(
         ctx.workspace.platform,
         ctx.channel,
-        &card::card(&debrief, 0, &past, workspace_zone(ctx)),
+        &card::card(&debrief, 0, &shown, workspace_zone(ctx)),
         &|id| names.name(id),
     );
     let card = tx
@@ -438,20 +445,46 @@ pub async fn card_refused(
     })))
 }
 
-/// Queues the card as it looks now, folded into any update still waiting. `past` is
-/// read before the transaction, so the write lock is not held over a search.
+/// What an open card shows besides the debrief: lessons from similar work and the
+/// channel's open actions. Read before a transaction, so the write lock is not held
+/// over a search (and the single connection of an in-memory store is free).
+#[derive(Clone, Debug, Default)]
+pub struct Shown {
+    pub past: Vec<LessonHit>,
+    pub since: Vec<OpenAction>,
+}
+
+impl Shown {
+    async fn of(ctx: &CommandContext<'_>, debrief: &Debrief) -> Result<Self, StoreError> {
+        let audience = scopes::audience(ctx, &debrief.channel).await?;
+        Ok(Self {
+            past: past_lessons(ctx, audience, &debrief.title).await?,
+            since: ctx
+                .store
+                .open_actions_in(
+                    ctx.workspace.id,
+                    &debrief.channel,
+                    Some(debrief.id),
+                    since::SHOWN,
+                )
+                .await?,
+        })
+    }
+}
+
+/// Queues the card as it looks now, folded into any update still waiting.
 async fn update_card(
     ctx: &CommandContext<'_>,
     tx: &mut StoreTx,
     debrief: &Debrief,
     reflected: i64,
-    past: &[LessonHit],
+    shown: &Shown,
     names: &DisplayNames,
 ) -> Result<(), StoreError> {
     let Some(card) = debrief.card else {
         return Ok(());
     };
-    let message = card::card(debrief, reflected, past, workspace_zone(ctx));
+    let message = card::card(debrief, reflected, shown, workspace_zone(ctx));
     let updated = outgoing::update(ctx.workspace.platform, &debrief.channel, &message, &|id| {
         names.name(id)
     });
@@ -470,6 +503,20 @@ async fn update_card(
         ctx.give_up_at(now_ms),
     )
     .await
+}
+
+/// Queues the card of an open debrief as it looks now (after something it shows
+/// changed), on its own transaction.
+async fn update_card_now(ctx: &CommandContext<'_>, debrief: &Debrief) -> Result<(), StoreError> {
+    let shown = Shown::of(ctx, debrief).await?;
+    let names = DisplayNames::of(ctx.store, ctx.workspace).await?;
+    let reflected = ctx
+        .store
+        .reflection_count(ctx.workspace.id, debrief.id)
+        .await?;
+    let mut tx = ctx.store.begin().await?;
+    update_card(ctx, &mut tx, debrief, reflected, &shown, &names).await?;
+    tx.commit().await
 }
 
 /// Checks a submitted form: the answers to store, or what is wrong, by question id.
@@ -551,8 +598,7 @@ pub async fn submit(
         return Ok(Submitted::Empty);
     }
     let json = serde_json::to_string(answers).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-    let audience = scopes::audience(ctx, &debrief.channel).await?;
-    let past = past_lessons(ctx, audience, &debrief.title).await?;
+    let shown = Shown::of(ctx, debrief).await?;
     let names = DisplayNames::of(ctx.store, ctx.workspace).await?;
     let mut tx = ctx.store.begin().await?;
     let first = match tx
@@ -571,7 +617,7 @@ pub async fn submit(
         Err(other) => return Err(other),
     };
     let reflected = tx.reflection_count(ctx.workspace.id, debrief.id).await?;
-    update_card(ctx, &mut tx, debrief, reflected, &past, &names).await?;
+    update_card(ctx, &mut tx, debrief, reflected, &shown, &names).await?;
     tx.end_conversation(ctx.workspace.id, ctx.user, Some(debrief.id))
         .await?;
     tx.commit().await?;

@@ -10,7 +10,7 @@ use crate::app::scopes;
 use crate::app::templates::{Becomes, QuestionKind};
 use crate::app::words::count;
 use crate::platform::{Block, Message, plain, plain_keeping_mentions};
-use crate::store::ConversationKind;
+use crate::store::{ConversationKind, SettledAction};
 
 /// Slack allows 3000 characters per section; leave room for the line that is cut.
 const MAX_SECTION_CHARS: usize = 2900;
@@ -50,6 +50,8 @@ pub struct Made {
     pub refused_owners: usize,
     /// Candidates the facilitator dropped in the review.
     pub dropped: usize,
+    /// What was said during the debrief about earlier debriefs' open actions.
+    pub since: Vec<SettledAction>,
 }
 
 /// The summary as one or more messages, in posting order.
@@ -135,6 +137,12 @@ pub fn summary(
         sections.push((
             ":white_check_mark: *Action items*".into(),
             item_lines(actions, true),
+        ));
+    }
+    if !made.since.is_empty() {
+        sections.push((
+            ":repeat: *Since last time*".into(),
+            super::since::settled_lines(&made.since),
         ));
     }
     if !made.kudos.is_empty() {

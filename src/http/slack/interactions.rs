@@ -16,6 +16,7 @@ use serde_json::{Value, json};
 
 use super::{open_modal, queue};
 use crate::app::debrief::review::{self, ReviewStep};
+use crate::app::debrief::since;
 use crate::app::debrief::start_form::{self, read_start_form};
 use crate::app::debrief::{self, Debrief, StartChoices, Submitted};
 use crate::app::followups;
@@ -237,6 +238,14 @@ async fn on_action(state: &AppState, click: &Click<'_>, action: &Action) -> Resu
     }
     if kind == followups::NOTE {
         return open_note(state, click, action).await;
+    }
+    if since::outcome_of(kind).is_some() {
+        let value = action.value.as_deref().unwrap_or_default();
+        let channel = click.channel.unwrap_or(click.user);
+        let ctx = state.command_context(click.workspace, channel, click.user);
+        let handled = since::answer(&ctx, kind, value).await?;
+        state.after(&handled);
+        return click.tell(state, &handled.reply).await;
     }
     if ![
         debrief::REFLECT,

@@ -21,6 +21,7 @@ use serde_json::json;
 use crate::app::command::{Command, DebriefCommand, parse_learn};
 use crate::app::debrief;
 use crate::app::debrief::review::{self, REVIEW_CALLBACK, ReviewStep};
+use crate::app::debrief::since;
 use crate::app::debrief::start_form::{self as start_fields, START_FORM_CALLBACK, read_start_form};
 use crate::app::debrief::{Debrief, StartChoices, Submitted};
 use crate::app::handle::{CommandContext, handle as handle_command, handle_text};
@@ -315,6 +316,11 @@ async fn on_click(
     }
     if action == NOTE_ACTION {
         return on_note(ctx, activity, data).await;
+    }
+    if since::outcome_of(action).is_some() {
+        let handled = since::answer(ctx, action, value).await?;
+        state.after(&handled);
+        return Ok(Said::Reply(handled.reply));
     }
     if let Some(answer) = followups::Answer::from_action(action) {
         let answered = followups::answer(ctx, value, answer).await?;
