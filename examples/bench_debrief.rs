@@ -25,7 +25,7 @@ use std::time::Duration;
 use learnloop::config::Settings;
 use learnloop::startup::App;
 use serde_json::{Value, json};
-use support::{Accepts, Signed, stats};
+use support::{Accepts, Signed, stats, word};
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer};
 
@@ -93,9 +93,10 @@ fn submission(user: &str, debrief: i64, n: usize) -> Value {
             "id": "V1", "callback_id": "debrief.reflection",
             "private_metadata": json!({"debrief": debrief}).to_string(),
             "state": {"values": {
-                "q_went_well": text(format!("Feature flags let us roll back quickly, run {n} #deploys")),
-                "q_could_be_better": text(format!("Staging data was stale again in run {n} #database")),
-                "q_try_next": text(format!("Add a migration dry run to CI, number {n}")),
+                // Different words per person: near-identical lines would be merged at close.
+                "q_went_well": text(format!("{} {} let us roll back quickly #deploys", word(3 * n), word(3 * n + 1))),
+                "q_could_be_better": text(format!("{} {} was stale again #database", word(3 * n + 2), word(50_000 + n))),
+                "q_try_next": text(format!("Add a {} {} dry run to CI", word(60_000 + n), word(70_000 + n))),
                 "q_mood": {"answer": {"type": "static_select", "selected_option": {"value": ((n % 5) + 1).to_string()}}},
             }},
         },
@@ -201,8 +202,10 @@ async fn main() -> anyhow::Result<()> {
         }
         let click = |action: &str| {
             json!({
+                // No trigger: the close publishes every candidate as it is (the review
+                // form is measured by bench_converge).
                 "type": "block_actions", "team": {"id": TEAM}, "user": {"id": "UFACILITATOR"},
-                "trigger_id": "1.2.3", "channel": {"id": channel},
+                "channel": {"id": channel},
                 "actions": [{"type": "button", "action_id": action, "value": debrief.to_string()}],
             })
         };

@@ -102,3 +102,18 @@ pub fn stats(mut latencies: Vec<Duration>) -> Value {
         "max_ms": percentile(&latencies, 1.0),
     })
 }
+
+/// A made-up word per number, so benchmark lines share no words by accident (the
+/// review at close merges near-identical lines into one).
+pub fn word(n: usize) -> String {
+    const SYLLABLES: [&str; 12] = [
+        "ka", "lo", "mi", "ne", "po", "ru", "si", "ta", "vu", "we", "xo", "ze",
+    ];
+    let mut n = n;
+    let mut word = String::new();
+    for _ in 0..4 {
+        word.push_str(SYLLABLES[n % SYLLABLES.len()]);
+        n /= SYLLABLES.len();
+    }
+    word
+}

@@ -359,6 +359,13 @@ async fn a_debrief_started_from_the_form_is_nudged_reminded_and_closed_on_time_o
         .await
         .unwrap();
     assert_eq!(kudos, ["<@U0CAROL> for pairing on the rollback"]);
+    let digest = app
+        .command_reply_in(TEAM, CHANNEL, ALICE, "/learn", "digest now")
+        .await;
+    assert!(
+        reply_text(&digest).contains("• <@U0CAROL> for pairing on the rollback — <@U0BOB> (from *Release 2.3*)"),
+        "kudos are celebrated in the digest: {digest}"
+    );
     app.crash_and_restart().await;
     let after = app.scheduler.fire_due().await.unwrap();
     assert_eq!(after.debriefs.closed, 0, "closed stays closed");
