@@ -49,10 +49,7 @@ impl FakeSlack {
     }
 
     fn page(&self, form: &HashMap<String, String>, size: usize, users: bool) -> Value {
-        let start: usize = form
-            .get("cursor")
-            .and_then(|c| c.parse().ok())
-            .unwrap_or(0);
+        let start: usize = form.get("cursor").and_then(|c| c.parse().ok()).unwrap_or(0);
         let end = (start + size).min(self.members);
         let members: Vec<Value> = (start..end)
             .map(|n| {
@@ -91,7 +88,9 @@ impl Respond for FakeSlack {
             "conversations.info" => json!({"ok": true, "channel": {
                 "id": form.get("channel"), "is_channel": true, "is_private": false}}),
             "views.open" => json!({"ok": true, "view": {"id": format!("V{n}")}}),
-            _ => json!({"ok": true, "channel": body["channel"], "ts": format!("1700000000.{n:06}")}),
+            _ => {
+                json!({"ok": true, "channel": body["channel"], "ts": format!("1700000000.{n:06}")})
+            }
         };
         ResponseTemplate::new(200).set_body_json(answer)
     }
@@ -239,7 +238,9 @@ async fn main() -> anyhow::Result<()> {
     let mut candidates = 0;
     for round in 0..rounds {
         let channel = format!("CREVIEW{round}");
-        let debrief = bench.start(&channel, &format!("Quarter review {round}")).await;
+        let debrief = bench
+            .start(&channel, &format!("Quarter review {round}"))
+            .await;
         for person in 0..PARTICIPANTS {
             bench
                 .reflect(&format!("UP{person:03}"), debrief, person)
@@ -280,7 +281,12 @@ async fn main() -> anyhow::Result<()> {
     bench.reflect(&FakeSlack::id(0), debrief, 0).await;
     let began = Instant::now();
     let (nudge, _) = bench
-        .interaction(click(channel, FACILITATOR, "debrief.nudge", &debrief.to_string()))
+        .interaction(click(
+            channel,
+            FACILITATOR,
+            "debrief.nudge",
+            &debrief.to_string(),
+        ))
         .await;
     let nudge_wall = began.elapsed();
     let _ = stop.send(());
@@ -301,12 +307,7 @@ async fn main() -> anyhow::Result<()> {
     let count = |m: &str| calls.iter().filter(|r| r.url.path().ends_with(m)).count();
 
     let baseline = stats(baseline);
-    let all_review: Vec<Duration> = opens
-        .iter()
-        .chain(&pages)
-        .chain(&closes)
-        .copied()
-        .collect();
+    let all_review: Vec<Duration> = opens.iter().chain(&pages).chain(&closes).copied().collect();
     let review = stats(all_review);
     let ratio = |v: &Value| {
         v["p99_ms"].as_f64().unwrap_or(0.0) / baseline["p99_ms"].as_f64().unwrap_or(1.0).max(0.001)
