@@ -672,6 +672,33 @@ async fn a_long_review_pages_and_an_expired_one_closes_as_it_is() {
         .unwrap();
     assert_eq!(kept, 24, "the first page's drop is remembered on the last");
 
+    // "Publish the rest as they are" on the first page closes at once.
+    wait_for_outbox(&app, ws).await;
+    let (quick, _) = start(&app, "Big retro, quickly").await;
+    for (user, part) in [(BOB, &lines[..15]), (CAROL, &lines[15..])] {
+        let form = submission(user, quick, &[("went_well", Input::Text(&part.join("\n")))]);
+        assert_eq!(app.interaction(&form).await.status(), 200);
+    }
+    app.interaction(&click(ALICE, "debrief.close", quick)).await;
+    let opened = app.wait_for_slack_calls("views.open", 2).await;
+    let page = opened.last().unwrap()["view"].clone();
+    let rest = json!({"type": "radio_buttons", "selected_option": {"value": "yes"}});
+    let done = app
+        .interaction(&review_page(
+            ALICE,
+            &page,
+            &[("publish_rest".to_owned(), rest)],
+        ))
+        .await;
+    assert_eq!(done.text().await.unwrap(), "");
+    let kept: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM lessons WHERE debrief_id = ?")
+        .bind(quick)
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    assert_eq!(kept, 25, "every candidate, as it was");
+    wait_for_outbox(&app, ws).await;
+
     // Another debrief whose review cannot open (Slack refuses the expired trigger):
     // it closes as it is, and the facilitator is told.
     let (other, _) = start(&app, "Expired review").await;

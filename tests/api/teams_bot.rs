@@ -1310,3 +1310,55 @@ async fn a_debrief_started_from_the_teams_form_nudges_the_roster_in_their_chats(
         "the facilitator is not nudged: {texts:?}"
     );
 }
+
+#[tokio::test]
+async fn the_next_teams_debrief_starts_from_the_open_actions_of_the_last() {
+    let rig = Rig::start().await;
+    teams_debrief(&rig).await;
+    let before = rig.connector_calls(0).await.len();
+    assert_eq!(
+        rig.say("8001", "debrief --template retro Outage review, part 2")
+            .await,
+        200
+    );
+    let calls = rig.connector_calls(before + 2).await;
+    let card = calls[before..]
+        .iter()
+        .find(|c| c.url.path() == "/emea/v3/conversations/19%3Ageneral%40thread.tacv2/activities")
+        .expect("the new card");
+    let shown = card_text(card);
+    assert!(shown.contains("Since last time"), "{shown}");
+    assert!(
+        shown.contains("Write the rollback runbook before the next release — owner Bob Builder"),
+        "{shown}"
+    );
+    // Bob, its owner, says it is done.
+    let done = button_data(card, "action.done");
+    let seen = rig.connector_calls(0).await.len();
+    assert_eq!(rig.post(&rig.click_on_card(BOB, "8002", done)).await, 200);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let calls = rig.connector_calls(0).await;
+        let said: Vec<String> = calls[seen..]
+            .iter()
+            .filter(|c| c.url.path().contains("/activities"))
+            .map(card_text)
+            .collect();
+        if said
+            .iter()
+            .any(|t| t.contains("Marked done: Write the rollback runbook"))
+        {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{said:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let db = sqlx::SqlitePool::connect(&rig.app.db_url).await.unwrap();
+    let status: String = sqlx::query_scalar(
+        "SELECT status FROM lessons WHERE text LIKE 'Write the rollback runbook%'",
+    )
+    .fetch_one(&db)
+    .await
+    .unwrap();
+    assert_eq!(status, "applied");
+}

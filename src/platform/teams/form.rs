@@ -354,6 +354,27 @@ mod tests {
     }
 
     #[test]
+    fn a_submitted_review_reads_as_the_slack_one_does() {
+        let value = json!({"action": "debrief.review", "debrief": 42, "page": 0,
+            "q_r.k1.text": " Flaky tests cost a day ", "q_r.k1.verdict": "keep",
+            "q_r.k2.verdict": "kudos", "q_r.k3.verdict": "drop", "q_r.k3.owner": "",
+            "q_publish_rest": ""});
+        let fields = submitted_fields(&value);
+        assert!(
+            !fields.contains_key("publish_rest"),
+            "an unticked toggle is no field"
+        );
+        let decisions = review::read_decisions(&fields);
+        assert_eq!(
+            decisions["k1"].text.as_deref(),
+            Some("Flaky tests cost a day")
+        );
+        assert_eq!(decisions["k2"].verdict, Verdict::Kudos);
+        assert_eq!(decisions["k3"].verdict, Verdict::Drop);
+        assert_eq!(decisions["k3"].owner, None);
+    }
+
+    #[test]
     fn submitted_inputs_become_answers_by_question() {
         let value = json!({"action": "debrief.reflection", "debrief": 42,
                            "q_went_well": "  Paging early  ", "q_mood": "", "q_other": "x"});
