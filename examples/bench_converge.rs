@@ -26,7 +26,7 @@ use std::time::{Duration, Instant};
 use learnloop::config::Settings;
 use learnloop::startup::App;
 use serde_json::{Value, json};
-use support::{Signed, stats, word};
+use support::{Signed, start_debrief, stats, word};
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
@@ -114,34 +114,13 @@ impl Bench {
     }
 
     async fn start(&self, channel: &str, title: &str) -> i64 {
-        let form = serde_urlencoded::to_string([
-            ("team_id", TEAM),
-            ("channel_id", channel),
-            ("user_id", FACILITATOR),
-            ("command", "/debrief"),
-            ("text", title),
-        ])
-        .unwrap();
-        let (_, reply) = self
-            .signed
-            .post("/slack/commands", "application/x-www-form-urlencoded", form)
-            .await;
-        assert!(reply.to_string().contains("started"), "{reply}");
-        let requests = self.views.received_requests().await.unwrap_or_default();
-        requests
-            .iter()
-            .rev()
-            .filter_map(|r| serde_json::from_slice::<Value>(&r.body).ok())
-            .filter(|b| b["channel"] == channel)
-            .find_map(|b| {
-                b["blocks"].as_array()?.iter().find_map(|block| {
-                    block["elements"].as_array()?.iter().find_map(|e| {
-                        (e["action_id"] == "debrief.reflect")
-                            .then(|| e["value"].as_str()?.parse().ok())?
-                    })
-                })
-            })
-            .expect("the card was posted")
+        start_debrief(
+            &self.signed,
+            &self.views,
+            (TEAM, channel, FACILITATOR),
+            title,
+        )
+        .await
     }
 
     async fn reflect(&self, user: &str, debrief: i64, n: usize) {

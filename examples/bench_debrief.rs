@@ -25,7 +25,7 @@ use std::time::Duration;
 use learnloop::config::Settings;
 use learnloop::startup::App;
 use serde_json::{Value, json};
-use support::{Accepts, Signed, stats, word};
+use support::{Accepts, Signed, start_debrief, stats, word};
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer};
 
@@ -55,33 +55,7 @@ impl Bench {
 
     /// Starts a debrief in `channel` and returns its id (read back from the card).
     async fn start(&self, slack: &MockServer, channel: &str, title: &str) -> i64 {
-        let form = serde_urlencoded::to_string([
-            ("team_id", TEAM),
-            ("channel_id", channel),
-            ("user_id", "UFACILITATOR"),
-            ("command", "/debrief"),
-            ("text", title),
-        ])
-        .unwrap();
-        let (_, reply) = self
-            .post("/slack/commands", "application/x-www-form-urlencoded", form)
-            .await;
-        assert!(reply.to_string().contains("started"), "{reply}");
-        let cards = slack.received_requests().await.unwrap_or_default();
-        cards
-            .iter()
-            .rev()
-            .filter_map(|r| serde_json::from_slice::<Value>(&r.body).ok())
-            .filter(|b| b["channel"] == channel)
-            .find_map(|b| {
-                b["blocks"].as_array()?.iter().find_map(|block| {
-                    block["elements"].as_array()?.iter().find_map(|e| {
-                        (e["action_id"] == "debrief.reflect")
-                            .then(|| e["value"].as_str()?.parse().ok())?
-                    })
-                })
-            })
-            .expect("the card was posted")
+        start_debrief(&self.0, slack, (TEAM, channel, "UFACILITATOR"), title).await
     }
 }
 

@@ -117,3 +117,40 @@ pub fn word(n: usize) -> String {
     }
     word
 }
+
+/// `/debrief TITLE` typed by `user` in `channel` of `team`; the new debrief's id, read
+/// from the buttons of the card the fake Slack was sent.
+pub async fn start_debrief(
+    signed: &Signed,
+    slack: &wiremock::MockServer,
+    (team, channel, user): (&str, &str, &str),
+    title: &str,
+) -> i64 {
+    let form = serde_urlencoded::to_string([
+        ("team_id", team),
+        ("channel_id", channel),
+        ("user_id", user),
+        ("command", "/debrief"),
+        ("text", title),
+    ])
+    .expect("a form");
+    let (_, reply) = signed
+        .post("/slack/commands", "application/x-www-form-urlencoded", form)
+        .await;
+    assert!(reply.to_string().contains("started"), "{reply}");
+    let requests = slack.received_requests().await.unwrap_or_default();
+    requests
+        .iter()
+        .rev()
+        .filter_map(|r| serde_json::from_slice::<Value>(&r.body).ok())
+        .filter(|b| b["channel"] == channel)
+        .find_map(|b| {
+            b["blocks"].as_array()?.iter().find_map(|block| {
+                block["elements"].as_array()?.iter().find_map(|e| {
+                    (e["action_id"] == "debrief.reflect")
+                        .then(|| e["value"].as_str()?.parse().ok())?
+                })
+            })
+        })
+        .expect("the card was posted")
+}

@@ -16,6 +16,7 @@ use super::summary::Reflected;
 use super::{Debrief, close};
 use crate::app::handle::{CommandContext, Handled};
 use crate::app::recurrence::{same_lesson, stems};
+use crate::app::words::count;
 use crate::platform::{Message, plain};
 use crate::store::{LessonKind, StoreError};
 
@@ -135,6 +136,60 @@ pub struct Candidate {
     pub decision: Option<Decision>,
 }
 
+impl Candidate {
+    /// "Lesson", or "Action (×3)" for three merged lines.
+    pub fn label(&self) -> String {
+        let kind = match self.kind {
+            LessonKind::Lesson => "Lesson",
+            LessonKind::Action => "Action",
+        };
+        if self.count > 1 {
+            format!("{kind} (×{})", self.count)
+        } else {
+            kind.to_owned()
+        }
+    }
+
+    /// The text as last edited, else as said.
+    pub fn shown_text(&self) -> String {
+        self.decision
+            .as_ref()
+            .and_then(|d| d.text.clone())
+            .unwrap_or_else(|| self.text.clone())
+    }
+
+    /// The verdict as last decided (keep unless said otherwise).
+    pub fn verdict(&self) -> Verdict {
+        self.decision.as_ref().map_or(Verdict::Keep, |d| d.verdict)
+    }
+
+    /// The owner as last picked, else as the answer named (actions).
+    pub fn shown_owner(&self) -> Option<&str> {
+        self.decision
+            .as_ref()
+            .and_then(|d| d.owner.as_deref())
+            .or(self.owner.as_deref())
+    }
+}
+
+impl Verdict {
+    /// The value a form's choice carries.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Keep => "keep",
+            Self::Drop => "drop",
+            Self::Kudos => "kudos",
+        }
+    }
+}
+
+/// The choices a candidate offers: value and label.
+pub const VERDICTS: [(Verdict, &str); 3] = [
+    (Verdict::Keep, "Keep"),
+    (Verdict::Drop, "Drop"),
+    (Verdict::Kudos, "It's kudos, not a lesson"),
+];
+
 /// One page of the review.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ReviewPage {
@@ -152,6 +207,29 @@ pub struct ReviewPage {
 impl ReviewPage {
     pub fn is_last(&self) -> bool {
         self.page + 1 >= self.pages
+    }
+
+    /// What the page is about and how to use it, above the candidates (no markup: the
+    /// title is the platform's to mark).
+    pub fn intro(&self) -> String {
+        format!(
+            "{} from {}{}. Keep what the team should act on, drop the rest, and mark \
+             thanks as kudos. Near-identical lines are merged (×N). Page {} of {}.",
+            count(self.total as i64, "candidate", "candidates"),
+            count(self.reflected as i64, "reflection", "reflections"),
+            if self.anonymous { " (anonymous)" } else { "" },
+            self.page + 1,
+            self.pages
+        )
+    }
+
+    /// The label of the submit button: the next page, or the close.
+    pub fn submit_label(&self) -> String {
+        if self.is_last() {
+            "Close and publish".to_owned()
+        } else {
+            format!("Next {PAGE_SIZE}")
+        }
     }
 }
 

@@ -20,6 +20,8 @@ const BLOCK_PREFIX: &str = "q_";
 /// Slack's limits: input labels 2000 characters, the modal's title 24.
 const MAX_LABEL_CHARS: usize = 2000;
 const MAX_TITLE_CHARS: usize = 24;
+/// A candidate line is at most this long (the items of an answer are cut to it).
+const MAX_ITEM_CHARS: usize = 1000;
 
 /// The block id of a question's input (where `response_action: errors` points).
 pub fn block_id(question_id: &str) -> String {
@@ -190,61 +192,40 @@ pub fn start_view(choices: &StartChoices, channel: &str) -> Value {
 /// keep / drop / kudos, and an owner picker for actions. Fields are `q_<field>` blocks,
 /// so [`submitted_values`] reads them.
 pub fn review_view(page: &ReviewPage) -> Value {
-    let verdicts = [
-        ("keep", "Keep"),
-        ("drop", "Drop"),
-        ("kudos", "It's kudos, not a lesson"),
-    ];
-    let verdict_option =
-        |(value, label): (&str, &str)| json!({"text": plain_text(label, 75), "value": value});
+    let verdict_option = |verdict: Verdict| {
+        let label = review::VERDICTS
+            .iter()
+            .find(|(v, _)| *v == verdict)
+            .map_or("Keep", |(_, label)| label);
+        json!({"text": plain_text(label, 75), "value": verdict.as_str()})
+    };
     let intro = format!(
-        "*{}* · {} from {}{}\nKeep what the team should act on, drop the rest, and mark \
-         thanks as kudos. Near-identical lines are merged (×N). Page {} of {}.",
+        "*{}* · {}",
         crate::platform::plain(&page.title),
-        crate::app::words::count(page.total as i64, "candidate", "candidates"),
-        crate::app::words::count(page.reflected as i64, "reflection", "reflections"),
-        if page.anonymous { " · anonymous" } else { "" },
-        page.page + 1,
-        page.pages
+        page.intro()
     );
     let mut blocks = vec![json!({"type": "section", "text": mrkdwn(&intro, 3000)})];
     for candidate in &page.candidates {
-        let decision = candidate.decision.clone().unwrap_or_default();
-        let kind = match candidate.kind {
-            LessonKind::Lesson => "Lesson",
-            LessonKind::Action => "Action",
-        };
-        let label = if candidate.count > 1 {
-            format!("{kind} (×{})", candidate.count)
-        } else {
-            kind.to_owned()
-        };
-        let text = decision
-            .text
-            .clone()
-            .unwrap_or_else(|| candidate.text.clone());
         blocks.push(json!({
             "type": "input", "block_id": block_id(&review::text_field(&candidate.key)),
-            "label": plain_text(&label, MAX_LABEL_CHARS),
+            "label": plain_text(&candidate.label(), MAX_LABEL_CHARS),
             "element": {"type": "plain_text_input", "action_id": ANSWER,
-                        "initial_value": text, "max_length": 1000},
+                        "initial_value": candidate.shown_text(), "max_length": MAX_ITEM_CHARS},
         }));
-        let chosen = match decision.verdict {
-            Verdict::Keep => verdicts[0],
-            Verdict::Drop => verdicts[1],
-            Verdict::Kudos => verdicts[2],
-        };
+        let options: Vec<Value> = review::VERDICTS
+            .iter()
+            .map(|(verdict, _)| verdict_option(*verdict))
+            .collect();
         blocks.push(json!({
             "type": "input", "block_id": block_id(&review::verdict_field(&candidate.key)),
             "optional": true,
             "label": plain_text("Keep it?", MAX_LABEL_CHARS),
-            "element": {"type": "radio_buttons", "action_id": ANSWER,
-                        "options": verdicts.map(verdict_option),
-                        "initial_option": verdict_option(chosen)},
+            "element": {"type": "radio_buttons", "action_id": ANSWER, "options": options,
+                        "initial_option": verdict_option(candidate.verdict())},
         }));
         if candidate.kind == LessonKind::Action {
             let mut picker = json!({"type": "users_select", "action_id": ANSWER});
-            if let Some(owner) = decision.owner.as_ref().or(candidate.owner.as_ref()) {
+            if let Some(owner) = candidate.shown_owner() {
                 picker["initial_user"] = json!(owner);
             }
             blocks.push(json!({
@@ -264,17 +245,12 @@ pub fn review_view(page: &ReviewPage) -> Value {
                  "value": "yes"}]},
         }));
     }
-    let submit = if page.is_last() {
-        "Close and publish".to_owned()
-    } else {
-        format!("Next {}", review::PAGE_SIZE)
-    };
     json!({
         "type": "modal",
         "callback_id": review::REVIEW_CALLBACK,
         "private_metadata": json!({"debrief": page.debrief, "page": page.page}).to_string(),
         "title": plain_text("Review and close", MAX_TITLE_CHARS),
-        "submit": plain_text(&submit, MAX_TITLE_CHARS),
+        "submit": plain_text(&page.submit_label(), MAX_TITLE_CHARS),
         "close": plain_text("Cancel", MAX_TITLE_CHARS),
         "blocks": blocks,
     })

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use serde_json::{Value, json};
 
 use super::card::card_message;
-use crate::app::debrief::review::{self, ReviewPage, Verdict};
+use crate::app::debrief::review::{self, ReviewPage};
 use crate::app::debrief::start_form::{self, StartChoices};
 use crate::app::templates::{Question, QuestionKind};
 use crate::store::LessonKind;
@@ -236,51 +236,31 @@ pub fn review_form(page: &ReviewPage, roster: &[(String, String)]) -> Value {
     let mut body = vec![
         json!({"type": "RichTextBlock", "inlines": [{"type": "TextRun", "text": page.title,
                "size": "Medium", "weight": "Bolder"}]}),
-        json!({"type": "TextBlock", "wrap": true, "isSubtle": true, "text": format!(
-            "{} from {}{}. Keep what the team should act on, drop the rest, and mark thanks \
-             as kudos. Near-identical lines are merged (×N). Page {} of {}.",
-            crate::app::words::count(page.total as i64, "candidate", "candidates"),
-            crate::app::words::count(page.reflected as i64, "reflection", "reflections"),
-            if page.anonymous { " (anonymous)" } else { "" },
-            page.page + 1,
-            page.pages
-        )}),
+        json!({"type": "TextBlock", "wrap": true, "isSubtle": true, "text": page.intro()}),
     ];
-    let verdicts = json!([
-        {"title": "Keep", "value": "keep"},
-        {"title": "Drop", "value": "drop"},
-        {"title": "It's kudos, not a lesson", "value": "kudos"},
-    ]);
+    let verdicts: Vec<Value> = review::VERDICTS
+        .iter()
+        .map(|(verdict, label)| json!({"title": label, "value": verdict.as_str()}))
+        .collect();
     let owners: Vec<Value> = roster
         .iter()
         .take(MAX_OWNER_CHOICES)
         .map(|(id, name)| json!({"title": name, "value": id}))
         .collect();
     for candidate in &page.candidates {
-        let decision = candidate.decision.clone().unwrap_or_default();
-        let kind = match candidate.kind {
-            LessonKind::Lesson => "Lesson",
-            LessonKind::Action => "Action",
-        };
-        let label = if candidate.count > 1 {
-            format!("{kind} (×{})", candidate.count)
-        } else {
-            kind.to_owned()
-        };
-        let verdict = match decision.verdict {
-            Verdict::Keep => "keep",
-            Verdict::Drop => "drop",
-            Verdict::Kudos => "kudos",
-        };
-        body.push(json!({"type": "TextBlock", "text": label, "wrap": true, "weight": "Bolder"}));
-        body.push(json!({"type": "Input.Text", "id": input_id(&review::text_field(&candidate.key)),
-            "maxLength": 1000, "value": decision.text.clone().unwrap_or_else(|| candidate.text.clone())}));
+        body.push(
+            json!({"type": "TextBlock", "text": candidate.label(), "wrap": true,
+                         "weight": "Bolder"}),
+        );
+        body.push(
+            json!({"type": "Input.Text", "id": input_id(&review::text_field(&candidate.key)),
+            "maxLength": 1000, "value": candidate.shown_text()}),
+        );
         body.push(json!({"type": "Input.ChoiceSet", "id": input_id(&review::verdict_field(&candidate.key)),
-            "style": "expanded", "value": verdict, "choices": verdicts}));
+            "style": "expanded", "value": candidate.verdict().as_str(), "choices": verdicts}));
         if candidate.kind == LessonKind::Action && !owners.is_empty() {
-            let owner = decision.owner.as_ref().or(candidate.owner.as_ref());
             body.push(json!({"type": "Input.ChoiceSet", "id": input_id(&review::owner_field(&candidate.key)),
-                "style": "filtered", "label": "Owner", "value": owner.cloned().unwrap_or_default(),
+                "style": "filtered", "label": "Owner", "value": candidate.shown_owner().unwrap_or_default(),
                 "choices": owners}));
         }
     }
@@ -288,13 +268,8 @@ pub fn review_form(page: &ReviewPage, roster: &[(String, String)]) -> Value {
         body.push(json!({"type": "Input.Toggle", "id": input_id(review::PUBLISH_REST),
             "title": "Publish the rest as they are and close now", "valueOn": "yes", "valueOff": ""}));
     }
-    let submit = if page.is_last() {
-        "Close and publish".to_owned()
-    } else {
-        format!("Next {}", review::PAGE_SIZE)
-    };
     body.push(json!({"type": "ActionSet", "actions": [{
-        "type": "Action.Submit", "title": submit, "style": "positive",
+        "type": "Action.Submit", "title": page.submit_label(), "style": "positive",
         "data": {"action": review::REVIEW_CALLBACK, "debrief": page.debrief, "page": page.page},
     }]}));
     card_message("Review and close", body)
@@ -369,8 +344,8 @@ mod tests {
             decisions["k1"].text.as_deref(),
             Some("Flaky tests cost a day")
         );
-        assert_eq!(decisions["k2"].verdict, Verdict::Kudos);
-        assert_eq!(decisions["k3"].verdict, Verdict::Drop);
+        assert_eq!(decisions["k2"].verdict, review::Verdict::Kudos);
+        assert_eq!(decisions["k3"].verdict, review::Verdict::Drop);
         assert_eq!(decisions["k3"].owner, None);
     }
 
