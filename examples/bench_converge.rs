@@ -26,7 +26,7 @@ use std::time::{Duration, Instant};
 use learnloop::config::Settings;
 use learnloop::startup::App;
 use serde_json::{Value, json};
-use support::{Signed, start_debrief, stats, word};
+use support::{Signed, start_debrief, stats, view_state, word};
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
@@ -164,7 +164,8 @@ fn submit_page(view: &Value) -> Value {
     json!({
         "type": "view_submission", "team": {"id": TEAM}, "user": {"id": FACILITATOR},
         "view": {"id": "V2", "callback_id": "debrief.review",
-                 "private_metadata": view["private_metadata"], "state": {"values": {}}},
+                 "private_metadata": view["private_metadata"],
+                 "state": {"values": view_state(view)}},
     })
 }
 

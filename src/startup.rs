@@ -24,6 +24,7 @@ use crate::http::verify::{BotTokenVerifier, SlackSignatureVerifier, TeamsWebhook
 use crate::http::{AppParts, AppState, metrics_router, router};
 use crate::metrics::Metrics;
 use crate::platform::slack::{SlackClient, SlackDirectory, SlackZones};
+use crate::platform::teams::directory::{ByPlatform, TeamsDirectory};
 use crate::platform::teams::{TeamsClient, TeamsCredentials};
 use crate::scheduler::Scheduler;
 use crate::store::{Platform, Store};
@@ -103,7 +104,6 @@ impl App {
             settings.workspace.default_time_zone.clone(),
         );
         let slack_for_zones = slack.clone();
-        let directory: Arc<dyn Directory> = Arc::new(SlackDirectory(slack.clone()));
         let metrics = Arc::new(Metrics::default());
         let mut delivery = Delivery::new(
             store.clone(),
@@ -117,6 +117,15 @@ impl App {
             delivery = delivery.with_teams(teams.clone());
         }
         let delivery = Arc::new(delivery);
+        let directory: Arc<dyn Directory> = Arc::new(ByPlatform {
+            slack: Arc::new(SlackDirectory(slack.clone())),
+            teams: teams.clone().map(|client| {
+                Arc::new(TeamsDirectory {
+                    client,
+                    store: store.clone(),
+                }) as Arc<dyn Directory>
+            }),
+        });
         let zones: Arc<dyn ZoneSource> = Arc::new(SlackZones(slack_for_zones));
         let scheduler = Arc::new(
             Scheduler::new(

@@ -154,3 +154,25 @@ pub async fn start_debrief(
         })
         .expect("the card was posted")
 }
+
+/// A view's state as Slack submits it: every input with what it shows (its initial
+/// value, option or user).
+pub fn view_state(view: &Value) -> Value {
+    let mut values = serde_json::Map::new();
+    for block in view["blocks"].as_array().into_iter().flatten() {
+        let (Some(id), Some(kind)) = (
+            block["block_id"].as_str(),
+            block["element"]["type"].as_str(),
+        ) else {
+            continue;
+        };
+        let element = &block["element"];
+        let state = match kind {
+            "plain_text_input" => json!({"type": kind, "value": element["initial_value"]}),
+            "users_select" => json!({"type": kind, "selected_user": element["initial_user"]}),
+            _ => json!({"type": kind, "selected_option": element["initial_option"]}),
+        };
+        values.insert(id.to_owned(), json!({"answer": state}));
+    }
+    Value::Object(values)
+}

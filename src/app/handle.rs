@@ -106,7 +106,7 @@ pub async fn handle(ctx: &CommandContext<'_>, command: &Command) -> Result<Handl
             let request = debrief::StartRequest {
                 title,
                 template: template.as_ref().map(|t| t.as_str()),
-                anonymous: *anonymous,
+                anonymous: anonymous.then_some(true),
                 closes_in: *closes_in,
             };
             return debrief::start(ctx, request).await;

@@ -169,8 +169,9 @@ pub fn teams_webhook_help() -> Message {
 pub fn teams_bot_help() -> Message {
     teams_help(
         "learnloop for Microsoft Teams",
-        "`debrief [--template NAME] [--anonymous] TITLE`: a debrief in this channel \
-         (`debrief reflect`, `debrief close`)\n\
+        "`debrief [--template NAME] [--anonymous] [--closes-in DURATION] TITLE`: a debrief \
+         in this channel (`debrief` alone opens a form; `debrief reflect`, `debrief nudge`, \
+         `debrief close`)\n\
          `lessons [QUERY]`: search the lessons this channel may see\n\
          `goal add TEXT [by YYYY-MM-DD]` · `goal list` · `goal done N` · `goal share N`: your learning goals\n\
          `checkin SCHEDULE` · `checkin off`: your personal check-in, in our 1:1 chat\n\

@@ -163,6 +163,7 @@ fn messages_by_kind() -> Vec<(&'static str, Message)> {
                         text: "Write the rollback runbook".into(),
                         owner: Some("U3".into()),
                         debrief_title: "Release 2.2".into(),
+                        channel: "C1".into(),
                         created_at: 1_764_000_000,
                     }],
                 },
@@ -217,6 +218,7 @@ fn review_sample() -> ReviewPage {
         pages: 2,
         total: 23,
         reflected: 6,
+        late: false,
         candidates: vec![
             candidate(
                 "a1",

@@ -290,22 +290,6 @@ impl StoreTx {
         Ok(())
     }
 
-    /// The review's decisions so far, by candidate key (JSON each).
-    pub async fn review_decisions(
-        &mut self,
-        workspace: WorkspaceId,
-        debrief: DebriefId,
-    ) -> Result<Vec<(String, String)>, StoreError> {
-        Ok(sqlx::query_as(
-            "SELECT item_key, decision FROM debrief_reviews \
-             WHERE workspace_id = ? AND debrief_id = ? ORDER BY item_key",
-        )
-        .bind(workspace.0)
-        .bind(debrief.0)
-        .fetch_all(&mut *self.tx)
-        .await?)
-    }
-
     /// The review is over (the debrief closed): its working state goes.
     pub async fn forget_review(
         &mut self,
@@ -426,6 +410,22 @@ impl Store {
         }
         tx.commit().await?;
         Ok(())
+    }
+
+    /// The review's decisions so far, by candidate key (JSON each).
+    pub async fn review_decisions(
+        &self,
+        workspace: WorkspaceId,
+        debrief: DebriefId,
+    ) -> Result<Vec<(String, String)>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT item_key, decision FROM debrief_reviews \
+             WHERE workspace_id = ? AND debrief_id = ? ORDER BY item_key",
+        )
+        .bind(workspace.0)
+        .bind(debrief.0)
+        .fetch_all(&self.pool)
+        .await?)
     }
 
     /// The author keys of everyone who reflected on the debrief.

@@ -115,6 +115,7 @@ pub use matches::{LessonMatch, LessonText, LessonToMatch};
 pub use open_actions::{ActionOutcome, OpenAction, SettledAction};
 pub use outbox::{
     Anchor, AnchorField, NewOutboxMessage, OutboxId, OutboxMessage, OutboxState, Settlement,
+    nudge_key,
 };
 pub use people::{Person, PersonId};
 pub use schedules::{

@@ -12,6 +12,8 @@ pub struct OpenAction {
     pub text: String,
     pub owner: Option<String>,
     pub debrief_title: String,
+    /// The conversation of the debrief it came from.
+    pub channel: String,
     pub created_at: i64,
 }
 
@@ -52,7 +54,7 @@ impl Store {
         limit: u32,
     ) -> Result<Vec<OpenAction>, StoreError> {
         Ok(sqlx::query_as(
-            "SELECT l.id, l.text, l.owner, d.title AS debrief_title, l.created_at \
+            "SELECT l.id, l.text, l.owner, d.title AS debrief_title, d.channel, l.created_at \
              FROM lessons l JOIN debriefs d ON d.id = l.debrief_id \
              WHERE l.workspace_id = ?1 AND d.channel = ?2 AND d.closed_at IS NOT NULL \
                AND l.kind = 'action' AND l.status IN ('open', 'not_yet') \
@@ -75,7 +77,7 @@ impl Store {
         lesson: i64,
     ) -> Result<Option<OpenAction>, StoreError> {
         Ok(sqlx::query_as(
-            "SELECT l.id, l.text, l.owner, d.title AS debrief_title, l.created_at \
+            "SELECT l.id, l.text, l.owner, d.title AS debrief_title, d.channel, l.created_at \
              FROM lessons l JOIN debriefs d ON d.id = l.debrief_id \
              WHERE l.workspace_id = ? AND l.id = ? AND l.kind = 'action' \
                AND l.status IN ('open', 'not_yet')",

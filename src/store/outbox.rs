@@ -231,6 +231,26 @@ async fn apply(conn: &mut SqliteConnection, settlement: &Settlement) -> Result<(
 impl StoreTx {
     /// The DMs of an anonymous debrief that is closing: those not sent yet are dropped
     /// (their questions are moot now), the bodies of the others erased.
+    /// A debrief closed: its nudges still waiting are pointless now, and an anonymous
+    /// one's sent nudges would keep who had not reflected (their recipients) past it.
+    pub async fn forget_nudges(
+        &mut self,
+        workspace: WorkspaceId,
+        debrief: DebriefId,
+        anonymous: bool,
+    ) -> Result<u64, StoreError> {
+        let forgotten = sqlx::query(
+            "DELETE FROM outbox WHERE workspace_id = ? AND dedupe_key LIKE ? \
+             AND (status = 'pending' OR ?)",
+        )
+        .bind(workspace.0)
+        .bind(nudge_key_prefix(debrief))
+        .bind(anonymous)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(forgotten.rows_affected())
+    }
+
     pub async fn erase_anonymous_dms(
         &mut self,
         workspace: WorkspaceId,
@@ -495,3 +515,13 @@ impl Store {
 #[cfg(test)]
 #[path = "outbox_tests.rs"]
 mod tests;
+
+/// The dedupe key of a nudge of `debrief` sent to `person` at `at` (unique per round).
+pub fn nudge_key(debrief: DebriefId, at: i64, person: &str) -> String {
+    format!("nudge:{}:{at}:{person}", debrief.0)
+}
+
+/// What every nudge key of `debrief` starts with, as a `LIKE` pattern.
+fn nudge_key_prefix(debrief: DebriefId) -> String {
+    format!("nudge:{}:%", debrief.0)
+}

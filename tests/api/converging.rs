@@ -4,7 +4,6 @@
 //! close with two processes, and a summary that lists each item once with its kudos.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use learnloop::clock::ShiftedClock;
 
@@ -13,7 +12,8 @@ use wiremock::matchers::{body_string_contains, method, path};
 use wiremock::{Mock, ResponseTemplate};
 
 use crate::debriefs::{
-    ALICE, BOB, CHANNEL, Input, click, database, start, submission, wait_for_outbox, workspace,
+    ALICE, BOB, CHANNEL, Input, click, database, ephemeral_to, start, submission, view_state,
+    wait_for_outbox, workspace,
 };
 use crate::helpers::{
     Options, TEAM, TestApp, command_form_in, monday, reply_text, spawn_app_at, spawn_app_with,
@@ -244,11 +244,11 @@ async fn a_debrief_started_from_the_form_is_nudged_reminded_and_closed_on_time_o
             .status(),
         200
     );
+    // The nudge runs after the click is answered (reading members can take longer
+    // than Slack waits); the facilitator hears how many were nudged, never who.
+    ephemeral_to(&app, BOB, "Only the facilitator").await;
+    ephemeral_to(&app, ALICE, "Nudged 2 people").await;
     wait_for_outbox(&app, ws).await;
-    let told_bob = ephemerals_to(&app, BOB).await.join("\n");
-    assert!(told_bob.contains("Only the facilitator"), "{told_bob}");
-    let told_alice = ephemerals_to(&app, ALICE).await.join("\n");
-    assert!(told_alice.contains("Nudged 2 people"), "{told_alice}");
     let pages: Vec<String> = app
         .slack
         .received_requests()
@@ -281,12 +281,8 @@ async fn a_debrief_started_from_the_form_is_nudged_reminded_and_closed_on_time_o
 
     // A second nudge within 12 hours sends nothing.
     app.interaction(&click(ALICE, "debrief.nudge", id)).await;
+    ephemeral_to(&app, ALICE, "less than 12 hours ago").await;
     wait_for_outbox(&app, ws).await;
-    let told_alice = ephemerals_to(&app, ALICE).await.join("\n");
-    assert!(
-        told_alice.contains("less than 12 hours ago"),
-        "{told_alice}"
-    );
     assert_eq!(dms_to(&app, DAVE).await.len(), 1, "nobody is nudged twice");
 
     // Two hours before the close-by time, the facilitator is reminded, once.
@@ -294,7 +290,8 @@ async fn a_debrief_started_from_the_form_is_nudged_reminded_and_closed_on_time_o
     let report = app.scheduler.fire_due().await.unwrap();
     let again = app.scheduler.fire_due().await.unwrap();
     wait_for_outbox(&app, ws).await;
-    assert_eq!(report.debriefs.reminded + again.debriefs.reminded, 1);
+    // (The app's own scheduler may have got there first.)
+    assert!(report.debriefs.reminded + again.debriefs.reminded <= 1);
     let reminders = dms_to(&app, ALICE).await;
     assert_eq!(reminders.len(), 1, "{reminders:?}");
     assert!(
@@ -311,7 +308,8 @@ async fn a_debrief_started_from_the_form_is_nudged_reminded_and_closed_on_time_o
     let closed = here.unwrap().debriefs.closed + there.unwrap().debriefs.closed;
     replica.stop().await;
     wait_for_outbox(&app, ws).await;
-    // The background schedulers may have got there first.
+    // The background schedulers may have got there first; the summary below shows it
+    // closed once.
     assert!(closed <= 1, "closed {closed} times");
     let summaries: Vec<String> = app
         .slack_calls("chat.postMessage")
@@ -389,12 +387,13 @@ async fn an_anonymous_debrief_is_nudged_without_telling_who_reflected() {
     let reply = app
         .command_reply_in(TEAM, CHANNEL, ALICE, "/learn", "debrief nudge")
         .await;
-    let said = reply_text(&reply);
-    // The fake's members: Alice (facilitator), Bob (reflected), Carol, Dave, Zed.
     assert!(
-        said.contains("Nudged 3 people about *Outage review*"),
-        "{said}"
+        reply_text(&reply).contains("Looking for who has not reflected"),
+        "{reply}"
     );
+    // The fake's members: Alice (facilitator), Bob (reflected), Carol, Dave, Zed.
+    ephemeral_to(&app, ALICE, "Nudged 3 people about *Outage review*").await;
+    let said = ephemerals_to(&app, ALICE).await.join("\n");
     for name in ["U0BOB", "U0CAROL", "U0DAVE", "U0ZED"] {
         assert!(!said.contains(name), "no names: {said}");
     }
@@ -418,7 +417,17 @@ async fn an_anonymous_debrief_is_nudged_without_telling_who_reflected() {
         reply_text(&reply).contains("You facilitate no open debrief"),
         "{reply}"
     );
-    tokio::time::sleep(Duration::from_millis(10)).await;
+    // Closed, the debrief takes its nudges along: who had not reflected is not kept.
+    crate::debriefs::close_as_is(&app, CHANNEL, ALICE, id).await;
+    wait_for_outbox(&app, ws).await;
+    let db = database(&app).await;
+    let kept: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM outbox WHERE channel IN ('U0CAROL', 'U0DAVE', 'U0ZED')",
+    )
+    .fetch_one(&db)
+    .await
+    .unwrap();
+    assert_eq!(kept, 0);
     app.stop().await;
 }
 
@@ -452,16 +461,13 @@ async fn a_closes_in_date_in_the_past_is_refused_and_a_template_may_be_anonymous
     app.stop().await;
 }
 
-/// A submitted review page: `values` by field, as Slack's view state holds them.
-fn review_page(user: &str, view: &Value, values: &[(String, Value)]) -> String {
-    let state: serde_json::Map<String, Value> = values
-        .iter()
-        .map(|(field, element)| (format!("q_{field}"), json!({"answer": element})))
-        .collect();
+/// A submitted review page: as shown, with `changes` by field.
+fn review_page(user: &str, view: &Value, changes: &[(String, Value)]) -> String {
     json!({
         "type": "view_submission", "team": {"id": TEAM}, "user": {"id": user},
         "view": {"id": "V3", "callback_id": "debrief.review",
-                 "private_metadata": view["private_metadata"], "state": {"values": state}},
+                 "private_metadata": view["private_metadata"],
+                 "state": {"values": view_state(view, changes)}},
     })
     .to_string()
 }
@@ -562,8 +568,27 @@ async fn the_facilitators_review_merges_drops_edits_and_thanks_before_the_summar
             ),
         ],
     );
+    // Dave reflects while the facilitator reviews: his line is not published unseen.
+    let late = submission(
+        DAVE,
+        id,
+        &[("could_be_better", Input::Text("Alerts fired late"))],
+    );
+    assert_eq!(app.interaction(&late).await.status(), 200);
     let response = app.interaction(&submitted).await;
-    assert_eq!(response.status(), 200);
+    let next: Value = response.json().await.unwrap();
+    assert_eq!(next["response_action"], "update", "{next}");
+    let late_page = next["view"].clone();
+    assert!(
+        late_page
+            .to_string()
+            .contains("1 more candidate came in while you reviewed"),
+        "{late_page}"
+    );
+    let late_candidates = candidates_of(&late_page);
+    assert_eq!(late_candidates.len(), 1);
+    assert_eq!(late_candidates[0].2, "Alerts fired late");
+    let response = app.interaction(&review_page(ALICE, &late_page, &[])).await;
     assert_eq!(response.text().await.unwrap(), "", "the modal closes");
     wait_for_outbox(&app, ws).await;
 
@@ -614,6 +639,7 @@ async fn the_facilitators_review_merges_drops_edits_and_thanks_before_the_summar
                 Some(CAROL)
             ),
             ("action", "Refresh staging <@U0DAVE>", Some(DAVE)),
+            ("lesson", "Alerts fired late", Some(DAVE)),
         ]
     );
     let review_rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM debrief_reviews")

@@ -67,6 +67,32 @@ pub(crate) fn submission(user: &str, debrief: i64, inputs: &[(&str, Input)]) -> 
     .to_string()
 }
 
+/// A view's state as Slack submits it: every input with what it shows (its initial
+/// value, option or user), then `changes` (by field, the block id without `q_`).
+pub(crate) fn view_state(view: &Value, changes: &[(String, Value)]) -> Value {
+    let mut values = serde_json::Map::new();
+    for block in view["blocks"].as_array().into_iter().flatten() {
+        let (Some(id), Some(kind)) = (
+            block["block_id"].as_str(),
+            block["element"]["type"].as_str(),
+        ) else {
+            continue;
+        };
+        let element = &block["element"];
+        let state = match kind {
+            "plain_text_input" => json!({"type": kind, "value": element["initial_value"]}),
+            "users_select" => json!({"type": kind, "selected_user": element["initial_user"]}),
+            "datepicker" => json!({"type": kind, "selected_date": element["initial_date"]}),
+            _ => json!({"type": kind, "selected_option": element["initial_option"]}),
+        };
+        values.insert(id.to_owned(), json!({"answer": state}));
+    }
+    for (field, element) in changes {
+        values.insert(format!("q_{field}"), json!({"answer": element}));
+    }
+    Value::Object(values)
+}
+
 /// The facilitator's review at close, submitted as it was shown (every candidate kept
 /// as it is), page after page: the reply to the last page.
 pub(crate) async fn submit_review(app: &TestApp, user: &str) -> reqwest::Response {
@@ -81,7 +107,8 @@ pub(crate) async fn submit_review(app: &TestApp, user: &str) -> reqwest::Respons
         let submitted = json!({
             "type": "view_submission", "team": {"id": TEAM}, "user": {"id": user},
             "view": {"id": "V2", "callback_id": "debrief.review",
-                     "private_metadata": view["private_metadata"], "state": {"values": {}}},
+                     "private_metadata": view["private_metadata"],
+                     "state": {"values": view_state(&view, &[])}},
         })
         .to_string();
         let response = app.interaction(&submitted).await;

@@ -500,6 +500,11 @@ async fn a_debrief_in_teams_from_card_to_summary() {
 /// Alice runs a retro in the General channel: Bob reflects from the card's "Reflect in
 /// DM" button in his 1:1 chat, Alice closes it, and the summary lands in the thread.
 async fn teams_debrief(rig: &Rig) {
+    teams_debrief_reviewed(rig, &[]).await;
+}
+
+/// [`teams_debrief`], with the review's inputs whose id ends with `.0` set to `.1`.
+async fn teams_debrief_reviewed(rig: &Rig, review_changes: &[(&str, &str)]) {
     // Alice starts it: the card goes to the channel, her answer to her thread.
     let card_post = open_retro(rig, "6001", "Outage review").await;
     let reflect_in_dm = button_data(&card_post, "debrief.reflect_dm");
@@ -561,7 +566,7 @@ async fn teams_debrief(rig: &Rig) {
     // summary goes into the card's thread.
     let before = rig.connector_calls(0).await.len();
     assert_eq!(rig.say("6003", "debrief close").await, 200);
-    publish_review(rig, before, "6004").await;
+    publish_review(rig, before, "6004", review_changes).await;
     // The reply, the chat opened, the review, the card, the review's answer, the summary.
     let calls = rig.connector_calls(before + 6).await;
     let summary: Vec<String> = calls[before..]
@@ -581,11 +586,18 @@ async fn teams_debrief(rig: &Rig) {
         summary.contains("Bob Builder") && !summary.contains("someone"),
         "people are named as Teams names them: {summary}"
     );
+    if review_changes.is_empty() {
+        assert!(
+            summary
+                .contains("Write the rollback runbook before the next release — owner Bob Builder"),
+            "{summary}"
+        );
+    }
 }
 
 /// Finds the review form sent (after `before` calls) to the facilitator's 1:1 chat and
 /// submits it there as it is.
-async fn publish_review(rig: &Rig, before: usize, id: &str) {
+async fn publish_review(rig: &Rig, before: usize, id: &str, changes: &[(&str, &str)]) {
     let deadline = Instant::now() + Duration::from_secs(10);
     let review = loop {
         let calls = rig.connector_calls(0).await;
@@ -605,8 +617,23 @@ async fn publish_review(rig: &Rig, before: usize, id: &str) {
         .trim_start_matches("/emea/v3/conversations/")
         .trim_end_matches("/activities")
         .replace("%3A", ":");
+    // Teams sends the button's data with every input's current value.
+    let mut value = button_data(&review, "debrief.review");
+    let activity: Value = serde_json::from_slice(&review.body).unwrap();
+    for input in activity["attachments"][0]["content"]["body"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|b| b["type"].as_str().is_some_and(|t| t.starts_with("Input.")))
+    {
+        let id = input["id"].as_str().unwrap();
+        value[id] = match changes.iter().find(|(suffix, _)| id.ends_with(suffix)) {
+            Some((_, changed)) => json!(changed),
+            None => input["value"].clone(),
+        };
+    }
     let mut submit = rig.in_chat(ALICE, &chat, id);
-    submit["value"] = button_data(&review, "debrief.review");
+    submit["value"] = value;
     submit["replyToId"] = json!(CARD);
     assert_eq!(rig.post(&submit).await, 200);
 }
@@ -1224,12 +1251,28 @@ async fn an_activity_from_a_tenant_that_is_not_served_is_refused() {
 }
 
 #[tokio::test]
-async fn a_debrief_started_from_the_teams_form_nudges_the_roster_in_their_chats() {
+async fn a_debrief_started_from_the_teams_form_nudges_the_channels_members_in_their_chats() {
     let rig = Rig::start().await;
     rig.add_bot_to_the_team().await;
-    // Bob has written to the bot, so he is on the team's roster.
+    // The channel's members as the connector lists them (Carol is on the team's roster
+    // but not in this channel, so she is never nudged about it).
+    Mock::given(method("GET"))
+        .and(path(
+            "/emea/v3/conversations/19%3Ageneral%40thread.tacv2/members",
+        ))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([
+            {"id": "29:alice", "name": "Alice Example"},
+            {"id": "29:bob", "name": "Bob Builder"},
+        ])))
+        .mount(&rig.connector)
+        .await;
     assert_eq!(rig.say_as(BOB.0, BOB.1, "9400", "help").await, 200);
-    let before = rig.connector_calls(1).await.len();
+    assert_eq!(
+        rig.say_as("29:carol", "Carol Example", "9399", "help")
+            .await,
+        200
+    );
+    let before = rig.connector_calls(2).await.len();
 
     // `@learnloop debrief` alone answers with the start form in its thread.
     assert_eq!(rig.say("9401", "debrief").await, 200);
@@ -1309,6 +1352,10 @@ async fn a_debrief_started_from_the_teams_form_nudges_the_roster_in_their_chats(
             .any(|(path, _)| path.contains("a%3Achat-29%3Aalice")),
         "the facilitator is not nudged: {texts:?}"
     );
+    assert!(
+        !texts.iter().any(|(path, _)| path.contains("carol")),
+        "nobody outside the channel: {texts:?}"
+    );
 }
 
 #[tokio::test]
@@ -1361,4 +1408,33 @@ async fn the_next_teams_debrief_starts_from_the_open_actions_of_the_last() {
     .await
     .unwrap();
     assert_eq!(status, "applied");
+}
+
+#[tokio::test]
+async fn a_teams_review_gives_an_action_to_a_member_of_the_channel() {
+    let rig = Rig::start().await;
+    Mock::given(method("GET"))
+        .and(path(
+            "/emea/v3/conversations/19%3Ageneral%40thread.tacv2/members",
+        ))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([
+            {"id": "29:alice", "name": "Alice Example"},
+            {"id": "29:bob", "name": "Bob Builder"},
+        ])))
+        .mount(&rig.connector)
+        .await;
+    // Alice was learnt as she wrote; the review's owner menu offers the team by name.
+    teams_debrief_reviewed(&rig, &[(".owner", "29:alice")]).await;
+    let db = sqlx::SqlitePool::connect(&rig.app.db_url).await.unwrap();
+    let owner: Option<String> = sqlx::query_scalar(
+        "SELECT owner FROM lessons WHERE text LIKE 'Write the rollback runbook%'",
+    )
+    .fetch_one(&db)
+    .await
+    .unwrap();
+    assert_eq!(
+        owner.as_deref(),
+        Some("29:alice"),
+        "the owner picked in the review"
+    );
 }

@@ -15,6 +15,8 @@ use personal::{parse_checkin, parse_digest, parse_goal, parse_pause, parse_unsch
 
 /// Longest debrief title; Slack headers hold 150 characters.
 pub const MAX_TITLE_CHARS: usize = 150;
+/// Longest close-by time a debrief may have: a month is long past the time to reflect.
+pub const MAX_CLOSES_IN_DAYS: u32 = 31;
 /// Longest goal text.
 pub const MAX_GOAL_CHARS: usize = 500;
 /// Longest schedule text worth reading.

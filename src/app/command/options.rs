@@ -122,9 +122,6 @@ pub(super) fn parse_debrief(tokens: &[Token]) -> Result<DebriefCommand, UsageErr
     })
 }
 
-/// Longest close-by time a debrief may have: a month is long past the time to reflect.
-const MAX_CLOSES_IN_DAYS: u32 = 31;
-
 /// Reads `--closes-in DURATION` at `tokens[i]` (`2d`, `12h`, `1w`, `2 days`,
 /// `2026-12-03`, or `--closes-in=2d`); returns the duration and the tokens consumed.
 fn closes_in_option(

@@ -49,27 +49,17 @@ pub async fn own_open_debrief(ctx: &CommandContext<'_>) -> Result<Option<Debrief
         .find(|d| d.facilitator == ctx.user))
 }
 
-/// Closes a debrief (facilitator only) with every candidate as it is (merged): stores
-/// its lessons and queues the card update and the summary in the card's thread, all in
-/// one transaction. Closing twice is harmless.
+/// Closes a debrief (facilitator only): stores its lessons and queues the card update
+/// and the summary in the card's thread, all in one transaction. The candidates are
+/// merged and published as the facilitator's review decided, as far as it got (as they
+/// are, without one: the scheduler at the close-by time, a form that did not open).
+/// Closing twice is harmless.
 pub async fn close(ctx: &CommandContext<'_>, debrief: &Debrief) -> Result<Handled, StoreError> {
-    close_with(ctx, debrief, &Decisions::new()).await
-}
-
-/// Closes a debrief with the decisions of its facilitator's review.
-pub(super) async fn close_reviewed(
-    ctx: &CommandContext<'_>,
-    debrief: &Debrief,
-) -> Result<Handled, StoreError> {
-    let decisions = {
-        let mut tx = ctx.store.begin().await?;
-        let rows = tx.review_decisions(ctx.workspace.id, debrief.id).await?;
-        tx.commit().await?;
-        rows.into_iter()
-            .filter_map(|(key, json)| Some((key, serde_json::from_str(&json).ok()?)))
-            .collect()
-    };
-    close_with(ctx, debrief, &decisions).await
+    let saved = ctx
+        .store
+        .review_decisions(ctx.workspace.id, debrief.id)
+        .await?;
+    close_with(ctx, debrief, &review::parse_decisions(saved)).await
 }
 
 async fn close_with(
@@ -100,12 +90,20 @@ async fn close_with(
         &reflected(ctx.store.reflections(ctx.workspace.id, debrief.id).await?),
     );
     named.extend(review::picked_owners(decisions));
-    let owners = owners::confirm(
+    let mut owners = owners::confirm(
         ctx.directory,
         ctx.workspace,
         &debrief.channel,
         scope.kind,
         named,
+    )
+    .await;
+    owners::confirm_picked_on_teams(
+        ctx.directory,
+        ctx.workspace,
+        &debrief.channel,
+        review::picked_owners(decisions).collect(),
+        &mut owners,
     )
     .await;
     let since = ctx
@@ -134,6 +132,8 @@ async fn close_with(
     let made = Made { since, ..made };
     tx.forget_review(ctx.workspace.id, debrief.id).await?;
     tx.end_conversations_about(ctx.workspace.id, debrief.id)
+        .await?;
+    tx.forget_nudges(ctx.workspace.id, debrief.id, closed.anonymous)
         .await?;
     if closed.anonymous {
         tx.forget_who_reflected(ctx.workspace.id, debrief.id, now)

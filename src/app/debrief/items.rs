@@ -12,7 +12,7 @@ pub struct Item {
 }
 
 /// Longest item kept; longer lines are cut (the full answer stays in the summary).
-const MAX_ITEM_CHARS: usize = 1000;
+pub const MAX_ITEM_CHARS: usize = 1000;
 
 /// One item per non-empty line of `answer`, without list markers.
 pub fn items(answer: &str) -> Vec<Item> {

@@ -24,7 +24,7 @@ use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::command::PauseDuration;
+use super::command::{MAX_CLOSES_IN_DAYS, PauseDuration};
 use super::handle::{CommandContext, Handled};
 use super::messages;
 use super::names::DisplayNames;
@@ -43,6 +43,7 @@ pub use close::{
     MAX_ITEMS_PER_ANSWER, MAX_ITEMS_PER_DEBRIEF, close, close_command, own_open_debrief,
 };
 pub use dm::{converse, reflect_command, reflect_in_dm};
+pub use items::MAX_ITEM_CHARS;
 pub use nudge::{NUDGE_GAP_SECS, nudge, nudge_command};
 pub use start_form::{START_FORM_CALLBACK, StartChoices, TemplateChoice, start_form};
 
@@ -197,8 +198,8 @@ pub struct StartRequest<'a> {
     pub title: &'a str,
     /// `None`: the configured default.
     pub template: Option<&'a str>,
-    /// Asked for; a template marked anonymous makes it so without asking.
-    pub anonymous: bool,
+    /// Whether names are kept out, if the person said (`None`: as the template says).
+    pub anonymous: Option<bool>,
     pub closes_in: Option<PauseDuration>,
 }
 
@@ -210,6 +211,12 @@ fn closes_at(
     closes_in: Option<PauseDuration>,
 ) -> Result<Option<i64>, Message> {
     let now = ctx.clock.now_unix();
+    let too_far = || {
+        Message::text(format!(
+            ":warning: A debrief closes within {MAX_CLOSES_IN_DAYS} days; give an earlier \
+             date or a shorter duration, e.g. `--closes-in 1w`."
+        ))
+    };
     let at = match closes_in {
         None => return Ok(None),
         Some(PauseDuration::Hours(h)) => now + i64::from(h) * 3600,
@@ -229,6 +236,9 @@ fn closes_at(
             }
         }
     };
+    if at - now > i64::from(MAX_CLOSES_IN_DAYS) * 86_400 {
+        return Err(too_far());
+    }
     Ok(Some(at))
 }
 
@@ -257,7 +267,7 @@ pub async fn start(
     let Some(template) = ctx.templates.get(name) else {
         return Ok(messages::unknown_template(name, &ctx.templates.names()).into());
     };
-    let anonymous = request.anonymous || template.anonymous;
+    let anonymous = request.anonymous.unwrap_or(template.anonymous);
     let closes_at = match closes_at(ctx, request.closes_in) {
         Ok(at) => at,
         Err(problem) => return Ok(problem.into()),

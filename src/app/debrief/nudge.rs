@@ -17,7 +17,7 @@ use crate::app::schedules::local_time;
 use crate::app::words::count;
 use crate::platform::outgoing;
 use crate::platform::{Block, Button, Message, plain};
-use crate::store::{NewOutboxMessage, Platform, StoreError};
+use crate::store::{NewOutboxMessage, Platform, StoreError, nudge_key};
 
 /// The shortest time between two nudges of one debrief.
 pub const NUDGE_GAP_SECS: i64 = 12 * 3600;
@@ -36,7 +36,8 @@ pub async fn nudge_command(ctx: &CommandContext<'_>) -> Result<Handled, StoreErr
 
 /// The people to nudge: the conversation's members who are people (not bots or
 /// deactivated accounts), other than the facilitator, who have not reflected and have
-/// not paused their prompts. `None` when the platform could not say who is there.
+/// not paused their prompts. `None` when the platform could not say who is there
+/// (never a guess: a team's roster would reach people outside a private channel).
 async fn not_yet_reflected(
     ctx: &CommandContext<'_>,
     debrief: &Debrief,
@@ -52,15 +53,12 @@ async fn not_yet_reflected(
             };
             members.into_iter().filter(|m| people.contains(m)).collect()
         }
-        // The team's roster, as learnt when the bot joined and as people wrote: the
-        // bot is never on it.
-        Platform::Teams => ctx
-            .store
-            .teams_people(ctx.workspace.id)
-            .await?
-            .into_iter()
-            .map(|p| p.person)
-            .collect(),
+        // The conversation's own members (a private channel's, a group chat's), as the
+        // connector lists them: people only, the bot left out.
+        Platform::Teams => match ctx.directory.members(ctx.workspace, &debrief.channel).await {
+            Some(members) => members,
+            None => return Ok(None),
+        },
     };
     let reflected = ctx
         .store
@@ -147,6 +145,13 @@ pub async fn nudge(ctx: &CommandContext<'_>, debrief: &Debrief) -> Result<Handle
         .store
         .reflection_count(ctx.workspace.id, debrief.id)
         .await?;
+    if people.is_empty() {
+        return Ok(Message::text(
+            "Everyone here has reflected already (or paused their reminders): nobody to \
+             nudge.",
+        )
+        .into());
+    }
     let message = nudge_message(debrief, reflected as usize, workspace_zone(ctx));
     let names = DisplayNames::of(ctx.store, ctx.workspace).await?;
     let now = ctx.clock.now_unix();
@@ -167,9 +172,14 @@ pub async fn nudge(ctx: &CommandContext<'_>, debrief: &Debrief) -> Result<Handle
         let posted = outgoing::post(ctx.workspace.platform, person, &message, &|id| {
             names.name(id)
         });
+        let key = nudge_key(debrief.id, now, person);
         tx.enqueue(
             NewOutboxMessage {
                 method: posted.method,
+                dedupe_key: Some(&key),
+                // Who was nudged is who had not reflected: an anonymous debrief's
+                // nudges go with it when it closes.
+                anonymous_debrief: debrief.anonymous.then_some(debrief.id),
                 ..NewOutboxMessage::post(ctx.workspace.id, person, &posted.body)
             },
             now_ms,
@@ -178,19 +188,13 @@ pub async fn nudge(ctx: &CommandContext<'_>, debrief: &Debrief) -> Result<Handle
         .await?;
     }
     tx.commit().await?;
-    let reply = match people.len() {
-        0 => "Everyone here has reflected already (or paused their reminders): nobody to \
-              nudge."
-            .to_owned(),
-        n => format!(
-            ":mega: Nudged {} about *{}*.",
-            count(n as i64, "person", "people"),
-            plain(&debrief.title)
-        ),
-    };
     Ok(Handled {
-        reply: Message::text(reply),
-        queued: !people.is_empty(),
+        reply: Message::text(format!(
+            ":mega: Nudged {} about *{}*.",
+            count(people.len() as i64, "person", "people"),
+            plain(&debrief.title)
+        )),
+        queued: true,
         ..Handled::default()
     })
 }

@@ -73,6 +73,34 @@ pub fn named(debrief: &Debrief, reflections: &[Reflected]) -> BTreeSet<String> {
     found
 }
 
+/// Teams answers name nobody, but a review's owner menu does: each picked id is
+/// confirmed when the connector lists them among the conversation's members.
+pub async fn confirm_picked_on_teams(
+    directory: &dyn Directory,
+    workspace: &Workspace,
+    conversation: &str,
+    picked: BTreeSet<String>,
+    owners: &mut Owners,
+) {
+    if picked.is_empty() || workspace.platform != Platform::Teams {
+        return;
+    }
+    let members =
+        tokio::time::timeout(LOOKUPS_DEADLINE, directory.members(workspace, conversation))
+            .await
+            .ok()
+            .flatten()
+            .unwrap_or_default();
+    for id in picked {
+        if members.contains(&id) {
+            owners.refused.remove(&id);
+            owners.confirmed.insert(id);
+        } else {
+            owners.refused.insert(id);
+        }
+    }
+}
+
 /// Checks the named ids with the platform: a person with an active account, and in a
 /// conversation that is not known to be public, one of its members. The lookups run
 /// side by side under one deadline (the facilitator is waiting for the close to be

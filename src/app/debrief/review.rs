@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::close::{Item, items_of};
+use super::items::MAX_ITEM_CHARS;
 use super::summary::Reflected;
 use super::{Debrief, close};
 use crate::app::handle::{CommandContext, Handled};
@@ -62,6 +63,20 @@ pub(super) struct Group {
 impl Group {
     fn first(&self) -> &Item {
         &self.items[0]
+    }
+
+    /// The keys of every line in it: a decision made on any of them is the group's,
+    /// so it holds when a new near-identical line joins or another becomes the one
+    /// shown (an author may still edit their reflection during the review).
+    fn member_keys(&self) -> impl Iterator<Item = String> + '_ {
+        self.items.iter().map(key_of)
+    }
+
+    /// The decision made on it, if any.
+    fn decision<'d>(&self, decisions: &'d Decisions) -> Option<&'d Decision> {
+        decisions
+            .get(&self.key)
+            .or_else(|| self.member_keys().find_map(|key| decisions.get(&key)))
     }
 }
 
@@ -202,6 +217,8 @@ pub struct ReviewPage {
     pub total: usize,
     pub reflected: usize,
     pub candidates: Vec<Candidate>,
+    /// Candidates that came in while the facilitator reviewed the earlier pages.
+    pub late: bool,
 }
 
 impl ReviewPage {
@@ -212,6 +229,16 @@ impl ReviewPage {
     /// What the page is about and how to use it, above the candidates (no markup: the
     /// title is the platform's to mark).
     pub fn intro(&self) -> String {
+        if self.late {
+            return format!(
+                "{} came in while you reviewed. Keep, drop or mark them as kudos too.",
+                count(
+                    self.candidates.len() as i64,
+                    "more candidate",
+                    "more candidates"
+                )
+            );
+        }
         format!(
             "{} from {}{}. Keep what the team should act on, drop the rest, and mark \
              thanks as kudos. Near-identical lines are merged (×N). Page {} of {}.",
@@ -240,30 +267,33 @@ fn candidates(debrief: &Debrief, reflections: &[Reflected]) -> Vec<Group> {
     groups_of(debrief, items_of(debrief, reflections, &|_| true, &mut cut))
 }
 
+/// What a review stands on: the debrief's candidates as they are now, the number of
+/// reflections, and the decisions saved so far.
+async fn review_state(
+    ctx: &CommandContext<'_>,
+    debrief: &Debrief,
+) -> Result<(Vec<Group>, usize, Decisions), StoreError> {
+    let reflections = close::reflected(ctx.store.reflections(ctx.workspace.id, debrief.id).await?);
+    let groups = candidates(debrief, &reflections);
+    let decided = parse_decisions(
+        ctx.store
+            .review_decisions(ctx.workspace.id, debrief.id)
+            .await?,
+    );
+    Ok((groups, reflections.len(), decided))
+}
+
 /// Page `page` of the debrief's review; `None` when there is nothing to review.
 pub async fn review_page(
     ctx: &CommandContext<'_>,
     debrief: &Debrief,
     page: usize,
 ) -> Result<Option<ReviewPage>, StoreError> {
-    let reflections = close::reflected(ctx.store.reflections(ctx.workspace.id, debrief.id).await?);
-    let groups = candidates(debrief, &reflections);
+    let (groups, reflected, decided) = review_state(ctx, debrief).await?;
     if groups.is_empty() {
         return Ok(None);
     }
-    let decided = {
-        let mut tx = ctx.store.begin().await?;
-        let rows = tx.review_decisions(ctx.workspace.id, debrief.id).await?;
-        tx.commit().await?;
-        parse_decisions(rows)
-    };
-    Ok(Some(page_of(
-        debrief,
-        &groups,
-        reflections.len(),
-        page,
-        &decided,
-    )))
+    Ok(Some(page_of(debrief, &groups, reflected, page, &decided)))
 }
 
 fn page_of(
@@ -285,7 +315,7 @@ fn page_of(
             text: group.first().text.clone(),
             count: group.items.len(),
             owner: group.first().owner.clone(),
-            decision: decided.get(&group.key).cloned(),
+            decision: group.decision(decided).cloned(),
         })
         .collect();
     ReviewPage {
@@ -297,10 +327,11 @@ fn page_of(
         total: groups.len(),
         reflected,
         candidates,
+        late: false,
     }
 }
 
-fn parse_decisions(rows: Vec<(String, String)>) -> Decisions {
+pub(super) fn parse_decisions(rows: Vec<(String, String)>) -> Decisions {
     rows.into_iter()
         .filter_map(|(key, json)| Some((key, serde_json::from_str(&json).ok()?)))
         .collect()
@@ -330,9 +361,17 @@ pub fn read_decisions(values: &BTreeMap<String, String>) -> Decisions {
                 Some("kudos") => Verdict::Kudos,
                 _ => Verdict::Keep,
             };
+            // One line, as long as an item may be (a form's limits are the client's).
             let text = values
                 .get(&text_field(key))
-                .map(|t| t.trim().to_owned())
+                .map(|t| {
+                    t.split_whitespace()
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                        .chars()
+                        .take(MAX_ITEM_CHARS)
+                        .collect::<String>()
+                })
                 .filter(|t| !t.is_empty());
             // An emptied text is a dropped line.
             let verdict = if text.is_none() && values.contains_key(&text_field(key)) {
@@ -380,13 +419,25 @@ pub async fn submit_page(
         // Said by closing, which knows how to say it.
         return Ok(ReviewStep::Done(close::close(ctx, debrief).await?));
     }
-    let decisions: Vec<(String, String)> = read_decisions(values)
-        .into_iter()
-        .map(|(key, decision)| {
-            let json = serde_json::to_string(&decision).unwrap_or_default();
-            (key, json)
-        })
-        .collect();
+    let (groups, reflected, _) = review_state(ctx, debrief).await?;
+    // Each decision is kept under every line of its candidate (see `member_keys`).
+    let mut decisions: Vec<(String, String)> = Vec::new();
+    for (key, mut decision) in read_decisions(values) {
+        let group = groups
+            .iter()
+            .find(|g| g.key == key || g.member_keys().any(|k| k == key));
+        // An owner left as the menu showed it is no choice: the line's own stands, and
+        // is checked as any named owner is.
+        if let Some(group) = group
+            && decision.owner.is_some()
+            && decision.owner == group.first().owner
+        {
+            decision.owner = None;
+        }
+        let json = serde_json::to_string(&decision).unwrap_or_default();
+        let keys: BTreeSet<String> = group.map(|g| g.member_keys().collect()).unwrap_or_default();
+        decisions.extend(keys.into_iter().chain([key]).map(|k| (k, json.clone())));
+    }
     match ctx
         .store
         .save_review_decisions(
@@ -409,14 +460,38 @@ pub async fn submit_page(
         }
         Err(other) => return Err(other),
     }
-    let publish_now = values.get(PUBLISH_REST).is_some_and(|v| !v.is_empty());
-    if !publish_now
-        && let Some(next) = review_page(ctx, debrief, page + 1).await?
-        && next.page > page
-    {
-        return Ok(ReviewStep::Next(next));
+    if values.get(PUBLISH_REST).is_some_and(|v| !v.is_empty()) {
+        return Ok(ReviewStep::Done(close::close(ctx, debrief).await?));
     }
-    Ok(ReviewStep::Done(close::close_reviewed(ctx, debrief).await?))
+    let decided = parse_decisions(
+        ctx.store
+            .review_decisions(ctx.workspace.id, debrief.id)
+            .await?,
+    );
+    let pages = groups.len().div_ceil(PAGE_SIZE).max(1);
+    if page + 1 < pages {
+        return Ok(ReviewStep::Next(page_of(
+            debrief,
+            &groups,
+            reflected,
+            page + 1,
+            &decided,
+        )));
+    }
+    // Candidates that came in (or changed) while the facilitator reviewed, and were
+    // never shown: one more page of them, rather than publishing them unseen.
+    let unseen: Vec<Group> = groups
+        .into_iter()
+        .filter(|g| g.decision(&decided).is_none())
+        .collect();
+    if !unseen.is_empty() {
+        let mut late = page_of(debrief, &unseen, reflected, 0, &decided);
+        late.late = true;
+        late.page = page;
+        late.pages = page + 1;
+        return Ok(ReviewStep::Next(late));
+    }
+    Ok(ReviewStep::Done(close::close(ctx, debrief).await?))
 }
 
 /// What the kept candidates become once every decision is applied.
@@ -440,7 +515,7 @@ pub(super) fn curate(
         dropped: 0,
     };
     for group in groups {
-        let decision = decisions.get(&group.key).cloned().unwrap_or_default();
+        let decision = group.decision(decisions).cloned().unwrap_or_default();
         let count = group.items.len();
         let mut item = group.items.into_iter().next().expect("a group has an item");
         if let Some(text) = decision.text {

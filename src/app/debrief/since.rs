@@ -110,6 +110,10 @@ pub async fn answer(
         },
         None => None,
     };
+    // The debrief under way counts only if it is open and held where the action was
+    // agreed, and the click came from there: a button's value is the client's to send.
+    let debrief =
+        debrief.filter(|d| d.is_open() && d.channel == open.channel && d.channel == ctx.channel);
     let facilitates = debrief.as_ref().is_some_and(|d| d.facilitator == ctx.user);
     if open.owner.as_deref() != Some(ctx.user) && !facilitates {
         return Ok(Message::text(format!(
@@ -120,7 +124,7 @@ pub async fn answer(
         ))
         .into());
     }
-    let during = debrief.as_ref().filter(|d| d.is_open()).map(|d| d.id);
+    let during = debrief.as_ref().map(|d| d.id);
     let recorded = ctx
         .store
         .settle_open_action(
@@ -135,7 +139,7 @@ pub async fn answer(
     if !recorded {
         return Ok(Message::text("That action item is already settled.").into());
     }
-    if let Some(debrief) = debrief.filter(|d| d.is_open()) {
+    if let Some(debrief) = debrief {
         update_card_now(ctx, &debrief).await?;
     }
     let said = match outcome {

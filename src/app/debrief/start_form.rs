@@ -107,7 +107,7 @@ impl StartFields {
         StartRequest {
             title: &self.title,
             template: Some(&self.template),
-            anonymous: self.anonymous,
+            anonymous: Some(self.anonymous),
             closes_in: self.closes_in,
         }
     }

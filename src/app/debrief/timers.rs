@@ -78,37 +78,79 @@ pub async fn keep_close_by_times(
         .debriefs_closing(now, REMIND_BEFORE_SECS, BATCH)
         .await?
     {
-        let workspace = store
-            .workspace_by_id(crate::store::WorkspaceId(stored.workspace_id))
-            .await?;
-        let debrief = Debrief::try_from(stored)?;
-        let ctx = CommandContext {
-            store,
-            clock,
-            workspace: &workspace,
-            channel: &debrief.channel,
-            user: &debrief.facilitator,
-            zones: duties.zones.as_ref(),
-            directory: duties.directory.as_ref(),
-            event: None,
-            templates: &duties.templates,
-            debriefs: &duties.settings,
-            give_up_after: duties.give_up_after,
-        };
-        let due = debrief.closes_at.unwrap_or(now);
-        if due <= now {
-            if close_on_time(&ctx, &debrief).await? {
-                report.closed += 1;
+        let id = stored.id;
+        // One debrief that fails (a broken row, a lost workspace) is logged and left
+        // for the next pass; the others are still kept on time.
+        match keep_one(store, clock, duties, stored, now).await {
+            Ok(Kept::Closed) => report.closed += 1,
+            Ok(Kept::Reminded) => report.reminded += 1,
+            Ok(Kept::Nothing) => {}
+            Err(err) => {
+                tracing::warn!(debrief = id, error = %err, "could not keep a debrief's close-by time; trying again next pass");
             }
-        } else if remind(&ctx, &debrief, due).await? {
-            report.reminded += 1;
         }
     }
     Ok(report)
 }
 
-/// Queues the facilitator's reminder, once; `false` when it was already sent.
-async fn remind(ctx: &CommandContext<'_>, debrief: &Debrief, due: i64) -> Result<bool, StoreError> {
+/// What one debrief's close-by time led to.
+enum Kept {
+    Closed,
+    Reminded,
+    Nothing,
+}
+
+async fn keep_one(
+    store: &Store,
+    clock: &dyn Clock,
+    duties: &DebriefDuties,
+    stored: crate::store::StoredDebrief,
+    now: i64,
+) -> Result<Kept, StoreError> {
+    let workspace = store
+        .workspace_by_id(crate::store::WorkspaceId(stored.workspace_id))
+        .await?;
+    // Started less than the reminder's lead before its close-by time: the facilitator
+    // has just chosen it, so a "closes soon" would only be noise.
+    let just_started = stored
+        .closes_at
+        .is_some_and(|at| at - stored.created_at <= REMIND_BEFORE_SECS);
+    let debrief = Debrief::try_from(stored)?;
+    let ctx = CommandContext {
+        store,
+        clock,
+        workspace: &workspace,
+        channel: &debrief.channel,
+        user: &debrief.facilitator,
+        zones: duties.zones.as_ref(),
+        directory: duties.directory.as_ref(),
+        event: None,
+        templates: &duties.templates,
+        debriefs: &duties.settings,
+        give_up_after: duties.give_up_after,
+    };
+    let due = debrief.closes_at.unwrap_or(now);
+    Ok(if due <= now {
+        if close_on_time(&ctx, &debrief).await? {
+            Kept::Closed
+        } else {
+            Kept::Nothing
+        }
+    } else if remind(&ctx, &debrief, due, just_started).await? {
+        Kept::Reminded
+    } else {
+        Kept::Nothing
+    })
+}
+
+/// Queues the facilitator's reminder, once; `false` when it was already sent (or,
+/// `quietly`, is only marked as sent).
+async fn remind(
+    ctx: &CommandContext<'_>,
+    debrief: &Debrief,
+    due: i64,
+    quietly: bool,
+) -> Result<bool, StoreError> {
     let zone = workspace_zone(ctx);
     let closes = DateTime::from_timestamp(due, 0)
         .map(|at| format!("{} ({})", local_time(at, zone), zone.name()))
@@ -132,6 +174,10 @@ async fn remind(ctx: &CommandContext<'_>, debrief: &Debrief, due: i64) -> Result
         .mark_close_reminded(ctx.workspace.id, debrief.id, now)
         .await?
     {
+        return Ok(false);
+    }
+    if quietly {
+        tx.commit().await?;
         return Ok(false);
     }
     tx.enqueue(

@@ -10,13 +10,14 @@ use serde::Deserialize;
 use std::sync::OnceLock;
 
 use super::interactions::review_or_close;
-use super::{ephemeral, open_modal};
+use super::{ephemeral, nudge_in_background, open_modal};
 use crate::app::command::{Command, DebriefCommand, SlashCommand, parse_slash};
 use crate::app::debrief::{self, StartChoices};
 use crate::app::handle::handle as handle_command;
 use crate::app::messages;
 use crate::http::AppState;
 use crate::http::error::HttpError;
+use crate::platform::Message;
 use crate::platform::slack::blocks::ephemeral_response;
 use crate::platform::slack::modal;
 use crate::store::Platform;
@@ -140,6 +141,16 @@ pub async fn handle(State(state): State<AppState>, body: Bytes) -> Result<Respon
             // An empty 200: the form is the answer.
             return Ok(StatusCode::OK.into_response());
         }
+    }
+    if command == Command::Debrief(DebriefCommand::Nudge)
+        && let Some(mine) = debrief::own_open_debrief(&ctx).await?
+    {
+        nudge_in_background(&state, &workspace, &channel_id, &user_id, mine);
+        return Ok(ephemeral(&Message::text(
+            ":mega: Looking for who has not reflected yet; I'll tell you here how many I \
+             nudged.",
+        ))
+        .into_response());
     }
     if command == Command::Debrief(DebriefCommand::Close)
         && let Some(mine) = debrief::own_open_debrief(&ctx).await?

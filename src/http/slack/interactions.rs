@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{open_modal, queue};
+use super::{nudge_in_background, open_modal, queue};
 use crate::app::debrief::review::{self, ReviewStep};
 use crate::app::debrief::since;
 use crate::app::debrief::start_form::{self, read_start_form};
@@ -291,9 +291,8 @@ async fn on_action(state: &AppState, click: &Click<'_>, action: &Action) -> Resu
                 .await
         }
         debrief::NUDGE => {
-            let handled = debrief::nudge(&ctx, &debrief).await?;
-            state.after(&handled);
-            click.tell(state, &handled.reply).await
+            nudge_in_background(state, click.workspace, channel, click.user, debrief);
+            Ok(())
         }
         _ => {
             let handled =

@@ -105,3 +105,35 @@ async fn open_modal(
     tracing::warn!(error = %problem, "could not open a modal");
     Err(problem)
 }
+
+/// Nudging reads every member of the channel from Slack, which can take longer than
+/// Slack waits for an answer: it runs after the answer, and the facilitator is told how
+/// it went in the channel (only they see it).
+fn nudge_in_background(
+    state: &AppState,
+    workspace: &Workspace,
+    channel: &str,
+    user: &str,
+    debrief: crate::app::debrief::Debrief,
+) {
+    let (state, workspace) = (state.clone(), workspace.clone());
+    let (channel, user) = (channel.to_owned(), user.to_owned());
+    tokio::spawn(async move {
+        let ctx = state.command_context(&workspace, &channel, &user);
+        let reply = match crate::app::debrief::nudge(&ctx, &debrief).await {
+            Ok(handled) => {
+                state.after(&handled);
+                handled.reply
+            }
+            Err(err) => {
+                tracing::warn!(error = %err, "a nudge failed");
+                Message::text(":warning: The nudge failed; try again in a minute.")
+            }
+        };
+        let body =
+            crate::platform::slack::blocks::ephemeral_message_body(&channel, &user, None, &reply);
+        if let Err(err) = queue(&state, &workspace, "chat.postEphemeral", &channel, &body).await {
+            tracing::warn!(error = ?err, "could not tell the facilitator how the nudge went");
+        }
+    });
+}

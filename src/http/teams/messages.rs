@@ -395,9 +395,9 @@ async fn review_in_chat(
     ))))
 }
 
-/// The team's people as an owner menu offers them: id and name.
+/// The team's people as an owner menu offers them: id and name, by name.
 async fn roster(ctx: &CommandContext<'_>) -> Result<Vec<(String, String)>, HttpError> {
-    Ok(ctx
+    let mut people: Vec<(String, String)> = ctx
         .store
         .teams_people(ctx.workspace.id)
         .await?
@@ -406,7 +406,9 @@ async fn roster(ctx: &CommandContext<'_>) -> Result<Vec<(String, String)>, HttpE
             let name = p.name.unwrap_or_else(|| p.person.clone());
             (p.person, name)
         })
-        .collect())
+        .collect();
+    people.sort_by_key(|(_, name)| name.to_lowercase());
+    Ok(people)
 }
 
 /// A submitted review page: the next page in its place, or the debrief closed.

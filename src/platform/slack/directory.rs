@@ -178,10 +178,12 @@ impl Directory for SlackDirectory {
                     .unwrap_or_default()
                     .to_owned();
                 if cursor.is_empty() {
-                    break;
+                    return Some(people);
                 }
             }
-            Some(people)
+            // A listing cut short would leave people out without saying so.
+            tracing::info!("users.list has more pages than are read; not answered");
+            None
         })
     }
 }

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use serde_json::{Value, json};
 
 use super::blocks::{mrkdwn, plain_text};
+use crate::app::debrief::MAX_ITEM_CHARS;
 use crate::app::debrief::review::{self, ReviewPage, Verdict};
 use crate::app::debrief::start_form::{self, StartChoices, TemplateChoice};
 use crate::app::templates::{Becomes, Question, QuestionKind};
@@ -20,8 +21,8 @@ const BLOCK_PREFIX: &str = "q_";
 /// Slack's limits: input labels 2000 characters, the modal's title 24.
 const MAX_LABEL_CHARS: usize = 2000;
 const MAX_TITLE_CHARS: usize = 24;
-/// A candidate line is at most this long (the items of an answer are cut to it).
-const MAX_ITEM_CHARS: usize = 1000;
+/// Slack's most radio buttons in one input.
+const MAX_RADIO_OPTIONS: usize = 10;
 
 /// The block id of a question's input (where `response_action: errors` points).
 pub fn block_id(question_id: &str) -> String {
@@ -132,15 +133,28 @@ pub fn start_view(choices: &StartChoices, channel: &str) -> Value {
         option
     };
     let templates: Vec<Value> = choices.templates.iter().map(template_option).collect();
-    let mut template_select = json!({
-        "type": "radio_buttons", "action_id": ANSWER, "options": templates,
-    });
+    // Radio buttons show each template's description, but Slack allows ten of them.
+    let mut template_select = if templates.len() <= MAX_RADIO_OPTIONS {
+        json!({"type": "radio_buttons", "action_id": ANSWER, "options": templates})
+    } else {
+        let options: Vec<Value> = templates
+            .iter()
+            .map(|o| json!({"text": o["text"], "value": o["value"]}))
+            .collect();
+        json!({"type": "static_select", "action_id": ANSWER, "options": options})
+    };
     if let Some(default) = choices
         .templates
         .iter()
         .find(|t| t.name == choices.default_template)
     {
-        template_select["initial_option"] = template_option(default);
+        let mut initial = template_option(default);
+        if template_select["type"] == "static_select"
+            && let Some(option) = initial.as_object_mut()
+        {
+            option.remove("description");
+        }
+        template_select["initial_option"] = initial;
     }
     let yes_no = [
         ("no", "No: names are shown"),

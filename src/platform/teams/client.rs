@@ -200,7 +200,17 @@ impl TeamsClient {
         service_url: &str,
         team_id: &str,
     ) -> Result<Vec<ChannelAccount>, TeamsApiError> {
-        let path = format!("v3/conversations/{}/members", encode(team_id));
+        self.conversation_members(service_url, team_id).await
+    }
+
+    /// The members of a conversation: a team, a channel (a private channel's own), a
+    /// group chat.
+    pub async fn conversation_members(
+        &self,
+        service_url: &str,
+        conversation_id: &str,
+    ) -> Result<Vec<ChannelAccount>, TeamsApiError> {
+        let path = format!("v3/conversations/{}/members", encode(conversation_id));
         let answer = self
             .call(reqwest::Method::GET, service_url, &path, None)
             .await?;

@@ -242,9 +242,18 @@ pub fn review_form(page: &ReviewPage, roster: &[(String, String)]) -> Value {
         .iter()
         .map(|(verdict, label)| json!({"title": label, "value": verdict.as_str()}))
         .collect();
-    let owners: Vec<Value> = roster
-        .iter()
-        .take(MAX_OWNER_CHOICES)
+    // The first people by name, and always whoever a candidate names as its owner.
+    let mut offered: Vec<&(String, String)> = roster.iter().take(MAX_OWNER_CHOICES).collect();
+    for candidate in &page.candidates {
+        if let Some(owner) = candidate.shown_owner()
+            && !offered.iter().any(|(id, _)| id == owner)
+            && let Some(person) = roster.iter().find(|(id, _)| id == owner)
+        {
+            offered.push(person);
+        }
+    }
+    let owners: Vec<Value> = offered
+        .into_iter()
         .map(|(id, name)| json!({"title": name, "value": id}))
         .collect();
     for candidate in &page.candidates {
@@ -275,7 +284,8 @@ pub fn review_form(page: &ReviewPage, roster: &[(String, String)]) -> Value {
     card_message("Review and close", body)
 }
 
-/// Every `q_…` input of a submitted card, by field id (empty inputs left out).
+/// Every `q_…` input of a submitted card, by field id, trimmed (an emptied input is
+/// an empty value, as Slack's form would keep it: clearing a review line drops it).
 pub fn submitted_fields(value: &Value) -> BTreeMap<String, String> {
     value
         .as_object()
@@ -283,8 +293,7 @@ pub fn submitted_fields(value: &Value) -> BTreeMap<String, String> {
         .flatten()
         .filter_map(|(id, answer)| {
             let field = id.strip_prefix("q_")?;
-            let answer = answer.as_str()?.trim();
-            (!answer.is_empty()).then(|| (field.to_owned(), answer.to_owned()))
+            Some((field.to_owned(), answer.as_str()?.trim().to_owned()))
         })
         .collect()
 }
@@ -335,10 +344,7 @@ mod tests {
             "q_r.k2.verdict": "kudos", "q_r.k3.verdict": "drop", "q_r.k3.owner": "",
             "q_publish_rest": ""});
         let fields = submitted_fields(&value);
-        assert!(
-            !fields.contains_key("publish_rest"),
-            "an unticked toggle is no field"
-        );
+        assert_eq!(fields["publish_rest"], "", "an unticked toggle is off");
         let decisions = review::read_decisions(&fields);
         assert_eq!(
             decisions["k1"].text.as_deref(),

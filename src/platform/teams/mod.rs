@@ -4,6 +4,7 @@
 pub mod activity;
 pub mod card;
 pub mod client;
+pub mod directory;
 pub mod form;
 pub mod inline;
 

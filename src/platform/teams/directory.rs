@@ -1,0 +1,134 @@
+//! What the Bot Framework says about a Teams conversation: its members (for nudges and
+//! owners picked in a review). Kinds of conversations come with each activity instead
+//! (`channelData`), and Teams has no bots or deactivated accounts among members.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use super::TeamsClient;
+use crate::app::directory::{Directory, Lookup, MemberKind};
+use crate::store::{ConversationKind, Store, Workspace};
+
+/// Asks the connector, at the service URL the conversation's reference holds.
+pub struct TeamsDirectory {
+    pub client: Arc<TeamsClient>,
+    pub store: Store,
+}
+
+impl Directory for TeamsDirectory {
+    fn conversation_kind<'a>(
+        &'a self,
+        _workspace: &'a Workspace,
+        _id: &'a str,
+    ) -> Lookup<'a, Option<ConversationKind>> {
+        Box::pin(async { None })
+    }
+
+    fn member_kind<'a>(
+        &'a self,
+        _workspace: &'a Workspace,
+        _user: &'a str,
+    ) -> Lookup<'a, Option<MemberKind>> {
+        Box::pin(async { None })
+    }
+
+    fn members<'a>(
+        &'a self,
+        workspace: &'a Workspace,
+        conversation: &'a str,
+    ) -> Lookup<'a, Option<Vec<String>>> {
+        Box::pin(async move {
+            let reference = match self
+                .store
+                .teams_conversation(workspace.id, conversation)
+                .await
+            {
+                Ok(Some(reference)) => reference,
+                Ok(None) => return None,
+                Err(err) => {
+                    tracing::info!(error = %err, "could not read a Teams conversation's reference");
+                    return None;
+                }
+            };
+            match self
+                .client
+                .conversation_members(&reference.service_url, conversation)
+                .await
+            {
+                Ok(members) => Some(
+                    members
+                        .into_iter()
+                        .filter_map(|m| m.id)
+                        .filter(|id| *id != reference.bot_id)
+                        .collect(),
+                ),
+                Err(err) => {
+                    tracing::info!(error = %err, "could not read a Teams conversation's members");
+                    None
+                }
+            }
+        })
+    }
+
+    fn people<'a>(&'a self, _workspace: &'a Workspace) -> Lookup<'a, Option<HashSet<String>>> {
+        Box::pin(async { None })
+    }
+}
+
+/// Each workspace's questions go to its own platform.
+pub struct ByPlatform {
+    pub slack: Arc<dyn Directory>,
+    /// `None` without the Teams bot's credentials: nothing is answered for Teams.
+    pub teams: Option<Arc<dyn Directory>>,
+}
+
+impl ByPlatform {
+    fn of(&self, workspace: &Workspace) -> Option<&dyn Directory> {
+        match workspace.platform {
+            crate::store::Platform::Slack => Some(self.slack.as_ref()),
+            crate::store::Platform::Teams => self.teams.as_deref(),
+        }
+    }
+}
+
+impl Directory for ByPlatform {
+    fn conversation_kind<'a>(
+        &'a self,
+        workspace: &'a Workspace,
+        id: &'a str,
+    ) -> Lookup<'a, Option<ConversationKind>> {
+        match self.of(workspace) {
+            Some(directory) => directory.conversation_kind(workspace, id),
+            None => Box::pin(async { None }),
+        }
+    }
+
+    fn member_kind<'a>(
+        &'a self,
+        workspace: &'a Workspace,
+        user: &'a str,
+    ) -> Lookup<'a, Option<MemberKind>> {
+        match self.of(workspace) {
+            Some(directory) => directory.member_kind(workspace, user),
+            None => Box::pin(async { None }),
+        }
+    }
+
+    fn members<'a>(
+        &'a self,
+        workspace: &'a Workspace,
+        conversation: &'a str,
+    ) -> Lookup<'a, Option<Vec<String>>> {
+        match self.of(workspace) {
+            Some(directory) => directory.members(workspace, conversation),
+            None => Box::pin(async { None }),
+        }
+    }
+
+    fn people<'a>(&'a self, workspace: &'a Workspace) -> Lookup<'a, Option<HashSet<String>>> {
+        match self.of(workspace) {
+            Some(directory) => directory.people(workspace),
+            None => Box::pin(async { None }),
+        }
+    }
+}
