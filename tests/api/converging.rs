@@ -830,10 +830,36 @@ async fn the_next_retro_starts_from_last_times_open_actions() {
     let bobs = since_button(&card, "rollback runbook", "action.drop");
     app.interaction(&since_click(CAROL, "action.drop", &bobs))
         .await;
+    // A facilitator of a debrief elsewhere cannot speak for it either, whatever the
+    // button's value says.
+    let (lesson, _) = bobs.split_once(':').unwrap();
+    let elsewhere = app
+        .command_reply_in(TEAM, "C0OTHER", CAROL, "/debrief", "Elsewhere")
+        .await;
+    assert!(reply_text(&elsewhere).contains("started"), "{elsewhere}");
+    let db = database(&app).await;
+    let carols: i64 = sqlx::query_scalar("SELECT id FROM debriefs WHERE title = 'Elsewhere'")
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    let forged = json!({
+        "type": "block_actions", "team": {"id": TEAM}, "user": {"id": CAROL},
+        "trigger_id": "t", "channel": {"id": "C0OTHER"},
+        "actions": [{"type": "button", "action_id": "action.drop", "block_id": "b",
+                     "value": format!("{lesson}:{carols}")}],
+    });
+    app.interaction(&forged.to_string()).await;
+    ephemeral_to(&app, CAROL, "Only <@U0BOB> or the debrief's facilitator").await;
     let still = since_button(&card, "rollback runbook", "action.still_open");
     app.interaction(&since_click(ALICE, "action.still_open", &still))
         .await;
     wait_for_outbox(&app, ws).await;
+    let open: String =
+        sqlx::query_scalar("SELECT status FROM lessons WHERE text = 'Write the rollback runbook'")
+            .fetch_one(&db)
+            .await
+            .unwrap();
+    assert_eq!(open, "open", "neither of Carol's clicks dropped it");
     assert!(
         ephemerals_to(&app, DAVE)
             .await
