@@ -8,7 +8,8 @@
 //!   lessons stored, the summary queued). Server time per request, p50/p99/max.
 //! - **nudge**: a 5,000-member channel (the fake pages `conversations.members` by 200
 //!   and `users.list` by 1,000, with bots and deactivated accounts among them); one
-//!   person reflected. Measured: the Nudge click until every DM is queued; then the
+//!   person reflected. Measured: the Nudge click's answer, and the time from the click until
+//!   every DM is queued (the nudge runs after the answer); then the
 //!   outbox rows are checked: one DM per person who should get one, nobody twice.
 //!
 //! The baseline, in the same run: a click on a button without a handler (signature
@@ -259,6 +260,18 @@ async fn main() -> anyhow::Result<()> {
     let channel = "CNUDGE";
     let debrief = bench.start(channel, "All hands retro").await;
     bench.reflect(&FakeSlack::id(0), debrief, 0).await;
+    let expected = (0..members)
+        .filter(|n| *n != 0 && n % 50 != 49 && n % 70 != 69)
+        .count() as i64;
+    let db = sqlx::SqlitePool::connect(&db_url).await?;
+    let queued = || async {
+        sqlx::query_as::<_, (i64, i64)>(
+            "SELECT COUNT(*), COUNT(DISTINCT channel) FROM outbox WHERE dedupe_key LIKE 'nudge:%'",
+        )
+        .fetch_one(&db)
+        .await
+    };
+    // The click is answered at once; the nudge runs after it, until every DM is queued.
     let began = Instant::now();
     let (nudge, _) = bench
         .interaction(click(
@@ -268,19 +281,16 @@ async fn main() -> anyhow::Result<()> {
             &debrief.to_string(),
         ))
         .await;
+    let (dms, people) = loop {
+        let (dms, people) = queued().await?;
+        if dms >= expected || began.elapsed() > Duration::from_secs(30) {
+            break (dms, people);
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    };
     let nudge_wall = began.elapsed();
     let _ = stop.send(());
     server.await??;
-
-    let db = sqlx::SqlitePool::connect(&db_url).await?;
-    let (dms, people): (i64, i64) = sqlx::query_as(
-        "SELECT COUNT(*), COUNT(DISTINCT channel) FROM outbox WHERE channel LIKE 'UM%'",
-    )
-    .fetch_one(&db)
-    .await?;
-    let expected = (0..members)
-        .filter(|n| *n != 0 && n % 50 != 49 && n % 70 != 69)
-        .count() as i64;
     assert_eq!(dms, expected, "one DM per person who had not reflected");
     assert_eq!(dms, people, "nobody twice");
     let calls = bench.views.received_requests().await.unwrap_or_default();
@@ -306,8 +316,8 @@ async fn main() -> anyhow::Result<()> {
             "nudge": {
                 "members": members,
                 "dms_queued": dms,
-                "request_ms": nudge.as_secs_f64() * 1000.0,
-                "wall_ms": nudge_wall.as_secs_f64() * 1000.0,
+                "click_answered_ms": nudge.as_secs_f64() * 1000.0,
+                "all_queued_ms": nudge_wall.as_secs_f64() * 1000.0,
                 "conversations_members_calls": count("conversations.members"),
                 "users_list_calls": count("users.list"),
             },
