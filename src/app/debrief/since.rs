@@ -97,7 +97,11 @@ pub async fn answer(
     value: &str,
 ) -> Result<Handled, StoreError> {
     let (Some(outcome), Some((lesson, during))) = (outcome_of(action), read_value(value)) else {
-        return Ok(Message::text("That button is not one of mine.").into());
+        return Ok(Message::text(
+            "That button belongs to a card I can no longer act on; the action items still \
+             open are on the next debrief card in their channel.",
+        )
+        .into());
     };
     let Some(open) = ctx.store.open_action(ctx.workspace.id, lesson).await? else {
         return Ok(Message::text("That action item is already settled.").into());
