@@ -149,6 +149,20 @@ impl Rig {
         click
     }
 
+    /// The General channel's members, as the connector lists them: Alice and Bob.
+    async fn general_has_alice_and_bob(&self) {
+        Mock::given(method("GET"))
+            .and(path(
+                "/emea/v3/conversations/19%3Ageneral%40thread.tacv2/members",
+            ))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!([
+                {"id": "29:alice", "name": "Alice Example"},
+                {"id": "29:bob", "name": "Bob Builder"},
+            ])))
+            .mount(&self.connector)
+            .await;
+    }
+
     /// Teams tells the bot it was added to the team (in its General channel).
     async fn add_bot_to_the_team(&self) {
         let mut added = self.activity("conversationUpdate");
@@ -1256,16 +1270,7 @@ async fn a_debrief_started_from_the_teams_form_nudges_the_channels_members_in_th
     rig.add_bot_to_the_team().await;
     // The channel's members as the connector lists them (Carol is on the team's roster
     // but not in this channel, so she is never nudged about it).
-    Mock::given(method("GET"))
-        .and(path(
-            "/emea/v3/conversations/19%3Ageneral%40thread.tacv2/members",
-        ))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!([
-            {"id": "29:alice", "name": "Alice Example"},
-            {"id": "29:bob", "name": "Bob Builder"},
-        ])))
-        .mount(&rig.connector)
-        .await;
+    rig.general_has_alice_and_bob().await;
     assert_eq!(rig.say_as(BOB.0, BOB.1, "9400", "help").await, 200);
     assert_eq!(
         rig.say_as("29:carol", "Carol Example", "9399", "help")
@@ -1413,16 +1418,7 @@ async fn the_next_teams_debrief_starts_from_the_open_actions_of_the_last() {
 #[tokio::test]
 async fn a_teams_review_gives_an_action_to_a_member_of_the_channel() {
     let rig = Rig::start().await;
-    Mock::given(method("GET"))
-        .and(path(
-            "/emea/v3/conversations/19%3Ageneral%40thread.tacv2/members",
-        ))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!([
-            {"id": "29:alice", "name": "Alice Example"},
-            {"id": "29:bob", "name": "Bob Builder"},
-        ])))
-        .mount(&rig.connector)
-        .await;
+    rig.general_has_alice_and_bob().await;
     // Alice was learnt as she wrote; the review's owner menu offers the team by name.
     teams_debrief_reviewed(&rig, &[(".owner", "29:alice")]).await;
     let db = sqlx::SqlitePool::connect(&rig.app.db_url).await.unwrap();

@@ -120,6 +120,18 @@ pub enum PauseDuration {
     Until(NaiveDate),
 }
 
+impl PauseDuration {
+    /// Whole days it spans, for the grammar's caps (a date is checked against today's
+    /// when the command is carried out).
+    fn days(self) -> u32 {
+        match self {
+            Self::Hours(h) => h.div_ceil(24),
+            Self::Days(d) => d,
+            Self::Until(_) => 0,
+        }
+    }
+}
+
 /// A template name: lowercase letters, digits, `-` and `_`, at most 32 characters.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TemplateName(String);

@@ -162,12 +162,7 @@ fn closes_in_option(
     }
     let duration =
         personal::parse_duration(&value, usage::DEBRIEF).map_err(|e| e.with_hint(hint))?;
-    let days = match duration {
-        PauseDuration::Hours(h) => h.div_ceil(24),
-        PauseDuration::Days(d) => d,
-        PauseDuration::Until(_) => 0, // checked against today's date when started
-    };
-    if days > MAX_CLOSES_IN_DAYS {
+    if duration.days() > MAX_CLOSES_IN_DAYS {
         return Err(UsageError::new(
             format!("a debrief closes within {MAX_CLOSES_IN_DAYS} days"),
             &usages,

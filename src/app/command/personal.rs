@@ -187,12 +187,7 @@ pub(super) fn parse_duration(tokens: &[Token], usage: Usage) -> Result<PauseDura
 pub(super) fn parse_pause(tokens: &[Token]) -> Result<PauseDuration, UsageError> {
     let usage = usage::PAUSE;
     let duration = parse_duration(tokens, usage)?;
-    let days = match duration {
-        PauseDuration::Hours(h) => h.div_ceil(24),
-        PauseDuration::Days(d) => d,
-        PauseDuration::Until(_) => 0, // checked against today's date when handled
-    };
-    if days > MAX_PAUSE_DAYS {
+    if duration.days() > MAX_PAUSE_DAYS {
         return Err(UsageError::new(
             format!("pauses last at most {MAX_PAUSE_DAYS} days"),
             &[usage],
