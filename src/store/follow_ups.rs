@@ -56,7 +56,9 @@ pub struct Unreachable {
 }
 
 impl Store {
-    /// Lessons whose question is due, oldest first (one-off: however late, each is due).
+    /// Lessons whose question is due, oldest first (one-off: however late, each is due),
+    /// leaving out those of owners who paused their prompts: theirs wait for the pause to
+    /// end, then come as they would have.
     pub async fn due_follow_ups(
         &self,
         now: i64,
@@ -64,8 +66,12 @@ impl Store {
     ) -> Result<Vec<TrackedLesson>, StoreError> {
         Ok(sqlx::query_as(concat!(
             select_tracked_lessons!(),
-            "WHERE l.follow_up_at IS NOT NULL AND l.follow_up_at <= ? AND l.owner IS NOT NULL \
-             ORDER BY l.follow_up_at, l.id LIMIT ?"
+            "WHERE l.follow_up_at IS NOT NULL AND l.follow_up_at <= ?1 AND l.owner IS NOT NULL \
+               AND NOT EXISTS (SELECT 1 FROM people p \
+                               WHERE p.workspace_id = l.workspace_id \
+                                 AND p.platform_user_id = l.owner \
+                                 AND p.paused_until > ?1) \
+             ORDER BY l.follow_up_at, l.id LIMIT ?2"
         ))
         .bind(now)
         .bind(limit)
@@ -73,10 +79,13 @@ impl Store {
         .await?)
     }
 
-    /// When the next question is due.
+    /// When the next question is due: a paused owner's when their pause ends.
     pub async fn next_follow_up_due(&self) -> Result<Option<i64>, StoreError> {
         Ok(sqlx::query_scalar(
-            "SELECT MIN(follow_up_at) FROM lessons WHERE follow_up_at IS NOT NULL",
+            "SELECT MIN(MAX(l.follow_up_at, COALESCE(p.paused_until, 0))) FROM lessons l \
+             LEFT JOIN people p ON p.workspace_id = l.workspace_id \
+                 AND p.platform_user_id = l.owner \
+             WHERE l.follow_up_at IS NOT NULL",
         )
         .fetch_one(&self.pool)
         .await?)

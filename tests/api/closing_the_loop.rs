@@ -573,3 +573,31 @@ async fn search_takes_any_input_and_workspaces_never_see_each_other() {
     }
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_paused_owner_is_asked_when_the_pause_ends_not_during_it() {
+    let (app, clock) = spawn_app_at(monday()).await;
+    debrief_with_lesson(&app, "Release 2.4", "Canary first, then everyone").await;
+    // Bob goes on a six-week holiday the next day.
+    clock.advance(DAY);
+    let paused = app.command_reply_as(BOB, "/learn", "pause 6w").await;
+    assert!(reply_text(&paused).contains("paused"), "{paused}");
+    clock.advance(14 * DAY);
+    let report = app.scheduler.fire_due().await.unwrap();
+    assert_eq!(report.follow_ups_asked, 0, "nothing while paused");
+    assert_eq!(messages_to(&app, &format!("D{BOB}")).await, 0);
+    assert!(
+        app.slack_calls("chat.postMessage")
+            .await
+            .iter()
+            .all(|c| c["channel"] != BOB),
+        "no DM to Bob"
+    );
+    // The pause ends: the question comes then, once.
+    clock.advance(4 * 7 * DAY);
+    let report = app.scheduler.fire_due().await.unwrap();
+    assert_eq!(report.follow_ups_asked, 1);
+    let again = app.scheduler.fire_due().await.unwrap();
+    assert_eq!(again.follow_ups_asked, 0);
+    app.stop().await;
+}
