@@ -174,8 +174,13 @@ pub fn render(
         .iter()
         .filter(|a| a.answer == "applied")
         .map(|a| {
+            let how = a
+                .note
+                .as_deref()
+                .map(|n| format!("\n   _How:_ {}", plain(n)))
+                .unwrap_or_default();
             format!(
-                "• {} applied \"{}\" (from *{}*)",
+                "• {} applied \"{}\" (from *{}*){how}",
                 owner(a.owner.as_deref()),
                 plain(&a.text),
                 plain(&a.debrief_title)
@@ -194,6 +199,8 @@ pub fn render(
             format!("• \"{}\": in {debriefs}", plain(&r.text))
         })
         .collect();
+    // Named nowhere: a digest that pins a lesson not applied on a person is how a bot
+    // gets muted, and how people stop writing lessons down.
     let stale: Vec<String> = facts
         .settled_unanswered
         .iter()
@@ -203,11 +210,7 @@ pub fn render(
             } else {
                 "its owner could not be reached"
             };
-            format!(
-                "• \"{}\" ({}): {why}",
-                plain(&l.text),
-                owner(l.owner.as_deref())
-            )
+            format!("• \"{}\": {why}", plain(&l.text))
         })
         .collect();
     let kudos: Vec<String> = facts
@@ -481,11 +484,15 @@ mod tests {
             "<@U2> applied \"lesson applied\"",
             "<@U3> reached \"Learn Rust\"",
             "\"Page early\": in 3 debriefs",
-            "\"Old habit\" (<@U1>): not applied after four follow-ups",
+            "\"Old habit\": not applied after four follow-ups",
             "2 debriefs held · 5 people reflected · follow-ups answered: 3 of 4 (75%)",
             "2 of 3 answered follow-ups applied (67%) · by tag: #deploy 1/2, #testing 0/1",
         ] {
             assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
         }
+        assert!(
+            !text.contains("<@U1>"),
+            "nobody is named next to a lesson not applied: {text}"
+        );
     }
 }

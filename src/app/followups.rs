@@ -6,8 +6,11 @@ use chrono_tz::Tz;
 
 use super::handle::CommandContext;
 use super::zones::day;
+use crate::platform::outgoing;
 use crate::platform::{Block, Button, Message, plain};
-use crate::store::{StoreError, TrackedLesson, Transition};
+use crate::store::{
+    Anchor, AnchorField, NewOutboxMessage, OutboxId, StoreError, TrackedLesson, Transition,
+};
 
 /// Button action ids.
 pub const APPLIED: &str = "followup.applied";
@@ -232,6 +235,9 @@ pub async fn answer(
             quoted(&current.text)
         ))));
     };
+    if change.status == "applied" {
+        tell_the_debrief(ctx, &lesson, None).await?;
+    }
     let outcome = match (change.status, change.follow_up_at) {
         ("applied", _) => ":tada: *Applied.* Nice work: the team digest will celebrate it.".to_owned(),
         ("not_relevant", _) => ":ok_hand: *Not relevant any more.* I won't ask about it again.".to_owned(),
@@ -256,6 +262,125 @@ pub async fn answer(
         },
         recorded: true,
     })
+}
+
+/// The dedupe key of a lesson's "applied" reply in its debrief's thread: once per lesson.
+fn applied_key(lesson: i64) -> String {
+    format!("applied:{lesson}")
+}
+
+/// The reply in the debrief's summary thread that a lesson was applied: by whom (no
+/// name in an anonymous debrief) and how, when a note says.
+pub(crate) fn applied_reply(
+    lesson: &TrackedLesson,
+    owner: Option<&str>,
+    note: Option<&str>,
+) -> Message {
+    let by = owner.map(|o| format!(" by <@{o}>")).unwrap_or_default();
+    let what = if is_action(lesson) { "Done" } else { "Applied" };
+    let how = note
+        .map(|n| format!("\n_How:_ {}", plain(n)))
+        .unwrap_or_default();
+    Message {
+        fallback: format!("{what}: {}", plain(&lesson.text)),
+        blocks: vec![Block::Text(format!(
+            ":white_check_mark: *{what}*{by}:\n{}{how}",
+            quoted(&lesson.text)
+        ))],
+    }
+}
+
+/// Tells the lesson's debrief, in its summary thread, that it was applied (once), or
+/// updates that reply with the note given since.
+async fn tell_the_debrief(
+    ctx: &CommandContext<'_>,
+    lesson: &TrackedLesson,
+    note: Option<&str>,
+) -> Result<(), StoreError> {
+    let Some(origin) = ctx.store.lesson_origin(ctx.workspace.id, lesson.id).await? else {
+        return Ok(());
+    };
+    let Some(card) = origin.card_outbox_id else {
+        return Ok(());
+    };
+    let owner = lesson.owner.as_deref().filter(|_| !origin.anonymous);
+    let message = applied_reply(lesson, owner, note);
+    let names = super::names::DisplayNames::of(ctx.store, ctx.workspace).await?;
+    let name_of = |id: &str| names.name(id);
+    let now_ms = ctx.clock.now_millis();
+    let key = applied_key(lesson.id);
+    let earlier = ctx
+        .store
+        .outbox_by_dedupe_key(ctx.workspace.id, &key)
+        .await?;
+    match (earlier, note) {
+        (Some(reply), Some(_)) => {
+            let updated =
+                outgoing::update(ctx.workspace.platform, &origin.channel, &message, &name_of);
+            let mut tx = ctx.store.begin().await?;
+            tx.enqueue_update(
+                NewOutboxMessage {
+                    method: updated.method,
+                    anchor: Some(Anchor {
+                        message: reply,
+                        field: AnchorField::Ts,
+                    }),
+                    ..NewOutboxMessage::post(ctx.workspace.id, &origin.channel, &updated.body)
+                },
+                now_ms,
+                ctx.give_up_at(now_ms),
+            )
+            .await?;
+            tx.commit().await?;
+        }
+        (Some(_), None) => {}
+        (None, _) => {
+            let posted =
+                outgoing::post(ctx.workspace.platform, &origin.channel, &message, &name_of);
+            ctx.store
+                .enqueue(
+                    NewOutboxMessage {
+                        method: posted.method,
+                        dedupe_key: Some(&key),
+                        anchor: Some(Anchor {
+                            message: OutboxId(card),
+                            field: AnchorField::ThreadTs,
+                        }),
+                        ..NewOutboxMessage::post(ctx.workspace.id, &origin.channel, &posted.body)
+                    },
+                    now_ms,
+                    ctx.give_up_at(now_ms),
+                )
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+/// A note on one of the person's answers: stored, and, on an applied lesson, shown in
+/// its debrief's thread. `false` when the answer is not theirs (or is gone).
+pub async fn note(
+    ctx: &CommandContext<'_>,
+    follow_up: i64,
+    note: &str,
+) -> Result<bool, StoreError> {
+    if !ctx
+        .store
+        .note_answer(ctx.workspace.id, follow_up, ctx.user, note)
+        .await?
+    {
+        return Ok(false);
+    }
+    if let Some((lesson, Some(answer))) = ctx
+        .store
+        .follow_up_answer(ctx.workspace.id, follow_up, ctx.user)
+        .await?
+        && answer == "applied"
+    {
+        let lesson = ctx.store.tracked_lesson(ctx.workspace.id, lesson).await?;
+        tell_the_debrief(ctx, &lesson, Some(note)).await?;
+    }
+    Ok(true)
 }
 
 /// `/learn followups`: my lessons still waiting for an outcome, with the same buttons.
@@ -323,5 +448,28 @@ mod tests {
         assert_eq!(read_value("42:3"), Some((42, 3)));
         assert_eq!(read_value("42"), None);
         assert_eq!(read_value("x:1"), None);
+    }
+
+    #[test]
+    fn an_anonymous_debriefs_applied_reply_names_nobody() {
+        let lesson = TrackedLesson {
+            id: 1,
+            workspace_id: 1,
+            kind: "lesson".into(),
+            text: "Canary <first>".into(),
+            owner: Some("U2".into()),
+            status: "applied".into(),
+            not_yet_count: 0,
+            follow_up_at: None,
+            debrief_title: "Outage".into(),
+            channel: "C1".into(),
+            debrief_created_at: 0,
+        };
+        let named = applied_reply(&lesson, Some("U2"), None).all_text();
+        assert!(named.contains("*Applied* by <@U2>"), "{named}");
+        let anonymous = applied_reply(&lesson, None, Some("Ran it *twice*")).all_text();
+        assert!(!anonymous.contains("<@"), "{anonymous}");
+        assert!(anonymous.contains("Canary &lt;first&gt;"), "{anonymous}");
+        assert!(anonymous.contains("How:"), "{anonymous}");
     }
 }

@@ -181,6 +181,14 @@ fn messages_by_kind() -> Vec<(&'static str, Message)> {
             messages::retro_reminder(5, "fridays 16:00", Some("retro"), NaiveDate::MIN),
         ),
         ("follow_up_question", followups::question(&lesson, Tz::UTC)),
+        (
+            "applied_reply",
+            followups::applied_reply(
+                &lesson,
+                Some("U2"),
+                Some("We announce every deploy in #releases now"),
+            ),
+        ),
         ("checkin_opening", checkins::opening(&questions)),
         (
             "digest",

@@ -47,6 +47,14 @@ pub struct Transition<'a> {
     pub settles: bool,
 }
 
+/// Where a lesson's debrief was held.
+#[derive(Clone, Debug, PartialEq, Eq, FromRow)]
+pub struct LessonOrigin {
+    pub channel: String,
+    pub card_outbox_id: Option<i64>,
+    pub anonymous: bool,
+}
+
 /// An owner's lessons that cannot be reached any more.
 #[derive(Clone, Debug, PartialEq, Eq, FromRow)]
 pub struct Unreachable {
@@ -236,6 +244,42 @@ impl Store {
             .await?;
         tx.commit().await?;
         Ok(Some(id))
+    }
+
+    /// Where a lesson's debrief was held: its channel, its card (whose thread the
+    /// summary is in), and whether it was anonymous.
+    pub async fn lesson_origin(
+        &self,
+        workspace: WorkspaceId,
+        lesson: i64,
+    ) -> Result<Option<LessonOrigin>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT d.channel, d.card_outbox_id, d.anonymous != 0 AS anonymous \
+             FROM lessons l JOIN debriefs d ON d.id = l.debrief_id \
+             WHERE l.workspace_id = ? AND l.id = ?",
+        )
+        .bind(workspace.0)
+        .bind(lesson)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    /// The lesson and answer of one of the person's follow-ups.
+    pub async fn follow_up_answer(
+        &self,
+        workspace: WorkspaceId,
+        follow_up: i64,
+        person: &str,
+    ) -> Result<Option<(i64, Option<String>)>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT lesson_id, answer FROM follow_ups \
+             WHERE workspace_id = ? AND id = ? AND person = ?",
+        )
+        .bind(workspace.0)
+        .bind(follow_up)
+        .bind(person)
+        .fetch_optional(&self.pool)
+        .await?)
     }
 
     /// Adds (or replaces) the note on one of the person's answers; false if there is no

@@ -317,6 +317,21 @@ impl StoreTx {
 }
 
 impl Store {
+    /// The message queued under a dedupe key, if there is one.
+    pub async fn outbox_by_dedupe_key(
+        &self,
+        workspace: WorkspaceId,
+        key: &str,
+    ) -> Result<Option<OutboxId>, StoreError> {
+        let id: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM outbox WHERE workspace_id = ? AND dedupe_key = ?")
+                .bind(workspace.0)
+                .bind(key)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(id.map(OutboxId))
+    }
+
     /// Queues a message on its own; `None` if its dedupe key was taken.
     pub async fn enqueue(
         &self,

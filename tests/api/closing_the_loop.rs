@@ -189,6 +189,36 @@ async fn a_lesson_is_followed_up_asked_again_applied_and_celebrated_in_the_diges
     assert_eq!(saved.status(), 200);
     assert_eq!(saved.text().await.unwrap(), "", "the modal closes");
 
+    // Where the lesson was made, its debrief's summary thread hears it was applied
+    // (once), and how, once the note is given.
+    wait_for_outbox(&app, ws).await;
+    let applied_replies: Vec<String> = app
+        .slack_calls("chat.postMessage")
+        .await
+        .iter()
+        .filter(|c| c["channel"] == CHANNEL && c.get("thread_ts").is_some())
+        .map(reply_text)
+        .filter(|t| t.contains("*Applied*"))
+        .collect();
+    assert_eq!(applied_replies.len(), 1, "{applied_replies:?}");
+    assert!(
+        applied_replies[0].contains("*Applied* by <@U0BOB>:"),
+        "{}",
+        applied_replies[0]
+    );
+    let with_note = app
+        .slack_calls("chat.update")
+        .await
+        .iter()
+        .filter(|c| c["channel"] == CHANNEL)
+        .map(reply_text)
+        .find(|t| t.contains("*Applied*"))
+        .expect("the reply updated with the note");
+    assert!(
+        with_note.contains("How:") && with_note.contains("Used a flag for the billing change"),
+        "{with_note}"
+    );
+
     let rows: Vec<(String, Option<String>, i64)> =
         sqlx::query_as("SELECT answer, note, answered_at - asked_at FROM follow_ups ORDER BY id")
             .fetch_all(&db)
@@ -218,6 +248,10 @@ async fn a_lesson_is_followed_up_asked_again_applied_and_celebrated_in_the_diges
     assert!(
         digest.contains("<@U0BOB> applied \"Feature flags let us roll back fast #deploy\""),
         "{digest}"
+    );
+    assert!(
+        digest.contains("How:") && digest.contains("Used a flag for the billing change"),
+        "the note shows in the digest: {digest}"
     );
     assert!(
         digest.contains("1 of 1 answered follow-ups applied (100%) · by tag: #deploy 1/1"),
@@ -250,9 +284,7 @@ async fn a_late_follow_up_is_still_asked_and_an_undeliverable_one_is_reported_no
     let preview = app.command_reply_as(ALICE, "/learn", "digest now").await;
     let shown = reply_text(&preview);
     assert!(
-        shown.contains(
-            "\"Page the on-call before digging\" (<@U0BOB>): its owner could not be reached"
-        ),
+        shown.contains("\"Page the on-call before digging\": its owner could not be reached"),
         "{shown}"
     );
     app.stop().await;

@@ -692,17 +692,15 @@ async fn a_lesson_of_a_teams_debrief_is_followed_up_in_its_owners_chat() {
         activity
     };
     assert_eq!(rig.post(&in_chat("8001", applied)).await, 200);
-    let calls = rig.connector_calls(before + 3).await;
-    let replaced = &calls[before + 2];
-    assert_eq!(replaced.method, wiremock::http::Method::PUT);
-    assert_eq!(
-        replaced.url.path(),
-        "/emea/v3/conversations/a%3Abob-chat/activities/1700000009999"
-    );
+    let replaced = call_after(&rig, before + 2, |c| {
+        c.method == wiremock::http::Method::PUT
+            && c.url.path() == "/emea/v3/conversations/a%3Abob-chat/activities/1700000009999"
+    })
+    .await;
     assert!(
-        card_text(replaced).to_lowercase().contains("applied"),
+        card_text(&replaced).to_lowercase().contains("applied"),
         "{}",
-        card_text(replaced)
+        card_text(&replaced)
     );
     let db = crate::debriefs::database(&rig.app).await;
     let status: String = sqlx::query_scalar("SELECT status FROM lessons WHERE text LIKE 'Paging%'")
@@ -710,27 +708,48 @@ async fn a_lesson_of_a_teams_debrief_is_followed_up_in_its_owners_chat() {
         .await
         .unwrap();
     assert_eq!(status, "applied");
+    // The debrief's summary thread hears it, with Bob's Teams name.
+    let told = call_after(&rig, before + 2, |c| {
+        c.method == wiremock::http::Method::POST
+            && c.url.path().contains("messageid")
+            && String::from_utf8_lossy(&c.body).contains("Applied")
+    })
+    .await;
+    assert!(
+        card_text(&told).contains("Applied by Bob Builder"),
+        "{}",
+        card_text(&told)
+    );
 
     // "Add a note" on the answer: a note form in the same chat, checked, then saved on
     // the answer (Slack's note modal).
-    let add_note = button_data(replaced, "followup.note");
+    let add_note = button_data(&replaced, "followup.note");
     assert_eq!(rig.post(&in_chat("8002", add_note)).await, 200);
-    let calls = rig.connector_calls(before + 4).await;
-    let save = button_data(&calls[before + 3], "followup.note_save");
+    let form = call_after(&rig, before + 3, |c| {
+        String::from_utf8_lossy(&c.body).contains("followup.note_save")
+    })
+    .await;
+    let save = button_data(&form, "followup.note_save");
     let mut empty = save.clone();
     empty["note"] = json!("   ");
     assert_eq!(rig.post(&in_chat("8003", empty)).await, 200);
-    let calls = rig.connector_calls(before + 5).await;
-    assert!(card_text(&calls[before + 4]).contains("Write a note first"));
+    call_after(&rig, before + 3, |c| {
+        String::from_utf8_lossy(&c.body).contains("Write a note first")
+    })
+    .await;
     let mut note = save;
     note["note"] = json!("Paged at the first alert; back up in ten minutes");
     assert_eq!(rig.post(&in_chat("8004", note)).await, 200);
-    let calls = rig.connector_calls(before + 6).await;
-    assert!(
-        card_text(&calls[before + 5]).contains("Noted"),
-        "{}",
-        card_text(&calls[before + 5])
-    );
+    call_after(&rig, before + 3, |c| {
+        String::from_utf8_lossy(&c.body).contains("Noted")
+    })
+    .await;
+    call_after(&rig, before + 3, |c| {
+        c.method == wiremock::http::Method::PUT
+            && String::from_utf8_lossy(&c.body).contains("back up in ten minutes")
+            && String::from_utf8_lossy(&c.body).contains("How:")
+    })
+    .await;
     let noted: Option<String> = sqlx::query_scalar(
         "SELECT f.note FROM follow_ups f JOIN lessons l ON l.id = f.lesson_id \
          WHERE l.text LIKE 'Paging%' AND f.answer = 'applied'",
@@ -742,6 +761,24 @@ async fn a_lesson_of_a_teams_debrief_is_followed_up_in_its_owners_chat() {
         noted.as_deref(),
         Some("Paged at the first alert; back up in ten minutes")
     );
+}
+
+/// The first connector call after the first `after` that `wanted` picks, waiting up to
+/// ten seconds for it.
+async fn call_after(
+    rig: &Rig,
+    after: usize,
+    wanted: impl Fn(&wiremock::Request) -> bool,
+) -> wiremock::Request {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let calls = rig.connector_calls(0).await;
+        if let Some(found) = calls.iter().skip(after).find(|c| wanted(c)) {
+            return found.clone();
+        }
+        assert!(Instant::now() < deadline, "no such call after {after}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
 
 /// The `data` of the card button `action` in a posted card activity.

@@ -524,11 +524,9 @@ async fn on_note(
             &format!("Keep it to {} characters.", followups::MAX_NOTE_CHARS),
         ));
     }
-    if state
-        .store
-        .note_answer(workspace.id, follow_up, user, note)
-        .await?
-    {
+    let ctx = state.command_context(workspace, user, user);
+    if followups::note(&ctx, follow_up, note).await? {
+        state.delivery.wake();
         Ok(StatusCode::OK.into_response())
     } else {
         Ok(form_error(

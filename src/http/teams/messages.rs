@@ -496,10 +496,7 @@ async fn on_note(
             anonymous_debrief: None,
         });
     }
-    let saved = ctx
-        .store
-        .note_answer(ctx.workspace.id, follow_up, ctx.user, note)
-        .await?;
+    let saved = followups::note(ctx, follow_up, note).await?;
     let message = if saved {
         Message::text(":memo: Noted. Thank you: it shows with the lesson in the digest.")
     } else {
