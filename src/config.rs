@@ -125,7 +125,17 @@ pub struct Settings {
     pub scheduler: SchedulerSettings,
     pub templates: TemplateSettings,
     pub debriefs: DebriefSettings,
+    pub followups: FollowupSettings,
     pub retention: RetentionSettings,
+}
+
+/// When lesson follow-ups are sent.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct FollowupSettings {
+    /// The hour (0–23, the person's own time) from which a working day's follow-ups
+    /// are sent, all in one message.
+    pub hour: u32,
 }
 
 /// How long what was said is kept.
@@ -216,6 +226,8 @@ pub struct WorkspaceSettings {
     /// A valid IANA zone name (checked when loading).
     pub default_time_zone: String,
     pub holidays: Vec<chrono::NaiveDate>,
+    /// The days people work; follow-ups wait for one.
+    pub workdays: Vec<chrono::Weekday>,
 }
 
 /// The shape of the merged TOML before validation; every field must be present
@@ -233,6 +245,7 @@ struct RawSettings {
     scheduler: SchedulerSettings,
     templates: TemplateSettings,
     debriefs: DebriefSettings,
+    followups: FollowupSettings,
     retention: RetentionSettings,
 }
 
@@ -283,6 +296,7 @@ struct RawTeams {
 struct WorkspaceRaw {
     default_time_zone: String,
     holidays: Vec<String>,
+    workdays: Vec<String>,
 }
 
 impl Settings {
@@ -380,6 +394,27 @@ impl RawSettings {
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;
+        let workdays = self
+            .workspace
+            .workdays
+            .iter()
+            .map(|day| {
+                day.parse::<chrono::Weekday>().map_err(|_| {
+                    invalid(format!(
+                        "workspace.workdays: `{day}` is not a day of the week (Mon, Tue, …)"
+                    ))
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        if workdays.is_empty() {
+            return Err(invalid("workspace.workdays names no day".into()));
+        }
+        if self.followups.hour > 23 {
+            return Err(invalid(format!(
+                "followups.hour is {}; give an hour from 0 to 23",
+                self.followups.hour
+            )));
+        }
         let log = self.log.trim().to_owned();
         tracing_subscriber::EnvFilter::try_new(&log).map_err(|e| {
             invalid(format!(
@@ -433,7 +468,9 @@ impl RawSettings {
             workspace: WorkspaceSettings {
                 default_time_zone: zone,
                 holidays,
+                workdays,
             },
+            followups: self.followups,
             scheduler: self.scheduler,
             templates: self.templates,
             debriefs: DebriefSettings {
@@ -616,5 +653,20 @@ mod tests {
             assert!(!shown.contains("pw@"), "{shown}");
         }
         assert_eq!(s.slack.signing_secret.unwrap().expose(), "shh-signing");
+    }
+
+    #[test]
+    fn follow_up_times_are_checked() {
+        let s = Settings::load_from(None, &env(&[])).unwrap();
+        assert_eq!(s.followups.hour, 10);
+        assert_eq!(s.workspace.workdays.len(), 5);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bad.toml");
+        std::fs::write(&path, "[workspace]\nworkdays = [\"Mon\", \"Funday\"]\n").unwrap();
+        let err = Settings::load_from(Some(&path), &env(&[])).unwrap_err();
+        assert!(err.to_string().contains("`Funday` is not a day"), "{err}");
+        std::fs::write(&path, "[followups]\nhour = 24\n").unwrap();
+        let err = Settings::load_from(Some(&path), &env(&[])).unwrap_err();
+        assert!(err.to_string().contains("followups.hour is 24"), "{err}");
     }
 }

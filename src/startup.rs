@@ -136,6 +136,7 @@ impl App {
                 Duration::from_secs(settings.scheduler.missed_grace_hours * 3600),
                 settings.workspace.holidays.clone(),
             )
+            .with_follow_up_times(settings.followups.hour, settings.workspace.workdays.clone())
             .with_debrief_duties(DebriefDuties {
                 directory: directory.clone(),
                 zones: zones.clone(),

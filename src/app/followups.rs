@@ -9,7 +9,8 @@ use super::zones::day;
 use crate::platform::outgoing;
 use crate::platform::{Block, Button, Message, plain};
 use crate::store::{
-    Anchor, AnchorField, NewOutboxMessage, OutboxId, StoreError, TrackedLesson, Transition,
+    Anchor, AnchorField, AskedLesson, NewOutboxMessage, OutboxId, StoreError, TrackedLesson,
+    Transition,
 };
 
 /// Button action ids.
@@ -238,6 +239,14 @@ pub async fn answer(
     if change.status == "applied" {
         tell_the_debrief(ctx, &lesson, None).await?;
     }
+    // Asked with others in a day's message: that message again, this one answered.
+    let asked = ctx.store.asked_with(ctx.workspace.id, id).await?;
+    if asked.len() > 1 && asked.iter().any(|a| a.follow_up == follow_up) {
+        return Ok(Answered {
+            message: daily(&asked, 0, zone),
+            recorded: true,
+        });
+    }
     let outcome = match (change.status, change.follow_up_at) {
         ("applied", _) => ":tada: *Applied.* Nice work: the team digest will celebrate it.".to_owned(),
         ("not_relevant", _) => ":ok_hand: *Not relevant any more.* I won't ask about it again.".to_owned(),
@@ -262,6 +271,59 @@ pub async fn answer(
         },
         recorded: true,
     })
+}
+
+/// Most lessons one day's message asks about; the rest wait for the next day.
+pub const PER_DAY: usize = 5;
+
+/// A person's follow-ups of one day, in one message: each lesson with where it came
+/// from and its buttons, or (once answered) how it was answered and a note button;
+/// `more` lessons beyond these are one line pointing to `/learn followups`.
+pub fn daily(asked: &[AskedLesson], more: usize, zone: Tz) -> Message {
+    let open = asked.iter().filter(|a| a.answer.is_none()).count();
+    let mut blocks = vec![Block::Text(format!(
+        ":seedling: *Your follow-ups for today* ({} of {}): have you applied what you \
+         learned? Not yet asks again in a week, then two, then four.",
+        open,
+        asked.len()
+    ))];
+    for item in asked {
+        let lesson = &item.lesson;
+        match item.answer.as_deref() {
+            None => {
+                blocks.push(Block::Text(format!(
+                    "{}\n_from {}_",
+                    quoted(&lesson.text),
+                    origin(lesson, zone)
+                )));
+                blocks.push(answer_buttons(lesson));
+            }
+            Some(answer) => {
+                blocks.push(Block::Text(format!(
+                    "{}\n_{}_",
+                    quoted(&lesson.text),
+                    status_words(answer)
+                )));
+                blocks.push(Block::Actions(vec![Button::new(
+                    "Add a note",
+                    NOTE,
+                    item.follow_up,
+                )]));
+            }
+        }
+    }
+    if more > 0 {
+        blocks.push(Block::Context(format!(
+            "and {more} more tomorrow, or now with `/learn followups`."
+        )));
+    }
+    Message {
+        fallback: format!(
+            "{} for today",
+            crate::app::words::count(asked.len() as i64, "follow-up", "follow-ups")
+        ),
+        blocks,
+    }
 }
 
 /// The dedupe key of a lesson's "applied" reply in its debrief's thread: once per lesson.

@@ -25,8 +25,8 @@ use crate::platform::outgoing::no_names;
 use crate::platform::slack::blocks::post_message_body;
 use crate::platform::teams::card_activity;
 use crate::store::{
-    AnsweredFollowUp, ConversationKind, DigestFacts, KudosLine, LessonHit, LessonKind, OpenAction,
-    ReachedGoal, SettledAction, TrackedLesson,
+    AnsweredFollowUp, AskedLesson, ConversationKind, DigestFacts, KudosLine, LessonHit, LessonKind,
+    OpenAction, ReachedGoal, SettledAction, TrackedLesson,
 };
 
 fn hit(id: i64, text: &str) -> LessonHit {
@@ -181,6 +181,30 @@ fn messages_by_kind() -> Vec<(&'static str, Message)> {
             messages::retro_reminder(5, "fridays 16:00", Some("retro"), NaiveDate::MIN),
         ),
         ("follow_up_question", followups::question(&lesson, Tz::UTC)),
+        (
+            "follow_ups_daily",
+            followups::daily(
+                &[
+                    AskedLesson {
+                        follow_up: 0,
+                        answer: None,
+                        lesson: lesson.clone(),
+                    },
+                    AskedLesson {
+                        follow_up: 12,
+                        answer: Some("applied".into()),
+                        lesson: TrackedLesson {
+                            id: 10,
+                            kind: "action".into(),
+                            text: "Write the rollback runbook".into(),
+                            ..lesson.clone()
+                        },
+                    },
+                ],
+                2,
+                Tz::UTC,
+            ),
+        ),
         (
             "applied_reply",
             followups::applied_reply(

@@ -3,14 +3,16 @@
 //! question is asked (late beats never); and one whose DM the outbox gave up on settles
 //! the lesson as unreachable instead of being asked forever.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono_tz::Tz;
 
-use super::runner::Scheduler;
+use super::runner::{Scheduler, utc};
 use crate::app::followups;
 use crate::platform::outgoing::{self, no_names};
-use crate::store::{Ask, NewOutboxMessage, Platform, StoreError, TrackedLesson, WorkspaceId};
+use crate::store::{
+    Ask, AskedLesson, NewOutboxMessage, Platform, StoreError, TrackedLesson, WorkspaceId,
+};
 
 /// Questions asked per transaction.
 const BATCH: u32 = 200;
@@ -28,48 +30,85 @@ impl Scheduler {
         }
         let mut zones: HashMap<(i64, String), Tz> = HashMap::new();
         let mut platforms: HashMap<i64, Platform> = HashMap::new();
-        let mut asked = 0;
+        // Every due lesson, by owner; each page is read once (those not asked today stay
+        // due for a later pass).
+        let mut by_owner: BTreeMap<(i64, String), Vec<TrackedLesson>> = BTreeMap::new();
+        let mut after = None;
         loop {
-            let due = self.store.due_follow_ups(now, BATCH).await?;
-            let mut bodies = Vec::with_capacity(due.len());
-            for lesson in &due {
-                let zone = self.owner_zone(lesson, &mut zones).await?;
-                let owner = lesson.owner.as_deref().unwrap_or_default();
-                let message = followups::question(lesson, zone);
-                let platform = match platforms.get(&lesson.workspace_id) {
-                    Some(platform) => *platform,
-                    None => {
-                        let workspace = WorkspaceId(lesson.workspace_id);
-                        let platform = self.store.workspace_by_id(workspace).await?.platform;
-                        platforms.insert(lesson.workspace_id, platform);
-                        platform
-                    }
-                };
-                bodies.push((
-                    outgoing::post(platform, owner, &message, &no_names),
-                    format!("followup:{}:{}", lesson.id, lesson.not_yet_count),
-                ));
+            let due = self.store.due_follow_ups(now, after, BATCH).await?;
+            let full = due.len() == BATCH as usize;
+            after = due
+                .last()
+                .map(|l| (l.follow_up_at.unwrap_or_default(), l.id));
+            for lesson in due {
+                if let Some(owner) = lesson.owner.clone() {
+                    by_owner
+                        .entry((lesson.workspace_id, owner))
+                        .or_default()
+                        .push(lesson);
+                }
             }
-            let asks: Vec<Ask<'_>> = due
+            if !full {
+                break;
+            }
+        }
+        // One message per person a working day, from the hour, in their own time.
+        let mut planned = Vec::new();
+        for ((workspace_id, owner), lessons) in &by_owner {
+            let zone = self.owner_zone(&lessons[0], &mut zones).await?;
+            let local = utc(now).with_timezone(&zone);
+            if !self.is_follow_up_time(local.naive_local()) {
+                continue;
+            }
+            let listed = &lessons[..lessons.len().min(followups::PER_DAY)];
+            let more = lessons.len() - listed.len();
+            let message = match listed {
+                [only] if more == 0 => followups::question(only, zone),
+                _ => {
+                    let asked: Vec<AskedLesson> = listed
+                        .iter()
+                        .map(|lesson| AskedLesson {
+                            follow_up: 0,
+                            answer: None,
+                            lesson: lesson.clone(),
+                        })
+                        .collect();
+                    followups::daily(&asked, more, zone)
+                }
+            };
+            let platform = match platforms.get(workspace_id) {
+                Some(platform) => *platform,
+                None => {
+                    let workspace = WorkspaceId(*workspace_id);
+                    let platform = self.store.workspace_by_id(workspace).await?.platform;
+                    platforms.insert(*workspace_id, platform);
+                    platform
+                }
+            };
+            planned.push((
+                *workspace_id,
+                owner.as_str(),
+                listed,
+                outgoing::post(platform, owner, &message, &no_names),
+                format!("followups:{workspace_id}:{owner}:{}", local.date_naive()),
+            ));
+        }
+        let mut asked = 0;
+        for chunk in planned.chunks(BATCH as usize) {
+            let asks: Vec<Ask<'_>> = chunk
                 .iter()
-                .zip(&bodies)
-                .filter_map(|(lesson, (posted, key))| {
-                    let owner = lesson.owner.as_deref()?;
-                    Some(Ask {
-                        workspace: WorkspaceId(lesson.workspace_id),
-                        lesson: lesson.id,
-                        person: owner,
-                        expected_follow_up_at: lesson.follow_up_at?,
-                        message: NewOutboxMessage {
-                            method: posted.method,
-                            dedupe_key: Some(key),
-                            ..NewOutboxMessage::post(
-                                WorkspaceId(lesson.workspace_id),
-                                owner,
-                                &posted.body,
-                            )
-                        },
-                    })
+                .map(|(workspace_id, owner, listed, posted, key)| Ask {
+                    workspace: WorkspaceId(*workspace_id),
+                    person: owner,
+                    lessons: listed
+                        .iter()
+                        .map(|l| (l.id, l.follow_up_at.unwrap_or_default()))
+                        .collect(),
+                    message: NewOutboxMessage {
+                        method: posted.method,
+                        dedupe_key: Some(key),
+                        ..NewOutboxMessage::post(WorkspaceId(*workspace_id), owner, &posted.body)
+                    },
                 })
                 .collect();
             let now_ms = self.clock.now_millis();
@@ -78,12 +117,18 @@ impl Scheduler {
                 .store
                 .record_asks(&asks, now, now_ms, give_up_at)
                 .await?;
-            asked += done.iter().filter(|asked| **asked).count();
-            if due.len() < BATCH as usize {
-                break;
-            }
+            asked += done.iter().sum::<usize>();
         }
         Ok((asked, unreachable.len()))
+    }
+
+    /// Whether a person whose local time is `local` may be asked now: a working day, not
+    /// a holiday, from the follow-up hour on.
+    fn is_follow_up_time(&self, local: chrono::NaiveDateTime) -> bool {
+        use chrono::{Datelike, Timelike};
+        self.workdays.contains(&local.weekday())
+            && !self.holidays.contains(&local.date())
+            && local.hour() >= self.follow_up_hour
     }
 
     /// The owner's zone as last learned (no platform call from the scheduler), else

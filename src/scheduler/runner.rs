@@ -71,7 +71,10 @@ pub struct Scheduler {
     pub(super) delivery: Arc<Delivery>,
     templates: Arc<Templates>,
     grace_secs: i64,
-    holidays: Vec<NaiveDate>,
+    pub(super) holidays: Vec<NaiveDate>,
+    /// When follow-ups may be sent: from this hour of a working day, people's own time.
+    pub(super) follow_up_hour: u32,
+    pub(super) workdays: Vec<chrono::Weekday>,
     /// What each pass may spend on matching recurring lessons.
     matching: recurrence::Budget,
     /// The workspace indexes matching keeps between passes.
@@ -81,7 +84,7 @@ pub struct Scheduler {
     wake: Notify,
 }
 
-fn utc(unix: i64) -> DateTime<Utc> {
+pub(super) fn utc(unix: i64) -> DateTime<Utc> {
     DateTime::from_timestamp(unix, 0).unwrap_or_default()
 }
 
@@ -101,11 +104,26 @@ impl Scheduler {
             templates,
             grace_secs: grace.as_secs() as i64,
             holidays,
+            follow_up_hour: 10,
+            workdays: vec![
+                chrono::Weekday::Mon,
+                chrono::Weekday::Tue,
+                chrono::Weekday::Wed,
+                chrono::Weekday::Thu,
+                chrono::Weekday::Fri,
+            ],
             matching: recurrence::Budget::PASS,
             matcher: recurrence::Matcher::default(),
             debriefs: None,
             wake: Notify::new(),
         }
+    }
+
+    /// Sends follow-ups from `hour` on `workdays` (10:00, Monday to Friday otherwise).
+    pub fn with_follow_up_times(mut self, hour: u32, workdays: Vec<chrono::Weekday>) -> Self {
+        self.follow_up_hour = hour;
+        self.workdays = workdays;
+        self
     }
 
     /// Also reminds facilitators of, and closes debriefs at, their close-by times.
@@ -405,7 +423,16 @@ impl Scheduler {
             return Ok(Some(self.clock.now_unix()));
         }
         let schedule = self.store.next_schedule_due().await?;
-        let follow_up = self.store.next_follow_up_due().await?;
+        // A question due but waiting for its owner's working hours is looked at again
+        // within the loop's longest sleep, not at once over and over.
+        let now = self.clock.now_unix();
+        let follow_up = self.store.next_follow_up_due().await?.map(|due| {
+            if due <= now {
+                now + MAX_SLEEP.as_secs() as i64
+            } else {
+                due
+            }
+        });
         let checkin = self
             .store
             .oldest_open_checkin()

@@ -24,14 +24,15 @@ pub struct TrackedLesson {
     pub debrief_created_at: i64,
 }
 
-/// Asking one lesson's owner.
-#[derive(Clone, Copy, Debug)]
+/// Asking one person about their due lessons, in one message.
+#[derive(Clone, Debug)]
 pub struct Ask<'a> {
     pub workspace: WorkspaceId,
-    pub lesson: i64,
     pub person: &'a str,
-    /// The `follow_up_at` that was read; the ask only happens if it is unchanged.
-    pub expected_follow_up_at: i64,
+    /// Each lesson and the `follow_up_at` that was read: a lesson is only asked if it is
+    /// unchanged.
+    pub lessons: Vec<(i64, i64)>,
+    /// The message; its dedupe key makes it one a day.
     pub message: NewOutboxMessage<'a>,
 }
 
@@ -45,6 +46,16 @@ pub struct Transition<'a> {
     pub not_yet_count: i64,
     pub follow_up_at: Option<i64>,
     pub settles: bool,
+}
+
+/// A lesson as asked in a day's message: its follow-up and how it was answered.
+#[derive(Clone, Debug, PartialEq, Eq, FromRow)]
+pub struct AskedLesson {
+    pub follow_up: i64,
+    /// `None` until answered.
+    pub answer: Option<String>,
+    #[sqlx(flatten)]
+    pub lesson: TrackedLesson,
 }
 
 /// Where a lesson's debrief was held.
@@ -67,21 +78,27 @@ impl Store {
     /// Lessons whose question is due, oldest first (one-off: however late, each is due),
     /// leaving out those of owners who paused their prompts: theirs wait for the pause to
     /// end, then come as they would have.
+    /// `after` is the (`follow_up_at`, id) of the last one read: the next page.
     pub async fn due_follow_ups(
         &self,
         now: i64,
+        after: Option<(i64, i64)>,
         limit: u32,
     ) -> Result<Vec<TrackedLesson>, StoreError> {
+        let (after_at, after_id) = after.unwrap_or((i64::MIN, i64::MIN));
         Ok(sqlx::query_as(concat!(
             select_tracked_lessons!(),
             "WHERE l.follow_up_at IS NOT NULL AND l.follow_up_at <= ?1 AND l.owner IS NOT NULL \
+               AND (l.follow_up_at, l.id) > (?2, ?3) \
                AND NOT EXISTS (SELECT 1 FROM people p \
                                WHERE p.workspace_id = l.workspace_id \
                                  AND p.platform_user_id = l.owner \
                                  AND p.paused_until > ?1) \
-             ORDER BY l.follow_up_at, l.id LIMIT ?2"
+             ORDER BY l.follow_up_at, l.id LIMIT ?4"
         ))
         .bind(now)
+        .bind(after_at)
+        .bind(after_id)
         .bind(limit)
         .fetch_all(&self.pool)
         .await?)
@@ -134,47 +151,85 @@ impl Store {
         .await?)
     }
 
-    /// Asks, in one transaction: for each lesson still due as read, clear its question
-    /// time, queue the DM and record the ask. True for each lesson this call asked.
+    /// Asks, in one transaction: each person's message is queued once (its dedupe key
+    /// taken means they already had today's, and nothing is asked), and each of its
+    /// lessons still due as read has its question time cleared and the ask recorded
+    /// against the message. How many lessons each ask asked.
     pub async fn record_asks(
         &self,
         asks: &[Ask<'_>],
         now: i64,
         now_ms: i64,
         give_up_at: i64,
-    ) -> Result<Vec<bool>, StoreError> {
+    ) -> Result<Vec<usize>, StoreError> {
         let mut tx = self.begin().await?;
         let mut asked = Vec::with_capacity(asks.len());
         for ask in asks {
-            let moved = sqlx::query(
-                "UPDATE lessons SET follow_up_at = NULL \
-                 WHERE id = ? AND workspace_id = ? AND follow_up_at = ?",
-            )
-            .bind(ask.lesson)
-            .bind(ask.workspace.0)
-            .bind(ask.expected_follow_up_at)
-            .execute(&mut *tx.tx)
-            .await?
-            .rows_affected()
-                == 1;
-            if moved {
-                let outbox = insert(&mut tx.tx, ask.message, now_ms, give_up_at).await?;
-                sqlx::query(
-                    "INSERT INTO follow_ups (workspace_id, lesson_id, person, asked_at, outbox_id) \
-                     VALUES (?, ?, ?, ?, ?)",
+            let Some(outbox) = insert(&mut tx.tx, ask.message, now_ms, give_up_at).await? else {
+                asked.push(0);
+                continue;
+            };
+            let mut moved_here = 0;
+            for (lesson, expected) in &ask.lessons {
+                let moved = sqlx::query(
+                    "UPDATE lessons SET follow_up_at = NULL \
+                     WHERE id = ? AND workspace_id = ? AND follow_up_at = ?",
                 )
+                .bind(lesson)
                 .bind(ask.workspace.0)
-                .bind(ask.lesson)
-                .bind(ask.person)
-                .bind(now)
-                .bind(outbox.map(|id| id.0))
+                .bind(expected)
                 .execute(&mut *tx.tx)
-                .await?;
+                .await?
+                .rows_affected()
+                    == 1;
+                if moved {
+                    sqlx::query(
+                        "INSERT INTO follow_ups (workspace_id, lesson_id, person, asked_at, outbox_id) \
+                         VALUES (?, ?, ?, ?, ?)",
+                    )
+                    .bind(ask.workspace.0)
+                    .bind(lesson)
+                    .bind(ask.person)
+                    .bind(now)
+                    .bind(outbox.0)
+                    .execute(&mut *tx.tx)
+                    .await?;
+                    moved_here += 1;
+                }
             }
-            asked.push(moved);
+            if moved_here == 0 {
+                // Another process asked them first: its message stands, not this one.
+                sqlx::query("DELETE FROM outbox WHERE id = ?")
+                    .bind(outbox.0)
+                    .execute(&mut *tx.tx)
+                    .await?;
+            }
+            asked.push(moved_here);
         }
         tx.commit().await?;
         Ok(asked)
+    }
+
+    /// The lessons asked in the same message as `lesson`'s latest question, with how
+    /// each was answered (`None`: not yet), in the order asked.
+    pub async fn asked_with(
+        &self,
+        workspace: WorkspaceId,
+        lesson: i64,
+    ) -> Result<Vec<AskedLesson>, StoreError> {
+        Ok(sqlx::query_as(concat!(
+            "SELECT f.id AS follow_up, f.answer, t.* FROM follow_ups f JOIN (",
+            select_tracked_lessons!(),
+            ") t ON t.id = f.lesson_id \
+             WHERE f.workspace_id = ?1 AND f.outbox_id = (SELECT outbox_id FROM follow_ups \
+                 WHERE workspace_id = ?1 AND lesson_id = ?2 AND outbox_id IS NOT NULL \
+                 ORDER BY id DESC LIMIT 1) \
+             ORDER BY f.id"
+        ))
+        .bind(workspace.0)
+        .bind(lesson)
+        .fetch_all(&self.pool)
+        .await?)
     }
 
     /// Records an answer if the lesson is still where the person saw it (same

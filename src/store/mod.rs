@@ -108,7 +108,7 @@ pub use conversations::Conversation;
 pub use debriefs::{DebriefId, NewDebrief, Reflection, StoredDebrief};
 pub use digest::{AnsweredFollowUp, DigestFacts, KudosLine, ReachedGoal};
 pub use events::{Claim, ClaimToken};
-pub use follow_ups::{Ask, LessonOrigin, TrackedLesson, Transition, Unreachable};
+pub use follow_ups::{Ask, AskedLesson, LessonOrigin, TrackedLesson, Transition, Unreachable};
 pub use goals::Goal;
 pub use lessons::{Lesson, LessonHit, LessonKind, NewLesson};
 pub use matches::{LessonMatch, LessonText, LessonToMatch};

@@ -273,8 +273,9 @@ async fn a_late_follow_up_is_still_asked_and_an_undeliverable_one_is_reported_no
     .mount(&app.slack)
     .await;
     debrief_with_lesson(&app, "Incident 12", "Page the on-call before digging").await;
-    // Six days past its date (the service was down): one-off, so asked anyway.
-    clock.advance(20 * DAY);
+    // A week past its date (the service was down): one-off, so asked anyway, on the
+    // next working day.
+    clock.advance(21 * DAY);
     assert_eq!(app.scheduler.fire_due().await.unwrap().follow_ups_asked, 1);
     let ws = workspace(&app).await;
     wait_for_outbox(&app, ws).await;
@@ -631,5 +632,94 @@ async fn a_paused_owner_is_asked_when_the_pause_ends_not_during_it() {
     assert_eq!(report.follow_ups_asked, 1);
     let again = app.scheduler.fire_due().await.unwrap();
     assert_eq!(again.follow_ups_asked, 0);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn each_owner_gets_one_calm_message_a_working_day_in_their_own_morning() {
+    let (app, clock) = spawn_app_at(monday()).await;
+    let (id, _) = start(&app, "--template retro Quarter review").await;
+    let bobs = [
+        "Pairing sped up reviews",
+        "Dashboards caught the spike",
+        "Canary deploys limited damage",
+        "Runbooks saved an hour",
+        "Feature flags eased rollback",
+        "Standups stayed short",
+    ];
+    let carols = ["Load tests found leaks", "Docs answered questions"];
+    for (user, lines) in [(BOB, &bobs[..]), ("U0CAROL", &carols[..])] {
+        let form = submission(user, id, &[("went_well", Input::Text(&lines.join("\n")))]);
+        assert_eq!(app.interaction(&form).await.status(), 200);
+    }
+    close_as_is(&app, CHANNEL, ALICE, id).await;
+    let ws = workspace(&app).await;
+    wait_for_outbox(&app, ws).await;
+    // Bob lives in Berlin, Carol in New York (as Slack told us).
+    let store = app.store().await;
+    for (person, zone) in [(BOB, "Europe/Berlin"), ("U0CAROL", "America/New_York")] {
+        store.ensure_person(ws, person, monday()).await.unwrap();
+        store
+            .update_person_profile(ws, person, None, Some(zone), monday())
+            .await
+            .unwrap();
+    }
+    let to = |person: &'static str| {
+        let app = &app;
+        async move {
+            app.slack_calls("chat.postMessage")
+                .await
+                .into_iter()
+                .filter(|c| c["channel"] == person)
+                .collect::<Vec<Value>>()
+        }
+    };
+
+    // Day 14, 10:01 UTC: 11:01 in Berlin, 05:01 in New York.
+    clock.set(in_2026(11, 16, 10) + 60);
+    assert_eq!(app.scheduler.fire_due().await.unwrap().follow_ups_asked, 5);
+    assert_eq!(app.scheduler.fire_due().await.unwrap().follow_ups_asked, 0);
+    wait_for_outbox(&app, ws).await;
+    let to_bob = to(BOB).await;
+    assert_eq!(to_bob.len(), 1, "one message, not six");
+    let daily = reply_text(&to_bob[0]);
+    assert!(daily.contains("Your follow-ups for today"), "{daily}");
+    assert!(daily.contains("and 1 more tomorrow"), "{daily}");
+    assert!(to("U0CAROL").await.is_empty(), "still night in New York");
+
+    // 10:01 in New York: Carol's, in one message.
+    clock.set(in_2026(11, 16, 15) + 60);
+    assert_eq!(app.scheduler.fire_due().await.unwrap().follow_ups_asked, 2);
+    wait_for_outbox(&app, ws).await;
+    assert_eq!(to("U0CAROL").await.len(), 1);
+    assert_eq!(to(BOB).await.len(), 1, "Bob's sixth waits for tomorrow");
+
+    // Bob answers one in his message: the rest keep their buttons.
+    let first = button_value(&to_bob[0], "followup.applied");
+    app.interaction(&dm_click(BOB, "followup.applied", &first))
+        .await;
+    wait_for_outbox(&app, ws).await;
+    let updated = app
+        .slack_calls("chat.update")
+        .await
+        .into_iter()
+        .rfind(|c| c["channel"] == format!("D{BOB}"))
+        .expect("the day's message, updated in place");
+    let shown = reply_text(&updated);
+    assert!(shown.contains("(4 of 5)"), "{shown}");
+    assert!(shown.contains("applied"), "{shown}");
+    assert_eq!(shown.matches("followup.not_yet").count(), 4, "{shown}");
+
+    // Saturday: nothing, though Bob's sixth is due; Monday morning in Berlin: it comes.
+    clock.set(in_2026(11, 21, 11));
+    assert_eq!(app.scheduler.fire_due().await.unwrap().follow_ups_asked, 0);
+    clock.set(in_2026(11, 23, 8) + 60);
+    assert_eq!(
+        app.scheduler.fire_due().await.unwrap().follow_ups_asked,
+        0,
+        "09:01 in Berlin is before ten"
+    );
+    clock.set(in_2026(11, 23, 9) + 60);
+    assert_eq!(app.scheduler.fire_due().await.unwrap().follow_ups_asked, 1);
     app.stop().await;
 }
