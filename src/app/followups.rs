@@ -445,6 +445,59 @@ pub async fn note(
     Ok(true)
 }
 
+/// An answer typed in words: "yes", "applied", "done"; "not yet", "later"; "no",
+/// "not relevant"; with a leading number to pick among several ("2 yes").
+fn read_words(text: &str) -> Option<(Option<usize>, Answer)> {
+    let text = text.trim().trim_end_matches(['.', '!']).to_lowercase();
+    let (number, rest) = match text.split_once(char::is_whitespace) {
+        Some((first, rest)) if first.chars().all(|c| c.is_ascii_digit()) => {
+            (first.parse().ok(), rest.trim())
+        }
+        _ => (None, text.as_str()),
+    };
+    let answer = match rest {
+        "yes" | "y" | "applied" | "done" | "did it" => Answer::Applied,
+        "not yet" | "later" | "soon" => Answer::NotYet,
+        "no" | "n" | "not relevant" | "irrelevant" => Answer::NotRelevant,
+        _ => return None,
+    };
+    Some((number, answer))
+}
+
+/// A reply in words to the follow-ups the person was asked and has not answered: the
+/// answer recorded, or which one they mean. `None` when it is no such reply (or they
+/// have nothing waiting), so the words are read as a command.
+pub async fn answer_in_words(
+    ctx: &CommandContext<'_>,
+    text: &str,
+) -> Result<Option<Message>, StoreError> {
+    let Some((number, answer)) = read_words(text) else {
+        return Ok(None);
+    };
+    let waiting = ctx
+        .store
+        .waiting_follow_ups(ctx.workspace.id, ctx.user)
+        .await?;
+    let chosen = match (number, waiting.as_slice()) {
+        (_, []) => return Ok(None),
+        (None, [only]) => only,
+        (Some(n), list) if (1..=list.len()).contains(&n) => &list[n - 1],
+        (_, list) => {
+            let lines: Vec<String> = list
+                .iter()
+                .enumerate()
+                .map(|(i, l)| format!("{}. {}", i + 1, plain(&l.text)))
+                .collect();
+            return Ok(Some(Message::text(format!(
+                "Which one? Reply with its number and your answer, e.g. `2 yes`:\n{}",
+                lines.join("\n")
+            ))));
+        }
+    };
+    let answered = self::answer(ctx, &button_value(chosen), answer).await?;
+    Ok(Some(answered.message))
+}
+
 /// `/learn followups`: my lessons still waiting for an outcome, with the same buttons.
 pub async fn list(ctx: &CommandContext<'_>) -> Result<Message, StoreError> {
     let open = ctx

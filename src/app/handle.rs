@@ -140,8 +140,32 @@ pub async fn handle_text(ctx: &CommandContext<'_>, text: &str) -> Result<Handled
     if let Some(handled) = checkins::converse(ctx, text).await? {
         return Ok(handled);
     }
+    if ctx.in_direct_message()
+        && let Some(reply) = followups::answer_in_words(ctx, text).await?
+    {
+        return Ok(Handled {
+            reply,
+            queued: true,
+            ..Handled::default()
+        });
+    }
     match super::command::parse_learn(text) {
         Ok(command) => handle(ctx, &command).await,
+        // Someone with a follow-up waiting is most likely answering it.
+        Err(_)
+            if ctx.in_direct_message()
+                && !ctx
+                    .store
+                    .waiting_follow_ups(ctx.workspace.id, ctx.user)
+                    .await?
+                    .is_empty() =>
+        {
+            Ok(Message::text(
+                "To answer your follow-up, reply `yes`, `not yet` or `no` (`2 yes` for the \
+                 second of several), or use its buttons. `help` lists everything else.",
+            )
+            .into())
+        }
         Err(error) => Ok(messages::usage_error(&error).into()),
     }
 }

@@ -301,6 +301,26 @@ impl Store {
         Ok(Some(id))
     }
 
+    /// The person's lessons asked and not answered yet, in the order asked.
+    pub async fn waiting_follow_ups(
+        &self,
+        workspace: WorkspaceId,
+        person: &str,
+    ) -> Result<Vec<TrackedLesson>, StoreError> {
+        Ok(sqlx::query_as(concat!(
+            select_tracked_lessons!(),
+            "WHERE l.workspace_id = ?1 AND l.owner = ?2 AND l.status IN ('open', 'not_yet') \
+               AND l.follow_up_at IS NULL \
+               AND EXISTS (SELECT 1 FROM follow_ups f WHERE f.lesson_id = l.id \
+                           AND f.workspace_id = ?1 AND f.answered_at IS NULL) \
+             ORDER BY l.id LIMIT 20"
+        ))
+        .bind(workspace.0)
+        .bind(person)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
     /// Where a lesson's debrief was held: its channel, its card (whose thread the
     /// summary is in), and whether it was anonymous.
     pub async fn lesson_origin(

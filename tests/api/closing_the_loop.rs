@@ -723,3 +723,57 @@ async fn each_owner_gets_one_calm_message_a_working_day_in_their_own_morning() {
     assert_eq!(app.scheduler.fire_due().await.unwrap().follow_ups_asked, 1);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_follow_up_is_answered_in_words_in_its_dm() {
+    let (app, clock) = spawn_app_at(monday()).await;
+    let (id, _) = start(&app, "--template retro Sprint 9").await;
+    let form = submission(
+        BOB,
+        id,
+        &[(
+            "went_well",
+            Input::Text("Pairing sped up reviews\nDashboards caught the spike"),
+        )],
+    );
+    assert_eq!(app.interaction(&form).await.status(), 200);
+    close_as_is(&app, CHANNEL, ALICE, id).await;
+    clock.set(in_2026(11, 16, 10) + 60);
+    assert_eq!(app.scheduler.fire_due().await.unwrap().follow_ups_asked, 2);
+    let ws = workspace(&app).await;
+    wait_for_outbox(&app, ws).await;
+
+    // Two waiting: a bare "yes" asks which; "2 yes" answers the second.
+    let which = say(&app, "w1", BOB, "yes").await;
+    assert!(which.contains("Which one?"), "{which}");
+    assert!(which.contains("2. Dashboards caught the spike"), "{which}");
+    let answered = say(&app, "w2", BOB, "2 yes").await;
+    assert!(answered.contains("Applied"), "{answered}");
+    // One left: "not yet" answers it; anything else is a hint, not an error.
+    let hint = say(&app, "w3", BOB, "hmm maybe").await;
+    assert!(hint.contains("reply `yes`, `not yet` or `no`"), "{hint}");
+    assert!(!hint.contains("don't know"), "{hint}");
+    let later = say(&app, "w4", BOB, "Not yet.").await;
+    assert!(later.contains("Not yet"), "{later}");
+    let db = database(&app).await;
+    let statuses: Vec<(String, String)> =
+        sqlx::query_as("SELECT text, status FROM lessons WHERE debrief_id = ? ORDER BY id")
+            .bind(id)
+            .fetch_all(&db)
+            .await
+            .unwrap();
+    assert_eq!(
+        statuses,
+        [
+            ("Pairing sped up reviews".to_owned(), "not_yet".to_owned()),
+            (
+                "Dashboards caught the spike".to_owned(),
+                "applied".to_owned()
+            ),
+        ]
+    );
+    // Nothing waits now: words are commands again.
+    let help = say(&app, "w5", BOB, "yes").await;
+    assert!(help.contains("I don't know the command `yes`"), "{help}");
+    app.stop().await;
+}
