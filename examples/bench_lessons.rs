@@ -506,7 +506,7 @@ async fn main() -> anyhow::Result<()> {
         )
         .await?;
         built.push(started.elapsed());
-        digest_text = message.all_text();
+        digest_text = message.message.all_text();
     }
     let mut over_http = Vec::new();
     for round in 0..20 {

@@ -229,13 +229,7 @@ pub fn render(
             )
         })
         .collect();
-    let quiet = facts.new_lessons.is_empty()
-        && kudos.is_empty()
-        && facts.answered.is_empty()
-        && goals.is_empty()
-        && stale.is_empty()
-        && facts.debriefs_held == 0;
-    if quiet {
+    if is_quiet(facts) {
         return Message {
             fallback: format!("learnloop digest {period}: a quiet week"),
             blocks: vec![Block::Text(format!(
@@ -286,6 +280,23 @@ pub fn render(
     }
 }
 
+/// Whether a period has nothing to tell: no lessons, kudos, answers, goals, stale
+/// lessons or debriefs.
+pub fn is_quiet(facts: &DigestFacts) -> bool {
+    facts.new_lessons.is_empty()
+        && facts.kudos.is_empty()
+        && facts.answered.is_empty()
+        && facts.goals_reached.is_empty()
+        && facts.settled_unanswered.is_empty()
+        && facts.debriefs_held == 0
+}
+
+/// A digest as built: its message, and whether it had nothing to tell.
+pub struct Built {
+    pub message: Message,
+    pub quiet: bool,
+}
+
 /// Builds the digest of `[from, to)` for a workspace, as the conversation it is shown
 /// in may see it (its own lessons, and public conversations' unless outsiders read it).
 pub async fn build(
@@ -295,14 +306,17 @@ pub async fn build(
     to: i64,
     zone: Tz,
     audience: Audience<'_>,
-) -> Result<Message, StoreError> {
+) -> Result<Built, StoreError> {
     recurrence::match_period(store, workspace, from, to, MATCHED_WHILE_BUILDING).await?;
     let facts = store.digest_facts(workspace, from, to, audience).await?;
     let matches = store
         .matches_of_period(workspace, from, to, audience)
         .await?;
     let recurring = recurring(&facts.new_lessons, &matches);
-    Ok(render(&facts, &recurring, from, to, zone))
+    Ok(Built {
+        message: render(&facts, &recurring, from, to, zone),
+        quiet: is_quiet(&facts),
+    })
 }
 
 /// `/learn digest now`: the last seven days, to the caller only.
@@ -317,7 +331,8 @@ pub async fn preview(ctx: &CommandContext<'_>) -> Result<Message, StoreError> {
         workspace_zone(ctx),
         audience,
     )
-    .await?;
+    .await?
+    .message;
     // Slack shows the preview to the person alone; a Teams channel reply is public.
     let note = if ctx.workspace.platform == Platform::Teams && !ctx.in_direct_message() {
         "Preview of this channel's digest: everyone in this channel sees it. `digest mondays \

@@ -62,6 +62,8 @@ struct Plan<'s> {
     dedupe_key: String,
     /// A check-in's frozen questions (JSON), for check-in schedules.
     checkin_questions: Option<String>,
+    /// For a digest: whether it had nothing new to tell.
+    quiet: Option<bool>,
 }
 
 /// The scheduler of one process.
@@ -196,6 +198,14 @@ impl Scheduler {
                 })
                 .collect();
             let handled = self.store.record_occurrences(&occurrences, now).await?;
+            // A digest remembers whether it was quiet, for the next one to stay silent.
+            for (plan, handled) in planned.iter().zip(&handled) {
+                if let (true, Some(quiet)) = (*handled, plan.quiet) {
+                    self.store
+                        .set_digest_quiet(plan.stored.id, quiet, plan.fire_at)
+                        .await?;
+                }
+            }
             for (occurrence, handled) in occurrences.iter().zip(handled) {
                 match (handled, occurrence.outcome) {
                     (false, _) => report.already_handled += 1,
@@ -243,7 +253,7 @@ impl Scheduler {
         platform: Platform,
         schedule: &Schedule,
         fire_at: i64,
-    ) -> Result<(Message, Option<String>), StoreError> {
+    ) -> Result<(Message, Option<String>, Option<bool>), StoreError> {
         let local_day = utc(fire_at).with_timezone(&schedule.zone()).date_naive();
         Ok(match stored.kind {
             ScheduleKind::Retro => {
@@ -259,7 +269,7 @@ impl Scheduler {
                     .open_actions_in(stored.workspace, &stored.channel, None, since::SHOWN)
                     .await?;
                 reminder.blocks.extend(since::section(&open, None));
-                (reminder, None)
+                (reminder, None, None)
             }
             ScheduleKind::Checkin => {
                 let person = stored.person.as_deref().unwrap_or(&stored.channel);
@@ -270,7 +280,7 @@ impl Scheduler {
                 let questions = checkins::questions(template, &goals);
                 let json = serde_json::to_string(&questions)
                     .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-                (checkins::opening(&questions), Some(json))
+                (checkins::opening(&questions), Some(json), None)
             }
             ScheduleKind::Digest => {
                 // Each digest covers the time since the previous one (a week at first).
@@ -287,7 +297,7 @@ impl Scheduler {
                     .conversation_scope(stored.workspace, &stored.channel)
                     .await?
                     .map_or(ConversationKind::Unknown, |scope| scope.kind);
-                let message = digest::build(
+                let built = digest::build(
                     &self.store,
                     stored.workspace,
                     from,
@@ -296,7 +306,7 @@ impl Scheduler {
                     scopes::audience_for(platform, &stored.channel, kind),
                 )
                 .await?;
-                (message, None)
+                (built.message, None, Some(built.quiet))
             }
         })
     }
@@ -391,19 +401,25 @@ impl Scheduler {
             RunOutcome::Sent
         };
         // Only an occurrence that is sent needs its prompt (a digest is work to build).
-        let (outgoing, checkin_questions) = if outcome == RunOutcome::Sent {
-            let platform = self.store.workspace_by_id(stored.workspace).await?.platform;
-            let (message, questions) = self.prompt(stored, platform, &schedule, latest).await?;
-            (self.render(stored, platform, &message).await?, questions)
-        } else {
-            (
-                Outgoing {
-                    method: "",
-                    body: String::new(),
-                },
-                None,
-            )
+        let nothing = || Outgoing {
+            method: "",
+            body: String::new(),
         };
+        let (mut outcome, mut outgoing, mut checkin_questions, mut quiet) =
+            (outcome, nothing(), None, None);
+        if outcome == RunOutcome::Sent {
+            let platform = self.store.workspace_by_id(stored.workspace).await?.platform;
+            let (message, questions, is_quiet) =
+                self.prompt(stored, platform, &schedule, latest).await?;
+            quiet = is_quiet;
+            // A quiet week is said once; after it, silence until there is news.
+            if is_quiet == Some(true) && self.store.digest_quiet_since(stored.id).await?.is_some() {
+                outcome = RunOutcome::Quiet;
+            } else {
+                outgoing = self.render(stored, platform, &message).await?;
+                checkin_questions = questions;
+            }
+        }
         Ok(Some(Plan {
             stored,
             fire_at: latest,
@@ -412,6 +428,7 @@ impl Scheduler {
             outgoing,
             dedupe_key: format!("schedule:{}:{latest}", stored.id.0),
             checkin_questions,
+            quiet,
         }))
     }
 

@@ -113,6 +113,8 @@ pub enum RunOutcome {
     Missed,
     Holiday,
     Paused,
+    /// A digest with nothing new after a quiet week: silence until there is news.
+    Quiet,
 }
 
 impl RunOutcome {
@@ -122,6 +124,7 @@ impl RunOutcome {
             Self::Missed => "missed",
             Self::Holiday => "holiday",
             Self::Paused => "paused",
+            Self::Quiet => "quiet",
         }
     }
 }
@@ -139,6 +142,42 @@ pub struct Occurrence<'a> {
     pub message: Option<(NewOutboxMessage<'a>, i64, i64)>,
     /// The check-in a personal check-in schedule starts when the outcome is `Sent`.
     pub checkin: Option<NewCheckin<'a>>,
+}
+
+impl Store {
+    /// Since when a digest has had nothing new to say, if it has been quiet.
+    pub async fn digest_quiet_since(
+        &self,
+        schedule: ScheduleId,
+    ) -> Result<Option<i64>, StoreError> {
+        Ok(
+            sqlx::query_scalar("SELECT since FROM digest_quiet WHERE schedule_id = ?")
+                .bind(schedule.0)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+
+    /// Records whether a digest just said nothing new (`quiet`) or had news.
+    pub async fn set_digest_quiet(
+        &self,
+        schedule: ScheduleId,
+        quiet: bool,
+        at: i64,
+    ) -> Result<(), StoreError> {
+        let query = if quiet {
+            "INSERT INTO digest_quiet (schedule_id, since) VALUES (?, ?) \
+             ON CONFLICT (schedule_id) DO NOTHING"
+        } else {
+            "DELETE FROM digest_quiet WHERE schedule_id = ? AND ? IS NOT NULL"
+        };
+        sqlx::query(query)
+            .bind(schedule.0)
+            .bind(at)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
 }
 
 impl Store {

@@ -777,3 +777,40 @@ async fn a_follow_up_is_answered_in_words_in_its_dm() {
     assert!(help.contains("I don't know the command `yes`"), "{help}");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_quiet_week_is_said_once_then_the_digest_waits_for_news() {
+    let (app, clock) = spawn_app_at(monday()).await;
+    let set = app
+        .command_reply_as(ALICE, "/learn", "digest mondays 09:00")
+        .await;
+    assert!(reply_text(&set).contains("Digest set"), "{set}");
+    let ws = workspace(&app).await;
+    async fn digests(app: &TestApp) -> Vec<String> {
+        app.slack_calls("chat.postMessage")
+            .await
+            .iter()
+            .filter(|c| c["channel"] == CHANNEL && c.get("thread_ts").is_none())
+            .map(reply_text)
+            .filter(|t| t.contains("quiet week") || t.contains("What we learned"))
+            .collect()
+    }
+    // Two Mondays with nothing new: one quiet message, then silence.
+    for monday_of in [9, 16] {
+        clock.set(in_2026(11, monday_of, 9) + 60);
+        app.scheduler.fire_due().await.unwrap();
+        wait_for_outbox(&app, ws).await;
+    }
+    let posted = digests(&app).await;
+    assert_eq!(posted.len(), 1, "{posted:?}");
+    assert!(posted[0].contains("A quiet week"), "{}", posted[0]);
+    // News (a debrief with a lesson): the next Monday's digest tells it.
+    debrief_with_lesson(&app, "Release 3.0", "Smaller batches review faster").await;
+    clock.set(in_2026(11, 23, 9) + 60);
+    app.scheduler.fire_due().await.unwrap();
+    wait_for_outbox(&app, ws).await;
+    let posted = digests(&app).await;
+    let last = posted.last().unwrap();
+    assert!(last.contains("Smaller batches review faster"), "{last}");
+    app.stop().await;
+}
