@@ -193,10 +193,13 @@ fn status_words(status: &str) -> &'static str {
 }
 
 /// Records a click on Applied / Not yet / Not relevant.
+/// `clicked` is the platform's id of the message the button was on (Slack's `ts`, a
+/// Teams activity id), when it can be replaced; `None` for words and lists.
 pub async fn answer(
     ctx: &CommandContext<'_>,
     value: &str,
     answer: Answer,
+    clicked: Option<&str>,
 ) -> Result<Answered, StoreError> {
     let Some((id, version)) = read_value(value) else {
         return Ok(said(Message::text("That button is not one of mine.")));
@@ -239,13 +242,22 @@ pub async fn answer(
     if change.status == "applied" {
         tell_the_debrief(ctx, &lesson, None).await?;
     }
-    // Asked with others in a day's message: that message again, this one answered.
+    // Asked with others in a day's message: that message shows this one answered, the
+    // others still open. Clicked there, it is the reply; answered elsewhere (the list,
+    // words), it is updated where it is.
     let asked = ctx.store.asked_with(ctx.workspace.id, id).await?;
-    if asked.len() > 1 && asked.iter().any(|a| a.follow_up == follow_up) {
-        return Ok(Answered {
-            message: daily(&asked, 0, zone),
-            recorded: true,
-        });
+    if asked.len() > 1
+        && let Some(day) = ctx.store.asked_in(ctx.workspace.id, follow_up).await?
+    {
+        let again = daily(&asked, 0, zone);
+        let state = ctx.store.outbox_state(ctx.workspace.id, day).await?;
+        if clicked.is_some() && state.sent_ts.as_deref() == clicked {
+            return Ok(Answered {
+                message: again,
+                recorded: true,
+            });
+        }
+        update_day_message(ctx, day, &again).await?;
     }
     let outcome = match (change.status, change.follow_up_at) {
         ("applied", _) => ":tada: *Applied.* Nice work: the team digest will celebrate it.".to_owned(),
@@ -281,28 +293,47 @@ pub const PER_DAY: usize = 5;
 /// `more` lessons beyond these are one line pointing to `/learn followups`.
 pub fn daily(asked: &[AskedLesson], more: usize, zone: Tz) -> Message {
     let open = asked.iter().filter(|a| a.answer.is_none()).count();
-    let mut blocks = vec![Block::Text(format!(
-        ":seedling: *Your follow-ups for today* ({} of {}): have you applied what you \
-         learned? Not yet asks again in a week, then two, then four.",
-        open,
-        asked.len()
-    ))];
-    for item in asked {
+    let mut blocks = vec![Block::Text(if open == 0 {
+        format!(
+            ":seedling: *Your follow-ups*: all {} answered. Thank you.",
+            asked.len()
+        )
+    } else {
+        format!(
+            ":seedling: *Your follow-ups for today* ({open} of {} open): have you applied \
+             what you learned? Not yet asks again in a week, then two, then four.",
+            asked.len()
+        )
+    })];
+    for (number, item) in asked.iter().enumerate() {
         let lesson = &item.lesson;
+        let number = number + 1;
         match item.answer.as_deref() {
             None => {
+                let again = match lesson.not_yet_count {
+                    0 => String::new(),
+                    n => format!(
+                        " · you said not yet {}; after four it is marked stale",
+                        times(n)
+                    ),
+                };
                 blocks.push(Block::Text(format!(
-                    "{}\n_from {}_",
+                    "*{number}.* {}\n_from {}{again}_",
                     quoted(&lesson.text),
                     origin(lesson, zone)
                 )));
                 blocks.push(answer_buttons(lesson));
             }
             Some(answer) => {
-                blocks.push(Block::Text(format!(
-                    "{}\n_{}_",
-                    quoted(&lesson.text),
+                // Settled (stale) says so; an answer that leaves it open says which.
+                let state = if lesson.status == "stale" {
+                    status_words("stale")
+                } else {
                     status_words(answer)
+                };
+                blocks.push(Block::Text(format!(
+                    "*{number}.* {}\n_{state}_",
+                    quoted(&lesson.text),
                 )));
                 blocks.push(Block::Actions(vec![Button::new(
                     "Add a note",
@@ -314,7 +345,7 @@ pub fn daily(asked: &[AskedLesson], more: usize, zone: Tz) -> Message {
     }
     if more > 0 {
         blocks.push(Block::Context(format!(
-            "and {more} more tomorrow, or now with `/learn followups`."
+            "and {more} more on your next working days, or now with `/learn followups`."
         )));
     }
     Message {
@@ -324,6 +355,36 @@ pub fn daily(asked: &[AskedLesson], more: usize, zone: Tz) -> Message {
         ),
         blocks,
     }
+}
+
+/// Queues `message` in place of a day's follow-up message sent earlier, when the answer
+/// came in the person's DM (the conversation an update must name); an answer from a
+/// list in a channel leaves it, and its buttons then say the answer was given.
+async fn update_day_message(
+    ctx: &CommandContext<'_>,
+    day: OutboxId,
+    message: &Message,
+) -> Result<(), StoreError> {
+    if !ctx.in_direct_message() {
+        return Ok(());
+    }
+    let updated = outgoing::update(ctx.workspace.platform, ctx.channel, message, &|_| None);
+    let now_ms = ctx.clock.now_millis();
+    let mut tx = ctx.store.begin().await?;
+    tx.enqueue_update(
+        NewOutboxMessage {
+            method: updated.method,
+            anchor: Some(Anchor {
+                message: day,
+                field: AnchorField::Ts,
+            }),
+            ..NewOutboxMessage::post(ctx.workspace.id, ctx.channel, &updated.body)
+        },
+        now_ms,
+        ctx.give_up_at(now_ms),
+    )
+    .await?;
+    tx.commit().await
 }
 
 /// The dedupe key of a lesson's "applied" reply in its debrief's thread: once per lesson.
@@ -395,8 +456,11 @@ async fn tell_the_debrief(
             .await?;
             tx.commit().await?;
         }
-        (Some(_), None) => {}
-        (None, _) => {
+        (Some(_), None) | (None, Some(_)) => {
+            // Told already; or (a note long after) the reply was pruned with its row:
+            // a second "applied" in the thread would only confuse.
+        }
+        (None, None) => {
             let posted =
                 outgoing::post(ctx.workspace.platform, &origin.channel, &message, &name_of);
             ctx.store
@@ -494,7 +558,7 @@ pub async fn answer_in_words(
             ))));
         }
     };
-    let answered = self::answer(ctx, &button_value(chosen), answer).await?;
+    let answered = self::answer(ctx, &button_value(chosen), answer, None).await?;
     Ok(Some(answered.message))
 }
 

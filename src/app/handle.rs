@@ -151,21 +151,24 @@ pub async fn handle_text(ctx: &CommandContext<'_>, text: &str) -> Result<Handled
     }
     match super::command::parse_learn(text) {
         Ok(command) => handle(ctx, &command).await,
-        // Someone with a follow-up waiting is most likely answering it.
-        Err(_)
+        // Someone with a follow-up waiting may well be answering it: say how, after
+        // what was wrong with the words as a command.
+        Err(error) => {
+            let mut reply = messages::usage_error(&error);
             if ctx.in_direct_message()
                 && !ctx
                     .store
                     .waiting_follow_ups(ctx.workspace.id, ctx.user)
                     .await?
-                    .is_empty() =>
-        {
-            Ok(Message::text(
-                "To answer your follow-up, reply `yes`, `not yet` or `no` (`2 yes` for the \
-                 second of several), or use its buttons. `help` lists everything else.",
-            )
-            .into())
+                    .is_empty()
+            {
+                reply.blocks.push(crate::platform::Block::Context(
+                    "To answer your follow-up, reply `yes`, `not yet` or `no` (`2 yes` for \
+                     the second of several), or use its buttons."
+                        .into(),
+                ));
+            }
+            Ok(reply.into())
         }
-        Err(error) => Ok(messages::usage_error(&error).into()),
     }
 }

@@ -60,6 +60,17 @@ impl Scheduler {
             if !self.is_follow_up_time(local.naive_local()) {
                 continue;
             }
+            // Asked already today (in this pass's day, their own): the rest wait, and
+            // nothing is rendered for them.
+            let key = format!("followups:{workspace_id}:{owner}:{}", local.date_naive());
+            if self
+                .store
+                .outbox_by_dedupe_key(WorkspaceId(*workspace_id), &key)
+                .await?
+                .is_some()
+            {
+                continue;
+            }
             let listed = &lessons[..lessons.len().min(followups::PER_DAY)];
             let more = lessons.len() - listed.len();
             let message = match listed {
@@ -90,7 +101,7 @@ impl Scheduler {
                 owner.as_str(),
                 listed,
                 outgoing::post(platform, owner, &message, &no_names),
-                format!("followups:{workspace_id}:{owner}:{}", local.date_naive()),
+                key,
             ));
         }
         let mut asked = 0;

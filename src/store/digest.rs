@@ -79,7 +79,11 @@ impl Store {
         .fetch_all(&mut *tx)
         .await?;
         let answered = sqlx::query_as(concat!(
-            "SELECT f.answer, f.note, l.text, l.owner, l.tags, d.title AS debrief_title \
+            // An anonymous debrief's owner is named in its summary only by an @mention
+            // made on purpose: the digest names nobody for it.
+            "SELECT f.answer, f.note, l.text, \
+                 CASE WHEN d.anonymous != 0 THEN NULL ELSE l.owner END AS owner, \
+                 l.tags, d.title AS debrief_title \
              FROM follow_ups f JOIN lessons l ON l.id = f.lesson_id \
              JOIN debriefs d ON d.id = l.debrief_id \
              WHERE f.workspace_id = ?1 AND f.answered_at >= ?2 AND f.answered_at < ?3 \

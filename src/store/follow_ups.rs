@@ -301,6 +301,22 @@ impl Store {
         Ok(Some(id))
     }
 
+    /// The message a follow-up was asked in.
+    pub async fn asked_in(
+        &self,
+        workspace: WorkspaceId,
+        follow_up: i64,
+    ) -> Result<Option<super::OutboxId>, StoreError> {
+        let id: Option<Option<i64>> = sqlx::query_scalar(
+            "SELECT outbox_id FROM follow_ups WHERE workspace_id = ? AND id = ?",
+        )
+        .bind(workspace.0)
+        .bind(follow_up)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(id.flatten().map(super::OutboxId))
+    }
+
     /// The person's lessons asked and not answered yet, in the order asked.
     pub async fn waiting_follow_ups(
         &self,
@@ -313,7 +329,8 @@ impl Store {
                AND l.follow_up_at IS NULL \
                AND EXISTS (SELECT 1 FROM follow_ups f WHERE f.lesson_id = l.id \
                            AND f.workspace_id = ?1 AND f.answered_at IS NULL) \
-             ORDER BY l.id LIMIT 20"
+             ORDER BY (SELECT MAX(f.id) FROM follow_ups f WHERE f.lesson_id = l.id), l.id \
+             LIMIT 20"
         ))
         .bind(workspace.0)
         .bind(person)

@@ -468,7 +468,7 @@ async fn answer_follow_up(
         .ok_or_else(|| HttpError::bad_request("a follow-up button without its lesson"))?;
     let channel = click.channel.unwrap_or(click.user);
     let ctx = state.command_context(click.workspace, channel, click.user);
-    let answered = followups::answer(&ctx, value, answer).await?;
+    let answered = followups::answer(&ctx, value, answer, click.message_ts).await?;
     match (answered.recorded, click.channel, click.message_ts) {
         (true, Some(channel), Some(ts)) => {
             let mut body = post_message_body(channel, None, &answered.message);
@@ -488,7 +488,7 @@ async fn open_note(state: &AppState, click: &Click<'_>, action: &Action) -> Resu
         .ok_or_else(|| HttpError::bad_request("`followup.note` without its follow-up"))?;
     let view = modal::note_view(
         follow_up,
-        "A sentence on how it went helps whoever runs into the same thing next.",
+        "A sentence on how it went helps whoever runs into the same thing next. It is shown with the lesson, in its debrief thread and the team digest.",
         followups::MAX_NOTE_CHARS,
     );
     open_view(

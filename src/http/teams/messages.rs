@@ -323,7 +323,8 @@ async fn on_click(
         return Ok(Said::Reply(handled.reply));
     }
     if let Some(answer) = followups::Answer::from_action(action) {
-        let answered = followups::answer(ctx, value, answer).await?;
+        let answered =
+            followups::answer(ctx, value, answer, activity.reply_to_id.as_deref()).await?;
         return Ok(Said::instead_of_card(
             activity,
             answered.message,
@@ -498,7 +499,9 @@ async fn on_note(
     }
     let saved = followups::note(ctx, follow_up, note).await?;
     let message = if saved {
-        Message::text(":memo: Noted. Thank you: it shows with the lesson in the digest.")
+        Message::text(
+            ":memo: Noted. Thank you: it shows with the lesson, in its debrief thread and the team digest.",
+        )
     } else {
         Message::text("That answer is not yours, or no longer exists.")
     };

@@ -27,7 +27,7 @@ pub fn note_form(follow_up: i64, max_chars: usize, problem: Option<&str>) -> Val
         json!({"type": "TextBlock", "wrap": true, "weight": "Bolder",
                "text": "What happened? What helped, or what is in the way?"}),
         json!({"type": "TextBlock", "wrap": true, "isSubtle": true,
-               "text": "A sentence on how it went helps whoever runs into the same thing next."}),
+               "text": "A sentence on how it went helps whoever runs into the same thing next. It is shown with the lesson, in its debrief thread and the team digest."}),
         json!({"type": "Input.Text", "id": NOTE_INPUT, "isMultiline": true,
                "maxLength": max_chars}),
     ];
