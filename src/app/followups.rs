@@ -18,6 +18,11 @@ pub const APPLIED: &str = "followup.applied";
 pub const NOT_YET: &str = "followup.not_yet";
 pub const NOT_RELEVANT: &str = "followup.not_relevant";
 pub const NOTE: &str = "followup.note";
+/// "Still relevant?" on a lesson gone stale: keep asking, or retire it.
+pub const KEEP: &str = "followup.keep";
+pub const RETIRE: &str = "followup.retire";
+/// A kept stale lesson is asked about again after this many days.
+const KEEP_DAYS: i64 = 28;
 
 /// Days until the next question after the 1st, 2nd and 3rd "not yet".
 const RE_ASK_DAYS: [i64; 3] = [7, 14, 28];
@@ -262,7 +267,7 @@ pub async fn answer(
     let outcome = match (change.status, change.follow_up_at) {
         ("applied", _) => ":tada: *Applied.* Nice work: the team digest will celebrate it.".to_owned(),
         ("not_relevant", _) => ":ok_hand: *Not relevant any more.* I won't ask about it again.".to_owned(),
-        ("stale", _) => ":fallen_leaf: *Not yet, for the fourth time:* the lesson is now marked stale. The digest lists it so the team can decide whether it still matters.".to_owned(),
+        ("stale", _) => ":fallen_leaf: *Not yet, for the fourth time.* Is it still relevant? *Keep* asks again in four weeks; *Retire* stops asking. (Only you see this; no digest names you next to it.)".to_owned(),
         (_, Some(next)) => format!(
             ":hourglass_flowing_sand: *Not yet.* I'll ask again on {}.",
             day(next, zone)
@@ -278,8 +283,66 @@ pub async fn answer(
                     quoted(&lesson.text),
                     origin(&lesson, zone)
                 )),
-                Block::Actions(vec![Button::new("Add a note", NOTE, follow_up)]),
+                if change.status == "stale" {
+                    Block::Actions(vec![
+                        Button::new("Keep", KEEP, lesson.id).primary(),
+                        Button::new("Retire", RETIRE, lesson.id),
+                    ])
+                } else {
+                    Block::Actions(vec![Button::new("Add a note", NOTE, follow_up)])
+                },
             ],
+        },
+        recorded: true,
+    })
+}
+
+/// Keep or Retire on a lesson that went stale (its owner's, asked once, privately).
+pub async fn keep_or_retire(
+    ctx: &CommandContext<'_>,
+    action: &str,
+    value: &str,
+) -> Result<Answered, StoreError> {
+    let (Some(lesson), true) = (value.parse::<i64>().ok(), [KEEP, RETIRE].contains(&action)) else {
+        return Ok(said(Message::text(
+            "That button belongs to a message I can no longer act on.",
+        )));
+    };
+    let keep = action == KEEP;
+    let now = ctx.clock.now_unix();
+    let changed = ctx
+        .store
+        .keep_or_retire(
+            ctx.workspace.id,
+            lesson,
+            ctx.user,
+            keep.then_some(KEEP_DAYS * 86_400),
+            now,
+        )
+        .await?;
+    if !changed {
+        return Ok(said(Message::text(
+            "That lesson is no longer waiting for this answer (or is not yours).",
+        )));
+    }
+    let lesson = ctx.store.tracked_lesson(ctx.workspace.id, lesson).await?;
+    let said_now = if keep {
+        let zone = super::zones::person_zone(ctx).await?;
+        format!(
+            ":seedling: *Kept.* I'll ask again on {}.",
+            day(now + KEEP_DAYS * 86_400, zone)
+        )
+    } else {
+        ":ok_hand: *Retired.* I won't ask about it again.".to_owned()
+    };
+    Ok(Answered {
+        message: Message {
+            fallback: format!(
+                "{}: {}",
+                if keep { "Kept" } else { "Retired" },
+                plain(&lesson.text)
+            ),
+            blocks: vec![Block::Text(format!("{said_now}\n{}", quoted(&lesson.text)))],
         },
         recorded: true,
     })

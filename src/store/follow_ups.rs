@@ -301,6 +301,35 @@ impl Store {
         Ok(Some(id))
     }
 
+    /// The owner's answer to "still relevant?" on a lesson that went stale: kept, it is
+    /// open again and asked about after `keep_for` seconds; retired, it is not relevant.
+    /// `false` when it is not (or no longer) their stale lesson.
+    pub async fn keep_or_retire(
+        &self,
+        workspace: WorkspaceId,
+        lesson: i64,
+        person: &str,
+        keep_for: Option<i64>,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let changed = sqlx::query(
+            "UPDATE lessons SET \
+                 status = CASE WHEN ?1 IS NULL THEN 'not_relevant' ELSE 'open' END, \
+                 not_yet_count = CASE WHEN ?1 IS NULL THEN not_yet_count ELSE 0 END, \
+                 follow_up_at = CASE WHEN ?1 IS NULL THEN NULL ELSE ?2 + ?1 END, \
+                 settled_at = CASE WHEN ?1 IS NULL THEN ?2 ELSE NULL END \
+             WHERE workspace_id = ?3 AND id = ?4 AND owner = ?5 AND status = 'stale'",
+        )
+        .bind(keep_for)
+        .bind(now)
+        .bind(workspace.0)
+        .bind(lesson)
+        .bind(person)
+        .execute(&self.pool)
+        .await?;
+        Ok(changed.rows_affected() == 1)
+    }
+
     /// The message a follow-up was asked in.
     pub async fn asked_in(
         &self,

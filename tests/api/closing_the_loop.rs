@@ -838,3 +838,66 @@ async fn a_quiet_week_is_said_once_then_the_digest_waits_for_news() {
     assert!(last.contains("Smaller batches review faster"), "{last}");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_lesson_gone_stale_is_kept_or_retired_by_its_owner_alone() {
+    let (app, clock) = spawn_app_at(monday()).await;
+    debrief_with_lesson(&app, "Release 5", "Smaller releases are calmer").await;
+    let db = database(&app).await;
+    // Three "not yet"s already: the next one makes it stale.
+    sqlx::query("UPDATE lessons SET not_yet_count = 3")
+        .execute(&db)
+        .await
+        .unwrap();
+    clock.set(in_2026(11, 16, 10) + 60);
+    assert_eq!(app.scheduler.fire_due().await.unwrap().follow_ups_asked, 1);
+    let ws = workspace(&app).await;
+    wait_for_outbox(&app, ws).await;
+    let question = last_message_to(&app, BOB).await;
+    let not_yet = button_value(&question, "followup.not_yet");
+    app.interaction(&dm_click(BOB, "followup.not_yet", &not_yet))
+        .await;
+    wait_for_outbox(&app, ws).await;
+    let stale = reply_text(
+        app.slack_calls("chat.update")
+            .await
+            .iter()
+            .rfind(|c| c["channel"] == format!("D{BOB}"))
+            .expect("the answer in place of the question"),
+    );
+    assert!(stale.contains("Is it still relevant?"), "{stale}");
+    let update = app
+        .slack_calls("chat.update")
+        .await
+        .into_iter()
+        .rfind(|c| c["channel"] == format!("D{BOB}"))
+        .unwrap();
+    let keep = button_value(&update, "followup.keep");
+
+    // Only Bob may answer; he keeps it: open again, asked in four weeks.
+    app.interaction(&dm_click(ALICE, "followup.keep", &keep))
+        .await;
+    let status: String = sqlx::query_scalar("SELECT status FROM lessons")
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    assert_eq!(status, "stale", "not Alice's to keep");
+    app.interaction(&dm_click(BOB, "followup.keep", &keep))
+        .await;
+    let (status, count, next): (String, i64, Option<i64>) =
+        sqlx::query_as("SELECT status, not_yet_count, follow_up_at FROM lessons")
+            .fetch_one(&db)
+            .await
+            .unwrap();
+    assert_eq!((status.as_str(), count), ("open", 0));
+    assert_eq!(next, Some(in_2026(11, 16, 10) + 60 + 28 * DAY));
+    // A second answer changes nothing.
+    app.interaction(&dm_click(BOB, "followup.retire", &keep))
+        .await;
+    let status: String = sqlx::query_scalar("SELECT status FROM lessons")
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    assert_eq!(status, "open");
+    app.stop().await;
+}

@@ -234,7 +234,10 @@ async fn on_action(state: &AppState, click: &Click<'_>, action: &Action) -> Resu
         return start_retro(state, click, action).await;
     }
     if let Some(answer) = followups::Answer::from_action(kind) {
-        return answer_follow_up(state, click, action, answer).await;
+        return answer_follow_up(state, click, action, FollowUpClick::Answer(answer)).await;
+    }
+    if kind == followups::KEEP || kind == followups::RETIRE {
+        return answer_follow_up(state, click, action, FollowUpClick::KeepOrRetire(kind)).await;
     }
     if kind == followups::NOTE {
         return open_note(state, click, action).await;
@@ -456,11 +459,17 @@ async fn start_retro(
 
 /// Applied / Not yet / Not relevant on a follow-up: recorded, and the question is
 /// replaced by what was recorded (or, on the ephemeral list, answered beside it).
+/// A click on a follow-up's buttons: an answer, or Keep / Retire on a stale lesson.
+enum FollowUpClick<'a> {
+    Answer(followups::Answer),
+    KeepOrRetire(&'a str),
+}
+
 async fn answer_follow_up(
     state: &AppState,
     click: &Click<'_>,
     action: &Action,
-    answer: followups::Answer,
+    answer: FollowUpClick<'_>,
 ) -> Result<(), HttpError> {
     let value = action
         .value
@@ -468,7 +477,14 @@ async fn answer_follow_up(
         .ok_or_else(|| HttpError::bad_request("a follow-up button without its lesson"))?;
     let channel = click.channel.unwrap_or(click.user);
     let ctx = state.command_context(click.workspace, channel, click.user);
-    let answered = followups::answer(&ctx, value, answer, click.message_ts).await?;
+    let answered = match answer {
+        FollowUpClick::Answer(answer) => {
+            followups::answer(&ctx, value, answer, click.message_ts).await?
+        }
+        FollowUpClick::KeepOrRetire(action) => {
+            followups::keep_or_retire(&ctx, action, value).await?
+        }
+    };
     match (answered.recorded, click.channel, click.message_ts) {
         (true, Some(channel), Some(ts)) => {
             let mut body = post_message_body(channel, None, &answered.message);

@@ -322,6 +322,14 @@ async fn on_click(
         state.after(&handled);
         return Ok(Said::Reply(handled.reply));
     }
+    if action == followups::KEEP || action == followups::RETIRE {
+        let answered = followups::keep_or_retire(ctx, action, value).await?;
+        return Ok(Said::instead_of_card(
+            activity,
+            answered.message,
+            answered.recorded,
+        ));
+    }
     if let Some(answer) = followups::Answer::from_action(action) {
         let answered =
             followups::answer(ctx, value, answer, activity.reply_to_id.as_deref()).await?;
