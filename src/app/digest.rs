@@ -270,6 +270,9 @@ pub fn render(
     if let Some(line) = effectiveness(facts) {
         blocks.push(Block::Context(line));
     }
+    if let Some(line) = trend_line(&facts.trend) {
+        blocks.push(Block::Context(line));
+    }
     Message {
         fallback: format!(
             "learnloop digest {period}: {} new lessons, {} applied",
@@ -278,6 +281,35 @@ pub fn render(
         ),
         blocks,
     }
+}
+
+/// The applied rate of answered follow-ups week by week, as a sparkline with the
+/// numbers: `▁▅▇ · 1/3 · 2/3 · 3/3`; a week with no answers is `·`. `None` when no
+/// week had any.
+pub fn trend_line(trend: &[(i64, i64)]) -> Option<String> {
+    const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+    if trend.iter().all(|(answered, _)| *answered == 0) {
+        return None;
+    }
+    let spark: String = trend
+        .iter()
+        .map(|(answered, applied)| match answered {
+            0 => '·',
+            n => BARS[((applied * 7 + n / 2) / n).clamp(0, 7) as usize],
+        })
+        .collect();
+    let numbers: Vec<String> = trend
+        .iter()
+        .map(|(answered, applied)| match answered {
+            0 => "–".to_owned(),
+            n => format!("{applied}/{n}"),
+        })
+        .collect();
+    Some(format!(
+        ":chart_with_upwards_trend: Applied, week by week ({} weeks, answered follow-ups): `{spark}` {}",
+        trend.len(),
+        numbers.join(" · ")
+    ))
 }
 
 /// Whether a period has nothing to tell: no lessons, kudos, answers, goals, stale
@@ -487,6 +519,7 @@ mod tests {
             people_reflected: 5,
             follow_ups_asked: 4,
             follow_ups_answered: 3,
+            trend: Vec::new(),
         };
         let recurring = [Recurring {
             text: "Page early".into(),
@@ -509,5 +542,14 @@ mod tests {
             !text.contains("<@U1>"),
             "nobody is named next to a lesson not applied: {text}"
         );
+    }
+
+    #[test]
+    fn the_trend_is_a_sparkline_with_its_numbers() {
+        assert_eq!(trend_line(&[(0, 0), (0, 0)]), None);
+        let line = trend_line(&[(0, 0), (3, 1), (2, 2), (4, 0)]).unwrap();
+        assert!(line.contains("`·▃█▁`"), "{line}");
+        assert!(line.contains("– · 1/3 · 2/2 · 0/4"), "{line}");
+        assert!(line.contains("4 weeks"), "{line}");
     }
 }

@@ -132,6 +132,16 @@ fn messages_by_kind() -> Vec<(&'static str, Message)> {
         people_reflected: 3,
         follow_ups_asked: 1,
         follow_ups_answered: 1,
+        trend: vec![
+            (0, 0),
+            (0, 0),
+            (0, 0),
+            (2, 1),
+            (3, 1),
+            (2, 2),
+            (4, 3),
+            (1, 1),
+        ],
     };
     let recurring = [Recurring {
         text: "Page early".into(),

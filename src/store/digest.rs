@@ -48,7 +48,14 @@ pub struct DigestFacts {
     pub people_reflected: i64,
     pub follow_ups_asked: i64,
     pub follow_ups_answered: i64,
+    /// (answered, applied) follow-ups of each of the last [`TREND_WEEKS`] weeks, oldest
+    /// first, the last ending where the period does.
+    pub trend: Vec<(i64, i64)>,
 }
+
+/// Weeks the digest's trend line covers.
+pub const TREND_WEEKS: i64 = 8;
+const WEEK: i64 = 7 * 86_400;
 
 impl Store {
     /// The facts of `[from, to)` for one workspace, as `audience` may see them.
@@ -173,8 +180,35 @@ impl Store {
         .bind(sees_public)
         .fetch_one(&mut *tx)
         .await?;
+        // The applied rate of answered follow-ups, week by week, for the trend line.
+        let trend_start = to - TREND_WEEKS * WEEK;
+        let by_week: Vec<(i64, i64, i64)> = sqlx::query_as(concat!(
+            "SELECT (f.answered_at - ?2) / ?6 AS week, COUNT(*), \
+                    COALESCE(SUM(f.answer = 'applied'), 0) \
+             FROM follow_ups f JOIN lessons l ON l.id = f.lesson_id \
+             JOIN debriefs d ON d.id = l.debrief_id \
+             WHERE f.workspace_id = ?1 AND f.answered_at >= ?2 AND f.answered_at < ?3 \
+               AND f.answer IN ('applied', 'not_yet', 'not_relevant') AND ",
+            lesson_visible!("l", "d", "4", "5"),
+            " GROUP BY week"
+        ))
+        .bind(workspace.0)
+        .bind(trend_start)
+        .bind(to)
+        .bind(audience)
+        .bind(sees_public)
+        .bind(WEEK)
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut trend = vec![(0, 0); TREND_WEEKS as usize];
+        for (week, answered, applied) in by_week {
+            if let Some(slot) = usize::try_from(week).ok().and_then(|w| trend.get_mut(w)) {
+                *slot = (answered, applied);
+            }
+        }
         tx.commit().await?;
         Ok(DigestFacts {
+            trend,
             new_lessons,
             answered,
             settled_unanswered,

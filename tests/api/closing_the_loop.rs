@@ -258,6 +258,12 @@ async fn a_lesson_is_followed_up_asked_again_applied_and_celebrated_in_the_diges
         digest.contains("How:") && digest.contains("Used a flag for the billing change"),
         "the note shows in the digest: {digest}"
     );
+    // The trend: eight weeks; the week before, "not yet" (0 of 1); this one, applied.
+    assert!(
+        digest.contains("Applied, week by week (8 weeks, answered follow-ups): `······▁█`"),
+        "{digest}"
+    );
+    assert!(digest.contains("· 0/1 · 1/1"), "{digest}");
     assert!(
         digest.contains("1 of 1 answered follow-ups applied (100%) · by tag: #deploy 1/1"),
         "{digest}"
