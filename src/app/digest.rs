@@ -246,12 +246,26 @@ pub fn render(
         facts.new_lessons.len(),
         count(debriefs.len() as i64, "debrief", "debriefs")
     );
+    let stories: Vec<String> = applied
+        .iter()
+        .map(|line| format!(":tada: {}", line.trim_start_matches("• ")))
+        .chain(
+            kudos
+                .iter()
+                .map(|line| format!(":clap: {}", line.trim_start_matches("• "))),
+        )
+        .chain(
+            goals
+                .iter()
+                .map(|line| format!(":dart: {}", line.trim_start_matches("• "))),
+        )
+        .collect();
     blocks.extend(
         [
             section(&new_title, &new_lessons_lines(&facts.new_lessons)),
-            section(":tada: Applied", &applied),
-            section(":dart: Goals reached", &goals),
-            section(":clap: Kudos", &kudos),
+            // What people did with what they learned, thanked each other for, and
+            // reached: the week's stories, told together.
+            section(":book: Stories", &stories),
             section(":repeat: Lessons that keep coming back", &recurring_lines),
             section(":fallen_leaf: Stale or unanswered", &stale),
         ]

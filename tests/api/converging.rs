@@ -361,8 +361,9 @@ async fn a_debrief_started_from_the_form_is_nudged_reminded_and_closed_on_time_o
         .command_reply_in(TEAM, CHANNEL, ALICE, "/learn", "digest now")
         .await;
     assert!(
-        reply_text(&digest)
-            .contains("• <@U0CAROL> for pairing on the rollback — <@U0BOB> (from *Release 2.3*)"),
+        reply_text(&digest).contains(
+            ":clap: <@U0CAROL> for pairing on the rollback — <@U0BOB> (from *Release 2.3*)"
+        ),
         "kudos are celebrated in the digest: {digest}"
     );
     app.crash_and_restart().await;

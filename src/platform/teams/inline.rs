@@ -37,6 +37,7 @@ const EMOJI: &[(&str, &str)] = &[
     (":alarm_clock:", "⏰"),
     (":clap:", "👏"),
     (":mega:", "📣"),
+    (":book:", "📖"),
 ];
 
 /// How a run looks.
