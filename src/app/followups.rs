@@ -431,17 +431,29 @@ async fn update_day_message(
     if !ctx.in_direct_message() {
         return Ok(());
     }
-    let updated = outgoing::update(ctx.workspace.platform, ctx.channel, message, &|_| None);
+    replace_sent(ctx, day, ctx.channel, message, &|_| None).await
+}
+
+/// Queues `message` in place of the message `sent` earlier in `channel` (folded into
+/// any replacement of it still waiting).
+async fn replace_sent(
+    ctx: &CommandContext<'_>,
+    sent: OutboxId,
+    channel: &str,
+    message: &Message,
+    name_of: &(dyn Fn(&str) -> Option<String> + Sync),
+) -> Result<(), StoreError> {
+    let updated = outgoing::update(ctx.workspace.platform, channel, message, name_of);
     let now_ms = ctx.clock.now_millis();
     let mut tx = ctx.store.begin().await?;
     tx.enqueue_update(
         NewOutboxMessage {
             method: updated.method,
             anchor: Some(Anchor {
-                message: day,
+                message: sent,
                 field: AnchorField::Ts,
             }),
-            ..NewOutboxMessage::post(ctx.workspace.id, ctx.channel, &updated.body)
+            ..NewOutboxMessage::post(ctx.workspace.id, channel, &updated.body)
         },
         now_ms,
         ctx.give_up_at(now_ms),
@@ -501,23 +513,7 @@ async fn tell_the_debrief(
         .await?;
     match (earlier, note) {
         (Some(reply), Some(_)) => {
-            let updated =
-                outgoing::update(ctx.workspace.platform, &origin.channel, &message, &name_of);
-            let mut tx = ctx.store.begin().await?;
-            tx.enqueue_update(
-                NewOutboxMessage {
-                    method: updated.method,
-                    anchor: Some(Anchor {
-                        message: reply,
-                        field: AnchorField::Ts,
-                    }),
-                    ..NewOutboxMessage::post(ctx.workspace.id, &origin.channel, &updated.body)
-                },
-                now_ms,
-                ctx.give_up_at(now_ms),
-            )
-            .await?;
-            tx.commit().await?;
+            replace_sent(ctx, reply, &origin.channel, &message, &name_of).await?;
         }
         (Some(_), None) | (None, Some(_)) => {
             // Told already; or (a note long after) the reply was pruned with its row:

@@ -55,11 +55,8 @@ pub async fn own_open_debrief(ctx: &CommandContext<'_>) -> Result<Option<Debrief
 /// are, without one: the scheduler at the close-by time, a form that did not open).
 /// Closing twice is harmless.
 pub async fn close(ctx: &CommandContext<'_>, debrief: &Debrief) -> Result<Handled, StoreError> {
-    let saved = ctx
-        .store
-        .review_decisions(ctx.workspace.id, debrief.id)
-        .await?;
-    close_with(ctx, debrief, &review::parse_decisions(saved)).await
+    let saved = review::saved_decisions(ctx, debrief).await?;
+    close_with(ctx, debrief, &saved).await
 }
 
 async fn close_with(

@@ -192,6 +192,14 @@ async fn past_lessons(
         .await
 }
 
+/// Said when a debrief is started (or its form asked for) in a DM.
+fn not_in_a_dm() -> Message {
+    Message::text(
+        ":warning: Start a debrief in the channel where the work happened, so everyone \
+         involved sees the card: `/debrief Release 2.3 rollout`.",
+    )
+}
+
 /// What starting a debrief asks for: from the command line or the start form.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct StartRequest<'a> {
@@ -257,11 +265,7 @@ pub async fn start(
     } = request;
     let began = tokio::time::Instant::now();
     if ctx.in_direct_message() {
-        return Ok(Message::text(
-            ":warning: Start a debrief in the channel where the work happened, so everyone \
-             involved sees the card: `/debrief Release 2.3 rollout`.",
-        )
-        .into());
+        return Ok(not_in_a_dm().into());
     }
     let name = template.unwrap_or(&ctx.debriefs.default_template);
     let Some(template) = ctx.templates.get(name) else {

@@ -275,12 +275,11 @@ async fn review_state(
 ) -> Result<(Vec<Group>, usize, Decisions), StoreError> {
     let reflections = close::reflected(ctx.store.reflections(ctx.workspace.id, debrief.id).await?);
     let groups = candidates(debrief, &reflections);
-    let decided = parse_decisions(
-        ctx.store
-            .review_decisions(ctx.workspace.id, debrief.id)
-            .await?,
-    );
-    Ok((groups, reflections.len(), decided))
+    Ok((
+        groups,
+        reflections.len(),
+        saved_decisions(ctx, debrief).await?,
+    ))
 }
 
 /// Page `page` of the debrief's review; `None` when there is nothing to review.
@@ -331,10 +330,19 @@ fn page_of(
     }
 }
 
-pub(super) fn parse_decisions(rows: Vec<(String, String)>) -> Decisions {
-    rows.into_iter()
+/// The facilitator's decisions saved so far, by candidate key.
+pub(super) async fn saved_decisions(
+    ctx: &CommandContext<'_>,
+    debrief: &Debrief,
+) -> Result<Decisions, StoreError> {
+    let rows = ctx
+        .store
+        .review_decisions(ctx.workspace.id, debrief.id)
+        .await?;
+    Ok(rows
+        .into_iter()
         .filter_map(|(key, json)| Some((key, serde_json::from_str(&json).ok()?)))
-        .collect()
+        .collect())
 }
 
 /// The field names of a candidate's inputs.
@@ -463,11 +471,7 @@ pub async fn submit_page(
     if values.get(PUBLISH_REST).is_some_and(|v| !v.is_empty()) {
         return Ok(ReviewStep::Done(close::close(ctx, debrief).await?));
     }
-    let decided = parse_decisions(
-        ctx.store
-            .review_decisions(ctx.workspace.id, debrief.id)
-            .await?,
-    );
+    let decided = saved_decisions(ctx, debrief).await?;
     let pages = groups.len().div_ceil(PAGE_SIZE).max(1);
     if page + 1 < pages {
         return Ok(ReviewStep::Next(page_of(

@@ -80,11 +80,7 @@ impl StartChoices {
 /// the command's trigger); this is what is said where no form can open (a DM).
 pub fn start_form(ctx: &CommandContext<'_>) -> Result<Handled, StoreError> {
     if ctx.in_direct_message() {
-        return Ok(Message::text(
-            ":warning: Start a debrief in the channel where the work happened, so everyone \
-             involved sees the card: `/debrief Release 2.3 rollout`.",
-        )
-        .into());
+        return Ok(super::not_in_a_dm().into());
     }
     Ok(Message::text(
         "Give the debrief a title: `/debrief Release 2.3 rollout` (options: `--template NAME`, \

@@ -83,10 +83,20 @@ pub struct ByPlatform {
 }
 
 impl ByPlatform {
-    fn of(&self, workspace: &Workspace) -> Option<&dyn Directory> {
-        match workspace.platform {
+    /// Asks the workspace's platform with `ask`; a platform without a directory
+    /// answers nothing.
+    fn ask<'a, T: Send + 'a>(
+        &'a self,
+        workspace: &'a Workspace,
+        ask: impl FnOnce(&'a dyn Directory) -> Lookup<'a, Option<T>>,
+    ) -> Lookup<'a, Option<T>> {
+        let directory = match workspace.platform {
             crate::store::Platform::Slack => Some(self.slack.as_ref()),
             crate::store::Platform::Teams => self.teams.as_deref(),
+        };
+        match directory {
+            Some(directory) => ask(directory),
+            None => Box::pin(async { None }),
         }
     }
 }
@@ -97,10 +107,7 @@ impl Directory for ByPlatform {
         workspace: &'a Workspace,
         id: &'a str,
     ) -> Lookup<'a, Option<ConversationKind>> {
-        match self.of(workspace) {
-            Some(directory) => directory.conversation_kind(workspace, id),
-            None => Box::pin(async { None }),
-        }
+        self.ask(workspace, |d| d.conversation_kind(workspace, id))
     }
 
     fn member_kind<'a>(
@@ -108,10 +115,7 @@ impl Directory for ByPlatform {
         workspace: &'a Workspace,
         user: &'a str,
     ) -> Lookup<'a, Option<MemberKind>> {
-        match self.of(workspace) {
-            Some(directory) => directory.member_kind(workspace, user),
-            None => Box::pin(async { None }),
-        }
+        self.ask(workspace, |d| d.member_kind(workspace, user))
     }
 
     fn members<'a>(
@@ -119,16 +123,10 @@ impl Directory for ByPlatform {
         workspace: &'a Workspace,
         conversation: &'a str,
     ) -> Lookup<'a, Option<Vec<String>>> {
-        match self.of(workspace) {
-            Some(directory) => directory.members(workspace, conversation),
-            None => Box::pin(async { None }),
-        }
+        self.ask(workspace, |d| d.members(workspace, conversation))
     }
 
     fn people<'a>(&'a self, workspace: &'a Workspace) -> Lookup<'a, Option<HashSet<String>>> {
-        match self.of(workspace) {
-            Some(directory) => directory.people(workspace),
-            None => Box::pin(async { None }),
-        }
+        self.ask(workspace, |d| d.people(workspace))
     }
 }
