@@ -31,9 +31,15 @@ fn note_id(goal: &Goal) -> String {
     format!("goal.{}.note", goal.number)
 }
 
-/// The questions of one check-in: the template's, then two per open goal.
-pub fn questions(template: Option<&Template>, goals: &[Goal]) -> Vec<Question> {
-    let mut questions: Vec<Question> = template.map(|t| t.questions.clone()).unwrap_or_default();
+/// The questions of one check-in: how last time's intention went (when there was one),
+/// the template's, then two per open goal.
+pub fn questions(
+    intention: Option<Question>,
+    template: Option<&Template>,
+    goals: &[Goal],
+) -> Vec<Question> {
+    let mut questions: Vec<Question> = intention.into_iter().collect();
+    questions.extend(template.map(|t| t.questions.clone()).unwrap_or_default());
     for goal in goals
         .iter()
         .filter(|g| g.done_at.is_none())
@@ -65,14 +71,16 @@ pub fn questions(template: Option<&Template>, goals: &[Goal]) -> Vec<Question> {
     questions
 }
 
-/// The DM that opens a check-in, with its first question.
-pub fn opening(questions: &[Question]) -> Message {
+/// The DM that opens a check-in: the month's look back when there is one
+/// (`look_back`), then the first question.
+pub fn opening(questions: &[Question], look_back: Vec<Block>) -> Message {
     let mut message = Message::text(format!(
         ":wave: Time for your check-in: {}, one at a time. Type `skip`, \
          `back`, `cancel` or `help` at any point. Only you see your answers. If now is not a \
          good time, it closes by itself in a day.",
         count_of(questions, "short question", "short questions")
     ));
+    message.blocks.extend(look_back);
     message
         .blocks
         .extend(conversation::ask(questions, &Progress::default()).blocks);
@@ -285,6 +293,7 @@ mod tests {
     fn open_goals_get_a_rating_and_a_note() {
         let template = crate::app::templates::Templates::built_in().unwrap();
         let questions = questions(
+            None,
             template.get(TEMPLATE),
             &[goal(1, false), goal(2, true), goal(3, false)],
         );

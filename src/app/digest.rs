@@ -301,7 +301,6 @@ pub fn render(
 /// numbers: `▁▅▇ · 1/3 · 2/3 · 3/3`; a week with no answers is `·`. `None` when no
 /// week had any.
 pub fn trend_line(trend: &[(i64, i64)]) -> Option<String> {
-    const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
     if trend.iter().all(|(answered, _)| *answered == 0) {
         return None;
     }
@@ -309,7 +308,7 @@ pub fn trend_line(trend: &[(i64, i64)]) -> Option<String> {
         .iter()
         .map(|(answered, applied)| match answered {
             0 => '·',
-            n => BARS[((applied * 7 + n / 2) / n).clamp(0, 7) as usize],
+            n => super::sparkline::bar(*applied, *n),
         })
         .collect();
     let numbers: Vec<String> = trend

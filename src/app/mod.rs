@@ -1,6 +1,7 @@
 //! The domain: command grammar and the answers to commands and messages. No HTTP
 //! types here; the HTTP layer hands in parsed values and renders what comes back.
 
+pub mod checkin_loop;
 pub mod checkins;
 pub mod command;
 pub mod debrief;
@@ -18,6 +19,7 @@ pub mod retention;
 pub mod schedules;
 pub mod scopes;
 pub mod search;
+mod sparkline;
 pub mod templates;
 mod tokens;
 pub mod usage;

@@ -157,7 +157,7 @@ fn messages_by_kind() -> Vec<(&'static str, Message)> {
         created_at: 0,
         done_at: None,
     };
-    let questions = checkins::questions(templates.get(checkins::TEMPLATE), &[goal]);
+    let questions = checkins::questions(None, templates.get(checkins::TEMPLATE), &[goal]);
     vec![
         ("help", messages::help(None)),
         ("usage_error", messages::usage_error(&usage)),
@@ -223,7 +223,7 @@ fn messages_by_kind() -> Vec<(&'static str, Message)> {
                 Some("We announce every deploy in #releases now"),
             ),
         ),
-        ("checkin_opening", checkins::opening(&questions)),
+        ("checkin_opening", checkins::opening(&questions, Vec::new())),
         (
             "digest",
             render(

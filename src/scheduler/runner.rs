@@ -14,7 +14,7 @@ use super::Schedule;
 use crate::app::debrief::since;
 use crate::app::debrief::timers::{self, DebriefDuties, TimersReport};
 use crate::app::templates::Templates;
-use crate::app::{checkins, digest, messages, recurrence, scopes};
+use crate::app::{checkin_loop, checkins, digest, messages, recurrence, scopes};
 use crate::clock::SharedClock;
 use crate::delivery::Delivery;
 use crate::platform::Message;
@@ -277,10 +277,23 @@ impl Scheduler {
                 let template = self
                     .templates
                     .get(stored.template.as_deref().unwrap_or(checkins::TEMPLATE));
-                let questions = checkins::questions(template, &goals);
+                let recall = checkin_loop::recall(
+                    &self.store,
+                    stored.workspace,
+                    person,
+                    fire_at,
+                    schedule.zone(),
+                    &goals,
+                )
+                .await?;
+                let questions = checkins::questions(recall.intention, template, &goals);
                 let json = serde_json::to_string(&questions)
                     .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-                (checkins::opening(&questions), Some(json), None)
+                (
+                    checkins::opening(&questions, recall.month),
+                    Some(json),
+                    None,
+                )
             }
             ScheduleKind::Digest => {
                 // Each digest covers the time since the previous one (a week at first).

@@ -31,6 +31,16 @@ pub struct Checkin {
     pub last_event: Option<String>,
 }
 
+/// A check-in the person finished: what they were asked and what they answered.
+#[derive(Clone, Debug, PartialEq, Eq, FromRow)]
+pub struct PastCheckin {
+    pub created_at: i64,
+    /// JSON array of the questions it asked.
+    pub questions: String,
+    /// JSON object of the answers, by question id.
+    pub answers: String,
+}
+
 /// How a check-in ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CheckinEnd {
@@ -137,6 +147,47 @@ impl Store {
         .execute(&self.pool)
         .await?;
         Ok(result.rows_affected() == 1)
+    }
+
+    /// The person's finished check-ins opened since `since`, newest first, at most `limit`.
+    pub async fn past_checkins(
+        &self,
+        workspace: WorkspaceId,
+        person: &str,
+        since: i64,
+        limit: i64,
+    ) -> Result<Vec<PastCheckin>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT created_at, questions, answers FROM checkins \
+             WHERE workspace_id = ? AND person = ? AND status = 'done' AND created_at >= ? \
+             ORDER BY created_at DESC LIMIT ?",
+        )
+        .bind(workspace.0)
+        .bind(person)
+        .bind(since)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Whether the person had a check-in opened in `[from, to)`, answered or not.
+    pub async fn had_checkin_between(
+        &self,
+        workspace: WorkspaceId,
+        person: &str,
+        from: i64,
+        to: i64,
+    ) -> Result<bool, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM checkins \
+             WHERE workspace_id = ? AND person = ? AND created_at >= ? AND created_at < ?)",
+        )
+        .bind(workspace.0)
+        .bind(person)
+        .bind(from)
+        .bind(to)
+        .fetch_one(&self.pool)
+        .await?)
     }
 
     /// Closes as missed every check-in opened at or before `opened_by` and never

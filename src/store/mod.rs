@@ -103,7 +103,7 @@ use sqlx::sqlite::{
 
 use crate::config::{DatabaseSettings, DatabaseUrl};
 
-pub use checkins::{Checkin, CheckinEnd, NewCheckin};
+pub use checkins::{Checkin, CheckinEnd, NewCheckin, PastCheckin};
 pub use conversations::Conversation;
 pub use debriefs::{DebriefId, NewDebrief, Reflection, StoredDebrief};
 pub use digest::{AnsweredFollowUp, DigestFacts, KudosLine, ReachedGoal};

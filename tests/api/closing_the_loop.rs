@@ -438,6 +438,113 @@ async fn a_check_in_asks_about_each_open_goal_and_an_unanswered_one_is_missed() 
     app.stop().await;
 }
 
+#[tokio::test]
+async fn a_check_in_asks_how_last_week_s_plan_went_and_each_month_opens_with_a_trend() {
+    let (app, clock) = spawn_app_at(monday()).await;
+    app.command_reply_as(BOB, "/learn", "goal add learn Rust")
+        .await;
+    app.command_reply_as(BOB, "/learn", "checkin fridays 16:00")
+        .await;
+    let answer_all = |answers: &'static [(&'static str, &'static str)]| {
+        let app = &app;
+        async move {
+            let mut last = String::new();
+            for (event, typed) in answers {
+                last = say(app, event, BOB, typed).await;
+            }
+            last
+        }
+    };
+
+    clock.set(in_2026(11, 6, 16));
+    assert_eq!(app.scheduler.fire_due().await.unwrap().sent, 1);
+    let first = message_to(&app, BOB, 0).await;
+    assert!(first.contains("5 short questions"), "{first}");
+    assert!(
+        !first.contains("planned to"),
+        "nothing planned yet: {first}"
+    );
+    assert!(!first.contains("Your month"), "no history yet: {first}");
+    let saved = answer_all(&[
+        ("i1", "Flame graphs show where time goes"),
+        ("i2", "2"),
+        ("i3", "pair on code reviews twice"),
+        ("i4", "3"),
+        ("i5", "skip"),
+    ])
+    .await;
+    assert!(saved.contains("your check-in is saved"), "{saved}");
+
+    // A week later the plan comes back first, in Bob's own words.
+    clock.set(in_2026(11, 13, 16));
+    assert_eq!(app.scheduler.fire_due().await.unwrap().sent, 1);
+    let second = message_to(&app, BOB, 1).await;
+    assert!(second.contains("6 short questions"), "{second}");
+    assert!(
+        second.contains(
+            "Question 1 of 6*\nLast week you planned to: \"pair on code reviews twice\" — how did it go?"
+        ),
+        "{second}"
+    );
+    assert!(
+        !second.contains("Your month"),
+        "not the month's first: {second}"
+    );
+    answer_all(&[
+        ("j1", "Did it once, it caught a race"),
+        ("j2", "skip"),
+        ("j3", "4"),
+        ("j4", "write the deploy runbook"),
+        ("j5", "4"),
+        ("j6", "skip"),
+    ])
+    .await;
+    let db = database(&app).await;
+    let answers: String =
+        sqlx::query_scalar("SELECT answers FROM checkins WHERE status = 'done' ORDER BY id DESC")
+            .fetch_one(&db)
+            .await
+            .unwrap();
+    let answers: Value = serde_json::from_str(&answers).unwrap();
+    assert_eq!(answers["intention.last"], "Did it once, it caught a race");
+
+    // Two check-ins nobody answers, then December's first opens with the month's trend
+    // and the last plan Bob made.
+    for day in [20, 27] {
+        clock.set(in_2026(11, day, 16));
+        assert_eq!(app.scheduler.fire_due().await.unwrap().sent, 1);
+    }
+    clock.set(in_2026(12, 4, 16));
+    assert_eq!(app.scheduler.fire_due().await.unwrap().sent, 1);
+    let december = message_to(&app, BOB, 4).await;
+    assert!(december.contains("Your month"), "{december}");
+    assert!(
+        december.contains("How was your week?: `▃▆` 2 → 4"),
+        "{december}"
+    );
+    assert!(
+        december.contains("Goal #1 \"learn Rust\": `▅▆` 3 → 4"),
+        "{december}"
+    );
+    assert!(
+        december.contains("Goals: 0 reached in the last month, 1 open."),
+        "{december}"
+    );
+    assert!(
+        december.contains("Last time you planned to: \"write the deploy runbook\""),
+        "{december}"
+    );
+    assert!(
+        app.slack_calls("chat.postMessage")
+            .await
+            .iter()
+            .filter(|c| reply_text(c).contains("Your month"))
+            .all(|c| c["channel"] == BOB),
+        "the trend goes to Bob alone"
+    );
+    app.stop().await;
+}
+
 /// `/learn TEXT` typed by Alice; the reply's text.
 async fn search(app: &TestApp, text: &str) -> String {
     reply_text(&app.command_reply_as(ALICE, "/learn", text).await)
