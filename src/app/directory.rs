@@ -52,6 +52,16 @@ pub trait Directory: Send + Sync {
         &'a self,
         workspace: &'a Workspace,
     ) -> Lookup<'a, Option<std::collections::HashSet<String>>>;
+
+    /// A group conversation of these people with the bot, opened if needed; `None`
+    /// where the platform cannot (a Teams bot cannot start group chats).
+    fn group_conversation<'a>(
+        &'a self,
+        _workspace: &'a Workspace,
+        _people: &'a [&'a str],
+    ) -> Lookup<'a, Option<String>> {
+        Box::pin(async { None })
+    }
 }
 
 /// A directory that answers from tables (tests): conversations by id, people by id

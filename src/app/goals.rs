@@ -77,7 +77,7 @@ async fn add(
     let deadline = due
         .map(|d| format!(" (by {})", pretty_date(&d)))
         .unwrap_or_default();
-    Ok(Message {
+    let mut added = Message {
         fallback: format!("Goal #{number} added: {shown}"),
         blocks: vec![
             Block::Text(format!(":dart: Goal *#{number}* added: {shown}{deadline}")),
@@ -85,7 +85,13 @@ async fn add(
                 "Only you can see it. `/learn goal share {number}` lets the team digest celebrate it when you reach it."
             )),
         ],
-    })
+    };
+    // A goal's answer is always the person's own (their 1:1 chat on Teams).
+    if let Some(suggestion) = super::mentors::suggestion(ctx, text).await? {
+        added.blocks.push(Block::Divider);
+        added.blocks.extend(suggestion.blocks);
+    }
+    Ok(added)
 }
 
 fn goal_line(goal: &Goal) -> String {

@@ -2,12 +2,12 @@
 
 use std::time::Duration;
 
-use super::command::{CheckinCommand, Command, DebriefCommand, DigestCommand};
+use super::command::{CheckinCommand, Command, DebriefCommand, DigestCommand, MentorCommand};
 use super::debrief::{self, StartedCard};
 use super::directory::Directory;
 use super::templates::Templates;
 use super::zones::ZoneSource;
-use super::{checkins, digest, followups, goals, lessons, messages, pause, schedules};
+use super::{checkins, digest, followups, goals, lessons, mentors, messages, pause, schedules};
 use crate::clock::Clock;
 use crate::config::DebriefSettings;
 use crate::platform::Message;
@@ -126,6 +126,9 @@ pub async fn handle(ctx: &CommandContext<'_>, command: &Command) -> Result<Handl
             return digest::set(ctx, schedule).await;
         }
         Command::Digest(DigestCommand::Now) => digest::preview(ctx).await?,
+        Command::Mentor(MentorCommand::On { topics }) => mentors::on(ctx, topics).await?,
+        Command::Mentor(MentorCommand::Off) => mentors::off(ctx).await?,
+        Command::Mentors { topic } => mentors::list(ctx, topic.as_deref()).await?,
     };
     Ok(reply.into())
 }

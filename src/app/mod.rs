@@ -11,6 +11,7 @@ pub mod followups;
 mod goals;
 pub mod handle;
 mod lessons;
+pub mod mentors;
 pub mod messages;
 pub mod names;
 mod pause;

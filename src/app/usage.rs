@@ -68,6 +68,17 @@ usage!(
     "share my goal number N with the team digest"
 );
 usage!(
+    MENTOR_ON,
+    "/learn mentor on [#TOPIC …]",
+    "offer to be asked about topics (default: those of the lessons I applied)"
+);
+usage!(MENTOR_OFF, "/learn mentor off", "stop offering to be asked");
+usage!(
+    MENTORS,
+    "/learn mentors [#TOPIC]",
+    "who offers to be asked, with how many lessons on the topic they applied"
+);
+usage!(
     CHECKIN,
     "/learn checkin SCHEDULE",
     "set my personal check-in, in my time zone"
@@ -118,6 +129,7 @@ pub fn topic(word: &str) -> Option<&'static [Usage]> {
         "digest" => &[DIGEST, DIGEST_NOW],
         "schedules" | "unschedule" => &[SCHEDULES, UNSCHEDULE],
         "pause" | "resume" => &[PAUSE, RESUME],
+        "mentor" | "mentors" => &[MENTOR_ON, MENTOR_OFF, MENTORS],
         _ => return None,
     })
 }
@@ -131,6 +143,7 @@ pub const SECTIONS: &[(&str, &[Usage])] = &[
     ("Lessons", &[LESSONS, FOLLOWUPS]),
     ("Goals", &[GOAL_ADD, GOAL_LIST, GOAL_DONE, GOAL_SHARE]),
     ("Check-ins", &[CHECKIN, CHECKIN_OFF, PAUSE, RESUME]),
+    ("Peers", &[MENTOR_ON, MENTOR_OFF, MENTORS]),
     (
         "This channel",
         &[RETRO, DIGEST, DIGEST_NOW, SCHEDULES, UNSCHEDULE],

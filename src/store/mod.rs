@@ -82,6 +82,7 @@ mod follow_ups;
 mod goals;
 mod lessons;
 mod matches;
+mod mentors;
 mod open_actions;
 mod outbox;
 mod people;
@@ -112,6 +113,7 @@ pub use follow_ups::{Ask, AskedLesson, LessonOrigin, TrackedLesson, Transition, 
 pub use goals::Goal;
 pub use lessons::{Lesson, LessonHit, LessonKind, NewLesson};
 pub use matches::{LessonMatch, LessonText, LessonToMatch};
+pub use mentors::{MentorLesson, MentorRow};
 pub use open_actions::{ActionOutcome, OpenAction, SettledAction};
 pub use outbox::{
     Anchor, AnchorField, NewOutboxMessage, OutboxId, OutboxMessage, OutboxState, Settlement,

@@ -107,6 +107,7 @@ impl wiremock::Respond for SlackAccepts {
                                               "response_metadata": {"next_cursor": ""}}),
             "users.list" => users_list(),
             "views.open" => json!({"ok": true, "view": {"id": format!("V{n}")}}),
+            "conversations.open" => json!({"ok": true, "channel": {"id": GROUP_DM}}),
             "chat.update" => json!({"ok": true, "channel": body["channel"], "ts": body["ts"]}),
             "chat.postEphemeral" => json!({"ok": true, "message_ts": format!("1700000000.{n:06}")}),
             _ => {
@@ -116,6 +117,9 @@ impl wiremock::Respond for SlackAccepts {
         ResponseTemplate::new(200).set_body_json(answer)
     }
 }
+
+/// The group DM `conversations.open` opens, whoever is in it.
+pub const GROUP_DM: &str = "G0GROUPDM";
 
 /// Who is in every conversation of the fake Slack.
 pub const MEMBERS: &[&str] = &["U0ALICE", "U0BOB", "U0CAROL", "U0DAVE", "U0ZED"];
@@ -432,6 +436,20 @@ impl TestApp {
             .into_iter()
             .filter(|r| r.url.path() == wanted)
             .map(|r| serde_json::from_slice(&r.body).expect("the app sends JSON to Slack"))
+            .collect()
+    }
+
+    /// The form bodies of every call the app made to a Slack method read with a form
+    /// (the `conversations.*` and `users.*` lookups), in order.
+    pub async fn slack_form_calls(&self, method: &str) -> Vec<HashMap<String, String>> {
+        let wanted = format!("/api/{method}");
+        self.slack
+            .received_requests()
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|r| r.url.path() == wanted)
+            .map(|r| serde_urlencoded::from_bytes(&r.body).expect("a form"))
             .collect()
     }
 

@@ -13,6 +13,7 @@ mod exactly_once;
 mod goals;
 mod health;
 mod helpers;
+mod mentors;
 mod privacy;
 mod rig;
 mod scheduler;

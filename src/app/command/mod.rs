@@ -11,7 +11,10 @@ mod options;
 mod personal;
 
 use options::{parse_debrief, parse_retro};
-use personal::{parse_checkin, parse_digest, parse_goal, parse_pause, parse_unschedule};
+use personal::{
+    parse_checkin, parse_digest, parse_goal, parse_mentor, parse_mentors, parse_pause,
+    parse_unschedule,
+};
 
 /// Longest debrief title; Slack headers hold 150 characters.
 pub const MAX_TITLE_CHARS: usize = 150;
@@ -50,6 +53,11 @@ pub enum Command {
     },
     Pause(PauseDuration),
     Resume,
+    Mentor(MentorCommand),
+    /// Lists the people who offer to be asked, on one topic or all.
+    Mentors {
+        topic: Option<String>,
+    },
 }
 
 impl Command {
@@ -69,7 +77,12 @@ impl Command {
     pub fn is_personal(&self) -> bool {
         matches!(
             self,
-            Self::Goal(_) | Self::Checkin(_) | Self::Followups | Self::Pause(_) | Self::Resume
+            Self::Goal(_)
+                | Self::Checkin(_)
+                | Self::Followups
+                | Self::Pause(_)
+                | Self::Resume
+                | Self::Mentor(_)
         )
     }
 }
@@ -98,6 +111,15 @@ pub enum GoalCommand {
     List,
     Done { number: u32 },
     Share { number: u32 },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MentorCommand {
+    /// Offers to be asked about these topics (none: those of the lessons one applied).
+    On {
+        topics: Vec<String>,
+    },
+    Off,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -271,6 +293,8 @@ const WORDS: &[(&str, &str)] = &[
     ("unschedule", "unschedule"),
     ("pause", "pause"),
     ("resume", "resume"),
+    ("mentor", "mentor"),
+    ("mentors", "mentors"),
 ];
 
 fn parse_learn_tokens(text: &str, tokens: &[Token]) -> Result<Command, UsageError> {
@@ -297,6 +321,8 @@ fn parse_learn_tokens(text: &str, tokens: &[Token]) -> Result<Command, UsageErro
         Some("unschedule") => parse_unschedule(rest),
         Some("pause") => parse_pause(rest).map(Command::Pause),
         Some("resume") => no_arguments(rest, usage::RESUME, Command::Resume),
+        Some("mentor") => parse_mentor(rest).map(Command::Mentor),
+        Some("mentors") => parse_mentors(rest),
         _ => Err(unknown_word(&first.text)),
     }
 }

@@ -219,3 +219,66 @@ fn amount_and_unit(amount: &str, unit: &str, usage: Usage) -> Result<PauseDurati
         _ => Err(not_duration()),
     }
 }
+
+/// Most topics one person offers; a longer list says nothing about expertise.
+const MAX_MENTOR_TOPICS: usize = 10;
+
+/// `#deploy` or `deploy` → `deploy`; a topic is a tag: letters, digits, `-` and `_`.
+fn topic(token: &Token, usage: Usage) -> Result<String, UsageError> {
+    let word = token.text.trim_start_matches('#').to_lowercase();
+    let valid = !word.is_empty()
+        && word.chars().count() <= 40
+        && word
+            .chars()
+            .all(|c| c.is_alphanumeric() || c == '-' || c == '_');
+    if valid {
+        Ok(word)
+    } else {
+        Err(UsageError::new(
+            format!(
+                "`{}` is not a topic; write it as a tag, e.g. `#deploy`",
+                token.text
+            ),
+            &[usage],
+        ))
+    }
+}
+
+pub(super) fn parse_mentor(tokens: &[Token]) -> Result<MentorCommand, UsageError> {
+    let all = [usage::MENTOR_ON, usage::MENTOR_OFF];
+    let Some((verb, rest)) = tokens.split_first() else {
+        return Err(UsageError::new("`on` or `off`?", &all));
+    };
+    match verb.text.to_lowercase().as_str() {
+        "on" => {
+            let mut topics = Vec::new();
+            for token in rest {
+                let topic = topic(token, usage::MENTOR_ON)?;
+                if !topics.contains(&topic) {
+                    topics.push(topic);
+                }
+            }
+            if topics.len() > MAX_MENTOR_TOPICS {
+                return Err(UsageError::new(
+                    format!("name at most {MAX_MENTOR_TOPICS} topics"),
+                    &[usage::MENTOR_ON],
+                ));
+            }
+            Ok(MentorCommand::On { topics })
+        }
+        "off" => expect_end(rest, usage::MENTOR_OFF).map(|()| MentorCommand::Off),
+        other => Err(UsageError::new(
+            format!("`mentor {other}` is not a mentor command"),
+            &all,
+        )),
+    }
+}
+
+pub(super) fn parse_mentors(tokens: &[Token]) -> Result<Command, UsageError> {
+    let usage = usage::MENTORS;
+    let topic = tokens.first().map(|t| topic(t, usage)).transpose()?;
+    if tokens.len() > 1 {
+        expect_end(&tokens[1..], usage)?;
+    }
+    Ok(Command::Mentors { topic })
+}

@@ -352,7 +352,7 @@ pub async fn start(
         plain(&template.title),
         if anonymous { ", anonymously" } else { "" }
     ));
-    Ok(Handled {
+    let mut handled = Handled {
         reply,
         queued: true,
         card: Some(StartedCard {
@@ -361,7 +361,9 @@ pub async fn start(
             began,
         }),
         ..Handled::default()
-    })
+    };
+    crate::app::mentors::suggest_privately(ctx, &mut handled, title).await?;
+    Ok(handled)
 }
 
 /// How long after starting began the answer waits for the card to be posted before

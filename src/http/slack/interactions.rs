@@ -19,8 +19,8 @@ use crate::app::debrief::review::{self, ReviewStep};
 use crate::app::debrief::since;
 use crate::app::debrief::start_form::{self, read_start_form};
 use crate::app::debrief::{self, Debrief, StartChoices, Submitted};
-use crate::app::followups;
 use crate::app::handle::{CommandContext, Handled};
+use crate::app::{followups, mentors};
 use crate::http::error::HttpError;
 use crate::http::{AppState, Queued};
 use crate::platform::Message;
@@ -242,11 +242,15 @@ async fn on_action(state: &AppState, click: &Click<'_>, action: &Action) -> Resu
     if kind == followups::NOTE {
         return open_note(state, click, action).await;
     }
-    if since::outcome_of(kind).is_some() {
+    if since::outcome_of(kind).is_some() || kind == mentors::INTRO {
         let value = action.value.as_deref().unwrap_or_default();
         let channel = click.channel.unwrap_or(click.user);
         let ctx = state.command_context(click.workspace, channel, click.user);
-        let handled = since::answer(&ctx, kind, value).await?;
+        let handled = if kind == mentors::INTRO {
+            mentors::intro(&ctx, value).await?
+        } else {
+            since::answer(&ctx, kind, value).await?
+        };
         state.after(&handled);
         return click.tell(state, &handled.reply).await;
     }

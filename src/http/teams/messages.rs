@@ -25,7 +25,7 @@ use crate::app::debrief::since;
 use crate::app::debrief::start_form::{self as start_fields, START_FORM_CALLBACK, read_start_form};
 use crate::app::debrief::{Debrief, StartChoices, Submitted};
 use crate::app::handle::{CommandContext, handle as handle_command, handle_text};
-use crate::app::{followups, messages};
+use crate::app::{followups, mentors, messages};
 use crate::http::body::read_limited;
 use crate::http::error::HttpError;
 use crate::http::verify::BotTokenError;
@@ -317,8 +317,12 @@ async fn on_click(
     if action == NOTE_ACTION {
         return on_note(ctx, activity, data).await;
     }
-    if since::outcome_of(action).is_some() {
-        let handled = since::answer(ctx, action, value).await?;
+    if since::outcome_of(action).is_some() || action == mentors::INTRO {
+        let handled = if action == mentors::INTRO {
+            mentors::intro(ctx, value).await?
+        } else {
+            since::answer(ctx, action, value).await?
+        };
         state.after(&handled);
         return Ok(Said::Reply(handled.reply));
     }

@@ -186,6 +186,28 @@ impl Directory for SlackDirectory {
             None
         })
     }
+
+    fn group_conversation<'a>(
+        &'a self,
+        workspace: &'a Workspace,
+        people: &'a [&'a str],
+    ) -> Lookup<'a, Option<String>> {
+        Box::pin(async move {
+            let token = workspace.bot_token.as_ref()?;
+            let users = people.join(",");
+            match self
+                .0
+                .call_form("conversations.open", token, &[("users", &users)])
+                .await
+            {
+                Ok(answer) => answer["channel"]["id"].as_str().map(str::to_owned),
+                Err(err) => {
+                    tracing::info!(error = %err, "conversations.open failed");
+                    None
+                }
+            }
+        })
+    }
 }
 
 #[cfg(test)]

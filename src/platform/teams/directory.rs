@@ -129,4 +129,12 @@ impl Directory for ByPlatform {
     fn people<'a>(&'a self, workspace: &'a Workspace) -> Lookup<'a, Option<HashSet<String>>> {
         self.ask(workspace, |d| d.people(workspace))
     }
+
+    fn group_conversation<'a>(
+        &'a self,
+        workspace: &'a Workspace,
+        people: &'a [&'a str],
+    ) -> Lookup<'a, Option<String>> {
+        self.ask(workspace, |d| d.group_conversation(workspace, people))
+    }
 }
