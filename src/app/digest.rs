@@ -28,7 +28,7 @@ pub const WEEK_SECS: i64 = 7 * 86_400;
 const SHOWN: usize = 8;
 /// Lessons of the period a digest matches itself when the background pass has not got
 /// to them yet (each takes a few full-text lookups).
-const MATCHED_WHILE_BUILDING: u32 = 60;
+pub(crate) const MATCHED_WHILE_BUILDING: u32 = 60;
 
 /// A lesson seen in more than one debrief.
 #[derive(Clone, Debug, PartialEq, Eq)]

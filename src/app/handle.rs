@@ -7,7 +7,9 @@ use super::debrief::{self, StartedCard};
 use super::directory::Directory;
 use super::templates::Templates;
 use super::zones::ZoneSource;
-use super::{checkins, digest, followups, goals, lessons, mentors, messages, pause, schedules};
+use super::{
+    checkins, digest, followups, goals, lessons, mentors, messages, pause, recap, schedules,
+};
 use crate::clock::Clock;
 use crate::config::DebriefSettings;
 use crate::platform::Message;
@@ -129,6 +131,7 @@ pub async fn handle(ctx: &CommandContext<'_>, command: &Command) -> Result<Handl
         Command::Mentor(MentorCommand::On { topics }) => mentors::on(ctx, topics).await?,
         Command::Mentor(MentorCommand::Off) => mentors::off(ctx).await?,
         Command::Mentors { topic } => mentors::list(ctx, topic.as_deref()).await?,
+        Command::Credit { named } => recap::credit(ctx, *named).await?,
     };
     Ok(reply.into())
 }

@@ -15,6 +15,7 @@ pub mod mentors;
 pub mod messages;
 pub mod names;
 mod pause;
+pub mod recap;
 pub mod recurrence;
 pub mod retention;
 pub mod schedules;

@@ -79,6 +79,11 @@ usage!(
     "who offers to be asked, with how many lessons on the topic they applied"
 );
 usage!(
+    CREDIT,
+    "/learn credit on|off",
+    "whether the quarterly recap may name me among the most active contributors"
+);
+usage!(
     CHECKIN,
     "/learn checkin SCHEDULE",
     "set my personal check-in, in my time zone"
@@ -130,6 +135,7 @@ pub fn topic(word: &str) -> Option<&'static [Usage]> {
         "schedules" | "unschedule" => &[SCHEDULES, UNSCHEDULE],
         "pause" | "resume" => &[PAUSE, RESUME],
         "mentor" | "mentors" => &[MENTOR_ON, MENTOR_OFF, MENTORS],
+        "credit" => &[CREDIT],
         _ => return None,
     })
 }
@@ -143,7 +149,7 @@ pub const SECTIONS: &[(&str, &[Usage])] = &[
     ("Lessons", &[LESSONS, FOLLOWUPS]),
     ("Goals", &[GOAL_ADD, GOAL_LIST, GOAL_DONE, GOAL_SHARE]),
     ("Check-ins", &[CHECKIN, CHECKIN_OFF, PAUSE, RESUME]),
-    ("Peers", &[MENTOR_ON, MENTOR_OFF, MENTORS]),
+    ("Peers", &[MENTOR_ON, MENTOR_OFF, MENTORS, CREDIT]),
     (
         "This channel",
         &[RETRO, DIGEST, DIGEST_NOW, SCHEDULES, UNSCHEDULE],

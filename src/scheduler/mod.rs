@@ -3,6 +3,7 @@
 
 mod cron;
 mod follow_ups;
+mod recaps;
 mod runner;
 pub mod schedule;
 

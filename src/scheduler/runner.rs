@@ -20,8 +20,8 @@ use crate::delivery::Delivery;
 use crate::platform::Message;
 use crate::platform::outgoing::{self, Outgoing};
 use crate::store::{
-    ConversationKind, NewCheckin, NewOutboxMessage, Occurrence, Platform, RunOutcome, ScheduleKind,
-    Store, StoreError, StoredSchedule,
+    Audience, ConversationKind, NewCheckin, NewOutboxMessage, Occurrence, Platform, RunOutcome,
+    ScheduleKind, Store, StoreError, StoredSchedule,
 };
 
 /// Schedules handled per pass; more are picked up by the next pass at once.
@@ -42,6 +42,8 @@ pub struct FireReport {
     pub follow_ups_asked: usize,
     /// Lessons settled as unreachable (their question could not be delivered).
     pub unreachable: usize,
+    /// Quarterly recaps posted.
+    pub recaps: usize,
     /// Check-ins closed as missed (a day without an answer).
     pub checkins_missed: u64,
     /// New lessons whose close matches were looked for (for the digest's recurrences).
@@ -218,6 +220,7 @@ impl Scheduler {
             }
         }
         (report.follow_ups_asked, report.unreachable) = self.ask_follow_ups(now).await?;
+        report.recaps = self.post_recaps(now).await?;
         report.checkins_missed = self
             .store
             .miss_checkins(now - checkins::ANSWER_WITHIN_SECS, now)
@@ -235,6 +238,7 @@ impl Scheduler {
         // What was queued goes out now, while the pass goes on.
         if report.sent > 0
             || report.follow_ups_asked > 0
+            || report.recaps > 0
             || report.debriefs != TimersReport::default()
         {
             self.delivery.wake();
@@ -302,21 +306,13 @@ impl Scheduler {
                     .last_sent_before(stored.id, fire_at)
                     .await?
                     .unwrap_or(fire_at - digest::WEEK_SECS);
-                // As last looked up (when the digest was set, then daily); a Slack
-                // channel never described counts as read by outsiders: its own
-                // lessons only.
-                let kind = self
-                    .store
-                    .conversation_scope(stored.workspace, &stored.channel)
-                    .await?
-                    .map_or(ConversationKind::Unknown, |scope| scope.kind);
                 let built = digest::build(
                     &self.store,
                     stored.workspace,
                     from,
                     fire_at,
                     schedule.zone(),
-                    scopes::audience_for(platform, &stored.channel, kind),
+                    self.digest_audience(stored, platform).await?,
                 )
                 .await?;
                 (built.message, None, Some(built.quiet))
@@ -324,8 +320,24 @@ impl Scheduler {
         })
     }
 
+    /// Who reads a digest's channel, as last looked up (when the digest was set, then
+    /// daily); a Slack channel never described counts as read by outsiders: its own
+    /// lessons only.
+    pub(super) async fn digest_audience<'s>(
+        &self,
+        stored: &'s StoredSchedule,
+        platform: Platform,
+    ) -> Result<Audience<'s>, StoreError> {
+        let kind = self
+            .store
+            .conversation_scope(stored.workspace, &stored.channel)
+            .await?
+            .map_or(ConversationKind::Unknown, |scope| scope.kind);
+        Ok(scopes::audience_for(platform, &stored.channel, kind))
+    }
+
     /// The prompt as an outbox row for the schedule's workspace's platform.
-    async fn render(
+    pub(super) async fn render(
         &self,
         stored: &StoredSchedule,
         platform: Platform,

@@ -86,6 +86,7 @@ mod mentors;
 mod open_actions;
 mod outbox;
 mod people;
+mod recaps;
 mod schedules;
 mod scopes;
 pub mod search_terms;
@@ -120,6 +121,7 @@ pub use outbox::{
     nudge_key,
 };
 pub use people::{Person, PersonId};
+pub use recaps::Contributor;
 pub use schedules::{
     NewSchedule, Occurrence, RunOutcome, ScheduleId, ScheduleKind, StoredSchedule,
 };

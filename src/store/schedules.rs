@@ -321,6 +321,22 @@ impl Store {
         rows.into_iter().map(TryInto::try_into).collect()
     }
 
+    /// Every active schedule of one kind, in every workspace (the digests a quarterly
+    /// recap goes to).
+    pub async fn active_schedules_of(
+        &self,
+        kind: ScheduleKind,
+    ) -> Result<Vec<StoredSchedule>, StoreError> {
+        let rows: Vec<ScheduleRow> = sqlx::query_as(
+            "SELECT id, workspace_id, kind, channel, spec, time_zone, anchor_date, template, next_fire_at, person \
+             FROM schedules WHERE active = 1 AND kind = ? ORDER BY id",
+        )
+        .bind(kind.as_str())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter().map(TryInto::try_into).collect()
+    }
+
     /// When the next active schedule is due (an index lookup, not a scan).
     pub async fn next_schedule_due(&self) -> Result<Option<i64>, StoreError> {
         Ok(

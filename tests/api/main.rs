@@ -15,6 +15,7 @@ mod health;
 mod helpers;
 mod mentors;
 mod privacy;
+mod recap;
 mod rig;
 mod scheduler;
 mod slack_commands;

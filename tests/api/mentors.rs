@@ -14,7 +14,7 @@ const PRIVATE: &str = "G0PRIV";
 const DAY: i64 = 86_400;
 
 /// Every value of the buttons `action` in a message body, in order.
-fn button_values(message: &Value, action: &str) -> Vec<String> {
+pub(crate) fn button_values(message: &Value, action: &str) -> Vec<String> {
     message["blocks"]
         .as_array()
         .map(Vec::as_slice)
@@ -40,8 +40,8 @@ fn ephemeral_click(user: &str, channel: &str, action: &str, value: &str) -> Stri
     .to_string()
 }
 
-/// Bob answers Applied to each lesson of his day's follow-up message.
-async fn bob_applies_everything(app: &TestApp) {
+/// Bob answers Applied to each of the `lessons` of his day's follow-up message.
+pub(crate) async fn bob_applies_everything(app: &TestApp, lessons: usize) {
     let day_message = app
         .slack_calls("chat.postMessage")
         .await
@@ -49,7 +49,7 @@ async fn bob_applies_everything(app: &TestApp) {
         .rfind(|c| c["channel"] == BOB)
         .expect("Bob's follow-ups");
     let applied = button_values(&day_message, "followup.applied");
-    assert_eq!(applied.len(), 2, "{day_message}");
+    assert_eq!(applied.len(), lessons, "{day_message}");
     for value in applied {
         let click = json!({
             "type": "block_actions", "team": {"id": TEAM}, "user": {"id": BOB},
@@ -96,7 +96,7 @@ async fn an_opted_in_colleague_is_suggested_to_the_starter_and_introduced_only_o
     clock.advance(14 * DAY);
     assert_eq!(app.scheduler.fire_due().await.unwrap().follow_ups_asked, 2);
     wait_for_outbox(&app, workspace(&app).await).await;
-    bob_applies_everything(&app).await;
+    bob_applies_everything(&app, 2).await;
     let db = database(&app).await;
     let applied: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM lessons WHERE status = 'applied'")
         .fetch_one(&db)

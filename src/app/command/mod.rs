@@ -12,8 +12,8 @@ mod personal;
 
 use options::{parse_debrief, parse_retro};
 use personal::{
-    parse_checkin, parse_digest, parse_goal, parse_mentor, parse_mentors, parse_pause,
-    parse_unschedule,
+    parse_checkin, parse_credit, parse_digest, parse_goal, parse_mentor, parse_mentors,
+    parse_pause, parse_unschedule,
 };
 
 /// Longest debrief title; Slack headers hold 150 characters.
@@ -58,6 +58,10 @@ pub enum Command {
     Mentors {
         topic: Option<String>,
     },
+    /// Whether the quarterly recap may name me among the most active.
+    Credit {
+        named: bool,
+    },
 }
 
 impl Command {
@@ -83,6 +87,7 @@ impl Command {
                 | Self::Pause(_)
                 | Self::Resume
                 | Self::Mentor(_)
+                | Self::Credit { .. }
         )
     }
 }
@@ -295,6 +300,7 @@ const WORDS: &[(&str, &str)] = &[
     ("resume", "resume"),
     ("mentor", "mentor"),
     ("mentors", "mentors"),
+    ("credit", "credit"),
 ];
 
 fn parse_learn_tokens(text: &str, tokens: &[Token]) -> Result<Command, UsageError> {
@@ -323,6 +329,7 @@ fn parse_learn_tokens(text: &str, tokens: &[Token]) -> Result<Command, UsageErro
         Some("resume") => no_arguments(rest, usage::RESUME, Command::Resume),
         Some("mentor") => parse_mentor(rest).map(Command::Mentor),
         Some("mentors") => parse_mentors(rest),
+        Some("credit") => parse_credit(rest),
         _ => Err(unknown_word(&first.text)),
     }
 }

@@ -282,3 +282,14 @@ pub(super) fn parse_mentors(tokens: &[Token]) -> Result<Command, UsageError> {
     }
     Ok(Command::Mentors { topic })
 }
+
+pub(super) fn parse_credit(tokens: &[Token]) -> Result<Command, UsageError> {
+    let usage = usage::CREDIT;
+    let named = match tokens.first().map(|t| t.text.to_lowercase()).as_deref() {
+        Some("on") => true,
+        Some("off") => false,
+        _ => return Err(UsageError::new("`on` or `off`?", &[usage])),
+    };
+    expect_end(&tokens[1..], usage)?;
+    Ok(Command::Credit { named })
+}

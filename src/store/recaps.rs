@@ -1,0 +1,162 @@
+//! The quarterly recap: which recaps each digest channel got, who agreed to be named
+//! in them, and the two facts a weekly digest does not have (lessons that stopped
+//! recurring, and the most active contributors).
+
+use sqlx::FromRow;
+
+use super::{Audience, ScheduleId, Store, StoreError, StoreTx, WorkspaceId};
+
+/// A person who agreed to be named, with what they did in the quarter.
+#[derive(Clone, Debug, PartialEq, Eq, FromRow)]
+pub struct Contributor {
+    pub person: String,
+    /// Reflections in named debriefs the audience may see.
+    pub reflections: i64,
+    /// Their lessons they said they applied.
+    pub applied: i64,
+}
+
+impl Store {
+    /// Whether `schedule` got its recap of `quarter`.
+    pub async fn recap_posted(
+        &self,
+        schedule: ScheduleId,
+        quarter: &str,
+    ) -> Result<bool, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM recaps WHERE schedule_id = ? AND quarter = ?)",
+        )
+        .bind(schedule.0)
+        .bind(quarter)
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
+    /// Names `person` in recaps (`true`) or stops it; whether anything changed.
+    pub async fn set_recap_credit(
+        &self,
+        workspace: WorkspaceId,
+        person: &str,
+        named: bool,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let query = if named {
+            sqlx::query(
+                "INSERT OR IGNORE INTO recap_credits (workspace_id, person, since) VALUES (?, ?, ?)",
+            )
+            .bind(workspace.0)
+            .bind(person)
+            .bind(now)
+        } else {
+            sqlx::query("DELETE FROM recap_credits WHERE workspace_id = ? AND person = ?")
+                .bind(workspace.0)
+                .bind(person)
+        };
+        Ok(query.execute(&self.pool).await?.rows_affected() == 1)
+    }
+
+    /// The people who agreed to be named, most active in `[from, to)` first (as
+    /// `audience` may see: anonymous debriefs hold no names to count), at most `limit`,
+    /// and only those who did something.
+    pub async fn recap_contributors(
+        &self,
+        workspace: WorkspaceId,
+        from: i64,
+        to: i64,
+        audience: Audience<'_>,
+        limit: i64,
+    ) -> Result<Vec<Contributor>, StoreError> {
+        Ok(sqlx::query_as(concat!(
+            "SELECT person, reflections, applied FROM (SELECT c.person, \
+                 (SELECT COUNT(*) FROM reflections r JOIN debriefs d ON d.id = r.debrief_id \
+                  WHERE r.workspace_id = ?1 AND r.author = c.person \
+                    AND r.created_at >= ?2 AND r.created_at < ?3 AND ",
+            debrief_visible!("d", "4", "5"),
+            ") AS reflections, \
+                 (SELECT COUNT(*) FROM follow_ups f JOIN lessons l ON l.id = f.lesson_id \
+                  JOIN debriefs d ON d.id = l.debrief_id \
+                  WHERE f.workspace_id = ?1 AND f.person = c.person AND f.answer = 'applied' \
+                    AND d.anonymous = 0 AND f.answered_at >= ?2 AND f.answered_at < ?3 AND ",
+            lesson_visible!("l", "d", "4", "5"),
+            ") AS applied \
+             FROM recap_credits c WHERE c.workspace_id = ?1) \
+             WHERE reflections + applied > 0 \
+             ORDER BY reflections + applied DESC, person LIMIT ?6"
+        ))
+        .bind(workspace.0)
+        .bind(from)
+        .bind(to)
+        .bind(audience.bound())
+        .bind(audience.sees_public())
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Lessons that kept coming back in `[before, from)` (matched in another debrief)
+    /// and whose like was not said again in `[from, to)`, as `audience` may see them;
+    /// one text per group of matches, oldest first.
+    pub async fn stopped_recurring(
+        &self,
+        workspace: WorkspaceId,
+        before: i64,
+        from: i64,
+        to: i64,
+        audience: Audience<'_>,
+    ) -> Result<Vec<String>, StoreError> {
+        let rows: Vec<(i64, String, String)> = sqlx::query_as(concat!(
+            "SELECT l.id, l.text, \
+                 COALESCE((SELECT group_concat(m.match_id, ' ') FROM lesson_matches m \
+                  WHERE m.lesson_id = l.id), '') AS matched \
+             FROM lessons l JOIN debriefs d ON d.id = l.debrief_id \
+             WHERE l.workspace_id = ?1 AND l.kind = 'lesson' \
+               AND l.created_at >= ?2 AND l.created_at < ?3 AND ",
+            lesson_visible!("l", "d", "5", "6"),
+            " AND EXISTS (SELECT 1 FROM lesson_matches m JOIN lessons o ON o.id = m.match_id \
+                 WHERE m.lesson_id = l.id AND o.debrief_id != l.debrief_id) \
+               AND NOT EXISTS (SELECT 1 FROM lesson_matches m JOIN lessons n ON n.id = m.match_id \
+                 WHERE m.lesson_id = l.id AND n.created_at >= ?3 AND n.created_at < ?4) \
+             ORDER BY l.created_at, l.id"
+        ))
+        .bind(workspace.0)
+        .bind(before)
+        .bind(from)
+        .bind(to)
+        .bind(audience.bound())
+        .bind(audience.sees_public())
+        .fetch_all(&self.pool)
+        .await?;
+        // A group's members match each other: its first lesson stands for it.
+        let mut seen = std::collections::HashSet::new();
+        let mut texts = Vec::new();
+        for (id, text, matched) in rows {
+            if seen.insert(id) {
+                texts.push(text);
+            }
+            seen.extend(matched.split(' ').filter_map(|m| m.parse::<i64>().ok()));
+        }
+        Ok(texts)
+    }
+}
+
+impl StoreTx {
+    /// Claims `schedule`'s recap of `quarter`; false when it was posted already (by
+    /// this process or another replica).
+    pub async fn claim_recap(
+        &mut self,
+        schedule: ScheduleId,
+        quarter: &str,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        Ok(sqlx::query(
+            "INSERT OR IGNORE INTO recaps (schedule_id, quarter, posted_at) VALUES (?, ?, ?)",
+        )
+        .bind(schedule.0)
+        .bind(quarter)
+        .bind(now)
+        .execute(&mut *self.tx)
+        .await?
+        .rows_affected()
+            == 1)
+    }
+}
