@@ -167,11 +167,18 @@ async fn main() -> anyhow::Result<()> {
         vec![],
     );
 
+    // `BENCH_QUEUE_FIRST=1` queues everything before the worker starts: the queueing
+    // alone, without the worker competing for the database's writer.
+    let queue_first = std::env::var("BENCH_QUEUE_FIRST").is_ok_and(|v| v == "1");
     let started = Instant::now();
     let stop = CancellationToken::new();
-    let worker = tokio::spawn(delivery.clone().run(stop.clone()));
+    let mut worker = (!queue_first).then(|| tokio::spawn(delivery.clone().run(stop.clone())));
     let fired = scheduler.fire_due().await?;
     let queued_after = started.elapsed();
+    if worker.is_none() {
+        worker = Some(tokio::spawn(delivery.clone().run(stop.clone())));
+    }
+    let worker = worker.expect("started");
     let expected = (channels * per_channel) as u64;
     let client = reqwest::Client::new();
     let deadline = Instant::now() + Duration::from_secs(600);

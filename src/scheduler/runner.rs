@@ -2,7 +2,7 @@
 //! pass that tests call with a moved clock; [`Scheduler::run`] sleeps until the next
 //! schedule is due (an index lookup) or until a new schedule wakes it.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -21,7 +21,7 @@ use crate::platform::Message;
 use crate::platform::outgoing::{self, Outgoing};
 use crate::store::{
     Audience, ConversationKind, NewCheckin, NewOutboxMessage, Occurrence, Platform, RunOutcome,
-    ScheduleKind, Store, StoreError, StoredSchedule,
+    ScheduleKind, Store, StoreError, StoredSchedule, WorkspaceId,
 };
 
 /// Schedules handled per pass; more are picked up by the next pass at once.
@@ -66,6 +66,45 @@ struct Plan<'s> {
     checkin_questions: Option<String>,
     /// For a digest: whether it had nothing new to tell.
     quiet: Option<bool>,
+}
+
+/// What one pass looks up once per workspace rather than once per schedule: firing
+/// 10,000 reminders must not cost 10,000 round trips for the same answer.
+#[derive(Default)]
+pub(super) struct PassCache {
+    platforms: HashMap<WorkspaceId, Platform>,
+    /// Channels with open action items (a retro reminder shows them), per workspace.
+    open_action_channels: HashMap<WorkspaceId, HashSet<String>>,
+}
+
+impl PassCache {
+    async fn platform(
+        &mut self,
+        store: &Store,
+        workspace: WorkspaceId,
+    ) -> Result<Platform, StoreError> {
+        if let Some(platform) = self.platforms.get(&workspace) {
+            return Ok(*platform);
+        }
+        let platform = store.workspace_by_id(workspace).await?.platform;
+        self.platforms.insert(workspace, platform);
+        Ok(platform)
+    }
+
+    async fn has_open_actions(
+        &mut self,
+        store: &Store,
+        workspace: WorkspaceId,
+        channel: &str,
+    ) -> Result<bool, StoreError> {
+        if let Some(channels) = self.open_action_channels.get(&workspace) {
+            return Ok(channels.contains(channel));
+        }
+        let channels = store.channels_with_open_actions(workspace).await?;
+        let found = channels.contains(channel);
+        self.open_action_channels.insert(workspace, channels);
+        Ok(found)
+    }
 }
 
 /// The scheduler of one process.
@@ -152,12 +191,13 @@ impl Scheduler {
     pub async fn fire_due(&self) -> Result<FireReport, StoreError> {
         let now = self.clock.now_unix();
         let mut report = FireReport::default();
+        let mut cache = PassCache::default();
         loop {
             let due = self.store.due_schedules(now, BATCH).await?;
             report.due += due.len();
             let mut planned = Vec::with_capacity(due.len());
             for stored in &due {
-                match self.plan(stored, now).await? {
+                match self.plan(stored, now, &mut cache).await? {
                     Some(plan) => planned.push(plan),
                     None => report.already_handled += 1,
                 }
@@ -254,6 +294,7 @@ impl Scheduler {
     async fn prompt(
         &self,
         stored: &StoredSchedule,
+        cache: &mut PassCache,
         platform: Platform,
         schedule: &Schedule,
         fire_at: i64,
@@ -268,10 +309,16 @@ impl Scheduler {
                     local_day,
                 );
                 // The retro starts from the open actions of the last ones.
-                let open = self
-                    .store
-                    .open_actions_in(stored.workspace, &stored.channel, None, since::SHOWN)
-                    .await?;
+                let open = if cache
+                    .has_open_actions(&self.store, stored.workspace, &stored.channel)
+                    .await?
+                {
+                    self.store
+                        .open_actions_in(stored.workspace, &stored.channel, None, since::SHOWN)
+                        .await?
+                } else {
+                    Vec::new()
+                };
                 reminder.blocks.extend(since::section(&open, None));
                 (reminder, None, None)
             }
@@ -362,6 +409,7 @@ impl Scheduler {
         &self,
         stored: &'s StoredSchedule,
         now: i64,
+        cache: &mut PassCache,
     ) -> Result<Option<Plan<'s>>, StoreError> {
         let anchor = NaiveDate::parse_from_str(&stored.anchor_date, "%Y-%m-%d").unwrap_or_default();
         let schedule = match Schedule::restore(&stored.spec, &stored.time_zone, anchor) {
@@ -433,9 +481,10 @@ impl Scheduler {
         let (mut outcome, mut outgoing, mut checkin_questions, mut quiet) =
             (outcome, nothing(), None, None);
         if outcome == RunOutcome::Sent {
-            let platform = self.store.workspace_by_id(stored.workspace).await?.platform;
-            let (message, questions, is_quiet) =
-                self.prompt(stored, platform, &schedule, latest).await?;
+            let platform = cache.platform(&self.store, stored.workspace).await?;
+            let (message, questions, is_quiet) = self
+                .prompt(stored, cache, platform, &schedule, latest)
+                .await?;
             quiet = is_quiet;
             // A quiet week is said once; after it, silence until there is news.
             if is_quiet == Some(true) && self.store.digest_quiet_since(stored.id).await?.is_some() {

@@ -70,6 +70,24 @@ impl Store {
         .await?)
     }
 
+    /// The channels of the workspace with open action items of closed debriefs: a
+    /// pass firing many retro reminders looks up the items of these channels only.
+    pub async fn channels_with_open_actions(
+        &self,
+        workspace: WorkspaceId,
+    ) -> Result<std::collections::HashSet<String>, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT DISTINCT d.channel FROM lessons l JOIN debriefs d ON d.id = l.debrief_id \
+             WHERE l.workspace_id = ? AND d.closed_at IS NOT NULL \
+               AND l.kind = 'action' AND l.status IN ('open', 'not_yet')",
+        )
+        .bind(workspace.0)
+        .fetch_all(&self.pool)
+        .await?
+        .into_iter()
+        .collect())
+    }
+
     /// One open action item of the workspace, or `None` (settled, gone, not an action).
     pub async fn open_action(
         &self,
