@@ -3,7 +3,7 @@
 //! question is asked (late beats never); and one whose DM the outbox gave up on settles
 //! the lesson as unreachable instead of being asked forever.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use chrono_tz::Tz;
 
@@ -14,8 +14,10 @@ use crate::store::{
     Ask, AskedLesson, NewOutboxMessage, Platform, StoreError, TrackedLesson, WorkspaceId,
 };
 
-/// Questions asked per transaction.
-const BATCH: u32 = 200;
+/// Due lessons read per query, and owners asked per transaction: big enough that
+/// 100,000 people cost a few hundred statements, small enough that a transaction holds
+/// SQLite's writer for milliseconds.
+const BATCH: u32 = 1000;
 
 impl Scheduler {
     /// Asks every due question; (asked, settled as unreachable).
@@ -28,53 +30,88 @@ impl Scheduler {
                 "a lesson's follow-up could not be delivered to its owner; marked unreachable for the digest"
             );
         }
-        let mut zones: HashMap<(i64, String), Tz> = HashMap::new();
-        let mut platforms: HashMap<i64, Platform> = HashMap::new();
-        // Every due lesson, by owner; each page is read once (those not asked today stay
-        // due for a later pass).
-        let mut by_owner: BTreeMap<(i64, String), Vec<TrackedLesson>> = BTreeMap::new();
-        let mut after = None;
+        let mut workspaces: HashMap<i64, (Tz, Platform)> = HashMap::new();
+        // A page of due lessons at a time, whole owners each: the last owner of a full
+        // page may go on in the next, so it is read again there.
+        let mut after: Option<(i64, String)> = None;
+        let mut asked = 0;
         loop {
-            let due = self.store.due_follow_ups(now, after, BATCH).await?;
+            let due = self
+                .store
+                .due_follow_ups(now, after.as_ref().map(|(w, o)| (*w, o.as_str())), BATCH)
+                .await?;
             let full = due.len() == BATCH as usize;
-            after = due
-                .last()
-                .map(|l| (l.follow_up_at.unwrap_or_default(), l.id));
+            let mut owners: Vec<((i64, String), Vec<TrackedLesson>)> = Vec::new();
             for lesson in due {
-                if let Some(owner) = lesson.owner.clone() {
-                    by_owner
-                        .entry((lesson.workspace_id, owner))
-                        .or_default()
-                        .push(lesson);
+                let Some(owner) = lesson.owner.clone() else {
+                    continue;
+                };
+                let key = (lesson.workspace_id, owner);
+                match owners.last_mut() {
+                    Some((last, lessons)) if *last == key => lessons.push(lesson),
+                    _ => owners.push((key, vec![lesson])),
                 }
             }
+            if full && owners.len() > 1 {
+                owners.pop();
+            }
+            after = owners.last().map(|(key, _)| key.clone());
+            asked += self.ask_owners(now, &owners, &mut workspaces).await?;
             if !full {
                 break;
             }
         }
-        // One message per person a working day, from the hour, in their own time.
-        let mut planned = Vec::new();
-        for ((workspace_id, owner), lessons) in &by_owner {
-            let zone = self.owner_zone(&lessons[0], &mut zones).await?;
+        Ok((asked, unreachable.len()))
+    }
+
+    /// Asks a page of owners, each their day's message (one a working day, from the
+    /// hour, in their own time); how many lessons were asked. A page costs a handful of
+    /// queries, whatever its size.
+    async fn ask_owners(
+        &self,
+        now: i64,
+        owners: &[((i64, String), Vec<TrackedLesson>)],
+        workspaces: &mut HashMap<i64, (Tz, Platform)>,
+    ) -> Result<usize, StoreError> {
+        let people: Vec<(i64, &str)> = owners
+            .iter()
+            .map(|((workspace_id, owner), _)| (*workspace_id, owner.as_str()))
+            .collect();
+        // The owner's zone as last learned (no platform call from the scheduler),
+        // else their workspace's.
+        let known = self.store.known_zones(&people).await?;
+        let mut asking_now = Vec::new();
+        for ((workspace_id, owner), lessons) in owners {
+            let zone = match known
+                .get(&(*workspace_id, owner.clone()))
+                .and_then(|zone| zone.parse::<Tz>().ok())
+            {
+                Some(zone) => zone,
+                None => self.workspace_of(*workspace_id, workspaces).await?.0,
+            };
             let local = utc(now).with_timezone(&zone);
             if !self.is_follow_up_time(local.naive_local()) {
                 continue;
             }
-            // Asked already today (in this pass's day, their own): the rest wait, and
-            // nothing is rendered for them.
             let key = format!("followups:{workspace_id}:{owner}:{}", local.date_naive());
-            if self
-                .store
-                .outbox_by_dedupe_key(WorkspaceId(*workspace_id), &key)
-                .await?
-                .is_some()
-            {
+            asking_now.push((*workspace_id, owner.as_str(), lessons.as_slice(), zone, key));
+        }
+        // Asked already today (in their own day): the rest wait, and nothing is
+        // rendered for them.
+        let keys: Vec<(i64, &str)> = asking_now
+            .iter()
+            .map(|(workspace_id, _, _, _, key)| (*workspace_id, key.as_str()))
+            .collect();
+        let taken = self.store.taken_dedupe_keys(&keys).await?;
+        let mut planned = Vec::with_capacity(asking_now.len());
+        for (workspace_id, owner, lessons, zone, key) in &asking_now {
+            if taken.contains(&(*workspace_id, key.clone())) {
                 continue;
             }
             let listed = &lessons[..lessons.len().min(followups::PER_DAY)];
             let more = lessons.len() - listed.len();
             let message = match listed {
-                [only] if more == 0 => followups::question(only, zone),
+                [only] if more == 0 => followups::question(only, *zone),
                 _ => {
                     let asked: Vec<AskedLesson> = listed
                         .iter()
@@ -84,53 +121,41 @@ impl Scheduler {
                             lesson: lesson.clone(),
                         })
                         .collect();
-                    followups::daily(&asked, more, zone)
+                    followups::daily(&asked, more, *zone)
                 }
             };
-            let platform = match platforms.get(workspace_id) {
-                Some(platform) => *platform,
-                None => {
-                    let workspace = WorkspaceId(*workspace_id);
-                    let platform = self.store.workspace_by_id(workspace).await?.platform;
-                    platforms.insert(*workspace_id, platform);
-                    platform
-                }
-            };
+            let platform = self.workspace_of(*workspace_id, workspaces).await?.1;
             planned.push((
                 *workspace_id,
-                owner.as_str(),
+                *owner,
                 listed,
                 outgoing::post(platform, owner, &message, &no_names),
                 key,
             ));
         }
-        let mut asked = 0;
-        for chunk in planned.chunks(BATCH as usize) {
-            let asks: Vec<Ask<'_>> = chunk
-                .iter()
-                .map(|(workspace_id, owner, listed, posted, key)| Ask {
-                    workspace: WorkspaceId(*workspace_id),
-                    person: owner,
-                    lessons: listed
-                        .iter()
-                        .map(|l| (l.id, l.follow_up_at.unwrap_or_default()))
-                        .collect(),
-                    message: NewOutboxMessage {
-                        method: posted.method,
-                        dedupe_key: Some(key),
-                        ..NewOutboxMessage::post(WorkspaceId(*workspace_id), owner, &posted.body)
-                    },
-                })
-                .collect();
-            let now_ms = self.clock.now_millis();
-            let give_up_at = self.delivery.give_up_at(now_ms);
-            let done = self
-                .store
-                .record_asks(&asks, now, now_ms, give_up_at)
-                .await?;
-            asked += done.iter().sum::<usize>();
-        }
-        Ok((asked, unreachable.len()))
+        let asks: Vec<Ask<'_>> = planned
+            .iter()
+            .map(|(workspace_id, owner, listed, posted, key)| Ask {
+                workspace: WorkspaceId(*workspace_id),
+                person: owner,
+                lessons: listed
+                    .iter()
+                    .map(|l| (l.id, l.follow_up_at.unwrap_or_default()))
+                    .collect(),
+                message: NewOutboxMessage {
+                    method: posted.method,
+                    dedupe_key: Some(key),
+                    ..NewOutboxMessage::post(WorkspaceId(*workspace_id), owner, &posted.body)
+                },
+            })
+            .collect();
+        let now_ms = self.clock.now_millis();
+        let give_up_at = self.delivery.give_up_at(now_ms);
+        let done = self
+            .store
+            .record_asks(&asks, now, now_ms, give_up_at)
+            .await?;
+        Ok(done.iter().sum())
     }
 
     /// Whether a person whose local time is `local` may be asked now: a working day, not
@@ -142,35 +167,24 @@ impl Scheduler {
             && local.hour() >= self.follow_up_hour
     }
 
-    /// The owner's zone as last learned (no platform call from the scheduler), else
-    /// their workspace's.
-    async fn owner_zone(
+    /// A workspace's default zone and platform, read once a pass.
+    async fn workspace_of(
         &self,
-        lesson: &TrackedLesson,
-        zones: &mut HashMap<(i64, String), Tz>,
-    ) -> Result<Tz, StoreError> {
-        let owner = lesson.owner.clone().unwrap_or_default();
-        let key = (lesson.workspace_id, owner);
-        if let Some(zone) = zones.get(&key) {
-            return Ok(*zone);
+        workspace_id: i64,
+        known: &mut HashMap<i64, (Tz, Platform)>,
+    ) -> Result<(Tz, Platform), StoreError> {
+        if let Some(found) = known.get(&workspace_id) {
+            return Ok(*found);
         }
-        let workspace = WorkspaceId(lesson.workspace_id);
-        let known = match self.store.find_person(workspace, &key.1).await {
-            Ok(person) => person.time_zone.and_then(|z| z.parse::<Tz>().ok()),
-            Err(StoreError::NotFound) => None,
-            Err(other) => return Err(other),
-        };
-        let zone = match known {
-            Some(zone) => zone,
-            None => self
-                .store
-                .workspace_by_id(workspace)
-                .await?
-                .default_time_zone
-                .parse()
-                .unwrap_or(Tz::UTC),
-        };
-        zones.insert(key, zone);
-        Ok(zone)
+        let workspace = self
+            .store
+            .workspace_by_id(WorkspaceId(workspace_id))
+            .await?;
+        let found = (
+            workspace.default_time_zone.parse().unwrap_or(Tz::UTC),
+            workspace.platform,
+        );
+        known.insert(workspace_id, found);
+        Ok(found)
     }
 }

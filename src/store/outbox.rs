@@ -8,6 +8,52 @@ use sqlx::{FromRow, SqliteConnection};
 
 use super::{DebriefId, Store, StoreError, StoreTx, WorkspaceId};
 
+/// SQL that holds when outbox row `$o` may be claimed at the time bound at `?$n`: it is
+/// due (or its lease ran out), it is the oldest unsent message of its channel, and a
+/// new message's channel is outside its pacing interval.
+macro_rules! claimable {
+    ($o:literal, $n:literal) => {
+        concat!(
+            "((",
+            $o,
+            ".status = 'pending' AND ",
+            $o,
+            ".next_attempt_at <= ?",
+            $n,
+            ") \
+              OR (",
+            $o,
+            ".status = 'sending' AND ",
+            $o,
+            ".lease_until <= ?",
+            $n,
+            ")) \
+             AND NOT EXISTS (SELECT 1 FROM outbox earlier \
+                 WHERE earlier.workspace_id = ",
+            $o,
+            ".workspace_id \
+                   AND earlier.channel = ",
+            $o,
+            ".channel \
+                   AND earlier.status IN ('pending', 'sending') AND earlier.id < ",
+            $o,
+            ".id) \
+             AND (",
+            $o,
+            ".method NOT IN ('chat.postMessage', 'teams.send') OR NOT EXISTS ( \
+                 SELECT 1 FROM channel_pacing p \
+                 WHERE p.workspace_id = ",
+            $o,
+            ".workspace_id AND p.channel = ",
+            $o,
+            ".channel \
+                   AND p.next_allowed_at > ?",
+            $n,
+            "))"
+        )
+    };
+}
+
 /// Primary key of an outbox row.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct OutboxId(pub i64);
@@ -138,94 +184,75 @@ pub(super) async fn insert(
     Ok(id.map(OutboxId))
 }
 
-/// Queues many messages with three statements' worth of work instead of one statement
-/// each: the rows travel as one bound JSON array and are inserted in its order (so each
-/// channel's messages keep their order). A message whose dedupe key is taken is left
-/// out, as [`insert`] does; how many were queued.
+/// Messages one multi-row insert carries: 11 bound values each, far below SQLite's
+/// limit, and few enough statements that 100,000 messages are a thousand of them.
+const ROWS_PER_INSERT: usize = 100;
+
+/// `INSERT … VALUES (?, …), …` for `rows` messages. Only the placeholders are
+/// generated (one statement text per row count, each prepared once); every value is
+/// bound.
+fn insert_statement(rows: usize) -> String {
+    const ROW: &str = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    format!(
+        "INSERT INTO outbox \
+             (workspace_id, channel, method, body, next_attempt_at, give_up_at, created_at, \
+              dedupe_key, anchor_id, anchor_field, anonymous_debrief_id) \
+         VALUES {} \
+         ON CONFLICT (workspace_id, dedupe_key) DO NOTHING \
+         RETURNING workspace_id, dedupe_key, id",
+        vec![ROW; rows].join(", ")
+    )
+}
+
+/// Queues many messages, a hundred to a statement and in their order (so each
+/// channel's messages keep their order); a message whose dedupe key is taken is left
+/// out, as [`insert`] does. The workspace, dedupe key and id of each one queued.
+async fn insert_rows(
+    conn: &mut SqliteConnection,
+    messages: &[(NewOutboxMessage<'_>, i64, i64)],
+) -> Result<Vec<(i64, Option<String>, i64)>, StoreError> {
+    let mut queued = Vec::with_capacity(messages.len());
+    for chunk in messages.chunks(ROWS_PER_INSERT) {
+        let statement = insert_statement(chunk.len());
+        let mut query = sqlx::query_as::<_, (i64, Option<String>, i64)>(&statement);
+        for (message, now, give_up_at) in chunk {
+            query = query
+                .bind(message.workspace.0)
+                .bind(message.channel)
+                .bind(message.method)
+                .bind(message.body)
+                .bind(now)
+                .bind(give_up_at)
+                .bind(now)
+                .bind(message.dedupe_key)
+                .bind(message.anchor.map(|a| a.message.0))
+                .bind(message.anchor.map(|a| a.field.as_str()))
+                .bind(message.anonymous_debrief.map(|d| d.0));
+        }
+        queued.extend(query.fetch_all(&mut *conn).await?);
+    }
+    Ok(queued)
+}
+
+/// Queues many messages (see [`insert_rows`]); how many were queued.
 pub(super) async fn insert_many(
     conn: &mut SqliteConnection,
     messages: &[(NewOutboxMessage<'_>, i64, i64)],
-) -> Result<u64, StoreError> {
-    if messages.is_empty() {
-        return Ok(0);
-    }
-    let rows: Vec<serde_json::Value> = messages
-        .iter()
-        .map(|(message, now, give_up_at)| {
-            serde_json::json!([
-                message.workspace.0,
-                message.channel,
-                message.method,
-                message.body,
-                now,
-                give_up_at,
-                message.dedupe_key,
-                message.anchor.map(|a| a.message.0),
-                message.anchor.map(|a| a.field.as_str()),
-                message.anonymous_debrief.map(|d| d.0),
-            ])
-        })
-        .collect();
-    let rows = serde_json::Value::Array(rows).to_string();
-    Ok(sqlx::query(
-        "INSERT INTO outbox \
-             (workspace_id, channel, method, body, next_attempt_at, give_up_at, created_at, dedupe_key, \
-              anchor_id, anchor_field, anonymous_debrief_id) \
-         SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, \
-                value ->> 4, value ->> 6, value ->> 7, value ->> 8, value ->> 9 \
-         FROM json_each(?) WHERE true ORDER BY key \
-         ON CONFLICT (workspace_id, dedupe_key) DO NOTHING",
-    )
-    .bind(rows)
-    .execute(&mut *conn)
-    .await?
-    .rows_affected())
+) -> Result<usize, StoreError> {
+    Ok(insert_rows(conn, messages).await?.len())
 }
 
-/// SQL that holds when outbox row `$o` may be claimed at the time bound at `?$n`: it is
-/// due (or its lease ran out), it is the oldest unsent message of its channel, and a
-/// new message's channel is outside its pacing interval.
-macro_rules! claimable {
-    ($o:literal, $n:literal) => {
-        concat!(
-            "((",
-            $o,
-            ".status = 'pending' AND ",
-            $o,
-            ".next_attempt_at <= ?",
-            $n,
-            ") \
-              OR (",
-            $o,
-            ".status = 'sending' AND ",
-            $o,
-            ".lease_until <= ?",
-            $n,
-            ")) \
-             AND NOT EXISTS (SELECT 1 FROM outbox earlier \
-                 WHERE earlier.workspace_id = ",
-            $o,
-            ".workspace_id \
-                   AND earlier.channel = ",
-            $o,
-            ".channel \
-                   AND earlier.status IN ('pending', 'sending') AND earlier.id < ",
-            $o,
-            ".id) \
-             AND (",
-            $o,
-            ".method NOT IN ('chat.postMessage', 'teams.send') OR NOT EXISTS ( \
-                 SELECT 1 FROM channel_pacing p \
-                 WHERE p.workspace_id = ",
-            $o,
-            ".workspace_id AND p.channel = ",
-            $o,
-            ".channel \
-                   AND p.next_allowed_at > ?",
-            $n,
-            "))"
-        )
-    };
+/// Like [`insert_many`] for messages that each have a dedupe key: the ids of those
+/// queued, by workspace and key (a key already taken is not returned).
+pub(super) async fn insert_many_keyed(
+    conn: &mut SqliteConnection,
+    messages: &[(NewOutboxMessage<'_>, i64, i64)],
+) -> Result<HashMap<(i64, String), OutboxId>, StoreError> {
+    Ok(insert_rows(conn, messages)
+        .await?
+        .into_iter()
+        .filter_map(|(workspace, key, id)| Some(((workspace, key?), OutboxId(id))))
+        .collect())
 }
 
 /// How one claimed message ended its attempt.
@@ -437,6 +464,25 @@ impl Store {
                 .fetch_optional(&self.pool)
                 .await?;
         Ok(id.map(OutboxId))
+    }
+
+    /// Which of these dedupe keys (by workspace) are taken, in one query.
+    pub async fn taken_dedupe_keys(
+        &self,
+        keys: &[(i64, &str)],
+    ) -> Result<std::collections::HashSet<(i64, String)>, StoreError> {
+        if keys.is_empty() {
+            return Ok(Default::default());
+        }
+        let pairs = serde_json::to_string(keys).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let rows: Vec<(i64, String)> = sqlx::query_as(
+            "SELECT o.workspace_id, o.dedupe_key FROM json_each(?) j \
+             JOIN outbox o ON o.workspace_id = j.value ->> 0 AND o.dedupe_key = j.value ->> 1",
+        )
+        .bind(pairs)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().collect())
     }
 
     /// Queues a message on its own; `None` if its dedupe key was taken.

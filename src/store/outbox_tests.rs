@@ -447,3 +447,50 @@ async fn workspaces_take_turns_so_a_backlog_never_holds_back_another_workspace()
         "the other workspace's message goes out in the first round"
     );
 }
+
+#[tokio::test]
+async fn many_messages_are_queued_in_order_across_statements_and_a_taken_key_is_skipped() {
+    let (store, _dir) = temp_store().await;
+    let ws = workspace(&store, "T1").await;
+    store
+        .enqueue(
+            NewOutboxMessage {
+                dedupe_key: Some("day:7"),
+                ..message(ws, "C1", "already queued")
+            },
+            1000,
+            99_000,
+        )
+        .await
+        .unwrap();
+    // 250 messages to one channel: three statements' worth, one key already taken.
+    let keys: Vec<String> = (0..250).map(|n| format!("day:{n}")).collect();
+    let bodies_sent: Vec<String> = (0..250).map(|n| format!("message {n}")).collect();
+    let messages: Vec<(NewOutboxMessage<'_>, i64, i64)> = keys
+        .iter()
+        .zip(&bodies_sent)
+        .map(|(key, body)| {
+            (
+                NewOutboxMessage {
+                    dedupe_key: Some(key),
+                    ..message(ws, "C1", body)
+                },
+                1000,
+                99_000,
+            )
+        })
+        .collect();
+    let mut tx = store.begin().await.unwrap();
+    let queued = insert_many_keyed(&mut tx.tx, &messages).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(queued.len(), 249);
+    assert!(!queued.contains_key(&(ws.0, "day:7".to_owned())));
+    // The channel's queue is in the order given: ids rise with it.
+    let ids: Vec<i64> = (0..250)
+        .filter(|n| *n != 7)
+        .map(|n| queued[&(ws.0, format!("day:{n}"))].0)
+        .collect();
+    assert!(ids.windows(2).all(|pair| pair[0] < pair[1]), "{ids:?}");
+    let first = store.claim_due(1000, 61_000, 10).await.unwrap();
+    assert_eq!(bodies(&first), ["already queued"]);
+}

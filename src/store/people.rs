@@ -87,6 +87,31 @@ impl Store {
         Ok(row.into())
     }
 
+    /// The time zones last learned of these people (by workspace and user id), in one
+    /// query: people never seen, or whose zone is unknown, are left out.
+    pub async fn known_zones(
+        &self,
+        people: &[(i64, &str)],
+    ) -> Result<std::collections::HashMap<(i64, String), String>, StoreError> {
+        if people.is_empty() {
+            return Ok(Default::default());
+        }
+        let pairs =
+            serde_json::to_string(people).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let rows: Vec<(i64, String, String)> = sqlx::query_as(
+            "SELECT p.workspace_id, p.platform_user_id, p.time_zone FROM json_each(?) j \
+             JOIN people p ON p.workspace_id = j.value ->> 0 AND p.platform_user_id = j.value ->> 1 \
+             WHERE p.time_zone IS NOT NULL",
+        )
+        .bind(pairs)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(workspace, person, zone)| ((workspace, person), zone))
+            .collect())
+    }
+
     /// Pauses (or with `None` resumes) the person's prompts; creates the person if new.
     pub async fn set_paused_until(
         &self,
