@@ -238,6 +238,7 @@ mod tests {
             shared: false,
             created_at: 0,
             done_at: None,
+            buddy: None,
         }];
         let newest_first = [
             past(3, &[("energy", "5"), ("goal.1.progress", "4")]),

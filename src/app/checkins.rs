@@ -158,6 +158,10 @@ pub async fn converse(ctx: &CommandContext<'_>, text: &str) -> Result<Option<Han
                     now,
                 )
                 .await?;
+            if saved {
+                super::buddies::tell_ratings(ctx, &goal_ratings(&questions, &progress.answers))
+                    .await?;
+            }
             reply = if saved {
                 thanks(&questions, &progress.answers)
             } else {
@@ -168,15 +172,22 @@ pub async fn converse(ctx: &CommandContext<'_>, text: &str) -> Result<Option<Han
     Ok(Some(reply.into()))
 }
 
-/// The closing message: what was saved about each goal.
-fn thanks(questions: &[Question], answers: &Answers) -> Message {
-    let goals: Vec<String> = questions
+/// Each goal's rating in a finished check-in: (goal number, rating).
+fn goal_ratings(questions: &[Question], answers: &Answers) -> Vec<(i64, String)> {
+    questions
         .iter()
         .filter_map(|q| {
             let number = q.id.strip_prefix("goal.")?.strip_suffix(".progress")?;
-            let rating = answers.get(&q.id)?;
-            Some(format!("goal #{number}: {rating}/5"))
+            Some((number.parse().ok()?, answers.get(&q.id)?.clone()))
         })
+        .collect()
+}
+
+/// The closing message: what was saved about each goal.
+fn thanks(questions: &[Question], answers: &Answers) -> Message {
+    let goals: Vec<String> = goal_ratings(questions, answers)
+        .iter()
+        .map(|(number, rating)| format!("goal #{number}: {rating}/5"))
         .collect();
     let progress = if goals.is_empty() {
         String::new()
@@ -286,6 +297,7 @@ mod tests {
             shared: false,
             created_at: 0,
             done_at: done.then_some(1),
+            buddy: None,
         }
     }
 

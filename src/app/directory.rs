@@ -53,6 +53,16 @@ pub trait Directory: Send + Sync {
         workspace: &'a Workspace,
     ) -> Lookup<'a, Option<std::collections::HashSet<String>>>;
 
+    /// The user id of the person whose handle or display name is `handle` (as typed
+    /// after `@`, lowercase); `None` when nobody or several are.
+    fn person_named<'a>(
+        &'a self,
+        _workspace: &'a Workspace,
+        _handle: &'a str,
+    ) -> Lookup<'a, Option<String>> {
+        Box::pin(async { None })
+    }
+
     /// A group conversation of these people with the bot, opened if needed; `None`
     /// where the platform cannot (a Teams bot cannot start group chats).
     fn group_conversation<'a>(

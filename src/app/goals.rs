@@ -22,6 +22,9 @@ pub async fn handle(
         GoalCommand::List => list(ctx).await,
         GoalCommand::Done { number } => done(ctx, i64::from(*number)).await,
         GoalCommand::Share { number } => share(ctx, i64::from(*number)).await,
+        GoalCommand::Buddy { number, buddy } => {
+            super::buddies::set(ctx, i64::from(*number), buddy).await
+        }
     }
 }
 
@@ -107,8 +110,13 @@ fn goal_line(goal: &Goal) -> String {
         .map(|d| format!(" · by {}", pretty_date(d)))
         .unwrap_or_default();
     let shared = if goal.shared { " · shared" } else { "" };
+    let buddy = goal
+        .buddy
+        .as_deref()
+        .map(|b| format!(" · buddy <@{b}>"))
+        .unwrap_or_default();
     format!(
-        "{status} *#{}* {}{due}{shared}",
+        "{status} *#{}* {}{due}{shared}{buddy}",
         goal.number,
         plain(&goal.text)
     )
@@ -149,6 +157,7 @@ async fn done(ctx: &CommandContext<'_>, number: i64) -> Result<Message, StoreErr
         .store
         .complete_goal(ctx.workspace.id, ctx.user, number, ctx.clock.now_unix())
         .await?;
+    super::buddies::tell_reached(ctx, &goal).await?;
     let celebrated = if goal.shared {
         " It will be celebrated in the team digest."
     } else {

@@ -156,6 +156,7 @@ fn messages_by_kind() -> Vec<(&'static str, Message)> {
         shared: false,
         created_at: 0,
         done_at: None,
+        buddy: None,
     };
     let questions = checkins::questions(None, templates.get(checkins::TEMPLATE), &[goal]);
     vec![

@@ -84,6 +84,11 @@ usage!(
     "whether the quarterly recap may name me among the most active contributors"
 );
 usage!(
+    GOAL_BUDDY,
+    "/learn goal buddy N @person",
+    "share my goal N with a colleague: they see its check-in ratings and hear when I reach it (`off` stops)"
+);
+usage!(
     CHECKIN,
     "/learn checkin SCHEDULE",
     "set my personal check-in, in my time zone"
@@ -128,7 +133,7 @@ pub fn topic(word: &str) -> Option<&'static [Usage]> {
         "debrief" => &[DEBRIEF, DEBRIEF_REFLECT, DEBRIEF_NUDGE, DEBRIEF_CLOSE],
         "lessons" => &[LESSONS],
         "followups" => &[FOLLOWUPS],
-        "goal" => &[GOAL_ADD, GOAL_LIST, GOAL_DONE, GOAL_SHARE],
+        "goal" => &[GOAL_ADD, GOAL_LIST, GOAL_DONE, GOAL_SHARE, GOAL_BUDDY],
         "checkin" => &[CHECKIN, CHECKIN_OFF],
         "retro" => &[RETRO],
         "digest" => &[DIGEST, DIGEST_NOW],
@@ -147,7 +152,10 @@ pub const SECTIONS: &[(&str, &[Usage])] = &[
         &[DEBRIEF, DEBRIEF_REFLECT, DEBRIEF_NUDGE, DEBRIEF_CLOSE],
     ),
     ("Lessons", &[LESSONS, FOLLOWUPS]),
-    ("Goals", &[GOAL_ADD, GOAL_LIST, GOAL_DONE, GOAL_SHARE]),
+    (
+        "Goals",
+        &[GOAL_ADD, GOAL_LIST, GOAL_DONE, GOAL_SHARE, GOAL_BUDDY],
+    ),
     ("Check-ins", &[CHECKIN, CHECKIN_OFF, PAUSE, RESUME]),
     ("Peers", &[MENTOR_ON, MENTOR_OFF, MENTORS, CREDIT]),
     (

@@ -13,9 +13,33 @@ pub struct Goal {
     pub shared: bool,
     pub created_at: i64,
     pub done_at: Option<i64>,
+    /// The colleague it is shared with (`/learn goal buddy`), if any.
+    pub buddy: Option<String>,
 }
 
 impl Store {
+    /// Shares goal `number` of `person` with `buddy` (`None`: with nobody again); false
+    /// when there is no such goal.
+    pub async fn set_goal_buddy(
+        &self,
+        workspace: WorkspaceId,
+        person: &str,
+        number: i64,
+        buddy: Option<&str>,
+    ) -> Result<bool, StoreError> {
+        Ok(sqlx::query(
+            "UPDATE goals SET buddy = ? WHERE workspace_id = ? AND person = ? AND number = ?",
+        )
+        .bind(buddy)
+        .bind(workspace.0)
+        .bind(person)
+        .bind(number)
+        .execute(&self.pool)
+        .await?
+        .rows_affected()
+            == 1)
+    }
+
     /// Adds a goal and returns its number (one more than the person's highest so far).
     pub async fn add_goal(
         &self,
@@ -50,7 +74,7 @@ impl Store {
         person: &str,
     ) -> Result<Vec<Goal>, StoreError> {
         Ok(sqlx::query_as(
-            "SELECT number, text, due_date, shared != 0 AS shared, created_at, done_at FROM goals \
+            "SELECT number, text, due_date, shared != 0 AS shared, created_at, done_at, buddy FROM goals \
              WHERE workspace_id = ? AND person = ? ORDER BY done_at IS NOT NULL, number",
         )
         .bind(workspace.0)
@@ -67,7 +91,7 @@ impl Store {
         number: i64,
     ) -> Result<Goal, StoreError> {
         Ok(sqlx::query_as(
-            "SELECT number, text, due_date, shared != 0 AS shared, created_at, done_at FROM goals \
+            "SELECT number, text, due_date, shared != 0 AS shared, created_at, done_at, buddy FROM goals \
              WHERE workspace_id = ? AND person = ? AND number = ?",
         )
         .bind(workspace.0)

@@ -112,10 +112,33 @@ pub enum DebriefCommand {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum GoalCommand {
-    Add { text: String, by: Option<NaiveDate> },
+    Add {
+        text: String,
+        by: Option<NaiveDate>,
+    },
     List,
-    Done { number: u32 },
-    Share { number: u32 },
+    Done {
+        number: u32,
+    },
+    Share {
+        number: u32,
+    },
+    /// Shares a goal with a colleague, or with nobody again.
+    Buddy {
+        number: u32,
+        buddy: BuddyTarget,
+    },
+}
+
+/// Who `goal buddy` names.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BuddyTarget {
+    /// A mention the platform resolved (`<@U123>`, `<@U123|name>`).
+    Id(String),
+    /// `@name` as typed: looked up among the workspace's people.
+    Handle(String),
+    /// `off`: the goal is shared with nobody again.
+    Nobody,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

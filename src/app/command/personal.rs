@@ -26,6 +26,7 @@ pub(super) fn parse_goal(text: &str, tokens: &[Token]) -> Result<GoalCommand, Us
         usage::GOAL_LIST,
         usage::GOAL_DONE,
         usage::GOAL_SHARE,
+        usage::GOAL_BUDDY,
     ];
     let Some((verb, rest)) = tokens.split_first() else {
         return Err(UsageError::new("what should I do with goals?", &all));
@@ -42,6 +43,7 @@ pub(super) fn parse_goal(text: &str, tokens: &[Token]) -> Result<GoalCommand, Us
             one_number(usage::GOAL_DONE).map(|number| GoalCommand::Done { number })
         }
         "share" => one_number(usage::GOAL_SHARE).map(|number| GoalCommand::Share { number }),
+        "buddy" => parse_buddy(rest),
         other => Err(UsageError::new(
             format!("`goal {other}` is not a goal command"),
             &all,
@@ -292,4 +294,41 @@ pub(super) fn parse_credit(tokens: &[Token]) -> Result<Command, UsageError> {
     };
     expect_end(&tokens[1..], usage)?;
     Ok(Command::Credit { named })
+}
+
+/// `goal buddy N @person` (or `off`).
+fn parse_buddy(tokens: &[Token]) -> Result<GoalCommand, UsageError> {
+    let usage = usage::GOAL_BUDDY;
+    let number = positive_number(tokens.first(), "goal", usage)?;
+    let Some(who) = tokens.get(1) else {
+        return Err(UsageError::new("who? Mention them: `@name`", &[usage]));
+    };
+    expect_end(&tokens[2..], usage)?;
+    let text = who.text.trim();
+    let buddy = if text.eq_ignore_ascii_case("off") {
+        BuddyTarget::Nobody
+    } else if let Some(id) = text
+        .strip_prefix("<@")
+        .and_then(|rest| rest.strip_suffix('>'))
+        .map(|inner| inner.split('|').next().unwrap_or_default())
+        .filter(|id| {
+            !id.is_empty()
+                && id
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == ':' || c == '-' || c == '_')
+        })
+    {
+        BuddyTarget::Id(id.to_owned())
+    } else if let Some(handle) = text
+        .strip_prefix('@')
+        .filter(|h| !h.is_empty() && h.chars().all(|c| c.is_alphanumeric() || ".-_".contains(c)))
+    {
+        BuddyTarget::Handle(handle.to_lowercase())
+    } else {
+        return Err(UsageError::new(
+            format!("`{text}` is not a person; mention them: `@name`"),
+            &[usage],
+        ));
+    };
+    Ok(GoalCommand::Buddy { number, buddy })
 }

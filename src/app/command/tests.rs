@@ -443,3 +443,60 @@ fn edit_distance_counts_single_edits() {
     assert_eq!(edit_distance("lesons", "lessons"), 1);
     assert_eq!(edit_distance("", "abc"), 3);
 }
+
+#[test]
+fn goal_buddies_are_mentions_handles_or_off() {
+    let buddy = |text: &str| match learn(text) {
+        Command::Goal(GoalCommand::Buddy { number, buddy }) => (number, buddy),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(
+        buddy("goal buddy 2 <@U0BOB|bob>"),
+        (2, BuddyTarget::Id("U0BOB".into()))
+    );
+    assert_eq!(
+        buddy("goal buddy #3 <@29:1abc-X_y>"),
+        (3, BuddyTarget::Id("29:1abc-X_y".into()))
+    );
+    assert_eq!(
+        buddy("goal buddy 1 @Dana.Lee"),
+        (1, BuddyTarget::Handle("dana.lee".into()))
+    );
+    assert_eq!(buddy("goal buddy 1 OFF"), (1, BuddyTarget::Nobody));
+    for (text, problem) in [
+        ("goal buddy", "which goal?"),
+        ("goal buddy 1", "who?"),
+        ("goal buddy 1 bob", "is not a person"),
+        ("goal buddy 1 <!channel>", "is not a person"),
+        ("goal buddy 1 @bob @carol", "takes nothing after it"),
+    ] {
+        let error = learn_err(text);
+        assert!(error.problem.contains(problem), "{text}: {error:?}");
+        assert_eq!(error.usages, [usage::GOAL_BUDDY], "{text}");
+    }
+}
+
+#[test]
+fn mentor_and_credit_commands() {
+    assert_eq!(
+        learn("mentor on #Deploy testing #deploy"),
+        Command::Mentor(MentorCommand::On {
+            topics: vec!["deploy".into(), "testing".into()]
+        })
+    );
+    assert_eq!(learn("mentor off"), Command::Mentor(MentorCommand::Off));
+    assert_eq!(
+        learn("mentors #ops"),
+        Command::Mentors {
+            topic: Some("ops".into())
+        }
+    );
+    assert_eq!(learn("credit on"), Command::Credit { named: true });
+    assert!(
+        learn_err("mentor maybe")
+            .problem
+            .contains("not a mentor command")
+    );
+    assert!(learn_err("credit").problem.contains("`on` or `off`"));
+    assert!(learn("mentor on").is_personal());
+}

@@ -61,6 +61,40 @@ const MAX_MEMBER_PAGES: usize = 25;
 const PEOPLE_PER_PAGE: &str = "1000";
 const MAX_PEOPLE_PAGES: usize = 20;
 
+impl SlackDirectory {
+    /// Every account of the workspace (`users.list`, every page); `None` when a page
+    /// failed or there are more pages than are read.
+    async fn users(&self, workspace: &Workspace) -> Option<Vec<Value>> {
+        let token = workspace.bot_token.as_ref()?;
+        let mut users = Vec::new();
+        let mut cursor = String::new();
+        for _ in 0..MAX_PEOPLE_PAGES {
+            let mut form = vec![("limit", PEOPLE_PER_PAGE)];
+            if !cursor.is_empty() {
+                form.push(("cursor", &cursor));
+            }
+            let page = match self.0.call_form("users.list", token, &form).await {
+                Ok(page) => page,
+                Err(err) => {
+                    tracing::info!(error = %err, "users.list failed");
+                    return None;
+                }
+            };
+            users.extend(page["members"].as_array()?.iter().cloned());
+            cursor = page["response_metadata"]["next_cursor"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
+            if cursor.is_empty() {
+                return Some(users);
+            }
+        }
+        // A listing cut short would leave people out without saying so.
+        tracing::info!("users.list has more pages than are read; not answered");
+        None
+    }
+}
+
 impl Directory for SlackDirectory {
     fn conversation_kind<'a>(
         &'a self,
@@ -151,39 +185,38 @@ impl Directory for SlackDirectory {
 
     fn people<'a>(&'a self, workspace: &'a Workspace) -> Lookup<'a, Option<HashSet<String>>> {
         Box::pin(async move {
-            let token = workspace.bot_token.as_ref()?;
-            let mut people = HashSet::new();
-            let mut cursor = String::new();
-            for _ in 0..MAX_PEOPLE_PAGES {
-                let mut form = vec![("limit", PEOPLE_PER_PAGE)];
-                if !cursor.is_empty() {
-                    form.push(("cursor", &cursor));
-                }
-                let page = match self.0.call_form("users.list", token, &form).await {
-                    Ok(page) => page,
-                    Err(err) => {
-                        tracing::info!(error = %err, "users.list failed");
-                        return None;
-                    }
-                };
-                people.extend(
-                    page["members"]
-                        .as_array()?
-                        .iter()
-                        .filter(|user| member_kind_of(user) == MemberKind::Person)
-                        .filter_map(|user| user["id"].as_str().map(str::to_owned)),
-                );
-                cursor = page["response_metadata"]["next_cursor"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_owned();
-                if cursor.is_empty() {
-                    return Some(people);
-                }
+            let users = self.users(workspace).await?;
+            Some(
+                users
+                    .iter()
+                    .filter(|user| member_kind_of(user) == MemberKind::Person)
+                    .filter_map(|user| user["id"].as_str().map(str::to_owned))
+                    .collect(),
+            )
+        })
+    }
+
+    fn person_named<'a>(
+        &'a self,
+        workspace: &'a Workspace,
+        handle: &'a str,
+    ) -> Lookup<'a, Option<String>> {
+        Box::pin(async move {
+            let users = self.users(workspace).await?;
+            let named = |user: &&Value| {
+                [&user["name"], &user["profile"]["display_name"]]
+                    .iter()
+                    .filter_map(|name| name.as_str())
+                    .any(|name| name.eq_ignore_ascii_case(handle))
+            };
+            let mut found = users
+                .iter()
+                .filter(|user| member_kind_of(user) == MemberKind::Person)
+                .filter(named);
+            match (found.next(), found.next()) {
+                (Some(one), None) => one["id"].as_str().map(str::to_owned),
+                _ => None,
             }
-            // A listing cut short would leave people out without saying so.
-            tracing::info!("users.list has more pages than are read; not answered");
-            None
         })
     }
 

@@ -202,7 +202,31 @@ impl Activity {
     /// What the person typed: the `<at>…</at>` mention of the bot taken out, HTML
     /// entities Teams adds turned back into characters, and any tags dropped.
     pub fn command_text(&self) -> String {
-        strip_mentions(self.text.as_deref().unwrap_or_default())
+        strip_mentions(&self.mentions_as_ids(self.text.as_deref().unwrap_or_default()))
+    }
+
+    /// The text with each mention of someone other than the bot written as `<@ID>`, the
+    /// form commands read people in (`goal buddy 2 @Dana`); the bot's own mention (its
+    /// id is the recipient's, or it opens the message, as an outgoing webhook's does)
+    /// is left for [`strip_mentions`] to take out.
+    fn mentions_as_ids(&self, text: &str) -> String {
+        let bot = self.recipient.as_ref().and_then(|r| r.id.as_deref());
+        let opening = text.trim_start().trim_start_matches("<p>").trim_start();
+        let mut text = text.to_owned();
+        for entity in self.entities.iter().filter(|e| e["type"] == "mention") {
+            let (Some(id), Some(typed)) =
+                (entity["mentioned"]["id"].as_str(), entity["text"].as_str())
+            else {
+                continue;
+            };
+            let safe = id
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || ":-_".contains(c));
+            if Some(id) != bot && !opening.starts_with(typed) && safe {
+                text = text.replacen(typed, &format!("&lt;@{id}&gt;"), 1);
+            }
+        }
+        text
     }
 }
 
@@ -256,6 +280,21 @@ mod tests {
         assert_eq!(strip_mentions("help"), "help");
         assert_eq!(strip_mentions("<at>unclosed"), "");
         assert_eq!(strip_mentions("a < b"), "a < b");
+    }
+
+    #[test]
+    fn a_colleague_s_mention_becomes_their_id_and_the_bot_s_goes() {
+        let activity: Activity = serde_json::from_str(
+            r#"{"type":"message", "recipient": {"id": "28:bot"},
+                "text": "<at>learnloop</at> goal buddy 2 <at>Dana Lee</at>",
+                "entities": [
+                  {"type": "mention", "mentioned": {"id": "28:bot", "name": "learnloop"},
+                   "text": "<at>learnloop</at>"},
+                  {"type": "mention", "mentioned": {"id": "29:dana", "name": "Dana Lee"},
+                   "text": "<at>Dana Lee</at>"}]}"#,
+        )
+        .unwrap();
+        assert_eq!(activity.command_text(), "goal buddy 2 <@29:dana>");
     }
 
     #[test]

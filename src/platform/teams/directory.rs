@@ -130,6 +130,14 @@ impl Directory for ByPlatform {
         self.ask(workspace, |d| d.people(workspace))
     }
 
+    fn person_named<'a>(
+        &'a self,
+        workspace: &'a Workspace,
+        handle: &'a str,
+    ) -> Lookup<'a, Option<String>> {
+        self.ask(workspace, |d| d.person_named(workspace, handle))
+    }
+
     fn group_conversation<'a>(
         &'a self,
         workspace: &'a Workspace,
