@@ -5,9 +5,8 @@
 use super::command::BuddyTarget;
 use super::directory::MemberKind;
 use super::handle::CommandContext;
-use super::names::DisplayNames;
-use crate::platform::{Message, outgoing, plain};
-use crate::store::{Goal, NewOutboxMessage, StoreError};
+use crate::platform::{Message, plain};
+use crate::store::{Goal, StoreError};
 
 /// `/learn goal buddy N @person` (or `off`).
 pub async fn set(
@@ -60,10 +59,9 @@ pub async fn set(
     ctx.store
         .set_goal_buddy(ctx.workspace.id, ctx.user, number, Some(&buddy))
         .await?;
-    tell(
-        ctx,
+    ctx.send_to(
         &buddy,
-        Message::text(format!(
+        &Message::text(format!(
             ":handshake: <@{}> made you their buddy on a learning goal: \"{}\". You'll see how \
              it goes in their check-ins (ratings only) and hear when they reach it.",
             ctx.user,
@@ -84,10 +82,9 @@ pub async fn tell_reached(ctx: &CommandContext<'_>, goal: &Goal) -> Result<(), S
     let Some(buddy) = &goal.buddy else {
         return Ok(());
     };
-    tell(
-        ctx,
+    ctx.send_to(
         buddy,
-        Message::text(format!(
+        &Message::text(format!(
             ":tada: <@{}> reached their goal \"{}\".",
             ctx.user,
             plain(&goal.text)
@@ -112,10 +109,9 @@ pub async fn tell_ratings(
         let Some(buddy) = &goal.buddy else {
             continue;
         };
-        tell(
-            ctx,
+        ctx.send_to(
             buddy,
-            Message::text(format!(
+            &Message::text(format!(
                 ":bar_chart: <@{}>'s check-in: \"{}\" is at *{}/5* (1 = stuck, 5 = nearly there).",
                 ctx.user,
                 plain(&goal.text),
@@ -124,25 +120,5 @@ pub async fn tell_ratings(
         )
         .await?;
     }
-    Ok(())
-}
-
-/// One message to a person's chat with the bot, through the outbox.
-async fn tell(ctx: &CommandContext<'_>, person: &str, message: Message) -> Result<(), StoreError> {
-    let names = DisplayNames::of(ctx.store, ctx.workspace).await?;
-    let posted = outgoing::post(ctx.workspace.platform, person, &message, &|id| {
-        names.name(id)
-    });
-    let now_ms = ctx.clock.now_millis();
-    ctx.store
-        .enqueue(
-            NewOutboxMessage {
-                method: posted.method,
-                ..NewOutboxMessage::post(ctx.workspace.id, person, &posted.body)
-            },
-            now_ms,
-            ctx.give_up_at(now_ms),
-        )
-        .await?;
     Ok(())
 }

@@ -13,7 +13,7 @@ use super::{
 use crate::clock::Clock;
 use crate::config::DebriefSettings;
 use crate::platform::Message;
-use crate::store::{DebriefId, Platform, Store, StoreError, Workspace};
+use crate::store::{DebriefId, NewOutboxMessage, Platform, Store, StoreError, Workspace};
 
 /// Who asked, where, and what the handler may use.
 pub struct CommandContext<'a> {
@@ -57,6 +57,30 @@ impl CommandContext<'_> {
     /// When a message queued at `now_ms` stops being retried.
     pub fn give_up_at(&self, now_ms: i64) -> i64 {
         now_ms + self.give_up_after.as_millis() as i64
+    }
+
+    /// Queues `message` to a conversation of this workspace (a person's user id is
+    /// their chat with the bot), rendered for its platform.
+    pub async fn send_to(&self, conversation: &str, message: &Message) -> Result<(), StoreError> {
+        let names = super::names::DisplayNames::of(self.store, self.workspace).await?;
+        let posted = crate::platform::outgoing::post(
+            self.workspace.platform,
+            conversation,
+            message,
+            &|id| names.name(id),
+        );
+        let now_ms = self.clock.now_millis();
+        self.store
+            .enqueue(
+                NewOutboxMessage {
+                    method: posted.method,
+                    ..NewOutboxMessage::post(self.workspace.id, conversation, &posted.body)
+                },
+                now_ms,
+                self.give_up_at(now_ms),
+            )
+            .await?;
+        Ok(())
     }
 }
 

@@ -222,33 +222,30 @@ pub async fn suggest_privately(
         handled.reply.blocks.extend(suggestion.blocks);
         return Ok(());
     }
-    let names = DisplayNames::of(ctx.store, ctx.workspace).await?;
-    let posted = outgoing::post(ctx.workspace.platform, ctx.user, &suggestion, &|id| {
-        names.name(id)
-    });
-    let now_ms = ctx.clock.now_millis();
-    ctx.store
-        .enqueue(
-            NewOutboxMessage {
-                method: posted.method,
-                ..NewOutboxMessage::post(ctx.workspace.id, ctx.user, &posted.body)
-            },
-            now_ms,
-            ctx.give_up_at(now_ms),
-        )
-        .await?;
+    ctx.send_to(ctx.user, &suggestion).await?;
     handled.queued = true;
     Ok(())
+}
+
+/// Said for a button this person was never offered (or whose offer is too old).
+fn stale_button() -> Message {
+    Message::text("That button belongs to a message I can no longer act on.")
 }
 
 /// The intro button, pressed by the starter: one short message to both.
 pub async fn intro(ctx: &CommandContext<'_>, value: &str) -> Result<Handled, StoreError> {
     let Ok(request) = serde_json::from_str::<IntroRequest>(value) else {
-        return Ok(
-            Message::text("That button belongs to a message I can no longer act on.").into(),
-        );
+        return Ok(stale_button().into());
     };
     let mentor = request.mentor.as_str();
+    let since = ctx.clock.now_unix() - SUGGEST_AGAIN_AFTER_SECS;
+    if !ctx
+        .store
+        .was_suggested(ctx.workspace.id, ctx.user, mentor, since)
+        .await?
+    {
+        return Ok(stale_button().into());
+    }
     if mentor == ctx.user || !ctx.store.is_mentor(ctx.workspace.id, mentor).await? {
         return Ok(Message::text(format!(
             "<@{mentor}> no longer offers to be asked, so I did not introduce you."

@@ -146,6 +146,27 @@ impl Store {
         .await?)
     }
 
+    /// Whether `mentor` was suggested to `starter` since `since` (an intro button is
+    /// honoured only for a suggestion the bot made).
+    pub async fn was_suggested(
+        &self,
+        workspace: WorkspaceId,
+        starter: &str,
+        mentor: &str,
+        since: i64,
+    ) -> Result<bool, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM mentor_suggestions \
+             WHERE workspace_id = ? AND starter = ? AND mentor = ? AND suggested_at >= ?)",
+        )
+        .bind(workspace.0)
+        .bind(starter)
+        .bind(mentor)
+        .bind(since)
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
     /// Remembers that `mentor` was suggested to `starter` at `now`.
     pub async fn record_mentor_suggestion(
         &self,

@@ -160,28 +160,8 @@ pub(super) async fn insert(
     now: i64,
     give_up_at: i64,
 ) -> Result<Option<OutboxId>, StoreError> {
-    let id: Option<i64> = sqlx::query_scalar(
-        "INSERT INTO outbox \
-             (workspace_id, channel, method, body, next_attempt_at, give_up_at, created_at, dedupe_key, \
-              anchor_id, anchor_field, anonymous_debrief_id) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
-         ON CONFLICT (workspace_id, dedupe_key) DO NOTHING \
-         RETURNING id",
-    )
-    .bind(message.workspace.0)
-    .bind(message.channel)
-    .bind(message.method)
-    .bind(message.body)
-    .bind(now)
-    .bind(give_up_at)
-    .bind(now)
-    .bind(message.dedupe_key)
-    .bind(message.anchor.map(|a| a.message.0))
-    .bind(message.anchor.map(|a| a.field.as_str()))
-    .bind(message.anonymous_debrief.map(|d| d.0))
-    .fetch_optional(&mut *conn)
-    .await?;
-    Ok(id.map(OutboxId))
+    let queued = insert_rows(conn, &[(message, now, give_up_at)]).await?;
+    Ok(queued.first().map(|(_, _, id)| OutboxId(*id)))
 }
 
 /// Messages one multi-row insert carries: 11 bound values each, far below SQLite's
@@ -515,36 +495,48 @@ impl Store {
         lease_until: i64,
         limit: u32,
     ) -> Result<Vec<OutboxMessage>, StoreError> {
-        // The workspaces with messages waiting, the longest-waiting first; more than
-        // `limit` could not all take a turn in this claim anyway.
-        // One index probe per workspace, not a read of every waiting row.
-        let workspaces: Vec<i64> = sqlx::query_scalar(
-            "SELECT id FROM (SELECT w.id, (SELECT MIN(o.next_attempt_at) FROM outbox o \
-                 WHERE o.workspace_id = w.id AND o.status IN ('pending', 'sending')) AS oldest \
-               FROM workspaces w) \
-             WHERE oldest IS NOT NULL ORDER BY oldest, id LIMIT ?",
-        )
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
+        // The workspaces with messages due, the longest-waiting first, a page at a time
+        // until a round's worth of candidates is found (a workspace whose due rows are
+        // all held, in flight elsewhere or paced, gives none and the next page is read).
         let mut candidates: Vec<(i64, i64, i64)> = Vec::new();
-        for workspace in workspaces {
-            let due: Vec<(i64, i64)> = sqlx::query_as(concat!(
-                "SELECT o.id, o.next_attempt_at FROM outbox o \
-                 WHERE o.workspace_id = ?1 AND o.status IN ('pending', 'sending') AND ",
-                claimable!("o", "2"),
-                " ORDER BY o.next_attempt_at, o.id LIMIT ?3"
-            ))
-            .bind(workspace)
+        let mut page = 0;
+        loop {
+            // One index probe per workspace, not a read of every waiting row.
+            let workspaces: Vec<i64> = sqlx::query_scalar(
+                "SELECT id FROM (SELECT w.id, (SELECT MIN(o.next_attempt_at) FROM outbox o \
+                     WHERE o.workspace_id = w.id AND o.status IN ('pending', 'sending') \
+                       AND ((o.status = 'pending' AND o.next_attempt_at <= ?1) \
+                            OR (o.status = 'sending' AND o.lease_until <= ?1))) AS oldest \
+                   FROM workspaces w) \
+                 WHERE oldest IS NOT NULL ORDER BY oldest, id LIMIT ?2 OFFSET ?3",
+            )
             .bind(now)
             .bind(limit)
+            .bind(page * i64::from(limit))
             .fetch_all(&self.pool)
             .await?;
-            candidates.extend(
-                due.into_iter()
-                    .enumerate()
-                    .map(|(turn, (id, at))| (turn as i64, at, id)),
-            );
+            for workspace in &workspaces {
+                let due: Vec<(i64, i64)> = sqlx::query_as(concat!(
+                    "SELECT o.id, o.next_attempt_at FROM outbox o \
+                     WHERE o.workspace_id = ?1 AND o.status IN ('pending', 'sending') AND ",
+                    claimable!("o", "2"),
+                    " ORDER BY o.next_attempt_at, o.id LIMIT ?3"
+                ))
+                .bind(workspace)
+                .bind(now)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?;
+                candidates.extend(
+                    due.into_iter()
+                        .enumerate()
+                        .map(|(turn, (id, at))| (turn as i64, at, id)),
+                );
+            }
+            if workspaces.len() < limit as usize || candidates.len() >= limit as usize {
+                break;
+            }
+            page += 1;
         }
         if candidates.is_empty() {
             return Ok(Vec::new());

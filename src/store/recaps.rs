@@ -112,8 +112,14 @@ impl Store {
              WHERE l.workspace_id = ?1 AND l.kind = 'lesson' \
                AND l.created_at >= ?2 AND l.created_at < ?3 AND ",
             lesson_visible!("l", "d", "5", "6"),
+            // It came back in another debrief the audience may see, before the quarter:
+            // a recurrence in a private channel is not told where it cannot be read.
             " AND EXISTS (SELECT 1 FROM lesson_matches m JOIN lessons o ON o.id = m.match_id \
-                 WHERE m.lesson_id = l.id AND o.debrief_id != l.debrief_id) \
+                 JOIN debriefs od ON od.id = o.debrief_id \
+                 WHERE m.lesson_id = l.id AND o.debrief_id != l.debrief_id \
+                   AND o.created_at < ?3 AND ",
+            lesson_visible!("o", "od", "5", "6"),
+            ") \
                AND NOT EXISTS (SELECT 1 FROM lesson_matches m JOIN lessons n ON n.id = m.match_id \
                  WHERE m.lesson_id = l.id AND n.created_at >= ?3 AND n.created_at < ?4) \
              ORDER BY l.created_at, l.id"
@@ -158,5 +164,104 @@ impl StoreTx {
         .await?
         .rows_affected()
             == 1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::test_support::{temp_store, workspace};
+    use crate::store::{ConversationKind, LessonKind, NewDebrief, NewLesson};
+
+    /// A debrief in `channel` at `at` with one lesson; the lesson's id.
+    async fn said(store: &Store, ws: WorkspaceId, channel: &str, at: i64, text: &str) -> i64 {
+        let mut tx = store.begin().await.unwrap();
+        let debrief = tx
+            .create_debrief(
+                NewDebrief {
+                    workspace: ws,
+                    channel,
+                    title: "Retro",
+                    template: "retro",
+                    questions: "[]",
+                    facilitator: "U1",
+                    anonymous: false,
+                    author_salt: "salt",
+                    closes_at: None,
+                },
+                at,
+            )
+            .await
+            .unwrap();
+        let lesson = tx
+            .insert_lesson(
+                NewLesson {
+                    workspace: ws,
+                    debrief,
+                    debrief_title: "Retro",
+                    kind: LessonKind::Lesson,
+                    text,
+                    author: Some("U1"),
+                    owner: Some("U1"),
+                    tags: "",
+                    shared: true,
+                    follow_up_at: None,
+                },
+                at,
+            )
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        lesson
+    }
+
+    #[tokio::test]
+    async fn a_recurrence_said_in_a_private_channel_is_not_told_in_public() {
+        let (store, _dir) = temp_store().await;
+        let ws = workspace(&store, "T1").await;
+        store
+            .record_conversation_scope(ws, "C1", ConversationKind::PublicChannel, 9, 1)
+            .await
+            .unwrap();
+        // Last quarter (100..200): a public lesson that came back only in private.
+        let public = said(&store, ws, "C1", 110, "Page the database team early").await;
+        let private = said(&store, ws, "G1", 120, "page the db team early").await;
+        store
+            .record_all_matches(&[(public, vec![private])])
+            .await
+            .unwrap();
+        let stopped = |audience| {
+            let store = store.clone();
+            async move {
+                store
+                    .stopped_recurring(ws, 100, 200, 300, audience)
+                    .await
+                    .unwrap()
+            }
+        };
+        let shown = stopped(Audience::In("C2")).await;
+        assert!(shown.is_empty(), "{shown:?}");
+        assert_eq!(
+            stopped(Audience::In("G1")).await,
+            ["Page the database team early"],
+            "the private channel itself knows"
+        );
+        // It came back in public too: now the public recap may tell it stopped.
+        let again = said(&store, ws, "C1", 130, "page the database team early on").await;
+        store
+            .record_all_matches(&[(public, vec![again])])
+            .await
+            .unwrap();
+        assert_eq!(
+            stopped(Audience::In("C2")).await,
+            ["Page the database team early"]
+        );
+        // And said again this quarter: it did not stop.
+        let now = said(&store, ws, "C1", 250, "Page the database team early!").await;
+        store
+            .record_all_matches(&[(now, vec![public, again])])
+            .await
+            .unwrap();
+        assert!(stopped(Audience::In("C2")).await.is_empty());
     }
 }

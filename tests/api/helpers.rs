@@ -426,8 +426,8 @@ impl TestApp {
             .unwrap()
     }
 
-    /// The JSON bodies of every call the app made to a Slack method, in order.
-    pub async fn slack_calls(&self, method: &str) -> Vec<Value> {
+    /// The raw bodies of every call the app made to a Slack method, in order.
+    async fn slack_bodies(&self, method: &str) -> Vec<Vec<u8>> {
         let wanted = format!("/api/{method}");
         self.slack
             .received_requests()
@@ -435,21 +435,26 @@ impl TestApp {
             .unwrap_or_default()
             .into_iter()
             .filter(|r| r.url.path() == wanted)
-            .map(|r| serde_json::from_slice(&r.body).expect("the app sends JSON to Slack"))
+            .map(|r| r.body)
+            .collect()
+    }
+
+    /// The JSON bodies of every call the app made to a Slack method, in order.
+    pub async fn slack_calls(&self, method: &str) -> Vec<Value> {
+        self.slack_bodies(method)
+            .await
+            .iter()
+            .map(|body| serde_json::from_slice(body).expect("the app sends JSON to Slack"))
             .collect()
     }
 
     /// The form bodies of every call the app made to a Slack method read with a form
     /// (the `conversations.*` and `users.*` lookups), in order.
     pub async fn slack_form_calls(&self, method: &str) -> Vec<HashMap<String, String>> {
-        let wanted = format!("/api/{method}");
-        self.slack
-            .received_requests()
+        self.slack_bodies(method)
             .await
-            .unwrap_or_default()
-            .into_iter()
-            .filter(|r| r.url.path() == wanted)
-            .map(|r| serde_urlencoded::from_bytes(&r.body).expect("a form"))
+            .iter()
+            .map(|body| serde_urlencoded::from_bytes(body).expect("a form"))
             .collect()
     }
 

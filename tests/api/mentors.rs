@@ -192,6 +192,10 @@ async fn an_opted_in_colleague_is_suggested_to_the_starter_and_introduced_only_o
         said_there.contains("working on *Canary rollout review*"),
         "{said_there}"
     );
+    // Someone else pressing Alice's button introduces nobody.
+    app.interaction(&ephemeral_click(CAROL, CHANNEL, "mentor.intro", &intro[0]))
+        .await;
+    crate::debriefs::ephemeral_to(&app, CAROL, "can no longer act on").await;
     // Pressed twice: still one introduction.
     app.interaction(&ephemeral_click(ALICE, CHANNEL, "mentor.intro", &intro[0]))
         .await;
