@@ -179,12 +179,36 @@ pub async fn handle_text(ctx: &CommandContext<'_>, text: &str) -> Result<Handled
             ..Handled::default()
         });
     }
+    if ctx.in_direct_message() {
+        if text.trim().is_empty() {
+            return Ok(super::welcome::file_hint().into());
+        }
+        if super::welcome::is_greeting(text) {
+            ctx.store
+                .mark_welcomed(ctx.workspace.id, ctx.user, ctx.clock.now_unix())
+                .await?;
+            return Ok(super::welcome::message().into());
+        }
+    }
     match super::command::parse_learn(text) {
         Ok(command) => handle(ctx, &command).await,
         // Someone with a follow-up waiting may well be answering it: say how, after
-        // what was wrong with the words as a command.
+        // what was wrong with the words as a command. The first such message in the
+        // bot's chat comes with the welcome.
         Err(error) => {
-            let mut reply = messages::usage_error(&error);
+            let mut reply = if ctx.in_direct_message()
+                && ctx
+                    .store
+                    .mark_welcomed(ctx.workspace.id, ctx.user, ctx.clock.now_unix())
+                    .await?
+            {
+                let mut welcome = super::welcome::message();
+                welcome.blocks.push(crate::platform::Block::Divider);
+                welcome.blocks.extend(messages::usage_error(&error).blocks);
+                welcome
+            } else {
+                messages::usage_error(&error)
+            };
             if ctx.in_direct_message()
                 && !ctx
                     .store

@@ -26,6 +26,7 @@ mod sparkline;
 pub mod templates;
 mod tokens;
 pub mod usage;
+mod welcome;
 pub mod words;
 pub mod workspaces;
 pub mod zones;

@@ -112,6 +112,31 @@ impl Store {
             .collect())
     }
 
+    /// Records that the person was welcomed; true only the first time.
+    pub async fn mark_welcomed(
+        &self,
+        workspace: WorkspaceId,
+        platform_user_id: &str,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        Ok(sqlx::query(
+            "INSERT INTO people (workspace_id, platform_user_id, welcomed_at, created_at, updated_at) \
+             VALUES (?, ?, ?, ?, ?) \
+             ON CONFLICT (workspace_id, platform_user_id) DO UPDATE SET \
+                 welcomed_at = excluded.welcomed_at, updated_at = excluded.updated_at \
+             WHERE people.welcomed_at IS NULL",
+        )
+        .bind(workspace.0)
+        .bind(platform_user_id)
+        .bind(now)
+        .bind(now)
+        .bind(now)
+        .execute(&self.pool)
+        .await?
+        .rows_affected()
+            == 1)
+    }
+
     /// Pauses (or with `None` resumes) the person's prompts; creates the person if new.
     pub async fn set_paused_until(
         &self,

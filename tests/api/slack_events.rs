@@ -212,3 +212,43 @@ async fn malformed_events_get_400() {
     assert_eq!(app.event(&no_challenge).await.status(), 400);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_first_hello_gets_the_welcome_and_a_file_alone_gets_a_hint() {
+    use crate::debriefs::{dm, say};
+    let app = crate::helpers::spawn_app().await;
+    let hello = say(&app, "w1", "U0NEW", "Hi!").await;
+    assert!(hello.contains("Three things to try"), "{hello}");
+    assert!(hello.contains("/debrief Release 2.3"), "{hello}");
+    assert!(!hello.contains("I don't know the command"), "{hello}");
+
+    // Someone else's first words are not a command: the welcome, then what was wrong.
+    let first = say(&app, "w2", "U0OTHER", "what is this").await;
+    assert!(first.contains("Three things to try"), "{first}");
+    assert!(first.contains("I don't know the command `what`"), "{first}");
+    // Only the first time.
+    let second = say(&app, "w3", "U0OTHER", "what is this").await;
+    assert!(!second.contains("Three things to try"), "{second}");
+    assert!(
+        second.contains("I don't know the command `what`"),
+        "{second}"
+    );
+
+    // A file with nothing typed, as today's clients and older ones send it.
+    for (event, text) in [
+        ("w4", ""),
+        (
+            "w5",
+            "<@U0OTHER|other> uploaded a file: <https://x|notes.pdf>",
+        ),
+    ] {
+        let mut shared = dm(event, "U0OTHER", text);
+        shared["event"]["subtype"] = "file_share".into();
+        shared["event"]["files"] = serde_json::json!([{"id": "F1", "name": "notes.pdf"}]);
+        let seen = crate::debriefs::messages_to(&app, "DU0OTHER").await;
+        assert_eq!(app.event(&shared).await.status(), 200);
+        let hint = crate::debriefs::message_to(&app, "DU0OTHER", seen).await;
+        assert!(hint.contains("I can only read text"), "{hint}");
+    }
+    app.stop().await;
+}

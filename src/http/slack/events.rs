@@ -118,7 +118,12 @@ fn intent(event: &SlackEvent, bot_user_id: Option<&str>) -> Intent {
     let (Some(channel), Some(user)) = (&event.channel, &event.user) else {
         return Intent::Ignore("no channel or user");
     };
-    let typed = crate::platform::unescape_typed(event.text.as_deref().unwrap_or_default());
+    let mut typed = crate::platform::unescape_typed(event.text.as_deref().unwrap_or_default());
+    // Older clients describe a shared file in its text ("<@U1> uploaded a file: …"):
+    // that is not something the person typed, so the file alone is what was sent.
+    if event.subtype.as_deref() == Some("file_share") && typed.contains("uploaded a file") {
+        typed.clear();
+    }
     match (event.kind.as_str(), event.channel_type.as_deref()) {
         ("app_mention", _) => Intent::Reply {
             user: user.clone(),

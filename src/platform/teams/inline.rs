@@ -18,6 +18,7 @@ const EMOJI: &[(&str, &str)] = &[
     (":wave:", "👋"),
     (":tada:", "🎉"),
     (":calendar:", "📅"),
+    (":page_facing_up:", "📄"),
     (":raised_hands:", "🙌"),
     (":raised_hand:", "✋"),
     (":handshake:", "🤝"),
