@@ -26,7 +26,7 @@ mod sparkline;
 pub mod templates;
 mod tokens;
 pub mod usage;
-mod welcome;
+pub mod welcome;
 pub mod words;
 pub mod workspaces;
 pub mod zones;

@@ -225,6 +225,9 @@ fn messages_by_kind() -> Vec<(&'static str, Message)> {
             ),
         ),
         ("checkin_opening", checkins::opening(&questions, Vec::new())),
+        ("welcome", super::welcome::message()),
+        ("channel_intro", super::welcome::channel_intro()),
+        ("file_hint", super::welcome::file_hint()),
         (
             "digest",
             render(

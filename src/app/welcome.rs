@@ -59,6 +59,23 @@ pub fn message() -> Message {
     }
 }
 
+/// Posted once in a channel the bot is added to.
+pub fn channel_intro() -> Message {
+    Message {
+        fallback: "learnloop joined this channel".into(),
+        blocks: vec![
+            Block::Text(
+                ":wave: Hi, I'm learnloop. After a release or an incident, `/debrief TITLE` here                  starts a short debrief: everyone reflects, the summary lands in its thread,                  and each lesson's owner is asked later whether it was applied."
+                    .into(),
+            ),
+            Block::Context(
+                "`/learn digest` posts a weekly digest here · `/learn retro fridays 16:00`                  reminds the channel · lessons said in a private channel stay in it"
+                    .into(),
+            ),
+        ],
+    }
+}
+
 /// Said to a message with nothing to read but a file.
 pub fn file_hint() -> Message {
     Message::text(

@@ -252,3 +252,30 @@ async fn a_first_hello_gets_the_welcome_and_a_file_alone_gets_a_hint() {
     }
     app.stop().await;
 }
+
+#[tokio::test]
+async fn added_to_a_channel_the_bot_introduces_itself_there_once() {
+    let app = crate::helpers::spawn_app().await;
+    let joined = |event_id: &str, user: &str| {
+        serde_json::json!({
+            "type": "event_callback", "team_id": crate::helpers::TEAM, "api_app_id": "A0APP",
+            "event_id": event_id, "event_time": 1700000000,
+            "authorizations": [{"team_id": crate::helpers::TEAM, "user_id": "U0BOT", "is_bot": true}],
+            "event": {"type": "member_joined_channel", "user": user, "channel": "C0NEW",
+                      "channel_type": "C", "team": crate::helpers::TEAM},
+        })
+    };
+    for (event_id, user) in [("j1", "U0BOT"), ("j2", "U0ALICE"), ("j3", "U0BOT")] {
+        assert_eq!(app.event(&joined(event_id, user)).await.status(), 200);
+    }
+    let intro = crate::debriefs::message_to(&app, "C0NEW", 0).await;
+    assert!(intro.contains("Hi, I'm learnloop"), "{intro}");
+    assert!(intro.contains("/debrief TITLE"), "{intro}");
+    crate::debriefs::wait_for_outbox(&app, crate::debriefs::workspace(&app).await).await;
+    assert_eq!(
+        crate::debriefs::messages_to(&app, "C0NEW").await,
+        1,
+        "once, however often it is added"
+    );
+    app.stop().await;
+}

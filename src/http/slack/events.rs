@@ -17,7 +17,7 @@ use crate::http::error::HttpError;
 use crate::http::{AppState, Queued};
 use crate::metrics::EventOutcome;
 use crate::platform::slack::blocks::{ephemeral_message_body, post_message_body};
-use crate::store::{ClaimToken, Platform, Workspace};
+use crate::store::{ClaimToken, NewOutboxMessage, Platform, Workspace};
 
 #[derive(Debug, Deserialize)]
 struct Envelope {
@@ -68,6 +68,8 @@ pub enum Intent {
         text: String,
         private: bool,
     },
+    /// The bot was added to `channel`: it introduces itself there, once.
+    Joined { channel: String },
     /// Not for us (our own messages, edits, other bots) or nothing to do yet.
     Ignore(&'static str),
 }
@@ -104,6 +106,14 @@ fn scope_changed(event: &serde_json::Value) -> Option<&str> {
 const PERSON_SUBTYPES: &[&str] = &["file_share", "thread_broadcast"];
 
 fn intent(event: &SlackEvent, bot_user_id: Option<&str>) -> Intent {
+    if event.kind == "member_joined_channel" {
+        return match (&event.channel, bot_user_id) {
+            (Some(channel), Some(bot)) if event.user.as_deref() == Some(bot) => Intent::Joined {
+                channel: channel.clone(),
+            },
+            _ => Intent::Ignore("someone else joined a channel"),
+        };
+    }
     if event.bot_id.is_some() {
         return Intent::Ignore("sent by a bot");
     }
@@ -291,6 +301,10 @@ async fn handle_callback(
             tracing::debug!(reason, ?kind, "ignored an event");
             state.metrics.record_slack_event(EventOutcome::Ignored);
         }
+        Intent::Joined { channel } => {
+            introduce(&state, &workspace, &channel).await?;
+            state.metrics.record_slack_event(EventOutcome::Handled);
+        }
         Intent::Reply {
             user,
             channel,
@@ -310,6 +324,31 @@ async fn handle_callback(
         }
     }
     Ok(StatusCode::OK.into_response())
+}
+
+/// One short intro in a channel the bot was added to: once per channel, however often
+/// it is removed and added again (the dedupe key).
+async fn introduce(
+    state: &AppState,
+    workspace: &Workspace,
+    channel: &str,
+) -> Result<(), HttpError> {
+    let body = post_message_body(channel, None, &crate::app::welcome::channel_intro());
+    let key = format!("intro:{channel}");
+    let now_ms = state.clock.now_millis();
+    state
+        .store
+        .enqueue(
+            NewOutboxMessage {
+                dedupe_key: Some(&key),
+                ..NewOutboxMessage::post(workspace.id, channel, &body.to_string())
+            },
+            now_ms,
+            state.delivery.give_up_at(now_ms),
+        )
+        .await?;
+    state.delivery.wake();
+    Ok(())
 }
 
 /// A message to the bot that wants an answer.
