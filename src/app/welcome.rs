@@ -65,11 +65,14 @@ pub fn channel_intro() -> Message {
         fallback: "learnloop joined this channel".into(),
         blocks: vec![
             Block::Text(
-                ":wave: Hi, I'm learnloop. After a release or an incident, `/debrief TITLE` here                  starts a short debrief: everyone reflects, the summary lands in its thread,                  and each lesson's owner is asked later whether it was applied."
+                ":wave: Hi, I'm learnloop. After a release or an incident, `/debrief TITLE` here \
+                 starts a short debrief: everyone reflects, the summary lands in its thread, \
+                 and each lesson's owner is asked later whether it was applied."
                     .into(),
             ),
             Block::Context(
-                "`/learn digest` posts a weekly digest here · `/learn retro fridays 16:00`                  reminds the channel · lessons said in a private channel stay in it"
+                "`/learn digest` posts a weekly digest here · `/learn retro fridays 16:00` \
+                 reminds the channel · lessons said in a private channel stay in it"
                     .into(),
             ),
         ],
@@ -87,6 +90,14 @@ pub fn file_hint() -> Message {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_texts_read_as_sentences() {
+        for message in [message(), channel_intro(), file_hint()] {
+            let text = message.all_text();
+            assert!(!text.contains("  "), "a broken line continuation: {text}");
+        }
+    }
 
     #[test]
     fn greetings_are_recognised_and_commands_are_not() {
