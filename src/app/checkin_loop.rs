@@ -3,7 +3,7 @@
 //! check-in of each month opens with their own trend: their ratings over the last
 //! check-ins and how their goals are going. All of it is private to the person.
 
-use chrono::{Datelike, NaiveDate, TimeZone};
+use chrono::Datelike;
 use chrono_tz::Tz;
 
 use super::debrief::answers::Answers;
@@ -100,19 +100,12 @@ fn intention_question(last: &PastCheckin, now: i64) -> Option<Question> {
 
 /// Midnight of the first of `now`'s month in the person's zone.
 fn start_of_month(now: i64, zone: Tz) -> i64 {
-    let local = zone.timestamp_opt(now, 0).single().map_or_else(
-        || {
-            chrono::DateTime::from_timestamp(now, 0)
-                .unwrap_or_default()
-                .date_naive()
-        },
-        |t| t.date_naive(),
-    );
-    let first = NaiveDate::from_ymd_opt(local.year(), local.month(), 1).unwrap_or(local);
-    let midnight = first.and_hms_opt(0, 0, 0).unwrap_or_default();
-    zone.from_local_datetime(&midnight)
-        .earliest()
-        .map_or(now, |t| t.timestamp())
+    let local = chrono::DateTime::from_timestamp(now, 0)
+        .unwrap_or_default()
+        .with_timezone(&zone)
+        .date_naive();
+    let first = local.with_day(1).unwrap_or(local);
+    super::zones::local_midnight(first, zone).unwrap_or(now)
 }
 
 /// One rating series: a label and its ratings, oldest first.

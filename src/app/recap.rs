@@ -3,7 +3,7 @@
 //! coming back before and stopped, and the most active contributors among those who
 //! agreed to be named (`/learn credit on`).
 
-use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime, TimeZone, Timelike, Weekday};
+use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime, Timelike, Weekday};
 use chrono_tz::Tz;
 
 use super::handle::CommandContext;
@@ -86,9 +86,7 @@ impl Quarter {
 }
 
 fn midnight(date: NaiveDate, zone: Tz) -> i64 {
-    zone.from_local_datetime(&date.and_hms_opt(0, 0, 0).unwrap_or_default())
-        .earliest()
-        .map_or(0, |t| t.timestamp())
+    super::zones::local_midnight(date, zone).unwrap_or_default()
 }
 
 /// The first Monday of the month `date` is in.
@@ -236,6 +234,7 @@ pub async fn credit(ctx: &CommandContext<'_>, named: bool) -> Result<Message, St
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::TimeZone;
 
     fn at(y: i32, m: u32, d: u32, h: u32) -> NaiveDateTime {
         NaiveDate::from_ymd_opt(y, m, d)

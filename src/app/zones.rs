@@ -35,6 +35,15 @@ pub fn format_local(unix: i64, zone: Tz, format: &str) -> String {
         .to_string()
 }
 
+/// Unix seconds of `date`'s midnight in `zone` (its first instant when a clock change
+/// skips midnight).
+pub fn local_midnight(date: chrono::NaiveDate, zone: Tz) -> Option<i64> {
+    use chrono::TimeZone;
+    zone.from_local_datetime(&date.and_time(chrono::NaiveTime::MIN))
+        .earliest()
+        .map(|t| t.timestamp())
+}
+
 /// The day of `unix` in `zone`: `Mon 16 Nov`.
 pub fn day(unix: i64, zone: Tz) -> String {
     format_local(unix, zone, "%a %-d %b")

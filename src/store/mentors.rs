@@ -193,9 +193,9 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::ConversationKind;
     use crate::store::search_terms::Term;
-    use crate::store::test_support::{debrief, lesson, temp_store, workspace};
-    use crate::store::{ConversationKind, NewDebrief};
+    use crate::store::test_support::{debrief, debrief_in, lesson, temp_store, workspace};
 
     #[tokio::test]
     async fn only_applied_public_named_lessons_of_opted_in_people_match() {
@@ -211,25 +211,7 @@ mod tests {
         )
         .await;
         lesson(&store, ws, named, "Deploy week", "Write the deploy runbook").await;
-        let mut tx = store.begin().await.unwrap();
-        let anonymous = tx
-            .create_debrief(
-                NewDebrief {
-                    workspace: ws,
-                    channel: "C1",
-                    title: "Deploy failure stories",
-                    template: "failure-story",
-                    questions: "[]",
-                    facilitator: "U1",
-                    anonymous: true,
-                    author_salt: "salt",
-                    closes_at: None,
-                },
-                1,
-            )
-            .await
-            .unwrap();
-        tx.commit().await.unwrap();
+        let anonymous = debrief_in(&store, ws, "C1", "Deploy failure stories", true, 1).await;
         lesson(
             &store,
             ws,

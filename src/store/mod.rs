@@ -338,19 +338,31 @@ pub(crate) mod test_support {
 
     /// A debrief in channel C1 facilitated by U1.
     pub async fn debrief(store: &Store, ws: WorkspaceId, title: &str) -> DebriefId {
+        debrief_in(store, ws, "C1", title, false, 1).await
+    }
+
+    /// A debrief in `channel`, started at `at`, anonymous or not, facilitated by U1.
+    pub async fn debrief_in(
+        store: &Store,
+        ws: WorkspaceId,
+        channel: &str,
+        title: &str,
+        anonymous: bool,
+        at: i64,
+    ) -> DebriefId {
         let mut tx = store.begin().await.unwrap();
         let new = NewDebrief {
             workspace: ws,
-            channel: "C1",
+            channel,
             title,
             template: "retro",
             questions: "[]",
             facilitator: "U1",
-            anonymous: false,
+            anonymous,
             author_salt: "salt",
             closes_at: None,
         };
-        let id = tx.create_debrief(new, 1).await.unwrap();
+        let id = tx.create_debrief(new, at).await.unwrap();
         tx.commit().await.unwrap();
         id
     }

@@ -170,29 +170,13 @@ impl StoreTx {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::test_support::{temp_store, workspace};
-    use crate::store::{ConversationKind, LessonKind, NewDebrief, NewLesson};
+    use crate::store::test_support::{debrief_in, temp_store, workspace};
+    use crate::store::{ConversationKind, LessonKind, NewLesson};
 
     /// A debrief in `channel` at `at` with one lesson; the lesson's id.
     async fn said(store: &Store, ws: WorkspaceId, channel: &str, at: i64, text: &str) -> i64 {
+        let debrief = debrief_in(store, ws, channel, "Retro", false, at).await;
         let mut tx = store.begin().await.unwrap();
-        let debrief = tx
-            .create_debrief(
-                NewDebrief {
-                    workspace: ws,
-                    channel,
-                    title: "Retro",
-                    template: "retro",
-                    questions: "[]",
-                    facilitator: "U1",
-                    anonymous: false,
-                    author_salt: "salt",
-                    closes_at: None,
-                },
-                at,
-            )
-            .await
-            .unwrap();
         let lesson = tx
             .insert_lesson(
                 NewLesson {
