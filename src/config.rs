@@ -20,6 +20,13 @@ const ENV_KEYS: &[(&str, &str)] = &[
     ("LEARNLOOP_SLACK_SIGNING_SECRET", "slack.signing_secret"),
     ("LEARNLOOP_SLACK_BOT_TOKEN", "slack.bot_token"),
     ("LEARNLOOP_SLACK_API_URL", "slack.api_url"),
+    ("LEARNLOOP_SLACK_APP_TOKEN", "slack.app_token"),
+    ("LEARNLOOP_SLACK_CLIENT_ID", "slack.client_id"),
+    ("LEARNLOOP_SLACK_CLIENT_SECRET", "slack.client_secret"),
+    ("LEARNLOOP_SLACK_OAUTH_URL", "slack.oauth_url"),
+    ("LEARNLOOP_PUBLIC_URL", "http.public_url"),
+    ("LEARNLOOP_TOKEN_KEYS", "security.token_keys"),
+    ("LEARNLOOP_TOKEN_KEYS_FILE", "security.token_keys_file"),
     ("LEARNLOOP_TEAMS_APP_ID", "teams.app_id"),
     ("LEARNLOOP_TEAMS_APP_PASSWORD", "teams.app_password"),
     ("LEARNLOOP_TEAMS_TENANT_ID", "teams.tenant_id"),
@@ -127,6 +134,15 @@ pub struct Settings {
     pub debriefs: DebriefSettings,
     pub followups: FollowupSettings,
     pub retention: RetentionSettings,
+    pub security: SecuritySettings,
+}
+
+/// Secrets at rest.
+#[derive(Clone, Debug, Serialize)]
+pub struct SecuritySettings {
+    /// `kid:BASE64,…` (from `LEARNLOOP_TOKEN_KEYS` or the file of
+    /// `LEARNLOOP_TOKEN_KEYS_FILE`), checked to parse; `None` stores no tokens.
+    pub token_keys: Option<Secret>,
 }
 
 /// When lesson follow-ups are sent.
@@ -190,6 +206,8 @@ pub struct HttpSettings {
     pub metrics_listen: Option<SocketAddr>,
     pub body_limit_bytes: usize,
     pub request_timeout_secs: u64,
+    /// The service's public https base (OAuth redirects), without a trailing `/`.
+    pub public_url: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -206,6 +224,30 @@ pub struct SlackSettings {
     pub api_url: String,
     pub request_timeout_secs: u64,
     pub event_dedupe_hours: u64,
+    /// `xapp-…`: Socket Mode runs when set.
+    pub app_token: Option<Secret>,
+    /// Base of Slack's browser pages (`/oauth/v2/authorize`).
+    pub oauth_url: String,
+    pub socket: SocketSettings,
+    /// OAuth v2 distribution, when the app's client id and secret are set.
+    pub oauth: Option<OAuthSettings>,
+}
+
+/// How the Socket Mode connection is kept alive.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SocketSettings {
+    /// A ping is sent after this many seconds without a frame.
+    pub ping_secs: u64,
+    /// A socket with no frame at all for this long is dead (half-open): reconnect.
+    pub idle_secs: u64,
+}
+
+/// A Slack app distributed to many workspaces.
+#[derive(Clone, Debug, Serialize)]
+pub struct OAuthSettings {
+    pub client_id: String,
+    pub client_secret: Secret,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -247,6 +289,15 @@ struct RawSettings {
     debriefs: DebriefSettings,
     followups: FollowupSettings,
     retention: RetentionSettings,
+    #[serde(default)]
+    security: RawSecurity,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSecurity {
+    token_keys: Option<Secret>,
+    token_keys_file: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -257,6 +308,8 @@ struct RawHttp {
     metrics_listen: Option<String>,
     body_limit_bytes: usize,
     request_timeout_secs: u64,
+    #[serde(default)]
+    public_url: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -275,6 +328,11 @@ struct RawSlack {
     api_url: String,
     request_timeout_secs: u64,
     event_dedupe_hours: u64,
+    app_token: Option<Secret>,
+    socket: SocketSettings,
+    client_id: Option<String>,
+    client_secret: Option<Secret>,
+    oauth_url: String,
 }
 
 #[derive(Deserialize)]
@@ -415,6 +473,55 @@ impl RawSettings {
                 self.followups.hour
             )));
         }
+        let security = self.security.validate()?;
+        let oauth_url = self.slack.oauth_url.trim().trim_end_matches('/').to_owned();
+        let public_url = self
+            .http
+            .public_url
+            .as_deref()
+            .map(|url| url.trim().trim_end_matches('/').to_owned())
+            .filter(|url| !url.is_empty());
+        for (name, url) in [
+            (
+                "slack.oauth_url (LEARNLOOP_SLACK_OAUTH_URL)",
+                Some(&oauth_url),
+            ),
+            (
+                "http.public_url (LEARNLOOP_PUBLIC_URL)",
+                public_url.as_ref(),
+            ),
+        ] {
+            if let Some(url) = url
+                && !(url.starts_with("https://") || url.starts_with("http://"))
+            {
+                return Err(invalid(format!("{name} `{url}` must be an http(s) URL")));
+            }
+        }
+        let oauth = oauth_settings(
+            self.slack.client_id,
+            self.slack.client_secret,
+            public_url.is_some(),
+            security.token_keys.is_some(),
+        )?;
+        let app_token = self.slack.app_token.filter(|s| !s.expose().is_empty());
+        if let Some(token) = &app_token
+            && !token.expose().starts_with("xapp-")
+        {
+            return Err(invalid(
+                "slack.app_token (LEARNLOOP_SLACK_APP_TOKEN) must be an app-level token \
+                 starting with xapp- (Basic Information → App-Level Tokens, scope \
+                 connections:write)"
+                    .into(),
+            ));
+        }
+        if self.slack.socket.ping_secs == 0
+            || self.slack.socket.idle_secs <= self.slack.socket.ping_secs
+        {
+            return Err(invalid(
+                "slack.socket.idle_secs must be longer than slack.socket.ping_secs (above 0)"
+                    .into(),
+            ));
+        }
         let log = self.log.trim().to_owned();
         tracing_subscriber::EnvFilter::try_new(&log).map_err(|e| {
             invalid(format!(
@@ -428,6 +535,7 @@ impl RawSettings {
                 metrics_listen,
                 body_limit_bytes: self.http.body_limit_bytes,
                 request_timeout_secs: self.http.request_timeout_secs.max(1),
+                public_url,
             },
             database: DatabaseSettings {
                 url,
@@ -440,6 +548,10 @@ impl RawSettings {
                 api_url,
                 request_timeout_secs: self.slack.request_timeout_secs.max(1),
                 event_dedupe_hours: self.slack.event_dedupe_hours.max(1),
+                app_token,
+                oauth_url,
+                socket: self.slack.socket,
+                oauth,
             },
             delivery,
             teams: TeamsSettings {
@@ -481,7 +593,75 @@ impl RawSettings {
                 outbox_days: self.retention.outbox_days.max(1),
                 failed_outbox_days: self.retention.failed_outbox_days.max(1),
             },
+            security,
         })
+    }
+}
+
+/// OAuth needs the client id and secret together, a public URL to come back to, and
+/// keys to seal the tokens it stores.
+fn oauth_settings(
+    client_id: Option<String>,
+    client_secret: Option<Secret>,
+    has_public_url: bool,
+    has_token_keys: bool,
+) -> Result<Option<OAuthSettings>, ConfigError> {
+    let client_id = client_id
+        .map(|id| id.trim().to_owned())
+        .filter(|id| !id.is_empty());
+    let client_secret = client_secret.filter(|s| !s.expose().is_empty());
+    let (client_id, client_secret) = match (client_id, client_secret) {
+        (None, None) => return Ok(None),
+        (Some(id), Some(secret)) => (id, secret),
+        _ => {
+            return Err(ConfigError::Invalid(
+                "OAuth needs both LEARNLOOP_SLACK_CLIENT_ID and LEARNLOOP_SLACK_CLIENT_SECRET"
+                    .into(),
+            ));
+        }
+    };
+    if !has_public_url {
+        return Err(ConfigError::Invalid(
+            "OAuth (LEARNLOOP_SLACK_CLIENT_ID) needs LEARNLOOP_PUBLIC_URL, the https address \
+             Slack sends installers back to"
+                .into(),
+        ));
+    }
+    if !has_token_keys {
+        return Err(ConfigError::Invalid(
+            "OAuth (LEARNLOOP_SLACK_CLIENT_ID) stores a bot token per workspace and refuses to \
+             keep them in plain text: set LEARNLOOP_TOKEN_KEYS=k1:$(openssl rand -base64 32) \
+             (or LEARNLOOP_TOKEN_KEYS_FILE)"
+                .into(),
+        ));
+    }
+    Ok(Some(OAuthSettings {
+        client_id,
+        client_secret,
+    }))
+}
+
+impl RawSecurity {
+    /// Reads the keys (from the file when one is named) and checks they parse.
+    fn validate(self) -> Result<SecuritySettings, ConfigError> {
+        let from_file = match self.token_keys_file.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(path) => Some(Secret::new(std::fs::read_to_string(path).map_err(
+                |source| ConfigError::Read {
+                    path: format!("{path} (LEARNLOOP_TOKEN_KEYS_FILE)"),
+                    source,
+                },
+            )?)),
+        };
+        let token_keys = self
+            .token_keys
+            .or(from_file)
+            .filter(|keys| !keys.expose().trim().is_empty());
+        if let Some(keys) = &token_keys {
+            crate::sealing::Keyring::parse(keys)
+                .map_err(|e| ConfigError::Invalid(format!("LEARNLOOP_TOKEN_KEYS: {e}")))?;
+        }
+        Ok(SecuritySettings { token_keys })
     }
 }
 
@@ -539,6 +719,69 @@ mod tests {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect()
+    }
+
+    #[test]
+    fn socket_mode_and_oauth_refuse_to_start_half_configured() {
+        let err = Settings::load_from(None, &env(&[("LEARNLOOP_SLACK_APP_TOKEN", "xoxb-wrong")]))
+            .unwrap_err();
+        assert!(err.to_string().contains("xapp-"), "{err}");
+        let ok =
+            Settings::load_from(None, &env(&[("LEARNLOOP_SLACK_APP_TOKEN", "xapp-1-A")])).unwrap();
+        assert!(ok.slack.app_token.is_some());
+
+        let client = [
+            ("LEARNLOOP_SLACK_CLIENT_ID", "1.2"),
+            ("LEARNLOOP_SLACK_CLIENT_SECRET", "shh"),
+        ];
+        let err = Settings::load_from(None, &env(&client[..1])).unwrap_err();
+        assert!(err.to_string().contains("both"), "{err}");
+        let err = Settings::load_from(None, &env(&client)).unwrap_err();
+        assert!(err.to_string().contains("LEARNLOOP_PUBLIC_URL"), "{err}");
+        let mut with_url = client.to_vec();
+        with_url.push(("LEARNLOOP_PUBLIC_URL", "https://learn.example.com/"));
+        let err = Settings::load_from(None, &env(&with_url)).unwrap_err();
+        assert!(err.to_string().contains("LEARNLOOP_TOKEN_KEYS"), "{err}");
+        with_url.push(("LEARNLOOP_TOKEN_KEYS", "k1:short"));
+        let err = Settings::load_from(None, &env(&with_url)).unwrap_err();
+        assert!(err.to_string().contains("32"), "{err}");
+        with_url.pop();
+        with_url.push(("LEARNLOOP_TOKEN_KEYS", crate::sealing::test_keys::TWO));
+        let settings = Settings::load_from(None, &env(&with_url)).unwrap();
+        assert_eq!(settings.slack.oauth.unwrap().client_id, "1.2");
+        assert_eq!(
+            settings.http.public_url.as_deref(),
+            Some("https://learn.example.com")
+        );
+        let shown = Settings::load_from(None, &env(&with_url))
+            .unwrap()
+            .to_redacted_toml();
+        assert!(
+            !shown.contains("AgICAgIC") && !shown.contains("shh"),
+            "{shown}"
+        );
+    }
+
+    #[test]
+    fn token_keys_come_from_a_file_too() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("keys");
+        std::fs::write(&path, format!("{}\n", crate::sealing::test_keys::OLD)).unwrap();
+        let settings = Settings::load_from(
+            None,
+            &env(&[("LEARNLOOP_TOKEN_KEYS_FILE", path.to_str().unwrap())]),
+        )
+        .unwrap();
+        assert!(settings.security.token_keys.is_some());
+        let err = Settings::load_from(
+            None,
+            &env(&[("LEARNLOOP_TOKEN_KEYS_FILE", "/nonexistent/keys")]),
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string().contains("LEARNLOOP_TOKEN_KEYS_FILE"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -13,6 +13,8 @@ pub mod http;
 pub mod metrics;
 pub mod platform;
 pub mod scheduler;
+pub mod sealing;
+pub mod socket_mode;
 pub mod startup;
 pub mod store;
 pub mod telemetry;

@@ -21,12 +21,15 @@ use crate::clock::{SharedClock, SystemClock};
 use crate::config::Settings;
 use crate::delivery::Delivery;
 use crate::http::verify::{BotTokenVerifier, SlackSignatureVerifier, TeamsWebhookVerifier};
-use crate::http::{AppParts, AppState, metrics_router, router};
+use crate::http::{AppParts, AppState, metrics_router, router, socket_mode_routes};
 use crate::metrics::Metrics;
 use crate::platform::slack::{SlackClient, SlackDirectory, SlackZones};
 use crate::platform::teams::directory::{ByPlatform, TeamsDirectory};
 use crate::platform::teams::{TeamsClient, TeamsCredentials};
 use crate::scheduler::Scheduler;
+use crate::socket_mode::connection::KeepAlive;
+use crate::socket_mode::envelope::Dispatcher;
+use crate::socket_mode::{SocketMode, SocketStatus};
 use crate::store::{Platform, Store};
 
 /// How long shutdown waits for the outbox worker to finish the sends in flight; past it
@@ -39,6 +42,8 @@ pub struct App {
     /// `/metrics` on a listener of its own, when configured.
     metrics_listener: Option<TcpListener>,
     state: AppState,
+    /// Slack Socket Mode, when an app token is configured.
+    socket_mode: Option<Arc<SocketMode>>,
     retention: Arc<Retention>,
 }
 
@@ -78,7 +83,11 @@ impl App {
             .signing_secret
             .as_ref()
             .map(SlackSignatureVerifier::new);
-        if slack_verifier.is_none() {
+        if slack_verifier.is_none() && settings.slack.app_token.is_some() {
+            tracing::info!(
+                "Slack reaches learnloop over Socket Mode; without LEARNLOOP_SLACK_SIGNING_SECRET the /slack/* request URLs answer 503"
+            );
+        } else if slack_verifier.is_none() {
             tracing::warn!(
                 "LEARNLOOP_SLACK_SIGNING_SECRET is not set: the /slack/* routes will answer 503 until it is"
             );
@@ -181,11 +190,33 @@ impl App {
             debriefs: settings.debriefs.clone(),
             body_limit_bytes: settings.http.body_limit_bytes,
             request_timeout: Duration::from_secs(settings.http.request_timeout_secs),
+            socket: settings
+                .slack
+                .app_token
+                .as_ref()
+                .map(|_| Arc::new(SocketStatus::default())),
         });
+        let socket_mode = match (&settings.slack.app_token, &state.socket) {
+            (Some(app_token), Some(status)) => Some(Arc::new(SocketMode {
+                slack: state.slack.clone(),
+                app_token: app_token.clone(),
+                dispatcher: Arc::new(Dispatcher::new(
+                    socket_mode_routes(state.clone()),
+                    state.request_timeout,
+                )),
+                keep_alive: KeepAlive {
+                    ping_after: Duration::from_secs(settings.slack.socket.ping_secs),
+                    dead_after: Duration::from_secs(settings.slack.socket.idle_secs),
+                },
+                status: status.clone(),
+            })),
+            _ => None,
+        };
         Ok(Self {
             listener,
             metrics_listener,
             state,
+            socket_mode,
             retention: Arc::new(Retention {
                 settings: settings.retention.clone(),
                 event_dedupe_secs: (settings.slack.event_dedupe_hours * 3600) as i64,
@@ -234,6 +265,9 @@ impl App {
         let worker = tokio::spawn(state.delivery.clone().run(stop_background.clone()));
         let scheduler = tokio::spawn(state.scheduler.clone().run(stop_background.clone()));
         let scopes = tokio::spawn(state.scopes.clone().run(stop_background.clone()));
+        let socket_mode = self
+            .socket_mode
+            .map(|socket| tokio::spawn(socket.run(stop_background.clone())));
         tracing::info!(address = %self.listener.local_addr()?, "learnloop is listening");
         let metrics_server = self.metrics_listener.map(|listener| {
             let stop = stop_background.clone();
@@ -260,6 +294,9 @@ impl App {
         let _ = maintenance.await;
         let _ = scheduler.await;
         let _ = scopes.await;
+        if let Some(socket_mode) = socket_mode {
+            let _ = socket_mode.await;
+        }
         if tokio::time::timeout(DELIVERY_DRAIN, worker).await.is_err() {
             tracing::warn!(
                 "sends still in flight after the drain period; they resume after a restart"

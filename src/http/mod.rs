@@ -116,6 +116,8 @@ pub struct AppParts {
     pub debriefs: DebriefSettings,
     pub body_limit_bytes: usize,
     pub request_timeout: Duration,
+    /// The Socket Mode connection's state, when `LEARNLOOP_SLACK_APP_TOKEN` is set.
+    pub socket: Option<Arc<crate::socket_mode::SocketStatus>>,
 }
 
 impl AppState {
@@ -295,6 +297,18 @@ fn panic_response(_panic: Box<dyn std::any::Any + Send + 'static>) -> axum::resp
 pub fn metrics_router(state: AppState) -> Router {
     Router::new()
         .route("/metrics", get(metrics::serve))
+        .with_state(state)
+}
+
+/// Slack's handlers for Socket Mode envelopes: counted in the same request metrics, and
+/// a panic costs one envelope a retry, never the connection.
+pub fn socket_mode_routes(state: AppState) -> Router {
+    slack::routes()
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::track,
+        ))
+        .layer(CatchPanicLayer::custom(panic_response))
         .with_state(state)
 }
 

@@ -79,7 +79,7 @@ async fn ephemerals_to(app: &TestApp, user: &str) -> Vec<String> {
 }
 
 /// A submitted start form.
-fn start_form(user: &str, inputs: &[(&str, Value)]) -> String {
+pub(crate) fn start_form(user: &str, inputs: &[(&str, Value)]) -> String {
     let values: serde_json::Map<String, Value> = inputs
         .iter()
         .map(|(field, element)| (format!("q_{field}"), json!({"answer": element})))

@@ -38,6 +38,7 @@ pub struct TestApp {
     signer: SlackSignatureVerifier,
     shutdown: Mutex<Option<oneshot::Sender<()>>>,
     server: Mutex<Option<Server>>,
+    socket: Mutex<Option<crate::fake_socket::FakeSocketSlack>>,
     _dir: TempDir,
 }
 
@@ -68,6 +69,8 @@ pub struct Options {
     pub env: Vec<(&'static str, String)>,
     /// A templates directory of the test's own (built-ins otherwise).
     pub templates_dir: Option<std::path::PathBuf>,
+    /// Run Socket Mode against a fake Slack WebSocket server (see [`TestApp::socket`]).
+    pub socket_mode: bool,
 }
 
 impl Default for Options {
@@ -78,6 +81,7 @@ impl Default for Options {
             clock: Arc::new(SystemClock),
             env: Vec::new(),
             templates_dir: None,
+            socket_mode: false,
         }
     }
 }
@@ -201,6 +205,15 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
     if let Some(token) = options.bot_token {
         env.insert("LEARNLOOP_SLACK_BOT_TOKEN".into(), token.into());
     }
+    let socket = if options.socket_mode {
+        env.insert(
+            "LEARNLOOP_SLACK_APP_TOKEN".into(),
+            crate::fake_socket::APP_TOKEN.into(),
+        );
+        Some(crate::fake_socket::FakeSocketSlack::start(&slack).await)
+    } else {
+        None
+    };
     for (name, value) in options.env {
         env.insert(name.into(), value);
     }
@@ -209,6 +222,9 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
     settings.delivery.initial_backoff_ms = 20;
     settings.delivery.lease_secs = 1;
     settings.slack.request_timeout_secs = 1;
+    // A silent socket is found within a test's patience.
+    settings.slack.socket.ping_secs = 1;
+    settings.slack.socket.idle_secs = 3;
     if let Some(templates) = options.templates_dir {
         settings.templates.dir = templates;
     }
@@ -226,6 +242,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         signer: SlackSignatureVerifier::new(&Secret::new(SIGNING_SECRET)),
         shutdown: Mutex::new(Some(started.shutdown)),
         server: Mutex::new(Some(started.server)),
+        socket: Mutex::new(socket),
         _dir: dir,
     }
 }
@@ -517,6 +534,15 @@ impl TestApp {
 
     /// Stops the app the way SIGTERM does and waits for it to finish, sends in flight
     /// included; what the fake Slack holds afterwards is everything the app sent.
+    /// Slack's side of Socket Mode (spawned with `socket_mode: true`); taken once.
+    pub fn socket(&self) -> crate::fake_socket::FakeSocketSlack {
+        self.socket
+            .lock()
+            .unwrap()
+            .take()
+            .expect("spawned with socket_mode, taken once")
+    }
+
     pub async fn stop(&self) {
         if let Some(shutdown) = self.shutdown.lock().unwrap().take() {
             let _ = shutdown.send(());

@@ -18,12 +18,18 @@ use crate::platform::Message;
 use crate::platform::slack::blocks::ephemeral_response;
 use crate::store::Workspace;
 
+/// Slack's request URLs, each behind the signature check.
 pub fn router(state: AppState) -> Router<AppState> {
+    routes().route_layer(middleware::from_fn_with_state(state, verify_signature))
+}
+
+/// The same handlers without the signature check: Socket Mode envelopes arrive on a
+/// socket opened with the app token, carry no signature, and run here.
+pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/slack/commands", post(commands::handle))
         .route("/slack/events", post(events::handle))
         .route("/slack/interactions", post(interactions::handle))
-        .route_layer(middleware::from_fn_with_state(state, verify_signature))
 }
 
 /// Reads the raw body (within the size limit), checks Slack's signature over exactly
