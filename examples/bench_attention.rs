@@ -58,7 +58,6 @@ async fn workspace(store: &Store, team: &str, now: i64) -> anyhow::Result<Worksp
                 platform: Platform::Slack,
                 external_id: team,
                 name: None,
-                bot_token: None,
                 default_time_zone: "UTC",
             },
             now,

@@ -104,17 +104,22 @@ async fn main() -> anyhow::Result<()> {
     if let Some(interval) = channel_interval_ms {
         settings.delivery.channel_interval_ms = interval;
     }
-    let store = Store::connect(&settings.database).await?;
+    let token = Secret::new("xoxb-bench");
+    let store =
+        Store::connect(&settings.database)
+            .await?
+            .with_credentials(learnloop::store::Credentials {
+                keyring: None,
+                slack_env_token: Some(token),
+            });
     store.migrate().await?;
     let clock = Arc::new(SystemClock);
-    let token = Secret::new("xoxb-bench");
     let workspace = store
         .upsert_workspace(
             NewWorkspace {
                 platform: Platform::Slack,
                 external_id: "TBENCH",
                 name: None,
-                bot_token: Some(&token),
                 default_time_zone: "UTC",
             },
             clock.now_unix(),

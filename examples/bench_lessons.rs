@@ -154,14 +154,12 @@ async fn generate(store: &Store, pool: &SqlitePool, now: i64) -> anyhow::Result<
     let vocabulary = Vocabulary::new(5_000);
     let mut rng = fastrand::Rng::with_seed(5);
     let recurring: Vec<String> = (0..500).map(|_| vocabulary.sentence(&mut rng)).collect();
-    let token = learnloop::config::Secret::new("xoxb-bench");
     let mut workspaces = Vec::new();
     for index in 0..WORKSPACES {
         let new = NewWorkspace {
             platform: Platform::Slack,
             external_id: &team(index),
             name: None,
-            bot_token: Some(&token),
             default_time_zone: "UTC",
         };
         workspaces.push(store.upsert_workspace(new, now).await?.id);

@@ -27,10 +27,11 @@ use crate::platform::slack::{SlackClient, SlackDirectory, SlackZones};
 use crate::platform::teams::directory::{ByPlatform, TeamsDirectory};
 use crate::platform::teams::{TeamsClient, TeamsCredentials};
 use crate::scheduler::Scheduler;
+use crate::sealing::Keyring;
 use crate::socket_mode::connection::KeepAlive;
 use crate::socket_mode::envelope::Dispatcher;
 use crate::socket_mode::{SocketMode, SocketStatus};
-use crate::store::{Platform, Store};
+use crate::store::{Credentials, Store};
 
 /// How long shutdown waits for the outbox worker to finish the sends in flight; past it
 /// their leases bring them back after a restart.
@@ -44,6 +45,8 @@ pub struct App {
     state: AppState,
     /// Slack Socket Mode, when an app token is configured.
     socket_mode: Option<Arc<SocketMode>>,
+    /// Stored tokens sealed with a key other than the active one: re-sealed at start.
+    stale_seals: i64,
     retention: Arc<Retention>,
 }
 
@@ -59,20 +62,21 @@ impl App {
             &settings.templates.dir,
             &settings.debriefs.default_template,
         )?);
-        let store = Store::connect(&settings.database).await?;
+        let keyring = settings
+            .security
+            .token_keys
+            .as_ref()
+            .map(Keyring::parse)
+            .transpose()?
+            .map(Arc::new);
+        let store = Store::connect(&settings.database)
+            .await?
+            .with_credentials(Credentials {
+                keyring: keyring.clone(),
+                slack_env_token: settings.slack.bot_token.clone(),
+            });
         store.migrate().await?;
-        if let Some(token) = &settings.slack.bot_token {
-            let rotated = store
-                .set_bot_token_everywhere(Platform::Slack, token, clock.now_unix())
-                .await
-                .context("cannot store the configured Slack bot token")?;
-            if rotated > 0 {
-                tracing::info!(
-                    workspaces = rotated,
-                    "LEARNLOOP_SLACK_BOT_TOKEN changed; stored the new token"
-                );
-            }
-        }
+        let stale_seals = check_sealed_tokens(&store, keyring.as_deref()).await?;
         let slack = SlackClient::new(
             &settings.slack.api_url,
             Duration::from_secs(settings.slack.request_timeout_secs),
@@ -217,6 +221,7 @@ impl App {
             metrics_listener,
             state,
             socket_mode,
+            stale_seals,
             retention: Arc::new(Retention {
                 settings: settings.retention.clone(),
                 event_dedupe_secs: (settings.slack.event_dedupe_hours * 3600) as i64,
@@ -265,6 +270,12 @@ impl App {
         let worker = tokio::spawn(state.delivery.clone().run(stop_background.clone()));
         let scheduler = tokio::spawn(state.scheduler.clone().run(stop_background.clone()));
         let scopes = tokio::spawn(state.scopes.clone().run(stop_background.clone()));
+        if self.stale_seals > 0 {
+            tokio::spawn(reseal_in_background(
+                state.store.clone(),
+                state.clock.clone(),
+            ));
+        }
         let socket_mode = self
             .socket_mode
             .map(|socket| tokio::spawn(socket.run(stop_background.clone())));
@@ -305,6 +316,50 @@ impl App {
         state.store.close().await;
         Ok(())
     }
+}
+
+/// Refuses to start when a stored token could not be opened: sealed with a key
+/// `LEARNLOOP_TOKEN_KEYS` does not hold, or with no keys configured at all. Returns how
+/// many tokens are sealed with an older key than the active one.
+async fn check_sealed_tokens(store: &Store, keyring: Option<&Keyring>) -> anyhow::Result<i64> {
+    let mut stale = 0;
+    for (kid, count) in store.sealed_key_ids().await? {
+        let Some(keyring) = keyring else {
+            anyhow::bail!(
+                "{count} stored Slack token(s) are sealed (key `{kid}`) but LEARNLOOP_TOKEN_KEYS \
+                 is not set; set it to the keys they were sealed with"
+            );
+        };
+        if !keyring.knows(&kid) {
+            anyhow::bail!(
+                "{count} stored Slack token(s) are sealed with key `{kid}`, which \
+                 LEARNLOOP_TOKEN_KEYS does not hold; put that key back after the active one"
+            );
+        }
+        if kid != keyring.active_kid() {
+            stale += count;
+        }
+    }
+    Ok(stale)
+}
+
+/// Seals tokens sealed with an older key again with the active one, a batch at a time.
+async fn reseal_in_background(store: Store, clock: SharedClock) {
+    let mut total = 0;
+    loop {
+        match store.reseal_tokens(100, clock.now_unix()).await {
+            Ok(0) => break,
+            Ok(count) => total += count,
+            Err(err) => {
+                tracing::error!(error = %err, "could not re-seal stored tokens with the active key");
+                return;
+            }
+        }
+    }
+    tracing::info!(
+        installations = total,
+        "re-sealed stored tokens with the active key"
+    );
 }
 
 /// The Bot Framework connector client, when the bot's credentials are set: app id and

@@ -53,23 +53,78 @@ impl WorkspaceDirectory {
         platform: Platform,
         external_id: &str,
     ) -> Result<Option<Arc<Workspace>>, StoreError> {
-        if let Some(found) = self.cached(platform, external_id) {
-            return Ok(Some(found));
+        match platform {
+            Platform::Slack => self.resolve_slack(None, Some(external_id)).await,
+            Platform::Teams => {
+                if let Some(found) = self.cached(platform, external_id) {
+                    return Ok(Some(found));
+                }
+                match self.store.find_workspace(platform, external_id).await {
+                    Ok(found) => Ok(Some(self.remember(platform, external_id, found))),
+                    Err(StoreError::NotFound) => Ok(None),
+                    Err(other) => Err(other),
+                }
+            }
         }
-        let single_install_token = match platform {
-            Platform::Slack => self.slack_bot_token.as_ref(),
-            Platform::Teams => None,
+    }
+
+    /// The Slack workspace a request names: the team's own installation, else its
+    /// enterprise's org-wide one (a request from an org-wide install may name only the
+    /// enterprise). `None` when neither is installed.
+    pub async fn resolve_slack(
+        &self,
+        enterprise_id: Option<&str>,
+        team_id: Option<&str>,
+    ) -> Result<Option<Arc<Workspace>>, StoreError> {
+        let (enterprise_id, team_id) = (
+            enterprise_id.filter(|id| !id.is_empty()),
+            team_id.filter(|id| !id.is_empty()),
+        );
+        for key in [team_id, enterprise_id].into_iter().flatten() {
+            if let Some(found) = self.cached(Platform::Slack, key) {
+                return Ok(Some(found));
+            }
+        }
+        let Some(key) = team_id.or(enterprise_id) else {
+            return Ok(None);
         };
-        let workspace = match single_install_token {
-            Some(token) => self.create(platform, external_id, Some(token)).await?,
-            None => match self.store.find_workspace(platform, external_id).await {
-                Ok(found) => found,
-                // Not cached: an install may arrive later.
-                Err(StoreError::NotFound) => return Ok(None),
-                Err(other) => return Err(other),
-            },
+        let found = match self
+            .store
+            .find_slack_workspace(enterprise_id, team_id)
+            .await
+        {
+            Ok(found) => Some(found),
+            Err(StoreError::NotFound) => None,
+            Err(other) => return Err(other),
         };
-        Ok(Some(self.remember(platform, external_id, workspace)))
+        let workspace = match (found, &self.slack_bot_token) {
+            // An installation of its own (OAuth), still installed.
+            (Some(found), _) if !found.uninstalled && self.has_installation(&found).await? => found,
+            // Single-workspace install: every team that reaches us with our signature
+            // (or over our socket) is this install, seen again after an uninstall too.
+            (found, Some(_)) => {
+                let external_id = found.as_ref().map_or(key, |f| f.external_id.as_str());
+                self.create(Platform::Slack, external_id).await?
+            }
+            (Some(found), None) if !found.uninstalled => found,
+            _ => return Ok(None),
+        };
+        let key = workspace.external_id.clone();
+        Ok(Some(self.remember(Platform::Slack, &key, workspace)))
+    }
+
+    async fn has_installation(&self, workspace: &Workspace) -> Result<bool, StoreError> {
+        match self.store.installation(workspace.id).await {
+            Ok(_) => Ok(true),
+            Err(StoreError::NotFound) => Ok(false),
+            Err(other) => Err(other),
+        }
+    }
+
+    /// Drops a workspace from the cache (uninstalled, reinstalled, deleted): the next
+    /// request reads it again.
+    pub fn forget(&self, platform: Platform, external_id: &str) {
+        self.cache.write().unwrap_or_else(|e| e.into_inner())[slot(platform)].remove(external_id);
     }
 
     /// The Teams workspace `TENANT:TEAM`, created on first contact: a team whose
@@ -79,7 +134,7 @@ impl WorkspaceDirectory {
         if let Some(found) = self.cached(Platform::Teams, external_id) {
             return Ok(found);
         }
-        let workspace = self.create(Platform::Teams, external_id, None).await?;
+        let workspace = self.create(Platform::Teams, external_id).await?;
         Ok(self.remember(Platform::Teams, external_id, workspace))
     }
 
@@ -89,17 +144,11 @@ impl WorkspaceDirectory {
             .cloned()
     }
 
-    async fn create(
-        &self,
-        platform: Platform,
-        external_id: &str,
-        bot_token: Option<&Secret>,
-    ) -> Result<Workspace, StoreError> {
+    async fn create(&self, platform: Platform, external_id: &str) -> Result<Workspace, StoreError> {
         let new = NewWorkspace {
             platform,
             external_id,
             name: None,
-            bot_token,
             default_time_zone: &self.default_time_zone,
         };
         self.store
@@ -135,6 +184,10 @@ mod tests {
     #[tokio::test]
     async fn single_install_creates_the_row_on_first_use_and_caches_it() {
         let (store, _dir) = temp_store().await;
+        let store = store.with_credentials(crate::store::Credentials {
+            keyring: None,
+            slack_env_token: Some(Secret::new("xoxb-1")),
+        });
         let directory = WorkspaceDirectory::new(
             store.clone(),
             Arc::new(ManualClock::at(100)),
@@ -197,7 +250,6 @@ mod tests {
                     platform: Platform::Slack,
                     external_id: "T9",
                     name: Some("Nine"),
-                    bot_token: None,
                     default_time_zone: "UTC",
                 },
                 1,

@@ -80,6 +80,7 @@ mod digest;
 mod events;
 mod follow_ups;
 mod goals;
+mod installations;
 mod lessons;
 mod matches;
 mod mentors;
@@ -112,6 +113,7 @@ pub use digest::{AnsweredFollowUp, DigestFacts, KudosLine, ReachedGoal};
 pub use events::{Claim, ClaimToken};
 pub use follow_ups::{Ask, AskedLesson, LessonOrigin, TrackedLesson, Transition, Unreachable};
 pub use goals::Goal;
+pub use installations::{Credentials, Installation, InstallationState, NewInstallation, Rotated};
 pub use lessons::{Lesson, LessonHit, LessonKind, NewLesson};
 pub use matches::{LessonMatch, LessonText, LessonToMatch};
 pub use mentors::{MentorLesson, MentorRow};
@@ -127,7 +129,7 @@ pub use schedules::{
 };
 pub use scopes::{Audience, ConversationKind, ConversationScope, ScopeToCheck};
 pub use teams::{TeamsConversation, TeamsPerson};
-pub use workspaces::{NewWorkspace, Platform, Workspace, WorkspaceId};
+pub use workspaces::{NewWorkspace, Platform, Workspace, WorkspaceId, WorkspaceSummary};
 
 /// Migrations compiled into the binary, so `serve` and `migrate` need no files beside it.
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -162,6 +164,8 @@ impl From<sqlx::Error> for StoreError {
 #[derive(Clone, Debug)]
 pub struct Store {
     pool: SqlitePool,
+    /// How stored tokens open, and the environment's single-workspace token.
+    credentials: std::sync::Arc<Credentials>,
 }
 
 impl Store {
@@ -205,7 +209,17 @@ impl Store {
             .connect_with(options)
             .await
             .with_context(|| format!("cannot open database `{url}`"))?;
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            credentials: Default::default(),
+        })
+    }
+
+    /// This handle (and its clones) with `credentials`: set once at start, before the
+    /// store is shared.
+    pub fn with_credentials(mut self, credentials: Credentials) -> Self {
+        self.credentials = std::sync::Arc::new(credentials);
+        self
     }
 
     /// Applies every pending migration, then finishes what SQL alone cannot (indexing
@@ -330,7 +344,6 @@ pub(crate) mod test_support {
             platform: Platform::Slack,
             external_id: team,
             name: None,
-            bot_token: None,
             default_time_zone: "UTC",
         };
         store.upsert_workspace(new, 1).await.expect("workspace").id

@@ -48,129 +48,179 @@ pub struct Workspace {
     pub platform: Platform,
     pub external_id: String,
     pub name: Option<String>,
+    /// The bot token to act with: the installation's (opened from its sealed form), else
+    /// the environment's single-workspace token; `None` once the app was uninstalled.
     pub bot_token: Option<Secret>,
     pub default_time_zone: String,
+    /// The app was removed from this workspace: nothing is sent to it.
+    pub uninstalled: bool,
 }
 
-/// What is known about a workspace when it is first seen (or seen again).
+/// What is known about a workspace when it is first seen (or seen again). Tokens are
+/// never part of it: they live sealed in the installation, or in the environment.
 #[derive(Clone, Copy, Debug)]
 pub struct NewWorkspace<'a> {
     pub platform: Platform,
     pub external_id: &'a str,
     pub name: Option<&'a str>,
-    pub bot_token: Option<&'a Secret>,
     pub default_time_zone: &'a str,
 }
 
+/// A workspace as `learnloop workspace list` shows it.
+#[derive(Clone, Debug, FromRow)]
+pub struct WorkspaceSummary {
+    pub id: i64,
+    pub platform: String,
+    pub external_id: String,
+    pub name: Option<String>,
+    pub created_at: i64,
+    pub uninstalled_at: Option<i64>,
+    /// `active`, `uninstalled` or `broken` for OAuth installations; `None` otherwise.
+    pub installation: Option<String>,
+}
+
+/// A workspace read: every column [`WorkspaceRow`] needs (`w` the workspace, `i` its
+/// installation), then the given condition.
+macro_rules! select_workspace {
+    ($condition:literal) => {
+        concat!(
+            "SELECT w.id, w.platform, w.external_id, w.name, w.default_time_zone, ",
+            "w.uninstalled_at, i.enterprise_id, i.team_id, i.bot_token AS sealed_token, ",
+            "i.state AS installation_state ",
+            "FROM workspaces w LEFT JOIN slack_installations i ON i.workspace_id = w.id ",
+            $condition
+        )
+    };
+}
+
 #[derive(FromRow)]
-struct WorkspaceRow {
+pub(super) struct WorkspaceRow {
     id: i64,
     platform: String,
     external_id: String,
     name: Option<String>,
-    bot_token: Option<String>,
     default_time_zone: String,
-}
-
-impl TryFrom<WorkspaceRow> for Workspace {
-    type Error = StoreError;
-    fn try_from(row: WorkspaceRow) -> Result<Self, StoreError> {
-        Ok(Self {
-            id: WorkspaceId(row.id),
-            platform: Platform::from_db(&row.platform)?,
-            external_id: row.external_id,
-            name: row.name,
-            bot_token: row.bot_token.map(Secret::new),
-            default_time_zone: row.default_time_zone,
-        })
-    }
+    uninstalled_at: Option<i64>,
+    enterprise_id: Option<String>,
+    team_id: Option<String>,
+    sealed_token: Option<String>,
+    installation_state: Option<String>,
 }
 
 impl Store {
+    pub(super) fn workspace_from_row(&self, row: WorkspaceRow) -> Result<Workspace, StoreError> {
+        let platform = Platform::from_db(&row.platform)?;
+        let uninstalled = row.uninstalled_at.is_some();
+        let bot_token = match (&row.sealed_token, row.installation_state.as_deref()) {
+            _ if uninstalled => None,
+            (Some(sealed), Some("active")) => self.credentials.open(
+                sealed,
+                &super::installations::token_identity(
+                    row.enterprise_id.as_deref().unwrap_or_default(),
+                    row.team_id.as_deref().unwrap_or_default(),
+                    "bot_token",
+                ),
+            ),
+            // Uninstalled or broken: no token to act with.
+            (Some(_), _) => None,
+            (None, _) if platform == Platform::Slack => self.credentials.slack_env_token.clone(),
+            (None, _) => None,
+        };
+        Ok(Workspace {
+            id: WorkspaceId(row.id),
+            platform,
+            external_id: row.external_id,
+            name: row.name,
+            bot_token,
+            default_time_zone: row.default_time_zone,
+            uninstalled,
+        })
+    }
+
     /// The workspace with this platform id, or `NotFound`.
     pub async fn find_workspace(
         &self,
         platform: Platform,
         external_id: &str,
     ) -> Result<Workspace, StoreError> {
-        let row: WorkspaceRow = sqlx::query_as(
-            "SELECT id, platform, external_id, name, bot_token, default_time_zone \
-             FROM workspaces WHERE platform = ? AND external_id = ?",
-        )
+        let row: WorkspaceRow = sqlx::query_as(select_workspace!(
+            "WHERE w.platform = ? AND w.external_id = ?"
+        ))
         .bind(platform.as_str())
         .bind(external_id)
         .fetch_one(&self.pool)
         .await?;
-        row.try_into()
+        self.workspace_from_row(row)
     }
 
     /// The workspace with this primary key, or `NotFound`.
     pub async fn workspace_by_id(&self, id: WorkspaceId) -> Result<Workspace, StoreError> {
-        let row: WorkspaceRow = sqlx::query_as(
-            "SELECT id, platform, external_id, name, bot_token, default_time_zone \
-             FROM workspaces WHERE id = ?",
-        )
-        .bind(id.0)
-        .fetch_one(&self.pool)
-        .await?;
-        row.try_into()
+        let row: WorkspaceRow = sqlx::query_as(select_workspace!("WHERE w.id = ?"))
+            .bind(id.0)
+            .fetch_one(&self.pool)
+            .await?;
+        self.workspace_from_row(row)
     }
 
-    /// Gives every workspace of `platform` this bot token: a single-workspace install
-    /// whose token was rotated in the environment takes effect at start, before any
-    /// request arrives. Returns how many rows changed.
-    pub async fn set_bot_token_everywhere(
-        &self,
-        platform: Platform,
-        token: &Secret,
-        now: i64,
-    ) -> Result<u64, StoreError> {
-        let result = sqlx::query(
-            "UPDATE workspaces SET bot_token = ?, updated_at = ? \
-             WHERE platform = ? AND (bot_token IS NULL OR bot_token != ?)",
-        )
-        .bind(token.expose())
-        .bind(now)
-        .bind(platform.as_str())
-        .bind(token.expose())
-        .execute(&self.pool)
-        .await?;
-        Ok(result.rows_affected())
-    }
-
-    /// Creates the workspace or refreshes its name and token; the time zone of an
-    /// existing workspace is left as its admins set it.
+    /// Creates the workspace or refreshes its name; the time zone of an existing
+    /// workspace is left as its admins set it. Seen again, an uninstalled workspace is
+    /// installed again (Slack only reaches us from workspaces that have the app).
     pub async fn upsert_workspace(
         &self,
         new: NewWorkspace<'_>,
         now: i64,
     ) -> Result<Workspace, StoreError> {
-        let row: WorkspaceRow = sqlx::query_as(
+        let (id,): (i64,) = sqlx::query_as(
             "INSERT INTO workspaces \
-                 (platform, external_id, name, bot_token, default_time_zone, created_at, updated_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?) \
+                 (platform, external_id, name, default_time_zone, created_at, updated_at) \
+             VALUES (?, ?, ?, ?, ?, ?) \
              ON CONFLICT (platform, external_id) DO UPDATE SET \
                  name = COALESCE(excluded.name, workspaces.name), \
-                 bot_token = COALESCE(excluded.bot_token, workspaces.bot_token), \
+                 uninstalled_at = NULL, \
                  updated_at = excluded.updated_at \
-             RETURNING id, platform, external_id, name, bot_token, default_time_zone",
+             RETURNING id",
         )
         .bind(new.platform.as_str())
         .bind(new.external_id)
         .bind(new.name)
-        .bind(new.bot_token.map(Secret::expose))
         .bind(new.default_time_zone)
         .bind(now)
         .bind(now)
         .fetch_one(&self.pool)
         .await?;
-        row.try_into()
+        self.workspace_by_id(WorkspaceId(id)).await
+    }
+
+    /// Every workspace, oldest first, for the admin's list.
+    pub async fn list_workspaces(&self) -> Result<Vec<WorkspaceSummary>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT w.id, w.platform, w.external_id, w.name, w.created_at, w.uninstalled_at, \
+                    i.state AS installation \
+             FROM workspaces w LEFT JOIN slack_installations i ON i.workspace_id = w.id \
+             ORDER BY w.id",
+        )
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Erases the workspace and every row that belongs to it (the schema cascades from
+    /// `workspaces`). Returns whether it existed.
+    pub async fn delete_workspace(&self, id: WorkspaceId) -> Result<bool, StoreError> {
+        let mut tx = self.begin().await?;
+        let deleted = sqlx::query("DELETE FROM workspaces WHERE id = ?")
+            .bind(id.0)
+            .execute(&mut *tx.tx)
+            .await?
+            .rows_affected();
+        tx.commit().await?;
+        Ok(deleted == 1)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::Credentials;
     use crate::store::test_support::temp_store;
 
     fn slack(external_id: &str) -> NewWorkspace<'_> {
@@ -178,36 +228,36 @@ mod tests {
             platform: Platform::Slack,
             external_id,
             name: None,
-            bot_token: None,
             default_time_zone: "Europe/Berlin",
         }
     }
 
     #[tokio::test]
-    async fn a_rotated_token_reaches_every_workspace_of_the_platform() {
+    async fn the_environment_token_serves_slack_workspaces_without_being_stored() {
         let (store, _dir) = temp_store().await;
-        let old = Secret::new("xoxb-old");
-        let mut first = slack("T1");
-        first.bot_token = Some(&old);
-        let id = store.upsert_workspace(first, 1).await.unwrap().id;
-        let new = Secret::new("xoxb-new");
-        assert_eq!(
+        let store = store.with_credentials(Credentials {
+            keyring: None,
+            slack_env_token: Some(Secret::new("xoxb-env")),
+        });
+        let in_slack = store.upsert_workspace(slack("T1"), 1).await.unwrap();
+        assert_eq!(in_slack.bot_token.unwrap().expose(), "xoxb-env");
+        let teams = NewWorkspace {
+            platform: Platform::Teams,
+            ..slack("T1")
+        };
+        assert!(
             store
-                .set_bot_token_everywhere(Platform::Slack, &new, 2)
+                .upsert_workspace(teams, 1)
                 .await
-                .unwrap(),
-            1
+                .unwrap()
+                .bot_token
+                .is_none()
         );
-        let token = store.workspace_by_id(id).await.unwrap().bot_token.unwrap();
-        assert_eq!(token.expose(), "xoxb-new");
-        assert_eq!(
-            store
-                .set_bot_token_everywhere(Platform::Slack, &new, 3)
-                .await
-                .unwrap(),
-            0,
-            "nothing to change the second time"
-        );
+        let stored: Vec<Option<String>> = sqlx::query_scalar("SELECT bot_token FROM workspaces")
+            .fetch_all(&store.pool)
+            .await
+            .unwrap();
+        assert!(stored.iter().all(Option::is_none), "{stored:?}");
     }
 
     #[tokio::test]
@@ -221,11 +271,9 @@ mod tests {
         assert_eq!(first.default_time_zone, "Europe/Berlin");
         assert!(first.bot_token.is_none());
 
-        let token = Secret::new("xoxb-1");
         let again = store
             .upsert_workspace(
                 NewWorkspace {
-                    bot_token: Some(&token),
                     name: Some("Acme"),
                     default_time_zone: "UTC",
                     ..slack("T1")
@@ -235,7 +283,6 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(again.id, first.id, "same team, same row");
-        assert_eq!(again.bot_token.unwrap().expose(), "xoxb-1");
         assert_eq!(again.name.as_deref(), Some("Acme"));
         assert_eq!(
             again.default_time_zone, "Europe/Berlin",

@@ -46,15 +46,18 @@ pub async fn store_on(dir: &TempDir) -> Store {
 
 pub async fn rig(settings: DeliverySettings) -> Rig {
     let dir = tempfile::tempdir().unwrap();
-    let store = store_on(&dir).await;
-    let token = Secret::new("xoxb-rig");
+    let store = store_on(&dir)
+        .await
+        .with_credentials(learnloop::store::Credentials {
+            keyring: None,
+            slack_env_token: Some(Secret::new("xoxb-rig")),
+        });
     let workspace = store
         .upsert_workspace(
             NewWorkspace {
                 platform: Platform::Slack,
                 external_id: "TRIG",
                 name: None,
-                bot_token: Some(&token),
                 default_time_zone: "UTC",
             },
             START,

@@ -409,7 +409,6 @@ async fn two_app_replicas_on_one_database_post_a_due_reminder_once() {
                 platform: learnloop::store::Platform::Slack,
                 external_id: crate::helpers::TEAM,
                 name: None,
-                bot_token: Some(&learnloop::config::Secret::new(crate::helpers::BOT_TOKEN)),
                 default_time_zone: "UTC",
             },
             Utc::now().timestamp(),

@@ -117,8 +117,19 @@ async fn the_first_command_creates_the_single_install_workspace() {
         .find_workspace(Platform::Slack, TEAM)
         .await
         .unwrap();
-    assert_eq!(workspace.bot_token.unwrap().expose(), BOT_TOKEN);
     assert_eq!(workspace.default_time_zone, "UTC");
+    // The token is read from the environment, never copied into the database.
+    let pool = sqlx::SqlitePool::connect(&app.db_url).await.unwrap();
+    let stored: Option<String> = sqlx::query_scalar("SELECT bot_token FROM workspaces")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(stored, None);
+    let dump: Vec<String> = sqlx::query_scalar("SELECT body FROM outbox")
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    assert!(!dump.iter().any(|body| body.contains(BOT_TOKEN)));
     app.stop().await;
 }
 

@@ -208,6 +208,7 @@ mod tests {
             external_id: "T1".into(),
             name: None,
             bot_token: Some(Secret::new("xoxb")),
+            uninstalled: false,
             default_time_zone: "UTC".into(),
         }
     }
