@@ -12,6 +12,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::app::debrief::timers::DebriefDuties;
 use crate::app::directory::Directory;
+use crate::app::installs::OAuthApp;
 use crate::app::retention::{self, Retention};
 use crate::app::scopes::ScopeRefresher;
 use crate::app::templates::Templates;
@@ -23,6 +24,7 @@ use crate::delivery::Delivery;
 use crate::http::verify::{BotTokenVerifier, SlackSignatureVerifier, TeamsWebhookVerifier};
 use crate::http::{AppParts, AppState, metrics_router, router, socket_mode_routes};
 use crate::metrics::Metrics;
+use crate::platform::slack::rotation::TokenRotation;
 use crate::platform::slack::{SlackClient, SlackDirectory, SlackZones};
 use crate::platform::teams::directory::{ByPlatform, TeamsDirectory};
 use crate::platform::teams::{TeamsClient, TeamsCredentials};
@@ -45,6 +47,8 @@ pub struct App {
     state: AppState,
     /// Slack Socket Mode, when an app token is configured.
     socket_mode: Option<Arc<SocketMode>>,
+    /// Refreshes rotating OAuth tokens before they run out.
+    rotation: Option<Arc<TokenRotation>>,
     /// Stored tokens sealed with a key other than the active one: re-sealed at start.
     stale_seals: i64,
     retention: Arc<Retention>,
@@ -194,11 +198,22 @@ impl App {
             debriefs: settings.debriefs.clone(),
             body_limit_bytes: settings.http.body_limit_bytes,
             request_timeout: Duration::from_secs(settings.http.request_timeout_secs),
+            oauth: OAuthApp::from_settings(&settings).map(Arc::new),
+            default_time_zone: settings.workspace.default_time_zone.clone(),
             socket: settings
                 .slack
                 .app_token
                 .as_ref()
                 .map(|_| Arc::new(SocketStatus::default())),
+        });
+        let rotation = settings.slack.oauth.as_ref().map(|oauth| {
+            Arc::new(TokenRotation::new(
+                state.store.clone(),
+                state.slack.clone(),
+                state.clock.clone(),
+                oauth.client_id.clone(),
+                oauth.client_secret.clone(),
+            ))
         });
         let socket_mode = match (&settings.slack.app_token, &state.socket) {
             (Some(app_token), Some(status)) => Some(Arc::new(SocketMode {
@@ -221,6 +236,7 @@ impl App {
             metrics_listener,
             state,
             socket_mode,
+            rotation,
             stale_seals,
             retention: Arc::new(Retention {
                 settings: settings.retention.clone(),
@@ -270,6 +286,9 @@ impl App {
         let worker = tokio::spawn(state.delivery.clone().run(stop_background.clone()));
         let scheduler = tokio::spawn(state.scheduler.clone().run(stop_background.clone()));
         let scopes = tokio::spawn(state.scopes.clone().run(stop_background.clone()));
+        let rotation = self
+            .rotation
+            .map(|rotation| tokio::spawn(rotation.run(stop_background.clone())));
         if self.stale_seals > 0 {
             tokio::spawn(reseal_in_background(
                 state.store.clone(),
@@ -307,6 +326,9 @@ impl App {
         let _ = scopes.await;
         if let Some(socket_mode) = socket_mode {
             let _ = socket_mode.await;
+        }
+        if let Some(rotation) = rotation {
+            let _ = rotation.await;
         }
         if tokio::time::timeout(DELIVERY_DRAIN, worker).await.is_err() {
             tracing::warn!(

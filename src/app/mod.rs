@@ -11,6 +11,7 @@ pub mod directory;
 pub mod followups;
 mod goals;
 pub mod handle;
+pub mod installs;
 mod lessons;
 pub mod mentors;
 pub mod messages;

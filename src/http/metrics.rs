@@ -15,6 +15,8 @@ const ROUTES: &[&str] = &[
     "/slack/commands",
     "/slack/events",
     "/slack/interactions",
+    "/slack/install",
+    "/slack/oauth_redirect",
     "/teams/messages",
     "/teams/webhook",
     "/healthz",

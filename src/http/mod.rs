@@ -116,6 +116,10 @@ pub struct AppParts {
     pub debriefs: DebriefSettings,
     pub body_limit_bytes: usize,
     pub request_timeout: Duration,
+    /// OAuth distribution to many workspaces, when configured.
+    pub oauth: Option<Arc<crate::app::installs::OAuthApp>>,
+    /// The time zone of a newly installed workspace.
+    pub default_time_zone: String,
     /// The Socket Mode connection's state, when `LEARNLOOP_SLACK_APP_TOKEN` is set.
     pub socket: Option<Arc<crate::socket_mode::SocketStatus>>,
 }
@@ -324,6 +328,7 @@ pub fn router(state: AppState, with_metrics: bool) -> Router {
     }
     routes
         .merge(slack::router(state.clone()))
+        .merge(slack::oauth::router())
         .merge(teams::router())
         // Layers run bottom-up on the way in: the id is set first, the span sees it.
         .layer(axum::middleware::from_fn_with_state(

@@ -97,6 +97,8 @@ impl Store {
                                WHERE p.workspace_id = l.workspace_id \
                                  AND p.platform_user_id = l.owner \
                                  AND p.paused_until > ?1) \
+               AND NOT EXISTS (SELECT 1 FROM workspaces w \
+                               WHERE w.id = l.workspace_id AND w.uninstalled_at IS NOT NULL) \
              ORDER BY l.workspace_id, l.owner, l.follow_up_at, l.id LIMIT ?4"
         ))
         .bind(now)
@@ -113,7 +115,9 @@ impl Store {
             "SELECT MIN(MAX(l.follow_up_at, COALESCE(p.paused_until, 0))) FROM lessons l \
              LEFT JOIN people p ON p.workspace_id = l.workspace_id \
                  AND p.platform_user_id = l.owner \
-             WHERE l.follow_up_at IS NOT NULL",
+             WHERE l.follow_up_at IS NOT NULL \
+               AND NOT EXISTS (SELECT 1 FROM workspaces w \
+                               WHERE w.id = l.workspace_id AND w.uninstalled_at IS NOT NULL)",
         )
         .fetch_one(&self.pool)
         .await?)

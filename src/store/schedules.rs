@@ -313,7 +313,9 @@ impl Store {
     ) -> Result<Vec<StoredSchedule>, StoreError> {
         let rows: Vec<ScheduleRow> = sqlx::query_as(
             "SELECT id, workspace_id, kind, channel, spec, time_zone, anchor_date, template, next_fire_at, person \
-             FROM schedules WHERE active = 1 AND next_fire_at <= ? \
+             FROM schedules s WHERE active = 1 AND next_fire_at <= ? \
+               AND NOT EXISTS (SELECT 1 FROM workspaces w \
+                               WHERE w.id = s.workspace_id AND w.uninstalled_at IS NOT NULL) \
              ORDER BY next_fire_at, id LIMIT ?",
         )
         .bind(now)
@@ -331,7 +333,10 @@ impl Store {
     ) -> Result<Vec<StoredSchedule>, StoreError> {
         let rows: Vec<ScheduleRow> = sqlx::query_as(
             "SELECT id, workspace_id, kind, channel, spec, time_zone, anchor_date, template, next_fire_at, person \
-             FROM schedules WHERE active = 1 AND kind = ? ORDER BY id",
+             FROM schedules s WHERE active = 1 AND kind = ? \
+               AND NOT EXISTS (SELECT 1 FROM workspaces w \
+                               WHERE w.id = s.workspace_id AND w.uninstalled_at IS NOT NULL) \
+             ORDER BY id",
         )
         .bind(kind.as_str())
         .fetch_all(&self.pool)
@@ -339,13 +344,17 @@ impl Store {
         rows.into_iter().map(TryInto::try_into).collect()
     }
 
-    /// When the next active schedule is due (an index lookup, not a scan).
+    /// When the next active schedule of an installed workspace is due (the index in
+    /// order, stopping at the first one whose workspace still has the app).
     pub async fn next_schedule_due(&self) -> Result<Option<i64>, StoreError> {
-        Ok(
-            sqlx::query_scalar("SELECT MIN(next_fire_at) FROM schedules WHERE active = 1")
-                .fetch_one(&self.pool)
-                .await?,
+        Ok(sqlx::query_scalar(
+            "SELECT next_fire_at FROM schedules s WHERE active = 1 \
+               AND NOT EXISTS (SELECT 1 FROM workspaces w \
+                               WHERE w.id = s.workspace_id AND w.uninstalled_at IS NOT NULL) \
+             ORDER BY next_fire_at LIMIT 1",
         )
+        .fetch_optional(&self.pool)
+        .await?)
     }
 
     /// Records occurrences, queues their messages and moves their schedules on, in one

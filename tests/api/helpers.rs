@@ -532,8 +532,6 @@ impl TestApp {
         *self.server.lock().unwrap() = Some(started.server);
     }
 
-    /// Stops the app the way SIGTERM does and waits for it to finish, sends in flight
-    /// included; what the fake Slack holds afterwards is everything the app sent.
     /// Slack's side of Socket Mode (spawned with `socket_mode: true`); taken once.
     pub fn socket(&self) -> crate::fake_socket::FakeSocketSlack {
         self.socket
@@ -543,6 +541,8 @@ impl TestApp {
             .expect("spawned with socket_mode, taken once")
     }
 
+    /// Stops the app the way SIGTERM does and waits for it to finish, sends in flight
+    /// included; what the fake Slack holds afterwards is everything the app sent.
     pub async fn stop(&self) {
         if let Some(shutdown) = self.shutdown.lock().unwrap().take() {
             let _ = shutdown.send(());

@@ -15,6 +15,7 @@ mod goals;
 mod health;
 mod helpers;
 mod mentors;
+mod oauth;
 mod privacy;
 mod recap;
 mod rig;

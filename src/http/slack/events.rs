@@ -25,6 +25,8 @@ struct Envelope {
     kind: String,
     challenge: Option<String>,
     team_id: Option<String>,
+    /// Set under Enterprise Grid; an org-wide install's events may name only it.
+    enterprise_id: Option<String>,
     event_id: Option<String>,
     /// Kept as raw JSON: events learnloop does not use may carry objects where a
     /// message has strings (`channel` of `channel_created`), and must not fail the envelope.
@@ -36,6 +38,7 @@ struct Envelope {
 #[derive(Debug, Deserialize)]
 struct Authorization {
     user_id: Option<String>,
+    team_id: Option<String>,
     #[serde(default)]
     is_bot: bool,
 }
@@ -54,6 +57,14 @@ struct SlackEvent {
     text: Option<String>,
     ts: Option<String>,
     thread_ts: Option<String>,
+    /// `tokens_revoked`: which tokens went.
+    tokens: Option<RevokedTokens>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct RevokedTokens {
+    #[serde(default)]
+    bot: Vec<String>,
 }
 
 /// What an event asks of the bot.
@@ -70,6 +81,9 @@ pub enum Intent {
     },
     /// The bot was added to `channel`: it introduces itself there, once.
     Joined { channel: String },
+    /// The app was removed from the workspace (`app_uninstalled`, or `tokens_revoked`
+    /// naming the bot's token).
+    Uninstalled,
     /// Not for us (our own messages, edits, other bots) or nothing to do yet.
     Ignore(&'static str),
 }
@@ -106,6 +120,18 @@ fn scope_changed(event: &serde_json::Value) -> Option<&str> {
 const PERSON_SUBTYPES: &[&str] = &["file_share", "thread_broadcast"];
 
 fn intent(event: &SlackEvent, bot_user_id: Option<&str>) -> Intent {
+    match event.kind.as_str() {
+        "app_uninstalled" => return Intent::Uninstalled,
+        "tokens_revoked" => {
+            let bots = event.tokens.as_ref().map_or(0, |tokens| tokens.bot.len());
+            return if bots > 0 {
+                Intent::Uninstalled
+            } else {
+                Intent::Ignore("user tokens revoked; learnloop holds none")
+            };
+        }
+        _ => {}
+    }
     if event.kind == "member_joined_channel" {
         return match (&event.channel, bot_user_id) {
             (Some(channel), Some(bot)) if event.user.as_deref() == Some(bot) => Intent::Joined {
@@ -186,7 +212,9 @@ pub enum Received {
 /// One event of a workspace, and what it asks.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Callback {
-    pub team_id: String,
+    /// The team, or for an org-wide install's events possibly only the enterprise.
+    pub team_id: Option<String>,
+    pub enterprise_id: Option<String>,
     pub event_id: String,
     pub kind: String,
     /// A conversation whose privacy scope must be looked up again.
@@ -206,15 +234,28 @@ pub fn read(body: &[u8]) -> Result<Received, HttpError> {
             Ok(Received::UrlVerification { challenge })
         }
         "event_callback" => {
-            let (Some(team_id), Some(event_id), Some(event)) =
-                (envelope.team_id, envelope.event_id, envelope.event)
-            else {
+            let team_id = envelope
+                .team_id
+                .or_else(|| {
+                    envelope
+                        .authorizations
+                        .iter()
+                        .find_map(|a| a.team_id.clone())
+                })
+                .filter(|id| !id.is_empty());
+            let enterprise_id = envelope.enterprise_id.filter(|id| !id.is_empty());
+            let (Some(event_id), Some(raw)) = (envelope.event_id, envelope.event) else {
                 return Err(HttpError::bad_request(
-                    "event_callback needs `team_id`, `event_id` and `event`",
+                    "event_callback needs `event_id` and `event`",
                 ));
             };
-            let scope_changed = scope_changed(&event).map(str::to_owned);
-            let event = parse_event(event);
+            if team_id.is_none() && enterprise_id.is_none() {
+                return Err(HttpError::bad_request(
+                    "event_callback needs `team_id` or `enterprise_id`",
+                ));
+            }
+            let scope_changed = scope_changed(&raw).map(str::to_owned);
+            let event = parse_event(raw);
             let bot_user_id = envelope
                 .authorizations
                 .iter()
@@ -223,6 +264,7 @@ pub fn read(body: &[u8]) -> Result<Received, HttpError> {
             let intent = intent(&event, bot_user_id);
             Ok(Received::Event(Callback {
                 team_id,
+                enterprise_id,
                 event_id,
                 kind: event.kind,
                 scope_changed,
@@ -260,12 +302,14 @@ async fn handle_callback(
 ) -> Result<Response, HttpError> {
     let Callback {
         team_id,
+        enterprise_id,
         event_id,
         kind,
         scope_changed,
         intent,
     } = callback;
-    tracing::Span::current().record("workspace", team_id.as_str());
+    let shown = team_id.as_deref().or(enterprise_id.as_deref());
+    tracing::Span::current().record("workspace", shown.unwrap_or_default());
     if let Some(retry) = headers
         .get("x-slack-retry-num")
         .and_then(|v| v.to_str().ok())
@@ -276,7 +320,11 @@ async fn handle_callback(
             .unwrap_or("unknown");
         tracing::info!(retry, reason, ?event_id, "Slack is retrying an event");
     }
-    let Some(workspace) = state.workspaces.resolve(Platform::Slack, &team_id).await? else {
+    let Some(workspace) = state
+        .workspaces
+        .resolve_slack(enterprise_id.as_deref(), team_id.as_deref())
+        .await?
+    else {
         tracing::warn!("ignored an event from a workspace without an install");
         state.metrics.record_slack_event(EventOutcome::Ignored);
         return Ok(StatusCode::OK.into_response());
@@ -300,6 +348,21 @@ async fn handle_callback(
         Intent::Ignore(reason) => {
             tracing::debug!(reason, ?kind, "ignored an event");
             state.metrics.record_slack_event(EventOutcome::Ignored);
+        }
+        Intent::Uninstalled => {
+            let cancelled = state
+                .store
+                .mark_uninstalled(workspace.id, state.clock.now_unix())
+                .await?;
+            state
+                .workspaces
+                .forget(Platform::Slack, &workspace.external_id);
+            tracing::info!(
+                ?kind,
+                cancelled,
+                "the app was removed from a workspace: its queued messages are cancelled and its schedules stop"
+            );
+            state.metrics.record_slack_event(EventOutcome::Handled);
         }
         Intent::Joined { channel } => {
             introduce(&state, &workspace, &channel).await?;

@@ -26,7 +26,7 @@ use crate::http::{AppState, Queued};
 use crate::platform::Message;
 use crate::platform::slack::blocks::{ephemeral_message_body, post_message_body};
 use crate::platform::slack::modal;
-use crate::store::{DebriefId, Platform, StoreError, Workspace};
+use crate::store::{DebriefId, StoreError, Workspace};
 
 #[derive(Debug, Deserialize)]
 struct InteractionForm {
@@ -36,6 +36,14 @@ struct InteractionForm {
 #[derive(Debug, Deserialize)]
 pub struct IdOnly {
     id: String,
+}
+
+/// The person who interacted; under an org-wide install (`"team": null`) their team
+/// is only named here.
+#[derive(Debug, Deserialize)]
+pub struct UserRef {
+    id: String,
+    team_id: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -71,6 +79,8 @@ pub struct View {
     private_metadata: String,
     #[serde(default)]
     state: ViewState,
+    /// The team an org-wide install's modal was opened in.
+    app_installed_team_id: Option<String>,
 }
 
 /// The interaction payloads learnloop handles, by their `type`.
@@ -80,7 +90,8 @@ pub enum Interaction {
     #[serde(rename = "block_actions")]
     BlockActions {
         team: Option<IdOnly>,
-        user: Option<IdOnly>,
+        enterprise: Option<IdOnly>,
+        user: Option<UserRef>,
         trigger_id: Option<String>,
         channel: Option<IdOnly>,
         #[serde(default)]
@@ -91,7 +102,8 @@ pub enum Interaction {
     #[serde(rename = "view_submission")]
     ViewSubmission {
         team: Option<IdOnly>,
-        user: Option<IdOnly>,
+        enterprise: Option<IdOnly>,
+        user: Option<UserRef>,
         view: View,
     },
     /// shortcuts, view_closed, … : acknowledged, not used.
@@ -99,21 +111,55 @@ pub enum Interaction {
     Other,
 }
 
-/// Checks the payload names a team and a user (400 otherwise) and finds the team's
-/// workspace; an interaction from one without an install is logged and acknowledged.
+/// Where an interaction came from: `team.id`, or under an org-wide install (`"team":
+/// null`) the person's `user.team_id` or the view's `app_installed_team_id`, and the
+/// enterprise.
+pub struct Origin {
+    pub team: Option<IdOnly>,
+    pub enterprise: Option<IdOnly>,
+    pub user: Option<UserRef>,
+    pub view_team: Option<String>,
+}
+
+/// Checks the payload names a team (or an enterprise) and a user (400 otherwise) and
+/// finds the workspace; an interaction from one without an install is logged and
+/// acknowledged.
 async fn installed(
     state: &AppState,
-    team: Option<IdOnly>,
-    user: Option<IdOnly>,
+    origin: Origin,
     kind: &str,
 ) -> Result<Option<(Arc<Workspace>, String)>, HttpError> {
-    let (Some(team), Some(user)) = (team, user) else {
+    let Origin {
+        team,
+        enterprise,
+        user,
+        view_team,
+    } = origin;
+    let Some(user) = user else {
         return Err(HttpError::bad_request(format!(
-            "{kind} payload without `team.id` or `user.id`"
+            "{kind} payload without `user.id`"
         )));
     };
-    tracing::Span::current().record("workspace", team.id.as_str());
-    let found = state.workspaces.resolve(Platform::Slack, &team.id).await?;
+    let team = team
+        .map(|team| team.id)
+        .or(user.team_id)
+        .or(view_team)
+        .filter(|id| !id.is_empty());
+    let enterprise = enterprise.map(|e| e.id).filter(|id| !id.is_empty());
+    if team.is_none() && enterprise.is_none() {
+        return Err(HttpError::bad_request(format!(
+            "{kind} payload without `team.id`, `user.team_id` or `enterprise.id`"
+        )));
+    }
+    let shown = team
+        .as_deref()
+        .or(enterprise.as_deref())
+        .unwrap_or_default();
+    tracing::Span::current().record("workspace", shown);
+    let found = state
+        .workspaces
+        .resolve_slack(enterprise.as_deref(), team.as_deref())
+        .await?;
     if found.is_none() {
         tracing::warn!(
             kind,
@@ -145,14 +191,20 @@ pub async fn handle(State(state): State<AppState>, body: Bytes) -> Result<Respon
     match read(&body)? {
         Interaction::BlockActions {
             team,
+            enterprise,
             user,
             trigger_id,
             channel,
             container,
             actions,
         } => {
-            let Some((workspace, user)) = installed(&state, team, user, "block_actions").await?
-            else {
+            let origin = Origin {
+                team,
+                enterprise,
+                user,
+                view_team: None,
+            };
+            let Some((workspace, user)) = installed(&state, origin, "block_actions").await? else {
                 return Ok(StatusCode::OK.into_response());
             };
             let clicked_in = channel.map(|c| c.id).or(container.channel_id);
@@ -170,8 +222,19 @@ pub async fn handle(State(state): State<AppState>, body: Bytes) -> Result<Respon
             }
             Ok(StatusCode::OK.into_response())
         }
-        Interaction::ViewSubmission { team, user, view } => {
-            let Some((workspace, user)) = installed(&state, team, user, "view_submission").await?
+        Interaction::ViewSubmission {
+            team,
+            enterprise,
+            user,
+            view,
+        } => {
+            let origin = Origin {
+                team,
+                enterprise,
+                user,
+                view_team: view.app_installed_team_id.clone(),
+            };
+            let Some((workspace, user)) = installed(&state, origin, "view_submission").await?
             else {
                 return Ok(StatusCode::OK.into_response());
             };

@@ -3,6 +3,7 @@
 pub mod commands;
 pub mod events;
 pub mod interactions;
+pub mod oauth;
 
 use axum::Router;
 use axum::body::Body;

@@ -103,7 +103,7 @@ impl SlackClient {
             .http
             .post(format!("{}/{method}", self.base_url))
             .json(body);
-        self.send(method, token, request).await
+        self.send(method, Some(token), request).await
     }
 
     /// Calls a read method that Slack only accepts form-encoded (e.g. `users.info`).
@@ -117,7 +117,21 @@ impl SlackClient {
             .http
             .post(format!("{}/{method}", self.base_url))
             .form(form);
-        self.send(method, token, request).await
+        self.send(method, Some(token), request).await
+    }
+
+    /// Calls an OAuth method that authenticates with the app's client id and secret in
+    /// the form instead of a token (`oauth.v2.access`).
+    pub async fn call_form_as_app(
+        &self,
+        method: &str,
+        form: &[(&str, &str)],
+    ) -> Result<Value, SlackApiError> {
+        let request = self
+            .http
+            .post(format!("{}/{method}", self.base_url))
+            .form(form);
+        self.send(method, None, request).await
     }
 
     /// The IANA time zone of a user (`users.info` → `user.tz`), if Slack knows it.
@@ -135,14 +149,14 @@ impl SlackClient {
     async fn send(
         &self,
         method: &str,
-        token: &Secret,
+        token: Option<&Secret>,
         request: reqwest::RequestBuilder,
     ) -> Result<Value, SlackApiError> {
-        let response = request
-            .header(AUTHORIZATION, format!("Bearer {}", token.expose()))
-            .send()
-            .await
-            .map_err(transport_error)?;
+        let request = match token {
+            Some(token) => request.header(AUTHORIZATION, format!("Bearer {}", token.expose())),
+            None => request,
+        };
+        let response = request.send().await.map_err(transport_error)?;
         let status = response.status();
         if status == StatusCode::TOO_MANY_REQUESTS {
             let retry_after = response

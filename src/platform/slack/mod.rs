@@ -4,6 +4,7 @@ pub mod blocks;
 pub mod client;
 pub mod directory;
 pub mod modal;
+pub mod rotation;
 pub mod zones;
 
 pub use client::{SlackApiError, SlackClient};
