@@ -37,6 +37,23 @@ enum Command {
     CheckConfig,
     /// Exit 0 when the local server answers `GET /healthz` (for container health checks).
     Healthcheck,
+    /// The workspaces learnloop holds data for, and erasing one of them.
+    #[command(subcommand)]
+    Workspace(WorkspaceCommand),
+}
+
+#[derive(Subcommand)]
+enum WorkspaceCommand {
+    /// Every workspace: id, platform, platform id, name, state, first seen.
+    List,
+    /// Erase every row of one workspace (lessons, debriefs, goals, people, messages…).
+    Delete {
+        /// The workspace id, as `workspace list` shows it.
+        id: i64,
+        /// Confirms the erasure; without it nothing is deleted.
+        #[arg(long)]
+        yes: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -71,7 +88,7 @@ fn main() -> ExitCode {
             };
         }
         Command::Healthcheck => return healthcheck(settings.http.listen),
-        Command::Serve | Command::Migrate => {}
+        Command::Serve | Command::Migrate | Command::Workspace(_) => {}
     }
     telemetry::init(&settings.log);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -97,6 +114,7 @@ fn main() -> ExitCode {
                 tracing::info!("database is migrated");
                 Ok(())
             }
+            Command::Workspace(command) => workspace_command(&settings, command).await,
             Command::CheckConfig | Command::Healthcheck => Ok(()),
         }
     });
@@ -111,6 +129,57 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// `learnloop workspace list|delete`.
+async fn workspace_command(settings: &Settings, command: WorkspaceCommand) -> anyhow::Result<()> {
+    let store = Store::connect(&settings.database).await?;
+    store.migrate().await?;
+    let result = match command {
+        WorkspaceCommand::List => {
+            let mut out = String::from("id\tplatform\tplatform id\tname\tstate\tfirst seen\n");
+            for workspace in store.list_workspaces().await? {
+                let state = match (workspace.uninstalled_at, workspace.installation.as_deref()) {
+                    (Some(_), _) => "uninstalled",
+                    (None, Some("broken")) => "broken (install again)",
+                    (None, Some(_)) => "installed (oauth)",
+                    (None, None) => "installed",
+                };
+                let first_seen = chrono::DateTime::from_timestamp(workspace.created_at, 0)
+                    .map_or_else(String::new, |at| at.format("%Y-%m-%d").to_string());
+                out.push_str(&format!(
+                    "{}\t{}\t{}\t{}\t{state}\t{first_seen}\n",
+                    workspace.id,
+                    workspace.platform,
+                    workspace.external_id,
+                    workspace.name.as_deref().unwrap_or("-"),
+                ));
+            }
+            print_out(&out);
+            Ok(())
+        }
+        WorkspaceCommand::Delete { id, yes: false } => Err(anyhow::anyhow!(
+            "this erases every lesson, debrief, goal and message of workspace {id} and cannot be \
+             undone; run it again with --yes to go ahead"
+        )),
+        WorkspaceCommand::Delete { id, yes: true } => {
+            if store
+                .delete_workspace(learnloop::store::WorkspaceId(id))
+                .await?
+            {
+                print_out(&format!(
+                    "erased workspace {id} and every row that belonged to it\n"
+                ));
+                Ok(())
+            } else {
+                Err(anyhow::anyhow!(
+                    "there is no workspace {id} (see `learnloop workspace list`)"
+                ))
+            }
+        }
+    };
+    store.close().await;
+    result
 }
 
 /// Writes to standard output; `false` when the reader went away (`check-config |

@@ -246,3 +246,75 @@ fn http_get_status(port: u16, path: &str) -> std::io::Result<u16> {
         .and_then(|code| code.parse().ok())
         .ok_or_else(|| std::io::Error::other("no status line"))
 }
+
+#[test]
+fn workspace_list_and_delete_give_admins_control_over_their_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("admin.db").display());
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let (kept, erased) = runtime.block_on(async {
+        let settings = learnloop::config::DatabaseSettings {
+            url: learnloop::config::DatabaseUrl::Sqlite(url.clone()),
+            max_connections: 2,
+            busy_timeout_ms: 5000,
+        };
+        let store = learnloop::store::Store::connect(&settings).await.unwrap();
+        store.migrate().await.unwrap();
+        let mut ids = Vec::new();
+        for (team, name) in [("T0KEEP", "Keep"), ("T0GONE", "Gone")] {
+            let new = learnloop::store::NewWorkspace {
+                platform: learnloop::store::Platform::Slack,
+                external_id: team,
+                name: Some(name),
+                default_time_zone: "UTC",
+            };
+            ids.push(
+                store
+                    .upsert_workspace(new, 1_800_000_000)
+                    .await
+                    .unwrap()
+                    .id
+                    .0,
+            );
+        }
+        store.close().await;
+        (ids[0], ids[1])
+    });
+    let run = |args: &[&str]| {
+        learnloop()
+            .args(args)
+            .env("LEARNLOOP_DATABASE_URL", &url)
+            .output()
+            .unwrap()
+    };
+    let listed = run(&["workspace", "list"]);
+    assert!(listed.status.success());
+    let stdout = String::from_utf8(listed.stdout).unwrap();
+    assert!(
+        stdout.contains(&format!(
+            "{erased}\tslack\tT0GONE\tGone\tinstalled\t2027-01-15"
+        )),
+        "{stdout}"
+    );
+
+    let unconfirmed = run(&["workspace", "delete", &erased.to_string()]);
+    assert!(!unconfirmed.status.success());
+    assert!(String::from_utf8_lossy(&unconfirmed.stderr).contains("--yes"));
+    assert!(
+        String::from_utf8(run(&["workspace", "list"]).stdout)
+            .unwrap()
+            .contains("T0GONE")
+    );
+
+    let deleted = run(&["workspace", "delete", &erased.to_string(), "--yes"]);
+    assert!(deleted.status.success(), "{deleted:?}");
+    let after = String::from_utf8(run(&["workspace", "list"]).stdout).unwrap();
+    assert!(
+        !after.contains("T0GONE") && after.contains("T0KEEP"),
+        "{after}"
+    );
+    let again = run(&["workspace", "delete", &erased.to_string(), "--yes"]);
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("no workspace"));
+    let _ = kept;
+}

@@ -622,3 +622,100 @@ impl Respond for RefreshResponder {
         self.0.respond(request)
     }
 }
+
+/// Settings of an app on `db_url` with these token keys.
+fn keyed_settings(db_url: &str, keys: &str) -> learnloop::config::Settings {
+    let env = std::collections::HashMap::from([
+        ("LEARNLOOP_LISTEN".to_owned(), "127.0.0.1:0".to_owned()),
+        ("LEARNLOOP_DATABASE_URL".to_owned(), db_url.to_owned()),
+        ("LEARNLOOP_LOG".to_owned(), "warn".to_owned()),
+        ("LEARNLOOP_TOKEN_KEYS".to_owned(), keys.to_owned()),
+    ]);
+    learnloop::config::Settings::load_from(None, &env).unwrap()
+}
+
+#[tokio::test]
+async fn a_new_key_reseals_stored_tokens_and_an_unknown_key_refuses_to_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let db_url = format!("sqlite://{}", dir.path().join("keys.db").display());
+    const OLD: &str = "k1:AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=";
+    // Installed while k1 was the only key.
+    let app = learnloop::startup::App::build(keyed_settings(&db_url, OLD))
+        .await
+        .unwrap();
+    drop(app);
+    let store = Store::connect(&keyed_settings(&db_url, OLD).database)
+        .await
+        .unwrap()
+        .with_credentials(Credentials {
+            keyring: Some(Arc::new(Keyring::parse(&Secret::new(OLD)).unwrap())),
+            slack_env_token: None,
+        });
+    store
+        .save_installation(
+            NewInstallation {
+                enterprise_id: "",
+                team_id: "T0KEYS",
+                name: None,
+                is_enterprise_install: false,
+                app_id: None,
+                bot_user_id: None,
+                scope: None,
+                installer_user_id: None,
+                bot_token: &Secret::new("xoxb-keys"),
+                refresh_token: None,
+                token_expires_at: None,
+                default_time_zone: "UTC",
+            },
+            1,
+        )
+        .await
+        .unwrap();
+    store.close().await;
+
+    // Without k1 the stored token could not be opened: refuse to start, saying why.
+    let refused = learnloop::startup::App::build(keyed_settings(
+        &db_url,
+        "k2:AgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgI=",
+    ))
+    .await
+    .err()
+    .expect("refuses to start");
+    assert!(refused.to_string().contains("`k1`"), "{refused}");
+
+    // k2 put in front of k1: the token is sealed again with k2 in the background.
+    let app = learnloop::startup::App::build(keyed_settings(&db_url, KEYS))
+        .await
+        .unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(app.run_until_stopped(async {
+        let _ = stopped.await;
+    }));
+    let pool = sqlx::SqlitePool::connect(&db_url).await.unwrap();
+    let mut sealed = String::new();
+    for _ in 0..200 {
+        sealed = sqlx::query_scalar("SELECT bot_token FROM slack_installations")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        if sealed.starts_with("v1:k2:") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert!(sealed.starts_with("v1:k2:"), "{sealed}");
+    let _ = stop.send(());
+    server.await.unwrap().unwrap();
+    let reopened = Store::connect(&keyed_settings(&db_url, KEYS).database)
+        .await
+        .unwrap()
+        .with_credentials(Credentials {
+            keyring: Some(Arc::new(Keyring::parse(&Secret::new(KEYS)).unwrap())),
+            slack_env_token: None,
+        });
+    let workspace = reopened
+        .find_workspace(learnloop::store::Platform::Slack, "T0KEYS")
+        .await
+        .unwrap();
+    assert_eq!(workspace.bot_token.unwrap().expose(), "xoxb-keys");
+}
