@@ -621,6 +621,28 @@ pub async fn answer_in_words(
     Ok(Some(answered.message))
 }
 
+/// Each open lesson with when it is asked and its answer buttons (two blocks each).
+pub fn open_blocks(open: &[TrackedLesson], zone: Tz) -> Vec<Block> {
+    let mut blocks = Vec::with_capacity(open.len() * 2);
+    for lesson in open {
+        let when = match lesson.follow_up_at {
+            Some(at) => format!("I'll ask on {}", day(at, zone)),
+            None => "waiting for your answer".to_owned(),
+        };
+        let not_yet = match lesson.not_yet_count {
+            0 => String::new(),
+            n => format!(" · not yet {}", times(n)),
+        };
+        blocks.push(Block::Text(format!(
+            "{}\n_from {} · {when}{not_yet}_",
+            quoted(&lesson.text),
+            origin(lesson, zone)
+        )));
+        blocks.push(answer_buttons(lesson));
+    }
+    blocks
+}
+
 /// `/learn followups`: my lessons still waiting for an outcome, with the same buttons.
 pub async fn list(ctx: &CommandContext<'_>) -> Result<Message, StoreError> {
     let open = ctx
@@ -638,22 +660,7 @@ pub async fn list(ctx: &CommandContext<'_>) -> Result<Message, StoreError> {
         "*Your open follow-ups* ({})",
         open.len()
     ))];
-    for lesson in &open {
-        let when = match lesson.follow_up_at {
-            Some(at) => format!("I'll ask on {}", day(at, zone)),
-            None => "waiting for your answer".to_owned(),
-        };
-        let not_yet = match lesson.not_yet_count {
-            0 => String::new(),
-            n => format!(" · not yet {}", times(n)),
-        };
-        blocks.push(Block::Text(format!(
-            "{}\n_from {} · {when}{not_yet}_",
-            quoted(&lesson.text),
-            origin(lesson, zone)
-        )));
-        blocks.push(answer_buttons(lesson));
-    }
+    blocks.extend(open_blocks(&open, zone));
     Ok(Message {
         fallback: format!("Your {} open follow-ups", open.len()),
         blocks,

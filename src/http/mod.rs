@@ -230,6 +230,48 @@ impl AppState {
         }
     }
 
+    /// Publishes `user`'s Home tab as it is now: one `views.publish` waiting per person,
+    /// carrying the latest state (see [`crate::store::StoreTx::enqueue_latest`]).
+    pub async fn publish_home(
+        &self,
+        workspace: &Workspace,
+        user: &str,
+    ) -> Result<(), error::HttpError> {
+        let ctx = self.command_context(workspace, user, user);
+        let view = crate::app::home::view(&ctx).await?;
+        let body = crate::platform::slack::blocks::home_view_body(user, &view).to_string();
+        let channel = format!("home:{user}");
+        let now_ms = self.clock.now_millis();
+        let message = NewOutboxMessage {
+            method: "views.publish",
+            ..NewOutboxMessage::post(workspace.id, &channel, &body)
+        };
+        let mut tx = self.store.begin().await?;
+        tx.enqueue_latest(message, now_ms, self.delivery.give_up_at(now_ms))
+            .await?;
+        tx.commit().await?;
+        self.delivery.wake();
+        Ok(())
+    }
+
+    /// After `user` changed something their Home shows: publishes it again if they
+    /// ever opened it (Slack workspaces only). A failure costs a stale Home, never the
+    /// change itself.
+    pub async fn refresh_home(&self, workspace: &Workspace, user: &str) {
+        if workspace.platform != crate::store::Platform::Slack {
+            return;
+        }
+        let refreshed = async {
+            if self.store.has_opened_home(workspace.id, user).await? {
+                self.publish_home(workspace, user).await?;
+            }
+            Ok::<(), error::HttpError>(())
+        };
+        if let Err(err) = refreshed.await {
+            tracing::warn!(error = ?err, "could not publish a Home tab again");
+        }
+    }
+
     /// Lets the scheduler and the delivery worker know what a handler changed.
     pub fn after(&self, handled: &Handled) {
         if handled.schedules_changed {

@@ -399,6 +399,32 @@ impl StoreTx {
         insert(&mut self.tx, message, now, give_up_at).await
     }
 
+    /// Queues a call that replaces whatever the last one of its channel and method
+    /// said (a Home tab's `views.publish`): folded into one still waiting there, so a
+    /// burst of changes costs one call carrying the latest state.
+    pub async fn enqueue_latest(
+        &mut self,
+        message: NewOutboxMessage<'_>,
+        now: i64,
+        give_up_at: i64,
+    ) -> Result<(), StoreError> {
+        let folded = sqlx::query(
+            "UPDATE outbox SET body = ? \
+             WHERE workspace_id = ? AND channel = ? AND method = ? AND status = 'pending' \
+               AND status IN ('pending', 'sending')",
+        )
+        .bind(message.body)
+        .bind(message.workspace.0)
+        .bind(message.channel)
+        .bind(message.method)
+        .execute(&mut *self.tx)
+        .await?;
+        if folded.rows_affected() == 0 {
+            insert(&mut self.tx, message, now, give_up_at).await?;
+        }
+        Ok(())
+    }
+
     /// Queues a change to an earlier message (`chat.update`), folding it into an update
     /// of the same message that is still waiting: only the latest state is worth sending,
     /// and fifty quick reflections then cost one call, not fifty.

@@ -494,3 +494,40 @@ async fn many_messages_are_queued_in_order_across_statements_and_a_taken_key_is_
     let first = store.claim_due(1000, 61_000, 10).await.unwrap();
     assert_eq!(bodies(&first), ["already queued"]);
 }
+
+#[tokio::test]
+async fn the_latest_state_folds_into_the_call_still_waiting() {
+    let (store, _dir) = temp_store().await;
+    let ws = workspace(&store, "T1").await;
+    let publish = |body| NewOutboxMessage {
+        method: "views.publish",
+        ..NewOutboxMessage::post(ws, "home:U1", body)
+    };
+    for body in ["{\"v\":1}", "{\"v\":2}", "{\"v\":3}"] {
+        let mut tx = store.begin().await.unwrap();
+        tx.enqueue_latest(publish(body), 0, 1_000_000)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+    }
+    let bodies: Vec<String> = sqlx::query_scalar("SELECT body FROM outbox ORDER BY id")
+        .fetch_all(&store.pool)
+        .await
+        .unwrap();
+    assert_eq!(bodies, ["{\"v\":3}"], "one call, the latest state");
+    // Once it is on its way, the next state waits behind it.
+    sqlx::query("UPDATE outbox SET status = 'sending'")
+        .execute(&store.pool)
+        .await
+        .unwrap();
+    let mut tx = store.begin().await.unwrap();
+    tx.enqueue_latest(publish("{\"v\":4}"), 0, 1_000_000)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox")
+        .fetch_one(&store.pool)
+        .await
+        .unwrap();
+    assert_eq!(count, 2);
+}

@@ -137,6 +137,45 @@ impl Store {
             == 1)
     }
 
+    /// Records that the person opened the bot's Home tab; creates the person if new.
+    pub async fn mark_home_opened(
+        &self,
+        workspace: WorkspaceId,
+        platform_user_id: &str,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO people (workspace_id, platform_user_id, home_opened_at, created_at, updated_at) \
+             VALUES (?, ?, ?, ?, ?) \
+             ON CONFLICT (workspace_id, platform_user_id) DO UPDATE SET \
+                 home_opened_at = excluded.home_opened_at",
+        )
+        .bind(workspace.0)
+        .bind(platform_user_id)
+        .bind(now)
+        .bind(now)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Whether the person has ever opened the bot's Home tab.
+    pub async fn has_opened_home(
+        &self,
+        workspace: WorkspaceId,
+        platform_user_id: &str,
+    ) -> Result<bool, StoreError> {
+        let opened: Option<Option<i64>> = sqlx::query_scalar(
+            "SELECT home_opened_at FROM people WHERE workspace_id = ? AND platform_user_id = ?",
+        )
+        .bind(workspace.0)
+        .bind(platform_user_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(opened.flatten().is_some())
+    }
+
     /// Pauses (or with `None` resumes) the person's prompts; creates the person if new.
     pub async fn set_paused_until(
         &self,

@@ -3,6 +3,7 @@
 
 mod abuse;
 mod anonymity;
+mod app_home;
 mod bot_framework;
 mod cli;
 mod closing_the_loop;

@@ -141,6 +141,39 @@ impl Debrief {
     }
 }
 
+/// Open debriefs `user` can see and has not reflected on yet, newest first: those in
+/// public channels (by their stored scope, so nothing waits for Slack) and those they
+/// facilitate.
+pub async fn waiting_for_reflection(
+    store: &crate::store::Store,
+    workspace: WorkspaceId,
+    user: &str,
+) -> Result<Vec<Debrief>, StoreError> {
+    let mut waiting = Vec::new();
+    for stored in store.open_debriefs(workspace, None).await? {
+        let debrief = Debrief::try_from(stored)?;
+        let visible = debrief.facilitator == user
+            || store
+                .conversation_scope(workspace, &debrief.channel)
+                .await?
+                .is_some_and(|scope| scope.kind.is_public());
+        if !visible {
+            continue;
+        }
+        let reflected = match debrief.author_key(user) {
+            Some(key) => store
+                .reflection_by_key(workspace, debrief.id, &key)
+                .await?
+                .is_some(),
+            None => true,
+        };
+        if !reflected {
+            waiting.push(debrief);
+        }
+    }
+    Ok(waiting)
+}
+
 /// The open debriefs of the command's channel, newest first.
 async fn load_all_open(ctx: &CommandContext<'_>) -> Result<Vec<Debrief>, StoreError> {
     ctx.store

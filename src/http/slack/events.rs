@@ -57,6 +57,8 @@ struct SlackEvent {
     text: Option<String>,
     ts: Option<String>,
     thread_ts: Option<String>,
+    /// `app_home_opened`: `home` or `messages`.
+    tab: Option<String>,
     /// `tokens_revoked`: which tokens went.
     tokens: Option<RevokedTokens>,
 }
@@ -81,6 +83,8 @@ pub enum Intent {
     },
     /// The bot was added to `channel`: it introduces itself there, once.
     Joined { channel: String },
+    /// `user` opened the bot's Home tab: it is published for them.
+    HomeOpened { user: String },
     /// The app was removed from the workspace (`app_uninstalled`, or `tokens_revoked`
     /// naming the bot's token).
     Uninstalled,
@@ -122,6 +126,12 @@ const PERSON_SUBTYPES: &[&str] = &["file_share", "thread_broadcast"];
 fn intent(event: &SlackEvent, bot_user_id: Option<&str>) -> Intent {
     match event.kind.as_str() {
         "app_uninstalled" => return Intent::Uninstalled,
+        "app_home_opened" => {
+            return match (&event.user, event.tab.as_deref()) {
+                (Some(user), Some("home")) => Intent::HomeOpened { user: user.clone() },
+                _ => Intent::Ignore("the messages tab was opened"),
+            };
+        }
         "tokens_revoked" => {
             let bots = event.tokens.as_ref().map_or(0, |tokens| tokens.bot.len());
             return if bots > 0 {
@@ -349,6 +359,14 @@ async fn handle_callback(
             tracing::debug!(reason, ?kind, "ignored an event");
             state.metrics.record_slack_event(EventOutcome::Ignored);
         }
+        Intent::HomeOpened { user } => {
+            state
+                .store
+                .mark_home_opened(workspace.id, &user, state.clock.now_unix())
+                .await?;
+            state.publish_home(&workspace, &user).await?;
+            state.metrics.record_slack_event(EventOutcome::Handled);
+        }
         Intent::Uninstalled => {
             let cancelled = state
                 .store
@@ -502,6 +520,7 @@ async fn handle_and_reply(
         })
         .await?;
     state.metrics.record_slack_event(EventOutcome::Handled);
+    state.refresh_home(workspace, message.user).await;
     Ok(())
 }
 

@@ -15,12 +15,13 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{nudge_in_background, open_modal, queue};
+use crate::app::command::PauseDuration;
 use crate::app::debrief::review::{self, ReviewStep};
 use crate::app::debrief::since;
 use crate::app::debrief::start_form::{self, read_start_form};
 use crate::app::debrief::{self, Debrief, StartChoices, Submitted};
 use crate::app::handle::{CommandContext, Handled};
-use crate::app::{followups, mentors};
+use crate::app::{followups, home, mentors, pause};
 use crate::http::error::HttpError;
 use crate::http::{AppState, Queued};
 use crate::platform::Message;
@@ -220,6 +221,7 @@ pub async fn handle(State(state): State<AppState>, body: Bytes) -> Result<Respon
             for action in &actions {
                 on_action(&state, &click, action).await?;
             }
+            state.refresh_home(&workspace, &user).await;
             Ok(StatusCode::OK.into_response())
         }
         Interaction::ViewSubmission {
@@ -255,7 +257,9 @@ pub async fn handle(State(state): State<AppState>, body: Bytes) -> Result<Respon
                 );
                 return Ok(StatusCode::OK.into_response());
             }
-            on_reflection(&state, &workspace, &user, &view).await
+            let answered = on_reflection(&state, &workspace, &user, &view).await;
+            state.refresh_home(&workspace, &user).await;
+            answered
         }
         Interaction::Other => {
             tracing::info!("acknowledged an interaction type learnloop does not use");
@@ -304,6 +308,15 @@ async fn on_action(state: &AppState, click: &Click<'_>, action: &Action) -> Resu
     }
     if kind == followups::NOTE {
         return open_note(state, click, action).await;
+    }
+    if kind == home::PAUSE || kind == home::RESUME {
+        let ctx = state.command_context(click.workspace, click.user, click.user);
+        let said = if kind == home::PAUSE {
+            pause::pause(&ctx, PauseDuration::Days(7)).await?
+        } else {
+            pause::resume(&ctx).await?
+        };
+        return click.tell(state, &said).await;
     }
     if since::outcome_of(kind).is_some() || kind == mentors::INTRO {
         let value = action.value.as_deref().unwrap_or_default();

@@ -135,6 +135,14 @@ fn fallback_text(message: &Message) -> String {
     clip(&neutralised(&message.fallback), MAX_FALLBACK_CHARS)
 }
 
+/// The body of `views.publish` for a person's Home tab.
+pub fn home_view_body(user: &str, message: &Message) -> Value {
+    json!({
+        "user_id": user,
+        "view": {"type": "home", "blocks": render_blocks(message)},
+    })
+}
+
 /// The reply body of a slash command: visible only to the caller.
 pub fn ephemeral_response(message: &Message) -> Value {
     json!({
