@@ -361,6 +361,49 @@ impl Store {
         .await?)
     }
 
+    /// Open debriefs (newest first, at most 20) in public conversations, by their
+    /// stored scope, or facilitated by `person`: those a person may be asked to reflect
+    /// on without asking the platform who is where.
+    pub async fn open_debriefs_visible_to(
+        &self,
+        workspace: WorkspaceId,
+        person: &str,
+    ) -> Result<Vec<StoredDebrief>, StoreError> {
+        Ok(sqlx::query_as(select_debriefs!(
+            "WHERE workspace_id = ?1 AND closed_at IS NULL \
+               AND (facilitator = ?2 OR EXISTS (SELECT 1 FROM conversation_scopes c \
+                    WHERE c.workspace_id = ?1 AND c.conversation = debriefs.channel \
+                      AND c.public != 0)) \
+             ORDER BY id DESC LIMIT 20"
+        ))
+        .bind(workspace.0)
+        .bind(person)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Which of these (debrief, author key) pairs have a reflection, in one query.
+    pub async fn reflected(
+        &self,
+        workspace: WorkspaceId,
+        keys: &[(i64, String)],
+    ) -> Result<std::collections::HashSet<i64>, StoreError> {
+        if keys.is_empty() {
+            return Ok(Default::default());
+        }
+        let pairs = serde_json::to_string(keys).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let found: Vec<i64> = sqlx::query_scalar(
+            "SELECT r.debrief_id FROM json_each(?2) j \
+             JOIN reflections r ON r.debrief_id = j.value ->> 0 AND r.author_key = j.value ->> 1 \
+             WHERE r.workspace_id = ?1",
+        )
+        .bind(workspace.0)
+        .bind(pairs)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(found.into_iter().collect())
+    }
+
     /// The person's reflection (by author key), to fill in a form they open again.
     pub async fn reflection_by_key(
         &self,

@@ -137,7 +137,8 @@ impl Store {
             == 1)
     }
 
-    /// Records that the person opened the bot's Home tab; creates the person if new.
+    /// Records that the person opened the bot's Home tab (the first time: only whether
+    /// they ever did matters); creates the person if new.
     pub async fn mark_home_opened(
         &self,
         workspace: WorkspaceId,
@@ -148,7 +149,8 @@ impl Store {
             "INSERT INTO people (workspace_id, platform_user_id, home_opened_at, created_at, updated_at) \
              VALUES (?, ?, ?, ?, ?) \
              ON CONFLICT (workspace_id, platform_user_id) DO UPDATE SET \
-                 home_opened_at = excluded.home_opened_at",
+                 home_opened_at = excluded.home_opened_at \
+             WHERE people.home_opened_at IS NULL",
         )
         .bind(workspace.0)
         .bind(platform_user_id)

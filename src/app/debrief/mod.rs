@@ -143,35 +143,27 @@ impl Debrief {
 
 /// Open debriefs `user` can see and has not reflected on yet, newest first: those in
 /// public channels (by their stored scope, so nothing waits for Slack) and those they
-/// facilitate.
+/// facilitate. Two queries, however many debriefs are open.
 pub async fn waiting_for_reflection(
     store: &crate::store::Store,
     workspace: WorkspaceId,
     user: &str,
 ) -> Result<Vec<Debrief>, StoreError> {
-    let mut waiting = Vec::new();
-    for stored in store.open_debriefs(workspace, None).await? {
-        let debrief = Debrief::try_from(stored)?;
-        let visible = debrief.facilitator == user
-            || store
-                .conversation_scope(workspace, &debrief.channel)
-                .await?
-                .is_some_and(|scope| scope.kind.is_public());
-        if !visible {
-            continue;
-        }
-        let reflected = match debrief.author_key(user) {
-            Some(key) => store
-                .reflection_by_key(workspace, debrief.id, &key)
-                .await?
-                .is_some(),
-            None => true,
-        };
-        if !reflected {
-            waiting.push(debrief);
-        }
-    }
-    Ok(waiting)
+    let open: Vec<Debrief> = store
+        .open_debriefs_visible_to(workspace, user)
+        .await?
+        .into_iter()
+        .map(Debrief::try_from)
+        .collect::<Result<_, _>>()?;
+    let keys: Vec<(i64, String)> = open
+        .iter()
+        .filter_map(|debrief| Some((debrief.id.0, debrief.author_key(user)?)))
+        .collect();
+    let reflected = store.reflected(workspace, &keys).await?;
+    Ok(open
+        .into_iter()
+        .filter(|debrief| debrief.salt.is_some() && !reflected.contains(&debrief.id.0))
+        .collect())
 }
 
 /// The open debriefs of the command's channel, newest first.

@@ -360,10 +360,13 @@ async fn handle_callback(
             state.metrics.record_slack_event(EventOutcome::Ignored);
         }
         Intent::HomeOpened { user } => {
-            state
-                .store
-                .mark_home_opened(workspace.id, &user, state.clock.now_unix())
-                .await?;
+            // A write only the first time: opening the tab is frequent.
+            if !state.store.has_opened_home(workspace.id, &user).await? {
+                state
+                    .store
+                    .mark_home_opened(workspace.id, &user, state.clock.now_unix())
+                    .await?;
+            }
             state.publish_home(&workspace, &user).await?;
             state.metrics.record_slack_event(EventOutcome::Handled);
         }
