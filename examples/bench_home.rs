@@ -73,7 +73,9 @@ async fn seed(pool: &SqlitePool, now: i64) -> anyhow::Result<()> {
     .bind(now)
     .execute(pool)
     .await?;
-    sqlx::query("DELETE FROM lessons_to_match").execute(pool).await?;
+    sqlx::query("DELETE FROM lessons_to_match")
+        .execute(pool)
+        .await?;
     sqlx::query(
         "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 20) \
          INSERT INTO goals (workspace_id, person, number, text, due_date, created_at, done_at) \
@@ -113,9 +115,18 @@ async fn main() -> anyhow::Result<()> {
     let env = HashMap::from([
         ("LEARNLOOP_LISTEN".to_owned(), "127.0.0.1:0".to_owned()),
         ("LEARNLOOP_DATABASE_URL".to_owned(), db_url.clone()),
-        ("LEARNLOOP_SLACK_API_URL".to_owned(), format!("{}/api", slack.uri())),
-        ("LEARNLOOP_SLACK_SIGNING_SECRET".to_owned(), SECRET.to_owned()),
-        ("LEARNLOOP_SLACK_BOT_TOKEN".to_owned(), "xoxb-bench".to_owned()),
+        (
+            "LEARNLOOP_SLACK_API_URL".to_owned(),
+            format!("{}/api", slack.uri()),
+        ),
+        (
+            "LEARNLOOP_SLACK_SIGNING_SECRET".to_owned(),
+            SECRET.to_owned(),
+        ),
+        (
+            "LEARNLOOP_SLACK_BOT_TOKEN".to_owned(),
+            "xoxb-bench".to_owned(),
+        ),
     ]);
     let settings = Settings::load_from(None, &env)?;
     learnloop::telemetry::init("warn");
@@ -141,13 +152,17 @@ async fn main() -> anyhow::Result<()> {
     };
     // Warm up both paths, and check the Home holds what it should.
     for n in 0..20 {
-        signed.post("/slack/events", "application/json", event(n)).await;
+        signed
+            .post("/slack/events", "application/json", event(n))
+            .await;
         signed.learn(TEAM, "help").await;
     }
     let mut home = Vec::with_capacity(rounds);
     let mut help = Vec::with_capacity(rounds);
     for n in 0..rounds {
-        let (took, _) = signed.post("/slack/events", "application/json", event(100 + n)).await;
+        let (took, _) = signed
+            .post("/slack/events", "application/json", event(100 + n))
+            .await;
         home.push(took);
         let (took, _) = signed.learn(TEAM, "help").await;
         help.push(took);
