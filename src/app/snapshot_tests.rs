@@ -228,6 +228,12 @@ fn messages_by_kind() -> Vec<(&'static str, Message)> {
         ("welcome", super::welcome::message()),
         ("channel_intro", super::welcome::channel_intro()),
         ("file_hint", super::welcome::file_hint()),
+        ("welcome_teams_team", super::welcome::teams_message(false)),
+        (
+            "welcome_teams_personal",
+            super::welcome::teams_message(true),
+        ),
+        ("installer_welcome", super::installs::installer_welcome()),
         (
             "digest",
             render(

@@ -23,6 +23,37 @@ const GREETINGS: &[&str] = &[
     "get started",
 ];
 
+/// The Teams welcome when the bot is added to a team (posted in the channel it was
+/// added through) or installed by someone for themselves (in their 1:1 chat): Teams
+/// words, since there are no slash commands there.
+pub fn teams_message(personal: bool) -> Message {
+    let steps = if personal {
+        "*Three things to try here*\n1. `goal add run a blameless postmortem` sets a \
+         personal learning goal (only you see it).\n2. `checkin fridays 16:00` asks you a \
+         few quiet questions each week, in your own time zone.\n3. Add me to your team, \
+         then `@learnloop debrief Release 2.3` in a channel after a release or an incident."
+    } else {
+        "*Three things to try*\n1. After a release or an incident, write `@learnloop debrief \
+         Release 2.3` in its channel: everyone reflects, and the summary lands in the \
+         thread.\n2. `@learnloop digest mondays 09:00` posts what the team learned each \
+         week.\n3. In our 1:1 chat, `goal add TEXT` and `checkin fridays 16:00` keep your \
+         own learning going."
+    };
+    Message {
+        fallback: "Welcome to learnloop".into(),
+        blocks: vec![
+            Block::Text(
+                ":wave: Hi! I help your team learn from its own work: short debriefs after \
+                 releases and incidents, then a gentle follow-up on whether each lesson was \
+                 applied."
+                    .into(),
+            ),
+            Block::Text(steps.into()),
+            Block::Context("`help` lists everything I can do".into()),
+        ],
+    }
+}
+
 /// Whether `text` is only a greeting ("Hi!", "hello there").
 pub fn is_greeting(text: &str) -> bool {
     let words: String = text

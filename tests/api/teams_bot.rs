@@ -190,21 +190,47 @@ impl Rig {
         self.post(&activity).await
     }
 
-    /// The connector calls that send (not the token's, not roster reads), once there
-    /// are `count` of them.
+    /// The connector calls that send (not the token's, not roster reads, not the
+    /// welcome card the bot posts where it is added), once there are `count` of them.
     async fn connector_calls(&self, count: usize) -> Vec<wiremock::Request> {
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
             let calls: Vec<_> = self
-                .connector
-                .received_requests()
+                .all_sends()
                 .await
-                .unwrap_or_default()
                 .into_iter()
-                .filter(|r| r.url.path() != "/token" && r.method != wiremock::http::Method::GET)
+                .filter(|r| !is_welcome(r))
                 .collect();
             if calls.len() >= count || Instant::now() > deadline {
                 return calls;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Every call that sends, welcomes included.
+    async fn all_sends(&self) -> Vec<wiremock::Request> {
+        self.connector
+            .received_requests()
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|r| r.url.path() != "/token" && r.method != wiremock::http::Method::GET)
+            .collect()
+    }
+
+    /// The welcome cards sent, once there are `count` of them.
+    async fn welcomes(&self, count: usize) -> Vec<wiremock::Request> {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let welcomes: Vec<_> = self
+                .all_sends()
+                .await
+                .into_iter()
+                .filter(is_welcome)
+                .collect();
+            if welcomes.len() >= count || Instant::now() > deadline {
+                return welcomes;
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
@@ -219,6 +245,11 @@ impl Rig {
             .filter(|r| r.url.path() == "/token")
             .collect()
     }
+}
+
+/// Whether a connector call carries the bot's welcome card.
+fn is_welcome(call: &wiremock::Request) -> bool {
+    String::from_utf8_lossy(&call.body).contains("I help your team learn from its own work")
 }
 
 /// Unix seconds of `day` November 2026 at `hour`:00 UTC (the 2nd is a Monday).
@@ -1275,6 +1306,35 @@ async fn someone_who_installed_the_bot_for_themselves_gets_help_in_their_chat() 
         card_text(answer).contains("goal add"),
         "{}",
         card_text(answer)
+    );
+    // She was welcomed in her chat, once, with what to try there.
+    let welcomes = rig.welcomes(1).await;
+    assert_eq!(welcomes.len(), 1);
+    assert_eq!(
+        welcomes[0].url.path(),
+        "/emea/v3/conversations/a%3Adana-chat/activities"
+    );
+    assert!(card_text(&welcomes[0]).contains("checkin fridays 16:00"));
+}
+
+#[tokio::test]
+async fn the_bot_added_to_a_team_welcomes_it_once_in_the_channel() {
+    let rig = Rig::start().await;
+    rig.add_bot_to_the_team().await;
+    // Teams repeats the update (or the bot is removed and added again): one welcome.
+    rig.add_bot_to_the_team().await;
+    let welcomes = rig.welcomes(1).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(rig.welcomes(1).await.len(), 1);
+    assert_eq!(
+        welcomes[0].url.path(),
+        "/emea/v3/conversations/19%3Ageneral%40thread.tacv2/activities"
+    );
+    let text = card_text(&welcomes[0]);
+    assert!(text.contains("@learnloop debrief Release 2.3"), "{text}");
+    assert!(
+        !text.contains("/debrief") && !text.contains("/learn"),
+        "Teams words: {text}"
     );
 }
 

@@ -38,8 +38,8 @@ use crate::platform::teams::{Activity, card_activity};
 use crate::platform::teams::{SEND_METHOD, UPDATE_METHOD};
 use crate::platform::{Message, plain};
 use crate::store::{
-    ClaimToken, ConversationKind, DebriefId, StoreError, TeamsConversation, TeamsPerson, Workspace,
-    WorkspaceId,
+    ClaimToken, ConversationKind, DebriefId, NewOutboxMessage, StoreError, TeamsConversation,
+    TeamsPerson, Workspace, WorkspaceId,
 };
 
 /// The Bot Framework `channelId` of Microsoft Teams.
@@ -92,6 +92,7 @@ pub async fn handle(
                 && bot_was_added(&activity)
             {
                 learn_the_roster(&state, workspace.id, &activity, service_url);
+                welcome(&state, &workspace, &activity).await?;
             }
             Ok(StatusCode::OK)
         }
@@ -654,6 +655,41 @@ fn bot_was_added(activity: &Activity) -> bool {
             .members_added
             .iter()
             .any(|m| m.id.as_deref() == bot)
+}
+
+/// The welcome card where the bot was just added: the team's channel, or the 1:1 chat of
+/// someone who installed it for themselves. Once per conversation (a dedupe key), however
+/// often Teams repeats the update or the bot is removed and added again.
+async fn welcome(
+    state: &AppState,
+    workspace: &Workspace,
+    activity: &Activity,
+) -> Result<(), HttpError> {
+    let Some(conversation) = activity.conversation_id() else {
+        return Ok(());
+    };
+    let personal = activity.conversation_kind() == ConversationKind::PersonalChat;
+    let message = crate::app::welcome::teams_message(personal);
+    let mut card = card_activity(&message, &|id: &str| activity.sender_name(id));
+    card["conversation"] = json!({"id": conversation});
+    let channel = conversation.split(';').next().unwrap_or(conversation);
+    let key = format!("welcome:{channel}");
+    let body = card.to_string();
+    let now_ms = state.clock.now_millis();
+    state
+        .store
+        .enqueue(
+            NewOutboxMessage {
+                method: SEND_METHOD,
+                dedupe_key: Some(&key),
+                ..NewOutboxMessage::post(workspace.id, channel, &body)
+            },
+            now_ms,
+            state.delivery.give_up_at(now_ms),
+        )
+        .await?;
+    state.delivery.wake();
+    Ok(())
 }
 
 /// When the bot joins a team, the update names only the bot: the team's members are
