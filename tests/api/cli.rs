@@ -318,3 +318,37 @@ fn workspace_list_and_delete_give_admins_control_over_their_data() {
     assert!(String::from_utf8_lossy(&again.stderr).contains("no workspace"));
     let _ = kept;
 }
+
+#[test]
+fn check_config_says_why_oauth_refuses_to_start_without_token_keys() {
+    let output = learnloop()
+        .arg("check-config")
+        .env("LEARNLOOP_SLACK_CLIENT_ID", "111.222")
+        .env("LEARNLOOP_SLACK_CLIENT_SECRET", "client-secret-value")
+        .env("LEARNLOOP_PUBLIC_URL", "https://learnloop.example.com")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("LEARNLOOP_TOKEN_KEYS"), "{stderr}");
+    assert!(!stderr.contains("client-secret-value"), "{stderr}");
+
+    let keyed = learnloop()
+        .arg("check-config")
+        .env("LEARNLOOP_SLACK_CLIENT_ID", "111.222")
+        .env("LEARNLOOP_SLACK_CLIENT_SECRET", "client-secret-value")
+        .env("LEARNLOOP_PUBLIC_URL", "https://learnloop.example.com")
+        .env(
+            "LEARNLOOP_TOKEN_KEYS",
+            "k1:AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=",
+        )
+        .output()
+        .unwrap();
+    assert!(keyed.status.success());
+    let stdout = String::from_utf8(keyed.stdout).unwrap();
+    assert!(
+        !stdout.contains("client-secret-value") && !stdout.contains("AQEBAQEB"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("client_id = \"111.222\""), "{stdout}");
+}
