@@ -47,6 +47,7 @@ enum WorkspaceCommand {
     /// Every workspace: id, platform, platform id, name, state, first seen.
     List,
     /// Erase every row of one workspace (lessons, debriefs, goals, people, messages…).
+    /// Run it with the service stopped.
     Delete {
         /// The workspace id, as `workspace list` shows it.
         id: i64,

@@ -128,7 +128,7 @@ async fn follow_up_blocks(ctx: &CommandContext<'_>, zone: Tz) -> Result<Vec<Bloc
 }
 
 async fn debrief_blocks(ctx: &CommandContext<'_>) -> Result<Vec<Block>, StoreError> {
-    let waiting = debrief::waiting_for_reflection(ctx.store, ctx.workspace.id, ctx.user).await?;
+    let waiting = debrief::waiting_for_reflection(ctx.store, ctx.workspace, ctx.user).await?;
     if waiting.is_empty() {
         return Ok(vec![Block::Text(
             "*Debriefs*\nNo open debrief is waiting for your reflection.".into(),
@@ -189,9 +189,10 @@ async fn goal_blocks(ctx: &CommandContext<'_>, zone: Tz) -> Result<Vec<Block>, S
 async fn lesson_blocks(ctx: &CommandContext<'_>) -> Result<Vec<Block>, StoreError> {
     // Seen by this person alone, anywhere: the workspace's public lessons, nothing said
     // in a conversation they may not be in.
+    let audience = super::scopes::narrowed(ctx.workspace.org_wide, Audience::In(ctx.user));
     let lessons = ctx
         .store
-        .latest_lessons(ctx.workspace.id, Audience::In(ctx.user), LESSONS_SHOWN)
+        .latest_lessons(ctx.workspace.id, audience, LESSONS_SHOWN)
         .await?;
     if lessons.is_empty() {
         return Ok(vec![Block::Text(

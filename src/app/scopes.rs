@@ -124,7 +124,10 @@ pub async fn audience<'a>(
     conversation: &'a str,
 ) -> Result<Audience<'a>, StoreError> {
     let kind = of(ctx, conversation).await?.kind;
-    Ok(audience_for(ctx.workspace.platform, conversation, kind))
+    Ok(narrowed(
+        ctx.workspace.org_wide,
+        audience_for(ctx.workspace.platform, conversation, kind),
+    ))
 }
 
 /// Who sees the answer to a command (`lessons`, `digest now`): the person who asked
@@ -134,9 +137,27 @@ pub async fn audience_of_answer<'a>(
     ctx: &'a CommandContext<'_>,
 ) -> Result<Audience<'a>, StoreError> {
     if ctx.answered_privately() {
-        return Ok(Audience::In(ctx.channel));
+        return Ok(narrowed(ctx.workspace.org_wide, Audience::In(ctx.channel)));
     }
     audience(ctx, ctx.channel).await
+}
+
+#[cfg(test)]
+#[test]
+fn an_org_wide_install_shows_a_conversation_its_own_lessons_only() {
+    assert_eq!(narrowed(true, Audience::In("C1")), Audience::Only("C1"));
+    assert_eq!(narrowed(false, Audience::In("C1")), Audience::In("C1"));
+    assert_eq!(narrowed(true, Audience::Only("C1")), Audience::Only("C1"));
+}
+
+/// In a workspace installed org-wide, teams share one workspace while their public
+/// channels are not public to each other: an audience sees only its own conversation's
+/// lessons there.
+pub fn narrowed(org_wide: bool, audience: Audience<'_>) -> Audience<'_> {
+    match audience {
+        Audience::In(conversation) if org_wide => Audience::Only(conversation),
+        other => other,
+    }
 }
 
 /// The audience of a conversation of this kind. Teams often leaves a team channel's

@@ -20,9 +20,18 @@ pub struct WorkspaceDirectory {
     /// signature is this install (several teams only under Enterprise Grid).
     slack_bot_token: Option<Secret>,
     default_time_zone: String,
-    /// Per platform, keyed by external id; looked up by `&str`, so a hit allocates nothing.
-    cache: RwLock<[HashMap<String, Arc<Workspace>>; 2]>,
+    /// Per platform, keyed by external id; looked up by `&str`, so a hit allocates
+    /// nothing. Each entry with when it was read (unix s).
+    cache: RwLock<[HashMap<String, Cached>; 2]>,
 }
+
+/// A resolved workspace and when it was read (unix s).
+type Cached = (Arc<Workspace>, i64);
+
+/// How long a resolved workspace is served from memory: its bot token may be rotated
+/// (refreshed two hours before it runs out) or the app removed, and this is how soon
+/// requests see it.
+const CACHED_FOR_SECS: i64 = 300;
 
 fn slot(platform: Platform) -> usize {
     match platform {
@@ -97,9 +106,19 @@ impl WorkspaceDirectory {
             Err(StoreError::NotFound) => None,
             Err(other) => return Err(other),
         };
+        let installed = match &found {
+            Some(found) => self.has_installation(found).await?,
+            None => false,
+        };
         let workspace = match (found, &self.slack_bot_token) {
-            // An installation of its own (OAuth), still installed.
-            (Some(found), _) if !found.uninstalled && self.has_installation(&found).await? => found,
+            // An installation of its own (OAuth): served while it is installed and its
+            // token opens; never revived by the environment's token.
+            (Some(found), _) if installed => {
+                if found.uninstalled || found.bot_token.is_none() {
+                    return Ok(None);
+                }
+                found
+            }
             // Single-workspace install: every team that reaches us with our signature
             // (or over our socket) is this install, seen again after an uninstall too.
             (found, Some(_)) => {
@@ -139,9 +158,17 @@ impl WorkspaceDirectory {
     }
 
     fn cached(&self, platform: Platform, external_id: &str) -> Option<Arc<Workspace>> {
+        let now = self.clock.now_unix();
         self.cache.read().unwrap_or_else(|e| e.into_inner())[slot(platform)]
             .get(external_id)
-            .cloned()
+            .filter(|(_, read_at)| now - read_at < CACHED_FOR_SECS)
+            .map(|(workspace, _)| workspace.clone())
+    }
+
+    /// Drops every cached Slack workspace: an install can change which workspace a team
+    /// resolves to (a team installing on its own under an org-wide install).
+    pub fn forget_all_slack(&self) {
+        self.cache.write().unwrap_or_else(|e| e.into_inner())[slot(Platform::Slack)].clear();
     }
 
     async fn create(&self, platform: Platform, external_id: &str) -> Result<Workspace, StoreError> {
@@ -168,7 +195,10 @@ impl WorkspaceDirectory {
         if platform_cache.len() >= MAX_CACHED {
             platform_cache.clear();
         }
-        platform_cache.insert(external_id.to_owned(), workspace.clone());
+        platform_cache.insert(
+            external_id.to_owned(),
+            (workspace.clone(), self.clock.now_unix()),
+        );
         workspace
     }
 }
@@ -226,6 +256,120 @@ mod tests {
                 .is_none(),
             "the Slack token does not install Teams tenants"
         );
+    }
+
+    #[tokio::test]
+    async fn an_uninstalled_oauth_workspace_is_not_revived_by_the_environment_token() {
+        let (store, _dir) = temp_store().await;
+        let keys = crate::sealing::Keyring::parse(&Secret::new(crate::sealing::test_keys::TWO));
+        let store = store.with_credentials(crate::store::Credentials {
+            keyring: Some(Arc::new(keys.unwrap())),
+            slack_env_token: Some(Secret::new("xoxb-env")),
+        });
+        let token = Secret::new("xoxb-oauth");
+        let installed = store
+            .save_installation(
+                crate::store::NewInstallation {
+                    enterprise_id: "E1",
+                    team_id: "",
+                    name: None,
+                    is_enterprise_install: true,
+                    app_id: None,
+                    bot_user_id: None,
+                    scope: None,
+                    installer_user_id: None,
+                    bot_token: &token,
+                    refresh_token: None,
+                    token_expires_at: None,
+                    default_time_zone: "UTC",
+                },
+                1,
+            )
+            .await
+            .unwrap();
+        let directory = WorkspaceDirectory::new(
+            store.clone(),
+            Arc::new(ManualClock::at(100)),
+            Some(Secret::new("xoxb-env")),
+            "UTC".into(),
+        );
+        // A team of the organisation with no install of its own: the org's, its token.
+        let found = directory
+            .resolve_slack(Some("E1"), Some("T7"))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(found.id, installed.id);
+        assert_eq!(found.bot_token.as_ref().unwrap().expose(), "xoxb-oauth");
+        assert!(found.org_wide);
+
+        store.mark_uninstalled(installed.id, 200).await.unwrap();
+        directory.forget_all_slack();
+        assert!(
+            directory
+                .resolve_slack(Some("E1"), None)
+                .await
+                .unwrap()
+                .is_none(),
+            "removed stays removed, whatever the environment holds"
+        );
+        assert!(
+            store
+                .workspace_by_id(installed.id)
+                .await
+                .unwrap()
+                .uninstalled
+        );
+    }
+
+    #[tokio::test]
+    async fn cached_workspaces_are_read_again_after_five_minutes() {
+        let (store, _dir) = temp_store().await;
+        let clock = Arc::new(ManualClock::at(1_000));
+        let directory = WorkspaceDirectory::new(store.clone(), clock.clone(), None, "UTC".into());
+        store
+            .upsert_workspace(
+                NewWorkspace {
+                    platform: Platform::Slack,
+                    external_id: "T1",
+                    name: Some("Old"),
+                    default_time_zone: "UTC",
+                },
+                1,
+            )
+            .await
+            .unwrap();
+        let first = directory
+            .resolve(Platform::Slack, "T1")
+            .await
+            .unwrap()
+            .unwrap();
+        store
+            .upsert_workspace(
+                NewWorkspace {
+                    platform: Platform::Slack,
+                    external_id: "T1",
+                    name: Some("New"),
+                    default_time_zone: "UTC",
+                },
+                2,
+            )
+            .await
+            .unwrap();
+        clock.advance(299);
+        let cached = directory
+            .resolve(Platform::Slack, "T1")
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(Arc::ptr_eq(&first, &cached));
+        clock.advance(1);
+        let fresh = directory
+            .resolve(Platform::Slack, "T1")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(fresh.name.as_deref(), Some("New"));
     }
 
     #[tokio::test]

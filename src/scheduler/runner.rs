@@ -380,7 +380,11 @@ impl Scheduler {
             .conversation_scope(stored.workspace, &stored.channel)
             .await?
             .map_or(ConversationKind::Unknown, |scope| scope.kind);
-        Ok(scopes::audience_for(platform, &stored.channel, kind))
+        let org_wide = self.store.workspace_by_id(stored.workspace).await?.org_wide;
+        Ok(scopes::narrowed(
+            org_wide,
+            scopes::audience_for(platform, &stored.channel, kind),
+        ))
     }
 
     /// The prompt as an outbox row for the schedule's workspace's platform.

@@ -47,7 +47,9 @@ pub struct KeepAlive {
 /// never runs longer than the request timeout, so this is only a backstop.
 const RETIRE_GRACE: Duration = Duration::from_secs(15);
 
-/// Runs one connected socket until it ends.
+/// Runs one connected socket until it ends. Envelopes still running then keep running
+/// (detached): an event acknowledged on receipt must not be cut off with its socket, and
+/// a command's redelivery on the next socket is recognised by its envelope id.
 pub async fn run<S>(
     socket: tokio_tungstenite::WebSocketStream<S>,
     dispatcher: Arc<Dispatcher>,
@@ -58,9 +60,33 @@ pub async fn run<S>(
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
 {
+    let mut in_flight: JoinSet<()> = JoinSet::new();
+    let ended = serve(
+        socket,
+        dispatcher,
+        keep_alive,
+        reports,
+        retire,
+        &mut in_flight,
+    )
+    .await;
+    in_flight.detach_all();
+    ended
+}
+
+async fn serve<S>(
+    socket: tokio_tungstenite::WebSocketStream<S>,
+    dispatcher: Arc<Dispatcher>,
+    keep_alive: KeepAlive,
+    reports: mpsc::Sender<Report>,
+    retire: CancellationToken,
+    in_flight: &mut JoinSet<()>,
+) -> Ended
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
     let (mut sink, mut stream) = socket.split();
     let (acks, mut pending_acks) = mpsc::channel::<String>(1024);
-    let mut in_flight: JoinSet<()> = JoinSet::new();
     let mut last_frame = Instant::now();
     let mut last_sent = Instant::now();
     let mut tick = tokio::time::interval(keep_alive.ping_after.min(Duration::from_secs(1)));

@@ -169,8 +169,10 @@ impl RecentEnvelopes {
     }
 }
 
-/// Tries of an event acknowledged on receipt (Slack itself retries 3 times).
-const EVENT_ATTEMPTS: i64 = 4;
+/// Tries of an event acknowledged on receipt. The backoff (2, 4, 8, 16 s, jittered)
+/// outlasts the claim a handler that ran out of time holds on its event, so the last
+/// tries find it free.
+const EVENT_ATTEMPTS: i64 = 5;
 
 /// Runs envelopes through Slack's HTTP handlers (without the signature check: the
 /// socket itself was opened with the app token).
@@ -208,8 +210,8 @@ impl Dispatcher {
             if attempt < EVENT_ATTEMPTS {
                 tokio::time::sleep(crate::delivery::backoff::backoff(
                     attempt,
-                    Duration::from_millis(500),
-                    Duration::from_secs(8),
+                    Duration::from_secs(2),
+                    Duration::from_secs(16),
                 ))
                 .await;
             }

@@ -368,16 +368,18 @@ impl Store {
         &self,
         workspace: WorkspaceId,
         person: &str,
+        public_too: bool,
     ) -> Result<Vec<StoredDebrief>, StoreError> {
         Ok(sqlx::query_as(select_debriefs!(
             "WHERE workspace_id = ?1 AND closed_at IS NULL \
-               AND (facilitator = ?2 OR EXISTS (SELECT 1 FROM conversation_scopes c \
+               AND (facilitator = ?2 OR ?3 AND EXISTS (SELECT 1 FROM conversation_scopes c \
                     WHERE c.workspace_id = ?1 AND c.conversation = debriefs.channel \
                       AND c.public != 0)) \
              ORDER BY id DESC LIMIT 20"
         ))
         .bind(workspace.0)
         .bind(person)
+        .bind(public_too)
         .fetch_all(&self.pool)
         .await?)
     }

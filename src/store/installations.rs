@@ -169,6 +169,7 @@ impl Store {
                   token_expires_at, state, installed_at, updated_at) \
              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'active', ?, ?) \
              ON CONFLICT (workspace_id) DO UPDATE SET \
+                 enterprise_id = excluded.enterprise_id, team_id = excluded.team_id, \
                  is_enterprise_install = excluded.is_enterprise_install, \
                  app_id = excluded.app_id, bot_user_id = excluded.bot_user_id, \
                  scope = excluded.scope, installer_user_id = excluded.installer_user_id, \
@@ -202,16 +203,20 @@ impl Store {
         enterprise_id: Option<&str>,
         team_id: Option<&str>,
     ) -> Result<Workspace, StoreError> {
+        let mut removed = None;
         for external_id in [team_id, enterprise_id].into_iter().flatten() {
             match self
                 .find_workspace(super::Platform::Slack, external_id)
                 .await
             {
                 Err(StoreError::NotFound) => continue,
+                // A team that removed its own install may still be served by its
+                // organisation's.
+                Ok(found) if found.uninstalled => removed = removed.or(Some(found)),
                 other => return other,
             }
         }
-        Err(StoreError::NotFound)
+        removed.ok_or(StoreError::NotFound)
     }
 
     /// The installation of `workspace`, tokens opened; `NotFound` without one.
@@ -723,8 +728,42 @@ mod tests {
             .unwrap()
             .id;
         let keep = crate::store::test_support::workspace(&store, "T2").await;
-        crate::store::test_support::debrief(&store, ws, "Gone").await;
-        crate::store::test_support::debrief(&store, keep, "Kept").await;
+        for (workspace, title) in [(ws, "Gone"), (keep, "Kept")] {
+            // A debrief with a lesson, a goal, a person, a queued message and a schedule.
+            let debrief = crate::store::test_support::debrief(&store, workspace, title).await;
+            crate::store::test_support::lesson(&store, workspace, debrief, title, "A lesson").await;
+            store
+                .add_goal(workspace, "U1", "A goal", None, 10)
+                .await
+                .unwrap();
+            store.ensure_person(workspace, "U1", 10).await.unwrap();
+            store
+                .enqueue(NewOutboxMessage::post(workspace, "C1", "{}"), 10, 99_999)
+                .await
+                .unwrap();
+        }
+        let rows_of = |table: &'static str| {
+            let pool = store.pool.clone();
+            async move {
+                let count = format!("SELECT COUNT(*) FROM \"{table}\" WHERE workspace_id = ?");
+                let n: i64 = sqlx::query_scalar(&count)
+                    .bind(ws.0)
+                    .fetch_one(&pool)
+                    .await
+                    .unwrap();
+                n
+            }
+        };
+        for table in [
+            "debriefs",
+            "lessons",
+            "goals",
+            "people",
+            "outbox",
+            "slack_installations",
+        ] {
+            assert!(rows_of(table).await > 0, "{table} was seeded");
+        }
         assert!(store.delete_workspace(ws).await.unwrap());
         assert!(!store.delete_workspace(ws).await.unwrap(), "gone already");
         let tables: Vec<String> = sqlx::query_scalar(

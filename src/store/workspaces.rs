@@ -54,6 +54,10 @@ pub struct Workspace {
     pub default_time_zone: String,
     /// The app was removed from this workspace: nothing is sent to it.
     pub uninstalled: bool,
+    /// An Enterprise Grid organisation installed as a whole: its teams share this one
+    /// workspace, and a public channel of one team is not public to the others, so
+    /// lessons are shown only in the conversation they were said in.
+    pub org_wide: bool,
 }
 
 /// What is known about a workspace when it is first seen (or seen again). Tokens are
@@ -86,7 +90,7 @@ macro_rules! select_workspace {
         concat!(
             "SELECT w.id, w.platform, w.external_id, w.name, w.default_time_zone, ",
             "w.uninstalled_at, i.enterprise_id, i.team_id, i.bot_token AS sealed_token, ",
-            "i.state AS installation_state ",
+            "i.state AS installation_state, COALESCE(i.is_enterprise_install, 0) != 0 AS org_wide ",
             "FROM workspaces w LEFT JOIN slack_installations i ON i.workspace_id = w.id ",
             $condition
         )
@@ -105,6 +109,7 @@ pub(super) struct WorkspaceRow {
     team_id: Option<String>,
     sealed_token: Option<String>,
     installation_state: Option<String>,
+    org_wide: bool,
 }
 
 impl Store {
@@ -134,6 +139,7 @@ impl Store {
             bot_token,
             default_time_zone: row.default_time_zone,
             uninstalled,
+            org_wide: row.org_wide,
         })
     }
 

@@ -482,6 +482,27 @@ async fn an_org_wide_install_serves_events_and_clicks_that_name_only_the_enterpr
         answer["response_action"], "errors",
         "handled, not refused: {answer}"
     );
+    // A slash command from a team with no install of its own, under the organisation.
+    let command = serde_urlencoded::to_string([
+        ("team_id", "T0SUB"),
+        ("enterprise_id", "E0ORG"),
+        ("channel_id", "C0SUB"),
+        ("user_id", "U0ALICE"),
+        ("command", "/learn"),
+        ("text", "goal list"),
+    ])
+    .unwrap();
+    let reply: Value = app
+        .post_signed(
+            "/slack/commands",
+            "application/x-www-form-urlencoded",
+            &command,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(!reply_text(&reply).contains("not installed"), "{reply}");
     // Neither team nor enterprise: still a 400.
     let nameless = json!({"type": "view_submission", "team": null, "user": {"id": "U0ALICE"},
                           "view": {"id": "V1", "callback_id": "x", "state": {"values": {}}}});
@@ -613,6 +634,82 @@ async fn rotation_racing_from_two_tasks_and_two_replicas_leaves_one_valid_refres
     assert_eq!(a.sweep().await.unwrap(), 1);
     assert!(!store_a.installation(workspace).await.unwrap().active);
     assert!(a.fresh_token(workspace).await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn a_rotation_keeps_its_new_pair_when_the_row_was_only_sealed_again_meanwhile() {
+    let dir = tempfile::tempdir().unwrap();
+    const OLD: &str = "k1:AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=";
+    let keyed = |spec: &'static str| {
+        let dir = &dir;
+        async move {
+            crate::rig::store_on(dir)
+                .await
+                .with_credentials(Credentials {
+                    keyring: Some(Arc::new(Keyring::parse(&Secret::new(spec)).unwrap())),
+                    slack_env_token: None,
+                })
+        }
+    };
+    let (old, new) = (keyed(OLD).await, keyed(KEYS).await);
+    let workspace = old
+        .save_installation(
+            NewInstallation {
+                enterprise_id: "",
+                team_id: "T0SEAL",
+                name: None,
+                is_enterprise_install: false,
+                app_id: None,
+                bot_user_id: None,
+                scope: None,
+                installer_user_id: None,
+                bot_token: &Secret::new("xoxb-first"),
+                refresh_token: Some(&Secret::new("xoxe-first")),
+                token_expires_at: Some(1_800_000_000 + 60),
+                default_time_zone: "UTC",
+            },
+            1_800_000_000,
+        )
+        .await
+        .unwrap()
+        .id;
+    let slack = MockServer::start().await;
+    let refresh = Arc::new(Refresh {
+        used: std::sync::Mutex::default(),
+    });
+    Mock::given(method("POST"))
+        .and(path("/api/oauth.v2.access"))
+        .respond_with(RefreshResponder(refresh.clone()))
+        .mount(&slack)
+        .await;
+    let rotation = Arc::new(TokenRotation::new(
+        new.clone(),
+        SlackClient::new(
+            &format!("{}/api", slack.uri()),
+            std::time::Duration::from_secs(2),
+        )
+        .unwrap(),
+        Arc::new(ShiftedClock::at(1_800_000_000)),
+        "111.222".into(),
+        Secret::new("client-secret"),
+    ));
+    // While Slack answers (100 ms), the start-up pass seals the row again with k2.
+    let rotating = tokio::spawn({
+        let rotation = rotation.clone();
+        async move { rotation.fresh_token(workspace).await }
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(30)).await;
+    assert_eq!(new.reseal_tokens(100, 1_800_000_001).await.unwrap(), 1);
+    let token = rotating.await.unwrap().unwrap().unwrap();
+    assert_eq!(token.expose(), "xoxb-rotated-1");
+    let stored = new.installation(workspace).await.unwrap();
+    assert!(stored.active);
+    assert_eq!(
+        stored.refresh_token.unwrap().expose(),
+        "xoxe-rotated-1",
+        "the new pair is kept"
+    );
+    assert!(stored.sealed_refresh_token.unwrap().starts_with("v1:k2:"));
 }
 
 struct RefreshResponder(Arc<Refresh>);

@@ -146,11 +146,14 @@ impl Debrief {
 /// facilitate. Two queries, however many debriefs are open.
 pub async fn waiting_for_reflection(
     store: &crate::store::Store,
-    workspace: WorkspaceId,
+    workspace: &crate::store::Workspace,
     user: &str,
 ) -> Result<Vec<Debrief>, StoreError> {
+    // Under an org-wide install a public channel is public to its own team only.
+    let public_too = !workspace.org_wide;
+    let workspace = workspace.id;
     let open: Vec<Debrief> = store
-        .open_debriefs_visible_to(workspace, user)
+        .open_debriefs_visible_to(workspace, user, public_too)
         .await?
         .into_iter()
         .map(Debrief::try_from)

@@ -209,6 +209,7 @@ mod tests {
             name: None,
             bot_token: Some(Secret::new("xoxb")),
             uninstalled: false,
+            org_wide: false,
             default_time_zone: "UTC".into(),
         }
     }

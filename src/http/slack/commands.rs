@@ -20,13 +20,14 @@ use crate::http::error::HttpError;
 use crate::platform::Message;
 use crate::platform::slack::blocks::ephemeral_response;
 use crate::platform::slack::modal;
-use crate::store::Platform;
 
 /// The fields of a slash command that learnloop reads; Slack sends more.
 #[derive(Debug, Deserialize)]
 struct SlashCommandForm {
     ssl_check: Option<String>,
     team_id: Option<String>,
+    /// Under Enterprise Grid; an org-wide install serves teams with no install of their own.
+    enterprise_id: Option<String>,
     channel_id: Option<String>,
     user_id: Option<String>,
     command: Option<String>,
@@ -54,6 +55,7 @@ pub enum Received {
 #[derive(Debug)]
 pub struct Typed {
     pub team_id: String,
+    pub enterprise_id: Option<String>,
     pub channel_id: String,
     pub user_id: String,
     pub trigger_id: Option<String>,
@@ -90,6 +92,7 @@ pub fn read(body: &[u8]) -> Result<Received, HttpError> {
     };
     Ok(Received::Command(Typed {
         team_id,
+        enterprise_id: form.enterprise_id.filter(|id| !id.is_empty()),
         channel_id,
         user_id,
         trigger_id: form.trigger_id,
@@ -104,6 +107,7 @@ pub async fn handle(State(state): State<AppState>, body: Bytes) -> Result<Respon
     };
     let Typed {
         team_id,
+        enterprise_id,
         channel_id,
         user_id,
         trigger_id,
@@ -125,7 +129,11 @@ pub async fn handle(State(state): State<AppState>, body: Bytes) -> Result<Respon
             return Ok(ephemeral(&messages::usage_error(&usage_error)).into_response());
         }
     };
-    let Some(workspace) = state.workspaces.resolve(Platform::Slack, &team_id).await? else {
+    let Some(workspace) = state
+        .workspaces
+        .resolve_slack(enterprise_id.as_deref(), Some(&team_id))
+        .await?
+    else {
         return Ok(ephemeral(&messages::not_installed()).into_response());
     };
     let ctx = state.command_context(&workspace, &channel_id, &user_id);

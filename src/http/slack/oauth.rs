@@ -16,7 +16,6 @@ use crate::app::installs;
 use crate::http::AppState;
 use crate::http::error::HttpError;
 use crate::platform::slack::blocks::post_message_body;
-use crate::store::Platform;
 
 const COOKIE_NAME: &str = "learnloop_oauth";
 /// How long an install may take from the button to Slack's redirect.
@@ -226,9 +225,7 @@ async fn redirect(
         }
     };
     let workspace = &installed.workspace;
-    state
-        .workspaces
-        .forget(Platform::Slack, &workspace.external_id);
+    state.workspaces.forget_all_slack();
     if let Some(installer) = &installed.installer {
         let body = post_message_body(installer, None, &installs::installer_welcome());
         state

@@ -24,6 +24,10 @@ const SWEEP_EVERY: Duration = Duration::from_secs(60);
 /// rotated between our read and our call, and stores its pair a moment later.
 const REREADS: u32 = 5;
 
+fn same_secret(a: &Option<Secret>, b: &Option<Secret>) -> bool {
+    a.as_ref().map(Secret::expose) == b.as_ref().map(Secret::expose)
+}
+
 /// What rotation needs of the app's OAuth credentials.
 pub struct TokenRotation {
     pub store: Store,
@@ -125,28 +129,30 @@ impl TokenRotation {
             return Ok(installation.bot_token);
         };
         let (bot_token, new_refresh) = (Secret::new(bot_token), Secret::new(new_refresh));
-        let now = self.clock.now_unix();
-        match self
-            .store
-            .store_rotated_tokens(
-                &installation,
-                &bot_token,
-                &new_refresh,
-                now + expires_in,
-                now,
-            )
-            .await?
-        {
-            Rotated::Stored => {
-                tracing::info!(workspace = %installation.workspace, "rotated a Slack bot token");
-                Ok(Some(bot_token))
+        let mut seen = installation;
+        for _ in 0..REREADS {
+            let now = self.clock.now_unix();
+            let stored = self
+                .store
+                .store_rotated_tokens(&seen, &bot_token, &new_refresh, now + expires_in, now)
+                .await?;
+            if stored == Rotated::Stored {
+                tracing::info!(workspace = %seen.workspace, "rotated a Slack bot token");
+                return Ok(Some(bot_token));
             }
-            Rotated::LostRace => {
-                tracing::info!(workspace = %installation.workspace, "another replica rotated this token first; using its pair");
-                let now_stored = self.store.installation(installation.workspace).await?;
-                Ok(now_stored.active.then_some(now_stored.bot_token).flatten())
+            let now_stored = self.store.installation(seen.workspace).await?;
+            if !now_stored.active {
+                return Ok(None);
             }
+            if !same_secret(&now_stored.refresh_token, &seen.refresh_token) {
+                tracing::info!(workspace = %seen.workspace, "another replica rotated this token first; using its pair");
+                return Ok(now_stored.active.then_some(now_stored.bot_token).flatten());
+            }
+            // Only sealed again with a new key meanwhile: the pair Slack just gave is the
+            // one to keep.
+            seen = now_stored;
         }
+        Ok(seen.bot_token)
     }
 
     /// Slack refused the refresh token: fine if another replica rotated it meanwhile,
@@ -154,7 +160,8 @@ impl TokenRotation {
     async fn refused(&self, installation: Installation) -> Result<Option<Secret>, StoreError> {
         for _ in 0..REREADS {
             let now_stored = self.store.installation(installation.workspace).await?;
-            if now_stored.sealed_refresh_token != installation.sealed_refresh_token {
+            // Compared opened: sealing again with a new key changes the stored text only.
+            if !same_secret(&now_stored.refresh_token, &installation.refresh_token) {
                 return Ok(now_stored.active.then_some(now_stored.bot_token).flatten());
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
