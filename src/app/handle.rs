@@ -187,10 +187,25 @@ pub async fn handle_text(ctx: &CommandContext<'_>, text: &str) -> Result<Handled
             ctx.store
                 .mark_welcomed(ctx.workspace.id, ctx.user, ctx.clock.now_unix())
                 .await?;
-            return Ok(super::welcome::message().into());
+            return Ok(welcome_for(ctx).into());
         }
     }
     match super::command::parse_learn(text) {
+        // `help` as the first thing someone writes in the bot's chat: the welcome first.
+        Ok(Command::Help { topic: None })
+            if ctx.in_direct_message()
+                && ctx
+                    .store
+                    .mark_welcomed(ctx.workspace.id, ctx.user, ctx.clock.now_unix())
+                    .await? =>
+        {
+            let mut handled = handle(ctx, &Command::Help { topic: None }).await?;
+            let mut reply = welcome_for(ctx);
+            reply.blocks.push(crate::platform::Block::Divider);
+            reply.blocks.append(&mut handled.reply.blocks);
+            handled.reply = reply;
+            Ok(handled)
+        }
         Ok(command) => handle(ctx, &command).await,
         // Someone with a follow-up waiting may well be answering it: say how, after
         // what was wrong with the words as a command. The first such message in the
@@ -202,7 +217,7 @@ pub async fn handle_text(ctx: &CommandContext<'_>, text: &str) -> Result<Handled
                     .mark_welcomed(ctx.workspace.id, ctx.user, ctx.clock.now_unix())
                     .await?
             {
-                let mut welcome = super::welcome::message();
+                let mut welcome = welcome_for(ctx);
                 welcome.blocks.push(crate::platform::Block::Divider);
                 welcome.blocks.extend(messages::usage_error(&error).blocks);
                 welcome
@@ -224,5 +239,13 @@ pub async fn handle_text(ctx: &CommandContext<'_>, text: &str) -> Result<Handled
             }
             Ok(reply.into())
         }
+    }
+}
+
+/// The welcome in the words of the person's platform (Teams has no slash commands).
+fn welcome_for(ctx: &CommandContext<'_>) -> Message {
+    match ctx.workspace.platform {
+        crate::store::Platform::Slack => super::welcome::message(),
+        crate::store::Platform::Teams => super::welcome::teams_message(true),
     }
 }

@@ -234,6 +234,13 @@ async fn a_first_hello_gets_the_welcome_and_a_file_alone_gets_a_hint() {
         "{second}"
     );
 
+    // `help` as someone's first words there: the welcome, then the help.
+    let helped = say(&app, "w6", "U0THIRD", "help").await;
+    assert!(helped.contains("Three things to try"), "{helped}");
+    assert!(helped.contains("/learn goal add"), "{helped}");
+    let again = say(&app, "w7", "U0THIRD", "help").await;
+    assert!(!again.contains("Three things to try"), "{again}");
+
     // A file with nothing typed, as today's clients and older ones send it.
     for (event, text) in [
         ("w4", ""),

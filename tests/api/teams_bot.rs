@@ -247,9 +247,11 @@ impl Rig {
     }
 }
 
-/// Whether a connector call carries the bot's welcome card.
+/// Whether a connector call is the bot's welcome card, posted on its own where it was
+/// added (a reply that opens with the welcome, to a first `help`, is an answer).
 fn is_welcome(call: &wiremock::Request) -> bool {
-    String::from_utf8_lossy(&call.body).contains("I help your team learn from its own work")
+    call.url.path().ends_with("/activities")
+        && String::from_utf8_lossy(&call.body).contains("I help your team learn from its own work")
 }
 
 /// Unix seconds of `day` November 2026 at `hour`:00 UTC (the 2nd is a Monday).
@@ -1305,6 +1307,11 @@ async fn someone_who_installed_the_bot_for_themselves_gets_help_in_their_chat() 
     assert!(
         card_text(answer).contains("goal add"),
         "{}",
+        card_text(answer)
+    );
+    assert!(
+        !card_text(answer).contains("/learn"),
+        "Teams words: {}",
         card_text(answer)
     );
     // She was welcomed in her chat, once, with what to try there.
