@@ -14,15 +14,12 @@
 #[path = "support/mod.rs"]
 mod support;
 
-use std::collections::HashMap;
 use std::sync::atomic::AtomicU64;
 
 use learnloop::clock::{Clock, SystemClock};
-use learnloop::config::Settings;
-use learnloop::startup::App;
 use serde_json::json;
 use sqlx::SqlitePool;
-use support::{Accepts, Signed, stats};
+use support::{Accepts, Running, Signed, stats};
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer};
 
@@ -110,35 +107,18 @@ async fn main() -> anyhow::Result<()> {
         .respond_with(Accepts(AtomicU64::new(0)))
         .mount(&slack)
         .await;
-    let dir = tempfile::tempdir()?;
-    let db_url = format!("sqlite://{}", dir.path().join("bench.db").display());
-    let env = HashMap::from([
-        ("LEARNLOOP_LISTEN".to_owned(), "127.0.0.1:0".to_owned()),
-        ("LEARNLOOP_DATABASE_URL".to_owned(), db_url.clone()),
-        (
-            "LEARNLOOP_SLACK_API_URL".to_owned(),
-            format!("{}/api", slack.uri()),
-        ),
-        (
-            "LEARNLOOP_SLACK_SIGNING_SECRET".to_owned(),
-            SECRET.to_owned(),
-        ),
-        (
-            "LEARNLOOP_SLACK_BOT_TOKEN".to_owned(),
-            "xoxb-bench".to_owned(),
-        ),
-    ]);
-    let settings = Settings::load_from(None, &env)?;
-    learnloop::telemetry::init("warn");
-    let app = App::build(settings).await?;
-    let signed = Signed::new(format!("http://{}", app.local_addr()), SECRET);
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(app.run_until_stopped(async {
-        let _ = stopped.await;
-    }));
+    let app = Running::start(
+        &slack,
+        &[
+            ("LEARNLOOP_SLACK_SIGNING_SECRET", SECRET),
+            ("LEARNLOOP_SLACK_BOT_TOKEN", "xoxb-bench"),
+        ],
+    )
+    .await?;
+    let signed = Signed::new(app.address.clone(), SECRET);
     // The first command creates the workspace (help needs none); then the data goes in.
     signed.learn(TEAM, "goal list").await;
-    let pool = SqlitePool::connect(&db_url).await?;
+    let pool = SqlitePool::connect(&app.db_url).await?;
     seed(&pool, SystemClock.now_unix()).await?;
 
     let event = |n: usize| {
@@ -190,7 +170,6 @@ async fn main() -> anyhow::Result<()> {
         json!({"rounds": rounds, "home_publish": home, "baseline_help": help,
                "p99_ratio": ratio, "published_home": checks})
     );
-    let _ = stop.send(());
-    let _ = server.await;
+    app.stop().await;
     Ok(())
 }

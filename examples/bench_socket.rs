@@ -24,10 +24,8 @@ use std::sync::atomic::AtomicU64;
 use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
-use learnloop::config::Settings;
-use learnloop::startup::App;
 use serde_json::{Value, json};
-use support::{Accepts, stats};
+use support::{Accepts, Running, stats};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Mutex, mpsc};
 use tokio_tungstenite::WebSocketStream;
@@ -216,34 +214,17 @@ async fn main() -> anyhow::Result<()> {
         .with_priority(u8::MAX)
         .mount(&slack)
         .await;
-    let dir = tempfile::tempdir()?;
-    let db_url = format!("sqlite://{}", dir.path().join("bench.db").display());
-    let env = HashMap::from([
-        ("LEARNLOOP_LISTEN".to_owned(), "127.0.0.1:0".to_owned()),
-        ("LEARNLOOP_DATABASE_URL".to_owned(), db_url.clone()),
-        (
-            "LEARNLOOP_SLACK_API_URL".to_owned(),
-            format!("{}/api", slack.uri()),
-        ),
-        (
-            "LEARNLOOP_SLACK_APP_TOKEN".to_owned(),
-            "xapp-bench".to_owned(),
-        ),
-        (
-            "LEARNLOOP_SLACK_BOT_TOKEN".to_owned(),
-            "xoxb-bench".to_owned(),
-        ),
-    ]);
-    let settings = Settings::load_from(None, &env)?;
-    learnloop::telemetry::init("warn");
-    let app = App::build(settings).await?;
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(app.run_until_stopped(async {
-        let _ = stopped.await;
-    }));
+    let app = Running::start(
+        &slack,
+        &[
+            ("LEARNLOOP_SLACK_APP_TOKEN", "xapp-bench"),
+            ("LEARNLOOP_SLACK_BOT_TOKEN", "xoxb-bench"),
+        ],
+    )
+    .await?;
     let (latencies, acked, redelivered) = drive(&mut connections, rate, total, true).await;
     let learnloop = stats(latencies);
-    let pool = sqlx::SqlitePool::connect(&db_url).await?;
+    let pool = sqlx::SqlitePool::connect(&app.db_url).await?;
     let (events,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM outbox WHERE channel LIKE 'D%'")
         .fetch_one(&pool)
         .await?;
@@ -262,7 +243,6 @@ async fn main() -> anyhow::Result<()> {
                           "lost": total - acked.min(total),
                           "answered_twice_or_missing": (events - expected_events as i64).abs()})
     );
-    let _ = stop.send(());
-    let _ = server.await;
+    app.stop().await;
     Ok(())
 }

@@ -176,3 +176,53 @@ pub fn view_state(view: &Value) -> Value {
     }
     Value::Object(values)
 }
+
+/// The app as `learnloop serve` runs it, on a temp SQLite file, calling `slack` for the
+/// Web API, with `env` on top (tokens, secrets).
+pub struct Running {
+    pub address: String,
+    pub db_url: String,
+    stop: tokio::sync::oneshot::Sender<()>,
+    server: tokio::task::JoinHandle<anyhow::Result<()>>,
+    _dir: tempfile::TempDir,
+}
+
+impl Running {
+    pub async fn start(slack: &wiremock::MockServer, env: &[(&str, &str)]) -> anyhow::Result<Self> {
+        let dir = tempfile::tempdir()?;
+        let db_url = format!("sqlite://{}", dir.path().join("bench.db").display());
+        let mut vars: std::collections::HashMap<String, String> = [
+            ("LEARNLOOP_LISTEN", "127.0.0.1:0".to_owned()),
+            ("LEARNLOOP_DATABASE_URL", db_url.clone()),
+            ("LEARNLOOP_SLACK_API_URL", format!("{}/api", slack.uri())),
+        ]
+        .into_iter()
+        .map(|(name, value)| (name.to_owned(), value))
+        .collect();
+        vars.extend(
+            env.iter()
+                .map(|(name, value)| (name.to_string(), value.to_string())),
+        );
+        let settings = learnloop::config::Settings::load_from(None, &vars)?;
+        learnloop::telemetry::init("warn");
+        let app = learnloop::startup::App::build(settings).await?;
+        let address = format!("http://{}", app.local_addr());
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(app.run_until_stopped(async {
+            let _ = stopped.await;
+        }));
+        Ok(Self {
+            address,
+            db_url,
+            stop,
+            server,
+            _dir: dir,
+        })
+    }
+
+    /// Stops the way SIGTERM does and waits for the sends in flight.
+    pub async fn stop(self) {
+        let _ = self.stop.send(());
+        let _ = self.server.await;
+    }
+}

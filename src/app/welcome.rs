@@ -42,17 +42,17 @@ pub fn teams_message(personal: bool) -> Message {
     Message {
         fallback: "Welcome to learnloop".into(),
         blocks: vec![
-            Block::Text(
-                ":wave: Hi! I help your team learn from its own work: short debriefs after \
-                 releases and incidents, then a gentle follow-up on whether each lesson was \
-                 applied."
-                    .into(),
-            ),
+            Block::Text(HELLO.into()),
             Block::Text(steps.into()),
             Block::Context("`help` lists everything I can do".into()),
         ],
     }
 }
+
+/// The welcome's first words, on both platforms.
+const HELLO: &str = ":wave: Hi! I help your team learn from its own work: short debriefs after \
+                     releases and incidents, then a gentle follow-up on whether each lesson \
+                     was applied.";
 
 /// Whether `text` is only a greeting ("Hi!", "hello there").
 pub fn is_greeting(text: &str) -> bool {
@@ -71,12 +71,7 @@ pub fn message() -> Message {
     Message {
         fallback: "Welcome to learnloop".into(),
         blocks: vec![
-            Block::Text(
-                ":wave: Hi! I help your team learn from its own work: short debriefs after \
-                 releases and incidents, then a gentle follow-up on whether each lesson was \
-                 applied."
-                    .into(),
-            ),
+            Block::Text(HELLO.into()),
             Block::Text(
                 "*Three things to try*\n1. After a release or an incident, type \
                  `/debrief Release 2.3` in its channel: everyone reflects, and the summary \

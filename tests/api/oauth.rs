@@ -509,6 +509,36 @@ async fn an_org_wide_install_serves_events_and_clicks_that_name_only_the_enterpr
     assert_eq!(app.interaction(&nameless.to_string()).await.status(), 400);
 }
 
+/// `store` opening and sealing tokens with the keys of `spec`.
+fn keyed(store: Store, spec: &str) -> Store {
+    store.with_credentials(Credentials {
+        keyring: Some(Arc::new(Keyring::parse(&Secret::new(spec)).unwrap())),
+        slack_env_token: None,
+    })
+}
+
+/// A team install of `team`; with a refresh token, its bot token runs out at `expires_at`.
+fn team_installation<'a>(
+    team: &'a str,
+    bot_token: &'a Secret,
+    refresh: Option<(&'a Secret, i64)>,
+) -> NewInstallation<'a> {
+    NewInstallation {
+        enterprise_id: "",
+        team_id: team,
+        name: None,
+        is_enterprise_install: false,
+        app_id: None,
+        bot_user_id: None,
+        scope: None,
+        installer_user_id: None,
+        bot_token,
+        refresh_token: refresh.map(|(token, _)| token),
+        token_expires_at: refresh.map(|(_, at)| at),
+        default_time_zone: "UTC",
+    }
+}
+
 /// `oauth.v2.access` with `grant_type=refresh_token`: the first use of a refresh token
 /// gets a new pair, a reused one `invalid_refresh_token`, as Slack does.
 struct Refresh {
@@ -541,33 +571,19 @@ impl Respond for Refresh {
 #[tokio::test]
 async fn rotation_racing_from_two_tasks_and_two_replicas_leaves_one_valid_refresh_token() {
     let dir = tempfile::tempdir().unwrap();
-    let keyed = || async {
-        crate::rig::store_on(&dir)
-            .await
-            .with_credentials(Credentials {
-                keyring: Some(Arc::new(Keyring::parse(&Secret::new(KEYS)).unwrap())),
-                slack_env_token: None,
-            })
-    };
-    let (store_a, store_b): (Store, Store) = (keyed().await, keyed().await);
+    let (store_a, store_b) = (
+        keyed(crate::rig::store_on(&dir).await, KEYS),
+        keyed(crate::rig::store_on(&dir).await, KEYS),
+    );
     let clock = Arc::new(ShiftedClock::at(1_800_000_000));
     let workspace = store_a
         .save_installation(
-            NewInstallation {
-                enterprise_id: "",
-                team_id: "T0ROT",
-                name: None,
-                is_enterprise_install: false,
-                app_id: None,
-                bot_user_id: None,
-                scope: None,
-                installer_user_id: None,
-                bot_token: &Secret::new("xoxb-first"),
-                refresh_token: Some(&Secret::new("xoxe-first")),
-                // An hour left: inside the two-hour window.
-                token_expires_at: Some(1_800_000_000 + 3600),
-                default_time_zone: "UTC",
-            },
+            // An hour left: inside the two-hour window.
+            team_installation(
+                "T0ROT",
+                &Secret::new("xoxb-first"),
+                Some((&Secret::new("xoxe-first"), 1_800_000_000 + 3600)),
+            ),
             1_800_000_000,
         )
         .await
@@ -640,34 +656,17 @@ async fn rotation_racing_from_two_tasks_and_two_replicas_leaves_one_valid_refres
 async fn a_rotation_keeps_its_new_pair_when_the_row_was_only_sealed_again_meanwhile() {
     let dir = tempfile::tempdir().unwrap();
     const OLD: &str = "k1:AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=";
-    let keyed = |spec: &'static str| {
-        let dir = &dir;
-        async move {
-            crate::rig::store_on(dir)
-                .await
-                .with_credentials(Credentials {
-                    keyring: Some(Arc::new(Keyring::parse(&Secret::new(spec)).unwrap())),
-                    slack_env_token: None,
-                })
-        }
-    };
-    let (old, new) = (keyed(OLD).await, keyed(KEYS).await);
+    let (old, new) = (
+        keyed(crate::rig::store_on(&dir).await, OLD),
+        keyed(crate::rig::store_on(&dir).await, KEYS),
+    );
     let workspace = old
         .save_installation(
-            NewInstallation {
-                enterprise_id: "",
-                team_id: "T0SEAL",
-                name: None,
-                is_enterprise_install: false,
-                app_id: None,
-                bot_user_id: None,
-                scope: None,
-                installer_user_id: None,
-                bot_token: &Secret::new("xoxb-first"),
-                refresh_token: Some(&Secret::new("xoxe-first")),
-                token_expires_at: Some(1_800_000_000 + 60),
-                default_time_zone: "UTC",
-            },
+            team_installation(
+                "T0SEAL",
+                &Secret::new("xoxb-first"),
+                Some((&Secret::new("xoxe-first"), 1_800_000_000 + 60)),
+            ),
             1_800_000_000,
         )
         .await
@@ -741,29 +740,15 @@ async fn a_new_key_reseals_stored_tokens_and_an_unknown_key_refuses_to_start() {
         .await
         .unwrap();
     drop(app);
-    let store = Store::connect(&keyed_settings(&db_url, OLD).database)
-        .await
-        .unwrap()
-        .with_credentials(Credentials {
-            keyring: Some(Arc::new(Keyring::parse(&Secret::new(OLD)).unwrap())),
-            slack_env_token: None,
-        });
+    let store = keyed(
+        Store::connect(&keyed_settings(&db_url, OLD).database)
+            .await
+            .unwrap(),
+        OLD,
+    );
     store
         .save_installation(
-            NewInstallation {
-                enterprise_id: "",
-                team_id: "T0KEYS",
-                name: None,
-                is_enterprise_install: false,
-                app_id: None,
-                bot_user_id: None,
-                scope: None,
-                installer_user_id: None,
-                bot_token: &Secret::new("xoxb-keys"),
-                refresh_token: None,
-                token_expires_at: None,
-                default_time_zone: "UTC",
-            },
+            team_installation("T0KEYS", &Secret::new("xoxb-keys"), None),
             1,
         )
         .await
@@ -803,13 +788,12 @@ async fn a_new_key_reseals_stored_tokens_and_an_unknown_key_refuses_to_start() {
     assert!(sealed.starts_with("v1:k2:"), "{sealed}");
     let _ = stop.send(());
     server.await.unwrap().unwrap();
-    let reopened = Store::connect(&keyed_settings(&db_url, KEYS).database)
-        .await
-        .unwrap()
-        .with_credentials(Credentials {
-            keyring: Some(Arc::new(Keyring::parse(&Secret::new(KEYS)).unwrap())),
-            slack_env_token: None,
-        });
+    let reopened = keyed(
+        Store::connect(&keyed_settings(&db_url, KEYS).database)
+            .await
+            .unwrap(),
+        KEYS,
+    );
     let workspace = reopened
         .find_workspace(learnloop::store::Platform::Slack, "T0KEYS")
         .await

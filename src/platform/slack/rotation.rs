@@ -24,6 +24,14 @@ const SWEEP_EVERY: Duration = Duration::from_secs(60);
 /// rotated between our read and our call, and stores its pair a moment later.
 const REREADS: u32 = 5;
 
+/// The installation's bot token, while it may act.
+fn usable(installation: Installation) -> Option<Secret> {
+    installation
+        .active
+        .then_some(installation.bot_token)
+        .flatten()
+}
+
 fn same_secret(a: &Option<Secret>, b: &Option<Secret>) -> bool {
     a.as_ref().map(Secret::expose) == b.as_ref().map(Secret::expose)
 }
@@ -69,10 +77,7 @@ impl TokenRotation {
     pub async fn fresh_token(&self, workspace: WorkspaceId) -> Result<Option<Secret>, StoreError> {
         let installation = self.store.installation(workspace).await?;
         if !self.needs_refresh(&installation) {
-            return Ok(installation
-                .active
-                .then_some(installation.bot_token)
-                .flatten());
+            return Ok(usable(installation));
         }
         let lock = self
             .in_flight
@@ -85,10 +90,7 @@ impl TokenRotation {
         // Whoever held the lock before may have refreshed already.
         let installation = self.store.installation(workspace).await?;
         if !self.needs_refresh(&installation) {
-            return Ok(installation
-                .active
-                .then_some(installation.bot_token)
-                .flatten());
+            return Ok(usable(installation));
         }
         self.refresh(installation).await
     }
@@ -146,7 +148,7 @@ impl TokenRotation {
             }
             if !same_secret(&now_stored.refresh_token, &seen.refresh_token) {
                 tracing::info!(workspace = %seen.workspace, "another replica rotated this token first; using its pair");
-                return Ok(now_stored.active.then_some(now_stored.bot_token).flatten());
+                return Ok(usable(now_stored));
             }
             // Only sealed again with a new key meanwhile: the pair Slack just gave is the
             // one to keep.
@@ -162,7 +164,7 @@ impl TokenRotation {
             let now_stored = self.store.installation(installation.workspace).await?;
             // Compared opened: sealing again with a new key changes the stored text only.
             if !same_secret(&now_stored.refresh_token, &installation.refresh_token) {
-                return Ok(now_stored.active.then_some(now_stored.bot_token).flatten());
+                return Ok(usable(now_stored));
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
