@@ -589,20 +589,7 @@ async fn rotation_racing_from_two_tasks_and_two_replicas_leaves_one_valid_refres
         .await
         .unwrap()
         .id;
-    let slack = MockServer::start().await;
-    let refresh = Arc::new(Refresh {
-        used: std::sync::Mutex::default(),
-    });
-    Mock::given(method("POST"))
-        .and(path("/api/oauth.v2.access"))
-        .respond_with(RefreshResponder(refresh.clone()))
-        .mount(&slack)
-        .await;
-    let client = SlackClient::new(
-        &format!("{}/api", slack.uri()),
-        std::time::Duration::from_secs(2),
-    )
-    .unwrap();
+    let (slack, refresh, client) = fake_refresh().await;
     let replica = |store: Store| {
         Arc::new(TokenRotation::new(
             store,
@@ -672,22 +659,10 @@ async fn a_rotation_keeps_its_new_pair_when_the_row_was_only_sealed_again_meanwh
         .await
         .unwrap()
         .id;
-    let slack = MockServer::start().await;
-    let refresh = Arc::new(Refresh {
-        used: std::sync::Mutex::default(),
-    });
-    Mock::given(method("POST"))
-        .and(path("/api/oauth.v2.access"))
-        .respond_with(RefreshResponder(refresh.clone()))
-        .mount(&slack)
-        .await;
+    let (_slack, refresh, client) = fake_refresh().await;
     let rotation = Arc::new(TokenRotation::new(
         new.clone(),
-        SlackClient::new(
-            &format!("{}/api", slack.uri()),
-            std::time::Duration::from_secs(2),
-        )
-        .unwrap(),
+        client,
         Arc::new(ShiftedClock::at(1_800_000_000)),
         "111.222".into(),
         Secret::new("client-secret"),
@@ -709,6 +684,26 @@ async fn a_rotation_keeps_its_new_pair_when_the_row_was_only_sealed_again_meanwh
         "the new pair is kept"
     );
     assert!(stored.sealed_refresh_token.unwrap().starts_with("v1:k2:"));
+    assert_eq!(refresh.used.lock().unwrap().len(), 1, "asked Slack once");
+}
+
+/// A fake Slack that refreshes tokens as [`Refresh`] does, and a client for it.
+async fn fake_refresh() -> (MockServer, Arc<Refresh>, SlackClient) {
+    let slack = MockServer::start().await;
+    let refresh = Arc::new(Refresh {
+        used: std::sync::Mutex::default(),
+    });
+    Mock::given(method("POST"))
+        .and(path("/api/oauth.v2.access"))
+        .respond_with(RefreshResponder(refresh.clone()))
+        .mount(&slack)
+        .await;
+    let client = SlackClient::new(
+        &format!("{}/api", slack.uri()),
+        std::time::Duration::from_secs(2),
+    )
+    .unwrap();
+    (slack, refresh, client)
 }
 
 struct RefreshResponder(Arc<Refresh>);
