@@ -509,7 +509,7 @@ impl Store {
         count_reflections(&mut conn, workspace, debrief).await
     }
 
-    /// Open debriefs of every workspace with something due about their close-by time,
+    /// Open debriefs of every installed workspace with something due about their close-by time,
     /// soonest first: those to close (the time has come) and those whose facilitator
     /// has not been reminded yet and whose time is within `remind_before` seconds.
     pub async fn debriefs_closing(
@@ -521,6 +521,8 @@ impl Store {
         Ok(sqlx::query_as(select_debriefs!(
             "WHERE closed_at IS NULL AND closes_at IS NOT NULL \
                  AND (closes_at <= ?1 OR (close_reminded_at IS NULL AND closes_at <= ?1 + ?2)) \
+                 AND NOT EXISTS (SELECT 1 FROM workspaces w \
+                                 WHERE w.id = debriefs.workspace_id AND w.uninstalled_at IS NOT NULL) \
              ORDER BY closes_at LIMIT ?3"
         ))
         .bind(now)

@@ -387,8 +387,14 @@ async fn an_uninstall_cancels_the_queued_messages_and_stops_the_workspace() {
         .with_priority(1)
         .mount(&app.slack)
         .await;
-    app.command_reply_in("T0ACME", "C0ACME", "U0ALICE", "/debrief", "Acme launch")
-        .await;
+    app.command_reply_in(
+        "T0ACME",
+        "C0ACME",
+        "U0ALICE",
+        "/debrief",
+        "--closes-in 1d Acme launch",
+    )
+    .await;
     app.command_reply_in(
         "T0ACME",
         "C0ACME",
@@ -429,6 +435,9 @@ async fn an_uninstall_cancels_the_queued_messages_and_stops_the_workspace() {
     let store = app.store().await;
     let due = store.due_schedules(i64::MAX, 100).await.unwrap();
     assert!(due.iter().all(|s| s.channel != "C0ACME"), "{due:?}");
+    // Nor does its debrief's close-by time.
+    let closing = store.debriefs_closing(i64::MAX / 2, 0, 100).await.unwrap();
+    assert!(closing.is_empty(), "{closing:?}");
     // tokens_revoked arriving after it changes nothing, and the team is not installed.
     let revoked = json!({
         "type": "event_callback", "team_id": "T0ACME", "event_id": "EvRevoked",
