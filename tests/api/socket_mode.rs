@@ -224,3 +224,22 @@ fn the_socket_mode_manifest_declares_what_the_request_url_one_does() {
         "no request URLs"
     );
 }
+
+#[tokio::test]
+async fn request_urls_and_socket_mode_run_at_once() {
+    let app = spawn_app_with(Options {
+        socket_mode: true,
+        ..Options::default()
+    })
+    .await;
+    let mut link = app.socket().next_connection().await;
+    let over_http = app.command_reply("/learn", "goal add \"Over HTTP\"").await;
+    assert!(texts(&over_http).contains("Over HTTP"), "{over_http}");
+    link.envelope("env-both", "slash_commands", slash("goal list"))
+        .await;
+    let listed = texts(&link.ack_of("env-both").await["payload"]);
+    assert!(
+        listed.contains("Over HTTP"),
+        "one workspace, two transports: {listed}"
+    );
+}
