@@ -187,12 +187,18 @@ async fn goal_blocks(ctx: &CommandContext<'_>, zone: Tz) -> Result<Vec<Block>, S
 }
 
 async fn lesson_blocks(ctx: &CommandContext<'_>) -> Result<Vec<Block>, StoreError> {
+    if ctx.workspace.org_wide {
+        return Ok(vec![Block::Text(
+            "*Lessons*\nInstalled for your whole organisation, learnloop keeps each lesson \
+             in the channel it was said in: `/learn lessons` there finds them."
+                .into(),
+        )]);
+    }
     // Seen by this person alone, anywhere: the workspace's public lessons, nothing said
     // in a conversation they may not be in.
-    let audience = super::scopes::narrowed(ctx.workspace.org_wide, Audience::In(ctx.user));
     let lessons = ctx
         .store
-        .latest_lessons(ctx.workspace.id, audience, LESSONS_SHOWN)
+        .latest_lessons(ctx.workspace.id, Audience::In(ctx.user), LESSONS_SHOWN)
         .await?;
     if lessons.is_empty() {
         return Ok(vec![Block::Text(

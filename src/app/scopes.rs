@@ -148,6 +148,20 @@ fn an_org_wide_install_shows_a_conversation_its_own_lessons_only() {
     assert_eq!(narrowed(true, Audience::In("C1")), Audience::Only("C1"));
     assert_eq!(narrowed(false, Audience::In("C1")), Audience::In("C1"));
     assert_eq!(narrowed(true, Audience::Only("C1")), Audience::Only("C1"));
+    let mut workspace = crate::store::Workspace {
+        id: crate::store::WorkspaceId(1),
+        platform: Platform::Slack,
+        external_id: "E1".into(),
+        name: None,
+        bot_token: None,
+        default_time_zone: "UTC".into(),
+        uninstalled: false,
+        org_wide: false,
+    };
+    let public = ConversationKind::PublicChannel;
+    assert_eq!(who_sees_in(&workspace, public), who_sees(public));
+    workspace.org_wide = true;
+    assert!(who_sees_in(&workspace, public).contains("only in this channel"));
 }
 
 /// In a workspace installed org-wide, teams share one workspace while their public
@@ -259,6 +273,15 @@ impl ScopeRefresher {
 /// Longest the refresher sleeps: bounds how late it notices a conversation another
 /// process marked.
 const MAX_IDLE_SECS: i64 = 600;
+
+/// [`who_sees`] in `workspace`: under an org-wide install lessons stay in their channel.
+pub fn who_sees_in(workspace: &crate::store::Workspace, kind: ConversationKind) -> &'static str {
+    if workspace.org_wide && kind.is_within_workspace() {
+        return ":lock: learnloop is installed for the whole organisation, whose teams do not \
+                see each other's channels, so these lessons are shown only in this channel.";
+    }
+    who_sees(kind)
+}
 
 /// Who can see the lessons of a conversation of this kind, as the summary's footer and
 /// help say it.

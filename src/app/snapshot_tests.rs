@@ -93,7 +93,7 @@ fn messages_by_kind() -> Vec<(&'static str, Message)> {
             }],
             ..Made::default()
         },
-        ConversationKind::PublicChannel,
+        crate::app::scopes::who_sees(ConversationKind::PublicChannel),
     );
     let lesson = TrackedLesson {
         id: 9,

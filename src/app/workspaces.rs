@@ -89,14 +89,15 @@ impl WorkspaceDirectory {
             enterprise_id.filter(|id| !id.is_empty()),
             team_id.filter(|id| !id.is_empty()),
         );
-        for key in [team_id, enterprise_id].into_iter().flatten() {
-            if let Some(found) = self.cached(Platform::Slack, key) {
-                return Ok(Some(found));
-            }
-        }
+        // Cached under the id the request is looked up by (the team's when it names
+        // one), so a team with an install of its own is never served its organisation's
+        // entry, nor the other way round.
         let Some(key) = team_id.or(enterprise_id) else {
             return Ok(None);
         };
+        if let Some(found) = self.cached(Platform::Slack, key) {
+            return Ok(Some(found));
+        }
         let found = match self
             .store
             .find_slack_workspace(enterprise_id, team_id)
@@ -128,8 +129,7 @@ impl WorkspaceDirectory {
             (Some(found), None) if !found.uninstalled => found,
             _ => return Ok(None),
         };
-        let key = workspace.external_id.clone();
-        Ok(Some(self.remember(Platform::Slack, &key, workspace)))
+        Ok(Some(self.remember(Platform::Slack, key, workspace)))
     }
 
     async fn has_installation(&self, workspace: &Workspace) -> Result<bool, StoreError> {
@@ -138,12 +138,6 @@ impl WorkspaceDirectory {
             Err(StoreError::NotFound) => Ok(false),
             Err(other) => Err(other),
         }
-    }
-
-    /// Drops a workspace from the cache (uninstalled, reinstalled, deleted): the next
-    /// request reads it again.
-    pub fn forget(&self, platform: Platform, external_id: &str) {
-        self.cache.write().unwrap_or_else(|e| e.into_inner())[slot(platform)].remove(external_id);
     }
 
     /// The Teams workspace `TENANT:TEAM`, created on first contact: a team whose

@@ -203,20 +203,35 @@ impl Store {
         enterprise_id: Option<&str>,
         team_id: Option<&str>,
     ) -> Result<Workspace, StoreError> {
-        let mut removed = None;
-        for external_id in [team_id, enterprise_id].into_iter().flatten() {
-            match self
-                .find_workspace(super::Platform::Slack, external_id)
+        let team = match team_id {
+            Some(team) => match self.find_workspace(super::Platform::Slack, team).await {
+                Ok(found) if !found.uninstalled => return Ok(found),
+                Ok(removed) => Some(removed),
+                Err(StoreError::NotFound) => None,
+                Err(other) => return Err(other),
+            },
+            None => None,
+        };
+        let organisation = match enterprise_id {
+            Some(enterprise) => match self
+                .find_workspace(super::Platform::Slack, enterprise)
                 .await
             {
-                Err(StoreError::NotFound) => continue,
-                // A team that removed its own install may still be served by its
-                // organisation's.
-                Ok(found) if found.uninstalled => removed = removed.or(Some(found)),
-                other => return other,
-            }
+                Ok(found) => Some(found),
+                Err(StoreError::NotFound) => None,
+                Err(other) => return Err(other),
+            },
+            None => None,
+        };
+        // A team with no install of its own (or one it removed) is served by its
+        // organisation's org-wide install; a request naming only the enterprise by the
+        // enterprise's row whatever it is.
+        match (team, organisation) {
+            (_, Some(org)) if !org.uninstalled && (org.org_wide || team_id.is_none()) => Ok(org),
+            (Some(removed), _) => Ok(removed),
+            (None, Some(org)) if team_id.is_none() => Ok(org),
+            _ => Err(StoreError::NotFound),
         }
-        removed.ok_or(StoreError::NotFound)
     }
 
     /// The installation of `workspace`, tokens opened; `NotFound` without one.

@@ -36,6 +36,11 @@ impl Respond for Exchange {
         let answer = match form.get("code").map(String::as_str) {
             Some("code-acme") => team_install("T0ACME", "Acme <Corp>", "xoxb-acme-secret"),
             Some("code-beta") => team_install("T0BETA", "Beta", "xoxb-beta-secret"),
+            Some("code-sub") => {
+                let mut sub = team_install("T0SUB", "Sub", "xoxb-sub-secret");
+                sub["enterprise"] = json!({"id": "E0ORG", "name": "Org"});
+                sub
+            }
             Some("code-org") => json!({
                 "ok": true, "app_id": "A0APP", "token_type": "bot",
                 "access_token": "xoxb-org-secret", "bot_user_id": "U0BOT", "scope": "commands",
@@ -803,4 +808,76 @@ async fn a_new_key_reseals_stored_tokens_and_an_unknown_key_refuses_to_start() {
         .await
         .unwrap();
     assert_eq!(workspace.bot_token.unwrap().expose(), "xoxb-keys");
+}
+
+/// A slash command from `team` of the organisation E0ORG.
+fn org_command(team: &str, channel: &str, text: &str) -> String {
+    serde_urlencoded::to_string([
+        ("team_id", team),
+        ("enterprise_id", "E0ORG"),
+        ("channel_id", channel),
+        ("user_id", "U0ALICE"),
+        ("command", "/debrief"),
+        ("text", text),
+    ])
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_team_with_its_own_install_inside_an_org_wide_one_is_served_and_removed_on_its_own() {
+    let (app, _) = distributed(None).await;
+    install(&app, "code-org").await;
+    install(&app, "code-sub").await;
+    let form = "application/x-www-form-urlencoded";
+    // Another team of the organisation first (its answer cached), then the team with
+    // its own install: each speaks with its own token.
+    app.post_signed(
+        "/slack/commands",
+        form,
+        &org_command("T0OTHER", "C0OTHER", "Org launch"),
+    )
+    .await;
+    app.post_signed(
+        "/slack/commands",
+        form,
+        &org_command("T0SUB", "C0SUB", "Sub launch"),
+    )
+    .await;
+    assert_eq!(
+        wait_for_post(&app, "C0OTHER").await.0,
+        "Bearer xoxb-org-secret"
+    );
+    assert_eq!(
+        wait_for_post(&app, "C0SUB").await.0,
+        "Bearer xoxb-sub-secret"
+    );
+
+    // The team removes its own install; Slack says so twice. The organisation's install
+    // is untouched, and serves the team from now on.
+    for event_id in ["EvSubGone", "EvSubGoneAgain"] {
+        let mut gone = uninstalled_event(event_id, "T0SUB");
+        gone["enterprise_id"] = json!("E0ORG");
+        assert_eq!(app.event(&gone).await.status(), 200);
+    }
+    let store = app.store().await;
+    let org = store
+        .find_workspace(learnloop::store::Platform::Slack, "E0ORG")
+        .await
+        .unwrap();
+    assert!(!org.uninstalled, "the organisation keeps its install");
+    let sub = store
+        .find_workspace(learnloop::store::Platform::Slack, "T0SUB")
+        .await
+        .unwrap();
+    assert!(sub.uninstalled);
+    app.post_signed(
+        "/slack/commands",
+        form,
+        &org_command("T0SUB", "C0SUB2", "After"),
+    )
+    .await;
+    assert_eq!(
+        wait_for_post(&app, "C0SUB2").await.0,
+        "Bearer xoxb-org-secret"
+    );
 }

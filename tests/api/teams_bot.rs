@@ -1314,6 +1314,11 @@ async fn someone_who_installed_the_bot_for_themselves_gets_help_in_their_chat() 
         "Teams words: {}",
         card_text(answer)
     );
+    assert!(
+        !card_text(answer).contains("Three things to try"),
+        "welcomed at the install, not again: {}",
+        card_text(answer)
+    );
     // She was welcomed in her chat, once, with what to try there.
     let welcomes = rig.welcomes(1).await;
     assert_eq!(welcomes.len(), 1);

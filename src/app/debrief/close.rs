@@ -148,7 +148,8 @@ async fn close_with(
         &names,
     )
     .await?;
-    for part in summary::summary(&closed, &reflections, &made, scope.kind) {
+    let who_sees = crate::app::scopes::who_sees_in(ctx.workspace, scope.kind);
+    for part in summary::summary(&closed, &reflections, &made, who_sees) {
         let posted = outgoing::post(ctx.workspace.platform, &closed.channel, &part, &|id| {
             names.name(id)
         });

@@ -129,10 +129,13 @@ pub async fn confirm(
     if candidates.is_empty() {
         return owners;
     }
+    // Under an org-wide install a public channel is open to its own team only: its
+    // members are asked as for a private one.
+    let public = scope.is_public() && !workspace.org_wide;
     let deadline = tokio::time::Instant::now() + LOOKUPS_DEADLINE;
     // In a conversation not known to be public, its members, asked once alongside.
     let members = async {
-        if scope.is_public() {
+        if public {
             return None;
         }
         tokio::time::timeout_at(deadline, directory.members(workspace, conversation))
@@ -159,7 +162,7 @@ pub async fn confirm(
     };
     let (members, people) = tokio::join!(members, people);
     for id in candidates {
-        let inside = scope.is_public() || members.as_ref().is_some_and(|all| all.contains(&id));
+        let inside = public || members.as_ref().is_some_and(|all| all.contains(&id));
         if people.contains(&id) && inside {
             owners.confirmed.insert(id);
         } else {

@@ -6,11 +6,10 @@
 
 use super::Debrief;
 use super::answers::Answers;
-use crate::app::scopes;
 use crate::app::templates::{Becomes, QuestionKind};
 use crate::app::words::count;
 use crate::platform::{Block, Message, plain, plain_keeping_mentions};
-use crate::store::{ConversationKind, SettledAction};
+use crate::store::SettledAction;
 
 /// Slack allows 3000 characters per section; leave room for the line that is cut.
 const MAX_SECTION_CHARS: usize = 2900;
@@ -59,7 +58,7 @@ pub fn summary(
     debrief: &Debrief,
     reflections: &[Reflected],
     made: &Made,
-    scope: ConversationKind,
+    who_sees: &str,
 ) -> Vec<Message> {
     let (lessons, actions) = (&made.lessons[..], &made.actions[..]);
     let by = |author: &Option<String>| match author {
@@ -202,7 +201,7 @@ pub fn summary(
         )));
     }
     if !lessons.is_empty() || !actions.is_empty() {
-        blocks.push(Block::Context(scopes::who_sees(scope).to_owned()));
+        blocks.push(Block::Context(who_sees.to_owned()));
     }
     let parts: Vec<Vec<Block>> = blocks.chunks(MAX_BLOCKS).map(<[Block]>::to_vec).collect();
     let count = parts.len();

@@ -1,4 +1,5 @@
 use super::*;
+use crate::store::ConversationKind;
 
 fn debrief(anonymous: bool) -> Debrief {
     Debrief::sample(anonymous, true)
@@ -51,7 +52,7 @@ fn groups_answers_with_names_and_rating_statistics() {
         &debrief(false),
         &reflections,
         &made,
-        ConversationKind::PublicChannel,
+        crate::app::scopes::who_sees(ConversationKind::PublicChannel),
     );
     assert_eq!(parts.len(), 1);
     let text = parts[0].all_text();
@@ -92,7 +93,7 @@ fn anonymous_summaries_name_nobody() {
         &debrief(true),
         &reflections,
         &made,
-        ConversationKind::PrivateChannel,
+        crate::app::scopes::who_sees(ConversationKind::PrivateChannel),
     )[0]
     .all_text();
     assert!(!text.contains("<@"), "{text}");
@@ -121,7 +122,7 @@ fn long_summaries_split_within_slack_limits() {
         &debrief(false),
         &reflections,
         &made,
-        ConversationKind::PublicChannel,
+        crate::app::scopes::who_sees(ConversationKind::PublicChannel),
     );
     assert!(parts.len() > 1, "{} parts", parts.len());
     for part in &parts {

@@ -330,6 +330,9 @@ async fn handle_callback(
             .unwrap_or("unknown");
         tracing::info!(retry, reason, ?event_id, "Slack is retrying an event");
     }
+    if intent == Intent::Uninstalled {
+        return uninstalled(&state, enterprise_id.as_deref(), team_id.as_deref(), &kind).await;
+    }
     let Some(workspace) = state
         .workspaces
         .resolve_slack(enterprise_id.as_deref(), team_id.as_deref())
@@ -370,21 +373,8 @@ async fn handle_callback(
             state.publish_home(&workspace, &user).await?;
             state.metrics.record_slack_event(EventOutcome::Handled);
         }
-        Intent::Uninstalled => {
-            let cancelled = state
-                .store
-                .mark_uninstalled(workspace.id, state.clock.now_unix())
-                .await?;
-            state
-                .workspaces
-                .forget(Platform::Slack, &workspace.external_id);
-            tracing::info!(
-                ?kind,
-                cancelled,
-                "the app was removed from a workspace: its queued messages are cancelled and its schedules stop"
-            );
-            state.metrics.record_slack_event(EventOutcome::Handled);
-        }
+        // Handled above, before a workspace is resolved.
+        Intent::Uninstalled => {}
         Intent::Joined { channel } => {
             introduce(&state, &workspace, &channel).await?;
             state.metrics.record_slack_event(EventOutcome::Handled);
@@ -407,6 +397,47 @@ async fn handle_callback(
             answer(&state, &workspace, message).await?;
         }
     }
+    Ok(StatusCode::OK.into_response())
+}
+
+/// The app was removed (`app_uninstalled`, `tokens_revoked`): the workspace the event
+/// names exactly (the team's own, else for an org-wide uninstall the organisation's;
+/// never a fallback from one to the other) is marked uninstalled, its queued messages
+/// cancelled and its schedules stopped. Repeated or reordered events change nothing more.
+async fn uninstalled(
+    state: &AppState,
+    enterprise_id: Option<&str>,
+    team_id: Option<&str>,
+    kind: &str,
+) -> Result<Response, HttpError> {
+    let named = match team_id.or(enterprise_id) {
+        Some(id) => match state.store.find_workspace(Platform::Slack, id).await {
+            Ok(found) => Some(found),
+            Err(crate::store::StoreError::NotFound) => None,
+            Err(other) => return Err(other.into()),
+        },
+        None => None,
+    };
+    let Some(workspace) = named else {
+        tracing::info!(
+            kind,
+            "an uninstall event for a workspace learnloop holds nothing of"
+        );
+        state.metrics.record_slack_event(EventOutcome::Ignored);
+        return Ok(StatusCode::OK.into_response());
+    };
+    let cancelled = state
+        .store
+        .mark_uninstalled(workspace.id, state.clock.now_unix())
+        .await?;
+    // Requests are cached by the ids they name: any of them may point here.
+    state.workspaces.forget_all_slack();
+    tracing::info!(
+        kind,
+        cancelled,
+        "the app was removed from a workspace: its queued messages are cancelled and its schedules stop"
+    );
+    state.metrics.record_slack_event(EventOutcome::Handled);
     Ok(StatusCode::OK.into_response())
 }
 

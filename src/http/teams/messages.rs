@@ -669,6 +669,20 @@ async fn welcome(
         return Ok(());
     };
     let personal = activity.conversation_kind() == ConversationKind::PersonalChat;
+    if personal {
+        // Welcomed now: their first words in the chat are answered, not welcomed again.
+        let bot = activity.recipient.as_ref().and_then(|r| r.id.as_deref());
+        let now = state.clock.now_unix();
+        for person in activity
+            .members_added
+            .iter()
+            .filter_map(|m| m.id.as_deref())
+        {
+            if Some(person) != bot {
+                state.store.mark_welcomed(workspace.id, person, now).await?;
+            }
+        }
+    }
     let message = crate::app::welcome::teams_message(personal);
     let mut card = card_activity(&message, &|id: &str| activity.sender_name(id));
     card["conversation"] = json!({"id": conversation});
