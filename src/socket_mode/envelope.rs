@@ -2,7 +2,7 @@
 //! requests, and the acknowledgement that goes back.
 //! <https://api.slack.com/apis/socket-mode>
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -127,44 +127,68 @@ pub enum Outcome {
     Retry,
 }
 
-/// Envelope ids seen lately: a redelivered command or click is acknowledged, not run
-/// twice (events have their own, durable, dedupe on `event_id`).
+/// What became of an envelope seen lately: running (its outcome announced on the
+/// channel when it is known) or answered with this ack.
+type Seen = tokio::sync::watch::Receiver<Option<String>>;
+
+/// Envelope ids seen lately, with their acks: a redelivered command or click (its
+/// socket died before the ack went out, say) is answered with the same ack, the reply
+/// included, never run twice. Events have their own, durable, dedupe on `event_id`.
 pub struct RecentEnvelopes {
-    seen: Mutex<(HashSet<String>, VecDeque<String>)>,
+    seen: Mutex<(HashMap<String, Seen>, VecDeque<String>)>,
     capacity: usize,
+}
+
+/// The first delivery of an envelope, or a later one.
+enum Delivery {
+    /// Run it, then [`RecentEnvelopes::finish`] it with this sender.
+    First(tokio::sync::watch::Sender<Option<String>>),
+    Again(Seen),
 }
 
 impl RecentEnvelopes {
     pub fn new(capacity: usize) -> Self {
         Self {
-            seen: Mutex::new((HashSet::new(), VecDeque::new())),
+            seen: Mutex::new((HashMap::new(), VecDeque::new())),
             capacity,
         }
     }
 
-    /// `true` the first time `id` is offered.
-    fn first_time(&self, id: &str) -> bool {
+    fn offer(&self, id: &str) -> Delivery {
         let mut guard = self.seen.lock().unwrap_or_else(|e| e.into_inner());
-        let (set, order) = &mut *guard;
-        if set.contains(id) {
-            return false;
+        let (seen, order) = &mut *guard;
+        if let Some(known) = seen.get(id) {
+            return Delivery::Again(known.clone());
         }
         if order.len() >= self.capacity
             && let Some(oldest) = order.pop_front()
         {
-            set.remove(&oldest);
+            seen.remove(&oldest);
         }
-        set.insert(id.to_owned());
+        let (sender, receiver) = tokio::sync::watch::channel(None);
+        seen.insert(id.to_owned(), receiver);
         order.push_back(id.to_owned());
-        true
+        Delivery::First(sender)
     }
 
     /// Lets a failed envelope run again when Slack redelivers it.
     fn forget(&self, id: &str) {
         let mut guard = self.seen.lock().unwrap_or_else(|e| e.into_inner());
-        let (set, order) = &mut *guard;
-        if set.remove(id) {
-            order.retain(|seen| seen != id);
+        let (seen, order) = &mut *guard;
+        if seen.remove(id).is_some() {
+            order.retain(|known| known != id);
+        }
+    }
+
+    /// The ack of an envelope that ran before (waiting while it still runs); `None`
+    /// when that run failed and Slack should deliver it again.
+    async fn ack_of(mut seen: Seen) -> Option<String> {
+        loop {
+            if let Some(ack) = seen.borrow().clone() {
+                return Some(ack);
+            }
+            // The sender is dropped without an ack when the run failed.
+            seen.changed().await.ok()?;
         }
     }
 }
@@ -228,17 +252,28 @@ impl Dispatcher {
             tracing::info!(kind = %envelope.kind, "acknowledged a Socket Mode envelope of a type learnloop does not handle");
             return Outcome::Ack(ack(id, None));
         };
-        let durable_dedupe = envelope.kind == "events_api";
-        if !durable_dedupe && !self.recent.first_time(id) {
-            tracing::info!(
-                retry_attempt = envelope.retry_attempt,
-                "acknowledged a redelivered envelope without running it again"
-            );
-            return Outcome::Ack(ack(id, None));
+        if envelope.kind == "events_api" {
+            return self.answer(request, envelope).await;
         }
+        let finished = match self.recent.offer(id) {
+            Delivery::First(finished) => finished,
+            Delivery::Again(seen) => {
+                tracing::info!(
+                    retry_attempt = envelope.retry_attempt,
+                    "answered a redelivered envelope with its first run's ack"
+                );
+                return match RecentEnvelopes::ack_of(seen).await {
+                    Some(ack) => Outcome::Ack(ack),
+                    None => Outcome::Retry,
+                };
+            }
+        };
         let outcome = self.answer(request, envelope).await;
-        if outcome == Outcome::Retry && !durable_dedupe {
-            self.recent.forget(id);
+        match &outcome {
+            Outcome::Ack(ack) => {
+                let _ = finished.send(Some(ack.clone()));
+            }
+            Outcome::Retry => self.recent.forget(id),
         }
         outcome
     }
@@ -327,15 +362,40 @@ mod tests {
         assert_eq!(with["payload"]["text"], "hi");
     }
 
-    #[test]
-    fn recent_envelopes_remember_a_bounded_number() {
+    #[tokio::test]
+    async fn a_redelivery_gets_the_first_run_s_ack_and_a_failed_run_runs_again() {
         let recent = RecentEnvelopes::new(2);
-        assert!(recent.first_time("a"));
-        assert!(!recent.first_time("a"));
-        assert!(recent.first_time("b"));
-        assert!(recent.first_time("c"), "evicts a");
-        assert!(recent.first_time("a"));
-        recent.forget("a");
-        assert!(recent.first_time("a"));
+        let Delivery::First(first) = recent.offer("a") else {
+            panic!("new")
+        };
+        let Delivery::Again(waiting) = recent.offer("a") else {
+            panic!("seen")
+        };
+        let waiter = tokio::spawn(RecentEnvelopes::ack_of(waiting));
+        first.send(Some("ack-a".into())).unwrap();
+        assert_eq!(waiter.await.unwrap().as_deref(), Some("ack-a"));
+        let Delivery::Again(done) = recent.offer("a") else {
+            panic!("seen")
+        };
+        assert_eq!(
+            RecentEnvelopes::ack_of(done).await.as_deref(),
+            Some("ack-a")
+        );
+
+        // A run that failed: whoever waits is told to let Slack retry, and the next
+        // delivery runs it again.
+        let Delivery::First(failing) = recent.offer("b") else {
+            panic!("new")
+        };
+        let Delivery::Again(waiting) = recent.offer("b") else {
+            panic!("seen")
+        };
+        recent.forget("b");
+        drop(failing);
+        assert_eq!(RecentEnvelopes::ack_of(waiting).await, None);
+        assert!(matches!(recent.offer("b"), Delivery::First(_)));
+        // Bounded: a third id evicts the oldest.
+        assert!(matches!(recent.offer("c"), Delivery::First(_)));
+        assert!(matches!(recent.offer("a"), Delivery::First(_)), "evicted");
     }
 }
