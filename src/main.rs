@@ -37,6 +37,12 @@ enum Command {
     CheckConfig,
     /// Exit 0 when the local server answers `GET /healthz` (for container health checks).
     Healthcheck,
+    /// A consistent copy of the SQLite database while the service runs (`VACUUM INTO`).
+    Backup {
+        /// Where the copy goes; an existing file is never overwritten.
+        #[arg(long, value_name = "FILE")]
+        to: PathBuf,
+    },
     /// The workspaces learnloop holds data for, and erasing one of them.
     #[command(subcommand)]
     Workspace(WorkspaceCommand),
@@ -89,7 +95,7 @@ fn main() -> ExitCode {
             };
         }
         Command::Healthcheck => return healthcheck(settings.http.listen),
-        Command::Serve | Command::Migrate | Command::Workspace(_) => {}
+        Command::Serve | Command::Migrate | Command::Workspace(_) | Command::Backup { .. } => {}
     }
     telemetry::init(&settings.log);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -116,6 +122,14 @@ fn main() -> ExitCode {
                 Ok(())
             }
             Command::Workspace(command) => workspace_command(&settings, command).await,
+            Command::Backup { to } => {
+                let store = Store::connect(&settings.database).await?;
+                let copied = store.backup_to(&to).await;
+                store.close().await;
+                copied?;
+                print_out(&format!("backed up the database to {}\n", to.display()));
+                Ok(())
+            }
             Command::CheckConfig | Command::Healthcheck => Ok(()),
         }
     });

@@ -265,6 +265,39 @@ impl Store {
         })
     }
 
+    /// Writes a consistent copy of the database to `to` (`VACUUM INTO`: one read
+    /// transaction, so the service keeps running, and the copy is compact). Refuses an
+    /// existing file rather than overwrite it.
+    pub async fn backup_to(&self, to: &std::path::Path) -> anyhow::Result<()> {
+        let target = to
+            .to_str()
+            .with_context(|| format!("{} is not a UTF-8 path", to.display()))?;
+        // Created empty first, readable by the service's user alone like the database
+        // itself (SQLite fills an empty file); an existing one is refused.
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        options.open(to).map_err(|err| match err.kind() {
+            std::io::ErrorKind::AlreadyExists => {
+                anyhow::anyhow!("{target} exists already; name a new file")
+            }
+            _ => anyhow::Error::new(err).context(format!("cannot create {target}")),
+        })?;
+        let copied = sqlx::query("VACUUM INTO ?")
+            .bind(target)
+            .execute(&self.pool)
+            .await;
+        if let Err(err) = copied {
+            // No half-written copy is left to be mistaken for a backup.
+            let _ = std::fs::remove_file(to);
+            return Err(
+                anyhow::Error::new(err).context(format!("cannot write the backup to {target}"))
+            );
+        }
+        Ok(())
+    }
+
     /// Waits for open connections to finish and closes the pool.
     pub async fn close(&self) {
         self.pool.close().await;

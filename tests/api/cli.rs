@@ -352,3 +352,59 @@ fn check_config_says_why_oauth_refuses_to_start_without_token_keys() {
     );
     assert!(stdout.contains("client_id = \"111.222\""), "{stdout}");
 }
+
+#[test]
+fn backup_writes_a_consistent_private_copy_and_never_overwrites() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("live.db").display());
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let settings = |url: &str| learnloop::config::DatabaseSettings {
+        url: learnloop::config::DatabaseUrl::Sqlite(url.to_owned()),
+        max_connections: 2,
+        busy_timeout_ms: 5000,
+    };
+    runtime.block_on(async {
+        let store = learnloop::store::Store::connect(&settings(&url))
+            .await
+            .unwrap();
+        store.migrate().await.unwrap();
+        let new = learnloop::store::NewWorkspace {
+            platform: learnloop::store::Platform::Slack,
+            external_id: "T0BACKUP",
+            name: Some("Backed up"),
+            default_time_zone: "UTC",
+        };
+        store.upsert_workspace(new, 1).await.unwrap();
+        store.close().await;
+    });
+    let copy = dir.path().join("copy.db");
+    let run = || {
+        learnloop()
+            .args(["backup", "--to", copy.to_str().unwrap()])
+            .env("LEARNLOOP_DATABASE_URL", &url)
+            .output()
+            .unwrap()
+    };
+    let first = run();
+    assert!(first.status.success(), "{first:?}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&copy).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "{mode:o}");
+    }
+    let copy_url = format!("sqlite://{}", copy.display());
+    runtime.block_on(async {
+        let store = learnloop::store::Store::connect(&settings(&copy_url))
+            .await
+            .unwrap();
+        let found = store
+            .find_workspace(learnloop::store::Platform::Slack, "T0BACKUP")
+            .await
+            .unwrap();
+        assert_eq!(found.name.as_deref(), Some("Backed up"));
+    });
+    let again = run();
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("exists already"));
+}
