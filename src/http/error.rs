@@ -29,6 +29,10 @@ pub enum HttpError {
     /// it, if that handler died).
     #[error("this event is being handled right now; retry later")]
     InProgress,
+    /// What the request refers to does not exist in its workspace (removed, or never
+    /// there): the caller's mistake or a stale button, not a server failure.
+    #[error("not found: what this refers to no longer exists here")]
+    NotFound,
     #[error("internal error")]
     Internal(#[from] anyhow::Error),
 }
@@ -41,7 +45,10 @@ impl HttpError {
 
 impl From<StoreError> for HttpError {
     fn from(err: StoreError) -> Self {
-        Self::Internal(anyhow::Error::new(err))
+        match err {
+            StoreError::NotFound => Self::NotFound,
+            other => Self::Internal(anyhow::Error::new(other)),
+        }
     }
 }
 
@@ -52,6 +59,7 @@ impl IntoResponse for HttpError {
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
             Self::Forbidden => StatusCode::FORBIDDEN,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::NotFound => StatusCode::NOT_FOUND,
             Self::NotConfigured(_) | Self::Unavailable(_) | Self::InProgress => {
                 StatusCode::SERVICE_UNAVAILABLE
             }
@@ -67,8 +75,25 @@ impl IntoResponse for HttpError {
                 // Debug-quoted: the reason may quote what the request said.
                 tracing::debug!(?reason, "why the request was malformed");
             }
+            Self::NotFound => tracing::info!("a request referred to something that does not exist"),
             _ => {}
         }
         (status, self.to_string()).into_response()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_row_is_a_404_and_other_store_failures_a_500() {
+        let missing: HttpError = StoreError::NotFound.into();
+        assert_eq!(missing.into_response().status(), StatusCode::NOT_FOUND);
+        let broken: HttpError = StoreError::Corrupt("x".into()).into();
+        assert_eq!(
+            broken.into_response().status(),
+            StatusCode::INTERNAL_SERVER_ERROR
+        );
     }
 }

@@ -71,3 +71,15 @@ async fn malformed_interactions_get_400() {
     assert_eq!(app.interaction(no_view).await.status(), 400);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_button_of_a_debrief_that_no_longer_exists_is_not_a_server_error() {
+    let app = crate::helpers::spawn_app().await;
+    // A workspace exists; the debrief the old card names does not.
+    app.command_reply("/learn", "goal list").await;
+    for action in ["debrief.reflect", "debrief.close", "debrief.nudge"] {
+        let click = crate::debriefs::click("U0ALICE", action, 999_999);
+        let status = app.interaction(&click).await.status().as_u16();
+        assert!(status < 500, "{action}: {status}");
+    }
+}
