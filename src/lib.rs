@@ -1,7 +1,24 @@
 //! learnloop: a Slack and Microsoft Teams bot that helps teams learn from their own work.
 //!
-//! Data flows one way: [`http`] verifies and parses a request, [`app`] decides what it
-//! means, [`store`] keeps it, and [`platform`] renders and sends what the bot says.
+//! Data flows one way: [`http`] verifies and parses a request (Slack's may also arrive
+//! over [`socket_mode`], into the same handlers), [`app`] decides what it means,
+//! [`store`] keeps it together with every message it causes, and [`delivery`] sends
+//! those through [`platform`]'s clients; [`scheduler`] turns due schedules into the same
+//! kind of rows.
+//!
+//! | module | its one job |
+//! |---|---|
+//! | [`startup`] | builds the application from [`config`] and runs it until a signal |
+//! | [`http`] | routes, request verification, the one HTTP error type |
+//! | [`socket_mode`] | Slack Socket Mode: the connection and its envelopes |
+//! | [`app`] | the domain: commands, debriefs, follow-ups, goals, digests, the Home, installs |
+//! | [`store`] | the only place with SQL; tokens sealed with [`sealing`] |
+//! | [`scheduler`] | due schedules, follow-ups and recurrence matching |
+//! | [`delivery`] | the outbox worker |
+//! | [`platform`] | the neutral message model, its renderers, the Slack and Bot Framework clients |
+//! | [`clock`], [`metrics`], [`telemetry`] | time, counters and logs, injected |
+//!
+//! `docs/ARCHITECTURE.md` has the rules the code keeps and where to change what.
 
 pub mod app;
 pub mod clock;
