@@ -5,6 +5,7 @@ use std::time::Duration;
 use prometheus_client::encoding::{EncodeLabelSet, text::encode};
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 
@@ -45,6 +46,9 @@ pub struct Metrics {
     requests: Family<RequestLabels, Counter>,
     latency: Family<RequestLabels, Histogram, fn() -> Histogram>,
     slack_events: Family<OutcomeLabels, Counter>,
+    /// The database pool, as of the last scrape: open connections and idle ones.
+    pool_connections: Gauge,
+    pool_idle: Gauge,
     outbox_sent: Counter,
     outbox_retried: Counter,
     outbox_failed: Counter,
@@ -63,6 +67,8 @@ impl Default for Metrics {
             requests: Family::default(),
             latency: Family::new_with_constructor(latency_histogram),
             slack_events: Family::default(),
+            pool_connections: Gauge::default(),
+            pool_idle: Gauge::default(),
             outbox_sent: Counter::default(),
             outbox_retried: Counter::default(),
             outbox_failed: Counter::default(),
@@ -82,6 +88,16 @@ impl Default for Metrics {
             "slack_events",
             "Slack Events API deliveries by outcome (handled, duplicate, ignored)",
             metrics.slack_events.clone(),
+        );
+        registry.register(
+            "db_pool_connections",
+            "Database connections open in this process's pool",
+            metrics.pool_connections.clone(),
+        );
+        registry.register(
+            "db_pool_idle_connections",
+            "Database connections open and idle in this process's pool",
+            metrics.pool_idle.clone(),
         );
         registry.register(
             "outbox_sent",
@@ -130,6 +146,12 @@ impl Metrics {
             DeliveryOutcome::Retried => self.outbox_retried.inc(),
             DeliveryOutcome::Failed => self.outbox_failed.inc(),
         };
+    }
+
+    /// Records the database pool's size, read when metrics are scraped.
+    pub fn record_pool(&self, connections: u32, idle: usize) {
+        self.pool_connections.set(i64::from(connections));
+        self.pool_idle.set(idle as i64);
     }
 
     /// The registry in OpenMetrics text.

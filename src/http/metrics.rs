@@ -57,6 +57,8 @@ pub async fn track(State(state): State<AppState>, request: Request, next: Next) 
 
 /// `GET /metrics`.
 pub async fn serve(State(state): State<AppState>) -> impl IntoResponse {
+    let (connections, idle) = state.store.pool_size();
+    state.metrics.record_pool(connections, idle);
     (
         [(
             header::CONTENT_TYPE,

@@ -298,6 +298,11 @@ impl Store {
         Ok(())
     }
 
+    /// Connections open in the pool, and how many of them are idle.
+    pub fn pool_size(&self) -> (u32, usize) {
+        (self.pool.size(), self.pool.num_idle())
+    }
+
     /// Waits for open connections to finish and closes the pool.
     pub async fn close(&self) {
         self.pool.close().await;

@@ -39,6 +39,11 @@ async fn metrics_count_requests_by_route_template_and_status() {
         "Prometheus scrapes OpenMetrics text"
     );
     let metrics = response.text().await.unwrap();
+    // The database pool: at least the connection that served the command, never more
+    // idle than open.
+    let open = metric_value(&metrics, "learnloop_db_pool_connections");
+    let idle = metric_value(&metrics, "learnloop_db_pool_idle_connections");
+    assert!(open >= 1.0 && idle <= open, "{metrics}");
     assert_eq!(
         metric_value(
             &metrics,
