@@ -14,7 +14,7 @@
 //! Debian package `wrk`). The OpenID metadata and key set come from a local fake with a
 //! test-only key (tests/fixtures), as in the tests.
 
-#[path = "../tests/api/bot_framework.rs"]
+#[path = "../tests/api/support/bot_framework.rs"]
 mod bot_framework;
 
 use std::collections::HashMap;

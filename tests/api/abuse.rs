@@ -7,7 +7,7 @@ use wiremock::matchers::{body_string_contains, method, path};
 use wiremock::{Mock, ResponseTemplate};
 
 use crate::debriefs::{BOB, Input, database, run_debrief, wait_for_outbox, workspace};
-use crate::helpers::{TestApp, monday, reply_text, spawn_app_at};
+use crate::support::{TestApp, monday, reply_text, spawn_app_at};
 
 const DAY: i64 = 86_400;
 

@@ -8,7 +8,7 @@ use sqlx::SqlitePool;
 use crate::debriefs::{
     ALICE, BOB, Input, click_in, close_as_is, database, say, submission, wait_for_outbox, workspace,
 };
-use crate::helpers::{TEAM, TestApp, reply_text, spawn_app};
+use crate::support::{TEAM, TestApp, reply_text, spawn_app};
 
 const CAROL: &str = "U0CAROL";
 

@@ -6,8 +6,8 @@ use serde_json::{Value, json};
 use crate::debriefs::{
     BOB, CHANNEL, Input, run_debrief, start, submission, wait_for_outbox, workspace,
 };
-use crate::helpers::{TEAM, TestApp, monday, spawn_app_at};
 use crate::mentors::button_values;
+use crate::support::{TEAM, TestApp, monday, spawn_app_at};
 
 const CAROL: &str = "U0CAROL";
 

@@ -14,7 +14,7 @@ use crate::debriefs::{
     ALICE, BOB, CHANNEL, Input, close_as_is, database, ephemeral_to, message_to, messages_to, say,
     start, submission, wait_for_outbox, workspace,
 };
-use crate::helpers::{TEAM, TestApp, monday, reply_text, spawn_app_at};
+use crate::support::{TEAM, TestApp, monday, reply_text, spawn_app_at};
 
 const DAY: i64 = 86_400;
 

@@ -15,7 +15,7 @@ use crate::debriefs::{
     ALICE, BOB, CHANNEL, Input, click, database, ephemeral_to, start, submission, view_state,
     wait_for_outbox, workspace,
 };
-use crate::helpers::{
+use crate::support::{
     Options, TEAM, TestApp, command_form_in, monday, reply_text, spawn_app_at, spawn_app_with,
 };
 

@@ -11,7 +11,7 @@ use sqlx::{Row, SqlitePool};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, ResponseTemplate};
 
-use crate::helpers::{TEAM, TestApp, reply_text, spawn_app};
+use crate::support::{TEAM, TestApp, reply_text, spawn_app};
 
 pub(crate) const CHANNEL: &str = "C0CHAN";
 pub(crate) const ALICE: &str = "U0ALICE";
@@ -816,7 +816,7 @@ async fn two_open_debriefs_are_told_apart_by_asking() {
     assert!(answer.contains("Question 1 of 4"), "{answer}");
 
     // In a DM there is no channel to know membership by: no workspace-wide list.
-    let form = crate::helpers::command_form_as(CAROL, "/learn", "debrief reflect")
+    let form = crate::support::command_form_as(CAROL, "/learn", "debrief reflect")
         .replace("C0CHAN", "D0CAROL");
     let reply: Value = app
         .post_signed(

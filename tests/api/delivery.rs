@@ -14,8 +14,8 @@ use serde_json::json;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::helpers::{TEAM, metric_value, spawn_app};
-use crate::rig::{default_delivery, ok, rig, store_on};
+use crate::support::rig::{default_delivery, ok, rig, store_on};
+use crate::support::{TEAM, metric_value, spawn_app};
 
 async fn slack_answers(server: &MockServer, responses: Vec<ResponseTemplate>) {
     for (i, response) in responses.into_iter().enumerate() {

@@ -11,7 +11,7 @@ use serde_json::json;
 use crate::debriefs::{
     ALICE, BOB, click, database, dm, messages_to, say, start, wait_for_outbox, workspace,
 };
-use crate::helpers::{Options, TestApp, reply_text, spawn_app_with};
+use crate::support::{Options, TestApp, reply_text, spawn_app_with};
 
 async fn app() -> (TestApp, Arc<ShiftedClock>) {
     let clock = Arc::new(ShiftedClock::at(1_800_000_000));

@@ -1,6 +1,6 @@
 //! Personal learning goals through `/learn goal …`: numbered per person, private.
 
-use crate::helpers::{reply_text, spawn_app};
+use crate::support::{reply_text, spawn_app};
 
 #[tokio::test]
 async fn a_person_adds_lists_shares_and_reaches_goals() {
@@ -100,7 +100,7 @@ async fn goal_text_cannot_ping_the_channel_or_inject_links() {
 }
 
 /// The messages the fake Slack got for `channel`, as text.
-async fn messages_for(app: &crate::helpers::TestApp, channel: &str) -> Vec<String> {
+async fn messages_for(app: &crate::support::TestApp, channel: &str) -> Vec<String> {
     app.slack_calls("chat.postMessage")
         .await
         .iter()
@@ -112,7 +112,7 @@ async fn messages_for(app: &crate::helpers::TestApp, channel: &str) -> Vec<Strin
 #[tokio::test]
 async fn a_goal_buddy_sees_its_check_in_ratings_and_hears_when_it_is_reached() {
     use crate::debriefs::{ALICE, BOB, say, wait_for_outbox, workspace};
-    use crate::helpers::{TEAM, monday, spawn_app_at};
+    use crate::support::{TEAM, monday, spawn_app_at};
     let (app, clock) = spawn_app_at(monday()).await;
     let said = |user: &'static str, text: &'static str| {
         let app = &app;

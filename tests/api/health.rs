@@ -1,4 +1,4 @@
-use crate::helpers::{Options, metric_value, spawn_app, spawn_app_with};
+use crate::support::{Options, metric_value, spawn_app, spawn_app_with};
 
 #[tokio::test]
 async fn healthz_and_readyz_answer() {

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use crate::debriefs::{
     ALICE, BOB, CHANNEL, Input, database, run_debrief, wait_for_outbox, workspace,
 };
-use crate::helpers::*;
+use crate::support::*;
 
 const CAROL: &str = "U0CAROL";
 const DAVE: &str = "U0DAVE";

@@ -16,7 +16,7 @@ use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
 use crate::debriefs::dm;
-use crate::helpers::{Options, TestApp, reply_text, spawn_app_with};
+use crate::support::{Options, TestApp, reply_text, spawn_app_with};
 
 /// Two keys, `k2` active (32 bytes each).
 const KEYS: &str = "k2:AgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgI=,k1:AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=";
@@ -586,8 +586,8 @@ impl Respond for Refresh {
 async fn rotation_racing_from_two_tasks_and_two_replicas_leaves_one_valid_refresh_token() {
     let dir = tempfile::tempdir().unwrap();
     let (store_a, store_b) = (
-        keyed(crate::rig::store_on(&dir).await, KEYS),
-        keyed(crate::rig::store_on(&dir).await, KEYS),
+        keyed(crate::support::rig::store_on(&dir).await, KEYS),
+        keyed(crate::support::rig::store_on(&dir).await, KEYS),
     );
     let clock = Arc::new(ShiftedClock::at(1_800_000_000));
     let workspace = store_a
@@ -658,8 +658,8 @@ async fn a_rotation_keeps_its_new_pair_when_the_row_was_only_sealed_again_meanwh
     let dir = tempfile::tempdir().unwrap();
     const OLD: &str = "k1:AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=";
     let (old, new) = (
-        keyed(crate::rig::store_on(&dir).await, OLD),
-        keyed(crate::rig::store_on(&dir).await, KEYS),
+        keyed(crate::support::rig::store_on(&dir).await, OLD),
+        keyed(crate::support::rig::store_on(&dir).await, KEYS),
     );
     let workspace = old
         .save_installation(

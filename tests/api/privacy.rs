@@ -12,7 +12,7 @@ use wiremock::matchers::{body_string_contains, method, path};
 use wiremock::{Mock, ResponseTemplate};
 
 use crate::debriefs::{ALICE, Input, database, run_debrief, wait_for_outbox, workspace};
-use crate::helpers::{TEAM, TestApp, monday, reply_text, spawn_app_at};
+use crate::support::{TEAM, TestApp, monday, reply_text, spawn_app_at};
 
 const PUBLIC: &str = "C0CHAN";
 /// A private channel (Slack's `G…` ids; the fake Slack calls them private).

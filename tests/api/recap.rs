@@ -6,8 +6,8 @@ use crate::debriefs::{
     ALICE, BOB, CHANNEL, Input, close_as_is, run_debrief, start, submission, wait_for_outbox,
     workspace,
 };
-use crate::helpers::*;
 use crate::mentors::bob_applies_everything;
+use crate::support::*;
 
 fn at(y: i32, m: u32, d: u32, h: u32, min: u32) -> i64 {
     Utc.with_ymd_and_hms(y, m, d, h, min, 0)

@@ -11,8 +11,8 @@ use learnloop::store::{NewSchedule, ScheduleId, ScheduleKind};
 use wiremock::Mock;
 use wiremock::matchers::method;
 
-use crate::helpers::{reply_text, spawn_app};
-use crate::rig::{Rig, default_delivery, ok, rig, store_on};
+use crate::support::rig::{Rig, default_delivery, ok, rig, store_on};
+use crate::support::{reply_text, spawn_app};
 
 const GRACE: Duration = Duration::from_secs(6 * 3600);
 
@@ -407,7 +407,7 @@ async fn two_app_replicas_on_one_database_post_a_due_reminder_once() {
         .upsert_workspace(
             learnloop::store::NewWorkspace {
                 platform: learnloop::store::Platform::Slack,
-                external_id: crate::helpers::TEAM,
+                external_id: crate::support::TEAM,
                 name: None,
                 default_time_zone: "UTC",
             },

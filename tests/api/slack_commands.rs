@@ -2,7 +2,7 @@
 
 use learnloop::store::Platform;
 
-use crate::helpers::{BOT_TOKEN, Options, TEAM, reply_text, spawn_app, spawn_app_with};
+use crate::support::{BOT_TOKEN, Options, TEAM, reply_text, spawn_app, spawn_app_with};
 
 #[tokio::test]
 async fn help_answers_with_every_command_only_to_the_caller() {

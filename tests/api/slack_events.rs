@@ -4,7 +4,7 @@ use serde_json::{Value, json};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, ResponseTemplate};
 
-use crate::helpers::{BOT_TOKEN, TEAM, metric_value, spawn_app};
+use crate::support::{BOT_TOKEN, TEAM, metric_value, spawn_app};
 
 fn callback(event_id: &str, event: Value) -> Value {
     json!({
@@ -216,7 +216,7 @@ async fn malformed_events_get_400() {
 #[tokio::test]
 async fn a_first_hello_gets_the_welcome_and_a_file_alone_gets_a_hint() {
     use crate::debriefs::{dm, say};
-    let app = crate::helpers::spawn_app().await;
+    let app = crate::support::spawn_app().await;
     let hello = say(&app, "w1", "U0NEW", "Hi!").await;
     assert!(hello.contains("Three things to try"), "{hello}");
     assert!(hello.contains("/debrief Release 2.3"), "{hello}");
@@ -262,14 +262,14 @@ async fn a_first_hello_gets_the_welcome_and_a_file_alone_gets_a_hint() {
 
 #[tokio::test]
 async fn added_to_a_channel_the_bot_introduces_itself_there_once() {
-    let app = crate::helpers::spawn_app().await;
+    let app = crate::support::spawn_app().await;
     let joined = |event_id: &str, user: &str| {
         serde_json::json!({
-            "type": "event_callback", "team_id": crate::helpers::TEAM, "api_app_id": "A0APP",
+            "type": "event_callback", "team_id": crate::support::TEAM, "api_app_id": "A0APP",
             "event_id": event_id, "event_time": 1700000000,
-            "authorizations": [{"team_id": crate::helpers::TEAM, "user_id": "U0BOT", "is_bot": true}],
+            "authorizations": [{"team_id": crate::support::TEAM, "user_id": "U0BOT", "is_bot": true}],
             "event": {"type": "member_joined_channel", "user": user, "channel": "C0NEW",
-                      "channel_type": "C", "team": crate::helpers::TEAM},
+                      "channel_type": "C", "team": crate::support::TEAM},
         })
     };
     for (event_id, user) in [("j1", "U0BOT"), ("j2", "U0ALICE"), ("j3", "U0BOT")] {

@@ -1,6 +1,6 @@
 //! Interactivity payloads: parsed, routed, acknowledged; malformed ones refused.
 
-use crate::helpers::{reply_text, spawn_app};
+use crate::support::{reply_text, spawn_app};
 
 #[tokio::test]
 async fn buttons_and_forms_of_an_unknown_debrief_are_answered_politely() {
@@ -74,7 +74,7 @@ async fn malformed_interactions_get_400() {
 
 #[tokio::test]
 async fn a_button_of_a_debrief_that_no_longer_exists_is_not_a_server_error() {
-    let app = crate::helpers::spawn_app().await;
+    let app = crate::support::spawn_app().await;
     // A workspace exists; the debrief the old card names does not.
     app.command_reply("/learn", "goal list").await;
     for action in ["debrief.reflect", "debrief.close", "debrief.nudge"] {

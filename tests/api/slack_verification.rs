@@ -2,7 +2,7 @@
 
 use learnloop::clock::{Clock, SystemClock};
 
-use crate::helpers::{Options, command_form, spawn_app, spawn_app_with};
+use crate::support::{Options, command_form, spawn_app, spawn_app_with};
 
 const FORM: &str = "application/x-www-form-urlencoded";
 

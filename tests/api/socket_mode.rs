@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use crate::converging::start_form;
 use crate::debriefs::{ALICE, CHANNEL, dm};
-use crate::helpers::{Options, TEAM, TestApp, spawn_app_with};
+use crate::support::{Options, TEAM, TestApp, spawn_app_with};
 
 /// Socket Mode only: no signing secret, so nothing could arrive over HTTP.
 async fn socket_only() -> TestApp {
@@ -255,7 +255,7 @@ async fn a_command_whose_socket_died_is_answered_on_the_next_with_its_reply_run_
         .and(path("/api/conversations.info"))
         .respond_with(
             wiremock::ResponseTemplate::new(200)
-                .set_body_json(crate::helpers::conversation_info(CHANNEL))
+                .set_body_json(crate::support::conversation_info(CHANNEL))
                 .set_delay(Duration::from_millis(800)),
         )
         .with_priority(1)

@@ -11,8 +11,8 @@ use serde_json::{Value, json};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::bot_framework::{APP_ID, BotFramework, KID};
-use crate::helpers::{Options, TestApp, spawn_app_with};
+use crate::support::bot_framework::{APP_ID, BotFramework, KID};
+use crate::support::{Options, TestApp, spawn_app_with};
 
 const TENANT: &str = "72f988bf-0000-4000-8000-00000000c0de";
 const TEAM: &str = "19:team@thread.tacv2";
@@ -264,7 +264,7 @@ fn in_november(day: u32, hour: u32) -> i64 {
 /// The text of every text element of a sent card activity, a line each.
 fn card_text(call: &wiremock::Request) -> String {
     let activity: Value = serde_json::from_slice(&call.body).unwrap();
-    crate::helpers::card_lines(&activity)
+    crate::support::card_lines(&activity)
 }
 
 #[tokio::test]

@@ -8,8 +8,8 @@ use learnloop::clock::{Clock, ShiftedClock};
 use learnloop::store::{Platform, TeamsConversation};
 use serde_json::{Value, json};
 
-use crate::bot_framework::{APP_ID, BotFramework, KID, SERVICE_URL};
-use crate::helpers::{Options, TestApp, spawn_app_with};
+use crate::support::bot_framework::{APP_ID, BotFramework, KID, SERVICE_URL};
+use crate::support::{Options, TestApp, spawn_app_with};
 
 const TENANT: &str = "72f988bf-0000-4000-8000-00000000c0de";
 const TEAM: &str = "19:team@thread.tacv2";

@@ -8,7 +8,7 @@ use learnloop::config::Secret;
 use learnloop::http::verify::TeamsWebhookVerifier;
 use serde_json::{Value, json};
 
-use crate::helpers::{Options, TestApp, card_lines, spawn_app, spawn_app_with};
+use crate::support::{Options, TestApp, card_lines, spawn_app, spawn_app_with};
 
 /// The security token of a known-answer vector (`VECTOR_BODY` signs to `VECTOR_HEADER`).
 const TOKEN: &str = "vqF0En+Z0ucuRTM/01o2GuhMH3hKKk/N2bOmlM31zaA=";

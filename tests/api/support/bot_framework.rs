@@ -69,7 +69,7 @@ pub struct BotFramework {
 impl BotFramework {
     /// Serves the metadata and a key set holding the test key, endorsed for `msteams`.
     pub async fn start() -> Self {
-        let der = include_bytes!("../fixtures/teams_test_key.pk8");
+        let der = include_bytes!("../../fixtures/teams_test_key.pk8");
         let key = RsaKeyPair::from_pkcs8(der).expect("the test key is PKCS#8 RSA");
         let server = MockServer::start().await;
         let bot = Self {

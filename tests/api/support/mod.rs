@@ -1,5 +1,11 @@
-//! Test harness: the real app on port 0 with a temp SQLite file and a fake Slack Web
-//! API (wiremock) that records every call, plus request-signing helpers.
+//! Test support, one place: the real app on port 0 with a temp SQLite file and a fake
+//! Slack Web API (wiremock) that records every call, request signing ([`TestApp`]), the
+//! outbox rig without HTTP ([`rig`]), a fake Bot Framework ([`bot_framework`]) and a fake
+//! Socket Mode server ([`fake_socket`]).
+
+pub mod bot_framework;
+pub mod fake_socket;
+pub mod rig;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -38,7 +44,7 @@ pub struct TestApp {
     signer: SlackSignatureVerifier,
     shutdown: Mutex<Option<oneshot::Sender<()>>>,
     server: Mutex<Option<Server>>,
-    socket: Mutex<Option<crate::fake_socket::FakeSocketSlack>>,
+    socket: Mutex<Option<crate::support::fake_socket::FakeSocketSlack>>,
     _dir: TempDir,
 }
 
@@ -208,9 +214,9 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
     let socket = if options.socket_mode {
         env.insert(
             "LEARNLOOP_SLACK_APP_TOKEN".into(),
-            crate::fake_socket::APP_TOKEN.into(),
+            crate::support::fake_socket::APP_TOKEN.into(),
         );
-        Some(crate::fake_socket::FakeSocketSlack::start(&slack).await)
+        Some(crate::support::fake_socket::FakeSocketSlack::start(&slack).await)
     } else {
         None
     };
@@ -533,7 +539,7 @@ impl TestApp {
     }
 
     /// Slack's side of Socket Mode (spawned with `socket_mode: true`); taken once.
-    pub fn socket(&self) -> crate::fake_socket::FakeSocketSlack {
+    pub fn socket(&self) -> crate::support::fake_socket::FakeSocketSlack {
         self.socket
             .lock()
             .unwrap()
