@@ -144,10 +144,34 @@ impl OutboxMessage {
     }
 }
 
+/// Where an outbox row is in its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, sqlx::Type)]
+#[sqlx(type_name = "TEXT", rename_all = "lowercase")]
+pub enum OutboxStatus {
+    /// Waiting for its turn (or for a retry).
+    Pending,
+    /// Claimed by a worker, under a lease.
+    Sending,
+    Sent,
+    /// Given up on (or cancelled); kept for the operator.
+    Failed,
+}
+
+impl OutboxStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Sending => "sending",
+            Self::Sent => "sent",
+            Self::Failed => "failed",
+        }
+    }
+}
+
 /// Where a row stands; for tests and operators.
 #[derive(Clone, Debug, PartialEq, Eq, FromRow)]
 pub struct OutboxState {
-    pub status: String,
+    pub status: OutboxStatus,
     pub attempts: i64,
     pub last_error: Option<String>,
     pub next_attempt_at: i64,

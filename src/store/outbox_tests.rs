@@ -73,7 +73,7 @@ async fn a_retry_keeps_the_channel_in_order_and_waits_its_time() {
     assert_eq!(bodies(&again), ["a"]);
     assert_eq!(again[0].attempts, 2);
     let state = store.outbox_state(ws, first).await.unwrap();
-    assert_eq!(state.status, "sending");
+    assert_eq!(state.status, OutboxStatus::Sending);
     assert_eq!(state.last_error.as_deref(), Some("HTTP 500"));
 }
 
@@ -129,7 +129,10 @@ async fn release_does_not_count_an_attempt_and_failed_is_final() {
             .is_empty()
     );
     assert_eq!(store.next_outbox_due().await.unwrap(), None);
-    assert_eq!(store.outbox_state(ws, id).await.unwrap().status, "failed");
+    assert_eq!(
+        store.outbox_state(ws, id).await.unwrap().status,
+        OutboxStatus::Failed
+    );
 }
 
 #[tokio::test]
@@ -385,16 +388,22 @@ async fn retention_erases_delivered_bodies_keeps_what_is_referred_to_and_drops_o
         changed, 2,
         "the old message removed, the card's body erased"
     );
-    assert_eq!(store.outbox_state(ws, card).await.unwrap().status, "sent");
+    assert_eq!(
+        store.outbox_state(ws, card).await.unwrap().status,
+        OutboxStatus::Sent
+    );
     assert!(matches!(
         store.outbox_state(ws, old).await,
         Err(StoreError::NotFound)
     ));
     assert_eq!(
         store.outbox_state(ws, failed).await.unwrap().status,
-        "failed"
+        OutboxStatus::Failed
     );
-    assert_eq!(store.outbox_state(ws, recent).await.unwrap().status, "sent");
+    assert_eq!(
+        store.outbox_state(ws, recent).await.unwrap().status,
+        OutboxStatus::Sent
+    );
     let bodies: Vec<(i64, String)> = sqlx::query_as("SELECT id, body FROM outbox ORDER BY id")
         .fetch_all(&store.pool)
         .await

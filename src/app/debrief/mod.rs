@@ -35,7 +35,7 @@ use crate::platform::outgoing;
 use crate::platform::{Message, plain};
 use crate::store::{
     Anchor, AnchorField, Audience, DebriefId, LessonHit, NewDebrief, NewOutboxMessage, OpenAction,
-    OutboxId, StoreError, StoreTx, StoredDebrief, WorkspaceId,
+    OutboxId, OutboxStatus, StoreError, StoreTx, StoredDebrief, WorkspaceId,
 };
 use answers::Answers;
 pub use card::{CLOSE, NUDGE, REFLECT, REFLECT_IN_DM, START, read_start_value, start_value};
@@ -455,9 +455,9 @@ pub async fn card_refused(
             .store
             .outbox_state(ctx.workspace.id, started.card)
             .await?;
-        match state.status.as_str() {
-            "sent" => return Ok(None),
-            "failed" => break,
+        match state.status {
+            OutboxStatus::Sent => return Ok(None),
+            OutboxStatus::Failed => break,
             _ if tokio::time::Instant::now() + pause > deadline => return Ok(None),
             _ => {
                 tokio::time::sleep(pause).await;

@@ -118,7 +118,11 @@ impl Rig {
 
     pub async fn status(&self, id: OutboxId) -> (String, i64, Option<String>) {
         let state = self.store.outbox_state(self.workspace, id).await.unwrap();
-        (state.status, state.attempts, state.last_error)
+        (
+            state.status.as_str().to_owned(),
+            state.attempts,
+            state.last_error,
+        )
     }
 }
 
