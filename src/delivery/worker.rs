@@ -49,7 +49,9 @@ pub struct Delivery {
     tokens: Mutex<HashMap<i64, (Option<Secret>, i64)>>,
     /// The Bot Framework connector, when Teams credentials are configured.
     pub(super) teams: Option<Arc<TeamsClient>>,
-    wake: Notify,
+    /// The store's signal that something was queued (every commit that queues, in
+    /// this process); [`Delivery::wake`] signals it too.
+    wake: std::sync::Arc<Notify>,
 }
 
 impl Delivery {
@@ -62,6 +64,7 @@ impl Delivery {
     ) -> Self {
         Self {
             workspace_rate: WorkspaceRate::new(settings.workspace_rate_per_sec),
+            wake: store.queued_signal(),
             store,
             slack,
             clock,
@@ -69,7 +72,6 @@ impl Delivery {
             settings,
             tokens: Mutex::new(HashMap::new()),
             teams: None,
-            wake: Notify::new(),
         }
     }
 

@@ -166,6 +166,9 @@ pub struct Store {
     pool: SqlitePool,
     /// How stored tokens open, and the environment's single-workspace token.
     credentials: std::sync::Arc<Credentials>,
+    /// Signalled whenever a message was committed to the outbox, so the delivery worker
+    /// wakes without any caller having to remember to wake it.
+    queued: std::sync::Arc<tokio::sync::Notify>,
 }
 
 impl Store {
@@ -212,6 +215,7 @@ impl Store {
         Ok(Self {
             pool,
             credentials: Default::default(),
+            queued: Default::default(),
         })
     }
 
@@ -262,6 +266,8 @@ impl Store {
     pub async fn begin(&self) -> Result<StoreTx, StoreError> {
         Ok(StoreTx {
             tx: self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            queued_signal: self.queued.clone(),
+            queued: false,
         })
     }
 
@@ -296,6 +302,12 @@ impl Store {
             );
         }
         Ok(())
+    }
+
+    /// What the delivery worker waits on: signalled by every commit that queued a
+    /// message in this process.
+    pub fn queued_signal(&self) -> std::sync::Arc<tokio::sync::Notify> {
+        self.queued.clone()
     }
 
     /// Connections open in the pool, and how many of them are idle.
@@ -364,11 +376,18 @@ fn tighten_existing(path: &std::path::Path) {
 /// A transaction; dropped without [`StoreTx::commit`] it rolls back.
 pub struct StoreTx {
     tx: sqlx::Transaction<'static, Sqlite>,
+    queued_signal: std::sync::Arc<tokio::sync::Notify>,
+    /// A message was queued in this transaction: its commit wakes the worker.
+    queued: bool,
 }
 
 impl StoreTx {
     pub async fn commit(self) -> Result<(), StoreError> {
-        Ok(self.tx.commit().await?)
+        self.tx.commit().await?;
+        if self.queued {
+            self.queued_signal.notify_one();
+        }
+        Ok(())
     }
 }
 

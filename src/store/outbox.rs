@@ -420,7 +420,9 @@ impl StoreTx {
         now: i64,
         give_up_at: i64,
     ) -> Result<Option<OutboxId>, StoreError> {
-        insert(&mut self.tx, message, now, give_up_at).await
+        let queued = insert(&mut self.tx, message, now, give_up_at).await?;
+        self.queued |= queued.is_some();
+        Ok(queued)
     }
 
     /// Queues a call that replaces whatever the last one of its channel and method
@@ -446,6 +448,7 @@ impl StoreTx {
         if folded.rows_affected() == 0 {
             insert(&mut self.tx, message, now, give_up_at).await?;
         }
+        self.queued = true;
         Ok(())
     }
 
@@ -476,6 +479,7 @@ impl StoreTx {
         if folded.rows_affected() == 0 {
             insert(&mut self.tx, message, now, give_up_at).await?;
         }
+        self.queued = true;
         Ok(())
     }
 }
@@ -523,7 +527,11 @@ impl Store {
         give_up_at: i64,
     ) -> Result<Option<OutboxId>, StoreError> {
         let mut conn = self.pool.acquire().await?;
-        insert(&mut conn, message, now, give_up_at).await
+        let queued = insert(&mut conn, message, now, give_up_at).await?;
+        if queued.is_some() {
+            self.queued.notify_one();
+        }
+        Ok(queued)
     }
 
     /// Takes up to `limit` due messages, at most one per channel and only the oldest

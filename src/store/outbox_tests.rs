@@ -540,3 +540,38 @@ async fn the_latest_state_folds_into_the_call_still_waiting() {
         .unwrap();
     assert_eq!(count, 2);
 }
+
+#[tokio::test]
+async fn a_commit_that_queued_wakes_the_worker_and_one_that_did_not_does_not() {
+    let (store, _dir) = temp_store().await;
+    let ws = workspace(&store, "T1").await;
+    let signal = store.queued_signal();
+    let woken = |signal: std::sync::Arc<tokio::sync::Notify>| async move {
+        tokio::time::timeout(std::time::Duration::from_millis(50), signal.notified())
+            .await
+            .is_ok()
+    };
+    // Nothing queued: no wake-up.
+    store.begin().await.unwrap().commit().await.unwrap();
+    assert!(!woken(signal.clone()).await);
+    // Queued, but rolled back: none either.
+    let mut tx = store.begin().await.unwrap();
+    tx.enqueue(NewOutboxMessage::post(ws, "C1", "{}"), 0, 1_000_000)
+        .await
+        .unwrap();
+    drop(tx);
+    assert!(!woken(signal.clone()).await);
+    // Queued and committed: the worker wakes, without the caller saying so.
+    let mut tx = store.begin().await.unwrap();
+    tx.enqueue(NewOutboxMessage::post(ws, "C1", "{}"), 0, 1_000_000)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert!(woken(signal.clone()).await);
+    // Outside a transaction too.
+    store
+        .enqueue(NewOutboxMessage::post(ws, "C2", "{}"), 0, 1_000_000)
+        .await
+        .unwrap();
+    assert!(woken(signal).await);
+}
