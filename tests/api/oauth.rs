@@ -590,19 +590,8 @@ async fn rotation_racing_from_two_tasks_and_two_replicas_leaves_one_valid_refres
         keyed(crate::support::rig::store_on(&dir).await, KEYS),
     );
     let clock = Arc::new(ShiftedClock::at(1_800_000_000));
-    let workspace = store_a
-        .save_installation(
-            // An hour left: inside the two-hour window.
-            team_installation(
-                "T0ROT",
-                &Secret::new("xoxb-first"),
-                Some((&Secret::new("xoxe-first"), 1_800_000_000 + 3600)),
-            ),
-            1_800_000_000,
-        )
-        .await
-        .unwrap()
-        .id;
+    // An hour left: inside the two-hour window.
+    let workspace = install_rotating(&store_a, "T0ROT", 3600).await;
     let (slack, refresh, client) = fake_refresh().await;
     let replica = |store: Store| {
         Arc::new(TokenRotation::new(
@@ -661,18 +650,7 @@ async fn a_rotation_keeps_its_new_pair_when_the_row_was_only_sealed_again_meanwh
         keyed(crate::support::rig::store_on(&dir).await, OLD),
         keyed(crate::support::rig::store_on(&dir).await, KEYS),
     );
-    let workspace = old
-        .save_installation(
-            team_installation(
-                "T0SEAL",
-                &Secret::new("xoxb-first"),
-                Some((&Secret::new("xoxe-first"), 1_800_000_000 + 60)),
-            ),
-            1_800_000_000,
-        )
-        .await
-        .unwrap()
-        .id;
+    let workspace = install_rotating(&old, "T0SEAL", 60).await;
     let (_slack, refresh, client) = fake_refresh().await;
     let rotation = Arc::new(TokenRotation::new(
         new.clone(),
@@ -699,6 +677,23 @@ async fn a_rotation_keeps_its_new_pair_when_the_row_was_only_sealed_again_meanwh
     );
     assert!(stored.sealed_refresh_token.unwrap().starts_with("v1:k2:"));
     assert_eq!(refresh.used.lock().unwrap().len(), 1, "asked Slack once");
+}
+
+/// `team` installed at 1,800,000,000 with rotating tokens (`xoxb-first`, `xoxe-first`)
+/// that run out `left` seconds later.
+async fn install_rotating(store: &Store, team: &str, left: i64) -> learnloop::store::WorkspaceId {
+    store
+        .save_installation(
+            team_installation(
+                team,
+                &Secret::new("xoxb-first"),
+                Some((&Secret::new("xoxe-first"), 1_800_000_000 + left)),
+            ),
+            1_800_000_000,
+        )
+        .await
+        .unwrap()
+        .id
 }
 
 /// A fake Slack that refreshes tokens as [`Refresh`] does, and a client for it.
