@@ -123,7 +123,7 @@ fn main() -> ExitCode {
             }
             Command::Workspace(command) => workspace_command(&settings, command).await,
             Command::Backup { to } => {
-                let store = Store::connect(&settings.database).await?;
+                let store = Store::connect_existing(&settings.database).await?;
                 let copied = store.backup_to(&to).await;
                 store.close().await;
                 copied?;

@@ -4,7 +4,7 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::body::Body;
@@ -135,9 +135,13 @@ type Seen = tokio::sync::watch::Receiver<Option<String>>;
 /// socket died before the ack went out, say) is answered with the same ack, the reply
 /// included, never run twice. Events have their own, durable, dedupe on `event_id`.
 pub struct RecentEnvelopes {
-    seen: Mutex<(HashMap<String, Seen>, VecDeque<String>)>,
+    /// By id, and the ids in the order first seen with when.
+    seen: Mutex<(HashMap<String, Seen>, VecDeque<(String, Instant)>)>,
     capacity: usize,
 }
+
+/// Slack redelivers within minutes: older acks are not kept.
+const KEPT_FOR: Duration = Duration::from_secs(600);
 
 /// The first delivery of an envelope, or a later one.
 enum Delivery {
@@ -160,14 +164,16 @@ impl RecentEnvelopes {
         if let Some(known) = seen.get(id) {
             return Delivery::Again(known.clone());
         }
-        if order.len() >= self.capacity
-            && let Some(oldest) = order.pop_front()
-        {
-            seen.remove(&oldest);
+        while let Some((oldest, at)) = order.front() {
+            if order.len() < self.capacity && at.elapsed() < KEPT_FOR {
+                break;
+            }
+            seen.remove(oldest);
+            order.pop_front();
         }
         let (sender, receiver) = tokio::sync::watch::channel(None);
         seen.insert(id.to_owned(), receiver);
-        order.push_back(id.to_owned());
+        order.push_back((id.to_owned(), Instant::now()));
         Delivery::First(sender)
     }
 
@@ -176,7 +182,7 @@ impl RecentEnvelopes {
         let mut guard = self.seen.lock().unwrap_or_else(|e| e.into_inner());
         let (seen, order) = &mut *guard;
         if seen.remove(id).is_some() {
-            order.retain(|known| known != id);
+            order.retain(|(known, _)| known != id);
         }
     }
 

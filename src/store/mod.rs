@@ -271,6 +271,31 @@ impl Store {
         })
     }
 
+    /// Opens an existing, migrated database for an admin command (`backup`): a missing
+    /// file is an error, never a new empty database quietly created and copied.
+    pub async fn connect_existing(settings: &DatabaseSettings) -> anyhow::Result<Self> {
+        if let DatabaseUrl::Sqlite(url) = &settings.url {
+            if url.contains(":memory:") || url.contains("mode=memory") {
+                bail!("an in-memory database holds nothing to copy");
+            }
+            let path = sqlite_path(url);
+            if !path.is_file() {
+                bail!(
+                    "there is no database at {} (set LEARNLOOP_DATABASE_URL to the service's)",
+                    path.display()
+                );
+            }
+        }
+        let store = Self::connect(settings).await?;
+        if !store.is_ready().await {
+            store.close().await;
+            bail!(
+                "the database is not a learnloop database, or not migrated (run `learnloop migrate`)"
+            );
+        }
+        Ok(store)
+    }
+
     /// Writes a consistent copy of the database to `to` (`VACUUM INTO`: one read
     /// transaction, so the service keeps running, and the copy is compact). Refuses an
     /// existing file rather than overwrite it.

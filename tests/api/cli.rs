@@ -407,4 +407,23 @@ fn backup_writes_a_consistent_private_copy_and_never_overwrites() {
     let again = run();
     assert!(!again.status.success());
     assert!(String::from_utf8_lossy(&again.stderr).contains("exists already"));
+
+    // A database that is not there (a wrong URL, another directory) is an error, not an
+    // empty database quietly created and copied.
+    let missing = dir.path().join("nowhere.db");
+    let elsewhere = dir.path().join("elsewhere.db");
+    let refused = learnloop()
+        .args(["backup", "--to", elsewhere.to_str().unwrap()])
+        .env(
+            "LEARNLOOP_DATABASE_URL",
+            format!("sqlite://{}", missing.display()),
+        )
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("no database"),
+        "{refused:?}"
+    );
+    assert!(!missing.exists() && !elsewhere.exists());
 }

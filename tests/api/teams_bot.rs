@@ -1294,7 +1294,8 @@ async fn someone_who_installed_the_bot_for_themselves_gets_help_in_their_chat() 
     let dana: Person = ("29:dana", "Dana Designer");
     let mut installed = rig.in_chat(dana, "a:dana-chat", "f:install");
     installed["type"] = json!("conversationUpdate");
-    installed["membersAdded"] = json!([{"id": BOT}, {"id": dana.0}]);
+    // As Microsoft documents it: only the bot is added; Dana is who installed it.
+    installed["membersAdded"] = json!([{"id": BOT}]);
     assert_eq!(rig.post(&installed).await, 200);
     let mut help = rig.in_chat(dana, "a:dana-chat", "9601");
     help["text"] = json!("help");

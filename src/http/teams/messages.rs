@@ -673,11 +673,12 @@ async fn welcome(
         // Welcomed now: their first words in the chat are answered, not welcomed again.
         let bot = activity.recipient.as_ref().and_then(|r| r.id.as_deref());
         let now = state.clock.now_unix();
-        for person in activity
+        // Teams names the installer in `from` (and often only the bot in membersAdded).
+        let added = activity
             .members_added
             .iter()
-            .filter_map(|m| m.id.as_deref())
-        {
+            .filter_map(|m| m.id.as_deref());
+        for person in added.chain(activity.from_id()) {
             if Some(person) != bot {
                 state.store.mark_welcomed(workspace.id, person, now).await?;
             }
