@@ -136,9 +136,12 @@ type Seen = tokio::sync::watch::Receiver<Option<String>>;
 /// included, never run twice. Events have their own, durable, dedupe on `event_id`.
 pub struct RecentEnvelopes {
     /// By id, and the ids in the order first seen with when.
-    seen: Mutex<(HashMap<String, Seen>, VecDeque<(String, Instant)>)>,
+    seen: Mutex<(HashMap<String, Seen>, VecDeque<FirstSeen>)>,
     capacity: usize,
 }
+
+/// An envelope id and when it was first seen.
+type FirstSeen = (String, Instant);
 
 /// Slack redelivers within minutes: older acks are not kept.
 const KEPT_FOR: Duration = Duration::from_secs(600);
