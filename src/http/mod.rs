@@ -190,8 +190,34 @@ impl AppState {
                 other => other?,
             }
         }
+        // Committing what it queued wakes the worker (the store signals it).
         tx.commit().await?;
-        self.delivery.wake();
+        Ok(())
+    }
+
+    /// Queues a call at most once per `key` in the workspace, however often it is asked
+    /// for again (an intro or a welcome where the bot was added).
+    pub async fn queue_once(
+        &self,
+        workspace: WorkspaceId,
+        method: &str,
+        channel: &str,
+        key: &str,
+        body: &serde_json::Value,
+    ) -> Result<(), error::HttpError> {
+        let body = body.to_string();
+        let now_ms = self.clock.now_millis();
+        self.store
+            .enqueue(
+                NewOutboxMessage {
+                    method,
+                    dedupe_key: Some(key),
+                    ..NewOutboxMessage::post(workspace, channel, &body)
+                },
+                now_ms,
+                self.delivery.give_up_at(now_ms),
+            )
+            .await?;
         Ok(())
     }
 
@@ -250,7 +276,6 @@ impl AppState {
         tx.enqueue_latest(message, now_ms, self.delivery.give_up_at(now_ms))
             .await?;
         tx.commit().await?;
-        self.delivery.wake();
         Ok(())
     }
 

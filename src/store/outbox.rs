@@ -425,6 +425,22 @@ impl StoreTx {
         Ok(queued)
     }
 
+    /// After a fold into a waiting row (`folded` rows changed): the message is queued
+    /// as a row of its own only when nothing was waiting to take it.
+    async fn insert_unless_folded(
+        &mut self,
+        folded: u64,
+        message: NewOutboxMessage<'_>,
+        now: i64,
+        give_up_at: i64,
+    ) -> Result<(), StoreError> {
+        if folded == 0 {
+            insert(&mut self.tx, message, now, give_up_at).await?;
+        }
+        self.queued = true;
+        Ok(())
+    }
+
     /// Queues a call that replaces whatever the last one of its channel and method
     /// said (a Home tab's `views.publish`): folded into one still waiting there, so a
     /// burst of changes costs one call carrying the latest state.
@@ -445,11 +461,8 @@ impl StoreTx {
         .bind(message.method)
         .execute(&mut *self.tx)
         .await?;
-        if folded.rows_affected() == 0 {
-            insert(&mut self.tx, message, now, give_up_at).await?;
-        }
-        self.queued = true;
-        Ok(())
+        self.insert_unless_folded(folded.rows_affected(), message, now, give_up_at)
+            .await
     }
 
     /// Queues a change to an earlier message (`chat.update`), folding it into an update
@@ -476,11 +489,8 @@ impl StoreTx {
         .bind(message.method)
         .execute(&mut *self.tx)
         .await?;
-        if folded.rows_affected() == 0 {
-            insert(&mut self.tx, message, now, give_up_at).await?;
-        }
-        self.queued = true;
-        Ok(())
+        self.insert_unless_folded(folded.rows_affected(), message, now, give_up_at)
+            .await
     }
 }
 

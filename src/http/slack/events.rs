@@ -17,7 +17,7 @@ use crate::http::error::HttpError;
 use crate::http::{AppState, Queued};
 use crate::metrics::EventOutcome;
 use crate::platform::slack::blocks::{ephemeral_message_body, post_message_body};
-use crate::store::{ClaimToken, NewOutboxMessage, Platform, Workspace};
+use crate::store::{ClaimToken, Platform, Workspace};
 
 #[derive(Debug, Deserialize)]
 struct Envelope {
@@ -449,21 +449,15 @@ async fn introduce(
     channel: &str,
 ) -> Result<(), HttpError> {
     let body = post_message_body(channel, None, &crate::app::welcome::channel_intro());
-    let key = format!("intro:{channel}");
-    let now_ms = state.clock.now_millis();
     state
-        .store
-        .enqueue(
-            NewOutboxMessage {
-                dedupe_key: Some(&key),
-                ..NewOutboxMessage::post(workspace.id, channel, &body.to_string())
-            },
-            now_ms,
-            state.delivery.give_up_at(now_ms),
+        .queue_once(
+            workspace.id,
+            "chat.postMessage",
+            channel,
+            &format!("intro:{channel}"),
+            &body,
         )
-        .await?;
-    state.delivery.wake();
-    Ok(())
+        .await
 }
 
 /// A message to the bot that wants an answer.

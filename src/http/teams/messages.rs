@@ -38,8 +38,8 @@ use crate::platform::teams::{Activity, card_activity};
 use crate::platform::teams::{SEND_METHOD, UPDATE_METHOD};
 use crate::platform::{Message, plain};
 use crate::store::{
-    ClaimToken, ConversationKind, DebriefId, NewOutboxMessage, StoreError, TeamsConversation,
-    TeamsPerson, Workspace, WorkspaceId,
+    ClaimToken, ConversationKind, DebriefId, StoreError, TeamsConversation, TeamsPerson, Workspace,
+    WorkspaceId,
 };
 
 /// The Bot Framework `channelId` of Microsoft Teams.
@@ -688,23 +688,15 @@ async fn welcome(
     let mut card = card_activity(&message, &|id: &str| activity.sender_name(id));
     card["conversation"] = json!({"id": conversation});
     let channel = conversation.split(';').next().unwrap_or(conversation);
-    let key = format!("welcome:{channel}");
-    let body = card.to_string();
-    let now_ms = state.clock.now_millis();
     state
-        .store
-        .enqueue(
-            NewOutboxMessage {
-                method: SEND_METHOD,
-                dedupe_key: Some(&key),
-                ..NewOutboxMessage::post(workspace.id, channel, &body)
-            },
-            now_ms,
-            state.delivery.give_up_at(now_ms),
+        .queue_once(
+            workspace.id,
+            SEND_METHOD,
+            channel,
+            &format!("welcome:{channel}"),
+            &card,
         )
-        .await?;
-    state.delivery.wake();
-    Ok(())
+        .await
 }
 
 /// When the bot joins a team, the update names only the bot: the team's members are
