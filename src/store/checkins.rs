@@ -1,7 +1,10 @@
 //! Personal check-ins: started by a person's check-in schedule, answered as a DM
 //! conversation whose progress is kept here, closed as done, cancelled or missed.
 
-use sqlx::{FromRow, SqliteConnection};
+use sqlx::FromRow;
+
+use super::db;
+use super::db::Conn;
 
 use super::{Store, StoreError, WorkspaceId};
 
@@ -51,12 +54,12 @@ pub enum CheckinEnd {
 /// Starts a check-in in the firing transaction; an earlier one still open is closed as
 /// missed first (one open check-in per person).
 pub(super) async fn start(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     new: NewCheckin<'_>,
     schedule: i64,
     now: i64,
 ) -> Result<(), StoreError> {
-    sqlx::query(
+    db::query(
         "UPDATE checkins SET status = 'missed', closed_at = ? \
          WHERE workspace_id = ? AND person = ? AND status = 'open'",
     )
@@ -65,7 +68,7 @@ pub(super) async fn start(
     .bind(new.person)
     .execute(&mut *conn)
     .await?;
-    sqlx::query(
+    db::query(
         "INSERT INTO checkins (workspace_id, person, schedule_id, questions, created_at) \
          VALUES (?, ?, ?, ?, ?)",
     )
@@ -86,7 +89,7 @@ impl Store {
         workspace: WorkspaceId,
         person: &str,
     ) -> Result<Option<Checkin>, StoreError> {
-        Ok(sqlx::query_as(
+        Ok(db::query_as(
             "SELECT id, person, questions, step, answers, nudged != 0 AS nudged, status, \
                  created_at, version, last_event \
              FROM checkins WHERE workspace_id = ? AND person = ? AND status = 'open'",
@@ -104,7 +107,7 @@ impl Store {
         workspace: WorkspaceId,
         checkin: &Checkin,
     ) -> Result<bool, StoreError> {
-        let saved = sqlx::query(
+        let saved = db::query(
             "UPDATE checkins SET step = ?, answers = ?, nudged = ?, last_event = ?, \
                  version = version + 1 \
              WHERE id = ? AND workspace_id = ? AND status = 'open' AND version = ?",
@@ -135,7 +138,7 @@ impl Store {
             CheckinEnd::Done => "done",
             CheckinEnd::Cancelled => "cancelled",
         };
-        let result = sqlx::query(
+        let result = db::query(
             "UPDATE checkins SET status = ?, answers = ?, closed_at = ? \
              WHERE id = ? AND workspace_id = ? AND status = 'open'",
         )
@@ -157,7 +160,7 @@ impl Store {
         since: i64,
         limit: i64,
     ) -> Result<Vec<PastCheckin>, StoreError> {
-        Ok(sqlx::query_as(
+        Ok(db::query_as(
             "SELECT created_at, questions, answers FROM checkins \
              WHERE workspace_id = ? AND person = ? AND status = 'done' AND created_at >= ? \
              ORDER BY created_at DESC LIMIT ?",
@@ -178,7 +181,7 @@ impl Store {
         from: i64,
         to: i64,
     ) -> Result<bool, StoreError> {
-        Ok(sqlx::query_scalar(
+        Ok(db::query_scalar(
             "SELECT EXISTS (SELECT 1 FROM checkins \
              WHERE workspace_id = ? AND person = ? AND created_at >= ? AND created_at < ?)",
         )
@@ -193,7 +196,7 @@ impl Store {
     /// Closes as missed every check-in opened at or before `opened_by` and never
     /// finished; how many.
     pub async fn miss_checkins(&self, opened_by: i64, now: i64) -> Result<u64, StoreError> {
-        Ok(sqlx::query(
+        Ok(db::query(
             "UPDATE checkins SET status = 'missed', closed_at = ? \
              WHERE status = 'open' AND created_at <= ?",
         )
@@ -207,7 +210,7 @@ impl Store {
     /// When the oldest open check-in was opened.
     pub async fn oldest_open_checkin(&self) -> Result<Option<i64>, StoreError> {
         Ok(
-            sqlx::query_scalar("SELECT MIN(created_at) FROM checkins WHERE status = 'open'")
+            db::query_scalar("SELECT MIN(created_at) FROM checkins WHERE status = 'open'")
                 .fetch_one(&self.pool)
                 .await?,
         )

@@ -2,6 +2,7 @@
 
 use sqlx::FromRow;
 
+use super::db;
 use super::{DebriefId, Store, StoreError, StoreTx, WorkspaceId};
 
 /// Where a person's conversation stands.
@@ -30,7 +31,7 @@ impl Store {
         workspace: WorkspaceId,
         person: &str,
     ) -> Result<Option<Conversation>, StoreError> {
-        Ok(sqlx::query_as(
+        Ok(db::query_as(
             "SELECT person, debrief_id, choices, step, answers, nudged != 0 AS nudged, version, \
                  last_event \
              FROM conversations WHERE workspace_id = ? AND person = ?",
@@ -50,11 +51,11 @@ impl Store {
         conversation: &Conversation,
         now: i64,
     ) -> Result<(), StoreError> {
-        sqlx::query(
+        db::query(
             "INSERT INTO conversations \
                  (workspace_id, person, debrief_id, choices, step, answers, nudged, updated_at, \
                   last_event, version) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, abs(random() % 1099511627776)) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
              ON CONFLICT (workspace_id, person) DO UPDATE SET \
                  debrief_id = excluded.debrief_id, choices = excluded.choices, \
                  step = excluded.step, answers = excluded.answers, nudged = excluded.nudged, \
@@ -70,6 +71,7 @@ impl Store {
         .bind(conversation.nudged)
         .bind(now)
         .bind(&conversation.last_event)
+        .bind(fastrand::i64(0..1 << 40))
         .execute(&self.pool)
         .await?;
         Ok(())
@@ -84,10 +86,11 @@ impl Store {
         conversation: &Conversation,
         now: i64,
     ) -> Result<bool, StoreError> {
-        let saved = sqlx::query(
+        let saved = db::query(
             "UPDATE conversations SET step = ?, answers = ?, nudged = ?, updated_at = ?, \
                  last_event = ?, version = version + 1 \
-             WHERE workspace_id = ? AND person = ? AND version = ? AND debrief_id IS ?",
+             WHERE workspace_id = ? AND person = ? AND version = ? \
+               AND debrief_id IS NOT DISTINCT FROM ?",
         )
         .bind(conversation.step)
         .bind(&conversation.answers)
@@ -110,7 +113,7 @@ impl Store {
         workspace: WorkspaceId,
         conversation: &Conversation,
     ) -> Result<bool, StoreError> {
-        let ended = sqlx::query(
+        let ended = db::query(
             "DELETE FROM conversations WHERE workspace_id = ? AND person = ? AND version = ?",
         )
         .bind(workspace.0)
@@ -132,14 +135,14 @@ impl StoreTx {
         person: &str,
         about: Option<DebriefId>,
     ) -> Result<(), StoreError> {
-        sqlx::query(
+        db::query(
             "DELETE FROM conversations WHERE workspace_id = ?1 AND person = ?2 \
              AND (?3 IS NULL OR debrief_id = ?3)",
         )
         .bind(workspace.0)
         .bind(person)
         .bind(about.map(|d| d.0))
-        .execute(&mut *self.tx)
+        .execute(&mut self.tx)
         .await?;
         Ok(())
     }
@@ -151,10 +154,10 @@ impl StoreTx {
         workspace: WorkspaceId,
         debrief: DebriefId,
     ) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM conversations WHERE workspace_id = ? AND debrief_id = ?")
+        db::query("DELETE FROM conversations WHERE workspace_id = ? AND debrief_id = ?")
             .bind(workspace.0)
             .bind(debrief.0)
-            .execute(&mut *self.tx)
+            .execute(&mut self.tx)
             .await?;
         Ok(())
     }
@@ -250,7 +253,7 @@ mod tests {
             "each conversation starts at its own random version"
         );
         // Even if the numbers met, a step about one debrief does not move another's.
-        sqlx::query("UPDATE conversations SET version = ?")
+        db::query("UPDATE conversations SET version = ?")
             .bind(versions[0])
             .execute(&store.pool)
             .await

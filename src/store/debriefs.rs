@@ -1,6 +1,9 @@
 //! Debriefs and the reflections people add to them, always through their workspace.
 
-use sqlx::{FromRow, SqliteConnection};
+use sqlx::FromRow;
+
+use super::db;
+use super::db::Conn;
 
 use super::{OutboxId, Store, StoreError, StoreTx, WorkspaceId};
 
@@ -76,11 +79,11 @@ macro_rules! select_debriefs {
 }
 
 async fn count_reflections(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     workspace: WorkspaceId,
     debrief: DebriefId,
 ) -> Result<i64, StoreError> {
-    Ok(sqlx::query_scalar(
+    Ok(db::query_scalar(
         "SELECT COUNT(*) FROM reflections WHERE workspace_id = ? AND debrief_id = ?",
     )
     .bind(workspace.0)
@@ -96,7 +99,7 @@ impl StoreTx {
         new: NewDebrief<'_>,
         now: i64,
     ) -> Result<DebriefId, StoreError> {
-        let id: i64 = sqlx::query_scalar(
+        let id: i64 = db::query_scalar(
             "INSERT INTO debriefs (workspace_id, channel, title, template, questions, facilitator, \
                  anonymous, author_salt, created_at, closes_at) \
              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
@@ -111,7 +114,7 @@ impl StoreTx {
         .bind(new.author_salt)
         .bind(now)
         .bind(new.closes_at)
-        .fetch_one(&mut *self.tx)
+        .fetch_one(&mut self.tx)
         .await?;
         Ok(DebriefId(id))
     }
@@ -123,11 +126,11 @@ impl StoreTx {
         debrief: DebriefId,
         card: OutboxId,
     ) -> Result<(), StoreError> {
-        sqlx::query("UPDATE debriefs SET card_outbox_id = ? WHERE workspace_id = ? AND id = ?")
+        db::query("UPDATE debriefs SET card_outbox_id = ? WHERE workspace_id = ? AND id = ?")
             .bind(card.0)
             .bind(workspace.0)
             .bind(debrief.0)
-            .execute(&mut *self.tx)
+            .execute(&mut self.tx)
             .await?;
         Ok(())
     }
@@ -144,12 +147,12 @@ impl StoreTx {
         now: i64,
     ) -> Result<bool, StoreError> {
         let existed: Option<i64> =
-            sqlx::query_scalar("SELECT 1 FROM reflections WHERE debrief_id = ? AND author_key = ?")
+            db::query_scalar("SELECT id FROM reflections WHERE debrief_id = ? AND author_key = ?")
                 .bind(debrief.0)
                 .bind(author_key)
-                .fetch_optional(&mut *self.tx)
+                .fetch_optional(&mut self.tx)
                 .await?;
-        let saved: Option<i64> = sqlx::query_scalar(
+        let saved: Option<i64> = db::query_scalar(
             "INSERT INTO reflections (workspace_id, debrief_id, author_key, author, answers, \
                  created_at, updated_at) \
              SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?6 FROM debriefs \
@@ -164,7 +167,7 @@ impl StoreTx {
         .bind(author)
         .bind(answers)
         .bind(now)
-        .fetch_optional(&mut *self.tx)
+        .fetch_optional(&mut self.tx)
         .await?;
         saved.ok_or(StoreError::NotFound)?;
         Ok(existed.is_none())
@@ -186,14 +189,14 @@ impl StoreTx {
         debrief: DebriefId,
         now: i64,
     ) -> Result<bool, StoreError> {
-        let closed = sqlx::query(
+        let closed = db::query(
             "UPDATE debriefs SET closed_at = ?, author_salt = NULL \
              WHERE workspace_id = ? AND id = ? AND closed_at IS NULL",
         )
         .bind(now)
         .bind(workspace.0)
         .bind(debrief.0)
-        .execute(&mut *self.tx)
+        .execute(&mut self.tx)
         .await?;
         Ok(closed.rows_affected() == 1)
     }
@@ -208,15 +211,19 @@ impl StoreTx {
         debrief: DebriefId,
         now: i64,
     ) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE reflections SET answers = '{}', author_key = lower(hex(randomblob(32))), \
-                 author = NULL, created_at = ?1, updated_at = ?1 \
-             WHERE workspace_id = ?2 AND debrief_id = ?3",
-        )
+        // Each key is 256 random bits (two v4 UUIDs, 244, on PostgreSQL), drawn by the
+        // database for every row.
+        db::query(sql_with_dialect_part!(
+            ["UPDATE reflections SET answers = '{}', author_key = "],
+            sqlite: "lower(hex(randomblob(32)))",
+            postgres: "replace(CAST(gen_random_uuid() AS TEXT) || CAST(gen_random_uuid() AS TEXT), '-', '')",
+            [", author = NULL, created_at = ?1, updated_at = ?1 \
+             WHERE workspace_id = ?2 AND debrief_id = ?3"]
+        ))
         .bind(now)
         .bind(workspace.0)
         .bind(debrief.0)
-        .execute(&mut *self.tx)
+        .execute(&mut self.tx)
         .await?;
         Ok(())
     }
@@ -230,7 +237,7 @@ impl StoreTx {
         now: i64,
         min_gap: i64,
     ) -> Result<bool, StoreError> {
-        let marked = sqlx::query(
+        let marked = db::query(
             "UPDATE debriefs SET nudged_at = ?1 \
              WHERE workspace_id = ?2 AND id = ?3 AND closed_at IS NULL \
                  AND (nudged_at IS NULL OR nudged_at <= ?1 - ?4)",
@@ -239,7 +246,7 @@ impl StoreTx {
         .bind(workspace.0)
         .bind(debrief.0)
         .bind(min_gap)
-        .execute(&mut *self.tx)
+        .execute(&mut self.tx)
         .await?;
         Ok(marked.rows_affected() == 1)
     }
@@ -252,7 +259,7 @@ impl StoreTx {
         debrief: DebriefId,
         now: i64,
     ) -> Result<bool, StoreError> {
-        let marked = sqlx::query(
+        let marked = db::query(
             "UPDATE debriefs SET close_reminded_at = ? \
              WHERE workspace_id = ? AND id = ? AND closed_at IS NULL \
                  AND close_reminded_at IS NULL",
@@ -260,7 +267,7 @@ impl StoreTx {
         .bind(now)
         .bind(workspace.0)
         .bind(debrief.0)
-        .execute(&mut *self.tx)
+        .execute(&mut self.tx)
         .await?;
         Ok(marked.rows_affected() == 1)
     }
@@ -275,7 +282,7 @@ impl StoreTx {
         shared: bool,
         now: i64,
     ) -> Result<(), StoreError> {
-        sqlx::query(
+        db::query(
             "INSERT INTO kudos (workspace_id, debrief_id, text, author, visibility, created_at) \
              VALUES (?, ?, ?, ?, ?, ?)",
         )
@@ -285,7 +292,7 @@ impl StoreTx {
         .bind(author)
         .bind(if shared { "shared" } else { "private" })
         .bind(now)
-        .execute(&mut *self.tx)
+        .execute(&mut self.tx)
         .await?;
         Ok(())
     }
@@ -296,10 +303,10 @@ impl StoreTx {
         workspace: WorkspaceId,
         debrief: DebriefId,
     ) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM debrief_reviews WHERE workspace_id = ? AND debrief_id = ?")
+        db::query("DELETE FROM debrief_reviews WHERE workspace_id = ? AND debrief_id = ?")
             .bind(workspace.0)
             .bind(debrief.0)
-            .execute(&mut *self.tx)
+            .execute(&mut self.tx)
             .await?;
         Ok(())
     }
@@ -315,11 +322,11 @@ impl StoreTx {
 }
 
 async fn read_reflections(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     workspace: WorkspaceId,
     debrief: DebriefId,
 ) -> Result<Vec<Reflection>, StoreError> {
-    Ok(sqlx::query_as(
+    Ok(db::query_as(
         "SELECT author, answers, updated_at FROM reflections \
          WHERE workspace_id = ? AND debrief_id = ? ORDER BY id",
     )
@@ -337,7 +344,7 @@ impl Store {
         debrief: DebriefId,
     ) -> Result<StoredDebrief, StoreError> {
         Ok(
-            sqlx::query_as(select_debriefs!("WHERE workspace_id = ? AND id = ?"))
+            db::query_as(select_debriefs!("WHERE workspace_id = ? AND id = ?"))
                 .bind(workspace.0)
                 .bind(debrief.0)
                 .fetch_one(&self.pool)
@@ -351,7 +358,7 @@ impl Store {
         workspace: WorkspaceId,
         channel: Option<&str>,
     ) -> Result<Vec<StoredDebrief>, StoreError> {
-        Ok(sqlx::query_as(select_debriefs!(
+        Ok(db::query_as(select_debriefs!(
             "WHERE workspace_id = ?1 AND closed_at IS NULL AND (?2 IS NULL OR channel = ?2) \
              ORDER BY id DESC LIMIT 20"
         ))
@@ -370,9 +377,9 @@ impl Store {
         person: &str,
         public_too: bool,
     ) -> Result<Vec<StoredDebrief>, StoreError> {
-        Ok(sqlx::query_as(select_debriefs!(
+        Ok(db::query_as(select_debriefs!(
             "WHERE workspace_id = ?1 AND closed_at IS NULL \
-               AND (facilitator = ?2 OR ?3 AND EXISTS (SELECT 1 FROM conversation_scopes c \
+               AND (facilitator = ?2 OR ?3 = 1 AND EXISTS (SELECT 1 FROM conversation_scopes c \
                     WHERE c.workspace_id = ?1 AND c.conversation = debriefs.channel \
                       AND c.public != 0)) \
              ORDER BY id DESC LIMIT 20"
@@ -394,11 +401,15 @@ impl Store {
             return Ok(Default::default());
         }
         let pairs = serde_json::to_string(keys).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let found: Vec<i64> = sqlx::query_scalar(
-            "SELECT r.debrief_id FROM json_each(?2) j \
-             JOIN reflections r ON r.debrief_id = j.value ->> 0 AND r.author_key = j.value ->> 1 \
-             WHERE r.workspace_id = ?1",
-        )
+        let found: Vec<i64> = db::query_scalar(over_json_rows!(
+            ["SELECT r.debrief_id FROM "],
+            "?2",
+            [
+                " JOIN reflections r ON r.debrief_id = CAST(j.value ->> 0 AS BIGINT) \
+                 AND r.author_key = j.value ->> 1 \
+             WHERE r.workspace_id = ?1"
+            ]
+        ))
         .bind(workspace.0)
         .bind(pairs)
         .fetch_all(&self.pool)
@@ -413,7 +424,7 @@ impl Store {
         debrief: DebriefId,
         author_key: &str,
     ) -> Result<Option<Reflection>, StoreError> {
-        Ok(sqlx::query_as(
+        Ok(db::query_as(
             "SELECT author, answers, updated_at FROM reflections \
              WHERE workspace_id = ? AND debrief_id = ? AND author_key = ?",
         )
@@ -435,7 +446,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         let mut tx = self.begin().await?;
         for (key, decision) in decisions {
-            let saved = sqlx::query(
+            let saved = db::query(
                 "INSERT INTO debrief_reviews (workspace_id, debrief_id, item_key, decision, updated_at) \
                  SELECT ?1, ?2, ?3, ?4, ?5 FROM debriefs \
                  WHERE workspace_id = ?1 AND id = ?2 AND closed_at IS NULL \
@@ -447,7 +458,7 @@ impl Store {
             .bind(key)
             .bind(decision)
             .bind(now)
-            .execute(&mut *tx.tx)
+            .execute(&mut tx.tx)
             .await?;
             if saved.rows_affected() == 0 {
                 return Err(StoreError::NotFound);
@@ -463,7 +474,7 @@ impl Store {
         workspace: WorkspaceId,
         debrief: DebriefId,
     ) -> Result<Vec<(String, String)>, StoreError> {
-        Ok(sqlx::query_as(
+        Ok(db::query_as(
             "SELECT item_key, decision FROM debrief_reviews \
              WHERE workspace_id = ? AND debrief_id = ? ORDER BY item_key",
         )
@@ -479,7 +490,7 @@ impl Store {
         workspace: WorkspaceId,
         debrief: DebriefId,
     ) -> Result<std::collections::HashSet<String>, StoreError> {
-        let keys: Vec<String> = sqlx::query_scalar(
+        let keys: Vec<String> = db::query_scalar(
             "SELECT author_key FROM reflections WHERE workspace_id = ? AND debrief_id = ?",
         )
         .bind(workspace.0)
@@ -518,7 +529,7 @@ impl Store {
         remind_before: i64,
         limit: u32,
     ) -> Result<Vec<StoredDebrief>, StoreError> {
-        Ok(sqlx::query_as(select_debriefs!(
+        Ok(db::query_as(select_debriefs!(
             "WHERE closed_at IS NULL AND closes_at IS NOT NULL \
                  AND (closes_at <= ?1 OR (close_reminded_at IS NULL AND closes_at <= ?1 + ?2)) \
                  AND NOT EXISTS (SELECT 1 FROM workspaces w \
@@ -538,7 +549,7 @@ impl Store {
         workspace: WorkspaceId,
         debrief: DebriefId,
     ) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM debriefs WHERE workspace_id = ? AND id = ?")
+        db::query("DELETE FROM debriefs WHERE workspace_id = ? AND id = ?")
             .bind(workspace.0)
             .bind(debrief.0)
             .execute(&self.pool)

@@ -4,6 +4,7 @@
 
 use sqlx::FromRow;
 
+use super::db;
 use super::{Audience, LessonHit, Store, StoreError, WorkspaceId};
 
 /// A follow-up answered in the period, with its lesson.
@@ -69,7 +70,7 @@ impl Store {
         let (audience, sees_public) = (audience.bound(), audience.sees_public());
         // One read transaction: every number describes the same moment.
         let mut tx = self.pool.begin().await?;
-        let new_lessons = sqlx::query_as(concat!(
+        let new_lessons = db::query_as(concat!(
             "SELECT ",
             lesson_hit_columns!(),
             " FROM lessons l JOIN debriefs d ON d.id = l.debrief_id \
@@ -83,9 +84,9 @@ impl Store {
         .bind(to)
         .bind(audience)
         .bind(sees_public)
-        .fetch_all(&mut *tx)
+        .fetch_all(&mut tx)
         .await?;
-        let answered = sqlx::query_as(concat!(
+        let answered = db::query_as(concat!(
             // An anonymous debrief's owner is named in its summary only by an @mention
             // made on purpose: the digest names nobody for it.
             "SELECT f.answer, f.note, l.text, \
@@ -103,9 +104,9 @@ impl Store {
         .bind(to)
         .bind(audience)
         .bind(sees_public)
-        .fetch_all(&mut *tx)
+        .fetch_all(&mut tx)
         .await?;
-        let settled_unanswered = sqlx::query_as(concat!(
+        let settled_unanswered = db::query_as(concat!(
             "SELECT ",
             lesson_hit_columns!(),
             " FROM lessons l JOIN debriefs d ON d.id = l.debrief_id \
@@ -119,9 +120,9 @@ impl Store {
         .bind(to)
         .bind(audience)
         .bind(sees_public)
-        .fetch_all(&mut *tx)
+        .fetch_all(&mut tx)
         .await?;
-        let kudos = sqlx::query_as(concat!(
+        let kudos = db::query_as(concat!(
             "SELECT k.text, k.author, d.title AS debrief_title \
              FROM kudos k JOIN debriefs d ON d.id = k.debrief_id \
              WHERE k.workspace_id = ?1 AND k.created_at >= ?2 AND k.created_at < ?3 AND ",
@@ -133,11 +134,11 @@ impl Store {
         .bind(to)
         .bind(audience)
         .bind(sees_public)
-        .fetch_all(&mut *tx)
+        .fetch_all(&mut tx)
         .await?;
         // Shared goals are shared with the workspace: not with a conversation people of
         // other organisations read.
-        let goals_reached = sqlx::query_as(
+        let goals_reached = db::query_as(
             "SELECT person, text FROM goals \
              WHERE workspace_id = ?1 AND shared = 1 AND done_at >= ?2 AND done_at < ?3 \
                AND ?4 = 1 \
@@ -147,13 +148,13 @@ impl Store {
         .bind(from)
         .bind(to)
         .bind(sees_public)
-        .fetch_all(&mut *tx)
+        .fetch_all(&mut tx)
         .await?;
-        let (debriefs_held, named, anonymous): (i64, i64, i64) = sqlx::query_as(concat!(
+        let (debriefs_held, named, anonymous): (i64, i64, i64) = db::query_as(concat!(
             "SELECT (SELECT COUNT(*) FROM debriefs d \
                      WHERE d.workspace_id = ?1 AND d.created_at >= ?2 AND d.created_at < ?3 AND ",
             debrief_visible!("d", "4", "5"),
-            "), COUNT(DISTINCT r.author), COALESCE(SUM(r.author IS NULL), 0) \
+            "), COUNT(DISTINCT r.author), COALESCE(SUM(CASE WHEN r.author IS NULL THEN 1 ELSE 0 END), 0) \
              FROM debriefs d JOIN reflections r ON r.debrief_id = d.id \
              WHERE d.workspace_id = ?1 AND d.created_at >= ?2 AND d.created_at < ?3 AND ",
             debrief_visible!("d", "4", "5")
@@ -163,11 +164,12 @@ impl Store {
         .bind(to)
         .bind(audience)
         .bind(sees_public)
-        .fetch_one(&mut *tx)
+        .fetch_one(&mut tx)
         .await?;
-        let (follow_ups_asked, follow_ups_answered): (i64, i64) = sqlx::query_as(concat!(
+        let (follow_ups_asked, follow_ups_answered): (i64, i64) = db::query_as(concat!(
             "SELECT COUNT(*), \
-                    COALESCE(SUM(f.answer IN ('applied', 'not_yet', 'not_relevant')), 0) \
+                    COALESCE(SUM(CASE WHEN f.answer IN ('applied', 'not_yet', 'not_relevant') \
+                        THEN 1 ELSE 0 END), 0) \
              FROM follow_ups f JOIN lessons l ON l.id = f.lesson_id \
              JOIN debriefs d ON d.id = l.debrief_id \
              WHERE f.workspace_id = ?1 AND f.asked_at >= ?2 AND f.asked_at < ?3 AND ",
@@ -178,13 +180,13 @@ impl Store {
         .bind(to)
         .bind(audience)
         .bind(sees_public)
-        .fetch_one(&mut *tx)
+        .fetch_one(&mut tx)
         .await?;
         // The applied rate of answered follow-ups, week by week, for the trend line.
         let trend_start = to - TREND_WEEKS * WEEK;
-        let by_week: Vec<(i64, i64, i64)> = sqlx::query_as(concat!(
+        let by_week: Vec<(i64, i64, i64)> = db::query_as(concat!(
             "SELECT (f.answered_at - ?2) / ?6 AS week, COUNT(*), \
-                    COALESCE(SUM(f.answer = 'applied'), 0) \
+                    COALESCE(SUM(CASE WHEN f.answer = 'applied' THEN 1 ELSE 0 END), 0) \
              FROM follow_ups f JOIN lessons l ON l.id = f.lesson_id \
              JOIN debriefs d ON d.id = l.debrief_id \
              WHERE f.workspace_id = ?1 AND f.answered_at >= ?2 AND f.answered_at < ?3 \
@@ -198,7 +200,7 @@ impl Store {
         .bind(audience)
         .bind(sees_public)
         .bind(WEEK)
-        .fetch_all(&mut *tx)
+        .fetch_all(&mut tx)
         .await?;
         let mut trend = vec![(0, 0); TREND_WEEKS as usize];
         for (week, answered, applied) in by_week {
@@ -235,7 +237,7 @@ mod tests {
         let id = debrief(&store, ws, "Release").await;
         lesson(&store, ws, id, "Release", "Feature flags help").await;
         for (asked, answer) in [(10, Some("applied")), (11, None)] {
-            sqlx::query(
+            db::query(
                 "INSERT INTO follow_ups (workspace_id, lesson_id, person, asked_at, answer, answered_at) \
                  SELECT ?1, id, 'U1', ?2, ?3, ?2 FROM lessons",
             )
@@ -246,7 +248,7 @@ mod tests {
             .await
             .unwrap();
         }
-        sqlx::query(
+        db::query(
             "INSERT INTO goals (workspace_id, person, number, text, shared, created_at, done_at) \
              VALUES (?, 'U1', 1, 'Learn Rust', 1, 1, 50)",
         )

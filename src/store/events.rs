@@ -3,6 +3,7 @@
 //! marked done together with the reply it caused; a claim whose handler died runs out,
 //! so the platform's next retry is handled rather than dropped.
 
+use super::db;
 use super::{Store, StoreError, StoreTx, WorkspaceId};
 
 /// Names one claim of an event id: finishing or releasing the event takes it, so a
@@ -31,14 +32,14 @@ impl StoreTx {
         event_id: &str,
         token: ClaimToken,
     ) -> Result<(), StoreError> {
-        let finished = sqlx::query(
+        let finished = db::query(
             "UPDATE processed_events SET state = 'done', claimed_until = NULL, claim_token = NULL \
              WHERE workspace_id = ? AND event_id = ? AND state = 'claimed' AND claim_token = ?",
         )
         .bind(workspace.0)
         .bind(event_id)
         .bind(token.0)
-        .execute(&mut *self.tx)
+        .execute(&mut self.tx)
         .await?;
         if finished.rows_affected() == 0 {
             return Err(StoreError::Conflict(
@@ -61,7 +62,7 @@ impl Store {
         claimed_until: i64,
         token: ClaimToken,
     ) -> Result<Claim, StoreError> {
-        let claimed = sqlx::query(
+        let claimed = db::query(
             "INSERT INTO processed_events \
                  (workspace_id, event_id, received_at, state, claimed_until, claim_token) \
              VALUES (?1, ?2, ?3, 'claimed', ?4, ?5) \
@@ -80,7 +81,7 @@ impl Store {
         if claimed.rows_affected() == 1 {
             return Ok(Claim::Claimed(token));
         }
-        let state: Option<String> = sqlx::query_scalar(
+        let state: Option<String> = db::query_scalar(
             "SELECT state FROM processed_events WHERE workspace_id = ? AND event_id = ?",
         )
         .bind(workspace.0)
@@ -102,7 +103,7 @@ impl Store {
         event_id: &str,
         token: ClaimToken,
     ) -> Result<(), StoreError> {
-        sqlx::query(
+        db::query(
             "DELETE FROM processed_events WHERE workspace_id = ? AND event_id = ? \
              AND state = 'claimed' AND claim_token = ?",
         )
@@ -121,7 +122,7 @@ impl Store {
         activity: &str,
         now: i64,
     ) -> Result<bool, StoreError> {
-        let recorded = sqlx::query(
+        let recorded = db::query(
             "INSERT INTO webhook_activities (activity, seen_at) VALUES (?, ?) \
              ON CONFLICT (activity) DO NOTHING",
         )
@@ -134,7 +135,7 @@ impl Store {
 
     /// Forgets webhook activities seen before `before`.
     pub async fn prune_webhook_activities(&self, before: i64) -> Result<u64, StoreError> {
-        let result = sqlx::query("DELETE FROM webhook_activities WHERE seen_at < ?")
+        let result = db::query("DELETE FROM webhook_activities WHERE seen_at < ?")
             .bind(before)
             .execute(&self.pool)
             .await?;
@@ -143,7 +144,7 @@ impl Store {
 
     /// Forgets event ids received before `before`; returns how many were removed.
     pub async fn prune_processed_events(&self, before: i64) -> Result<u64, StoreError> {
-        let result = sqlx::query("DELETE FROM processed_events WHERE received_at < ?")
+        let result = db::query("DELETE FROM processed_events WHERE received_at < ?")
             .bind(before)
             .execute(&self.pool)
             .await?;

@@ -7,6 +7,7 @@ use std::collections::HashSet;
 
 use sqlx::FromRow;
 
+use super::db;
 use super::outbox::insert_many_keyed;
 use super::{NewOutboxMessage, OutboxId, Store, StoreError, WorkspaceId};
 
@@ -89,7 +90,7 @@ impl Store {
         limit: u32,
     ) -> Result<Vec<TrackedLesson>, StoreError> {
         let (after_workspace, after_owner) = after.unwrap_or((i64::MIN, ""));
-        Ok(sqlx::query_as(concat!(
+        Ok(db::query_as(concat!(
             select_tracked_lessons!(),
             "WHERE l.follow_up_at IS NOT NULL AND l.follow_up_at <= ?1 AND l.owner IS NOT NULL \
                AND (l.workspace_id, l.owner) > (?2, ?3) \
@@ -111,8 +112,9 @@ impl Store {
 
     /// When the next question is due: a paused owner's when their pause ends.
     pub async fn next_follow_up_due(&self) -> Result<Option<i64>, StoreError> {
-        Ok(sqlx::query_scalar(
-            "SELECT MIN(MAX(l.follow_up_at, COALESCE(p.paused_until, 0))) FROM lessons l \
+        Ok(db::query_scalar(
+            "SELECT MIN(CASE WHEN l.follow_up_at > COALESCE(p.paused_until, 0) THEN l.follow_up_at \
+                        ELSE COALESCE(p.paused_until, 0) END) FROM lessons l \
              LEFT JOIN people p ON p.workspace_id = l.workspace_id \
                  AND p.platform_user_id = l.owner \
              WHERE l.follow_up_at IS NOT NULL \
@@ -129,7 +131,7 @@ impl Store {
         workspace: WorkspaceId,
         lesson: i64,
     ) -> Result<TrackedLesson, StoreError> {
-        Ok(sqlx::query_as(concat!(
+        Ok(db::query_as(concat!(
             select_tracked_lessons!(),
             "WHERE l.workspace_id = ? AND l.id = ?"
         ))
@@ -146,7 +148,7 @@ impl Store {
         person: &str,
         limit: u32,
     ) -> Result<Vec<TrackedLesson>, StoreError> {
-        Ok(sqlx::query_as(concat!(
+        Ok(db::query_as(concat!(
             select_tracked_lessons!(),
             "WHERE l.workspace_id = ? AND l.owner = ? AND l.status IN ('open', 'not_yet') \
              ORDER BY l.follow_up_at IS NOT NULL, l.follow_up_at, l.id LIMIT ?"
@@ -197,14 +199,16 @@ impl Store {
         let moved: HashSet<i64> = if moves.is_empty() {
             HashSet::new()
         } else {
-            sqlx::query_scalar(
-                "UPDATE lessons SET follow_up_at = NULL FROM json_each(?) AS j \
-                 WHERE lessons.id = j.value ->> 0 AND lessons.workspace_id = j.value ->> 1 \
-                   AND lessons.follow_up_at = j.value ->> 2 \
-                 RETURNING lessons.id",
-            )
+            db::query_scalar(over_json_rows!(
+                ["UPDATE lessons SET follow_up_at = NULL FROM "],
+                "?",
+                [" WHERE lessons.id = CAST(j.value ->> 0 AS BIGINT) \
+                   AND lessons.workspace_id = CAST(j.value ->> 1 AS BIGINT) \
+                   AND lessons.follow_up_at = CAST(j.value ->> 2 AS BIGINT) \
+                 RETURNING lessons.id"]
+            ))
             .bind(serde_json::Value::Array(moves).to_string())
-            .fetch_all(&mut *tx.tx)
+            .fetch_all(&mut tx.tx)
             .await?
             .into_iter()
             .collect()
@@ -234,21 +238,29 @@ impl Store {
             asked.push(moved_here);
         }
         if !follow_ups.is_empty() {
-            sqlx::query(
-                "INSERT INTO follow_ups (workspace_id, lesson_id, person, asked_at, outbox_id) \
-                 SELECT value ->> 0, value ->> 1, value ->> 2, ?, value ->> 3 \
-                 FROM json_each(?) WHERE true ORDER BY key",
-            )
+            db::query(over_json_rows!(
+                [
+                    "INSERT INTO follow_ups (workspace_id, lesson_id, person, asked_at, outbox_id) \
+                 SELECT CAST(j.value ->> 0 AS BIGINT), CAST(j.value ->> 1 AS BIGINT), \
+                     j.value ->> 2, ?1, CAST(j.value ->> 3 AS BIGINT) FROM "
+                ],
+                "?2",
+                [" WHERE true ORDER BY j.key"]
+            ))
             .bind(now)
             .bind(serde_json::Value::Array(follow_ups).to_string())
-            .execute(&mut *tx.tx)
+            .execute(&mut tx.tx)
             .await?;
         }
         if !unused.is_empty() {
-            sqlx::query("DELETE FROM outbox WHERE id IN (SELECT value FROM json_each(?))")
-                .bind(serde_json::Value::from(unused).to_string())
-                .execute(&mut *tx.tx)
-                .await?;
+            db::query(over_json_rows!(
+                ["DELETE FROM outbox WHERE id IN (SELECT CAST(j.value ->> 0 AS BIGINT) FROM "],
+                "?",
+                [")"]
+            ))
+            .bind(serde_json::json!(unused.iter().map(|id| [id]).collect::<Vec<_>>()).to_string())
+            .execute(&mut tx.tx)
+            .await?;
         }
         tx.commit().await?;
         Ok(asked)
@@ -261,7 +273,7 @@ impl Store {
         workspace: WorkspaceId,
         lesson: i64,
     ) -> Result<Vec<AskedLesson>, StoreError> {
-        Ok(sqlx::query_as(concat!(
+        Ok(db::query_as(concat!(
             "SELECT f.id AS follow_up, f.answer, t.* FROM follow_ups f JOIN (",
             select_tracked_lessons!(),
             ") t ON t.id = f.lesson_id \
@@ -288,9 +300,9 @@ impl Store {
         now: i64,
     ) -> Result<Option<i64>, StoreError> {
         let mut tx = self.begin().await?;
-        let moved = sqlx::query(
+        let moved = db::query(
             "UPDATE lessons SET status = ?, not_yet_count = ?, follow_up_at = ?, \
-                 settled_at = CASE WHEN ? THEN ? ELSE NULL END \
+                 settled_at = CASE WHEN ? = 1 THEN ? ELSE NULL END \
              WHERE id = ? AND workspace_id = ? AND owner = ? AND not_yet_count = ? \
                AND status IN ('open', 'not_yet')",
         )
@@ -303,7 +315,7 @@ impl Store {
         .bind(workspace.0)
         .bind(person)
         .bind(change.version)
-        .execute(&mut *tx.tx)
+        .execute(&mut tx.tx)
         .await?
         .rows_affected()
             == 1;
@@ -312,18 +324,18 @@ impl Store {
         }
         // The question waiting for this answer; answering early from the list (before
         // any DM) records an ask at the same moment.
-        let waiting: Option<i64> = sqlx::query_scalar(
+        let waiting: Option<i64> = db::query_scalar(
             "SELECT id FROM follow_ups WHERE lesson_id = ? AND workspace_id = ? AND answered_at IS NULL \
              ORDER BY id DESC LIMIT 1",
         )
         .bind(lesson)
         .bind(workspace.0)
-        .fetch_optional(&mut *tx.tx)
+        .fetch_optional(&mut tx.tx)
         .await?;
         let id = match waiting {
             Some(id) => id,
             None => {
-                sqlx::query_scalar(
+                db::query_scalar(
                     "INSERT INTO follow_ups (workspace_id, lesson_id, person, asked_at) \
                      VALUES (?, ?, ?, ?) RETURNING id",
                 )
@@ -331,15 +343,15 @@ impl Store {
                 .bind(lesson)
                 .bind(person)
                 .bind(now)
-                .fetch_one(&mut *tx.tx)
+                .fetch_one(&mut tx.tx)
                 .await?
             }
         };
-        sqlx::query("UPDATE follow_ups SET answer = ?, answered_at = ? WHERE id = ?")
+        db::query("UPDATE follow_ups SET answer = ?, answered_at = ? WHERE id = ?")
             .bind(change.answer)
             .bind(now)
             .bind(id)
-            .execute(&mut *tx.tx)
+            .execute(&mut tx.tx)
             .await?;
         tx.commit().await?;
         Ok(Some(id))
@@ -356,7 +368,7 @@ impl Store {
         keep_for: Option<i64>,
         now: i64,
     ) -> Result<bool, StoreError> {
-        let changed = sqlx::query(
+        let changed = db::query(
             "UPDATE lessons SET \
                  status = CASE WHEN ?1 IS NULL THEN 'not_relevant' ELSE 'open' END, \
                  not_yet_count = CASE WHEN ?1 IS NULL THEN not_yet_count ELSE 0 END, \
@@ -380,13 +392,12 @@ impl Store {
         workspace: WorkspaceId,
         follow_up: i64,
     ) -> Result<Option<super::OutboxId>, StoreError> {
-        let id: Option<Option<i64>> = sqlx::query_scalar(
-            "SELECT outbox_id FROM follow_ups WHERE workspace_id = ? AND id = ?",
-        )
-        .bind(workspace.0)
-        .bind(follow_up)
-        .fetch_optional(&self.pool)
-        .await?;
+        let id: Option<Option<i64>> =
+            db::query_scalar("SELECT outbox_id FROM follow_ups WHERE workspace_id = ? AND id = ?")
+                .bind(workspace.0)
+                .bind(follow_up)
+                .fetch_optional(&self.pool)
+                .await?;
         Ok(id.flatten().map(super::OutboxId))
     }
 
@@ -396,7 +407,7 @@ impl Store {
         workspace: WorkspaceId,
         person: &str,
     ) -> Result<Vec<TrackedLesson>, StoreError> {
-        Ok(sqlx::query_as(concat!(
+        Ok(db::query_as(concat!(
             select_tracked_lessons!(),
             "WHERE l.workspace_id = ?1 AND l.owner = ?2 AND l.status IN ('open', 'not_yet') \
                AND l.follow_up_at IS NULL \
@@ -418,7 +429,7 @@ impl Store {
         workspace: WorkspaceId,
         lesson: i64,
     ) -> Result<Option<LessonOrigin>, StoreError> {
-        Ok(sqlx::query_as(
+        Ok(db::query_as(
             "SELECT d.channel, d.card_outbox_id, d.anonymous != 0 AS anonymous \
              FROM lessons l JOIN debriefs d ON d.id = l.debrief_id \
              WHERE l.workspace_id = ? AND l.id = ?",
@@ -436,7 +447,7 @@ impl Store {
         follow_up: i64,
         person: &str,
     ) -> Result<Option<(i64, Option<String>)>, StoreError> {
-        Ok(sqlx::query_as(
+        Ok(db::query_as(
             "SELECT lesson_id, answer FROM follow_ups \
              WHERE workspace_id = ? AND id = ? AND person = ?",
         )
@@ -456,7 +467,7 @@ impl Store {
         person: &str,
         note: &str,
     ) -> Result<bool, StoreError> {
-        let result = sqlx::query(
+        let result = db::query(
             "UPDATE follow_ups SET note = ? \
              WHERE id = ? AND workspace_id = ? AND person = ? AND answered_at IS NOT NULL",
         )
@@ -474,24 +485,24 @@ impl Store {
     /// reported instead of being asked forever.
     pub async fn settle_unreachable(&self, now: i64) -> Result<Vec<Unreachable>, StoreError> {
         let mut tx = self.begin().await?;
-        let gone: Vec<Unreachable> = sqlx::query_as(
+        let gone: Vec<Unreachable> = db::query_as(
             "UPDATE follow_ups SET answer = 'unreachable', answered_at = ? \
              WHERE answered_at IS NULL AND outbox_id IS NOT NULL \
                AND (SELECT o.status FROM outbox o WHERE o.id = follow_ups.outbox_id) = 'failed' \
              RETURNING workspace_id, lesson_id, person",
         )
         .bind(now)
-        .fetch_all(&mut *tx.tx)
+        .fetch_all(&mut tx.tx)
         .await?;
         for lesson in &gone {
-            sqlx::query(
+            db::query(
                 "UPDATE lessons SET status = 'unreachable', settled_at = ?, follow_up_at = NULL \
                  WHERE id = ? AND workspace_id = ? AND status IN ('open', 'not_yet')",
             )
             .bind(now)
             .bind(lesson.lesson_id)
             .bind(lesson.workspace_id)
-            .execute(&mut *tx.tx)
+            .execute(&mut tx.tx)
             .await?;
         }
         tx.commit().await?;

@@ -2,6 +2,7 @@
 
 use sqlx::FromRow;
 
+use super::db;
 use super::{Store, StoreError, WorkspaceId};
 
 /// A stored goal.
@@ -27,7 +28,7 @@ impl Store {
         number: i64,
         buddy: Option<&str>,
     ) -> Result<bool, StoreError> {
-        Ok(sqlx::query(
+        Ok(db::query(
             "UPDATE goals SET buddy = ? WHERE workspace_id = ? AND person = ? AND number = ?",
         )
         .bind(buddy)
@@ -51,7 +52,7 @@ impl Store {
     ) -> Result<i64, StoreError> {
         // One statement: the number is taken under SQLite's write lock, so two adds
         // never get the same one.
-        let number: i64 = sqlx::query_scalar(
+        let number: i64 = db::query_scalar(
             "INSERT INTO goals (workspace_id, person, number, text, due_date, created_at) \
              SELECT ?1, ?2, COALESCE(MAX(number), 0) + 1, ?3, ?4, ?5 \
              FROM goals WHERE workspace_id = ?1 AND person = ?2 \
@@ -73,7 +74,7 @@ impl Store {
         workspace: WorkspaceId,
         person: &str,
     ) -> Result<Vec<Goal>, StoreError> {
-        Ok(sqlx::query_as(
+        Ok(db::query_as(
             "SELECT number, text, due_date, shared != 0 AS shared, created_at, done_at, buddy FROM goals \
              WHERE workspace_id = ? AND person = ? ORDER BY done_at IS NOT NULL, number",
         )
@@ -90,7 +91,7 @@ impl Store {
         person: &str,
         number: i64,
     ) -> Result<Goal, StoreError> {
-        Ok(sqlx::query_as(
+        Ok(db::query_as(
             "SELECT number, text, due_date, shared != 0 AS shared, created_at, done_at, buddy FROM goals \
              WHERE workspace_id = ? AND person = ? AND number = ?",
         )
@@ -109,7 +110,7 @@ impl Store {
         number: i64,
         now: i64,
     ) -> Result<Goal, StoreError> {
-        sqlx::query(
+        db::query(
             "UPDATE goals SET done_at = COALESCE(done_at, ?) \
              WHERE workspace_id = ? AND person = ? AND number = ?",
         )
@@ -129,7 +130,7 @@ impl Store {
         person: &str,
         number: i64,
     ) -> Result<Goal, StoreError> {
-        sqlx::query(
+        db::query(
             "UPDATE goals SET shared = 1 WHERE workspace_id = ? AND person = ? AND number = ?",
         )
         .bind(workspace.0)

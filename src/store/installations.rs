@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use sqlx::FromRow;
 
+use super::db;
 use super::{Store, StoreError, Workspace, WorkspaceId};
 use crate::config::Secret;
 use crate::sealing::{self, Keyring};
@@ -146,7 +147,7 @@ impl Store {
             new.team_id
         };
         let mut tx = self.begin().await?;
-        let (workspace_id,): (i64,) = sqlx::query_as(
+        let (workspace_id,): (i64,) = db::query_as(
             "INSERT INTO workspaces \
                  (platform, external_id, name, default_time_zone, created_at, updated_at) \
              VALUES ('slack', ?, ?, ?, ?, ?) \
@@ -160,9 +161,9 @@ impl Store {
         .bind(new.default_time_zone)
         .bind(now)
         .bind(now)
-        .fetch_one(&mut *tx.tx)
+        .fetch_one(&mut tx.tx)
         .await?;
-        sqlx::query(
+        db::query(
             "INSERT INTO slack_installations \
                  (workspace_id, enterprise_id, team_id, is_enterprise_install, app_id, \
                   bot_user_id, scope, installer_user_id, bot_token, refresh_token, \
@@ -190,7 +191,7 @@ impl Store {
         .bind(new.token_expires_at)
         .bind(now)
         .bind(now)
-        .execute(&mut *tx.tx)
+        .execute(&mut tx.tx)
         .await?;
         tx.commit().await?;
         self.workspace_by_id(WorkspaceId(workspace_id)).await
@@ -236,7 +237,7 @@ impl Store {
 
     /// The installation of `workspace`, tokens opened; `NotFound` without one.
     pub async fn installation(&self, workspace: WorkspaceId) -> Result<Installation, StoreError> {
-        let row: InstallationRow = sqlx::query_as(
+        let row: InstallationRow = db::query_as(
             "SELECT workspace_id, enterprise_id, team_id, bot_token, refresh_token, \
                     token_expires_at, state \
              FROM slack_installations WHERE workspace_id = ?",
@@ -279,7 +280,7 @@ impl Store {
             .credentials
             .seal(refresh_token, &identity("refresh_token"))?;
         let mut tx = self.begin().await?;
-        let changed = sqlx::query(
+        let changed = db::query(
             "UPDATE slack_installations \
              SET bot_token = ?, refresh_token = ?, token_expires_at = ?, updated_at = ? \
              WHERE workspace_id = ? AND refresh_token = ? AND state = 'active'",
@@ -290,7 +291,7 @@ impl Store {
         .bind(now)
         .bind(installation.workspace.0)
         .bind(&installation.sealed_refresh_token)
-        .execute(&mut *tx.tx)
+        .execute(&mut tx.tx)
         .await?
         .rows_affected();
         tx.commit().await?;
@@ -309,13 +310,13 @@ impl Store {
         now: i64,
     ) -> Result<(), StoreError> {
         let mut tx = self.begin().await?;
-        sqlx::query(
+        db::query(
             "UPDATE slack_installations SET state = ?, updated_at = ? WHERE workspace_id = ?",
         )
         .bind(state.as_str())
         .bind(now)
         .bind(workspace.0)
-        .execute(&mut *tx.tx)
+        .execute(&mut tx.tx)
         .await?;
         tx.commit().await?;
         Ok(())
@@ -326,7 +327,7 @@ impl Store {
         &self,
         before: i64,
     ) -> Result<Vec<WorkspaceId>, StoreError> {
-        let ids: Vec<i64> = sqlx::query_scalar(
+        let ids: Vec<i64> = db::query_scalar(
             "SELECT workspace_id FROM slack_installations \
              WHERE refresh_token IS NOT NULL AND state = 'active' AND token_expires_at < ? \
              ORDER BY token_expires_at",
@@ -346,30 +347,30 @@ impl Store {
         now: i64,
     ) -> Result<u64, StoreError> {
         let mut tx = self.begin().await?;
-        sqlx::query(
+        db::query(
             "UPDATE workspaces SET uninstalled_at = COALESCE(uninstalled_at, ?), updated_at = ? \
              WHERE id = ?",
         )
         .bind(now)
         .bind(now)
         .bind(workspace.0)
-        .execute(&mut *tx.tx)
+        .execute(&mut tx.tx)
         .await?;
-        sqlx::query(
+        db::query(
             "UPDATE slack_installations SET state = 'uninstalled', updated_at = ? \
              WHERE workspace_id = ?",
         )
         .bind(now)
         .bind(workspace.0)
-        .execute(&mut *tx.tx)
+        .execute(&mut tx.tx)
         .await?;
-        let cancelled = sqlx::query(
+        let cancelled = db::query(
             "UPDATE outbox SET status = 'failed', lease_until = NULL, \
                  last_error = 'cancelled: the app was uninstalled from this workspace' \
              WHERE workspace_id = ? AND status IN ('pending', 'sending')",
         )
         .bind(workspace.0)
-        .execute(&mut *tx.tx)
+        .execute(&mut tx.tx)
         .await?
         .rows_affected();
         tx.commit().await?;
@@ -387,17 +388,17 @@ impl Store {
         let mut tx = self.begin().await?;
         // Expired states go as new ones come: the table stays as small as the installs
         // in flight.
-        sqlx::query("DELETE FROM oauth_states WHERE expires_at <= ?")
+        db::query("DELETE FROM oauth_states WHERE expires_at <= ?")
             .bind(now)
-            .execute(&mut *tx.tx)
+            .execute(&mut tx.tx)
             .await?;
-        sqlx::query(
+        db::query(
             "INSERT INTO oauth_states (state_hash, browser_hash, expires_at) VALUES (?, ?, ?)",
         )
         .bind(state_hash)
         .bind(browser_hash)
         .bind(expires_at)
-        .execute(&mut *tx.tx)
+        .execute(&mut tx.tx)
         .await?;
         tx.commit().await?;
         Ok(())
@@ -412,14 +413,14 @@ impl Store {
         now: i64,
     ) -> Result<bool, StoreError> {
         let mut tx = self.begin().await?;
-        let taken = sqlx::query(
+        let taken = db::query(
             "DELETE FROM oauth_states \
              WHERE state_hash = ? AND browser_hash = ? AND expires_at > ?",
         )
         .bind(state_hash)
         .bind(browser_hash)
         .bind(now)
-        .execute(&mut *tx.tx)
+        .execute(&mut tx.tx)
         .await?
         .rows_affected();
         tx.commit().await?;
@@ -429,7 +430,7 @@ impl Store {
     /// The key ids stored tokens are sealed with, and how many tokens each seals.
     pub async fn sealed_key_ids(&self) -> Result<Vec<(String, i64)>, StoreError> {
         let sealed: Vec<(String, Option<String>)> =
-            sqlx::query_as("SELECT bot_token, refresh_token FROM slack_installations")
+            db::query_as("SELECT bot_token, refresh_token FROM slack_installations")
                 .fetch_all(&self.pool)
                 .await?;
         let mut kids: Vec<(String, i64)> = Vec::new();
@@ -454,7 +455,7 @@ impl Store {
             return Ok(0);
         };
         let prefix = format!("v1:{}:", keyring.active_kid());
-        let rows: Vec<InstallationRow> = sqlx::query_as(
+        let rows: Vec<InstallationRow> = db::query_as(
             "SELECT workspace_id, enterprise_id, team_id, bot_token, refresh_token, \
                     token_expires_at, state \
              FROM slack_installations \
@@ -483,9 +484,10 @@ impl Store {
                 .transpose()?;
             let mut tx = self.begin().await?;
             // Only if no rotation changed the row meanwhile.
-            resealed += sqlx::query(
+            resealed += db::query(
                 "UPDATE slack_installations SET bot_token = ?, refresh_token = ?, updated_at = ? \
-                 WHERE workspace_id = ? AND bot_token = ? AND refresh_token IS ?",
+                 WHERE workspace_id = ? AND bot_token = ? \
+                   AND refresh_token IS NOT DISTINCT FROM ?",
             )
             .bind(&bot)
             .bind(&refresh)
@@ -493,7 +495,7 @@ impl Store {
             .bind(row.workspace_id)
             .bind(&row.bot_token)
             .bind(&row.refresh_token)
-            .execute(&mut *tx.tx)
+            .execute(&mut tx.tx)
             .await?
             .rows_affected();
             tx.commit().await?;
@@ -549,7 +551,7 @@ mod tests {
             .unwrap();
         assert_eq!(workspace.bot_token.unwrap().expose(), "xoxb-acme-secret");
         let raw: (String, String) =
-            sqlx::query_as("SELECT bot_token, refresh_token FROM slack_installations")
+            db::query_as("SELECT bot_token, refresh_token FROM slack_installations")
                 .fetch_one(&store.pool)
                 .await
                 .unwrap();
@@ -566,7 +568,7 @@ mod tests {
             .save_installation(install("T2", &Secret::new("xoxb-other"), None), 10)
             .await
             .unwrap();
-        sqlx::query("UPDATE slack_installations SET bot_token = ? WHERE workspace_id = ?")
+        db::query("UPDATE slack_installations SET bot_token = ? WHERE workspace_id = ?")
             .bind(&raw.0)
             .bind(other.id.0)
             .execute(&store.pool)
@@ -660,12 +662,11 @@ mod tests {
         assert_eq!(store.mark_uninstalled(ws, 20).await.unwrap(), 2);
         let workspace = store.workspace_by_id(ws).await.unwrap();
         assert!(workspace.uninstalled && workspace.bot_token.is_none());
-        let pending: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM outbox WHERE status IN ('pending', 'sending')",
-        )
-        .fetch_one(&store.pool)
-        .await
-        .unwrap();
+        let pending: i64 =
+            db::query_scalar("SELECT COUNT(*) FROM outbox WHERE status IN ('pending', 'sending')")
+                .fetch_one(&store.pool)
+                .await
+                .unwrap();
         assert_eq!(pending, 0);
         // Installing again brings it back.
         let again = store
@@ -761,7 +762,7 @@ mod tests {
             let pool = store.pool.clone();
             async move {
                 let count = format!("SELECT COUNT(*) FROM \"{table}\" WHERE workspace_id = ?");
-                let n: i64 = sqlx::query_scalar(&count)
+                let n: i64 = db::query_scalar(&count)
                     .bind(ws.0)
                     .fetch_one(&pool)
                     .await
@@ -781,10 +782,12 @@ mod tests {
         }
         assert!(store.delete_workspace(ws).await.unwrap());
         assert!(!store.delete_workspace(ws).await.unwrap(), "gone already");
-        let tables: Vec<String> = sqlx::query_scalar(
+        let tables: Vec<String> = db::query_scalar(db::Sql::dialects(
             "SELECT m.name FROM sqlite_master m, pragma_table_info(m.name) c \
              WHERE m.type = 'table' AND c.name = 'workspace_id'",
-        )
+            "SELECT CAST(table_name AS TEXT) FROM information_schema.columns \
+             WHERE table_schema = current_schema() AND column_name = 'workspace_id'",
+        ))
         .fetch_all(&store.pool)
         .await
         .unwrap();
@@ -792,7 +795,7 @@ mod tests {
         for table in tables {
             // Table names come from the schema itself, not from input.
             let count = format!("SELECT COUNT(*) FROM \"{table}\" WHERE workspace_id = ?");
-            let left: i64 = sqlx::query_scalar(&count)
+            let left: i64 = db::query_scalar(&count)
                 .bind(ws.0)
                 .fetch_one(&store.pool)
                 .await

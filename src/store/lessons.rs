@@ -1,10 +1,13 @@
 //! Lessons and action items, with a full-text index (SQLite FTS5) over their text, tags
 //! and the title of the debrief they came from.
 
-use sqlx::{FromRow, SqliteConnection};
+use sqlx::FromRow;
+
+use super::db;
+use super::db::Conn;
 
 use super::search_terms::{Terms, indexed};
-use super::{Audience, DebriefId, Store, StoreError, StoreTx, WorkspaceId};
+use super::{Audience, Backend, DebriefId, Store, StoreError, StoreTx, WorkspaceId};
 
 /// Whether an item is something learned or something to do.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -67,22 +70,36 @@ pub struct LessonHit {
     pub created_at: i64,
 }
 
-/// Adds a lesson to the search index (see [`search_terms`]).
+/// Adds a lesson to the search index: SQLite's FTS5 table (see [`search_terms`]), or on
+/// PostgreSQL the debrief title its generated `search` column is made from.
 async fn index(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     workspace: WorkspaceId,
     id: i64,
     text: &str,
     tags: &str,
     debrief_title: &str,
 ) -> Result<(), StoreError> {
-    sqlx::query("INSERT INTO lessons_fts (rowid, text, tags, debrief_title) VALUES (?, ?, ?, ?)")
-        .bind(id)
-        .bind(indexed(workspace, text))
-        .bind(indexed(workspace, tags))
-        .bind(indexed(workspace, debrief_title))
-        .execute(&mut *conn)
-        .await?;
+    match conn.backend() {
+        Backend::Sqlite => {
+            db::query(
+                "INSERT INTO lessons_fts (rowid, text, tags, debrief_title) VALUES (?, ?, ?, ?)",
+            )
+            .bind(id)
+            .bind(indexed(workspace, text))
+            .bind(indexed(workspace, tags))
+            .bind(indexed(workspace, debrief_title))
+            .execute(&mut *conn)
+            .await?;
+        }
+        Backend::Postgres => {
+            db::query("UPDATE lessons SET debrief_title = ? WHERE id = ?")
+                .bind(debrief_title)
+                .bind(id)
+                .execute(&mut *conn)
+                .await?;
+        }
+    }
     Ok(())
 }
 
@@ -99,7 +116,7 @@ struct Unindexed {
 impl StoreTx {
     /// Stores a lesson and indexes it for search, in this transaction.
     pub async fn insert_lesson(&mut self, new: NewLesson<'_>, now: i64) -> Result<i64, StoreError> {
-        let id: i64 = sqlx::query_scalar(
+        let id: i64 = db::query_scalar(
             "INSERT INTO lessons (workspace_id, debrief_id, kind, text, author, owner, tags, \
                  visibility, follow_up_at, created_at) \
              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
@@ -114,7 +131,7 @@ impl StoreTx {
         .bind(if new.shared { "shared" } else { "private" })
         .bind(new.follow_up_at)
         .bind(now)
-        .fetch_one(&mut *self.tx)
+        .fetch_one(&mut self.tx)
         .await?;
         index(
             &mut self.tx,
@@ -130,13 +147,22 @@ impl StoreTx {
 }
 
 impl Store {
+    /// What a search binds for `terms`: an FTS5 expression in the workspace's own
+    /// words on SQLite, a `tsquery` on PostgreSQL.
+    pub(super) fn match_expression(&self, terms: &Terms, workspace: WorkspaceId) -> String {
+        match self.backend() {
+            Backend::Sqlite => terms.expression(workspace),
+            Backend::Postgres => terms.tsquery(),
+        }
+    }
+
     /// The lessons and action items of one debrief, in the order they were made.
     pub async fn lessons_of(
         &self,
         workspace: WorkspaceId,
         debrief: DebriefId,
     ) -> Result<Vec<Lesson>, StoreError> {
-        Ok(sqlx::query_as(
+        Ok(db::query_as(
             "SELECT id, kind, text, author, owner, tags, visibility, follow_up_at, status \
              FROM lessons WHERE workspace_id = ? AND debrief_id = ? ORDER BY id",
         )
@@ -152,12 +178,12 @@ impl Store {
         let mut indexed = 0;
         loop {
             let mut tx = self.begin().await?;
-            let batch: Vec<Unindexed> = sqlx::query_as(
+            let batch: Vec<Unindexed> = db::query_as(
                 "SELECT l.id, l.workspace_id, l.text, l.tags, d.title AS debrief_title \
                  FROM lessons_to_index p JOIN lessons l ON l.id = p.lesson_id \
                  JOIN debriefs d ON d.id = l.debrief_id ORDER BY p.lesson_id LIMIT 1000",
             )
-            .fetch_all(&mut *tx.tx)
+            .fetch_all(&mut tx.tx)
             .await?;
             for lesson in &batch {
                 let workspace = WorkspaceId(lesson.workspace_id);
@@ -170,15 +196,15 @@ impl Store {
                     &lesson.debrief_title,
                 )
                 .await?;
-                sqlx::query("DELETE FROM lessons_to_index WHERE lesson_id = ?")
+                db::query("DELETE FROM lessons_to_index WHERE lesson_id = ?")
                     .bind(lesson.id)
-                    .execute(&mut *tx.tx)
+                    .execute(&mut tx.tx)
                     .await?;
             }
             // Rows whose lesson is gone are dropped too.
             if batch.is_empty() {
-                sqlx::query("DELETE FROM lessons_to_index")
-                    .execute(&mut *tx.tx)
+                db::query("DELETE FROM lessons_to_index")
+                    .execute(&mut tx.tx)
                     .await?;
             }
             tx.commit().await?;
@@ -200,17 +226,31 @@ impl Store {
         audience: Audience<'_>,
         limit: u32,
     ) -> Result<Vec<LessonHit>, StoreError> {
-        Ok(sqlx::query_as(concat!(
-            "SELECT ",
-            lesson_hit_columns!(),
-            " FROM lessons_fts f \
-             JOIN lessons l ON l.id = f.rowid \
-             JOIN debriefs d ON d.id = l.debrief_id AND d.workspace_id = l.workspace_id \
-             WHERE lessons_fts MATCH ?1 AND l.workspace_id = ?2 AND l.kind = 'lesson' AND ",
-            lesson_visible!("l", "d", "3", "5"),
-            " ORDER BY bm25(lessons_fts, 1.0, 2.0, 0.5) LIMIT ?4"
+        Ok(db::query_as(db::Sql::dialects(
+            concat!(
+                "SELECT ",
+                lesson_hit_columns!(),
+                " FROM lessons_fts f \
+                 JOIN lessons l ON l.id = f.rowid \
+                 JOIN debriefs d ON d.id = l.debrief_id AND d.workspace_id = l.workspace_id \
+                 WHERE lessons_fts MATCH ?1 AND l.workspace_id = ?2 AND l.kind = 'lesson' AND ",
+                lesson_visible!("l", "d", "3", "5"),
+                " ORDER BY bm25(lessons_fts, 1.0, 2.0, 0.5) LIMIT ?4"
+            ),
+            // ts_rank weighs tags (A) most and the title (C) least, as bm25 does above.
+            concat!(
+                "SELECT ",
+                lesson_hit_columns!(),
+                " FROM lessons l \
+                 JOIN debriefs d ON d.id = l.debrief_id AND d.workspace_id = l.workspace_id \
+                 WHERE l.search @@ to_tsquery('learnloop', ?1) AND l.workspace_id = ?2 \
+                   AND l.kind = 'lesson' AND ",
+                lesson_visible!("l", "d", "3", "5"),
+                " ORDER BY ts_rank(l.search, to_tsquery('learnloop', ?1)) DESC, l.id DESC \
+                 LIMIT ?4"
+            ),
         ))
-        .bind(terms.expression(workspace))
+        .bind(self.match_expression(terms, workspace))
         .bind(workspace.0)
         .bind(audience.bound())
         .bind(limit)
@@ -226,7 +266,7 @@ impl Store {
         audience: Audience<'_>,
         limit: u32,
     ) -> Result<Vec<LessonHit>, StoreError> {
-        Ok(sqlx::query_as(concat!(
+        Ok(db::query_as(concat!(
             "SELECT ",
             lesson_hit_columns!(),
             " FROM lessons l \

@@ -2,7 +2,10 @@
 //! matches takes full-text lookups, so it is done once per lesson, from a queue the
 //! scheduler works off, and the digest only reads the stored pairs.
 
-use sqlx::{FromRow, SqliteConnection};
+use sqlx::FromRow;
+
+use super::db;
+use super::db::Conn;
 
 use super::{Audience, Store, StoreError, WorkspaceId};
 
@@ -33,16 +36,15 @@ impl Store {
     /// Whether any lesson waits to be matched.
     pub async fn lessons_wait_to_match(&self) -> Result<bool, StoreError> {
         Ok(
-            sqlx::query_scalar::<_, i64>("SELECT EXISTS (SELECT 1 FROM lessons_to_match)")
+            db::query_scalar::<bool>("SELECT EXISTS (SELECT 1 FROM lessons_to_match)")
                 .fetch_one(&self.pool)
-                .await?
-                != 0,
+                .await?,
         )
     }
 
     /// The workspaces with lessons waiting to be matched, the longest waiting first.
     pub async fn workspaces_to_match(&self) -> Result<Vec<WorkspaceId>, StoreError> {
-        let ids: Vec<i64> = sqlx::query_scalar(
+        let ids: Vec<i64> = db::query_scalar(
             "SELECT workspace_id FROM lessons_to_match \
              GROUP BY workspace_id ORDER BY MIN(lesson_id)",
         )
@@ -57,7 +59,7 @@ impl Store {
         workspace: WorkspaceId,
         limit: u32,
     ) -> Result<Vec<LessonToMatch>, StoreError> {
-        Ok(sqlx::query_as(
+        Ok(db::query_as(
             "SELECT l.id, l.workspace_id, l.text FROM lessons_to_match q \
              JOIN lessons l ON l.id = q.lesson_id \
              WHERE q.workspace_id = ? ORDER BY q.lesson_id LIMIT ?",
@@ -76,7 +78,7 @@ impl Store {
         after: i64,
         limit: u32,
     ) -> Result<Vec<LessonText>, StoreError> {
-        Ok(sqlx::query_as(
+        Ok(db::query_as(
             "SELECT id, text FROM lessons \
              WHERE workspace_id = ? AND kind = 'lesson' AND id > ? \
              ORDER BY id DESC LIMIT ?",
@@ -111,7 +113,7 @@ impl Store {
         to: i64,
         limit: u32,
     ) -> Result<Vec<LessonToMatch>, StoreError> {
-        Ok(sqlx::query_as(
+        Ok(db::query_as(
             "SELECT l.id, l.workspace_id, l.text FROM lessons_to_match q \
              JOIN lessons l ON l.id = q.lesson_id \
              WHERE q.workspace_id = ? AND q.created_at >= ? AND q.created_at < ? \
@@ -134,7 +136,7 @@ impl Store {
         to: i64,
         audience: Audience<'_>,
     ) -> Result<Vec<LessonMatch>, StoreError> {
-        Ok(sqlx::query_as(concat!(
+        Ok(db::query_as(concat!(
             "SELECT m.lesson_id, m.match_id, o.debrief_id AS match_debrief_id \
              FROM lessons l JOIN debriefs d ON d.id = l.debrief_id \
              JOIN lesson_matches m ON m.lesson_id = l.id \
@@ -156,18 +158,15 @@ impl Store {
     }
 }
 
-async fn record(
-    conn: &mut SqliteConnection,
-    lesson: i64,
-    matches: &[i64],
-) -> Result<(), StoreError> {
+async fn record(conn: &mut Conn, lesson: i64, matches: &[i64]) -> Result<(), StoreError> {
     for &other in matches.iter().filter(|&&other| other != lesson) {
         for (a, b) in [(lesson, other), (other, lesson)] {
             // A lesson removed since it was read is simply not paired.
-            sqlx::query(
-                "INSERT OR IGNORE INTO lesson_matches (lesson_id, match_id) \
+            db::query(
+                "INSERT INTO lesson_matches (lesson_id, match_id) \
                  SELECT ?1, ?2 WHERE EXISTS (SELECT 1 FROM lessons WHERE id = ?1) \
-                   AND EXISTS (SELECT 1 FROM lessons WHERE id = ?2)",
+                   AND EXISTS (SELECT 1 FROM lessons WHERE id = ?2) \
+                 ON CONFLICT DO NOTHING",
             )
             .bind(a)
             .bind(b)
@@ -175,7 +174,7 @@ async fn record(
             .await?;
         }
     }
-    sqlx::query("DELETE FROM lessons_to_match WHERE lesson_id = ?")
+    db::query("DELETE FROM lessons_to_match WHERE lesson_id = ?")
         .bind(lesson)
         .execute(&mut *conn)
         .await?;

@@ -3,6 +3,7 @@
 
 use sqlx::FromRow;
 
+use super::db;
 use super::scopes::Audience;
 use super::search_terms::Terms;
 use super::{Store, StoreError, WorkspaceId};
@@ -38,7 +39,7 @@ impl Store {
         topics: &str,
         now: i64,
     ) -> Result<(), StoreError> {
-        sqlx::query(
+        db::query(
             "INSERT INTO mentors (workspace_id, person, topics, since) VALUES (?, ?, ?, ?) \
              ON CONFLICT (workspace_id, person) DO UPDATE SET topics = excluded.topics",
         )
@@ -58,7 +59,7 @@ impl Store {
         person: &str,
     ) -> Result<bool, StoreError> {
         Ok(
-            sqlx::query("DELETE FROM mentors WHERE workspace_id = ? AND person = ?")
+            db::query("DELETE FROM mentors WHERE workspace_id = ? AND person = ?")
                 .bind(workspace.0)
                 .bind(person)
                 .execute(&self.pool)
@@ -74,7 +75,7 @@ impl Store {
         workspace: WorkspaceId,
         person: &str,
     ) -> Result<bool, StoreError> {
-        Ok(sqlx::query_scalar(
+        Ok(db::query_scalar(
             "SELECT EXISTS (SELECT 1 FROM mentors WHERE workspace_id = ? AND person = ?)",
         )
         .bind(workspace.0)
@@ -91,16 +92,22 @@ impl Store {
         topic: Option<&str>,
         audience: Audience<'_>,
     ) -> Result<Vec<MentorRow>, StoreError> {
-        Ok(sqlx::query_as(concat!(
-            "SELECT m.person, m.topics, \
-                 (SELECT COUNT(*) FROM lessons l \
-                  JOIN debriefs d ON d.id = l.debrief_id AND d.workspace_id = l.workspace_id \
-                  WHERE l.workspace_id = m.workspace_id AND l.owner = m.person \
-                    AND l.status = 'applied' AND d.anonymous = 0 \
-                    AND (?2 IS NULL OR instr(' ' || l.tags || ' ', ' ' || ?2 || ' ') > 0) AND ",
-            lesson_visible!("l", "d", "3", "4"),
-            ") AS applied \
-             FROM mentors m WHERE m.workspace_id = ?1 ORDER BY applied DESC, m.since, m.person"
+        Ok(db::query_as(sql_with_dialect_part!(
+            [
+                "SELECT m.person, m.topics, \
+                     (SELECT COUNT(*) FROM lessons l \
+                      JOIN debriefs d ON d.id = l.debrief_id AND d.workspace_id = l.workspace_id \
+                      WHERE l.workspace_id = m.workspace_id AND l.owner = m.person \
+                        AND l.status = 'applied' AND d.anonymous = 0 AND (?2 IS NULL OR "
+            ],
+            sqlite: "instr(' ' || l.tags || ' ', ' ' || ?2 || ' ') > 0",
+            postgres: "strpos(' ' || l.tags || ' ', ' ' || ?2 || ' ') > 0",
+            [
+                ") AND ",
+                lesson_visible!("l", "d", "3", "4"),
+                ") AS applied \
+                 FROM mentors m WHERE m.workspace_id = ?1 ORDER BY applied DESC, m.since, m.person"
+            ]
         ))
         .bind(workspace.0)
         .bind(topic)
@@ -121,21 +128,27 @@ impl Store {
         starter: &str,
         not_since: i64,
     ) -> Result<Vec<MentorLesson>, StoreError> {
-        Ok(sqlx::query_as(concat!(
-            "SELECT l.owner AS person, m.topics, l.tags \
-             FROM lessons_fts f \
-             JOIN lessons l ON l.id = f.rowid \
-             JOIN debriefs d ON d.id = l.debrief_id AND d.workspace_id = l.workspace_id \
-             JOIN mentors m ON m.workspace_id = l.workspace_id AND m.person = l.owner \
-             WHERE lessons_fts MATCH ?1 AND l.workspace_id = ?2 AND l.status = 'applied' \
-               AND d.anonymous = 0 AND l.owner != ?5 AND ",
+        Ok(db::query_as(sql_with_dialect_part!(
+            ["SELECT l.owner AS person, m.topics, l.tags FROM "],
+            sqlite: "lessons_fts f JOIN lessons l ON l.id = f.rowid \
+                     JOIN debriefs d ON d.id = l.debrief_id AND d.workspace_id = l.workspace_id \
+                     JOIN mentors m ON m.workspace_id = l.workspace_id AND m.person = l.owner \
+                     WHERE lessons_fts MATCH ?1",
+            postgres: "lessons l \
+                       JOIN debriefs d ON d.id = l.debrief_id AND d.workspace_id = l.workspace_id \
+                       JOIN mentors m ON m.workspace_id = l.workspace_id AND m.person = l.owner \
+                       WHERE l.search @@ to_tsquery('learnloop', ?1)",
+            [
+                " AND l.workspace_id = ?2 AND l.status = 'applied' \
+                   AND d.anonymous = 0 AND l.owner != ?5 AND ",
             lesson_visible!("l", "d", "3", "4"),
             " AND NOT EXISTS (SELECT 1 FROM mentor_suggestions s \
                  WHERE s.workspace_id = ?2 AND s.starter = ?5 AND s.mentor = l.owner \
                    AND s.suggested_at > ?6) \
-             LIMIT ?7"
+                 LIMIT ?7"
+            ]
         ))
-        .bind(terms.expression(workspace))
+        .bind(self.match_expression(terms, workspace))
         .bind(workspace.0)
         .bind(audience.bound())
         .bind(audience.sees_public())
@@ -155,7 +168,7 @@ impl Store {
         mentor: &str,
         since: i64,
     ) -> Result<bool, StoreError> {
-        Ok(sqlx::query_scalar(
+        Ok(db::query_scalar(
             "SELECT EXISTS (SELECT 1 FROM mentor_suggestions \
              WHERE workspace_id = ? AND starter = ? AND mentor = ? AND suggested_at >= ?)",
         )
@@ -175,7 +188,7 @@ impl Store {
         mentor: &str,
         now: i64,
     ) -> Result<(), StoreError> {
-        sqlx::query(
+        db::query(
             "INSERT INTO mentor_suggestions (workspace_id, starter, mentor, suggested_at) \
              VALUES (?, ?, ?, ?) ON CONFLICT (workspace_id, starter, mentor) \
              DO UPDATE SET suggested_at = excluded.suggested_at",
@@ -225,7 +238,7 @@ mod tests {
             .await
             .unwrap();
         // Everything but the runbook lesson was applied.
-        sqlx::query("UPDATE lessons SET status = 'applied', tags = 'deploy' WHERE text != ?")
+        db::query("UPDATE lessons SET status = 'applied', tags = 'deploy' WHERE text != ?")
             .bind("Write the deploy runbook")
             .execute(&store.pool)
             .await

@@ -64,6 +64,38 @@ macro_rules! debrief_visible {
     };
 }
 
+/// The `Sql` of a statement that reads the JSON array bound at placeholder `$p` as
+/// rows `j (value, key)`, given the SQL before and after that row source: SQLite's
+/// `json_each`, PostgreSQL's `json_array_elements` (whose `key` counts from 1, not 0;
+/// only its order is used). `j.value ->> N` is text on PostgreSQL, so integers are read
+/// with `CAST(… AS BIGINT)`, which means the same on both.
+macro_rules! over_json_rows {
+    ([$($before:expr),* $(,)?], $p:literal, [$($after:expr),* $(,)?]) => {
+        sql_with_dialect_part!(
+            [$($before),*],
+            sqlite: concat!("json_each(", $p, ") AS j"),
+            postgres: concat!("json_array_elements(CAST(", $p, " AS json)) WITH ORDINALITY AS j (value, key)"),
+            [$($after),*]
+        )
+    };
+}
+
+/// The `Sql` of a statement whose SQLite and PostgreSQL texts differ in one part:
+/// the common pieces before and after it, and each dialect's part.
+macro_rules! sql_with_dialect_part {
+    (
+        [$($before:expr),* $(,)?],
+        sqlite: $sqlite:expr,
+        postgres: $postgres:expr,
+        [$($after:expr),* $(,)?] $(,)?
+    ) => {
+        db::Sql::dialects(
+            concat!($($before,)* $sqlite, $($after),*),
+            concat!($($before,)* $postgres, $($after),*),
+        )
+    };
+}
+
 /// `SELECT` of a `TrackedLesson` (a lesson with where it came from) up to `WHERE`.
 macro_rules! select_tracked_lessons {
     () => {
@@ -75,6 +107,8 @@ macro_rules! select_tracked_lessons {
 
 mod checkins;
 mod conversations;
+#[doc(hidden)]
+pub mod db;
 mod debriefs;
 mod digest;
 mod events;
@@ -90,6 +124,8 @@ mod people;
 mod recaps;
 mod schedules;
 mod scopes;
+#[doc(hidden)]
+pub mod scratch;
 pub mod search_terms;
 mod teams;
 mod workspaces;
@@ -98,11 +134,12 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use sqlx::Sqlite;
 use sqlx::migrate::Migrator;
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
-};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+
+pub use db::Backend;
+use db::Pool;
 
 use crate::config::{DatabaseSettings, DatabaseUrl};
 
@@ -133,6 +170,7 @@ pub use workspaces::{NewWorkspace, Platform, Workspace, WorkspaceId, WorkspaceSu
 
 /// Migrations compiled into the binary, so `serve` and `migrate` need no files beside it.
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
 
 /// What can go wrong in the store, in terms callers act on.
 #[derive(Debug, thiserror::Error)]
@@ -163,7 +201,7 @@ impl From<sqlx::Error> for StoreError {
 /// Handle to the database; cheap to clone.
 #[derive(Clone, Debug)]
 pub struct Store {
-    pool: SqlitePool,
+    pool: Pool,
     /// How stored tokens open, and the environment's single-workspace token.
     credentials: std::sync::Arc<Credentials>,
     /// Signalled whenever a message was committed to the outbox, so the delivery worker
@@ -174,44 +212,10 @@ pub struct Store {
 impl Store {
     /// Opens the pool (creating the SQLite file if missing) without migrating.
     pub async fn connect(settings: &DatabaseSettings) -> anyhow::Result<Self> {
-        let url = match &settings.url {
-            DatabaseUrl::Sqlite(url) => url,
-            DatabaseUrl::Postgres(_) => bail!(
-                "PostgreSQL is not supported by this build yet; use LEARNLOOP_DATABASE_URL=sqlite://PATH"
-            ),
+        let pool = match &settings.url {
+            DatabaseUrl::Sqlite(url) => connect_sqlite(url, settings).await?,
+            DatabaseUrl::Postgres(url) => connect_postgres(url.expose(), settings).await?,
         };
-        // Created by us, readable by the service's user alone: SQLite gives the -wal and
-        // -shm files the same permissions as the database file.
-        let in_memory = url.contains(":memory:") || url.contains("mode=memory");
-        if !in_memory {
-            create_private(&sqlite_path(url))?;
-        }
-        let options = SqliteConnectOptions::from_str(url)
-            .with_context(|| format!("database url `{url}` is not a valid SQLite url"))?
-            .create_if_missing(true)
-            // Deleted rows (erased answers, pruned messages) are overwritten on disk, not
-            // just unlinked from the b-tree.
-            .pragma("secure_delete", "ON")
-            // WAL lets readers proceed while one writer commits; NORMAL is durable in WAL mode
-            // except for the last transactions on power loss, which the outbox tolerates.
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
-            .foreign_keys(true)
-            .busy_timeout(Duration::from_millis(settings.busy_timeout_ms));
-        // Each in-memory connection would be its own empty database: keep exactly one.
-        let pool_options = if in_memory {
-            SqlitePoolOptions::new()
-                .max_connections(1)
-                .idle_timeout(None)
-                .max_lifetime(None)
-        } else {
-            SqlitePoolOptions::new().max_connections(settings.max_connections)
-        };
-        let pool = pool_options
-            .acquire_timeout(Duration::from_secs(5))
-            .connect_with(options)
-            .await
-            .with_context(|| format!("cannot open database `{url}`"))?;
         Ok(Self {
             pool,
             credentials: Default::default(),
@@ -219,6 +223,10 @@ impl Store {
         })
     }
 
+    /// Which database this store runs on.
+    pub fn backend(&self) -> Backend {
+        self.pool.backend()
+    }
     /// This handle (and its clones) with `credentials`: set once at start, before the
     /// store is shared.
     pub fn with_credentials(mut self, credentials: Credentials) -> Self {
@@ -230,10 +238,11 @@ impl Store {
     /// lessons stored before the search index changed); safe to run again and from
     /// several processes.
     pub async fn migrate(&self) -> anyhow::Result<()> {
-        SQLITE_MIGRATIONS
-            .run(&self.pool)
-            .await
-            .context("applying database migrations failed")?;
+        match &self.pool {
+            Pool::Sqlite(pool) => SQLITE_MIGRATIONS.run(pool).await,
+            Pool::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await,
+        }
+        .context("applying database migrations failed")?;
         let indexed = self
             .index_pending_lessons()
             .await
@@ -246,13 +255,13 @@ impl Store {
 
     /// True when the database answers and every migration this build knows is applied.
     pub async fn is_ready(&self) -> bool {
-        let latest = SQLITE_MIGRATIONS
-            .iter()
-            .map(|m| m.version)
-            .max()
-            .unwrap_or(0);
-        let applied: Result<i64, _> = sqlx::query_scalar(
-            "SELECT COALESCE(MAX(version), 0) FROM _sqlx_migrations WHERE success = 1",
+        let migrations = match self.backend() {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        };
+        let latest = migrations.iter().map(|m| m.version).max().unwrap_or(0);
+        let applied: Result<i64, _> = db::query_scalar(
+            "SELECT COALESCE(MAX(version), 0) FROM _sqlx_migrations WHERE success",
         )
         .fetch_one(&self.pool)
         .await;
@@ -260,12 +269,11 @@ impl Store {
     }
 
     /// Starts a transaction: changes and the messages they cause commit together.
-    /// `BEGIN IMMEDIATE` takes SQLite's write lock up front: a deferred transaction
-    /// that reads first and writes later fails at once with `SQLITE_BUSY` (no waiting)
-    /// when another writer got in between, which is a 500 under concurrent load.
+    /// Write transactions run one at a time on both backends (see
+    /// [`db::Pool::begin_write`]), so a read-then-write inside one sees no interleaving.
     pub async fn begin(&self) -> Result<StoreTx, StoreError> {
         Ok(StoreTx {
-            tx: self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            tx: self.pool.begin_write().await?,
             queued_signal: self.queued.clone(),
             queued: false,
         })
@@ -315,7 +323,10 @@ impl Store {
             }
             _ => anyhow::Error::new(err).context(format!("cannot create {target}")),
         })?;
-        let copied = sqlx::query("VACUUM INTO ?")
+        if self.backend() != Backend::Sqlite {
+            bail!("`backup` copies a SQLite database; back PostgreSQL up with pg_dump");
+        }
+        let copied = db::query("VACUUM INTO ?")
             .bind(target)
             .execute(&self.pool)
             .await;
@@ -344,6 +355,59 @@ impl Store {
     pub async fn close(&self) {
         self.pool.close().await;
     }
+}
+
+/// Opens a SQLite pool (creating the file if missing, private to this user).
+async fn connect_sqlite(url: &str, settings: &DatabaseSettings) -> anyhow::Result<Pool> {
+    // Created by us, readable by the service's user alone: SQLite gives the -wal and
+    // -shm files the same permissions as the database file.
+    let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+    if !in_memory {
+        create_private(&sqlite_path(url))?;
+    }
+    let options = SqliteConnectOptions::from_str(url)
+        .with_context(|| format!("database url `{url}` is not a valid SQLite url"))?
+        .create_if_missing(true)
+        // Deleted rows (erased answers, pruned messages) are overwritten on disk, not
+        // just unlinked from the b-tree.
+        .pragma("secure_delete", "ON")
+        // WAL lets readers proceed while one writer commits; NORMAL is durable in WAL mode
+        // except for the last transactions on power loss, which the outbox tolerates.
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Normal)
+        .foreign_keys(true)
+        .busy_timeout(Duration::from_millis(settings.busy_timeout_ms));
+    // Each in-memory connection would be its own empty database: keep exactly one.
+    let pool_options = if in_memory {
+        SqlitePoolOptions::new()
+            .max_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None)
+    } else {
+        SqlitePoolOptions::new().max_connections(settings.max_connections)
+    };
+    let pool = pool_options
+        .acquire_timeout(Duration::from_secs(5))
+        .connect_with(options)
+        .await
+        .with_context(|| format!("cannot open database `{url}`"))?;
+    Ok(Pool::Sqlite(pool))
+}
+
+/// Opens a PostgreSQL pool. Each connection starts with a statement timeout, so a query
+/// stuck behind a lock fails (and is retried by its caller) instead of hanging a worker.
+async fn connect_postgres(url: &str, settings: &DatabaseSettings) -> anyhow::Result<Pool> {
+    let options = PgConnectOptions::from_str(url)
+        .context("the database url is not a valid PostgreSQL url")?
+        .options([("statement_timeout", "30s")]);
+    let pool = PgPoolOptions::new()
+        .max_connections(settings.max_connections)
+        .acquire_timeout(Duration::from_secs(5))
+        .connect_with(options)
+        .await
+        // The url may carry a password: it is not repeated in the error.
+        .context("cannot connect to the PostgreSQL database")?;
+    Ok(Pool::Postgres(pool))
 }
 
 /// The file a `sqlite://PATH?options` URL names.
@@ -400,7 +464,7 @@ fn tighten_existing(path: &std::path::Path) {
 
 /// A transaction; dropped without [`StoreTx::commit`] it rolls back.
 pub struct StoreTx {
-    tx: sqlx::Transaction<'static, Sqlite>,
+    tx: db::Conn,
     queued_signal: std::sync::Arc<tokio::sync::Notify>,
     /// A message was queued in this transaction: its commit wakes the worker.
     queued: bool,
@@ -481,18 +545,15 @@ pub(crate) mod test_support {
         tx.commit().await.unwrap();
     }
 
-    /// A migrated store on a fresh file in a temp dir (dropped with the dir).
-    pub async fn temp_store() -> (Store, tempfile::TempDir) {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let url = format!("sqlite://{}", dir.path().join("test.db").display());
-        let settings = DatabaseSettings {
-            url: DatabaseUrl::Sqlite(url),
-            max_connections: 4,
-            busy_timeout_ms: 5000,
-        };
-        let store = Store::connect(&settings).await.expect("connect");
+    /// A migrated store on a fresh database of this test run's backend (see
+    /// [`scratch`]), removed when the second value is dropped.
+    pub async fn temp_store() -> (Store, scratch::ScratchDatabase) {
+        let database = scratch::ScratchDatabase::for_tests().await;
+        let store = Store::connect(&database.settings(4))
+            .await
+            .expect("connect");
         store.migrate().await.expect("migrate");
-        (store, dir)
+        (store, database)
     }
 }
 
@@ -538,7 +599,7 @@ mod tests {
             .unwrap();
         assert_eq!(lessons[0].follow_up_at, Some(100), "still to be asked");
         assert_eq!(lessons[1].follow_up_at, None, "nobody to ask");
-        let pending: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM lessons_to_index")
+        let pending: i64 = db::query_scalar("SELECT COUNT(*) FROM lessons_to_index")
             .fetch_one(&store.pool)
             .await
             .unwrap();
@@ -566,9 +627,12 @@ mod tests {
             }
         }
         let old = Migrator::new(old_dir.as_path()).await.unwrap();
-        old.run(&store.pool).await.expect("the old migrations");
+        let Pool::Sqlite(pool) = &store.pool else {
+            unreachable!("a sqlite:// url")
+        };
+        old.run(pool).await.expect("the old migrations");
         for statement in seed {
-            sqlx::query(statement)
+            db::query(*statement)
                 .execute(&store.pool)
                 .await
                 .expect(statement);
@@ -691,7 +755,7 @@ mod tests {
         .await;
         store.migrate().await.expect("upgrade");
         let owners: Vec<(Option<String>, Option<i64>)> =
-            sqlx::query_as("SELECT owner, follow_up_at FROM lessons ORDER BY id")
+            db::query_as("SELECT owner, follow_up_at FROM lessons ORDER BY id")
                 .fetch_all(&store.pool)
                 .await
                 .unwrap();
@@ -709,7 +773,14 @@ mod tests {
     #[tokio::test]
     async fn the_database_and_its_journal_files_are_private_and_deletes_are_secure() {
         use std::os::unix::fs::PermissionsExt;
-        let (store, dir) = temp_store().await;
+        let dir = tempfile::tempdir().unwrap();
+        let settings = DatabaseSettings {
+            url: DatabaseUrl::Sqlite(format!("sqlite://{}", dir.path().join("test.db").display())),
+            max_connections: 2,
+            busy_timeout_ms: 1000,
+        };
+        let store = Store::connect(&settings).await.unwrap();
+        store.migrate().await.unwrap();
         let ws = test_support::workspace(&store, "T1").await;
         store
             .claim_event(ws, "Ev1", 1, 31, events::ClaimToken(1))
@@ -722,7 +793,7 @@ mod tests {
                 .mode();
             assert_eq!(mode & 0o777, 0o600, "{name}: {mode:o}");
         }
-        let secure: i64 = sqlx::query_scalar("PRAGMA secure_delete")
+        let secure: i64 = db::query_scalar("PRAGMA secure_delete")
             .fetch_one(&store.pool)
             .await
             .unwrap();
@@ -787,19 +858,26 @@ mod tests {
             panic!("expected a database error, got {err:?}");
         };
         assert!(
-            source.to_string().contains("FOREIGN KEY"),
+            source.to_string().to_lowercase().contains("foreign key"),
             "the foreign key refused it: {source}"
         );
     }
 
     #[tokio::test]
-    async fn postgres_urls_get_a_clear_refusal() {
+    async fn an_unreachable_postgres_server_is_a_clear_error_without_the_password() {
         let settings = DatabaseSettings {
-            url: "postgres://localhost/test".parse().unwrap(),
+            url: "postgres://learnloop:hunter2@127.0.0.1:1/learnloop"
+                .parse()
+                .unwrap(),
             max_connections: 1,
             busy_timeout_ms: 1,
         };
         let err = Store::connect(&settings).await.unwrap_err();
-        assert!(err.to_string().contains("not supported"), "{err}");
+        let shown = format!("{err:#}");
+        assert!(
+            shown.contains("cannot connect to the PostgreSQL database"),
+            "{shown}"
+        );
+        assert!(!shown.contains("hunter2"), "{shown}");
     }
 }

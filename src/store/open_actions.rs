@@ -3,6 +3,7 @@
 
 use sqlx::FromRow;
 
+use super::db;
 use super::{DebriefId, Store, StoreError, WorkspaceId};
 
 /// An action item that is still open.
@@ -53,7 +54,7 @@ impl Store {
         during: Option<DebriefId>,
         limit: u32,
     ) -> Result<Vec<OpenAction>, StoreError> {
-        Ok(sqlx::query_as(
+        Ok(db::query_as(
             "SELECT l.id, l.text, l.owner, d.title AS debrief_title, d.channel, l.created_at \
              FROM lessons l JOIN debriefs d ON d.id = l.debrief_id \
              WHERE l.workspace_id = ?1 AND d.channel = ?2 AND d.closed_at IS NOT NULL \
@@ -76,7 +77,7 @@ impl Store {
         &self,
         workspace: WorkspaceId,
     ) -> Result<std::collections::HashSet<String>, StoreError> {
-        Ok(sqlx::query_scalar(
+        Ok(db::query_scalar(
             "SELECT DISTINCT d.channel FROM lessons l JOIN debriefs d ON d.id = l.debrief_id \
              WHERE l.workspace_id = ? AND d.closed_at IS NOT NULL \
                AND l.kind = 'action' AND l.status IN ('open', 'not_yet')",
@@ -94,7 +95,7 @@ impl Store {
         workspace: WorkspaceId,
         lesson: i64,
     ) -> Result<Option<OpenAction>, StoreError> {
-        Ok(sqlx::query_as(
+        Ok(db::query_as(
             "SELECT l.id, l.text, l.owner, d.title AS debrief_title, d.channel, l.created_at \
              FROM lessons l JOIN debriefs d ON d.id = l.debrief_id \
              WHERE l.workspace_id = ? AND l.id = ? AND l.kind = 'action' \
@@ -125,19 +126,19 @@ impl Store {
             ActionOutcome::Dropped => Some("not_relevant"),
             ActionOutcome::StillOpen => None,
         };
-        let still_open: Option<i64> = sqlx::query_scalar(
+        let still_open: Option<i64> = db::query_scalar(
             "SELECT id FROM lessons WHERE workspace_id = ? AND id = ? AND kind = 'action' \
                AND status IN ('open', 'not_yet')",
         )
         .bind(workspace.0)
         .bind(lesson)
-        .fetch_optional(&mut *tx.tx)
+        .fetch_optional(&mut tx.tx)
         .await?;
         if still_open.is_none() {
             return Ok(false);
         }
         if let Some(status) = status {
-            sqlx::query(
+            db::query(
                 "UPDATE lessons SET status = ?, follow_up_at = NULL, settled_at = ? \
                  WHERE workspace_id = ? AND id = ?",
             )
@@ -145,9 +146,9 @@ impl Store {
             .bind(now)
             .bind(workspace.0)
             .bind(lesson)
-            .execute(&mut *tx.tx)
+            .execute(&mut tx.tx)
             .await?;
-            sqlx::query(
+            db::query(
                 "INSERT INTO follow_ups (workspace_id, lesson_id, person, asked_at, answer, answered_at) \
                  VALUES (?, ?, ?, ?, ?, ?)",
             )
@@ -157,11 +158,11 @@ impl Store {
             .bind(now)
             .bind(status)
             .bind(now)
-            .execute(&mut *tx.tx)
+            .execute(&mut tx.tx)
             .await?;
         }
         if let Some(debrief) = during {
-            sqlx::query(
+            db::query(
                 "INSERT INTO since_last_time (workspace_id, debrief_id, lesson_id, outcome, person, at) \
                  VALUES (?, ?, ?, ?, ?, ?) \
                  ON CONFLICT (debrief_id, lesson_id) DO UPDATE SET \
@@ -173,7 +174,7 @@ impl Store {
             .bind(outcome.as_str())
             .bind(person)
             .bind(now)
-            .execute(&mut *tx.tx)
+            .execute(&mut tx.tx)
             .await?;
         }
         tx.commit().await?;
@@ -186,7 +187,7 @@ impl Store {
         workspace: WorkspaceId,
         debrief: DebriefId,
     ) -> Result<Vec<SettledAction>, StoreError> {
-        Ok(sqlx::query_as(
+        Ok(db::query_as(
             "SELECT l.text, l.owner, s.outcome FROM since_last_time s \
              JOIN lessons l ON l.id = s.lesson_id \
              WHERE s.workspace_id = ? AND s.debrief_id = ? ORDER BY s.at, l.id",

@@ -4,9 +4,20 @@
 
 use std::collections::HashMap;
 
-use sqlx::{FromRow, SqliteConnection};
+use sqlx::FromRow;
+
+use super::db;
+use super::db::Conn;
 
 use super::{DebriefId, Store, StoreError, StoreTx, WorkspaceId};
+
+/// The `RETURNING` of a claim: the message and the ts of the one it is anchored to.
+macro_rules! claim_returning {
+    () => {
+        " RETURNING id, workspace_id, channel, method, body, attempts, give_up_at, anchor_field, \
+             (SELECT a.sent_ts FROM outbox a WHERE a.id = outbox.anchor_id) AS anchor_ts"
+    };
+}
 
 /// SQL that holds when outbox row `$o` may be claimed at the time bound at `?$n`: it is
 /// due (or its lease ran out), it is the oldest unsent message of its channel, and a
@@ -179,7 +190,7 @@ pub struct OutboxState {
 }
 
 pub(super) async fn insert(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     message: NewOutboxMessage<'_>,
     now: i64,
     give_up_at: i64,
@@ -212,13 +223,13 @@ fn insert_statement(rows: usize) -> String {
 /// channel's messages keep their order); a message whose dedupe key is taken is left
 /// out, as [`insert`] does. The workspace, dedupe key and id of each one queued.
 async fn insert_rows(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     messages: &[(NewOutboxMessage<'_>, i64, i64)],
 ) -> Result<Vec<(i64, Option<String>, i64)>, StoreError> {
     let mut queued = Vec::with_capacity(messages.len());
     for chunk in messages.chunks(ROWS_PER_INSERT) {
         let statement = insert_statement(chunk.len());
-        let mut query = sqlx::query_as::<_, (i64, Option<String>, i64)>(&statement);
+        let mut query = db::query_as::<(i64, Option<String>, i64)>(&statement);
         for (message, now, give_up_at) in chunk {
             query = query
                 .bind(message.workspace.0)
@@ -240,7 +251,7 @@ async fn insert_rows(
 
 /// Queues many messages (see [`insert_rows`]); how many were queued.
 pub(super) async fn insert_many(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     messages: &[(NewOutboxMessage<'_>, i64, i64)],
 ) -> Result<usize, StoreError> {
     Ok(insert_rows(conn, messages).await?.len())
@@ -249,7 +260,7 @@ pub(super) async fn insert_many(
 /// Like [`insert_many`] for messages that each have a dedupe key: the ids of those
 /// queued, by workspace and key (a key already taken is not returned).
 pub(super) async fn insert_many_keyed(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     messages: &[(NewOutboxMessage<'_>, i64, i64)],
 ) -> Result<HashMap<(i64, String), OutboxId>, StoreError> {
     Ok(insert_rows(conn, messages)
@@ -286,7 +297,7 @@ pub enum Settlement {
 
 /// Marks delivered messages sent and holds their channels, two statements for all
 /// of them (their rows bound as JSON arrays); anything but `Sent` is ignored here.
-async fn settle_sent(conn: &mut SqliteConnection, sent: &[&Settlement]) -> Result<(), StoreError> {
+async fn settle_sent(conn: &mut Conn, sent: &[&Settlement]) -> Result<(), StoreError> {
     let mut messages = Vec::with_capacity(sent.len());
     let mut channels = Vec::with_capacity(sent.len());
     for settlement in sent {
@@ -307,33 +318,44 @@ async fn settle_sent(conn: &mut SqliteConnection, sent: &[&Settlement]) -> Resul
         return Ok(());
     }
     // A DM with anonymous answers keeps nothing of them once delivered.
-    sqlx::query(
-        "UPDATE outbox SET status = 'sent', sent_at = j.value ->> 1, sent_ts = j.value ->> 2, \
-             lease_until = NULL, last_error = NULL, \
+    db::query(over_json_rows!(
+        [
+            "UPDATE outbox SET status = 'sent', sent_at = CAST(j.value ->> 1 AS BIGINT), \
+             sent_ts = j.value ->> 2, lease_until = NULL, last_error = NULL, \
              body = CASE WHEN anonymous_debrief_id IS NULL THEN body ELSE '{}' END \
-         FROM json_each(?) AS j WHERE outbox.id = j.value ->> 0",
-    )
+         FROM "
+        ],
+        "?",
+        [" WHERE outbox.id = CAST(j.value ->> 0 AS BIGINT)"]
+    ))
     .bind(serde_json::Value::Array(messages).to_string())
     .execute(&mut *conn)
     .await?;
-    sqlx::query(
-        "INSERT INTO channel_pacing (workspace_id, channel, next_allowed_at) \
-         SELECT value ->> 0, value ->> 1, MAX(value ->> 2) FROM json_each(?) WHERE true \
-         GROUP BY value ->> 0, value ->> 1 \
+    db::query(over_json_rows!(
+        [
+            "INSERT INTO channel_pacing (workspace_id, channel, next_allowed_at) \
+         SELECT CAST(j.value ->> 0 AS BIGINT), j.value ->> 1, MAX(CAST(j.value ->> 2 AS BIGINT)) \
+         FROM "
+        ],
+        "?",
+        [
+            " WHERE true GROUP BY CAST(j.value ->> 0 AS BIGINT), j.value ->> 1 \
          ON CONFLICT (workspace_id, channel) DO UPDATE \
-         SET next_allowed_at = MAX(next_allowed_at, excluded.next_allowed_at)",
-    )
+         SET next_allowed_at = CASE WHEN excluded.next_allowed_at > channel_pacing.next_allowed_at \
+             THEN excluded.next_allowed_at ELSE channel_pacing.next_allowed_at END"
+        ]
+    ))
     .bind(serde_json::Value::Array(channels).to_string())
     .execute(&mut *conn)
     .await?;
     Ok(())
 }
 
-async fn apply(conn: &mut SqliteConnection, settlement: &Settlement) -> Result<(), StoreError> {
+async fn apply(conn: &mut Conn, settlement: &Settlement) -> Result<(), StoreError> {
     match settlement {
         Settlement::Sent { .. } => settle_sent(conn, &[settlement]).await?,
         Settlement::Retry { id, at, error } => {
-            sqlx::query(
+            db::query(
                 "UPDATE outbox SET status = 'pending', next_attempt_at = ?, lease_until = NULL, \
                      last_error = ? \
                  WHERE id = ? AND status = 'sending'",
@@ -345,7 +367,7 @@ async fn apply(conn: &mut SqliteConnection, settlement: &Settlement) -> Result<(
             .await?;
         }
         Settlement::Release { id, at } => {
-            sqlx::query(
+            db::query(
                 "UPDATE outbox SET status = 'pending', next_attempt_at = ?, lease_until = NULL, \
                      attempts = attempts - 1 \
                  WHERE id = ? AND status = 'sending'",
@@ -356,7 +378,7 @@ async fn apply(conn: &mut SqliteConnection, settlement: &Settlement) -> Result<(
             .await?;
         }
         Settlement::Failed { id, error } => {
-            sqlx::query("UPDATE outbox SET status = 'failed', lease_until = NULL, last_error = ? WHERE id = ?")
+            db::query("UPDATE outbox SET status = 'failed', lease_until = NULL, last_error = ? WHERE id = ?")
                 .bind(error)
                 .bind(id.0)
                 .execute(&mut *conn)
@@ -377,14 +399,14 @@ impl StoreTx {
         debrief: DebriefId,
         anonymous: bool,
     ) -> Result<u64, StoreError> {
-        let forgotten = sqlx::query(
+        let forgotten = db::query(
             "DELETE FROM outbox WHERE workspace_id = ? AND dedupe_key LIKE ? \
-             AND (status = 'pending' OR ?)",
+             AND (status = 'pending' OR ? = 1)",
         )
         .bind(workspace.0)
         .bind(nudge_key_prefix(debrief))
         .bind(anonymous)
-        .execute(&mut *self.tx)
+        .execute(&mut self.tx)
         .await?;
         Ok(forgotten.rows_affected())
     }
@@ -394,21 +416,21 @@ impl StoreTx {
         workspace: WorkspaceId,
         debrief: DebriefId,
     ) -> Result<u64, StoreError> {
-        let dropped = sqlx::query(
+        let dropped = db::query(
             "DELETE FROM outbox WHERE workspace_id = ? AND anonymous_debrief_id = ? \
              AND status = 'pending'",
         )
         .bind(workspace.0)
         .bind(debrief.0)
-        .execute(&mut *self.tx)
+        .execute(&mut self.tx)
         .await?;
-        let erased = sqlx::query(
+        let erased = db::query(
             "UPDATE outbox SET body = '{}' WHERE workspace_id = ? AND anonymous_debrief_id = ? \
              AND body != '{}'",
         )
         .bind(workspace.0)
         .bind(debrief.0)
-        .execute(&mut *self.tx)
+        .execute(&mut self.tx)
         .await?;
         Ok(dropped.rows_affected() + erased.rows_affected())
     }
@@ -450,7 +472,7 @@ impl StoreTx {
         now: i64,
         give_up_at: i64,
     ) -> Result<(), StoreError> {
-        let folded = sqlx::query(
+        let folded = db::query(
             "UPDATE outbox SET body = ? \
              WHERE workspace_id = ? AND channel = ? AND method = ? AND status = 'pending' \
                AND status IN ('pending', 'sending')",
@@ -459,7 +481,7 @@ impl StoreTx {
         .bind(message.workspace.0)
         .bind(message.channel)
         .bind(message.method)
-        .execute(&mut *self.tx)
+        .execute(&mut self.tx)
         .await?;
         self.insert_unless_folded(folded.rows_affected(), message, now, give_up_at)
             .await
@@ -478,7 +500,7 @@ impl StoreTx {
             .anchor
             .filter(|a| a.field == AnchorField::Ts)
             .ok_or_else(|| StoreError::Conflict("an update needs a `ts` anchor".into()))?;
-        let folded = sqlx::query(
+        let folded = db::query(
             "UPDATE outbox SET body = ? \
              WHERE workspace_id = ? AND anchor_id = ? AND anchor_field = 'ts' \
                AND method = ? AND status = 'pending'",
@@ -487,7 +509,7 @@ impl StoreTx {
         .bind(message.workspace.0)
         .bind(anchor.message.0)
         .bind(message.method)
-        .execute(&mut *self.tx)
+        .execute(&mut self.tx)
         .await?;
         self.insert_unless_folded(folded.rows_affected(), message, now, give_up_at)
             .await
@@ -502,7 +524,7 @@ impl Store {
         key: &str,
     ) -> Result<Option<OutboxId>, StoreError> {
         let id: Option<i64> =
-            sqlx::query_scalar("SELECT id FROM outbox WHERE workspace_id = ? AND dedupe_key = ?")
+            db::query_scalar("SELECT id FROM outbox WHERE workspace_id = ? AND dedupe_key = ?")
                 .bind(workspace.0)
                 .bind(key)
                 .fetch_optional(&self.pool)
@@ -519,10 +541,14 @@ impl Store {
             return Ok(Default::default());
         }
         let pairs = serde_json::to_string(keys).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let rows: Vec<(i64, String)> = sqlx::query_as(
-            "SELECT o.workspace_id, o.dedupe_key FROM json_each(?) j \
-             JOIN outbox o ON o.workspace_id = j.value ->> 0 AND o.dedupe_key = j.value ->> 1",
-        )
+        let rows: Vec<(i64, String)> = db::query_as(over_json_rows!(
+            ["SELECT o.workspace_id, o.dedupe_key FROM "],
+            "?",
+            [
+                " JOIN outbox o ON o.workspace_id = CAST(j.value ->> 0 AS BIGINT) \
+                 AND o.dedupe_key = j.value ->> 1"
+            ]
+        ))
         .bind(pairs)
         .fetch_all(&self.pool)
         .await?;
@@ -570,12 +596,12 @@ impl Store {
         let mut page = 0;
         loop {
             // One index probe per workspace, not a read of every waiting row.
-            let workspaces: Vec<i64> = sqlx::query_scalar(
+            let workspaces: Vec<i64> = db::query_scalar(
                 "SELECT id FROM (SELECT w.id, (SELECT MIN(o.next_attempt_at) FROM outbox o \
                      WHERE o.workspace_id = w.id AND o.status IN ('pending', 'sending') \
                        AND ((o.status = 'pending' AND o.next_attempt_at <= ?1) \
                             OR (o.status = 'sending' AND o.lease_until <= ?1))) AS oldest \
-                   FROM workspaces w) \
+                   FROM workspaces w) AS due \
                  WHERE oldest IS NOT NULL ORDER BY oldest, id LIMIT ?2 OFFSET ?3",
             )
             .bind(now)
@@ -584,7 +610,7 @@ impl Store {
             .fetch_all(&self.pool)
             .await?;
             for workspace in &workspaces {
-                let due: Vec<(i64, i64)> = sqlx::query_as(concat!(
+                let due: Vec<(i64, i64)> = db::query_as(concat!(
                     "SELECT o.id, o.next_attempt_at FROM outbox o \
                      WHERE o.workspace_id = ?1 AND o.status IN ('pending', 'sending') AND ",
                     claimable!("o", "2"),
@@ -616,13 +642,27 @@ impl Store {
             .enumerate()
             .map(|(place, (_, _, id))| (*id, place))
             .collect();
-        let ids = serde_json::Value::from(order.keys().copied().collect::<Vec<i64>>()).to_string();
-        let mut claimed = sqlx::query_as::<_, OutboxMessage>(concat!(
-            "UPDATE outbox SET status = 'sending', lease_until = ?1, attempts = attempts + 1 \
-             WHERE id IN (SELECT value FROM json_each(?3)) AND status IN ('pending', 'sending') AND ",
-            claimable!("outbox", "2"),
-            " RETURNING id, workspace_id, channel, method, body, attempts, give_up_at, anchor_field, \
-                 (SELECT a.sent_ts FROM outbox a WHERE a.id = outbox.anchor_id) AS anchor_ts"
+        let ids = serde_json::json!(order.keys().map(|id| [id]).collect::<Vec<_>>()).to_string();
+        // The claim checks every condition again; on PostgreSQL it also skips rows
+        // another replica is claiming this moment instead of waiting for them.
+        let mut claimed = db::query_as::<OutboxMessage>(db::Sql::dialects(
+            concat!(
+                "UPDATE outbox SET status = 'sending', lease_until = ?1, attempts = attempts + 1 \
+                 WHERE id IN (SELECT CAST(j.value ->> 0 AS BIGINT) FROM json_each(?3) AS j) \
+                   AND status IN ('pending', 'sending') AND ",
+                claimable!("outbox", "2"),
+                claim_returning!()
+            ),
+            concat!(
+                "UPDATE outbox SET status = 'sending', lease_until = ?1, attempts = attempts + 1 \
+                 WHERE id IN (SELECT o.id FROM outbox o \
+                     WHERE o.id IN (SELECT CAST(j.value ->> 0 AS BIGINT) \
+                                    FROM json_array_elements(CAST(?3 AS json)) AS j (value)) \
+                       AND o.status IN ('pending', 'sending') AND ",
+                claimable!("o", "2"),
+                " FOR UPDATE SKIP LOCKED)",
+                claim_returning!()
+            ),
         ))
         .bind(lease_until)
         .bind(now)
@@ -639,7 +679,7 @@ impl Store {
         if settlements.is_empty() {
             return Ok(());
         }
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.pool.begin_write().await?;
         // Deliveries, the common case, are two statements for the whole round.
         let (sent, others): (Vec<&Settlement>, Vec<&Settlement>) = settlements
             .iter()
@@ -707,10 +747,11 @@ impl Store {
     /// The earliest time a channel's next message may be claimed (its retry time, its
     /// channel's pacing, or the lease of one in flight), if anything is waiting.
     pub async fn next_outbox_due(&self) -> Result<Option<i64>, StoreError> {
-        let next: Option<i64> = sqlx::query_scalar(
+        let next: Option<i64> = db::query_scalar(
             "SELECT MIN(CASE WHEN o.status = 'sending' THEN o.lease_until \
                         WHEN o.method NOT IN ('chat.postMessage', 'teams.send') THEN o.next_attempt_at \
-                        ELSE MAX(o.next_attempt_at, COALESCE(p.next_allowed_at, 0)) END) \
+                        WHEN o.next_attempt_at > COALESCE(p.next_allowed_at, 0) THEN o.next_attempt_at \
+                        ELSE COALESCE(p.next_allowed_at, 0) END) \
              FROM outbox o \
              LEFT JOIN channel_pacing p ON p.workspace_id = o.workspace_id AND p.channel = o.channel \
              WHERE o.status IN ('pending', 'sending') \
@@ -736,7 +777,7 @@ impl Store {
         // Kept (bodiless): a debrief's card (its ts is where updates and the summary
         // go), a follow-up question still waiting (its failure settles the lesson), and
         // a row a queued message is anchored to.
-        let removed = sqlx::query(
+        let removed = db::query(
             "DELETE FROM outbox WHERE status = 'sent' AND sent_at < ?1 \
              AND id NOT IN (SELECT card_outbox_id FROM debriefs WHERE card_outbox_id IS NOT NULL) \
              AND id NOT IN (SELECT outbox_id FROM follow_ups \
@@ -745,17 +786,17 @@ impl Store {
                              AND later.status IN ('pending', 'sending'))",
         )
         .bind(sent_before)
-        .execute(&mut *tx.tx)
+        .execute(&mut tx.tx)
         .await?;
-        let erased = sqlx::query(
+        let erased = db::query(
             "UPDATE outbox SET body = '{}' WHERE status = 'sent' AND sent_at < ? AND body != '{}'",
         )
         .bind(sent_before)
-        .execute(&mut *tx.tx)
+        .execute(&mut tx.tx)
         .await?;
-        let failed = sqlx::query("DELETE FROM outbox WHERE status = 'failed' AND created_at < ?")
+        let failed = db::query("DELETE FROM outbox WHERE status = 'failed' AND created_at < ?")
             .bind(failed_before)
-            .execute(&mut *tx.tx)
+            .execute(&mut tx.tx)
             .await?;
         tx.commit().await?;
         Ok(removed.rows_affected() + erased.rows_affected() + failed.rows_affected())
@@ -767,7 +808,7 @@ impl Store {
         workspace: WorkspaceId,
         id: OutboxId,
     ) -> Result<OutboxState, StoreError> {
-        Ok(sqlx::query_as(
+        Ok(db::query_as(
             "SELECT status, attempts, last_error, next_attempt_at, sent_ts FROM outbox \
              WHERE workspace_id = ? AND id = ?",
         )

@@ -1,3 +1,4 @@
+use super::db;
 use super::*;
 use crate::store::test_support::{temp_store, workspace};
 
@@ -404,7 +405,7 @@ async fn retention_erases_delivered_bodies_keeps_what_is_referred_to_and_drops_o
         store.outbox_state(ws, recent).await.unwrap().status,
         OutboxStatus::Sent
     );
-    let bodies: Vec<(i64, String)> = sqlx::query_as("SELECT id, body FROM outbox ORDER BY id")
+    let bodies: Vec<(i64, String)> = db::query_as("SELECT id, body FROM outbox ORDER BY id")
         .fetch_all(&store.pool)
         .await
         .unwrap();
@@ -519,13 +520,13 @@ async fn the_latest_state_folds_into_the_call_still_waiting() {
             .unwrap();
         tx.commit().await.unwrap();
     }
-    let bodies: Vec<String> = sqlx::query_scalar("SELECT body FROM outbox ORDER BY id")
+    let bodies: Vec<String> = db::query_scalar("SELECT body FROM outbox ORDER BY id")
         .fetch_all(&store.pool)
         .await
         .unwrap();
     assert_eq!(bodies, ["{\"v\":3}"], "one call, the latest state");
     // Once it is on its way, the next state waits behind it.
-    sqlx::query("UPDATE outbox SET status = 'sending'")
+    db::query("UPDATE outbox SET status = 'sending'")
         .execute(&store.pool)
         .await
         .unwrap();
@@ -534,7 +535,7 @@ async fn the_latest_state_folds_into_the_call_still_waiting() {
         .await
         .unwrap();
     tx.commit().await.unwrap();
-    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox")
+    let count: i64 = db::query_scalar("SELECT COUNT(*) FROM outbox")
         .fetch_one(&store.pool)
         .await
         .unwrap();

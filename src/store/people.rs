@@ -2,6 +2,7 @@
 
 use sqlx::FromRow;
 
+use super::db;
 use super::{Store, StoreError, WorkspaceId};
 
 /// Primary key of a person.
@@ -52,7 +53,7 @@ impl Store {
         now: i64,
     ) -> Result<Person, StoreError> {
         // The no-op update makes RETURNING yield the existing row on conflict.
-        let row: PersonRow = sqlx::query_as(
+        let row: PersonRow = db::query_as(
             "INSERT INTO people (workspace_id, platform_user_id, created_at, updated_at) \
              VALUES (?, ?, ?, ?) \
              ON CONFLICT (workspace_id, platform_user_id) DO UPDATE SET \
@@ -75,7 +76,7 @@ impl Store {
         workspace: WorkspaceId,
         platform_user_id: &str,
     ) -> Result<Person, StoreError> {
-        let row: PersonRow = sqlx::query_as(
+        let row: PersonRow = db::query_as(
             "SELECT id, workspace_id, platform_user_id, display_name, time_zone, \
                  time_zone_refreshed_at \
              FROM people WHERE workspace_id = ? AND platform_user_id = ?",
@@ -98,11 +99,15 @@ impl Store {
         }
         let pairs =
             serde_json::to_string(people).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let rows: Vec<(i64, String, String)> = sqlx::query_as(
-            "SELECT p.workspace_id, p.platform_user_id, p.time_zone FROM json_each(?) j \
-             JOIN people p ON p.workspace_id = j.value ->> 0 AND p.platform_user_id = j.value ->> 1 \
-             WHERE p.time_zone IS NOT NULL",
-        )
+        let rows: Vec<(i64, String, String)> = db::query_as(over_json_rows!(
+            ["SELECT p.workspace_id, p.platform_user_id, p.time_zone FROM "],
+            "?",
+            [
+                " JOIN people p ON p.workspace_id = CAST(j.value ->> 0 AS BIGINT) \
+                 AND p.platform_user_id = j.value ->> 1 \
+             WHERE p.time_zone IS NOT NULL"
+            ]
+        ))
         .bind(pairs)
         .fetch_all(&self.pool)
         .await?;
@@ -119,7 +124,7 @@ impl Store {
         platform_user_id: &str,
         now: i64,
     ) -> Result<bool, StoreError> {
-        Ok(sqlx::query(
+        Ok(db::query(
             "INSERT INTO people (workspace_id, platform_user_id, welcomed_at, created_at, updated_at) \
              VALUES (?, ?, ?, ?, ?) \
              ON CONFLICT (workspace_id, platform_user_id) DO UPDATE SET \
@@ -145,7 +150,7 @@ impl Store {
         platform_user_id: &str,
         now: i64,
     ) -> Result<(), StoreError> {
-        sqlx::query(
+        db::query(
             "INSERT INTO people (workspace_id, platform_user_id, home_opened_at, created_at, updated_at) \
              VALUES (?, ?, ?, ?, ?) \
              ON CONFLICT (workspace_id, platform_user_id) DO UPDATE SET \
@@ -168,7 +173,7 @@ impl Store {
         workspace: WorkspaceId,
         platform_user_id: &str,
     ) -> Result<bool, StoreError> {
-        let opened: Option<Option<i64>> = sqlx::query_scalar(
+        let opened: Option<Option<i64>> = db::query_scalar(
             "SELECT home_opened_at FROM people WHERE workspace_id = ? AND platform_user_id = ?",
         )
         .bind(workspace.0)
@@ -186,7 +191,7 @@ impl Store {
         until: Option<i64>,
         now: i64,
     ) -> Result<(), StoreError> {
-        sqlx::query(
+        db::query(
             "INSERT INTO people (workspace_id, platform_user_id, paused_until, created_at, updated_at) \
              VALUES (?, ?, ?, ?, ?) \
              ON CONFLICT (workspace_id, platform_user_id) DO UPDATE SET \
@@ -209,7 +214,7 @@ impl Store {
         platform_user_id: &str,
         now: i64,
     ) -> Result<Option<i64>, StoreError> {
-        let until: Option<Option<i64>> = sqlx::query_scalar(
+        let until: Option<Option<i64>> = db::query_scalar(
             "SELECT paused_until FROM people WHERE workspace_id = ? AND platform_user_id = ?",
         )
         .bind(workspace.0)
@@ -225,7 +230,7 @@ impl Store {
         workspace: WorkspaceId,
         now: i64,
     ) -> Result<std::collections::HashSet<String>, StoreError> {
-        let rows: Vec<String> = sqlx::query_scalar(
+        let rows: Vec<String> = db::query_scalar(
             "SELECT platform_user_id FROM people \
              WHERE workspace_id = ? AND paused_until IS NOT NULL AND paused_until > ?",
         )
@@ -245,7 +250,7 @@ impl Store {
         time_zone: Option<&str>,
         now: i64,
     ) -> Result<(), StoreError> {
-        let result = sqlx::query(
+        let result = db::query(
             "UPDATE people SET \
                  display_name = COALESCE(?, display_name), \
                  time_zone = COALESCE(?, time_zone), \

@@ -4,6 +4,7 @@
 
 use sqlx::FromRow;
 
+use super::db;
 use super::{Audience, ScheduleId, Store, StoreError, StoreTx, WorkspaceId};
 
 /// A person who agreed to be named, with what they did in the quarter.
@@ -23,7 +24,7 @@ impl Store {
         schedule: ScheduleId,
         quarter: &str,
     ) -> Result<bool, StoreError> {
-        Ok(sqlx::query_scalar(
+        Ok(db::query_scalar(
             "SELECT EXISTS (SELECT 1 FROM recaps WHERE schedule_id = ? AND quarter = ?)",
         )
         .bind(schedule.0)
@@ -41,14 +42,15 @@ impl Store {
         now: i64,
     ) -> Result<bool, StoreError> {
         let query = if named {
-            sqlx::query(
-                "INSERT OR IGNORE INTO recap_credits (workspace_id, person, since) VALUES (?, ?, ?)",
+            db::query(
+                "INSERT INTO recap_credits (workspace_id, person, since) VALUES (?, ?, ?) \
+                 ON CONFLICT DO NOTHING",
             )
             .bind(workspace.0)
             .bind(person)
             .bind(now)
         } else {
-            sqlx::query("DELETE FROM recap_credits WHERE workspace_id = ? AND person = ?")
+            db::query("DELETE FROM recap_credits WHERE workspace_id = ? AND person = ?")
                 .bind(workspace.0)
                 .bind(person)
         };
@@ -66,7 +68,7 @@ impl Store {
         audience: Audience<'_>,
         limit: i64,
     ) -> Result<Vec<Contributor>, StoreError> {
-        Ok(sqlx::query_as(concat!(
+        Ok(db::query_as(concat!(
             "SELECT person, reflections, applied FROM (SELECT c.person, \
                  (SELECT COUNT(*) FROM reflections r JOIN debriefs d ON d.id = r.debrief_id \
                   WHERE r.workspace_id = ?1 AND r.author = c.person \
@@ -79,7 +81,7 @@ impl Store {
                     AND d.anonymous = 0 AND f.answered_at >= ?2 AND f.answered_at < ?3 AND ",
             lesson_visible!("l", "d", "4", "5"),
             ") AS applied \
-             FROM recap_credits c WHERE c.workspace_id = ?1) \
+             FROM recap_credits c WHERE c.workspace_id = ?1) AS counted \
              WHERE reflections + applied > 0 \
              ORDER BY reflections + applied DESC, person LIMIT ?6"
         ))
@@ -104,9 +106,9 @@ impl Store {
         to: i64,
         audience: Audience<'_>,
     ) -> Result<Vec<String>, StoreError> {
-        let rows: Vec<(i64, String, String)> = sqlx::query_as(concat!(
+        let rows: Vec<(i64, String, String)> = db::query_as(concat!(
             "SELECT l.id, l.text, \
-                 COALESCE((SELECT group_concat(m.match_id, ' ') FROM lesson_matches m \
+                 COALESCE((SELECT string_agg(CAST(m.match_id AS TEXT), ' ') FROM lesson_matches m \
                   WHERE m.lesson_id = l.id), '') AS matched \
              FROM lessons l JOIN debriefs d ON d.id = l.debrief_id \
              WHERE l.workspace_id = ?1 AND l.kind = 'lesson' \
@@ -154,13 +156,14 @@ impl StoreTx {
         quarter: &str,
         now: i64,
     ) -> Result<bool, StoreError> {
-        Ok(sqlx::query(
-            "INSERT OR IGNORE INTO recaps (schedule_id, quarter, posted_at) VALUES (?, ?, ?)",
+        Ok(db::query(
+            "INSERT INTO recaps (schedule_id, quarter, posted_at) VALUES (?, ?, ?) \
+             ON CONFLICT DO NOTHING",
         )
         .bind(schedule.0)
         .bind(quarter)
         .bind(now)
-        .execute(&mut *self.tx)
+        .execute(&mut self.tx)
         .await?
         .rows_affected()
             == 1)

@@ -8,6 +8,7 @@ use std::collections::HashSet;
 use sqlx::FromRow;
 
 use super::checkins::{self, NewCheckin};
+use super::db;
 use super::{NewOutboxMessage, Store, StoreError, WorkspaceId};
 
 /// Primary key of a schedule; shown to people as the id to `unschedule`.
@@ -153,7 +154,7 @@ impl Store {
         schedule: ScheduleId,
     ) -> Result<Option<i64>, StoreError> {
         Ok(
-            sqlx::query_scalar("SELECT since FROM digest_quiet WHERE schedule_id = ?")
+            db::query_scalar("SELECT since FROM digest_quiet WHERE schedule_id = ?")
                 .bind(schedule.0)
                 .fetch_optional(&self.pool)
                 .await?,
@@ -173,7 +174,7 @@ impl Store {
         } else {
             "DELETE FROM digest_quiet WHERE schedule_id = ? AND ? IS NOT NULL"
         };
-        sqlx::query(query)
+        db::query(query)
             .bind(schedule.0)
             .bind(at)
             .execute(&self.pool)
@@ -188,7 +189,7 @@ impl Store {
         new: NewSchedule<'_>,
         now: i64,
     ) -> Result<ScheduleId, StoreError> {
-        let id: i64 = sqlx::query_scalar(
+        let id: i64 = db::query_scalar(
             "INSERT INTO schedules (workspace_id, kind, channel, spec, time_zone, anchor_date, template, \
                  next_fire_at, created_by, created_at, person) \
              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
@@ -215,7 +216,7 @@ impl Store {
         workspace: WorkspaceId,
         channel: &str,
     ) -> Result<Vec<StoredSchedule>, StoreError> {
-        let rows: Vec<ScheduleRow> = sqlx::query_as(
+        let rows: Vec<ScheduleRow> = db::query_as(
             "SELECT id, workspace_id, kind, channel, spec, time_zone, anchor_date, template, next_fire_at, person \
              FROM schedules WHERE workspace_id = ? AND channel = ? AND active = 1 \
              ORDER BY next_fire_at, id",
@@ -234,7 +235,7 @@ impl Store {
         channel: &str,
         id: ScheduleId,
     ) -> Result<(), StoreError> {
-        let result = sqlx::query(
+        let result = db::query(
             "UPDATE schedules SET active = 0 \
              WHERE id = ? AND workspace_id = ? AND channel = ? AND active = 1",
         )
@@ -256,7 +257,7 @@ impl Store {
         person: &str,
         kind: ScheduleKind,
     ) -> Result<u64, StoreError> {
-        Ok(sqlx::query(
+        Ok(db::query(
             "UPDATE schedules SET active = 0 \
              WHERE workspace_id = ? AND person = ? AND kind = ? AND active = 1",
         )
@@ -275,7 +276,7 @@ impl Store {
         person: &str,
         kind: ScheduleKind,
     ) -> Result<Vec<StoredSchedule>, StoreError> {
-        let rows: Vec<ScheduleRow> = sqlx::query_as(
+        let rows: Vec<ScheduleRow> = db::query_as(
             "SELECT id, workspace_id, kind, channel, spec, time_zone, anchor_date, template, next_fire_at, person \
              FROM schedules WHERE workspace_id = ? AND person = ? AND kind = ? AND active = 1 \
              ORDER BY id",
@@ -295,7 +296,7 @@ impl Store {
         id: ScheduleId,
         before: i64,
     ) -> Result<Option<i64>, StoreError> {
-        Ok(sqlx::query_scalar(
+        Ok(db::query_scalar(
             "SELECT MAX(fire_at) FROM schedule_runs \
              WHERE schedule_id = ? AND outcome = 'sent' AND fire_at < ?",
         )
@@ -311,7 +312,7 @@ impl Store {
         now: i64,
         limit: u32,
     ) -> Result<Vec<StoredSchedule>, StoreError> {
-        let rows: Vec<ScheduleRow> = sqlx::query_as(
+        let rows: Vec<ScheduleRow> = db::query_as(
             "SELECT id, workspace_id, kind, channel, spec, time_zone, anchor_date, template, next_fire_at, person \
              FROM schedules s WHERE active = 1 AND next_fire_at <= ? \
                AND NOT EXISTS (SELECT 1 FROM workspaces w \
@@ -331,7 +332,7 @@ impl Store {
         &self,
         kind: ScheduleKind,
     ) -> Result<Vec<StoredSchedule>, StoreError> {
-        let rows: Vec<ScheduleRow> = sqlx::query_as(
+        let rows: Vec<ScheduleRow> = db::query_as(
             "SELECT id, workspace_id, kind, channel, spec, time_zone, anchor_date, template, next_fire_at, person \
              FROM schedules s WHERE active = 1 AND kind = ? \
                AND NOT EXISTS (SELECT 1 FROM workspaces w \
@@ -347,7 +348,7 @@ impl Store {
     /// When the next active schedule of an installed workspace is due (the index in
     /// order, stopping at the first one whose workspace still has the app).
     pub async fn next_schedule_due(&self) -> Result<Option<i64>, StoreError> {
-        Ok(sqlx::query_scalar(
+        Ok(db::query_scalar(
             "SELECT next_fire_at FROM schedules s WHERE active = 1 \
                AND NOT EXISTS (SELECT 1 FROM workspaces w \
                                WHERE w.id = s.workspace_id AND w.uninstalled_at IS NOT NULL) \
@@ -371,20 +372,22 @@ impl Store {
         // Each step is one statement over the whole batch (its rows bound as one JSON
         // array): a statement per occurrence made a batch of 10,000 cost 30,000 round
         // trips to SQLite's thread.
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.pool.begin_write().await?;
         // The compare-and-set comes first: only the process that moves the schedule on
         // from the value it read owns this occurrence.
         let moves: Vec<serde_json::Value> = occurrences
             .iter()
             .map(|o| serde_json::json!([o.schedule.0, o.next_fire_at, o.expected_next]))
             .collect();
-        let moved: HashSet<i64> = sqlx::query_scalar(
-            "UPDATE schedules SET next_fire_at = j.value ->> 1 FROM json_each(?) AS j \
-             WHERE schedules.id = j.value ->> 0 AND schedules.next_fire_at = j.value ->> 2 \
-             RETURNING schedules.id",
-        )
+        let moved: HashSet<i64> = db::query_scalar(over_json_rows!(
+            ["UPDATE schedules SET next_fire_at = CAST(j.value ->> 1 AS BIGINT) FROM "],
+            "?",
+            [" WHERE schedules.id = CAST(j.value ->> 0 AS BIGINT) \
+               AND schedules.next_fire_at = CAST(j.value ->> 2 AS BIGINT) \
+             RETURNING schedules.id"]
+        ))
         .bind(serde_json::Value::Array(moves).to_string())
-        .fetch_all(&mut *tx)
+        .fetch_all(&mut tx)
         .await?
         .into_iter()
         .collect();
@@ -393,21 +396,24 @@ impl Store {
             .filter(|o| moved.contains(&o.schedule.0))
             .map(|o| serde_json::json!([o.schedule.0, o.fire_at, o.outcome.as_str()]))
             .collect();
-        let recorded: HashSet<i64> = if runs.is_empty() {
-            HashSet::new()
-        } else {
-            sqlx::query_scalar(
-                "INSERT INTO schedule_runs (schedule_id, fire_at, outcome, ran_at) \
-                 SELECT value ->> 0, value ->> 1, value ->> 2, ? FROM json_each(?) WHERE true \
-                 ON CONFLICT (schedule_id, fire_at) DO NOTHING RETURNING schedule_id",
-            )
+        let recorded: HashSet<i64> =
+            if runs.is_empty() {
+                HashSet::new()
+            } else {
+                db::query_scalar(over_json_rows!(
+                ["INSERT INTO schedule_runs (schedule_id, fire_at, outcome, ran_at) \
+                 SELECT CAST(j.value ->> 0 AS BIGINT), CAST(j.value ->> 1 AS BIGINT), \
+                     j.value ->> 2, ?1 FROM "],
+                "?2",
+                [" WHERE true ON CONFLICT (schedule_id, fire_at) DO NOTHING RETURNING schedule_id"]
+            ))
             .bind(now)
             .bind(serde_json::Value::Array(runs).to_string())
-            .fetch_all(&mut *tx)
+            .fetch_all(&mut tx)
             .await?
             .into_iter()
             .collect()
-        };
+            };
         let handled: Vec<bool> = occurrences
             .iter()
             .map(|o| recorded.contains(&o.schedule.0))
@@ -433,7 +439,7 @@ impl Store {
 
     /// Moves a schedule on without a run (e.g. its spec no longer parses).
     pub async fn deactivate_broken_schedule(&self, id: ScheduleId) -> Result<(), StoreError> {
-        sqlx::query("UPDATE schedules SET active = 0 WHERE id = ?")
+        db::query("UPDATE schedules SET active = 0 WHERE id = ?")
             .bind(id.0)
             .execute(&self.pool)
             .await?;
@@ -446,7 +452,7 @@ impl Store {
         workspace: WorkspaceId,
         id: ScheduleId,
     ) -> Result<Vec<(i64, String)>, StoreError> {
-        Ok(sqlx::query_as(
+        Ok(db::query_as(
             "SELECT r.fire_at, r.outcome FROM schedule_runs r JOIN schedules s ON s.id = r.schedule_id \
              WHERE s.workspace_id = ? AND r.schedule_id = ? ORDER BY r.fire_at",
         )

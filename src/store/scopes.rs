@@ -4,6 +4,7 @@
 
 use sqlx::FromRow;
 
+use super::db;
 use super::{Store, StoreError, WorkspaceId};
 
 /// Who is about to see lessons: the people of one conversation (the channel a search,
@@ -145,7 +146,7 @@ impl Store {
         workspace: WorkspaceId,
         conversation: &str,
     ) -> Result<Option<ConversationScope>, StoreError> {
-        let row: Option<ScopeRow> = sqlx::query_as(
+        let row: Option<ScopeRow> = db::query_as(
             "SELECT kind, next_check_at FROM conversation_scopes \
              WHERE workspace_id = ? AND conversation = ?",
         )
@@ -169,7 +170,7 @@ impl Store {
         next_check_at: i64,
         now: i64,
     ) -> Result<(), StoreError> {
-        sqlx::query(
+        db::query(
             "INSERT INTO conversation_scopes \
                  (workspace_id, conversation, public, kind, next_check_at, updated_at) \
              VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
@@ -199,7 +200,7 @@ impl Store {
         kind: ConversationKind,
         now: i64,
     ) -> Result<(), StoreError> {
-        sqlx::query(
+        db::query(
             "INSERT INTO conversation_scopes \
                  (workspace_id, conversation, public, kind, next_check_at, updated_at) \
              VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
@@ -227,7 +228,7 @@ impl Store {
         workspace: WorkspaceId,
         conversation: &str,
     ) -> Result<Option<i64>, StoreError> {
-        Ok(sqlx::query_scalar(
+        Ok(db::query_scalar(
             "SELECT version FROM conversation_scopes WHERE workspace_id = ? AND conversation = ?",
         )
         .bind(workspace.0)
@@ -251,7 +252,7 @@ impl Store {
     ) -> Result<bool, StoreError> {
         // A first lookup (`seen` NULL) only inserts; a later one only updates the row
         // it read, still at that version.
-        let stored = sqlx::query(
+        let stored = db::query(
             "INSERT INTO conversation_scopes \
                  (workspace_id, conversation, public, kind, next_check_at, updated_at) \
              VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
@@ -259,7 +260,7 @@ impl Store {
                  public = excluded.public, kind = excluded.kind, \
                  next_check_at = excluded.next_check_at, updated_at = excluded.updated_at, \
                  version = conversation_scopes.version + 1 \
-             WHERE conversation_scopes.version IS ?7",
+             WHERE conversation_scopes.version IS NOT DISTINCT FROM ?7",
         )
         .bind(workspace.0)
         .bind(conversation)
@@ -293,7 +294,7 @@ impl Store {
         workspace: WorkspaceId,
         conversation: &str,
     ) -> Result<(), StoreError> {
-        sqlx::query(
+        db::query(
             "UPDATE conversation_scopes SET next_check_at = ?3 \
              WHERE workspace_id = ?1 AND conversation = ?2",
         )
@@ -311,7 +312,7 @@ impl Store {
         now: i64,
         limit: u32,
     ) -> Result<Vec<ScopeToCheck>, StoreError> {
-        Ok(sqlx::query_as(
+        Ok(db::query_as(
             "SELECT workspace_id, conversation FROM conversation_scopes \
              WHERE next_check_at <= ? ORDER BY next_check_at, workspace_id LIMIT ?",
         )
@@ -324,7 +325,7 @@ impl Store {
     /// When the next lookup is due, if any conversation has a scope.
     pub async fn next_scope_check(&self) -> Result<Option<i64>, StoreError> {
         Ok(
-            sqlx::query_scalar("SELECT MIN(next_check_at) FROM conversation_scopes")
+            db::query_scalar("SELECT MIN(next_check_at) FROM conversation_scopes")
                 .fetch_one(&self.pool)
                 .await?,
         )

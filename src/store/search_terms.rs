@@ -105,6 +105,22 @@ impl Terms {
         }
     }
 
+    /// The same search as a PostgreSQL `tsquery` (for `to_tsquery('learnloop', …)`):
+    /// a phrase is its words in a row (`<->`), a prefix ends in `:*`. Workspaces are
+    /// kept apart by `lessons.workspace_id` there, not by the words. Words are letters
+    /// and digits only, so nothing in them is `tsquery` syntax.
+    pub fn tsquery(&self) -> String {
+        let parts: Vec<String> = self
+            .terms
+            .iter()
+            .map(|term| {
+                let star = if term.prefix { ":*" } else { "" };
+                format!("({}{star})", term.words.join(" <-> "))
+            })
+            .collect();
+        self.combined(parts, " & ", " | ")
+    }
+
     /// The FTS5 expression in one workspace's terms. Every word is letters and digits
     /// only and quoted here, so no input can be read as FTS syntax.
     pub fn expression(&self, workspace: WorkspaceId) -> String {
@@ -118,17 +134,22 @@ impl Terms {
                 format!("\"{}\"{star}", words.join(" "))
             })
             .collect();
+        self.combined(parts, " AND ", " OR ")
+    }
+
+    /// `parts` joined as `needed` says, with the query language's `and` and `or`.
+    fn combined(&self, parts: Vec<String>, and: &str, or: &str) -> String {
         match self.needed {
-            Needed::Every => parts.join(" AND "),
-            Needed::Any => parts.join(" OR "),
+            Needed::Every => parts.join(and),
+            Needed::Any => parts.join(or),
             Needed::Two => {
                 let mut pairs = Vec::new();
                 for (i, first) in parts.iter().enumerate() {
                     for second in &parts[i + 1..] {
-                        pairs.push(format!("({first} AND {second})"));
+                        pairs.push(format!("({first}{and}{second})"));
                     }
                 }
-                pairs.join(" OR ")
+                pairs.join(or)
             }
         }
     }
@@ -167,6 +188,12 @@ mod tests {
         assert_eq!(
             two.expression(WorkspaceId(1)),
             r#"("w1xa" AND "w1xb") OR ("w1xa" AND "w1xc") OR ("w1xb" AND "w1xc")"#
+        );
+        assert_eq!(two.tsquery(), "((a) & (b)) | ((a) & (c)) | ((b) & (c))");
+        assert_eq!(terms.tsquery(), "(deplo:*) & (feature <-> flags <-> near)");
+        assert_eq!(
+            terms.loosened().tsquery(),
+            "(deplo:*) | (feature <-> flags <-> near)"
         );
         assert_eq!(Terms::any_two(vec![Term::phrase("a").unwrap()]), None);
         assert_eq!(Term::phrase("🚀 * ()"), None);

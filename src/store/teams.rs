@@ -3,6 +3,7 @@
 
 use sqlx::FromRow;
 
+use super::db;
 use super::{Store, StoreError, WorkspaceId};
 
 /// A channel or chat the bot can post to.
@@ -35,7 +36,7 @@ impl Store {
         conversation: &TeamsConversation,
         now: i64,
     ) -> Result<(), StoreError> {
-        sqlx::query(
+        db::query(
             "INSERT INTO teams_conversations \
                  (workspace_id, conversation_id, kind, service_url, bot_id, tenant_id, person, \
                   updated_at) \
@@ -67,7 +68,7 @@ impl Store {
         person: &TeamsPerson,
         now: i64,
     ) -> Result<(), StoreError> {
-        sqlx::query(
+        db::query(
             "INSERT INTO teams_people \
                  (workspace_id, person, name, aad_object_id, service_url, updated_at) \
              VALUES (?, ?, ?, ?, ?, ?) \
@@ -93,7 +94,7 @@ impl Store {
         workspace: WorkspaceId,
         conversation_id: &str,
     ) -> Result<Option<TeamsConversation>, StoreError> {
-        Ok(sqlx::query_as(
+        Ok(db::query_as(
             "SELECT conversation_id, kind, service_url, bot_id, tenant_id, person \
              FROM teams_conversations WHERE workspace_id = ? AND conversation_id = ?",
         )
@@ -109,7 +110,7 @@ impl Store {
         workspace: WorkspaceId,
         person: &str,
     ) -> Result<Option<TeamsConversation>, StoreError> {
-        Ok(sqlx::query_as(
+        Ok(db::query_as(
             "SELECT conversation_id, kind, service_url, bot_id, tenant_id, person \
              FROM teams_conversations WHERE workspace_id = ? AND person = ? \
              ORDER BY updated_at DESC LIMIT 1",
@@ -126,7 +127,7 @@ impl Store {
         workspace: WorkspaceId,
         person: &str,
     ) -> Result<Option<TeamsPerson>, StoreError> {
-        Ok(sqlx::query_as(
+        Ok(db::query_as(
             "SELECT person, name, aad_object_id, service_url \
              FROM teams_people WHERE workspace_id = ? AND person = ?",
         )
@@ -144,11 +145,11 @@ impl Store {
     ) -> Result<Option<WorkspaceId>, StoreError> {
         // A personal install's own workspace (`TENANT:personal`) answers only for
         // someone no team knows (see `teams_home_workspace`).
-        let id: Option<i64> = sqlx::query_scalar(
+        let id: Option<i64> = db::query_scalar(
             "SELECT c.workspace_id FROM teams_conversations c \
              JOIN workspaces w ON w.id = c.workspace_id \
              WHERE c.conversation_id = ? AND c.tenant_id = ? \
-               AND substr(w.external_id, -9) != ':personal' \
+               AND substr(w.external_id, length(w.external_id) - 8) != ':personal' \
              ORDER BY c.updated_at DESC LIMIT 1",
         )
         .bind(conversation_id)
@@ -167,7 +168,7 @@ impl Store {
         tenant: &str,
         person: &str,
     ) -> Result<Option<WorkspaceId>, StoreError> {
-        let id: Option<i64> = sqlx::query_scalar(
+        let id: Option<i64> = db::query_scalar(
             "SELECT workspace_id FROM ( \
                  SELECT c.workspace_id, c.updated_at AS at FROM conversations c \
                  WHERE c.person = ?1 \
@@ -193,7 +194,7 @@ impl Store {
         conversation_id: &str,
         now: i64,
     ) -> Result<(), StoreError> {
-        sqlx::query(
+        db::query(
             "UPDATE teams_conversations SET updated_at = ? \
              WHERE workspace_id = ? AND conversation_id = ?",
         )
@@ -211,12 +212,12 @@ impl Store {
         tenant: &str,
         person: &str,
     ) -> Result<Option<WorkspaceId>, StoreError> {
-        let id: Option<i64> = sqlx::query_scalar(
+        let id: Option<i64> = db::query_scalar(
             "SELECT p.workspace_id FROM teams_people p \
              JOIN workspaces w ON w.id = p.workspace_id \
              WHERE p.person = ?1 AND w.platform = 'teams' \
                AND substr(w.external_id, 1, length(?2) + 1) = ?2 || ':' \
-               AND substr(w.external_id, -9) != ':personal' \
+               AND substr(w.external_id, length(w.external_id) - 8) != ':personal' \
              ORDER BY p.updated_at DESC LIMIT 1",
         )
         .bind(person)
@@ -231,7 +232,7 @@ impl Store {
         &self,
         workspace: WorkspaceId,
     ) -> Result<Vec<TeamsConversation>, StoreError> {
-        Ok(sqlx::query_as(
+        Ok(db::query_as(
             "SELECT conversation_id, kind, service_url, bot_id, tenant_id, person \
              FROM teams_conversations WHERE workspace_id = ? ORDER BY conversation_id",
         )
@@ -245,7 +246,7 @@ impl Store {
         &self,
         workspace: WorkspaceId,
     ) -> Result<Vec<TeamsPerson>, StoreError> {
-        Ok(sqlx::query_as(
+        Ok(db::query_as(
             "SELECT person, name, aad_object_id, service_url \
              FROM teams_people WHERE workspace_id = ? ORDER BY person",
         )

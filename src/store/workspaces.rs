@@ -2,6 +2,7 @@
 
 use sqlx::FromRow;
 
+use super::db;
 use super::{Store, StoreError};
 use crate::config::Secret;
 
@@ -149,7 +150,7 @@ impl Store {
         platform: Platform,
         external_id: &str,
     ) -> Result<Workspace, StoreError> {
-        let row: WorkspaceRow = sqlx::query_as(select_workspace!(
+        let row: WorkspaceRow = db::query_as(select_workspace!(
             "WHERE w.platform = ? AND w.external_id = ?"
         ))
         .bind(platform.as_str())
@@ -161,7 +162,7 @@ impl Store {
 
     /// The workspace with this primary key, or `NotFound`.
     pub async fn workspace_by_id(&self, id: WorkspaceId) -> Result<Workspace, StoreError> {
-        let row: WorkspaceRow = sqlx::query_as(select_workspace!("WHERE w.id = ?"))
+        let row: WorkspaceRow = db::query_as(select_workspace!("WHERE w.id = ?"))
             .bind(id.0)
             .fetch_one(&self.pool)
             .await?;
@@ -176,7 +177,7 @@ impl Store {
         new: NewWorkspace<'_>,
         now: i64,
     ) -> Result<Workspace, StoreError> {
-        let (id,): (i64,) = sqlx::query_as(
+        let (id,): (i64,) = db::query_as(
             "INSERT INTO workspaces \
                  (platform, external_id, name, default_time_zone, created_at, updated_at) \
              VALUES (?, ?, ?, ?, ?, ?) \
@@ -199,7 +200,7 @@ impl Store {
 
     /// Every workspace, oldest first, for the admin's list.
     pub async fn list_workspaces(&self) -> Result<Vec<WorkspaceSummary>, StoreError> {
-        Ok(sqlx::query_as(
+        Ok(db::query_as(
             "SELECT w.id, w.platform, w.external_id, w.name, w.created_at, w.uninstalled_at, \
                     i.state AS installation \
              FROM workspaces w LEFT JOIN slack_installations i ON i.workspace_id = w.id \
@@ -213,9 +214,9 @@ impl Store {
     /// `workspaces`). Returns whether it existed.
     pub async fn delete_workspace(&self, id: WorkspaceId) -> Result<bool, StoreError> {
         let mut tx = self.begin().await?;
-        let deleted = sqlx::query("DELETE FROM workspaces WHERE id = ?")
+        let deleted = db::query("DELETE FROM workspaces WHERE id = ?")
             .bind(id.0)
-            .execute(&mut *tx.tx)
+            .execute(&mut tx.tx)
             .await?
             .rows_affected();
         tx.commit().await?;
@@ -259,7 +260,7 @@ mod tests {
                 .bot_token
                 .is_none()
         );
-        let stored: Vec<Option<String>> = sqlx::query_scalar("SELECT bot_token FROM workspaces")
+        let stored: Vec<Option<String>> = db::query_scalar("SELECT bot_token FROM workspaces")
             .fetch_all(&store.pool)
             .await
             .unwrap();

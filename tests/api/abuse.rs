@@ -2,6 +2,7 @@
 //! broadcast as an action's owner, special mentions in the notification text, and a
 //! pasted log that would become hundreds of follow-ups.
 
+use learnloop::store::db;
 use serde_json::{Value, json};
 use wiremock::matchers::{body_string_contains, method, path};
 use wiremock::{Mock, ResponseTemplate};
@@ -51,7 +52,7 @@ async fn only_people_own_action_items_and_nothing_is_sent_to_a_channel_named_as_
     );
     let db = database(&app).await;
     let owners: Vec<(String, Option<String>)> =
-        sqlx::query_as("SELECT text, owner FROM lessons WHERE kind = 'action' ORDER BY id")
+        db::query_as("SELECT text, owner FROM lessons WHERE kind = 'action' ORDER BY id")
             .fetch_all(&db)
             .await
             .unwrap();
@@ -130,7 +131,7 @@ async fn in_a_private_channel_only_its_members_own_items() {
     .await;
     let db = database(&app).await;
     let owners: Vec<(String, Option<String>)> =
-        sqlx::query_as("SELECT text, owner FROM lessons WHERE kind = 'action' ORDER BY id")
+        db::query_as("SELECT text, owner FROM lessons WHERE kind = 'action' ORDER BY id")
             .fetch_all(&db)
             .await
             .unwrap();
@@ -165,7 +166,7 @@ async fn a_pasted_log_makes_at_most_twenty_items_per_answer() {
         "{summary}"
     );
     let db = database(&app).await;
-    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM lessons")
+    let count: i64 = db::query_scalar("SELECT COUNT(*) FROM lessons")
         .fetch_one(&db)
         .await
         .unwrap();

@@ -2,8 +2,8 @@
 //! submitted what or when, and no stored row (reflections, lessons, the outbox) that
 //! keeps an answer next to the person who gave it.
 
+use learnloop::store::db;
 use serde_json::Value;
-use sqlx::SqlitePool;
 
 use crate::debriefs::{
     ALICE, BOB, Input, click_in, close_as_is, database, say, submission, wait_for_outbox, workspace,
@@ -25,7 +25,7 @@ async fn anonymous_retro(app: &TestApp, channel: &str) -> i64 {
         .await;
     assert!(reply_text(&reply).contains("anonymously"), "{reply}");
     let db = database(app).await;
-    sqlx::query_scalar("SELECT MAX(id) FROM debriefs")
+    db::query_scalar("SELECT MAX(id) FROM debriefs")
         .fetch_one(&db)
         .await
         .unwrap()
@@ -115,13 +115,11 @@ async fn two_submission_orders_give_byte_identical_anonymous_summaries() {
     let rows = |id| {
         let db = db.clone();
         async move {
-            sqlx::query_scalar::<_, String>(
-                "SELECT text FROM lessons WHERE debrief_id = ? ORDER BY id",
-            )
-            .bind(id)
-            .fetch_all(&db)
-            .await
-            .unwrap()
+            db::query_scalar::<String>("SELECT text FROM lessons WHERE debrief_id = ? ORDER BY id")
+                .bind(id)
+                .fetch_all(&db)
+                .await
+                .unwrap()
         }
     };
     assert_eq!(rows(first).await, rows(second).await);
@@ -129,8 +127,8 @@ async fn two_submission_orders_give_byte_identical_anonymous_summaries() {
 }
 
 /// Every body and text the database holds about `person`'s DM, with the answers given.
-async fn dm_bodies(db: &SqlitePool, person: &str) -> Vec<String> {
-    sqlx::query_scalar("SELECT body FROM outbox WHERE channel IN (?, ?)")
+async fn dm_bodies(db: &db::Pool, person: &str) -> Vec<String> {
+    db::query_scalar("SELECT body FROM outbox WHERE channel IN (?, ?)")
         .bind(person)
         .bind(format!("D{person}"))
         .fetch_all(db)
@@ -175,7 +173,7 @@ async fn anonymous_answers_do_not_outlive_the_debrief_next_to_a_user_id() {
     close_and_read_summary(&app, "C0CHAN", id).await;
     // After the close: reflections keep only that someone reflected, and no DM about
     // the debrief keeps a body at all.
-    let reflections: Vec<(Option<String>, String, i64, i64)> = sqlx::query_as(
+    let reflections: Vec<(Option<String>, String, i64, i64)> = db::query_as(
         "SELECT author, answers, created_at, updated_at FROM reflections WHERE debrief_id = ?",
     )
     .bind(id)
@@ -183,7 +181,7 @@ async fn anonymous_answers_do_not_outlive_the_debrief_next_to_a_user_id() {
     .await
     .unwrap();
     assert_eq!(reflections.len(), 2);
-    let closed_at: i64 = sqlx::query_scalar("SELECT closed_at FROM debriefs WHERE id = ?")
+    let closed_at: i64 = db::query_scalar("SELECT closed_at FROM debriefs WHERE id = ?")
         .bind(id)
         .fetch_one(&db)
         .await
@@ -198,14 +196,14 @@ async fn anonymous_answers_do_not_outlive_the_debrief_next_to_a_user_id() {
         );
     }
     let tagged: Vec<String> =
-        sqlx::query_scalar("SELECT body FROM outbox WHERE anonymous_debrief_id = ?")
+        db::query_scalar("SELECT body FROM outbox WHERE anonymous_debrief_id = ?")
             .bind(id)
             .fetch_all(&db)
             .await
             .unwrap();
     assert!(!tagged.is_empty());
     assert!(tagged.iter().all(|b| b == "{}"), "{tagged:?}");
-    let anywhere: i64 = sqlx::query_scalar(
+    let anywhere: i64 = db::query_scalar(
         "SELECT COUNT(*) FROM outbox WHERE body LIKE '%zz the pager%' AND channel != 'C0CHAN'",
     )
     .fetch_one(&db)

@@ -3,6 +3,7 @@
 //! goals, lesson search with tricky input, and two workspaces that never see each
 //! other's lessons.
 
+use learnloop::store::db;
 use std::time::{Duration, Instant};
 
 use chrono::{TimeZone, Utc};
@@ -225,7 +226,7 @@ async fn a_lesson_is_followed_up_asked_again_applied_and_celebrated_in_the_diges
     );
 
     let rows: Vec<(String, Option<String>, i64)> =
-        sqlx::query_as("SELECT answer, note, answered_at - asked_at FROM follow_ups ORDER BY id")
+        db::query_as("SELECT answer, note, answered_at - asked_at FROM follow_ups ORDER BY id")
             .fetch_all(&db)
             .await
             .unwrap();
@@ -234,7 +235,7 @@ async fn a_lesson_is_followed_up_asked_again_applied_and_celebrated_in_the_diges
     assert_eq!(rows[1].0, "applied");
     assert!(rows[1].1.as_deref().unwrap().contains("billing change"));
     let (status, next): (String, Option<i64>) =
-        sqlx::query_as("SELECT status, follow_up_at FROM lessons WHERE workspace_id = ?")
+        db::query_as("SELECT status, follow_up_at FROM lessons WHERE workspace_id = ?")
             .bind(ws.0)
             .fetch_one(&db)
             .await
@@ -409,11 +410,10 @@ async fn a_check_in_asks_about_each_open_goal_and_an_unanswered_one_is_missed() 
         assert!(reply.contains(expected), "after `{typed}`: {reply}");
     }
     let db = database(&app).await;
-    let (status, answers): (String, String) =
-        sqlx::query_as("SELECT status, answers FROM checkins")
-            .fetch_one(&db)
-            .await
-            .unwrap();
+    let (status, answers): (String, String) = db::query_as("SELECT status, answers FROM checkins")
+        .fetch_one(&db)
+        .await
+        .unwrap();
     assert_eq!(status, "done");
     let answers: Value = serde_json::from_str(&answers).unwrap();
     assert_eq!(answers["goal.1.progress"], "3");
@@ -501,7 +501,7 @@ async fn a_check_in_asks_how_last_week_s_plan_went_and_each_month_opens_with_a_t
     .await;
     let db = database(&app).await;
     let answers: String =
-        sqlx::query_scalar("SELECT answers FROM checkins WHERE status = 'done' ORDER BY id DESC")
+        db::query_scalar("SELECT answers FROM checkins WHERE status = 'done' ORDER BY id DESC")
             .fetch_one(&db)
             .await
             .unwrap();
@@ -700,7 +700,7 @@ async fn search_takes_any_input_and_workspaces_never_see_each_other() {
     assert!(!in_theirs.contains("Feature flags let us"), "{in_theirs}");
     assert_eq!(app.scheduler.fire_due().await.unwrap().follow_ups_asked, 1);
     let db = database(&app).await;
-    let (asked_in, asked_about): (i64, String) = sqlx::query_as(
+    let (asked_in, asked_about): (i64, String) = db::query_as(
         "SELECT o.workspace_id, l.text FROM follow_ups f \
          JOIN outbox o ON o.id = f.outbox_id JOIN lessons l ON l.id = f.lesson_id",
     )
@@ -818,12 +818,11 @@ async fn each_owner_gets_one_calm_message_a_working_day_in_their_own_morning() {
     // Bob answers one in his message: the rest keep their buttons.
     let first = button_value(&to_bob[0], "followup.applied");
     let db = database(&app).await;
-    let day_ts: String = sqlx::query_scalar(
-        "SELECT sent_ts FROM outbox WHERE dedupe_key LIKE 'followups:%:U0BOB:%'",
-    )
-    .fetch_one(&db)
-    .await
-    .unwrap();
+    let day_ts: String =
+        db::query_scalar("SELECT sent_ts FROM outbox WHERE dedupe_key LIKE 'followups:%:U0BOB:%'")
+            .fetch_one(&db)
+            .await
+            .unwrap();
     app.interaction(&dm_click_on(BOB, &day_ts, "followup.applied", &first))
         .await;
     wait_for_outbox(&app, ws).await;
@@ -894,7 +893,7 @@ async fn a_follow_up_is_answered_in_words_in_its_dm() {
     assert!(later.contains("Not yet"), "{later}");
     let db = database(&app).await;
     let statuses: Vec<(String, String)> =
-        sqlx::query_as("SELECT text, status FROM lessons WHERE debrief_id = ? ORDER BY id")
+        db::query_as("SELECT text, status FROM lessons WHERE debrief_id = ? ORDER BY id")
             .bind(id)
             .fetch_all(&db)
             .await
@@ -958,7 +957,7 @@ async fn a_lesson_gone_stale_is_kept_or_retired_by_its_owner_alone() {
     debrief_with_lesson(&app, "Release 5", "Smaller releases are calmer").await;
     let db = database(&app).await;
     // Three "not yet"s already: the next one makes it stale.
-    sqlx::query("UPDATE lessons SET not_yet_count = 3")
+    db::query("UPDATE lessons SET not_yet_count = 3")
         .execute(&db)
         .await
         .unwrap();
@@ -990,7 +989,7 @@ async fn a_lesson_gone_stale_is_kept_or_retired_by_its_owner_alone() {
     // Only Bob may answer; he keeps it: open again, asked in four weeks.
     app.interaction(&dm_click(ALICE, "followup.keep", &keep))
         .await;
-    let status: String = sqlx::query_scalar("SELECT status FROM lessons")
+    let status: String = db::query_scalar("SELECT status FROM lessons")
         .fetch_one(&db)
         .await
         .unwrap();
@@ -998,7 +997,7 @@ async fn a_lesson_gone_stale_is_kept_or_retired_by_its_owner_alone() {
     app.interaction(&dm_click(BOB, "followup.keep", &keep))
         .await;
     let (status, count, next): (String, i64, Option<i64>) =
-        sqlx::query_as("SELECT status, not_yet_count, follow_up_at FROM lessons")
+        db::query_as("SELECT status, not_yet_count, follow_up_at FROM lessons")
             .fetch_one(&db)
             .await
             .unwrap();
@@ -1007,7 +1006,7 @@ async fn a_lesson_gone_stale_is_kept_or_retired_by_its_owner_alone() {
     // A second answer changes nothing.
     app.interaction(&dm_click(BOB, "followup.retire", &keep))
         .await;
-    let status: String = sqlx::query_scalar("SELECT status FROM lessons")
+    let status: String = db::query_scalar("SELECT status FROM lessons")
         .fetch_one(&db)
         .await
         .unwrap();

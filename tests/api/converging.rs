@@ -3,6 +3,7 @@
 //! skipped; anonymous ones counted only), the close-by reminder and the scheduler's
 //! close with two processes, and a summary that lists each item once with its kudos.
 
+use learnloop::store::db;
 use std::sync::Arc;
 
 use learnloop::clock::ShiftedClock;
@@ -204,7 +205,7 @@ async fn a_debrief_started_from_the_form_is_nudged_reminded_and_closed_on_time_o
         "the close-by time, in the workspace's zone: {card}"
     );
     let db = database(&app).await;
-    let id: i64 = sqlx::query_scalar("SELECT id FROM debriefs WHERE title = 'Release 2.3'")
+    let id: i64 = db::query_scalar("SELECT id FROM debriefs WHERE title = 'Release 2.3'")
         .fetch_one(&db)
         .await
         .unwrap();
@@ -342,7 +343,7 @@ async fn a_debrief_started_from_the_form_is_nudged_reminded_and_closed_on_time_o
     );
 
     let kinds: Vec<(String, String)> =
-        sqlx::query_as("SELECT kind, text FROM lessons WHERE debrief_id = ? ORDER BY id")
+        db::query_as("SELECT kind, text FROM lessons WHERE debrief_id = ? ORDER BY id")
             .bind(id)
             .fetch_all(&db)
             .await
@@ -351,7 +352,7 @@ async fn a_debrief_started_from_the_form_is_nudged_reminded_and_closed_on_time_o
         kinds.iter().all(|(_, text)| !text.contains("pairing")),
         "kudos are no lessons: {kinds:?}"
     );
-    let kudos: Vec<String> = sqlx::query_scalar("SELECT text FROM kudos WHERE debrief_id = ?")
+    let kudos: Vec<String> = db::query_scalar("SELECT text FROM kudos WHERE debrief_id = ?")
         .bind(id)
         .fetch_all(&db)
         .await
@@ -422,7 +423,7 @@ async fn an_anonymous_debrief_is_nudged_without_telling_who_reflected() {
     crate::debriefs::close_as_is(&app, CHANNEL, ALICE, id).await;
     wait_for_outbox(&app, ws).await;
     let db = database(&app).await;
-    let kept: i64 = sqlx::query_scalar(
+    let kept: i64 = db::query_scalar(
         "SELECT COUNT(*) FROM outbox WHERE channel IN ('U0CAROL', 'U0DAVE', 'U0ZED')",
     )
     .fetch_one(&db)
@@ -450,7 +451,7 @@ async fn a_closes_in_date_in_the_past_is_refused_and_a_template_may_be_anonymous
     );
     let (id, _) = start(&app, "--template failure-story The migration").await;
     let db = database(&app).await;
-    let anonymous: bool = sqlx::query_scalar("SELECT anonymous != 0 FROM debriefs WHERE id = ?")
+    let anonymous: bool = db::query_scalar("SELECT anonymous != 0 FROM debriefs WHERE id = ?")
         .bind(id)
         .fetch_one(&db)
         .await
@@ -527,7 +528,7 @@ async fn the_facilitators_review_merges_drops_edits_and_thanks_before_the_summar
     let view = opened[0]["view"].clone();
     assert_eq!(view["callback_id"], "debrief.review");
     let db = database(&app).await;
-    let open: bool = sqlx::query_scalar("SELECT closed_at IS NULL FROM debriefs WHERE id = ?")
+    let open: bool = db::query_scalar("SELECT closed_at IS NULL FROM debriefs WHERE id = ?")
         .bind(id)
         .fetch_one(&db)
         .await
@@ -620,7 +621,7 @@ async fn the_facilitators_review_merges_drops_edits_and_thanks_before_the_summar
     );
     assert!(summary.contains("1 candidate was left out"), "{summary}");
     let rows: Vec<(String, String, Option<String>)> =
-        sqlx::query_as("SELECT kind, text, owner FROM lessons WHERE debrief_id = ? ORDER BY id")
+        db::query_as("SELECT kind, text, owner FROM lessons WHERE debrief_id = ? ORDER BY id")
             .bind(id)
             .fetch_all(&db)
             .await
@@ -643,7 +644,7 @@ async fn the_facilitators_review_merges_drops_edits_and_thanks_before_the_summar
             ("lesson", "Alerts fired late", Some(DAVE)),
         ]
     );
-    let review_rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM debrief_reviews")
+    let review_rows: i64 = db::query_scalar("SELECT COUNT(*) FROM debrief_reviews")
         .fetch_one(&db)
         .await
         .unwrap();
@@ -692,7 +693,7 @@ async fn a_long_review_pages_and_an_expired_one_closes_as_it_is() {
     assert_eq!(done.text().await.unwrap(), "");
     wait_for_outbox(&app, ws).await;
     let db = database(&app).await;
-    let kept: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM lessons WHERE debrief_id = ?")
+    let kept: i64 = db::query_scalar("SELECT COUNT(*) FROM lessons WHERE debrief_id = ?")
         .bind(id)
         .fetch_one(&db)
         .await
@@ -718,7 +719,7 @@ async fn a_long_review_pages_and_an_expired_one_closes_as_it_is() {
         ))
         .await;
     assert_eq!(done.text().await.unwrap(), "");
-    let kept: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM lessons WHERE debrief_id = ?")
+    let kept: i64 = db::query_scalar("SELECT COUNT(*) FROM lessons WHERE debrief_id = ?")
         .bind(quick)
         .fetch_one(&db)
         .await
@@ -748,12 +749,11 @@ async fn a_long_review_pages_and_an_expired_one_closes_as_it_is() {
             && told.contains("*Expired review* is closed"),
         "{told}"
     );
-    let closed: bool =
-        sqlx::query_scalar("SELECT closed_at IS NOT NULL FROM debriefs WHERE id = ?")
-            .bind(other)
-            .fetch_one(&db)
-            .await
-            .unwrap();
+    let closed: bool = db::query_scalar("SELECT closed_at IS NOT NULL FROM debriefs WHERE id = ?")
+        .bind(other)
+        .fetch_one(&db)
+        .await
+        .unwrap();
     assert!(closed);
     app.stop().await;
 }
@@ -839,7 +839,7 @@ async fn the_next_retro_starts_from_last_times_open_actions() {
         .await;
     assert!(reply_text(&elsewhere).contains("started"), "{elsewhere}");
     let db = database(&app).await;
-    let carols: i64 = sqlx::query_scalar("SELECT id FROM debriefs WHERE title = 'Elsewhere'")
+    let carols: i64 = db::query_scalar("SELECT id FROM debriefs WHERE title = 'Elsewhere'")
         .fetch_one(&db)
         .await
         .unwrap();
@@ -856,7 +856,7 @@ async fn the_next_retro_starts_from_last_times_open_actions() {
         .await;
     wait_for_outbox(&app, ws).await;
     let open: String =
-        sqlx::query_scalar("SELECT status FROM lessons WHERE text = 'Write the rollback runbook'")
+        db::query_scalar("SELECT status FROM lessons WHERE text = 'Write the rollback runbook'")
             .fetch_one(&db)
             .await
             .unwrap();
@@ -884,7 +884,7 @@ async fn the_next_retro_starts_from_last_times_open_actions() {
     );
     let db = database(&app).await;
     let statuses: Vec<(String, String)> =
-        sqlx::query_as("SELECT text, status FROM lessons WHERE debrief_id = ? ORDER BY id")
+        db::query_as("SELECT text, status FROM lessons WHERE debrief_id = ? ORDER BY id")
             .bind(first)
             .fetch_all(&db)
             .await
@@ -943,7 +943,7 @@ async fn the_next_retro_starts_from_last_times_open_actions() {
     app.interaction(&since_click(BOB, "action.done", &from_reminder))
         .await;
     let status: String =
-        sqlx::query_scalar("SELECT status FROM lessons WHERE text = 'Write the rollback runbook'")
+        db::query_scalar("SELECT status FROM lessons WHERE text = 'Write the rollback runbook'")
             .fetch_one(&db)
             .await
             .unwrap();

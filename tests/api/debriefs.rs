@@ -2,12 +2,12 @@
 //! DM conversation, the facilitator closes it and the summary lands in the card's
 //! thread, with lessons stored. Everything goes through the signed HTTP routes.
 
+use learnloop::store::db;
 use std::time::{Duration, Instant};
 
 use learnloop::clock::{Clock, SystemClock};
 use learnloop::store::{DebriefId, Platform, WorkspaceId};
 use serde_json::{Value, json};
-use sqlx::{Row, SqlitePool};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, ResponseTemplate};
 
@@ -156,8 +156,8 @@ pub(crate) async fn workspace(app: &TestApp) -> WorkspaceId {
 }
 
 /// A plain connection to the app's database, for reading rows as an export would.
-pub(crate) async fn database(app: &TestApp) -> SqlitePool {
-    SqlitePool::connect(&app.db_url).await.unwrap()
+pub(crate) async fn database(app: &TestApp) -> db::Pool {
+    db::Pool::connect(&app.db_url).await.unwrap()
 }
 
 /// Waits for a new `chat.postMessage` to `channel` (after `seen` of them) and returns
@@ -247,7 +247,7 @@ pub(crate) async fn wait_for_outbox(app: &TestApp, ws: WorkspaceId) {
     let db = database(app).await;
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        let pending: i64 = sqlx::query_scalar(
+        let pending: i64 = db::query_scalar(
             "SELECT COUNT(*) FROM outbox WHERE workspace_id = ? AND status NOT IN ('sent', 'failed')",
         )
         .bind(ws.0)
@@ -275,7 +275,7 @@ pub(crate) async fn run_debrief(
         .await;
     assert!(reply_text(&reply).contains("started"), "{reply}");
     let db = database(app).await;
-    let id: i64 = sqlx::query_scalar("SELECT MAX(id) FROM debriefs")
+    let id: i64 = db::query_scalar("SELECT MAX(id) FROM debriefs")
         .fetch_one(&db)
         .await
         .unwrap();
@@ -730,20 +730,19 @@ async fn an_anonymous_debrief_names_nobody_in_its_summary_or_its_rows() {
             .all(|l| l.author.is_none() && l.owner.is_none())
     );
     // The rows of this debrief hold no name, and nothing links answers to people.
-    let reflections =
-        sqlx::query("SELECT author, author_key, answers FROM reflections WHERE debrief_id = ?")
+    let reflections: Vec<(Option<String>, String, String)> =
+        db::query_as("SELECT author, author_key, answers FROM reflections WHERE debrief_id = ?")
             .bind(id)
             .fetch_all(&db)
             .await
             .unwrap();
     assert_eq!(reflections.len(), 2);
-    for row in &reflections {
-        assert_eq!(row.get::<Option<String>, _>("author"), None);
-        let key: String = row.get("author_key");
+    for (author, key, answers) in &reflections {
+        assert_eq!(author, &None);
         assert!(!key.contains("U0"), "the key is a hash, not an id");
-        assert!(!row.get::<String, _>("answers").contains("U0"));
+        assert!(!answers.contains("U0"));
     }
-    let salt: Option<String> = sqlx::query_scalar("SELECT author_salt FROM debriefs WHERE id = ?")
+    let salt: Option<String> = db::query_scalar("SELECT author_salt FROM debriefs WHERE id = ?")
         .bind(id)
         .fetch_one(&db)
         .await
@@ -843,7 +842,8 @@ async fn a_retro_reminders_button_starts_a_debrief_with_the_schedules_template()
     assert!(reply_text(&reply).contains("aar"), "{}", reply_text(&reply));
     // Make it due now and let the scheduler fire it.
     let db = database(&app).await;
-    sqlx::query("UPDATE schedules SET next_fire_at = strftime('%s', 'now') - 1")
+    db::query("UPDATE schedules SET next_fire_at = ?")
+        .bind(chrono::Utc::now().timestamp() - 1)
         .execute(&db)
         .await
         .unwrap();

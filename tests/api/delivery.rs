@@ -224,12 +224,13 @@ async fn two_workers_on_one_database_send_each_message_exactly_once() {
         rig.queue(&format!("C{i}"), &format!("m{i}")).await;
     }
     // A second process: its own pool on the same file, its own worker.
-    let other_store = store_on(&rig.dir)
-        .await
-        .with_credentials(learnloop::store::Credentials {
-            keyring: None,
-            slack_env_token: Some(learnloop::config::Secret::new("xoxb-rig")),
-        });
+    let other_store =
+        store_on(&rig.database)
+            .await
+            .with_credentials(learnloop::store::Credentials {
+                keyring: None,
+                slack_env_token: Some(learnloop::config::Secret::new("xoxb-rig")),
+            });
     let client =
         SlackClient::new(&format!("{}/api", rig.slack.uri()), Duration::from_secs(2)).unwrap();
     let other = Arc::new(Delivery::new(

@@ -3,6 +3,7 @@
 //! question, a Teams activity delivered twice is handled once, and a person's 1:1
 //! answer belongs to the team whose conversation it continues.
 
+use learnloop::store::db;
 use std::sync::Arc;
 
 use learnloop::clock::{Clock, ShiftedClock};
@@ -57,7 +58,7 @@ async fn a_claim_left_by_a_handler_that_died_does_not_drop_slacks_retry() {
     let ws = workspace(&app).await;
     let db = database(&app).await;
     let now = clock.now_unix();
-    sqlx::query(
+    db::query(
         "INSERT INTO processed_events (workspace_id, event_id, received_at, state, claimed_until) \
          VALUES (?, 'EvLost', ?, 'claimed', ?)",
     )
@@ -95,26 +96,36 @@ async fn a_dm_answer_taken_before_a_failure_is_not_applied_again_to_the_next_que
     // Bob answers the first question; the answer is taken, then queuing the reply
     // fails (a full disk, say), so Slack's delivery fails and it retries.
     let db = database(&app).await;
-    sqlx::query(
-        "CREATE TRIGGER reply_fails BEFORE INSERT ON outbox WHEN NEW.channel = 'DU0BOB' \
-         BEGIN SELECT RAISE(ABORT, 'disk full'); END",
+    add_trigger(
+        &db,
+        [
+            "CREATE TRIGGER reply_fails BEFORE INSERT ON outbox WHEN NEW.channel = 'DU0BOB' \
+             BEGIN SELECT RAISE(ABORT, 'disk full'); END",
+        ],
+        [
+            "CREATE FUNCTION reply_fails() RETURNS trigger LANGUAGE plpgsql AS $$ \
+             BEGIN RAISE EXCEPTION 'disk full'; END $$",
+            "CREATE TRIGGER reply_fails BEFORE INSERT ON outbox \
+             FOR EACH ROW WHEN (NEW.channel = 'DU0BOB') EXECUTE FUNCTION reply_fails()",
+        ],
     )
+    .await;
+    let answer = dm("EvAnswer", BOB, "Feature flags let us roll back in minutes");
+    assert_eq!(app.event(&answer).await.status(), 500);
+    db::query(db::Sql::dialects(
+        "DROP TRIGGER reply_fails",
+        "DROP TRIGGER reply_fails ON outbox",
+    ))
     .execute(&db)
     .await
     .unwrap();
-    let answer = dm("EvAnswer", BOB, "Feature flags let us roll back in minutes");
-    assert_eq!(app.event(&answer).await.status(), 500);
-    sqlx::query("DROP TRIGGER reply_fails")
-        .execute(&db)
-        .await
-        .unwrap();
 
     let seen = messages_to(&app, "DU0BOB").await;
     assert_eq!(retry(&app, &answer).await, 200);
     let reply = crate::debriefs::message_to(&app, "DU0BOB", seen).await;
     assert!(reply.contains("Question 2 of 4"), "{reply}");
     let (step, answers): (i64, String) =
-        sqlx::query_as("SELECT step, answers FROM conversations WHERE person = ?")
+        db::query_as("SELECT step, answers FROM conversations WHERE person = ?")
             .bind(BOB)
             .fetch_one(&db)
             .await
@@ -151,7 +162,7 @@ async fn two_deliveries_of_one_answer_at_once_take_it_once() {
     assert_eq!(retry(&app, &answer).await, 200);
     wait_for_outbox(&app, ws).await;
     let db = database(&app).await;
-    let step: i64 = sqlx::query_scalar("SELECT step FROM conversations WHERE person = ?")
+    let step: i64 = db::query_scalar("SELECT step FROM conversations WHERE person = ?")
         .bind(BOB)
         .fetch_one(&db)
         .await
@@ -177,25 +188,36 @@ async fn a_slow_handler_whose_claim_was_taken_over_queues_nothing() {
     // While this handler works, its claim runs out and another delivery takes the event
     // over (a trigger plays that delivery, as the answer is taken: before the reply).
     let db = database(&app).await;
-    sqlx::query(
-        "CREATE TRIGGER taken_over AFTER UPDATE ON conversations WHEN NEW.person = 'U0BOB' \
-         BEGIN UPDATE processed_events SET claim_token = 0 WHERE event_id = 'EvSlow'; END",
+    add_trigger(
+        &db,
+        [
+            "CREATE TRIGGER taken_over AFTER UPDATE ON conversations WHEN NEW.person = 'U0BOB' \
+             BEGIN UPDATE processed_events SET claim_token = 0 WHERE event_id = 'EvSlow'; END",
+        ],
+        [
+            "CREATE FUNCTION taken_over() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN \
+             UPDATE processed_events SET claim_token = 0 WHERE event_id = 'EvSlow'; \
+             RETURN NULL; END $$",
+            "CREATE TRIGGER taken_over AFTER UPDATE ON conversations \
+             FOR EACH ROW WHEN (NEW.person = 'U0BOB') EXECUTE FUNCTION taken_over()",
+        ],
     )
-    .execute(&db)
-    .await
-    .unwrap();
+    .await;
     let answer = dm("EvSlow", BOB, "Feature flags let us roll back in minutes");
     assert_eq!(
         app.event(&answer).await.status(),
         503,
         "the slow handler's reply is dropped"
     );
-    sqlx::query("DROP TRIGGER taken_over")
-        .execute(&db)
-        .await
-        .unwrap();
+    db::query(db::Sql::dialects(
+        "DROP TRIGGER taken_over",
+        "DROP TRIGGER taken_over ON conversations",
+    ))
+    .execute(&db)
+    .await
+    .unwrap();
     let state: String =
-        sqlx::query_scalar("SELECT state FROM processed_events WHERE event_id = 'EvSlow'")
+        db::query_scalar("SELECT state FROM processed_events WHERE event_id = 'EvSlow'")
             .fetch_one(&db)
             .await
             .unwrap();
@@ -213,11 +235,27 @@ async fn a_slow_handler_whose_claim_was_taken_over_queues_nothing() {
     assert_eq!(retry(&app, &answer).await, 200);
     let reply = crate::debriefs::message_to(&app, "DU0BOB", seen).await;
     assert!(reply.contains("Question 2 of 4"), "{reply}");
-    let step: i64 = sqlx::query_scalar("SELECT step FROM conversations WHERE person = ?")
+    let step: i64 = db::query_scalar("SELECT step FROM conversations WHERE person = ?")
         .bind(BOB)
         .fetch_one(&db)
         .await
         .unwrap();
     assert_eq!(step, 1);
     app.stop().await;
+}
+
+/// Adds a trigger that plays a failure or a race, in the statements of the database's
+/// own dialect (PostgreSQL's trigger runs a function, created first).
+async fn add_trigger<const S: usize, const P: usize>(
+    db: &db::Pool,
+    sqlite: [&str; S],
+    postgres: [&str; P],
+) {
+    let statements: &[&str] = match db.backend() {
+        learnloop::store::Backend::Sqlite => &sqlite,
+        learnloop::store::Backend::Postgres => &postgres,
+    };
+    for statement in statements {
+        db::query(*statement).execute(db).await.unwrap();
+    }
 }

@@ -1,6 +1,7 @@
 //! Peers who have done it before: opting in, the suggestion to a starter alone, the
 //! introduction only after the button, and nothing from outside the starter's scope.
 
+use learnloop::store::db;
 use serde_json::{Value, json};
 
 use crate::debriefs::{
@@ -98,7 +99,7 @@ async fn an_opted_in_colleague_is_suggested_to_the_starter_and_introduced_only_o
     wait_for_outbox(&app, workspace(&app).await).await;
     bob_applies_everything(&app, 2).await;
     let db = database(&app).await;
-    let applied: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM lessons WHERE status = 'applied'")
+    let applied: i64 = db::query_scalar("SELECT COUNT(*) FROM lessons WHERE status = 'applied'")
         .fetch_one(&db)
         .await
         .unwrap();

@@ -2,6 +2,8 @@
 //! redirect with a code exchanged at a fake `oauth.v2.access`, tokens sealed at rest,
 //! workspaces kept apart, uninstalls, org-wide installs, and token rotation.
 
+use learnloop::store::db;
+use learnloop::store::scratch::ScratchDatabase;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -227,9 +229,9 @@ async fn two_workspaces_install_through_oauth_and_each_sees_only_its_own() {
     assert_eq!(exchange.calls.load(Ordering::SeqCst), 2);
 
     // No token lies in the database in plain text.
-    let pool = sqlx::SqlitePool::connect(&app.db_url).await.unwrap();
+    let pool = db::Pool::connect(&app.db_url).await.unwrap();
     let sealed: Vec<(String, String)> =
-        sqlx::query_as("SELECT team_id, bot_token FROM slack_installations ORDER BY team_id")
+        db::query_as("SELECT team_id, bot_token FROM slack_installations ORDER BY team_id")
             .fetch_all(&pool)
             .await
             .unwrap();
@@ -241,7 +243,7 @@ async fn two_workspaces_install_through_oauth_and_each_sees_only_its_own() {
         );
     }
     let workspace_tokens: Vec<Option<String>> =
-        sqlx::query_scalar("SELECT bot_token FROM workspaces")
+        db::query_scalar("SELECT bot_token FROM workspaces")
             .fetch_all(&pool)
             .await
             .unwrap();
@@ -408,9 +410,9 @@ async fn an_uninstall_cancels_the_queued_messages_and_stops_the_workspace() {
         "digest mondays 09:00",
     )
     .await;
-    let pool = sqlx::SqlitePool::connect(&app.db_url).await.unwrap();
+    let pool = db::Pool::connect(&app.db_url).await.unwrap();
     let waiting = || async {
-        let count: i64 = sqlx::query_scalar(
+        let count: i64 = db::query_scalar(
             "SELECT COUNT(*) FROM outbox o JOIN workspaces w ON w.id = o.workspace_id \
              WHERE w.external_id = 'T0ACME' AND o.status IN ('pending', 'sending')",
         )
@@ -428,7 +430,7 @@ async fn an_uninstall_cancels_the_queued_messages_and_stops_the_workspace() {
         200
     );
     assert_eq!(waiting().await, 0, "cancelled, not retried");
-    let cancelled: String = sqlx::query_scalar(
+    let cancelled: String = db::query_scalar(
         "SELECT last_error FROM outbox o JOIN workspaces w ON w.id = o.workspace_id \
          WHERE w.external_id = 'T0ACME' AND o.status = 'failed' LIMIT 1",
     )
@@ -584,10 +586,10 @@ impl Respond for Refresh {
 
 #[tokio::test]
 async fn rotation_racing_from_two_tasks_and_two_replicas_leaves_one_valid_refresh_token() {
-    let dir = tempfile::tempdir().unwrap();
+    let database = ScratchDatabase::for_tests().await;
     let (store_a, store_b) = (
-        keyed(crate::support::rig::store_on(&dir).await, KEYS),
-        keyed(crate::support::rig::store_on(&dir).await, KEYS),
+        keyed(crate::support::rig::store_on(&database).await, KEYS),
+        keyed(crate::support::rig::store_on(&database).await, KEYS),
     );
     let clock = Arc::new(ShiftedClock::at(1_800_000_000));
     // An hour left: inside the two-hour window.
@@ -644,11 +646,11 @@ async fn rotation_racing_from_two_tasks_and_two_replicas_leaves_one_valid_refres
 
 #[tokio::test]
 async fn a_rotation_keeps_its_new_pair_when_the_row_was_only_sealed_again_meanwhile() {
-    let dir = tempfile::tempdir().unwrap();
+    let database = ScratchDatabase::for_tests().await;
     const OLD: &str = "k1:AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=";
     let (old, new) = (
-        keyed(crate::support::rig::store_on(&dir).await, OLD),
-        keyed(crate::support::rig::store_on(&dir).await, KEYS),
+        keyed(crate::support::rig::store_on(&database).await, OLD),
+        keyed(crate::support::rig::store_on(&database).await, KEYS),
     );
     let workspace = install_rotating(&old, "T0SEAL", 60).await;
     let (_slack, refresh, client) = fake_refresh().await;
@@ -736,8 +738,8 @@ fn keyed_settings(db_url: &str, keys: &str) -> learnloop::config::Settings {
 
 #[tokio::test]
 async fn a_new_key_reseals_stored_tokens_and_an_unknown_key_refuses_to_start() {
-    let dir = tempfile::tempdir().unwrap();
-    let db_url = format!("sqlite://{}", dir.path().join("keys.db").display());
+    let database = ScratchDatabase::for_tests().await;
+    let db_url = database.url().to_owned();
     const OLD: &str = "k1:AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=";
     // Installed while k1 was the only key.
     let app = learnloop::startup::App::build(keyed_settings(&db_url, OLD))
@@ -777,10 +779,10 @@ async fn a_new_key_reseals_stored_tokens_and_an_unknown_key_refuses_to_start() {
     let server = tokio::spawn(app.run_until_stopped(async {
         let _ = stopped.await;
     }));
-    let pool = sqlx::SqlitePool::connect(&db_url).await.unwrap();
+    let pool = db::Pool::connect(&db_url).await.unwrap();
     let mut sealed = String::new();
     for _ in 0..200 {
-        sealed = sqlx::query_scalar("SELECT bot_token FROM slack_installations")
+        sealed = db::query_scalar("SELECT bot_token FROM slack_installations")
             .fetch_one(&pool)
             .await
             .unwrap();

@@ -3,6 +3,7 @@
 //! shared, and a channel that is shared with another organisation, fails its lookup or
 //! changes is private at once.
 
+use learnloop::store::db;
 use std::time::{Duration, Instant};
 
 use chrono::{TimeZone, Utc};
@@ -210,7 +211,7 @@ async fn a_private_channels_lessons_are_shown_only_inside_it() {
     // Stored: the private lesson is marked private for good.
     let db = database(&app).await;
     let visibility: Vec<(String, String)> =
-        sqlx::query_as("SELECT text, visibility FROM lessons ORDER BY id")
+        db::query_as("SELECT text, visibility FROM lessons ORDER BY id")
             .fetch_all(&db)
             .await
             .unwrap();
@@ -269,7 +270,7 @@ async fn slack_connect_channels_and_failed_lookups_are_private() {
     // Slack answers again later and says C0BROKEN is public: it may have been private
     // when the debrief closed, so what was said there stays there.
     let db = database(&app).await;
-    sqlx::query(
+    db::query(
         "UPDATE conversation_scopes SET public = 1, kind = 'public_channel' \
          WHERE conversation = 'C0BROKEN'",
     )
@@ -377,7 +378,7 @@ async fn a_channel_shared_with_another_organisation_hides_its_lessons_at_once() 
     let db = database(&app).await;
     loop {
         let kind: String =
-            sqlx::query_scalar("SELECT kind FROM conversation_scopes WHERE conversation = ?")
+            db::query_scalar("SELECT kind FROM conversation_scopes WHERE conversation = ?")
                 .bind(PUBLIC)
                 .fetch_one(&db)
                 .await

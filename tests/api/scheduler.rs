@@ -185,7 +185,7 @@ async fn two_schedulers_on_one_database_fire_each_occurrence_once() {
     for _ in 0..20 {
         ids.push(daily_nine(&rig).await);
     }
-    let other_store = store_on(&rig.dir).await;
+    let other_store = store_on(&rig.database).await;
     let a = scheduler(&rig, vec![]);
     let b = Scheduler::new(
         other_store,

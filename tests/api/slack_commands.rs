@@ -1,6 +1,7 @@
 //! `/learn` and `/debrief` through the real route.
 
 use learnloop::store::Platform;
+use learnloop::store::db;
 
 use crate::support::{BOT_TOKEN, Options, TEAM, reply_text, spawn_app, spawn_app_with};
 
@@ -119,13 +120,13 @@ async fn the_first_command_creates_the_single_install_workspace() {
         .unwrap();
     assert_eq!(workspace.default_time_zone, "UTC");
     // The token is read from the environment, never copied into the database.
-    let pool = sqlx::SqlitePool::connect(&app.db_url).await.unwrap();
-    let stored: Option<String> = sqlx::query_scalar("SELECT bot_token FROM workspaces")
+    let pool = db::Pool::connect(&app.db_url).await.unwrap();
+    let stored: Option<String> = db::query_scalar("SELECT bot_token FROM workspaces")
         .fetch_one(&pool)
         .await
         .unwrap();
     assert_eq!(stored, None);
-    let dump: Vec<String> = sqlx::query_scalar("SELECT body FROM outbox")
+    let dump: Vec<String> = db::query_scalar("SELECT body FROM outbox")
         .fetch_all(&pool)
         .await
         .unwrap();

@@ -2,6 +2,7 @@
 //! connects to the fake WebSocket server, and everything runs through the handlers the
 //! HTTP routes use.
 
+use learnloop::store::db;
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -281,8 +282,8 @@ async fn a_command_whose_socket_died_is_answered_on_the_next_with_its_reply_run_
         texts(&ack["payload"]).contains("started"),
         "the reply: {ack}"
     );
-    let pool = sqlx::SqlitePool::connect(&app.db_url).await.unwrap();
-    let debriefs: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM debriefs")
+    let pool = db::Pool::connect(&app.db_url).await.unwrap();
+    let debriefs: i64 = db::query_scalar("SELECT COUNT(*) FROM debriefs")
         .fetch_one(&pool)
         .await
         .unwrap();

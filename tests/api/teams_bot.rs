@@ -1,6 +1,7 @@
 //! The Teams bot end to end: verified activities in, answers out through the outbox to a
 //! fake Bot Framework connector and token endpoint that record every call.
 
+use learnloop::store::db;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -736,7 +737,7 @@ async fn a_lesson_of_a_teams_debrief_is_followed_up_in_its_owners_chat() {
         card_text(&replaced)
     );
     let db = crate::debriefs::database(&rig.app).await;
-    let status: String = sqlx::query_scalar("SELECT status FROM lessons WHERE text LIKE 'Paging%'")
+    let status: String = db::query_scalar("SELECT status FROM lessons WHERE text LIKE 'Paging%'")
         .fetch_one(&db)
         .await
         .unwrap();
@@ -783,7 +784,7 @@ async fn a_lesson_of_a_teams_debrief_is_followed_up_in_its_owners_chat() {
             && String::from_utf8_lossy(&c.body).contains("How:")
     })
     .await;
-    let noted: Option<String> = sqlx::query_scalar(
+    let noted: Option<String> = db::query_scalar(
         "SELECT f.note FROM follow_ups f JOIN lessons l ON l.id = f.lesson_id \
          WHERE l.text LIKE 'Paging%' AND f.answer = 'applied'",
     )
@@ -918,7 +919,7 @@ async fn add_reflection_sends_a_form_to_the_persons_chat_and_checks_it() {
         "{texts:?}"
     );
     let db = crate::debriefs::database(&rig.app).await;
-    let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM reflections WHERE debrief_id = ?")
+    let stored: i64 = db::query_scalar("SELECT COUNT(*) FROM reflections WHERE debrief_id = ?")
         .bind(debrief_id)
         .fetch_one(&db)
         .await
@@ -1214,7 +1215,7 @@ async fn an_activity_delivered_twice_is_handled_once() {
     assert_eq!(rig.say("8201", "goal add Learn Rust").await, 200);
     assert_eq!(rig.connector_calls(4).await.len(), 3, "nothing sent twice");
     let db = crate::debriefs::database(&rig.app).await;
-    let goals: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM goals")
+    let goals: i64 = db::query_scalar("SELECT COUNT(*) FROM goals")
         .fetch_one(&db)
         .await
         .unwrap();
@@ -1269,7 +1270,7 @@ async fn an_answer_in_the_one_to_one_chat_continues_the_team_that_asked() {
         200
     );
     let db = crate::debriefs::database(&rig.app).await;
-    let rows: Vec<(String, i64, String)> = sqlx::query_as(
+    let rows: Vec<(String, i64, String)> = db::query_as(
         "SELECT w.external_id, c.step, c.answers FROM conversations c \
          JOIN workspaces w ON w.id = c.workspace_id WHERE c.person = ?",
     )
@@ -1367,7 +1368,7 @@ async fn an_activity_from_a_tenant_that_is_not_served_is_refused() {
     );
     let db = crate::debriefs::database(&rig.app).await;
     let workspaces: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM workspaces WHERE platform = 'teams'")
+        db::query_scalar("SELECT COUNT(*) FROM workspaces WHERE platform = 'teams'")
             .fetch_one(&db)
             .await
             .unwrap();
@@ -1515,8 +1516,8 @@ async fn the_next_teams_debrief_starts_from_the_open_actions_of_the_last() {
         assert!(Instant::now() < deadline, "{said:?}");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    let db = sqlx::SqlitePool::connect(&rig.app.db_url).await.unwrap();
-    let status: String = sqlx::query_scalar(
+    let db = db::Pool::connect(&rig.app.db_url).await.unwrap();
+    let status: String = db::query_scalar(
         "SELECT status FROM lessons WHERE text LIKE 'Write the rollback runbook%'",
     )
     .fetch_one(&db)
@@ -1531,13 +1532,12 @@ async fn a_teams_review_gives_an_action_to_a_member_of_the_channel() {
     rig.general_has_alice_and_bob().await;
     // Alice was learnt as she wrote; the review's owner menu offers the team by name.
     teams_debrief_reviewed(&rig, &[(".owner", "29:alice")]).await;
-    let db = sqlx::SqlitePool::connect(&rig.app.db_url).await.unwrap();
-    let owner: Option<String> = sqlx::query_scalar(
-        "SELECT owner FROM lessons WHERE text LIKE 'Write the rollback runbook%'",
-    )
-    .fetch_one(&db)
-    .await
-    .unwrap();
+    let db = db::Pool::connect(&rig.app.db_url).await.unwrap();
+    let owner: Option<String> =
+        db::query_scalar("SELECT owner FROM lessons WHERE text LIKE 'Write the rollback runbook%'")
+            .fetch_one(&db)
+            .await
+            .unwrap();
     assert_eq!(
         owner.as_deref(),
         Some("29:alice"),

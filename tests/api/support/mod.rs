@@ -17,8 +17,8 @@ use learnloop::http::verify::SlackSignatureVerifier;
 use learnloop::scheduler::Scheduler;
 use learnloop::startup::App;
 use learnloop::store::Store;
+use learnloop::store::scratch::ScratchDatabase;
 use serde_json::{Value, json};
-use tempfile::TempDir;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use wiremock::matchers::method;
@@ -45,7 +45,7 @@ pub struct TestApp {
     shutdown: Mutex<Option<oneshot::Sender<()>>>,
     server: Mutex<Option<Server>>,
     socket: Mutex<Option<crate::support::fake_socket::FakeSocketSlack>>,
-    _dir: TempDir,
+    _database: ScratchDatabase,
 }
 
 /// Another app process on the same database (see [`TestApp::spawn_replica`]).
@@ -194,8 +194,8 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         .with_priority(u8::MAX)
         .mount(&slack)
         .await;
-    let dir = tempfile::tempdir().expect("temp dir");
-    let db_url = format!("sqlite://{}", dir.path().join("learnloop.db").display());
+    let database = ScratchDatabase::for_tests().await;
+    let db_url = database.url().to_owned();
     let mut env: HashMap<String, String> = HashMap::from([
         ("LEARNLOOP_LISTEN".into(), "127.0.0.1:0".into()),
         ("LEARNLOOP_DATABASE_URL".into(), db_url.clone()),
@@ -249,7 +249,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         shutdown: Mutex::new(Some(started.shutdown)),
         server: Mutex::new(Some(started.server)),
         socket: Mutex::new(socket),
-        _dir: dir,
+        _database: database,
     }
 }
 

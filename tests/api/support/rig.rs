@@ -1,18 +1,18 @@
 //! A worker-level rig: a migrated temp database with one workspace, a fake Slack, a
 //! manual clock and an outbox worker, for tests that move time instead of sleeping.
 
+use learnloop::store::scratch::ScratchDatabase;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use learnloop::clock::{Clock, ManualClock};
-use learnloop::config::{DatabaseSettings, DeliverySettings, Secret, Settings};
+use learnloop::config::{DeliverySettings, Secret, Settings};
 use learnloop::delivery::Delivery;
 use learnloop::metrics::Metrics;
 use learnloop::platform::slack::SlackClient;
 use learnloop::store::{NewOutboxMessage, NewWorkspace, OutboxId, Platform, Store, WorkspaceId};
 use serde_json::json;
-use tempfile::TempDir;
 use wiremock::{MockServer, ResponseTemplate};
 
 pub const START: i64 = 1_800_000_000;
@@ -24,29 +24,24 @@ pub struct Rig {
     pub metrics: Arc<Metrics>,
     pub slack: MockServer,
     pub workspace: WorkspaceId,
-    pub dir: TempDir,
+    pub database: ScratchDatabase,
 }
 
 pub fn default_delivery() -> DeliverySettings {
     Settings::load_from(None, &HashMap::new()).unwrap().delivery
 }
 
-pub async fn store_on(dir: &TempDir) -> Store {
-    let settings = DatabaseSettings {
-        url: format!("sqlite://{}", dir.path().join("outbox.db").display())
-            .parse()
-            .unwrap(),
-        max_connections: 4,
-        busy_timeout_ms: 5000,
-    };
-    let store = Store::connect(&settings).await.unwrap();
+/// A migrated store on `database`: each call is a pool of its own, as another
+/// process would have.
+pub async fn store_on(database: &ScratchDatabase) -> Store {
+    let store = Store::connect(&database.settings(4)).await.unwrap();
     store.migrate().await.unwrap();
     store
 }
 
 pub async fn rig(settings: DeliverySettings) -> Rig {
-    let dir = tempfile::tempdir().unwrap();
-    let store = store_on(&dir)
+    let database = ScratchDatabase::for_tests().await;
+    let store = store_on(&database)
         .await
         .with_credentials(learnloop::store::Credentials {
             keyring: None,
@@ -84,7 +79,7 @@ pub async fn rig(settings: DeliverySettings) -> Rig {
         metrics,
         slack,
         workspace,
-        dir,
+        database,
     }
 }
 
