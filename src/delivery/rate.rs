@@ -1,93 +1,140 @@
 //! A workspace-wide send rate: a token bucket per workspace, on the injected clock.
+//! The bucket lives in the store (`send_rates`), so every worker of every process
+//! spends from the same one; this is the arithmetic, in thousandths of a message.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
+use crate::store::SendRate;
 
-struct Bucket {
-    tokens: f64,
-    refilled_at: i64,
-    /// Slack answered 429 with Retry-After: nothing is sent before this (ms).
-    held_until: i64,
+/// Thousandths of a message in one message.
+const ONE: i64 = 1000;
+
+/// What a bucket allowed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Grant {
+    /// How many of the wanted sends may go now.
+    pub granted: usize,
+    /// When the rest may be tried, in ms from now (0 when all were granted).
+    pub retry_in_ms: i64,
 }
 
-/// Token buckets keyed by workspace id.
-pub struct WorkspaceRate {
-    per_sec: f64,
-    buckets: Mutex<HashMap<i64, Bucket>>,
+/// A full bucket at `now`: a full second's worth of burst, so a quiet workspace may
+/// send that many at once.
+fn full(per_sec: u32, now: i64) -> SendRate {
+    SendRate {
+        millitokens: capacity(per_sec),
+        refilled_at: now,
+        held_until: 0,
+    }
 }
 
-impl WorkspaceRate {
-    pub fn new(per_sec: u32) -> Self {
-        Self {
-            per_sec: f64::from(per_sec.max(1)),
-            buckets: Mutex::new(HashMap::new()),
-        }
-    }
+fn capacity(per_sec: u32) -> i64 {
+    i64::from(per_sec.max(1)) * ONE
+}
 
-    /// Takes one send for `workspace` at `now` (ms), or says how many ms until one is free.
-    pub fn try_take(&self, workspace: i64, now: i64) -> Result<(), i64> {
-        let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
-        // A full second's worth of burst: a quiet workspace may send that many at once.
-        let capacity = self.per_sec;
-        let bucket = buckets.entry(workspace).or_insert(Bucket {
-            tokens: capacity,
-            refilled_at: now,
-            held_until: 0,
-        });
-        if now < bucket.held_until {
-            return Err(bucket.held_until - now);
-        }
-        let elapsed = (now - bucket.refilled_at).max(0) as f64 / 1000.0;
-        bucket.tokens = (bucket.tokens + elapsed * self.per_sec).min(capacity);
-        bucket.refilled_at = now;
-        if bucket.tokens >= 1.0 {
-            bucket.tokens -= 1.0;
-            Ok(())
-        } else {
-            let missing = 1.0 - bucket.tokens;
-            Err(((missing / self.per_sec) * 1000.0).ceil() as i64)
-        }
+/// Takes up to `wanted` sends from `before` (`None`: a workspace that never sent) at
+/// `now` (ms): the bucket after them, and what was granted.
+pub fn take(before: Option<SendRate>, per_sec: u32, wanted: usize, now: i64) -> (SendRate, Grant) {
+    let per_ms = i64::from(per_sec.max(1));
+    let mut bucket = before.unwrap_or_else(|| full(per_sec, now));
+    if now < bucket.held_until {
+        let grant = Grant {
+            granted: 0,
+            retry_in_ms: bucket.held_until - now,
+        };
+        return (bucket, grant);
     }
+    // Thousandths of a message per ms is the rate per second. A clock of another
+    // process running behind never refills twice.
+    let elapsed = (now - bucket.refilled_at).max(0);
+    bucket.millitokens = bucket
+        .millitokens
+        .saturating_add(elapsed.saturating_mul(per_ms))
+        .min(capacity(per_sec));
+    bucket.refilled_at = bucket.refilled_at.max(now);
+    let available = usize::try_from(bucket.millitokens / ONE).unwrap_or(0);
+    let granted = wanted.min(available);
+    bucket.millitokens -= granted as i64 * ONE;
+    let retry_in_ms = if granted < wanted {
+        let missing = ONE - bucket.millitokens;
+        (missing + per_ms - 1) / per_ms
+    } else {
+        0
+    };
+    (
+        bucket,
+        Grant {
+            granted,
+            retry_in_ms,
+        },
+    )
+}
 
-    /// Sends nothing for `workspace` before `until` (ms): Slack's rate limits are per
-    /// workspace, so its Retry-After holds every channel, not only the refused message.
-    pub fn hold(&self, workspace: i64, until: i64) {
-        let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
-        let bucket = buckets.entry(workspace).or_insert(Bucket {
-            tokens: self.per_sec,
-            refilled_at: until,
-            held_until: 0,
-        });
-        bucket.held_until = bucket.held_until.max(until);
-    }
+/// `before` holding the whole workspace until `until` (ms): Slack's rate limits are per
+/// workspace, so its Retry-After holds every channel, not only the refused message.
+pub fn hold(before: Option<SendRate>, per_sec: u32, until: i64) -> SendRate {
+    let mut bucket = before.unwrap_or_else(|| full(per_sec, until));
+    bucket.held_until = bucket.held_until.max(until);
+    bucket
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// Takes one send at `now`, as a worker would, keeping the bucket in `state`.
+    fn one(state: &mut Option<SendRate>, per_sec: u32, now: i64) -> Result<(), i64> {
+        let (after, grant) = take(*state, per_sec, 1, now);
+        *state = Some(after);
+        if grant.granted == 1 {
+            Ok(())
+        } else {
+            Err(grant.retry_in_ms)
+        }
+    }
+
     #[test]
     fn allows_a_burst_then_the_rate() {
-        let rate = WorkspaceRate::new(2);
-        assert_eq!(rate.try_take(1, 0), Ok(()));
-        assert_eq!(rate.try_take(1, 0), Ok(()));
-        assert_eq!(rate.try_take(1, 0), Err(500));
+        let (mut a, mut b) = (None, None);
+        assert_eq!(one(&mut a, 2, 0), Ok(()));
+        assert_eq!(one(&mut a, 2, 0), Ok(()));
+        assert_eq!(one(&mut a, 2, 0), Err(500));
         assert_eq!(
-            rate.try_take(2, 0),
+            one(&mut b, 2, 0),
             Ok(()),
             "workspaces have their own buckets"
         );
-        assert_eq!(rate.try_take(1, 250), Err(250), "half a token has refilled");
-        assert_eq!(rate.try_take(1, 500), Ok(()));
-        assert!(rate.try_take(1, 500).is_err());
+        assert_eq!(one(&mut a, 2, 250), Err(250), "half a token has refilled");
+        assert_eq!(one(&mut a, 2, 500), Ok(()));
+        assert!(one(&mut a, 2, 500).is_err());
+    }
+
+    #[test]
+    fn a_batch_takes_what_the_bucket_holds_and_says_when_the_rest_may_go() {
+        let (bucket, grant) = take(None, 5, 8, 1_000);
+        assert_eq!(
+            grant,
+            Grant {
+                granted: 5,
+                retry_in_ms: 200
+            }
+        );
+        let (_, grant) = take(Some(bucket), 5, 3, 1_400);
+        assert_eq!(grant.granted, 2, "two refilled in 400 ms");
+        let (_, grant) = take(Some(bucket), 5, 3, 900);
+        assert_eq!(grant.granted, 0, "a clock behind refills nothing");
     }
 
     #[test]
     fn a_hold_stops_the_workspace_until_it_ends() {
-        let rate = WorkspaceRate::new(10);
-        rate.hold(1, 3000);
-        assert_eq!(rate.try_take(1, 1000), Err(2000));
-        assert_eq!(rate.try_take(2, 1000), Ok(()), "other workspaces go on");
-        assert_eq!(rate.try_take(1, 3000), Ok(()));
+        let held = Some(hold(None, 10, 3000));
+        let (_, grant) = take(held, 10, 1, 1000);
+        assert_eq!(
+            grant,
+            Grant {
+                granted: 0,
+                retry_in_ms: 2000
+            }
+        );
+        let (_, grant) = take(held, 10, 1, 3000);
+        assert_eq!(grant.granted, 1);
     }
 }

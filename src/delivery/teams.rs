@@ -53,10 +53,14 @@ impl Delivery {
                 return self.give_up(&message, "the bot has no way to this conversation", advice);
             }
             Err(Unresolved::Store(err)) => {
-                return self.retry_later(&message, now, None, &err.to_string());
+                return self
+                    .retry_later(&message, now, None, &err.to_string())
+                    .await;
             }
             Err(Unresolved::Teams(err)) if err.is_retryable() => {
-                return self.retry_later(&message, now, err.retry_after(), &err.to_string());
+                return self
+                    .retry_later(&message, now, err.retry_after(), &err.to_string())
+                    .await;
             }
             Err(Unresolved::Teams(err)) => {
                 return self.give_up(
@@ -118,6 +122,7 @@ impl Delivery {
             ),
             Err(err) if err.is_retryable() => {
                 self.retry_later(&message, now, err.retry_after(), &err.to_string())
+                    .await
             }
             Err(err) => self.give_up(
                 &message,

@@ -10,7 +10,7 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use super::backoff::{after_retry_after, backoff};
-use super::rate::WorkspaceRate;
+use super::rate;
 use super::teams::TEAMS_METHOD_PREFIX;
 use crate::clock::SharedClock;
 use crate::config::{DeliverySettings, Secret};
@@ -44,7 +44,6 @@ pub struct Delivery {
     pub(super) clock: SharedClock,
     metrics: Arc<Metrics>,
     settings: DeliverySettings,
-    workspace_rate: WorkspaceRate,
     /// Bot tokens by workspace with when they were read (Unix ms); see [`TOKEN_TTL_MS`].
     tokens: Mutex<HashMap<i64, (Option<Secret>, i64)>>,
     /// The Bot Framework connector, when Teams credentials are configured.
@@ -63,7 +62,6 @@ impl Delivery {
         settings: DeliverySettings,
     ) -> Self {
         Self {
-            workspace_rate: WorkspaceRate::new(settings.workspace_rate_per_sec),
             wake: store.queued_signal(),
             store,
             slack,
@@ -108,16 +106,21 @@ impl Delivery {
             ..DeliveryReport::default()
         };
         let mut settlements = Vec::with_capacity(claimed.len());
+        let mut grants = self.take_sends(&claimed, now).await?;
         let mut sends = JoinSet::new();
         for message in claimed {
-            if let Err(wait_ms) = self.workspace_rate.try_take(message.workspace_id, now) {
+            let grant = grants
+                .get_mut(&message.workspace_id)
+                .expect("every claimed workspace was asked for");
+            if grant.granted == 0 {
                 settlements.push(Settlement::Release {
                     id: message.outbox_id(),
-                    at: now + wait_ms,
+                    at: now + grant.retry_in_ms,
                 });
                 report.deferred += 1;
                 continue;
             }
+            grant.granted -= 1;
             let worker = Arc::clone(self);
             sends.spawn(async move { worker.deliver(message).await });
         }
@@ -144,6 +147,36 @@ impl Delivery {
             }
         }
         Ok(report)
+    }
+
+    /// Takes, from each workspace's shared send rate, one send per claimed message of
+    /// it: what each workspace may send now. If this fails, the claims keep their
+    /// leases and the messages come back when those run out.
+    async fn take_sends(
+        &self,
+        claimed: &[OutboxMessage],
+        now: i64,
+    ) -> Result<HashMap<i64, rate::Grant>, StoreError> {
+        let mut wanted: Vec<(WorkspaceId, usize)> = Vec::new();
+        for message in claimed {
+            match wanted.iter_mut().find(|(w, _)| w.0 == message.workspace_id) {
+                Some((_, count)) => *count += 1,
+                None => wanted.push((WorkspaceId(message.workspace_id), 1)),
+            }
+        }
+        let workspaces: Vec<WorkspaceId> = wanted.iter().map(|(w, _)| *w).collect();
+        let per_sec = self.settings.workspace_rate_per_sec;
+        let decided = self
+            .store
+            .update_send_rates(&workspaces, |workspace, before| {
+                let count = wanted
+                    .iter()
+                    .find(|(w, _)| *w == workspace)
+                    .map_or(0, |(_, count)| *count);
+                rate::take(before, per_sec, count, now)
+            })
+            .await?;
+        Ok(decided.into_iter().map(|(w, grant)| (w.0, grant)).collect())
     }
 
     /// Sends until `stop` is cancelled: a pass whenever something is due or queued.
@@ -286,6 +319,7 @@ impl Delivery {
             ),
             Err(err) if err.is_retryable() => {
                 self.retry_later(&message, now, err.retry_after(), &err.to_string())
+                    .await
             }
             Err(err) if err.is_auth_error() && self.token_changed(&message, &token).await => {
                 tracing::info!(
@@ -320,9 +354,25 @@ impl Delivery {
         })
     }
 
+    /// Holds every send of `workspace` until `until` (ms), in the rate every process
+    /// shares. A failure to record it only costs more refusals from the platform: the
+    /// message itself waits out its Retry-After either way.
+    async fn hold_workspace(&self, workspace: i64, until: i64) {
+        let per_sec = self.settings.workspace_rate_per_sec;
+        let held = self
+            .store
+            .update_send_rates(&[WorkspaceId(workspace)], |_, before| {
+                (rate::hold(before, per_sec, until), ())
+            })
+            .await;
+        if let Err(err) = held {
+            tracing::warn!(error = %err, workspace, "a platform's rate-limit hold was not recorded");
+        }
+    }
+
     /// Puts a message back after a failure that may pass (the platform's `Retry-After`,
     /// else exponential backoff), or gives it up once its retry budget is spent.
-    pub(super) fn retry_later(
+    pub(super) async fn retry_later(
         &self,
         message: &OutboxMessage,
         now: i64,
@@ -339,8 +389,8 @@ impl Delivery {
         let wait = match retry_after {
             Some(retry_after) => {
                 let wait = after_retry_after(retry_after);
-                self.workspace_rate
-                    .hold(message.workspace_id, now + wait.as_millis() as i64);
+                self.hold_workspace(message.workspace_id, now + wait.as_millis() as i64)
+                    .await;
                 wait
             }
             None => backoff(

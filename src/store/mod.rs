@@ -127,6 +127,7 @@ mod scopes;
 #[doc(hidden)]
 pub mod scratch;
 pub mod search_terms;
+mod send_rates;
 mod teams;
 mod workspaces;
 
@@ -165,6 +166,7 @@ pub use schedules::{
     NewSchedule, Occurrence, RunOutcome, ScheduleId, ScheduleKind, StoredSchedule,
 };
 pub use scopes::{Audience, ConversationKind, ConversationScope, ScopeToCheck};
+pub use send_rates::SendRate;
 pub use teams::{TeamsConversation, TeamsPerson};
 pub use workspaces::{NewWorkspace, Platform, Workspace, WorkspaceId, WorkspaceSummary};
 

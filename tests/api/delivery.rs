@@ -223,23 +223,8 @@ async fn two_workers_on_one_database_send_each_message_exactly_once() {
     for i in 0..120 {
         rig.queue(&format!("C{i}"), &format!("m{i}")).await;
     }
-    // A second process: its own pool on the same file, its own worker.
-    let other_store =
-        store_on(&rig.database)
-            .await
-            .with_credentials(learnloop::store::Credentials {
-                keyring: None,
-                slack_env_token: Some(learnloop::config::Secret::new("xoxb-rig")),
-            });
-    let client =
-        SlackClient::new(&format!("{}/api", rig.slack.uri()), Duration::from_secs(2)).unwrap();
-    let other = Arc::new(Delivery::new(
-        other_store,
-        client,
-        rig.clock.clone(),
-        Arc::new(Metrics::default()),
-        default_delivery(),
-    ));
+    // A second process: its own pool on the same database, its own worker.
+    let other = other_worker(&rig, default_delivery()).await;
     let mut sent = 0;
     for _ in 0..50 {
         let (a, b) = tokio::join!(rig.delivery.run_once(), other.run_once());
@@ -255,6 +240,58 @@ async fn two_workers_on_one_database_send_each_message_exactly_once() {
     assert_eq!(sent, 120);
     assert_eq!(texts.len(), 120, "no message sent twice");
     assert_eq!(unique.len(), 120, "and none lost");
+}
+
+/// A second process's worker on the rig's database, with these settings.
+async fn other_worker(rig: &crate::support::rig::Rig, settings: DeliverySettings) -> Arc<Delivery> {
+    let other_store =
+        store_on(&rig.database)
+            .await
+            .with_credentials(learnloop::store::Credentials {
+                keyring: None,
+                slack_env_token: Some(learnloop::config::Secret::new("xoxb-rig")),
+            });
+    let client =
+        SlackClient::new(&format!("{}/api", rig.slack.uri()), Duration::from_secs(2)).unwrap();
+    Arc::new(Delivery::new(
+        other_store,
+        client,
+        rig.clock.clone(),
+        Arc::new(Metrics::default()),
+        settings,
+    ))
+}
+
+#[tokio::test]
+async fn two_processes_share_one_send_rate_per_workspace() {
+    let settings = DeliverySettings {
+        workspace_rate_per_sec: 5,
+        ..default_delivery()
+    };
+    let rig = rig(settings.clone()).await;
+    Mock::given(method("POST"))
+        .respond_with(ok())
+        .mount(&rig.slack)
+        .await;
+    for i in 0..20 {
+        rig.queue(&format!("C{i}"), &format!("m{i}")).await;
+    }
+    let other = other_worker(&rig, settings).await;
+    // At one instant both workers together get one second's burst, not one each.
+    let mut sent = 0;
+    for _ in 0..3 {
+        let (a, b) = tokio::join!(rig.delivery.run_once(), other.run_once());
+        sent += a.unwrap().sent + b.unwrap().sent;
+    }
+    assert_eq!(sent, 5);
+    // A second later, five more between them.
+    rig.clock.advance_millis(1_000);
+    for _ in 0..3 {
+        let (a, b) = tokio::join!(rig.delivery.run_once(), other.run_once());
+        sent += a.unwrap().sent + b.unwrap().sent;
+    }
+    assert_eq!(sent, 10);
+    assert_eq!(rig.texts_received().await.len(), 10);
 }
 
 #[tokio::test]
