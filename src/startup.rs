@@ -284,6 +284,10 @@ impl App {
             stop_background.clone(),
         ));
         let worker = tokio::spawn(state.delivery.clone().run(stop_background.clone()));
+        let listener = {
+            let (store, stop) = (state.store.clone(), stop_background.clone());
+            tokio::spawn(async move { store.listen_for_queued(stop).await })
+        };
         let scheduler = tokio::spawn(state.scheduler.clone().run(stop_background.clone()));
         let scopes = tokio::spawn(state.scopes.clone().run(stop_background.clone()));
         let rotation = self
@@ -322,6 +326,7 @@ impl App {
             let _ = metrics_server.await;
         }
         let _ = maintenance.await;
+        let _ = listener.await;
         let _ = scheduler.await;
         let _ = scopes.await;
         if let Some(socket_mode) = socket_mode {

@@ -129,6 +129,7 @@ pub mod scratch;
 pub mod search_terms;
 mod send_rates;
 mod teams;
+mod wakeups;
 mod workspaces;
 
 use std::str::FromStr;
@@ -473,7 +474,10 @@ pub struct StoreTx {
 }
 
 impl StoreTx {
-    pub async fn commit(self) -> Result<(), StoreError> {
+    pub async fn commit(mut self) -> Result<(), StoreError> {
+        if self.queued {
+            wakeups::notify_queued(&mut self.tx).await?;
+        }
         self.tx.commit().await?;
         if self.queued {
             self.queued_signal.notify_one();

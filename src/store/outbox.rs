@@ -565,6 +565,7 @@ impl Store {
         let mut conn = self.pool.acquire().await?;
         let queued = insert(&mut conn, message, now, give_up_at).await?;
         if queued.is_some() {
+            super::wakeups::notify_queued(&mut conn).await?;
             self.queued.notify_one();
         }
         Ok(queued)
