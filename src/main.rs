@@ -43,6 +43,17 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         to: PathBuf,
     },
+    /// Move an install from SQLite to PostgreSQL: every table copied, then verified by
+    /// its row count and a checksum. Stop the service first. A run that stopped
+    /// resumes where it was; a PostgreSQL database that already holds data is refused.
+    MigrateData {
+        /// The SQLite database to copy, e.g. sqlite://learnloop.db
+        #[arg(long, value_name = "SQLITE_URL")]
+        from: String,
+        /// The PostgreSQL database to fill (migrated here first), e.g. postgres://…
+        #[arg(long, value_name = "POSTGRES_URL")]
+        to: String,
+    },
     /// The workspaces learnloop holds data for, and erasing one of them.
     #[command(subcommand)]
     Workspace(WorkspaceCommand),
@@ -95,7 +106,11 @@ fn main() -> ExitCode {
             };
         }
         Command::Healthcheck => return healthcheck(settings.http.listen),
-        Command::Serve | Command::Migrate | Command::Workspace(_) | Command::Backup { .. } => {}
+        Command::Serve
+        | Command::Migrate
+        | Command::Workspace(_)
+        | Command::Backup { .. }
+        | Command::MigrateData { .. } => {}
     }
     telemetry::init(&settings.log);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -130,6 +145,7 @@ fn main() -> ExitCode {
                 print_out(&format!("backed up the database to {}\n", to.display()));
                 Ok(())
             }
+            Command::MigrateData { from, to } => migrate_data(&from, &to).await,
             Command::CheckConfig | Command::Healthcheck => Ok(()),
         }
     });
@@ -142,6 +158,91 @@ fn main() -> ExitCode {
             );
             eprintln!("learnloop: {err:#}");
             ExitCode::FAILURE
+        }
+    }
+}
+
+/// `learnloop migrate-data`: see [`learnloop::store::transfer`].
+async fn migrate_data(from: &str, to: &str) -> anyhow::Result<()> {
+    use learnloop::config::{DatabaseSettings, DatabaseUrl};
+    use learnloop::store::transfer::Import;
+    let settings = |url: DatabaseUrl| DatabaseSettings {
+        url,
+        max_connections: 4,
+        busy_timeout_ms: 5000,
+    };
+    let source_url: DatabaseUrl = from.parse()?;
+    let target_url: DatabaseUrl = to.parse()?;
+    if !matches!(source_url, DatabaseUrl::Sqlite(_))
+        || !matches!(target_url, DatabaseUrl::Postgres(_))
+    {
+        anyhow::bail!("migrate-data copies --from sqlite://… --to postgres://…");
+    }
+    let source = Store::connect_existing(&settings(source_url)).await?;
+    let target = Store::connect(&settings(target_url)).await?;
+    target.migrate().await?;
+    let mut import = Import::prepare(&source, &target).await?;
+    let totals: std::collections::HashMap<String, u64> = import
+        .tables()
+        .iter()
+        .map(|t| (t.name.clone(), t.rows))
+        .collect();
+    let resumed = import.tables().iter().filter(|t| t.done).count();
+    if resumed > 0 {
+        eprintln!("resuming: {resumed} tables were copied and verified by an earlier run");
+    }
+    let mut progress = Progress::new(std::io::IsTerminal::is_terminal(&std::io::stderr()));
+    let mut report = String::from("table\trows\tchecksum\n");
+    while let Some(copied) = import
+        .copy_next(|table, rows| progress.rows(table, rows, totals[table]))
+        .await?
+    {
+        progress.table_done(&copied.name, copied.rows);
+        report.push_str(&format!(
+            "{}\t{}\t{}\n",
+            copied.name, copied.rows, copied.checksum
+        ));
+    }
+    import.finish().await?;
+    source.close().await;
+    target.close().await;
+    print_out(&report);
+    eprintln!("every table is copied and verified; point LEARNLOOP_DATABASE_URL at PostgreSQL");
+    Ok(())
+}
+
+/// How far `migrate-data` is: a bar redrawn in place on a terminal, a line per table
+/// otherwise (logs, CI).
+struct Progress {
+    terminal: bool,
+}
+
+impl Progress {
+    fn new(terminal: bool) -> Self {
+        Self { terminal }
+    }
+
+    fn rows(&mut self, table: &str, rows: u64, total: u64) {
+        if !self.terminal {
+            return;
+        }
+        const WIDTH: u64 = 30;
+        let filled = (rows * WIDTH)
+            .checked_div(total)
+            .unwrap_or(WIDTH)
+            .min(WIDTH) as usize;
+        eprint!(
+            "\r{table:<24} [{}{}] {rows}/{total}",
+            "#".repeat(filled),
+            ".".repeat(WIDTH as usize - filled)
+        );
+    }
+
+    fn table_done(&mut self, table: &str, rows: u64) {
+        if self.terminal {
+            eprintln!("\r{table:<24} {rows} rows, verified{:30}", "");
+        } else {
+            eprintln!("copied {table}: {rows} rows, verified");
         }
     }
 }

@@ -407,15 +407,23 @@ fn sqlite_arguments<'a>(values: &'a [Value<'_>]) -> Result<SqliteArguments<'a>, 
 fn postgres_arguments(values: &[Value<'_>]) -> Result<PgArguments, sqlx::Error> {
     let mut arguments = PgArguments::default();
     for value in values {
-        let added = match value {
-            Value::Int(v) => arguments.add(*v),
-            Value::Real(v) => arguments.add(*v),
-            Value::Text(v) => arguments.add(v.as_deref()),
-            Value::Blob(v) => arguments.add(v.as_deref()),
-        };
-        added.map_err(sqlx::Error::Encode)?;
+        add_postgres_argument(&mut arguments, value)?;
     }
     Ok(arguments)
+}
+
+/// Binds one value to PostgreSQL arguments (for statements made outside [`query`]).
+pub(super) fn add_postgres_argument(
+    arguments: &mut PgArguments,
+    value: &Value<'_>,
+) -> Result<(), sqlx::Error> {
+    match value {
+        Value::Int(v) => arguments.add(*v),
+        Value::Real(v) => arguments.add(*v),
+        Value::Text(v) => arguments.add(v.as_deref()),
+        Value::Blob(v) => arguments.add(v.as_deref()),
+    }
+    .map_err(sqlx::Error::Encode)
 }
 
 /// A row type both backends can decode.

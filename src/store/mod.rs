@@ -129,6 +129,7 @@ pub mod scratch;
 pub mod search_terms;
 mod send_rates;
 mod teams;
+pub mod transfer;
 mod wakeups;
 mod workspaces;
 

@@ -3,6 +3,7 @@
 //! names a server (Cargo does not run this target by default, so a machine without
 //! PostgreSQL still runs `cargo test`); given no server they fail, never skip.
 
+mod migrate_data;
 mod replicas;
 mod schema;
 mod wakeups;
