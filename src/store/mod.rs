@@ -176,6 +176,9 @@ pub use workspaces::{NewWorkspace, Platform, Workspace, WorkspaceId, WorkspaceSu
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
 
+/// How long a readiness check waits for the database.
+const READY_WITHIN: Duration = Duration::from_secs(2);
+
 /// What can go wrong in the store, in terms callers act on.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -264,12 +267,17 @@ impl Store {
             Backend::Postgres => &POSTGRES_MIGRATIONS,
         };
         let latest = migrations.iter().map(|m| m.version).max().unwrap_or(0);
-        let applied: Result<i64, _> = db::query_scalar(
-            "SELECT COALESCE(MAX(version), 0) FROM _sqlx_migrations WHERE success",
+        // A probe gets its answer quickly: a database that does not answer within
+        // READY_WITHIN is not ready, whatever the pool's own patience.
+        let applied = tokio::time::timeout(
+            READY_WITHIN,
+            db::query_scalar::<i64>(
+                "SELECT COALESCE(MAX(version), 0) FROM _sqlx_migrations WHERE success",
+            )
+            .fetch_one(&self.pool),
         )
-        .fetch_one(&self.pool)
         .await;
-        matches!(applied, Ok(version) if version >= latest)
+        matches!(applied, Ok(Ok(version)) if version >= latest)
     }
 
     /// Starts a transaction: changes and the messages they cause commit together.

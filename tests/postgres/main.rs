@@ -4,6 +4,7 @@
 //! PostgreSQL still runs `cargo test`); given no server they fail, never skip.
 
 mod migrate_data;
+mod readiness;
 mod replicas;
 mod schema;
 mod wakeups;
