@@ -360,6 +360,17 @@ async fn main() -> anyhow::Result<()> {
             postgres / sqlite
         );
     }
+    // Diagnostics: PostgreSQL's fan-out alone, with BENCH_REPLICAS replicas.
+    if asked.iter().any(|a| a == "fanout-postgres") {
+        let replicas = std::env::var("BENCH_REPLICAS")
+            .ok()
+            .and_then(|r| r.parse().ok())
+            .unwrap_or(3);
+        let (took, accepted, duplicated) = fanout(Backend::Postgres, replicas).await?;
+        println!(
+            "PostgreSQL, {replicas} replicas: {took:.2} s, {accepted} accepted, {duplicated} duplicated"
+        );
+    }
     if wants("ingress") {
         let (mut sqlite, mut postgres) = (Vec::new(), Vec::new());
         for _ in 0..3 {

@@ -83,11 +83,16 @@ impl Pool {
         })
     }
 
-    /// A plain (deferred) transaction: for a consistent read of several statements.
-    pub async fn begin(&self) -> Result<Conn, sqlx::Error> {
+    /// A read transaction: every statement in it sees the same moment (a deferred
+    /// SQLite transaction; on PostgreSQL, whose default gives each statement a snapshot
+    /// of its own, `REPEATABLE READ`).
+    pub async fn begin_read(&self) -> Result<Conn, sqlx::Error> {
         Ok(match self {
             Self::Sqlite(pool) => Conn::SqliteTx(pool.begin().await?),
-            Self::Postgres(pool) => Conn::PgTx(pool.begin().await?),
+            Self::Postgres(pool) => Conn::PgTx(
+                pool.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                    .await?,
+            ),
         })
     }
 

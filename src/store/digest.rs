@@ -69,7 +69,7 @@ impl Store {
     ) -> Result<DigestFacts, StoreError> {
         let (audience, sees_public) = (audience.bound(), audience.sees_public());
         // One read transaction: every number describes the same moment.
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.pool.begin_read().await?;
         let new_lessons = db::query_as(concat!(
             "SELECT ",
             lesson_hit_columns!(),

@@ -262,6 +262,8 @@ impl Store {
             .execute(&mut tx.tx)
             .await?;
         }
+        // Its commit wakes the workers of every replica.
+        tx.queued |= asked.iter().any(|n| *n > 0);
         tx.commit().await?;
         Ok(asked)
     }

@@ -50,8 +50,9 @@ impl Store {
         due_date: Option<&str>,
         now: i64,
     ) -> Result<i64, StoreError> {
-        // One statement: the number is taken under SQLite's write lock, so two adds
-        // never get the same one.
+        // In a write transaction: the number is taken under the writers' lock (SQLite's,
+        // or the advisory lock on PostgreSQL), so two adds never get the same one.
+        let mut tx = self.begin().await?;
         let number: i64 = db::query_scalar(
             "INSERT INTO goals (workspace_id, person, number, text, due_date, created_at) \
              SELECT ?1, ?2, COALESCE(MAX(number), 0) + 1, ?3, ?4, ?5 \
@@ -63,8 +64,9 @@ impl Store {
         .bind(text)
         .bind(due_date)
         .bind(now)
-        .fetch_one(&self.pool)
+        .fetch_one(&mut tx.tx)
         .await?;
+        tx.commit().await?;
         Ok(number)
     }
 

@@ -344,12 +344,30 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(by_title.len(), 2, "the debrief title is searchable");
+        lesson(
+            &store,
+            ws,
+            release,
+            "Release 2.3 rollout",
+            "Check api.example.com and src/main.rs first",
+        )
+        .await;
+        for punctuated in ["example", "main", "api example com", "2.3"] {
+            let hits = store
+                .search_lessons(ws, &terms(punctuated), here, 5)
+                .await
+                .unwrap();
+            assert!(
+                !hits.is_empty(),
+                "words are split at punctuation on every backend: {punctuated}"
+            );
+        }
         let everywhere = store
             .search_lessons(ws, &terms("release"), Audience::Internal, 10)
             .await
             .unwrap();
         assert!(everywhere.iter().all(|h| !h.text.contains("another team")));
-        assert_eq!(store.lessons_of(ws, release).await.unwrap().len(), 2);
+        assert_eq!(store.lessons_of(ws, release).await.unwrap().len(), 3);
         let elsewhere = store
             .search_lessons(ws, &terms("rollout"), Audience::In("C2"), 3)
             .await
@@ -366,12 +384,12 @@ mod tests {
             .search_lessons(ws, &terms("rollout"), Audience::In("C2"), 3)
             .await
             .unwrap();
-        assert_eq!(shared.len(), 2, "a public channel's lessons are shared");
+        assert_eq!(shared.len(), 3, "a public channel's lessons are shared");
         let latest = store
             .latest_lessons(ws, Audience::In("D1"), 5)
             .await
             .unwrap();
-        assert_eq!(latest.len(), 2, "a DM sees the public ones");
+        assert_eq!(latest.len(), 3, "a DM sees the public ones");
         for only in ["C2", "D1"] {
             assert!(
                 store
@@ -388,7 +406,7 @@ mod tests {
                 .await
                 .unwrap()
                 .len(),
-            2,
+            3,
             "its own lessons it does see"
         );
         store

@@ -320,6 +320,9 @@ impl Store {
     /// transaction, so the service keeps running, and the copy is compact). Refuses an
     /// existing file rather than overwrite it.
     pub async fn backup_to(&self, to: &std::path::Path) -> anyhow::Result<()> {
+        if self.backend() != Backend::Sqlite {
+            bail!("`backup` copies a SQLite database; back PostgreSQL up with pg_dump");
+        }
         let target = to
             .to_str()
             .with_context(|| format!("{} is not a UTF-8 path", to.display()))?;
@@ -335,9 +338,6 @@ impl Store {
             }
             _ => anyhow::Error::new(err).context(format!("cannot create {target}")),
         })?;
-        if self.backend() != Backend::Sqlite {
-            bail!("`backup` copies a SQLite database; back PostgreSQL up with pg_dump");
-        }
         let copied = db::query("VACUUM INTO ?")
             .bind(target)
             .execute(&self.pool)

@@ -433,6 +433,9 @@ impl Store {
                 checkins::start(&mut tx, checkin, occurrence.schedule.0, now).await?;
             }
         }
+        if !messages.is_empty() {
+            super::wakeups::notify_queued(&mut tx).await?;
+        }
         tx.commit().await?;
         Ok(handled)
     }

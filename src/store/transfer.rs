@@ -9,7 +9,7 @@
 //! Table and column names come from the source's own schema and are checked against
 //! the target's; they are the only text put into these statements. Every value is bound.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 
 use anyhow::{Context, bail};
 use futures_util::TryStreamExt;
@@ -68,11 +68,10 @@ impl Import {
         )
         .execute(&target)
         .await?;
-        let done: HashSet<String> = sqlx::query_scalar("SELECT table_name FROM learnloop_import")
-            .fetch_all(&target)
-            .await?
-            .into_iter()
-            .collect();
+        let recorded: Vec<(String, i64, String)> =
+            sqlx::query_as("SELECT table_name, rows, checksum FROM learnloop_import")
+                .fetch_all(&target)
+                .await?;
         let target_columns = postgres_columns(&target).await?;
         let mut tables = Vec::new();
         for name in tables_in_dependency_order(&source).await? {
@@ -92,7 +91,20 @@ impl Import {
             let rows: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {}", quoted(&name)))
                 .fetch_one(&source)
                 .await?;
-            let done = done.contains(&name);
+            let done = match recorded.iter().find(|(table, _, _)| *table == name) {
+                // Copied by a run that stopped: still the source's rows, or refused.
+                Some((_, rows, checksum)) => {
+                    let now = source_sum(&source, &name, &columns).await?;
+                    if now.rows != u64::try_from(*rows).unwrap_or(0) || now.hex() != *checksum {
+                        bail!(
+                            "table `{name}` changed in the SQLite database since the run that \
+                             copied it stopped; start again with an empty PostgreSQL database"
+                        );
+                    }
+                    true
+                }
+                None => false,
+            };
             if !done {
                 let holds_rows: bool =
                     sqlx::query_scalar(&format!("SELECT EXISTS (SELECT 1 FROM {})", quoted(&name)))
@@ -248,6 +260,29 @@ impl Import {
         sqlx::query("ANALYZE").execute(&self.target).await?;
         Ok(())
     }
+}
+
+/// The checksum of a source table as it is now.
+async fn source_sum(
+    source: &sqlx::SqlitePool,
+    table: &str,
+    columns: &[String],
+) -> anyhow::Result<RowSum> {
+    let select = format!(
+        "SELECT {} FROM {}",
+        columns
+            .iter()
+            .map(|c| quoted(c))
+            .collect::<Vec<_>>()
+            .join(", "),
+        quoted(table)
+    );
+    let mut sum = RowSum::default();
+    let mut rows = sqlx::query(&select).fetch(source);
+    while let Some(row) = rows.try_next().await? {
+        sum.add(&sqlite_values(&row)?);
+    }
+    Ok(sum)
 }
 
 /// `name` as a quoted identifier.

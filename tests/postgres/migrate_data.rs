@@ -195,3 +195,39 @@ async fn a_run_that_stopped_resumes_at_the_first_table_not_done() {
         2
     );
 }
+
+#[tokio::test]
+async fn a_resumed_run_refuses_a_source_that_changed_since_it_stopped() {
+    let (source, ws) = sqlite_install().await;
+    let target = scratch().await;
+    {
+        let from = store_on(&source).await;
+        let to = store_on(&target).await;
+        let mut import = Import::prepare(&from, &to).await.unwrap();
+        while let Some(copied) = import.copy_next(|_, _| {}).await.unwrap() {
+            if copied.name == "workspaces" {
+                break;
+            }
+        }
+        // The service ran again meanwhile: a workspace's name changed.
+        from.upsert_workspace(
+            NewWorkspace {
+                platform: Platform::Slack,
+                external_id: "T0MOVE",
+                name: Some("Acme renamed"),
+                default_time_zone: "Europe/Paris",
+            },
+            7,
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            from.workspace_by_id(ws).await.unwrap().name.as_deref(),
+            Some("Acme renamed")
+        );
+    }
+    let resumed = migrate_data(&source, &target);
+    let err = String::from_utf8_lossy(&resumed.stderr);
+    assert!(!resumed.status.success());
+    assert!(err.contains("changed in the SQLite database"), "{err}");
+}
