@@ -287,7 +287,7 @@ async fn search(searches: usize) -> anyhow::Result<(f64, f64, usize)> {
               JOIN vocabulary v ON v.n = CAST(5000 * power(((g * 7919 + k * 104729) % 10007) \
                                                           / 10007.0, 2) AS BIGINT)), \
              CASE WHEN g % 3 = 0 THEN 'deploy' ELSE '' END, g, 'review ' || (1 + g % 10000) \
-         FROM generate_series(0, 999999) AS g",
+         FROM generate_series(CAST(0 AS BIGINT), 999999) AS g",
     )
     .bind(vocabulary)
     .execute(&pool)
