@@ -351,16 +351,20 @@ fn command(user: &str, command: &str, text: &str) -> String {
     .unwrap()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_debrief_closed_from_two_replicas_at_once_closes_once() {
+/// Two replicas on a fresh database, sending to a Slack that accepts everything.
+async fn two_replicas() -> (ScratchDatabase, MockServer, Replica, Replica) {
     let database = scratch().await;
     let slack = fake_slack().await;
     let dir = tempfile::tempdir().unwrap();
     let config = config(&dir, "workspace_rate_per_sec = 1000");
-    let (a, b) = (
-        Replica::start(&database, &slack, &config).await,
-        Replica::start(&database, &slack, &config).await,
-    );
+    let a = Replica::start(&database, &slack, &config).await;
+    let b = Replica::start(&database, &slack, &config).await;
+    (database, slack, a, b)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_debrief_closed_from_two_replicas_at_once_closes_once() {
+    let (database, slack, a, b) = two_replicas().await;
     let form = command("U0ALICE", "/debrief", "Release 2.3");
     assert_eq!(
         a.post_signed(
@@ -423,14 +427,7 @@ async fn a_debrief_closed_from_two_replicas_at_once_closes_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_retried_event_reaching_two_replicas_is_handled_once() {
-    let database = scratch().await;
-    let slack = fake_slack().await;
-    let dir = tempfile::tempdir().unwrap();
-    let config = config(&dir, "workspace_rate_per_sec = 1000");
-    let (a, b) = (
-        Replica::start(&database, &slack, &config).await,
-        Replica::start(&database, &slack, &config).await,
-    );
+    let (database, slack, a, b) = two_replicas().await;
     let event = json!({
         "type": "event_callback", "team_id": TEAM, "api_app_id": "A0APP",
         "event_id": "EvTwice", "event_time": 1_700_000_000,
