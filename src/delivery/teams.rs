@@ -11,8 +11,6 @@ use crate::metrics::DeliveryOutcome;
 use crate::platform::teams::{SEND_METHOD, TeamsApiError, TeamsClient, UPDATE_METHOD};
 use crate::store::{OutboxMessage, Settlement, StoreError, TeamsConversation};
 
-/// Outbox methods that go to Teams.
-pub const TEAMS_METHOD_PREFIX: &str = "teams.";
 /// Teams allows about 60 messages per 30 s per conversation: one every half second.
 const CONVERSATION_INTERVAL_MS: i64 = 500;
 
@@ -205,7 +203,7 @@ impl Delivery {
             message.anchor_field.as_deref(),
             message.anchor_ts.as_deref(),
         );
-        match (message.method.as_str(), anchor) {
+        match (message.method, anchor) {
             (UPDATE_METHOD, (Some("ts"), Some(activity_id))) => Ok(Call::Update {
                 activity_id: activity_id.to_owned(),
             }),

@@ -11,13 +11,12 @@ use tokio_util::sync::CancellationToken;
 
 use super::backoff::{after_retry_after, backoff};
 use super::rate;
-use super::teams::TEAMS_METHOD_PREFIX;
 use crate::clock::SharedClock;
 use crate::config::{DeliverySettings, Secret};
 use crate::metrics::{DeliveryOutcome, Metrics};
 use crate::platform::slack::{SlackApiError, SlackClient};
 use crate::platform::teams::TeamsClient;
-use crate::store::{OutboxMessage, Settlement, Store, StoreError, WorkspaceId};
+use crate::store::{OutboxMessage, OutboxMethod, Settlement, Store, StoreError, WorkspaceId};
 
 /// Longest the worker sleeps with nothing due; bounds how late it notices rows that
 /// another process queued (its own queueing wakes it at once).
@@ -255,7 +254,7 @@ impl Delivery {
 
     /// Sends one message and says how it went; the caller records it.
     async fn deliver(&self, message: OutboxMessage) -> (DeliveryOutcome, Settlement) {
-        if message.method.starts_with(TEAMS_METHOD_PREFIX) {
+        if message.method.is_teams() {
             return self.deliver_to_teams(message).await;
         }
         let id = message.outbox_id();
@@ -300,7 +299,10 @@ impl Delivery {
                 }
             }
         }
-        let result = self.slack.call(&message.method, &token, &body).await;
+        let result = self
+            .slack
+            .call(message.method.as_str(), &token, &body)
+            .await;
         let now = self.clock.now_millis();
         match result {
             Ok(answer) => (
@@ -310,7 +312,7 @@ impl Delivery {
                     workspace_id: message.workspace_id,
                     channel: message.channel.clone(),
                     at: now,
-                    channel_free_at: now + self.pacing(&message.method),
+                    channel_free_at: now + self.pacing(message.method),
                     sent_ts: answer
                         .get("ts")
                         .and_then(|ts| ts.as_str())
@@ -418,8 +420,8 @@ impl Delivery {
 
     /// How long a sent message holds its channel: Slack paces new messages (about one
     /// per second per channel); edits and ephemeral replies are not held back.
-    fn pacing(&self, method: &str) -> i64 {
-        if method == "chat.postMessage" {
+    fn pacing(&self, method: OutboxMethod) -> i64 {
+        if method == OutboxMethod::SlackPost {
             self.settings.channel_interval_ms as i64
         } else {
             0

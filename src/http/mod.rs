@@ -40,7 +40,8 @@ use crate::platform::slack::SlackClient;
 use crate::platform::teams::TeamsClient;
 use crate::scheduler::Scheduler;
 use crate::store::{
-    Claim, ClaimToken, DebriefId, NewOutboxMessage, Store, StoreError, Workspace, WorkspaceId,
+    Claim, ClaimToken, DebriefId, NewOutboxMessage, OutboxMethod, Store, StoreError, Workspace,
+    WorkspaceId,
 };
 use verify::{BotTokenVerifier, SlackSignatureVerifier, TeamsWebhookVerifier};
 
@@ -52,7 +53,7 @@ const EVENT_CLAIM_MARGIN_SECS: i64 = 5;
 /// A platform call to queue (see [`AppState::send`]).
 pub struct Queued<'a> {
     pub workspace: WorkspaceId,
-    pub method: &'a str,
+    pub method: OutboxMethod,
     pub channel: &'a str,
     pub body: &'a serde_json::Value,
     /// A DM carrying answers of this anonymous debrief: erased once delivered.
@@ -64,7 +65,7 @@ pub struct Queued<'a> {
 impl<'a> Queued<'a> {
     pub fn new(
         workspace: WorkspaceId,
-        method: &'a str,
+        method: OutboxMethod,
         channel: &'a str,
         body: &'a serde_json::Value,
     ) -> Self {
@@ -156,7 +157,7 @@ impl AppState {
     pub async fn queue(
         &self,
         workspace: WorkspaceId,
-        method: &str,
+        method: OutboxMethod,
         channel: &str,
         body: &serde_json::Value,
     ) -> Result<(), error::HttpError> {
@@ -200,7 +201,7 @@ impl AppState {
     pub async fn queue_once(
         &self,
         workspace: WorkspaceId,
-        method: &str,
+        method: OutboxMethod,
         channel: &str,
         key: &str,
         body: &serde_json::Value,
@@ -269,7 +270,7 @@ impl AppState {
         let channel = format!("home:{user}");
         let now_ms = self.clock.now_millis();
         let message = NewOutboxMessage {
-            method: "views.publish",
+            method: OutboxMethod::SlackPublishView,
             ..NewOutboxMessage::post(workspace.id, &channel, &body)
         };
         let mut tx = self.store.begin().await?;

@@ -5,13 +5,13 @@
 
 use super::Message;
 use super::slack::blocks::post_message_body;
-use super::teams::{SEND_METHOD, UPDATE_METHOD, card_activity};
-use crate::store::Platform;
+use super::teams::card_activity;
+use crate::store::{OutboxMethod, Platform};
 
 /// An outbox method and body.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Outgoing {
-    pub method: &'static str,
+    pub method: OutboxMethod,
     pub body: String,
 }
 
@@ -26,11 +26,11 @@ pub fn post(
 ) -> Outgoing {
     match platform {
         Platform::Slack => Outgoing {
-            method: "chat.postMessage",
+            method: OutboxMethod::SlackPost,
             body: post_message_body(channel, None, message).to_string(),
         },
         Platform::Teams => Outgoing {
-            method: SEND_METHOD,
+            method: OutboxMethod::TeamsSend,
             body: card_activity(message, name_of).to_string(),
         },
     }
@@ -47,8 +47,8 @@ pub fn update(
     let posted = post(platform, channel, message, name_of);
     Outgoing {
         method: match platform {
-            Platform::Slack => "chat.update",
-            Platform::Teams => UPDATE_METHOD,
+            Platform::Slack => OutboxMethod::SlackUpdate,
+            Platform::Teams => OutboxMethod::TeamsUpdate,
         },
         body: posted.body,
     }
@@ -67,12 +67,12 @@ mod tests {
     fn each_platform_gets_its_own_method_and_body() {
         let message = Message::text("Weekly digest for <@U1>");
         let slack = post(Platform::Slack, "C1", &message, &|_| None);
-        assert_eq!(slack.method, "chat.postMessage");
+        assert_eq!(slack.method, OutboxMethod::SlackPost);
         assert!(slack.body.contains("\"channel\":\"C1\""), "{}", slack.body);
         let teams = post(Platform::Teams, "19:c@thread.tacv2", &message, &|_| {
             Some("Ada".into())
         });
-        assert_eq!(teams.method, "teams.send");
+        assert_eq!(teams.method, OutboxMethod::TeamsSend);
         assert!(
             teams.body.contains("Weekly digest for Ada"),
             "{}",

@@ -479,7 +479,7 @@ impl Scheduler {
         };
         // Only an occurrence that is sent needs its prompt (a digest is work to build).
         let nothing = || Outgoing {
-            method: "",
+            method: crate::store::OutboxMethod::SlackPost,
             body: String::new(),
         };
         let (mut outcome, mut outgoing, mut checkin_questions, mut quiet) =

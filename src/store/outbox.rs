@@ -86,8 +86,8 @@ pub struct NewOutboxMessage<'a> {
     pub workspace: WorkspaceId,
     /// Channel (or DM) id: messages to one channel are sent in queue order.
     pub channel: &'a str,
-    /// Platform API method, e.g. `chat.postMessage`.
-    pub method: &'a str,
+    /// The platform call it makes.
+    pub method: OutboxMethod,
     /// JSON body of the call.
     pub body: &'a str,
     /// When set, a second message with the same key in the workspace is not queued.
@@ -106,7 +106,7 @@ impl<'a> NewOutboxMessage<'a> {
         Self {
             workspace,
             channel,
-            method: "chat.postMessage",
+            method: OutboxMethod::SlackPost,
             body,
             dedupe_key: None,
             anchor: None,
@@ -146,7 +146,8 @@ pub struct OutboxMessage {
     pub id: i64,
     pub workspace_id: i64,
     pub channel: String,
-    pub method: String,
+    #[sqlx(try_from = "String")]
+    pub method: OutboxMethod,
     pub body: String,
     /// Including the attempt this claim is for.
     pub attempts: i64,
@@ -163,6 +164,68 @@ impl OutboxMessage {
     }
     pub fn workspace(&self) -> WorkspaceId {
         WorkspaceId(self.workspace_id)
+    }
+}
+
+/// The platform call an outbox row makes; stored as the platform's own method name
+/// (`teams.*` are ours: a Bot Framework send or update).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum OutboxMethod {
+    /// Slack `chat.postMessage`: a new message, paced per channel.
+    SlackPost,
+    /// Slack `chat.postEphemeral`.
+    SlackEphemeral,
+    /// Slack `chat.update` of an earlier message.
+    SlackUpdate,
+    /// Slack `views.publish` (a Home tab).
+    SlackPublishView,
+    /// A new Teams activity, paced per conversation.
+    TeamsSend,
+    /// A Teams activity replacing an earlier one.
+    TeamsUpdate,
+}
+
+impl OutboxMethod {
+    const ALL: [Self; 6] = [
+        Self::SlackPost,
+        Self::SlackEphemeral,
+        Self::SlackUpdate,
+        Self::SlackPublishView,
+        Self::TeamsSend,
+        Self::TeamsUpdate,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::SlackPost => "chat.postMessage",
+            Self::SlackEphemeral => "chat.postEphemeral",
+            Self::SlackUpdate => "chat.update",
+            Self::SlackPublishView => "views.publish",
+            Self::TeamsSend => "teams.send",
+            Self::TeamsUpdate => "teams.update",
+        }
+    }
+
+    /// Sent through the Bot Framework rather than Slack's Web API.
+    pub fn is_teams(self) -> bool {
+        matches!(self, Self::TeamsSend | Self::TeamsUpdate)
+    }
+}
+
+impl TryFrom<String> for OutboxMethod {
+    type Error = StoreError;
+
+    fn try_from(stored: String) -> Result<Self, StoreError> {
+        Self::ALL
+            .into_iter()
+            .find(|m| m.as_str() == stored)
+            .ok_or_else(|| StoreError::Corrupt(format!("unknown outbox method `{stored}`")))
+    }
+}
+
+impl std::fmt::Display for OutboxMethod {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -245,7 +308,7 @@ async fn insert_rows(
             query = query
                 .bind(message.workspace.0)
                 .bind(message.channel)
-                .bind(message.method)
+                .bind(message.method.as_str())
                 .bind(message.body)
                 .bind(now)
                 .bind(give_up_at)
@@ -491,7 +554,7 @@ impl StoreTx {
         .bind(message.body)
         .bind(message.workspace.0)
         .bind(message.channel)
-        .bind(message.method)
+        .bind(message.method.as_str())
         .execute(&mut self.tx)
         .await?;
         self.insert_unless_folded(folded.rows_affected(), message, now, give_up_at)
@@ -519,7 +582,7 @@ impl StoreTx {
         .bind(message.body)
         .bind(message.workspace.0)
         .bind(anchor.message.0)
-        .bind(message.method)
+        .bind(message.method.as_str())
         .execute(&mut self.tx)
         .await?;
         self.insert_unless_folded(folded.rows_affected(), message, now, give_up_at)

@@ -238,7 +238,7 @@ async fn replies_and_updates_get_their_anchors_ts_and_updates_fold() {
         .unwrap();
     let mut tx = store.begin().await.unwrap();
     let update = |body| NewOutboxMessage {
-        method: "chat.update",
+        method: OutboxMethod::SlackUpdate,
         anchor: Some(Anchor {
             message: card,
             field: AnchorField::Ts,
@@ -299,7 +299,7 @@ async fn only_new_messages_wait_for_the_channels_pacing() {
         .await
         .unwrap();
     let edit = NewOutboxMessage {
-        method: "chat.update",
+        method: OutboxMethod::SlackUpdate,
         ..message(ws, "C1", "edit")
     };
     store.enqueue(edit, 1000, 99_000).await.unwrap();
@@ -510,7 +510,7 @@ async fn the_latest_state_folds_into_the_call_still_waiting() {
     let (store, _dir) = temp_store().await;
     let ws = workspace(&store, "T1").await;
     let publish = |body| NewOutboxMessage {
-        method: "views.publish",
+        method: OutboxMethod::SlackPublishView,
         ..NewOutboxMessage::post(ws, "home:U1", body)
     };
     for body in ["{\"v\":1}", "{\"v\":2}", "{\"v\":3}"] {

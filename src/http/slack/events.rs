@@ -3,6 +3,7 @@
 //! is queued in the outbox in the same transaction that records the event.
 //! <https://api.slack.com/apis/events-api>
 
+use crate::store::OutboxMethod;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -452,7 +453,7 @@ async fn introduce(
     state
         .queue_once(
             workspace.id,
-            "chat.postMessage",
+            OutboxMethod::SlackPost,
             channel,
             &format!("intro:{channel}"),
             &body,
@@ -535,10 +536,10 @@ async fn handle_and_reply(
             message.thread_ts,
             &handled.reply,
         );
-        ("chat.postEphemeral", body)
+        (OutboxMethod::SlackEphemeral, body)
     } else {
         let body = post_message_body(message.channel, message.thread_ts, &handled.reply);
-        ("chat.postMessage", body)
+        (OutboxMethod::SlackPost, body)
     };
     state
         .send(Queued {

@@ -4,6 +4,7 @@
 //! shows no error to the person who clicked.
 //! <https://api.slack.com/interactivity/handling>
 
+use crate::store::OutboxMethod;
 use std::sync::Arc;
 
 use axum::Json;
@@ -285,11 +286,25 @@ impl Click<'_> {
         match self.channel {
             Some(channel) => {
                 let body = ephemeral_message_body(channel, self.user, None, message);
-                queue(state, self.workspace, "chat.postEphemeral", channel, &body).await
+                queue(
+                    state,
+                    self.workspace,
+                    OutboxMethod::SlackEphemeral,
+                    channel,
+                    &body,
+                )
+                .await
             }
             None => {
                 let body = post_message_body(self.user, None, message);
-                queue(state, self.workspace, "chat.postMessage", self.user, &body).await
+                queue(
+                    state,
+                    self.workspace,
+                    OutboxMethod::SlackPost,
+                    self.user,
+                    &body,
+                )
+                .await
             }
         }
     }
@@ -369,7 +384,12 @@ async fn on_action(state: &AppState, click: &Click<'_>, action: &Action) -> Resu
             state
                 .send(Queued {
                     anonymous_debrief: debrief.anonymous.then_some(debrief.id),
-                    ..Queued::new(click.workspace.id, "chat.postMessage", click.user, &body)
+                    ..Queued::new(
+                        click.workspace.id,
+                        OutboxMethod::SlackPost,
+                        click.user,
+                        &body,
+                    )
                 })
                 .await
         }
@@ -569,7 +589,14 @@ async fn answer_follow_up(
         (true, Some(channel), Some(ts)) => {
             let mut body = post_message_body(channel, None, &answered.message);
             body["ts"] = Value::String(ts.to_owned());
-            queue(state, click.workspace, "chat.update", channel, &body).await
+            queue(
+                state,
+                click.workspace,
+                OutboxMethod::SlackUpdate,
+                channel,
+                &body,
+            )
+            .await
         }
         _ => click.tell(state, &answered.message).await,
     }

@@ -5,6 +5,7 @@ pub mod events;
 pub mod interactions;
 pub mod oauth;
 
+use crate::store::OutboxMethod;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -77,7 +78,7 @@ fn ephemeral(message: &Message) -> axum::Json<serde_json::Value> {
 async fn queue(
     state: &AppState,
     workspace: &Workspace,
-    method: &str,
+    method: OutboxMethod,
     channel: &str,
     body: &serde_json::Value,
 ) -> Result<(), HttpError> {
@@ -139,7 +140,15 @@ fn nudge_in_background(
         };
         let body =
             crate::platform::slack::blocks::ephemeral_message_body(&channel, &user, None, &reply);
-        if let Err(err) = queue(&state, &workspace, "chat.postEphemeral", &channel, &body).await {
+        if let Err(err) = queue(
+            &state,
+            &workspace,
+            OutboxMethod::SlackEphemeral,
+            &channel,
+            &body,
+        )
+        .await
+        {
             tracing::warn!(error = ?err, "could not tell the facilitator how the nudge went");
         }
     });

@@ -3,6 +3,7 @@
 //! once, and bound to the browser that started the install with an HttpOnly cookie.
 //! Every failure gets a page a person can read.
 
+use crate::store::OutboxMethod;
 use axum::Router;
 use axum::extract::{Query, State};
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, COOKIE, SET_COOKIE};
@@ -229,7 +230,7 @@ async fn redirect(
     if let Some(installer) = &installed.installer {
         let body = post_message_body(installer, None, &installs::installer_welcome());
         state
-            .queue(workspace.id, "chat.postMessage", installer, &body)
+            .queue(workspace.id, OutboxMethod::SlackPost, installer, &body)
             .await?;
     }
     tracing::info!(workspace = %workspace.id, "installed in a workspace through OAuth");
