@@ -13,7 +13,7 @@ use std::marker::PhantomData;
 
 use sqlx::postgres::{PgArguments, PgPool, PgRow};
 use sqlx::sqlite::{SqliteArguments, SqlitePool, SqliteRow};
-use sqlx::{Arguments, Decode, FromRow, Postgres, Sqlite, Type};
+use sqlx::{Arguments, Decode, Encode, FromRow, Postgres, Sqlite, Type};
 
 /// The advisory lock key of write transactions on PostgreSQL ("learnloop" in ASCII,
 /// truncated): any constant no other application on the database uses.
@@ -395,33 +395,43 @@ impl<'q, T: Bind<'q>> Bind<'q> for Option<T> {
     }
 }
 
-fn sqlite_arguments<'a>(values: &'a [Value<'_>]) -> Result<SqliteArguments<'a>, sqlx::Error> {
-    let mut arguments = SqliteArguments::default();
+/// The arguments of a statement, for the database `A` belongs to.
+fn arguments<'a, A>(values: &'a [Value<'_>]) -> Result<A, sqlx::Error>
+where
+    A: Arguments<'a> + Default,
+    Option<i64>: Encode<'a, A::Database> + Type<A::Database>,
+    Option<f64>: Encode<'a, A::Database> + Type<A::Database>,
+    Option<&'a str>: Encode<'a, A::Database> + Type<A::Database>,
+    Option<&'a [u8]>: Encode<'a, A::Database> + Type<A::Database>,
+{
+    let mut arguments = A::default();
     for value in values {
-        let added = match value {
-            Value::Int(v) => arguments.add(*v),
-            Value::Real(v) => arguments.add(*v),
-            Value::Text(v) => arguments.add(v.as_deref()),
-            Value::Blob(v) => arguments.add(v.as_deref()),
-        };
-        added.map_err(sqlx::Error::Encode)?;
+        add_argument(&mut arguments, value)?;
     }
     Ok(arguments)
+}
+
+fn sqlite_arguments<'a>(values: &'a [Value<'_>]) -> Result<SqliteArguments<'a>, sqlx::Error> {
+    arguments(values)
 }
 
 fn postgres_arguments(values: &[Value<'_>]) -> Result<PgArguments, sqlx::Error> {
-    let mut arguments = PgArguments::default();
-    for value in values {
-        add_postgres_argument(&mut arguments, value)?;
-    }
-    Ok(arguments)
+    arguments(values)
 }
 
-/// Binds one value to PostgreSQL arguments (for statements made outside [`query`]).
-pub(super) fn add_postgres_argument(
-    arguments: &mut PgArguments,
-    value: &Value<'_>,
-) -> Result<(), sqlx::Error> {
+/// Binds one value (typed, so a `NULL` is a typed `NULL`); also for statements made
+/// outside [`query`] (`transfer`).
+pub(super) fn add_argument<'a, A>(
+    arguments: &mut A,
+    value: &'a Value<'_>,
+) -> Result<(), sqlx::Error>
+where
+    A: Arguments<'a>,
+    Option<i64>: Encode<'a, A::Database> + Type<A::Database>,
+    Option<f64>: Encode<'a, A::Database> + Type<A::Database>,
+    Option<&'a str>: Encode<'a, A::Database> + Type<A::Database>,
+    Option<&'a [u8]>: Encode<'a, A::Database> + Type<A::Database>,
+{
     match value {
         Value::Int(v) => arguments.add(*v),
         Value::Real(v) => arguments.add(*v),

@@ -359,7 +359,7 @@ async fn insert(
     }
     let mut arguments = sqlx::postgres::PgArguments::default();
     for value in rows.iter().flatten() {
-        db::add_postgres_argument(&mut arguments, value)?;
+        db::add_argument(&mut arguments, value)?;
     }
     sqlx::query_with(&statement, arguments)
         .execute(&mut **tx)
