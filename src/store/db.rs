@@ -83,6 +83,19 @@ impl Pool {
         })
     }
 
+    /// A write transaction that does not queue behind the others on PostgreSQL: for the
+    /// delivery worker's hot path, where every replica writes all the time. It is only
+    /// for transactions whose writes are blind (by primary key, or an upsert that keeps
+    /// the larger value) or whose reads are guarded by [`Conn::lock_keys`]; anything
+    /// that reads and then decides stays with [`Pool::begin_write`]. On SQLite it is
+    /// `begin_write`: there is one writer anyway.
+    pub async fn begin_concurrent(&self) -> Result<Conn, sqlx::Error> {
+        Ok(match self {
+            Self::Sqlite(pool) => Conn::SqliteTx(pool.begin_with("BEGIN IMMEDIATE").await?),
+            Self::Postgres(pool) => Conn::PgTx(pool.begin().await?),
+        })
+    }
+
     /// A read transaction: every statement in it sees the same moment (a deferred
     /// SQLite transaction; on PostgreSQL, whose default gives each statement a snapshot
     /// of its own, `REPEATABLE READ`).
@@ -141,6 +154,40 @@ impl Conn {
             Self::PgTx(tx) => tx.commit().await,
             Self::SqliteConn(_) | Self::PgConn(_) => Ok(()),
         }
+    }
+}
+
+/// What a keyed lock of [`Conn::lock_keys`] guards; each is a lock space of its own.
+#[derive(Clone, Copy, Debug)]
+pub enum LockSpace {
+    /// A workspace's send rate (`send_rates`), keyed by workspace id.
+    SendRate = 1,
+}
+
+impl Conn {
+    /// Takes, until the transaction ends, the locks of `keys` in `space` (in ascending
+    /// order, so two transactions wanting overlapping keys never deadlock). For a
+    /// [`Pool::begin_concurrent`] transaction that reads rows and then writes them: on
+    /// PostgreSQL a transaction-scoped advisory lock per key; on SQLite nothing, as the
+    /// transaction already holds the database's one write lock.
+    pub async fn lock_keys(&mut self, space: LockSpace, keys: &[i64]) -> Result<(), sqlx::Error> {
+        let Self::PgTx(tx) = self else {
+            return Ok(());
+        };
+        let mut keys = keys.to_vec();
+        keys.sort_unstable();
+        keys.dedup();
+        // The two-integer form keeps these apart from the one-key write lock; a key
+        // beyond 32 bits shares a lock with another, which only serialises the two.
+        sqlx::query(
+            "SELECT pg_advisory_xact_lock($1, CAST(k % 2147483647 AS INTEGER)) \
+             FROM (SELECT k FROM unnest($2::BIGINT[]) AS k ORDER BY k OFFSET 0) AS ordered",
+        )
+        .bind(space as i32)
+        .bind(&keys)
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
     }
 }
 

@@ -414,6 +414,7 @@ async fn settle_sent(conn: &mut Conn, sent: &[&Settlement]) -> Result<(), StoreE
         "?",
         [
             " WHERE true GROUP BY CAST(j.value ->> 0 AS BIGINT), j.value ->> 1 \
+         ORDER BY 1, 2 \
          ON CONFLICT (workspace_id, channel) DO UPDATE \
          SET next_allowed_at = CASE WHEN excluded.next_allowed_at > channel_pacing.next_allowed_at \
              THEN excluded.next_allowed_at ELSE channel_pacing.next_allowed_at END"
@@ -671,14 +672,25 @@ impl Store {
         let mut page = 0;
         loop {
             // One index probe per workspace, not a read of every waiting row.
-            let workspaces: Vec<i64> = db::query_scalar(
-                "SELECT id FROM (SELECT w.id, (SELECT MIN(o.next_attempt_at) FROM outbox o \
-                     WHERE o.workspace_id = w.id AND o.status IN ('pending', 'sending') \
-                       AND ((o.status = 'pending' AND o.next_attempt_at <= ?1) \
-                            OR (o.status = 'sending' AND o.lease_until <= ?1))) AS oldest \
-                   FROM workspaces w) AS due \
-                 WHERE oldest IS NOT NULL ORDER BY oldest, id LIMIT ?2 OFFSET ?3",
-            )
+            macro_rules! due_workspaces {
+                ($keep_whole:literal) => {
+                    concat!(
+                        "SELECT id FROM (SELECT w.id, (SELECT MIN(o.next_attempt_at) FROM outbox o \
+                             WHERE o.workspace_id = w.id AND o.status IN ('pending', 'sending') \
+                               AND ((o.status = 'pending' AND o.next_attempt_at <= ?1) \
+                                    OR (o.status = 'sending' AND o.lease_until <= ?1))) AS oldest \
+                           FROM workspaces w",
+                        $keep_whole,
+                        ") AS due WHERE oldest IS NOT NULL ORDER BY oldest, id LIMIT ?2 OFFSET ?3"
+                    )
+                };
+            }
+            // (`OFFSET 0` keeps PostgreSQL from inlining the subquery, which computed
+            // each workspace's `oldest` twice: once to filter, once to sort.)
+            let workspaces: Vec<i64> = db::query_scalar(db::Sql::dialects(
+                due_workspaces!(""),
+                due_workspaces!(" OFFSET 0"),
+            ))
             .bind(now)
             .bind(limit)
             .bind(page * i64::from(limit))
@@ -728,20 +740,23 @@ impl Store {
                 claimable!("outbox", "2"),
                 claim_returning!()
             ),
-            // The candidates are read by primary key first (a materialized list), so
-            // the conditions are checked on those rows alone, however little the
-            // planner knows of a table that just filled.
+            // Each candidate is looked up by primary key on its own (a lateral
+            // subquery with a locking clause is never flattened into a join), so the
+            // conditions are checked on those rows alone however little the planner
+            // knows of a table that just filled: as a join it read every due row of
+            // the table into a hash (20 ms a claim at 10,000 waiting; now 1 ms).
             concat!(
                 "WITH wanted AS MATERIALIZED ( \
                      SELECT CAST(j.value ->> 0 AS BIGINT) AS id \
                      FROM json_array_elements(CAST(?3 AS json)) AS j (value)), \
                  taken AS ( \
-                     SELECT o.id AS taken_id FROM wanted w JOIN outbox o ON o.id = w.id \
-                     WHERE o.status IN ('pending', 'sending') AND ",
+                     SELECT t.id FROM wanted w CROSS JOIN LATERAL ( \
+                         SELECT o.id FROM outbox o \
+                         WHERE o.id = w.id AND o.status IN ('pending', 'sending') AND ",
                 claimable!("o", "2"),
-                " FOR UPDATE OF o SKIP LOCKED) \
+                " FOR UPDATE SKIP LOCKED) AS t) \
                  UPDATE outbox SET status = 'sending', lease_until = ?1, attempts = attempts + 1 \
-                 FROM taken WHERE outbox.id = taken.taken_id",
+                 WHERE outbox.id = ANY(ARRAY(SELECT id FROM taken))",
                 claim_returning!()
             ),
         ))
@@ -760,7 +775,9 @@ impl Store {
         if settlements.is_empty() {
             return Ok(());
         }
-        let mut tx = self.pool.begin_write().await?;
+        // Every write here is by primary key (claimed rows are this worker's alone) or an
+        // upsert that keeps the later time, so replicas settle side by side.
+        let mut tx = self.pool.begin_concurrent().await?;
         // Deliveries, the common case, are two statements for the whole round.
         let (sent, others): (Vec<&Settlement>, Vec<&Settlement>) = settlements
             .iter()
