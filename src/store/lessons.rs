@@ -238,15 +238,20 @@ impl Store {
                 " ORDER BY bm25(lessons_fts, 1.0, 2.0, 0.5) LIMIT ?4"
             ),
             // ts_rank weighs tags (A) most and the title (C) least, as bm25 does above.
+            // The query's words carry the workspace, as the index's do (migration
+            // 0005); as a sub-select the scoped query is built once, not once a row.
             concat!(
                 "SELECT ",
                 lesson_hit_columns!(),
                 " FROM lessons l \
                  JOIN debriefs d ON d.id = l.debrief_id AND d.workspace_id = l.workspace_id \
-                 WHERE l.search @@ to_tsquery('learnloop', ?1) AND l.workspace_id = ?2 \
+                 WHERE l.search @@ (SELECT learnloop_scoped_query(?2, to_tsquery('learnloop', ?1))) \
+                   AND l.workspace_id = ?2 \
                    AND l.kind = 'lesson' AND ",
                 lesson_visible!("l", "d", "3", "5"),
-                " ORDER BY ts_rank(l.search, to_tsquery('learnloop', ?1)) DESC, l.id DESC \
+                " ORDER BY ts_rank(l.search, \
+                     (SELECT learnloop_scoped_query(?2, to_tsquery('learnloop', ?1)))) DESC, \
+                     l.id DESC \
                  LIMIT ?4"
             ),
         ))
@@ -293,6 +298,56 @@ mod tests {
 
     fn terms(word: &str) -> Terms {
         Terms::every(vec![Term::phrase(word).unwrap()]).unwrap()
+    }
+
+    /// Words are scoped by workspace id (`1_…`, `11_…`): a prefix search in workspace 1
+    /// must not reach into workspace 11, whose scoped words begin with the same digit.
+    #[tokio::test]
+    async fn a_prefix_search_stays_in_its_workspace_whose_id_prefixes_another() {
+        let (store, _db) = temp_store().await;
+        let mut workspaces = Vec::new();
+        for n in 1..=11 {
+            workspaces.push(workspace(&store, &format!("T{n}")).await);
+        }
+        let (first, eleventh) = (workspaces[0], workspaces[10]);
+        assert_eq!((first.0, eleventh.0), (1, 11), "ids that prefix each other");
+        let theirs = debrief(&store, eleventh, "Rollback drill").await;
+        lesson(
+            &store,
+            eleventh,
+            theirs,
+            "Rollback drill",
+            "Rollbacks need a runbook",
+        )
+        .await;
+        let ours = debrief(&store, first, "Rollout review").await;
+        lesson(
+            &store,
+            first,
+            ours,
+            "Rollout review",
+            "Canaries catch regressions",
+        )
+        .await;
+
+        let prefix = Terms::every(vec![Term::prefix("rollb").unwrap()]).unwrap();
+        let everyone = Audience::Internal;
+        let hits = store
+            .search_lessons(first, &prefix, everyone, 5)
+            .await
+            .unwrap();
+        assert!(hits.is_empty(), "workspace 11's lesson leaked: {hits:?}");
+        let hits = store
+            .search_lessons(eleventh, &prefix, everyone, 5)
+            .await
+            .unwrap();
+        assert_eq!(hits.len(), 1, "its own workspace finds it");
+        let prefix = Terms::every(vec![Term::prefix("canar").unwrap()]).unwrap();
+        let hits = store
+            .search_lessons(first, &prefix, everyone, 5)
+            .await
+            .unwrap();
+        assert_eq!(hits.len(), 1, "workspace 1 finds its own by prefix");
     }
 
     #[tokio::test]

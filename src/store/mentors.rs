@@ -137,7 +137,8 @@ impl Store {
             postgres: "lessons l \
                        JOIN debriefs d ON d.id = l.debrief_id AND d.workspace_id = l.workspace_id \
                        JOIN mentors m ON m.workspace_id = l.workspace_id AND m.person = l.owner \
-                       WHERE l.search @@ to_tsquery('learnloop', ?1)",
+                       WHERE l.search @@ \
+                           (SELECT learnloop_scoped_query(?2, to_tsquery('learnloop', ?1)))",
             [
                 " AND l.workspace_id = ?2 AND l.status = 'applied' \
                    AND d.anonymous = 0 AND l.owner != ?5 AND ",
