@@ -6,13 +6,13 @@
 use chrono::{DateTime, NaiveDate};
 
 use crate::app::command::{SlashCommand, parse_learn, parse_slash};
+use crate::domain::Schedule;
 use crate::http::slack::{commands, events, interactions};
 use crate::platform::slack::blocks::post_message_body;
 use crate::platform::teams::activity::strip_mentions;
 use crate::platform::teams::card::MAX_CARD_BYTES;
 use crate::platform::teams::{Activity, card_activity};
 use crate::platform::{Block, Button, Message, plain, plain_keeping_mentions};
-use crate::scheduler::Schedule;
 
 /// The command grammar: any text is a command, or a usage error naming the right forms.
 pub fn command_grammar(data: &[u8]) {

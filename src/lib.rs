@@ -11,7 +11,8 @@
 //! | [`startup`] | builds the application from [`config`] and runs it until a signal |
 //! | [`http`] | routes, request verification, the one HTTP error type |
 //! | [`socket_mode`] | Slack Socket Mode: the connection and its envelopes |
-//! | [`app`] | the domain: commands, debriefs, follow-ups, goals, digests, the Home, installs |
+//! | [`domain`] | values every layer uses: ids, platform, workspace, conversation kind, schedules and cron, the directory trait |
+//! | [`app`] | what learnloop does: commands, debriefs, follow-ups, goals, digests, the Home, installs |
 //! | [`store`] | the only place with SQL; tokens sealed with [`sealing`] |
 //! | [`scheduler`] | due schedules, follow-ups and recurrence matching |
 //! | [`delivery`] | the outbox worker |
@@ -24,6 +25,7 @@ pub mod app;
 pub mod clock;
 pub mod config;
 pub mod delivery;
+pub mod domain;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod http;

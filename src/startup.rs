@@ -11,7 +11,6 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use crate::app::debrief::timers::DebriefDuties;
-use crate::app::directory::Directory;
 use crate::app::installs::OAuthApp;
 use crate::app::retention::{self, Retention};
 use crate::app::scopes::ScopeRefresher;
@@ -21,6 +20,7 @@ use crate::app::zones::ZoneSource;
 use crate::clock::{SharedClock, SystemClock};
 use crate::config::Settings;
 use crate::delivery::Delivery;
+use crate::domain::directory::Directory;
 use crate::http::verify::{BotTokenVerifier, SlackSignatureVerifier, TeamsWebhookVerifier};
 use crate::http::{AppParts, AppState, metrics_router, router, socket_mode_routes};
 use crate::metrics::Metrics;

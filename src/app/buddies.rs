@@ -3,8 +3,8 @@
 //! reached, each in their chat with the bot.
 
 use super::command::BuddyTarget;
-use super::directory::MemberKind;
 use super::handle::CommandContext;
+use crate::domain::directory::MemberKind;
 use crate::platform::{Message, plain};
 use crate::store::{Goal, StoreError};
 

@@ -4,7 +4,6 @@ use std::time::Duration;
 
 use super::command::{CheckinCommand, Command, DebriefCommand, DigestCommand, MentorCommand};
 use super::debrief::{self, StartedCard};
-use super::directory::Directory;
 use super::templates::Templates;
 use super::zones::ZoneSource;
 use super::{
@@ -12,6 +11,7 @@ use super::{
 };
 use crate::clock::Clock;
 use crate::config::DebriefSettings;
+use crate::domain::directory::Directory;
 use crate::platform::Message;
 use crate::store::{DebriefId, NewOutboxMessage, Platform, Store, StoreError, Workspace};
 

@@ -7,7 +7,6 @@ pub mod checkins;
 pub mod command;
 pub mod debrief;
 pub mod digest;
-pub mod directory;
 pub mod followups;
 mod goals;
 pub mod handle;

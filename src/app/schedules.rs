@@ -8,8 +8,8 @@ use super::handle::{CommandContext, Handled};
 use super::words::count_of;
 use super::zones::person_zone;
 use super::{messages, usage};
+use crate::domain::{Schedule, schedule::EXAMPLES};
 use crate::platform::{Block, Message, plain};
-use crate::scheduler::{Schedule, schedule::EXAMPLES};
 use crate::store::{NewSchedule, ScheduleId, ScheduleKind, StoreError};
 
 /// Shortest gap between two prompts of one schedule.

@@ -10,9 +10,9 @@ use std::time::Duration;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
-use super::directory::Directory;
 use super::handle::CommandContext;
 use crate::clock::{Clock, SharedClock};
+use crate::domain::directory::Directory;
 use crate::store::{
     Audience, ConversationKind, ConversationScope, Platform, Store, StoreError, Workspace,
 };
@@ -309,7 +309,7 @@ mod tests {
     use crate::clock::ManualClock;
     use crate::store::test_support::{temp_store, workspace};
 
-    use crate::app::directory::FakeDirectory;
+    use crate::domain::directory::FakeDirectory;
 
     #[tokio::test]
     async fn answers_are_cached_for_a_day_and_failures_count_as_private() {

@@ -26,7 +26,6 @@ use tower_http::request_id::{
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
-use crate::app::directory::Directory;
 use crate::app::handle::{CommandContext, Handled};
 use crate::app::scopes::ScopeRefresher;
 use crate::app::templates::Templates;
@@ -35,6 +34,7 @@ use crate::app::zones::ZoneSource;
 use crate::clock::SharedClock;
 use crate::config::DebriefSettings;
 use crate::delivery::Delivery;
+use crate::domain::directory::Directory;
 use crate::metrics::Metrics;
 use crate::platform::slack::SlackClient;
 use crate::platform::teams::TeamsClient;

@@ -1,11 +1,8 @@
-//! Schedules: parsing cron and friendly forms, finding when they next fire, and firing
-//! them exactly once.
+//! Firing due schedules exactly once, asking follow-ups and posting recaps. What a
+//! schedule is (its forms, the cron parser, when it next fires) is `domain::schedule`.
 
-mod cron;
 mod follow_ups;
 mod recaps;
 mod runner;
-pub mod schedule;
 
 pub use runner::{FireReport, Scheduler};
-pub use schedule::{Schedule, ScheduleError};

@@ -10,13 +10,13 @@ use chrono::{DateTime, NaiveDate, Utc};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
-use super::Schedule;
 use crate::app::debrief::since;
 use crate::app::debrief::timers::{self, DebriefDuties, TimersReport};
 use crate::app::templates::Templates;
 use crate::app::{checkin_loop, checkins, digest, messages, recurrence, scopes};
 use crate::clock::SharedClock;
 use crate::delivery::Delivery;
+use crate::domain::Schedule;
 use crate::platform::Message;
 use crate::platform::outgoing::{self, Outgoing};
 use crate::store::{

@@ -6,10 +6,7 @@ use super::db;
 use super::db::Conn;
 
 use super::{OutboxId, Store, StoreError, StoreTx, WorkspaceId};
-
-/// Primary key of a debrief.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct DebriefId(pub i64);
+pub use crate::domain::DebriefId;
 
 /// A debrief as stored. `questions` is the frozen template as JSON (the app reads it).
 #[derive(Clone, Debug, PartialEq, Eq, FromRow)]

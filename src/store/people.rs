@@ -4,10 +4,7 @@ use sqlx::FromRow;
 
 use super::db;
 use super::{Store, StoreError, WorkspaceId};
-
-/// Primary key of a person.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct PersonId(pub i64);
+pub use crate::domain::PersonId;
 
 /// A stored person.
 #[derive(Clone, Debug, PartialEq, Eq)]

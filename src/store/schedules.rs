@@ -10,10 +10,7 @@ use sqlx::FromRow;
 use super::checkins::{self, NewCheckin};
 use super::db;
 use super::{NewOutboxMessage, Store, StoreError, WorkspaceId};
-
-/// Primary key of a schedule; shown to people as the id to `unschedule`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct ScheduleId(pub i64);
+pub use crate::domain::ScheduleId;
 
 /// What a schedule prompts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

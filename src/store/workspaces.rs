@@ -4,62 +4,7 @@ use sqlx::FromRow;
 
 use super::db;
 use super::{Store, StoreError};
-use crate::config::Secret;
-
-/// Primary key of a workspace; everything else hangs below one.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct WorkspaceId(pub i64);
-
-impl std::fmt::Display for WorkspaceId {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}", self.0)
-    }
-}
-
-/// The chat platform a workspace lives on.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Platform {
-    Slack,
-    Teams,
-}
-
-impl Platform {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Slack => "slack",
-            Self::Teams => "teams",
-        }
-    }
-
-    fn from_db(value: &str) -> Result<Self, StoreError> {
-        match value {
-            "slack" => Ok(Self::Slack),
-            "teams" => Ok(Self::Teams),
-            other => Err(StoreError::Other(sqlx::Error::Decode(
-                format!("unknown platform `{other}` in workspaces").into(),
-            ))),
-        }
-    }
-}
-
-/// A stored workspace.
-#[derive(Clone, Debug)]
-pub struct Workspace {
-    pub id: WorkspaceId,
-    pub platform: Platform,
-    pub external_id: String,
-    pub name: Option<String>,
-    /// The bot token to act with: the installation's (opened from its sealed form), else
-    /// the environment's single-workspace token; `None` once the app was uninstalled.
-    pub bot_token: Option<Secret>,
-    pub default_time_zone: String,
-    /// The app was removed from this workspace: nothing is sent to it.
-    pub uninstalled: bool,
-    /// An Enterprise Grid organisation installed as a whole: its teams share this one
-    /// workspace, and a public channel of one team is not public to the others, so
-    /// lessons are shown only in the conversation they were said in.
-    pub org_wide: bool,
-}
+pub use crate::domain::{Platform, Workspace, WorkspaceId};
 
 /// What is known about a workspace when it is first seen (or seen again). Tokens are
 /// never part of it: they live sealed in the installation, or in the environment.
@@ -115,7 +60,11 @@ pub(super) struct WorkspaceRow {
 
 impl Store {
     pub(super) fn workspace_from_row(&self, row: WorkspaceRow) -> Result<Workspace, StoreError> {
-        let platform = Platform::from_db(&row.platform)?;
+        let platform = Platform::parse(&row.platform).ok_or_else(|| {
+            StoreError::Other(sqlx::Error::Decode(
+                format!("unknown platform `{}` in workspaces", row.platform).into(),
+            ))
+        })?;
         let uninstalled = row.uninstalled_at.is_some();
         let bot_token = match (&row.sealed_token, row.installation_state.as_deref()) {
             _ if uninstalled => None,
@@ -244,7 +193,7 @@ mod tests {
         let (store, _dir) = temp_store().await;
         let store = store.with_credentials(Credentials {
             keyring: None,
-            slack_env_token: Some(Secret::new("xoxb-env")),
+            slack_env_token: Some(crate::config::Secret::new("xoxb-env")),
         });
         let in_slack = store.upsert_workspace(slack("T1"), 1).await.unwrap();
         assert_eq!(in_slack.bot_token.unwrap().expose(), "xoxb-env");

@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use chrono::{NaiveDate, TimeZone, Utc};
 use learnloop::app::templates::Templates;
-use learnloop::scheduler::{FireReport, Schedule, Scheduler};
+use learnloop::domain::Schedule;
+use learnloop::scheduler::{FireReport, Scheduler};
 use learnloop::store::{NewSchedule, ScheduleId, ScheduleKind};
 use wiremock::Mock;
 use wiremock::matchers::method;

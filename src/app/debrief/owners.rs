@@ -14,7 +14,7 @@ use super::answers::owner_key;
 use super::items;
 use super::summary::Reflected;
 use super::{Debrief, MAX_ITEMS_PER_ANSWER};
-use crate::app::directory::{Directory, Lookup, MemberKind};
+use crate::domain::directory::{Directory, Lookup, MemberKind};
 use crate::store::{ConversationKind, Platform, Workspace};
 
 /// All lookups of a close run while the facilitator waits for it to be acknowledged
@@ -185,8 +185,8 @@ fn member_kind<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::app::directory::FakeDirectory;
     use crate::config::Secret;
+    use crate::domain::directory::FakeDirectory;
     use crate::store::WorkspaceId;
 
     /// Alice and Bob are people, a bot, a deactivated account, one nobody answers

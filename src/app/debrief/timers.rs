@@ -11,7 +11,6 @@ use chrono::DateTime;
 
 use super::card::{CLOSE, NUDGE};
 use super::{Debrief, close, workspace_zone};
-use crate::app::directory::Directory;
 use crate::app::handle::CommandContext;
 use crate::app::names::DisplayNames;
 use crate::app::schedules::local_time;
@@ -20,6 +19,7 @@ use crate::app::words::count;
 use crate::app::zones::ZoneSource;
 use crate::clock::Clock;
 use crate::config::DebriefSettings;
+use crate::domain::directory::Directory;
 use crate::platform::outgoing;
 use crate::platform::{Block, Button, Message, plain};
 use crate::store::{NewOutboxMessage, Store, StoreError};

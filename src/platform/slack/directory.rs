@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use serde_json::Value;
 
 use super::SlackClient;
-use crate::app::directory::{Directory, Lookup, MemberKind};
+use crate::domain::directory::{Directory, Lookup, MemberKind};
 use crate::store::{ConversationKind, Workspace};
 
 /// Asks Slack with the workspace's bot token.

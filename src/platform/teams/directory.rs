@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use super::TeamsClient;
-use crate::app::directory::{Directory, Lookup, MemberKind};
+use crate::domain::directory::{Directory, Lookup, MemberKind};
 use crate::store::{ConversationKind, Store, Workspace};
 
 /// Asks the connector, at the service URL the conversation's reference holds.

@@ -6,7 +6,7 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use crate::store::{ConversationKind, Workspace};
+use super::{ConversationKind, Workspace};
 
 /// A boxed future, for the object-safe platform lookups.
 pub type Lookup<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
