@@ -4,6 +4,7 @@
 
 use super::command::BuddyTarget;
 use super::handle::CommandContext;
+use crate::app::AppError;
 use crate::domain::directory::MemberKind;
 use crate::platform::{Message, plain};
 use crate::store::{Goal, StoreError};
@@ -13,7 +14,7 @@ pub async fn set(
     ctx: &CommandContext<'_>,
     number: i64,
     target: &BuddyTarget,
-) -> Result<Message, StoreError> {
+) -> Result<Message, AppError> {
     let goal = match ctx.store.goal(ctx.workspace.id, ctx.user, number).await {
         Ok(goal) => goal,
         Err(StoreError::NotFound) => {
@@ -21,7 +22,7 @@ pub async fn set(
                 ":warning: You have no goal #{number}. `/learn goal list` shows yours."
             )));
         }
-        Err(other) => return Err(other),
+        Err(other) => return Err(other.into()),
     };
     let buddy = match target {
         BuddyTarget::Nobody => {
@@ -78,7 +79,7 @@ pub async fn set(
 }
 
 /// A reached goal's buddy hears it.
-pub async fn tell_reached(ctx: &CommandContext<'_>, goal: &Goal) -> Result<(), StoreError> {
+pub async fn tell_reached(ctx: &CommandContext<'_>, goal: &Goal) -> Result<(), AppError> {
     let Some(buddy) = &goal.buddy else {
         return Ok(());
     };
@@ -97,7 +98,7 @@ pub async fn tell_reached(ctx: &CommandContext<'_>, goal: &Goal) -> Result<(), S
 pub async fn tell_ratings(
     ctx: &CommandContext<'_>,
     ratings: &[(i64, String)],
-) -> Result<(), StoreError> {
+) -> Result<(), AppError> {
     if ratings.is_empty() {
         return Ok(());
     }

@@ -3,6 +3,7 @@
 //! check-in of each month opens with their own trend: their ratings over the last
 //! check-ins and how their goals are going. All of it is private to the person.
 
+use crate::app::AppError;
 use chrono::Datelike;
 use chrono_tz::Tz;
 
@@ -10,7 +11,7 @@ use super::debrief::answers::Answers;
 use super::sparkline::rating_bar;
 use super::templates::{Becomes, Question, QuestionKind};
 use crate::platform::{Block, plain};
-use crate::store::{Goal, PastCheckin, Store, StoreError, WorkspaceId};
+use crate::store::{Goal, PastCheckin, Store, WorkspaceId};
 
 /// An intention older than this is not asked about: the moment has passed.
 const INTENTION_WITHIN_SECS: i64 = 35 * 24 * 3600;
@@ -40,7 +41,7 @@ pub async fn recall(
     now: i64,
     zone: Tz,
     goals: &[Goal],
-) -> Result<Recall, StoreError> {
+) -> Result<Recall, AppError> {
     let past = store
         .past_checkins(workspace, person, now - TREND_WITHIN_SECS, TREND_CHECKINS)
         .await?;

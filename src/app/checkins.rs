@@ -11,8 +11,9 @@ use super::schedules::{self, Request};
 use super::templates::{Question, QuestionKind, Template};
 use super::words::count_of;
 use super::zones::person_zone;
+use crate::app::AppError;
 use crate::platform::{Block, Message};
-use crate::store::{Checkin, CheckinEnd, Goal, ScheduleKind, StoreError};
+use crate::store::{Checkin, CheckinEnd, Goal, ScheduleKind};
 
 /// The template a check-in asks.
 pub const TEMPLATE: &str = "checkin";
@@ -100,7 +101,7 @@ fn to_json(answers: &Answers) -> String {
 }
 
 /// Takes a DM from a person with an open check-in; `None` when they have none.
-pub async fn converse(ctx: &CommandContext<'_>, text: &str) -> Result<Option<Handled>, StoreError> {
+pub async fn converse(ctx: &CommandContext<'_>, text: &str) -> Result<Option<Handled>, AppError> {
     if !ctx.in_direct_message() {
         return Ok(None);
     }
@@ -108,7 +109,7 @@ pub async fn converse(ctx: &CommandContext<'_>, text: &str) -> Result<Option<Han
         return Ok(None);
     };
     let questions: Vec<Question> = serde_json::from_str(&checkin.questions)
-        .map_err(|e| StoreError::Corrupt(format!("check-in questions: {e}")))?;
+        .map_err(|e| AppError::Internal(format!("check-in questions: {e}")))?;
     // Taken already (a retry of the same event): the question where the person is.
     let where_you_are = |checkin: &Checkin| -> Handled {
         conversation::resume(&questions, &progress_of(checkin)).into()
@@ -210,7 +211,7 @@ fn thanks(questions: &[Question], answers: &Answers) -> Message {
 
 /// `/learn checkin SCHEDULE`: one check-in schedule per person, in their own zone;
 /// setting a new one replaces the old.
-pub async fn set(ctx: &CommandContext<'_>, text: &ScheduleText) -> Result<Handled, StoreError> {
+pub async fn set(ctx: &CommandContext<'_>, text: &ScheduleText) -> Result<Handled, AppError> {
     let zone = person_zone(ctx).await?;
     let request = Request {
         kind: ScheduleKind::Checkin,
@@ -266,7 +267,7 @@ pub async fn set(ctx: &CommandContext<'_>, text: &ScheduleText) -> Result<Handle
 }
 
 /// `/learn checkin off`.
-pub async fn off(ctx: &CommandContext<'_>) -> Result<Handled, StoreError> {
+pub async fn off(ctx: &CommandContext<'_>) -> Result<Handled, AppError> {
     let removed = ctx
         .store
         .deactivate_personal_schedules(ctx.workspace.id, ctx.user, ScheduleKind::Checkin)

@@ -3,6 +3,7 @@
 //! participation and how often follow-ups end in "applied"). `/learn digest SCHEDULE`
 //! posts it to a channel; `/learn digest now` previews the last seven days.
 
+use crate::app::AppError;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono_tz::Tz;
@@ -16,8 +17,7 @@ use super::words::count;
 use super::zones::day;
 use crate::platform::{Block, Message, plain, plain_keeping_mentions};
 use crate::store::{
-    Audience, DigestFacts, LessonHit, LessonMatch, Platform, ScheduleKind, Store, StoreError,
-    WorkspaceId,
+    Audience, DigestFacts, LessonHit, LessonMatch, Platform, ScheduleKind, Store, WorkspaceId,
 };
 
 /// The schedule `/learn digest` sets when none is given.
@@ -351,7 +351,7 @@ pub async fn build(
     to: i64,
     zone: Tz,
     audience: Audience<'_>,
-) -> Result<Built, StoreError> {
+) -> Result<Built, AppError> {
     recurrence::match_period(store, workspace, from, to, MATCHED_WHILE_BUILDING).await?;
     let facts = store.digest_facts(workspace, from, to, audience).await?;
     let matches = store
@@ -365,7 +365,7 @@ pub async fn build(
 }
 
 /// `/learn digest now`: the last seven days, to the caller only.
-pub async fn preview(ctx: &CommandContext<'_>) -> Result<Message, StoreError> {
+pub async fn preview(ctx: &CommandContext<'_>) -> Result<Message, AppError> {
     let now = ctx.clock.now_unix();
     let audience = scopes::audience_of_answer(ctx).await?;
     let mut message = build(
@@ -391,7 +391,7 @@ pub async fn preview(ctx: &CommandContext<'_>) -> Result<Message, StoreError> {
 }
 
 /// `/learn digest [SCHEDULE]` in a channel.
-pub async fn set(ctx: &CommandContext<'_>, text: &ScheduleText) -> Result<Handled, StoreError> {
+pub async fn set(ctx: &CommandContext<'_>, text: &ScheduleText) -> Result<Handled, AppError> {
     if ctx.in_direct_message() {
         return Ok(Message::text(
             ":warning: A digest is for a team: set it in the team's channel, e.g. \

@@ -2,6 +2,7 @@
 //! answer (Applied / Not yet / Not relevant, then an optional note), the spaced re-asks
 //! after "not yet", and `/learn followups`.
 
+use crate::app::AppError;
 use chrono_tz::Tz;
 
 use super::handle::CommandContext;
@@ -205,7 +206,7 @@ pub async fn answer(
     value: &str,
     answer: Answer,
     clicked: Option<&str>,
-) -> Result<Answered, StoreError> {
+) -> Result<Answered, AppError> {
     let Some((id, version)) = read_value(value) else {
         return Ok(said(Message::text("That button is not one of mine.")));
     };
@@ -214,7 +215,7 @@ pub async fn answer(
         Err(StoreError::NotFound) => {
             return Ok(said(Message::text("That lesson no longer exists.")));
         }
-        Err(other) => return Err(other),
+        Err(other) => return Err(other.into()),
     };
     if lesson.owner.as_deref() != Some(ctx.user) {
         let owner = lesson
@@ -302,7 +303,7 @@ pub async fn keep_or_retire(
     ctx: &CommandContext<'_>,
     action: &str,
     value: &str,
-) -> Result<Answered, StoreError> {
+) -> Result<Answered, AppError> {
     let (Some(lesson), true) = (value.parse::<i64>().ok(), [KEEP, RETIRE].contains(&action)) else {
         return Ok(said(Message::text(
             "That button belongs to a message I can no longer act on.",
@@ -427,7 +428,7 @@ async fn update_day_message(
     ctx: &CommandContext<'_>,
     day: OutboxId,
     message: &Message,
-) -> Result<(), StoreError> {
+) -> Result<(), AppError> {
     if !ctx.in_direct_message() {
         return Ok(());
     }
@@ -442,7 +443,7 @@ async fn replace_sent(
     channel: &str,
     message: &Message,
     name_of: &(dyn Fn(&str) -> Option<String> + Sync),
-) -> Result<(), StoreError> {
+) -> Result<(), AppError> {
     let updated = outgoing::update(ctx.workspace.platform, channel, message, name_of);
     let now_ms = ctx.clock.now_millis();
     let mut tx = ctx.store.begin().await?;
@@ -459,7 +460,7 @@ async fn replace_sent(
         ctx.give_up_at(now_ms),
     )
     .await?;
-    tx.commit().await
+    tx.commit().await.map_err(AppError::from)
 }
 
 /// The dedupe key of a lesson's "applied" reply in its debrief's thread: once per lesson.
@@ -494,7 +495,7 @@ async fn tell_the_debrief(
     ctx: &CommandContext<'_>,
     lesson: &TrackedLesson,
     note: Option<&str>,
-) -> Result<(), StoreError> {
+) -> Result<(), AppError> {
     let Some(origin) = ctx.store.lesson_origin(ctx.workspace.id, lesson.id).await? else {
         return Ok(());
     };
@@ -544,11 +545,7 @@ async fn tell_the_debrief(
 
 /// A note on one of the person's answers: stored, and, on an applied lesson, shown in
 /// its debrief's thread. `false` when the answer is not theirs (or is gone).
-pub async fn note(
-    ctx: &CommandContext<'_>,
-    follow_up: i64,
-    note: &str,
-) -> Result<bool, StoreError> {
+pub async fn note(ctx: &CommandContext<'_>, follow_up: i64, note: &str) -> Result<bool, AppError> {
     if !ctx
         .store
         .note_answer(ctx.workspace.id, follow_up, ctx.user, note)
@@ -593,7 +590,7 @@ fn read_words(text: &str) -> Option<(Option<usize>, Answer)> {
 pub async fn answer_in_words(
     ctx: &CommandContext<'_>,
     text: &str,
-) -> Result<Option<Message>, StoreError> {
+) -> Result<Option<Message>, AppError> {
     let Some((number, answer)) = read_words(text) else {
         return Ok(None);
     };
@@ -644,7 +641,7 @@ pub fn open_blocks(open: &[TrackedLesson], zone: Tz) -> Vec<Block> {
 }
 
 /// `/learn followups`: my lessons still waiting for an outcome, with the same buttons.
-pub async fn list(ctx: &CommandContext<'_>) -> Result<Message, StoreError> {
+pub async fn list(ctx: &CommandContext<'_>) -> Result<Message, AppError> {
     let open = ctx
         .store
         .open_follow_ups(ctx.workspace.id, ctx.user, LISTED)

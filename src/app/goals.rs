@@ -1,6 +1,7 @@
 //! `/learn goal add|list|done|share`: personal learning goals, private to their owner
 //! until they share one.
 
+use crate::app::AppError;
 use chrono::{DateTime, NaiveDate};
 
 use super::command::GoalCommand;
@@ -13,10 +14,7 @@ use crate::store::{Goal, StoreError};
 /// More open goals than this stop being goals.
 const MAX_OPEN_GOALS: usize = 30;
 
-pub async fn handle(
-    ctx: &CommandContext<'_>,
-    command: &GoalCommand,
-) -> Result<Message, StoreError> {
+pub async fn handle(ctx: &CommandContext<'_>, command: &GoalCommand) -> Result<Message, AppError> {
     match command {
         GoalCommand::Add { text, by } => add(ctx, text, *by).await,
         GoalCommand::List => list(ctx).await,
@@ -44,7 +42,7 @@ async fn add(
     ctx: &CommandContext<'_>,
     text: &str,
     by: Option<NaiveDate>,
-) -> Result<Message, StoreError> {
+) -> Result<Message, AppError> {
     let now = ctx.clock.now_unix();
     if let Some(date) = by {
         let zone = person_zone(ctx).await?;
@@ -122,7 +120,7 @@ fn goal_line(goal: &Goal) -> String {
     )
 }
 
-async fn list(ctx: &CommandContext<'_>) -> Result<Message, StoreError> {
+async fn list(ctx: &CommandContext<'_>) -> Result<Message, AppError> {
     let goals = ctx.store.goals(ctx.workspace.id, ctx.user).await?;
     if goals.is_empty() {
         return Ok(Message::text(
@@ -142,11 +140,11 @@ async fn list(ctx: &CommandContext<'_>) -> Result<Message, StoreError> {
     })
 }
 
-async fn done(ctx: &CommandContext<'_>, number: i64) -> Result<Message, StoreError> {
+async fn done(ctx: &CommandContext<'_>, number: i64) -> Result<Message, AppError> {
     let before = match ctx.store.goal(ctx.workspace.id, ctx.user, number).await {
         Ok(goal) => goal,
         Err(StoreError::NotFound) => return Ok(no_such_goal(number)),
-        Err(other) => return Err(other),
+        Err(other) => return Err(other.into()),
     };
     if before.done_at.is_some() {
         return Ok(Message::text(format!(
@@ -169,7 +167,7 @@ async fn done(ctx: &CommandContext<'_>, number: i64) -> Result<Message, StoreErr
     )))
 }
 
-async fn share(ctx: &CommandContext<'_>, number: i64) -> Result<Message, StoreError> {
+async fn share(ctx: &CommandContext<'_>, number: i64) -> Result<Message, AppError> {
     match ctx
         .store
         .share_goal(ctx.workspace.id, ctx.user, number)
@@ -180,6 +178,6 @@ async fn share(ctx: &CommandContext<'_>, number: i64) -> Result<Message, StoreEr
             plain(&goal.text)
         ))),
         Err(StoreError::NotFound) => Ok(no_such_goal(number)),
-        Err(other) => Err(other),
+        Err(other) => Err(other.into()),
     }
 }

@@ -1,5 +1,6 @@
 //! What the bot does with a parsed command or a message sent to it.
 
+use crate::app::AppError;
 use std::time::Duration;
 
 use super::command::{CheckinCommand, Command, DebriefCommand, DigestCommand, MentorCommand};
@@ -13,7 +14,7 @@ use crate::clock::Clock;
 use crate::config::DebriefSettings;
 use crate::domain::directory::Directory;
 use crate::platform::Message;
-use crate::store::{DebriefId, NewOutboxMessage, Platform, Store, StoreError, Workspace};
+use crate::store::{DebriefId, NewOutboxMessage, Platform, Store, Workspace};
 
 /// Who asked, where, and what the handler may use.
 pub struct CommandContext<'a> {
@@ -61,7 +62,7 @@ impl CommandContext<'_> {
 
     /// Queues `message` to a conversation of this workspace (a person's user id is
     /// their chat with the bot), rendered for its platform.
-    pub async fn send_to(&self, conversation: &str, message: &Message) -> Result<(), StoreError> {
+    pub async fn send_to(&self, conversation: &str, message: &Message) -> Result<(), AppError> {
         let names = super::names::DisplayNames::of(self.store, self.workspace).await?;
         let posted = crate::platform::outgoing::post(
             self.workspace.platform,
@@ -109,7 +110,7 @@ impl From<Message> for Handled {
 }
 
 /// Carries out a command.
-pub async fn handle(ctx: &CommandContext<'_>, command: &Command) -> Result<Handled, StoreError> {
+pub async fn handle(ctx: &CommandContext<'_>, command: &Command) -> Result<Handled, AppError> {
     let reply = match command {
         Command::Help { topic } => messages::help(*topic),
         Command::Retro {
@@ -163,7 +164,7 @@ pub async fn handle(ctx: &CommandContext<'_>, command: &Command) -> Result<Handl
 /// Carries out the words of a message sent to the bot (DM or mention): the next step
 /// of the person's debrief conversation if they are in one, else of their open
 /// check-in, else a command.
-pub async fn handle_text(ctx: &CommandContext<'_>, text: &str) -> Result<Handled, StoreError> {
+pub async fn handle_text(ctx: &CommandContext<'_>, text: &str) -> Result<Handled, AppError> {
     if let Some(handled) = debrief::converse(ctx, text).await? {
         return Ok(handled);
     }

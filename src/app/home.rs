@@ -4,6 +4,7 @@
 //! and how learnloop works. Built from the database alone, so opening the tab never
 //! waits for Slack.
 
+use crate::app::AppError;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
@@ -25,7 +26,7 @@ const GOALS_SHOWN: usize = 10;
 const LESSONS_SHOWN: u32 = 5;
 
 /// The Home of `ctx.user` (the context's channel is their DM, or their id).
-pub async fn view(ctx: &CommandContext<'_>) -> Result<Message, StoreError> {
+pub async fn view(ctx: &CommandContext<'_>) -> Result<Message, AppError> {
     let now = ctx.clock.now_unix();
     let zone = stored_zone(ctx).await?;
     let mut blocks = vec![Block::Header("Your learning loop".into())];
@@ -56,7 +57,7 @@ pub async fn view(ctx: &CommandContext<'_>) -> Result<Message, StoreError> {
 
 /// The person's stored zone (the workspace's when none is known): the Home never
 /// waits for a lookup.
-async fn stored_zone(ctx: &CommandContext<'_>) -> Result<Tz, StoreError> {
+async fn stored_zone(ctx: &CommandContext<'_>) -> Result<Tz, AppError> {
     let workspace_zone: Tz = ctx.workspace.default_time_zone.parse().unwrap_or(Tz::UTC);
     Ok(
         match ctx.store.find_person(ctx.workspace.id, ctx.user).await {
@@ -65,7 +66,7 @@ async fn stored_zone(ctx: &CommandContext<'_>) -> Result<Tz, StoreError> {
                 .and_then(|zone| zone.parse().ok())
                 .unwrap_or(workspace_zone),
             Err(StoreError::NotFound) => workspace_zone,
-            Err(other) => return Err(other),
+            Err(other) => return Err(other.into()),
         },
     )
 }
@@ -81,7 +82,7 @@ async fn pause_blocks(
     ctx: &CommandContext<'_>,
     now: i64,
     zone: Tz,
-) -> Result<Vec<Block>, StoreError> {
+) -> Result<Vec<Block>, AppError> {
     let paused = ctx
         .store
         .paused_until(ctx.workspace.id, ctx.user, now)
@@ -104,7 +105,7 @@ async fn pause_blocks(
     })
 }
 
-async fn follow_up_blocks(ctx: &CommandContext<'_>, zone: Tz) -> Result<Vec<Block>, StoreError> {
+async fn follow_up_blocks(ctx: &CommandContext<'_>, zone: Tz) -> Result<Vec<Block>, AppError> {
     let open = ctx
         .store
         .open_follow_ups(ctx.workspace.id, ctx.user, FOLLOW_UPS_SHOWN + 1)
@@ -127,7 +128,7 @@ async fn follow_up_blocks(ctx: &CommandContext<'_>, zone: Tz) -> Result<Vec<Bloc
     Ok(blocks)
 }
 
-async fn debrief_blocks(ctx: &CommandContext<'_>) -> Result<Vec<Block>, StoreError> {
+async fn debrief_blocks(ctx: &CommandContext<'_>) -> Result<Vec<Block>, AppError> {
     let waiting = debrief::waiting_for_reflection(ctx.store, ctx.workspace, ctx.user).await?;
     if waiting.is_empty() {
         return Ok(vec![Block::Text(
@@ -148,7 +149,7 @@ async fn debrief_blocks(ctx: &CommandContext<'_>) -> Result<Vec<Block>, StoreErr
     Ok(blocks)
 }
 
-async fn goal_blocks(ctx: &CommandContext<'_>, zone: Tz) -> Result<Vec<Block>, StoreError> {
+async fn goal_blocks(ctx: &CommandContext<'_>, zone: Tz) -> Result<Vec<Block>, AppError> {
     let goals = ctx.store.goals(ctx.workspace.id, ctx.user).await?;
     let checkin = ctx
         .store
@@ -186,7 +187,7 @@ async fn goal_blocks(ctx: &CommandContext<'_>, zone: Tz) -> Result<Vec<Block>, S
     Ok(vec![Block::Text(lines), Block::Context(next_checkin)])
 }
 
-async fn lesson_blocks(ctx: &CommandContext<'_>) -> Result<Vec<Block>, StoreError> {
+async fn lesson_blocks(ctx: &CommandContext<'_>) -> Result<Vec<Block>, AppError> {
     if ctx.workspace.org_wide {
         return Ok(vec![Block::Text(
             "*Lessons*\nInstalled for your whole organisation, learnloop keeps each lesson \

@@ -1,6 +1,7 @@
 //! `/learn lessons [QUERY]`: the lessons this conversation may see (public conversations'
 //! and its own), best matches first, or the latest when no query is given.
 
+use crate::app::AppError;
 use chrono_tz::Tz;
 
 use super::handle::CommandContext;
@@ -9,7 +10,7 @@ use super::scopes;
 use super::search::user_terms;
 use super::zones::format_local;
 use crate::platform::{Block, Message, plain};
-use crate::store::{LessonHit, StoreError};
+use crate::store::LessonHit;
 
 /// Lessons shown per search.
 const SHOWN: u32 = 5;
@@ -49,7 +50,7 @@ fn listing(title: String, hits: &[LessonHit], zone: Tz) -> Message {
 }
 
 /// Searches (or lists the latest of) the lessons this conversation may see.
-pub async fn search(ctx: &CommandContext<'_>, query: Option<&str>) -> Result<Message, StoreError> {
+pub async fn search(ctx: &CommandContext<'_>, query: Option<&str>) -> Result<Message, AppError> {
     let zone = workspace_zone(ctx);
     let workspace = ctx.workspace.id;
     // Who reads the answer: this conversation's lessons, and public ones unless the

@@ -5,6 +5,7 @@
 //! of anonymous debriefs and lessons outside the starter's privacy scope never count,
 //! and nobody is suggested to the same person twice in 30 days.
 
+use crate::app::AppError;
 use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
@@ -13,7 +14,7 @@ use super::handle::{CommandContext, Handled};
 use super::names::DisplayNames;
 use super::{scopes, search};
 use crate::platform::{Block, Button, Message, outgoing, plain};
-use crate::store::{MentorLesson, NewOutboxMessage, StoreError};
+use crate::store::{MentorLesson, NewOutboxMessage};
 
 /// The suggestion's button.
 pub const INTRO: &str = "mentor.intro";
@@ -25,7 +26,7 @@ const LISTED: usize = 20;
 const ABOUT_CHARS: usize = 150;
 
 /// `/learn mentor on [#topic …]`.
-pub async fn on(ctx: &CommandContext<'_>, topics: &[String]) -> Result<Message, StoreError> {
+pub async fn on(ctx: &CommandContext<'_>, topics: &[String]) -> Result<Message, AppError> {
     let now = ctx.clock.now_unix();
     ctx.store
         .set_mentor(ctx.workspace.id, ctx.user, &topics.join(" "), now)
@@ -51,7 +52,7 @@ pub async fn on(ctx: &CommandContext<'_>, topics: &[String]) -> Result<Message, 
 }
 
 /// `/learn mentor off`.
-pub async fn off(ctx: &CommandContext<'_>) -> Result<Message, StoreError> {
+pub async fn off(ctx: &CommandContext<'_>) -> Result<Message, AppError> {
     let removed = ctx.store.remove_mentor(ctx.workspace.id, ctx.user).await?;
     Ok(Message::text(if removed {
         ":ok_hand: You no longer offer to be asked. `/learn mentor on` offers again."
@@ -62,7 +63,7 @@ pub async fn off(ctx: &CommandContext<'_>) -> Result<Message, StoreError> {
 
 /// `/learn mentors [#topic]`: the people who offer, with what they applied that this
 /// conversation may see.
-pub async fn list(ctx: &CommandContext<'_>, topic: Option<&str>) -> Result<Message, StoreError> {
+pub async fn list(ctx: &CommandContext<'_>, topic: Option<&str>) -> Result<Message, AppError> {
     let audience = scopes::audience_of_answer(ctx).await?;
     let rows = ctx.store.mentors(ctx.workspace.id, topic, audience).await?;
     let lines: Vec<String> = rows
@@ -158,7 +159,7 @@ fn best_match(lessons: &[MentorLesson]) -> Option<(String, usize, Option<String>
 pub async fn suggestion(
     ctx: &CommandContext<'_>,
     about: &str,
-) -> Result<Option<Message>, StoreError> {
+) -> Result<Option<Message>, AppError> {
     let Some(terms) = search::related_terms(about) else {
         return Ok(None);
     };
@@ -190,7 +191,7 @@ pub async fn suggestion(
         topic,
         about: about.chars().take(ABOUT_CHARS).collect(),
     };
-    let value = serde_json::to_string(&request).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let value = serde_json::to_string(&request).map_err(|e| AppError::Internal(e.to_string()))?;
     Ok(Some(Message {
         fallback: format!("A colleague applied {count}{on} {lessons} like this"),
         blocks: vec![
@@ -213,7 +214,7 @@ pub async fn suggest_privately(
     ctx: &CommandContext<'_>,
     handled: &mut Handled,
     about: &str,
-) -> Result<(), StoreError> {
+) -> Result<(), AppError> {
     let Some(suggestion) = suggestion(ctx, about).await? else {
         return Ok(());
     };
@@ -233,7 +234,7 @@ fn stale_button() -> Message {
 }
 
 /// The intro button, pressed by the starter: one short message to both.
-pub async fn intro(ctx: &CommandContext<'_>, value: &str) -> Result<Handled, StoreError> {
+pub async fn intro(ctx: &CommandContext<'_>, value: &str) -> Result<Handled, AppError> {
     let Ok(request) = serde_json::from_str::<IntroRequest>(value) else {
         return Ok(stale_button().into());
     };

@@ -7,6 +7,7 @@ pub mod checkins;
 pub mod command;
 pub mod debrief;
 pub mod digest;
+mod error;
 pub mod followups;
 mod goals;
 pub mod handle;
@@ -34,3 +35,5 @@ pub mod zones;
 
 #[cfg(test)]
 mod snapshot_tests;
+
+pub use error::AppError;

@@ -2,9 +2,10 @@
 //! mentions the client resolves (Teams cards): learnt from the people the Teams bot has
 //! met. Slack resolves `<@U…>` itself, so it needs none.
 
+use crate::app::AppError;
 use std::collections::HashMap;
 
-use crate::store::{Platform, Store, StoreError, Workspace};
+use crate::store::{Platform, Store, Workspace};
 
 /// Names by platform user id.
 #[derive(Clone, Debug, Default)]
@@ -12,7 +13,7 @@ pub struct DisplayNames(HashMap<String, String>);
 
 impl DisplayNames {
     /// The names a workspace's messages may show (none for Slack).
-    pub async fn of(store: &Store, workspace: &Workspace) -> Result<Self, StoreError> {
+    pub async fn of(store: &Store, workspace: &Workspace) -> Result<Self, AppError> {
         if workspace.platform != Platform::Teams {
             return Ok(Self::default());
         }

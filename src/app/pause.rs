@@ -1,5 +1,6 @@
 //! `/learn pause DURATION` and `/learn resume`: a person's holiday from prompts.
 
+use crate::app::AppError;
 use chrono::{DateTime, Duration, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
 
@@ -8,12 +9,8 @@ use super::handle::CommandContext;
 use super::schedules::local_time;
 use super::zones::person_zone;
 use crate::platform::Message;
-use crate::store::StoreError;
 
-pub async fn pause(
-    ctx: &CommandContext<'_>,
-    duration: PauseDuration,
-) -> Result<Message, StoreError> {
+pub async fn pause(ctx: &CommandContext<'_>, duration: PauseDuration) -> Result<Message, AppError> {
     // "until 28 December" begins at midnight where the person is.
     let zone: Tz = person_zone(ctx).await?;
     let now = DateTime::from_timestamp(ctx.clock.now_unix(), 0).unwrap_or_default();
@@ -53,7 +50,7 @@ pub async fn pause(
     )))
 }
 
-pub async fn resume(ctx: &CommandContext<'_>) -> Result<Message, StoreError> {
+pub async fn resume(ctx: &CommandContext<'_>) -> Result<Message, AppError> {
     let now = ctx.clock.now_unix();
     let was_paused = ctx
         .store

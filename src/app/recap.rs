@@ -3,13 +3,14 @@
 //! coming back before and stopped, and the most active contributors among those who
 //! agreed to be named (`/learn credit on`).
 
+use crate::app::AppError;
 use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime, Timelike, Weekday};
 use chrono_tz::Tz;
 
 use super::handle::CommandContext;
 use super::words::count;
 use crate::platform::{Block, Message, plain};
-use crate::store::{Audience, StoreError, WorkspaceId};
+use crate::store::{Audience, WorkspaceId};
 
 /// The local hour of the first Monday from which the recap is posted.
 pub const RECAP_HOUR: u32 = 10;
@@ -131,7 +132,7 @@ pub async fn build(
     quarter: Quarter,
     zone: Tz,
     audience: Audience<'_>,
-) -> Result<Option<Message>, StoreError> {
+) -> Result<Option<Message>, AppError> {
     let (from, to) = quarter.bounds(zone);
     let (before, _) = quarter.previous().bounds(zone);
     super::recurrence::match_period(
@@ -219,7 +220,7 @@ pub async fn build(
 }
 
 /// `/learn credit on|off`: whether the recap may name me among the most active.
-pub async fn credit(ctx: &CommandContext<'_>, named: bool) -> Result<Message, StoreError> {
+pub async fn credit(ctx: &CommandContext<'_>, named: bool) -> Result<Message, AppError> {
     ctx.store
         .set_recap_credit(ctx.workspace.id, ctx.user, named, ctx.clock.now_unix())
         .await?;

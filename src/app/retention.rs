@@ -3,6 +3,7 @@
 //! follow-up refers to keep their id and nothing else), failed ones are removed after
 //! `retention.failed_outbox_days`, and Events API ids after their dedupe window.
 
+use crate::app::AppError;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -10,7 +11,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::clock::SharedClock;
 use crate::config::RetentionSettings;
-use crate::store::{Store, StoreError};
+use crate::store::Store;
 
 /// How long an outgoing-webhook activity is remembered: past its five minutes its
 /// timestamp alone refuses a replay.
@@ -36,11 +37,7 @@ pub struct Pruned {
 }
 
 /// One pass, as of `now_ms`.
-pub async fn prune(
-    store: &Store,
-    retention: &Retention,
-    now_ms: i64,
-) -> Result<Pruned, StoreError> {
+pub async fn prune(store: &Store, retention: &Retention, now_ms: i64) -> Result<Pruned, AppError> {
     let days = |n: u64| now_ms - i64::try_from(n).unwrap_or(i64::MAX / DAY_MS) * DAY_MS;
     let outbox_rows = store
         .prune_outbox(

@@ -1,5 +1,6 @@
 //! `/learn retro`, `/learn schedules`, `/learn unschedule`: a channel's recurring prompts.
 
+use crate::app::AppError;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
@@ -58,11 +59,7 @@ pub struct Created {
 impl Created {
     /// `Next: …` in the schedule's zone, plus the asker's own zone when it differs, so
     /// they see what they asked for.
-    pub async fn next_times(
-        &self,
-        ctx: &CommandContext<'_>,
-        zone: Tz,
-    ) -> Result<String, StoreError> {
+    pub async fn next_times(&self, ctx: &CommandContext<'_>, zone: Tz) -> Result<String, AppError> {
         let next: Vec<String> = self.upcoming.iter().map(|t| local_time(*t, zone)).collect();
         let mine = person_zone(ctx).await?;
         let yours = if mine == zone {
@@ -85,7 +82,7 @@ pub async fn create(
     ctx: &CommandContext<'_>,
     text: &ScheduleText,
     request: Request<'_>,
-) -> Result<Result<Created, Message>, StoreError> {
+) -> Result<Result<Created, Message>, AppError> {
     let zone = request.zone;
     let now = DateTime::from_timestamp(ctx.clock.now_unix(), 0).unwrap_or_default();
     let today = now.with_timezone(&zone).date_naive();
@@ -159,7 +156,7 @@ pub async fn create_retro(
     text: &ScheduleText,
     template: Option<&TemplateName>,
     zone: Option<Tz>,
-) -> Result<Handled, StoreError> {
+) -> Result<Handled, AppError> {
     if let Some(name) = template
         && ctx.templates.get(name.as_str()).is_none()
     {
@@ -199,7 +196,7 @@ pub async fn create_retro(
     })
 }
 
-pub async fn list(ctx: &CommandContext<'_>) -> Result<Message, StoreError> {
+pub async fn list(ctx: &CommandContext<'_>) -> Result<Message, AppError> {
     let schedules = ctx
         .store
         .channel_schedules(ctx.workspace.id, ctx.channel)
@@ -237,7 +234,7 @@ pub async fn list(ctx: &CommandContext<'_>) -> Result<Message, StoreError> {
     })
 }
 
-pub async fn remove(ctx: &CommandContext<'_>, id: i64) -> Result<Handled, StoreError> {
+pub async fn remove(ctx: &CommandContext<'_>, id: i64) -> Result<Handled, AppError> {
     let existing = ctx
         .store
         .channel_schedules(ctx.workspace.id, ctx.channel)
@@ -264,7 +261,7 @@ pub async fn remove(ctx: &CommandContext<'_>, id: i64) -> Result<Handled, StoreE
              schedules with their numbers."
         ))
         .into()),
-        Err(other) => Err(other),
+        Err(other) => Err(other.into()),
     }
 }
 

@@ -4,6 +4,7 @@
 //! answer kept for a day and refreshed in the background; Teams says what a
 //! conversation is in every activity.
 
+use crate::app::AppError;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -13,9 +14,7 @@ use tokio_util::sync::CancellationToken;
 use super::handle::CommandContext;
 use crate::clock::{Clock, SharedClock};
 use crate::domain::directory::Directory;
-use crate::store::{
-    Audience, ConversationKind, ConversationScope, Platform, Store, StoreError, Workspace,
-};
+use crate::store::{Audience, ConversationKind, ConversationScope, Platform, Store, Workspace};
 
 /// How long a platform's answer is trusted: a channel can be made private or shared
 /// with another organisation at any time, so it is asked again at least daily.
@@ -39,7 +38,7 @@ pub async fn look_up(
     clock: &dyn Clock,
     workspace: &Workspace,
     conversation: &str,
-) -> Result<ConversationScope, StoreError> {
+) -> Result<ConversationScope, AppError> {
     let seen = store.scope_version(workspace.id, conversation).await?;
     let found = tokio::time::timeout(
         LOOKUP_TIMEOUT,
@@ -87,7 +86,7 @@ pub async fn current(
     clock: &dyn Clock,
     workspace: &Workspace,
     conversation: &str,
-) -> Result<ConversationScope, StoreError> {
+) -> Result<ConversationScope, AppError> {
     let stored = store.conversation_scope(workspace.id, conversation).await?;
     if workspace.platform == Platform::Teams {
         return Ok(stored.unwrap_or(ConversationScope {
@@ -105,7 +104,7 @@ pub async fn current(
 pub async fn of(
     ctx: &CommandContext<'_>,
     conversation: &str,
-) -> Result<ConversationScope, StoreError> {
+) -> Result<ConversationScope, AppError> {
     current(
         ctx.store,
         ctx.directory,
@@ -122,7 +121,7 @@ pub async fn of(
 pub async fn audience<'a>(
     ctx: &CommandContext<'_>,
     conversation: &'a str,
-) -> Result<Audience<'a>, StoreError> {
+) -> Result<Audience<'a>, AppError> {
     let kind = of(ctx, conversation).await?.kind;
     Ok(narrowed(
         ctx.workspace.org_wide,
@@ -133,9 +132,7 @@ pub async fn audience<'a>(
 /// Who sees the answer to a command (`lessons`, `digest now`): the person who asked
 /// when the platform answers privately (a member of the workspace, who may see its
 /// public lessons wherever they ask), else everyone in the conversation.
-pub async fn audience_of_answer<'a>(
-    ctx: &'a CommandContext<'_>,
-) -> Result<Audience<'a>, StoreError> {
+pub async fn audience_of_answer<'a>(ctx: &'a CommandContext<'_>) -> Result<Audience<'a>, AppError> {
     if ctx.answered_privately() {
         return Ok(narrowed(ctx.workspace.org_wide, Audience::In(ctx.channel)));
     }
@@ -195,7 +192,7 @@ pub async fn refresh_due(
     store: &Store,
     directory: &dyn Directory,
     clock: &dyn Clock,
-) -> Result<usize, StoreError> {
+) -> Result<usize, AppError> {
     let due = store
         .scopes_to_check(clock.now_unix(), REFRESH_BATCH)
         .await?;
@@ -240,7 +237,7 @@ impl ScopeRefresher {
     }
 
     /// One pass (tests call it directly); how many conversations were looked up.
-    pub async fn refresh(&self) -> Result<usize, StoreError> {
+    pub async fn refresh(&self) -> Result<usize, AppError> {
         refresh_due(&self.store, self.directory.as_ref(), self.clock.as_ref()).await
     }
 

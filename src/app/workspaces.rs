@@ -1,6 +1,7 @@
 //! Resolves the team id on a request to its workspace row, creating it for a
 //! single-workspace install. Hot path of every request, so resolved rows are cached.
 
+use crate::app::AppError;
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
@@ -61,7 +62,7 @@ impl WorkspaceDirectory {
         &self,
         platform: Platform,
         external_id: &str,
-    ) -> Result<Option<Arc<Workspace>>, StoreError> {
+    ) -> Result<Option<Arc<Workspace>>, AppError> {
         match platform {
             Platform::Slack => self.resolve_slack(None, Some(external_id)).await,
             Platform::Teams => {
@@ -71,7 +72,7 @@ impl WorkspaceDirectory {
                 match self.store.find_workspace(platform, external_id).await {
                     Ok(found) => Ok(Some(self.remember(platform, external_id, found))),
                     Err(StoreError::NotFound) => Ok(None),
-                    Err(other) => Err(other),
+                    Err(other) => Err(other.into()),
                 }
             }
         }
@@ -84,7 +85,7 @@ impl WorkspaceDirectory {
         &self,
         enterprise_id: Option<&str>,
         team_id: Option<&str>,
-    ) -> Result<Option<Arc<Workspace>>, StoreError> {
+    ) -> Result<Option<Arc<Workspace>>, AppError> {
         let (enterprise_id, team_id) = (
             enterprise_id.filter(|id| !id.is_empty()),
             team_id.filter(|id| !id.is_empty()),
@@ -105,7 +106,7 @@ impl WorkspaceDirectory {
         {
             Ok(found) => Some(found),
             Err(StoreError::NotFound) => None,
-            Err(other) => return Err(other),
+            Err(other) => return Err(other.into()),
         };
         let installed = match &found {
             Some(found) => self.has_installation(found).await?,
@@ -132,18 +133,18 @@ impl WorkspaceDirectory {
         Ok(Some(self.remember(Platform::Slack, key, workspace)))
     }
 
-    async fn has_installation(&self, workspace: &Workspace) -> Result<bool, StoreError> {
+    async fn has_installation(&self, workspace: &Workspace) -> Result<bool, AppError> {
         match self.store.installation(workspace.id).await {
             Ok(_) => Ok(true),
             Err(StoreError::NotFound) => Ok(false),
-            Err(other) => Err(other),
+            Err(other) => Err(other.into()),
         }
     }
 
     /// The Teams workspace `TENANT:TEAM`, created on first contact: a team whose
     /// verified activity or signed webhook call reaches us has added the app, and Teams
     /// needs no per-team token.
-    pub async fn ensure_teams(&self, external_id: &str) -> Result<Arc<Workspace>, StoreError> {
+    pub async fn ensure_teams(&self, external_id: &str) -> Result<Arc<Workspace>, AppError> {
         if let Some(found) = self.cached(Platform::Teams, external_id) {
             return Ok(found);
         }
@@ -165,7 +166,7 @@ impl WorkspaceDirectory {
         self.cache.write().unwrap_or_else(|e| e.into_inner())[slot(Platform::Slack)].clear();
     }
 
-    async fn create(&self, platform: Platform, external_id: &str) -> Result<Workspace, StoreError> {
+    async fn create(&self, platform: Platform, external_id: &str) -> Result<Workspace, AppError> {
         let new = NewWorkspace {
             platform,
             external_id,
@@ -175,6 +176,7 @@ impl WorkspaceDirectory {
         self.store
             .upsert_workspace(new, self.clock.now_unix())
             .await
+            .map_err(AppError::from)
     }
 
     fn remember(

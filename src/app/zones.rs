@@ -2,6 +2,7 @@
 //! platform (Slack's `users.info`), is cached on the person's row for a day, and falls
 //! back to the workspace's zone when the platform does not answer in time.
 
+use crate::app::AppError;
 use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
@@ -50,7 +51,7 @@ pub fn day(unix: i64, zone: Tz) -> String {
 }
 
 /// The zone of the person who typed the command.
-pub async fn person_zone(ctx: &CommandContext<'_>) -> Result<Tz, StoreError> {
+pub async fn person_zone(ctx: &CommandContext<'_>) -> Result<Tz, AppError> {
     let now = ctx.clock.now_unix();
     let workspace_zone: Tz = ctx.workspace.default_time_zone.parse().unwrap_or(Tz::UTC);
     let cached = match ctx.store.find_person(ctx.workspace.id, ctx.user).await {
@@ -59,7 +60,7 @@ pub async fn person_zone(ctx: &CommandContext<'_>) -> Result<Tz, StoreError> {
             .and_then(|zone| zone.parse::<Tz>().ok())
             .map(|zone| (zone, person.time_zone_refreshed_at.unwrap_or(0))),
         Err(StoreError::NotFound) => None,
-        Err(other) => return Err(other),
+        Err(other) => return Err(other.into()),
     };
     if let Some((zone, refreshed_at)) = cached
         && now - refreshed_at < REFRESH_AFTER_SECS

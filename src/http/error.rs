@@ -4,6 +4,7 @@
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
+use crate::app::AppError;
 use crate::store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
@@ -52,6 +53,15 @@ impl From<StoreError> for HttpError {
     }
 }
 
+impl From<AppError> for HttpError {
+    fn from(err: AppError) -> Self {
+        match err {
+            AppError::Store(err) => err.into(),
+            internal @ AppError::Internal(_) => Self::Internal(anyhow::Error::new(internal)),
+        }
+    }
+}
+
 impl IntoResponse for HttpError {
     fn into_response(self) -> Response {
         let status = match &self {
@@ -93,6 +103,22 @@ mod tests {
         let broken: HttpError = StoreError::Corrupt("x".into()).into();
         assert_eq!(
             broken.into_response().status(),
+            StatusCode::INTERNAL_SERVER_ERROR
+        );
+    }
+
+    #[test]
+    fn the_app_s_errors_keep_the_store_s_404_and_its_own_failures_are_500s() {
+        let missing: HttpError = AppError::from(StoreError::NotFound).into();
+        assert_eq!(missing.into_response().status(), StatusCode::NOT_FOUND);
+        let conflict: HttpError = AppError::from(StoreError::Conflict("x".into())).into();
+        assert_eq!(
+            conflict.into_response().status(),
+            StatusCode::INTERNAL_SERVER_ERROR
+        );
+        let internal: HttpError = AppError::Internal("no salt".into()).into();
+        assert_eq!(
+            internal.into_response().status(),
             StatusCode::INTERNAL_SERVER_ERROR
         );
     }

@@ -3,6 +3,7 @@
 //! question is asked (late beats never); and one whose DM the outbox gave up on settles
 //! the lesson as unreachable instead of being asked forever.
 
+use crate::app::AppError;
 use std::collections::HashMap;
 
 use chrono_tz::Tz;
@@ -10,9 +11,7 @@ use chrono_tz::Tz;
 use super::runner::{Scheduler, utc};
 use crate::app::followups;
 use crate::platform::outgoing::{self, no_names};
-use crate::store::{
-    Ask, AskedLesson, NewOutboxMessage, Platform, StoreError, TrackedLesson, WorkspaceId,
-};
+use crate::store::{Ask, AskedLesson, NewOutboxMessage, Platform, TrackedLesson, WorkspaceId};
 
 /// Due lessons read per query, and owners asked per transaction: big enough that
 /// 100,000 people cost a few hundred statements, small enough that a transaction holds
@@ -21,7 +20,7 @@ const BATCH: u32 = 1000;
 
 impl Scheduler {
     /// Asks every due question; (asked, settled as unreachable).
-    pub(super) async fn ask_follow_ups(&self, now: i64) -> Result<(usize, usize), StoreError> {
+    pub(super) async fn ask_follow_ups(&self, now: i64) -> Result<(usize, usize), AppError> {
         let unreachable = self.store.settle_unreachable(now).await?;
         for gone in &unreachable {
             tracing::warn!(
@@ -72,7 +71,7 @@ impl Scheduler {
         now: i64,
         owners: &[((i64, String), Vec<TrackedLesson>)],
         workspaces: &mut HashMap<i64, (Tz, Platform)>,
-    ) -> Result<usize, StoreError> {
+    ) -> Result<usize, AppError> {
         let people: Vec<(i64, &str)> = owners
             .iter()
             .map(|((workspace_id, owner), _)| (*workspace_id, owner.as_str()))
@@ -172,7 +171,7 @@ impl Scheduler {
         &self,
         workspace_id: i64,
         known: &mut HashMap<i64, (Tz, Platform)>,
-    ) -> Result<(Tz, Platform), StoreError> {
+    ) -> Result<(Tz, Platform), AppError> {
         if let Some(found) = known.get(&workspace_id) {
             return Ok(*found);
         }

@@ -2,13 +2,14 @@
 //! every digest channel gets the quarter that ended, once, whichever replica gets there.
 
 use super::runner::{Scheduler, utc};
+use crate::app::AppError;
 use crate::app::recap;
-use crate::store::{NewOutboxMessage, ScheduleKind, StoreError, StoredSchedule};
+use crate::store::{NewOutboxMessage, ScheduleKind, StoredSchedule};
 
 impl Scheduler {
     /// Posts the recaps due now; how many. A digest whose recap fails is logged and
     /// tried again next pass; it never holds up the rest of the pass.
-    pub(super) async fn post_recaps(&self, now: i64) -> Result<usize, StoreError> {
+    pub(super) async fn post_recaps(&self, now: i64) -> Result<usize, AppError> {
         if !recap::near_a_quarter_start(now) {
             return Ok(0);
         }
@@ -29,7 +30,7 @@ impl Scheduler {
 
     /// One digest channel's recap, if one is due and not posted yet; whether a message
     /// was queued.
-    async fn post_recap(&self, stored: &StoredSchedule, now: i64) -> Result<bool, StoreError> {
+    async fn post_recap(&self, stored: &StoredSchedule, now: i64) -> Result<bool, AppError> {
         let zone = stored.time_zone.parse().unwrap_or(chrono_tz::Tz::UTC);
         let Some(quarter) = recap::due(utc(now).with_timezone(&zone).naive_local()) else {
             return Ok(false);

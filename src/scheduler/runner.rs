@@ -2,6 +2,7 @@
 //! pass that tests call with a moved clock; [`Scheduler::run`] sleeps until the next
 //! schedule is due (an index lookup) or until a new schedule wakes it.
 
+use crate::app::AppError;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
@@ -82,7 +83,7 @@ impl PassCache {
         &mut self,
         store: &Store,
         workspace: WorkspaceId,
-    ) -> Result<Platform, StoreError> {
+    ) -> Result<Platform, AppError> {
         if let Some(platform) = self.platforms.get(&workspace) {
             return Ok(*platform);
         }
@@ -96,7 +97,7 @@ impl PassCache {
         store: &Store,
         workspace: WorkspaceId,
         channel: &str,
-    ) -> Result<bool, StoreError> {
+    ) -> Result<bool, AppError> {
         if let Some(channels) = self.open_action_channels.get(&workspace) {
             return Ok(channels.contains(channel));
         }
@@ -188,7 +189,7 @@ impl Scheduler {
 
     /// Handles every schedule due now: one run per occurrence, at most one prompt per
     /// schedule however long the service was down.
-    pub async fn fire_due(&self) -> Result<FireReport, StoreError> {
+    pub async fn fire_due(&self) -> Result<FireReport, AppError> {
         let now = self.clock.now_unix();
         let mut report = FireReport::default();
         let mut cache = PassCache::default();
@@ -298,7 +299,7 @@ impl Scheduler {
         platform: Platform,
         schedule: &Schedule,
         fire_at: i64,
-    ) -> Result<(Message, Option<String>, Option<bool>), StoreError> {
+    ) -> Result<(Message, Option<String>, Option<bool>), AppError> {
         let local_day = utc(fire_at).with_timezone(&schedule.zone()).date_naive();
         Ok(match stored.kind {
             ScheduleKind::Retro => {
@@ -374,7 +375,7 @@ impl Scheduler {
         &self,
         stored: &'s StoredSchedule,
         platform: Platform,
-    ) -> Result<Audience<'s>, StoreError> {
+    ) -> Result<Audience<'s>, AppError> {
         let kind = self
             .store
             .conversation_scope(stored.workspace, &stored.channel)
@@ -393,7 +394,7 @@ impl Scheduler {
         stored: &StoredSchedule,
         platform: Platform,
         message: &Message,
-    ) -> Result<Outgoing, StoreError> {
+    ) -> Result<Outgoing, AppError> {
         let names: HashMap<String, String> = match platform {
             Platform::Teams => self
                 .store
@@ -414,7 +415,7 @@ impl Scheduler {
         stored: &'s StoredSchedule,
         now: i64,
         cache: &mut PassCache,
-    ) -> Result<Option<Plan<'s>>, StoreError> {
+    ) -> Result<Option<Plan<'s>>, AppError> {
         let anchor = NaiveDate::parse_from_str(&stored.anchor_date, "%Y-%m-%d").unwrap_or_default();
         let schedule = match Schedule::restore(&stored.spec, &stored.time_zone, anchor) {
             Ok(schedule) => schedule,
@@ -512,7 +513,7 @@ impl Scheduler {
 
     /// The soonest of: the next schedule, the next follow-up question, the next
     /// check-in to close as missed (each an index lookup).
-    async fn next_due(&self) -> Result<Option<i64>, StoreError> {
+    async fn next_due(&self) -> Result<Option<i64>, AppError> {
         // Lessons still to match: the next pass comes at once (after any due prompt).
         if self.store.lessons_wait_to_match().await? {
             return Ok(Some(self.clock.now_unix()));

@@ -4,6 +4,7 @@
 //! answer to a person: its items are stored and listed in an order of their own, its
 //! reflections keep only that someone reflected, and its DMs are erased.
 
+use crate::app::AppError;
 use chrono::DateTime;
 
 use super::answers;
@@ -21,7 +22,7 @@ use crate::platform::outgoing;
 use crate::platform::{Message, plain};
 use crate::store::{
     Anchor, AnchorField, ConversationKind, LessonKind, NewLesson, NewOutboxMessage, Platform,
-    Reflection, StoreError, StoreTx,
+    Reflection, StoreTx,
 };
 
 /// Most items one answer makes, and one debrief: a pasted log must not become a
@@ -30,7 +31,7 @@ pub const MAX_ITEMS_PER_ANSWER: usize = 20;
 pub const MAX_ITEMS_PER_DEBRIEF: usize = 200;
 
 /// `/learn debrief close` in a channel: the caller's newest open debrief there.
-pub async fn close_command(ctx: &CommandContext<'_>) -> Result<Handled, StoreError> {
+pub async fn close_command(ctx: &CommandContext<'_>) -> Result<Handled, AppError> {
     let Some(mine) = own_open_debrief(ctx).await? else {
         return Ok(Message::text(
             "You facilitate no open debrief in this channel. Only the person who started a \
@@ -42,7 +43,7 @@ pub async fn close_command(ctx: &CommandContext<'_>) -> Result<Handled, StoreErr
 }
 
 /// The caller's newest open debrief in the command's channel.
-pub async fn own_open_debrief(ctx: &CommandContext<'_>) -> Result<Option<Debrief>, StoreError> {
+pub async fn own_open_debrief(ctx: &CommandContext<'_>) -> Result<Option<Debrief>, AppError> {
     Ok(super::load_all_open(ctx)
         .await?
         .into_iter()
@@ -54,7 +55,7 @@ pub async fn own_open_debrief(ctx: &CommandContext<'_>) -> Result<Option<Debrief
 /// merged and published as the facilitator's review decided, as far as it got (as they
 /// are, without one: the scheduler at the close-by time, a form that did not open).
 /// Closing twice is harmless.
-pub async fn close(ctx: &CommandContext<'_>, debrief: &Debrief) -> Result<Handled, StoreError> {
+pub async fn close(ctx: &CommandContext<'_>, debrief: &Debrief) -> Result<Handled, AppError> {
     let saved = review::saved_decisions(ctx, debrief).await?;
     close_with(ctx, debrief, &saved).await
 }
@@ -63,7 +64,7 @@ async fn close_with(
     ctx: &CommandContext<'_>,
     debrief: &Debrief,
     decisions: &Decisions,
-) -> Result<Handled, StoreError> {
+) -> Result<Handled, AppError> {
     if debrief.facilitator != ctx.user {
         return Ok(Message::text(format!(
             ":lock: Only the facilitator, <@{}>, can close this debrief.",
@@ -288,7 +289,7 @@ async fn store_lessons(
     (owners, decisions): (&Owners, &Decisions),
     scope: ConversationKind,
     now: i64,
-) -> Result<Made, StoreError> {
+) -> Result<Made, AppError> {
     let follow_up_at = now + i64::from(ctx.debriefs.follow_up_days) * 86_400;
     let zone = super::workspace_zone(ctx);
     let follow_up = DateTime::from_timestamp(follow_up_at, 0)

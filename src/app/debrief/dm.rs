@@ -4,6 +4,7 @@
 
 use super::conversation::{self, Outcome, Progress};
 use super::{Debrief, Submitted, load, submit};
+use crate::app::AppError;
 use crate::app::handle::{CommandContext, Handled};
 use crate::app::words::count_of;
 use crate::platform::outgoing::{self, no_names};
@@ -42,11 +43,12 @@ async fn save(
     debrief: Option<DebriefId>,
     choices: &[i64],
     progress: &Progress,
-) -> Result<(), StoreError> {
+) -> Result<(), AppError> {
     let conversation = conversation_of(ctx, debrief, choices, progress);
     ctx.store
         .save_conversation(ctx.workspace.id, &conversation, ctx.clock.now_unix())
         .await
+        .map_err(AppError::from)
 }
 
 /// The person's message was taken already (a platform's retry of the same event, or
@@ -63,7 +65,7 @@ fn where_you_are(debrief: &Debrief, conversation: &Conversation) -> Handled {
 /// Another delivery moved the conversation first: where the person is now, or (when
 /// it ended: submitted from the form, cancelled, replaced) that nothing was stored,
 /// rather than the answer read as a command.
-async fn moved_on(ctx: &CommandContext<'_>, debrief: &Debrief) -> Result<Handled, StoreError> {
+async fn moved_on(ctx: &CommandContext<'_>, debrief: &Debrief) -> Result<Handled, AppError> {
     let moved = ctx.store.conversation(ctx.workspace.id, ctx.user).await?;
     Ok(match moved {
         Some(current) if current.debrief_id == Some(debrief.id.0) => {
@@ -92,7 +94,7 @@ fn ended_meanwhile(debrief: &Debrief) -> Handled {
 pub async fn reflect_in_dm(
     ctx: &CommandContext<'_>,
     debrief: &Debrief,
-) -> Result<Message, StoreError> {
+) -> Result<Message, AppError> {
     if !debrief.is_open() {
         return Ok(closed_message(debrief));
     }
@@ -141,7 +143,7 @@ fn closed_message(debrief: &Debrief) -> Message {
 
 /// `/learn debrief reflect`: the open debrief of this channel (or, in a DM, of the
 /// workspace); with several, the person is asked which one.
-pub async fn reflect_command(ctx: &CommandContext<'_>) -> Result<Handled, StoreError> {
+pub async fn reflect_command(ctx: &CommandContext<'_>) -> Result<Handled, AppError> {
     let in_dm = ctx.in_direct_message();
     if in_dm {
         // Listing the workspace's debriefs here would show those of private channels
@@ -221,7 +223,7 @@ pub async fn reflect_command(ctx: &CommandContext<'_>) -> Result<Handled, StoreE
 
 /// Takes a DM from a person in a conversation; `None` when they are in none, so the
 /// message is read as a command instead.
-pub async fn converse(ctx: &CommandContext<'_>, text: &str) -> Result<Option<Handled>, StoreError> {
+pub async fn converse(ctx: &CommandContext<'_>, text: &str) -> Result<Option<Handled>, AppError> {
     if !ctx.in_direct_message() {
         // A mention in a channel is a command, never an answer shown to the channel.
         return Ok(None);
@@ -240,7 +242,7 @@ pub async fn converse(ctx: &CommandContext<'_>, text: &str) -> Result<Option<Han
     };
     let debrief = match load(ctx, DebriefId(debrief_id)).await {
         Ok(debrief) => debrief,
-        Err(StoreError::NotFound) => {
+        Err(AppError::Store(StoreError::NotFound)) => {
             ctx.store
                 .end_conversation(ctx.workspace.id, &conversation)
                 .await?;
@@ -331,7 +333,7 @@ async fn choose(
     ctx: &CommandContext<'_>,
     conversation: &Conversation,
     text: &str,
-) -> Result<Handled, StoreError> {
+) -> Result<Handled, AppError> {
     let choices: Vec<i64> = serde_json::from_str(&conversation.choices).unwrap_or_default();
     let word = text.trim().to_lowercase();
     if matches!(word.as_str(), "cancel" | "stop" | "quit") {
@@ -369,7 +371,9 @@ async fn choose(
                 .await?;
             return Ok(match found {
                 Ok(closed) => closed_message(&closed),
-                Err(StoreError::NotFound) => Message::text("That debrief no longer exists."),
+                Err(AppError::Store(StoreError::NotFound)) => {
+                    Message::text("That debrief no longer exists.")
+                }
                 Err(other) => return Err(other),
             }
             .into());

@@ -16,6 +16,7 @@ pub mod start_form;
 pub(crate) mod summary;
 pub mod timers;
 
+use crate::app::AppError;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -97,10 +98,10 @@ impl Debrief {
 }
 
 impl TryFrom<StoredDebrief> for Debrief {
-    type Error = StoreError;
-    fn try_from(stored: StoredDebrief) -> Result<Self, StoreError> {
+    type Error = AppError;
+    fn try_from(stored: StoredDebrief) -> Result<Self, AppError> {
         let frozen: Frozen = serde_json::from_str(&stored.questions)
-            .map_err(|e| StoreError::Corrupt(format!("debrief {} questions: {e}", stored.id)))?;
+            .map_err(|e| AppError::Internal(format!("debrief {} questions: {e}", stored.id)))?;
         Ok(Self {
             id: stored.debrief_id(),
             workspace: WorkspaceId(stored.workspace_id),
@@ -148,7 +149,7 @@ pub async fn waiting_for_reflection(
     store: &crate::store::Store,
     workspace: &crate::store::Workspace,
     user: &str,
-) -> Result<Vec<Debrief>, StoreError> {
+) -> Result<Vec<Debrief>, AppError> {
     // Under an org-wide install a public channel is public to its own team only.
     let public_too = !workspace.org_wide;
     let workspace = workspace.id;
@@ -170,7 +171,7 @@ pub async fn waiting_for_reflection(
 }
 
 /// The open debriefs of the command's channel, newest first.
-async fn load_all_open(ctx: &CommandContext<'_>) -> Result<Vec<Debrief>, StoreError> {
+async fn load_all_open(ctx: &CommandContext<'_>) -> Result<Vec<Debrief>, AppError> {
     ctx.store
         .open_debriefs(ctx.workspace.id, Some(ctx.channel))
         .await?
@@ -180,7 +181,7 @@ async fn load_all_open(ctx: &CommandContext<'_>) -> Result<Vec<Debrief>, StoreEr
 }
 
 /// A debrief of this workspace, or `NotFound`.
-pub async fn load(ctx: &CommandContext<'_>, id: DebriefId) -> Result<Debrief, StoreError> {
+pub async fn load(ctx: &CommandContext<'_>, id: DebriefId) -> Result<Debrief, AppError> {
     ctx.store.debrief(ctx.workspace.id, id).await?.try_into()
 }
 
@@ -197,10 +198,10 @@ pub struct StartedCard {
 
 /// 32 bytes from the operating system: the salt is all that keeps an author key from
 /// being recomputed from a user id, so it must not be guessable.
-fn random_salt() -> Result<String, StoreError> {
+fn random_salt() -> Result<String, AppError> {
     let mut bytes = [0u8; 32];
     getrandom::getrandom(&mut bytes)
-        .map_err(|e| StoreError::Corrupt(format!("no randomness for a salt: {e}")))?;
+        .map_err(|e| AppError::Internal(format!("no randomness for a salt: {e}")))?;
     Ok(hex::encode(bytes))
 }
 
@@ -211,13 +212,14 @@ async fn past_lessons(
     ctx: &CommandContext<'_>,
     audience: Audience<'_>,
     title: &str,
-) -> Result<Vec<LessonHit>, StoreError> {
+) -> Result<Vec<LessonHit>, AppError> {
     let Some(query) = search::related_terms(title) else {
         return Ok(Vec::new());
     };
     ctx.store
         .search_lessons(ctx.workspace.id, &query, audience, PAST_LESSONS_ON_CARD)
         .await
+        .map_err(AppError::from)
 }
 
 /// Said when a debrief is started (or its form asked for) in a DM.
@@ -287,7 +289,7 @@ pub(crate) fn workspace_zone(ctx: &CommandContext<'_>) -> Tz {
 pub async fn start(
     ctx: &CommandContext<'_>,
     request: StartRequest<'_>,
-) -> Result<Handled, StoreError> {
+) -> Result<Handled, AppError> {
     let StartRequest {
         title, template, ..
     } = request;
@@ -308,7 +310,7 @@ pub async fn start(
         title: template.title.clone(),
         questions: template.questions.clone(),
     })
-    .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    .map_err(|e| AppError::Internal(e.to_string()))?;
     // Learnt now, so the card's channel is known (and refreshed daily) by the time the
     // debrief closes and its lessons take the channel's scope.
     let audience = scopes::audience(ctx, ctx.channel).await?;
@@ -369,7 +371,7 @@ pub async fn start(
             ctx.give_up_at(now_ms),
         )
         .await?
-        .ok_or_else(|| StoreError::Conflict("the debrief card was not queued".into()))?;
+        .ok_or_else(|| AppError::Internal("the debrief card was not queued".into()))?;
     tx.attach_card(ctx.workspace.id, id, card).await?;
     tx.commit().await?;
     let reply = Message::text(format!(
@@ -401,7 +403,7 @@ const CARD_PATIENCE: Duration = Duration::from_millis(2300);
 
 /// If `handled` started a debrief, waits for its card; when Slack refused it (e.g.
 /// the bot is not in the channel), the reply becomes the explanation.
-pub async fn await_card(ctx: &CommandContext<'_>, handled: &mut Handled) -> Result<(), StoreError> {
+pub async fn await_card(ctx: &CommandContext<'_>, handled: &mut Handled) -> Result<(), AppError> {
     if let Some(started) = handled.card
         && let Some(problem) = card_refused(ctx, started, started.began + CARD_PATIENCE).await?
     {
@@ -417,7 +419,7 @@ pub async fn start_from_reminder(
     ctx: &CommandContext<'_>,
     template: Option<&str>,
     title: &str,
-) -> Result<Handled, StoreError> {
+) -> Result<Handled, AppError> {
     let open = ctx
         .store
         .open_debriefs(ctx.workspace.id, Some(ctx.channel))
@@ -448,7 +450,7 @@ pub async fn card_refused(
     ctx: &CommandContext<'_>,
     started: StartedCard,
     deadline: tokio::time::Instant,
-) -> Result<Option<Message>, StoreError> {
+) -> Result<Option<Message>, AppError> {
     let mut pause = Duration::from_millis(10);
     loop {
         let state = ctx
@@ -499,7 +501,7 @@ pub struct Shown {
 }
 
 impl Shown {
-    async fn of(ctx: &CommandContext<'_>, debrief: &Debrief) -> Result<Self, StoreError> {
+    async fn of(ctx: &CommandContext<'_>, debrief: &Debrief) -> Result<Self, AppError> {
         let audience = scopes::audience(ctx, &debrief.channel).await?;
         Ok(Self {
             past: past_lessons(ctx, audience, &debrief.title).await?,
@@ -524,7 +526,7 @@ async fn update_card(
     reflected: i64,
     shown: &Shown,
     names: &DisplayNames,
-) -> Result<(), StoreError> {
+) -> Result<(), AppError> {
     let Some(card) = debrief.card else {
         return Ok(());
     };
@@ -547,11 +549,12 @@ async fn update_card(
         ctx.give_up_at(now_ms),
     )
     .await
+    .map_err(AppError::from)
 }
 
 /// Queues the card of an open debrief as it looks now (after something it shows
 /// changed), on its own transaction.
-async fn update_card_now(ctx: &CommandContext<'_>, debrief: &Debrief) -> Result<(), StoreError> {
+async fn update_card_now(ctx: &CommandContext<'_>, debrief: &Debrief) -> Result<(), AppError> {
     let shown = Shown::of(ctx, debrief).await?;
     let names = DisplayNames::of(ctx.store, ctx.workspace).await?;
     let reflected = ctx
@@ -560,7 +563,7 @@ async fn update_card_now(ctx: &CommandContext<'_>, debrief: &Debrief) -> Result<
         .await?;
     let mut tx = ctx.store.begin().await?;
     update_card(ctx, &mut tx, debrief, reflected, &shown, &names).await?;
-    tx.commit().await
+    tx.commit().await.map_err(AppError::from)
 }
 
 /// Checks a submitted form: the answers to store, or what is wrong, by question id.
@@ -634,14 +637,14 @@ pub async fn submit(
     ctx: &CommandContext<'_>,
     debrief: &Debrief,
     answers: &Answers,
-) -> Result<Submitted, StoreError> {
+) -> Result<Submitted, AppError> {
     let Some(key) = debrief.author_key(ctx.user) else {
         return Ok(Submitted::Closed);
     };
     if !answers_any(debrief, answers) {
         return Ok(Submitted::Empty);
     }
-    let json = serde_json::to_string(answers).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let json = serde_json::to_string(answers).map_err(|e| AppError::Internal(e.to_string()))?;
     let shown = Shown::of(ctx, debrief).await?;
     let names = DisplayNames::of(ctx.store, ctx.workspace).await?;
     let mut tx = ctx.store.begin().await?;
@@ -658,7 +661,7 @@ pub async fn submit(
     {
         Ok(first) => first,
         Err(StoreError::NotFound) => return Ok(Submitted::Closed),
-        Err(other) => return Err(other),
+        Err(other) => return Err(other.into()),
     };
     let reflected = tx.reflection_count(ctx.workspace.id, debrief.id).await?;
     update_card(ctx, &mut tx, debrief, reflected, &shown, &names).await?;
@@ -672,7 +675,7 @@ pub async fn submit(
 pub async fn earlier_answers(
     ctx: &CommandContext<'_>,
     debrief: &Debrief,
-) -> Result<Answers, StoreError> {
+) -> Result<Answers, AppError> {
     let Some(key) = debrief.author_key(ctx.user) else {
         return Ok(Answers::new());
     };

@@ -4,6 +4,7 @@
 //! many were nudged. At most once per 12 hours per debrief; people who paused their
 //! prompts, bots, deactivated accounts and the facilitator are left out.
 
+use crate::app::AppError;
 use std::collections::HashSet;
 
 use chrono::DateTime;
@@ -17,13 +18,13 @@ use crate::app::schedules::local_time;
 use crate::app::words::count;
 use crate::platform::outgoing;
 use crate::platform::{Block, Button, Message, plain};
-use crate::store::{NewOutboxMessage, Platform, StoreError, nudge_key};
+use crate::store::{NewOutboxMessage, Platform, nudge_key};
 
 /// The shortest time between two nudges of one debrief.
 pub const NUDGE_GAP_SECS: i64 = 12 * 3600;
 
 /// `/learn debrief nudge` in a channel: the caller's newest open debrief there.
-pub async fn nudge_command(ctx: &CommandContext<'_>) -> Result<Handled, StoreError> {
+pub async fn nudge_command(ctx: &CommandContext<'_>) -> Result<Handled, AppError> {
     match super::close::own_open_debrief(ctx).await? {
         Some(debrief) => nudge(ctx, &debrief).await,
         None => Ok(Message::text(
@@ -41,7 +42,7 @@ pub async fn nudge_command(ctx: &CommandContext<'_>) -> Result<Handled, StoreErr
 async fn not_yet_reflected(
     ctx: &CommandContext<'_>,
     debrief: &Debrief,
-) -> Result<Option<Vec<String>>, StoreError> {
+) -> Result<Option<Vec<String>>, AppError> {
     let members: Vec<String> = match ctx.workspace.platform {
         Platform::Slack => {
             let (members, people) = tokio::join!(
@@ -119,7 +120,7 @@ pub(crate) fn nudge_message(debrief: &Debrief, reflected: usize, zone: Tz) -> Me
 
 /// Sends one DM to each member who has not reflected (facilitator only, at most once
 /// per [`NUDGE_GAP_SECS`]); the facilitator hears how many, never who.
-pub async fn nudge(ctx: &CommandContext<'_>, debrief: &Debrief) -> Result<Handled, StoreError> {
+pub async fn nudge(ctx: &CommandContext<'_>, debrief: &Debrief) -> Result<Handled, AppError> {
     if debrief.facilitator != ctx.user {
         return Ok(Message::text(format!(
             ":lock: Only the facilitator, <@{}>, can nudge people about this debrief.",

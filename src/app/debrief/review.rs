@@ -6,6 +6,7 @@
 //! debrief. A debrief closed without a review (by the scheduler, or when the form could
 //! not open) publishes every candidate as it is, merged the same way.
 
+use crate::app::AppError;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde::{Deserialize, Serialize};
@@ -272,7 +273,7 @@ fn candidates(debrief: &Debrief, reflections: &[Reflected]) -> Vec<Group> {
 async fn review_state(
     ctx: &CommandContext<'_>,
     debrief: &Debrief,
-) -> Result<(Vec<Group>, usize, Decisions), StoreError> {
+) -> Result<(Vec<Group>, usize, Decisions), AppError> {
     let reflections = close::reflected(ctx.store.reflections(ctx.workspace.id, debrief.id).await?);
     let groups = candidates(debrief, &reflections);
     Ok((
@@ -287,7 +288,7 @@ pub async fn review_page(
     ctx: &CommandContext<'_>,
     debrief: &Debrief,
     page: usize,
-) -> Result<Option<ReviewPage>, StoreError> {
+) -> Result<Option<ReviewPage>, AppError> {
     let (groups, reflected, decided) = review_state(ctx, debrief).await?;
     if groups.is_empty() {
         return Ok(None);
@@ -334,7 +335,7 @@ fn page_of(
 pub(super) async fn saved_decisions(
     ctx: &CommandContext<'_>,
     debrief: &Debrief,
-) -> Result<Decisions, StoreError> {
+) -> Result<Decisions, AppError> {
     let rows = ctx
         .store
         .review_decisions(ctx.workspace.id, debrief.id)
@@ -422,7 +423,7 @@ pub async fn submit_page(
     debrief: &Debrief,
     page: usize,
     values: &BTreeMap<String, String>,
-) -> Result<ReviewStep, StoreError> {
+) -> Result<ReviewStep, AppError> {
     if debrief.facilitator != ctx.user || !debrief.is_open() {
         // Said by closing, which knows how to say it.
         return Ok(ReviewStep::Done(close::close(ctx, debrief).await?));
@@ -466,7 +467,7 @@ pub async fn submit_page(
                 .into(),
             ));
         }
-        Err(other) => return Err(other),
+        Err(other) => return Err(other.into()),
     }
     if values.get(PUBLISH_REST).is_some_and(|v| !v.is_empty()) {
         return Ok(ReviewStep::Done(close::close(ctx, debrief).await?));

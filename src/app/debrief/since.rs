@@ -4,6 +4,7 @@
 //! What is said is kept, and the new debrief's summary reports it.
 
 use super::{Debrief, update_card_now};
+use crate::app::AppError;
 use crate::app::handle::{CommandContext, Handled};
 use crate::platform::{Block, Button, Message, plain, plain_keeping_mentions};
 use crate::store::{ActionOutcome, DebriefId, OpenAction, SettledAction, StoreError};
@@ -95,7 +96,7 @@ pub async fn answer(
     ctx: &CommandContext<'_>,
     action: &str,
     value: &str,
-) -> Result<Handled, StoreError> {
+) -> Result<Handled, AppError> {
     let (Some(outcome), Some((lesson, during))) = (outcome_of(action), read_value(value)) else {
         return Ok(Message::text(
             "That button belongs to a card I can no longer act on; the action items still \
@@ -109,7 +110,7 @@ pub async fn answer(
     let debrief: Option<Debrief> = match during {
         Some(id) => match super::load(ctx, id).await {
             Ok(debrief) => Some(debrief),
-            Err(StoreError::NotFound) => None,
+            Err(AppError::Store(StoreError::NotFound)) => None,
             Err(other) => return Err(other),
         },
         None => None,

@@ -3,6 +3,7 @@
 //! when it closes. Each platform renders the same choices (a Slack modal, a Teams
 //! Adaptive Card) and hands the submitted values back here to be checked.
 
+use crate::app::AppError;
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
@@ -12,7 +13,6 @@ use crate::app::command::{MAX_TITLE_CHARS, PauseDuration};
 use crate::app::handle::{CommandContext, Handled};
 use crate::app::templates::Templates;
 use crate::platform::Message;
-use crate::store::StoreError;
 
 /// `callback_id` of the Slack modal and `action` of the Teams card's Start button.
 pub const START_FORM_CALLBACK: &str = "debrief.start_form";
@@ -78,7 +78,7 @@ impl StartChoices {
 
 /// `/debrief` alone. The platform's handler opens the form itself (a Slack modal needs
 /// the command's trigger); this is what is said where no form can open (a DM).
-pub fn start_form(ctx: &CommandContext<'_>) -> Result<Handled, StoreError> {
+pub fn start_form(ctx: &CommandContext<'_>) -> Result<Handled, AppError> {
     if ctx.in_direct_message() {
         return Ok(super::not_in_a_dm().into());
     }

@@ -4,6 +4,7 @@
 //! with several processes: the reminder is marked in the transaction that queues it,
 //! and closing is a compare-and-set on the open debrief.
 
+use crate::app::AppError;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -22,7 +23,7 @@ use crate::config::DebriefSettings;
 use crate::domain::directory::Directory;
 use crate::platform::outgoing;
 use crate::platform::{Block, Button, Message, plain};
-use crate::store::{NewOutboxMessage, Store, StoreError};
+use crate::store::{NewOutboxMessage, Store};
 
 /// How long before the close-by time the facilitator is reminded.
 pub const REMIND_BEFORE_SECS: i64 = 2 * 3600;
@@ -72,7 +73,7 @@ pub async fn keep_close_by_times(
     clock: &dyn Clock,
     duties: &DebriefDuties,
     now: i64,
-) -> Result<TimersReport, StoreError> {
+) -> Result<TimersReport, AppError> {
     let mut report = TimersReport::default();
     for stored in store
         .debriefs_closing(now, REMIND_BEFORE_SECS, BATCH)
@@ -106,7 +107,7 @@ async fn keep_one(
     duties: &DebriefDuties,
     stored: crate::store::StoredDebrief,
     now: i64,
-) -> Result<Kept, StoreError> {
+) -> Result<Kept, AppError> {
     let workspace = store
         .workspace_by_id(crate::store::WorkspaceId(stored.workspace_id))
         .await?;
@@ -150,7 +151,7 @@ async fn remind(
     debrief: &Debrief,
     due: i64,
     quietly: bool,
-) -> Result<bool, StoreError> {
+) -> Result<bool, AppError> {
     let zone = workspace_zone(ctx);
     let closes = DateTime::from_timestamp(due, 0)
         .map(|at| format!("{} ({})", local_time(at, zone), zone.name()))
@@ -195,7 +196,7 @@ async fn remind(
 
 /// Closes the debrief as its facilitator would and tells them by DM; `false` when
 /// another pass or process closed it first (then nothing is sent).
-async fn close_on_time(ctx: &CommandContext<'_>, debrief: &Debrief) -> Result<bool, StoreError> {
+async fn close_on_time(ctx: &CommandContext<'_>, debrief: &Debrief) -> Result<bool, AppError> {
     let handled = close(ctx, debrief).await?;
     if !handled.queued {
         return Ok(false);

@@ -7,13 +7,14 @@ mod index;
 
 pub(crate) use index::{same_lesson, stems};
 
+use crate::app::AppError;
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use index::WorkspaceIndex;
 
-use crate::store::{LessonToMatch, Store, StoreError, WorkspaceId};
+use crate::store::{LessonToMatch, Store, WorkspaceId};
 
 /// The newest lessons of a workspace a lesson is compared with: lessons that keep
 /// coming back do so within the last thousands of lessons, and the window bounds the
@@ -111,7 +112,7 @@ impl Matcher {
         store: &Store,
         workspace: WorkspaceId,
         lessons: &[LessonToMatch],
-    ) -> Result<(), StoreError> {
+    ) -> Result<(), AppError> {
         let mut index = self.take(workspace);
         let fresh = store.lessons_since(workspace, index.newest, WINDOW).await?;
         for lesson in fresh.iter().rev() {
@@ -127,7 +128,7 @@ impl Matcher {
             .collect();
         let recorded = store.record_all_matches(&found).await;
         self.put(workspace, index);
-        recorded
+        Ok(recorded?)
     }
 }
 
@@ -138,7 +139,7 @@ pub async fn match_queued(
     store: &Store,
     matcher: &Matcher,
     budget: Budget,
-) -> Result<usize, StoreError> {
+) -> Result<usize, AppError> {
     let started = Instant::now();
     let mut waiting = matcher.in_turn(store.workspaces_to_match().await?);
     let mut matched = 0;
@@ -171,7 +172,7 @@ pub async fn match_period(
     from: i64,
     to: i64,
     limit: u32,
-) -> Result<usize, StoreError> {
+) -> Result<usize, AppError> {
     let queued = store
         .queued_lessons_to_match_in(workspace, from, to, limit)
         .await?;

@@ -4,6 +4,7 @@
 //! shows no error to the person who clicked.
 //! <https://api.slack.com/interactivity/handling>
 
+use crate::app::AppError;
 use crate::store::OutboxMethod;
 use std::sync::Arc;
 
@@ -369,7 +370,7 @@ async fn on_action(state: &AppState, click: &Click<'_>, action: &Action) -> Resu
     let ctx = state.command_context(click.workspace, channel, click.user);
     let debrief = match debrief::load(&ctx, DebriefId(id)).await {
         Ok(debrief) => debrief,
-        Err(StoreError::NotFound) => {
+        Err(AppError::Store(StoreError::NotFound)) => {
             tracing::info!(debrief = id, "a button of an unknown debrief was clicked");
             let gone = Message::text("That debrief no longer exists.");
             return click.tell(state, &gone).await;
@@ -465,7 +466,7 @@ async fn on_review(
     let ctx = state.command_context(workspace, user, user);
     let debrief = match debrief::load(&ctx, DebriefId(id)).await {
         Ok(debrief) => debrief,
-        Err(StoreError::NotFound) => return Ok(StatusCode::OK.into_response()),
+        Err(AppError::Store(StoreError::NotFound)) => return Ok(StatusCode::OK.into_response()),
         Err(other) => return Err(other.into()),
     };
     match review::submit_page(&ctx, &debrief, page, &view.values()).await? {
@@ -731,7 +732,7 @@ async fn on_reflection(
     let ctx = state.command_context(workspace, user, user);
     let debrief = match debrief::load(&ctx, DebriefId(id)).await {
         Ok(debrief) => debrief,
-        Err(StoreError::NotFound) => {
+        Err(AppError::Store(StoreError::NotFound)) => {
             tracing::info!(debrief = id, "a form of an unknown debrief was submitted");
             return Ok(form_error(
                 view.state.values.as_object().and_then(|v| v.keys().next()),

@@ -8,6 +8,7 @@
 //! thread; a 1:1 chat is read like a Slack DM, in the workspace of the team where the
 //! bot met the person; a card button's `Action.Submit` does what the Slack button does.
 
+use crate::app::AppError;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -556,7 +557,7 @@ async fn clicked_debrief(
         .map_err(|_| HttpError::bad_request("a debrief button without its debrief id"))?;
     match debrief::load(ctx, DebriefId(id)).await {
         Ok(debrief) => Ok(Some(debrief)),
-        Err(StoreError::NotFound) => Ok(None),
+        Err(AppError::Store(StoreError::NotFound)) => Ok(None),
         Err(other) => Err(other.into()),
     }
 }
@@ -609,7 +610,7 @@ async fn on_reflection(
         .ok_or_else(|| HttpError::bad_request("a reflection without its debrief id"))?;
     let debrief = match debrief::load(ctx, DebriefId(id)).await {
         Ok(debrief) => debrief,
-        Err(StoreError::NotFound) => {
+        Err(AppError::Store(StoreError::NotFound)) => {
             return Ok(Said::Reply(Message::text(
                 "This debrief no longer exists, so your reflection could not be added.",
             )));
