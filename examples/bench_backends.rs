@@ -346,14 +346,30 @@ async fn search(searches: usize) -> anyhow::Result<(f64, f64, usize)> {
 async fn main() -> anyhow::Result<()> {
     let asked: Vec<String> = std::env::args().skip(1).collect();
     let wants = |part: &str| asked.is_empty() || asked.iter().any(|a| a == part);
+    let median = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
     if wants("fanout") {
-        let (sqlite, accepted_s, dup_s) = fanout(Backend::Sqlite, 1).await?;
-        let (postgres, accepted_p, dup_p) = fanout(Backend::Postgres, 3).await?;
+        // Three rounds, alternating, and the median of each: on a shared machine one
+        // round of either can be a third off.
+        let (mut sqlite, mut postgres) = (Vec::new(), Vec::new());
+        let (mut accepted_s, mut dup_s, mut accepted_p, mut dup_p) = (u64::MAX, 0, u64::MAX, 0);
+        for _ in 0..3 {
+            let (took, accepted, duplicated) = fanout(Backend::Sqlite, 1).await?;
+            sqlite.push(took);
+            (accepted_s, dup_s) = (accepted_s.min(accepted), dup_s.max(duplicated));
+            let (took, accepted, duplicated) = fanout(Backend::Postgres, 3).await?;
+            postgres.push(took);
+            (accepted_p, dup_p) = (accepted_p.min(accepted), dup_p.max(duplicated));
+        }
+        eprintln!("fan-out rounds: SQLite {sqlite:.2?} s, PostgreSQL {postgres:.2?} s");
+        let (sqlite, postgres) = (median(sqlite), median(postgres));
         println!(
-            "| fan-out of {PROMPTS} due prompts | SQLite, 1 replica | {sqlite:.2} s | {accepted_s} accepted, {dup_s} duplicated |"
+            "| fan-out of {PROMPTS} due prompts | SQLite, 1 replica | {sqlite:.2} s (median of 3) | fewest accepted {accepted_s}, most duplicated {dup_s} |"
         );
         println!(
-            "| fan-out of {PROMPTS} due prompts | PostgreSQL, 3 replicas | {postgres:.2} s | {accepted_p} accepted, {dup_p} duplicated |"
+            "| fan-out of {PROMPTS} due prompts | PostgreSQL, 3 replicas | {postgres:.2} s (median of 3) | fewest accepted {accepted_p}, most duplicated {dup_p} |"
         );
         println!(
             "| fan-out PostgreSQL / SQLite time | | {:.2} | target ≤ 2 |",
@@ -377,10 +393,6 @@ async fn main() -> anyhow::Result<()> {
             sqlite.push(ingress(Backend::Sqlite, 5).await?);
             postgres.push(ingress(Backend::Postgres, 5).await?);
         }
-        let median = |mut v: Vec<f64>| {
-            v.sort_by(f64::total_cmp);
-            v[v.len() / 2]
-        };
         let (sqlite, postgres) = (median(sqlite), median(postgres));
         println!("| signed /learn help, 32 at a time | SQLite | {sqlite:.0} req/s | median of 3 |");
         println!(

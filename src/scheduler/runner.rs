@@ -249,6 +249,7 @@ impl Scheduler {
                         .await?;
                 }
             }
+            let handled_any = handled.iter().any(|handled| *handled);
             for (occurrence, handled) in occurrences.iter().zip(handled) {
                 match (handled, occurrence.outcome) {
                     (false, _) => report.already_handled += 1,
@@ -256,7 +257,12 @@ impl Scheduler {
                     (true, _) => report.skipped += 1,
                 }
             }
-            if due.len() < BATCH as usize {
+            // Another replica took the whole batch while this one planned it: it is
+            // working through the backlog, so leave the rest to it until the next pass
+            // (200 ms on) instead of planning every batch twice; if it stops, the next
+            // pass carries on. Exactly-once never depended on this.
+            let lost_every_one = !handled_any && !occurrences.is_empty();
+            if due.len() < BATCH as usize || lost_every_one {
                 break;
             }
         }
