@@ -83,16 +83,27 @@ impl Pool {
         })
     }
 
-    /// A write transaction that does not queue behind the others on PostgreSQL: for the
-    /// delivery worker's hot path, where every replica writes all the time. It is only
-    /// for transactions whose writes are blind (by primary key, or an upsert that keeps
-    /// the larger value) or whose reads are guarded by [`Conn::lock_keys`]; anything
-    /// that reads and then decides stays with [`Pool::begin_write`]. On SQLite it is
-    /// `begin_write`: there is one writer anyway.
+    /// A write transaction that does not queue behind the others like it on PostgreSQL:
+    /// for the delivery worker's hot path, where every replica writes all the time. It
+    /// holds the write lock shared, so such transactions run side by side while a
+    /// [`Pool::begin_write`] transaction (which may rewrite many rows in an order of its
+    /// own, e.g. marking a workspace's queue uninstalled) waits for them and they for
+    /// it: they never deadlock with each other's row locks. It is only for transactions
+    /// whose writes are blind (by primary key, or an upsert that keeps the larger value)
+    /// or whose reads are guarded by [`Conn::lock_keys`]; anything that reads and then
+    /// decides stays with `begin_write`. On SQLite it is `begin_write`: there is one
+    /// writer anyway.
     pub async fn begin_concurrent(&self) -> Result<Conn, sqlx::Error> {
         Ok(match self {
             Self::Sqlite(pool) => Conn::SqliteTx(pool.begin_with("BEGIN IMMEDIATE").await?),
-            Self::Postgres(pool) => Conn::PgTx(pool.begin().await?),
+            Self::Postgres(pool) => {
+                let mut tx = pool.begin().await?;
+                sqlx::query("SELECT pg_advisory_xact_lock_shared($1)")
+                    .bind(WRITE_LOCK)
+                    .execute(&mut *tx)
+                    .await?;
+                Conn::PgTx(tx)
+            }
         })
     }
 
@@ -161,30 +172,44 @@ impl Conn {
 #[derive(Clone, Copy, Debug)]
 pub enum LockSpace {
     /// A workspace's send rate (`send_rates`), keyed by workspace id.
-    SendRate = 1,
+    SendRate,
+}
+
+impl LockSpace {
+    /// The first key of the two-integer advisory lock: a constant no other application
+    /// on the database is likely to use ("llsr" in ASCII).
+    fn key(self) -> i32 {
+        match self {
+            Self::SendRate => 0x6C6C_7372,
+        }
+    }
 }
 
 impl Conn {
-    /// Takes, until the transaction ends, the locks of `keys` in `space` (in ascending
-    /// order, so two transactions wanting overlapping keys never deadlock). For a
-    /// [`Pool::begin_concurrent`] transaction that reads rows and then writes them: on
-    /// PostgreSQL a transaction-scoped advisory lock per key; on SQLite nothing, as the
-    /// transaction already holds the database's one write lock.
+    /// Takes, until the transaction ends, the locks of `keys` in `space`, in ascending
+    /// order of the lock taken (so two transactions wanting overlapping keys never
+    /// deadlock). For a [`Pool::begin_concurrent`] transaction that reads rows and then
+    /// writes them: on PostgreSQL a transaction-scoped advisory lock per key; on SQLite
+    /// nothing, as the transaction already holds the database's one write lock.
     pub async fn lock_keys(&mut self, space: LockSpace, keys: &[i64]) -> Result<(), sqlx::Error> {
         let Self::PgTx(tx) = self else {
             return Ok(());
         };
-        let mut keys = keys.to_vec();
-        keys.sort_unstable();
-        keys.dedup();
-        // The two-integer form keeps these apart from the one-key write lock; a key
-        // beyond 32 bits shares a lock with another, which only serialises the two.
+        // The two-integer form keeps these apart from the one-key write lock. A key
+        // beyond 32 bits shares a lock with another, which only serialises the two;
+        // sorting the locks themselves (not the keys) keeps the order one order.
+        let mut locks: Vec<i32> = keys
+            .iter()
+            .map(|key| (key.rem_euclid(i64::from(i32::MAX))) as i32)
+            .collect();
+        locks.sort_unstable();
+        locks.dedup();
         sqlx::query(
-            "SELECT pg_advisory_xact_lock($1, CAST(k % 2147483647 AS INTEGER)) \
-             FROM (SELECT k FROM unnest($2::BIGINT[]) AS k ORDER BY k OFFSET 0) AS ordered",
+            "SELECT pg_advisory_xact_lock($1, k) \
+             FROM (SELECT k FROM unnest($2::INTEGER[]) AS k ORDER BY k OFFSET 0) AS ordered",
         )
-        .bind(space as i32)
-        .bind(&keys)
+        .bind(space.key())
+        .bind(&locks)
         .execute(&mut **tx)
         .await?;
         Ok(())
