@@ -300,6 +300,22 @@ mod tests {
         Terms::every(vec![Term::phrase(word).unwrap()]).unwrap()
     }
 
+    /// The longest word PostgreSQL keeps, with the workspace before it, no longer fits:
+    /// the lesson is still saved, and found by its other words.
+    #[tokio::test]
+    async fn a_lesson_with_a_word_at_the_index_s_limit_is_saved_and_found() {
+        let (store, _db) = temp_store().await;
+        let ws = workspace(&store, "T1").await;
+        let review = debrief(&store, ws, "Log review").await;
+        let text = format!("Truncate {} before logging", "a".repeat(2046));
+        lesson(&store, ws, review, "Log review", &text).await;
+        let hits = store
+            .search_lessons(ws, &terms("truncate"), Audience::Internal, 5)
+            .await
+            .unwrap();
+        assert_eq!(hits.len(), 1, "found by its other words");
+    }
+
     /// Words are scoped by workspace id (`1_…`, `11_…`): a prefix search in workspace 1
     /// must not reach into workspace 11, whose scoped words begin with the same digit.
     #[tokio::test]

@@ -106,9 +106,10 @@ impl Terms {
     }
 
     /// The same search as a PostgreSQL `tsquery` (for `to_tsquery('learnloop', …)`):
-    /// a phrase is its words in a row (`<->`), a prefix ends in `:*`. Workspaces are
-    /// kept apart by `lessons.workspace_id` there, not by the words. Words are letters
-    /// and digits only, so nothing in them is `tsquery` syntax.
+    /// a phrase is its words in a row (`<->`), a prefix ends in `:*`. The database
+    /// scopes it to a workspace (`learnloop_scoped_query` puts the workspace before every
+    /// word, as the index has it). Words are letters and digits only, so nothing in them
+    /// is `tsquery` syntax.
     pub fn tsquery(&self) -> String {
         let parts: Vec<String> = self
             .terms
