@@ -113,7 +113,7 @@ impl Delivery {
                 .expect("every claimed workspace was asked for");
             if grant.granted == 0 {
                 settlements.push(Settlement::Release {
-                    id: message.outbox_id(),
+                    claim: message.claim(),
                     at: now + grant.retry_in_ms,
                 });
                 report.deferred += 1;
@@ -273,7 +273,7 @@ impl Delivery {
                 return (
                     DeliveryOutcome::Retried,
                     Settlement::Retry {
-                        id,
+                        claim: message.claim(),
                         at,
                         error: err.to_string(),
                     },
@@ -331,7 +331,7 @@ impl Delivery {
                 (
                     DeliveryOutcome::Retried,
                     Settlement::Retry {
-                        id,
+                        claim: message.claim(),
                         at: now,
                         error: err.to_string(),
                     },
@@ -411,7 +411,7 @@ impl Delivery {
         (
             DeliveryOutcome::Retried,
             Settlement::Retry {
-                id: message.outbox_id(),
+                claim: message.claim(),
                 at: now + wait.as_millis() as i64,
                 error: error.to_owned(),
             },
@@ -447,7 +447,7 @@ impl Delivery {
         (
             DeliveryOutcome::Failed,
             Settlement::Failed {
-                id: message.outbox_id(),
+                claim: message.claim(),
                 error: error.to_owned(),
             },
         )

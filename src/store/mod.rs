@@ -159,8 +159,8 @@ pub use matches::{LessonMatch, LessonText, LessonToMatch};
 pub use mentors::{MentorLesson, MentorRow};
 pub use open_actions::{ActionOutcome, OpenAction, SettledAction};
 pub use outbox::{
-    Anchor, AnchorField, NewOutboxMessage, OutboxId, OutboxMessage, OutboxMethod, OutboxState,
-    OutboxStatus, Settlement, nudge_key,
+    Anchor, AnchorField, NewOutboxMessage, OutboxClaim, OutboxId, OutboxMessage, OutboxMethod,
+    OutboxState, OutboxStatus, Settlement, nudge_key,
 };
 pub use people::{Person, PersonId};
 pub use recaps::Contributor;

@@ -162,9 +162,26 @@ impl OutboxMessage {
     pub fn outbox_id(&self) -> OutboxId {
         OutboxId(self.id)
     }
+    /// This claim of the row, to settle it with.
+    pub fn claim(&self) -> OutboxClaim {
+        OutboxClaim {
+            id: self.outbox_id(),
+            attempt: self.attempts,
+        }
+    }
     pub fn workspace(&self) -> WorkspaceId {
         WorkspaceId(self.workspace_id)
     }
+}
+
+/// One claim of an outbox row: the row and the attempt the claim counted. A worker
+/// whose lease ran out while it was sending may settle late, after another replica
+/// claimed the row again (and counted another attempt): its retry, release or
+/// give-up must not put back or end a send that is in flight elsewhere.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OutboxClaim {
+    pub id: OutboxId,
+    pub attempt: i64,
 }
 
 /// The platform call an outbox row makes; stored as the platform's own method name
@@ -359,14 +376,14 @@ pub enum Settlement {
     },
     /// Failed in a way that may work later; try again at `at`.
     Retry {
-        id: OutboxId,
+        claim: OutboxClaim,
         at: i64,
         error: String,
     },
     /// Not attempted (our own rate limit); back in the queue at `at`, no attempt spent.
-    Release { id: OutboxId, at: i64 },
+    Release { claim: OutboxClaim, at: i64 },
     /// Given up for good.
-    Failed { id: OutboxId, error: String },
+    Failed { claim: OutboxClaim, error: String },
 }
 
 /// Marks delivered messages sent and holds their channels, two statements for all
@@ -429,35 +446,42 @@ async fn settle_sent(conn: &mut Conn, sent: &[&Settlement]) -> Result<(), StoreE
 async fn apply(conn: &mut Conn, settlement: &Settlement) -> Result<(), StoreError> {
     match settlement {
         Settlement::Sent { .. } => settle_sent(conn, &[settlement]).await?,
-        Settlement::Retry { id, at, error } => {
+        // Each only while the row is still this claim's (`attempts` counts claims).
+        Settlement::Retry { claim, at, error } => {
             db::query(
                 "UPDATE outbox SET status = 'pending', next_attempt_at = ?, lease_until = NULL, \
                      last_error = ? \
-                 WHERE id = ? AND status = 'sending'",
+                 WHERE id = ? AND status = 'sending' AND attempts = ?",
             )
             .bind(at)
             .bind(error)
-            .bind(id.0)
+            .bind(claim.id.0)
+            .bind(claim.attempt)
             .execute(&mut *conn)
             .await?;
         }
-        Settlement::Release { id, at } => {
+        Settlement::Release { claim, at } => {
             db::query(
                 "UPDATE outbox SET status = 'pending', next_attempt_at = ?, lease_until = NULL, \
                      attempts = attempts - 1 \
-                 WHERE id = ? AND status = 'sending'",
+                 WHERE id = ? AND status = 'sending' AND attempts = ?",
             )
             .bind(at)
-            .bind(id.0)
+            .bind(claim.id.0)
+            .bind(claim.attempt)
             .execute(&mut *conn)
             .await?;
         }
-        Settlement::Failed { id, error } => {
-            db::query("UPDATE outbox SET status = 'failed', lease_until = NULL, last_error = ? WHERE id = ?")
-                .bind(error)
-                .bind(id.0)
-                .execute(&mut *conn)
-                .await?;
+        Settlement::Failed { claim, error } => {
+            db::query(
+                "UPDATE outbox SET status = 'failed', lease_until = NULL, last_error = ? \
+                 WHERE id = ? AND status = 'sending' AND attempts = ?",
+            )
+            .bind(error)
+            .bind(claim.id.0)
+            .bind(claim.attempt)
+            .execute(&mut *conn)
+            .await?;
         }
     }
     Ok(())
@@ -811,12 +835,12 @@ impl Store {
     /// Puts a message back to be tried again at `next_attempt_at`.
     pub async fn retry_later(
         &self,
-        id: OutboxId,
+        claim: OutboxClaim,
         next_attempt_at: i64,
         error: &str,
     ) -> Result<(), StoreError> {
         self.settle(&[Settlement::Retry {
-            id,
+            claim,
             at: next_attempt_at,
             error: error.to_owned(),
         }])
@@ -825,18 +849,22 @@ impl Store {
 
     /// Returns a claimed message untouched (shutdown, or a rate limit of our own):
     /// the claim does not count as an attempt.
-    pub async fn release(&self, id: OutboxId, next_attempt_at: i64) -> Result<(), StoreError> {
+    pub async fn release(
+        &self,
+        claim: OutboxClaim,
+        next_attempt_at: i64,
+    ) -> Result<(), StoreError> {
         self.settle(&[Settlement::Release {
-            id,
+            claim,
             at: next_attempt_at,
         }])
         .await
     }
 
     /// Gives up on a message for good.
-    pub async fn mark_failed(&self, id: OutboxId, error: &str) -> Result<(), StoreError> {
+    pub async fn mark_failed(&self, claim: OutboxClaim, error: &str) -> Result<(), StoreError> {
         self.settle(&[Settlement::Failed {
-            id,
+            claim,
             error: error.to_owned(),
         }])
         .await

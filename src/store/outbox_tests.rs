@@ -43,6 +43,38 @@ async fn one_message_per_channel_in_queue_order() {
     assert_eq!(bodies(&second), ["c1-second"]);
 }
 
+/// A worker whose lease ran out settles late, after another worker claimed the row
+/// again: its retry, release or give-up leaves the other's send in flight.
+#[tokio::test]
+async fn a_late_settlement_of_an_expired_claim_leaves_the_new_claim_alone() {
+    let (store, _dir) = temp_store().await;
+    let ws = workspace(&store, "T1").await;
+    let id = store
+        .enqueue(message(ws, "C1", "a"), 0, 99_000)
+        .await
+        .unwrap()
+        .unwrap();
+    let stale = store.claim_due(0, 1000, 10).await.unwrap().remove(0);
+    let current = store.claim_due(1000, 61_000, 10).await.unwrap().remove(0);
+    assert_eq!((stale.attempts, current.attempts), (1, 2), "the lease ran out");
+    store
+        .retry_later(stale.claim(), 1000, "HTTP 500")
+        .await
+        .unwrap();
+    store.release(stale.claim(), 1000).await.unwrap();
+    store.mark_failed(stale.claim(), "timeout").await.unwrap();
+    let state = store.outbox_state(ws, id).await.unwrap();
+    assert_eq!(state.status, OutboxStatus::Sending, "still the new claim's");
+    assert_eq!(state.last_error, None);
+    assert!(
+        store.claim_due(1000, 61_000, 10).await.unwrap().is_empty(),
+        "nobody else may send it meanwhile"
+    );
+    store.mark_failed(current.claim(), "timeout").await.unwrap();
+    let state = store.outbox_state(ws, id).await.unwrap();
+    assert_eq!(state.status, OutboxStatus::Failed, "the current claim settles it");
+}
+
 #[tokio::test]
 async fn a_retry_keeps_the_channel_in_order_and_waits_its_time() {
     let (store, _dir) = temp_store().await;
@@ -58,7 +90,7 @@ async fn a_retry_keeps_the_channel_in_order_and_waits_its_time() {
         .unwrap();
     let claimed = store.claim_due(0, 60_000, 10).await.unwrap();
     store
-        .retry_later(claimed[0].outbox_id(), 5000, "HTTP 500")
+        .retry_later(claimed[0].claim(), 5000, "HTTP 500")
         .await
         .unwrap();
     assert!(
@@ -110,7 +142,7 @@ async fn release_does_not_count_an_attempt_and_failed_is_final() {
         .unwrap()
         .unwrap();
     let claimed = store.claim_due(0, 60_000, 10).await.unwrap();
-    store.release(claimed[0].outbox_id(), 10).await.unwrap();
+    store.release(claimed[0].claim(), 10).await.unwrap();
     let state = store.outbox_state(ws, id).await.unwrap();
     assert_eq!(
         (state.status.as_str(), state.attempts, state.next_attempt_at),
@@ -119,7 +151,7 @@ async fn release_does_not_count_an_attempt_and_failed_is_final() {
 
     let claimed = store.claim_due(10, 60_000, 10).await.unwrap();
     store
-        .mark_failed(claimed[0].outbox_id(), "channel_not_found")
+        .mark_failed(claimed[0].claim(), "channel_not_found")
         .await
         .unwrap();
     assert!(
@@ -342,7 +374,7 @@ async fn retention_erases_delivered_bodies_keeps_what_is_referred_to_and_drops_o
     for claimed in store.claim_due(0, 1000, 10).await.unwrap() {
         if claimed.outbox_id() == failed {
             store
-                .mark_failed(failed, "channel_not_found")
+                .mark_failed(claimed.claim(), "channel_not_found")
                 .await
                 .unwrap();
         } else {
