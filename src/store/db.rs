@@ -70,17 +70,8 @@ impl Pool {
     /// single-statement writes outside a transaction (claims, leases) run concurrently
     /// and rely on row-level compare-and-set.
     pub async fn begin_write(&self) -> Result<Conn, sqlx::Error> {
-        Ok(match self {
-            Self::Sqlite(pool) => Conn::SqliteTx(pool.begin_with("BEGIN IMMEDIATE").await?),
-            Self::Postgres(pool) => {
-                let mut tx = pool.begin().await?;
-                sqlx::query("SELECT pg_advisory_xact_lock($1)")
-                    .bind(WRITE_LOCK)
-                    .execute(&mut *tx)
-                    .await?;
-                Conn::PgTx(tx)
-            }
-        })
+        self.begin_holding_write_lock("SELECT pg_advisory_xact_lock($1)")
+            .await
     }
 
     /// A write transaction that does not queue behind the others like it on PostgreSQL:
@@ -94,11 +85,18 @@ impl Pool {
     /// decides stays with `begin_write`. On SQLite it is `begin_write`: there is one
     /// writer anyway.
     pub async fn begin_concurrent(&self) -> Result<Conn, sqlx::Error> {
+        self.begin_holding_write_lock("SELECT pg_advisory_xact_lock_shared($1)")
+            .await
+    }
+
+    /// SQLite's `BEGIN IMMEDIATE`, or a PostgreSQL transaction that first takes the
+    /// write lock with `take_lock` (exclusive or shared).
+    async fn begin_holding_write_lock(&self, take_lock: &'static str) -> Result<Conn, sqlx::Error> {
         Ok(match self {
             Self::Sqlite(pool) => Conn::SqliteTx(pool.begin_with("BEGIN IMMEDIATE").await?),
             Self::Postgres(pool) => {
                 let mut tx = pool.begin().await?;
-                sqlx::query("SELECT pg_advisory_xact_lock_shared($1)")
+                sqlx::query(take_lock)
                     .bind(WRITE_LOCK)
                     .execute(&mut *tx)
                     .await?;

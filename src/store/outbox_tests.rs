@@ -56,7 +56,11 @@ async fn a_late_settlement_of_an_expired_claim_leaves_the_new_claim_alone() {
         .unwrap();
     let stale = store.claim_due(0, 1000, 10).await.unwrap().remove(0);
     let current = store.claim_due(1000, 61_000, 10).await.unwrap().remove(0);
-    assert_eq!((stale.attempts, current.attempts), (1, 2), "the lease ran out");
+    assert_eq!(
+        (stale.attempts, current.attempts),
+        (1, 2),
+        "the lease ran out"
+    );
     store
         .retry_later(stale.claim(), 1000, "HTTP 500")
         .await
@@ -72,7 +76,11 @@ async fn a_late_settlement_of_an_expired_claim_leaves_the_new_claim_alone() {
     );
     store.mark_failed(current.claim(), "timeout").await.unwrap();
     let state = store.outbox_state(ws, id).await.unwrap();
-    assert_eq!(state.status, OutboxStatus::Failed, "the current claim settles it");
+    assert_eq!(
+        state.status,
+        OutboxStatus::Failed,
+        "the current claim settles it"
+    );
 }
 
 #[tokio::test]
