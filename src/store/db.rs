@@ -171,16 +171,35 @@ impl Conn {
 pub enum LockSpace {
     /// A workspace's send rate (`send_rates`), keyed by workspace id.
     SendRate,
+    /// A schedule's next occurrence, keyed by schedule id.
+    Schedule,
+    /// A person's check-ins, keyed by [`text_key`] of workspace and person.
+    Person,
 }
 
 impl LockSpace {
     /// The first key of the two-integer advisory lock: a constant no other application
     /// on the database is likely to use ("llsr" in ASCII).
     fn key(self) -> i32 {
+        // "llsr", "llsc", "llpe" in ASCII.
         match self {
             Self::SendRate => 0x6C6C_7372,
+            Self::Schedule => 0x6C6C_7363,
+            Self::Person => 0x6C6C_7065,
         }
     }
+}
+
+/// A lock key for a name within a workspace (a person's platform id): FNV-1a over
+/// both, the same in every replica and every build, as `Hash` is not promised to be.
+/// Two names sharing a key only serialise each other.
+pub fn text_key(workspace: i64, name: &str) -> i64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in workspace.to_le_bytes().iter().chain(name.as_bytes()) {
+        hash ^= u64::from(*byte);
+        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    hash as i64
 }
 
 impl Conn {
@@ -193,6 +212,9 @@ impl Conn {
         let Self::PgTx(tx) = self else {
             return Ok(());
         };
+        if keys.is_empty() {
+            return Ok(());
+        }
         // The two-integer form keeps these apart from the one-key write lock. A key
         // beyond 32 bits shares a lock with another, which only serialises the two;
         // sorting the locks themselves (not the keys) keeps the order one order.

@@ -369,7 +369,22 @@ impl Store {
         // Each step is one statement over the whole batch (its rows bound as one JSON
         // array): a statement per occurrence made a batch of 10,000 cost 30,000 round
         // trips to SQLite's thread.
-        let mut tx = self.pool.begin_write().await?;
+        //
+        // Every replica's scheduler and worker write at once, so this does not take the
+        // store's one write lock (the workers' settles would queue behind every batch):
+        // what must not interleave is locked by key instead. Each schedule's occurrence
+        // is decided by its own compare-and-set, and the check-ins of a person (one
+        // open at a time) by that person; all keys are taken up front, in order, so two
+        // schedulers never wait for each other in a circle.
+        let mut tx = self.pool.begin_concurrent().await?;
+        let schedules: Vec<i64> = occurrences.iter().map(|o| o.schedule.0).collect();
+        tx.lock_keys(db::LockSpace::Schedule, &schedules).await?;
+        let people: Vec<i64> = occurrences
+            .iter()
+            .filter_map(|o| o.checkin.as_ref())
+            .map(|checkin| db::text_key(checkin.workspace.0, checkin.person))
+            .collect();
+        tx.lock_keys(db::LockSpace::Person, &people).await?;
         // The compare-and-set comes first: only the process that moves the schedule on
         // from the value it read owns this occurrence.
         let moves: Vec<serde_json::Value> = occurrences
@@ -460,5 +475,78 @@ impl Store {
         .bind(id.0)
         .fetch_all(&self.pool)
         .await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::test_support::{temp_store, workspace};
+    use crate::store::{NewCheckin, RunOutcome};
+
+    /// Two replicas firing two check-in schedules of one person at the same moment (the
+    /// firing no longer waits for the store's one write lock): the person ends up with
+    /// one open check-in, as when the two fire one after the other, and each schedule
+    /// fires once.
+    #[tokio::test]
+    async fn two_check_ins_of_one_person_fired_at_once_leave_one_open() {
+        let (first, database) = temp_store().await;
+        let second = Store::connect(&database.settings(4)).await.unwrap();
+        let ws = workspace(&first, "T1").await;
+        let mut schedules = Vec::new();
+        for spec in ["daily 9:00", "weekly fri 9:00"] {
+            let new = NewSchedule {
+                workspace: ws,
+                kind: ScheduleKind::Checkin,
+                channel: "D1",
+                spec,
+                time_zone: "UTC",
+                anchor_date: "2026-11-30",
+                template: None,
+                next_fire_at: 100,
+                created_by: "U1",
+                person: Some("U1"),
+            };
+            schedules.push(first.create_schedule(new, 1).await.unwrap());
+        }
+        let fire = |store: Store, schedule: ScheduleId| async move {
+            let occurrence = Occurrence {
+                schedule,
+                expected_next: 100,
+                fire_at: 100,
+                outcome: RunOutcome::Sent,
+                next_fire_at: 86_500,
+                message: None,
+                checkin: Some(NewCheckin {
+                    workspace: ws,
+                    person: "U1",
+                    questions: "[]",
+                }),
+            };
+            store.record_occurrences(&[occurrence], 100).await.unwrap()
+        };
+        for _ in 0..20 {
+            let (a, b) = tokio::join!(
+                fire(first.clone(), schedules[0]),
+                fire(second.clone(), schedules[1])
+            );
+            assert_eq!((a, b), (vec![true], vec![true]), "each fires once");
+            let open: i64 = db::query_scalar(
+                "SELECT COUNT(*) FROM checkins WHERE person = 'U1' AND status = 'open'",
+            )
+            .fetch_one(&first.pool)
+            .await
+            .unwrap();
+            assert_eq!(open, 1, "one open check-in");
+            // Due again, for the next round.
+            db::query("UPDATE schedules SET next_fire_at = 100")
+                .execute(&first.pool)
+                .await
+                .unwrap();
+            db::query("DELETE FROM schedule_runs")
+                .execute(&first.pool)
+                .await
+                .unwrap();
+        }
     }
 }
