@@ -108,7 +108,9 @@ async fn a_fresh_activity_is_answered_once_and_a_replay_or_an_old_one_is_refused
     );
     assert_eq!(send(body.clone()).await, 200);
     assert_eq!(send(body).await, 401, "the same activity sent again");
-    for skew in [-301, 301] {
+    // Half a minute past the five-minute window: a second of margin made the test
+    // fail on a loaded machine, where the server reads its clock seconds later.
+    for skew in [-330, 330] {
         let old = activity_at(
             "19:teamA@thread.tacv2",
             "29:alice",
