@@ -6,6 +6,15 @@ fn message<'a>(ws: WorkspaceId, channel: &'a str, body: &'a str) -> NewOutboxMes
     NewOutboxMessage::post(ws, channel, body)
 }
 
+/// Queues a post in `channel` at time 0, given up at 99 s; its id.
+async fn queue(store: &Store, ws: WorkspaceId, channel: &str, body: &str) -> OutboxId {
+    store
+        .enqueue(message(ws, channel, body), 0, 99_000)
+        .await
+        .unwrap()
+        .unwrap()
+}
+
 fn bodies(claimed: &[OutboxMessage]) -> Vec<&str> {
     claimed.iter().map(|m| m.body.as_str()).collect()
 }
@@ -49,11 +58,7 @@ async fn one_message_per_channel_in_queue_order() {
 async fn a_late_settlement_of_an_expired_claim_leaves_the_new_claim_alone() {
     let (store, _dir) = temp_store().await;
     let ws = workspace(&store, "T1").await;
-    let id = store
-        .enqueue(message(ws, "C1", "a"), 0, 99_000)
-        .await
-        .unwrap()
-        .unwrap();
+    let id = queue(&store, ws, "C1", "a").await;
     let stale = store.claim_due(0, 1000, 10).await.unwrap().remove(0);
     let current = store.claim_due(1000, 61_000, 10).await.unwrap().remove(0);
     assert_eq!(
@@ -87,15 +92,8 @@ async fn a_late_settlement_of_an_expired_claim_leaves_the_new_claim_alone() {
 async fn a_retry_keeps_the_channel_in_order_and_waits_its_time() {
     let (store, _dir) = temp_store().await;
     let ws = workspace(&store, "T1").await;
-    let first = store
-        .enqueue(message(ws, "C1", "a"), 0, 99_000)
-        .await
-        .unwrap()
-        .unwrap();
-    store
-        .enqueue(message(ws, "C1", "b"), 0, 99_000)
-        .await
-        .unwrap();
+    let first = queue(&store, ws, "C1", "a").await;
+    queue(&store, ws, "C1", "b").await;
     let claimed = store.claim_due(0, 60_000, 10).await.unwrap();
     store
         .retry_later(claimed[0].claim(), 5000, "HTTP 500")
@@ -122,10 +120,7 @@ async fn a_retry_keeps_the_channel_in_order_and_waits_its_time() {
 async fn a_dead_workers_lease_runs_out_and_the_message_comes_back() {
     let (store, _dir) = temp_store().await;
     let ws = workspace(&store, "T1").await;
-    store
-        .enqueue(message(ws, "C1", "a"), 0, 99_000)
-        .await
-        .unwrap();
+    queue(&store, ws, "C1", "a").await;
     assert_eq!(store.claim_due(0, 60_000, 10).await.unwrap().len(), 1);
     assert!(
         store
@@ -144,11 +139,7 @@ async fn a_dead_workers_lease_runs_out_and_the_message_comes_back() {
 async fn release_does_not_count_an_attempt_and_failed_is_final() {
     let (store, _dir) = temp_store().await;
     let ws = workspace(&store, "T1").await;
-    let id = store
-        .enqueue(message(ws, "C1", "a"), 0, 99_000)
-        .await
-        .unwrap()
-        .unwrap();
+    let id = queue(&store, ws, "C1", "a").await;
     let claimed = store.claim_due(0, 60_000, 10).await.unwrap();
     store.release(claimed[0].claim(), 10).await.unwrap();
     let state = store.outbox_state(ws, id).await.unwrap();
