@@ -196,15 +196,20 @@ impl Store {
     /// Closes as missed every check-in opened at or before `opened_by` and never
     /// finished; how many.
     pub async fn miss_checkins(&self, opened_by: i64, now: i64) -> Result<u64, StoreError> {
-        Ok(db::query(
+        // Under the write lock: a sweep of many people's check-ins side by side with a
+        // replica firing new ones (which locks them person by person) could deadlock.
+        let mut tx = self.pool.begin_write().await?;
+        let missed = db::query(
             "UPDATE checkins SET status = 'missed', closed_at = ? \
              WHERE status = 'open' AND created_at <= ?",
         )
         .bind(now)
         .bind(opened_by)
-        .execute(&self.pool)
+        .execute(&mut tx)
         .await?
-        .rows_affected())
+        .rows_affected();
+        tx.commit().await?;
+        Ok(missed)
     }
 
     /// When the oldest open check-in was opened.

@@ -175,17 +175,21 @@ pub enum LockSpace {
     Schedule,
     /// A person's check-ins, keyed by [`text_key`] of workspace and person.
     Person,
+    /// The order of a channel's outbox rows, keyed by [`text_key`] of workspace and
+    /// channel.
+    Channel,
 }
 
 impl LockSpace {
     /// The first key of the two-integer advisory lock: a constant no other application
     /// on the database is likely to use ("llsr" in ASCII).
     fn key(self) -> i32 {
-        // "llsr", "llsc", "llpe" in ASCII.
+        // "llsr", "llsc", "llpe", "llch" in ASCII.
         match self {
             Self::SendRate => 0x6C6C_7372,
             Self::Schedule => 0x6C6C_7363,
             Self::Person => 0x6C6C_7065,
+            Self::Channel => 0x6C6C_6368,
         }
     }
 }
@@ -205,7 +209,8 @@ pub fn text_key(workspace: i64, name: &str) -> i64 {
 impl Conn {
     /// Takes, until the transaction ends, the locks of `keys` in `space`, in ascending
     /// order of the lock taken (so two transactions wanting overlapping keys never
-    /// deadlock). For a [`Pool::begin_concurrent`] transaction that reads rows and then
+    /// deadlock). A transaction that locks keys of several spaces takes them in the
+    /// order the spaces are declared in [`LockSpace`], for the same reason. For a [`Pool::begin_concurrent`] transaction that reads rows and then
     /// writes them: on PostgreSQL a transaction-scoped advisory lock per key; on SQLite
     /// nothing, as the transaction already holds the database's one write lock.
     pub async fn lock_keys(&mut self, space: LockSpace, keys: &[i64]) -> Result<(), sqlx::Error> {

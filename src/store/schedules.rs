@@ -373,9 +373,12 @@ impl Store {
         // Every replica's scheduler and worker write at once, so this does not take the
         // store's one write lock (the workers' settles would queue behind every batch):
         // what must not interleave is locked by key instead. Each schedule's occurrence
-        // is decided by its own compare-and-set, and the check-ins of a person (one
-        // open at a time) by that person; all keys are taken up front, in order, so two
-        // schedulers never wait for each other in a circle.
+        // is decided by its own compare-and-set, the check-ins of a person (one open at
+        // a time) by that person, and a channel's messages by the channel: an outbox id
+        // is drawn at insert but seen at commit, so two firings queueing to one channel
+        // side by side could commit their ids out of order and send them so. All keys
+        // are taken up front, space after space, so two schedulers never wait for each
+        // other in a circle.
         let mut tx = self.pool.begin_concurrent().await?;
         let schedules: Vec<i64> = occurrences.iter().map(|o| o.schedule.0).collect();
         tx.lock_keys(db::LockSpace::Schedule, &schedules).await?;
@@ -385,6 +388,12 @@ impl Store {
             .map(|checkin| db::text_key(checkin.workspace.0, checkin.person))
             .collect();
         tx.lock_keys(db::LockSpace::Person, &people).await?;
+        let channels: Vec<i64> = occurrences
+            .iter()
+            .filter_map(|o| o.message.as_ref())
+            .map(|(message, _, _)| db::text_key(message.workspace.0, message.channel))
+            .collect();
+        tx.lock_keys(db::LockSpace::Channel, &channels).await?;
         // The compare-and-set comes first: only the process that moves the schedule on
         // from the value it read owns this occurrence.
         let moves: Vec<serde_json::Value> = occurrences
