@@ -14,8 +14,8 @@ use super::{DebriefId, Store, StoreError, StoreTx, WorkspaceId};
 /// The `RETURNING` of a claim: the message and the ts of the one it is anchored to.
 macro_rules! claim_returning {
     () => {
-        " RETURNING id, workspace_id, channel, method, body, attempts, give_up_at, anchor_field, \
-             (SELECT a.sent_ts FROM outbox a WHERE a.id = outbox.anchor_id) AS anchor_ts"
+        " RETURNING id, workspace_id, channel, method, body, attempts, lease_until, give_up_at, \
+             anchor_field, (SELECT a.sent_ts FROM outbox a WHERE a.id = outbox.anchor_id) AS anchor_ts"
     };
 }
 
@@ -151,6 +151,8 @@ pub struct OutboxMessage {
     pub body: String,
     /// Including the attempt this claim is for.
     pub attempts: i64,
+    /// Until when this claim holds the row.
+    pub lease_until: i64,
     pub give_up_at: i64,
     /// `ts` or `thread_ts` when the body needs an earlier message's ts.
     pub anchor_field: Option<String>,
@@ -167,6 +169,7 @@ impl OutboxMessage {
         OutboxClaim {
             id: self.outbox_id(),
             attempt: self.attempts,
+            lease_until: self.lease_until,
         }
     }
     pub fn workspace(&self) -> WorkspaceId {
@@ -174,14 +177,17 @@ impl OutboxMessage {
     }
 }
 
-/// One claim of an outbox row: the row and the attempt the claim counted. A worker
-/// whose lease ran out while it was sending may settle late, after another replica
-/// claimed the row again (and counted another attempt): its retry, release or
-/// give-up must not put back or end a send that is in flight elsewhere.
+/// One claim of an outbox row: the row, the attempt the claim counted and its lease.
+/// A worker whose lease ran out while it was sending may settle late, after another
+/// replica claimed the row again (and counted another attempt): its retry, release or
+/// give-up must not put back or end a send that is in flight elsewhere. The lease is
+/// checked too, because SQLite may give a deleted row's id to a new one, whose first
+/// claim counts the same attempt.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct OutboxClaim {
     pub id: OutboxId,
     pub attempt: i64,
+    pub lease_until: i64,
 }
 
 /// The platform call an outbox row makes; stored as the platform's own method name
@@ -446,17 +452,19 @@ async fn settle_sent(conn: &mut Conn, sent: &[&Settlement]) -> Result<(), StoreE
 async fn apply(conn: &mut Conn, settlement: &Settlement) -> Result<(), StoreError> {
     match settlement {
         Settlement::Sent { .. } => settle_sent(conn, &[settlement]).await?,
-        // Each only while the row is still this claim's (`attempts` counts claims).
+        // Each only while the row is still this claim's (`attempts` counts claims, and
+        // the lease is the claim's own).
         Settlement::Retry { claim, at, error } => {
             db::query(
                 "UPDATE outbox SET status = 'pending', next_attempt_at = ?, lease_until = NULL, \
                      last_error = ? \
-                 WHERE id = ? AND status = 'sending' AND attempts = ?",
+                 WHERE id = ? AND status = 'sending' AND attempts = ? AND lease_until = ?",
             )
             .bind(at)
             .bind(error)
             .bind(claim.id.0)
             .bind(claim.attempt)
+            .bind(claim.lease_until)
             .execute(&mut *conn)
             .await?;
         }
@@ -464,22 +472,24 @@ async fn apply(conn: &mut Conn, settlement: &Settlement) -> Result<(), StoreErro
             db::query(
                 "UPDATE outbox SET status = 'pending', next_attempt_at = ?, lease_until = NULL, \
                      attempts = attempts - 1 \
-                 WHERE id = ? AND status = 'sending' AND attempts = ?",
+                 WHERE id = ? AND status = 'sending' AND attempts = ? AND lease_until = ?",
             )
             .bind(at)
             .bind(claim.id.0)
             .bind(claim.attempt)
+            .bind(claim.lease_until)
             .execute(&mut *conn)
             .await?;
         }
         Settlement::Failed { claim, error } => {
             db::query(
                 "UPDATE outbox SET status = 'failed', lease_until = NULL, last_error = ? \
-                 WHERE id = ? AND status = 'sending' AND attempts = ?",
+                 WHERE id = ? AND status = 'sending' AND attempts = ? AND lease_until = ?",
             )
             .bind(error)
             .bind(claim.id.0)
             .bind(claim.attempt)
+            .bind(claim.lease_until)
             .execute(&mut *conn)
             .await?;
         }

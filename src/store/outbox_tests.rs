@@ -88,6 +88,28 @@ async fn a_late_settlement_of_an_expired_claim_leaves_the_new_claim_alone() {
     );
 }
 
+/// A row deleted while it was being sent (its workspace removed, say) may give its id
+/// to the next one on SQLite, whose first claim counts the same attempt: a late
+/// settlement of the old claim still leaves the new row alone.
+#[tokio::test]
+async fn a_late_settlement_never_reaches_a_new_row_that_took_the_old_id() {
+    let (store, _dir) = temp_store().await;
+    let ws = workspace(&store, "T1").await;
+    queue(&store, ws, "C1", "old").await;
+    let stale = store.claim_due(0, 1000, 10).await.unwrap().remove(0);
+    db::query("DELETE FROM outbox WHERE id = ?")
+        .bind(stale.id)
+        .execute(&store.pool)
+        .await
+        .unwrap();
+    let id = queue(&store, ws, "C1", "new").await;
+    let current = store.claim_due(500, 61_000, 10).await.unwrap().remove(0);
+    assert_eq!(current.attempts, stale.attempts, "the same attempt number");
+    store.release(stale.claim(), 500).await.unwrap();
+    let state = store.outbox_state(ws, id).await.unwrap();
+    assert_eq!(state.status, OutboxStatus::Sending, "still the new claim's");
+}
+
 #[tokio::test]
 async fn a_retry_keeps_the_channel_in_order_and_waits_its_time() {
     let (store, _dir) = temp_store().await;
