@@ -481,6 +481,26 @@ impl TestApp {
             .collect()
     }
 
+    /// Fires what is due now and counts the schedule runs that have sent a prompt so far.
+    /// The app's own scheduler runs in the background as well, and right after a test
+    /// moves the clock it may be the one that fires (its pass woken by a command may
+    /// read the new time); a run row is unique per occurrence, so the count says each
+    /// moment fired exactly once, whichever pass fired it.
+    pub async fn fire_due_and_count_sent_runs(&self) -> i64 {
+        self.scheduler.fire_due().await.expect("a scheduler pass");
+        let pool = learnloop::store::db::Pool::connect(&self.db_url)
+            .await
+            .expect("the test database");
+        let sent = learnloop::store::db::query_scalar(
+            "SELECT COUNT(*) FROM schedule_runs WHERE outcome = 'sent'",
+        )
+        .fetch_one(&pool)
+        .await
+        .expect("count runs");
+        pool.close().await;
+        sent
+    }
+
     /// Waits until the app has made `count` calls to `method` (replies go out in the
     /// background), failing the test after a few seconds.
     pub async fn wait_for_slack_calls(&self, method: &str, count: usize) -> Vec<Value> {
