@@ -395,7 +395,8 @@ impl Store {
             .collect();
         tx.lock_keys(db::LockSpace::Channel, &channels).await?;
         // The compare-and-set comes first: only the process that moves the schedule on
-        // from the value it read owns this occurrence.
+        // from the value it read owns this occurrence, and only while the schedule is
+        // still on (someone may have turned it off since it was read as due).
         let moves: Vec<serde_json::Value> = occurrences
             .iter()
             .map(|o| serde_json::json!([o.schedule.0, o.next_fire_at, o.expected_next]))
@@ -405,6 +406,7 @@ impl Store {
             "?",
             [" WHERE schedules.id = CAST(j.value ->> 0 AS BIGINT) \
                AND schedules.next_fire_at = CAST(j.value ->> 2 AS BIGINT) \
+               AND schedules.active = 1 \
              RETURNING schedules.id"]
         ))
         .bind(serde_json::Value::Array(moves).to_string())
@@ -492,6 +494,44 @@ mod tests {
     use super::*;
     use crate::store::test_support::{temp_store, workspace};
     use crate::store::{NewCheckin, RunOutcome};
+
+    /// A schedule turned off after it was read as due does not fire.
+    #[tokio::test]
+    async fn a_schedule_turned_off_after_it_was_read_as_due_does_not_fire() {
+        let (store, _db) = temp_store().await;
+        let ws = workspace(&store, "T1").await;
+        let new = NewSchedule {
+            workspace: ws,
+            kind: ScheduleKind::Retro,
+            channel: "C1",
+            spec: "daily 9:00",
+            time_zone: "UTC",
+            anchor_date: "2026-11-30",
+            template: None,
+            next_fire_at: 100,
+            created_by: "U1",
+            person: None,
+        };
+        let schedule = store.create_schedule(new, 1).await.unwrap();
+        assert_eq!(store.due_schedules(100, 10).await.unwrap().len(), 1);
+        store.deactivate_schedule(ws, "C1", schedule).await.unwrap();
+        let occurrence = Occurrence {
+            schedule,
+            expected_next: 100,
+            fire_at: 100,
+            outcome: RunOutcome::Sent,
+            next_fire_at: 86_500,
+            message: Some((NewOutboxMessage::post(ws, "C1", "retro time"), 100, 99_000)),
+            checkin: None,
+        };
+        let handled = store.record_occurrences(&[occurrence], 100).await.unwrap();
+        assert_eq!(handled, vec![false], "not fired");
+        let queued: i64 = db::query_scalar("SELECT COUNT(*) FROM outbox")
+            .fetch_one(&store.pool)
+            .await
+            .unwrap();
+        assert_eq!(queued, 0, "nothing queued");
+    }
 
     /// Two replicas firing two check-in schedules of one person at the same moment (the
     /// firing no longer waits for the store's one write lock): the person ends up with
