@@ -449,47 +449,62 @@ async fn settle_sent(conn: &mut Conn, sent: &[&Settlement]) -> Result<(), StoreE
     Ok(())
 }
 
+/// The condition of a settlement other than "sent": the row is still this claim's
+/// (`attempts` counts claims, and the lease is the claim's own), bound at `?1`–`?3` by
+/// [`of_claim`].
+macro_rules! while_claimed {
+    () => {
+        "WHERE id = ?1 AND status = 'sending' AND attempts = ?2 AND lease_until = ?3"
+    };
+}
+
+/// `sql` (ending in [`while_claimed!`]) with `claim` bound; its own values follow at `?4`.
+fn of_claim<'q>(sql: &'q str, claim: &OutboxClaim) -> db::Query<'q> {
+    db::query(sql)
+        .bind(claim.id.0)
+        .bind(claim.attempt)
+        .bind(claim.lease_until)
+}
+
 async fn apply(conn: &mut Conn, settlement: &Settlement) -> Result<(), StoreError> {
     match settlement {
         Settlement::Sent { .. } => settle_sent(conn, &[settlement]).await?,
-        // Each only while the row is still this claim's (`attempts` counts claims, and
-        // the lease is the claim's own).
         Settlement::Retry { claim, at, error } => {
-            db::query(
-                "UPDATE outbox SET status = 'pending', next_attempt_at = ?, lease_until = NULL, \
-                     last_error = ? \
-                 WHERE id = ? AND status = 'sending' AND attempts = ? AND lease_until = ?",
+            of_claim(
+                concat!(
+                    "UPDATE outbox SET status = 'pending', next_attempt_at = ?4, \
+                     lease_until = NULL, last_error = ?5 ",
+                    while_claimed!()
+                ),
+                claim,
             )
             .bind(at)
             .bind(error)
-            .bind(claim.id.0)
-            .bind(claim.attempt)
-            .bind(claim.lease_until)
             .execute(&mut *conn)
             .await?;
         }
         Settlement::Release { claim, at } => {
-            db::query(
-                "UPDATE outbox SET status = 'pending', next_attempt_at = ?, lease_until = NULL, \
-                     attempts = attempts - 1 \
-                 WHERE id = ? AND status = 'sending' AND attempts = ? AND lease_until = ?",
+            of_claim(
+                concat!(
+                    "UPDATE outbox SET status = 'pending', next_attempt_at = ?4, \
+                     lease_until = NULL, attempts = attempts - 1 ",
+                    while_claimed!()
+                ),
+                claim,
             )
             .bind(at)
-            .bind(claim.id.0)
-            .bind(claim.attempt)
-            .bind(claim.lease_until)
             .execute(&mut *conn)
             .await?;
         }
         Settlement::Failed { claim, error } => {
-            db::query(
-                "UPDATE outbox SET status = 'failed', lease_until = NULL, last_error = ? \
-                 WHERE id = ? AND status = 'sending' AND attempts = ? AND lease_until = ?",
+            of_claim(
+                concat!(
+                    "UPDATE outbox SET status = 'failed', lease_until = NULL, last_error = ?4 ",
+                    while_claimed!()
+                ),
+                claim,
             )
             .bind(error)
-            .bind(claim.id.0)
-            .bind(claim.attempt)
-            .bind(claim.lease_until)
             .execute(&mut *conn)
             .await?;
         }
