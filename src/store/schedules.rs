@@ -495,34 +495,53 @@ mod tests {
     use crate::store::test_support::{temp_store, workspace};
     use crate::store::{NewCheckin, RunOutcome};
 
-    /// A schedule turned off after it was read as due does not fire.
-    #[tokio::test]
-    async fn a_schedule_turned_off_after_it_was_read_as_due_does_not_fire() {
-        let (store, _db) = temp_store().await;
-        let ws = workspace(&store, "T1").await;
-        let new = NewSchedule {
+    /// A schedule of `kind` in `channel`, due at 100.
+    fn due_at_100<'a>(
+        ws: WorkspaceId,
+        kind: ScheduleKind,
+        channel: &'a str,
+        spec: &'a str,
+        person: Option<&'a str>,
+    ) -> NewSchedule<'a> {
+        NewSchedule {
             workspace: ws,
-            kind: ScheduleKind::Retro,
-            channel: "C1",
-            spec: "daily 9:00",
+            kind,
+            channel,
+            spec,
             time_zone: "UTC",
             anchor_date: "2026-11-30",
             template: None,
             next_fire_at: 100,
             created_by: "U1",
-            person: None,
-        };
-        let schedule = store.create_schedule(new, 1).await.unwrap();
-        assert_eq!(store.due_schedules(100, 10).await.unwrap().len(), 1);
-        store.deactivate_schedule(ws, "C1", schedule).await.unwrap();
-        let occurrence = Occurrence {
+            person,
+        }
+    }
+
+    /// The occurrence at 100 of a schedule made by [`due_at_100`], sent, queueing nothing.
+    fn sent_at_100<'a>(schedule: ScheduleId) -> Occurrence<'a> {
+        Occurrence {
             schedule,
             expected_next: 100,
             fire_at: 100,
             outcome: RunOutcome::Sent,
             next_fire_at: 86_500,
-            message: Some((NewOutboxMessage::post(ws, "C1", "retro time"), 100, 99_000)),
+            message: None,
             checkin: None,
+        }
+    }
+
+    /// A schedule turned off after it was read as due does not fire.
+    #[tokio::test]
+    async fn a_schedule_turned_off_after_it_was_read_as_due_does_not_fire() {
+        let (store, _db) = temp_store().await;
+        let ws = workspace(&store, "T1").await;
+        let new = due_at_100(ws, ScheduleKind::Retro, "C1", "daily 9:00", None);
+        let schedule = store.create_schedule(new, 1).await.unwrap();
+        assert_eq!(store.due_schedules(100, 10).await.unwrap().len(), 1);
+        store.deactivate_schedule(ws, "C1", schedule).await.unwrap();
+        let occurrence = Occurrence {
+            message: Some((NewOutboxMessage::post(ws, "C1", "retro time"), 100, 99_000)),
+            ..sent_at_100(schedule)
         };
         let handled = store.record_occurrences(&[occurrence], 100).await.unwrap();
         assert_eq!(handled, vec![false], "not fired");
@@ -544,33 +563,17 @@ mod tests {
         let ws = workspace(&first, "T1").await;
         let mut schedules = Vec::new();
         for spec in ["daily 9:00", "weekly fri 9:00"] {
-            let new = NewSchedule {
-                workspace: ws,
-                kind: ScheduleKind::Checkin,
-                channel: "D1",
-                spec,
-                time_zone: "UTC",
-                anchor_date: "2026-11-30",
-                template: None,
-                next_fire_at: 100,
-                created_by: "U1",
-                person: Some("U1"),
-            };
+            let new = due_at_100(ws, ScheduleKind::Checkin, "D1", spec, Some("U1"));
             schedules.push(first.create_schedule(new, 1).await.unwrap());
         }
         let fire = |store: Store, schedule: ScheduleId| async move {
             let occurrence = Occurrence {
-                schedule,
-                expected_next: 100,
-                fire_at: 100,
-                outcome: RunOutcome::Sent,
-                next_fire_at: 86_500,
-                message: None,
                 checkin: Some(NewCheckin {
                     workspace: ws,
                     person: "U1",
                     questions: "[]",
                 }),
+                ..sent_at_100(schedule)
             };
             store.record_occurrences(&[occurrence], 100).await.unwrap()
         };
