@@ -155,9 +155,9 @@ pub(crate) async fn workspace(app: &TestApp) -> WorkspaceId {
         .id
 }
 
-/// A plain connection to the app's database, for reading rows as an export would.
+/// A plain connection to the app's database (see [`TestApp::database`]).
 pub(crate) async fn database(app: &TestApp) -> db::Pool {
-    db::Pool::connect(&app.db_url).await.unwrap()
+    app.database().await
 }
 
 /// Waits for a new `chat.postMessage` to `channel` (after `seen` of them) and returns

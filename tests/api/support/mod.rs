@@ -481,6 +481,13 @@ impl TestApp {
             .collect()
     }
 
+    /// A plain connection to the app's database, for reading rows as an export would.
+    pub async fn database(&self) -> learnloop::store::db::Pool {
+        learnloop::store::db::Pool::connect(&self.db_url)
+            .await
+            .expect("the test database")
+    }
+
     /// Fires what is due now and counts the schedule runs that have sent a prompt so far.
     /// The app's own scheduler runs in the background as well, and right after a test
     /// moves the clock it may be the one that fires (its pass woken by a command may
@@ -488,9 +495,7 @@ impl TestApp {
     /// moment fired exactly once, whichever pass fired it.
     pub async fn fire_due_and_count_sent_runs(&self) -> i64 {
         self.scheduler.fire_due().await.expect("a scheduler pass");
-        let pool = learnloop::store::db::Pool::connect(&self.db_url)
-            .await
-            .expect("the test database");
+        let pool = self.database().await;
         let sent = learnloop::store::db::query_scalar(
             "SELECT COUNT(*) FROM schedule_runs WHERE outcome = 'sent'",
         )
