@@ -17,13 +17,13 @@ use super::debrief::nudge::nudge_message;
 use super::debrief::review::{Candidate, Decision, ReviewPage, Verdict};
 use super::debrief::summary::{Listed, Made, Reflected, summary};
 use super::debrief::timers::reminder;
-use super::debrief::{Debrief, Shown, StartChoices};
+use super::debrief::{Debrief, Shown, StartChoices, reflection_form, review_form, start_form};
 use super::digest::{Recurring, WEEK_SECS, render};
 use super::{checkins, followups, messages};
-use crate::platform::Message;
 use crate::platform::outgoing::no_names;
 use crate::platform::slack::blocks::post_message_body;
 use crate::platform::teams::card_activity;
+use crate::platform::{Form, Message};
 use crate::store::{
     AnsweredFollowUp, AskedLesson, ConversationKind, DigestFacts, KudosLine, LessonHit, LessonKind,
     OpenAction, ReachedGoal, SettledAction, TrackedLesson,
@@ -293,6 +293,32 @@ fn review_sample() -> ReviewPage {
     }
 }
 
+/// A representative form of every kind.
+fn forms_by_kind() -> Vec<(&'static str, Form)> {
+    let choices = StartChoices::from_templates(
+        &crate::app::templates::Templates::built_in().expect("built-in templates"),
+        "retro",
+    );
+    let none = BTreeMap::new();
+    let earlier = BTreeMap::from([
+        ("went_well".to_owned(), "Feature flags".to_owned()),
+        ("try_next.owner".to_owned(), "U3".to_owned()),
+    ]);
+    let mut anonymous = Debrief::sample(true, false);
+    anonymous.questions = crate::app::templates::sample_questions();
+    vec![
+        (
+            "start_form",
+            start_form::form(&choices, &none, &none, Some("C1")),
+        ),
+        ("review_form", review_form(&review_sample())),
+        (
+            "reflection_form",
+            reflection_form(&anonymous, &earlier, &none),
+        ),
+    ]
+}
+
 /// The first `:short_name:` in `text`, as Slack writes emoji.
 fn slack_emoji_name(text: &str) -> Option<&str> {
     let mut rest = text;
@@ -349,35 +375,19 @@ fn every_message_kind_matches_its_snapshot_on_each_platform() {
         check(&format!("{kind}.teams"), &card, &mut problems);
     }
     // The forms are no messages, but people see them just the same.
-    let choices = StartChoices::from_templates(
-        &crate::app::templates::Templates::built_in().expect("built-in templates"),
-        "retro",
-    );
-    check(
-        "start_form.slack",
-        &crate::platform::slack::modal::start_view(&choices, "C1"),
-        &mut problems,
-    );
-    let none = BTreeMap::new();
-    check(
-        "start_form.teams",
-        &crate::platform::teams::form::start_form(&choices, &none, &none),
-        &mut problems,
-    );
-    let review = review_sample();
-    check(
-        "review_form.slack",
-        &crate::platform::slack::modal::review_view(&review),
-        &mut problems,
-    );
-    check(
-        "review_form.teams",
-        &crate::platform::teams::form::review_form(
-            &review,
-            &[("29:carol".into(), "Carol Example".into())],
-        ),
-        &mut problems,
-    );
+    for (kind, form) in forms_by_kind() {
+        check(
+            &format!("{kind}.slack"),
+            &crate::platform::slack::modal::form_view(&form),
+            &mut problems,
+        );
+        let roster = [("29:carol".to_owned(), "Carol Example".to_owned())];
+        check(
+            &format!("{kind}.teams"),
+            &crate::platform::teams::form::form_card(&form, &roster),
+            &mut problems,
+        );
+    }
     assert!(
         problems.is_empty(),
         "{}\n\nIf the change is intended: LEARNLOOP_UPDATE_SNAPSHOTS=1 cargo test snapshot",

@@ -710,7 +710,7 @@ async fn a_long_review_pages_and_an_expired_one_closes_as_it_is() {
     app.interaction(&click(ALICE, "debrief.close", quick)).await;
     let opened = app.wait_for_slack_calls("views.open", 2).await;
     let page = opened.last().unwrap()["view"].clone();
-    let rest = json!({"type": "radio_buttons", "selected_option": {"value": "yes"}});
+    let rest = json!({"type": "checkboxes", "selected_options": [{"value": "yes"}]});
     let done = app
         .interaction(&review_page(
             ALICE,

@@ -10,7 +10,9 @@ mod dm;
 mod items;
 pub(crate) mod nudge;
 pub(crate) mod owners;
+mod reflection_form;
 pub mod review;
+mod review_form;
 pub mod since;
 pub mod start_form;
 pub(crate) mod summary;
@@ -46,6 +48,8 @@ pub use close::{
 pub use dm::{converse, reflect_command, reflect_in_dm};
 pub use items::MAX_ITEM_CHARS;
 pub use nudge::{NUDGE_GAP_SECS, nudge, nudge_command};
+pub use reflection_form::{REFLECTION_FORM, reflection_form};
+pub use review_form::review_form;
 pub use start_form::{START_FORM_CALLBACK, StartChoices, TemplateChoice, start_form};
 
 /// How many past lessons the card offers ("learn before doing").

@@ -7,12 +7,14 @@ use crate::app::AppError;
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
+use serde_json::json;
 
 use super::StartRequest;
 use crate::app::command::{MAX_TITLE_CHARS, PauseDuration};
 use crate::app::handle::{CommandContext, Handled};
 use crate::app::templates::Templates;
-use crate::platform::Message;
+use crate::platform::form::context;
+use crate::platform::{Choice, Field, Form, Input, Message};
 
 /// `callback_id` of the Slack modal and `action` of the Teams card's Start button.
 pub const START_FORM_CALLBACK: &str = "debrief.start_form";
@@ -76,6 +78,90 @@ impl StartChoices {
     }
 }
 
+/// The anonymity choice that leaves it to the template.
+const AS_THE_TEMPLATE_SAYS: &str = "template";
+
+/// The start form for `choices`, holding `earlier` values (a submission shown again)
+/// with `problems` by field id. A Slack modal carries the `channel` it was opened in
+/// (a Teams card is submitted in its conversation).
+pub fn form(
+    choices: &StartChoices,
+    earlier: &BTreeMap<String, String>,
+    problems: &BTreeMap<String, String>,
+    channel: Option<&str>,
+) -> Form {
+    let templates = choices
+        .templates
+        .iter()
+        .map(|t| Choice {
+            value: t.name.clone(),
+            label: t.title.clone(),
+            description: Some(t.description.clone()).filter(|d| !d.is_empty()),
+        })
+        .collect();
+    let anonymity = [
+        (AS_THE_TEMPLATE_SAYS, "As the template says"),
+        ("no", "No: names are shown"),
+        ("yes", "Yes: names are never shown or stored"),
+    ];
+    let fields = [
+        Field::new(
+            TITLE,
+            "Title",
+            Input::text(MAX_TITLE_CHARS, false).with_placeholder("Release 2.3 rollout"),
+        )
+        .required(),
+        Field::new(
+            TEMPLATE,
+            "Template",
+            Input::OneOf {
+                choices: templates,
+                expanded: true,
+                placeholder: None,
+            },
+        )
+        .required(),
+        Field::new(ANONYMOUS, "Anonymous?", Input::one_of(anonymity, true)),
+        Field::new(
+            CLOSES_IN,
+            "Closes",
+            Input::one_of(CLOSES_IN_CHOICES.iter().copied(), false),
+        ),
+        Field::new(
+            CLOSES_ON,
+            "Closing date (if it closes on a date)",
+            Input::Date,
+        ),
+    ];
+    let defaults = [
+        (TEMPLATE, choices.default_template.as_str()),
+        (ANONYMOUS, AS_THE_TEMPLATE_SAYS),
+        (CLOSES_IN, "none"),
+    ];
+    let fields = fields
+        .into_iter()
+        .map(|field| {
+            let default = defaults
+                .iter()
+                .find(|(id, _)| *id == field.id)
+                .map_or("", |(_, value)| value);
+            let value = earlier.get(&field.id).map_or(default, String::as_str);
+            let problem = problems.get(&field.id);
+            field.holding(Some(value)).with_problem(problem)
+        })
+        .collect();
+    Form {
+        action: START_FORM_CALLBACK.to_owned(),
+        context: channel.map_or_else(Default::default, |channel| {
+            context([("channel", json!(channel))])
+        }),
+        title: "Start a debrief".to_owned(),
+        heading: None,
+        fields,
+        submit: "Start".to_owned(),
+    }
+}
+
 /// `/debrief` alone. The platform's handler opens the form itself (a Slack modal needs
 /// the command's trigger); this is what is said where no form can open (a DM).
 pub fn start_form(ctx: &CommandContext<'_>) -> Result<Handled, AppError> {
@@ -134,7 +220,7 @@ pub fn read_start_form(
         return Err(problems);
     };
     let anonymous = match field(ANONYMOUS) {
-        "" => chosen.anonymous,
+        "" | AS_THE_TEMPLATE_SAYS => chosen.anonymous,
         answer => answer == "yes",
     };
     let closes_in = match field(CLOSES_IN) {
@@ -214,6 +300,48 @@ mod tests {
         .unwrap();
         assert!(!named.anonymous, "said no");
         assert_eq!(named.template, "failure-story");
+        let left_to_it = read_start_form(
+            &values(&[
+                (TITLE, "x"),
+                (TEMPLATE, "failure-story"),
+                (ANONYMOUS, AS_THE_TEMPLATE_SAYS),
+            ]),
+            &choices(),
+        )
+        .unwrap();
+        assert!(left_to_it.anonymous, "the template's, as the form offers");
+    }
+
+    #[test]
+    fn the_form_opens_on_the_defaults_and_shows_a_submission_again_with_its_problems() {
+        let none = BTreeMap::new();
+        let fresh = form(&choices(), &none, &none, Some("C1"));
+        let value = |form: &Form, id: &str| {
+            let field = form.fields.iter().find(|f| f.id == id).unwrap();
+            field.value.clone()
+        };
+        assert_eq!(value(&fresh, TEMPLATE).as_deref(), Some("retro"));
+        assert_eq!(
+            value(&fresh, ANONYMOUS).as_deref(),
+            Some(AS_THE_TEMPLATE_SAYS)
+        );
+        assert_eq!(value(&fresh, CLOSES_IN).as_deref(), Some("none"));
+        assert_eq!(value(&fresh, TITLE), None);
+        assert_eq!(fresh.context["channel"], "C1");
+        let submitted = values(&[(TITLE, "Outage"), (CLOSES_IN, "date")]);
+        let problems = read_start_form(&submitted, &choices()).unwrap_err();
+        let again = form(&choices(), &submitted, &problems, None);
+        assert_eq!(value(&again, TITLE).as_deref(), Some("Outage"));
+        assert_eq!(value(&again, CLOSES_IN).as_deref(), Some("date"));
+        let closes_on = again.fields.iter().find(|f| f.id == CLOSES_ON).unwrap();
+        assert!(
+            closes_on
+                .problem
+                .as_ref()
+                .unwrap()
+                .contains("Pick the date")
+        );
+        assert!(again.context.is_empty(), "a Teams card carries no channel");
     }
 
     #[test]

@@ -7,6 +7,7 @@ use axum::http::StatusCode;
 use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
+use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
 use super::interactions::review_or_close;
@@ -141,7 +142,12 @@ pub async fn handle(State(state): State<AppState>, body: Bytes) -> Result<Respon
         && !ctx.in_direct_message()
         && let Some(trigger_id) = &trigger_id
     {
-        let view = modal::start_view(&StartChoices::of(&ctx), &channel_id);
+        let view = modal::form_view(&debrief::start_form::form(
+            &StartChoices::of(&ctx),
+            &BTreeMap::new(),
+            &BTreeMap::new(),
+            Some(&channel_id),
+        ));
         if open_modal(&state, &workspace, trigger_id, &view)
             .await
             .is_ok()

@@ -6,6 +6,7 @@
 
 use crate::app::AppError;
 use crate::store::OutboxMethod;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::Json;
@@ -185,7 +186,7 @@ pub fn read(body: &[u8]) -> Result<Interaction, HttpError> {
 
 impl View {
     /// What was typed in the view, by question id.
-    pub fn values(&self) -> std::collections::BTreeMap<String, String> {
+    pub fn values(&self) -> BTreeMap<String, String> {
         modal::submitted_values(&self.state.values)
     }
 }
@@ -251,7 +252,7 @@ pub async fn handle(State(state): State<AppState>, body: Bytes) -> Result<Respon
             if view.callback_id == debrief::START_FORM_CALLBACK {
                 return on_start_form(&state, &workspace, &user, &view).await;
             }
-            if view.callback_id != modal::REFLECTION_CALLBACK {
+            if view.callback_id != debrief::REFLECTION_FORM {
                 tracing::info!(
                     callback_id = %view.callback_id,
                     view_id = view.id.as_deref().unwrap_or(""),
@@ -426,7 +427,7 @@ pub(super) async fn review_or_close(
     };
     let handled = match (page, trigger_id) {
         (Some(page), Some(trigger_id)) => {
-            let view = modal::review_view(&page);
+            let view = modal::form_view(&debrief::review_form(&page));
             if open_modal(state, workspace, trigger_id, &view)
                 .await
                 .is_ok()
@@ -472,7 +473,7 @@ async fn on_review(
     match review::submit_page(&ctx, &debrief, page, &view.values()).await? {
         ReviewStep::Next(next) => Ok(Json(json!({
             "response_action": "update",
-            "view": modal::review_view(&next),
+            "view": modal::form_view(&debrief::review_form(&next)),
         }))
         .into_response()),
         ReviewStep::Done(handled) => {
@@ -529,7 +530,7 @@ async fn on_start_form(
 }
 
 /// Keeps the modal open with a problem under each field (by field id).
-fn field_errors(problems: std::collections::BTreeMap<String, String>) -> Response {
+fn field_errors(problems: BTreeMap<String, String>) -> Response {
     let errors: serde_json::Map<String, Value> = problems
         .into_iter()
         .map(|(field, problem)| (modal::block_id(&field), Value::String(problem)))
@@ -694,23 +695,11 @@ async fn open_form(
         return click.tell(state, &closed).await;
     }
     let earlier = debrief::earlier_answers(ctx, debrief).await?;
-    let intro = format!(
-        "*{}*{}\nAnswer what you can; you can change your answers until the debrief closes.",
-        crate::platform::plain(&debrief.title),
-        if debrief.anonymous {
-            " · anonymous: your name is never shown or stored with your answers"
-        } else {
-            ""
-        }
-    );
-    let view = modal::reflection_view(
-        debrief.id.0,
-        "Reflect",
-        &intro,
-        &debrief.questions,
+    let view = modal::form_view(&debrief::reflection_form(
+        debrief,
         &earlier,
-        debrief.anonymous,
-    );
+        &BTreeMap::new(),
+    ));
     open_view(
         state,
         click,

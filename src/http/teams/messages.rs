@@ -32,8 +32,7 @@ use crate::http::error::HttpError;
 use crate::http::verify::BotTokenError;
 use crate::http::{AppState, Queued};
 use crate::platform::teams::form::{
-    FormHeading, NOTE_ACTION, NOTE_INPUT, REFLECTION_ACTION, note_form, reflection_form,
-    review_form, start_form, submitted_answers, submitted_fields,
+    NOTE_ACTION, NOTE_INPUT, form_card, note_form, submitted_fields,
 };
 use crate::platform::teams::{Activity, card_activity};
 use crate::platform::teams::{SEND_METHOD, UPDATE_METHOD};
@@ -194,7 +193,15 @@ async fn reply(
         if parsed == Ok(Command::Debrief(DebriefCommand::StartForm)) {
             Said::Form {
                 replace: None,
-                form: start_form(&StartChoices::of(&ctx), &BTreeMap::new(), &BTreeMap::new()),
+                form: form_card(
+                    &start_fields::form(
+                        &StartChoices::of(&ctx),
+                        &BTreeMap::new(),
+                        &BTreeMap::new(),
+                        None,
+                    ),
+                    &[],
+                ),
                 anonymous_debrief: None,
             }
         } else if let Some(mine) = closing {
@@ -371,7 +378,7 @@ async fn on_click(
         }
         REVIEW_CALLBACK => on_review(state, ctx, activity, data).await,
         START_FORM_CALLBACK => on_start_form(state, ctx, activity, data).await,
-        REFLECTION_ACTION => on_reflection(ctx, activity, data).await,
+        debrief::REFLECTION_FORM => on_reflection(ctx, activity, data).await,
         debrief::START => {
             let Some((template, title)) = debrief::read_start_value(value) else {
                 return Err(HttpError::bad_request("`debrief.start` without a title"));
@@ -401,7 +408,7 @@ async fn review_in_chat(
         state.after(&handled);
         return Ok(Said::Reply(handled.reply));
     };
-    let form = review_form(&page, &roster(ctx).await?);
+    let form = form_card(&debrief::review_form(&page), &roster(ctx).await?);
     send_to_person(state, ctx, &form, anonymous_of(debrief)).await?;
     Ok(Said::Reply(Message::text(format!(
         ":memo: The review of *{}* is in our 1:1 chat: keep, edit or drop each candidate, \
@@ -444,7 +451,7 @@ async fn on_review(
     match review::submit_page(ctx, &debrief, page as usize, &submitted_fields(data)).await? {
         ReviewStep::Next(next) => Ok(Said::Form {
             replace: activity.reply_to_id.clone(),
-            form: review_form(&next, &roster(ctx).await?),
+            form: form_card(&debrief::review_form(&next), &roster(ctx).await?),
             anonymous_debrief: anonymous_of(&debrief),
         }),
         ReviewStep::Done(handled) => {
@@ -478,7 +485,7 @@ async fn on_start_form(
     };
     Ok(Said::Form {
         replace: activity.reply_to_id.clone(),
-        form: start_form(&choices, &values, &problems),
+        form: form_card(&start_fields::form(&choices, &values, &problems, None), &[]),
         anonymous_debrief: None,
     })
 }
@@ -534,12 +541,9 @@ async fn send_form(
         )));
     }
     let earlier = debrief::earlier_answers(ctx, debrief).await?;
-    let form = reflection_form(
-        debrief.id.0,
-        &form_heading(debrief),
-        &debrief.questions,
-        &earlier,
-        &BTreeMap::new(),
+    let form = form_card(
+        &debrief::reflection_form(debrief, &earlier, &BTreeMap::new()),
+        &[],
     );
     send_to_person(state, ctx, &form, anonymous_of(debrief)).await?;
     Ok(Said::Reply(Message::text(
@@ -583,21 +587,6 @@ fn anonymous_of(debrief: &Debrief) -> Option<DebriefId> {
     debrief.anonymous.then_some(debrief.id)
 }
 
-fn form_heading(debrief: &Debrief) -> FormHeading<'_> {
-    let names = if debrief.anonymous {
-        "anonymous: your name is never shown or stored with your answers"
-    } else {
-        "shown with your answers in the summary"
-    };
-    FormHeading {
-        title: &debrief.title,
-        facts: vec![
-            ("Template", debrief.template_title.clone()),
-            ("Names", names.to_owned()),
-        ],
-    }
-}
-
 /// A submitted form: stored (the form becomes a thank-you), or shown again with what
 /// is wrong under each question.
 async fn on_reflection(
@@ -617,17 +606,11 @@ async fn on_reflection(
         }
         Err(other) => return Err(other.into()),
     };
-    let values = submitted_answers(data, &debrief.questions);
+    let values = submitted_fields(data);
     let answers = match debrief::check_form(&debrief, &values) {
         Ok(answers) => answers,
         Err(problems) => {
-            let form = reflection_form(
-                id,
-                &form_heading(&debrief),
-                &debrief.questions,
-                &values,
-                &problems,
-            );
+            let form = form_card(&debrief::reflection_form(&debrief, &values, &problems), &[]);
             return Ok(Said::Form {
                 replace: activity.reply_to_id.clone(),
                 form,

@@ -1,4 +1,4 @@
-//! The reflection form as a Slack modal, and reading its submitted values back.
+//! A neutral [`Form`] as a Slack modal, and reading its submitted values back.
 //! <https://api.slack.com/surfaces/modals>
 
 use std::collections::BTreeMap;
@@ -6,17 +6,11 @@ use std::collections::BTreeMap;
 use serde_json::{Value, json};
 
 use super::blocks::{mrkdwn, plain_text};
-use crate::app::debrief::MAX_ITEM_CHARS;
-use crate::app::debrief::review::{self, ReviewPage, Verdict};
-use crate::app::debrief::start_form::{self, StartChoices, TemplateChoice};
-use crate::app::templates::{Becomes, Question, QuestionKind};
-use crate::store::LessonKind;
+use crate::platform::form::{Choice, Field, Form, Heading, Input, TICKED};
 
-/// `callback_id` of the reflection modal.
-pub const REFLECTION_CALLBACK: &str = "debrief.reflection";
 /// Every input's `action_id`; the question is told by the block id.
 const ANSWER: &str = "answer";
-/// Block ids are `q_<question id>` (and `q_<question id>.owner` for an action's owner).
+/// Block ids are `q_<field id>`.
 const BLOCK_PREFIX: &str = "q_";
 /// Slack's limits: input labels 2000 characters, the modal's title 24.
 const MAX_LABEL_CHARS: usize = 2000;
@@ -24,247 +18,129 @@ const MAX_TITLE_CHARS: usize = 24;
 /// Slack's most radio buttons in one input.
 const MAX_RADIO_OPTIONS: usize = 10;
 
-/// The block id of a question's input (where `response_action: errors` points).
-pub fn block_id(question_id: &str) -> String {
-    format!("{BLOCK_PREFIX}{question_id}")
+/// The block id of a field's input (where `response_action: errors` points).
+pub fn block_id(field_id: &str) -> String {
+    format!("{BLOCK_PREFIX}{field_id}")
 }
 
-fn option(value: &str) -> Value {
-    json!({"text": plain_text(value, 75), "value": value})
-}
-
-fn input(question: &Question, earlier: Option<&String>) -> Value {
-    let mut element = match &question.kind {
-        QuestionKind::Text { max_chars } => json!({
-            "type": "plain_text_input", "action_id": ANSWER, "multiline": true,
-            "max_length": max_chars,
-        }),
-        QuestionKind::Rating => json!({
-            "type": "static_select", "action_id": ANSWER,
-            "placeholder": plain_text("1 = low, 5 = high", 150),
-            "options": (1..=5).map(|n| option(&n.to_string())).collect::<Vec<_>>(),
-        }),
-        QuestionKind::Choice(choices) => json!({
-            "type": "static_select", "action_id": ANSWER,
-            "options": choices.iter().map(|c| option(c)).collect::<Vec<_>>(),
-        }),
-    };
-    if let Some(earlier) = earlier {
-        match question.kind {
-            QuestionKind::Text { .. } => element["initial_value"] = json!(earlier),
-            _ => element["initial_option"] = option(earlier),
-        }
+/// An option of a select or radio buttons (a description only where Slack shows one).
+fn option(choice: &Choice, with_description: bool) -> Value {
+    let mut option = json!({"text": plain_text(&choice.label, 75), "value": choice.value});
+    if with_description && let Some(description) = &choice.description {
+        option["description"] = plain_text(description, 75);
     }
-    json!({
-        "type": "input",
-        "block_id": block_id(&question.id),
-        "optional": !question.required,
-        "label": plain_text(&question.prompt, MAX_LABEL_CHARS),
-        "element": element,
-    })
+    option
 }
 
-fn owner_input(question: &Question, earlier: Option<&String>, anonymous: bool) -> Value {
-    let mut element = json!({"type": "users_select", "action_id": ANSWER});
-    if let Some(user) = earlier {
-        element["initial_user"] = json!(user);
-    }
-    json!({
-        "type": "input",
-        "block_id": block_id(&format!("{}.owner", question.id)),
-        "optional": true,
-        "label": plain_text(
-            if anonymous {
-                // Anonymous debriefs store no author to fall back on, and picking
-                // yourself would put your name next to your answer.
-                "Who owns these actions? (Nobody yet, if nobody is picked.)"
-            } else {
-                "Who owns these actions? (You, if nobody is picked.)"
-            },
-            MAX_LABEL_CHARS,
-        ),
-        "element": element,
-    })
-}
-
-/// The `view` for `views.open`: one input per question, filled with `earlier` answers.
-pub fn reflection_view(
-    debrief_id: i64,
-    title: &str,
-    intro: &str,
-    questions: &[Question],
-    earlier: &BTreeMap<String, String>,
-    anonymous: bool,
-) -> Value {
-    let mut blocks = vec![json!({
-        "type": "section",
-        "text": mrkdwn(intro, 3000),
-    })];
-    for question in questions {
-        blocks.push(input(question, earlier.get(&question.id)));
-        if question.becomes == Some(Becomes::Action) {
-            blocks.push(owner_input(
-                question,
-                earlier.get(&format!("{}.owner", question.id)),
-                anonymous,
-            ));
-        }
-    }
-    json!({
-        "type": "modal",
-        "callback_id": REFLECTION_CALLBACK,
-        "private_metadata": json!({"debrief": debrief_id}).to_string(),
-        "title": plain_text(title, MAX_TITLE_CHARS),
-        "submit": plain_text("Save", MAX_TITLE_CHARS),
-        "close": plain_text("Cancel", MAX_TITLE_CHARS),
-        "blocks": blocks,
-    })
-}
-
-/// The start form (`/debrief` alone) for `channel`: title, template with its
-/// description, anonymous or not, and when it closes. Its blocks are `q_<field>`, so
-/// [`submitted_values`] reads it as it reads a reflection.
-pub fn start_view(choices: &StartChoices, channel: &str) -> Value {
-    let template_option = |t: &TemplateChoice| {
-        let mut option = json!({"text": plain_text(&t.title, 75), "value": t.name});
-        if !t.description.is_empty() {
-            option["description"] = plain_text(&t.description, 75);
-        }
-        option
-    };
-    let templates: Vec<Value> = choices.templates.iter().map(template_option).collect();
-    // Radio buttons show each template's description, but Slack allows ten of them.
-    let mut template_select = if templates.len() <= MAX_RADIO_OPTIONS {
-        json!({"type": "radio_buttons", "action_id": ANSWER, "options": templates})
-    } else {
-        let options: Vec<Value> = templates
-            .iter()
-            .map(|o| json!({"text": o["text"], "value": o["value"]}))
-            .collect();
-        json!({"type": "static_select", "action_id": ANSWER, "options": options})
-    };
-    if let Some(default) = choices
-        .templates
-        .iter()
-        .find(|t| t.name == choices.default_template)
-    {
-        let mut initial = template_option(default);
-        if template_select["type"] == "static_select"
-            && let Some(option) = initial.as_object_mut()
-        {
-            option.remove("description");
-        }
-        template_select["initial_option"] = initial;
-    }
-    let yes_no = [
-        ("no", "No: names are shown"),
-        ("yes", "Yes: names are never shown or stored"),
-    ];
-    let yes_no: Vec<Value> = yes_no
-        .iter()
-        .map(|(value, label)| json!({"text": plain_text(label, 75), "value": value}))
-        .collect();
-    let closes: Vec<Value> = start_form::CLOSES_IN_CHOICES
-        .iter()
-        .map(|(value, label)| json!({"text": plain_text(label, 75), "value": value}))
-        .collect();
-    let input = |field: &str, label: &str, optional: bool, element: Value| {
-        json!({
-            "type": "input", "block_id": block_id(field), "optional": optional,
-            "label": plain_text(label, MAX_LABEL_CHARS), "element": element,
-        })
-    };
-    json!({
-        "type": "modal",
-        "callback_id": start_form::START_FORM_CALLBACK,
-        "private_metadata": json!({"channel": channel}).to_string(),
-        "title": plain_text("Start a debrief", MAX_TITLE_CHARS),
-        "submit": plain_text("Start", MAX_TITLE_CHARS),
-        "close": plain_text("Cancel", MAX_TITLE_CHARS),
-        "blocks": [
-            input(start_form::TITLE, "Title", false, json!({
-                "type": "plain_text_input", "action_id": ANSWER,
-                "max_length": crate::app::command::MAX_TITLE_CHARS,
-                "placeholder": plain_text("Release 2.3 rollout", 150),
-            })),
-            input(start_form::TEMPLATE, "Template", false, template_select),
-            input(start_form::ANONYMOUS, "Anonymous? (A template may already be.)", true, json!({
-                "type": "radio_buttons", "action_id": ANSWER, "options": yes_no,
-            })),
-            input(start_form::CLOSES_IN, "Closes", true, json!({
-                "type": "static_select", "action_id": ANSWER, "options": closes,
-                "initial_option": closes[0],
-            })),
-            input(start_form::CLOSES_ON, "Closing date (if it closes on a date)", true, json!({
-                "type": "datepicker", "action_id": ANSWER,
-            })),
-        ],
-    })
-}
-
-/// One page of the facilitator's review at close: per candidate its text (editable),
-/// keep / drop / kudos, and an owner picker for actions. Fields are `q_<field>` blocks,
-/// so [`submitted_values`] reads them.
-pub fn review_view(page: &ReviewPage) -> Value {
-    let verdict_option = |verdict: Verdict| {
-        let label = review::VERDICTS
-            .iter()
-            .find(|(v, _)| *v == verdict)
-            .map_or("Keep", |(_, label)| label);
-        json!({"text": plain_text(label, 75), "value": verdict.as_str()})
-    };
-    let intro = format!(
-        "*{}* · {}",
-        crate::platform::plain(&page.title),
-        page.intro()
-    );
-    let mut blocks = vec![json!({"type": "section", "text": mrkdwn(&intro, 3000)})];
-    for candidate in &page.candidates {
-        blocks.push(json!({
-            "type": "input", "block_id": block_id(&review::text_field(&candidate.key)),
-            "label": plain_text(&candidate.label(), MAX_LABEL_CHARS),
-            "element": {"type": "plain_text_input", "action_id": ANSWER,
-                        "initial_value": candidate.shown_text(), "max_length": MAX_ITEM_CHARS},
-        }));
-        let options: Vec<Value> = review::VERDICTS
-            .iter()
-            .map(|(verdict, _)| verdict_option(*verdict))
-            .collect();
-        blocks.push(json!({
-            "type": "input", "block_id": block_id(&review::verdict_field(&candidate.key)),
-            "optional": true,
-            "label": plain_text("Keep it?", MAX_LABEL_CHARS),
-            "element": {"type": "radio_buttons", "action_id": ANSWER, "options": options,
-                        "initial_option": verdict_option(candidate.verdict())},
-        }));
-        if candidate.kind == LessonKind::Action {
-            let mut picker = json!({"type": "users_select", "action_id": ANSWER});
-            if let Some(owner) = candidate.shown_owner() {
-                picker["initial_user"] = json!(owner);
+/// The element of `field`, holding its value.
+fn element(field: &Field) -> Value {
+    let value = field.value.as_deref();
+    let mut element = match &field.input {
+        Input::Text {
+            max_chars,
+            multiline,
+            placeholder,
+        } => {
+            let mut element = json!({"type": "plain_text_input", "max_length": max_chars});
+            if *multiline {
+                element["multiline"] = json!(true);
             }
-            blocks.push(json!({
-                "type": "input", "block_id": block_id(&review::owner_field(&candidate.key)),
-                "optional": true,
-                "label": plain_text("Owner", MAX_LABEL_CHARS),
-                "element": picker,
-            }));
+            if let Some(placeholder) = placeholder {
+                element["placeholder"] = plain_text(placeholder, 150);
+            }
+            if let Some(value) = value {
+                element["initial_value"] = json!(value);
+            }
+            element
         }
+        Input::OneOf {
+            choices,
+            expanded,
+            placeholder,
+        } => {
+            // Radio buttons show each choice's description, but Slack allows ten.
+            let radio = *expanded && choices.len() <= MAX_RADIO_OPTIONS;
+            let options: Vec<Value> = choices.iter().map(|c| option(c, radio)).collect();
+            let mut element = if radio {
+                json!({"type": "radio_buttons", "options": options})
+            } else {
+                json!({"type": "static_select", "options": options})
+            };
+            if let Some(placeholder) = placeholder.as_ref().filter(|_| !radio) {
+                element["placeholder"] = plain_text(placeholder, 150);
+            }
+            if let Some(chosen) = choices.iter().find(|c| Some(c.value.as_str()) == value) {
+                element["initial_option"] = option(chosen, radio);
+            }
+            element
+        }
+        Input::Person => {
+            let mut element = json!({"type": "users_select"});
+            if let Some(user) = value {
+                element["initial_user"] = json!(user);
+            }
+            element
+        }
+        Input::Date => {
+            let mut element = json!({"type": "datepicker"});
+            if let Some(date) = value {
+                element["initial_date"] = json!(date);
+            }
+            element
+        }
+        Input::Tick { says } => {
+            let tick = json!({"text": plain_text(says, 75), "value": TICKED});
+            let mut element = json!({"type": "checkboxes", "options": [tick]});
+            if value == Some(TICKED) {
+                element["initial_options"] = json!([tick]);
+            }
+            element
+        }
+    };
+    element["action_id"] = json!(ANSWER);
+    element
+}
+
+/// The heading as one section: the title in bold, the facts on a line, the note.
+fn heading_text(heading: &Heading) -> String {
+    let mut lines = vec![format!("*{}*", crate::platform::plain(&heading.title))];
+    if !heading.facts.is_empty() {
+        let facts: Vec<String> = heading
+            .facts
+            .iter()
+            .map(|(label, value)| format!("{label}: {}", crate::platform::plain(value)))
+            .collect();
+        lines.push(facts.join(" · "));
     }
-    if !page.is_last() {
+    if !heading.note.is_empty() {
+        lines.push(heading.note.clone());
+    }
+    lines.join("\n")
+}
+
+/// The `view` for `views.open` (or `response_action: update`) that draws `form`: an
+/// input block per field, `q_<field id>`, which [`submitted_values`] reads back.
+/// Problems are not drawn: Slack shows them in answer to the submission.
+pub fn form_view(form: &Form) -> Value {
+    let mut blocks = Vec::new();
+    if let Some(heading) = &form.heading {
+        blocks.push(json!({"type": "section", "text": mrkdwn(&heading_text(heading), 3000)}));
+    }
+    for field in &form.fields {
         blocks.push(json!({
-            "type": "input", "block_id": block_id(review::PUBLISH_REST), "optional": true,
-            "label": plain_text("Or, instead of the next page:", MAX_LABEL_CHARS),
-            "element": {"type": "radio_buttons", "action_id": ANSWER, "options": [
-                {"text": plain_text("Publish the rest as they are and close now", 75),
-                 "value": "yes"}]},
+            "type": "input",
+            "block_id": block_id(&field.id),
+            "optional": !field.required,
+            "label": plain_text(&field.label, MAX_LABEL_CHARS),
+            "element": element(field),
         }));
     }
     json!({
         "type": "modal",
-        "callback_id": review::REVIEW_CALLBACK,
-        "private_metadata": json!({"debrief": page.debrief, "page": page.page}).to_string(),
-        "title": plain_text("Review and close", MAX_TITLE_CHARS),
-        "submit": plain_text(&page.submit_label(), MAX_TITLE_CHARS),
+        "callback_id": form.action,
+        "private_metadata": Value::Object(form.context.clone()).to_string(),
+        "title": plain_text(&form.title, MAX_TITLE_CHARS),
+        "submit": plain_text(&form.submit, MAX_TITLE_CHARS),
         "close": plain_text("Cancel", MAX_TITLE_CHARS),
         "blocks": blocks,
     })
@@ -346,6 +222,12 @@ pub fn submitted_values(state_values: &Value) -> BTreeMap<String, String> {
                     .pointer("/selected_option/value")
                     .and_then(Value::as_str)
             })
+            .or_else(|| {
+                // A tick box: ticked, or absent when not.
+                element
+                    .pointer("/selected_options/0/value")
+                    .and_then(Value::as_str)
+            })
             .or_else(|| element.get("selected_user").and_then(Value::as_str))
             .or_else(|| element.get("selected_date").and_then(Value::as_str));
         if let Some(value) = value {
@@ -366,39 +248,107 @@ pub fn debrief_of(private_metadata: &str) -> Option<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::platform::form::context;
 
-    fn questions() -> Vec<Question> {
-        crate::app::templates::sample_questions()
+    fn form() -> Form {
+        Form {
+            action: "debrief.reflection".into(),
+            context: context([("debrief", json!(42))]),
+            title: "A very long form title indeed".into(),
+            heading: Some(Heading {
+                title: "<!here> outage".into(),
+                facts: vec![("Template".into(), "Retro".into())],
+                note: "Answer what you can.".into(),
+            }),
+            fields: vec![
+                Field::new("went_well", "What went well?", Input::text(500, true))
+                    .required()
+                    .holding(Some("deploys")),
+                Field::new(
+                    "mood",
+                    "Mood?",
+                    Input::one_of([("1", "1"), ("4", "4")], false),
+                )
+                .holding(Some("4")),
+                Field::new("owner", "Owner", Input::Person).holding(Some("U2")),
+                Field::new("on", "Closes on", Input::Date).holding(Some("2026-12-01")),
+                Field::new(
+                    "rest",
+                    "Or:",
+                    Input::Tick {
+                        says: "Publish".into(),
+                    },
+                )
+                .holding(Some(TICKED)),
+            ],
+            submit: "Save".into(),
+        }
     }
 
     #[test]
-    fn the_view_has_an_input_per_question_and_an_owner_for_actions() {
-        let earlier = BTreeMap::from([("mood".to_owned(), "4".to_owned())]);
-        let view = reflection_view(
-            42,
-            "A very long debrief title indeed",
-            "intro",
-            &questions(),
-            &earlier,
-            false,
-        );
-        assert_eq!(view["callback_id"], REFLECTION_CALLBACK);
+    fn a_form_is_an_input_block_per_field_holding_its_value() {
+        let view = form_view(&form());
+        assert_eq!(view["callback_id"], "debrief.reflection");
         assert_eq!(
             debrief_of(view["private_metadata"].as_str().unwrap()),
             Some(42)
         );
         assert_eq!(view["title"]["text"].as_str().unwrap().chars().count(), 24);
         let blocks = view["blocks"].as_array().unwrap();
+        let heading = blocks[0]["text"]["text"].as_str().unwrap();
+        assert_eq!(
+            heading, "*&lt;!here&gt; outage*\nTemplate: Retro\nAnswer what you can.",
+            "the typed title is escaped, never a mention"
+        );
         let ids: Vec<&str> = blocks[1..]
             .iter()
             .map(|b| b["block_id"].as_str().unwrap())
             .collect();
-        assert_eq!(
-            ids,
-            ["q_went_well", "q_mood", "q_try_next", "q_try_next.owner"]
-        );
+        assert_eq!(ids, ["q_went_well", "q_mood", "q_owner", "q_on", "q_rest"]);
         assert_eq!(blocks[1]["optional"], false);
+        assert_eq!(blocks[1]["element"]["initial_value"], "deploys");
+        assert_eq!(blocks[1]["element"]["multiline"], true);
+        assert_eq!(blocks[2]["optional"], true);
+        assert_eq!(blocks[2]["element"]["type"], "static_select");
         assert_eq!(blocks[2]["element"]["initial_option"]["value"], "4");
+        assert_eq!(blocks[3]["element"]["initial_user"], "U2");
+        assert_eq!(blocks[4]["element"]["initial_date"], "2026-12-01");
+        assert_eq!(blocks[5]["element"]["type"], "checkboxes");
+        assert_eq!(blocks[5]["element"]["initial_options"][0]["value"], TICKED);
+        assert!(
+            blocks[1..]
+                .iter()
+                .all(|b| b["element"]["action_id"] == ANSWER)
+        );
+    }
+
+    #[test]
+    fn a_list_of_choices_is_radio_buttons_with_descriptions_up_to_ten() {
+        let choice = |n: usize| Choice {
+            value: n.to_string(),
+            label: format!("Choice {n}"),
+            description: Some("what it is".into()),
+        };
+        let field = |count: usize| {
+            Field::new(
+                "pick",
+                "Pick",
+                Input::OneOf {
+                    choices: (0..count).map(choice).collect(),
+                    expanded: true,
+                    placeholder: None,
+                },
+            )
+            .holding(Some("1"))
+        };
+        let radio = element(&field(10));
+        assert_eq!(radio["type"], "radio_buttons");
+        assert_eq!(radio["options"][0]["description"]["text"], "what it is");
+        assert_eq!(radio["initial_option"]["value"], "1");
+        let select = element(&field(11));
+        assert_eq!(select["type"], "static_select");
+        assert!(select["options"][0].get("description").is_none());
+        assert!(select["initial_option"].get("description").is_none());
     }
 
     #[test]
@@ -408,16 +358,25 @@ mod tests {
             "q_mood": {"answer": {"type": "static_select", "selected_option": {"value": "4"}}},
             "q_try_next": {"answer": {"type": "plain_text_input", "value": null}},
             "q_try_next.owner": {"answer": {"type": "users_select", "selected_user": "U2"}},
+            "q_on": {"answer": {"type": "datepicker", "selected_date": "2026-12-01"}},
+            "q_rest": {"answer": {"type": "checkboxes", "selected_options": [{"value": "yes"}]}},
+            "q_unticked": {"answer": {"type": "checkboxes", "selected_options": []}},
             "other": {"answer": {"value": "ignored"}}
         });
         let values = submitted_values(&state);
+        let expected = [
+            ("went_well", "deploys"),
+            ("mood", "4"),
+            ("try_next.owner", "U2"),
+            ("on", "2026-12-01"),
+            ("rest", "yes"),
+        ];
         assert_eq!(
             values,
-            BTreeMap::from([
-                ("went_well".to_owned(), "deploys".to_owned()),
-                ("mood".to_owned(), "4".to_owned()),
-                ("try_next.owner".to_owned(), "U2".to_owned()),
-            ])
+            expected
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect::<BTreeMap<_, _>>()
         );
     }
 }

@@ -1,19 +1,13 @@
-//! The debrief reflection form as an Adaptive Card (Teams has no modals): one input per
-//! template question, pre-filled with the person's earlier answers, and a Save button
-//! whose `Action.Submit` sends the inputs back merged with its data.
+//! A neutral [`Form`] as an Adaptive Card (Teams has no modals): one input per field,
+//! filled with its value, and a submit button whose `Action.Submit` sends the inputs
+//! back merged with its data.
 
 use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
 use super::card::card_message;
-use crate::app::debrief::review::{self, ReviewPage};
-use crate::app::debrief::start_form::{self, StartChoices};
-use crate::app::templates::{Question, QuestionKind};
-use crate::store::LessonKind;
-
-/// The action of the form's Save button.
-pub const REFLECTION_ACTION: &str = "debrief.reflection";
+use crate::platform::form::{Field, Form, Input, TICKED};
 
 /// The action of the follow-up note form's Save button.
 pub const NOTE_ACTION: &str = "followup.note_save";
@@ -43,245 +37,138 @@ pub fn note_form(follow_up: i64, max_chars: usize, problem: Option<&str>) -> Val
     card_message("A note on your follow-up", body)
 }
 
-/// The input id of a question (and the key of its answer in the submitted value).
-pub fn input_id(question: &str) -> String {
-    format!("q_{question}")
+/// The input id of a field (and the key of its value in the submitted card).
+pub fn input_id(field: &str) -> String {
+    format!("q_{field}")
 }
 
-/// The answers of a submitted form, by question id (empty inputs left out).
-pub fn submitted_answers(value: &Value, questions: &[Question]) -> BTreeMap<String, String> {
-    questions
-        .iter()
-        .filter_map(|question| {
-            let answer = value.get(input_id(&question.id))?.as_str()?.trim();
-            (!answer.is_empty()).then(|| (question.id.clone(), answer.to_owned()))
-        })
-        .collect()
-}
+/// Most people offered in a person field (the team's roster, by name).
+const MAX_PEOPLE_OFFERED: usize = 100;
 
-fn input(question: &Question, earlier: Option<&String>) -> Value {
-    let id = input_id(&question.id);
-    let value = earlier.cloned().unwrap_or_default();
-    let choices = |options: Vec<String>| -> Value {
-        options
-            .into_iter()
-            .map(|option| json!({"title": option, "value": option}))
-            .collect()
-    };
-    match &question.kind {
-        QuestionKind::Text { max_chars } => json!({
-            "type": "Input.Text", "id": id, "isMultiline": true, "maxLength": max_chars,
-            "value": value, "isRequired": question.required,
-        }),
-        QuestionKind::Rating => json!({
-            "type": "Input.ChoiceSet", "id": id, "style": "compact", "value": value,
-            "choices": choices((1..=5).map(|n| n.to_string()).collect()),
-            "isRequired": question.required,
-        }),
-        QuestionKind::Choice(options) => json!({
-            "type": "Input.ChoiceSet", "id": id, "style": "expanded", "value": value,
-            "choices": choices(options.clone()),
-            "isRequired": question.required,
-        }),
-    }
-}
-
-/// What the form is about: the debrief's title and facts (template, whether names are
-/// kept), shown above the questions.
-pub struct FormHeading<'a> {
-    pub title: &'a str,
-    pub facts: Vec<(&'static str, String)>,
-}
-
-/// The form of `debrief_id`, with `problems` (by question id) shown under their
-/// questions.
-pub fn reflection_form(
-    debrief_id: i64,
-    heading: &FormHeading<'_>,
-    questions: &[Question],
-    earlier: &BTreeMap<String, String>,
-    problems: &BTreeMap<String, String>,
-) -> Value {
-    let facts: Vec<Value> = heading
-        .facts
-        .iter()
-        .map(|(title, value)| json!({"title": title, "value": value}))
-        .collect();
-    let mut body = vec![
-        // The title is typed text: a text run, which no client reads as markdown.
-        json!({"type": "RichTextBlock", "inlines": [{"type": "TextRun", "text": heading.title,
-               "size": "Medium", "weight": "Bolder"}]}),
-        json!({"type": "FactSet", "facts": facts}),
-        json!({"type": "TextBlock", "wrap": true, "isSubtle": true,
-               "text": "Answer what you can; you can change your answers until the debrief closes."}),
-    ];
-    for question in questions {
-        let label = if question.required {
-            format!("{} (required)", question.prompt)
-        } else {
-            question.prompt.clone()
-        };
-        body.push(json!({"type": "TextBlock", "text": label, "wrap": true, "weight": "Bolder"}));
-        body.push(input(question, earlier.get(&question.id)));
-        if let Some(problem) = problems.get(&question.id) {
-            body.push(
-                json!({"type": "TextBlock", "text": problem, "wrap": true, "color": "Attention"}),
-            );
-        }
-    }
-    body.push(json!({"type": "ActionSet", "actions": [{
-        "type": "Action.Submit", "title": "Save", "style": "positive",
-        "data": {"action": REFLECTION_ACTION, "debrief": debrief_id},
-    }]}));
-    card_message("Your reflection", body)
-}
-
-/// The start form (`@learnloop debrief` alone): title, template, anonymous or not,
-/// when it closes; `problems` (by field id) under their fields, `earlier` values kept.
-pub fn start_form(
-    choices: &StartChoices,
-    earlier: &BTreeMap<String, String>,
-    problems: &BTreeMap<String, String>,
-) -> Value {
-    let value = |field: &str| earlier.get(field).cloned().unwrap_or_default();
-    let choice_set = |field: &str, options: Vec<(String, String)>, default: &str| {
-        let chosen = earlier
-            .get(field)
-            .cloned()
-            .unwrap_or_else(|| default.to_owned());
-        let options: Vec<Value> = options
-            .into_iter()
-            .map(|(value, title)| json!({"title": title, "value": value}))
-            .collect();
-        json!({"type": "Input.ChoiceSet", "id": input_id(field), "style": "compact",
-               "value": chosen, "choices": options})
-    };
-    let templates = choices
-        .templates
-        .iter()
-        .map(|t| {
-            let title = if t.description.is_empty() {
-                t.title.clone()
-            } else {
-                format!("{}: {}", t.title, t.description)
-            };
-            (t.name.clone(), title)
-        })
-        .collect();
-    let yes_no = vec![
-        (String::new(), "As the template says".to_owned()),
-        ("no".to_owned(), "No: names are shown".to_owned()),
-        (
-            "yes".to_owned(),
-            "Yes: names are never shown or stored".to_owned(),
-        ),
-    ];
-    let closes = start_form::CLOSES_IN_CHOICES
-        .iter()
-        .map(|(v, l)| ((*v).to_owned(), (*l).to_owned()))
-        .collect();
-    let fields = [
-        (
-            start_form::TITLE,
-            "Title",
-            json!({"type": "Input.Text", "id": input_id(start_form::TITLE),
-                   "maxLength": crate::app::command::MAX_TITLE_CHARS,
-                   "placeholder": "Release 2.3 rollout", "value": value(start_form::TITLE)}),
-        ),
-        (
-            start_form::TEMPLATE,
-            "Template",
-            choice_set(start_form::TEMPLATE, templates, &choices.default_template),
-        ),
-        (
-            start_form::ANONYMOUS,
-            "Anonymous?",
-            choice_set(start_form::ANONYMOUS, yes_no, ""),
-        ),
-        (
-            start_form::CLOSES_IN,
-            "Closes",
-            choice_set(start_form::CLOSES_IN, closes, "none"),
-        ),
-        (
-            start_form::CLOSES_ON,
-            "Closing date (if it closes on a date)",
-            json!({"type": "Input.Date", "id": input_id(start_form::CLOSES_ON),
-                   "value": value(start_form::CLOSES_ON)}),
-        ),
-    ];
-    let mut body = Vec::new();
-    for (field, label, input) in fields {
-        body.push(json!({"type": "TextBlock", "text": label, "wrap": true, "weight": "Bolder"}));
-        body.push(input);
-        if let Some(problem) = problems.get(field) {
-            body.push(
-                json!({"type": "TextBlock", "text": problem, "wrap": true, "color": "Attention"}),
-            );
-        }
-    }
-    body.push(json!({"type": "ActionSet", "actions": [{
-        "type": "Action.Submit", "title": "Start", "style": "positive",
-        "data": {"action": start_form::START_FORM_CALLBACK},
-    }]}));
-    card_message("Start a debrief", body)
-}
-
-/// Most people offered in a review's owner menu (the team's roster, by name).
-const MAX_OWNER_CHOICES: usize = 100;
-
-/// One page of the facilitator's review at close (Slack's review modal): per candidate
-/// its text, keep / drop / kudos, and for actions an owner from `roster` (id, name).
-pub fn review_form(page: &ReviewPage, roster: &[(String, String)]) -> Value {
-    let mut body = vec![
-        json!({"type": "RichTextBlock", "inlines": [{"type": "TextRun", "text": page.title,
-               "size": "Medium", "weight": "Bolder"}]}),
-        json!({"type": "TextBlock", "wrap": true, "isSubtle": true, "text": page.intro()}),
-    ];
-    let verdicts: Vec<Value> = review::VERDICTS
-        .iter()
-        .map(|(verdict, label)| json!({"title": label, "value": verdict.as_str()}))
-        .collect();
-    // The first people by name, and always whoever a candidate names as its owner.
-    let mut offered: Vec<&(String, String)> = roster.iter().take(MAX_OWNER_CHOICES).collect();
-    for candidate in &page.candidates {
-        if let Some(owner) = candidate.shown_owner()
-            && !offered.iter().any(|(id, _)| id == owner)
-            && let Some(person) = roster.iter().find(|(id, _)| id == owner)
+/// The people a person field offers: the roster's first by name, and always whoever
+/// the form already names.
+fn people_offered<'a>(form: &Form, roster: &'a [(String, String)]) -> Vec<Value> {
+    let mut offered: Vec<&'a (String, String)> = roster.iter().take(MAX_PEOPLE_OFFERED).collect();
+    for named in form.named_people() {
+        if !offered.iter().any(|(id, _)| id == named)
+            && let Some(person) = roster.iter().find(|(id, _)| id == named)
         {
             offered.push(person);
         }
     }
-    let owners: Vec<Value> = offered
+    offered
         .into_iter()
         .map(|(id, name)| json!({"title": name, "value": id}))
-        .collect();
-    for candidate in &page.candidates {
+        .collect()
+}
+
+/// The input element of `field`, holding its value; `None` for a person field when
+/// there is nobody to offer.
+fn input(field: &Field, people: &[Value]) -> Option<Value> {
+    let id = input_id(&field.id);
+    let value = field.value.clone().unwrap_or_default();
+    let mut input = match &field.input {
+        Input::Text {
+            max_chars,
+            multiline,
+            placeholder,
+        } => {
+            let mut input = json!({"type": "Input.Text", "id": id, "maxLength": max_chars,
+                                   "value": value});
+            if *multiline {
+                input["isMultiline"] = json!(true);
+            }
+            if let Some(placeholder) = placeholder {
+                input["placeholder"] = json!(placeholder);
+            }
+            input
+        }
+        Input::OneOf {
+            choices,
+            expanded,
+            placeholder,
+        } => {
+            // No room for a description under a choice: it goes beside the label.
+            let choices: Vec<Value> = choices
+                .iter()
+                .map(|choice| {
+                    let title = match &choice.description {
+                        Some(description) => format!("{}: {description}", choice.label),
+                        None => choice.label.clone(),
+                    };
+                    json!({"title": title, "value": choice.value})
+                })
+                .collect();
+            let style = if *expanded { "expanded" } else { "compact" };
+            let mut input = json!({"type": "Input.ChoiceSet", "id": id, "style": style,
+                                   "value": value, "choices": choices});
+            if let Some(placeholder) = placeholder {
+                input["placeholder"] = json!(placeholder);
+            }
+            input
+        }
+        Input::Person if people.is_empty() => return None,
+        Input::Person => json!({"type": "Input.ChoiceSet", "id": id, "style": "filtered",
+                                "value": value, "choices": people}),
+        Input::Date => json!({"type": "Input.Date", "id": id, "value": value}),
+        Input::Tick { says } => json!({"type": "Input.Toggle", "id": id, "title": says,
+                                       "valueOn": TICKED, "valueOff": "", "value": value}),
+    };
+    if field.required {
+        input["isRequired"] = json!(true);
+    }
+    Some(input)
+}
+
+/// The card that draws `form` (Teams has no modals): the heading, per field its label
+/// (marked when required), its input and the problem with its last value, and the
+/// submit button whose `data` carries the form's action and context. A person field
+/// offers the people of `roster` (id, name) and is left out without one.
+pub fn form_card(form: &Form, roster: &[(String, String)]) -> Value {
+    let mut body = Vec::new();
+    if let Some(heading) = &form.heading {
+        // The title is typed text: a text run, which no client reads as markdown.
         body.push(
-            json!({"type": "TextBlock", "text": candidate.label(), "wrap": true,
-                         "weight": "Bolder"}),
+            json!({"type": "RichTextBlock", "inlines": [{"type": "TextRun",
+               "text": heading.title, "size": "Medium", "weight": "Bolder"}]}),
         );
-        body.push(
-            json!({"type": "Input.Text", "id": input_id(&review::text_field(&candidate.key)),
-            "maxLength": 1000, "value": candidate.shown_text()}),
-        );
-        body.push(json!({"type": "Input.ChoiceSet", "id": input_id(&review::verdict_field(&candidate.key)),
-            "style": "expanded", "value": candidate.verdict().as_str(), "choices": verdicts}));
-        if candidate.kind == LessonKind::Action && !owners.is_empty() {
-            body.push(json!({"type": "Input.ChoiceSet", "id": input_id(&review::owner_field(&candidate.key)),
-                "style": "filtered", "label": "Owner", "value": candidate.shown_owner().unwrap_or_default(),
-                "choices": owners}));
+        if !heading.facts.is_empty() {
+            let facts: Vec<Value> = heading
+                .facts
+                .iter()
+                .map(|(title, value)| json!({"title": title, "value": value}))
+                .collect();
+            body.push(json!({"type": "FactSet", "facts": facts}));
+        }
+        if !heading.note.is_empty() {
+            body.push(json!({"type": "TextBlock", "wrap": true, "isSubtle": true,
+                             "text": heading.note}));
         }
     }
-    if !page.is_last() {
-        body.push(json!({"type": "Input.Toggle", "id": input_id(review::PUBLISH_REST),
-            "title": "Publish the rest as they are and close now", "valueOn": "yes", "valueOff": ""}));
+    let people = people_offered(form, roster);
+    for field in &form.fields {
+        let Some(input) = input(field, &people) else {
+            continue;
+        };
+        let label = if field.required {
+            format!("{} (required)", field.label)
+        } else {
+            field.label.clone()
+        };
+        body.push(json!({"type": "TextBlock", "text": label, "wrap": true, "weight": "Bolder"}));
+        body.push(input);
+        if let Some(problem) = &field.problem {
+            body.push(
+                json!({"type": "TextBlock", "text": problem, "wrap": true, "color": "Attention"}),
+            );
+        }
     }
+    let mut data = form.context.clone();
+    data.insert("action".to_owned(), json!(form.action));
     body.push(json!({"type": "ActionSet", "actions": [{
-        "type": "Action.Submit", "title": page.submit_label(), "style": "positive",
-        "data": {"action": review::REVIEW_CALLBACK, "debrief": page.debrief, "page": page.page},
+        "type": "Action.Submit", "title": form.submit, "style": "positive", "data": data,
     }]}));
-    card_message("Review and close", body)
+    card_message(&form.title, body)
 }
 
 /// Every `q_…` input of a submitted card, by field id, trimmed (an emptied input is
@@ -301,36 +188,76 @@ pub fn submitted_fields(value: &Value) -> BTreeMap<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::platform::Heading;
+    use crate::platform::form::context;
 
-    fn questions() -> Vec<Question> {
-        crate::app::templates::sample_questions()
+    fn form() -> Form {
+        Form {
+            action: "debrief.reflection".into(),
+            context: context([("debrief", json!(42))]),
+            title: "Your reflection".into(),
+            heading: Some(Heading {
+                title: "Outage".into(),
+                facts: vec![("Template".into(), "Retrospective".into())],
+                note: "Answer what you can.".into(),
+            }),
+            fields: vec![
+                Field::new("went_well", "What went well?", Input::text(500, true))
+                    .required()
+                    .with_problem(Some(&"Please answer this.".to_owned())),
+                Field::new(
+                    "mood",
+                    "Mood?",
+                    Input::one_of([("1", "1"), ("4", "4")], false),
+                )
+                .holding(Some("4")),
+                Field::new("owner", "Owner", Input::Person).holding(Some("29:zed")),
+                Field::new(
+                    "rest",
+                    "Or:",
+                    Input::Tick {
+                        says: "Publish".into(),
+                    },
+                ),
+            ],
+            submit: "Save".into(),
+        }
+    }
+
+    fn body(card: &Value) -> &Vec<Value> {
+        card["attachments"][0]["content"]["body"]
+            .as_array()
+            .unwrap()
     }
 
     #[test]
-    fn the_form_has_an_input_per_question_filled_with_earlier_answers() {
-        let earlier = BTreeMap::from([("mood".to_owned(), "4".to_owned())]);
-        let problems = BTreeMap::from([("went_well".to_owned(), "Please answer this.".to_owned())]);
-        let heading = FormHeading {
-            title: "Outage",
-            facts: vec![("Template", "Retrospective".into())],
-        };
-        let form = reflection_form(42, &heading, &questions(), &earlier, &problems);
-        let body = form["attachments"][0]["content"]["body"]
-            .as_array()
-            .unwrap();
+    fn a_form_is_a_card_with_a_labelled_input_per_field() {
+        let card = form_card(&form(), &[]);
+        let body = body(&card);
+        assert_eq!(body[0]["inlines"][0]["text"], "Outage");
         assert_eq!(
             body[1],
             json!({"type": "FactSet", "facts": [{"title": "Template", "value": "Retrospective"}]})
         );
         let input = |id: &str| body.iter().position(|b| b["id"] == id).unwrap();
         let went_well = input("q_went_well");
-        assert_eq!(body[went_well]["type"], "Input.Text");
+        assert_eq!(body[went_well - 1]["text"], "What went well? (required)");
+        assert_eq!(body[went_well]["isRequired"], true);
+        assert_eq!(body[went_well]["isMultiline"], true);
         assert_eq!(body[went_well + 1]["text"], "Please answer this.");
         let mood = &body[input("q_mood")];
-        assert_eq!(mood["type"], "Input.ChoiceSet");
+        assert_eq!(mood["style"], "compact");
         assert_eq!(mood["value"], "4");
-        assert_eq!(mood["choices"].as_array().unwrap().len(), 5);
-        assert_eq!(body[input("q_try_next")]["value"], "");
+        assert!(mood.get("isRequired").is_none());
+        assert!(
+            !body.iter().any(|b| b["id"] == "q_owner"),
+            "nobody to offer: no person field"
+        );
+        let tick = &body[input("q_rest")];
+        assert_eq!(
+            (&tick["valueOn"], &tick["valueOff"]),
+            (&json!("yes"), &json!(""))
+        );
         assert_eq!(
             body.last().unwrap()["actions"][0]["data"],
             json!({"action": "debrief.reflection", "debrief": 42})
@@ -338,30 +265,38 @@ mod tests {
     }
 
     #[test]
-    fn a_submitted_review_reads_as_the_slack_one_does() {
-        let value = json!({"action": "debrief.review", "debrief": 42, "page": 0,
-            "q_r.k1.text": " Flaky tests cost a day ", "q_r.k1.verdict": "keep",
-            "q_r.k2.verdict": "kudos", "q_r.k3.verdict": "drop", "q_r.k3.owner": "",
-            "q_publish_rest": ""});
-        let fields = submitted_fields(&value);
-        assert_eq!(fields["publish_rest"], "", "an unticked toggle is off");
-        let decisions = review::read_decisions(&fields);
-        assert_eq!(
-            decisions["k1"].text.as_deref(),
-            Some("Flaky tests cost a day")
-        );
-        assert_eq!(decisions["k2"].verdict, review::Verdict::Kudos);
-        assert_eq!(decisions["k3"].verdict, review::Verdict::Drop);
-        assert_eq!(decisions["k3"].owner, None);
+    fn a_person_field_offers_the_roster_and_whoever_it_names() {
+        let mut roster: Vec<(String, String)> = (0..150)
+            .map(|n| (format!("29:{n:03}"), format!("Person {n:03}")))
+            .collect();
+        roster.push(("29:zed".into(), "Zed".into()));
+        let card = form_card(&form(), &roster);
+        let owner = body(&card).iter().find(|b| b["id"] == "q_owner").unwrap();
+        assert_eq!(owner["style"], "filtered");
+        assert_eq!(owner["value"], "29:zed");
+        let offered = owner["choices"].as_array().unwrap();
+        assert_eq!(offered.len(), MAX_PEOPLE_OFFERED + 1);
+        assert_eq!(offered.last().unwrap()["title"], "Zed");
     }
 
     #[test]
-    fn submitted_inputs_become_answers_by_question() {
-        let value = json!({"action": "debrief.reflection", "debrief": 42,
-                           "q_went_well": "  Paging early  ", "q_mood": "", "q_other": "x"});
+    fn submitted_fields_are_the_trimmed_q_inputs() {
+        let value = json!({"action": "debrief.review", "debrief": 42, "page": 0,
+            "q_r.k1.text": " Flaky tests cost a day ", "q_r.k3.owner": "",
+            "q_publish_rest": "", "other": "x"});
+        let fields = submitted_fields(&value);
+        let expected = [
+            ("r.k1.text", "Flaky tests cost a day"),
+            ("r.k3.owner", ""),
+            ("publish_rest", ""),
+        ];
         assert_eq!(
-            submitted_answers(&value, &questions()),
-            BTreeMap::from([("went_well".to_owned(), "Paging early".to_owned())])
+            fields,
+            expected
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect::<BTreeMap<_, _>>(),
+            "an emptied input or an unticked toggle stays, empty"
         );
     }
 }
