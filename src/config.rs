@@ -2,12 +2,13 @@
 //! `LEARNLOOP_*` environment variables (env wins). Parsed once, validated once.
 
 use std::collections::HashMap;
-use std::fmt;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize, Serializer};
+
+pub use crate::secret::Secret;
 
 /// The defaults, compiled in so the binary runs from any directory.
 pub const DEFAULT_TOML: &str = include_str!("../config/default.toml");
@@ -49,33 +50,6 @@ pub enum ConfigError {
     Syntax { path: String, message: String },
     #[error("invalid configuration: {0}")]
     Invalid(String),
-}
-
-/// A secret string whose `Debug`, `Display` and `Serialize` never reveal it.
-#[derive(Clone, Deserialize, PartialEq, Eq)]
-#[serde(transparent)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(value: impl Into<String>) -> Self {
-        Self(value.into())
-    }
-    /// The secret itself; call only where it is used (signing, Authorization headers).
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("[redacted]")
-    }
-}
-
-impl Serialize for Secret {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str("[redacted]")
-    }
 }
 
 /// Which database backend a URL names.

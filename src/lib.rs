@@ -11,13 +11,14 @@
 //! | [`startup`] | builds the application from [`config`] and runs it until a signal |
 //! | [`http`] | routes, request verification, the one HTTP error type |
 //! | [`socket_mode`] | Slack Socket Mode: the connection and its envelopes |
-//! | [`domain`] | values every layer uses: ids, platform, workspace, conversation kind, schedules and cron, the directory trait |
+//! | [`domain`] | values every layer uses: ids, platform, workspace, conversation kind, schedules and cron, the traits a platform answers (directory, time zones) |
 //! | [`app`] | what learnloop does: commands, debriefs, follow-ups, goals, digests, the Home, installs |
 //! | [`store`] | the only place with SQL; tokens sealed with [`sealing`] |
 //! | [`scheduler`] | due schedules, follow-ups and recurrence matching |
 //! | [`delivery`] | the outbox worker |
-//! | [`platform`] | the neutral message model, its renderers, the Slack and Bot Framework clients |
+//! | [`platform`] | the neutral message and form models, their renderers, the Slack and Bot Framework clients |
 //! | [`clock`], [`metrics`], [`telemetry`] | time, counters and logs, injected |
+//! | [`secret`] | a string that never prints itself (tokens, signing secrets, URLs with passwords) |
 //!
 //! `docs/ARCHITECTURE.md` has the rules the code keeps and where to change what.
 
@@ -33,6 +34,7 @@ pub mod metrics;
 pub mod platform;
 pub mod scheduler;
 pub mod sealing;
+pub mod secret;
 pub mod socket_mode;
 pub mod startup;
 pub mod store;

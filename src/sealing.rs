@@ -10,7 +10,7 @@ use base64::engine::general_purpose::STANDARD;
 use chacha20poly1305::aead::{Aead, AeadCore, KeyInit, OsRng, Payload};
 use chacha20poly1305::{Key, XChaCha20Poly1305, XNonce};
 
-use crate::config::Secret;
+use crate::secret::Secret;
 
 const VERSION: &str = "v1";
 const NONCE_LEN: usize = 24;

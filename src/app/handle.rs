@@ -6,13 +6,13 @@ use std::time::Duration;
 use super::command::{CheckinCommand, Command, DebriefCommand, DigestCommand, MentorCommand};
 use super::debrief::{self, StartedCard};
 use super::templates::Templates;
-use super::zones::ZoneSource;
 use super::{
     checkins, digest, followups, goals, lessons, mentors, messages, pause, recap, schedules,
 };
 use crate::clock::Clock;
 use crate::config::DebriefSettings;
 use crate::domain::directory::Directory;
+use crate::domain::directory::ZoneSource;
 use crate::platform::Message;
 use crate::store::{DebriefId, NewOutboxMessage, Platform, Store, Workspace};
 

@@ -3,29 +3,17 @@
 //! back to the workspace's zone when the platform does not answer in time.
 
 use crate::app::AppError;
-use std::future::Future;
-use std::pin::Pin;
 use std::time::Duration;
 
 use chrono_tz::Tz;
 
 use super::handle::CommandContext;
-use crate::store::{StoreError, Workspace};
+use crate::store::StoreError;
 
 /// How long a cached zone is trusted before it is asked for again (people travel).
 const REFRESH_AFTER_SECS: i64 = 24 * 3600;
 /// The platform lookup runs while Slack waits for our 3-second acknowledgement.
 const LOOKUP_TIMEOUT: Duration = Duration::from_millis(1500);
-
-/// Where people's time zones come from.
-pub trait ZoneSource: Send + Sync {
-    /// The IANA zone of `user`, or `None` when the platform cannot say.
-    fn time_zone<'a>(
-        &'a self,
-        workspace: &'a Workspace,
-        user: &'a str,
-    ) -> Pin<Box<dyn Future<Output = Option<String>> + Send + 'a>>;
-}
 
 /// Unix seconds as local time in `zone`, in a chrono `format`.
 pub fn format_local(unix: i64, zone: Tz, format: &str) -> String {

@@ -77,6 +77,16 @@ pub trait Directory: Send + Sync {
 /// A directory that answers from tables (tests): conversations by id, people by id
 /// (anyone else is not answered for), one member list for every conversation; it
 /// counts the conversation lookups; each person lookup takes `member_delay`.
+/// Where people's time zones come from (Slack's `users.info`).
+pub trait ZoneSource: Send + Sync {
+    /// The IANA zone of `user`, or `None` when the platform cannot say.
+    fn time_zone<'a>(
+        &'a self,
+        workspace: &'a Workspace,
+        user: &'a str,
+    ) -> Lookup<'a, Option<String>>;
+}
+
 #[cfg(test)]
 #[derive(Default)]
 pub struct FakeDirectory {

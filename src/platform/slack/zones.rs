@@ -1,11 +1,8 @@
 //! People's time zones from Slack's `users.info`.
 
-use std::future::Future;
-use std::pin::Pin;
-
 use super::SlackClient;
-use crate::app::zones::ZoneSource;
-use crate::store::Workspace;
+use crate::domain::Workspace;
+use crate::domain::directory::{Lookup, ZoneSource};
 
 /// Asks Slack with the workspace's bot token.
 pub struct SlackZones(pub SlackClient);
@@ -15,7 +12,7 @@ impl ZoneSource for SlackZones {
         &'a self,
         workspace: &'a Workspace,
         user: &'a str,
-    ) -> Pin<Box<dyn Future<Output = Option<String>> + Send + 'a>> {
+    ) -> Lookup<'a, Option<String>> {
         Box::pin(async move {
             let token = workspace.bot_token.as_ref()?;
             match self.0.user_time_zone(token, user).await {
