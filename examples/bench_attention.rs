@@ -22,6 +22,7 @@ use learnloop::app::digest;
 use learnloop::clock::ManualClock;
 use learnloop::config::{DatabaseSettings, Settings};
 use learnloop::delivery::Delivery;
+use learnloop::domain::Timestamp;
 use learnloop::metrics::Metrics;
 use learnloop::platform::slack::SlackClient;
 use learnloop::scheduler::Scheduler;
@@ -60,7 +61,7 @@ async fn workspace(store: &Store, team: &str, now: i64) -> anyhow::Result<Worksp
                 name: None,
                 default_time_zone: "UTC",
             },
-            now,
+            Timestamp::from_unix_seconds(now),
         )
         .await?
         .id)
@@ -220,7 +221,13 @@ async fn digest_workspace(
     let from = now - weeks * WEEK;
     debriefs(pool, ws, DIGEST_LESSONS / 20, from, now).await?;
     store
-        .record_conversation_scope(ws, "C1", ConversationKind::PublicChannel, now + 86_400, now)
+        .record_conversation_scope(
+            ws,
+            "C1",
+            ConversationKind::PublicChannel,
+            Timestamp::from_unix_seconds(now + 86_400),
+            Timestamp::from_unix_seconds(now),
+        )
         .await?;
     let first: i64 = sqlx::query_scalar("SELECT MIN(id) FROM debriefs WHERE workspace_id = ?")
         .bind(ws.0)
@@ -290,7 +297,15 @@ async fn digest_times(
     let mut text = String::new();
     for round in 0..=rounds {
         let started = Instant::now();
-        let built = digest::build(store, ws, now - WEEK, now, Tz::UTC, Audience::In("C1")).await?;
+        let built = digest::build(
+            store,
+            ws,
+            Timestamp::from_unix_seconds(now - WEEK),
+            Timestamp::from_unix_seconds(now),
+            Tz::UTC,
+            Audience::In("C1"),
+        )
+        .await?;
         // The first build warms the cache, as the service's first digest of the day does.
         if round > 0 {
             times.push(started.elapsed());
@@ -339,7 +354,12 @@ async fn main() -> anyhow::Result<()> {
     for _ in 0..rounds {
         let started = Instant::now();
         store
-            .digest_facts(busy, now - WEEK, now, Audience::In("C1"))
+            .digest_facts(
+                busy,
+                Timestamp::from_unix_seconds(now - WEEK),
+                Timestamp::from_unix_seconds(now),
+                Audience::In("C1"),
+            )
             .await?;
         facts_times.push(started.elapsed());
     }

@@ -70,7 +70,7 @@ async fn workspace(store: &Store, team: &str) -> anyhow::Result<WorkspaceId> {
                 name: None,
                 default_time_zone: "UTC",
             },
-            SystemClock.now_unix(),
+            SystemClock.now(),
         )
         .await?
         .id)

@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use learnloop::clock::{Clock, SystemClock};
 use learnloop::config::{DatabaseSettings, Secret, Settings};
 use learnloop::delivery::Delivery;
+use learnloop::domain::Timestamp;
 use learnloop::metrics::Metrics;
 use learnloop::platform::slack::SlackClient;
 use learnloop::scheduler::Scheduler;
@@ -122,7 +123,7 @@ async fn main() -> anyhow::Result<()> {
                 name: None,
                 default_time_zone: "UTC",
             },
-            clock.now_unix(),
+            clock.now(),
         )
         .await?
         .id;
@@ -143,7 +144,7 @@ async fn main() -> anyhow::Result<()> {
                     created_by: "UBENCH",
                     person: None,
                 },
-                now,
+                Timestamp::from_unix_seconds(now),
             )
             .await?;
         // Extra messages per channel exercise ordering and per-channel pacing.
@@ -151,8 +152,10 @@ async fn main() -> anyhow::Result<()> {
             let body =
                 json!({"channel": channel, "text": format!("{channel} follow-up {n}")}).to_string();
             let message = NewOutboxMessage::post(workspace, &channel, &body);
-            let at = clock.now_millis();
-            store.enqueue(message, at, at + 86_400_000).await?;
+            let at = clock.now();
+            store
+                .enqueue(message, at, at + Duration::from_secs(86_400))
+                .await?;
         }
     }
     let slack = SlackClient::new(&format!("{slack_url}/api"), Duration::from_secs(10))?;

@@ -28,6 +28,7 @@ use chrono_tz::Tz;
 use learnloop::app::{digest, recurrence};
 use learnloop::clock::{Clock, SystemClock};
 use learnloop::config::{DatabaseSettings, Settings};
+use learnloop::domain::Timestamp;
 use learnloop::startup::App;
 use learnloop::store::{
     Audience, LessonKind, NewDebrief, NewLesson, NewWorkspace, Platform, Store, WorkspaceId,
@@ -162,7 +163,12 @@ async fn generate(store: &Store, pool: &SqlitePool, now: i64) -> anyhow::Result<
             name: None,
             default_time_zone: "UTC",
         };
-        workspaces.push(store.upsert_workspace(new, now).await?.id);
+        workspaces.push(
+            store
+                .upsert_workspace(new, Timestamp::from_unix_seconds(now))
+                .await?
+                .id,
+        );
     }
     let debriefs = LESSONS / PER_DEBRIEF;
     let start = now - SPAN_SECS;
@@ -188,7 +194,7 @@ async fn generate(store: &Store, pool: &SqlitePool, now: i64) -> anyhow::Result<
                     author_salt: "salt",
                     closes_at: None,
                 },
-                at,
+                Timestamp::from_unix_seconds(at),
             )
             .await?;
         for n in 0..PER_DEBRIEF {
@@ -219,9 +225,11 @@ async fn generate(store: &Store, pool: &SqlitePool, now: i64) -> anyhow::Result<
                     tags,
                     shared: true,
                     // Older lessons were asked already; only the last two weeks' wait.
-                    follow_up_at: Some(at + 14 * 86_400).filter(|due| *due > now),
+                    follow_up_at: Some(at + 14 * 86_400)
+                        .filter(|due| *due > now)
+                        .map(Timestamp::from_unix_seconds),
                 },
-                at,
+                Timestamp::from_unix_seconds(at),
             )
             .await?;
         }
@@ -333,7 +341,7 @@ async fn due_prompt_delay(
                 created_by: "UBENCH",
                 person: None,
             },
-            now,
+            Timestamp::from_unix_seconds(now),
         )
         .await?;
     scheduler.wake();
@@ -497,8 +505,8 @@ async fn main() -> anyhow::Result<()> {
         let message = digest::build(
             &store,
             workspace,
-            now - digest::WEEK_SECS,
-            now,
+            Timestamp::from_unix_seconds(now - digest::WEEK_SECS),
+            Timestamp::from_unix_seconds(now),
             Tz::UTC,
             Audience::In("CBENCH"),
         )

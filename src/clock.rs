@@ -6,14 +6,20 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use crate::domain::Timestamp;
+
 /// A source of "now" (UTC).
 pub trait Clock: Send + Sync + 'static {
+    fn now(&self) -> Timestamp;
+
     /// Unix time in milliseconds.
-    fn now_millis(&self) -> i64;
+    fn now_millis(&self) -> i64 {
+        self.now().millis()
+    }
 
     /// Unix time in seconds.
     fn now_unix(&self) -> i64 {
-        self.now_millis().div_euclid(1000)
+        self.now().unix_seconds()
     }
 }
 
@@ -25,11 +31,13 @@ pub type SharedClock = Arc<dyn Clock>;
 pub struct SystemClock;
 
 impl Clock for SystemClock {
-    fn now_millis(&self) -> i64 {
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_millis() as i64)
-            .unwrap_or_default()
+    fn now(&self) -> Timestamp {
+        Timestamp::from_millis(
+            SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map(|d| d.as_millis() as i64)
+                .unwrap_or_default(),
+        )
     }
 }
 
@@ -54,8 +62,8 @@ impl ManualClock {
 }
 
 impl Clock for ManualClock {
-    fn now_millis(&self) -> i64 {
-        self.0.load(Ordering::SeqCst)
+    fn now(&self) -> Timestamp {
+        Timestamp::from_millis(self.0.load(Ordering::SeqCst))
     }
 }
 
@@ -84,8 +92,10 @@ impl ShiftedClock {
 }
 
 impl Clock for ShiftedClock {
-    fn now_millis(&self) -> i64 {
-        SystemClock.now_millis() + self.offset_millis.load(Ordering::SeqCst)
+    fn now(&self) -> Timestamp {
+        SystemClock
+            .now()
+            .plus_millis(self.offset_millis.load(Ordering::SeqCst))
     }
 }
 

@@ -374,7 +374,7 @@ async fn check_sealed_tokens(store: &Store, keyring: Option<&Keyring>) -> anyhow
 async fn reseal_in_background(store: Store, clock: SharedClock) {
     let mut total = 0;
     loop {
-        match store.reseal_tokens(100, clock.now_unix()).await {
+        match store.reseal_tokens(100, clock.now()).await {
             Ok(0) => break,
             Ok(count) => total += count,
             Err(err) => {

@@ -4,6 +4,7 @@
 //! check-ins and how their goals are going. All of it is private to the person.
 
 use crate::app::AppError;
+use crate::domain::Timestamp;
 use chrono::Datelike;
 use chrono_tz::Tz;
 
@@ -38,20 +39,30 @@ pub async fn recall(
     store: &Store,
     workspace: WorkspaceId,
     person: &str,
-    now: i64,
+    now: Timestamp,
     zone: Tz,
     goals: &[Goal],
 ) -> Result<Recall, AppError> {
     let past = store
-        .past_checkins(workspace, person, now - TREND_WITHIN_SECS, TREND_CHECKINS)
+        .past_checkins(
+            workspace,
+            person,
+            now.plus_seconds(-TREND_WITHIN_SECS),
+            TREND_CHECKINS,
+        )
         .await?;
     let intention = past
         .first()
-        .filter(|last| now - last.created_at <= INTENTION_WITHIN_SECS)
-        .and_then(|last| intention_question(last, now));
-    let month_start = start_of_month(now, zone);
+        .filter(|last| now.unix_seconds() - last.created_at <= INTENTION_WITHIN_SECS)
+        .and_then(|last| intention_question(last, now.unix_seconds()));
+    let month_start = start_of_month(now.unix_seconds(), zone);
     let first_this_month = !store
-        .had_checkin_between(workspace, person, month_start, now)
+        .had_checkin_between(
+            workspace,
+            person,
+            Timestamp::from_unix_seconds(month_start),
+            now,
+        )
         .await?;
     let month = if first_this_month {
         month_blocks(&past, goals, month_start)

@@ -121,7 +121,7 @@ pub async fn converse(ctx: &CommandContext<'_>, text: &str) -> Result<Option<Han
     let (outcome, mut reply) = conversation::advance(&questions, &mut progress, text);
     let store = ctx.store;
     let workspace = ctx.workspace.id;
-    let now = ctx.clock.now_unix();
+    let now = ctx.clock.now();
     match outcome {
         Outcome::Continue => {
             let step = Checkin {

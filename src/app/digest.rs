@@ -4,6 +4,7 @@
 //! posts it to a channel; `/learn digest now` previews the last seven days.
 
 use crate::app::AppError;
+use crate::domain::Timestamp;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono_tz::Tz;
@@ -347,8 +348,8 @@ pub struct Built {
 pub async fn build(
     store: &Store,
     workspace: WorkspaceId,
-    from: i64,
-    to: i64,
+    from: Timestamp,
+    to: Timestamp,
     zone: Tz,
     audience: Audience<'_>,
 ) -> Result<Built, AppError> {
@@ -359,20 +360,26 @@ pub async fn build(
         .await?;
     let recurring = recurring(&facts.new_lessons, &matches);
     Ok(Built {
-        message: render(&facts, &recurring, from, to, zone),
+        message: render(
+            &facts,
+            &recurring,
+            from.unix_seconds(),
+            to.unix_seconds(),
+            zone,
+        ),
         quiet: is_quiet(&facts),
     })
 }
 
 /// `/learn digest now`: the last seven days, to the caller only.
 pub async fn preview(ctx: &CommandContext<'_>) -> Result<Message, AppError> {
-    let now = ctx.clock.now_unix();
+    let now = ctx.clock.now();
     let audience = scopes::audience_of_answer(ctx).await?;
     let mut message = build(
         ctx.store,
         ctx.workspace.id,
-        now - WEEK_SECS,
-        now + 1,
+        now.plus_seconds(-WEEK_SECS),
+        now.plus_seconds(1),
         workspace_zone(ctx),
         audience,
     )

@@ -3,6 +3,7 @@
 //! after "not yet", and `/learn followups`.
 
 use crate::app::AppError;
+use crate::domain::Timestamp;
 use chrono_tz::Tz;
 
 use super::handle::CommandContext;
@@ -139,7 +140,7 @@ fn times(n: i64) -> String {
 }
 
 /// Where an answer leaves a lesson that had `not_yet_count` not-yets.
-fn transition(answer: Answer, version: i64, now: i64) -> Transition<'static> {
+fn transition(answer: Answer, version: i64, now: Timestamp) -> Transition<'static> {
     let settled = |status| Transition {
         version,
         answer: answer.as_str(),
@@ -165,7 +166,7 @@ fn transition(answer: Answer, version: i64, now: i64) -> Transition<'static> {
                 answer: answer.as_str(),
                 status: "not_yet",
                 not_yet_count: count,
-                follow_up_at: Some(now + wait_days * 86_400),
+                follow_up_at: Some(now.plus_seconds(wait_days * 86_400)),
                 settles: false,
             }
         }
@@ -227,7 +228,7 @@ pub async fn answer(
         ))));
     }
     let zone = super::zones::person_zone(ctx).await?;
-    let now = ctx.clock.now_unix();
+    let now = ctx.clock.now();
     let change = transition(answer, version, now);
     let recorded = if lesson.not_yet_count == version {
         ctx.store
@@ -271,7 +272,7 @@ pub async fn answer(
         ("stale", _) => ":fallen_leaf: *Not yet, for the fourth time.* Is it still relevant? *Keep* asks again in four weeks; *Retire* stops asking. (Only you see this; no digest names you next to it.)".to_owned(),
         (_, Some(next)) => format!(
             ":hourglass_flowing_sand: *Not yet.* I'll ask again on {}.",
-            day(next, zone)
+            day(next.unix_seconds(), zone)
         ),
         _ => "Recorded.".to_owned(),
     };
@@ -310,7 +311,7 @@ pub async fn keep_or_retire(
         )));
     };
     let keep = action == KEEP;
-    let now = ctx.clock.now_unix();
+    let now = ctx.clock.now();
     let changed = ctx
         .store
         .keep_or_retire(
@@ -331,7 +332,7 @@ pub async fn keep_or_retire(
         let zone = super::zones::person_zone(ctx).await?;
         format!(
             ":seedling: *Kept.* I'll ask again on {}.",
-            day(now + KEEP_DAYS * 86_400, zone)
+            day(now.plus_seconds(KEEP_DAYS * 86_400).unix_seconds(), zone)
         )
     } else {
         ":ok_hand: *Retired.* I won't ask about it again.".to_owned()
@@ -445,7 +446,7 @@ async fn replace_sent(
     name_of: &(dyn Fn(&str) -> Option<String> + Sync),
 ) -> Result<(), AppError> {
     let updated = outgoing::update(ctx.workspace.platform, channel, message, name_of);
-    let now_ms = ctx.clock.now_millis();
+    let now = ctx.clock.now();
     let mut tx = ctx.store.begin().await?;
     tx.enqueue_update(
         NewOutboxMessage {
@@ -456,8 +457,8 @@ async fn replace_sent(
             }),
             ..NewOutboxMessage::post(ctx.workspace.id, channel, &updated.body)
         },
-        now_ms,
-        ctx.give_up_at(now_ms),
+        now,
+        ctx.give_up_at(now),
     )
     .await?;
     tx.commit().await.map_err(AppError::from)
@@ -506,7 +507,7 @@ async fn tell_the_debrief(
     let message = applied_reply(lesson, owner, note);
     let names = super::names::DisplayNames::of(ctx.store, ctx.workspace).await?;
     let name_of = |id: &str| names.name(id);
-    let now_ms = ctx.clock.now_millis();
+    let now = ctx.clock.now();
     let key = applied_key(lesson.id);
     let earlier = ctx
         .store
@@ -534,8 +535,8 @@ async fn tell_the_debrief(
                         }),
                         ..NewOutboxMessage::post(ctx.workspace.id, &origin.channel, &posted.body)
                     },
-                    now_ms,
-                    ctx.give_up_at(now_ms),
+                    now,
+                    ctx.give_up_at(now),
                 )
                 .await?;
         }
@@ -671,16 +672,20 @@ mod tests {
     #[test]
     fn not_yet_waits_one_two_four_weeks_then_goes_stale() {
         let waits: Vec<Option<i64>> = (0..3)
-            .map(|v| transition(Answer::NotYet, v, 0).follow_up_at)
+            .map(|v| {
+                transition(Answer::NotYet, v, Timestamp::from_unix_seconds(0))
+                    .follow_up_at
+                    .map(Timestamp::unix_seconds)
+            })
             .collect();
         assert_eq!(
             waits,
             [Some(7 * 86_400), Some(14 * 86_400), Some(28 * 86_400)]
         );
-        let fourth = transition(Answer::NotYet, 3, 0);
+        let fourth = transition(Answer::NotYet, 3, Timestamp::from_unix_seconds(0));
         assert_eq!((fourth.status, fourth.not_yet_count), ("stale", 4));
         assert!(fourth.settles && fourth.follow_up_at.is_none());
-        let applied = transition(Answer::Applied, 2, 0);
+        let applied = transition(Answer::Applied, 2, Timestamp::from_unix_seconds(0));
         assert_eq!((applied.status, applied.not_yet_count), ("applied", 2));
         assert!(applied.settles);
     }

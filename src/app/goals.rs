@@ -2,7 +2,7 @@
 //! until they share one.
 
 use crate::app::AppError;
-use chrono::{DateTime, NaiveDate};
+use chrono::NaiveDate;
 
 use super::command::GoalCommand;
 use super::handle::CommandContext;
@@ -43,13 +43,10 @@ async fn add(
     text: &str,
     by: Option<NaiveDate>,
 ) -> Result<Message, AppError> {
-    let now = ctx.clock.now_unix();
+    let now = ctx.clock.now();
     if let Some(date) = by {
         let zone = person_zone(ctx).await?;
-        let today = DateTime::from_timestamp(now, 0)
-            .unwrap_or_default()
-            .with_timezone(&zone)
-            .date_naive();
+        let today = now.to_utc().with_timezone(&zone).date_naive();
         if date < today {
             return Ok(Message::text(format!(
                 ":warning: {} is in the past. Usage: `/learn goal add TEXT [by YYYY-MM-DD]`",
@@ -153,7 +150,7 @@ async fn done(ctx: &CommandContext<'_>, number: i64) -> Result<Message, AppError
     }
     let goal = ctx
         .store
-        .complete_goal(ctx.workspace.id, ctx.user, number, ctx.clock.now_unix())
+        .complete_goal(ctx.workspace.id, ctx.user, number, ctx.clock.now())
         .await?;
     super::buddies::tell_reached(ctx, &goal).await?;
     let celebrated = if goal.shared {

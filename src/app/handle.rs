@@ -11,6 +11,7 @@ use super::{
 };
 use crate::clock::Clock;
 use crate::config::DebriefSettings;
+use crate::domain::Timestamp;
 use crate::domain::directory::Directory;
 use crate::domain::directory::ZoneSource;
 use crate::platform::Message;
@@ -55,9 +56,9 @@ impl CommandContext<'_> {
         self.workspace.platform == Platform::Slack || self.in_direct_message()
     }
 
-    /// When a message queued at `now_ms` stops being retried.
-    pub fn give_up_at(&self, now_ms: i64) -> i64 {
-        now_ms + self.give_up_after.as_millis() as i64
+    /// When a message queued at `now` stops being retried.
+    pub fn give_up_at(&self, now: Timestamp) -> Timestamp {
+        now + self.give_up_after
     }
 
     /// Queues `message` to a conversation of this workspace (a person's user id is
@@ -70,15 +71,15 @@ impl CommandContext<'_> {
             message,
             &|id| names.name(id),
         );
-        let now_ms = self.clock.now_millis();
+        let now = self.clock.now();
         self.store
             .enqueue(
                 NewOutboxMessage {
                     method: posted.method,
                     ..NewOutboxMessage::post(self.workspace.id, conversation, &posted.body)
                 },
-                now_ms,
-                self.give_up_at(now_ms),
+                now,
+                self.give_up_at(now),
             )
             .await?;
         Ok(())
@@ -186,7 +187,7 @@ pub async fn handle_text(ctx: &CommandContext<'_>, text: &str) -> Result<Handled
         }
         if super::welcome::is_greeting(text) {
             ctx.store
-                .mark_welcomed(ctx.workspace.id, ctx.user, ctx.clock.now_unix())
+                .mark_welcomed(ctx.workspace.id, ctx.user, ctx.clock.now())
                 .await?;
             return Ok(welcome_for(ctx).into());
         }
@@ -197,7 +198,7 @@ pub async fn handle_text(ctx: &CommandContext<'_>, text: &str) -> Result<Handled
             if ctx.in_direct_message()
                 && ctx
                     .store
-                    .mark_welcomed(ctx.workspace.id, ctx.user, ctx.clock.now_unix())
+                    .mark_welcomed(ctx.workspace.id, ctx.user, ctx.clock.now())
                     .await? =>
         {
             let mut handled = handle(ctx, &Command::Help { topic: None }).await?;
@@ -215,7 +216,7 @@ pub async fn handle_text(ctx: &CommandContext<'_>, text: &str) -> Result<Handled
             let mut reply = if ctx.in_direct_message()
                 && ctx
                     .store
-                    .mark_welcomed(ctx.workspace.id, ctx.user, ctx.clock.now_unix())
+                    .mark_welcomed(ctx.workspace.id, ctx.user, ctx.clock.now())
                     .await?
             {
                 let mut welcome = welcome_for(ctx);

@@ -5,6 +5,7 @@
 //! waits for Slack.
 
 use crate::app::AppError;
+use crate::domain::Timestamp;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
@@ -27,7 +28,7 @@ const LESSONS_SHOWN: u32 = 5;
 
 /// The Home of `ctx.user` (the context's channel is their DM, or their id).
 pub async fn view(ctx: &CommandContext<'_>) -> Result<Message, AppError> {
-    let now = ctx.clock.now_unix();
+    let now = ctx.clock.now();
     let zone = stored_zone(ctx).await?;
     let mut blocks = vec![Block::Header("Your learning loop".into())];
     blocks.extend(pause_blocks(ctx, now, zone).await?);
@@ -80,7 +81,7 @@ fn local(unix: i64, zone: Tz) -> String {
 
 async fn pause_blocks(
     ctx: &CommandContext<'_>,
-    now: i64,
+    now: Timestamp,
     zone: Tz,
 ) -> Result<Vec<Block>, AppError> {
     let paused = ctx

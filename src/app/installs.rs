@@ -120,7 +120,7 @@ pub async fn complete(
         .await
         .map_err(|err| format!("the new bot token does not work ({err})"))?;
     let refresh_token = text(&answer, &["refresh_token"]).map(Secret::new);
-    let now = clock.now_unix();
+    let now = clock.now();
     let team_name = text(&answer, &["team", "name"])
         .or(text(&answer, &["enterprise", "name"]))
         .unwrap_or("your workspace")
@@ -139,7 +139,9 @@ pub async fn complete(
                 installer_user_id: installer.as_deref(),
                 bot_token: &bot_token,
                 refresh_token: refresh_token.as_ref(),
-                token_expires_at: answer["expires_in"].as_i64().map(|secs| now + secs),
+                token_expires_at: answer["expires_in"]
+                    .as_i64()
+                    .map(|secs| now.plus_seconds(secs)),
                 default_time_zone,
             },
             now,

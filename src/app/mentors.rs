@@ -27,7 +27,7 @@ const ABOUT_CHARS: usize = 150;
 
 /// `/learn mentor on [#topic …]`.
 pub async fn on(ctx: &CommandContext<'_>, topics: &[String]) -> Result<Message, AppError> {
-    let now = ctx.clock.now_unix();
+    let now = ctx.clock.now();
     ctx.store
         .set_mentor(ctx.workspace.id, ctx.user, &topics.join(" "), now)
         .await?;
@@ -163,7 +163,7 @@ pub async fn suggestion(
     let Some(terms) = search::related_terms(about) else {
         return Ok(None);
     };
-    let now = ctx.clock.now_unix();
+    let now = ctx.clock.now();
     let audience = scopes::audience(ctx, ctx.channel).await?;
     let lessons = ctx
         .store
@@ -172,7 +172,7 @@ pub async fn suggestion(
             &terms,
             audience,
             ctx.user,
-            now - SUGGEST_AGAIN_AFTER_SECS,
+            now.plus_seconds(-SUGGEST_AGAIN_AFTER_SECS),
         )
         .await?;
     let Some((mentor, count, topic)) = best_match(&lessons) else {
@@ -239,7 +239,7 @@ pub async fn intro(ctx: &CommandContext<'_>, value: &str) -> Result<Handled, App
         return Ok(stale_button().into());
     };
     let mentor = request.mentor.as_str();
-    let since = ctx.clock.now_unix() - SUGGEST_AGAIN_AFTER_SECS;
+    let since = ctx.clock.now().plus_seconds(-SUGGEST_AGAIN_AFTER_SECS);
     if !ctx
         .store
         .was_suggested(ctx.workspace.id, ctx.user, mentor, since)
@@ -282,9 +282,9 @@ pub async fn intro(ctx: &CommandContext<'_>, value: &str) -> Result<Handled, App
         None => vec![starter, mentor],
     };
     let names = DisplayNames::of(ctx.store, ctx.workspace).await?;
-    let now_ms = ctx.clock.now_millis();
+    let now = ctx.clock.now();
     // One introduction a day for the pair, however often the button is pressed.
-    let day = ctx.clock.now_unix() / 86_400;
+    let day = ctx.clock.now().unix_seconds() / 86_400;
     let mut tx = ctx.store.begin().await?;
     for conversation in &to {
         let posted = outgoing::post(ctx.workspace.platform, conversation, &message, &|id| {
@@ -297,8 +297,8 @@ pub async fn intro(ctx: &CommandContext<'_>, value: &str) -> Result<Handled, App
                 dedupe_key: Some(&key),
                 ..NewOutboxMessage::post(ctx.workspace.id, conversation, &posted.body)
             },
-            now_ms,
-            ctx.give_up_at(now_ms),
+            now,
+            ctx.give_up_at(now),
         )
         .await?;
     }

@@ -1,7 +1,8 @@
 //! `/learn pause DURATION` and `/learn resume`: a person's holiday from prompts.
 
 use crate::app::AppError;
-use chrono::{DateTime, Duration, NaiveTime, TimeZone, Utc};
+use crate::domain::Timestamp;
+use chrono::{Duration, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
 
 use super::command::PauseDuration;
@@ -13,7 +14,7 @@ use crate::platform::Message;
 pub async fn pause(ctx: &CommandContext<'_>, duration: PauseDuration) -> Result<Message, AppError> {
     // "until 28 December" begins at midnight where the person is.
     let zone: Tz = person_zone(ctx).await?;
-    let now = DateTime::from_timestamp(ctx.clock.now_unix(), 0).unwrap_or_default();
+    let now = ctx.clock.now().to_utc();
     let until = match duration {
         PauseDuration::Hours(h) => now + Duration::hours(i64::from(h)),
         PauseDuration::Days(d) => now + Duration::days(i64::from(d)),
@@ -40,7 +41,7 @@ pub async fn pause(ctx: &CommandContext<'_>, duration: PauseDuration) -> Result<
             ctx.workspace.id,
             ctx.user,
             Some(until.timestamp()),
-            now.timestamp(),
+            Timestamp::from(now),
         )
         .await?;
     Ok(Message::text(format!(
@@ -51,7 +52,7 @@ pub async fn pause(ctx: &CommandContext<'_>, duration: PauseDuration) -> Result<
 }
 
 pub async fn resume(ctx: &CommandContext<'_>) -> Result<Message, AppError> {
-    let now = ctx.clock.now_unix();
+    let now = ctx.clock.now();
     let was_paused = ctx
         .store
         .paused_until(ctx.workspace.id, ctx.user, now)

@@ -4,6 +4,7 @@
 //! agreed to be named (`/learn credit on`).
 
 use crate::app::AppError;
+use crate::domain::Timestamp;
 use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime, Timelike, Weekday};
 use chrono_tz::Tz;
 
@@ -115,12 +116,10 @@ pub fn due(local: NaiveDateTime) -> Option<Quarter> {
 
 /// Whether any time zone can be in a recap's days at UTC `now`: a cheap test that
 /// spares the scheduler's pass the digests' lookups on every other day of the year.
-pub fn near_a_quarter_start(now: i64) -> bool {
+pub fn near_a_quarter_start(now: Timestamp) -> bool {
     [-14, 14].iter().chain(&[0]).any(|hours| {
-        chrono::DateTime::from_timestamp(now + hours * 3600, 0).is_some_and(|t| {
-            let date = t.date_naive();
-            (date.month() - 1).is_multiple_of(3) && date.day() <= 14
-        })
+        let date = now.plus_seconds(hours * 3600).to_utc().date_naive();
+        (date.month() - 1).is_multiple_of(3) && date.day() <= 14
     })
 }
 
@@ -135,6 +134,7 @@ pub async fn build(
 ) -> Result<Option<Message>, AppError> {
     let (from, to) = quarter.bounds(zone);
     let (before, _) = quarter.previous().bounds(zone);
+    let [from, to, before] = [from, to, before].map(Timestamp::from_unix_seconds);
     super::recurrence::match_period(
         store,
         workspace,
@@ -222,7 +222,7 @@ pub async fn build(
 /// `/learn credit on|off`: whether the recap may name me among the most active.
 pub async fn credit(ctx: &CommandContext<'_>, named: bool) -> Result<Message, AppError> {
     ctx.store
-        .set_recap_credit(ctx.workspace.id, ctx.user, named, ctx.clock.now_unix())
+        .set_recap_credit(ctx.workspace.id, ctx.user, named, ctx.clock.now())
         .await?;
     Ok(Message::text(if named {
         ":raised_hands: The quarterly recap may name you among the most active contributors. \
@@ -272,7 +272,7 @@ mod tests {
             chrono::Utc
                 .with_ymd_and_hms(y, m, d, 12, 0, 0)
                 .unwrap()
-                .timestamp()
+                .into()
         };
         assert!(near_a_quarter_start(unix(2027, 1, 4)));
         assert!(

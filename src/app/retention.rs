@@ -4,6 +4,7 @@
 //! `retention.failed_outbox_days`, and Events API ids after their dedupe window.
 
 use crate::app::AppError;
+use crate::domain::Timestamp;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -19,7 +20,7 @@ const WEBHOOK_REPLAY_KEPT_SECS: i64 = 3600;
 
 /// How often the pruning runs.
 const EVERY: Duration = Duration::from_secs(3600);
-const DAY_MS: i64 = 86_400_000;
+const DAY_SECS: u64 = 86_400;
 
 /// How long each kind of record is kept.
 #[derive(Clone, Debug)]
@@ -36,9 +37,13 @@ pub struct Pruned {
     pub events: u64,
 }
 
-/// One pass, as of `now_ms`.
-pub async fn prune(store: &Store, retention: &Retention, now_ms: i64) -> Result<Pruned, AppError> {
-    let days = |n: u64| now_ms - i64::try_from(n).unwrap_or(i64::MAX / DAY_MS) * DAY_MS;
+/// One pass, as of `now`.
+pub async fn prune(
+    store: &Store,
+    retention: &Retention,
+    now: Timestamp,
+) -> Result<Pruned, AppError> {
+    let days = |n: u64| now - Duration::from_secs(n.saturating_mul(DAY_SECS));
     let outbox_rows = store
         .prune_outbox(
             days(retention.settings.outbox_days),
@@ -46,10 +51,10 @@ pub async fn prune(store: &Store, retention: &Retention, now_ms: i64) -> Result<
         )
         .await?;
     let events = store
-        .prune_processed_events(now_ms / 1000 - retention.event_dedupe_secs)
+        .prune_processed_events(now.plus_seconds(-retention.event_dedupe_secs))
         .await?
         + store
-            .prune_webhook_activities(now_ms / 1000 - WEBHOOK_REPLAY_KEPT_SECS)
+            .prune_webhook_activities(now.plus_seconds(-WEBHOOK_REPLAY_KEPT_SECS))
             .await?;
     Ok(Pruned {
         outbox_rows,
@@ -68,7 +73,7 @@ pub async fn run(
     loop {
         tokio::select! {
             _ = stop.cancelled() => return,
-            _ = ticks.tick() => match prune(&store, &retention, clock.now_millis()).await {
+            _ = ticks.tick() => match prune(&store, &retention, clock.now()).await {
                 Ok(pruned) if pruned != Pruned::default() => {
                     tracing::debug!(?pruned, "pruned what is no longer needed");
                 }

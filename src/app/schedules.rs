@@ -1,6 +1,7 @@
 //! `/learn retro`, `/learn schedules`, `/learn unschedule`: a channel's recurring prompts.
 
 use crate::app::AppError;
+use crate::domain::Timestamp;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
@@ -84,7 +85,7 @@ pub async fn create(
     request: Request<'_>,
 ) -> Result<Result<Created, Message>, AppError> {
     let zone = request.zone;
-    let now = DateTime::from_timestamp(ctx.clock.now_unix(), 0).unwrap_or_default();
+    let now = ctx.clock.now().to_utc();
     let today = now.with_timezone(&zone).date_naive();
     let schedule = match Schedule::parse(text.as_str(), zone, today) {
         Ok(schedule) => schedule,
@@ -136,7 +137,7 @@ pub async fn create(
                 created_by: ctx.user,
                 person: request.person,
             },
-            now.timestamp(),
+            Timestamp::from(now),
         )
         .await?;
     Ok(Ok(Created {

@@ -47,15 +47,18 @@ pub async fn look_up(
     .await
     .ok()
     .flatten();
-    let now = clock.now_unix();
+    let now = clock.now();
     let (kind, next_check_at) = match found {
-        Some(kind) => (kind, now + RECHECK_AFTER_SECS),
+        Some(kind) => (kind, now.plus_seconds(RECHECK_AFTER_SECS)),
         None => {
             tracing::info!(
                 workspace_id = workspace.id.0,
                 "could not learn whether a conversation is public; it counts as private"
             );
-            (ConversationKind::Unknown, now + RETRY_FAILED_AFTER_SECS)
+            (
+                ConversationKind::Unknown,
+                now.plus_seconds(RETRY_FAILED_AFTER_SECS),
+            )
         }
     };
     let stored = store
@@ -64,7 +67,7 @@ pub async fn look_up(
     if stored {
         return Ok(ConversationScope {
             kind,
-            next_check_at,
+            next_check_at: next_check_at.unix_seconds(),
         });
     }
     Ok(store
@@ -95,7 +98,7 @@ pub async fn current(
         }));
     }
     match stored {
-        Some(scope) if scope.next_check_at > clock.now_unix() => Ok(scope),
+        Some(scope) if scope.next_check_at > clock.now().unix_seconds() => Ok(scope),
         _ => look_up(store, directory, clock, workspace, conversation).await,
     }
 }
@@ -193,9 +196,7 @@ pub async fn refresh_due(
     directory: &dyn Directory,
     clock: &dyn Clock,
 ) -> Result<usize, AppError> {
-    let due = store
-        .scopes_to_check(clock.now_unix(), REFRESH_BATCH)
-        .await?;
+    let due = store.scopes_to_check(clock.now(), REFRESH_BATCH).await?;
     let mut looked_up = 0;
     for scope in &due {
         let workspace = store
@@ -248,7 +249,7 @@ impl ScopeRefresher {
                 Ok(n) if n == REFRESH_BATCH as usize => Duration::ZERO,
                 Ok(_) => match self.store.next_scope_check().await {
                     Ok(Some(due)) => {
-                        let secs = (due - self.clock.now_unix()).clamp(1, MAX_IDLE_SECS);
+                        let secs = (due - self.clock.now().unix_seconds()).clamp(1, MAX_IDLE_SECS);
                         Duration::from_secs(secs as u64)
                     }
                     _ => Duration::from_secs(MAX_IDLE_SECS as u64),

@@ -2,6 +2,7 @@
 //! single-workspace install. Hot path of every request, so resolved rows are cached.
 
 use crate::app::AppError;
+use crate::domain::Timestamp;
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
@@ -27,12 +28,12 @@ pub struct WorkspaceDirectory {
 }
 
 /// A resolved workspace and when it was read (unix s).
-type Cached = (Arc<Workspace>, i64);
+type Cached = (Arc<Workspace>, Timestamp);
 
 /// How long a resolved workspace is served from memory: its bot token may be rotated
 /// (refreshed two hours before it runs out) or the app removed, and this is how soon
 /// requests see it.
-const CACHED_FOR_SECS: i64 = 300;
+const CACHED_FOR: std::time::Duration = std::time::Duration::from_secs(300);
 
 fn slot(platform: Platform) -> usize {
     match platform {
@@ -153,10 +154,10 @@ impl WorkspaceDirectory {
     }
 
     fn cached(&self, platform: Platform, external_id: &str) -> Option<Arc<Workspace>> {
-        let now = self.clock.now_unix();
+        let now = self.clock.now();
         self.cache.read().unwrap_or_else(|e| e.into_inner())[slot(platform)]
             .get(external_id)
-            .filter(|(_, read_at)| now - read_at < CACHED_FOR_SECS)
+            .filter(|(_, read_at)| now.since(*read_at) < CACHED_FOR)
             .map(|(workspace, _)| workspace.clone())
     }
 
@@ -174,7 +175,7 @@ impl WorkspaceDirectory {
             default_time_zone: &self.default_time_zone,
         };
         self.store
-            .upsert_workspace(new, self.clock.now_unix())
+            .upsert_workspace(new, self.clock.now())
             .await
             .map_err(AppError::from)
     }
@@ -193,7 +194,7 @@ impl WorkspaceDirectory {
         }
         platform_cache.insert(
             external_id.to_owned(),
-            (workspace.clone(), self.clock.now_unix()),
+            (workspace.clone(), self.clock.now()),
         );
         workspace
     }
@@ -279,7 +280,7 @@ mod tests {
                     token_expires_at: None,
                     default_time_zone: "UTC",
                 },
-                1,
+                Timestamp::from_unix_seconds(1),
             )
             .await
             .unwrap();
@@ -299,7 +300,10 @@ mod tests {
         assert_eq!(found.bot_token.as_ref().unwrap().expose(), "xoxb-oauth");
         assert!(found.org_wide);
 
-        store.mark_uninstalled(installed.id, 200).await.unwrap();
+        store
+            .mark_uninstalled(installed.id, Timestamp::from_unix_seconds(200))
+            .await
+            .unwrap();
         directory.forget_all_slack();
         assert!(
             directory
@@ -331,7 +335,7 @@ mod tests {
                     name: Some("Old"),
                     default_time_zone: "UTC",
                 },
-                1,
+                Timestamp::from_unix_seconds(1),
             )
             .await
             .unwrap();
@@ -348,7 +352,7 @@ mod tests {
                     name: Some("New"),
                     default_time_zone: "UTC",
                 },
-                2,
+                Timestamp::from_unix_seconds(2),
             )
             .await
             .unwrap();
@@ -392,7 +396,7 @@ mod tests {
                     name: Some("Nine"),
                     default_time_zone: "UTC",
                 },
-                1,
+                Timestamp::from_unix_seconds(1),
             )
             .await
             .unwrap();

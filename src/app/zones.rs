@@ -40,7 +40,7 @@ pub fn day(unix: i64, zone: Tz) -> String {
 
 /// The zone of the person who typed the command.
 pub async fn person_zone(ctx: &CommandContext<'_>) -> Result<Tz, AppError> {
-    let now = ctx.clock.now_unix();
+    let now = ctx.clock.now();
     let workspace_zone: Tz = ctx.workspace.default_time_zone.parse().unwrap_or(Tz::UTC);
     let cached = match ctx.store.find_person(ctx.workspace.id, ctx.user).await {
         Ok(person) => person
@@ -51,7 +51,7 @@ pub async fn person_zone(ctx: &CommandContext<'_>) -> Result<Tz, AppError> {
         Err(other) => return Err(other.into()),
     };
     if let Some((zone, refreshed_at)) = cached
-        && now - refreshed_at < REFRESH_AFTER_SECS
+        && now.unix_seconds() - refreshed_at < REFRESH_AFTER_SECS
     {
         return Ok(zone);
     }

@@ -5,6 +5,7 @@
 //! so the bot's token only goes where Microsoft's signed tokens pointed.
 
 use serde_json::Value;
+use std::time::Duration;
 
 use super::worker::Delivery;
 use crate::metrics::DeliveryOutcome;
@@ -12,7 +13,7 @@ use crate::platform::teams::{SEND_METHOD, TeamsApiError, TeamsClient, UPDATE_MET
 use crate::store::{OutboxMessage, Settlement, StoreError, TeamsConversation};
 
 /// Teams allows about 60 messages per 30 s per conversation: one every half second.
-const CONVERSATION_INTERVAL_MS: i64 = 500;
+const CONVERSATION_INTERVAL: Duration = Duration::from_millis(500);
 
 /// What a row asks Teams to do, once its anchor is known.
 enum Call {
@@ -44,7 +45,7 @@ impl Delivery {
                 "set LEARNLOOP_TEAMS_APP_ID, LEARNLOOP_TEAMS_APP_PASSWORD and LEARNLOOP_TEAMS_TENANT_ID",
             );
         };
-        let now = self.clock.now_millis();
+        let now = self.clock.now();
         let reference = match self.conversation_of(&client, &message).await {
             Ok(reference) => reference,
             Err(Unresolved::Unknown(advice)) => {
@@ -101,7 +102,7 @@ impl Delivery {
                     .await
             }
         };
-        let now = self.clock.now_millis();
+        let now = self.clock.now();
         match result {
             Ok(answer) => (
                 DeliveryOutcome::Sent,
@@ -110,7 +111,7 @@ impl Delivery {
                     workspace_id: message.workspace_id,
                     channel: message.channel.clone(),
                     at: now,
-                    channel_free_at: now + CONVERSATION_INTERVAL_MS,
+                    channel_free_at: now + CONVERSATION_INTERVAL,
                     // An update keeps the id of the activity it replaced.
                     sent_ts: match call {
                         Call::Update { activity_id } => Some(activity_id),
@@ -154,7 +155,7 @@ impl Delivery {
         {
             // The person's answer in this chat belongs to this workspace now.
             store
-                .touch_teams_conversation(workspace, &chat.conversation_id, self.clock.now_unix())
+                .touch_teams_conversation(workspace, &chat.conversation_id, self.clock.now())
                 .await
                 .map_err(Unresolved::Store)?;
             return Ok(chat);
@@ -185,7 +186,7 @@ impl Delivery {
             person: Some(person.clone()),
         };
         store
-            .remember_teams_conversation(workspace, &chat, self.clock.now_unix())
+            .remember_teams_conversation(workspace, &chat, self.clock.now())
             .await
             .map_err(Unresolved::Store)?;
         Ok(chat)

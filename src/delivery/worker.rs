@@ -13,6 +13,7 @@ use super::backoff::{after_retry_after, backoff};
 use super::rate;
 use crate::clock::SharedClock;
 use crate::config::{DeliverySettings, Secret};
+use crate::domain::Timestamp;
 use crate::metrics::{DeliveryOutcome, Metrics};
 use crate::platform::slack::{SlackApiError, SlackClient};
 use crate::platform::teams::TeamsClient;
@@ -23,7 +24,7 @@ use crate::store::{OutboxMessage, OutboxMethod, Settlement, Store, StoreError, W
 const IDLE_POLL: Duration = Duration::from_secs(2);
 /// How long a bot token read from the database is trusted: a reinstall or a rotated
 /// token written by another process takes effect within this time.
-const TOKEN_TTL_MS: i64 = 60_000;
+const TOKEN_TTL: Duration = Duration::from_secs(60);
 
 /// What one pass did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -43,8 +44,8 @@ pub struct Delivery {
     pub(super) clock: SharedClock,
     metrics: Arc<Metrics>,
     settings: DeliverySettings,
-    /// Bot tokens by workspace with when they were read (Unix ms); see [`TOKEN_TTL_MS`].
-    tokens: Mutex<HashMap<i64, (Option<Secret>, i64)>>,
+    /// Bot tokens by workspace with when they were read; see [`TOKEN_TTL`].
+    tokens: Mutex<HashMap<i64, (Option<Secret>, Timestamp)>>,
     /// The Bot Framework connector, when Teams credentials are configured.
     pub(super) teams: Option<Arc<TeamsClient>>,
     /// The store's signal that something was queued (every commit that queues, in
@@ -83,9 +84,9 @@ impl Delivery {
         Duration::from_secs(self.settings.give_up_after_hours * 3600)
     }
 
-    /// When a message queued at `now_ms` stops being retried.
-    pub fn give_up_at(&self, now_ms: i64) -> i64 {
-        now_ms + self.give_up_after().as_millis() as i64
+    /// When a message queued at `now` stops being retried.
+    pub fn give_up_at(&self, now: Timestamp) -> Timestamp {
+        now + self.give_up_after()
     }
 
     /// Tells the worker that something was queued.
@@ -96,8 +97,8 @@ impl Delivery {
     /// Claims what is due now and sends it, one message per channel, concurrently, then
     /// records every outcome in one transaction.
     pub async fn run_once(self: &Arc<Self>) -> Result<DeliveryReport, StoreError> {
-        let now = self.clock.now_millis();
-        let lease_until = now + (self.settings.lease_secs * 1000) as i64;
+        let now = self.clock.now();
+        let lease_until = now + Duration::from_secs(self.settings.lease_secs);
         let limit = self.settings.concurrency as u32;
         let claimed = self.store.claim_due(now, lease_until, limit).await?;
         let mut report = DeliveryReport {
@@ -114,7 +115,7 @@ impl Delivery {
             if grant.granted == 0 {
                 settlements.push(Settlement::Release {
                     claim: message.claim(),
-                    at: now + grant.retry_in_ms,
+                    at: now.plus_millis(grant.retry_in_ms),
                 });
                 report.deferred += 1;
                 continue;
@@ -154,7 +155,7 @@ impl Delivery {
     async fn take_sends(
         &self,
         claimed: &[OutboxMessage],
-        now: i64,
+        now: Timestamp,
     ) -> Result<HashMap<i64, rate::Grant>, StoreError> {
         let mut wanted: Vec<(WorkspaceId, usize)> = Vec::new();
         for message in claimed {
@@ -172,7 +173,7 @@ impl Delivery {
                     .iter()
                     .find(|(w, _)| *w == workspace)
                     .map_or(0, |(_, count)| *count);
-                rate::take(before, per_sec, count, now)
+                rate::take(before, per_sec, count, now.millis())
             })
             .await?;
         Ok(decided.into_iter().map(|(w, grant)| (w.0, grant)).collect())
@@ -208,7 +209,7 @@ impl Delivery {
     async fn until_next_due(&self) -> Duration {
         match self.store.next_outbox_due().await {
             Ok(Some(due)) => {
-                let wait = (due - self.clock.now_millis()).max(0) as u64;
+                let wait = (due - self.clock.now().millis()).max(0) as u64;
                 // Never zero here: a row due "now" that was not claimed is blocked.
                 Duration::from_millis(wait.max(5)).min(IDLE_POLL)
             }
@@ -221,13 +222,13 @@ impl Delivery {
     }
 
     async fn token(&self, workspace: WorkspaceId) -> Result<Option<Secret>, StoreError> {
-        let now = self.clock.now_millis();
+        let now = self.clock.now();
         if let Some((token, read_at)) = self
             .tokens
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .get(&workspace.0)
-            && now - read_at < TOKEN_TTL_MS
+            && now.since(*read_at) < TOKEN_TTL
         {
             return Ok(token.clone());
         }
@@ -269,7 +270,7 @@ impl Delivery {
             }
             Err(err) => {
                 tracing::warn!(error = %err, "could not read the bot token; will retry");
-                let at = self.clock.now_millis() + self.settings.initial_backoff_ms as i64;
+                let at = self.clock.now() + Duration::from_millis(self.settings.initial_backoff_ms);
                 return (
                     DeliveryOutcome::Retried,
                     Settlement::Retry {
@@ -303,7 +304,7 @@ impl Delivery {
             .slack
             .call(message.method.as_str(), &token, &body)
             .await;
-        let now = self.clock.now_millis();
+        let now = self.clock.now();
         match result {
             Ok(answer) => (
                 DeliveryOutcome::Sent,
@@ -359,12 +360,12 @@ impl Delivery {
     /// Holds every send of `workspace` until `until` (ms), in the rate every process
     /// shares. A failure to record it only costs more refusals from the platform: the
     /// message itself waits out its Retry-After either way.
-    async fn hold_workspace(&self, workspace: i64, until: i64) {
+    async fn hold_workspace(&self, workspace: i64, until: Timestamp) {
         let per_sec = self.settings.workspace_rate_per_sec;
         let held = self
             .store
             .update_send_rates(&[WorkspaceId(workspace)], |_, before| {
-                (rate::hold(before, per_sec, until), ())
+                (rate::hold(before, per_sec, until.millis()), ())
             })
             .await;
         if let Err(err) = held {
@@ -377,11 +378,11 @@ impl Delivery {
     pub(super) async fn retry_later(
         &self,
         message: &OutboxMessage,
-        now: i64,
+        now: Timestamp,
         retry_after: Option<Duration>,
         error: &str,
     ) -> (DeliveryOutcome, Settlement) {
-        if now >= message.give_up_at {
+        if now.millis() >= message.give_up_at {
             return self.give_up(
                 message,
                 error,
@@ -391,8 +392,7 @@ impl Delivery {
         let wait = match retry_after {
             Some(retry_after) => {
                 let wait = after_retry_after(retry_after);
-                self.hold_workspace(message.workspace_id, now + wait.as_millis() as i64)
-                    .await;
+                self.hold_workspace(message.workspace_id, now + wait).await;
                 wait
             }
             None => backoff(
@@ -412,7 +412,7 @@ impl Delivery {
             DeliveryOutcome::Retried,
             Settlement::Retry {
                 claim: message.claim(),
-                at: now + wait.as_millis() as i64,
+                at: now + wait,
                 error: error.to_owned(),
             },
         )
@@ -420,11 +420,11 @@ impl Delivery {
 
     /// How long a sent message holds its channel: Slack paces new messages (about one
     /// per second per channel); edits and ephemeral replies are not held back.
-    fn pacing(&self, method: OutboxMethod) -> i64 {
+    fn pacing(&self, method: OutboxMethod) -> Duration {
         if method == OutboxMethod::SlackPost {
-            self.settings.channel_interval_ms as i64
+            Duration::from_millis(self.settings.channel_interval_ms)
         } else {
-            0
+            Duration::ZERO
         }
     }
 

@@ -48,7 +48,7 @@ use verify::{BotTokenVerifier, SlackSignatureVerifier, TeamsWebhookVerifier};
 /// How long a delivery holds the claim on its event id past the request timeout (after
 /// which its handler is cancelled): a handler that is only slow keeps its claim, one
 /// that died does not cost the platform's next retry (Slack: a minute later).
-const EVENT_CLAIM_MARGIN_SECS: i64 = 5;
+const EVENT_CLAIM_MARGIN_SECS: u64 = 5;
 
 /// A platform call to queue (see [`AppState::send`]).
 pub struct Queued<'a> {
@@ -169,14 +169,14 @@ impl AppState {
     /// done in the same one) and wakes the worker.
     pub async fn send(&self, queued: Queued<'_>) -> Result<(), error::HttpError> {
         let body = queued.body.to_string();
-        let now_ms = self.clock.now_millis();
+        let now = self.clock.now();
         let message = NewOutboxMessage {
             method: queued.method,
             anonymous_debrief: queued.anonymous_debrief,
             ..NewOutboxMessage::post(queued.workspace, queued.channel, &body)
         };
         let mut tx = self.store.begin().await?;
-        tx.enqueue(message, now_ms, self.delivery.give_up_at(now_ms))
+        tx.enqueue(message, now, self.delivery.give_up_at(now))
             .await?;
         if let Some((event, token)) = queued.finishes_event {
             // Fails when another delivery took the event over: nothing is queued then,
@@ -207,7 +207,7 @@ impl AppState {
         body: &serde_json::Value,
     ) -> Result<(), error::HttpError> {
         let body = body.to_string();
-        let now_ms = self.clock.now_millis();
+        let now = self.clock.now();
         self.store
             .enqueue(
                 NewOutboxMessage {
@@ -215,8 +215,8 @@ impl AppState {
                     dedupe_key: Some(key),
                     ..NewOutboxMessage::post(workspace, channel, &body)
                 },
-                now_ms,
-                self.delivery.give_up_at(now_ms),
+                now,
+                self.delivery.give_up_at(now),
             )
             .await?;
         Ok(())
@@ -231,8 +231,8 @@ impl AppState {
         workspace: WorkspaceId,
         event_id: &str,
     ) -> Result<Option<ClaimToken>, error::HttpError> {
-        let now = self.clock.now_unix();
-        let held_for = self.request_timeout.as_secs() as i64 + EVENT_CLAIM_MARGIN_SECS;
+        let now = self.clock.now();
+        let held_for = self.request_timeout + Duration::from_secs(EVENT_CLAIM_MARGIN_SECS);
         let token = ClaimToken(claim_token()?);
         match self
             .store
@@ -268,13 +268,13 @@ impl AppState {
         let view = crate::app::home::view(&ctx).await?;
         let body = crate::platform::slack::blocks::home_view_body(user, &view).to_string();
         let channel = format!("home:{user}");
-        let now_ms = self.clock.now_millis();
+        let now = self.clock.now();
         let message = NewOutboxMessage {
             method: OutboxMethod::SlackPublishView,
             ..NewOutboxMessage::post(workspace.id, &channel, &body)
         };
         let mut tx = self.store.begin().await?;
-        tx.enqueue_latest(message, now_ms, self.delivery.give_up_at(now_ms))
+        tx.enqueue_latest(message, now, self.delivery.give_up_at(now))
             .await?;
         tx.commit().await?;
         Ok(())

@@ -4,11 +4,12 @@
 //! the lesson as unreachable instead of being asked forever.
 
 use crate::app::AppError;
+use crate::domain::Timestamp;
 use std::collections::HashMap;
 
 use chrono_tz::Tz;
 
-use super::runner::{Scheduler, utc};
+use super::runner::Scheduler;
 use crate::app::followups;
 use crate::platform::outgoing::{self, no_names};
 use crate::store::{Ask, AskedLesson, NewOutboxMessage, Platform, TrackedLesson, WorkspaceId};
@@ -20,7 +21,7 @@ const BATCH: u32 = 1000;
 
 impl Scheduler {
     /// Asks every due question; (asked, settled as unreachable).
-    pub(super) async fn ask_follow_ups(&self, now: i64) -> Result<(usize, usize), AppError> {
+    pub(super) async fn ask_follow_ups(&self, now: Timestamp) -> Result<(usize, usize), AppError> {
         let unreachable = self.store.settle_unreachable(now).await?;
         for gone in &unreachable {
             tracing::warn!(
@@ -68,7 +69,7 @@ impl Scheduler {
     /// queries, whatever its size.
     async fn ask_owners(
         &self,
-        now: i64,
+        now: Timestamp,
         owners: &[((i64, String), Vec<TrackedLesson>)],
         workspaces: &mut HashMap<i64, (Tz, Platform)>,
     ) -> Result<usize, AppError> {
@@ -88,7 +89,7 @@ impl Scheduler {
                 Some(zone) => zone,
                 None => self.workspace_of(*workspace_id, workspaces).await?.0,
             };
-            let local = utc(now).with_timezone(&zone);
+            let local = now.to_utc().with_timezone(&zone);
             if !self.is_follow_up_time(local.naive_local()) {
                 continue;
             }
@@ -148,12 +149,9 @@ impl Scheduler {
                 },
             })
             .collect();
-        let now_ms = self.clock.now_millis();
-        let give_up_at = self.delivery.give_up_at(now_ms);
-        let done = self
-            .store
-            .record_asks(&asks, now, now_ms, give_up_at)
-            .await?;
+        let now = self.clock.now();
+        let give_up_at = self.delivery.give_up_at(now);
+        let done = self.store.record_asks(&asks, now, give_up_at).await?;
         Ok(done.iter().sum())
     }
 

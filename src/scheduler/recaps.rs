@@ -1,15 +1,16 @@
 //! The recap pass: on the first Monday of a quarter (from 10:00 in each digest's zone)
 //! every digest channel gets the quarter that ended, once, whichever replica gets there.
 
-use super::runner::{Scheduler, utc};
+use super::runner::Scheduler;
 use crate::app::AppError;
 use crate::app::recap;
+use crate::domain::Timestamp;
 use crate::store::{NewOutboxMessage, ScheduleKind, StoredSchedule};
 
 impl Scheduler {
     /// Posts the recaps due now; how many. A digest whose recap fails is logged and
     /// tried again next pass; it never holds up the rest of the pass.
-    pub(super) async fn post_recaps(&self, now: i64) -> Result<usize, AppError> {
+    pub(super) async fn post_recaps(&self, now: Timestamp) -> Result<usize, AppError> {
         if !recap::near_a_quarter_start(now) {
             return Ok(0);
         }
@@ -30,9 +31,9 @@ impl Scheduler {
 
     /// One digest channel's recap, if one is due and not posted yet; whether a message
     /// was queued.
-    async fn post_recap(&self, stored: &StoredSchedule, now: i64) -> Result<bool, AppError> {
+    async fn post_recap(&self, stored: &StoredSchedule, now: Timestamp) -> Result<bool, AppError> {
         let zone = stored.time_zone.parse().unwrap_or(chrono_tz::Tz::UTC);
-        let Some(quarter) = recap::due(utc(now).with_timezone(&zone).naive_local()) else {
+        let Some(quarter) = recap::due(now.to_utc().with_timezone(&zone).naive_local()) else {
             return Ok(false);
         };
         let key = quarter.key();
@@ -46,7 +47,7 @@ impl Scheduler {
             Some(message) => Some(self.render(stored, platform, message).await?),
             None => None,
         };
-        let now_ms = self.clock.now_millis();
+        let now = self.clock.now();
         let mut tx = self.store.begin().await?;
         if !tx.claim_recap(stored.id, &key, now).await? {
             return Ok(false);
@@ -60,8 +61,8 @@ impl Scheduler {
                     dedupe_key: Some(&dedupe),
                     ..NewOutboxMessage::post(stored.workspace, &stored.channel, &outgoing.body)
                 },
-                now_ms,
-                self.delivery.give_up_at(now_ms),
+                now,
+                self.delivery.give_up_at(now),
             )
             .await?;
         }

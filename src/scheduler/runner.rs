@@ -3,6 +3,7 @@
 //! schedule is due (an index lookup) or until a new schedule wakes it.
 
 use crate::app::AppError;
+use crate::domain::Timestamp;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
@@ -190,7 +191,7 @@ impl Scheduler {
     /// Handles every schedule due now: one run per occurrence, at most one prompt per
     /// schedule however long the service was down.
     pub async fn fire_due(&self) -> Result<FireReport, AppError> {
-        let now = self.clock.now_unix();
+        let now = self.clock.now();
         let mut report = FireReport::default();
         let mut cache = PassCache::default();
         loop {
@@ -198,13 +199,13 @@ impl Scheduler {
             report.due += due.len();
             let mut planned = Vec::with_capacity(due.len());
             for stored in &due {
-                match self.plan(stored, now, &mut cache).await? {
+                match self.plan(stored, now.unix_seconds(), &mut cache).await? {
                     Some(plan) => planned.push(plan),
                     None => report.already_handled += 1,
                 }
             }
-            let now_ms = self.clock.now_millis();
-            let give_up_at = self.delivery.give_up_at(now_ms);
+            let now = self.clock.now();
+            let give_up_at = self.delivery.give_up_at(now);
             let occurrences: Vec<Occurrence<'_>> = planned
                 .iter()
                 .map(|plan| Occurrence {
@@ -223,7 +224,7 @@ impl Scheduler {
                                 &plan.outgoing.body,
                             )
                         },
-                        now_ms,
+                        now,
                         give_up_at,
                     )),
                     checkin: plan
@@ -245,7 +246,11 @@ impl Scheduler {
             for (plan, handled) in planned.iter().zip(&handled) {
                 if let (true, Some(quiet)) = (*handled, plan.quiet) {
                     self.store
-                        .set_digest_quiet(plan.stored.id, quiet, plan.fire_at)
+                        .set_digest_quiet(
+                            plan.stored.id,
+                            quiet,
+                            Timestamp::from_unix_seconds(plan.fire_at),
+                        )
                         .await?;
                 }
             }
@@ -270,7 +275,7 @@ impl Scheduler {
         report.recaps = self.post_recaps(now).await?;
         report.checkins_missed = self
             .store
-            .miss_checkins(now - checkins::ANSWER_WITHIN_SECS, now)
+            .miss_checkins(now.plus_seconds(-checkins::ANSWER_WITHIN_SECS), now)
             .await?;
         if report.checkins_missed > 0 {
             tracing::info!(
@@ -339,7 +344,7 @@ impl Scheduler {
                     &self.store,
                     stored.workspace,
                     person,
-                    fire_at,
+                    Timestamp::from_unix_seconds(fire_at),
                     schedule.zone(),
                     &goals,
                 )
@@ -355,16 +360,17 @@ impl Scheduler {
             }
             ScheduleKind::Digest => {
                 // Each digest covers the time since the previous one (a week at first).
+                let fired = Timestamp::from_unix_seconds(fire_at);
                 let from = self
                     .store
-                    .last_sent_before(stored.id, fire_at)
+                    .last_sent_before(stored.id, fired)
                     .await?
                     .unwrap_or(fire_at - digest::WEEK_SECS);
                 let built = digest::build(
                     &self.store,
                     stored.workspace,
-                    from,
-                    fire_at,
+                    Timestamp::from_unix_seconds(from),
+                    fired,
                     schedule.zone(),
                     self.digest_audience(stored, platform).await?,
                 )
@@ -472,7 +478,11 @@ impl Scheduler {
         } else if let Some(person) = &stored.person
             && self
                 .store
-                .paused_until(stored.workspace, person, latest)
+                .paused_until(
+                    stored.workspace,
+                    person,
+                    Timestamp::from_unix_seconds(latest),
+                )
                 .await?
                 .is_some()
         {
@@ -522,12 +532,12 @@ impl Scheduler {
     async fn next_due(&self) -> Result<Option<i64>, AppError> {
         // Lessons still to match: the next pass comes at once (after any due prompt).
         if self.store.lessons_wait_to_match().await? {
-            return Ok(Some(self.clock.now_unix()));
+            return Ok(Some(self.clock.now().unix_seconds()));
         }
         let schedule = self.store.next_schedule_due().await?;
         // A question due but waiting for its owner's working hours is looked at again
         // within the loop's longest sleep, not at once over and over.
-        let now = self.clock.now_unix();
+        let now = self.clock.now().unix_seconds();
         let follow_up = self.store.next_follow_up_due().await?.map(|due| {
             if due <= now {
                 now + MAX_SLEEP.as_secs() as i64
@@ -554,7 +564,7 @@ impl Scheduler {
             }
             let wait = match self.next_due().await {
                 Ok(Some(due)) => {
-                    let secs = (due - self.clock.now_unix()).max(0) as u64;
+                    let secs = (due - self.clock.now().unix_seconds()).max(0) as u64;
                     Duration::from_secs(secs)
                         .min(MAX_SLEEP)
                         .max(Duration::from_millis(200))

@@ -7,6 +7,7 @@ use super::db;
 use super::db::Conn;
 
 use super::{Store, StoreError, WorkspaceId};
+use crate::domain::Timestamp;
 
 /// A check-in to start when its occurrence fires.
 #[derive(Clone, Copy, Debug)]
@@ -57,8 +58,9 @@ pub(super) async fn start(
     conn: &mut Conn,
     new: NewCheckin<'_>,
     schedule: i64,
-    now: i64,
+    now: Timestamp,
 ) -> Result<(), StoreError> {
+    let now = now.unix_seconds();
     db::query(
         "UPDATE checkins SET status = 'missed', closed_at = ? \
          WHERE workspace_id = ? AND person = ? AND status = 'open'",
@@ -132,8 +134,9 @@ impl Store {
         id: i64,
         answers: &str,
         end: CheckinEnd,
-        now: i64,
+        now: Timestamp,
     ) -> Result<bool, StoreError> {
+        let now = now.unix_seconds();
         let status = match end {
             CheckinEnd::Done => "done",
             CheckinEnd::Cancelled => "cancelled",
@@ -157,9 +160,10 @@ impl Store {
         &self,
         workspace: WorkspaceId,
         person: &str,
-        since: i64,
+        since: Timestamp,
         limit: i64,
     ) -> Result<Vec<PastCheckin>, StoreError> {
+        let since = since.unix_seconds();
         Ok(db::query_as(
             "SELECT created_at, questions, answers FROM checkins \
              WHERE workspace_id = ? AND person = ? AND status = 'done' AND created_at >= ? \
@@ -178,9 +182,11 @@ impl Store {
         &self,
         workspace: WorkspaceId,
         person: &str,
-        from: i64,
-        to: i64,
+        from: Timestamp,
+        to: Timestamp,
     ) -> Result<bool, StoreError> {
+        let from = from.unix_seconds();
+        let to = to.unix_seconds();
         Ok(db::query_scalar(
             "SELECT EXISTS (SELECT 1 FROM checkins \
              WHERE workspace_id = ? AND person = ? AND created_at >= ? AND created_at < ?)",
@@ -195,7 +201,13 @@ impl Store {
 
     /// Closes as missed every check-in opened at or before `opened_by` and never
     /// finished; how many.
-    pub async fn miss_checkins(&self, opened_by: i64, now: i64) -> Result<u64, StoreError> {
+    pub async fn miss_checkins(
+        &self,
+        opened_by: Timestamp,
+        now: Timestamp,
+    ) -> Result<u64, StoreError> {
+        let opened_by = opened_by.unix_seconds();
+        let now = now.unix_seconds();
         // Under the write lock: a sweep of many people's check-ins side by side with a
         // replica firing new ones (which locks them person by person) could deadlock.
         let mut tx = self.pool.begin_write().await?;

@@ -4,6 +4,7 @@ use sqlx::FromRow;
 
 use super::db;
 use super::{DebriefId, Store, StoreError, StoreTx, WorkspaceId};
+use crate::domain::Timestamp;
 
 /// Where a person's conversation stands.
 #[derive(Clone, Debug, PartialEq, Eq, FromRow)]
@@ -49,8 +50,9 @@ impl Store {
         &self,
         workspace: WorkspaceId,
         conversation: &Conversation,
-        now: i64,
+        now: Timestamp,
     ) -> Result<(), StoreError> {
+        let now = now.unix_seconds();
         db::query(
             "INSERT INTO conversations \
                  (workspace_id, person, debrief_id, choices, step, answers, nudged, updated_at, \
@@ -84,8 +86,9 @@ impl Store {
         &self,
         workspace: WorkspaceId,
         conversation: &Conversation,
-        now: i64,
+        now: Timestamp,
     ) -> Result<bool, StoreError> {
+        let now = now.unix_seconds();
         let saved = db::query(
             "UPDATE conversations SET step = ?, answers = ?, nudged = ?, updated_at = ?, \
                  last_event = ?, version = version + 1 \
@@ -183,12 +186,18 @@ mod tests {
             version: 0,
             last_event: None,
         };
-        store.save_conversation(ws, &conversation, 1).await.unwrap();
+        store
+            .save_conversation(ws, &conversation, Timestamp::from_unix_seconds(1))
+            .await
+            .unwrap();
         let first = store.conversation(ws, "U1").await.unwrap().unwrap().version;
         conversation.step = 2;
         conversation.nudged = true;
         conversation.last_event = Some("Ev1".into());
-        store.save_conversation(ws, &conversation, 2).await.unwrap();
+        store
+            .save_conversation(ws, &conversation, Timestamp::from_unix_seconds(2))
+            .await
+            .unwrap();
         conversation.version = first + 1;
         assert_eq!(
             store.conversation(ws, "U1").await.unwrap(),
@@ -198,14 +207,14 @@ mod tests {
         conversation.step = 3;
         assert!(
             store
-                .advance_conversation(ws, &conversation, 3)
+                .advance_conversation(ws, &conversation, Timestamp::from_unix_seconds(3))
                 .await
                 .unwrap()
         );
         conversation.step = 9;
         assert!(
             !store
-                .advance_conversation(ws, &conversation, 3)
+                .advance_conversation(ws, &conversation, Timestamp::from_unix_seconds(3))
                 .await
                 .unwrap()
         );
@@ -240,11 +249,17 @@ mod tests {
             version: 0,
             last_event: None,
         };
-        store.save_conversation(ws, &about(one), 1).await.unwrap();
+        store
+            .save_conversation(ws, &about(one), Timestamp::from_unix_seconds(1))
+            .await
+            .unwrap();
         let versions: Vec<i64> = {
             let read = store.conversation(ws, "U1").await.unwrap().unwrap();
             assert!(store.end_conversation(ws, &read).await.unwrap());
-            store.save_conversation(ws, &about(two), 2).await.unwrap();
+            store
+                .save_conversation(ws, &about(two), Timestamp::from_unix_seconds(2))
+                .await
+                .unwrap();
             let next = store.conversation(ws, "U1").await.unwrap().unwrap();
             vec![read.version, next.version]
         };
@@ -263,7 +278,12 @@ mod tests {
             version: versions[0],
             ..about(one)
         };
-        assert!(!store.advance_conversation(ws, &stale, 3).await.unwrap());
+        assert!(
+            !store
+                .advance_conversation(ws, &stale, Timestamp::from_unix_seconds(3))
+                .await
+                .unwrap()
+        );
         let stored = store.conversation(ws, "U1").await.unwrap().unwrap();
         assert_eq!((stored.debrief_id, stored.step), (Some(two), 0));
     }

@@ -7,6 +7,7 @@ use super::db::Conn;
 
 use super::{OutboxId, Store, StoreError, StoreTx, WorkspaceId};
 pub use crate::domain::DebriefId;
+use crate::domain::Timestamp;
 
 /// A debrief as stored. `questions` is the frozen template as JSON (the app reads it).
 #[derive(Clone, Debug, PartialEq, Eq, FromRow)]
@@ -94,8 +95,9 @@ impl StoreTx {
     pub async fn create_debrief(
         &mut self,
         new: NewDebrief<'_>,
-        now: i64,
+        now: Timestamp,
     ) -> Result<DebriefId, StoreError> {
+        let now = now.unix_seconds();
         let id: i64 = db::query_scalar(
             "INSERT INTO debriefs (workspace_id, channel, title, template, questions, facilitator, \
                  anonymous, author_salt, created_at, closes_at) \
@@ -141,8 +143,9 @@ impl StoreTx {
         author_key: &str,
         author: Option<&str>,
         answers: &str,
-        now: i64,
+        now: Timestamp,
     ) -> Result<bool, StoreError> {
+        let now = now.unix_seconds();
         let existed: Option<i64> =
             db::query_scalar("SELECT id FROM reflections WHERE debrief_id = ? AND author_key = ?")
                 .bind(debrief.0)
@@ -184,8 +187,9 @@ impl StoreTx {
         &mut self,
         workspace: WorkspaceId,
         debrief: DebriefId,
-        now: i64,
+        now: Timestamp,
     ) -> Result<bool, StoreError> {
+        let now = now.unix_seconds();
         let closed = db::query(
             "UPDATE debriefs SET closed_at = ?, author_salt = NULL \
              WHERE workspace_id = ? AND id = ? AND closed_at IS NULL",
@@ -206,8 +210,9 @@ impl StoreTx {
         &mut self,
         workspace: WorkspaceId,
         debrief: DebriefId,
-        now: i64,
+        now: Timestamp,
     ) -> Result<(), StoreError> {
+        let now = now.unix_seconds();
         // Each key is 256 random bits (two v4 UUIDs, 244, on PostgreSQL), drawn by the
         // database for every row.
         db::query(sql_with_dialect_part!(
@@ -231,9 +236,10 @@ impl StoreTx {
         &mut self,
         workspace: WorkspaceId,
         debrief: DebriefId,
-        now: i64,
+        now: Timestamp,
         min_gap: i64,
     ) -> Result<bool, StoreError> {
+        let now = now.unix_seconds();
         let marked = db::query(
             "UPDATE debriefs SET nudged_at = ?1 \
              WHERE workspace_id = ?2 AND id = ?3 AND closed_at IS NULL \
@@ -254,8 +260,9 @@ impl StoreTx {
         &mut self,
         workspace: WorkspaceId,
         debrief: DebriefId,
-        now: i64,
+        now: Timestamp,
     ) -> Result<bool, StoreError> {
+        let now = now.unix_seconds();
         let marked = db::query(
             "UPDATE debriefs SET close_reminded_at = ? \
              WHERE workspace_id = ? AND id = ? AND closed_at IS NULL \
@@ -277,8 +284,9 @@ impl StoreTx {
         text: &str,
         author: Option<&str>,
         shared: bool,
-        now: i64,
+        now: Timestamp,
     ) -> Result<(), StoreError> {
+        let now = now.unix_seconds();
         db::query(
             "INSERT INTO kudos (workspace_id, debrief_id, text, author, visibility, created_at) \
              VALUES (?, ?, ?, ?, ?, ?)",
@@ -439,8 +447,9 @@ impl Store {
         workspace: WorkspaceId,
         debrief: DebriefId,
         decisions: &[(String, String)],
-        now: i64,
+        now: Timestamp,
     ) -> Result<(), StoreError> {
+        let now = now.unix_seconds();
         let mut tx = self.begin().await?;
         for (key, decision) in decisions {
             let saved = db::query(
@@ -522,10 +531,11 @@ impl Store {
     /// has not been reminded yet and whose time is within `remind_before` seconds.
     pub async fn debriefs_closing(
         &self,
-        now: i64,
+        now: Timestamp,
         remind_before: i64,
         limit: u32,
     ) -> Result<Vec<StoredDebrief>, StoreError> {
+        let now = now.unix_seconds();
         Ok(db::query_as(select_debriefs!(
             "WHERE closed_at IS NULL AND closes_at IS NOT NULL \
                  AND (closes_at <= ?1 OR (close_reminded_at IS NULL AND closes_at <= ?1 + ?2)) \

@@ -2,6 +2,7 @@
 //! audience may see it: lessons of public conversations and of the conversation the
 //! digest is shown in, and shared goals.
 
+use crate::domain::Timestamp;
 use sqlx::FromRow;
 
 use super::db;
@@ -63,10 +64,12 @@ impl Store {
     pub async fn digest_facts(
         &self,
         workspace: WorkspaceId,
-        from: i64,
-        to: i64,
+        from: Timestamp,
+        to: Timestamp,
         audience: Audience<'_>,
     ) -> Result<DigestFacts, StoreError> {
+        let from = from.unix_seconds();
+        let to = to.unix_seconds();
         let (audience, sees_public) = (audience.bound(), audience.sees_public());
         // One read transaction: every number describes the same moment.
         let mut tx = self.pool.begin_read().await?;
@@ -258,7 +261,17 @@ mod tests {
         .unwrap();
         let facts = |audience| {
             let store = store.clone();
-            async move { store.digest_facts(ws, 0, 100, audience).await.unwrap() }
+            async move {
+                store
+                    .digest_facts(
+                        ws,
+                        Timestamp::from_unix_seconds(0),
+                        Timestamp::from_unix_seconds(100),
+                        audience,
+                    )
+                    .await
+                    .unwrap()
+            }
         };
         let figures = |f: &DigestFacts| {
             (
@@ -283,7 +296,13 @@ mod tests {
         );
 
         store
-            .record_conversation_scope(ws, "C1", ConversationKind::PublicChannel, 9, 1)
+            .record_conversation_scope(
+                ws,
+                "C1",
+                ConversationKind::PublicChannel,
+                Timestamp::from_unix_seconds(9),
+                Timestamp::from_unix_seconds(1),
+            )
             .await
             .unwrap();
         assert_eq!(

@@ -5,6 +5,7 @@
 
 use super::db;
 use super::{Store, StoreError, StoreTx, WorkspaceId};
+use crate::domain::Timestamp;
 
 /// Names one claim of an event id: finishing or releasing the event takes it, so a
 /// handler whose claim ran out (and was taken by another delivery) changes nothing.
@@ -58,10 +59,12 @@ impl Store {
         &self,
         workspace: WorkspaceId,
         event_id: &str,
-        now: i64,
-        claimed_until: i64,
+        now: Timestamp,
+        claimed_until: Timestamp,
         token: ClaimToken,
     ) -> Result<Claim, StoreError> {
+        let now = now.unix_seconds();
+        let claimed_until = claimed_until.unix_seconds();
         let claimed = db::query(
             "INSERT INTO processed_events \
                  (workspace_id, event_id, received_at, state, claimed_until, claim_token) \
@@ -120,8 +123,9 @@ impl Store {
     pub async fn first_webhook_activity(
         &self,
         activity: &str,
-        now: i64,
+        now: Timestamp,
     ) -> Result<bool, StoreError> {
+        let now = now.unix_seconds();
         let recorded = db::query(
             "INSERT INTO webhook_activities (activity, seen_at) VALUES (?, ?) \
              ON CONFLICT (activity) DO NOTHING",
@@ -134,7 +138,8 @@ impl Store {
     }
 
     /// Forgets webhook activities seen before `before`.
-    pub async fn prune_webhook_activities(&self, before: i64) -> Result<u64, StoreError> {
+    pub async fn prune_webhook_activities(&self, before: Timestamp) -> Result<u64, StoreError> {
+        let before = before.unix_seconds();
         let result = db::query("DELETE FROM webhook_activities WHERE seen_at < ?")
             .bind(before)
             .execute(&self.pool)
@@ -143,7 +148,8 @@ impl Store {
     }
 
     /// Forgets event ids received before `before`; returns how many were removed.
-    pub async fn prune_processed_events(&self, before: i64) -> Result<u64, StoreError> {
+    pub async fn prune_processed_events(&self, before: Timestamp) -> Result<u64, StoreError> {
+        let before = before.unix_seconds();
         let result = db::query("DELETE FROM processed_events WHERE received_at < ?")
             .bind(before)
             .execute(&self.pool)
@@ -155,6 +161,7 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::{Claim, ClaimToken};
+    use crate::domain::Timestamp;
     use crate::store::StoreError;
     use crate::store::test_support::{temp_store, workspace};
 
@@ -164,12 +171,27 @@ mod tests {
         let ws = workspace(&store, "T1").await;
         let (first, second) = (ClaimToken(1), ClaimToken(2));
         assert_eq!(
-            store.claim_event(ws, "Ev1", 100, 130, first).await.unwrap(),
+            store
+                .claim_event(
+                    ws,
+                    "Ev1",
+                    Timestamp::from_unix_seconds(100),
+                    Timestamp::from_unix_seconds(130),
+                    first
+                )
+                .await
+                .unwrap(),
             Claim::Claimed(first)
         );
         assert_eq!(
             store
-                .claim_event(ws, "Ev1", 101, 131, second)
+                .claim_event(
+                    ws,
+                    "Ev1",
+                    Timestamp::from_unix_seconds(101),
+                    Timestamp::from_unix_seconds(131),
+                    second
+                )
                 .await
                 .unwrap(),
             Claim::InProgress,
@@ -177,7 +199,13 @@ mod tests {
         );
         assert_eq!(
             store
-                .claim_event(ws, "Ev1", 130, 160, second)
+                .claim_event(
+                    ws,
+                    "Ev1",
+                    Timestamp::from_unix_seconds(130),
+                    Timestamp::from_unix_seconds(160),
+                    second
+                )
                 .await
                 .unwrap(),
             Claim::Claimed(second),
@@ -191,7 +219,16 @@ mod tests {
         drop(tx);
         store.forget_event(ws, "Ev1", first).await.unwrap();
         assert_eq!(
-            store.claim_event(ws, "Ev1", 131, 161, first).await.unwrap(),
+            store
+                .claim_event(
+                    ws,
+                    "Ev1",
+                    Timestamp::from_unix_seconds(131),
+                    Timestamp::from_unix_seconds(161),
+                    first
+                )
+                .await
+                .unwrap(),
             Claim::InProgress,
             "the second claim still holds"
         );
@@ -202,7 +239,13 @@ mod tests {
         store.forget_event(ws, "Ev1", second).await.unwrap();
         assert_eq!(
             store
-                .claim_event(ws, "Ev1", 500, 530, ClaimToken(3))
+                .claim_event(
+                    ws,
+                    "Ev1",
+                    Timestamp::from_unix_seconds(500),
+                    Timestamp::from_unix_seconds(530),
+                    ClaimToken(3)
+                )
                 .await
                 .unwrap(),
             Claim::Done,
@@ -218,15 +261,21 @@ mod tests {
             let store = store.clone();
             async move {
                 store
-                    .claim_event(ws, "Ev1", at, at + 30, ClaimToken(token))
+                    .claim_event(ws, "Ev1", at, at.plus_seconds(30), ClaimToken(token))
                     .await
                     .unwrap()
             }
         };
-        assert_eq!(claim(ids[0], 100, 1).await, Claim::Claimed(ClaimToken(1)));
-        assert_eq!(claim(ids[0], 101, 2).await, Claim::InProgress);
         assert_eq!(
-            claim(ids[1], 101, 3).await,
+            claim(ids[0], Timestamp::from_unix_seconds(100), 1).await,
+            Claim::Claimed(ClaimToken(1))
+        );
+        assert_eq!(
+            claim(ids[0], Timestamp::from_unix_seconds(101), 2).await,
+            Claim::InProgress
+        );
+        assert_eq!(
+            claim(ids[1], Timestamp::from_unix_seconds(101), 3).await,
             Claim::Claimed(ClaimToken(3)),
             "other workspace"
         );
@@ -236,14 +285,20 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(
-            claim(ids[1], 101, 4).await,
+            claim(ids[1], Timestamp::from_unix_seconds(101), 4).await,
             Claim::Claimed(ClaimToken(4)),
             "a released claim can be taken again"
         );
 
-        assert_eq!(store.prune_processed_events(101).await.unwrap(), 1);
         assert_eq!(
-            claim(ids[0], 200, 5).await,
+            store
+                .prune_processed_events(Timestamp::from_unix_seconds(101))
+                .await
+                .unwrap(),
+            1
+        );
+        assert_eq!(
+            claim(ids[0], Timestamp::from_unix_seconds(200), 5).await,
             Claim::Claimed(ClaimToken(5)),
             "forgotten after pruning"
         );

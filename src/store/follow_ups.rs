@@ -10,6 +10,7 @@ use sqlx::FromRow;
 use super::db;
 use super::outbox::insert_many_keyed;
 use super::{NewOutboxMessage, OutboxId, Store, StoreError, WorkspaceId};
+use crate::domain::Timestamp;
 
 /// A lesson as the follow-ups see it: what it says, where it came from, where it stands.
 #[derive(Clone, Debug, PartialEq, Eq, FromRow)]
@@ -47,7 +48,7 @@ pub struct Transition<'a> {
     pub answer: &'a str,
     pub status: &'a str,
     pub not_yet_count: i64,
-    pub follow_up_at: Option<i64>,
+    pub follow_up_at: Option<Timestamp>,
     pub settles: bool,
 }
 
@@ -85,10 +86,11 @@ impl Store {
     /// a pass holds one page, never the whole day's questions.
     pub async fn due_follow_ups(
         &self,
-        now: i64,
+        now: Timestamp,
         after: Option<(i64, &str)>,
         limit: u32,
     ) -> Result<Vec<TrackedLesson>, StoreError> {
+        let now = now.unix_seconds();
         let (after_workspace, after_owner) = after.unwrap_or((i64::MIN, ""));
         Ok(db::query_as(concat!(
             select_tracked_lessons!(),
@@ -167,17 +169,17 @@ impl Store {
     pub async fn record_asks(
         &self,
         asks: &[Ask<'_>],
-        now: i64,
-        now_ms: i64,
-        give_up_at: i64,
+        now: Timestamp,
+        give_up_at: Timestamp,
     ) -> Result<Vec<usize>, StoreError> {
+        let messages: Vec<_> = asks
+            .iter()
+            .map(|ask| (ask.message, now, give_up_at))
+            .collect();
+        let now = now.unix_seconds();
         // A statement per step for the whole batch (rows bound as JSON arrays): a
         // statement per lesson made 100,000 daily messages cost 300,000 round trips.
         let mut tx = self.begin().await?;
-        let messages: Vec<_> = asks
-            .iter()
-            .map(|ask| (ask.message, now_ms, give_up_at))
-            .collect();
         let queued = insert_many_keyed(&mut tx.tx, &messages).await?;
         let outbox_of: Vec<Option<OutboxId>> = asks
             .iter()
@@ -299,8 +301,9 @@ impl Store {
         lesson: i64,
         person: &str,
         change: Transition<'_>,
-        now: i64,
+        now: Timestamp,
     ) -> Result<Option<i64>, StoreError> {
+        let now = now.unix_seconds();
         let mut tx = self.begin().await?;
         let moved = db::query(
             "UPDATE lessons SET status = ?, not_yet_count = ?, follow_up_at = ?, \
@@ -310,7 +313,7 @@ impl Store {
         )
         .bind(change.status)
         .bind(change.not_yet_count)
-        .bind(change.follow_up_at)
+        .bind(change.follow_up_at.map(Timestamp::unix_seconds))
         .bind(change.settles)
         .bind(now)
         .bind(lesson)
@@ -368,8 +371,9 @@ impl Store {
         lesson: i64,
         person: &str,
         keep_for: Option<i64>,
-        now: i64,
+        now: Timestamp,
     ) -> Result<bool, StoreError> {
+        let now = now.unix_seconds();
         let changed = db::query(
             "UPDATE lessons SET \
                  status = CASE WHEN ?1 IS NULL THEN 'not_relevant' ELSE 'open' END, \
@@ -485,7 +489,8 @@ impl Store {
     /// Settles as unreachable every lesson whose question could not be delivered (the
     /// outbox gave up on it: the person left, or their DM failed for good), so it is
     /// reported instead of being asked forever.
-    pub async fn settle_unreachable(&self, now: i64) -> Result<Vec<Unreachable>, StoreError> {
+    pub async fn settle_unreachable(&self, now: Timestamp) -> Result<Vec<Unreachable>, StoreError> {
+        let now = now.unix_seconds();
         let mut tx = self.begin().await?;
         let gone: Vec<Unreachable> = db::query_as(
             "UPDATE follow_ups SET answer = 'unreachable', answered_at = ? \

@@ -4,6 +4,7 @@ use sqlx::FromRow;
 
 use super::db;
 use super::{Store, StoreError, WorkspaceId};
+use crate::domain::Timestamp;
 
 /// A stored goal.
 #[derive(Clone, Debug, PartialEq, Eq, FromRow)]
@@ -48,8 +49,9 @@ impl Store {
         person: &str,
         text: &str,
         due_date: Option<&str>,
-        now: i64,
+        now: Timestamp,
     ) -> Result<i64, StoreError> {
+        let now = now.unix_seconds();
         // In a write transaction: the number is taken under the writers' lock (SQLite's,
         // or the advisory lock on PostgreSQL), so two adds never get the same one.
         let mut tx = self.begin().await?;
@@ -110,8 +112,9 @@ impl Store {
         workspace: WorkspaceId,
         person: &str,
         number: i64,
-        now: i64,
+        now: Timestamp,
     ) -> Result<Goal, StoreError> {
+        let now = now.unix_seconds();
         db::query(
             "UPDATE goals SET done_at = COALESCE(done_at, ?) \
              WHERE workspace_id = ? AND person = ? AND number = ?",
@@ -146,6 +149,7 @@ impl Store {
 
 #[cfg(test)]
 mod tests {
+    use crate::domain::Timestamp;
     use crate::store::StoreError;
     use crate::store::test_support::{temp_store, workspace};
 
@@ -155,35 +159,63 @@ mod tests {
         let (a, b) = (workspace(&store, "TA").await, workspace(&store, "TB").await);
         assert_eq!(
             store
-                .add_goal(a, "U1", "learn Rust", Some("2026-12-31"), 10)
+                .add_goal(
+                    a,
+                    "U1",
+                    "learn Rust",
+                    Some("2026-12-31"),
+                    Timestamp::from_unix_seconds(10)
+                )
                 .await
                 .unwrap(),
             1
         );
         assert_eq!(
             store
-                .add_goal(a, "U1", "write a runbook", None, 11)
+                .add_goal(
+                    a,
+                    "U1",
+                    "write a runbook",
+                    None,
+                    Timestamp::from_unix_seconds(11)
+                )
                 .await
                 .unwrap(),
             2
         );
         assert_eq!(
-            store.add_goal(a, "U2", "mentor", None, 12).await.unwrap(),
+            store
+                .add_goal(a, "U2", "mentor", None, Timestamp::from_unix_seconds(12))
+                .await
+                .unwrap(),
             1,
             "per person"
         );
         assert_eq!(
             store
-                .add_goal(b, "U1", "other workspace", None, 12)
+                .add_goal(
+                    b,
+                    "U1",
+                    "other workspace",
+                    None,
+                    Timestamp::from_unix_seconds(12)
+                )
                 .await
                 .unwrap(),
             1
         );
 
-        let done = store.complete_goal(a, "U1", 1, 20).await.unwrap();
+        let done = store
+            .complete_goal(a, "U1", 1, Timestamp::from_unix_seconds(20))
+            .await
+            .unwrap();
         assert_eq!(done.done_at, Some(20));
         assert_eq!(
-            store.complete_goal(a, "U1", 1, 30).await.unwrap().done_at,
+            store
+                .complete_goal(a, "U1", 1, Timestamp::from_unix_seconds(30))
+                .await
+                .unwrap()
+                .done_at,
             Some(20),
             "first time kept"
         );
@@ -195,7 +227,9 @@ mod tests {
         assert_eq!(store.goals(a, "U2").await.unwrap().len(), 1);
 
         assert!(matches!(
-            store.complete_goal(a, "U2", 2, 1).await,
+            store
+                .complete_goal(a, "U2", 2, Timestamp::from_unix_seconds(1))
+                .await,
             Err(StoreError::NotFound)
         ));
         assert!(matches!(
@@ -203,7 +237,10 @@ mod tests {
             Err(StoreError::NotFound)
         ));
         assert_eq!(
-            store.add_goal(a, "U1", "third", None, 40).await.unwrap(),
+            store
+                .add_goal(a, "U1", "third", None, Timestamp::from_unix_seconds(40))
+                .await
+                .unwrap(),
             3,
             "numbers are never reused"
         );

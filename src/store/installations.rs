@@ -10,6 +10,7 @@ use sqlx::FromRow;
 use super::db;
 use super::{Store, StoreError, Workspace, WorkspaceId};
 use crate::config::Secret;
+use crate::domain::Timestamp;
 use crate::sealing::{self, Keyring};
 
 /// How stored tokens are opened, and the environment's single-workspace token.
@@ -68,7 +69,7 @@ pub struct NewInstallation<'a> {
     pub installer_user_id: Option<&'a str>,
     pub bot_token: &'a Secret,
     pub refresh_token: Option<&'a Secret>,
-    pub token_expires_at: Option<i64>,
+    pub token_expires_at: Option<Timestamp>,
     pub default_time_zone: &'a str,
 }
 
@@ -131,8 +132,9 @@ impl Store {
     pub async fn save_installation(
         &self,
         new: NewInstallation<'_>,
-        now: i64,
+        now: Timestamp,
     ) -> Result<Workspace, StoreError> {
+        let now = now.unix_seconds();
         let identity = |column| token_identity(new.enterprise_id, new.team_id, column);
         let bot_token = self
             .credentials
@@ -188,7 +190,7 @@ impl Store {
         .bind(new.installer_user_id)
         .bind(&bot_token)
         .bind(&refresh_token)
-        .bind(new.token_expires_at)
+        .bind(new.token_expires_at.map(Timestamp::unix_seconds))
         .bind(now)
         .bind(now)
         .execute(&mut tx.tx)
@@ -270,9 +272,11 @@ impl Store {
         installation: &Installation,
         bot_token: &Secret,
         refresh_token: &Secret,
-        token_expires_at: i64,
-        now: i64,
+        token_expires_at: Timestamp,
+        now: Timestamp,
     ) -> Result<Rotated, StoreError> {
+        let token_expires_at = token_expires_at.unix_seconds();
+        let now = now.unix_seconds();
         let identity =
             |column| token_identity(&installation.enterprise_id, &installation.team_id, column);
         let sealed_bot = self.credentials.seal(bot_token, &identity("bot_token"))?;
@@ -307,8 +311,9 @@ impl Store {
         &self,
         workspace: WorkspaceId,
         state: InstallationState,
-        now: i64,
+        now: Timestamp,
     ) -> Result<(), StoreError> {
+        let now = now.unix_seconds();
         let mut tx = self.begin().await?;
         db::query(
             "UPDATE slack_installations SET state = ?, updated_at = ? WHERE workspace_id = ?",
@@ -325,8 +330,9 @@ impl Store {
     /// Rotating installations whose bot token runs out before `before`.
     pub async fn installations_expiring(
         &self,
-        before: i64,
+        before: Timestamp,
     ) -> Result<Vec<WorkspaceId>, StoreError> {
+        let before = before.unix_seconds();
         let ids: Vec<i64> = db::query_scalar(
             "SELECT workspace_id FROM slack_installations \
              WHERE refresh_token IS NOT NULL AND state = 'active' AND token_expires_at < ? \
@@ -344,8 +350,9 @@ impl Store {
     pub async fn mark_uninstalled(
         &self,
         workspace: WorkspaceId,
-        now: i64,
+        now: Timestamp,
     ) -> Result<u64, StoreError> {
+        let now = now.unix_seconds();
         let mut tx = self.begin().await?;
         db::query(
             "UPDATE workspaces SET uninstalled_at = COALESCE(uninstalled_at, ?), updated_at = ? \
@@ -382,9 +389,11 @@ impl Store {
         &self,
         state_hash: &str,
         browser_hash: &str,
-        expires_at: i64,
-        now: i64,
+        expires_at: Timestamp,
+        now: Timestamp,
     ) -> Result<(), StoreError> {
+        let expires_at = expires_at.unix_seconds();
+        let now = now.unix_seconds();
         let mut tx = self.begin().await?;
         // Expired states go as new ones come: the table stays as small as the installs
         // in flight.
@@ -410,8 +419,9 @@ impl Store {
         &self,
         state_hash: &str,
         browser_hash: &str,
-        now: i64,
+        now: Timestamp,
     ) -> Result<bool, StoreError> {
+        let now = now.unix_seconds();
         let mut tx = self.begin().await?;
         let taken = db::query(
             "DELETE FROM oauth_states \
@@ -450,7 +460,8 @@ impl Store {
 
     /// Seals again, with the active key, up to `limit` installations whose tokens are
     /// sealed with another key. Returns how many were re-sealed.
-    pub async fn reseal_tokens(&self, limit: i64, now: i64) -> Result<u64, StoreError> {
+    pub async fn reseal_tokens(&self, limit: i64, now: Timestamp) -> Result<u64, StoreError> {
+        let now = now.unix_seconds();
         let Some(keyring) = self.credentials.keyring.clone() else {
             return Ok(0);
         };
@@ -534,7 +545,7 @@ mod tests {
             installer_user_id: Some("UADMIN"),
             bot_token: token,
             refresh_token: refresh,
-            token_expires_at: refresh.map(|_| 1_000),
+            token_expires_at: refresh.map(|_| Timestamp::from_unix_seconds(1_000)),
             default_time_zone: "UTC",
         }
     }
@@ -546,7 +557,10 @@ mod tests {
         let token = Secret::new("xoxb-acme-secret");
         let refresh = Secret::new("xoxe-refresh-secret");
         let workspace = store
-            .save_installation(install("T1", &token, Some(&refresh)), 10)
+            .save_installation(
+                install("T1", &token, Some(&refresh)),
+                Timestamp::from_unix_seconds(10),
+            )
             .await
             .unwrap();
         assert_eq!(workspace.bot_token.unwrap().expose(), "xoxb-acme-secret");
@@ -565,7 +579,10 @@ mod tests {
         );
         // A sealed token copied onto another installation does not open there.
         let other = store
-            .save_installation(install("T2", &Secret::new("xoxb-other"), None), 10)
+            .save_installation(
+                install("T2", &Secret::new("xoxb-other"), None),
+                Timestamp::from_unix_seconds(10),
+            )
             .await
             .unwrap();
         db::query("UPDATE slack_installations SET bot_token = ? WHERE workspace_id = ?")
@@ -586,7 +603,10 @@ mod tests {
         let (plain, _dir2) = temp_store().await;
         assert!(
             plain
-                .save_installation(install("T1", &token, None), 10)
+                .save_installation(
+                    install("T1", &token, None),
+                    Timestamp::from_unix_seconds(10)
+                )
                 .await
                 .is_err()
         );
@@ -598,7 +618,10 @@ mod tests {
         let store = keyed(store, test_keys::TWO);
         let (token, refresh) = (Secret::new("xoxb-1"), Secret::new("xoxe-1"));
         let ws = store
-            .save_installation(install("T1", &token, Some(&refresh)), 10)
+            .save_installation(
+                install("T1", &token, Some(&refresh)),
+                Timestamp::from_unix_seconds(10),
+            )
             .await
             .unwrap()
             .id;
@@ -610,8 +633,8 @@ mod tests {
                 &seen_by_a,
                 &Secret::new("xoxb-2"),
                 &Secret::new("xoxe-2"),
-                50_000,
-                20,
+                Timestamp::from_unix_seconds(50_000),
+                Timestamp::from_unix_seconds(20),
             )
             .await
             .unwrap();
@@ -620,8 +643,8 @@ mod tests {
                 &seen_by_b,
                 &Secret::new("xoxb-3"),
                 &Secret::new("xoxe-3"),
-                50_000,
-                20,
+                Timestamp::from_unix_seconds(50_000),
+                Timestamp::from_unix_seconds(20),
             )
             .await
             .unwrap();
@@ -630,12 +653,15 @@ mod tests {
         assert_eq!(now.refresh_token.unwrap().expose(), "xoxe-2");
         assert_eq!(now.bot_token.unwrap().expose(), "xoxb-2");
         assert_eq!(
-            store.installations_expiring(60_000).await.unwrap(),
+            store
+                .installations_expiring(Timestamp::from_unix_seconds(60_000))
+                .await
+                .unwrap(),
             vec![ws]
         );
         assert!(
             store
-                .installations_expiring(40_000)
+                .installations_expiring(Timestamp::from_unix_seconds(40_000))
                 .await
                 .unwrap()
                 .is_empty()
@@ -648,18 +674,31 @@ mod tests {
         let store = keyed(store, test_keys::TWO);
         let token = Secret::new("xoxb-1");
         let ws = store
-            .save_installation(install("T1", &token, None), 10)
+            .save_installation(
+                install("T1", &token, None),
+                Timestamp::from_unix_seconds(10),
+            )
             .await
             .unwrap()
             .id;
         let mut tx = store.begin().await.unwrap();
         for channel in ["C1", "C2"] {
-            tx.enqueue(NewOutboxMessage::post(ws, channel, "{}"), 10, 99_999)
-                .await
-                .unwrap();
+            tx.enqueue(
+                NewOutboxMessage::post(ws, channel, "{}"),
+                Timestamp::from_unix_seconds(10),
+                Timestamp::from_unix_seconds(99_999),
+            )
+            .await
+            .unwrap();
         }
         tx.commit().await.unwrap();
-        assert_eq!(store.mark_uninstalled(ws, 20).await.unwrap(), 2);
+        assert_eq!(
+            store
+                .mark_uninstalled(ws, Timestamp::from_unix_seconds(20))
+                .await
+                .unwrap(),
+            2
+        );
         let workspace = store.workspace_by_id(ws).await.unwrap();
         assert!(workspace.uninstalled && workspace.bot_token.is_none());
         let pending: i64 =
@@ -670,7 +709,10 @@ mod tests {
         assert_eq!(pending, 0);
         // Installing again brings it back.
         let again = store
-            .save_installation(install("T1", &token, None), 30)
+            .save_installation(
+                install("T1", &token, None),
+                Timestamp::from_unix_seconds(30),
+            )
             .await
             .unwrap();
         assert!(!again.uninstalled && again.bot_token.is_some());
@@ -682,7 +724,10 @@ mod tests {
         let old = keyed(store.clone(), test_keys::OLD);
         let token = Secret::new("xoxb-1");
         let ws = old
-            .save_installation(install("T1", &token, Some(&Secret::new("xoxe-1"))), 10)
+            .save_installation(
+                install("T1", &token, Some(&Secret::new("xoxe-1"))),
+                Timestamp::from_unix_seconds(10),
+            )
             .await
             .unwrap()
             .id;
@@ -691,9 +736,18 @@ mod tests {
             vec![("k1".to_owned(), 2)]
         );
         let rotated = keyed(store, test_keys::TWO);
-        assert_eq!(rotated.reseal_tokens(100, 20).await.unwrap(), 1);
         assert_eq!(
-            rotated.reseal_tokens(100, 20).await.unwrap(),
+            rotated
+                .reseal_tokens(100, Timestamp::from_unix_seconds(20))
+                .await
+                .unwrap(),
+            1
+        );
+        assert_eq!(
+            rotated
+                .reseal_tokens(100, Timestamp::from_unix_seconds(20))
+                .await
+                .unwrap(),
             0,
             "nothing left"
         );
@@ -716,19 +770,49 @@ mod tests {
     #[tokio::test]
     async fn oauth_states_are_single_use_bound_to_the_browser_and_expire() {
         let (store, _dir) = temp_store().await;
-        store.save_oauth_state("s1", "b1", 600, 0).await.unwrap();
+        store
+            .save_oauth_state(
+                "s1",
+                "b1",
+                Timestamp::from_unix_seconds(600),
+                Timestamp::from_unix_seconds(0),
+            )
+            .await
+            .unwrap();
         assert!(
-            !store.take_oauth_state("s1", "b2", 10).await.unwrap(),
+            !store
+                .take_oauth_state("s1", "b2", Timestamp::from_unix_seconds(10))
+                .await
+                .unwrap(),
             "another browser"
         );
-        assert!(store.take_oauth_state("s1", "b1", 10).await.unwrap());
         assert!(
-            !store.take_oauth_state("s1", "b1", 11).await.unwrap(),
+            store
+                .take_oauth_state("s1", "b1", Timestamp::from_unix_seconds(10))
+                .await
+                .unwrap()
+        );
+        assert!(
+            !store
+                .take_oauth_state("s1", "b1", Timestamp::from_unix_seconds(11))
+                .await
+                .unwrap(),
             "used once"
         );
-        store.save_oauth_state("s2", "b1", 600, 0).await.unwrap();
+        store
+            .save_oauth_state(
+                "s2",
+                "b1",
+                Timestamp::from_unix_seconds(600),
+                Timestamp::from_unix_seconds(0),
+            )
+            .await
+            .unwrap();
         assert!(
-            !store.take_oauth_state("s2", "b1", 600).await.unwrap(),
+            !store
+                .take_oauth_state("s2", "b1", Timestamp::from_unix_seconds(600))
+                .await
+                .unwrap(),
             "expired"
         );
     }
@@ -739,7 +823,10 @@ mod tests {
         let store = keyed(store, test_keys::TWO);
         let token = Secret::new("xoxb-1");
         let ws = store
-            .save_installation(install("T1", &token, None), 10)
+            .save_installation(
+                install("T1", &token, None),
+                Timestamp::from_unix_seconds(10),
+            )
             .await
             .unwrap()
             .id;
@@ -749,12 +836,25 @@ mod tests {
             let debrief = crate::store::test_support::debrief(&store, workspace, title).await;
             crate::store::test_support::lesson(&store, workspace, debrief, title, "A lesson").await;
             store
-                .add_goal(workspace, "U1", "A goal", None, 10)
+                .add_goal(
+                    workspace,
+                    "U1",
+                    "A goal",
+                    None,
+                    Timestamp::from_unix_seconds(10),
+                )
                 .await
                 .unwrap();
-            store.ensure_person(workspace, "U1", 10).await.unwrap();
             store
-                .enqueue(NewOutboxMessage::post(workspace, "C1", "{}"), 10, 99_999)
+                .ensure_person(workspace, "U1", Timestamp::from_unix_seconds(10))
+                .await
+                .unwrap();
+            store
+                .enqueue(
+                    NewOutboxMessage::post(workspace, "C1", "{}"),
+                    Timestamp::from_unix_seconds(10),
+                    Timestamp::from_unix_seconds(99_999),
+                )
                 .await
                 .unwrap();
         }

@@ -8,6 +8,7 @@ use super::db::Conn;
 
 use super::search_terms::{Terms, indexed};
 use super::{Audience, Backend, DebriefId, Store, StoreError, StoreTx, WorkspaceId};
+use crate::domain::Timestamp;
 
 /// Whether an item is something learned or something to do.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -39,7 +40,7 @@ pub struct NewLesson<'a> {
     pub tags: &'a str,
     pub shared: bool,
     /// When the owner is first asked; `None` when there is nobody to ask.
-    pub follow_up_at: Option<i64>,
+    pub follow_up_at: Option<Timestamp>,
 }
 
 /// A stored lesson or action item.
@@ -115,7 +116,12 @@ struct Unindexed {
 
 impl StoreTx {
     /// Stores a lesson and indexes it for search, in this transaction.
-    pub async fn insert_lesson(&mut self, new: NewLesson<'_>, now: i64) -> Result<i64, StoreError> {
+    pub async fn insert_lesson(
+        &mut self,
+        new: NewLesson<'_>,
+        now: Timestamp,
+    ) -> Result<i64, StoreError> {
+        let now = now.unix_seconds();
         let id: i64 = db::query_scalar(
             "INSERT INTO lessons (workspace_id, debrief_id, kind, text, author, owner, tags, \
                  visibility, follow_up_at, created_at) \
@@ -129,7 +135,7 @@ impl StoreTx {
         .bind(new.owner)
         .bind(new.tags)
         .bind(if new.shared { "shared" } else { "private" })
-        .bind(new.follow_up_at)
+        .bind(new.follow_up_at.map(Timestamp::unix_seconds))
         .bind(now)
         .fetch_one(&mut self.tx)
         .await?;
@@ -448,7 +454,13 @@ mod tests {
             "C1 was never looked up, so it counts as private: another channel sees none"
         );
         store
-            .record_conversation_scope(ws, "C1", ConversationKind::PublicChannel, 9, 1)
+            .record_conversation_scope(
+                ws,
+                "C1",
+                ConversationKind::PublicChannel,
+                Timestamp::from_unix_seconds(9),
+                Timestamp::from_unix_seconds(1),
+            )
             .await
             .unwrap();
         let shared = store
@@ -481,7 +493,13 @@ mod tests {
             "its own lessons it does see"
         );
         store
-            .record_conversation_scope(ws, "C1", ConversationKind::SharedChannel, 9, 2)
+            .record_conversation_scope(
+                ws,
+                "C1",
+                ConversationKind::SharedChannel,
+                Timestamp::from_unix_seconds(9),
+                Timestamp::from_unix_seconds(2),
+            )
             .await
             .unwrap();
         for audience in [Audience::In("C2"), Audience::In("D1")] {
@@ -515,13 +533,19 @@ mod tests {
                 shared: false,
                 follow_up_at: None,
             },
-            1,
+            Timestamp::from_unix_seconds(1),
         )
         .await
         .unwrap();
         tx.commit().await.unwrap();
         store
-            .record_conversation_scope(ws, "C1", ConversationKind::PublicChannel, 9, 1)
+            .record_conversation_scope(
+                ws,
+                "C1",
+                ConversationKind::PublicChannel,
+                Timestamp::from_unix_seconds(9),
+                Timestamp::from_unix_seconds(1),
+            )
             .await
             .unwrap();
         let found = |audience| {

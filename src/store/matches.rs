@@ -2,6 +2,7 @@
 //! matches takes full-text lookups, so it is done once per lesson, from a queue the
 //! scheduler works off, and the digest only reads the stored pairs.
 
+use crate::domain::Timestamp;
 use sqlx::FromRow;
 
 use super::db;
@@ -109,10 +110,12 @@ impl Store {
     pub async fn queued_lessons_to_match_in(
         &self,
         workspace: WorkspaceId,
-        from: i64,
-        to: i64,
+        from: Timestamp,
+        to: Timestamp,
         limit: u32,
     ) -> Result<Vec<LessonToMatch>, StoreError> {
+        let from = from.unix_seconds();
+        let to = to.unix_seconds();
         Ok(db::query_as(
             "SELECT l.id, l.workspace_id, l.text FROM lessons_to_match q \
              JOIN lessons l ON l.id = q.lesson_id \
@@ -132,10 +135,12 @@ impl Store {
     pub async fn matches_of_period(
         &self,
         workspace: WorkspaceId,
-        from: i64,
-        to: i64,
+        from: Timestamp,
+        to: Timestamp,
         audience: Audience<'_>,
     ) -> Result<Vec<LessonMatch>, StoreError> {
+        let from = from.unix_seconds();
+        let to = to.unix_seconds();
         Ok(db::query_as(concat!(
             "SELECT m.lesson_id, m.match_id, o.debrief_id AS match_debrief_id \
              FROM lessons l JOIN debriefs d ON d.id = l.debrief_id \

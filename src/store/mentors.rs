@@ -7,6 +7,7 @@ use super::db;
 use super::scopes::Audience;
 use super::search_terms::Terms;
 use super::{Store, StoreError, WorkspaceId};
+use crate::domain::Timestamp;
 
 /// An opted-in person and the applied lessons the asking audience may see.
 #[derive(Clone, Debug, PartialEq, Eq, FromRow)]
@@ -37,8 +38,9 @@ impl Store {
         workspace: WorkspaceId,
         person: &str,
         topics: &str,
-        now: i64,
+        now: Timestamp,
     ) -> Result<(), StoreError> {
+        let now = now.unix_seconds();
         db::query(
             "INSERT INTO mentors (workspace_id, person, topics, since) VALUES (?, ?, ?, ?) \
              ON CONFLICT (workspace_id, person) DO UPDATE SET topics = excluded.topics",
@@ -126,8 +128,9 @@ impl Store {
         terms: &Terms,
         audience: Audience<'_>,
         starter: &str,
-        not_since: i64,
+        not_since: Timestamp,
     ) -> Result<Vec<MentorLesson>, StoreError> {
+        let not_since = not_since.unix_seconds();
         Ok(db::query_as(sql_with_dialect_part!(
             ["SELECT l.owner AS person, m.topics, l.tags FROM "],
             sqlite: "lessons_fts f JOIN lessons l ON l.id = f.rowid \
@@ -167,8 +170,9 @@ impl Store {
         workspace: WorkspaceId,
         starter: &str,
         mentor: &str,
-        since: i64,
+        since: Timestamp,
     ) -> Result<bool, StoreError> {
+        let since = since.unix_seconds();
         Ok(db::query_scalar(
             "SELECT EXISTS (SELECT 1 FROM mentor_suggestions \
              WHERE workspace_id = ? AND starter = ? AND mentor = ? AND suggested_at >= ?)",
@@ -187,8 +191,9 @@ impl Store {
         workspace: WorkspaceId,
         starter: &str,
         mentor: &str,
-        now: i64,
+        now: Timestamp,
     ) -> Result<(), StoreError> {
+        let now = now.unix_seconds();
         db::query(
             "INSERT INTO mentor_suggestions (workspace_id, starter, mentor, suggested_at) \
              VALUES (?, ?, ?, ?) ON CONFLICT (workspace_id, starter, mentor) \
@@ -235,7 +240,13 @@ mod tests {
         )
         .await;
         store
-            .record_conversation_scope(ws, "C1", ConversationKind::PublicChannel, 9, 1)
+            .record_conversation_scope(
+                ws,
+                "C1",
+                ConversationKind::PublicChannel,
+                Timestamp::from_unix_seconds(9),
+                Timestamp::from_unix_seconds(1),
+            )
             .await
             .unwrap();
         // Everything but the runbook lesson was applied.
@@ -249,7 +260,13 @@ mod tests {
             let (store, terms) = (store.clone(), terms.clone());
             async move {
                 store
-                    .mentor_lessons(ws, &terms, audience, starter, 50)
+                    .mentor_lessons(
+                        ws,
+                        &terms,
+                        audience,
+                        starter,
+                        Timestamp::from_unix_seconds(50),
+                    )
                     .await
                     .unwrap()
             }
@@ -258,7 +275,10 @@ mod tests {
             matched("U2", Audience::In("C2")).await.is_empty(),
             "nobody opted in yet"
         );
-        store.set_mentor(ws, "U1", "", 10).await.unwrap();
+        store
+            .set_mentor(ws, "U1", "", Timestamp::from_unix_seconds(10))
+            .await
+            .unwrap();
         let found = matched("U2", Audience::In("C2")).await;
         assert_eq!(
             found,
@@ -283,7 +303,7 @@ mod tests {
             .unwrap();
         assert_eq!(listed[0].applied, 1);
         store
-            .record_mentor_suggestion(ws, "U2", "U1", 100)
+            .record_mentor_suggestion(ws, "U2", "U1", Timestamp::from_unix_seconds(100))
             .await
             .unwrap();
         assert!(

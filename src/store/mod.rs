@@ -498,6 +498,7 @@ impl StoreTx {
 #[cfg(test)]
 pub(crate) mod test_support {
     use super::*;
+    use crate::domain::Timestamp;
 
     /// A Slack workspace with this team id.
     pub async fn workspace(store: &Store, team: &str) -> WorkspaceId {
@@ -507,7 +508,11 @@ pub(crate) mod test_support {
             name: None,
             default_time_zone: "UTC",
         };
-        store.upsert_workspace(new, 1).await.expect("workspace").id
+        store
+            .upsert_workspace(new, Timestamp::from_unix_seconds(1))
+            .await
+            .expect("workspace")
+            .id
     }
 
     /// A debrief in channel C1 facilitated by U1.
@@ -536,7 +541,10 @@ pub(crate) mod test_support {
             author_salt: "salt",
             closes_at: None,
         };
-        let id = tx.create_debrief(new, at).await.unwrap();
+        let id = tx
+            .create_debrief(new, Timestamp::from_unix_seconds(at))
+            .await
+            .unwrap();
         tx.commit().await.unwrap();
         id
     }
@@ -554,9 +562,11 @@ pub(crate) mod test_support {
             owner: Some("U1"),
             tags: "",
             shared: true,
-            follow_up_at: Some(100),
+            follow_up_at: Some(Timestamp::from_unix_seconds(100)),
         };
-        tx.insert_lesson(new, 1).await.unwrap();
+        tx.insert_lesson(new, Timestamp::from_unix_seconds(1))
+            .await
+            .unwrap();
         tx.commit().await.unwrap();
     }
 
@@ -576,6 +586,7 @@ pub(crate) mod test_support {
 mod tests {
     use super::test_support::temp_store;
     use super::*;
+    use crate::domain::Timestamp;
 
     #[tokio::test]
     async fn lessons_stored_before_the_search_index_changed_are_found_after_upgrading() {
@@ -697,7 +708,7 @@ mod tests {
             "still shown where said"
         );
         let due: Vec<String> = store
-            .scopes_to_check(0, 10)
+            .scopes_to_check(Timestamp::from_unix_seconds(0), 10)
             .await
             .unwrap()
             .into_iter()
@@ -705,11 +716,23 @@ mod tests {
             .collect();
         assert_eq!(due, ["C1", "G1"], "one lookup per conversation, at once");
         store
-            .record_conversation_scope(ws, "C1", ConversationKind::PublicChannel, 9, 2)
+            .record_conversation_scope(
+                ws,
+                "C1",
+                ConversationKind::PublicChannel,
+                Timestamp::from_unix_seconds(9),
+                Timestamp::from_unix_seconds(2),
+            )
             .await
             .unwrap();
         store
-            .record_conversation_scope(ws, "G1", ConversationKind::PrivateChannel, 9, 2)
+            .record_conversation_scope(
+                ws,
+                "G1",
+                ConversationKind::PrivateChannel,
+                Timestamp::from_unix_seconds(9),
+                Timestamp::from_unix_seconds(2),
+            )
             .await
             .unwrap();
         assert_eq!(
@@ -737,7 +760,7 @@ mod tests {
         .await;
         store.migrate().await.expect("upgrade");
         let due: Vec<String> = store
-            .scopes_to_check(0, 10)
+            .scopes_to_check(Timestamp::from_unix_seconds(0), 10)
             .await
             .unwrap()
             .into_iter()
@@ -798,7 +821,13 @@ mod tests {
         store.migrate().await.unwrap();
         let ws = test_support::workspace(&store, "T1").await;
         store
-            .claim_event(ws, "Ev1", 1, 31, events::ClaimToken(1))
+            .claim_event(
+                ws,
+                "Ev1",
+                Timestamp::from_unix_seconds(1),
+                Timestamp::from_unix_seconds(31),
+                events::ClaimToken(1),
+            )
             .await
             .unwrap();
         for name in ["test.db", "test.db-wal", "test.db-shm"] {
@@ -866,7 +895,13 @@ mod tests {
     async fn foreign_keys_are_enforced() {
         let (store, _dir) = temp_store().await;
         let err = store
-            .claim_event(WorkspaceId(999), "Ev1", 1, 31, events::ClaimToken(1))
+            .claim_event(
+                WorkspaceId(999),
+                "Ev1",
+                Timestamp::from_unix_seconds(1),
+                Timestamp::from_unix_seconds(31),
+                events::ClaimToken(1),
+            )
             .await
             .unwrap_err();
         let StoreError::Other(source) = err else {

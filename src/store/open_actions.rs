@@ -5,6 +5,7 @@ use sqlx::FromRow;
 
 use super::db;
 use super::{DebriefId, Store, StoreError, WorkspaceId};
+use crate::domain::Timestamp;
 
 /// An action item that is still open.
 #[derive(Clone, Debug, PartialEq, Eq, FromRow)]
@@ -118,8 +119,9 @@ impl Store {
         outcome: ActionOutcome,
         person: &str,
         during: Option<DebriefId>,
-        now: i64,
+        now: Timestamp,
     ) -> Result<bool, StoreError> {
+        let now = now.unix_seconds();
         let mut tx = self.begin().await?;
         let status = match outcome {
             ActionOutcome::Done => Some("applied"),

@@ -10,6 +10,7 @@ use super::db;
 use super::db::Conn;
 
 use super::{DebriefId, Store, StoreError, StoreTx, WorkspaceId};
+use crate::domain::Timestamp;
 
 /// The `RETURNING` of a claim: the message and the ts of the one it is anchored to.
 macro_rules! claim_returning {
@@ -289,8 +290,8 @@ pub struct OutboxState {
 pub(super) async fn insert(
     conn: &mut Conn,
     message: NewOutboxMessage<'_>,
-    now: i64,
-    give_up_at: i64,
+    now: Timestamp,
+    give_up_at: Timestamp,
 ) -> Result<Option<OutboxId>, StoreError> {
     let queued = insert_rows(conn, &[(message, now, give_up_at)]).await?;
     Ok(queued.first().map(|(_, _, id)| OutboxId(*id)))
@@ -321,7 +322,7 @@ fn insert_statement(rows: usize) -> String {
 /// out, as [`insert`] does. The workspace, dedupe key and id of each one queued.
 async fn insert_rows(
     conn: &mut Conn,
-    messages: &[(NewOutboxMessage<'_>, i64, i64)],
+    messages: &[(NewOutboxMessage<'_>, Timestamp, Timestamp)],
 ) -> Result<Vec<(i64, Option<String>, i64)>, StoreError> {
     let mut queued = Vec::with_capacity(messages.len());
     for chunk in messages.chunks(ROWS_PER_INSERT) {
@@ -333,9 +334,9 @@ async fn insert_rows(
                 .bind(message.channel)
                 .bind(message.method.as_str())
                 .bind(message.body)
-                .bind(now)
-                .bind(give_up_at)
-                .bind(now)
+                .bind(now.millis())
+                .bind(give_up_at.millis())
+                .bind(now.millis())
                 .bind(message.dedupe_key)
                 .bind(message.anchor.map(|a| a.message.0))
                 .bind(message.anchor.map(|a| a.field.as_str()))
@@ -349,7 +350,7 @@ async fn insert_rows(
 /// Queues many messages (see [`insert_rows`]); how many were queued.
 pub(super) async fn insert_many(
     conn: &mut Conn,
-    messages: &[(NewOutboxMessage<'_>, i64, i64)],
+    messages: &[(NewOutboxMessage<'_>, Timestamp, Timestamp)],
 ) -> Result<usize, StoreError> {
     Ok(insert_rows(conn, messages).await?.len())
 }
@@ -358,7 +359,7 @@ pub(super) async fn insert_many(
 /// queued, by workspace and key (a key already taken is not returned).
 pub(super) async fn insert_many_keyed(
     conn: &mut Conn,
-    messages: &[(NewOutboxMessage<'_>, i64, i64)],
+    messages: &[(NewOutboxMessage<'_>, Timestamp, Timestamp)],
 ) -> Result<HashMap<(i64, String), OutboxId>, StoreError> {
     Ok(insert_rows(conn, messages)
         .await?
@@ -375,19 +376,19 @@ pub enum Settlement {
         id: OutboxId,
         workspace_id: i64,
         channel: String,
-        at: i64,
-        channel_free_at: i64,
+        at: Timestamp,
+        channel_free_at: Timestamp,
         /// The platform's id of the new message (Slack `ts`), when it returned one.
         sent_ts: Option<String>,
     },
     /// Failed in a way that may work later; try again at `at`.
     Retry {
         claim: OutboxClaim,
-        at: i64,
+        at: Timestamp,
         error: String,
     },
     /// Not attempted (our own rate limit); back in the queue at `at`, no attempt spent.
-    Release { claim: OutboxClaim, at: i64 },
+    Release { claim: OutboxClaim, at: Timestamp },
     /// Given up for good.
     Failed { claim: OutboxClaim, error: String },
 }
@@ -407,8 +408,12 @@ async fn settle_sent(conn: &mut Conn, sent: &[&Settlement]) -> Result<(), StoreE
             sent_ts,
         } = settlement
         {
-            messages.push(serde_json::json!([id.0, at, sent_ts]));
-            channels.push(serde_json::json!([workspace_id, channel, channel_free_at]));
+            messages.push(serde_json::json!([id.0, at.millis(), sent_ts]));
+            channels.push(serde_json::json!([
+                workspace_id,
+                channel,
+                channel_free_at.millis()
+            ]));
         }
     }
     if messages.is_empty() {
@@ -478,7 +483,7 @@ async fn apply(conn: &mut Conn, settlement: &Settlement) -> Result<(), StoreErro
                 ),
                 claim,
             )
-            .bind(at)
+            .bind(at.millis())
             .bind(error)
             .execute(&mut *conn)
             .await?;
@@ -492,7 +497,7 @@ async fn apply(conn: &mut Conn, settlement: &Settlement) -> Result<(), StoreErro
                 ),
                 claim,
             )
-            .bind(at)
+            .bind(at.millis())
             .execute(&mut *conn)
             .await?;
         }
@@ -563,8 +568,8 @@ impl StoreTx {
     pub async fn enqueue(
         &mut self,
         message: NewOutboxMessage<'_>,
-        now: i64,
-        give_up_at: i64,
+        now: Timestamp,
+        give_up_at: Timestamp,
     ) -> Result<Option<OutboxId>, StoreError> {
         let queued = insert(&mut self.tx, message, now, give_up_at).await?;
         self.queued |= queued.is_some();
@@ -577,8 +582,8 @@ impl StoreTx {
         &mut self,
         folded: u64,
         message: NewOutboxMessage<'_>,
-        now: i64,
-        give_up_at: i64,
+        now: Timestamp,
+        give_up_at: Timestamp,
     ) -> Result<(), StoreError> {
         if folded == 0 {
             insert(&mut self.tx, message, now, give_up_at).await?;
@@ -593,8 +598,8 @@ impl StoreTx {
     pub async fn enqueue_latest(
         &mut self,
         message: NewOutboxMessage<'_>,
-        now: i64,
-        give_up_at: i64,
+        now: Timestamp,
+        give_up_at: Timestamp,
     ) -> Result<(), StoreError> {
         let folded = db::query(
             "UPDATE outbox SET body = ? \
@@ -617,8 +622,8 @@ impl StoreTx {
     pub async fn enqueue_update(
         &mut self,
         message: NewOutboxMessage<'_>,
-        now: i64,
-        give_up_at: i64,
+        now: Timestamp,
+        give_up_at: Timestamp,
     ) -> Result<(), StoreError> {
         let anchor = message
             .anchor
@@ -686,8 +691,8 @@ impl Store {
     pub async fn enqueue(
         &self,
         message: NewOutboxMessage<'_>,
-        now: i64,
-        give_up_at: i64,
+        now: Timestamp,
+        give_up_at: Timestamp,
     ) -> Result<Option<OutboxId>, StoreError> {
         let mut tx = self.begin().await?;
         let queued = tx.enqueue(message, now, give_up_at).await?;
@@ -710,10 +715,12 @@ impl Store {
     /// again, so two workers never take the same row or a channel's second message.
     pub async fn claim_due(
         &self,
-        now: i64,
-        lease_until: i64,
+        now: Timestamp,
+        lease_until: Timestamp,
         limit: u32,
     ) -> Result<Vec<OutboxMessage>, StoreError> {
+        let now = now.millis();
+        let lease_until = lease_until.millis();
         // The workspaces with messages due, the longest-waiting first, a page at a time
         // until a round's worth of candidates is found (a workspace whose due rows are
         // all held, in flight elsewhere or paced, gives none and the next page is read).
@@ -843,8 +850,8 @@ impl Store {
     pub async fn mark_sent(
         &self,
         message: &OutboxMessage,
-        now: i64,
-        channel_free_at: i64,
+        now: Timestamp,
+        channel_free_at: Timestamp,
     ) -> Result<(), StoreError> {
         self.settle(&[Settlement::Sent {
             id: message.outbox_id(),
@@ -861,7 +868,7 @@ impl Store {
     pub async fn retry_later(
         &self,
         claim: OutboxClaim,
-        next_attempt_at: i64,
+        next_attempt_at: Timestamp,
         error: &str,
     ) -> Result<(), StoreError> {
         self.settle(&[Settlement::Retry {
@@ -877,7 +884,7 @@ impl Store {
     pub async fn release(
         &self,
         claim: OutboxClaim,
-        next_attempt_at: i64,
+        next_attempt_at: Timestamp,
     ) -> Result<(), StoreError> {
         self.settle(&[Settlement::Release {
             claim,
@@ -920,9 +927,11 @@ impl Store {
     /// created before `failed_before` are removed too. How many rows changed.
     pub async fn prune_outbox(
         &self,
-        sent_before: i64,
-        failed_before: i64,
+        sent_before: Timestamp,
+        failed_before: Timestamp,
     ) -> Result<u64, StoreError> {
+        let sent_before = sent_before.millis();
+        let failed_before = failed_before.millis();
         let mut tx = self.begin().await?;
         // Kept (bodiless): a debrief's card (its ts is where updates and the summary
         // go), a follow-up question still waiting (its failure settles the lesson), and

@@ -1,5 +1,6 @@
 use super::db;
 use super::*;
+use crate::domain::Timestamp;
 use crate::store::test_support::{temp_store, workspace};
 
 fn message<'a>(ws: WorkspaceId, channel: &'a str, body: &'a str) -> NewOutboxMessage<'a> {
@@ -9,7 +10,11 @@ fn message<'a>(ws: WorkspaceId, channel: &'a str, body: &'a str) -> NewOutboxMes
 /// Queues a post in `channel` at time 0, given up at 99 s; its id.
 async fn queue(store: &Store, ws: WorkspaceId, channel: &str, body: &str) -> OutboxId {
     store
-        .enqueue(message(ws, channel, body), 0, 99_000)
+        .enqueue(
+            message(ws, channel, body),
+            Timestamp::from_millis(0),
+            Timestamp::from_millis(99_000),
+        )
         .await
         .unwrap()
         .unwrap()
@@ -25,30 +30,78 @@ async fn one_message_per_channel_in_queue_order() {
     let ws = workspace(&store, "T1").await;
     for (channel, body) in [("C1", "c1-first"), ("C1", "c1-second"), ("C2", "c2-first")] {
         store
-            .enqueue(message(ws, channel, body), 1000, 99_000)
+            .enqueue(
+                message(ws, channel, body),
+                Timestamp::from_millis(1000),
+                Timestamp::from_millis(99_000),
+            )
             .await
             .unwrap();
     }
-    let first = store.claim_due(1000, 61_000, 10).await.unwrap();
+    let first = store
+        .claim_due(
+            Timestamp::from_millis(1000),
+            Timestamp::from_millis(61_000),
+            10,
+        )
+        .await
+        .unwrap();
     assert_eq!(bodies(&first), ["c1-first", "c2-first"]);
     assert_eq!(first[0].attempts, 1);
     assert!(
-        store.claim_due(1000, 61_000, 10).await.unwrap().is_empty(),
+        store
+            .claim_due(
+                Timestamp::from_millis(1000),
+                Timestamp::from_millis(61_000),
+                10
+            )
+            .await
+            .unwrap()
+            .is_empty(),
         "a channel's next message waits while the head is in flight"
     );
 
-    store.mark_sent(&first[0], 1100, 2100).await.unwrap();
-    store.mark_sent(&first[1], 1100, 2100).await.unwrap();
+    store
+        .mark_sent(
+            &first[0],
+            Timestamp::from_millis(1100),
+            Timestamp::from_millis(2100),
+        )
+        .await
+        .unwrap();
+    store
+        .mark_sent(
+            &first[1],
+            Timestamp::from_millis(1100),
+            Timestamp::from_millis(2100),
+        )
+        .await
+        .unwrap();
     assert_eq!(
         store.next_outbox_due().await.unwrap(),
         Some(2100),
         "paced until 2100"
     );
     assert!(
-        store.claim_due(2000, 62_000, 10).await.unwrap().is_empty(),
+        store
+            .claim_due(
+                Timestamp::from_millis(2000),
+                Timestamp::from_millis(62_000),
+                10
+            )
+            .await
+            .unwrap()
+            .is_empty(),
         "the channel is paced until 2100"
     );
-    let second = store.claim_due(2100, 62_100, 10).await.unwrap();
+    let second = store
+        .claim_due(
+            Timestamp::from_millis(2100),
+            Timestamp::from_millis(62_100),
+            10,
+        )
+        .await
+        .unwrap();
     assert_eq!(bodies(&second), ["c1-second"]);
 }
 
@@ -59,24 +112,47 @@ async fn a_late_settlement_of_an_expired_claim_leaves_the_new_claim_alone() {
     let (store, _dir) = temp_store().await;
     let ws = workspace(&store, "T1").await;
     let id = queue(&store, ws, "C1", "a").await;
-    let stale = store.claim_due(0, 1000, 10).await.unwrap().remove(0);
-    let current = store.claim_due(1000, 61_000, 10).await.unwrap().remove(0);
+    let stale = store
+        .claim_due(Timestamp::from_millis(0), Timestamp::from_millis(1000), 10)
+        .await
+        .unwrap()
+        .remove(0);
+    let current = store
+        .claim_due(
+            Timestamp::from_millis(1000),
+            Timestamp::from_millis(61_000),
+            10,
+        )
+        .await
+        .unwrap()
+        .remove(0);
     assert_eq!(
         (stale.attempts, current.attempts),
         (1, 2),
         "the lease ran out"
     );
     store
-        .retry_later(stale.claim(), 1000, "HTTP 500")
+        .retry_later(stale.claim(), Timestamp::from_millis(1000), "HTTP 500")
         .await
         .unwrap();
-    store.release(stale.claim(), 1000).await.unwrap();
+    store
+        .release(stale.claim(), Timestamp::from_millis(1000))
+        .await
+        .unwrap();
     store.mark_failed(stale.claim(), "timeout").await.unwrap();
     let state = store.outbox_state(ws, id).await.unwrap();
     assert_eq!(state.status, OutboxStatus::Sending, "still the new claim's");
     assert_eq!(state.last_error, None);
     assert!(
-        store.claim_due(1000, 61_000, 10).await.unwrap().is_empty(),
+        store
+            .claim_due(
+                Timestamp::from_millis(1000),
+                Timestamp::from_millis(61_000),
+                10
+            )
+            .await
+            .unwrap()
+            .is_empty(),
         "nobody else may send it meanwhile"
     );
     store.mark_failed(current.claim(), "timeout").await.unwrap();
@@ -96,16 +172,31 @@ async fn a_late_settlement_never_reaches_a_new_row_that_took_the_old_id() {
     let (store, _dir) = temp_store().await;
     let ws = workspace(&store, "T1").await;
     queue(&store, ws, "C1", "old").await;
-    let stale = store.claim_due(0, 1000, 10).await.unwrap().remove(0);
+    let stale = store
+        .claim_due(Timestamp::from_millis(0), Timestamp::from_millis(1000), 10)
+        .await
+        .unwrap()
+        .remove(0);
     db::query("DELETE FROM outbox WHERE id = ?")
         .bind(stale.id)
         .execute(&store.pool)
         .await
         .unwrap();
     let id = queue(&store, ws, "C1", "new").await;
-    let current = store.claim_due(500, 61_000, 10).await.unwrap().remove(0);
+    let current = store
+        .claim_due(
+            Timestamp::from_millis(500),
+            Timestamp::from_millis(61_000),
+            10,
+        )
+        .await
+        .unwrap()
+        .remove(0);
     assert_eq!(current.attempts, stale.attempts, "the same attempt number");
-    store.release(stale.claim(), 500).await.unwrap();
+    store
+        .release(stale.claim(), Timestamp::from_millis(500))
+        .await
+        .unwrap();
     let state = store.outbox_state(ws, id).await.unwrap();
     assert_eq!(state.status, OutboxStatus::Sending, "still the new claim's");
 }
@@ -116,13 +207,28 @@ async fn a_retry_keeps_the_channel_in_order_and_waits_its_time() {
     let ws = workspace(&store, "T1").await;
     let first = queue(&store, ws, "C1", "a").await;
     queue(&store, ws, "C1", "b").await;
-    let claimed = store.claim_due(0, 60_000, 10).await.unwrap();
+    let claimed = store
+        .claim_due(
+            Timestamp::from_millis(0),
+            Timestamp::from_millis(60_000),
+            10,
+        )
+        .await
+        .unwrap();
     store
-        .retry_later(claimed[0].claim(), 5000, "HTTP 500")
+        .retry_later(claimed[0].claim(), Timestamp::from_millis(5000), "HTTP 500")
         .await
         .unwrap();
     assert!(
-        store.claim_due(4999, 60_000, 10).await.unwrap().is_empty(),
+        store
+            .claim_due(
+                Timestamp::from_millis(4999),
+                Timestamp::from_millis(60_000),
+                10
+            )
+            .await
+            .unwrap()
+            .is_empty(),
         "b waits behind a"
     );
     assert_eq!(
@@ -130,7 +236,14 @@ async fn a_retry_keeps_the_channel_in_order_and_waits_its_time() {
         Some(5000),
         "b is due but waits behind a, which is due at 5000"
     );
-    let again = store.claim_due(5000, 65_000, 10).await.unwrap();
+    let again = store
+        .claim_due(
+            Timestamp::from_millis(5000),
+            Timestamp::from_millis(65_000),
+            10,
+        )
+        .await
+        .unwrap();
     assert_eq!(bodies(&again), ["a"]);
     assert_eq!(again[0].attempts, 2);
     let state = store.outbox_state(ws, first).await.unwrap();
@@ -143,16 +256,38 @@ async fn a_dead_workers_lease_runs_out_and_the_message_comes_back() {
     let (store, _dir) = temp_store().await;
     let ws = workspace(&store, "T1").await;
     queue(&store, ws, "C1", "a").await;
-    assert_eq!(store.claim_due(0, 60_000, 10).await.unwrap().len(), 1);
+    assert_eq!(
+        store
+            .claim_due(
+                Timestamp::from_millis(0),
+                Timestamp::from_millis(60_000),
+                10
+            )
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
     assert!(
         store
-            .claim_due(59_999, 60_000, 10)
+            .claim_due(
+                Timestamp::from_millis(59_999),
+                Timestamp::from_millis(60_000),
+                10
+            )
             .await
             .unwrap()
             .is_empty()
     );
     assert_eq!(store.next_outbox_due().await.unwrap(), Some(60_000));
-    let reclaimed = store.claim_due(60_000, 120_000, 10).await.unwrap();
+    let reclaimed = store
+        .claim_due(
+            Timestamp::from_millis(60_000),
+            Timestamp::from_millis(120_000),
+            10,
+        )
+        .await
+        .unwrap();
     assert_eq!(reclaimed.len(), 1);
     assert_eq!(reclaimed[0].attempts, 2);
 }
@@ -162,22 +297,43 @@ async fn release_does_not_count_an_attempt_and_failed_is_final() {
     let (store, _dir) = temp_store().await;
     let ws = workspace(&store, "T1").await;
     let id = queue(&store, ws, "C1", "a").await;
-    let claimed = store.claim_due(0, 60_000, 10).await.unwrap();
-    store.release(claimed[0].claim(), 10).await.unwrap();
+    let claimed = store
+        .claim_due(
+            Timestamp::from_millis(0),
+            Timestamp::from_millis(60_000),
+            10,
+        )
+        .await
+        .unwrap();
+    store
+        .release(claimed[0].claim(), Timestamp::from_millis(10))
+        .await
+        .unwrap();
     let state = store.outbox_state(ws, id).await.unwrap();
     assert_eq!(
         (state.status.as_str(), state.attempts, state.next_attempt_at),
         ("pending", 0, 10)
     );
 
-    let claimed = store.claim_due(10, 60_000, 10).await.unwrap();
+    let claimed = store
+        .claim_due(
+            Timestamp::from_millis(10),
+            Timestamp::from_millis(60_000),
+            10,
+        )
+        .await
+        .unwrap();
     store
         .mark_failed(claimed[0].claim(), "channel_not_found")
         .await
         .unwrap();
     assert!(
         store
-            .claim_due(1_000_000, 2_000_000, 10)
+            .claim_due(
+                Timestamp::from_millis(1_000_000),
+                Timestamp::from_millis(2_000_000),
+                10
+            )
             .await
             .unwrap()
             .is_empty()
@@ -198,14 +354,37 @@ async fn dedupe_keys_queue_once_per_workspace_and_rows_stay_in_their_workspace()
         anchor: None,
         ..message(ws, "C1", "x")
     };
-    let id = store.enqueue(keyed(a), 0, 1).await.unwrap();
+    let id = store
+        .enqueue(
+            keyed(a),
+            Timestamp::from_millis(0),
+            Timestamp::from_millis(1),
+        )
+        .await
+        .unwrap();
     assert!(id.is_some());
     assert!(
-        store.enqueue(keyed(a), 0, 1).await.unwrap().is_none(),
+        store
+            .enqueue(
+                keyed(a),
+                Timestamp::from_millis(0),
+                Timestamp::from_millis(1)
+            )
+            .await
+            .unwrap()
+            .is_none(),
         "same key, same workspace"
     );
     assert!(
-        store.enqueue(keyed(b), 0, 1).await.unwrap().is_some(),
+        store
+            .enqueue(
+                keyed(b),
+                Timestamp::from_millis(0),
+                Timestamp::from_millis(1)
+            )
+            .await
+            .unwrap()
+            .is_some(),
         "other workspace"
     );
     assert!(matches!(
@@ -222,18 +401,39 @@ async fn a_transaction_commits_the_event_and_its_message_together_or_neither() {
     let token = ClaimToken(7);
     for event in ["Ev1", "Ev2"] {
         assert_eq!(
-            store.claim_event(ws, event, 1, 31, token).await.unwrap(),
+            store
+                .claim_event(
+                    ws,
+                    event,
+                    Timestamp::from_millis(1),
+                    Timestamp::from_millis(31),
+                    token
+                )
+                .await
+                .unwrap(),
             Claim::Claimed(token)
         );
     }
     let mut tx = store.begin().await.unwrap();
     tx.finish_event(ws, "Ev1", token).await.unwrap();
-    tx.enqueue(message(ws, "C1", "reply"), 0, 1).await.unwrap();
+    tx.enqueue(
+        message(ws, "C1", "reply"),
+        Timestamp::from_millis(0),
+        Timestamp::from_millis(1),
+    )
+    .await
+    .unwrap();
     drop(tx); // rolled back
     assert_eq!(store.next_outbox_due().await.unwrap(), None);
     assert_eq!(
         store
-            .claim_event(ws, "Ev1", 31, 61, ClaimToken(8))
+            .claim_event(
+                ws,
+                "Ev1",
+                Timestamp::from_millis(31),
+                Timestamp::from_millis(61),
+                ClaimToken(8)
+            )
             .await
             .unwrap(),
         Claim::Claimed(ClaimToken(8)),
@@ -242,12 +442,24 @@ async fn a_transaction_commits_the_event_and_its_message_together_or_neither() {
 
     let mut tx = store.begin().await.unwrap();
     tx.finish_event(ws, "Ev2", token).await.unwrap();
-    tx.enqueue(message(ws, "C1", "reply"), 0, 1).await.unwrap();
+    tx.enqueue(
+        message(ws, "C1", "reply"),
+        Timestamp::from_millis(0),
+        Timestamp::from_millis(1),
+    )
+    .await
+    .unwrap();
     tx.commit().await.unwrap();
     assert_eq!(store.next_outbox_due().await.unwrap(), Some(0));
     assert_eq!(
         store
-            .claim_event(ws, "Ev2", 32, 62, ClaimToken(9))
+            .claim_event(
+                ws,
+                "Ev2",
+                Timestamp::from_millis(32),
+                Timestamp::from_millis(62),
+                ClaimToken(9)
+            )
             .await
             .unwrap(),
         Claim::Done
@@ -261,13 +473,26 @@ async fn concurrent_claims_never_take_the_same_row() {
     for i in 0..200 {
         let channel = format!("C{i}");
         store
-            .enqueue(message(ws, &channel, "x"), 0, 1)
+            .enqueue(
+                message(ws, &channel, "x"),
+                Timestamp::from_millis(0),
+                Timestamp::from_millis(1),
+            )
             .await
             .unwrap();
     }
     let claims = (0..8).map(|_| {
         let store = store.clone();
-        tokio::spawn(async move { store.claim_due(0, 60_000, 10).await.unwrap() })
+        tokio::spawn(async move {
+            store
+                .claim_due(
+                    Timestamp::from_millis(0),
+                    Timestamp::from_millis(60_000),
+                    10,
+                )
+                .await
+                .unwrap()
+        })
     });
     let mut ids = Vec::new();
     for claim in claims {
@@ -285,7 +510,11 @@ async fn replies_and_updates_get_their_anchors_ts_and_updates_fold() {
     let (store, _dir) = temp_store().await;
     let ws = workspace(&store, "T1").await;
     let card = store
-        .enqueue(message(ws, "C1", r#"{"card":1}"#), 0, 99_000)
+        .enqueue(
+            message(ws, "C1", r#"{"card":1}"#),
+            Timestamp::from_millis(0),
+            Timestamp::from_millis(99_000),
+        )
         .await
         .unwrap()
         .unwrap();
@@ -298,12 +527,20 @@ async fn replies_and_updates_get_their_anchors_ts_and_updates_fold() {
         }),
         ..message(ws, "C1", body)
     };
-    tx.enqueue_update(update("count 1"), 0, 99_000)
-        .await
-        .unwrap();
-    tx.enqueue_update(update("count 2"), 0, 99_000)
-        .await
-        .unwrap();
+    tx.enqueue_update(
+        update("count 1"),
+        Timestamp::from_millis(0),
+        Timestamp::from_millis(99_000),
+    )
+    .await
+    .unwrap();
+    tx.enqueue_update(
+        update("count 2"),
+        Timestamp::from_millis(0),
+        Timestamp::from_millis(99_000),
+    )
+    .await
+    .unwrap();
     let reply = NewOutboxMessage {
         anchor: Some(Anchor {
             message: card,
@@ -311,10 +548,23 @@ async fn replies_and_updates_get_their_anchors_ts_and_updates_fold() {
         }),
         ..message(ws, "C1", "summary")
     };
-    tx.enqueue(reply, 0, 99_000).await.unwrap();
+    tx.enqueue(
+        reply,
+        Timestamp::from_millis(0),
+        Timestamp::from_millis(99_000),
+    )
+    .await
+    .unwrap();
     tx.commit().await.unwrap();
 
-    let first = store.claim_due(0, 60_000, 10).await.unwrap();
+    let first = store
+        .claim_due(
+            Timestamp::from_millis(0),
+            Timestamp::from_millis(60_000),
+            10,
+        )
+        .await
+        .unwrap();
     assert_eq!(bodies(&first), [r#"{"card":1}"#]);
     assert_eq!(first[0].anchor_field, None);
     store
@@ -322,13 +572,20 @@ async fn replies_and_updates_get_their_anchors_ts_and_updates_fold() {
             id: card,
             workspace_id: ws.0,
             channel: "C1".into(),
-            at: 1,
-            channel_free_at: 1,
+            at: Timestamp::from_millis(1),
+            channel_free_at: Timestamp::from_millis(1),
             sent_ts: Some("1700.1".into()),
         }])
         .await
         .unwrap();
-    let second = store.claim_due(1, 60_000, 10).await.unwrap();
+    let second = store
+        .claim_due(
+            Timestamp::from_millis(1),
+            Timestamp::from_millis(60_000),
+            10,
+        )
+        .await
+        .unwrap();
     assert_eq!(
         bodies(&second),
         ["count 2"],
@@ -336,8 +593,22 @@ async fn replies_and_updates_get_their_anchors_ts_and_updates_fold() {
     );
     assert_eq!(second[0].anchor_field.as_deref(), Some("ts"));
     assert_eq!(second[0].anchor_ts.as_deref(), Some("1700.1"));
-    store.mark_sent(&second[0], 2, 2).await.unwrap();
-    let third = store.claim_due(2, 60_000, 10).await.unwrap();
+    store
+        .mark_sent(
+            &second[0],
+            Timestamp::from_millis(2),
+            Timestamp::from_millis(2),
+        )
+        .await
+        .unwrap();
+    let third = store
+        .claim_due(
+            Timestamp::from_millis(2),
+            Timestamp::from_millis(60_000),
+            10,
+        )
+        .await
+        .unwrap();
     assert_eq!(bodies(&third), ["summary"]);
     assert_eq!(third[0].anchor_field.as_deref(), Some("thread_ts"));
     assert_eq!(third[0].anchor_ts.as_deref(), Some("1700.1"));
@@ -348,27 +619,87 @@ async fn only_new_messages_wait_for_the_channels_pacing() {
     let (store, _dir) = temp_store().await;
     let ws = workspace(&store, "T1").await;
     store
-        .enqueue(message(ws, "C1", "card"), 1000, 99_000)
+        .enqueue(
+            message(ws, "C1", "card"),
+            Timestamp::from_millis(1000),
+            Timestamp::from_millis(99_000),
+        )
         .await
         .unwrap();
     let edit = NewOutboxMessage {
         method: OutboxMethod::SlackUpdate,
         ..message(ws, "C1", "edit")
     };
-    store.enqueue(edit, 1000, 99_000).await.unwrap();
     store
-        .enqueue(message(ws, "C1", "reply"), 1000, 99_000)
+        .enqueue(
+            edit,
+            Timestamp::from_millis(1000),
+            Timestamp::from_millis(99_000),
+        )
         .await
         .unwrap();
-    let card = store.claim_due(1000, 61_000, 10).await.unwrap();
-    store.mark_sent(&card[0], 1100, 2100).await.unwrap();
-    let edit = store.claim_due(1200, 61_000, 10).await.unwrap();
+    store
+        .enqueue(
+            message(ws, "C1", "reply"),
+            Timestamp::from_millis(1000),
+            Timestamp::from_millis(99_000),
+        )
+        .await
+        .unwrap();
+    let card = store
+        .claim_due(
+            Timestamp::from_millis(1000),
+            Timestamp::from_millis(61_000),
+            10,
+        )
+        .await
+        .unwrap();
+    store
+        .mark_sent(
+            &card[0],
+            Timestamp::from_millis(1100),
+            Timestamp::from_millis(2100),
+        )
+        .await
+        .unwrap();
+    let edit = store
+        .claim_due(
+            Timestamp::from_millis(1200),
+            Timestamp::from_millis(61_000),
+            10,
+        )
+        .await
+        .unwrap();
     assert_eq!(bodies(&edit), ["edit"], "an edit is not paced");
     // An unpaced send never shortens the pacing a new message set.
-    store.mark_sent(&edit[0], 1300, 1300).await.unwrap();
+    store
+        .mark_sent(
+            &edit[0],
+            Timestamp::from_millis(1300),
+            Timestamp::from_millis(1300),
+        )
+        .await
+        .unwrap();
     assert_eq!(store.next_outbox_due().await.unwrap(), Some(2100));
-    assert!(store.claim_due(2000, 62_000, 10).await.unwrap().is_empty());
-    let reply = store.claim_due(2100, 62_000, 10).await.unwrap();
+    assert!(
+        store
+            .claim_due(
+                Timestamp::from_millis(2000),
+                Timestamp::from_millis(62_000),
+                10
+            )
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let reply = store
+        .claim_due(
+            Timestamp::from_millis(2100),
+            Timestamp::from_millis(62_000),
+            10,
+        )
+        .await
+        .unwrap();
     assert_eq!(bodies(&reply), ["reply"]);
 }
 
@@ -381,7 +712,11 @@ async fn retention_erases_delivered_bodies_keeps_what_is_referred_to_and_drops_o
         let store = store.clone();
         async move {
             store
-                .enqueue(message(ws, channel, body), at, at + day)
+                .enqueue(
+                    message(ws, channel, body),
+                    Timestamp::from_millis(at),
+                    Timestamp::from_millis(at + day),
+                )
                 .await
                 .unwrap()
                 .unwrap()
@@ -392,14 +727,25 @@ async fn retention_erases_delivered_bodies_keeps_what_is_referred_to_and_drops_o
     let card = queue("C1", "the card", 0).await;
     let old = queue("C2", "an old message", 0).await;
     let failed = queue("C3", "never delivered", 0).await;
-    for claimed in store.claim_due(0, 1000, 10).await.unwrap() {
+    for claimed in store
+        .claim_due(Timestamp::from_millis(0), Timestamp::from_millis(1000), 10)
+        .await
+        .unwrap()
+    {
         if claimed.outbox_id() == failed {
             store
                 .mark_failed(claimed.claim(), "channel_not_found")
                 .await
                 .unwrap();
         } else {
-            store.mark_sent(&claimed, 10, 10).await.unwrap();
+            store
+                .mark_sent(
+                    &claimed,
+                    Timestamp::from_millis(10),
+                    Timestamp::from_millis(10),
+                )
+                .await
+                .unwrap();
         }
     }
     let mut tx = store.begin().await.unwrap();
@@ -416,7 +762,7 @@ async fn retention_erases_delivered_bodies_keeps_what_is_referred_to_and_drops_o
                 author_salt: "salt",
                 closes_at: None,
             },
-            0,
+            Timestamp::from_millis(0),
         )
         .await
         .unwrap();
@@ -424,18 +770,29 @@ async fn retention_erases_delivered_bodies_keeps_what_is_referred_to_and_drops_o
     tx.commit().await.unwrap();
     let recent = queue("C2", "sent today", 10 * day).await;
     let claimed = store
-        .claim_due(10 * day, 10 * day + 1000, 10)
+        .claim_due(
+            Timestamp::from_millis(10 * day),
+            Timestamp::from_millis(10 * day + 1000),
+            10,
+        )
         .await
         .unwrap();
     store
-        .mark_sent(&claimed[0], 10 * day, 10 * day)
+        .mark_sent(
+            &claimed[0],
+            Timestamp::from_millis(10 * day),
+            Timestamp::from_millis(10 * day),
+        )
         .await
         .unwrap();
 
     // Seven days for delivered bodies, thirty for failures.
     let now = 10 * day;
     let changed = store
-        .prune_outbox(now - 7 * day, now - 30 * day)
+        .prune_outbox(
+            Timestamp::from_millis(now - 7 * day),
+            Timestamp::from_millis(now - 30 * day),
+        )
         .await
         .unwrap();
     assert_eq!(
@@ -472,7 +829,10 @@ async fn retention_erases_delivered_bodies_keeps_what_is_referred_to_and_drops_o
     );
     let later = 31 * day;
     store
-        .prune_outbox(later - 7 * day, later - 30 * day)
+        .prune_outbox(
+            Timestamp::from_millis(later - 7 * day),
+            Timestamp::from_millis(later - 30 * day),
+        )
         .await
         .unwrap();
     assert!(
@@ -493,17 +853,32 @@ async fn workspaces_take_turns_so_a_backlog_never_holds_back_another_workspace()
     let channels: Vec<String> = (0..10_000).map(|i| format!("U{i:05}")).collect();
     let mut tx = store.begin().await.unwrap();
     for channel in &channels {
-        tx.enqueue(message(busy, channel, "digest reminder"), 0, 99_000)
-            .await
-            .unwrap();
+        tx.enqueue(
+            message(busy, channel, "digest reminder"),
+            Timestamp::from_millis(0),
+            Timestamp::from_millis(99_000),
+        )
+        .await
+        .unwrap();
     }
     tx.commit().await.unwrap();
     let single = store
-        .enqueue(message(quiet, "C1", "their only message"), 10, 99_000)
+        .enqueue(
+            message(quiet, "C1", "their only message"),
+            Timestamp::from_millis(10),
+            Timestamp::from_millis(99_000),
+        )
         .await
         .unwrap()
         .unwrap();
-    let first_round = store.claim_due(10, 60_000, 64).await.unwrap();
+    let first_round = store
+        .claim_due(
+            Timestamp::from_millis(10),
+            Timestamp::from_millis(60_000),
+            64,
+        )
+        .await
+        .unwrap();
     assert_eq!(first_round.len(), 64);
     assert!(
         first_round.iter().any(|m| m.outbox_id() == single),
@@ -521,15 +896,15 @@ async fn many_messages_are_queued_in_order_across_statements_and_a_taken_key_is_
                 dedupe_key: Some("day:7"),
                 ..message(ws, "C1", "already queued")
             },
-            1000,
-            99_000,
+            Timestamp::from_millis(1000),
+            Timestamp::from_millis(99_000),
         )
         .await
         .unwrap();
     // 250 messages to one channel: three statements' worth, one key already taken.
     let keys: Vec<String> = (0..250).map(|n| format!("day:{n}")).collect();
     let bodies_sent: Vec<String> = (0..250).map(|n| format!("message {n}")).collect();
-    let messages: Vec<(NewOutboxMessage<'_>, i64, i64)> = keys
+    let messages: Vec<(NewOutboxMessage<'_>, Timestamp, Timestamp)> = keys
         .iter()
         .zip(&bodies_sent)
         .map(|(key, body)| {
@@ -538,8 +913,8 @@ async fn many_messages_are_queued_in_order_across_statements_and_a_taken_key_is_
                     dedupe_key: Some(key),
                     ..message(ws, "C1", body)
                 },
-                1000,
-                99_000,
+                Timestamp::from_millis(1000),
+                Timestamp::from_millis(99_000),
             )
         })
         .collect();
@@ -554,7 +929,14 @@ async fn many_messages_are_queued_in_order_across_statements_and_a_taken_key_is_
         .map(|n| queued[&(ws.0, format!("day:{n}"))].0)
         .collect();
     assert!(ids.windows(2).all(|pair| pair[0] < pair[1]), "{ids:?}");
-    let first = store.claim_due(1000, 61_000, 10).await.unwrap();
+    let first = store
+        .claim_due(
+            Timestamp::from_millis(1000),
+            Timestamp::from_millis(61_000),
+            10,
+        )
+        .await
+        .unwrap();
     assert_eq!(bodies(&first), ["already queued"]);
 }
 
@@ -568,9 +950,13 @@ async fn the_latest_state_folds_into_the_call_still_waiting() {
     };
     for body in ["{\"v\":1}", "{\"v\":2}", "{\"v\":3}"] {
         let mut tx = store.begin().await.unwrap();
-        tx.enqueue_latest(publish(body), 0, 1_000_000)
-            .await
-            .unwrap();
+        tx.enqueue_latest(
+            publish(body),
+            Timestamp::from_millis(0),
+            Timestamp::from_millis(1_000_000),
+        )
+        .await
+        .unwrap();
         tx.commit().await.unwrap();
     }
     let bodies: Vec<String> = db::query_scalar("SELECT body FROM outbox ORDER BY id")
@@ -584,9 +970,13 @@ async fn the_latest_state_folds_into_the_call_still_waiting() {
         .await
         .unwrap();
     let mut tx = store.begin().await.unwrap();
-    tx.enqueue_latest(publish("{\"v\":4}"), 0, 1_000_000)
-        .await
-        .unwrap();
+    tx.enqueue_latest(
+        publish("{\"v\":4}"),
+        Timestamp::from_millis(0),
+        Timestamp::from_millis(1_000_000),
+    )
+    .await
+    .unwrap();
     tx.commit().await.unwrap();
     let count: i64 = db::query_scalar("SELECT COUNT(*) FROM outbox")
         .fetch_one(&store.pool)
@@ -610,21 +1000,33 @@ async fn a_commit_that_queued_wakes_the_worker_and_one_that_did_not_does_not() {
     assert!(!woken(signal.clone()).await);
     // Queued, but rolled back: none either.
     let mut tx = store.begin().await.unwrap();
-    tx.enqueue(NewOutboxMessage::post(ws, "C1", "{}"), 0, 1_000_000)
-        .await
-        .unwrap();
+    tx.enqueue(
+        NewOutboxMessage::post(ws, "C1", "{}"),
+        Timestamp::from_millis(0),
+        Timestamp::from_millis(1_000_000),
+    )
+    .await
+    .unwrap();
     drop(tx);
     assert!(!woken(signal.clone()).await);
     // Queued and committed: the worker wakes, without the caller saying so.
     let mut tx = store.begin().await.unwrap();
-    tx.enqueue(NewOutboxMessage::post(ws, "C1", "{}"), 0, 1_000_000)
-        .await
-        .unwrap();
+    tx.enqueue(
+        NewOutboxMessage::post(ws, "C1", "{}"),
+        Timestamp::from_millis(0),
+        Timestamp::from_millis(1_000_000),
+    )
+    .await
+    .unwrap();
     tx.commit().await.unwrap();
     assert!(woken(signal.clone()).await);
     // Outside a transaction too.
     store
-        .enqueue(NewOutboxMessage::post(ws, "C2", "{}"), 0, 1_000_000)
+        .enqueue(
+            NewOutboxMessage::post(ws, "C2", "{}"),
+            Timestamp::from_millis(0),
+            Timestamp::from_millis(1_000_000),
+        )
         .await
         .unwrap();
     assert!(woken(signal).await);

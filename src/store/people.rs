@@ -5,6 +5,7 @@ use sqlx::FromRow;
 use super::db;
 use super::{Store, StoreError, WorkspaceId};
 pub use crate::domain::PersonId;
+use crate::domain::Timestamp;
 
 /// A stored person.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -47,8 +48,9 @@ impl Store {
         &self,
         workspace: WorkspaceId,
         platform_user_id: &str,
-        now: i64,
+        now: Timestamp,
     ) -> Result<Person, StoreError> {
+        let now = now.unix_seconds();
         // The no-op update makes RETURNING yield the existing row on conflict.
         let row: PersonRow = db::query_as(
             "INSERT INTO people (workspace_id, platform_user_id, created_at, updated_at) \
@@ -119,8 +121,9 @@ impl Store {
         &self,
         workspace: WorkspaceId,
         platform_user_id: &str,
-        now: i64,
+        now: Timestamp,
     ) -> Result<bool, StoreError> {
+        let now = now.unix_seconds();
         Ok(db::query(
             "INSERT INTO people (workspace_id, platform_user_id, welcomed_at, created_at, updated_at) \
              VALUES (?, ?, ?, ?, ?) \
@@ -145,8 +148,9 @@ impl Store {
         &self,
         workspace: WorkspaceId,
         platform_user_id: &str,
-        now: i64,
+        now: Timestamp,
     ) -> Result<(), StoreError> {
+        let now = now.unix_seconds();
         db::query(
             "INSERT INTO people (workspace_id, platform_user_id, home_opened_at, created_at, updated_at) \
              VALUES (?, ?, ?, ?, ?) \
@@ -186,8 +190,9 @@ impl Store {
         workspace: WorkspaceId,
         platform_user_id: &str,
         until: Option<i64>,
-        now: i64,
+        now: Timestamp,
     ) -> Result<(), StoreError> {
+        let now = now.unix_seconds();
         db::query(
             "INSERT INTO people (workspace_id, platform_user_id, paused_until, created_at, updated_at) \
              VALUES (?, ?, ?, ?, ?) \
@@ -209,8 +214,9 @@ impl Store {
         &self,
         workspace: WorkspaceId,
         platform_user_id: &str,
-        now: i64,
+        now: Timestamp,
     ) -> Result<Option<i64>, StoreError> {
+        let now = now.unix_seconds();
         let until: Option<Option<i64>> = db::query_scalar(
             "SELECT paused_until FROM people WHERE workspace_id = ? AND platform_user_id = ?",
         )
@@ -225,8 +231,9 @@ impl Store {
     pub async fn paused_people(
         &self,
         workspace: WorkspaceId,
-        now: i64,
+        now: Timestamp,
     ) -> Result<std::collections::HashSet<String>, StoreError> {
+        let now = now.unix_seconds();
         let rows: Vec<String> = db::query_scalar(
             "SELECT platform_user_id FROM people \
              WHERE workspace_id = ? AND paused_until IS NOT NULL AND paused_until > ?",
@@ -245,8 +252,9 @@ impl Store {
         platform_user_id: &str,
         display_name: Option<&str>,
         time_zone: Option<&str>,
-        now: i64,
+        now: Timestamp,
     ) -> Result<(), StoreError> {
+        let now = now.unix_seconds();
         let result = db::query(
             "UPDATE people SET \
                  display_name = COALESCE(?, display_name), \
@@ -279,20 +287,35 @@ mod tests {
     async fn people_are_scoped_to_their_workspace() {
         let (store, _dir) = temp_store().await;
         let (a, b) = (workspace(&store, "TA").await, workspace(&store, "TB").await);
-        let alice = store.ensure_person(a, "U1", 5).await.unwrap();
+        let alice = store
+            .ensure_person(a, "U1", Timestamp::from_unix_seconds(5))
+            .await
+            .unwrap();
         assert_eq!(
-            store.ensure_person(a, "U1", 6).await.unwrap(),
+            store
+                .ensure_person(a, "U1", Timestamp::from_unix_seconds(6))
+                .await
+                .unwrap(),
             alice,
             "idempotent"
         );
-        let other = store.ensure_person(b, "U1", 5).await.unwrap();
+        let other = store
+            .ensure_person(b, "U1", Timestamp::from_unix_seconds(5))
+            .await
+            .unwrap();
         assert_ne!(
             other.id, alice.id,
             "same user id in another workspace is another person"
         );
 
         store
-            .update_person_profile(a, "U1", Some("Alice"), Some("America/New_York"), 9)
+            .update_person_profile(
+                a,
+                "U1",
+                Some("Alice"),
+                Some("America/New_York"),
+                Timestamp::from_unix_seconds(9),
+            )
             .await
             .unwrap();
         let found = store.find_person(a, "U1").await.unwrap();
@@ -302,7 +325,9 @@ mod tests {
         assert_eq!(store.find_person(b, "U1").await.unwrap().time_zone, None);
 
         assert!(matches!(
-            store.update_person_profile(b, "U404", None, None, 9).await,
+            store
+                .update_person_profile(b, "U404", None, None, Timestamp::from_unix_seconds(9))
+                .await,
             Err(StoreError::NotFound)
         ));
         assert!(matches!(

@@ -6,6 +6,7 @@ use sqlx::FromRow;
 
 use super::db;
 use super::{Audience, ScheduleId, Store, StoreError, StoreTx, WorkspaceId};
+use crate::domain::Timestamp;
 
 /// A person who agreed to be named, with what they did in the quarter.
 #[derive(Clone, Debug, PartialEq, Eq, FromRow)]
@@ -39,8 +40,9 @@ impl Store {
         workspace: WorkspaceId,
         person: &str,
         named: bool,
-        now: i64,
+        now: Timestamp,
     ) -> Result<bool, StoreError> {
+        let now = now.unix_seconds();
         let query = if named {
             db::query(
                 "INSERT INTO recap_credits (workspace_id, person, since) VALUES (?, ?, ?) \
@@ -63,11 +65,13 @@ impl Store {
     pub async fn recap_contributors(
         &self,
         workspace: WorkspaceId,
-        from: i64,
-        to: i64,
+        from: Timestamp,
+        to: Timestamp,
         audience: Audience<'_>,
         limit: i64,
     ) -> Result<Vec<Contributor>, StoreError> {
+        let from = from.unix_seconds();
+        let to = to.unix_seconds();
         Ok(db::query_as(concat!(
             "SELECT person, reflections, applied FROM (SELECT c.person, \
                  (SELECT COUNT(*) FROM reflections r JOIN debriefs d ON d.id = r.debrief_id \
@@ -101,11 +105,14 @@ impl Store {
     pub async fn stopped_recurring(
         &self,
         workspace: WorkspaceId,
-        before: i64,
-        from: i64,
-        to: i64,
+        before: Timestamp,
+        from: Timestamp,
+        to: Timestamp,
         audience: Audience<'_>,
     ) -> Result<Vec<String>, StoreError> {
+        let from = from.unix_seconds();
+        let to = to.unix_seconds();
+        let before = before.unix_seconds();
         let rows: Vec<(i64, String, String)> = db::query_as(concat!(
             "SELECT l.id, l.text, \
                  COALESCE((SELECT string_agg(CAST(m.match_id AS TEXT), ' ') FROM lesson_matches m \
@@ -154,8 +161,9 @@ impl StoreTx {
         &mut self,
         schedule: ScheduleId,
         quarter: &str,
-        now: i64,
+        now: Timestamp,
     ) -> Result<bool, StoreError> {
+        let now = now.unix_seconds();
         Ok(db::query(
             "INSERT INTO recaps (schedule_id, quarter, posted_at) VALUES (?, ?, ?) \
              ON CONFLICT DO NOTHING",
@@ -194,7 +202,7 @@ mod tests {
                     shared: true,
                     follow_up_at: None,
                 },
-                at,
+                Timestamp::from_unix_seconds(at),
             )
             .await
             .unwrap();
@@ -207,7 +215,13 @@ mod tests {
         let (store, _dir) = temp_store().await;
         let ws = workspace(&store, "T1").await;
         store
-            .record_conversation_scope(ws, "C1", ConversationKind::PublicChannel, 9, 1)
+            .record_conversation_scope(
+                ws,
+                "C1",
+                ConversationKind::PublicChannel,
+                Timestamp::from_unix_seconds(9),
+                Timestamp::from_unix_seconds(1),
+            )
             .await
             .unwrap();
         // Last quarter (100..200): a public lesson that came back only in private.
@@ -221,7 +235,13 @@ mod tests {
             let store = store.clone();
             async move {
                 store
-                    .stopped_recurring(ws, 100, 200, 300, audience)
+                    .stopped_recurring(
+                        ws,
+                        Timestamp::from_unix_seconds(100),
+                        Timestamp::from_unix_seconds(200),
+                        Timestamp::from_unix_seconds(300),
+                        audience,
+                    )
                     .await
                     .unwrap()
             }

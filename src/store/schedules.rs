@@ -11,6 +11,7 @@ use super::checkins::{self, NewCheckin};
 use super::db;
 use super::{NewOutboxMessage, Store, StoreError, WorkspaceId};
 pub use crate::domain::ScheduleId;
+use crate::domain::Timestamp;
 
 /// What a schedule prompts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -138,8 +139,8 @@ pub struct Occurrence<'a> {
     pub fire_at: i64,
     pub outcome: RunOutcome,
     pub next_fire_at: i64,
-    /// The message to queue when the outcome is `Sent`, with its outbox times (ms).
-    pub message: Option<(NewOutboxMessage<'a>, i64, i64)>,
+    /// The message to queue when the outcome is `Sent`, with when it was queued and given up.
+    pub message: Option<(NewOutboxMessage<'a>, Timestamp, Timestamp)>,
     /// The check-in a personal check-in schedule starts when the outcome is `Sent`.
     pub checkin: Option<NewCheckin<'a>>,
 }
@@ -163,8 +164,9 @@ impl Store {
         &self,
         schedule: ScheduleId,
         quiet: bool,
-        at: i64,
+        at: Timestamp,
     ) -> Result<(), StoreError> {
+        let at = at.unix_seconds();
         let query = if quiet {
             "INSERT INTO digest_quiet (schedule_id, since) VALUES (?, ?) \
              ON CONFLICT (schedule_id) DO NOTHING"
@@ -184,8 +186,9 @@ impl Store {
     pub async fn create_schedule(
         &self,
         new: NewSchedule<'_>,
-        now: i64,
+        now: Timestamp,
     ) -> Result<ScheduleId, StoreError> {
+        let now = now.unix_seconds();
         let id: i64 = db::query_scalar(
             "INSERT INTO schedules (workspace_id, kind, channel, spec, time_zone, anchor_date, template, \
                  next_fire_at, created_by, created_at, person) \
@@ -291,8 +294,9 @@ impl Store {
     pub async fn last_sent_before(
         &self,
         id: ScheduleId,
-        before: i64,
+        before: Timestamp,
     ) -> Result<Option<i64>, StoreError> {
+        let before = before.unix_seconds();
         Ok(db::query_scalar(
             "SELECT MAX(fire_at) FROM schedule_runs \
              WHERE schedule_id = ? AND outcome = 'sent' AND fire_at < ?",
@@ -306,9 +310,10 @@ impl Store {
     /// Active schedules due at `now`, oldest first.
     pub async fn due_schedules(
         &self,
-        now: i64,
+        now: Timestamp,
         limit: u32,
     ) -> Result<Vec<StoredSchedule>, StoreError> {
+        let now = now.unix_seconds();
         let rows: Vec<ScheduleRow> = db::query_as(
             "SELECT id, workspace_id, kind, channel, spec, time_zone, anchor_date, template, next_fire_at, person \
              FROM schedules s WHERE active = 1 AND next_fire_at <= ? \
@@ -361,8 +366,10 @@ impl Store {
     pub async fn record_occurrences(
         &self,
         occurrences: &[Occurrence<'_>],
-        now: i64,
+        now: Timestamp,
     ) -> Result<Vec<bool>, StoreError> {
+        let at = now;
+        let now = now.unix_seconds();
         if occurrences.is_empty() {
             return Ok(Vec::new());
         }
@@ -448,12 +455,12 @@ impl Store {
                 .filter(|(o, handled)| **handled && o.outcome == RunOutcome::Sent)
                 .map(|(o, _)| o)
         };
-        let messages: Vec<(NewOutboxMessage<'_>, i64, i64)> =
+        let messages: Vec<(NewOutboxMessage<'_>, Timestamp, Timestamp)> =
             sent().filter_map(|o| o.message).collect();
         super::outbox::insert_many(&mut tx, &messages).await?;
         for occurrence in sent() {
             if let Some(checkin) = occurrence.checkin {
-                checkins::start(&mut tx, checkin, occurrence.schedule.0, now).await?;
+                checkins::start(&mut tx, checkin, occurrence.schedule.0, at).await?;
             }
         }
         if !messages.is_empty() {
@@ -536,14 +543,31 @@ mod tests {
         let (store, _db) = temp_store().await;
         let ws = workspace(&store, "T1").await;
         let new = due_at_100(ws, ScheduleKind::Retro, "C1", "daily 9:00", None);
-        let schedule = store.create_schedule(new, 1).await.unwrap();
-        assert_eq!(store.due_schedules(100, 10).await.unwrap().len(), 1);
+        let schedule = store
+            .create_schedule(new, Timestamp::from_unix_seconds(1))
+            .await
+            .unwrap();
+        assert_eq!(
+            store
+                .due_schedules(Timestamp::from_unix_seconds(100), 10)
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
         store.deactivate_schedule(ws, "C1", schedule).await.unwrap();
         let occurrence = Occurrence {
-            message: Some((NewOutboxMessage::post(ws, "C1", "retro time"), 100, 99_000)),
+            message: Some((
+                NewOutboxMessage::post(ws, "C1", "retro time"),
+                Timestamp::from_unix_seconds(100),
+                Timestamp::from_unix_seconds(99_000),
+            )),
             ..sent_at_100(schedule)
         };
-        let handled = store.record_occurrences(&[occurrence], 100).await.unwrap();
+        let handled = store
+            .record_occurrences(&[occurrence], Timestamp::from_unix_seconds(100))
+            .await
+            .unwrap();
         assert_eq!(handled, vec![false], "not fired");
         let queued: i64 = db::query_scalar("SELECT COUNT(*) FROM outbox")
             .fetch_one(&store.pool)
@@ -564,7 +588,12 @@ mod tests {
         let mut schedules = Vec::new();
         for spec in ["daily 9:00", "weekly fri 9:00"] {
             let new = due_at_100(ws, ScheduleKind::Checkin, "D1", spec, Some("U1"));
-            schedules.push(first.create_schedule(new, 1).await.unwrap());
+            schedules.push(
+                first
+                    .create_schedule(new, Timestamp::from_unix_seconds(1))
+                    .await
+                    .unwrap(),
+            );
         }
         let fire = |store: Store, schedule: ScheduleId| async move {
             let occurrence = Occurrence {
@@ -575,7 +604,10 @@ mod tests {
                 }),
                 ..sent_at_100(schedule)
             };
-            store.record_occurrences(&[occurrence], 100).await.unwrap()
+            store
+                .record_occurrences(&[occurrence], Timestamp::from_unix_seconds(100))
+                .await
+                .unwrap()
         };
         for _ in 0..20 {
             let (a, b) = tokio::join!(

@@ -7,6 +7,7 @@ use sqlx::FromRow;
 use super::db;
 use super::{Store, StoreError, WorkspaceId};
 pub use crate::domain::ConversationKind;
+use crate::domain::Timestamp;
 
 /// Who is about to see lessons: the people of one conversation (the channel a search,
 /// digest or card is shown in, or a person's DM).
@@ -104,9 +105,11 @@ impl Store {
         workspace: WorkspaceId,
         conversation: &str,
         kind: ConversationKind,
-        next_check_at: i64,
-        now: i64,
+        next_check_at: Timestamp,
+        now: Timestamp,
     ) -> Result<(), StoreError> {
+        let next_check_at = next_check_at.unix_seconds();
+        let now = now.unix_seconds();
         db::query(
             "INSERT INTO conversation_scopes \
                  (workspace_id, conversation, public, kind, next_check_at, updated_at) \
@@ -135,8 +138,9 @@ impl Store {
         workspace: WorkspaceId,
         conversation: &str,
         kind: ConversationKind,
-        now: i64,
+        now: Timestamp,
     ) -> Result<(), StoreError> {
+        let now = now.unix_seconds();
         db::query(
             "INSERT INTO conversation_scopes \
                  (workspace_id, conversation, public, kind, next_check_at, updated_at) \
@@ -184,9 +188,11 @@ impl Store {
         conversation: &str,
         seen: Option<i64>,
         kind: ConversationKind,
-        next_check_at: i64,
-        now: i64,
+        next_check_at: Timestamp,
+        now: Timestamp,
     ) -> Result<bool, StoreError> {
+        let next_check_at = next_check_at.unix_seconds();
+        let now = now.unix_seconds();
         // A first lookup (`seen` NULL) only inserts; a later one only updates the row
         // it read, still at that version.
         let stored = db::query(
@@ -218,10 +224,18 @@ impl Store {
         &self,
         workspace: WorkspaceId,
         conversation: &str,
-        now: i64,
+        now: Timestamp,
     ) -> Result<(), StoreError> {
-        self.record_conversation_scope(workspace, conversation, ConversationKind::Unknown, 0, now)
-            .await
+        // Due for a look-up at once: checked before any other.
+        let at_once = Timestamp::from_millis(0);
+        self.record_conversation_scope(
+            workspace,
+            conversation,
+            ConversationKind::Unknown,
+            at_once,
+            now,
+        )
+        .await
     }
 
     /// A conversation whose platform is never asked (Teams: its activities say what it
@@ -246,9 +260,10 @@ impl Store {
     /// Conversations due for another lookup, the longest waiting first.
     pub async fn scopes_to_check(
         &self,
-        now: i64,
+        now: Timestamp,
         limit: u32,
     ) -> Result<Vec<ScopeToCheck>, StoreError> {
+        let now = now.unix_seconds();
         Ok(db::query_as(
             "SELECT workspace_id, conversation FROM conversation_scopes \
              WHERE next_check_at <= ? ORDER BY next_check_at, workspace_id LIMIT ?",
@@ -280,24 +295,39 @@ mod tests {
         let ws = workspace(&store, "T1").await;
         assert_eq!(store.conversation_scope(ws, "C1").await.unwrap(), None);
         store
-            .record_conversation_scope(ws, "C1", ConversationKind::PublicChannel, 500, 100)
+            .record_conversation_scope(
+                ws,
+                "C1",
+                ConversationKind::PublicChannel,
+                Timestamp::from_unix_seconds(500),
+                Timestamp::from_unix_seconds(100),
+            )
             .await
             .unwrap();
         let scope = store.conversation_scope(ws, "C1").await.unwrap().unwrap();
         assert!(scope.is_public());
         assert_eq!(scope.next_check_at, 500);
-        assert!(store.scopes_to_check(499, 10).await.unwrap().is_empty());
+        assert!(
+            store
+                .scopes_to_check(Timestamp::from_unix_seconds(499), 10)
+                .await
+                .unwrap()
+                .is_empty()
+        );
         assert_eq!(store.next_scope_check().await.unwrap(), Some(500));
 
         store
-            .forget_conversation_scope(ws, "C1", 200)
+            .forget_conversation_scope(ws, "C1", Timestamp::from_unix_seconds(200))
             .await
             .unwrap();
         let forgotten = store.conversation_scope(ws, "C1").await.unwrap().unwrap();
         assert_eq!(forgotten.kind, ConversationKind::Unknown);
         assert!(!forgotten.is_public(), "changed means private until known");
         assert_eq!(
-            store.scopes_to_check(200, 10).await.unwrap(),
+            store
+                .scopes_to_check(Timestamp::from_unix_seconds(200), 10)
+                .await
+                .unwrap(),
             vec![ScopeToCheck {
                 workspace_id: ws.0,
                 conversation: "C1".into()
@@ -313,10 +343,20 @@ mod tests {
 
         // A change arrives while the very first lookup of C0 is on its way: the lookup
         // (which saw no row) does not store its older answer.
-        store.forget_conversation_scope(ws, "C0", 90).await.unwrap();
+        store
+            .forget_conversation_scope(ws, "C0", Timestamp::from_unix_seconds(90))
+            .await
+            .unwrap();
         assert!(
             !store
-                .record_looked_up_scope(ws, "C0", None, public, 500, 95)
+                .record_looked_up_scope(
+                    ws,
+                    "C0",
+                    None,
+                    public,
+                    Timestamp::from_unix_seconds(500),
+                    Timestamp::from_unix_seconds(95)
+                )
                 .await
                 .unwrap()
         );
@@ -333,7 +373,14 @@ mod tests {
         // First lookup of a conversation with no row: inserted.
         assert!(
             store
-                .record_looked_up_scope(ws, "C1", None, public, 500, 100)
+                .record_looked_up_scope(
+                    ws,
+                    "C1",
+                    None,
+                    public,
+                    Timestamp::from_unix_seconds(500),
+                    Timestamp::from_unix_seconds(100)
+                )
                 .await
                 .unwrap()
         );
@@ -341,12 +388,19 @@ mod tests {
         let seen = store.scope_version(ws, "C1").await.unwrap();
         assert!(seen.is_some());
         store
-            .forget_conversation_scope(ws, "C1", 150)
+            .forget_conversation_scope(ws, "C1", Timestamp::from_unix_seconds(150))
             .await
             .unwrap();
         assert!(
             !store
-                .record_looked_up_scope(ws, "C1", seen, public, 600, 160)
+                .record_looked_up_scope(
+                    ws,
+                    "C1",
+                    seen,
+                    public,
+                    Timestamp::from_unix_seconds(600),
+                    Timestamp::from_unix_seconds(160)
+                )
                 .await
                 .unwrap(),
             "the stale answer is dropped"
@@ -360,7 +414,14 @@ mod tests {
         let shared = ConversationKind::SharedChannel;
         assert!(
             store
-                .record_looked_up_scope(ws, "C1", seen, shared, 700, 170)
+                .record_looked_up_scope(
+                    ws,
+                    "C1",
+                    seen,
+                    shared,
+                    Timestamp::from_unix_seconds(700),
+                    Timestamp::from_unix_seconds(170)
+                )
                 .await
                 .unwrap()
         );
@@ -376,7 +437,14 @@ mod tests {
         // A row another process inserted first is not replaced by a first lookup.
         assert!(
             !store
-                .record_looked_up_scope(ws, "C1", None, public, 800, 180)
+                .record_looked_up_scope(
+                    ws,
+                    "C1",
+                    None,
+                    public,
+                    Timestamp::from_unix_seconds(800),
+                    Timestamp::from_unix_seconds(180)
+                )
                 .await
                 .unwrap()
         );

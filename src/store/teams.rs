@@ -5,6 +5,7 @@ use sqlx::FromRow;
 
 use super::db;
 use super::{Store, StoreError, WorkspaceId};
+use crate::domain::Timestamp;
 
 /// A channel or chat the bot can post to.
 #[derive(Clone, Debug, PartialEq, Eq, FromRow)]
@@ -34,8 +35,9 @@ impl Store {
         &self,
         workspace: WorkspaceId,
         conversation: &TeamsConversation,
-        now: i64,
+        now: Timestamp,
     ) -> Result<(), StoreError> {
+        let now = now.unix_seconds();
         db::query(
             "INSERT INTO teams_conversations \
                  (workspace_id, conversation_id, kind, service_url, bot_id, tenant_id, person, \
@@ -66,8 +68,9 @@ impl Store {
         &self,
         workspace: WorkspaceId,
         person: &TeamsPerson,
-        now: i64,
+        now: Timestamp,
     ) -> Result<(), StoreError> {
+        let now = now.unix_seconds();
         db::query(
             "INSERT INTO teams_people \
                  (workspace_id, person, name, aad_object_id, service_url, updated_at) \
@@ -192,8 +195,9 @@ impl Store {
         &self,
         workspace: WorkspaceId,
         conversation_id: &str,
-        now: i64,
+        now: Timestamp,
     ) -> Result<(), StoreError> {
+        let now = now.unix_seconds();
         db::query(
             "UPDATE teams_conversations SET updated_at = ? \
              WHERE workspace_id = ? AND conversation_id = ?",

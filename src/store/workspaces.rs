@@ -4,6 +4,7 @@ use sqlx::FromRow;
 
 use super::db;
 use super::{Store, StoreError};
+use crate::domain::Timestamp;
 pub use crate::domain::{Platform, Workspace, WorkspaceId};
 
 /// What is known about a workspace when it is first seen (or seen again). Tokens are
@@ -124,8 +125,9 @@ impl Store {
     pub async fn upsert_workspace(
         &self,
         new: NewWorkspace<'_>,
-        now: i64,
+        now: Timestamp,
     ) -> Result<Workspace, StoreError> {
+        let now = now.unix_seconds();
         let (id,): (i64,) = db::query_as(
             "INSERT INTO workspaces \
                  (platform, external_id, name, default_time_zone, created_at, updated_at) \
@@ -195,7 +197,10 @@ mod tests {
             keyring: None,
             slack_env_token: Some(crate::config::Secret::new("xoxb-env")),
         });
-        let in_slack = store.upsert_workspace(slack("T1"), 1).await.unwrap();
+        let in_slack = store
+            .upsert_workspace(slack("T1"), Timestamp::from_unix_seconds(1))
+            .await
+            .unwrap();
         assert_eq!(in_slack.bot_token.unwrap().expose(), "xoxb-env");
         let teams = NewWorkspace {
             platform: Platform::Teams,
@@ -203,7 +208,7 @@ mod tests {
         };
         assert!(
             store
-                .upsert_workspace(teams, 1)
+                .upsert_workspace(teams, Timestamp::from_unix_seconds(1))
                 .await
                 .unwrap()
                 .bot_token
@@ -223,7 +228,10 @@ mod tests {
             store.find_workspace(Platform::Slack, "T1").await,
             Err(StoreError::NotFound)
         ));
-        let first = store.upsert_workspace(slack("T1"), 10).await.unwrap();
+        let first = store
+            .upsert_workspace(slack("T1"), Timestamp::from_unix_seconds(10))
+            .await
+            .unwrap();
         assert_eq!(first.default_time_zone, "Europe/Berlin");
         assert!(first.bot_token.is_none());
 
@@ -234,7 +242,7 @@ mod tests {
                     default_time_zone: "UTC",
                     ..slack("T1")
                 },
-                20,
+                Timestamp::from_unix_seconds(20),
             )
             .await
             .unwrap();
@@ -258,14 +266,17 @@ mod tests {
     #[tokio::test]
     async fn the_same_id_on_two_platforms_is_two_workspaces() {
         let (store, _dir) = temp_store().await;
-        let a = store.upsert_workspace(slack("X1"), 1).await.unwrap();
+        let a = store
+            .upsert_workspace(slack("X1"), Timestamp::from_unix_seconds(1))
+            .await
+            .unwrap();
         let b = store
             .upsert_workspace(
                 NewWorkspace {
                     platform: Platform::Teams,
                     ..slack("X1")
                 },
-                1,
+                Timestamp::from_unix_seconds(1),
             )
             .await
             .unwrap();

@@ -1,5 +1,6 @@
 //! The binary itself: `check-config`, `migrate`, and `serve` until SIGTERM.
 
+use learnloop::domain::Timestamp;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -270,7 +271,7 @@ fn workspace_list_and_delete_give_admins_control_over_their_data() {
             };
             ids.push(
                 store
-                    .upsert_workspace(new, 1_800_000_000)
+                    .upsert_workspace(new, Timestamp::from_unix_seconds(1_800_000_000))
                     .await
                     .unwrap()
                     .id
@@ -374,7 +375,10 @@ fn backup_writes_a_consistent_private_copy_and_never_overwrites() {
             name: Some("Backed up"),
             default_time_zone: "UTC",
         };
-        store.upsert_workspace(new, 1).await.unwrap();
+        store
+            .upsert_workspace(new, Timestamp::from_unix_seconds(1))
+            .await
+            .unwrap();
         store.close().await;
     });
     let copy = dir.path().join("copy.db");

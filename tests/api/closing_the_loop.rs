@@ -16,6 +16,7 @@ use crate::debriefs::{
     start, submission, wait_for_outbox, workspace,
 };
 use crate::support::{TEAM, TestApp, monday, reply_text, spawn_app_at};
+use learnloop::domain::Timestamp;
 
 const DAY: i64 = 86_400;
 
@@ -601,7 +602,7 @@ async fn search_takes_any_input_and_workspaces_never_see_each_other() {
                 author_salt: "salt",
                 closes_at: None,
             },
-            clock.now_unix(),
+            clock.now(),
         )
         .await
         .unwrap();
@@ -616,9 +617,9 @@ async fn search_takes_any_input_and_workspaces_never_see_each_other() {
             owner: Some("U0BOB"),
             tags: "deploy",
             shared: true,
-            follow_up_at: Some(clock.now_unix()),
+            follow_up_at: Some(clock.now()),
         },
-        clock.now_unix(),
+        clock.now(),
     )
     .await
     .unwrap();
@@ -776,9 +777,18 @@ async fn each_owner_gets_one_calm_message_a_working_day_in_their_own_morning() {
     // Bob lives in Berlin, Carol in New York (as Slack told us).
     let store = app.store().await;
     for (person, zone) in [(BOB, "Europe/Berlin"), ("U0CAROL", "America/New_York")] {
-        store.ensure_person(ws, person, monday()).await.unwrap();
         store
-            .update_person_profile(ws, person, None, Some(zone), monday())
+            .ensure_person(ws, person, Timestamp::from_unix_seconds(monday()))
+            .await
+            .unwrap();
+        store
+            .update_person_profile(
+                ws,
+                person,
+                None,
+                Some(zone),
+                Timestamp::from_unix_seconds(monday()),
+            )
             .await
             .unwrap();
     }

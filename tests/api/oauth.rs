@@ -19,6 +19,7 @@ use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
 use crate::debriefs::dm;
 use crate::support::{Options, TestApp, reply_text, spawn_app_with};
+use learnloop::domain::Timestamp;
 
 /// Two keys, `k2` active (32 bytes each).
 const KEYS: &str = "k2:AgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgI=,k1:AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=";
@@ -440,10 +441,16 @@ async fn an_uninstall_cancels_the_queued_messages_and_stops_the_workspace() {
     assert!(cancelled.contains("uninstalled"), "{cancelled}");
     // Its digest schedule no longer comes due.
     let store = app.store().await;
-    let due = store.due_schedules(i64::MAX, 100).await.unwrap();
+    let due = store
+        .due_schedules(Timestamp::from_unix_seconds(i64::MAX), 100)
+        .await
+        .unwrap();
     assert!(due.iter().all(|s| s.channel != "C0ACME"), "{due:?}");
     // Nor does its debrief's close-by time.
-    let closing = store.debriefs_closing(i64::MAX / 2, 0, 100).await.unwrap();
+    let closing = store
+        .debriefs_closing(Timestamp::from_unix_seconds(i64::MAX / 2), 0, 100)
+        .await
+        .unwrap();
     assert!(closing.is_empty(), "{closing:?}");
     // tokens_revoked arriving after it changes nothing, and the team is not installed.
     let revoked = json!({
@@ -550,7 +557,7 @@ fn team_installation<'a>(
         installer_user_id: None,
         bot_token,
         refresh_token: refresh.map(|(token, _)| token),
-        token_expires_at: refresh.map(|(_, at)| at),
+        token_expires_at: refresh.map(|(_, at)| Timestamp::from_unix_seconds(at)),
         default_time_zone: "UTC",
     }
 }
@@ -667,7 +674,12 @@ async fn a_rotation_keeps_its_new_pair_when_the_row_was_only_sealed_again_meanwh
         async move { rotation.fresh_token(workspace).await }
     });
     tokio::time::sleep(std::time::Duration::from_millis(30)).await;
-    assert_eq!(new.reseal_tokens(100, 1_800_000_001).await.unwrap(), 1);
+    assert_eq!(
+        new.reseal_tokens(100, Timestamp::from_unix_seconds(1_800_000_001))
+            .await
+            .unwrap(),
+        1
+    );
     let token = rotating.await.unwrap().unwrap().unwrap();
     assert_eq!(token.expose(), "xoxb-rotated-1");
     let stored = new.installation(workspace).await.unwrap();
@@ -691,7 +703,7 @@ async fn install_rotating(store: &Store, team: &str, left: i64) -> learnloop::st
                 &Secret::new("xoxb-first"),
                 Some((&Secret::new("xoxe-first"), 1_800_000_000 + left)),
             ),
-            1_800_000_000,
+            Timestamp::from_unix_seconds(1_800_000_000),
         )
         .await
         .unwrap()
@@ -755,7 +767,7 @@ async fn a_new_key_reseals_stored_tokens_and_an_unknown_key_refuses_to_start() {
     store
         .save_installation(
             team_installation("T0KEYS", &Secret::new("xoxb-keys"), None),
-            1,
+            Timestamp::from_unix_seconds(1),
         )
         .await
         .unwrap();

@@ -14,6 +14,7 @@ use wiremock::matchers::method;
 
 use crate::support::rig::{Rig, default_delivery, ok, rig, store_on};
 use crate::support::{reply_text, spawn_app};
+use learnloop::domain::Timestamp;
 
 const GRACE: Duration = Duration::from_secs(6 * 3600);
 
@@ -61,7 +62,7 @@ async fn daily_nine(rig: &Rig) -> ScheduleId {
                 created_by: "U1",
                 person: None,
             },
-            monday_nine() - 3600,
+            Timestamp::from_unix_seconds(monday_nine() - 3600),
         )
         .await
         .unwrap()
@@ -373,7 +374,7 @@ async fn a_paused_persons_personal_prompt_is_skipped_until_the_pause_ends() {
                 created_by: "U9",
                 person: Some("U9"),
             },
-            monday_nine() - 3600,
+            Timestamp::from_unix_seconds(monday_nine() - 3600),
         )
         .await
         .unwrap();
@@ -382,7 +383,7 @@ async fn a_paused_persons_personal_prompt_is_skipped_until_the_pause_ends() {
             rig.workspace,
             "U9",
             Some(monday_nine() + 3600),
-            monday_nine() - 60,
+            Timestamp::from_unix_seconds(monday_nine() - 60),
         )
         .await
         .unwrap();
@@ -412,7 +413,7 @@ async fn two_app_replicas_on_one_database_post_a_due_reminder_once() {
                 name: None,
                 default_time_zone: "UTC",
             },
-            Utc::now().timestamp(),
+            Timestamp::from(Utc::now()),
         )
         .await
         .unwrap()
@@ -432,7 +433,7 @@ async fn two_app_replicas_on_one_database_post_a_due_reminder_once() {
                     created_by: "U1",
                     person: None,
                 },
-                Utc::now().timestamp(),
+                Timestamp::from(Utc::now()),
             )
             .await
             .unwrap();
@@ -478,7 +479,7 @@ async fn a_backlog_of_lessons_to_match_never_holds_up_a_due_prompt() {
                 author_salt: "salt",
                 closes_at: None,
             },
-            monday_nine() - 60,
+            Timestamp::from_unix_seconds(monday_nine() - 60),
         )
         .await
         .unwrap();
@@ -497,7 +498,7 @@ async fn a_backlog_of_lessons_to_match_never_holds_up_a_due_prompt() {
                 shared: true,
                 follow_up_at: None,
             },
-            monday_nine() - 60,
+            Timestamp::from_unix_seconds(monday_nine() - 60),
         )
         .await
         .unwrap();

@@ -9,6 +9,7 @@ use learnloop::http::verify::TeamsWebhookVerifier;
 use serde_json::{Value, json};
 
 use crate::support::{Options, TestApp, card_lines, spawn_app, spawn_app_with};
+use learnloop::domain::Timestamp;
 
 /// The security token of a known-answer vector (`VECTOR_BODY` signs to `VECTOR_HEADER`).
 const TOKEN: &str = "vqF0En+Z0ucuRTM/01o2GuhMH3hKKk/N2bOmlM31zaA=";
@@ -248,7 +249,7 @@ async fn webhook_answers_show_a_channel_only_what_it_may_see() {
                 author_salt: "salt",
                 closes_at: None,
             },
-            1,
+            Timestamp::from_unix_seconds(1),
         )
         .await
         .unwrap();
@@ -265,7 +266,7 @@ async fn webhook_answers_show_a_channel_only_what_it_may_see() {
             shared: false,
             follow_up_at: None,
         },
-        1,
+        Timestamp::from_unix_seconds(1),
     )
     .await
     .unwrap();
@@ -275,8 +276,8 @@ async fn webhook_answers_show_a_channel_only_what_it_may_see() {
             workspace,
             "19:leads@thread.tacv2",
             ConversationKind::PrivateChannel,
-            i64::MAX,
-            1,
+            Timestamp::from_unix_seconds(i64::MAX),
+            Timestamp::from_unix_seconds(1),
         )
         .await
         .unwrap();

@@ -3,6 +3,7 @@
 
 use std::process::Command;
 
+use learnloop::domain::Timestamp;
 use learnloop::store::scratch::ScratchDatabase;
 use learnloop::store::search_terms::{Term, Terms};
 use learnloop::store::transfer::Import;
@@ -25,7 +26,7 @@ async fn sqlite_install() -> (ScratchDatabase, WorkspaceId) {
                 name: Some("Acmé"),
                 default_time_zone: "Europe/Paris",
             },
-            1,
+            Timestamp::from_unix_seconds(1),
         )
         .await
         .unwrap()
@@ -44,7 +45,7 @@ async fn sqlite_install() -> (ScratchDatabase, WorkspaceId) {
                 author_salt: "salt",
                 closes_at: None,
             },
-            2,
+            Timestamp::from_unix_seconds(2),
         )
         .await
         .unwrap();
@@ -63,23 +64,29 @@ async fn sqlite_install() -> (ScratchDatabase, WorkspaceId) {
                 owner: Some("U1"),
                 tags,
                 shared: true,
-                follow_up_at: Some(100),
+                follow_up_at: Some(Timestamp::from_unix_seconds(100)),
             },
-            3,
+            Timestamp::from_unix_seconds(3),
         )
         .await
         .unwrap();
     }
     tx.enqueue(
         NewOutboxMessage::post(ws, "C1", r#"{"channel":"C1","text":"hi"}"#),
-        4,
-        5,
+        Timestamp::from_unix_seconds(4),
+        Timestamp::from_unix_seconds(5),
     )
     .await
     .unwrap();
     tx.commit().await.unwrap();
     store
-        .add_goal(ws, "U1", "Learn Rust's borrow checker", None, 6)
+        .add_goal(
+            ws,
+            "U1",
+            "Learn Rust's borrow checker",
+            None,
+            Timestamp::from_unix_seconds(6),
+        )
         .await
         .unwrap();
     store.close().await;
@@ -140,7 +147,7 @@ async fn an_install_moves_whole_and_verified_and_a_second_run_is_refused() {
                 name: None,
                 default_time_zone: "UTC",
             },
-            9,
+            Timestamp::from_unix_seconds(9),
         )
         .await
         .unwrap()
@@ -217,7 +224,7 @@ async fn a_resumed_run_refuses_a_source_that_changed_since_it_stopped() {
                 name: Some("Acme renamed"),
                 default_time_zone: "Europe/Paris",
             },
-            7,
+            Timestamp::from_unix_seconds(7),
         )
         .await
         .unwrap();

@@ -9,6 +9,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use learnloop::config::Secret;
+use learnloop::domain::Timestamp;
 use learnloop::http::verify::SlackSignatureVerifier;
 use learnloop::store::scratch::ScratchDatabase;
 use learnloop::store::{NewOutboxMessage, NewWorkspace, Platform, Store, WorkspaceId, db};
@@ -151,7 +152,7 @@ async fn workspace(store: &Store) -> WorkspaceId {
                 name: None,
                 default_time_zone: "UTC",
             },
-            chrono::Utc::now().timestamp(),
+            Timestamp::from(chrono::Utc::now()),
         )
         .await
         .unwrap()
@@ -272,8 +273,8 @@ async fn a_replica_killed_mid_send_leaves_its_messages_to_the_others() {
         let body = json!({"channel": channel, "text": format!("message {i}")}).to_string();
         tx.enqueue(
             NewOutboxMessage::post(ws, &channel, &body),
-            at,
-            at + 3_600_000,
+            Timestamp::from_millis(at),
+            Timestamp::from_millis(at + 3_600_000),
         )
         .await
         .unwrap();
@@ -427,7 +428,7 @@ async fn a_debrief_closed_from_two_replicas_at_once_closes_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_retried_event_reaching_two_replicas_is_handled_once() {
-    let (database, slack, a, b) = two_replicas().await;
+    let (_database, slack, a, b) = two_replicas().await;
     let event = json!({
         "type": "event_callback", "team_id": TEAM, "api_app_id": "A0APP",
         "event_id": "EvTwice", "event_time": 1_700_000_000,

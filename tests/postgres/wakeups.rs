@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use learnloop::domain::Timestamp;
 use learnloop::store::{NewOutboxMessage, NewWorkspace, Platform};
 use tokio_util::sync::CancellationToken;
 
@@ -30,7 +31,7 @@ async fn a_message_queued_by_one_replica_wakes_the_worker_of_another() {
                 name: None,
                 default_time_zone: "UTC",
             },
-            1,
+            Timestamp::from_unix_seconds(1),
         )
         .await
         .unwrap()
@@ -38,8 +39,8 @@ async fn a_message_queued_by_one_replica_wakes_the_worker_of_another() {
     let mut tx = a.begin().await.unwrap();
     tx.enqueue(
         NewOutboxMessage::post(workspace, "C1", r#"{"channel":"C1","text":"hi"}"#),
-        1,
-        1_000_000,
+        Timestamp::from_millis(1),
+        Timestamp::from_millis(1_000_000),
     )
     .await
     .unwrap();

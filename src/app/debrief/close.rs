@@ -5,7 +5,7 @@
 //! reflections keep only that someone reflected, and its DMs are erased.
 
 use crate::app::AppError;
-use chrono::DateTime;
+use crate::domain::Timestamp;
 
 use super::answers;
 use super::items;
@@ -108,15 +108,14 @@ async fn close_with(
         .store
         .settled_during(ctx.workspace.id, debrief.id)
         .await?;
-    let now = ctx.clock.now_unix();
-    let now_ms = ctx.clock.now_millis();
+    let now = ctx.clock.now();
     let names = DisplayNames::of(ctx.store, ctx.workspace).await?;
     let mut tx = ctx.store.begin().await?;
     if !tx.close_debrief(ctx.workspace.id, debrief.id, now).await? {
         return Ok(already.into());
     }
     let mut closed = debrief.clone();
-    closed.closed_at = Some(now);
+    closed.closed_at = Some(now.unix_seconds());
     let reflections = reflected(tx.reflections(ctx.workspace.id, debrief.id).await?);
     let made = store_lessons(
         ctx,
@@ -164,8 +163,8 @@ async fn close_with(
                 }),
                 ..NewOutboxMessage::post(closed.workspace, &closed.channel, &body)
             },
-            now_ms,
-            ctx.give_up_at(now_ms),
+            now,
+            ctx.give_up_at(now),
         )
         .await?;
     }
@@ -288,12 +287,12 @@ async fn store_lessons(
     (debrief, reflections): (&Debrief, &[Reflected]),
     (owners, decisions): (&Owners, &Decisions),
     scope: ConversationKind,
-    now: i64,
+    now: Timestamp,
 ) -> Result<Made, AppError> {
-    let follow_up_at = now + i64::from(ctx.debriefs.follow_up_days) * 86_400;
+    let follow_up_at = now.plus_seconds(i64::from(ctx.debriefs.follow_up_days) * 86_400);
     let zone = super::workspace_zone(ctx);
-    let follow_up = DateTime::from_timestamp(follow_up_at, 0)
-        .unwrap_or_default()
+    let follow_up = follow_up_at
+        .to_utc()
         .with_timezone(&zone)
         .format("%a %-d %b")
         .to_string();

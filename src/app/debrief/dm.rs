@@ -46,7 +46,7 @@ async fn save(
 ) -> Result<(), AppError> {
     let conversation = conversation_of(ctx, debrief, choices, progress);
     ctx.store
-        .save_conversation(ctx.workspace.id, &conversation, ctx.clock.now_unix())
+        .save_conversation(ctx.workspace.id, &conversation, ctx.clock.now())
         .await
         .map_err(AppError::from)
 }
@@ -202,7 +202,7 @@ pub async fn reflect_command(ctx: &CommandContext<'_>) -> Result<Handled, AppErr
     }
     // Typed in a channel: the conversation happens in the person's DM with the bot.
     let posted = outgoing::post(ctx.workspace.platform, ctx.user, &prompt, &no_names);
-    let now_ms = ctx.clock.now_millis();
+    let now = ctx.clock.now();
     ctx.store
         .enqueue(
             NewOutboxMessage {
@@ -210,8 +210,8 @@ pub async fn reflect_command(ctx: &CommandContext<'_>) -> Result<Handled, AppErr
                 anonymous_debrief: anonymous,
                 ..NewOutboxMessage::post(ctx.workspace.id, ctx.user, &posted.body)
             },
-            now_ms,
-            ctx.give_up_at(now_ms),
+            now,
+            ctx.give_up_at(now),
         )
         .await?;
     Ok(Handled {
@@ -267,7 +267,7 @@ pub async fn converse(ctx: &CommandContext<'_>, text: &str) -> Result<Option<Han
                 version: conversation.version,
                 ..conversation_of(ctx, Some(debrief.id), &[], &progress)
             };
-            let now = ctx.clock.now_unix();
+            let now = ctx.clock.now();
             if !ctx
                 .store
                 .advance_conversation(ctx.workspace.id, &step, now)

@@ -252,7 +252,7 @@ fn closes_at(
     ctx: &CommandContext<'_>,
     closes_in: Option<PauseDuration>,
 ) -> Result<Option<i64>, Message> {
-    let now = ctx.clock.now_unix();
+    let now = ctx.clock.now().unix_seconds();
     let too_far = || {
         Message::text(format!(
             ":warning: A debrief closes within {MAX_CLOSES_IN_DAYS} days; give an earlier \
@@ -325,7 +325,7 @@ pub async fn start(
             .open_actions_in(ctx.workspace.id, ctx.channel, None, since::SHOWN)
             .await?,
     };
-    let now_ms = ctx.clock.now_millis();
+    let now = ctx.clock.now();
     let salt = random_salt()?;
     let names = DisplayNames::of(ctx.store, ctx.workspace).await?;
     let mut tx = ctx.store.begin().await?;
@@ -342,7 +342,7 @@ pub async fn start(
                 author_salt: &salt,
                 closes_at,
             },
-            ctx.clock.now_unix(),
+            ctx.clock.now(),
         )
         .await?;
     let debrief = Debrief {
@@ -371,8 +371,8 @@ pub async fn start(
                 method: posted.method,
                 ..NewOutboxMessage::post(ctx.workspace.id, ctx.channel, &posted.body)
             },
-            now_ms,
-            ctx.give_up_at(now_ms),
+            now,
+            ctx.give_up_at(now),
         )
         .await?
         .ok_or_else(|| AppError::Internal("the debrief card was not queued".into()))?;
@@ -539,7 +539,7 @@ async fn update_card(
         names.name(id)
     });
     let body = updated.body;
-    let now_ms = ctx.clock.now_millis();
+    let now = ctx.clock.now();
     tx.enqueue_update(
         NewOutboxMessage {
             method: updated.method,
@@ -549,8 +549,8 @@ async fn update_card(
             }),
             ..NewOutboxMessage::post(debrief.workspace, &debrief.channel, &body)
         },
-        now_ms,
-        ctx.give_up_at(now_ms),
+        now,
+        ctx.give_up_at(now),
     )
     .await
     .map_err(AppError::from)
@@ -659,7 +659,7 @@ pub async fn submit(
             &key,
             debrief.author(ctx.user),
             &json,
-            ctx.clock.now_unix(),
+            ctx.clock.now(),
         )
         .await
     {

@@ -67,7 +67,7 @@ async fn not_yet_reflected(
         .await?;
     let paused = ctx
         .store
-        .paused_people(ctx.workspace.id, ctx.clock.now_unix())
+        .paused_people(ctx.workspace.id, ctx.clock.now())
         .await?;
     let mut seen = HashSet::new();
     Ok(Some(
@@ -155,8 +155,7 @@ pub async fn nudge(ctx: &CommandContext<'_>, debrief: &Debrief) -> Result<Handle
     }
     let message = nudge_message(debrief, reflected as usize, workspace_zone(ctx));
     let names = DisplayNames::of(ctx.store, ctx.workspace).await?;
-    let now = ctx.clock.now_unix();
-    let now_ms = ctx.clock.now_millis();
+    let now = ctx.clock.now();
     let mut tx = ctx.store.begin().await?;
     if !tx
         .mark_nudged(ctx.workspace.id, debrief.id, now, NUDGE_GAP_SECS)
@@ -173,7 +172,7 @@ pub async fn nudge(ctx: &CommandContext<'_>, debrief: &Debrief) -> Result<Handle
         let posted = outgoing::post(ctx.workspace.platform, person, &message, &|id| {
             names.name(id)
         });
-        let key = nudge_key(debrief.id, now, person);
+        let key = nudge_key(debrief.id, now.unix_seconds(), person);
         tx.enqueue(
             NewOutboxMessage {
                 method: posted.method,
@@ -183,8 +182,8 @@ pub async fn nudge(ctx: &CommandContext<'_>, debrief: &Debrief) -> Result<Handle
                 anonymous_debrief: debrief.anonymous.then_some(debrief.id),
                 ..NewOutboxMessage::post(ctx.workspace.id, person, &posted.body)
             },
-            now_ms,
-            ctx.give_up_at(now_ms),
+            now,
+            ctx.give_up_at(now),
         )
         .await?;
     }

@@ -449,12 +449,7 @@ pub async fn submit_page(
     }
     match ctx
         .store
-        .save_review_decisions(
-            ctx.workspace.id,
-            debrief.id,
-            &decisions,
-            ctx.clock.now_unix(),
-        )
+        .save_review_decisions(ctx.workspace.id, debrief.id, &decisions, ctx.clock.now())
         .await
     {
         Ok(()) => {}

@@ -138,7 +138,7 @@ pub async fn answer(
             outcome,
             ctx.user,
             during,
-            ctx.clock.now_unix(),
+            ctx.clock.now(),
         )
         .await?;
     if !recorded {

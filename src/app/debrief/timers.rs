@@ -5,6 +5,7 @@
 //! and closing is a compare-and-set on the open debrief.
 
 use crate::app::AppError;
+use crate::domain::Timestamp;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -72,7 +73,7 @@ pub async fn keep_close_by_times(
     store: &Store,
     clock: &dyn Clock,
     duties: &DebriefDuties,
-    now: i64,
+    now: Timestamp,
 ) -> Result<TimersReport, AppError> {
     let mut report = TimersReport::default();
     for stored in store
@@ -82,7 +83,7 @@ pub async fn keep_close_by_times(
         let id = stored.id;
         // One debrief that fails (a broken row, a lost workspace) is logged and left
         // for the next pass; the others are still kept on time.
-        match keep_one(store, clock, duties, stored, now).await {
+        match keep_one(store, clock, duties, stored, now.unix_seconds()).await {
             Ok(Kept::Closed) => report.closed += 1,
             Ok(Kept::Reminded) => report.reminded += 1,
             Ok(Kept::Nothing) => {}
@@ -168,8 +169,7 @@ async fn remind(
         &message,
         &|id| names.name(id),
     );
-    let now = ctx.clock.now_unix();
-    let now_ms = ctx.clock.now_millis();
+    let now = ctx.clock.now();
     let mut tx = ctx.store.begin().await?;
     if !tx
         .mark_close_reminded(ctx.workspace.id, debrief.id, now)
@@ -186,8 +186,8 @@ async fn remind(
             method: posted.method,
             ..NewOutboxMessage::post(ctx.workspace.id, &debrief.facilitator, &posted.body)
         },
-        now_ms,
-        ctx.give_up_at(now_ms),
+        now,
+        ctx.give_up_at(now),
     )
     .await?;
     tx.commit().await?;
@@ -209,7 +209,7 @@ async fn close_on_time(ctx: &CommandContext<'_>, debrief: &Debrief) -> Result<bo
     let posted = outgoing::post(ctx.workspace.platform, &debrief.facilitator, &said, &|id| {
         names.name(id)
     });
-    let now_ms = ctx.clock.now_millis();
+    let now = ctx.clock.now();
     let key = format!("debrief-closed-on-time:{}", debrief.id.0);
     ctx.store
         .enqueue(
@@ -218,8 +218,8 @@ async fn close_on_time(ctx: &CommandContext<'_>, debrief: &Debrief) -> Result<bo
                 dedupe_key: Some(&key),
                 ..NewOutboxMessage::post(ctx.workspace.id, &debrief.facilitator, &posted.body)
             },
-            now_ms,
-            ctx.give_up_at(now_ms),
+            now,
+            ctx.give_up_at(now),
         )
         .await?;
     Ok(true)

@@ -8,6 +8,7 @@ mod index;
 pub(crate) use index::{same_lesson, stems};
 
 use crate::app::AppError;
+use crate::domain::Timestamp;
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -169,8 +170,8 @@ pub async fn match_queued(
 pub async fn match_period(
     store: &Store,
     workspace: WorkspaceId,
-    from: i64,
-    to: i64,
+    from: Timestamp,
+    to: Timestamp,
     limit: u32,
 ) -> Result<usize, AppError> {
     let queued = store
@@ -232,7 +233,12 @@ mod tests {
             "the queue is worked off"
         );
         let pairs: Vec<(i64, i64)> = store
-            .matches_of_period(ours, 0, 10, Audience::Internal)
+            .matches_of_period(
+                ours,
+                Timestamp::from_unix_seconds(0),
+                Timestamp::from_unix_seconds(10),
+                Audience::Internal,
+            )
             .await
             .unwrap()
             .iter()
@@ -243,7 +249,12 @@ mod tests {
         assert_eq!(pairs, vec![(1, 2), (2, 1)]);
         assert!(
             store
-                .matches_of_period(theirs, 0, 10, Audience::Internal)
+                .matches_of_period(
+                    theirs,
+                    Timestamp::from_unix_seconds(0),
+                    Timestamp::from_unix_seconds(10),
+                    Audience::Internal
+                )
                 .await
                 .unwrap()
                 .is_empty()
@@ -269,7 +280,7 @@ mod tests {
                     shared: true,
                     follow_up_at: None,
                 },
-                1,
+                Timestamp::from_unix_seconds(1),
             )
             .await
             .unwrap();

@@ -345,7 +345,7 @@ async fn handle_callback(
     };
     if let Some(conversation) = scope_changed {
         // Private until looked up again, which the refresher does at once.
-        let now = state.clock.now_unix();
+        let now = state.clock.now();
         state
             .store
             .forget_conversation_scope(workspace.id, &conversation, now)
@@ -368,7 +368,7 @@ async fn handle_callback(
             if !state.store.has_opened_home(workspace.id, &user).await? {
                 state
                     .store
-                    .mark_home_opened(workspace.id, &user, state.clock.now_unix())
+                    .mark_home_opened(workspace.id, &user, state.clock.now())
                     .await?;
             }
             state.publish_home(&workspace, &user).await?;
@@ -429,7 +429,7 @@ async fn uninstalled(
     };
     let cancelled = state
         .store
-        .mark_uninstalled(workspace.id, state.clock.now_unix())
+        .mark_uninstalled(workspace.id, state.clock.now())
         .await?;
     // Requests are cached by the ids they name: any of them may point here.
     state.workspaces.forget_all_slack();

@@ -85,13 +85,13 @@ async fn install(State(state): State<AppState>) -> Result<Response, HttpError> {
         return Ok(not_offered());
     };
     let (oauth_state, browser) = (random_hex()?, random_hex()?);
-    let now = state.clock.now_unix();
+    let now = state.clock.now();
     state
         .store
         .save_oauth_state(
             &digest(&oauth_state),
             &digest(&browser),
-            now + STATE_TTL_SECS,
+            now.plus_seconds(STATE_TTL_SECS),
             now,
         )
         .await?;
@@ -159,7 +159,7 @@ async fn redirect(
     if let Some(error) = callback.error.as_deref() {
         if let (Some(oauth_state), Some(browser)) = (&callback.state, browser_cookie(&headers)) {
             // A cancelled install uses its state up.
-            let now = state.clock.now_unix();
+            let now = state.clock.now();
             state
                 .store
                 .take_oauth_state(&digest(oauth_state), &digest(browser), now)
@@ -191,7 +191,7 @@ async fn redirect(
              the install.",
         ));
     };
-    let now = state.clock.now_unix();
+    let now = state.clock.now();
     if !state
         .store
         .take_oauth_state(&digest(oauth_state), &digest(browser), now)

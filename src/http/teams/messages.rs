@@ -656,7 +656,7 @@ async fn welcome(
     if personal {
         // Welcomed now: their first words in the chat are answered, not welcomed again.
         let bot = activity.recipient.as_ref().and_then(|r| r.id.as_deref());
-        let now = state.clock.now_unix();
+        let now = state.clock.now();
         // Teams names the installer in `from` (and often only the bot in membersAdded).
         let added = activity
             .members_added
@@ -705,7 +705,7 @@ fn learn_the_roster(
                 return;
             }
         };
-        let now = clock.now_unix();
+        let now = clock.now();
         for member in members {
             let Some(id) = member.id else { continue };
             let person = TeamsPerson {
@@ -776,7 +776,7 @@ async fn remember(
             }
         }
     };
-    let now = state.clock.now_unix();
+    let now = state.clock.now();
     let bot_id = activity.recipient.as_ref().and_then(|r| r.id.as_deref());
     if let (Some(conversation), Some(bot_id)) = (activity.conversation.as_ref(), bot_id)
         && let Some(id) = conversation.id.as_deref()

@@ -14,6 +14,7 @@ use serde_json::Value;
 use crate::app::command::{Command, parse_learn};
 use crate::app::handle::handle as handle_command;
 use crate::app::messages;
+use crate::domain::Timestamp;
 use crate::http::AppState;
 use crate::http::body::read_limited;
 use crate::http::error::HttpError;
@@ -55,7 +56,8 @@ const FRESH_SECS: i64 = 300;
 /// A signed request can be captured and sent again: one whose timestamp is more than
 /// five minutes away, or whose id was answered before, is refused (401).
 async fn refuse_replays(state: &AppState, activity: &Activity) -> Result<(), HttpError> {
-    let now = state.clock.now_unix();
+    // The webhook's timestamp is Unix seconds.
+    let now = state.clock.now().unix_seconds();
     let Some(sent_at) = activity.sent_at() else {
         tracing::info!("refused a Teams webhook call without a timestamp");
         return Err(HttpError::Unauthorized);
@@ -71,7 +73,11 @@ async fn refuse_replays(state: &AppState, activity: &Activity) -> Result<(), Htt
         tracing::info!("refused a Teams webhook call without an activity id");
         return Err(HttpError::Unauthorized);
     };
-    if !state.store.first_webhook_activity(&key, now).await? {
+    if !state
+        .store
+        .first_webhook_activity(&key, Timestamp::from_unix_seconds(now))
+        .await?
+    {
         tracing::info!("refused a Teams webhook call answered before (a replay)");
         return Err(HttpError::Unauthorized);
     }

@@ -216,7 +216,8 @@ impl BotTokenVerifier {
             .unwrap_or_else(|e| e.into_inner())
             .get(&digest)
             .cloned();
-        let now = self.clock.now_unix();
+        // JWT times (`exp`, `nbf`) are Unix seconds.
+        let now = self.clock.now().unix_seconds();
         if let Some(known) = remembered {
             let keys = self.current();
             if now - keys.fetched_at < KEYS_MAX_AGE_SECS && keys.keys.contains_key(&known.kid) {
@@ -277,7 +278,8 @@ impl BotTokenVerifier {
     /// The key `kid`, fetching the key set when it is old, or when `kid` is unknown and
     /// no such fetch happened in the last hour.
     async fn key(&self, kid: &str) -> Result<Arc<SigningKey>, BotTokenError> {
-        let now = self.clock.now_unix();
+        // JWT times (`exp`, `nbf`) are Unix seconds.
+        let now = self.clock.now().unix_seconds();
         let current = self.current();
         if now - current.fetched_at < KEYS_MAX_AGE_SECS
             && let Some(key) = current.keys.get(kid)

@@ -69,7 +69,7 @@ impl TokenRotation {
             && installation.refresh_token.is_some()
             && installation
                 .token_expires_at
-                .is_some_and(|at| at - self.clock.now_unix() < REFRESH_WHEN_LEFT_SECS)
+                .is_some_and(|at| at - self.clock.now().unix_seconds() < REFRESH_WHEN_LEFT_SECS)
     }
 
     /// The installation's bot token, refreshed first when it runs out within two hours.
@@ -133,10 +133,16 @@ impl TokenRotation {
         let (bot_token, new_refresh) = (Secret::new(bot_token), Secret::new(new_refresh));
         let mut seen = installation;
         for _ in 0..REREADS {
-            let now = self.clock.now_unix();
+            let now = self.clock.now();
             let stored = self
                 .store
-                .store_rotated_tokens(&seen, &bot_token, &new_refresh, now + expires_in, now)
+                .store_rotated_tokens(
+                    &seen,
+                    &bot_token,
+                    &new_refresh,
+                    now.plus_seconds(expires_in),
+                    now,
+                )
                 .await?;
             if stored == Rotated::Stored {
                 tracing::info!(workspace = %seen.workspace, "rotated a Slack bot token");
@@ -177,7 +183,7 @@ impl TokenRotation {
             .set_installation_state(
                 installation.workspace,
                 InstallationState::Broken,
-                self.clock.now_unix(),
+                self.clock.now(),
             )
             .await?;
         Ok(None)
@@ -185,7 +191,7 @@ impl TokenRotation {
 
     /// Refreshes every token running out within two hours, once.
     pub async fn sweep(&self) -> Result<usize, StoreError> {
-        let soon = self.clock.now_unix() + REFRESH_WHEN_LEFT_SECS;
+        let soon = self.clock.now().plus_seconds(REFRESH_WHEN_LEFT_SECS);
         let expiring = self.store.installations_expiring(soon).await?;
         for workspace in &expiring {
             self.fresh_token(*workspace).await?;

@@ -114,7 +114,8 @@ impl TeamsClient {
     /// five minutes of expiring.
     async fn token(&self) -> Result<Secret, TeamsApiError> {
         let mut cached = self.token.lock().await;
-        let now = self.clock.now_millis();
+        // Token lifetimes are counted in milliseconds here.
+        let now = self.clock.now().millis();
         if let Some((token, expires_at)) = cached.as_ref()
             && now < expires_at - RENEW_BEFORE_MS
         {

@@ -1,6 +1,7 @@
 //! A worker-level rig: a migrated temp database with one workspace, a fake Slack, a
 //! manual clock and an outbox worker, for tests that move time instead of sleeping.
 
+use learnloop::domain::Timestamp;
 use learnloop::store::scratch::ScratchDatabase;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -55,7 +56,7 @@ pub async fn rig(settings: DeliverySettings) -> Rig {
                 name: None,
                 default_time_zone: "UTC",
             },
-            START,
+            Timestamp::from_unix_seconds(START),
         )
         .await
         .unwrap()
@@ -86,7 +87,7 @@ pub async fn rig(settings: DeliverySettings) -> Rig {
 impl Rig {
     pub async fn queue(&self, channel: &str, text: &str) -> OutboxId {
         let body = json!({"channel": channel, "text": text}).to_string();
-        let now = self.clock.now_millis();
+        let now = self.clock.now();
         let message = NewOutboxMessage::post(self.workspace, channel, &body);
         let give_up_at = self.delivery.give_up_at(now);
         self.store
