@@ -123,7 +123,7 @@ async fn fanout(backend: Backend, replicas: usize) -> anyhow::Result<(f64, u64, 
     let database = database(backend).await?;
     let seed = store_on(&database, 4).await?;
     let ws = workspace(&seed, "TFANOUT").await?;
-    let now = SystemClock.now_unix();
+    let now = SystemClock.now().unix_seconds();
     db::query(db::Sql::dialects(
         "WITH RECURSIVE g(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM g WHERE n + 1 < ?4) \
          INSERT INTO schedules (workspace_id, kind, channel, spec, time_zone, anchor_date, \

@@ -127,7 +127,7 @@ async fn main() -> anyhow::Result<()> {
         )
         .await?
         .id;
-    let now = clock.now_unix();
+    let now = clock.now().unix_seconds();
     for i in 0..channels {
         let channel = format!("D{i:05}");
         store

@@ -119,7 +119,7 @@ async fn main() -> anyhow::Result<()> {
     // The first command creates the workspace (help needs none); then the data goes in.
     signed.learn(TEAM, "goal list").await;
     let pool = SqlitePool::connect(&app.db_url).await?;
-    seed(&pool, SystemClock.now_unix()).await?;
+    seed(&pool, SystemClock.now().unix_seconds()).await?;
 
     let event = |n: usize| {
         json!({

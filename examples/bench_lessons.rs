@@ -325,7 +325,7 @@ async fn due_prompt_delay(
     .bind(backlog)
     .execute(&pool)
     .await?;
-    let now = SystemClock.now_unix();
+    let now = SystemClock.now().unix_seconds();
     let due = now + 2;
     store
         .create_schedule(
@@ -354,7 +354,7 @@ async fn due_prompt_delay(
                     .is_ok_and(|b| b["channel"] == channel)
         });
         if posted {
-            let late_ms = (SystemClock.now_millis() - due * 1000) as f64;
+            let late_ms = (SystemClock.now().millis() - due * 1000) as f64;
             return Ok(late_ms);
         }
         anyhow::ensure!(Instant::now() < deadline, "the prompt never came");
@@ -370,7 +370,7 @@ async fn main() -> anyhow::Result<()> {
             .map_or("target/bench_lessons.db", String::as_str),
     );
     let searches: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(2000);
-    let now = SystemClock.now_unix();
+    let now = SystemClock.now().unix_seconds();
     let matching;
     {
         let store = open(&path).await?;

@@ -78,7 +78,7 @@ fn wrk(url: &str, seconds: u32, script: &str) -> anyhow::Result<(f64, f64)> {
 /// the first time (RSA signature and claims), then each again (remembered); p50 in µs.
 async fn verification_cost(bot: &BotFramework) -> anyhow::Result<(f64, f64)> {
     let verifier = BotTokenVerifier::new(APP_ID, &bot.openid_url(), Arc::new(SystemClock));
-    let now = SystemClock.now_unix();
+    let now = SystemClock.now().unix_seconds();
     let headers: Vec<String> = (0..2_000)
         .map(|n| {
             let mut claims = BotFramework::claims(SERVICE_URL, now);
@@ -138,7 +138,7 @@ async fn main() -> anyhow::Result<()> {
 
     let token = bot.token(
         KID,
-        &BotFramework::claims(SERVICE_URL, SystemClock.now_unix()),
+        &BotFramework::claims(SERVICE_URL, SystemClock.now().unix_seconds()),
     );
     let body = json!({
         "type": "messageReaction",

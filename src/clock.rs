@@ -11,16 +11,6 @@ use crate::domain::Timestamp;
 /// A source of "now" (UTC).
 pub trait Clock: Send + Sync + 'static {
     fn now(&self) -> Timestamp;
-
-    /// Unix time in milliseconds.
-    fn now_millis(&self) -> i64 {
-        self.now().millis()
-    }
-
-    /// Unix time in seconds.
-    fn now_unix(&self) -> i64 {
-        self.now().unix_seconds()
-    }
 }
 
 /// Shared handle to whichever clock the app runs on.
@@ -82,7 +72,7 @@ impl ShiftedClock {
         clock
     }
     pub fn set(&self, unix: i64) {
-        let offset = unix * 1000 - SystemClock.now_millis();
+        let offset = unix * 1000 - SystemClock.now().millis();
         self.offset_millis.store(offset, Ordering::SeqCst);
     }
     pub fn advance(&self, seconds: i64) {
@@ -106,20 +96,20 @@ mod tests {
     #[test]
     fn manual_clock_moves_only_when_told() {
         let clock = ManualClock::at(100);
-        assert_eq!(clock.now_unix(), 100);
+        assert_eq!(clock.now(), Timestamp::from_unix_seconds(100));
         clock.advance_millis(1500);
-        assert_eq!(clock.now_millis(), 101_500);
-        assert_eq!(clock.now_unix(), 101);
+        assert_eq!(clock.now().millis(), 101_500);
+        assert_eq!(clock.now().unix_seconds(), 101);
         clock.set(5);
-        assert_eq!(clock.now_unix(), 5);
-        assert!(SystemClock.now_unix() > 1_700_000_000);
+        assert_eq!(clock.now().unix_seconds(), 5);
+        assert!(SystemClock.now().unix_seconds() > 1_700_000_000);
     }
 
     #[test]
     fn a_shifted_clock_jumps_and_keeps_running() {
         let clock = ShiftedClock::at(1_000);
-        assert!((clock.now_unix() - 1_000).abs() <= 1);
+        assert!((clock.now().unix_seconds() - 1_000).abs() <= 1);
         clock.advance(86_400);
-        assert!((clock.now_unix() - 87_400).abs() <= 1);
+        assert!((clock.now().unix_seconds() - 87_400).abs() <= 1);
     }
 }

@@ -43,7 +43,7 @@ impl Signed {
 
     /// POSTs a signed body; the latency and the JSON answer (null when empty).
     pub async fn post(&self, path: &str, content_type: &str, body: String) -> (Duration, Value) {
-        let now = SystemClock.now_unix();
+        let now = SystemClock.now().unix_seconds();
         let signature = self.signer.sign(now, body.as_bytes());
         let started = Instant::now();
         let response = self

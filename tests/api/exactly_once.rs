@@ -57,7 +57,7 @@ async fn a_claim_left_by_a_handler_that_died_does_not_drop_slacks_retry() {
     app.command_reply_as(ALICE, "/learn", "lessons").await;
     let ws = workspace(&app).await;
     let db = database(&app).await;
-    let now = clock.now_unix();
+    let now = clock.now().unix_seconds();
     db::query(
         "INSERT INTO processed_events (workspace_id, event_id, received_at, state, claimed_until) \
          VALUES (?, 'EvLost', ?, 'claimed', ?)",

@@ -10,7 +10,7 @@ const FORM: &str = "application/x-www-form-urlencoded";
 async fn unsigned_and_badly_signed_requests_get_401_on_every_route() {
     let app = spawn_app().await;
     let body = command_form("/learn", "help");
-    let now = SystemClock.now_unix();
+    let now = SystemClock.now().unix_seconds();
     for route in ["/slack/commands", "/slack/events", "/slack/interactions"] {
         let unsigned = app
             .client
@@ -46,7 +46,7 @@ async fn unsigned_and_badly_signed_requests_get_401_on_every_route() {
 async fn old_future_and_tampered_requests_get_401() {
     let app = spawn_app().await;
     let body = command_form("/learn", "help");
-    let now = SystemClock.now_unix();
+    let now = SystemClock.now().unix_seconds();
     let send = |timestamp: i64, signature: String, body: String| {
         app.client
             .post(app.url("/slack/commands"))

@@ -95,7 +95,7 @@ impl Rig {
     }
 
     async fn post(&self, activity: &Value) -> u16 {
-        let claims = BotFramework::claims(&self.service_url(), self.app.clock.now_unix());
+        let claims = BotFramework::claims(&self.service_url(), self.app.clock.now().unix_seconds());
         let bearer = format!("Bearer {}", self.bot.token(KID, &claims));
         self.app
             .post_json_authorized("/teams/messages", &activity.to_string(), Some(&bearer))

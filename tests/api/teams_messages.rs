@@ -16,7 +16,9 @@ const TEAM: &str = "19:team@thread.tacv2";
 const BOT: &str = "28:6f1c2d3e-0000-4000-8000-00000000b07a";
 
 async fn bot_app(bot: &BotFramework) -> (TestApp, Arc<ShiftedClock>) {
-    let clock = Arc::new(ShiftedClock::at(learnloop::clock::SystemClock.now_unix()));
+    let clock = Arc::new(ShiftedClock::at(
+        learnloop::clock::SystemClock.now().unix_seconds(),
+    ));
     let app = spawn_app_with(Options {
         clock: clock.clone(),
         env: vec![
@@ -61,7 +63,7 @@ async fn post_with(app: &TestApp, bot: &BotFramework, kid: &str, claims: &Value)
 }
 
 fn claims(app: &TestApp) -> Value {
-    BotFramework::claims(SERVICE_URL, app.clock.now_unix())
+    BotFramework::claims(SERVICE_URL, app.clock.now().unix_seconds())
 }
 
 #[tokio::test]
@@ -96,7 +98,7 @@ async fn a_valid_token_is_accepted_and_the_team_is_remembered() {
 async fn tokens_that_are_wrong_in_any_one_way_are_refused() {
     let bot = BotFramework::start().await;
     let (app, _) = bot_app(&bot).await;
-    let now = app.clock.now_unix();
+    let now = app.clock.now().unix_seconds();
     let with = |change: &dyn Fn(&mut Value)| {
         let mut claims = claims(&app);
         change(&mut claims);
@@ -292,7 +294,9 @@ async fn an_unknown_key_fetches_the_keys_again_at_most_hourly() {
 #[tokio::test]
 async fn unreachable_keys_are_a_503_not_a_401() {
     let bot = BotFramework::start().await;
-    let clock = Arc::new(ShiftedClock::at(learnloop::clock::SystemClock.now_unix()));
+    let clock = Arc::new(ShiftedClock::at(
+        learnloop::clock::SystemClock.now().unix_seconds(),
+    ));
     let app = spawn_app_with(Options {
         clock,
         env: vec![
@@ -320,7 +324,7 @@ async fn without_an_app_id_the_route_says_it_is_not_configured() {
 async fn a_token_seen_before_still_expires_and_loses_a_withdrawn_key() {
     let bot = BotFramework::start().await;
     let (app, clock) = bot_app(&bot).await;
-    let now = app.clock.now_unix();
+    let now = app.clock.now().unix_seconds();
     let mut short_lived = claims(&app);
     short_lived["exp"] = json!(now + 100);
     let mut long_lived = claims(&app);

@@ -362,7 +362,7 @@ impl TestApp {
         body: &str,
         headers: &[(&str, &str)],
     ) -> reqwest::Response {
-        let now = self.clock.now_unix();
+        let now = self.clock.now().unix_seconds();
         let mut request = self
             .client
             .post(self.url(path))
