@@ -293,8 +293,13 @@ fn review_sample() -> ReviewPage {
     }
 }
 
-/// A representative form of every kind.
-fn forms_by_kind() -> Vec<(&'static str, Form)> {
+/// People a Teams card may offer (id, name).
+type Roster = Vec<(String, String)>;
+
+/// A representative form of every kind, as each platform's handler builds it (a
+/// Slack start form knows its channel, a Teams card its conversation), with the
+/// roster a Teams card offers owners from (only the review has one).
+fn forms_by_kind() -> Vec<(&'static str, Form, Form, Roster)> {
     let choices = StartChoices::from_templates(
         &crate::app::templates::Templates::built_in().expect("built-in templates"),
         "retro",
@@ -306,15 +311,26 @@ fn forms_by_kind() -> Vec<(&'static str, Form)> {
     ]);
     let mut anonymous = Debrief::sample(true, false);
     anonymous.questions = crate::app::templates::sample_questions();
+    let roster = vec![("29:carol".to_owned(), "Carol Example".to_owned())];
+    let reflection = reflection_form(&anonymous, &earlier, &none);
     vec![
         (
             "start_form",
             start_form::form(&choices, &none, &none, Some("C1")),
+            start_form::form(&choices, &none, &none, None),
+            Vec::new(),
         ),
-        ("review_form", review_form(&review_sample())),
+        (
+            "review_form",
+            review_form(&review_sample()),
+            review_form(&review_sample()),
+            roster,
+        ),
         (
             "reflection_form",
-            reflection_form(&anonymous, &earlier, &none),
+            reflection.clone(),
+            reflection,
+            Vec::new(),
         ),
     ]
 }
@@ -375,16 +391,15 @@ fn every_message_kind_matches_its_snapshot_on_each_platform() {
         check(&format!("{kind}.teams"), &card, &mut problems);
     }
     // The forms are no messages, but people see them just the same.
-    for (kind, form) in forms_by_kind() {
+    for (kind, slack, teams, roster) in forms_by_kind() {
         check(
             &format!("{kind}.slack"),
-            &crate::platform::slack::modal::form_view(&form),
+            &crate::platform::slack::modal::form_view(&slack),
             &mut problems,
         );
-        let roster = [("29:carol".to_owned(), "Carol Example".to_owned())];
         check(
             &format!("{kind}.teams"),
-            &crate::platform::teams::form::form_card(&form, &roster),
+            &crate::platform::teams::form::form_card(&teams, &roster),
             &mut problems,
         );
     }

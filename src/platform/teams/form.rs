@@ -115,7 +115,10 @@ fn input(field: &Field, people: &[Value]) -> Option<Value> {
                                        "valueOn": TICKED, "valueOff": "", "value": value}),
     };
     if field.required {
+        // Teams checks these before sending; without a message it only outlines the
+        // field in red.
         input["isRequired"] = json!(true);
+        input["errorMessage"] = json!("Please fill this in; it is required.");
     }
     Some(input)
 }
@@ -171,8 +174,8 @@ pub fn form_card(form: &Form, roster: &[(String, String)]) -> Value {
     card_message(&form.title, body)
 }
 
-/// Every `q_…` input of a submitted card, by field id, trimmed (an emptied input is
-/// an empty value, as Slack's form would keep it: clearing a review line drops it).
+/// Every `q_…` input of a submitted card, by field id, trimmed (an emptied optional
+/// input or an unticked toggle is an empty value).
 pub fn submitted_fields(value: &Value) -> BTreeMap<String, String> {
     value
         .as_object()
@@ -243,6 +246,10 @@ mod tests {
         let went_well = input("q_went_well");
         assert_eq!(body[went_well - 1]["text"], "What went well? (required)");
         assert_eq!(body[went_well]["isRequired"], true);
+        assert!(
+            body[went_well]["errorMessage"].is_string(),
+            "says why it stops"
+        );
         assert_eq!(body[went_well]["isMultiline"], true);
         assert_eq!(body[went_well + 1]["text"], "Please answer this.");
         let mood = &body[input("q_mood")];
