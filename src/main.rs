@@ -261,8 +261,7 @@ async fn workspace_command(settings: &Settings, command: WorkspaceCommand) -> an
                     (None, Some(_)) => "installed (oauth)",
                     (None, None) => "installed",
                 };
-                let first_seen = chrono::DateTime::from_timestamp(workspace.created_at, 0)
-                    .map_or_else(String::new, |at| at.format("%Y-%m-%d").to_string());
+                let first_seen = workspace.created_at.to_utc().format("%Y-%m-%d").to_string();
                 out.push_str(&format!(
                     "{}\t{}\t{}\t{}\t{state}\t{first_seen}\n",
                     workspace.id,

@@ -53,16 +53,11 @@ pub async fn recall(
         .await?;
     let intention = past
         .first()
-        .filter(|last| now.unix_seconds() - last.created_at <= INTENTION_WITHIN_SECS)
-        .and_then(|last| intention_question(last, now.unix_seconds()));
-    let month_start = start_of_month(now.unix_seconds(), zone);
+        .filter(|last| now.seconds_since(last.created_at) <= INTENTION_WITHIN_SECS)
+        .and_then(|last| intention_question(last, now));
+    let month_start = start_of_month(now, zone);
     let first_this_month = !store
-        .had_checkin_between(
-            workspace,
-            person,
-            Timestamp::from_unix_seconds(month_start),
-            now,
-        )
+        .had_checkin_between(workspace, person, month_start, now)
         .await?;
     let month = if first_this_month {
         month_blocks(&past, goals, month_start)
@@ -80,7 +75,7 @@ fn parsed(past: &PastCheckin) -> Option<(Vec<Question>, Answers)> {
 }
 
 /// "Last week you planned to … — how did it go?", when the last check-in said.
-fn intention_question(last: &PastCheckin, now: i64) -> Option<Question> {
+fn intention_question(last: &PastCheckin, now: Timestamp) -> Option<Question> {
     let (questions, answers) = parsed(last)?;
     let planned: Vec<&str> = questions
         .iter()
@@ -91,7 +86,7 @@ fn intention_question(last: &PastCheckin, now: i64) -> Option<Question> {
     if planned.is_empty() {
         return None;
     }
-    let when = if now - last.created_at <= 10 * 24 * 3600 {
+    let when = if now.seconds_since(last.created_at) <= 10 * 24 * 3600 {
         "Last week"
     } else {
         "Last time"
@@ -111,11 +106,8 @@ fn intention_question(last: &PastCheckin, now: i64) -> Option<Question> {
 }
 
 /// Midnight of the first of `now`'s month in the person's zone.
-fn start_of_month(now: i64, zone: Tz) -> i64 {
-    let local = chrono::DateTime::from_timestamp(now, 0)
-        .unwrap_or_default()
-        .with_timezone(&zone)
-        .date_naive();
+fn start_of_month(now: Timestamp, zone: Tz) -> Timestamp {
+    let local = now.to_utc().with_timezone(&zone).date_naive();
     let first = local.with_day(1).unwrap_or(local);
     super::zones::local_midnight(first, zone).unwrap_or(now)
 }
@@ -129,7 +121,7 @@ fn series_line(label: &str, ratings: &[u8]) -> String {
 
 /// The month's look back: each rating question's answers over the last check-ins
 /// (two answers at least make a trend), and the goals reached and open.
-fn month_blocks(past: &[PastCheckin], goals: &[Goal], month_start: i64) -> Vec<Block> {
+fn month_blocks(past: &[PastCheckin], goals: &[Goal], month_start: Timestamp) -> Vec<Block> {
     let oldest_first: Vec<(Vec<Question>, Answers)> =
         past.iter().rev().filter_map(parsed).collect();
     // The rating questions in the order the latest check-in asked them.
@@ -156,7 +148,7 @@ fn month_blocks(past: &[PastCheckin], goals: &[Goal], month_start: i64) -> Vec<B
         .iter()
         .filter(|g| {
             g.done_at
-                .is_some_and(|at| at >= month_start - 31 * 24 * 3600)
+                .is_some_and(|at| at >= month_start.plus_seconds(-31 * 24 * 3600))
         })
         .count();
     let open = goals.iter().filter(|g| g.done_at.is_none()).count();
@@ -217,7 +209,7 @@ mod tests {
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect();
         PastCheckin {
-            created_at,
+            created_at: Timestamp::from_unix_seconds(created_at),
             questions: serde_json::to_string(&questions).unwrap(),
             answers: serde_json::to_string(&answers).unwrap(),
         }
@@ -226,12 +218,19 @@ mod tests {
     #[test]
     fn the_last_intention_is_asked_about_in_the_person_s_words() {
         let last = past(0, &[("next", "pair on <!channel> reviews")]);
-        let asked = intention_question(&last, 7 * 24 * 3600).unwrap();
+        let asked = intention_question(&last, Timestamp::from_unix_seconds(7 * 24 * 3600)).unwrap();
         assert_eq!(asked.id, INTENTION_ID);
         assert!(asked.prompt.starts_with("Last week you planned to"));
-        let later = intention_question(&last, 20 * 24 * 3600).unwrap();
+        let later =
+            intention_question(&last, Timestamp::from_unix_seconds(20 * 24 * 3600)).unwrap();
         assert!(later.prompt.starts_with("Last time"));
-        assert_eq!(intention_question(&past(0, &[("energy", "3")]), 1), None);
+        assert_eq!(
+            intention_question(
+                &past(0, &[("energy", "3")]),
+                Timestamp::from_unix_seconds(1)
+            ),
+            None
+        );
     }
 
     #[test]
@@ -241,7 +240,7 @@ mod tests {
             text: "learn *Rust*".into(),
             due_date: None,
             shared: false,
-            created_at: 0,
+            created_at: Timestamp::from_unix_seconds(0),
             done_at: None,
             buddy: None,
         }];
@@ -250,7 +249,7 @@ mod tests {
             past(2, &[("energy", "3")]),
             past(1, &[("energy", "2"), ("goal.1.progress", "2")]),
         ];
-        let blocks = month_blocks(&newest_first, &goals, 10);
+        let blocks = month_blocks(&newest_first, &goals, Timestamp::from_unix_seconds(10));
         let Block::Text(text) = &blocks[0] else {
             panic!("{blocks:?}")
         };
@@ -261,6 +260,8 @@ mod tests {
             text.contains("Goals: 0 reached in the last month, 1 open."),
             "{text}"
         );
-        assert!(month_blocks(&newest_first[..1], &goals, 10).is_empty());
+        assert!(
+            month_blocks(&newest_first[..1], &goals, Timestamp::from_unix_seconds(10)).is_empty()
+        );
     }
 }

@@ -289,6 +289,7 @@ pub async fn off(ctx: &CommandContext<'_>) -> Result<Handled, AppError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::Timestamp;
 
     fn goal(number: i64, done: bool) -> Goal {
         Goal {
@@ -296,8 +297,8 @@ mod tests {
             text: format!("goal {number}"),
             due_date: None,
             shared: false,
-            created_at: 0,
-            done_at: done.then_some(1),
+            created_at: Timestamp::from_unix_seconds(0),
+            done_at: done.then_some(Timestamp::from_unix_seconds(1)),
             buddy: None,
         }
     }

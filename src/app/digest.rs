@@ -165,11 +165,11 @@ fn effectiveness(facts: &DigestFacts) -> Option<String> {
 pub fn render(
     facts: &DigestFacts,
     recurring: &[Recurring],
-    from: i64,
-    to: i64,
+    from: Timestamp,
+    to: Timestamp,
     zone: Tz,
 ) -> Message {
-    let period = format!("{} – {}", day(from, zone), day(to - 1, zone));
+    let period = format!("{} – {}", day(from, zone), day(to.plus_seconds(-1), zone));
     let applied: Vec<String> = facts
         .answered
         .iter()
@@ -360,13 +360,7 @@ pub async fn build(
         .await?;
     let recurring = recurring(&facts.new_lessons, &matches);
     Ok(Built {
-        message: render(
-            &facts,
-            &recurring,
-            from.unix_seconds(),
-            to.unix_seconds(),
-            zone,
-        ),
+        message: render(&facts, &recurring, from, to, zone),
         quiet: is_quiet(&facts),
     })
 }
@@ -460,7 +454,7 @@ mod tests {
             debrief_id: debrief,
             debrief_title: format!("Debrief {debrief}"),
             channel: "C1".into(),
-            created_at: 0,
+            created_at: Timestamp::from_unix_seconds(0),
         }
     }
 
@@ -497,7 +491,13 @@ mod tests {
 
     #[test]
     fn a_quiet_week_says_so() {
-        let message = render(&DigestFacts::default(), &[], 0, WEEK_SECS, Tz::UTC);
+        let message = render(
+            &DigestFacts::default(),
+            &[],
+            Timestamp::from_unix_seconds(0),
+            Timestamp::from_unix_seconds(WEEK_SECS),
+            Tz::UTC,
+        );
         assert!(
             message.all_text().contains("A quiet week"),
             "{}",
@@ -545,7 +545,14 @@ mod tests {
             text: "Page early".into(),
             debriefs: 3,
         }];
-        let text = render(&facts, &recurring, 0, WEEK_SECS, Tz::UTC).all_text();
+        let text = render(
+            &facts,
+            &recurring,
+            Timestamp::from_unix_seconds(0),
+            Timestamp::from_unix_seconds(WEEK_SECS),
+            Tz::UTC,
+        )
+        .all_text();
         for expected in [
             "New lessons (3 from 2 debriefs)",
             "*Debrief 10* in <#C1>",

@@ -272,7 +272,7 @@ pub async fn answer(
         ("stale", _) => ":fallen_leaf: *Not yet, for the fourth time.* Is it still relevant? *Keep* asks again in four weeks; *Retire* stops asking. (Only you see this; no digest names you next to it.)".to_owned(),
         (_, Some(next)) => format!(
             ":hourglass_flowing_sand: *Not yet.* I'll ask again on {}.",
-            day(next.unix_seconds(), zone)
+            day(next, zone)
         ),
         _ => "Recorded.".to_owned(),
     };
@@ -332,7 +332,7 @@ pub async fn keep_or_retire(
         let zone = super::zones::person_zone(ctx).await?;
         format!(
             ":seedling: *Kept.* I'll ask again on {}.",
-            day(now.plus_seconds(KEEP_DAYS * 86_400).unix_seconds(), zone)
+            day(now.plus_seconds(KEEP_DAYS * 86_400), zone)
         )
     } else {
         ":ok_hand: *Retired.* I won't ask about it again.".to_owned()
@@ -710,7 +710,7 @@ mod tests {
             follow_up_at: None,
             debrief_title: "Outage".into(),
             channel: "C1".into(),
-            debrief_created_at: 0,
+            debrief_created_at: Timestamp::from_unix_seconds(0),
         };
         let named = applied_reply(&lesson, Some("U2"), None).all_text();
         assert!(named.contains("*Applied* by <@U2>"), "{named}");

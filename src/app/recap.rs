@@ -78,8 +78,8 @@ impl Quarter {
         format!("{} – {}", first.format("%b"), last.format("%b %Y"))
     }
 
-    /// Its start and end, as Unix seconds of local midnight in `zone`.
-    pub fn bounds(self, zone: Tz) -> (i64, i64) {
+    /// Its start and end: local midnight in `zone`.
+    pub fn bounds(self, zone: Tz) -> (Timestamp, Timestamp) {
         (
             midnight(self.first_day(), zone),
             midnight(self.next().first_day(), zone),
@@ -87,7 +87,7 @@ impl Quarter {
     }
 }
 
-fn midnight(date: NaiveDate, zone: Tz) -> i64 {
+fn midnight(date: NaiveDate, zone: Tz) -> Timestamp {
     super::zones::local_midnight(date, zone).unwrap_or_default()
 }
 
@@ -134,7 +134,6 @@ pub async fn build(
 ) -> Result<Option<Message>, AppError> {
     let (from, to) = quarter.bounds(zone);
     let (before, _) = quarter.previous().bounds(zone);
-    let [from, to, before] = [from, to, before].map(Timestamp::from_unix_seconds);
     super::recurrence::match_period(
         store,
         workspace,

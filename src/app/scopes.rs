@@ -5,6 +5,7 @@
 //! conversation is in every activity.
 
 use crate::app::AppError;
+use crate::domain::Timestamp;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -67,7 +68,7 @@ pub async fn look_up(
     if stored {
         return Ok(ConversationScope {
             kind,
-            next_check_at: next_check_at.unix_seconds(),
+            next_check_at,
         });
     }
     Ok(store
@@ -75,7 +76,7 @@ pub async fn look_up(
         .await?
         .unwrap_or(ConversationScope {
             kind: ConversationKind::Unknown,
-            next_check_at: 0,
+            next_check_at: Timestamp::from_millis(0),
         }))
 }
 
@@ -94,11 +95,11 @@ pub async fn current(
     if workspace.platform == Platform::Teams {
         return Ok(stored.unwrap_or(ConversationScope {
             kind: ConversationKind::Unknown,
-            next_check_at: i64::MAX,
+            next_check_at: Timestamp::from_millis(i64::MAX),
         }));
     }
     match stored {
-        Some(scope) if scope.next_check_at > clock.now().unix_seconds() => Ok(scope),
+        Some(scope) if scope.next_check_at > clock.now() => Ok(scope),
         _ => look_up(store, directory, clock, workspace, conversation).await,
     }
 }

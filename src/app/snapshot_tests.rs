@@ -20,6 +20,7 @@ use super::debrief::timers::reminder;
 use super::debrief::{Debrief, Shown, StartChoices, reflection_form, review_form, start_form};
 use super::digest::{Recurring, WEEK_SECS, render};
 use super::{checkins, followups, messages};
+use crate::domain::Timestamp;
 use crate::platform::outgoing::no_names;
 use crate::platform::slack::blocks::post_message_body;
 use crate::platform::teams::card_activity;
@@ -39,7 +40,7 @@ fn hit(id: i64, text: &str) -> LessonHit {
         debrief_id: 7,
         debrief_title: "Release 2.3".into(),
         channel: "C1".into(),
-        created_at: 1_764_000_000,
+        created_at: Timestamp::from_unix_seconds(1_764_000_000),
     }
 }
 
@@ -49,7 +50,7 @@ fn messages_by_kind() -> Vec<(&'static str, Message)> {
     let berlin = Tz::Europe__Berlin;
     // Closing Thu 5 Nov 2026, 17:00 in Berlin.
     let mut debrief = Debrief::sample(false, false);
-    debrief.closes_at = Some(1_793_894_400);
+    debrief.closes_at = Some(Timestamp::from_unix_seconds(1_793_894_400));
     let summary_parts = summary(
         &Debrief::sample(false, true),
         &[Reflected {
@@ -103,10 +104,10 @@ fn messages_by_kind() -> Vec<(&'static str, Message)> {
         owner: Some("U2".into()),
         status: "open".into(),
         not_yet_count: 0,
-        follow_up_at: Some(1_765_000_000),
+        follow_up_at: Some(Timestamp::from_unix_seconds(1_765_000_000)),
         debrief_title: "Release 2.3".into(),
         channel: "C1".into(),
-        debrief_created_at: 1_764_000_000,
+        debrief_created_at: Timestamp::from_unix_seconds(1_764_000_000),
     };
     let facts = DigestFacts {
         new_lessons: vec![hit(1, "Pin versions"), hit(2, "Page early")],
@@ -154,7 +155,7 @@ fn messages_by_kind() -> Vec<(&'static str, Message)> {
         text: "Learn Rust".into(),
         due_date: Some("2026-12-31".into()),
         shared: false,
-        created_at: 0,
+        created_at: Timestamp::from_unix_seconds(0),
         done_at: None,
         buddy: None,
     };
@@ -175,7 +176,7 @@ fn messages_by_kind() -> Vec<(&'static str, Message)> {
                         owner: Some("U3".into()),
                         debrief_title: "Release 2.2".into(),
                         channel: "C1".into(),
-                        created_at: 1_764_000_000,
+                        created_at: Timestamp::from_unix_seconds(1_764_000_000),
                     }],
                 },
                 berlin,
@@ -239,14 +240,20 @@ fn messages_by_kind() -> Vec<(&'static str, Message)> {
             render(
                 &facts,
                 &recurring,
-                1_764_000_000,
-                1_764_000_000 + WEEK_SECS,
+                Timestamp::from_unix_seconds(1_764_000_000),
+                Timestamp::from_unix_seconds(1_764_000_000 + WEEK_SECS),
                 Tz::UTC,
             ),
         ),
         (
             "quiet_digest",
-            render(&DigestFacts::default(), &[], 0, WEEK_SECS, Tz::UTC),
+            render(
+                &DigestFacts::default(),
+                &[],
+                Timestamp::from_unix_seconds(0),
+                Timestamp::from_unix_seconds(WEEK_SECS),
+                Tz::UTC,
+            ),
         ),
     ]
 }

@@ -3,6 +3,7 @@
 //! back to the workspace's zone when the platform does not answer in time.
 
 use crate::app::AppError;
+use crate::domain::Timestamp;
 use std::time::Duration;
 
 use chrono_tz::Tz;
@@ -15,27 +16,23 @@ const REFRESH_AFTER_SECS: i64 = 24 * 3600;
 /// The platform lookup runs while Slack waits for our 3-second acknowledgement.
 const LOOKUP_TIMEOUT: Duration = Duration::from_millis(1500);
 
-/// Unix seconds as local time in `zone`, in a chrono `format`.
-pub fn format_local(unix: i64, zone: Tz, format: &str) -> String {
-    chrono::DateTime::from_timestamp(unix, 0)
-        .unwrap_or_default()
-        .with_timezone(&zone)
-        .format(format)
-        .to_string()
+/// `at` as local time in `zone`, in a chrono `format`.
+pub fn format_local(at: Timestamp, zone: Tz, format: &str) -> String {
+    at.to_utc().with_timezone(&zone).format(format).to_string()
 }
 
 /// Unix seconds of `date`'s midnight in `zone` (its first instant when a clock change
 /// skips midnight).
-pub fn local_midnight(date: chrono::NaiveDate, zone: Tz) -> Option<i64> {
+pub fn local_midnight(date: chrono::NaiveDate, zone: Tz) -> Option<Timestamp> {
     use chrono::TimeZone;
     zone.from_local_datetime(&date.and_time(chrono::NaiveTime::MIN))
         .earliest()
-        .map(|t| t.timestamp())
+        .map(|t| Timestamp::from(t.to_utc()))
 }
 
-/// The day of `unix` in `zone`: `Mon 16 Nov`.
-pub fn day(unix: i64, zone: Tz) -> String {
-    format_local(unix, zone, "%a %-d %b")
+/// The day of `at` in `zone`: `Mon 16 Nov`.
+pub fn day(at: Timestamp, zone: Tz) -> String {
+    format_local(at, zone, "%a %-d %b")
 }
 
 /// The zone of the person who typed the command.
@@ -46,12 +43,12 @@ pub async fn person_zone(ctx: &CommandContext<'_>) -> Result<Tz, AppError> {
         Ok(person) => person
             .time_zone
             .and_then(|zone| zone.parse::<Tz>().ok())
-            .map(|zone| (zone, person.time_zone_refreshed_at.unwrap_or(0))),
+            .map(|zone| (zone, person.time_zone_refreshed_at.unwrap_or_default())),
         Err(StoreError::NotFound) => None,
         Err(other) => return Err(other.into()),
     };
     if let Some((zone, refreshed_at)) = cached
-        && now.unix_seconds() - refreshed_at < REFRESH_AFTER_SECS
+        && now.seconds_since(refreshed_at) < REFRESH_AFTER_SECS
     {
         return Ok(zone);
     }

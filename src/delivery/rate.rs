@@ -2,6 +2,7 @@
 //! The bucket lives in the store (`send_rates`), so every worker of every process
 //! spends from the same one; this is the arithmetic, in thousandths of a message.
 
+use crate::domain::Timestamp;
 use crate::store::SendRate;
 
 /// Thousandths of a message in one message.
@@ -18,11 +19,11 @@ pub struct Grant {
 
 /// A full bucket at `now`: a full second's worth of burst, so a quiet workspace may
 /// send that many at once.
-fn full(per_sec: u32, now: i64) -> SendRate {
+fn full(per_sec: u32, now: Timestamp) -> SendRate {
     SendRate {
         millitokens: capacity(per_sec),
         refilled_at: now,
-        held_until: 0,
+        held_until: Timestamp::from_millis(0),
     }
 }
 
@@ -31,20 +32,25 @@ fn capacity(per_sec: u32) -> i64 {
 }
 
 /// Takes up to `wanted` sends from `before` (`None`: a workspace that never sent) at
-/// `now` (ms): the bucket after them, and what was granted.
-pub fn take(before: Option<SendRate>, per_sec: u32, wanted: usize, now: i64) -> (SendRate, Grant) {
+/// `now`: the bucket after them, and what was granted.
+pub fn take(
+    before: Option<SendRate>,
+    per_sec: u32,
+    wanted: usize,
+    now: Timestamp,
+) -> (SendRate, Grant) {
     let per_ms = i64::from(per_sec.max(1));
     let mut bucket = before.unwrap_or_else(|| full(per_sec, now));
     if now < bucket.held_until {
         let grant = Grant {
             granted: 0,
-            retry_in_ms: bucket.held_until - now,
+            retry_in_ms: bucket.held_until.millis() - now.millis(),
         };
         return (bucket, grant);
     }
     // Thousandths of a message per ms is the rate per second. A clock of another
     // process running behind never refills twice.
-    let elapsed = (now - bucket.refilled_at).max(0);
+    let elapsed = i64::try_from(now.since(bucket.refilled_at).as_millis()).unwrap_or(i64::MAX);
     bucket.millitokens = bucket
         .millitokens
         .saturating_add(elapsed.saturating_mul(per_ms))
@@ -68,9 +74,9 @@ pub fn take(before: Option<SendRate>, per_sec: u32, wanted: usize, now: i64) -> 
     )
 }
 
-/// `before` holding the whole workspace until `until` (ms): Slack's rate limits are per
+/// `before` holding the whole workspace until `until`: Slack's rate limits are per
 /// workspace, so its Retry-After holds every channel, not only the refused message.
-pub fn hold(before: Option<SendRate>, per_sec: u32, until: i64) -> SendRate {
+pub fn hold(before: Option<SendRate>, per_sec: u32, until: Timestamp) -> SendRate {
     let mut bucket = before.unwrap_or_else(|| full(per_sec, until));
     bucket.held_until = bucket.held_until.max(until);
     bucket
@@ -80,9 +86,13 @@ pub fn hold(before: Option<SendRate>, per_sec: u32, until: i64) -> SendRate {
 mod tests {
     use super::*;
 
-    /// Takes one send at `now`, as a worker would, keeping the bucket in `state`.
+    fn ms(millis: i64) -> Timestamp {
+        Timestamp::from_millis(millis)
+    }
+
+    /// Takes one send at `now` (ms), as a worker would, keeping the bucket in `state`.
     fn one(state: &mut Option<SendRate>, per_sec: u32, now: i64) -> Result<(), i64> {
-        let (after, grant) = take(*state, per_sec, 1, now);
+        let (after, grant) = take(*state, per_sec, 1, ms(now));
         *state = Some(after);
         if grant.granted == 1 {
             Ok(())
@@ -109,7 +119,7 @@ mod tests {
 
     #[test]
     fn a_batch_takes_what_the_bucket_holds_and_says_when_the_rest_may_go() {
-        let (bucket, grant) = take(None, 5, 8, 1_000);
+        let (bucket, grant) = take(None, 5, 8, ms(1_000));
         assert_eq!(
             grant,
             Grant {
@@ -117,16 +127,16 @@ mod tests {
                 retry_in_ms: 200
             }
         );
-        let (_, grant) = take(Some(bucket), 5, 3, 1_400);
+        let (_, grant) = take(Some(bucket), 5, 3, ms(1_400));
         assert_eq!(grant.granted, 2, "two refilled in 400 ms");
-        let (_, grant) = take(Some(bucket), 5, 3, 900);
+        let (_, grant) = take(Some(bucket), 5, 3, ms(900));
         assert_eq!(grant.granted, 0, "a clock behind refills nothing");
     }
 
     #[test]
     fn a_hold_stops_the_workspace_until_it_ends() {
-        let held = Some(hold(None, 10, 3000));
-        let (_, grant) = take(held, 10, 1, 1000);
+        let held = Some(hold(None, 10, ms(3000)));
+        let (_, grant) = take(held, 10, 1, ms(1000));
         assert_eq!(
             grant,
             Grant {
@@ -134,7 +144,7 @@ mod tests {
                 retry_in_ms: 2000
             }
         );
-        let (_, grant) = take(held, 10, 1, 3000);
+        let (_, grant) = take(held, 10, 1, ms(3000));
         assert_eq!(grant.granted, 1);
     }
 }

@@ -173,7 +173,7 @@ impl Delivery {
                     .iter()
                     .find(|(w, _)| *w == workspace)
                     .map_or(0, |(_, count)| *count);
-                rate::take(before, per_sec, count, now.millis())
+                rate::take(before, per_sec, count, now)
             })
             .await?;
         Ok(decided.into_iter().map(|(w, grant)| (w.0, grant)).collect())
@@ -365,7 +365,7 @@ impl Delivery {
         let held = self
             .store
             .update_send_rates(&[WorkspaceId(workspace)], |_, before| {
-                (rate::hold(before, per_sec, until.millis()), ())
+                (rate::hold(before, per_sec, until), ())
             })
             .await;
         if let Err(err) = held {
@@ -382,7 +382,7 @@ impl Delivery {
         retry_after: Option<Duration>,
         error: &str,
     ) -> (DeliveryOutcome, Settlement) {
-        if now.millis() >= message.give_up_at {
+        if now >= message.give_up_at {
             return self.give_up(
                 message,
                 error,

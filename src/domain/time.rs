@@ -47,6 +47,11 @@ impl Timestamp {
         Duration::from_millis(u64::try_from(self.0.saturating_sub(earlier.0)).unwrap_or(0))
     }
 
+    /// Whole seconds from `earlier` to this (negative when this is earlier).
+    pub const fn seconds_since(self, earlier: Self) -> i64 {
+        self.0.saturating_sub(earlier.0).div_euclid(1000)
+    }
+
     /// As a calendar time in UTC (the epoch for a time chrono cannot represent).
     pub fn to_utc(self) -> DateTime<Utc> {
         DateTime::from_timestamp_millis(self.0).unwrap_or_default()
@@ -97,6 +102,12 @@ mod tests {
         assert_eq!(later.since(start), Duration::from_millis(1_500));
         assert_eq!(start.since(later), Duration::ZERO);
         assert_eq!(start.plus_seconds(-1).unix_seconds(), 999);
+        assert_eq!(later.seconds_since(start), 1);
+        assert_eq!(
+            start.seconds_since(later),
+            -2,
+            "rounded down, as seconds are"
+        );
     }
 
     #[test]

@@ -28,7 +28,8 @@ pub struct Checkin {
     pub answers: String,
     pub nudged: bool,
     pub status: String,
-    pub created_at: i64,
+    #[sqlx(try_from = "super::columns::Seconds")]
+    pub created_at: Timestamp,
     /// Bumped by every step; a step is written only over the version it was read at.
     pub version: i64,
     /// The inbound event that made the last step.
@@ -38,7 +39,8 @@ pub struct Checkin {
 /// A check-in the person finished: what they were asked and what they answered.
 #[derive(Clone, Debug, PartialEq, Eq, FromRow)]
 pub struct PastCheckin {
-    pub created_at: i64,
+    #[sqlx(try_from = "super::columns::Seconds")]
+    pub created_at: Timestamp,
     /// JSON array of the questions it asked.
     pub questions: String,
     /// JSON object of the answers, by question id.

@@ -22,10 +22,13 @@ pub struct StoredDebrief {
     pub anonymous: bool,
     pub author_salt: Option<String>,
     pub card_outbox_id: Option<i64>,
-    pub created_at: i64,
-    pub closed_at: Option<i64>,
+    #[sqlx(try_from = "super::columns::Seconds")]
+    pub created_at: Timestamp,
+    #[sqlx(try_from = "super::columns::OptionalSeconds")]
+    pub closed_at: Option<Timestamp>,
     /// When the scheduler closes it, if it has a close-by time.
-    pub closes_at: Option<i64>,
+    #[sqlx(try_from = "super::columns::OptionalSeconds")]
+    pub closes_at: Option<Timestamp>,
 }
 
 impl StoredDebrief {
@@ -51,7 +54,7 @@ pub struct NewDebrief<'a> {
     pub facilitator: &'a str,
     pub anonymous: bool,
     pub author_salt: &'a str,
-    pub closes_at: Option<i64>,
+    pub closes_at: Option<Timestamp>,
 }
 
 /// One person's answers to a debrief. `author` is `None` in anonymous debriefs.
@@ -60,7 +63,8 @@ pub struct Reflection {
     pub author: Option<String>,
     /// JSON object: question id -> answer text.
     pub answers: String,
-    pub updated_at: i64,
+    #[sqlx(try_from = "super::columns::Seconds")]
+    pub updated_at: Timestamp,
 }
 
 /// `SELECT <every debrief column> FROM debriefs <rest>`, as one literal.
@@ -112,7 +116,7 @@ impl StoreTx {
         .bind(new.anonymous)
         .bind(new.author_salt)
         .bind(now)
-        .bind(new.closes_at)
+        .bind(new.closes_at.map(Timestamp::unix_seconds))
         .fetch_one(&mut self.tx)
         .await?;
         Ok(DebriefId(id))

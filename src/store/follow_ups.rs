@@ -22,10 +22,12 @@ pub struct TrackedLesson {
     pub owner: Option<String>,
     pub status: String,
     pub not_yet_count: i64,
-    pub follow_up_at: Option<i64>,
+    #[sqlx(try_from = "super::columns::OptionalSeconds")]
+    pub follow_up_at: Option<Timestamp>,
     pub debrief_title: String,
     pub channel: String,
-    pub debrief_created_at: i64,
+    #[sqlx(try_from = "super::columns::Seconds")]
+    pub debrief_created_at: Timestamp,
 }
 
 /// Asking one person about their due lessons, in one message.
@@ -35,7 +37,7 @@ pub struct Ask<'a> {
     pub person: &'a str,
     /// Each lesson and the `follow_up_at` that was read: a lesson is only asked if it is
     /// unchanged.
-    pub lessons: Vec<(i64, i64)>,
+    pub lessons: Vec<(i64, Timestamp)>,
     /// The message; its dedupe key makes it one a day.
     pub message: NewOutboxMessage<'a>,
 }
@@ -194,7 +196,7 @@ impl Store {
             .filter(|(_, outbox)| outbox.is_some())
             .flat_map(|(ask, _)| {
                 ask.lessons.iter().map(|(lesson, expected)| {
-                    serde_json::json!([lesson, ask.workspace.0, expected])
+                    serde_json::json!([lesson, ask.workspace.0, expected.unix_seconds()])
                 })
             })
             .collect();

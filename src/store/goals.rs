@@ -13,8 +13,10 @@ pub struct Goal {
     pub text: String,
     pub due_date: Option<String>,
     pub shared: bool,
-    pub created_at: i64,
-    pub done_at: Option<i64>,
+    #[sqlx(try_from = "super::columns::Seconds")]
+    pub created_at: Timestamp,
+    #[sqlx(try_from = "super::columns::OptionalSeconds")]
+    pub done_at: Option<Timestamp>,
     /// The colleague it is shared with (`/learn goal buddy`), if any.
     pub buddy: Option<String>,
 }
@@ -209,14 +211,14 @@ mod tests {
             .complete_goal(a, "U1", 1, Timestamp::from_unix_seconds(20))
             .await
             .unwrap();
-        assert_eq!(done.done_at, Some(20));
+        assert_eq!(done.done_at, Some(Timestamp::from_unix_seconds(20)));
         assert_eq!(
             store
                 .complete_goal(a, "U1", 1, Timestamp::from_unix_seconds(30))
                 .await
                 .unwrap()
                 .done_at,
-            Some(20),
+            Some(Timestamp::from_unix_seconds(20)),
             "first time kept"
         );
         assert!(store.share_goal(a, "U1", 2).await.unwrap().shared);

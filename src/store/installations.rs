@@ -103,7 +103,7 @@ pub struct Installation {
     pub refresh_token: Option<Secret>,
     /// The refresh token exactly as stored: the compare-and-set of a rotation.
     pub sealed_refresh_token: Option<String>,
-    pub token_expires_at: Option<i64>,
+    pub token_expires_at: Option<Timestamp>,
 }
 
 /// How a rotation's compare-and-set went.
@@ -121,7 +121,8 @@ struct InstallationRow {
     team_id: String,
     bot_token: String,
     refresh_token: Option<String>,
-    token_expires_at: Option<i64>,
+    #[sqlx(try_from = "super::columns::OptionalSeconds")]
+    token_expires_at: Option<Timestamp>,
     state: String,
 }
 

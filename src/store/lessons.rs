@@ -53,7 +53,8 @@ pub struct Lesson {
     pub owner: Option<String>,
     pub tags: String,
     pub visibility: String,
-    pub follow_up_at: Option<i64>,
+    #[sqlx(try_from = "super::columns::OptionalSeconds")]
+    pub follow_up_at: Option<Timestamp>,
     pub status: String,
 }
 
@@ -68,7 +69,8 @@ pub struct LessonHit {
     pub debrief_id: i64,
     pub debrief_title: String,
     pub channel: String,
-    pub created_at: i64,
+    #[sqlx(try_from = "super::columns::Seconds")]
+    pub created_at: Timestamp,
 }
 
 /// Adds a lesson to the search index: SQLite's FTS5 table (see [`search_terms`]), or on

@@ -106,6 +106,7 @@ macro_rules! select_tracked_lessons {
 }
 
 mod checkins;
+mod columns;
 mod conversations;
 #[doc(hidden)]
 pub mod db;
@@ -623,7 +624,11 @@ mod tests {
             .lessons_of(WorkspaceId(1), DebriefId(1))
             .await
             .unwrap();
-        assert_eq!(lessons[0].follow_up_at, Some(100), "still to be asked");
+        assert_eq!(
+            lessons[0].follow_up_at,
+            Some(Timestamp::from_unix_seconds(100)),
+            "still to be asked"
+        );
         assert_eq!(lessons[1].follow_up_at, None, "nobody to ask");
         let pending: i64 = db::query_scalar("SELECT COUNT(*) FROM lessons_to_index")
             .fetch_one(&store.pool)

@@ -16,7 +16,8 @@ pub struct OpenAction {
     pub debrief_title: String,
     /// The conversation of the debrief it came from.
     pub channel: String,
-    pub created_at: i64,
+    #[sqlx(try_from = "super::columns::Seconds")]
+    pub created_at: Timestamp,
 }
 
 /// What was said about an open action during a debrief.

@@ -153,8 +153,10 @@ pub struct OutboxMessage {
     /// Including the attempt this claim is for.
     pub attempts: i64,
     /// Until when this claim holds the row.
-    pub lease_until: i64,
-    pub give_up_at: i64,
+    #[sqlx(try_from = "super::columns::Millis")]
+    pub lease_until: Timestamp,
+    #[sqlx(try_from = "super::columns::Millis")]
+    pub give_up_at: Timestamp,
     /// `ts` or `thread_ts` when the body needs an earlier message's ts.
     pub anchor_field: Option<String>,
     /// That earlier message's ts; `None` if it was never sent (failed, or pruned).
@@ -188,7 +190,7 @@ impl OutboxMessage {
 pub struct OutboxClaim {
     pub id: OutboxId,
     pub attempt: i64,
-    pub lease_until: i64,
+    pub lease_until: Timestamp,
 }
 
 /// The platform call an outbox row makes; stored as the platform's own method name
@@ -283,7 +285,8 @@ pub struct OutboxState {
     pub status: OutboxStatus,
     pub attempts: i64,
     pub last_error: Option<String>,
-    pub next_attempt_at: i64,
+    #[sqlx(try_from = "super::columns::Millis")]
+    pub next_attempt_at: Timestamp,
     pub sent_ts: Option<String>,
 }
 
@@ -468,7 +471,7 @@ fn of_claim<'q>(sql: &'q str, claim: &OutboxClaim) -> db::Query<'q> {
     db::query(sql)
         .bind(claim.id.0)
         .bind(claim.attempt)
-        .bind(claim.lease_until)
+        .bind(claim.lease_until.millis())
 }
 
 async fn apply(conn: &mut Conn, settlement: &Settlement) -> Result<(), StoreError> {

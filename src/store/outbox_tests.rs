@@ -312,7 +312,7 @@ async fn release_does_not_count_an_attempt_and_failed_is_final() {
     let state = store.outbox_state(ws, id).await.unwrap();
     assert_eq!(
         (state.status.as_str(), state.attempts, state.next_attempt_at),
-        ("pending", 0, 10)
+        ("pending", 0, Timestamp::from_millis(10))
     );
 
     let claimed = store

@@ -16,7 +16,7 @@ pub struct Person {
     pub display_name: Option<String>,
     /// IANA zone name as the platform reported it; `None` until looked up.
     pub time_zone: Option<String>,
-    pub time_zone_refreshed_at: Option<i64>,
+    pub time_zone_refreshed_at: Option<Timestamp>,
 }
 
 #[derive(FromRow)]
@@ -26,7 +26,8 @@ struct PersonRow {
     platform_user_id: String,
     display_name: Option<String>,
     time_zone: Option<String>,
-    time_zone_refreshed_at: Option<i64>,
+    #[sqlx(try_from = "super::columns::OptionalSeconds")]
+    time_zone_refreshed_at: Option<Timestamp>,
 }
 
 impl From<PersonRow> for Person {
@@ -321,7 +322,10 @@ mod tests {
         let found = store.find_person(a, "U1").await.unwrap();
         assert_eq!(found.time_zone.as_deref(), Some("America/New_York"));
         assert_eq!(found.display_name.as_deref(), Some("Alice"));
-        assert_eq!(found.time_zone_refreshed_at, Some(9));
+        assert_eq!(
+            found.time_zone_refreshed_at,
+            Some(Timestamp::from_unix_seconds(9))
+        );
         assert_eq!(store.find_person(b, "U1").await.unwrap().time_zone, None);
 
         assert!(matches!(

@@ -55,7 +55,7 @@ impl<'a> Audience<'a> {
 pub struct ConversationScope {
     pub kind: ConversationKind,
     /// When the platform should be asked again.
-    pub next_check_at: i64,
+    pub next_check_at: Timestamp,
 }
 
 impl ConversationScope {
@@ -67,7 +67,8 @@ impl ConversationScope {
 #[derive(FromRow)]
 struct ScopeRow {
     kind: String,
-    next_check_at: i64,
+    #[sqlx(try_from = "super::columns::Seconds")]
+    next_check_at: Timestamp,
 }
 
 /// A conversation whose scope is due to be looked up again.
@@ -306,7 +307,7 @@ mod tests {
             .unwrap();
         let scope = store.conversation_scope(ws, "C1").await.unwrap().unwrap();
         assert!(scope.is_public());
-        assert_eq!(scope.next_check_at, 500);
+        assert_eq!(scope.next_check_at, Timestamp::from_unix_seconds(500));
         assert!(
             store
                 .scopes_to_check(Timestamp::from_unix_seconds(499), 10)
@@ -407,7 +408,11 @@ mod tests {
         );
         let scope = store.conversation_scope(ws, "C1").await.unwrap().unwrap();
         assert_eq!(scope.kind, ConversationKind::Unknown);
-        assert_eq!(scope.next_check_at, 0, "and it is asked again at once");
+        assert_eq!(
+            scope.next_check_at,
+            Timestamp::from_millis(0),
+            "and it is asked again at once"
+        );
 
         // The next lookup starts after the change and stores its answer.
         let seen = store.scope_version(ws, "C1").await.unwrap();

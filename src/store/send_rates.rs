@@ -2,6 +2,7 @@
 //! process shares it. The store keeps the state; what a bucket allows is decided by
 //! the caller (`delivery::rate`), inside the write transaction that saves the result.
 
+use crate::domain::Timestamp;
 use sqlx::FromRow;
 
 use super::db;
@@ -12,8 +13,10 @@ use super::{Store, StoreError, WorkspaceId};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, FromRow)]
 pub struct SendRate {
     pub millitokens: i64,
-    pub refilled_at: i64,
-    pub held_until: i64,
+    #[sqlx(try_from = "super::columns::Millis")]
+    pub refilled_at: Timestamp,
+    #[sqlx(try_from = "super::columns::Millis")]
+    pub held_until: Timestamp,
 }
 
 #[derive(FromRow)]
@@ -60,8 +63,8 @@ impl Store {
             rows.push(serde_json::json!([
                 workspace.0,
                 after.millitokens,
-                after.refilled_at,
-                after.held_until
+                after.refilled_at.millis(),
+                after.held_until.millis()
             ]));
             decided.push((workspace, answer));
         }
@@ -95,8 +98,8 @@ mod tests {
         let (a, b) = (workspace(&store, "T1").await, workspace(&store, "T2").await);
         let full = SendRate {
             millitokens: 3000,
-            refilled_at: 10,
-            held_until: 0,
+            refilled_at: Timestamp::from_unix_seconds(10),
+            held_until: Timestamp::from_unix_seconds(0),
         };
         let seen = store
             .update_send_rates(&[a, b], |_, before| (full, before))
@@ -127,8 +130,8 @@ mod tests {
         let ws = workspace(&first, "T1").await;
         let tokens = SendRate {
             millitokens: 40_000,
-            refilled_at: 0,
-            held_until: 0,
+            refilled_at: Timestamp::from_unix_seconds(0),
+            held_until: Timestamp::from_unix_seconds(0),
         };
         first
             .update_send_rates(&[ws], |_, _| (tokens, ()))

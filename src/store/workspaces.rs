@@ -24,8 +24,10 @@ pub struct WorkspaceSummary {
     pub platform: String,
     pub external_id: String,
     pub name: Option<String>,
-    pub created_at: i64,
-    pub uninstalled_at: Option<i64>,
+    #[sqlx(try_from = "super::columns::Seconds")]
+    pub created_at: Timestamp,
+    #[sqlx(try_from = "super::columns::OptionalSeconds")]
+    pub uninstalled_at: Option<Timestamp>,
     /// `active`, `uninstalled` or `broken` for OAuth installations; `None` otherwise.
     pub installation: Option<String>,
 }

@@ -637,8 +637,9 @@ async fn three_people_reflect_by_modal_and_dm_and_the_summary_lands_in_the_threa
         ),
         ("action", Some(BOB), Some(DAVE))
     );
-    let now = SystemClock.now().unix_seconds();
-    assert!((dry_run.follow_up_at.expect("an owner is asked") - (now + 14 * 86_400)).abs() < 120);
+    let in_two_weeks = SystemClock.now().plus_seconds(14 * 86_400);
+    let asked_at = dry_run.follow_up_at.expect("an owner is asked");
+    assert!(asked_at.seconds_since(in_two_weeks).abs() < 120);
     assert_eq!(row("Refresh staging").owner.as_deref(), Some(CAROL));
     assert!(row("The rollout checklist").text.contains("host & port"));
     assert!(!summary.contains("&amp;amp;"), "escaped once, not twice");

@@ -632,7 +632,10 @@ async fn rotation_racing_from_two_tasks_and_two_replicas_leaves_one_valid_refres
         "not marked broken by the racer Slack refused"
     );
     assert_eq!(stored.refresh_token.unwrap().expose(), "xoxe-rotated-1");
-    assert_eq!(stored.token_expires_at, Some(1_800_000_000 + 43200));
+    assert_eq!(
+        stored.token_expires_at,
+        Some(Timestamp::from_unix_seconds(1_800_000_000 + 43200))
+    );
     assert_eq!(
         refresh.used.lock().unwrap().len(),
         1,

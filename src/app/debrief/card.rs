@@ -1,12 +1,12 @@
 //! The debrief card in the channel: what it is about, who facilitates, how many have
 //! reflected, lessons from similar work, and the buttons.
 
-use chrono::DateTime;
 use chrono_tz::Tz;
 
 use super::{Debrief, Shown, since};
 use crate::app::schedules::local_time;
 use crate::app::words::count_of;
+use crate::domain::Timestamp;
 use crate::platform::{Block, Button, Message, plain};
 
 /// Button actions, as they come back in `block_actions`.
@@ -34,10 +34,7 @@ pub fn read_start_value(value: &str) -> Option<(Option<&str>, &str)> {
 /// The card as it should look now; times are shown in `zone` (the workspace's).
 pub fn card(debrief: &Debrief, reflected: i64, shown: &Shown, zone: Tz) -> Message {
     let past = &shown.past;
-    let closes = match debrief
-        .closes_at
-        .and_then(|at| DateTime::from_timestamp(at, 0))
-    {
+    let closes = match debrief.closes_at.map(Timestamp::to_utc) {
         Some(at) if debrief.is_open() => format!(
             "\n:alarm_clock: Closes {} ({})",
             local_time(at, zone),

@@ -115,7 +115,7 @@ async fn close_with(
         return Ok(already.into());
     }
     let mut closed = debrief.clone();
-    closed.closed_at = Some(now.unix_seconds());
+    closed.closed_at = Some(now);
     let reflections = reflected(tx.reflections(ctx.workspace.id, debrief.id).await?);
     let made = store_lessons(
         ctx,

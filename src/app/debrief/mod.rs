@@ -19,6 +19,7 @@ pub(crate) mod summary;
 pub mod timers;
 
 use crate::app::AppError;
+use crate::domain::Timestamp;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -75,9 +76,9 @@ pub struct Debrief {
     pub anonymous: bool,
     salt: Option<String>,
     pub card: Option<OutboxId>,
-    pub closed_at: Option<i64>,
+    pub closed_at: Option<Timestamp>,
     /// When the scheduler closes it, if the facilitator set a close-by time.
-    pub closes_at: Option<i64>,
+    pub closes_at: Option<Timestamp>,
 }
 
 #[cfg(test)]
@@ -95,7 +96,7 @@ impl Debrief {
             anonymous,
             salt: None,
             card: None,
-            closed_at: closed.then_some(1),
+            closed_at: closed.then_some(Timestamp::from_unix_seconds(1)),
             closes_at: None,
         }
     }
@@ -251,7 +252,7 @@ pub struct StartRequest<'a> {
 fn closes_at(
     ctx: &CommandContext<'_>,
     closes_in: Option<PauseDuration>,
-) -> Result<Option<i64>, Message> {
+) -> Result<Option<Timestamp>, Message> {
     let now = ctx.clock.now().unix_seconds();
     let too_far = || {
         Message::text(format!(
@@ -281,7 +282,7 @@ fn closes_at(
     if at - now > i64::from(MAX_CLOSES_IN_DAYS) * 86_400 {
         return Err(too_far());
     }
-    Ok(Some(at))
+    Ok(Some(Timestamp::from_unix_seconds(at)))
 }
 
 /// The workspace's default zone, in which channel times are shown.

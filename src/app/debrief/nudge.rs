@@ -5,9 +5,9 @@
 //! prompts, bots, deactivated accounts and the facilitator are left out.
 
 use crate::app::AppError;
+use crate::domain::Timestamp;
 use std::collections::HashSet;
 
-use chrono::DateTime;
 use chrono_tz::Tz;
 
 use super::card::{REFLECT, REFLECT_IN_DM};
@@ -93,7 +93,7 @@ pub(crate) fn nudge_message(debrief: &Debrief, reflected: usize, zone: Tz) -> Me
     };
     let closes = debrief
         .closes_at
-        .and_then(|at| DateTime::from_timestamp(at, 0))
+        .map(Timestamp::to_utc)
         .map(|at| format!(" It closes {} ({}).", local_time(at, zone), zone.name()))
         .unwrap_or_default();
     let anonymous = if debrief.anonymous {

@@ -9,8 +9,6 @@ use crate::domain::Timestamp;
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::DateTime;
-
 use super::card::{CLOSE, NUDGE};
 use super::{Debrief, close, workspace_zone};
 use crate::app::handle::CommandContext;
@@ -83,7 +81,7 @@ pub async fn keep_close_by_times(
         let id = stored.id;
         // One debrief that fails (a broken row, a lost workspace) is logged and left
         // for the next pass; the others are still kept on time.
-        match keep_one(store, clock, duties, stored, now.unix_seconds()).await {
+        match keep_one(store, clock, duties, stored, now).await {
             Ok(Kept::Closed) => report.closed += 1,
             Ok(Kept::Reminded) => report.reminded += 1,
             Ok(Kept::Nothing) => {}
@@ -107,7 +105,7 @@ async fn keep_one(
     clock: &dyn Clock,
     duties: &DebriefDuties,
     stored: crate::store::StoredDebrief,
-    now: i64,
+    now: Timestamp,
 ) -> Result<Kept, AppError> {
     let workspace = store
         .workspace_by_id(crate::store::WorkspaceId(stored.workspace_id))
@@ -116,7 +114,7 @@ async fn keep_one(
     // has just chosen it, so a "closes soon" would only be noise.
     let just_started = stored
         .closes_at
-        .is_some_and(|at| at - stored.created_at <= REMIND_BEFORE_SECS);
+        .is_some_and(|at| at.seconds_since(stored.created_at) <= REMIND_BEFORE_SECS);
     let debrief = Debrief::try_from(stored)?;
     let ctx = CommandContext {
         store,
@@ -150,13 +148,11 @@ async fn keep_one(
 async fn remind(
     ctx: &CommandContext<'_>,
     debrief: &Debrief,
-    due: i64,
+    due: Timestamp,
     quietly: bool,
 ) -> Result<bool, AppError> {
     let zone = workspace_zone(ctx);
-    let closes = DateTime::from_timestamp(due, 0)
-        .map(|at| format!("{} ({})", local_time(at, zone), zone.name()))
-        .unwrap_or_default();
+    let closes = format!("{} ({})", local_time(due.to_utc(), zone), zone.name());
     let reflected = ctx
         .store
         .reflection_count(ctx.workspace.id, debrief.id)

@@ -69,7 +69,7 @@ impl TokenRotation {
             && installation.refresh_token.is_some()
             && installation
                 .token_expires_at
-                .is_some_and(|at| at - self.clock.now().unix_seconds() < REFRESH_WHEN_LEFT_SECS)
+                .is_some_and(|at| at.seconds_since(self.clock.now()) < REFRESH_WHEN_LEFT_SECS)
     }
 
     /// The installation's bot token, refreshed first when it runs out within two hours.
