@@ -14,7 +14,6 @@ use std::time::{Duration, Instant};
 use learnloop::clock::{Clock, SystemClock};
 use learnloop::config::{DatabaseSettings, Secret, Settings};
 use learnloop::delivery::Delivery;
-use learnloop::domain::Timestamp;
 use learnloop::metrics::Metrics;
 use learnloop::platform::slack::SlackClient;
 use learnloop::scheduler::Scheduler;
@@ -127,7 +126,7 @@ async fn main() -> anyhow::Result<()> {
         )
         .await?
         .id;
-    let now = clock.now().unix_seconds();
+    let now = clock.now();
     for i in 0..channels {
         let channel = format!("D{i:05}");
         store
@@ -144,7 +143,7 @@ async fn main() -> anyhow::Result<()> {
                     created_by: "UBENCH",
                     person: None,
                 },
-                Timestamp::from_unix_seconds(now),
+                now,
             )
             .await?;
         // Extra messages per channel exercise ordering and per-channel pacing.

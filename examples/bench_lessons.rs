@@ -325,8 +325,8 @@ async fn due_prompt_delay(
     .bind(backlog)
     .execute(&pool)
     .await?;
-    let now = SystemClock.now().unix_seconds();
-    let due = now + 2;
+    let now = SystemClock.now();
+    let due = now.plus_seconds(2);
     store
         .create_schedule(
             learnloop::store::NewSchedule {
@@ -341,7 +341,7 @@ async fn due_prompt_delay(
                 created_by: "UBENCH",
                 person: None,
             },
-            Timestamp::from_unix_seconds(now),
+            now,
         )
         .await?;
     scheduler.wake();
@@ -354,7 +354,7 @@ async fn due_prompt_delay(
                     .is_ok_and(|b| b["channel"] == channel)
         });
         if posted {
-            let late_ms = (SystemClock.now().millis() - due * 1000) as f64;
+            let late_ms = (SystemClock.now().millis() - due.millis()) as f64;
             return Ok(late_ms);
         }
         anyhow::ensure!(Instant::now() < deadline, "the prompt never came");

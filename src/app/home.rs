@@ -6,7 +6,7 @@
 
 use crate::app::AppError;
 use crate::domain::Timestamp;
-use chrono::{DateTime, Utc};
+
 use chrono_tz::Tz;
 
 use super::debrief::{self, REFLECT};
@@ -72,11 +72,8 @@ async fn stored_zone(ctx: &CommandContext<'_>) -> Result<Tz, AppError> {
     )
 }
 
-fn local(unix: i64, zone: Tz) -> String {
-    local_time(
-        DateTime::<Utc>::from_timestamp(unix, 0).unwrap_or_default(),
-        zone,
-    )
+fn local(at: Timestamp, zone: Tz) -> String {
+    local_time(at.to_utc(), zone)
 }
 
 async fn pause_blocks(

@@ -133,7 +133,7 @@ pub async fn create(
                 time_zone: zone.name(),
                 anchor_date: &today.format("%Y-%m-%d").to_string(),
                 template: request.template,
-                next_fire_at: upcoming[0].timestamp(),
+                next_fire_at: Timestamp::from(upcoming[0]),
                 created_by: ctx.user,
                 person: request.person,
             },
@@ -211,7 +211,9 @@ pub async fn list(ctx: &CommandContext<'_>) -> Result<Message, AppError> {
         .iter()
         .map(|s| {
             let zone: Tz = s.time_zone.parse().unwrap_or(Tz::UTC);
-            let next = DateTime::from_timestamp(s.next_fire_at, 0)
+            let next = s
+                .next_fire_at
+                .checked_utc()
                 .map(|t| local_time(t, zone))
                 .unwrap_or_else(|| "never".into());
             format!(

@@ -250,8 +250,9 @@ impl ScopeRefresher {
                 Ok(n) if n == REFRESH_BATCH as usize => Duration::ZERO,
                 Ok(_) => match self.store.next_scope_check().await {
                     Ok(Some(due)) => {
-                        let secs = (due - self.clock.now().unix_seconds()).clamp(1, MAX_IDLE_SECS);
-                        Duration::from_secs(secs as u64)
+                        let idle = Duration::from_secs(MAX_IDLE_SECS as u64);
+                        due.since(self.clock.now())
+                            .clamp(Duration::from_secs(1), idle)
                     }
                     _ => Duration::from_secs(MAX_IDLE_SECS as u64),
                 },

@@ -209,9 +209,10 @@ impl Delivery {
     async fn until_next_due(&self) -> Duration {
         match self.store.next_outbox_due().await {
             Ok(Some(due)) => {
-                let wait = (due - self.clock.now().millis()).max(0) as u64;
                 // Never zero here: a row due "now" that was not claimed is blocked.
-                Duration::from_millis(wait.max(5)).min(IDLE_POLL)
+                due.since(self.clock.now())
+                    .max(Duration::from_millis(5))
+                    .min(IDLE_POLL)
             }
             Ok(None) => IDLE_POLL,
             Err(err) => {

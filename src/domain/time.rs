@@ -54,7 +54,13 @@ impl Timestamp {
 
     /// As a calendar time in UTC (the epoch for a time chrono cannot represent).
     pub fn to_utc(self) -> DateTime<Utc> {
-        DateTime::from_timestamp_millis(self.0).unwrap_or_default()
+        self.checked_utc().unwrap_or_default()
+    }
+
+    /// As a calendar time in UTC; `None` beyond chrono's range (a "never", such as
+    /// the next occurrence of a schedule that has none).
+    pub fn checked_utc(self) -> Option<DateTime<Utc>> {
+        DateTime::from_timestamp_millis(self.0)
     }
 }
 
@@ -115,5 +121,6 @@ mod tests {
         let time = Timestamp::from_unix_seconds(1_764_000_000);
         assert_eq!(time.to_utc().timestamp(), 1_764_000_000);
         assert_eq!(Timestamp::from(time.to_utc()), time);
+        assert_eq!(Timestamp::from_unix_seconds(i64::MAX).checked_utc(), None);
     }
 }

@@ -8,7 +8,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::NaiveDate;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
@@ -58,9 +58,9 @@ pub struct FireReport {
 /// What one due schedule will do, worked out before the batch is written.
 struct Plan<'s> {
     stored: &'s StoredSchedule,
-    fire_at: i64,
+    fire_at: Timestamp,
     outcome: RunOutcome,
-    next_fire_at: i64,
+    next_fire_at: Timestamp,
     /// The outbox method and body of the prompt (empty when nothing is sent).
     outgoing: Outgoing,
     dedupe_key: String,
@@ -129,10 +129,6 @@ pub struct Scheduler {
     wake: Notify,
 }
 
-pub(super) fn utc(unix: i64) -> DateTime<Utc> {
-    DateTime::from_timestamp(unix, 0).unwrap_or_default()
-}
-
 impl Scheduler {
     pub fn new(
         store: Store,
@@ -199,7 +195,7 @@ impl Scheduler {
             report.due += due.len();
             let mut planned = Vec::with_capacity(due.len());
             for stored in &due {
-                match self.plan(stored, now.unix_seconds(), &mut cache).await? {
+                match self.plan(stored, now, &mut cache).await? {
                     Some(plan) => planned.push(plan),
                     None => report.already_handled += 1,
                 }
@@ -246,11 +242,7 @@ impl Scheduler {
             for (plan, handled) in planned.iter().zip(&handled) {
                 if let (true, Some(quiet)) = (*handled, plan.quiet) {
                     self.store
-                        .set_digest_quiet(
-                            plan.stored.id,
-                            quiet,
-                            Timestamp::from_unix_seconds(plan.fire_at),
-                        )
+                        .set_digest_quiet(plan.stored.id, quiet, plan.fire_at)
                         .await?;
                 }
             }
@@ -309,9 +301,12 @@ impl Scheduler {
         cache: &mut PassCache,
         platform: Platform,
         schedule: &Schedule,
-        fire_at: i64,
+        fire_at: Timestamp,
     ) -> Result<(Message, Option<String>, Option<bool>), AppError> {
-        let local_day = utc(fire_at).with_timezone(&schedule.zone()).date_naive();
+        let local_day = fire_at
+            .to_utc()
+            .with_timezone(&schedule.zone())
+            .date_naive();
         Ok(match stored.kind {
             ScheduleKind::Retro => {
                 let mut reminder = messages::retro_reminder(
@@ -344,7 +339,7 @@ impl Scheduler {
                     &self.store,
                     stored.workspace,
                     person,
-                    Timestamp::from_unix_seconds(fire_at),
+                    fire_at,
                     schedule.zone(),
                     &goals,
                 )
@@ -360,17 +355,16 @@ impl Scheduler {
             }
             ScheduleKind::Digest => {
                 // Each digest covers the time since the previous one (a week at first).
-                let fired = Timestamp::from_unix_seconds(fire_at);
                 let from = self
                     .store
-                    .last_sent_before(stored.id, fired)
+                    .last_sent_before(stored.id, fire_at)
                     .await?
-                    .unwrap_or(fire_at - digest::WEEK_SECS);
+                    .unwrap_or(fire_at.plus_seconds(-digest::WEEK_SECS));
                 let built = digest::build(
                     &self.store,
                     stored.workspace,
-                    Timestamp::from_unix_seconds(from),
-                    fired,
+                    from,
+                    fire_at,
                     schedule.zone(),
                     self.digest_audience(stored, platform).await?,
                 )
@@ -425,7 +419,7 @@ impl Scheduler {
     async fn plan<'s>(
         &self,
         stored: &'s StoredSchedule,
-        now: i64,
+        now: Timestamp,
         cache: &mut PassCache,
     ) -> Result<Option<Plan<'s>>, AppError> {
         let anchor = NaiveDate::parse_from_str(&stored.anchor_date, "%Y-%m-%d").unwrap_or_default();
@@ -440,19 +434,20 @@ impl Scheduler {
         // The latest occurrence that is due: after downtime only it may fire, and only
         // within the grace period. Jump to the grace window first so that a long outage
         // of a frequent schedule is not walked minute by minute.
-        let grace_start = now - self.grace_secs;
+        let grace_start = now.plus_seconds(-self.grace_secs);
         let mut latest = stored.next_fire_at;
         if latest < grace_start
-            && let Some(first_in_grace) = schedule.next_after(utc(grace_start - 1))
-            && first_in_grace.timestamp() <= now
+            && let Some(first_in_grace) = schedule.next_after(grace_start.plus_seconds(-1).to_utc())
+            && Timestamp::from(first_in_grace) <= now
         {
-            latest = first_in_grace.timestamp();
+            latest = first_in_grace.into();
         }
-        while let Some(next) = schedule.next_after(utc(latest)) {
-            if next.timestamp() > now {
+        while let Some(next) = schedule.next_after(latest.to_utc()) {
+            let next = Timestamp::from(next);
+            if next > now {
                 break;
             }
-            latest = next.timestamp();
+            latest = next;
         }
         if latest != stored.next_fire_at {
             tracing::info!(
@@ -460,15 +455,16 @@ impl Scheduler {
                 "passed over earlier missed occurrences after downtime; only the latest counts"
             );
         }
+        // A schedule with no next occurrence is never due again.
         let next_fire_at = schedule
-            .next_after(utc(now))
-            .map_or(i64::MAX, |t| t.timestamp());
-        let local_day = utc(latest).with_timezone(&schedule.zone()).date_naive();
-        let outcome = if now - latest > self.grace_secs {
+            .next_after(now.to_utc())
+            .map_or(Timestamp::from_millis(i64::MAX), Timestamp::from);
+        let local_day = latest.to_utc().with_timezone(&schedule.zone()).date_naive();
+        let outcome = if now.seconds_since(latest) > self.grace_secs {
             tracing::info!(
                 schedule_id = stored.id.0,
                 kind = stored.kind.as_str(),
-                missed_at = %utc(latest),
+                missed_at = %latest.to_utc(),
                 "skipped a missed occurrence older than the grace period"
             );
             RunOutcome::Missed
@@ -478,11 +474,7 @@ impl Scheduler {
         } else if let Some(person) = &stored.person
             && self
                 .store
-                .paused_until(
-                    stored.workspace,
-                    person,
-                    Timestamp::from_unix_seconds(latest),
-                )
+                .paused_until(stored.workspace, person, latest)
                 .await?
                 .is_some()
         {
@@ -521,7 +513,7 @@ impl Scheduler {
             outcome,
             next_fire_at,
             outgoing,
-            dedupe_key: format!("schedule:{}:{latest}", stored.id.0),
+            dedupe_key: format!("schedule:{}:{}", stored.id.0, latest.unix_seconds()),
             checkin_questions,
             quiet,
         }))
@@ -529,27 +521,25 @@ impl Scheduler {
 
     /// The soonest of: the next schedule, the next follow-up question, the next
     /// check-in to close as missed (each an index lookup).
-    async fn next_due(&self) -> Result<Option<i64>, AppError> {
+    async fn next_due(&self) -> Result<Option<Timestamp>, AppError> {
         // Lessons still to match: the next pass comes at once (after any due prompt).
         if self.store.lessons_wait_to_match().await? {
-            return Ok(Some(self.clock.now().unix_seconds()));
+            return Ok(Some(self.clock.now()));
         }
         let schedule = self.store.next_schedule_due().await?;
         // A question due but waiting for its owner's working hours is looked at again
         // within the loop's longest sleep, not at once over and over.
-        let now = self.clock.now().unix_seconds();
-        let follow_up = self.store.next_follow_up_due().await?.map(|due| {
-            if due <= now {
-                now + MAX_SLEEP.as_secs() as i64
-            } else {
-                due
-            }
-        });
+        let now = self.clock.now();
+        let follow_up = self
+            .store
+            .next_follow_up_due()
+            .await?
+            .map(|due| if due <= now { now + MAX_SLEEP } else { due });
         let checkin = self
             .store
             .oldest_open_checkin()
             .await?
-            .map(|opened| opened + checkins::ANSWER_WITHIN_SECS);
+            .map(|opened| opened.plus_seconds(checkins::ANSWER_WITHIN_SECS));
         Ok([schedule, follow_up, checkin].into_iter().flatten().min())
     }
 
@@ -563,12 +553,10 @@ impl Scheduler {
                 tracing::warn!(error = %err, "could not fire due schedules; trying again shortly");
             }
             let wait = match self.next_due().await {
-                Ok(Some(due)) => {
-                    let secs = (due - self.clock.now().unix_seconds()).max(0) as u64;
-                    Duration::from_secs(secs)
-                        .min(MAX_SLEEP)
-                        .max(Duration::from_millis(200))
-                }
+                Ok(Some(due)) => due
+                    .since(self.clock.now())
+                    .min(MAX_SLEEP)
+                    .max(Duration::from_millis(200)),
                 Ok(None) => MAX_SLEEP,
                 Err(_) => Duration::from_secs(5),
             };

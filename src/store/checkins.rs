@@ -227,11 +227,11 @@ impl Store {
     }
 
     /// When the oldest open check-in was opened.
-    pub async fn oldest_open_checkin(&self) -> Result<Option<i64>, StoreError> {
-        Ok(
+    pub async fn oldest_open_checkin(&self) -> Result<Option<Timestamp>, StoreError> {
+        let oldest: super::columns::OptionalSeconds =
             db::query_scalar("SELECT MIN(created_at) FROM checkins WHERE status = 'open'")
                 .fetch_one(&self.pool)
-                .await?,
-        )
+                .await?;
+        Ok(oldest.into())
     }
 }

@@ -115,8 +115,8 @@ impl Store {
     }
 
     /// When the next question is due: a paused owner's when their pause ends.
-    pub async fn next_follow_up_due(&self) -> Result<Option<i64>, StoreError> {
-        Ok(db::query_scalar(
+    pub async fn next_follow_up_due(&self) -> Result<Option<Timestamp>, StoreError> {
+        let next: super::columns::OptionalSeconds = db::query_scalar(
             "SELECT MIN(CASE WHEN l.follow_up_at > COALESCE(p.paused_until, 0) THEN l.follow_up_at \
                         ELSE COALESCE(p.paused_until, 0) END) FROM lessons l \
              LEFT JOIN people p ON p.workspace_id = l.workspace_id \
@@ -126,7 +126,8 @@ impl Store {
                                WHERE w.id = l.workspace_id AND w.uninstalled_at IS NOT NULL)",
         )
         .fetch_one(&self.pool)
-        .await?)
+        .await?;
+        Ok(next.into())
     }
 
     /// One lesson of the workspace, for an answer or the list.

@@ -907,8 +907,8 @@ impl Store {
 
     /// The earliest time a channel's next message may be claimed (its retry time, its
     /// channel's pacing, or the lease of one in flight), if anything is waiting.
-    pub async fn next_outbox_due(&self) -> Result<Option<i64>, StoreError> {
-        let next: Option<i64> = db::query_scalar(
+    pub async fn next_outbox_due(&self) -> Result<Option<Timestamp>, StoreError> {
+        let next: super::columns::OptionalMillis = db::query_scalar(
             concat!(
                 "SELECT MIN(CASE WHEN o.status = 'sending' THEN o.lease_until \
                             WHEN o.method NOT IN ('chat.postMessage', 'teams.send') THEN o.next_attempt_at \
@@ -922,7 +922,7 @@ impl Store {
         )
         .fetch_one(&self.pool)
         .await?;
-        Ok(next)
+        Ok(next.into())
     }
 
     /// Retention: bodies of messages delivered before `sent_before` (Unix ms) are

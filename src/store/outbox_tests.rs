@@ -79,7 +79,7 @@ async fn one_message_per_channel_in_queue_order() {
         .unwrap();
     assert_eq!(
         store.next_outbox_due().await.unwrap(),
-        Some(2100),
+        Some(Timestamp::from_millis(2100)),
         "paced until 2100"
     );
     assert!(
@@ -233,7 +233,7 @@ async fn a_retry_keeps_the_channel_in_order_and_waits_its_time() {
     );
     assert_eq!(
         store.next_outbox_due().await.unwrap(),
-        Some(5000),
+        Some(Timestamp::from_millis(5000)),
         "b is due but waits behind a, which is due at 5000"
     );
     let again = store
@@ -279,7 +279,10 @@ async fn a_dead_workers_lease_runs_out_and_the_message_comes_back() {
             .unwrap()
             .is_empty()
     );
-    assert_eq!(store.next_outbox_due().await.unwrap(), Some(60_000));
+    assert_eq!(
+        store.next_outbox_due().await.unwrap(),
+        Some(Timestamp::from_millis(60_000))
+    );
     let reclaimed = store
         .claim_due(
             Timestamp::from_millis(60_000),
@@ -450,7 +453,10 @@ async fn a_transaction_commits_the_event_and_its_message_together_or_neither() {
     .await
     .unwrap();
     tx.commit().await.unwrap();
-    assert_eq!(store.next_outbox_due().await.unwrap(), Some(0));
+    assert_eq!(
+        store.next_outbox_due().await.unwrap(),
+        Some(Timestamp::from_millis(0))
+    );
     assert_eq!(
         store
             .claim_event(
@@ -680,7 +686,10 @@ async fn only_new_messages_wait_for_the_channels_pacing() {
         )
         .await
         .unwrap();
-    assert_eq!(store.next_outbox_due().await.unwrap(), Some(2100));
+    assert_eq!(
+        store.next_outbox_due().await.unwrap(),
+        Some(Timestamp::from_millis(2100))
+    );
     assert!(
         store
             .claim_due(

@@ -216,16 +216,17 @@ impl Store {
         workspace: WorkspaceId,
         platform_user_id: &str,
         now: Timestamp,
-    ) -> Result<Option<i64>, StoreError> {
-        let now = now.unix_seconds();
-        let until: Option<Option<i64>> = db::query_scalar(
+    ) -> Result<Option<Timestamp>, StoreError> {
+        let until: Option<super::columns::OptionalSeconds> = db::query_scalar(
             "SELECT paused_until FROM people WHERE workspace_id = ? AND platform_user_id = ?",
         )
         .bind(workspace.0)
         .bind(platform_user_id)
         .fetch_optional(&self.pool)
         .await?;
-        Ok(until.flatten().filter(|until| *until > now))
+        Ok(until
+            .and_then(Option::<Timestamp>::from)
+            .filter(|until| *until > now))
     }
 
     /// Everyone of the workspace whose prompts are paused at `now`.

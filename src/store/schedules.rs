@@ -53,7 +53,7 @@ pub struct NewSchedule<'a> {
     /// `YYYY-MM-DD`.
     pub anchor_date: &'a str,
     pub template: Option<&'a str>,
-    pub next_fire_at: i64,
+    pub next_fire_at: Timestamp,
     pub created_by: &'a str,
     /// The person a personal schedule (a check-in) prompts; `None` for channel schedules.
     pub person: Option<&'a str>,
@@ -70,7 +70,7 @@ pub struct StoredSchedule {
     pub time_zone: String,
     pub anchor_date: String,
     pub template: Option<String>,
-    pub next_fire_at: i64,
+    pub next_fire_at: Timestamp,
     pub person: Option<String>,
 }
 
@@ -84,7 +84,8 @@ struct ScheduleRow {
     time_zone: String,
     anchor_date: String,
     template: Option<String>,
-    next_fire_at: i64,
+    #[sqlx(try_from = "super::columns::Seconds")]
+    next_fire_at: Timestamp,
     person: Option<String>,
 }
 
@@ -135,10 +136,10 @@ impl RunOutcome {
 pub struct Occurrence<'a> {
     pub schedule: ScheduleId,
     /// The `next_fire_at` this process read; the move only happens if it is unchanged.
-    pub expected_next: i64,
-    pub fire_at: i64,
+    pub expected_next: Timestamp,
+    pub fire_at: Timestamp,
     pub outcome: RunOutcome,
-    pub next_fire_at: i64,
+    pub next_fire_at: Timestamp,
     /// The message to queue when the outcome is `Sent`, with when it was queued and given up.
     pub message: Option<(NewOutboxMessage<'a>, Timestamp, Timestamp)>,
     /// The check-in a personal check-in schedule starts when the outcome is `Sent`.
@@ -150,13 +151,13 @@ impl Store {
     pub async fn digest_quiet_since(
         &self,
         schedule: ScheduleId,
-    ) -> Result<Option<i64>, StoreError> {
-        Ok(
+    ) -> Result<Option<Timestamp>, StoreError> {
+        let since: Option<super::columns::Seconds> =
             db::query_scalar("SELECT since FROM digest_quiet WHERE schedule_id = ?")
                 .bind(schedule.0)
                 .fetch_optional(&self.pool)
-                .await?,
-        )
+                .await?;
+        Ok(since.map(Timestamp::from))
     }
 
     /// Records whether a digest just said nothing new (`quiet`) or had news.
@@ -201,7 +202,7 @@ impl Store {
         .bind(new.time_zone)
         .bind(new.anchor_date)
         .bind(new.template)
-        .bind(new.next_fire_at)
+        .bind(new.next_fire_at.unix_seconds())
         .bind(new.created_by)
         .bind(now)
         .bind(new.person)
@@ -295,16 +296,17 @@ impl Store {
         &self,
         id: ScheduleId,
         before: Timestamp,
-    ) -> Result<Option<i64>, StoreError> {
+    ) -> Result<Option<Timestamp>, StoreError> {
         let before = before.unix_seconds();
-        Ok(db::query_scalar(
+        let last: super::columns::OptionalSeconds = db::query_scalar(
             "SELECT MAX(fire_at) FROM schedule_runs \
              WHERE schedule_id = ? AND outcome = 'sent' AND fire_at < ?",
         )
         .bind(id.0)
         .bind(before)
         .fetch_one(&self.pool)
-        .await?)
+        .await?;
+        Ok(last.into())
     }
 
     /// Active schedules due at `now`, oldest first.
@@ -349,15 +351,16 @@ impl Store {
 
     /// When the next active schedule of an installed workspace is due (the index in
     /// order, stopping at the first one whose workspace still has the app).
-    pub async fn next_schedule_due(&self) -> Result<Option<i64>, StoreError> {
-        Ok(db::query_scalar(
+    pub async fn next_schedule_due(&self) -> Result<Option<Timestamp>, StoreError> {
+        let next: Option<super::columns::Seconds> = db::query_scalar(
             "SELECT next_fire_at FROM schedules s WHERE active = 1 \
                AND NOT EXISTS (SELECT 1 FROM workspaces w \
                                WHERE w.id = s.workspace_id AND w.uninstalled_at IS NOT NULL) \
              ORDER BY next_fire_at LIMIT 1",
         )
         .fetch_optional(&self.pool)
-        .await?)
+        .await?;
+        Ok(next.map(Timestamp::from))
     }
 
     /// Records occurrences, queues their messages and moves their schedules on, in one
@@ -406,7 +409,13 @@ impl Store {
         // still on (someone may have turned it off since it was read as due).
         let moves: Vec<serde_json::Value> = occurrences
             .iter()
-            .map(|o| serde_json::json!([o.schedule.0, o.next_fire_at, o.expected_next]))
+            .map(|o| {
+                serde_json::json!([
+                    o.schedule.0,
+                    o.next_fire_at.unix_seconds(),
+                    o.expected_next.unix_seconds()
+                ])
+            })
             .collect();
         let moved: HashSet<i64> = db::query_scalar(over_json_rows!(
             ["UPDATE schedules SET next_fire_at = CAST(j.value ->> 1 AS BIGINT) FROM "],
@@ -424,7 +433,9 @@ impl Store {
         let runs: Vec<serde_json::Value> = occurrences
             .iter()
             .filter(|o| moved.contains(&o.schedule.0))
-            .map(|o| serde_json::json!([o.schedule.0, o.fire_at, o.outcome.as_str()]))
+            .map(|o| {
+                serde_json::json!([o.schedule.0, o.fire_at.unix_seconds(), o.outcome.as_str()])
+            })
             .collect();
         let recorded: HashSet<i64> =
             if runs.is_empty() {
@@ -518,7 +529,7 @@ mod tests {
             time_zone: "UTC",
             anchor_date: "2026-11-30",
             template: None,
-            next_fire_at: 100,
+            next_fire_at: Timestamp::from_unix_seconds(100),
             created_by: "U1",
             person,
         }
@@ -528,10 +539,10 @@ mod tests {
     fn sent_at_100<'a>(schedule: ScheduleId) -> Occurrence<'a> {
         Occurrence {
             schedule,
-            expected_next: 100,
-            fire_at: 100,
+            expected_next: Timestamp::from_unix_seconds(100),
+            fire_at: Timestamp::from_unix_seconds(100),
             outcome: RunOutcome::Sent,
-            next_fire_at: 86_500,
+            next_fire_at: Timestamp::from_unix_seconds(86_500),
             message: None,
             checkin: None,
         }

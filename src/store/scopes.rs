@@ -276,12 +276,12 @@ impl Store {
     }
 
     /// When the next lookup is due, if any conversation has a scope.
-    pub async fn next_scope_check(&self) -> Result<Option<i64>, StoreError> {
-        Ok(
+    pub async fn next_scope_check(&self) -> Result<Option<Timestamp>, StoreError> {
+        let next: super::columns::OptionalSeconds =
             db::query_scalar("SELECT MIN(next_check_at) FROM conversation_scopes")
                 .fetch_one(&self.pool)
-                .await?,
-        )
+                .await?;
+        Ok(next.into())
     }
 }
 
@@ -315,7 +315,10 @@ mod tests {
                 .unwrap()
                 .is_empty()
         );
-        assert_eq!(store.next_scope_check().await.unwrap(), Some(500));
+        assert_eq!(
+            store.next_scope_check().await.unwrap(),
+            Some(Timestamp::from_unix_seconds(500))
+        );
 
         store
             .forget_conversation_scope(ws, "C1", Timestamp::from_unix_seconds(200))
