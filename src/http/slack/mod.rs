@@ -58,7 +58,7 @@ async fn verify_signature(
             header("x-slack-request-timestamp"),
             header("x-slack-signature"),
             &bytes,
-            state.clock.now().unix_seconds(),
+            state.clock.now(),
         )
         .map_err(|reason| {
             tracing::info!(?reason, "refused a Slack request with a bad signature");

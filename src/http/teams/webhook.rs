@@ -14,7 +14,6 @@ use serde_json::Value;
 use crate::app::command::{Command, parse_learn};
 use crate::app::handle::handle as handle_command;
 use crate::app::messages;
-use crate::domain::Timestamp;
 use crate::http::AppState;
 use crate::http::body::read_limited;
 use crate::http::error::HttpError;
@@ -56,15 +55,16 @@ const FRESH_SECS: i64 = 300;
 /// A signed request can be captured and sent again: one whose timestamp is more than
 /// five minutes away, or whose id was answered before, is refused (401).
 async fn refuse_replays(state: &AppState, activity: &Activity) -> Result<(), HttpError> {
-    // The webhook's timestamp is Unix seconds.
-    let now = state.clock.now().unix_seconds();
+    let now = state.clock.now();
     let Some(sent_at) = activity.sent_at() else {
         tracing::info!("refused a Teams webhook call without a timestamp");
         return Err(HttpError::Unauthorized);
     };
-    if (now - sent_at).abs() > FRESH_SECS {
+    // The webhook's timestamp is Unix seconds.
+    let skew_secs = now.unix_seconds() - sent_at;
+    if skew_secs.abs() > FRESH_SECS {
         tracing::info!(
-            skew_secs = now - sent_at,
+            skew_secs,
             "refused a Teams webhook call whose timestamp is too far from now (a replay?)"
         );
         return Err(HttpError::Unauthorized);
@@ -73,11 +73,7 @@ async fn refuse_replays(state: &AppState, activity: &Activity) -> Result<(), Htt
         tracing::info!("refused a Teams webhook call without an activity id");
         return Err(HttpError::Unauthorized);
     };
-    if !state
-        .store
-        .first_webhook_activity(&key, Timestamp::from_unix_seconds(now))
-        .await?
-    {
+    if !state.store.first_webhook_activity(&key, now).await? {
         tracing::info!("refused a Teams webhook call answered before (a replay)");
         return Err(HttpError::Unauthorized);
     }

@@ -17,6 +17,7 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use crate::clock::SharedClock;
+use crate::domain::Timestamp;
 
 /// The only issuer of tokens the Bot Framework sends to bots.
 pub const BOT_FRAMEWORK_ISSUER: &str = "https://api.botframework.com";
@@ -103,16 +104,16 @@ struct SigningKey {
 #[derive(Default)]
 struct KeySet {
     keys: HashMap<String, Arc<SigningKey>>,
-    /// Unix seconds; 0 before the first fetch.
-    fetched_at: i64,
+    /// The epoch before the first fetch.
+    fetched_at: Timestamp,
 }
 
 /// When keys were last fetched because of an unknown key id, and when a fetch last
 /// failed.
 #[derive(Default)]
 struct Refetching {
-    last_for_unknown_key: Option<i64>,
-    failed_at: Option<i64>,
+    last_for_unknown_key: Option<Timestamp>,
+    failed_at: Option<Timestamp>,
 }
 
 #[derive(Deserialize)]
@@ -143,8 +144,9 @@ struct Claims {
     serviceurl: Option<String>,
 }
 
-/// `exp` and `nbf` with the leeway, at `now`.
-fn within_lifetime(exp: i64, nbf: Option<i64>, now: i64) -> Result<(), BotTokenError> {
+/// `exp` and `nbf` (the token's Unix seconds) with the leeway, at `now`.
+fn within_lifetime(exp: i64, nbf: Option<i64>, now: Timestamp) -> Result<(), BotTokenError> {
+    let now = now.unix_seconds();
     if now > exp + LEEWAY_SECS {
         return Err(BotTokenError::Expired);
     }
@@ -216,11 +218,12 @@ impl BotTokenVerifier {
             .unwrap_or_else(|e| e.into_inner())
             .get(&digest)
             .cloned();
-        // JWT times (`exp`, `nbf`) are Unix seconds.
-        let now = self.clock.now().unix_seconds();
+        let now = self.clock.now();
         if let Some(known) = remembered {
             let keys = self.current();
-            if now - keys.fetched_at < KEYS_MAX_AGE_SECS && keys.keys.contains_key(&known.kid) {
+            if now.seconds_since(keys.fetched_at) < KEYS_MAX_AGE_SECS
+                && keys.keys.contains_key(&known.kid)
+            {
                 within_lifetime(known.exp, known.nbf, now)?;
                 return Ok(known.token.clone());
             }
@@ -236,7 +239,7 @@ impl BotTokenVerifier {
     }
 
     /// Checks the signature with the named key, then the claims.
-    async fn verify_in_full(&self, token: &str, now: i64) -> Result<Verified, BotTokenError> {
+    async fn verify_in_full(&self, token: &str, now: Timestamp) -> Result<Verified, BotTokenError> {
         let header = jsonwebtoken::decode_header(token)
             .map_err(|e| BotTokenError::Invalid(e.to_string()))?;
         if !matches!(
@@ -278,10 +281,9 @@ impl BotTokenVerifier {
     /// The key `kid`, fetching the key set when it is old, or when `kid` is unknown and
     /// no such fetch happened in the last hour.
     async fn key(&self, kid: &str) -> Result<Arc<SigningKey>, BotTokenError> {
-        // JWT times (`exp`, `nbf`) are Unix seconds.
-        let now = self.clock.now().unix_seconds();
+        let now = self.clock.now();
         let current = self.current();
-        if now - current.fetched_at < KEYS_MAX_AGE_SECS
+        if now.seconds_since(current.fetched_at) < KEYS_MAX_AGE_SECS
             && let Some(key) = current.keys.get(kid)
         {
             return Ok(key.clone());
@@ -289,16 +291,16 @@ impl BotTokenVerifier {
         let mut refetching = self.refetching.lock().await;
         // Another request may have fetched while this one waited.
         let current = self.current();
-        let stale = now - current.fetched_at >= KEYS_MAX_AGE_SECS;
+        let stale = now.seconds_since(current.fetched_at) >= KEYS_MAX_AGE_SECS;
         if !stale && let Some(key) = current.keys.get(kid) {
             return Ok(key.clone());
         }
         let may_fetch_for_unknown = refetching
             .last_for_unknown_key
-            .is_none_or(|last| now - last >= UNKNOWN_KEY_REFETCH_SECS);
+            .is_none_or(|last| now.seconds_since(last) >= UNKNOWN_KEY_REFETCH_SECS);
         let pausing = refetching
             .failed_at
-            .is_some_and(|failed| now - failed < FAILED_FETCH_PAUSE_SECS);
+            .is_some_and(|failed| now.seconds_since(failed) < FAILED_FETCH_PAUSE_SECS);
         if pausing && current.keys.is_empty() {
             return Err(BotTokenError::KeysUnavailable(
                 "the last fetch failed; trying again within a minute".into(),
@@ -352,7 +354,7 @@ impl BotTokenVerifier {
     }
 
     /// Fetches the OpenID metadata, then its key set.
-    async fn fetch(&self, now: i64) -> Result<KeySet, BotTokenError> {
+    async fn fetch(&self, now: Timestamp) -> Result<KeySet, BotTokenError> {
         let metadata: OpenIdMetadata = self.get_json(&self.openid_url).await?;
         let set: JsonWebKeySet = self.get_json(&metadata.jwks_uri).await?;
         let mut keys = HashMap::new();

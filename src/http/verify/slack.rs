@@ -6,6 +6,7 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
 use crate::config::Secret;
+use crate::domain::Timestamp;
 
 /// How far a request timestamp may be from our clock, in either direction.
 pub const MAX_CLOCK_SKEW_SECS: i64 = 300;
@@ -46,13 +47,13 @@ impl SlackSignatureVerifier {
     }
 
     /// Checks the `X-Slack-Request-Timestamp` and `X-Slack-Signature` values against
-    /// the raw body at `now` (Unix seconds).
+    /// the raw body at `now`.
     pub fn verify(
         &self,
         timestamp: Option<&[u8]>,
         signature: Option<&[u8]>,
         body: &[u8],
-        now: i64,
+        now: Timestamp,
     ) -> Result<(), SignatureError> {
         let timestamp =
             timestamp.ok_or(SignatureError::MissingHeader("X-Slack-Request-Timestamp"))?;
@@ -61,7 +62,8 @@ impl SlackSignatureVerifier {
             .ok()
             .and_then(|t| t.trim().parse().ok())
             .ok_or(SignatureError::BadTimestamp)?;
-        if now.abs_diff(sent_at) > MAX_CLOCK_SKEW_SECS as u64 {
+        // Slack's timestamp is Unix seconds.
+        if now.unix_seconds().abs_diff(sent_at) > MAX_CLOCK_SKEW_SECS as u64 {
             return Err(SignatureError::Stale);
         }
         let hex_digest = signature
@@ -113,7 +115,7 @@ mod tests {
             Some(timestamp.as_bytes()),
             Some(signature.as_bytes()),
             body.as_bytes(),
-            now,
+            Timestamp::from_unix_seconds(now),
         )
     }
 
@@ -153,11 +155,21 @@ mod tests {
     fn missing_headers_fail() {
         let v = verifier(SECRET);
         assert_eq!(
-            v.verify(None, Some(SIGNATURE.as_bytes()), BODY.as_bytes(), TIMESTAMP),
+            v.verify(
+                None,
+                Some(SIGNATURE.as_bytes()),
+                BODY.as_bytes(),
+                Timestamp::from_unix_seconds(TIMESTAMP)
+            ),
             Err(SignatureError::MissingHeader("X-Slack-Request-Timestamp"))
         );
         assert_eq!(
-            v.verify(Some(b"1531420618"), None, BODY.as_bytes(), TIMESTAMP),
+            v.verify(
+                Some(b"1531420618"),
+                None,
+                BODY.as_bytes(),
+                Timestamp::from_unix_seconds(TIMESTAMP)
+            ),
             Err(SignatureError::MissingHeader("X-Slack-Signature"))
         );
     }

@@ -14,11 +14,12 @@ use serde_json::Value;
 use super::ChannelAccount;
 use crate::clock::SharedClock;
 use crate::config::Secret;
+use crate::domain::Timestamp;
 
 /// The scope a bot's token is asked for.
 const SCOPE: &str = "https://api.botframework.com/.default";
 /// A token is renewed this long before it expires.
-const RENEW_BEFORE_MS: i64 = 5 * 60 * 1000;
+const RENEW_BEFORE: Duration = Duration::from_secs(5 * 60);
 /// Statuses Teams uses for "later": throttling, a precondition race, gateway trouble.
 const RETRYABLE_STATUSES: &[u16] = &[429, 412, 502, 503, 504];
 
@@ -79,7 +80,7 @@ pub struct TeamsClient {
     clock: SharedClock,
     /// The current token and when it expires (Unix ms); renewing holds the lock so
     /// concurrent sends wait for one request.
-    token: tokio::sync::Mutex<Option<(Secret, i64)>>,
+    token: tokio::sync::Mutex<Option<(Secret, Timestamp)>>,
 }
 
 impl std::fmt::Debug for TeamsClient {
@@ -114,10 +115,9 @@ impl TeamsClient {
     /// five minutes of expiring.
     async fn token(&self) -> Result<Secret, TeamsApiError> {
         let mut cached = self.token.lock().await;
-        // Token lifetimes are counted in milliseconds here.
-        let now = self.clock.now().millis();
+        let now = self.clock.now();
         if let Some((token, expires_at)) = cached.as_ref()
-            && now < expires_at - RENEW_BEFORE_MS
+            && now < *expires_at - RENEW_BEFORE
         {
             return Ok(token.clone());
         }
@@ -144,7 +144,7 @@ impl TeamsClient {
             .await
             .map_err(|e| TeamsApiError::Decode(e.to_string()))?;
         let token = Secret::new(answer.access_token);
-        *cached = Some((token.clone(), now + answer.expires_in * 1000));
+        *cached = Some((token.clone(), now.plus_seconds(answer.expires_in)));
         Ok(token)
     }
 
