@@ -11,7 +11,7 @@
 //! | [`startup`] | builds the application from [`config`] and runs it until a signal |
 //! | [`http`] | routes, request verification, the one HTTP error type |
 //! | [`socket_mode`] | Slack Socket Mode: the connection and its envelopes |
-//! | [`domain`] | values every layer uses: ids, platform, workspace, conversation kind, schedules and cron, the traits a platform answers (directory, time zones) |
+//! | [`domain`] | values every layer uses: ids, platform, workspace, conversation kind, a point in time (`Timestamp`), schedules and cron, the traits a platform answers (directory, time zones) |
 //! | [`app`] | what learnloop does: commands, debriefs, follow-ups, goals, digests, the Home, installs |
 //! | [`store`] | the only place with SQL; tokens sealed with [`sealing`] |
 //! | [`scheduler`] | due schedules, follow-ups and recurrence matching |
