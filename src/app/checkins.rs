@@ -261,7 +261,6 @@ pub async fn set(ctx: &CommandContext<'_>, text: &ScheduleText) -> Result<Handle
     };
     Ok(Handled {
         reply,
-        schedules_changed: true,
         ..Handled::default()
     })
 }
@@ -281,7 +280,6 @@ pub async fn off(ctx: &CommandContext<'_>) -> Result<Handled, AppError> {
     };
     Ok(Handled {
         reply,
-        schedules_changed: removed > 0,
         ..Handled::default()
     })
 }

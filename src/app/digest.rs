@@ -434,7 +434,6 @@ pub async fn set(ctx: &CommandContext<'_>, text: &ScheduleText) -> Result<Handle
     };
     Ok(Handled {
         reply,
-        schedules_changed: true,
         ..Handled::default()
     })
 }

@@ -90,9 +90,7 @@ impl CommandContext<'_> {
 #[derive(Debug, Default)]
 pub struct Handled {
     pub reply: Message,
-    /// The scheduler should look at its schedules again.
-    pub schedules_changed: bool,
-    /// Messages were queued: the delivery worker should look.
+    /// Messages were queued (committing them already woke the delivery worker).
     pub queued: bool,
     /// A debrief card was queued; the caller may wait to see whether Slack took it.
     pub card: Option<StartedCard>,

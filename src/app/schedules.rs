@@ -192,7 +192,6 @@ pub async fn create_retro(
     };
     Ok(Handled {
         reply,
-        schedules_changed: true,
         ..Handled::default()
     })
 }
@@ -256,7 +255,6 @@ pub async fn remove(ctx: &CommandContext<'_>, id: i64) -> Result<Handled, AppErr
                 ":wastebasket: Removed {}.",
                 named.unwrap_or_else(|| format!("schedule number {id}"))
             )),
-            schedules_changed: true,
             ..Handled::default()
         }),
         Err(StoreError::NotFound) => Ok(Message::text(format!(

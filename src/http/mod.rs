@@ -26,7 +26,7 @@ use tower_http::request_id::{
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
-use crate::app::handle::{CommandContext, Handled};
+use crate::app::handle::CommandContext;
 use crate::app::scopes::ScopeRefresher;
 use crate::app::templates::Templates;
 use crate::app::workspaces::WorkspaceDirectory;
@@ -295,16 +295,6 @@ impl AppState {
         };
         if let Err(err) = refreshed.await {
             tracing::warn!(error = ?err, "could not publish a Home tab again");
-        }
-    }
-
-    /// Lets the scheduler and the delivery worker know what a handler changed.
-    pub fn after(&self, handled: &Handled) {
-        if handled.schedules_changed {
-            self.scheduler.wake();
-        }
-        if handled.queued {
-            self.delivery.wake();
         }
     }
 }

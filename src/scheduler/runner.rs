@@ -126,7 +126,8 @@ pub struct Scheduler {
     matcher: recurrence::Matcher,
     /// Keeping debriefs' close-by times; `None` leaves them alone (tests of schedules).
     debriefs: Option<DebriefDuties>,
-    wake: Notify,
+    /// Signalled by the store when a schedule was created or turned off.
+    wake: Arc<Notify>,
 }
 
 impl Scheduler {
@@ -139,6 +140,7 @@ impl Scheduler {
         holidays: Vec<NaiveDate>,
     ) -> Self {
         Self {
+            wake: store.schedules_signal(),
             store,
             clock,
             delivery,
@@ -156,7 +158,6 @@ impl Scheduler {
             matching: recurrence::Budget::PASS,
             matcher: recurrence::Matcher::default(),
             debriefs: None,
-            wake: Notify::new(),
         }
     }
 
@@ -179,7 +180,8 @@ impl Scheduler {
         self
     }
 
-    /// Tells the loop that schedules changed.
+    /// Tells the loop to look at what is due now (the store already does when a
+    /// schedule changes; tests and benchmarks that move the clock call this).
     pub fn wake(&self) {
         self.wake.notify_one();
     }

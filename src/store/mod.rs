@@ -215,6 +215,9 @@ pub struct Store {
     /// Signalled whenever a message was committed to the outbox, so the delivery worker
     /// wakes without any caller having to remember to wake it.
     queued: std::sync::Arc<tokio::sync::Notify>,
+    /// Signalled whenever a schedule was created or turned off, so the scheduler
+    /// looks again at what is due next, likewise without a caller waking it.
+    schedules_changed: std::sync::Arc<tokio::sync::Notify>,
 }
 
 impl Store {
@@ -228,6 +231,7 @@ impl Store {
             pool,
             credentials: Default::default(),
             queued: Default::default(),
+            schedules_changed: Default::default(),
         })
     }
 
@@ -357,6 +361,12 @@ impl Store {
     /// message in this process.
     pub fn queued_signal(&self) -> std::sync::Arc<tokio::sync::Notify> {
         self.queued.clone()
+    }
+
+    /// What the scheduler waits on besides its next due time: signalled whenever this
+    /// process created a schedule or turned one off.
+    pub fn schedules_signal(&self) -> std::sync::Arc<tokio::sync::Notify> {
+        self.schedules_changed.clone()
     }
 
     /// Connections open in the pool, and how many of them are idle.

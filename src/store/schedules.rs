@@ -208,6 +208,8 @@ impl Store {
         .bind(new.person)
         .fetch_one(&self.pool)
         .await?;
+        // It may be due before the scheduler's next look.
+        self.schedules_changed.notify_one();
         Ok(ScheduleId(id))
     }
 
@@ -248,6 +250,7 @@ impl Store {
         if result.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
+        self.schedules_changed.notify_one();
         Ok(())
     }
 
@@ -258,7 +261,7 @@ impl Store {
         person: &str,
         kind: ScheduleKind,
     ) -> Result<u64, StoreError> {
-        Ok(db::query(
+        let turned_off = db::query(
             "UPDATE schedules SET active = 0 \
              WHERE workspace_id = ? AND person = ? AND kind = ? AND active = 1",
         )
@@ -267,7 +270,11 @@ impl Store {
         .bind(kind.as_str())
         .execute(&self.pool)
         .await?
-        .rows_affected())
+        .rows_affected();
+        if turned_off > 0 {
+            self.schedules_changed.notify_one();
+        }
+        Ok(turned_off)
     }
 
     /// The person's active schedules of one kind.
@@ -546,6 +553,38 @@ mod tests {
             message: None,
             checkin: None,
         }
+    }
+
+    /// Creating or turning off a schedule wakes the scheduler; a change that changed
+    /// nothing does not. No caller has to remember to.
+    #[tokio::test]
+    async fn a_schedule_created_or_turned_off_signals_the_scheduler() {
+        let (store, _dir) = temp_store().await;
+        let ws = workspace(&store, "T1").await;
+        let signal = store.schedules_signal();
+        let woken = |signal: std::sync::Arc<tokio::sync::Notify>| async move {
+            tokio::time::timeout(std::time::Duration::from_millis(50), signal.notified())
+                .await
+                .is_ok()
+        };
+        let spec = "fridays 16:00";
+        let schedule = due_at_100(ws, ScheduleKind::Checkin, "U2", spec, Some("U2"));
+        store
+            .create_schedule(schedule, Timestamp::from_unix_seconds(1))
+            .await
+            .unwrap();
+        assert!(woken(signal.clone()).await, "a new schedule");
+        let none = store
+            .deactivate_personal_schedules(ws, "U9", ScheduleKind::Checkin)
+            .await
+            .unwrap();
+        assert_eq!(none, 0);
+        assert!(!woken(signal.clone()).await, "nothing turned off");
+        store
+            .deactivate_personal_schedules(ws, "U2", ScheduleKind::Checkin)
+            .await
+            .unwrap();
+        assert!(woken(signal).await, "a schedule turned off");
     }
 
     /// A schedule turned off after it was read as due does not fire.

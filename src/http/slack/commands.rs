@@ -177,7 +177,6 @@ pub async fn handle(State(state): State<AppState>, body: Bytes) -> Result<Respon
         });
     }
     let mut handled = handle_command(&ctx, &command).await?;
-    state.after(&handled);
     debrief::await_card(&ctx, &mut handled).await?;
     state.refresh_home(&workspace, &user_id).await;
     Ok(ephemeral(&handled.reply).into_response())

@@ -527,7 +527,6 @@ async fn handle_and_reply(
     let mut ctx = state.command_context(workspace, message.channel, message.user);
     ctx.event = Some(message.event_id);
     let mut handled = handle_text(&ctx, message.text).await?;
-    state.after(&handled);
     debrief::await_card(&ctx, &mut handled).await?;
     let (method, body) = if message.private {
         let body = ephemeral_message_body(

@@ -344,7 +344,6 @@ async fn on_action(state: &AppState, click: &Click<'_>, action: &Action) -> Resu
         } else {
             since::answer(&ctx, kind, value).await?
         };
-        state.after(&handled);
         return click.tell(state, &handled.reply).await;
     }
     if ![
@@ -444,7 +443,6 @@ pub(super) async fn review_or_close(
         }
         _ => debrief::close(ctx, debrief).await?,
     };
-    state.after(&handled);
     Ok(Some(handled))
 }
 
@@ -477,7 +475,6 @@ async fn on_review(
         }))
         .into_response()),
         ReviewStep::Done(handled) => {
-            state.after(&handled);
             let click = Click {
                 workspace,
                 user,
@@ -512,7 +509,6 @@ async fn on_start_form(
         let block = modal::block_id(start_form::CLOSES_ON);
         return Ok(form_error(Some(&block), &handled.reply.fallback));
     }
-    state.after(&handled);
     let started = handled.reply.fallback.clone();
     debrief::await_card(&ctx, &mut handled).await?;
     // A refused card (the bot is not in the channel) is explained by DM: an ephemeral
@@ -554,7 +550,6 @@ async fn start_retro(
     };
     let ctx = state.command_context(click.workspace, channel, click.user);
     let mut handled = debrief::start_from_reminder(&ctx, template, title).await?;
-    state.after(&handled);
     debrief::await_card(&ctx, &mut handled).await?;
     click.tell(state, &handled.reply).await
 }
@@ -651,7 +646,6 @@ async fn on_note(
     }
     let ctx = state.command_context(workspace, user, user);
     if followups::note(&ctx, follow_up, note).await? {
-        state.delivery.wake();
         Ok(StatusCode::OK.into_response())
     } else {
         Ok(form_error(
@@ -737,7 +731,6 @@ async fn on_reflection(
     };
     let refused = match debrief::submit(&ctx, &debrief, &answers).await? {
         Submitted::Saved { .. } => {
-            state.delivery.wake();
             // An empty 200 closes the modal.
             return Ok(StatusCode::OK.into_response());
         }

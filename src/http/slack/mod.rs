@@ -129,10 +129,7 @@ fn nudge_in_background(
     tokio::spawn(async move {
         let ctx = state.command_context(&workspace, &channel, &user);
         let reply = match crate::app::debrief::nudge(&ctx, &debrief).await {
-            Ok(handled) => {
-                state.after(&handled);
-                handled.reply
-            }
+            Ok(handled) => handled.reply,
             Err(err) => {
                 tracing::warn!(error = %err, "a nudge failed");
                 Message::text(":warning: The nudge failed; try again in a minute.")

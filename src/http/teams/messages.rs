@@ -181,7 +181,6 @@ async fn reply(
     } else if ctx.in_direct_message() {
         // A 1:1 chat: an answer in a debrief conversation or check-in, else a command.
         let handled = handle_text(&ctx, &activity.command_text()).await?;
-        state.after(&handled);
         anonymous = handled.anonymous_debrief;
         Said::Reply(handled.reply)
     } else {
@@ -214,12 +213,12 @@ async fn reply(
                 // A channel reply is seen by everyone: what is only the person's goes to
                 // their 1:1 chat.
                 Ok(command) if command.is_personal() => {
-                    let reply = run(state, &ctx, &command).await?;
+                    let reply = run(&ctx, &command).await?;
                     let name_of = |id: &str| activity.sender_name(id);
                     send_to_person(state, &ctx, &card_activity(&reply, &name_of), None).await?;
                     messages::answered_in_private()
                 }
-                Ok(command) => run(state, &ctx, &command).await?,
+                Ok(command) => run(&ctx, &command).await?,
                 Err(usage_error) => messages::usage_error(&usage_error),
             })
         }
@@ -292,13 +291,8 @@ impl Said {
 }
 
 /// Carries out a command; its reply.
-async fn run(
-    state: &AppState,
-    ctx: &CommandContext<'_>,
-    command: &Command,
-) -> Result<Message, HttpError> {
+async fn run(ctx: &CommandContext<'_>, command: &Command) -> Result<Message, HttpError> {
     let handled = handle_command(ctx, command).await?;
-    state.after(&handled);
     Ok(handled.reply)
 }
 
@@ -332,7 +326,6 @@ async fn on_click(
         } else {
             since::answer(ctx, action, value).await?
         };
-        state.after(&handled);
         return Ok(Said::Reply(handled.reply));
     }
     if action == followups::KEEP || action == followups::RETIRE {
@@ -370,21 +363,19 @@ async fn on_click(
                 }
                 debrief::NUDGE => {
                     let handled = debrief::nudge(ctx, &debrief).await?;
-                    state.after(&handled);
                     Ok(Said::Reply(handled.reply))
                 }
                 _ => review_in_chat(state, ctx, &debrief).await,
             }
         }
-        REVIEW_CALLBACK => on_review(state, ctx, activity, data).await,
-        START_FORM_CALLBACK => on_start_form(state, ctx, activity, data).await,
+        REVIEW_CALLBACK => on_review(ctx, activity, data).await,
+        START_FORM_CALLBACK => on_start_form(ctx, activity, data).await,
         debrief::REFLECTION_FORM => on_reflection(ctx, activity, data).await,
         debrief::START => {
             let Some((template, title)) = debrief::read_start_value(value) else {
                 return Err(HttpError::bad_request("`debrief.start` without a title"));
             };
             let handled = debrief::start_from_reminder(ctx, template, title).await?;
-            state.after(&handled);
             Ok(Said::Reply(handled.reply))
         }
         _ => Ok(Said::Reply(messages::button_not_in_teams())),
@@ -405,7 +396,6 @@ async fn review_in_chat(
     };
     let Some(page) = page else {
         let handled = debrief::close(ctx, debrief).await?;
-        state.after(&handled);
         return Ok(Said::Reply(handled.reply));
     };
     let form = form_card(&debrief::review_form(&page), &roster(ctx).await?);
@@ -435,7 +425,6 @@ async fn roster(ctx: &CommandContext<'_>) -> Result<Vec<(String, String)>, HttpE
 
 /// A submitted review page: the next page in its place, or the debrief closed.
 async fn on_review(
-    state: &AppState,
     ctx: &CommandContext<'_>,
     activity: &Activity,
     data: &serde_json::Value,
@@ -454,17 +443,13 @@ async fn on_review(
             form: form_card(&debrief::review_form(&next), &roster(ctx).await?),
             anonymous_debrief: anonymous_of(&debrief),
         }),
-        ReviewStep::Done(handled) => {
-            state.after(&handled);
-            Ok(Said::instead_of_card(activity, handled.reply, true))
-        }
+        ReviewStep::Done(handled) => Ok(Said::instead_of_card(activity, handled.reply, true)),
     }
 }
 
 /// A submitted start form: the debrief starts in the form's channel, or the form comes
 /// back with what is wrong under each field.
 async fn on_start_form(
-    state: &AppState,
     ctx: &CommandContext<'_>,
     activity: &Activity,
     data: &serde_json::Value,
@@ -475,7 +460,6 @@ async fn on_start_form(
         Ok(fields) => {
             let handled = debrief::start(ctx, fields.request()).await?;
             if handled.card.is_some() {
-                state.after(&handled);
                 return Ok(Said::instead_of_card(activity, handled.reply, true));
             }
             // Not started (a closing date in the past): said under the date.

@@ -100,6 +100,5 @@ async fn answer(state: &AppState, activity: &Activity) -> Result<Message, HttpEr
     let workspace = state.workspaces.ensure_teams(&key).await?;
     let ctx = state.command_context(&workspace, channel, user);
     let handled = handle_command(&ctx, &command).await?;
-    state.after(&handled);
     Ok(handled.reply)
 }
