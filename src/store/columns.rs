@@ -9,6 +9,23 @@ use sqlx::{Database, Decode, Type, error::BoxDynError};
 
 use crate::domain::Timestamp;
 
+/// A column type that is a `BIGINT` (SQLite `INTEGER`) to the database.
+macro_rules! stored_as_bigint {
+    ($column:ty) => {
+        impl<DB: Database> Type<DB> for $column
+        where
+            i64: Type<DB>,
+        {
+            fn type_info() -> DB::TypeInfo {
+                <i64 as Type<DB>>::type_info()
+            }
+            fn compatible(ty: &DB::TypeInfo) -> bool {
+                <i64 as Type<DB>>::compatible(ty)
+            }
+        }
+    };
+}
+
 macro_rules! time_column {
     ($(#[$doc:meta])* $name:ident, $optional:ident, $to_timestamp:path) => {
         $(#[$doc])*
@@ -29,29 +46,8 @@ macro_rules! time_column {
             }
         }
 
-        impl<DB: Database> Type<DB> for $name
-        where
-            i64: Type<DB>,
-        {
-            fn type_info() -> DB::TypeInfo {
-                <i64 as Type<DB>>::type_info()
-            }
-            fn compatible(ty: &DB::TypeInfo) -> bool {
-                <i64 as Type<DB>>::compatible(ty)
-            }
-        }
-
-        impl<DB: Database> Type<DB> for $optional
-        where
-            i64: Type<DB>,
-        {
-            fn type_info() -> DB::TypeInfo {
-                <i64 as Type<DB>>::type_info()
-            }
-            fn compatible(ty: &DB::TypeInfo) -> bool {
-                <i64 as Type<DB>>::compatible(ty)
-            }
-        }
+        stored_as_bigint!($name);
+        stored_as_bigint!($optional);
 
         impl<'r, DB: Database> Decode<'r, DB> for $name
         where

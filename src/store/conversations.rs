@@ -169,6 +169,7 @@ impl StoreTx {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::test_support::secs;
     use crate::store::test_support::{self, temp_store, workspace};
 
     #[tokio::test]
@@ -187,7 +188,7 @@ mod tests {
             last_event: None,
         };
         store
-            .save_conversation(ws, &conversation, Timestamp::from_unix_seconds(1))
+            .save_conversation(ws, &conversation, secs(1))
             .await
             .unwrap();
         let first = store.conversation(ws, "U1").await.unwrap().unwrap().version;
@@ -195,7 +196,7 @@ mod tests {
         conversation.nudged = true;
         conversation.last_event = Some("Ev1".into());
         store
-            .save_conversation(ws, &conversation, Timestamp::from_unix_seconds(2))
+            .save_conversation(ws, &conversation, secs(2))
             .await
             .unwrap();
         conversation.version = first + 1;
@@ -207,14 +208,14 @@ mod tests {
         conversation.step = 3;
         assert!(
             store
-                .advance_conversation(ws, &conversation, Timestamp::from_unix_seconds(3))
+                .advance_conversation(ws, &conversation, secs(3))
                 .await
                 .unwrap()
         );
         conversation.step = 9;
         assert!(
             !store
-                .advance_conversation(ws, &conversation, Timestamp::from_unix_seconds(3))
+                .advance_conversation(ws, &conversation, secs(3))
                 .await
                 .unwrap()
         );
@@ -250,14 +251,14 @@ mod tests {
             last_event: None,
         };
         store
-            .save_conversation(ws, &about(one), Timestamp::from_unix_seconds(1))
+            .save_conversation(ws, &about(one), secs(1))
             .await
             .unwrap();
         let versions: Vec<i64> = {
             let read = store.conversation(ws, "U1").await.unwrap().unwrap();
             assert!(store.end_conversation(ws, &read).await.unwrap());
             store
-                .save_conversation(ws, &about(two), Timestamp::from_unix_seconds(2))
+                .save_conversation(ws, &about(two), secs(2))
                 .await
                 .unwrap();
             let next = store.conversation(ws, "U1").await.unwrap().unwrap();
@@ -280,7 +281,7 @@ mod tests {
         };
         assert!(
             !store
-                .advance_conversation(ws, &stale, Timestamp::from_unix_seconds(3))
+                .advance_conversation(ws, &stale, secs(3))
                 .await
                 .unwrap()
         );

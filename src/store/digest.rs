@@ -230,8 +230,8 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::ConversationKind;
-    use crate::store::test_support::{debrief, lesson, temp_store, workspace};
+    use crate::store::test_support::secs;
+    use crate::store::test_support::{debrief, lesson, public_channel, temp_store, workspace};
 
     #[tokio::test]
     async fn every_figure_of_a_digest_counts_only_what_its_audience_may_see() {
@@ -263,12 +263,7 @@ mod tests {
             let store = store.clone();
             async move {
                 store
-                    .digest_facts(
-                        ws,
-                        Timestamp::from_unix_seconds(0),
-                        Timestamp::from_unix_seconds(100),
-                        audience,
-                    )
+                    .digest_facts(ws, secs(0), secs(100), audience)
                     .await
                     .unwrap()
             }
@@ -295,16 +290,7 @@ mod tests {
             "shared goals are the workspace's"
         );
 
-        store
-            .record_conversation_scope(
-                ws,
-                "C1",
-                ConversationKind::PublicChannel,
-                Timestamp::from_unix_seconds(9),
-                Timestamp::from_unix_seconds(1),
-            )
-            .await
-            .unwrap();
+        public_channel(&store, ws, "C1").await;
         assert_eq!(
             figures(&facts(Audience::In("C2")).await),
             (1, 1, 1, 2, 1, 1)

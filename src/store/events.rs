@@ -161,8 +161,8 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::{Claim, ClaimToken};
-    use crate::domain::Timestamp;
     use crate::store::StoreError;
+    use crate::store::test_support::secs;
     use crate::store::test_support::{temp_store, workspace};
 
     #[tokio::test]
@@ -172,26 +172,14 @@ mod tests {
         let (first, second) = (ClaimToken(1), ClaimToken(2));
         assert_eq!(
             store
-                .claim_event(
-                    ws,
-                    "Ev1",
-                    Timestamp::from_unix_seconds(100),
-                    Timestamp::from_unix_seconds(130),
-                    first
-                )
+                .claim_event(ws, "Ev1", secs(100), secs(130), first)
                 .await
                 .unwrap(),
             Claim::Claimed(first)
         );
         assert_eq!(
             store
-                .claim_event(
-                    ws,
-                    "Ev1",
-                    Timestamp::from_unix_seconds(101),
-                    Timestamp::from_unix_seconds(131),
-                    second
-                )
+                .claim_event(ws, "Ev1", secs(101), secs(131), second)
                 .await
                 .unwrap(),
             Claim::InProgress,
@@ -199,13 +187,7 @@ mod tests {
         );
         assert_eq!(
             store
-                .claim_event(
-                    ws,
-                    "Ev1",
-                    Timestamp::from_unix_seconds(130),
-                    Timestamp::from_unix_seconds(160),
-                    second
-                )
+                .claim_event(ws, "Ev1", secs(130), secs(160), second)
                 .await
                 .unwrap(),
             Claim::Claimed(second),
@@ -220,13 +202,7 @@ mod tests {
         store.forget_event(ws, "Ev1", first).await.unwrap();
         assert_eq!(
             store
-                .claim_event(
-                    ws,
-                    "Ev1",
-                    Timestamp::from_unix_seconds(131),
-                    Timestamp::from_unix_seconds(161),
-                    first
-                )
+                .claim_event(ws, "Ev1", secs(131), secs(161), first)
                 .await
                 .unwrap(),
             Claim::InProgress,
@@ -239,13 +215,7 @@ mod tests {
         store.forget_event(ws, "Ev1", second).await.unwrap();
         assert_eq!(
             store
-                .claim_event(
-                    ws,
-                    "Ev1",
-                    Timestamp::from_unix_seconds(500),
-                    Timestamp::from_unix_seconds(530),
-                    ClaimToken(3)
-                )
+                .claim_event(ws, "Ev1", secs(500), secs(530), ClaimToken(3))
                 .await
                 .unwrap(),
             Claim::Done,
@@ -267,15 +237,12 @@ mod tests {
             }
         };
         assert_eq!(
-            claim(ids[0], Timestamp::from_unix_seconds(100), 1).await,
+            claim(ids[0], secs(100), 1).await,
             Claim::Claimed(ClaimToken(1))
         );
+        assert_eq!(claim(ids[0], secs(101), 2).await, Claim::InProgress);
         assert_eq!(
-            claim(ids[0], Timestamp::from_unix_seconds(101), 2).await,
-            Claim::InProgress
-        );
-        assert_eq!(
-            claim(ids[1], Timestamp::from_unix_seconds(101), 3).await,
+            claim(ids[1], secs(101), 3).await,
             Claim::Claimed(ClaimToken(3)),
             "other workspace"
         );
@@ -285,20 +252,14 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(
-            claim(ids[1], Timestamp::from_unix_seconds(101), 4).await,
+            claim(ids[1], secs(101), 4).await,
             Claim::Claimed(ClaimToken(4)),
             "a released claim can be taken again"
         );
 
+        assert_eq!(store.prune_processed_events(secs(101)).await.unwrap(), 1);
         assert_eq!(
-            store
-                .prune_processed_events(Timestamp::from_unix_seconds(101))
-                .await
-                .unwrap(),
-            1
-        );
-        assert_eq!(
-            claim(ids[0], Timestamp::from_unix_seconds(200), 5).await,
+            claim(ids[0], secs(200), 5).await,
             Claim::Claimed(ClaimToken(5)),
             "forgotten after pruning"
         );

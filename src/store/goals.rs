@@ -151,8 +151,8 @@ impl Store {
 
 #[cfg(test)]
 mod tests {
-    use crate::domain::Timestamp;
     use crate::store::StoreError;
+    use crate::store::test_support::secs;
     use crate::store::test_support::{temp_store, workspace};
 
     #[tokio::test]
@@ -161,33 +161,21 @@ mod tests {
         let (a, b) = (workspace(&store, "TA").await, workspace(&store, "TB").await);
         assert_eq!(
             store
-                .add_goal(
-                    a,
-                    "U1",
-                    "learn Rust",
-                    Some("2026-12-31"),
-                    Timestamp::from_unix_seconds(10)
-                )
+                .add_goal(a, "U1", "learn Rust", Some("2026-12-31"), secs(10))
                 .await
                 .unwrap(),
             1
         );
         assert_eq!(
             store
-                .add_goal(
-                    a,
-                    "U1",
-                    "write a runbook",
-                    None,
-                    Timestamp::from_unix_seconds(11)
-                )
+                .add_goal(a, "U1", "write a runbook", None, secs(11))
                 .await
                 .unwrap(),
             2
         );
         assert_eq!(
             store
-                .add_goal(a, "U2", "mentor", None, Timestamp::from_unix_seconds(12))
+                .add_goal(a, "U2", "mentor", None, secs(12))
                 .await
                 .unwrap(),
             1,
@@ -195,30 +183,21 @@ mod tests {
         );
         assert_eq!(
             store
-                .add_goal(
-                    b,
-                    "U1",
-                    "other workspace",
-                    None,
-                    Timestamp::from_unix_seconds(12)
-                )
+                .add_goal(b, "U1", "other workspace", None, secs(12))
                 .await
                 .unwrap(),
             1
         );
 
-        let done = store
-            .complete_goal(a, "U1", 1, Timestamp::from_unix_seconds(20))
-            .await
-            .unwrap();
-        assert_eq!(done.done_at, Some(Timestamp::from_unix_seconds(20)));
+        let done = store.complete_goal(a, "U1", 1, secs(20)).await.unwrap();
+        assert_eq!(done.done_at, Some(secs(20)));
         assert_eq!(
             store
-                .complete_goal(a, "U1", 1, Timestamp::from_unix_seconds(30))
+                .complete_goal(a, "U1", 1, secs(30))
                 .await
                 .unwrap()
                 .done_at,
-            Some(Timestamp::from_unix_seconds(20)),
+            Some(secs(20)),
             "first time kept"
         );
         assert!(store.share_goal(a, "U1", 2).await.unwrap().shared);
@@ -229,9 +208,7 @@ mod tests {
         assert_eq!(store.goals(a, "U2").await.unwrap().len(), 1);
 
         assert!(matches!(
-            store
-                .complete_goal(a, "U2", 2, Timestamp::from_unix_seconds(1))
-                .await,
+            store.complete_goal(a, "U2", 2, secs(1)).await,
             Err(StoreError::NotFound)
         ));
         assert!(matches!(
@@ -240,7 +217,7 @@ mod tests {
         ));
         assert_eq!(
             store
-                .add_goal(a, "U1", "third", None, Timestamp::from_unix_seconds(40))
+                .add_goal(a, "U1", "third", None, secs(40))
                 .await
                 .unwrap(),
             3,

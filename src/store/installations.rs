@@ -521,6 +521,7 @@ mod tests {
     use super::*;
     use crate::sealing::test_keys;
     use crate::store::NewOutboxMessage;
+    use crate::store::test_support::secs;
     use crate::store::test_support::temp_store;
 
     fn keyed(store: Store, spec: &str) -> Store {
@@ -546,7 +547,7 @@ mod tests {
             installer_user_id: Some("UADMIN"),
             bot_token: token,
             refresh_token: refresh,
-            token_expires_at: refresh.map(|_| Timestamp::from_unix_seconds(1_000)),
+            token_expires_at: refresh.map(|_| secs(1_000)),
             default_time_zone: "UTC",
         }
     }
@@ -558,10 +559,7 @@ mod tests {
         let token = Secret::new("xoxb-acme-secret");
         let refresh = Secret::new("xoxe-refresh-secret");
         let workspace = store
-            .save_installation(
-                install("T1", &token, Some(&refresh)),
-                Timestamp::from_unix_seconds(10),
-            )
+            .save_installation(install("T1", &token, Some(&refresh)), secs(10))
             .await
             .unwrap();
         assert_eq!(workspace.bot_token.unwrap().expose(), "xoxb-acme-secret");
@@ -580,10 +578,7 @@ mod tests {
         );
         // A sealed token copied onto another installation does not open there.
         let other = store
-            .save_installation(
-                install("T2", &Secret::new("xoxb-other"), None),
-                Timestamp::from_unix_seconds(10),
-            )
+            .save_installation(install("T2", &Secret::new("xoxb-other"), None), secs(10))
             .await
             .unwrap();
         db::query("UPDATE slack_installations SET bot_token = ? WHERE workspace_id = ?")
@@ -604,10 +599,7 @@ mod tests {
         let (plain, _dir2) = temp_store().await;
         assert!(
             plain
-                .save_installation(
-                    install("T1", &token, None),
-                    Timestamp::from_unix_seconds(10)
-                )
+                .save_installation(install("T1", &token, None), secs(10))
                 .await
                 .is_err()
         );
@@ -619,10 +611,7 @@ mod tests {
         let store = keyed(store, test_keys::TWO);
         let (token, refresh) = (Secret::new("xoxb-1"), Secret::new("xoxe-1"));
         let ws = store
-            .save_installation(
-                install("T1", &token, Some(&refresh)),
-                Timestamp::from_unix_seconds(10),
-            )
+            .save_installation(install("T1", &token, Some(&refresh)), secs(10))
             .await
             .unwrap()
             .id;
@@ -634,8 +623,8 @@ mod tests {
                 &seen_by_a,
                 &Secret::new("xoxb-2"),
                 &Secret::new("xoxe-2"),
-                Timestamp::from_unix_seconds(50_000),
-                Timestamp::from_unix_seconds(20),
+                secs(50_000),
+                secs(20),
             )
             .await
             .unwrap();
@@ -644,8 +633,8 @@ mod tests {
                 &seen_by_b,
                 &Secret::new("xoxb-3"),
                 &Secret::new("xoxe-3"),
-                Timestamp::from_unix_seconds(50_000),
-                Timestamp::from_unix_seconds(20),
+                secs(50_000),
+                secs(20),
             )
             .await
             .unwrap();
@@ -654,15 +643,12 @@ mod tests {
         assert_eq!(now.refresh_token.unwrap().expose(), "xoxe-2");
         assert_eq!(now.bot_token.unwrap().expose(), "xoxb-2");
         assert_eq!(
-            store
-                .installations_expiring(Timestamp::from_unix_seconds(60_000))
-                .await
-                .unwrap(),
+            store.installations_expiring(secs(60_000)).await.unwrap(),
             vec![ws]
         );
         assert!(
             store
-                .installations_expiring(Timestamp::from_unix_seconds(40_000))
+                .installations_expiring(secs(40_000))
                 .await
                 .unwrap()
                 .is_empty()
@@ -675,10 +661,7 @@ mod tests {
         let store = keyed(store, test_keys::TWO);
         let token = Secret::new("xoxb-1");
         let ws = store
-            .save_installation(
-                install("T1", &token, None),
-                Timestamp::from_unix_seconds(10),
-            )
+            .save_installation(install("T1", &token, None), secs(10))
             .await
             .unwrap()
             .id;
@@ -686,20 +669,14 @@ mod tests {
         for channel in ["C1", "C2"] {
             tx.enqueue(
                 NewOutboxMessage::post(ws, channel, "{}"),
-                Timestamp::from_unix_seconds(10),
-                Timestamp::from_unix_seconds(99_999),
+                secs(10),
+                secs(99_999),
             )
             .await
             .unwrap();
         }
         tx.commit().await.unwrap();
-        assert_eq!(
-            store
-                .mark_uninstalled(ws, Timestamp::from_unix_seconds(20))
-                .await
-                .unwrap(),
-            2
-        );
+        assert_eq!(store.mark_uninstalled(ws, secs(20)).await.unwrap(), 2);
         let workspace = store.workspace_by_id(ws).await.unwrap();
         assert!(workspace.uninstalled && workspace.bot_token.is_none());
         let pending: i64 =
@@ -710,10 +687,7 @@ mod tests {
         assert_eq!(pending, 0);
         // Installing again brings it back.
         let again = store
-            .save_installation(
-                install("T1", &token, None),
-                Timestamp::from_unix_seconds(30),
-            )
+            .save_installation(install("T1", &token, None), secs(30))
             .await
             .unwrap();
         assert!(!again.uninstalled && again.bot_token.is_some());
@@ -727,7 +701,7 @@ mod tests {
         let ws = old
             .save_installation(
                 install("T1", &token, Some(&Secret::new("xoxe-1"))),
-                Timestamp::from_unix_seconds(10),
+                secs(10),
             )
             .await
             .unwrap()
@@ -737,18 +711,9 @@ mod tests {
             vec![("k1".to_owned(), 2)]
         );
         let rotated = keyed(store, test_keys::TWO);
+        assert_eq!(rotated.reseal_tokens(100, secs(20)).await.unwrap(), 1);
         assert_eq!(
-            rotated
-                .reseal_tokens(100, Timestamp::from_unix_seconds(20))
-                .await
-                .unwrap(),
-            1
-        );
-        assert_eq!(
-            rotated
-                .reseal_tokens(100, Timestamp::from_unix_seconds(20))
-                .await
-                .unwrap(),
+            rotated.reseal_tokens(100, secs(20)).await.unwrap(),
             0,
             "nothing left"
         );
@@ -772,48 +737,24 @@ mod tests {
     async fn oauth_states_are_single_use_bound_to_the_browser_and_expire() {
         let (store, _dir) = temp_store().await;
         store
-            .save_oauth_state(
-                "s1",
-                "b1",
-                Timestamp::from_unix_seconds(600),
-                Timestamp::from_unix_seconds(0),
-            )
+            .save_oauth_state("s1", "b1", secs(600), secs(0))
             .await
             .unwrap();
         assert!(
-            !store
-                .take_oauth_state("s1", "b2", Timestamp::from_unix_seconds(10))
-                .await
-                .unwrap(),
+            !store.take_oauth_state("s1", "b2", secs(10)).await.unwrap(),
             "another browser"
         );
+        assert!(store.take_oauth_state("s1", "b1", secs(10)).await.unwrap());
         assert!(
-            store
-                .take_oauth_state("s1", "b1", Timestamp::from_unix_seconds(10))
-                .await
-                .unwrap()
-        );
-        assert!(
-            !store
-                .take_oauth_state("s1", "b1", Timestamp::from_unix_seconds(11))
-                .await
-                .unwrap(),
+            !store.take_oauth_state("s1", "b1", secs(11)).await.unwrap(),
             "used once"
         );
         store
-            .save_oauth_state(
-                "s2",
-                "b1",
-                Timestamp::from_unix_seconds(600),
-                Timestamp::from_unix_seconds(0),
-            )
+            .save_oauth_state("s2", "b1", secs(600), secs(0))
             .await
             .unwrap();
         assert!(
-            !store
-                .take_oauth_state("s2", "b1", Timestamp::from_unix_seconds(600))
-                .await
-                .unwrap(),
+            !store.take_oauth_state("s2", "b1", secs(600)).await.unwrap(),
             "expired"
         );
     }
@@ -824,10 +765,7 @@ mod tests {
         let store = keyed(store, test_keys::TWO);
         let token = Secret::new("xoxb-1");
         let ws = store
-            .save_installation(
-                install("T1", &token, None),
-                Timestamp::from_unix_seconds(10),
-            )
+            .save_installation(install("T1", &token, None), secs(10))
             .await
             .unwrap()
             .id;
@@ -837,24 +775,18 @@ mod tests {
             let debrief = crate::store::test_support::debrief(&store, workspace, title).await;
             crate::store::test_support::lesson(&store, workspace, debrief, title, "A lesson").await;
             store
-                .add_goal(
-                    workspace,
-                    "U1",
-                    "A goal",
-                    None,
-                    Timestamp::from_unix_seconds(10),
-                )
+                .add_goal(workspace, "U1", "A goal", None, secs(10))
                 .await
                 .unwrap();
             store
-                .ensure_person(workspace, "U1", Timestamp::from_unix_seconds(10))
+                .ensure_person(workspace, "U1", secs(10))
                 .await
                 .unwrap();
             store
                 .enqueue(
                     NewOutboxMessage::post(workspace, "C1", "{}"),
-                    Timestamp::from_unix_seconds(10),
-                    Timestamp::from_unix_seconds(99_999),
+                    secs(10),
+                    secs(99_999),
                 )
                 .await
                 .unwrap();

@@ -302,7 +302,8 @@ mod tests {
     use super::*;
     use crate::store::ConversationKind;
     use crate::store::search_terms::Term;
-    use crate::store::test_support::{debrief, lesson, temp_store, workspace};
+    use crate::store::test_support::secs;
+    use crate::store::test_support::{debrief, lesson, public_channel, temp_store, workspace};
 
     fn terms(word: &str) -> Terms {
         Terms::every(vec![Term::phrase(word).unwrap()]).unwrap()
@@ -455,16 +456,7 @@ mod tests {
             elsewhere.is_empty(),
             "C1 was never looked up, so it counts as private: another channel sees none"
         );
-        store
-            .record_conversation_scope(
-                ws,
-                "C1",
-                ConversationKind::PublicChannel,
-                Timestamp::from_unix_seconds(9),
-                Timestamp::from_unix_seconds(1),
-            )
-            .await
-            .unwrap();
+        public_channel(&store, ws, "C1").await;
         let shared = store
             .search_lessons(ws, &terms("rollout"), Audience::In("C2"), 3)
             .await
@@ -495,13 +487,7 @@ mod tests {
             "its own lessons it does see"
         );
         store
-            .record_conversation_scope(
-                ws,
-                "C1",
-                ConversationKind::SharedChannel,
-                Timestamp::from_unix_seconds(9),
-                Timestamp::from_unix_seconds(2),
-            )
+            .record_conversation_scope(ws, "C1", ConversationKind::SharedChannel, secs(9), secs(2))
             .await
             .unwrap();
         for audience in [Audience::In("C2"), Audience::In("D1")] {
@@ -535,21 +521,12 @@ mod tests {
                 shared: false,
                 follow_up_at: None,
             },
-            Timestamp::from_unix_seconds(1),
+            secs(1),
         )
         .await
         .unwrap();
         tx.commit().await.unwrap();
-        store
-            .record_conversation_scope(
-                ws,
-                "C1",
-                ConversationKind::PublicChannel,
-                Timestamp::from_unix_seconds(9),
-                Timestamp::from_unix_seconds(1),
-            )
-            .await
-            .unwrap();
+        public_channel(&store, ws, "C1").await;
         let found = |audience| {
             let store = store.clone();
             async move {

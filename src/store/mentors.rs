@@ -212,9 +212,11 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::ConversationKind;
     use crate::store::search_terms::Term;
-    use crate::store::test_support::{debrief, debrief_in, lesson, temp_store, workspace};
+    use crate::store::test_support::secs;
+    use crate::store::test_support::{
+        debrief, debrief_in, lesson, public_channel, temp_store, workspace,
+    };
 
     #[tokio::test]
     async fn only_applied_public_named_lessons_of_opted_in_people_match() {
@@ -239,16 +241,7 @@ mod tests {
             "A deploy froze prod",
         )
         .await;
-        store
-            .record_conversation_scope(
-                ws,
-                "C1",
-                ConversationKind::PublicChannel,
-                Timestamp::from_unix_seconds(9),
-                Timestamp::from_unix_seconds(1),
-            )
-            .await
-            .unwrap();
+        public_channel(&store, ws, "C1").await;
         // Everything but the runbook lesson was applied.
         db::query("UPDATE lessons SET status = 'applied', tags = 'deploy' WHERE text != ?")
             .bind("Write the deploy runbook")
@@ -260,13 +253,7 @@ mod tests {
             let (store, terms) = (store.clone(), terms.clone());
             async move {
                 store
-                    .mentor_lessons(
-                        ws,
-                        &terms,
-                        audience,
-                        starter,
-                        Timestamp::from_unix_seconds(50),
-                    )
+                    .mentor_lessons(ws, &terms, audience, starter, secs(50))
                     .await
                     .unwrap()
             }
@@ -275,10 +262,7 @@ mod tests {
             matched("U2", Audience::In("C2")).await.is_empty(),
             "nobody opted in yet"
         );
-        store
-            .set_mentor(ws, "U1", "", Timestamp::from_unix_seconds(10))
-            .await
-            .unwrap();
+        store.set_mentor(ws, "U1", "", secs(10)).await.unwrap();
         let found = matched("U2", Audience::In("C2")).await;
         assert_eq!(
             found,
@@ -303,7 +287,7 @@ mod tests {
             .unwrap();
         assert_eq!(listed[0].applied, 1);
         store
-            .record_mentor_suggestion(ws, "U2", "U1", Timestamp::from_unix_seconds(100))
+            .record_mentor_suggestion(ws, "U2", "U1", secs(100))
             .await
             .unwrap();
         assert!(

@@ -511,6 +511,30 @@ pub(crate) mod test_support {
     use super::*;
     use crate::domain::Timestamp;
 
+    /// `n` Unix seconds: how tests write the times of most columns.
+    pub fn secs(n: i64) -> Timestamp {
+        Timestamp::from_unix_seconds(n)
+    }
+
+    /// `n` Unix milliseconds: how tests write the outbox's times.
+    pub fn ms(n: i64) -> Timestamp {
+        Timestamp::from_millis(n)
+    }
+
+    /// Records `channel` as a public channel (looked up at 1, due again at 9).
+    pub async fn public_channel(store: &Store, ws: WorkspaceId, channel: &str) {
+        store
+            .record_conversation_scope(
+                ws,
+                channel,
+                ConversationKind::PublicChannel,
+                secs(9),
+                secs(1),
+            )
+            .await
+            .expect("scope");
+    }
+
     /// A Slack workspace with this team id.
     pub async fn workspace(store: &Store, team: &str) -> WorkspaceId {
         let new = NewWorkspace {
@@ -520,7 +544,7 @@ pub(crate) mod test_support {
             default_time_zone: "UTC",
         };
         store
-            .upsert_workspace(new, Timestamp::from_unix_seconds(1))
+            .upsert_workspace(new, secs(1))
             .await
             .expect("workspace")
             .id
@@ -575,9 +599,7 @@ pub(crate) mod test_support {
             shared: true,
             follow_up_at: Some(Timestamp::from_unix_seconds(100)),
         };
-        tx.insert_lesson(new, Timestamp::from_unix_seconds(1))
-            .await
-            .unwrap();
+        tx.insert_lesson(new, secs(1)).await.unwrap();
         tx.commit().await.unwrap();
     }
 
@@ -597,7 +619,7 @@ pub(crate) mod test_support {
 mod tests {
     use super::test_support::temp_store;
     use super::*;
-    use crate::domain::Timestamp;
+    use crate::store::test_support::secs;
 
     #[tokio::test]
     async fn lessons_stored_before_the_search_index_changed_are_found_after_upgrading() {
@@ -636,7 +658,7 @@ mod tests {
             .unwrap();
         assert_eq!(
             lessons[0].follow_up_at,
-            Some(Timestamp::from_unix_seconds(100)),
+            Some(secs(100)),
             "still to be asked"
         );
         assert_eq!(lessons[1].follow_up_at, None, "nobody to ask");
@@ -723,7 +745,7 @@ mod tests {
             "still shown where said"
         );
         let due: Vec<String> = store
-            .scopes_to_check(Timestamp::from_unix_seconds(0), 10)
+            .scopes_to_check(secs(0), 10)
             .await
             .unwrap()
             .into_iter()
@@ -731,23 +753,11 @@ mod tests {
             .collect();
         assert_eq!(due, ["C1", "G1"], "one lookup per conversation, at once");
         store
-            .record_conversation_scope(
-                ws,
-                "C1",
-                ConversationKind::PublicChannel,
-                Timestamp::from_unix_seconds(9),
-                Timestamp::from_unix_seconds(2),
-            )
+            .record_conversation_scope(ws, "C1", ConversationKind::PublicChannel, secs(9), secs(2))
             .await
             .unwrap();
         store
-            .record_conversation_scope(
-                ws,
-                "G1",
-                ConversationKind::PrivateChannel,
-                Timestamp::from_unix_seconds(9),
-                Timestamp::from_unix_seconds(2),
-            )
+            .record_conversation_scope(ws, "G1", ConversationKind::PrivateChannel, secs(9), secs(2))
             .await
             .unwrap();
         assert_eq!(
@@ -775,7 +785,7 @@ mod tests {
         .await;
         store.migrate().await.expect("upgrade");
         let due: Vec<String> = store
-            .scopes_to_check(Timestamp::from_unix_seconds(0), 10)
+            .scopes_to_check(secs(0), 10)
             .await
             .unwrap()
             .into_iter()
@@ -836,13 +846,7 @@ mod tests {
         store.migrate().await.unwrap();
         let ws = test_support::workspace(&store, "T1").await;
         store
-            .claim_event(
-                ws,
-                "Ev1",
-                Timestamp::from_unix_seconds(1),
-                Timestamp::from_unix_seconds(31),
-                events::ClaimToken(1),
-            )
+            .claim_event(ws, "Ev1", secs(1), secs(31), events::ClaimToken(1))
             .await
             .unwrap();
         for name in ["test.db", "test.db-wal", "test.db-shm"] {
@@ -913,8 +917,8 @@ mod tests {
             .claim_event(
                 WorkspaceId(999),
                 "Ev1",
-                Timestamp::from_unix_seconds(1),
-                Timestamp::from_unix_seconds(31),
+                secs(1),
+                secs(31),
                 events::ClaimToken(1),
             )
             .await

@@ -1,7 +1,7 @@
 use super::db;
 use super::*;
 use crate::domain::Timestamp;
-use crate::store::test_support::{temp_store, workspace};
+use crate::store::test_support::{ms, temp_store, workspace};
 
 fn message<'a>(ws: WorkspaceId, channel: &'a str, body: &'a str) -> NewOutboxMessage<'a> {
     NewOutboxMessage::post(ws, channel, body)
@@ -10,11 +10,7 @@ fn message<'a>(ws: WorkspaceId, channel: &'a str, body: &'a str) -> NewOutboxMes
 /// Queues a post in `channel` at time 0, given up at 99 s; its id.
 async fn queue(store: &Store, ws: WorkspaceId, channel: &str, body: &str) -> OutboxId {
     store
-        .enqueue(
-            message(ws, channel, body),
-            Timestamp::from_millis(0),
-            Timestamp::from_millis(99_000),
-        )
+        .enqueue(message(ws, channel, body), ms(0), ms(99_000))
         .await
         .unwrap()
         .unwrap()
@@ -30,31 +26,16 @@ async fn one_message_per_channel_in_queue_order() {
     let ws = workspace(&store, "T1").await;
     for (channel, body) in [("C1", "c1-first"), ("C1", "c1-second"), ("C2", "c2-first")] {
         store
-            .enqueue(
-                message(ws, channel, body),
-                Timestamp::from_millis(1000),
-                Timestamp::from_millis(99_000),
-            )
+            .enqueue(message(ws, channel, body), ms(1000), ms(99_000))
             .await
             .unwrap();
     }
-    let first = store
-        .claim_due(
-            Timestamp::from_millis(1000),
-            Timestamp::from_millis(61_000),
-            10,
-        )
-        .await
-        .unwrap();
+    let first = store.claim_due(ms(1000), ms(61_000), 10).await.unwrap();
     assert_eq!(bodies(&first), ["c1-first", "c2-first"]);
     assert_eq!(first[0].attempts, 1);
     assert!(
         store
-            .claim_due(
-                Timestamp::from_millis(1000),
-                Timestamp::from_millis(61_000),
-                10
-            )
+            .claim_due(ms(1000), ms(61_000), 10)
             .await
             .unwrap()
             .is_empty(),
@@ -62,46 +43,27 @@ async fn one_message_per_channel_in_queue_order() {
     );
 
     store
-        .mark_sent(
-            &first[0],
-            Timestamp::from_millis(1100),
-            Timestamp::from_millis(2100),
-        )
+        .mark_sent(&first[0], ms(1100), ms(2100))
         .await
         .unwrap();
     store
-        .mark_sent(
-            &first[1],
-            Timestamp::from_millis(1100),
-            Timestamp::from_millis(2100),
-        )
+        .mark_sent(&first[1], ms(1100), ms(2100))
         .await
         .unwrap();
     assert_eq!(
         store.next_outbox_due().await.unwrap(),
-        Some(Timestamp::from_millis(2100)),
+        Some(ms(2100)),
         "paced until 2100"
     );
     assert!(
         store
-            .claim_due(
-                Timestamp::from_millis(2000),
-                Timestamp::from_millis(62_000),
-                10
-            )
+            .claim_due(ms(2000), ms(62_000), 10)
             .await
             .unwrap()
             .is_empty(),
         "the channel is paced until 2100"
     );
-    let second = store
-        .claim_due(
-            Timestamp::from_millis(2100),
-            Timestamp::from_millis(62_100),
-            10,
-        )
-        .await
-        .unwrap();
+    let second = store.claim_due(ms(2100), ms(62_100), 10).await.unwrap();
     assert_eq!(bodies(&second), ["c1-second"]);
 }
 
@@ -113,16 +75,12 @@ async fn a_late_settlement_of_an_expired_claim_leaves_the_new_claim_alone() {
     let ws = workspace(&store, "T1").await;
     let id = queue(&store, ws, "C1", "a").await;
     let stale = store
-        .claim_due(Timestamp::from_millis(0), Timestamp::from_millis(1000), 10)
+        .claim_due(ms(0), ms(1000), 10)
         .await
         .unwrap()
         .remove(0);
     let current = store
-        .claim_due(
-            Timestamp::from_millis(1000),
-            Timestamp::from_millis(61_000),
-            10,
-        )
+        .claim_due(ms(1000), ms(61_000), 10)
         .await
         .unwrap()
         .remove(0);
@@ -132,24 +90,17 @@ async fn a_late_settlement_of_an_expired_claim_leaves_the_new_claim_alone() {
         "the lease ran out"
     );
     store
-        .retry_later(stale.claim(), Timestamp::from_millis(1000), "HTTP 500")
+        .retry_later(stale.claim(), ms(1000), "HTTP 500")
         .await
         .unwrap();
-    store
-        .release(stale.claim(), Timestamp::from_millis(1000))
-        .await
-        .unwrap();
+    store.release(stale.claim(), ms(1000)).await.unwrap();
     store.mark_failed(stale.claim(), "timeout").await.unwrap();
     let state = store.outbox_state(ws, id).await.unwrap();
     assert_eq!(state.status, OutboxStatus::Sending, "still the new claim's");
     assert_eq!(state.last_error, None);
     assert!(
         store
-            .claim_due(
-                Timestamp::from_millis(1000),
-                Timestamp::from_millis(61_000),
-                10
-            )
+            .claim_due(ms(1000), ms(61_000), 10)
             .await
             .unwrap()
             .is_empty(),
@@ -173,7 +124,7 @@ async fn a_late_settlement_never_reaches_a_new_row_that_took_the_old_id() {
     let ws = workspace(&store, "T1").await;
     queue(&store, ws, "C1", "old").await;
     let stale = store
-        .claim_due(Timestamp::from_millis(0), Timestamp::from_millis(1000), 10)
+        .claim_due(ms(0), ms(1000), 10)
         .await
         .unwrap()
         .remove(0);
@@ -184,19 +135,12 @@ async fn a_late_settlement_never_reaches_a_new_row_that_took_the_old_id() {
         .unwrap();
     let id = queue(&store, ws, "C1", "new").await;
     let current = store
-        .claim_due(
-            Timestamp::from_millis(500),
-            Timestamp::from_millis(61_000),
-            10,
-        )
+        .claim_due(ms(500), ms(61_000), 10)
         .await
         .unwrap()
         .remove(0);
     assert_eq!(current.attempts, stale.attempts, "the same attempt number");
-    store
-        .release(stale.claim(), Timestamp::from_millis(500))
-        .await
-        .unwrap();
+    store.release(stale.claim(), ms(500)).await.unwrap();
     let state = store.outbox_state(ws, id).await.unwrap();
     assert_eq!(state.status, OutboxStatus::Sending, "still the new claim's");
 }
@@ -207,25 +151,14 @@ async fn a_retry_keeps_the_channel_in_order_and_waits_its_time() {
     let ws = workspace(&store, "T1").await;
     let first = queue(&store, ws, "C1", "a").await;
     queue(&store, ws, "C1", "b").await;
-    let claimed = store
-        .claim_due(
-            Timestamp::from_millis(0),
-            Timestamp::from_millis(60_000),
-            10,
-        )
-        .await
-        .unwrap();
+    let claimed = store.claim_due(ms(0), ms(60_000), 10).await.unwrap();
     store
-        .retry_later(claimed[0].claim(), Timestamp::from_millis(5000), "HTTP 500")
+        .retry_later(claimed[0].claim(), ms(5000), "HTTP 500")
         .await
         .unwrap();
     assert!(
         store
-            .claim_due(
-                Timestamp::from_millis(4999),
-                Timestamp::from_millis(60_000),
-                10
-            )
+            .claim_due(ms(4999), ms(60_000), 10)
             .await
             .unwrap()
             .is_empty(),
@@ -233,17 +166,10 @@ async fn a_retry_keeps_the_channel_in_order_and_waits_its_time() {
     );
     assert_eq!(
         store.next_outbox_due().await.unwrap(),
-        Some(Timestamp::from_millis(5000)),
+        Some(ms(5000)),
         "b is due but waits behind a, which is due at 5000"
     );
-    let again = store
-        .claim_due(
-            Timestamp::from_millis(5000),
-            Timestamp::from_millis(65_000),
-            10,
-        )
-        .await
-        .unwrap();
+    let again = store.claim_due(ms(5000), ms(65_000), 10).await.unwrap();
     assert_eq!(bodies(&again), ["a"]);
     assert_eq!(again[0].attempts, 2);
     let state = store.outbox_state(ws, first).await.unwrap();
@@ -257,40 +183,18 @@ async fn a_dead_workers_lease_runs_out_and_the_message_comes_back() {
     let ws = workspace(&store, "T1").await;
     queue(&store, ws, "C1", "a").await;
     assert_eq!(
-        store
-            .claim_due(
-                Timestamp::from_millis(0),
-                Timestamp::from_millis(60_000),
-                10
-            )
-            .await
-            .unwrap()
-            .len(),
+        store.claim_due(ms(0), ms(60_000), 10).await.unwrap().len(),
         1
     );
     assert!(
         store
-            .claim_due(
-                Timestamp::from_millis(59_999),
-                Timestamp::from_millis(60_000),
-                10
-            )
+            .claim_due(ms(59_999), ms(60_000), 10)
             .await
             .unwrap()
             .is_empty()
     );
-    assert_eq!(
-        store.next_outbox_due().await.unwrap(),
-        Some(Timestamp::from_millis(60_000))
-    );
-    let reclaimed = store
-        .claim_due(
-            Timestamp::from_millis(60_000),
-            Timestamp::from_millis(120_000),
-            10,
-        )
-        .await
-        .unwrap();
+    assert_eq!(store.next_outbox_due().await.unwrap(), Some(ms(60_000)));
+    let reclaimed = store.claim_due(ms(60_000), ms(120_000), 10).await.unwrap();
     assert_eq!(reclaimed.len(), 1);
     assert_eq!(reclaimed[0].attempts, 2);
 }
@@ -300,43 +204,22 @@ async fn release_does_not_count_an_attempt_and_failed_is_final() {
     let (store, _dir) = temp_store().await;
     let ws = workspace(&store, "T1").await;
     let id = queue(&store, ws, "C1", "a").await;
-    let claimed = store
-        .claim_due(
-            Timestamp::from_millis(0),
-            Timestamp::from_millis(60_000),
-            10,
-        )
-        .await
-        .unwrap();
-    store
-        .release(claimed[0].claim(), Timestamp::from_millis(10))
-        .await
-        .unwrap();
+    let claimed = store.claim_due(ms(0), ms(60_000), 10).await.unwrap();
+    store.release(claimed[0].claim(), ms(10)).await.unwrap();
     let state = store.outbox_state(ws, id).await.unwrap();
     assert_eq!(
         (state.status.as_str(), state.attempts, state.next_attempt_at),
-        ("pending", 0, Timestamp::from_millis(10))
+        ("pending", 0, ms(10))
     );
 
-    let claimed = store
-        .claim_due(
-            Timestamp::from_millis(10),
-            Timestamp::from_millis(60_000),
-            10,
-        )
-        .await
-        .unwrap();
+    let claimed = store.claim_due(ms(10), ms(60_000), 10).await.unwrap();
     store
         .mark_failed(claimed[0].claim(), "channel_not_found")
         .await
         .unwrap();
     assert!(
         store
-            .claim_due(
-                Timestamp::from_millis(1_000_000),
-                Timestamp::from_millis(2_000_000),
-                10
-            )
+            .claim_due(ms(1_000_000), ms(2_000_000), 10)
             .await
             .unwrap()
             .is_empty()
@@ -357,22 +240,11 @@ async fn dedupe_keys_queue_once_per_workspace_and_rows_stay_in_their_workspace()
         anchor: None,
         ..message(ws, "C1", "x")
     };
-    let id = store
-        .enqueue(
-            keyed(a),
-            Timestamp::from_millis(0),
-            Timestamp::from_millis(1),
-        )
-        .await
-        .unwrap();
+    let id = store.enqueue(keyed(a), ms(0), ms(1)).await.unwrap();
     assert!(id.is_some());
     assert!(
         store
-            .enqueue(
-                keyed(a),
-                Timestamp::from_millis(0),
-                Timestamp::from_millis(1)
-            )
+            .enqueue(keyed(a), ms(0), ms(1))
             .await
             .unwrap()
             .is_none(),
@@ -380,11 +252,7 @@ async fn dedupe_keys_queue_once_per_workspace_and_rows_stay_in_their_workspace()
     );
     assert!(
         store
-            .enqueue(
-                keyed(b),
-                Timestamp::from_millis(0),
-                Timestamp::from_millis(1)
-            )
+            .enqueue(keyed(b), ms(0), ms(1))
             .await
             .unwrap()
             .is_some(),
@@ -405,13 +273,7 @@ async fn a_transaction_commits_the_event_and_its_message_together_or_neither() {
     for event in ["Ev1", "Ev2"] {
         assert_eq!(
             store
-                .claim_event(
-                    ws,
-                    event,
-                    Timestamp::from_millis(1),
-                    Timestamp::from_millis(31),
-                    token
-                )
+                .claim_event(ws, event, ms(1), ms(31), token)
                 .await
                 .unwrap(),
             Claim::Claimed(token)
@@ -419,24 +281,14 @@ async fn a_transaction_commits_the_event_and_its_message_together_or_neither() {
     }
     let mut tx = store.begin().await.unwrap();
     tx.finish_event(ws, "Ev1", token).await.unwrap();
-    tx.enqueue(
-        message(ws, "C1", "reply"),
-        Timestamp::from_millis(0),
-        Timestamp::from_millis(1),
-    )
-    .await
-    .unwrap();
+    tx.enqueue(message(ws, "C1", "reply"), ms(0), ms(1))
+        .await
+        .unwrap();
     drop(tx); // rolled back
     assert_eq!(store.next_outbox_due().await.unwrap(), None);
     assert_eq!(
         store
-            .claim_event(
-                ws,
-                "Ev1",
-                Timestamp::from_millis(31),
-                Timestamp::from_millis(61),
-                ClaimToken(8)
-            )
+            .claim_event(ws, "Ev1", ms(31), ms(61), ClaimToken(8))
             .await
             .unwrap(),
         Claim::Claimed(ClaimToken(8)),
@@ -445,27 +297,14 @@ async fn a_transaction_commits_the_event_and_its_message_together_or_neither() {
 
     let mut tx = store.begin().await.unwrap();
     tx.finish_event(ws, "Ev2", token).await.unwrap();
-    tx.enqueue(
-        message(ws, "C1", "reply"),
-        Timestamp::from_millis(0),
-        Timestamp::from_millis(1),
-    )
-    .await
-    .unwrap();
+    tx.enqueue(message(ws, "C1", "reply"), ms(0), ms(1))
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
-    assert_eq!(
-        store.next_outbox_due().await.unwrap(),
-        Some(Timestamp::from_millis(0))
-    );
+    assert_eq!(store.next_outbox_due().await.unwrap(), Some(ms(0)));
     assert_eq!(
         store
-            .claim_event(
-                ws,
-                "Ev2",
-                Timestamp::from_millis(32),
-                Timestamp::from_millis(62),
-                ClaimToken(9)
-            )
+            .claim_event(ws, "Ev2", ms(32), ms(62), ClaimToken(9))
             .await
             .unwrap(),
         Claim::Done
@@ -479,26 +318,13 @@ async fn concurrent_claims_never_take_the_same_row() {
     for i in 0..200 {
         let channel = format!("C{i}");
         store
-            .enqueue(
-                message(ws, &channel, "x"),
-                Timestamp::from_millis(0),
-                Timestamp::from_millis(1),
-            )
+            .enqueue(message(ws, &channel, "x"), ms(0), ms(1))
             .await
             .unwrap();
     }
     let claims = (0..8).map(|_| {
         let store = store.clone();
-        tokio::spawn(async move {
-            store
-                .claim_due(
-                    Timestamp::from_millis(0),
-                    Timestamp::from_millis(60_000),
-                    10,
-                )
-                .await
-                .unwrap()
-        })
+        tokio::spawn(async move { store.claim_due(ms(0), ms(60_000), 10).await.unwrap() })
     });
     let mut ids = Vec::new();
     for claim in claims {
@@ -516,11 +342,7 @@ async fn replies_and_updates_get_their_anchors_ts_and_updates_fold() {
     let (store, _dir) = temp_store().await;
     let ws = workspace(&store, "T1").await;
     let card = store
-        .enqueue(
-            message(ws, "C1", r#"{"card":1}"#),
-            Timestamp::from_millis(0),
-            Timestamp::from_millis(99_000),
-        )
+        .enqueue(message(ws, "C1", r#"{"card":1}"#), ms(0), ms(99_000))
         .await
         .unwrap()
         .unwrap();
@@ -533,20 +355,12 @@ async fn replies_and_updates_get_their_anchors_ts_and_updates_fold() {
         }),
         ..message(ws, "C1", body)
     };
-    tx.enqueue_update(
-        update("count 1"),
-        Timestamp::from_millis(0),
-        Timestamp::from_millis(99_000),
-    )
-    .await
-    .unwrap();
-    tx.enqueue_update(
-        update("count 2"),
-        Timestamp::from_millis(0),
-        Timestamp::from_millis(99_000),
-    )
-    .await
-    .unwrap();
+    tx.enqueue_update(update("count 1"), ms(0), ms(99_000))
+        .await
+        .unwrap();
+    tx.enqueue_update(update("count 2"), ms(0), ms(99_000))
+        .await
+        .unwrap();
     let reply = NewOutboxMessage {
         anchor: Some(Anchor {
             message: card,
@@ -554,23 +368,10 @@ async fn replies_and_updates_get_their_anchors_ts_and_updates_fold() {
         }),
         ..message(ws, "C1", "summary")
     };
-    tx.enqueue(
-        reply,
-        Timestamp::from_millis(0),
-        Timestamp::from_millis(99_000),
-    )
-    .await
-    .unwrap();
+    tx.enqueue(reply, ms(0), ms(99_000)).await.unwrap();
     tx.commit().await.unwrap();
 
-    let first = store
-        .claim_due(
-            Timestamp::from_millis(0),
-            Timestamp::from_millis(60_000),
-            10,
-        )
-        .await
-        .unwrap();
+    let first = store.claim_due(ms(0), ms(60_000), 10).await.unwrap();
     assert_eq!(bodies(&first), [r#"{"card":1}"#]);
     assert_eq!(first[0].anchor_field, None);
     store
@@ -578,20 +379,13 @@ async fn replies_and_updates_get_their_anchors_ts_and_updates_fold() {
             id: card,
             workspace_id: ws.0,
             channel: "C1".into(),
-            at: Timestamp::from_millis(1),
-            channel_free_at: Timestamp::from_millis(1),
+            at: ms(1),
+            channel_free_at: ms(1),
             sent_ts: Some("1700.1".into()),
         }])
         .await
         .unwrap();
-    let second = store
-        .claim_due(
-            Timestamp::from_millis(1),
-            Timestamp::from_millis(60_000),
-            10,
-        )
-        .await
-        .unwrap();
+    let second = store.claim_due(ms(1), ms(60_000), 10).await.unwrap();
     assert_eq!(
         bodies(&second),
         ["count 2"],
@@ -599,22 +393,8 @@ async fn replies_and_updates_get_their_anchors_ts_and_updates_fold() {
     );
     assert_eq!(second[0].anchor_field.as_deref(), Some("ts"));
     assert_eq!(second[0].anchor_ts.as_deref(), Some("1700.1"));
-    store
-        .mark_sent(
-            &second[0],
-            Timestamp::from_millis(2),
-            Timestamp::from_millis(2),
-        )
-        .await
-        .unwrap();
-    let third = store
-        .claim_due(
-            Timestamp::from_millis(2),
-            Timestamp::from_millis(60_000),
-            10,
-        )
-        .await
-        .unwrap();
+    store.mark_sent(&second[0], ms(2), ms(2)).await.unwrap();
+    let third = store.claim_due(ms(2), ms(60_000), 10).await.unwrap();
     assert_eq!(bodies(&third), ["summary"]);
     assert_eq!(third[0].anchor_field.as_deref(), Some("thread_ts"));
     assert_eq!(third[0].anchor_ts.as_deref(), Some("1700.1"));
@@ -625,90 +405,33 @@ async fn only_new_messages_wait_for_the_channels_pacing() {
     let (store, _dir) = temp_store().await;
     let ws = workspace(&store, "T1").await;
     store
-        .enqueue(
-            message(ws, "C1", "card"),
-            Timestamp::from_millis(1000),
-            Timestamp::from_millis(99_000),
-        )
+        .enqueue(message(ws, "C1", "card"), ms(1000), ms(99_000))
         .await
         .unwrap();
     let edit = NewOutboxMessage {
         method: OutboxMethod::SlackUpdate,
         ..message(ws, "C1", "edit")
     };
+    store.enqueue(edit, ms(1000), ms(99_000)).await.unwrap();
     store
-        .enqueue(
-            edit,
-            Timestamp::from_millis(1000),
-            Timestamp::from_millis(99_000),
-        )
+        .enqueue(message(ws, "C1", "reply"), ms(1000), ms(99_000))
         .await
         .unwrap();
-    store
-        .enqueue(
-            message(ws, "C1", "reply"),
-            Timestamp::from_millis(1000),
-            Timestamp::from_millis(99_000),
-        )
-        .await
-        .unwrap();
-    let card = store
-        .claim_due(
-            Timestamp::from_millis(1000),
-            Timestamp::from_millis(61_000),
-            10,
-        )
-        .await
-        .unwrap();
-    store
-        .mark_sent(
-            &card[0],
-            Timestamp::from_millis(1100),
-            Timestamp::from_millis(2100),
-        )
-        .await
-        .unwrap();
-    let edit = store
-        .claim_due(
-            Timestamp::from_millis(1200),
-            Timestamp::from_millis(61_000),
-            10,
-        )
-        .await
-        .unwrap();
+    let card = store.claim_due(ms(1000), ms(61_000), 10).await.unwrap();
+    store.mark_sent(&card[0], ms(1100), ms(2100)).await.unwrap();
+    let edit = store.claim_due(ms(1200), ms(61_000), 10).await.unwrap();
     assert_eq!(bodies(&edit), ["edit"], "an edit is not paced");
     // An unpaced send never shortens the pacing a new message set.
-    store
-        .mark_sent(
-            &edit[0],
-            Timestamp::from_millis(1300),
-            Timestamp::from_millis(1300),
-        )
-        .await
-        .unwrap();
-    assert_eq!(
-        store.next_outbox_due().await.unwrap(),
-        Some(Timestamp::from_millis(2100))
-    );
+    store.mark_sent(&edit[0], ms(1300), ms(1300)).await.unwrap();
+    assert_eq!(store.next_outbox_due().await.unwrap(), Some(ms(2100)));
     assert!(
         store
-            .claim_due(
-                Timestamp::from_millis(2000),
-                Timestamp::from_millis(62_000),
-                10
-            )
+            .claim_due(ms(2000), ms(62_000), 10)
             .await
             .unwrap()
             .is_empty()
     );
-    let reply = store
-        .claim_due(
-            Timestamp::from_millis(2100),
-            Timestamp::from_millis(62_000),
-            10,
-        )
-        .await
-        .unwrap();
+    let reply = store.claim_due(ms(2100), ms(62_000), 10).await.unwrap();
     assert_eq!(bodies(&reply), ["reply"]);
 }
 
@@ -721,11 +444,7 @@ async fn retention_erases_delivered_bodies_keeps_what_is_referred_to_and_drops_o
         let store = store.clone();
         async move {
             store
-                .enqueue(
-                    message(ws, channel, body),
-                    Timestamp::from_millis(at),
-                    Timestamp::from_millis(at + day),
-                )
+                .enqueue(message(ws, channel, body), ms(at), ms(at + day))
                 .await
                 .unwrap()
                 .unwrap()
@@ -736,25 +455,14 @@ async fn retention_erases_delivered_bodies_keeps_what_is_referred_to_and_drops_o
     let card = queue("C1", "the card", 0).await;
     let old = queue("C2", "an old message", 0).await;
     let failed = queue("C3", "never delivered", 0).await;
-    for claimed in store
-        .claim_due(Timestamp::from_millis(0), Timestamp::from_millis(1000), 10)
-        .await
-        .unwrap()
-    {
+    for claimed in store.claim_due(ms(0), ms(1000), 10).await.unwrap() {
         if claimed.outbox_id() == failed {
             store
                 .mark_failed(claimed.claim(), "channel_not_found")
                 .await
                 .unwrap();
         } else {
-            store
-                .mark_sent(
-                    &claimed,
-                    Timestamp::from_millis(10),
-                    Timestamp::from_millis(10),
-                )
-                .await
-                .unwrap();
+            store.mark_sent(&claimed, ms(10), ms(10)).await.unwrap();
         }
     }
     let mut tx = store.begin().await.unwrap();
@@ -771,7 +479,7 @@ async fn retention_erases_delivered_bodies_keeps_what_is_referred_to_and_drops_o
                 author_salt: "salt",
                 closes_at: None,
             },
-            Timestamp::from_millis(0),
+            ms(0),
         )
         .await
         .unwrap();
@@ -779,29 +487,18 @@ async fn retention_erases_delivered_bodies_keeps_what_is_referred_to_and_drops_o
     tx.commit().await.unwrap();
     let recent = queue("C2", "sent today", 10 * day).await;
     let claimed = store
-        .claim_due(
-            Timestamp::from_millis(10 * day),
-            Timestamp::from_millis(10 * day + 1000),
-            10,
-        )
+        .claim_due(ms(10 * day), ms(10 * day + 1000), 10)
         .await
         .unwrap();
     store
-        .mark_sent(
-            &claimed[0],
-            Timestamp::from_millis(10 * day),
-            Timestamp::from_millis(10 * day),
-        )
+        .mark_sent(&claimed[0], ms(10 * day), ms(10 * day))
         .await
         .unwrap();
 
     // Seven days for delivered bodies, thirty for failures.
     let now = 10 * day;
     let changed = store
-        .prune_outbox(
-            Timestamp::from_millis(now - 7 * day),
-            Timestamp::from_millis(now - 30 * day),
-        )
+        .prune_outbox(ms(now - 7 * day), ms(now - 30 * day))
         .await
         .unwrap();
     assert_eq!(
@@ -838,10 +535,7 @@ async fn retention_erases_delivered_bodies_keeps_what_is_referred_to_and_drops_o
     );
     let later = 31 * day;
     store
-        .prune_outbox(
-            Timestamp::from_millis(later - 7 * day),
-            Timestamp::from_millis(later - 30 * day),
-        )
+        .prune_outbox(ms(later - 7 * day), ms(later - 30 * day))
         .await
         .unwrap();
     assert!(
@@ -862,32 +556,21 @@ async fn workspaces_take_turns_so_a_backlog_never_holds_back_another_workspace()
     let channels: Vec<String> = (0..10_000).map(|i| format!("U{i:05}")).collect();
     let mut tx = store.begin().await.unwrap();
     for channel in &channels {
-        tx.enqueue(
-            message(busy, channel, "digest reminder"),
-            Timestamp::from_millis(0),
-            Timestamp::from_millis(99_000),
-        )
-        .await
-        .unwrap();
+        tx.enqueue(message(busy, channel, "digest reminder"), ms(0), ms(99_000))
+            .await
+            .unwrap();
     }
     tx.commit().await.unwrap();
     let single = store
         .enqueue(
             message(quiet, "C1", "their only message"),
-            Timestamp::from_millis(10),
-            Timestamp::from_millis(99_000),
+            ms(10),
+            ms(99_000),
         )
         .await
         .unwrap()
         .unwrap();
-    let first_round = store
-        .claim_due(
-            Timestamp::from_millis(10),
-            Timestamp::from_millis(60_000),
-            64,
-        )
-        .await
-        .unwrap();
+    let first_round = store.claim_due(ms(10), ms(60_000), 64).await.unwrap();
     assert_eq!(first_round.len(), 64);
     assert!(
         first_round.iter().any(|m| m.outbox_id() == single),
@@ -905,8 +588,8 @@ async fn many_messages_are_queued_in_order_across_statements_and_a_taken_key_is_
                 dedupe_key: Some("day:7"),
                 ..message(ws, "C1", "already queued")
             },
-            Timestamp::from_millis(1000),
-            Timestamp::from_millis(99_000),
+            ms(1000),
+            ms(99_000),
         )
         .await
         .unwrap();
@@ -922,8 +605,8 @@ async fn many_messages_are_queued_in_order_across_statements_and_a_taken_key_is_
                     dedupe_key: Some(key),
                     ..message(ws, "C1", body)
                 },
-                Timestamp::from_millis(1000),
-                Timestamp::from_millis(99_000),
+                ms(1000),
+                ms(99_000),
             )
         })
         .collect();
@@ -938,14 +621,7 @@ async fn many_messages_are_queued_in_order_across_statements_and_a_taken_key_is_
         .map(|n| queued[&(ws.0, format!("day:{n}"))].0)
         .collect();
     assert!(ids.windows(2).all(|pair| pair[0] < pair[1]), "{ids:?}");
-    let first = store
-        .claim_due(
-            Timestamp::from_millis(1000),
-            Timestamp::from_millis(61_000),
-            10,
-        )
-        .await
-        .unwrap();
+    let first = store.claim_due(ms(1000), ms(61_000), 10).await.unwrap();
     assert_eq!(bodies(&first), ["already queued"]);
 }
 
@@ -959,13 +635,9 @@ async fn the_latest_state_folds_into_the_call_still_waiting() {
     };
     for body in ["{\"v\":1}", "{\"v\":2}", "{\"v\":3}"] {
         let mut tx = store.begin().await.unwrap();
-        tx.enqueue_latest(
-            publish(body),
-            Timestamp::from_millis(0),
-            Timestamp::from_millis(1_000_000),
-        )
-        .await
-        .unwrap();
+        tx.enqueue_latest(publish(body), ms(0), ms(1_000_000))
+            .await
+            .unwrap();
         tx.commit().await.unwrap();
     }
     let bodies: Vec<String> = db::query_scalar("SELECT body FROM outbox ORDER BY id")
@@ -979,13 +651,9 @@ async fn the_latest_state_folds_into_the_call_still_waiting() {
         .await
         .unwrap();
     let mut tx = store.begin().await.unwrap();
-    tx.enqueue_latest(
-        publish("{\"v\":4}"),
-        Timestamp::from_millis(0),
-        Timestamp::from_millis(1_000_000),
-    )
-    .await
-    .unwrap();
+    tx.enqueue_latest(publish("{\"v\":4}"), ms(0), ms(1_000_000))
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
     let count: i64 = db::query_scalar("SELECT COUNT(*) FROM outbox")
         .fetch_one(&store.pool)
@@ -1009,33 +677,21 @@ async fn a_commit_that_queued_wakes_the_worker_and_one_that_did_not_does_not() {
     assert!(!woken(signal.clone()).await);
     // Queued, but rolled back: none either.
     let mut tx = store.begin().await.unwrap();
-    tx.enqueue(
-        NewOutboxMessage::post(ws, "C1", "{}"),
-        Timestamp::from_millis(0),
-        Timestamp::from_millis(1_000_000),
-    )
-    .await
-    .unwrap();
+    tx.enqueue(NewOutboxMessage::post(ws, "C1", "{}"), ms(0), ms(1_000_000))
+        .await
+        .unwrap();
     drop(tx);
     assert!(!woken(signal.clone()).await);
     // Queued and committed: the worker wakes, without the caller saying so.
     let mut tx = store.begin().await.unwrap();
-    tx.enqueue(
-        NewOutboxMessage::post(ws, "C1", "{}"),
-        Timestamp::from_millis(0),
-        Timestamp::from_millis(1_000_000),
-    )
-    .await
-    .unwrap();
+    tx.enqueue(NewOutboxMessage::post(ws, "C1", "{}"), ms(0), ms(1_000_000))
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
     assert!(woken(signal.clone()).await);
     // Outside a transaction too.
     store
-        .enqueue(
-            NewOutboxMessage::post(ws, "C2", "{}"),
-            Timestamp::from_millis(0),
-            Timestamp::from_millis(1_000_000),
-        )
+        .enqueue(NewOutboxMessage::post(ws, "C2", "{}"), ms(0), ms(1_000_000))
         .await
         .unwrap();
     assert!(woken(signal).await);

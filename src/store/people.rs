@@ -283,55 +283,38 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::test_support::secs;
     use crate::store::test_support::{temp_store, workspace};
 
     #[tokio::test]
     async fn people_are_scoped_to_their_workspace() {
         let (store, _dir) = temp_store().await;
         let (a, b) = (workspace(&store, "TA").await, workspace(&store, "TB").await);
-        let alice = store
-            .ensure_person(a, "U1", Timestamp::from_unix_seconds(5))
-            .await
-            .unwrap();
+        let alice = store.ensure_person(a, "U1", secs(5)).await.unwrap();
         assert_eq!(
-            store
-                .ensure_person(a, "U1", Timestamp::from_unix_seconds(6))
-                .await
-                .unwrap(),
+            store.ensure_person(a, "U1", secs(6)).await.unwrap(),
             alice,
             "idempotent"
         );
-        let other = store
-            .ensure_person(b, "U1", Timestamp::from_unix_seconds(5))
-            .await
-            .unwrap();
+        let other = store.ensure_person(b, "U1", secs(5)).await.unwrap();
         assert_ne!(
             other.id, alice.id,
             "same user id in another workspace is another person"
         );
 
         store
-            .update_person_profile(
-                a,
-                "U1",
-                Some("Alice"),
-                Some("America/New_York"),
-                Timestamp::from_unix_seconds(9),
-            )
+            .update_person_profile(a, "U1", Some("Alice"), Some("America/New_York"), secs(9))
             .await
             .unwrap();
         let found = store.find_person(a, "U1").await.unwrap();
         assert_eq!(found.time_zone.as_deref(), Some("America/New_York"));
         assert_eq!(found.display_name.as_deref(), Some("Alice"));
-        assert_eq!(
-            found.time_zone_refreshed_at,
-            Some(Timestamp::from_unix_seconds(9))
-        );
+        assert_eq!(found.time_zone_refreshed_at, Some(secs(9)));
         assert_eq!(store.find_person(b, "U1").await.unwrap().time_zone, None);
 
         assert!(matches!(
             store
-                .update_person_profile(b, "U404", None, None, Timestamp::from_unix_seconds(9))
+                .update_person_profile(b, "U404", None, None, secs(9))
                 .await,
             Err(StoreError::NotFound)
         ));

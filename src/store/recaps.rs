@@ -181,8 +181,9 @@ impl StoreTx {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::test_support::{debrief_in, temp_store, workspace};
-    use crate::store::{ConversationKind, LessonKind, NewLesson};
+    use crate::store::test_support::secs;
+    use crate::store::test_support::{debrief_in, public_channel, temp_store, workspace};
+    use crate::store::{LessonKind, NewLesson};
 
     /// A debrief in `channel` at `at` with one lesson; the lesson's id.
     async fn said(store: &Store, ws: WorkspaceId, channel: &str, at: i64, text: &str) -> i64 {
@@ -202,7 +203,7 @@ mod tests {
                     shared: true,
                     follow_up_at: None,
                 },
-                Timestamp::from_unix_seconds(at),
+                secs(at),
             )
             .await
             .unwrap();
@@ -214,16 +215,7 @@ mod tests {
     async fn a_recurrence_said_in_a_private_channel_is_not_told_in_public() {
         let (store, _dir) = temp_store().await;
         let ws = workspace(&store, "T1").await;
-        store
-            .record_conversation_scope(
-                ws,
-                "C1",
-                ConversationKind::PublicChannel,
-                Timestamp::from_unix_seconds(9),
-                Timestamp::from_unix_seconds(1),
-            )
-            .await
-            .unwrap();
+        public_channel(&store, ws, "C1").await;
         // Last quarter (100..200): a public lesson that came back only in private.
         let public = said(&store, ws, "C1", 110, "Page the database team early").await;
         let private = said(&store, ws, "G1", 120, "page the db team early").await;
@@ -235,13 +227,7 @@ mod tests {
             let store = store.clone();
             async move {
                 store
-                    .stopped_recurring(
-                        ws,
-                        Timestamp::from_unix_seconds(100),
-                        Timestamp::from_unix_seconds(200),
-                        Timestamp::from_unix_seconds(300),
-                        audience,
-                    )
+                    .stopped_recurring(ws, secs(100), secs(200), secs(300), audience)
                     .await
                     .unwrap()
             }

@@ -517,6 +517,7 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::test_support::secs;
     use crate::store::test_support::{temp_store, workspace};
     use crate::store::{NewCheckin, RunOutcome};
 
@@ -536,7 +537,7 @@ mod tests {
             time_zone: "UTC",
             anchor_date: "2026-11-30",
             template: None,
-            next_fire_at: Timestamp::from_unix_seconds(100),
+            next_fire_at: secs(100),
             created_by: "U1",
             person,
         }
@@ -546,10 +547,10 @@ mod tests {
     fn sent_at_100<'a>(schedule: ScheduleId) -> Occurrence<'a> {
         Occurrence {
             schedule,
-            expected_next: Timestamp::from_unix_seconds(100),
-            fire_at: Timestamp::from_unix_seconds(100),
+            expected_next: secs(100),
+            fire_at: secs(100),
             outcome: RunOutcome::Sent,
-            next_fire_at: Timestamp::from_unix_seconds(86_500),
+            next_fire_at: secs(86_500),
             message: None,
             checkin: None,
         }
@@ -569,10 +570,7 @@ mod tests {
         };
         let spec = "fridays 16:00";
         let schedule = due_at_100(ws, ScheduleKind::Checkin, "U2", spec, Some("U2"));
-        store
-            .create_schedule(schedule, Timestamp::from_unix_seconds(1))
-            .await
-            .unwrap();
+        store.create_schedule(schedule, secs(1)).await.unwrap();
         assert!(woken(signal.clone()).await, "a new schedule");
         let none = store
             .deactivate_personal_schedules(ws, "U9", ScheduleKind::Checkin)
@@ -593,29 +591,19 @@ mod tests {
         let (store, _db) = temp_store().await;
         let ws = workspace(&store, "T1").await;
         let new = due_at_100(ws, ScheduleKind::Retro, "C1", "daily 9:00", None);
-        let schedule = store
-            .create_schedule(new, Timestamp::from_unix_seconds(1))
-            .await
-            .unwrap();
-        assert_eq!(
-            store
-                .due_schedules(Timestamp::from_unix_seconds(100), 10)
-                .await
-                .unwrap()
-                .len(),
-            1
-        );
+        let schedule = store.create_schedule(new, secs(1)).await.unwrap();
+        assert_eq!(store.due_schedules(secs(100), 10).await.unwrap().len(), 1);
         store.deactivate_schedule(ws, "C1", schedule).await.unwrap();
         let occurrence = Occurrence {
             message: Some((
                 NewOutboxMessage::post(ws, "C1", "retro time"),
-                Timestamp::from_unix_seconds(100),
-                Timestamp::from_unix_seconds(99_000),
+                secs(100),
+                secs(99_000),
             )),
             ..sent_at_100(schedule)
         };
         let handled = store
-            .record_occurrences(&[occurrence], Timestamp::from_unix_seconds(100))
+            .record_occurrences(&[occurrence], secs(100))
             .await
             .unwrap();
         assert_eq!(handled, vec![false], "not fired");
@@ -638,12 +626,7 @@ mod tests {
         let mut schedules = Vec::new();
         for spec in ["daily 9:00", "weekly fri 9:00"] {
             let new = due_at_100(ws, ScheduleKind::Checkin, "D1", spec, Some("U1"));
-            schedules.push(
-                first
-                    .create_schedule(new, Timestamp::from_unix_seconds(1))
-                    .await
-                    .unwrap(),
-            );
+            schedules.push(first.create_schedule(new, secs(1)).await.unwrap());
         }
         let fire = |store: Store, schedule: ScheduleId| async move {
             let occurrence = Occurrence {
@@ -655,7 +638,7 @@ mod tests {
                 ..sent_at_100(schedule)
             };
             store
-                .record_occurrences(&[occurrence], Timestamp::from_unix_seconds(100))
+                .record_occurrences(&[occurrence], secs(100))
                 .await
                 .unwrap()
         };

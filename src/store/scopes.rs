@@ -288,6 +288,7 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::test_support::{ms, secs};
     use crate::store::test_support::{temp_store, workspace};
 
     #[tokio::test]
@@ -300,38 +301,32 @@ mod tests {
                 ws,
                 "C1",
                 ConversationKind::PublicChannel,
-                Timestamp::from_unix_seconds(500),
-                Timestamp::from_unix_seconds(100),
+                secs(500),
+                secs(100),
             )
             .await
             .unwrap();
         let scope = store.conversation_scope(ws, "C1").await.unwrap().unwrap();
         assert!(scope.is_public());
-        assert_eq!(scope.next_check_at, Timestamp::from_unix_seconds(500));
+        assert_eq!(scope.next_check_at, secs(500));
         assert!(
             store
-                .scopes_to_check(Timestamp::from_unix_seconds(499), 10)
+                .scopes_to_check(secs(499), 10)
                 .await
                 .unwrap()
                 .is_empty()
         );
-        assert_eq!(
-            store.next_scope_check().await.unwrap(),
-            Some(Timestamp::from_unix_seconds(500))
-        );
+        assert_eq!(store.next_scope_check().await.unwrap(), Some(secs(500)));
 
         store
-            .forget_conversation_scope(ws, "C1", Timestamp::from_unix_seconds(200))
+            .forget_conversation_scope(ws, "C1", secs(200))
             .await
             .unwrap();
         let forgotten = store.conversation_scope(ws, "C1").await.unwrap().unwrap();
         assert_eq!(forgotten.kind, ConversationKind::Unknown);
         assert!(!forgotten.is_public(), "changed means private until known");
         assert_eq!(
-            store
-                .scopes_to_check(Timestamp::from_unix_seconds(200), 10)
-                .await
-                .unwrap(),
+            store.scopes_to_check(secs(200), 10).await.unwrap(),
             vec![ScopeToCheck {
                 workspace_id: ws.0,
                 conversation: "C1".into()
@@ -348,19 +343,12 @@ mod tests {
         // A change arrives while the very first lookup of C0 is on its way: the lookup
         // (which saw no row) does not store its older answer.
         store
-            .forget_conversation_scope(ws, "C0", Timestamp::from_unix_seconds(90))
+            .forget_conversation_scope(ws, "C0", secs(90))
             .await
             .unwrap();
         assert!(
             !store
-                .record_looked_up_scope(
-                    ws,
-                    "C0",
-                    None,
-                    public,
-                    Timestamp::from_unix_seconds(500),
-                    Timestamp::from_unix_seconds(95)
-                )
+                .record_looked_up_scope(ws, "C0", None, public, secs(500), secs(95))
                 .await
                 .unwrap()
         );
@@ -377,14 +365,7 @@ mod tests {
         // First lookup of a conversation with no row: inserted.
         assert!(
             store
-                .record_looked_up_scope(
-                    ws,
-                    "C1",
-                    None,
-                    public,
-                    Timestamp::from_unix_seconds(500),
-                    Timestamp::from_unix_seconds(100)
-                )
+                .record_looked_up_scope(ws, "C1", None, public, secs(500), secs(100))
                 .await
                 .unwrap()
         );
@@ -392,44 +373,26 @@ mod tests {
         let seen = store.scope_version(ws, "C1").await.unwrap();
         assert!(seen.is_some());
         store
-            .forget_conversation_scope(ws, "C1", Timestamp::from_unix_seconds(150))
+            .forget_conversation_scope(ws, "C1", secs(150))
             .await
             .unwrap();
         assert!(
             !store
-                .record_looked_up_scope(
-                    ws,
-                    "C1",
-                    seen,
-                    public,
-                    Timestamp::from_unix_seconds(600),
-                    Timestamp::from_unix_seconds(160)
-                )
+                .record_looked_up_scope(ws, "C1", seen, public, secs(600), secs(160))
                 .await
                 .unwrap(),
             "the stale answer is dropped"
         );
         let scope = store.conversation_scope(ws, "C1").await.unwrap().unwrap();
         assert_eq!(scope.kind, ConversationKind::Unknown);
-        assert_eq!(
-            scope.next_check_at,
-            Timestamp::from_millis(0),
-            "and it is asked again at once"
-        );
+        assert_eq!(scope.next_check_at, ms(0), "and it is asked again at once");
 
         // The next lookup starts after the change and stores its answer.
         let seen = store.scope_version(ws, "C1").await.unwrap();
         let shared = ConversationKind::SharedChannel;
         assert!(
             store
-                .record_looked_up_scope(
-                    ws,
-                    "C1",
-                    seen,
-                    shared,
-                    Timestamp::from_unix_seconds(700),
-                    Timestamp::from_unix_seconds(170)
-                )
+                .record_looked_up_scope(ws, "C1", seen, shared, secs(700), secs(170))
                 .await
                 .unwrap()
         );
@@ -445,14 +408,7 @@ mod tests {
         // A row another process inserted first is not replaced by a first lookup.
         assert!(
             !store
-                .record_looked_up_scope(
-                    ws,
-                    "C1",
-                    None,
-                    public,
-                    Timestamp::from_unix_seconds(800),
-                    Timestamp::from_unix_seconds(180)
-                )
+                .record_looked_up_scope(ws, "C1", None, public, secs(800), secs(180))
                 .await
                 .unwrap()
         );

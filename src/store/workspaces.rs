@@ -181,6 +181,7 @@ impl Store {
 mod tests {
     use super::*;
     use crate::store::Credentials;
+    use crate::store::test_support::secs;
     use crate::store::test_support::temp_store;
 
     fn slack(external_id: &str) -> NewWorkspace<'_> {
@@ -199,10 +200,7 @@ mod tests {
             keyring: None,
             slack_env_token: Some(crate::config::Secret::new("xoxb-env")),
         });
-        let in_slack = store
-            .upsert_workspace(slack("T1"), Timestamp::from_unix_seconds(1))
-            .await
-            .unwrap();
+        let in_slack = store.upsert_workspace(slack("T1"), secs(1)).await.unwrap();
         assert_eq!(in_slack.bot_token.unwrap().expose(), "xoxb-env");
         let teams = NewWorkspace {
             platform: Platform::Teams,
@@ -210,7 +208,7 @@ mod tests {
         };
         assert!(
             store
-                .upsert_workspace(teams, Timestamp::from_unix_seconds(1))
+                .upsert_workspace(teams, secs(1))
                 .await
                 .unwrap()
                 .bot_token
@@ -230,10 +228,7 @@ mod tests {
             store.find_workspace(Platform::Slack, "T1").await,
             Err(StoreError::NotFound)
         ));
-        let first = store
-            .upsert_workspace(slack("T1"), Timestamp::from_unix_seconds(10))
-            .await
-            .unwrap();
+        let first = store.upsert_workspace(slack("T1"), secs(10)).await.unwrap();
         assert_eq!(first.default_time_zone, "Europe/Berlin");
         assert!(first.bot_token.is_none());
 
@@ -244,7 +239,7 @@ mod tests {
                     default_time_zone: "UTC",
                     ..slack("T1")
                 },
-                Timestamp::from_unix_seconds(20),
+                secs(20),
             )
             .await
             .unwrap();
@@ -268,17 +263,14 @@ mod tests {
     #[tokio::test]
     async fn the_same_id_on_two_platforms_is_two_workspaces() {
         let (store, _dir) = temp_store().await;
-        let a = store
-            .upsert_workspace(slack("X1"), Timestamp::from_unix_seconds(1))
-            .await
-            .unwrap();
+        let a = store.upsert_workspace(slack("X1"), secs(1)).await.unwrap();
         let b = store
             .upsert_workspace(
                 NewWorkspace {
                     platform: Platform::Teams,
                     ..slack("X1")
                 },
-                Timestamp::from_unix_seconds(1),
+                secs(1),
             )
             .await
             .unwrap();
