@@ -326,7 +326,8 @@ async fn due_prompt_delay(
     .execute(&pool)
     .await?;
     let now = SystemClock.now();
-    let due = now.plus_seconds(2);
+    // A whole second, as schedules are stored.
+    let due = Timestamp::from_unix_seconds(now.unix_seconds() + 2);
     store
         .create_schedule(
             learnloop::store::NewSchedule {

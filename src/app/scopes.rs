@@ -95,7 +95,7 @@ pub async fn current(
     if workspace.platform == Platform::Teams {
         return Ok(stored.unwrap_or(ConversationScope {
             kind: ConversationKind::Unknown,
-            next_check_at: Timestamp::from_millis(i64::MAX),
+            next_check_at: Timestamp::NEVER,
         }));
     }
     match stored {

@@ -14,6 +14,11 @@ use chrono::{DateTime, Utc};
 pub struct Timestamp(i64);
 
 impl Timestamp {
+    /// A time that never comes (the next occurrence of a schedule that has none, a
+    /// scope never looked up again). It reads and writes as `i64::MAX` in either unit,
+    /// so a "never" stored before keeps its meaning and its value.
+    pub const NEVER: Self = Self(i64::MAX);
+
     pub const fn from_millis(millis: i64) -> Self {
         Self(millis)
     }
@@ -27,9 +32,14 @@ impl Timestamp {
         self.0
     }
 
-    /// Unix seconds, rounded down (so a time within a second reads as that second).
+    /// Unix seconds, rounded down (so a time within a second reads as that second);
+    /// `i64::MAX` for [`Self::NEVER`].
     pub const fn unix_seconds(self) -> i64 {
-        self.0.div_euclid(1000)
+        if self.0 == i64::MAX {
+            i64::MAX
+        } else {
+            self.0.div_euclid(1000)
+        }
     }
 
     /// The same time `seconds` later (earlier when negative).
@@ -97,6 +107,14 @@ mod tests {
         assert_eq!(Timestamp::from_millis(101_999).unix_seconds(), 101);
         assert_eq!(Timestamp::from_millis(-1).unix_seconds(), -1);
         assert_eq!(Timestamp::from_unix_seconds(7).millis(), 7_000);
+    }
+
+    #[test]
+    fn never_keeps_its_value_in_seconds() {
+        assert_eq!(Timestamp::from_unix_seconds(i64::MAX), Timestamp::NEVER);
+        assert_eq!(Timestamp::NEVER.unix_seconds(), i64::MAX);
+        assert_eq!(Timestamp::NEVER.checked_utc(), None);
+        assert!(Timestamp::from_unix_seconds(4_000_000_000) < Timestamp::NEVER);
     }
 
     #[test]

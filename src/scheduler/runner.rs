@@ -202,8 +202,9 @@ impl Scheduler {
                     None => report.already_handled += 1,
                 }
             }
-            let now = self.clock.now();
-            let give_up_at = self.delivery.give_up_at(now);
+            // The messages are queued now, after planning; the runs are of the pass.
+            let queued_at = self.clock.now();
+            let give_up_at = self.delivery.give_up_at(queued_at);
             let occurrences: Vec<Occurrence<'_>> = planned
                 .iter()
                 .map(|plan| Occurrence {
@@ -222,7 +223,7 @@ impl Scheduler {
                                 &plan.outgoing.body,
                             )
                         },
-                        now,
+                        queued_at,
                         give_up_at,
                     )),
                     checkin: plan
@@ -460,7 +461,7 @@ impl Scheduler {
         // A schedule with no next occurrence is never due again.
         let next_fire_at = schedule
             .next_after(now.to_utc())
-            .map_or(Timestamp::from_millis(i64::MAX), Timestamp::from);
+            .map_or(Timestamp::NEVER, Timestamp::from);
         let local_day = latest.to_utc().with_timezone(&schedule.zone()).date_naive();
         let outcome = if now.seconds_since(latest) > self.grace_secs {
             tracing::info!(

@@ -521,8 +521,8 @@ mod tests {
     use super::*;
     use crate::sealing::test_keys;
     use crate::store::NewOutboxMessage;
-    use crate::store::test_support::secs;
     use crate::store::test_support::temp_store;
+    use crate::store::test_support::{ms, secs};
 
     fn keyed(store: Store, spec: &str) -> Store {
         store.with_credentials(Credentials {
@@ -669,8 +669,8 @@ mod tests {
         for channel in ["C1", "C2"] {
             tx.enqueue(
                 NewOutboxMessage::post(ws, channel, "{}"),
-                secs(10),
-                secs(99_999),
+                ms(10),
+                ms(99_999),
             )
             .await
             .unwrap();
@@ -785,8 +785,8 @@ mod tests {
             store
                 .enqueue(
                     NewOutboxMessage::post(workspace, "C1", "{}"),
-                    secs(10),
-                    secs(99_999),
+                    ms(10),
+                    ms(99_999),
                 )
                 .await
                 .unwrap();

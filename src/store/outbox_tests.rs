@@ -1,7 +1,7 @@
 use super::db;
 use super::*;
 use crate::domain::Timestamp;
-use crate::store::test_support::{ms, temp_store, workspace};
+use crate::store::test_support::{ms, secs, temp_store, workspace};
 
 fn message<'a>(ws: WorkspaceId, channel: &'a str, body: &'a str) -> NewOutboxMessage<'a> {
     NewOutboxMessage::post(ws, channel, body)
@@ -273,7 +273,7 @@ async fn a_transaction_commits_the_event_and_its_message_together_or_neither() {
     for event in ["Ev1", "Ev2"] {
         assert_eq!(
             store
-                .claim_event(ws, event, ms(1), ms(31), token)
+                .claim_event(ws, event, secs(1), secs(31), token)
                 .await
                 .unwrap(),
             Claim::Claimed(token)
@@ -288,7 +288,7 @@ async fn a_transaction_commits_the_event_and_its_message_together_or_neither() {
     assert_eq!(store.next_outbox_due().await.unwrap(), None);
     assert_eq!(
         store
-            .claim_event(ws, "Ev1", ms(31), ms(61), ClaimToken(8))
+            .claim_event(ws, "Ev1", secs(31), secs(61), ClaimToken(8))
             .await
             .unwrap(),
         Claim::Claimed(ClaimToken(8)),
@@ -304,7 +304,7 @@ async fn a_transaction_commits_the_event_and_its_message_together_or_neither() {
     assert_eq!(store.next_outbox_due().await.unwrap(), Some(ms(0)));
     assert_eq!(
         store
-            .claim_event(ws, "Ev2", ms(32), ms(62), ClaimToken(9))
+            .claim_event(ws, "Ev2", secs(32), secs(62), ClaimToken(9))
             .await
             .unwrap(),
         Claim::Done

@@ -517,7 +517,7 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::test_support::secs;
+    use crate::store::test_support::{ms, secs};
     use crate::store::test_support::{temp_store, workspace};
     use crate::store::{NewCheckin, RunOutcome};
 
@@ -597,8 +597,8 @@ mod tests {
         let occurrence = Occurrence {
             message: Some((
                 NewOutboxMessage::post(ws, "C1", "retro time"),
-                secs(100),
-                secs(99_000),
+                ms(100_000),
+                ms(99_000_000),
             )),
             ..sent_at_100(schedule)
         };

@@ -156,7 +156,7 @@ impl Store {
         .bind(conversation)
         .bind(kind.is_public())
         .bind(kind.as_str())
-        .bind(i64::MAX)
+        .bind(Timestamp::NEVER.unix_seconds())
         .bind(now)
         .execute(&self.pool)
         .await?;
@@ -252,7 +252,7 @@ impl Store {
         )
         .bind(workspace.0)
         .bind(conversation)
-        .bind(i64::MAX)
+        .bind(Timestamp::NEVER.unix_seconds())
         .execute(&self.pool)
         .await?;
         Ok(())

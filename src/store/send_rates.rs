@@ -90,7 +90,7 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::test_support::secs;
+    use crate::store::test_support::ms;
     use crate::store::test_support::{temp_store, workspace};
 
     #[tokio::test]
@@ -99,8 +99,8 @@ mod tests {
         let (a, b) = (workspace(&store, "T1").await, workspace(&store, "T2").await);
         let full = SendRate {
             millitokens: 3000,
-            refilled_at: secs(10),
-            held_until: secs(0),
+            refilled_at: ms(10),
+            held_until: ms(0),
         };
         let seen = store
             .update_send_rates(&[a, b], |_, before| (full, before))
@@ -131,8 +131,8 @@ mod tests {
         let ws = workspace(&first, "T1").await;
         let tokens = SendRate {
             millitokens: 40_000,
-            refilled_at: secs(0),
-            held_until: secs(0),
+            refilled_at: ms(0),
+            held_until: ms(0),
         };
         first
             .update_send_rates(&[ws], |_, _| (tokens, ()))

@@ -73,8 +73,8 @@ async fn sqlite_install() -> (ScratchDatabase, WorkspaceId) {
     }
     tx.enqueue(
         NewOutboxMessage::post(ws, "C1", r#"{"channel":"C1","text":"hi"}"#),
-        Timestamp::from_unix_seconds(4),
-        Timestamp::from_unix_seconds(5),
+        Timestamp::from_millis(4),
+        Timestamp::from_millis(5),
     )
     .await
     .unwrap();
