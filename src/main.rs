@@ -57,6 +57,37 @@ enum Command {
     /// The workspaces learnloop holds data for, and erasing one of them.
     #[command(subcommand)]
     Workspace(WorkspaceCommand),
+    /// Export a workspace's lessons, action items, follow-ups or debriefs as CSV or
+    /// JSON, or a Markdown "lessons learned" document per debrief. Private lessons are
+    /// included (marked by their visibility): treat the file as the team's data.
+    Export {
+        /// The workspace id, as `workspace list` shows it.
+        #[arg(long)]
+        workspace: i64,
+        #[arg(long, value_enum, default_value = "csv")]
+        format: ExportFormat,
+        /// What to export (Markdown is always one document per debrief).
+        #[arg(long, value_enum, default_value = "lessons")]
+        what: ExportWhat,
+        /// The file to write (readable by its owner only); standard output without it.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum ExportFormat {
+    Csv,
+    Json,
+    Markdown,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum ExportWhat {
+    Lessons,
+    Actions,
+    FollowUps,
+    Debriefs,
 }
 
 #[derive(Subcommand)]
@@ -110,6 +141,7 @@ fn main() -> ExitCode {
         | Command::Migrate
         | Command::Workspace(_)
         | Command::Backup { .. }
+        | Command::Export { .. }
         | Command::MigrateData { .. } => {}
     }
     telemetry::init(&settings.log);
@@ -146,6 +178,12 @@ fn main() -> ExitCode {
                 Ok(())
             }
             Command::MigrateData { from, to } => migrate_data(&from, &to).await,
+            Command::Export {
+                workspace,
+                format,
+                what,
+                out,
+            } => export(&settings, workspace, format, what, out).await,
             Command::CheckConfig | Command::Healthcheck => Ok(()),
         }
     });
@@ -245,6 +283,75 @@ impl Progress {
             eprintln!("copied {table}: {rows} rows, verified");
         }
     }
+}
+
+/// `learnloop export`: see [`learnloop::app::export`].
+async fn export(
+    settings: &Settings,
+    workspace: i64,
+    format: ExportFormat,
+    what: ExportWhat,
+    out: Option<PathBuf>,
+) -> anyhow::Result<()> {
+    use learnloop::app::export::{self, Exported, Format};
+    let format = match format {
+        ExportFormat::Csv => Format::Csv,
+        ExportFormat::Json => Format::Json,
+        ExportFormat::Markdown => Format::Markdown,
+    };
+    let what = match what {
+        ExportWhat::Lessons => Exported::Lessons,
+        ExportWhat::Actions => Exported::Actions,
+        ExportWhat::FollowUps => Exported::FollowUps,
+        ExportWhat::Debriefs => Exported::Debriefs,
+    };
+    let store = Store::connect_existing(&settings.database).await?;
+    let id = learnloop::store::WorkspaceId(workspace);
+    if store.workspace_by_id(id).await.is_err() {
+        store.close().await;
+        anyhow::bail!("there is no workspace {workspace} (see `learnloop workspace list`)");
+    }
+    let mut file;
+    let mut stdout;
+    let writer: &mut dyn Write = match &out {
+        Some(path) => {
+            file = std::io::BufWriter::new(private_file(path)?);
+            &mut file
+        }
+        None => {
+            stdout = std::io::BufWriter::new(std::io::stdout().lock());
+            &mut stdout
+        }
+    };
+    // A bar only when the export goes to a file and a person watches the terminal.
+    let mut bar =
+        Progress::new(out.is_some() && std::io::IsTerminal::is_terminal(&std::io::stderr()));
+    let exported = export::export(&store, id, what, format, writer, &mut |done, total| {
+        bar.rows("exporting", done, total)
+    })
+    .await;
+    store.close().await;
+    let rows = exported?;
+    if let Some(path) = out {
+        bar.table_done("exported", rows);
+        eprintln!("wrote {rows} rows to {}", path.display());
+    }
+    Ok(())
+}
+
+/// A file only its owner may read (an export holds the team's private lessons).
+fn private_file(path: &std::path::Path) -> anyhow::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let file = options
+        .open(path)
+        .map_err(|err| anyhow::anyhow!("cannot write {}: {err}", path.display()))?;
+    // An existing file keeps its mode when opened: narrow it too.
+    #[cfg(unix)]
+    file.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o600))?;
+    Ok(file)
 }
 
 /// `learnloop workspace list|delete`.

@@ -8,6 +8,7 @@ pub mod command;
 pub mod debrief;
 pub mod digest;
 mod error;
+pub mod export;
 pub mod followups;
 mod goals;
 pub mod handle;

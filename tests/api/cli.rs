@@ -4,7 +4,7 @@ use learnloop::domain::Timestamp;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-fn learnloop() -> Command {
+pub(crate) fn learnloop() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_learnloop"));
     // Only the variables a test sets: the developer's own LEARNLOOP_* must not leak in.
     for (name, _) in std::env::vars() {

@@ -10,6 +10,7 @@ mod converging;
 mod debriefs;
 mod delivery;
 mod exactly_once;
+mod export;
 mod goals;
 mod health;
 mod mentors;

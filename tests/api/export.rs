@@ -1,0 +1,303 @@
+//! `learnloop export`: a workspace's lessons, actions, follow-ups and debriefs as CSV,
+//! JSON and Markdown, from the binary, with nothing of another workspace in them.
+
+use learnloop::config::{DatabaseSettings, DatabaseUrl};
+use learnloop::domain::Timestamp;
+use learnloop::store::db::{self, Pool};
+use learnloop::store::{
+    DebriefId, LessonKind, NewDebrief, NewLesson, NewWorkspace, Platform, Store, WorkspaceId,
+};
+use serde_json::Value;
+
+use crate::cli::learnloop;
+
+/// 2027-01-15 08:00 UTC.
+const AT: i64 = 1_800_000_000;
+
+async fn workspace(store: &Store, team: &str) -> WorkspaceId {
+    let new = NewWorkspace {
+        platform: Platform::Slack,
+        external_id: team,
+        name: None,
+        default_time_zone: "UTC",
+    };
+    store
+        .upsert_workspace(new, Timestamp::from_unix_seconds(AT))
+        .await
+        .unwrap()
+        .id
+}
+
+async fn debrief(store: &Store, ws: WorkspaceId, title: &str) -> DebriefId {
+    let mut tx = store.begin().await.unwrap();
+    let new = NewDebrief {
+        workspace: ws,
+        channel: "C0LAUNCH",
+        title,
+        template: "retro",
+        questions: "[]",
+        facilitator: "U0ALICE",
+        anonymous: false,
+        author_salt: "salt",
+        closes_at: None,
+    };
+    let id = tx
+        .create_debrief(new, Timestamp::from_unix_seconds(AT))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    id
+}
+
+async fn lesson(
+    store: &Store,
+    (ws, debrief, title): (WorkspaceId, DebriefId, &str),
+    kind: LessonKind,
+    text: &str,
+    owner: Option<&str>,
+    shared: bool,
+) -> i64 {
+    let mut tx = store.begin().await.unwrap();
+    let new = NewLesson {
+        workspace: ws,
+        debrief,
+        debrief_title: title,
+        kind,
+        text,
+        author: Some("U0ALICE"),
+        owner,
+        tags: "deploy",
+        shared,
+        follow_up_at: None,
+    };
+    let id = tx
+        .insert_lesson(new, Timestamp::from_unix_seconds(AT + 60))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    id
+}
+
+/// A workspace with a debrief, two lessons (one said in private), an action owned by
+/// Bob with a follow-up answered; and another workspace whose lesson must never show.
+async fn seeded(url: &str) -> i64 {
+    let settings = DatabaseSettings {
+        url: DatabaseUrl::Sqlite(url.to_owned()),
+        max_connections: 2,
+        busy_timeout_ms: 5000,
+    };
+    let store = Store::connect(&settings).await.unwrap();
+    store.migrate().await.unwrap();
+    let ours = workspace(&store, "T0OURS").await;
+    let title = "Launch *day*";
+    let launch = debrief(&store, ours, title).await;
+    let at = (ours, launch, title);
+    lesson(
+        &store,
+        at,
+        LessonKind::Lesson,
+        "Feature flags, \"always\"",
+        None,
+        true,
+    )
+    .await;
+    lesson(
+        &store,
+        at,
+        LessonKind::Lesson,
+        "Pager rota was unclear",
+        None,
+        false,
+    )
+    .await;
+    let action = "=HYPERLINK(\"http://evil\") rotate keys";
+    let action = lesson(&store, at, LessonKind::Action, action, Some("U0BOB"), true).await;
+    store
+        .ensure_person(ours, "U0BOB", Timestamp::from_unix_seconds(AT))
+        .await
+        .unwrap();
+    store
+        .update_person_profile(
+            ours,
+            "U0BOB",
+            Some("Bob"),
+            None,
+            Timestamp::from_unix_seconds(AT),
+        )
+        .await
+        .unwrap();
+    let pool = Pool::connect(url).await.unwrap();
+    db::query(
+        "INSERT INTO follow_ups (workspace_id, lesson_id, person, asked_at, answer, note, answered_at) \
+         VALUES (?, ?, 'U0BOB', ?, 'applied', 'Done, with a runbook', ?)",
+    )
+    .bind(ours.0)
+    .bind(action)
+    .bind(AT + 86_400)
+    .bind(AT + 90_000)
+    .execute(&pool)
+    .await
+    .unwrap();
+    let theirs = workspace(&store, "T0THEIRS").await;
+    let secret = debrief(&store, theirs, "Their secret launch").await;
+    let at = (theirs, secret, "Their secret launch");
+    lesson(
+        &store,
+        at,
+        LessonKind::Lesson,
+        "Their secret lesson",
+        None,
+        true,
+    )
+    .await;
+    store.close().await;
+    ours.0
+}
+
+fn run(url: &str, args: &[&str]) -> std::process::Output {
+    learnloop()
+        .arg("export")
+        .args(args)
+        .env("LEARNLOOP_DATABASE_URL", url)
+        .output()
+        .unwrap()
+}
+
+fn stdout_of(output: std::process::Output) -> String {
+    assert!(output.status.success(), "{output:?}");
+    String::from_utf8(output.stdout).unwrap()
+}
+
+#[test]
+fn an_admin_exports_a_workspace_as_csv_json_and_markdown_and_nothing_of_another() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("export.db").display());
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let ours = runtime.block_on(seeded(&url)).to_string();
+
+    let csv = stdout_of(run(&url, &["--workspace", &ours, "--format", "csv"]));
+    let lines: Vec<&str> = csv.lines().collect();
+    assert!(
+        lines[0].starts_with("id,kind,text,tags,status,owner,owner_name,"),
+        "{csv}"
+    );
+    assert_eq!(lines.len(), 3, "a header and two lessons: {csv}");
+    assert!(
+        csv.contains(",\"Feature flags, \"\"always\"\"\",deploy,open,"),
+        "{csv}"
+    );
+    assert!(
+        csv.contains(",private,C0LAUNCH,"),
+        "a private lesson says so: {csv}"
+    );
+    assert!(
+        csv.contains(",2027-01-15T08:01:00Z,"),
+        "times in ISO 8601: {csv}"
+    );
+    assert!(!csv.contains("secret"), "another workspace's lesson: {csv}");
+
+    let actions = stdout_of(run(
+        &url,
+        &["--workspace", &ours, "--format", "csv", "--what", "actions"],
+    ));
+    assert!(
+        actions.contains(",\"'=HYPERLINK(\"\"http://evil\"\") rotate keys\","),
+        "a formula is text in a spreadsheet: {actions}"
+    );
+    assert!(actions.contains(",U0BOB,Bob,"), "{actions}");
+
+    let json = stdout_of(run(
+        &url,
+        &[
+            "--workspace",
+            &ours,
+            "--format",
+            "json",
+            "--what",
+            "follow-ups",
+        ],
+    ));
+    let follow_ups: Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(follow_ups.as_array().unwrap().len(), 1, "{json}");
+    assert_eq!(follow_ups[0]["answer"], "applied");
+    assert_eq!(follow_ups[0]["note"], "Done, with a runbook");
+    assert_eq!(
+        follow_ups[0]["lesson_text"],
+        "=HYPERLINK(\"http://evil\") rotate keys"
+    );
+    let debriefs: Value = serde_json::from_str(&stdout_of(run(
+        &url,
+        &[
+            "--workspace",
+            &ours,
+            "--format",
+            "json",
+            "--what",
+            "debriefs",
+        ],
+    )))
+    .unwrap();
+    assert_eq!(debriefs[0]["title"], "Launch *day*");
+    assert_eq!(
+        (&debriefs[0]["lessons"], &debriefs[0]["actions"]),
+        (&2.into(), &1.into())
+    );
+    assert_eq!(debriefs[0]["closed_at"], Value::Null);
+
+    let file = dir.path().join("lessons-learned.md");
+    let written = run(
+        &url,
+        &[
+            "--workspace",
+            &ours,
+            "--format",
+            "markdown",
+            "--out",
+            file.to_str().unwrap(),
+        ],
+    );
+    assert!(written.status.success(), "{written:?}");
+    assert!(String::from_utf8_lossy(&written.stderr).contains("wrote 1 rows"));
+    let markdown = std::fs::read_to_string(&file).unwrap();
+    assert!(
+        markdown.starts_with("# Lessons learned: Launch \\*day\\*\n"),
+        "{markdown}"
+    );
+    assert!(
+        markdown.contains("- Feature flags, \"always\" (tags: deploy)\n"),
+        "{markdown}"
+    );
+    assert!(
+        markdown
+            .contains("- Pager rota was unclear (tags: deploy) (said in a private conversation)")
+    );
+    assert!(markdown.contains("(owner: Bob; open)"), "{markdown}");
+    assert!(!markdown.contains("secret"), "{markdown}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&file).unwrap().permissions().mode();
+        assert_eq!(
+            mode & 0o777,
+            0o600,
+            "the team's private lessons, its owner's only"
+        );
+    }
+}
+
+#[test]
+fn exporting_a_workspace_that_is_not_there_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("export.db").display());
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(seeded(&url));
+    let missing = run(&url, &["--workspace", "999"]);
+    assert!(!missing.status.success());
+    assert!(
+        String::from_utf8_lossy(&missing.stderr).contains("no workspace 999"),
+        "{missing:?}"
+    );
+    let wrong = run(&url, &["--workspace", "1", "--format", "xml"]);
+    assert!(!wrong.status.success());
+    assert!(String::from_utf8_lossy(&wrong.stderr).contains("csv, json, markdown"));
+}
