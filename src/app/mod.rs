@@ -25,6 +25,7 @@ pub mod retention;
 pub mod schedules;
 pub mod scopes;
 pub mod search;
+pub mod signin;
 mod sparkline;
 pub mod templates;
 mod tokens;

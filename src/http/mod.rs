@@ -3,10 +3,12 @@
 mod body;
 pub mod error;
 mod health;
+pub(crate) mod html;
 pub mod metrics;
 pub mod slack;
 mod teams;
 pub mod verify;
+mod web;
 
 use std::ops::Deref;
 use std::sync::Arc;
@@ -119,6 +121,8 @@ pub struct AppParts {
     pub request_timeout: Duration,
     /// OAuth distribution to many workspaces, when configured.
     pub oauth: Option<Arc<crate::app::installs::OAuthApp>>,
+    /// "Sign in with Slack" for the dashboard, when the app can offer it.
+    pub signin: Option<Arc<crate::app::signin::SlackSignIn>>,
     /// The time zone of a newly installed workspace.
     pub default_time_zone: String,
     /// The Socket Mode connection's state, when `LEARNLOOP_SLACK_APP_TOKEN` is set.
@@ -387,6 +391,7 @@ pub fn router(state: AppState, with_metrics: bool) -> Router {
     routes
         .merge(slack::router(state.clone()))
         .merge(slack::oauth::router())
+        .merge(web::router())
         .merge(teams::router())
         // Layers run bottom-up on the way in: the id is set first, the span sees it.
         .layer(axum::middleware::from_fn_with_state(

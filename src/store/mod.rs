@@ -133,6 +133,7 @@ mod send_rates;
 mod teams;
 pub mod transfer;
 mod wakeups;
+mod web_sessions;
 mod workspaces;
 
 use std::str::FromStr;
@@ -173,6 +174,7 @@ pub use schedules::{
 pub use scopes::{Audience, ConversationKind, ConversationScope, ScopeToCheck};
 pub use send_rates::SendRate;
 pub use teams::{TeamsConversation, TeamsPerson};
+pub use web_sessions::{NewWebSession, WebSession};
 pub use workspaces::{NewWorkspace, Platform, Workspace, WorkspaceId, WorkspaceSummary};
 
 /// Migrations compiled into the binary, so `serve` and `migrate` need no files beside it.

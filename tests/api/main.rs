@@ -7,6 +7,7 @@ mod app_home;
 mod cli;
 mod closing_the_loop;
 mod converging;
+mod dashboard;
 mod debriefs;
 mod delivery;
 mod exactly_once;

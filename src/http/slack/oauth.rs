@@ -6,16 +6,16 @@
 use crate::store::OutboxMethod;
 use axum::Router;
 use axum::extract::{Query, State};
-use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, COOKIE, SET_COOKIE};
+use axum::http::header::SET_COOKIE;
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::get;
 use serde::Deserialize;
-use sha2::{Digest, Sha256};
 
 use crate::app::installs;
 use crate::http::AppState;
 use crate::http::error::HttpError;
+use crate::http::html::{cookie, digest, escape, page, random_hex};
 use crate::platform::slack::blocks::post_message_body;
 
 const COOKIE_NAME: &str = "learnloop_oauth";
@@ -26,48 +26,6 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/slack/install", get(install))
         .route("/slack/oauth_redirect", get(redirect))
-}
-
-fn random_hex() -> Result<String, HttpError> {
-    let mut bytes = [0u8; 32];
-    getrandom::getrandom(&mut bytes)
-        .map_err(|e| HttpError::Internal(anyhow::anyhow!("no randomness: {e}")))?;
-    Ok(hex::encode(bytes))
-}
-
-fn digest(value: &str) -> String {
-    hex::encode(Sha256::digest(value.as_bytes()))
-}
-
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&#39;")
-}
-
-/// A small page; `body` is HTML already escaped.
-fn page(status: StatusCode, title: &str, body: &str) -> Response {
-    let html = format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{title} · learnloop</title>\
-         <style>body{{font-family:system-ui,sans-serif;max-width:36rem;margin:4rem auto;\
-         padding:0 1rem;line-height:1.5;color:#1d1c1d}}a.button{{display:inline-block;\
-         padding:.6rem 1.2rem;background:#2b5d5a;color:#fff;border-radius:.4rem;\
-         text-decoration:none}}</style></head><body><h1>{title}</h1>{body}</body></html>",
-        title = escape(title),
-    );
-    (
-        status,
-        [
-            (CONTENT_TYPE, "text/html; charset=utf-8"),
-            (CACHE_CONTROL, "no-store"),
-        ],
-        html,
-    )
-        .into_response()
 }
 
 fn not_offered() -> Response {
@@ -128,12 +86,7 @@ struct Callback {
 }
 
 fn browser_cookie(headers: &HeaderMap) -> Option<&str> {
-    headers
-        .get_all(COOKIE)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(';'))
-        .find_map(|pair| pair.trim().strip_prefix(&format!("{COOKIE_NAME}=")[..]))
+    cookie(headers, COOKIE_NAME)
 }
 
 fn start_again(status: StatusCode, title: &str, why: &str) -> Response {
@@ -256,6 +209,7 @@ async fn redirect(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use axum::http::header::COOKIE;
 
     #[test]
     fn the_browser_cookie_is_found_among_others() {

@@ -134,6 +134,22 @@ impl SlackClient {
         self.send(method, None, request).await
     }
 
+    /// Slack's OpenID Connect signing keys (a JSON Web Key Set), from `url` (under the
+    /// OAuth host, not the Web API).
+    pub async fn openid_keys(&self, url: &str) -> Result<Value, SlackApiError> {
+        let response = self.http.get(url).send().await.map_err(transport_error)?;
+        let status = response.status();
+        if !status.is_success() {
+            return Err(SlackApiError::Status {
+                status: status.as_u16(),
+            });
+        }
+        response
+            .json()
+            .await
+            .map_err(|e| SlackApiError::Decode(e.to_string()))
+    }
+
     /// The IANA time zone of a user (`users.info` → `user.tz`), if Slack knows it.
     pub async fn user_time_zone(
         &self,
