@@ -55,6 +55,9 @@ pub async fn prune(
         .await?
         + store
             .prune_webhook_activities(now.plus_seconds(-WEBHOOK_REPLAY_KEPT_SECS))
+            .await?
+        + store
+            .prune_web_sessions(now.plus_seconds(-crate::app::signin::SESSION_IDLE_SECS))
             .await?;
     Ok(Pruned {
         outbox_rows,

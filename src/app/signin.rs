@@ -17,6 +17,10 @@ use crate::store::{Platform, Store, Workspace};
 pub const SLACK_ISSUER: &str = "https://slack.com";
 /// Leeway for the clocks of Slack and this server.
 const LEEWAY_SECS: i64 = 60;
+/// A dashboard session ends after this long without use…
+pub const SESSION_IDLE_SECS: i64 = 8 * 3600;
+/// …and after this long in any case: signing in again checks the person anew.
+pub const SESSION_MAX_AGE_SECS: i64 = 7 * 86_400;
 
 /// The Slack app's sign-in settings: on when the app has a client id and secret and
 /// the service has a public URL (Slack must be able to send people back).

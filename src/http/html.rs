@@ -1,7 +1,7 @@
 //! Server-rendered pages: the HTML shell every page shares, escaping, and the random
 //! tokens and digests that the sign-in and install flows keep.
 
-use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, COOKIE};
+use axum::http::header::{CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, COOKIE};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
@@ -47,6 +47,12 @@ pub(crate) fn page(status: StatusCode, title: &str, body: &str) -> Response {
         [
             (CONTENT_TYPE, "text/html; charset=utf-8"),
             (CACHE_CONTROL, "no-store"),
+            // No page of ours may be framed (clickjacking), nor load anything foreign.
+            (
+                CONTENT_SECURITY_POLICY,
+                "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; \
+                 form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+            ),
         ],
         html,
     )

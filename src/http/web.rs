@@ -5,9 +5,10 @@
 //! The sign-in `state` is random, single-use, kept hashed server side for ten minutes
 //! and bound to the browser by an HttpOnly cookie; the `nonce` sent to Slack is derived
 //! from it, so the id token that comes back belongs to this sign-in. The session cookie
-//! is HttpOnly, SameSite=Lax, `Secure` on an https public URL, and only its hash is
-//! stored; a session ends on sign-out or after eight hours without use. Every form
-//! carries the session's CSRF token.
+//! is HttpOnly, SameSite=Lax, `__Host-` and `Secure` on an https public URL, and only
+//! its hash is stored; a session ends on sign-out, after eight hours without use, or a
+//! week after signing in. Every form carries the session's CSRF token, and no page
+//! may be framed.
 
 use axum::Router;
 use axum::extract::{Form, Query, State};
@@ -18,7 +19,7 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 
 use crate::app::search::user_terms;
-use crate::app::signin::SlackSignIn;
+use crate::app::signin::{SESSION_IDLE_SECS, SESSION_MAX_AGE_SECS, SlackSignIn};
 use crate::http::AppState;
 use crate::http::error::HttpError;
 use crate::http::html::{cookie, digest, escape, page, random_hex};
@@ -28,8 +29,6 @@ const SESSION_COOKIE: &str = "learnloop_session";
 const SIGNIN_COOKIE: &str = "learnloop_signin";
 /// How long a sign-in may take from the button to Slack's redirect.
 const SIGNIN_TTL_SECS: i64 = 600;
-/// A session ends after this long without use.
-const IDLE_SECS: i64 = 8 * 3600;
 /// Most lessons a search shows.
 const RESULTS: u32 = 50;
 /// A signed-in person reads as a member of no conversation: they see what every public
@@ -61,16 +60,38 @@ fn header_value(value: &str) -> Result<HeaderValue, HttpError> {
         .map_err(|e| HttpError::Internal(anyhow::anyhow!("header value: {e}")))
 }
 
-/// A cookie for the dashboard's paths.
+/// The name of cookie `base` here. On https it carries the `__Host-` prefix: the
+/// browser then takes it only from this very host, over https, for the whole site, so
+/// a neighbouring subdomain cannot plant a sign-in or a session of its own.
+fn cookie_name(base: &str, signin: &SlackSignIn) -> String {
+    if signin.secure_cookie {
+        format!("__Host-{base}")
+    } else {
+        base.to_owned()
+    }
+}
+
+/// The browser's cookie `base` (see [`cookie_name`]).
+fn cookie_of<'h>(headers: &'h HeaderMap, base: &str, signin: &SlackSignIn) -> Option<&'h str> {
+    cookie(headers, &cookie_name(base, signin))
+}
+
+/// Sets cookie `base`: HttpOnly and SameSite=Lax; on https `Secure` for the whole
+/// site (as `__Host-` requires), else for the dashboard's paths.
 fn cookie_header(
-    name: &str,
+    base: &str,
     value: &str,
     max_age: i64,
     signin: &SlackSignIn,
 ) -> Result<HeaderValue, HttpError> {
-    let secure = if signin.secure_cookie { "; Secure" } else { "" };
+    let name = cookie_name(base, signin);
+    let scope = if signin.secure_cookie {
+        "Path=/; Secure"
+    } else {
+        "Path=/app"
+    };
     header_value(&format!(
-        "{name}={value}; HttpOnly; SameSite=Lax; Path=/app; Max-Age={max_age}{secure}"
+        "{name}={value}; HttpOnly; SameSite=Lax; {scope}; Max-Age={max_age}"
     ))
 }
 
@@ -89,15 +110,20 @@ fn see_other(location: &str, cookies: Vec<HeaderValue>) -> Result<Response, Http
 /// The signed-in session of this browser (its hash and what it holds), if any.
 async fn current(
     state: &AppState,
+    signin: &SlackSignIn,
     headers: &HeaderMap,
 ) -> Result<Option<(String, WebSession)>, HttpError> {
-    let Some(token) = cookie(headers, SESSION_COOKIE) else {
+    let Some(token) = cookie_of(headers, SESSION_COOKIE, signin) else {
         return Ok(None);
     };
     let hash = digest(token);
     let session = state
         .store
-        .use_web_session(&hash, state.clock.now(), IDLE_SECS)
+        .use_web_session(
+            &hash,
+            state.clock.now(),
+            (SESSION_IDLE_SECS, SESSION_MAX_AGE_SECS),
+        )
         .await?;
     Ok(session.map(|session| (hash, session)))
 }
@@ -138,10 +164,10 @@ async fn dashboard(
     headers: HeaderMap,
     Query(search): Query<Search>,
 ) -> Result<Response, HttpError> {
-    if state.signin.is_none() {
+    let Some(signin) = state.signin.clone() else {
         return Ok(off());
-    }
-    let Some((_, session)) = current(&state, &headers).await? else {
+    };
+    let Some((_, session)) = current(&state, &signin, &headers).await? else {
         return Ok(sign_in_page());
     };
     let workspace = state.store.workspace_by_id(session.workspace).await?;
@@ -233,7 +259,7 @@ async fn callback(
     let Some(signin) = state.signin.clone() else {
         return Ok(off());
     };
-    let browser = cookie(&headers, SIGNIN_COOKIE);
+    let browser = cookie_of(&headers, SIGNIN_COOKIE, &signin);
     let now = state.clock.now();
     let taken = match (&callback.state, browser) {
         (Some(signin_state), Some(browser)) => {
@@ -252,10 +278,12 @@ async fn callback(
                 "You cancelled on Slack's page.",
             )
         } else {
+            // Not echoed: anyone can put text in this link.
+            tracing::info!(error, "Slack sent a sign-in back with an error");
             try_again(
                 StatusCode::BAD_REQUEST,
                 "Signing in did not finish",
-                &format!("Slack reported `{error}`."),
+                "Slack did not complete the sign-in.",
             )
         });
     }
@@ -291,6 +319,10 @@ async fn callback(
             ));
         }
     };
+    // Whatever session this browser had is over: one browser, one session.
+    if let Some(old) = cookie_of(&headers, SESSION_COOKIE, &signin) {
+        state.store.end_web_session(&digest(old)).await?;
+    }
     let (token, csrf) = (random_hex()?, random_hex()?);
     state
         .store
@@ -308,7 +340,7 @@ async fn callback(
     see_other(
         "/app",
         vec![
-            cookie_header(SESSION_COOKIE, &token, 30 * 86_400, &signin)?,
+            cookie_header(SESSION_COOKIE, &token, SESSION_MAX_AGE_SECS, &signin)?,
             cookie_header(SIGNIN_COOKIE, "", 0, &signin)?,
         ],
     )
@@ -328,7 +360,7 @@ async fn logout(
     let Some(signin) = state.signin.clone() else {
         return Ok(off());
     };
-    let Some((hash, session)) = current(&state, &headers).await? else {
+    let Some((hash, session)) = current(&state, &signin, &headers).await? else {
         return see_other("/app", vec![]);
     };
     // Compared as digests: the time taken says nothing about the token.
@@ -342,4 +374,43 @@ async fn logout(
     }
     state.store.end_web_session(&hash).await?;
     see_other("/app", vec![cookie_header(SESSION_COOKIE, "", 0, &signin)?])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::secret::Secret;
+
+    fn signin(public_url: &str) -> SlackSignIn {
+        SlackSignIn {
+            client_id: "1.2".into(),
+            client_secret: Secret::new("s"),
+            redirect_uri: format!("{public_url}/app/auth/slack"),
+            oauth_base: "https://slack.com".into(),
+            secure_cookie: public_url.starts_with("https://"),
+        }
+    }
+
+    #[test]
+    fn on_https_cookies_are_host_only_secure_and_for_the_whole_site() {
+        let https = cookie_header(SESSION_COOKIE, "t", 60, &signin("https://l.example")).unwrap();
+        assert_eq!(
+            https,
+            "__Host-learnloop_session=t; HttpOnly; SameSite=Lax; Path=/; Secure; Max-Age=60"
+        );
+        let http = cookie_header(SESSION_COOKIE, "t", 60, &signin("http://localhost")).unwrap();
+        assert_eq!(
+            http,
+            "learnloop_session=t; HttpOnly; SameSite=Lax; Path=/app; Max-Age=60"
+        );
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            axum::http::header::COOKIE,
+            "learnloop_session=planted; __Host-learnloop_session=real"
+                .parse()
+                .unwrap(),
+        );
+        let secure = signin("https://l.example");
+        assert_eq!(cookie_of(&headers, SESSION_COOKIE, &secure), Some("real"));
+    }
 }

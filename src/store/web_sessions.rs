@@ -47,18 +47,19 @@ impl Store {
         Ok(())
     }
 
-    /// The session of `token_hash`, unless it went unused for `idle_secs` (then it is
-    /// ended) or its workspace was uninstalled. Using it keeps it alive.
+    /// The session of `token_hash`, unless it went unused for `idle_secs` or is older
+    /// than `max_age_secs` (then it is ended) or its workspace was uninstalled. Using it
+    /// keeps it alive.
     pub async fn use_web_session(
         &self,
         token_hash: &str,
         now: Timestamp,
-        idle_secs: i64,
+        (idle_secs, max_age_secs): (i64, i64),
     ) -> Result<Option<WebSession>, StoreError> {
         let now = now.unix_seconds();
         let row: Option<(i64, String, String, String)> = db::query_as(
             "UPDATE web_sessions SET last_seen_at = ?1 \
-             WHERE token_hash = ?2 AND last_seen_at > ?1 - ?3 \
+             WHERE token_hash = ?2 AND last_seen_at > ?1 - ?3 AND created_at > ?1 - ?4 \
                AND EXISTS (SELECT 1 FROM workspaces w \
                            WHERE w.id = web_sessions.workspace_id AND w.uninstalled_at IS NULL) \
              RETURNING workspace_id, user_id, name, csrf",
@@ -66,6 +67,7 @@ impl Store {
         .bind(now)
         .bind(token_hash)
         .bind(idle_secs)
+        .bind(max_age_secs)
         .fetch_optional(&self.pool)
         .await?;
         if row.is_none() {
@@ -78,6 +80,15 @@ impl Store {
             name,
             csrf,
         }))
+    }
+
+    /// Retention: removes sessions last used before `idle_before`; how many.
+    pub async fn prune_web_sessions(&self, idle_before: Timestamp) -> Result<u64, StoreError> {
+        Ok(db::query("DELETE FROM web_sessions WHERE last_seen_at < ?")
+            .bind(idle_before.unix_seconds())
+            .execute(&self.pool)
+            .await?
+            .rows_affected())
     }
 
     pub async fn end_web_session(&self, token_hash: &str) -> Result<(), StoreError> {
@@ -106,26 +117,29 @@ mod tests {
             csrf: "c1",
         };
         store.create_web_session(new, secs(1_000)).await.unwrap();
-        let used = store.use_web_session("h1", secs(1_500), 600).await.unwrap();
+        let used = store
+            .use_web_session("h1", secs(1_500), (600, 3_000))
+            .await
+            .unwrap();
         assert_eq!(used.unwrap().name, "Alice");
         // Used at 1,500: alive at 2,000, over after 600 s without use.
         assert!(
             store
-                .use_web_session("h1", secs(2_000), 600)
+                .use_web_session("h1", secs(2_000), (600, 3_000))
                 .await
                 .unwrap()
                 .is_some()
         );
         assert!(
             store
-                .use_web_session("h1", secs(2_601), 600)
+                .use_web_session("h1", secs(2_601), (600, 3_000))
                 .await
                 .unwrap()
                 .is_none()
         );
         assert!(
             store
-                .use_web_session("h1", secs(2_000), 600)
+                .use_web_session("h1", secs(2_000), (600, 3_000))
                 .await
                 .unwrap()
                 .is_none(),
@@ -144,17 +158,36 @@ mod tests {
         store.end_web_session("h2").await.unwrap();
         assert!(
             store
-                .use_web_session("h2", secs(3_001), 600)
+                .use_web_session("h2", secs(3_001), (600, 3_000))
                 .await
                 .unwrap()
                 .is_none()
         );
         assert!(
             store
-                .use_web_session("nope", secs(3_001), 600)
+                .use_web_session("nope", secs(3_001), (600, 3_000))
                 .await
                 .unwrap()
                 .is_none()
         );
+        // Used every few minutes, a session still ends at its maximum age.
+        let h3 = NewWebSession {
+            token_hash: "h3",
+            ..new
+        };
+        store.create_web_session(h3, secs(10_000)).await.unwrap();
+        for at in (10_500..13_000).step_by(500) {
+            let used = store.use_web_session("h3", secs(at), (600, 3_000));
+            assert!(used.await.unwrap().is_some(), "used at {at}");
+        }
+        let too_old = store.use_web_session("h3", secs(13_000), (600, 3_000));
+        assert!(too_old.await.unwrap().is_none());
+        // Retention removes what nobody used since.
+        let h4 = NewWebSession {
+            token_hash: "h4",
+            ..new
+        };
+        store.create_web_session(h4, secs(20_000)).await.unwrap();
+        assert_eq!(store.prune_web_sessions(secs(20_001)).await.unwrap(), 1);
     }
 }

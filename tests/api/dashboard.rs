@@ -391,6 +391,24 @@ async fn a_session_ends_after_eight_hours_without_use() {
     let _ = dash.ours;
 }
 
+#[tokio::test]
+async fn signing_in_again_in_a_browser_ends_its_earlier_session() {
+    let dash = dashboard().await;
+    let first = dash.sign_in().await;
+    let started = dash.start().await;
+    let claims = dash.claims(&started.nonce);
+    let again = Started {
+        cookie: format!("{}; {first}", started.cookie),
+        ..started
+    };
+    assert_eq!(dash.come_back(&again, &claims).await.status(), 303);
+    let (_, page) = dash.page("/app", &first).await;
+    assert!(
+        page.contains("Sign in with Slack"),
+        "the earlier session is over: {page}"
+    );
+}
+
 /// What a test changes in good claims, to see them refused.
 type Spoil = Box<dyn Fn(&mut Value)>;
 
