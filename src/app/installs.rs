@@ -93,16 +93,9 @@ pub async fn complete(
     default_time_zone: &str,
     code: &str,
 ) -> Result<Installed, String> {
+    let app = (oauth.client_id.as_str(), &oauth.client_secret);
     let answer = slack
-        .call_form_as_app(
-            "oauth.v2.access",
-            &[
-                ("client_id", oauth.client_id.as_str()),
-                ("client_secret", oauth.client_secret.expose()),
-                ("code", code),
-                ("redirect_uri", oauth.redirect_uri.as_str()),
-            ],
-        )
+        .exchange_code("oauth.v2.access", app, code, &oauth.redirect_uri)
         .await
         .map_err(|err| format!("Slack did not accept the installation ({err})"))?;
     let Some(access_token) = text(&answer, &["access_token"]) else {

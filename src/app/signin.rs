@@ -91,16 +91,9 @@ impl SlackSignIn {
         code: &str,
         nonce: &str,
     ) -> Result<SignedIn, String> {
+        let app = (self.client_id.as_str(), &self.client_secret);
         let answer = slack
-            .call_form_as_app(
-                "openid.connect.token",
-                &[
-                    ("client_id", self.client_id.as_str()),
-                    ("client_secret", self.client_secret.expose()),
-                    ("code", code),
-                    ("redirect_uri", self.redirect_uri.as_str()),
-                ],
-            )
+            .exchange_code("openid.connect.token", app, code, &self.redirect_uri)
             .await
             .map_err(|err| format!("Slack did not accept the sign-in ({err})"))?;
         let id_token = answer["id_token"]

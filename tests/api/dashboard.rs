@@ -8,15 +8,14 @@ use std::sync::{Arc, Mutex};
 
 use learnloop::clock::ShiftedClock;
 use learnloop::domain::Timestamp;
-use learnloop::store::{
-    ConversationKind, LessonKind, NewDebrief, NewLesson, NewWorkspace, Platform, Store, WorkspaceId,
-};
+use learnloop::store::{ConversationKind, LessonKind, Store, WorkspaceId};
 use reqwest::redirect::Policy;
 use serde_json::{Value, json};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, Request, Respond, ResponseTemplate};
 
 use crate::support::bot_framework::{BotFramework, KID};
+use crate::support::seed::{self, Said};
 use crate::support::{Options, TestApp, spawn_app, spawn_app_with};
 
 const CLIENT_ID: &str = "111.222";
@@ -50,55 +49,16 @@ struct Dashboard {
     ours: WorkspaceId,
 }
 
-async fn installed(store: &Store, team: &str, name: &str) -> WorkspaceId {
-    let new = NewWorkspace {
-        platform: Platform::Slack,
-        external_id: team,
-        name: Some(name),
-        default_time_zone: "UTC",
-    };
-    store
-        .upsert_workspace(new, Timestamp::from_unix_seconds(1))
-        .await
-        .unwrap()
-        .id
-}
-
+/// A lesson said in `channel` of the workspace (in a debrief of its own).
 async fn said(store: &Store, ws: WorkspaceId, channel: &str, text: &str, shared: bool) {
-    let mut tx = store.begin().await.unwrap();
-    let debrief = tx
-        .create_debrief(
-            NewDebrief {
-                workspace: ws,
-                channel,
-                title: "Rollout review",
-                template: "retro",
-                questions: "[]",
-                facilitator: "U0ALICE",
-                anonymous: false,
-                author_salt: "salt",
-                closes_at: None,
-            },
-            Timestamp::from_unix_seconds(10),
-        )
-        .await
-        .unwrap();
-    let lesson = NewLesson {
-        workspace: ws,
-        debrief,
-        debrief_title: "Rollout review",
+    let debrief = seed::debrief(store, ws, channel, "Rollout review", 10).await;
+    let said = Said {
         kind: LessonKind::Lesson,
         text,
-        author: Some("U0ALICE"),
         owner: None,
-        tags: "deploy",
         shared,
-        follow_up_at: None,
     };
-    tx.insert_lesson(lesson, Timestamp::from_unix_seconds(20))
-        .await
-        .unwrap();
-    tx.commit().await.unwrap();
+    seed::lesson(store, (ws, debrief, "Rollout review"), said, 20).await;
 }
 
 async fn dashboard() -> Dashboard {
@@ -135,7 +95,7 @@ async fn dashboard() -> Dashboard {
         .mount(&app.slack)
         .await;
     let store = app.store().await;
-    let ours = installed(&store, "T0ACME", "Acme <Corp>").await;
+    let ours = seed::workspace(&store, "T0ACME", Some("Acme <Corp>"), 1).await;
     store
         .record_conversation_scope(
             ours,
@@ -155,7 +115,7 @@ async fn dashboard() -> Dashboard {
         false,
     )
     .await;
-    let theirs = installed(&store, "T0OTHER", "Other").await;
+    let theirs = seed::workspace(&store, "T0OTHER", Some("Other"), 1).await;
     said(
         &store,
         theirs,

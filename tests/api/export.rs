@@ -4,79 +4,14 @@
 use learnloop::config::{DatabaseSettings, DatabaseUrl};
 use learnloop::domain::Timestamp;
 use learnloop::store::db::{self, Pool};
-use learnloop::store::{
-    DebriefId, LessonKind, NewDebrief, NewLesson, NewWorkspace, Platform, Store, WorkspaceId,
-};
+use learnloop::store::{LessonKind, Store};
 use serde_json::Value;
 
 use crate::cli::learnloop;
+use crate::support::seed::{self, Said};
 
 /// 2027-01-15 08:00 UTC.
 const AT: i64 = 1_800_000_000;
-
-async fn workspace(store: &Store, team: &str) -> WorkspaceId {
-    let new = NewWorkspace {
-        platform: Platform::Slack,
-        external_id: team,
-        name: None,
-        default_time_zone: "UTC",
-    };
-    store
-        .upsert_workspace(new, Timestamp::from_unix_seconds(AT))
-        .await
-        .unwrap()
-        .id
-}
-
-async fn debrief(store: &Store, ws: WorkspaceId, title: &str) -> DebriefId {
-    let mut tx = store.begin().await.unwrap();
-    let new = NewDebrief {
-        workspace: ws,
-        channel: "C0LAUNCH",
-        title,
-        template: "retro",
-        questions: "[]",
-        facilitator: "U0ALICE",
-        anonymous: false,
-        author_salt: "salt",
-        closes_at: None,
-    };
-    let id = tx
-        .create_debrief(new, Timestamp::from_unix_seconds(AT))
-        .await
-        .unwrap();
-    tx.commit().await.unwrap();
-    id
-}
-
-async fn lesson(
-    store: &Store,
-    (ws, debrief, title): (WorkspaceId, DebriefId, &str),
-    kind: LessonKind,
-    text: &str,
-    owner: Option<&str>,
-    shared: bool,
-) -> i64 {
-    let mut tx = store.begin().await.unwrap();
-    let new = NewLesson {
-        workspace: ws,
-        debrief,
-        debrief_title: title,
-        kind,
-        text,
-        author: Some("U0ALICE"),
-        owner,
-        tags: "deploy",
-        shared,
-        follow_up_at: None,
-    };
-    let id = tx
-        .insert_lesson(new, Timestamp::from_unix_seconds(AT + 60))
-        .await
-        .unwrap();
-    tx.commit().await.unwrap();
-    id
-}
 
 /// A workspace with a debrief, two lessons (one said in private), an action owned by
 /// Bob with a follow-up answered; and another workspace whose lesson must never show.
@@ -88,30 +23,33 @@ async fn seeded(url: &str) -> i64 {
     };
     let store = Store::connect(&settings).await.unwrap();
     store.migrate().await.unwrap();
-    let ours = workspace(&store, "T0OURS").await;
+    let ours = seed::workspace(&store, "T0OURS", None, AT).await;
     let title = "Launch *day*";
-    let launch = debrief(&store, ours, title).await;
+    let launch = seed::debrief(&store, ours, "C0LAUNCH", title, AT).await;
     let at = (ours, launch, title);
-    lesson(
+    let said = |kind, text, owner, shared| Said {
+        kind,
+        text,
+        owner,
+        shared,
+    };
+    let flags = said(LessonKind::Lesson, "Feature flags, \"always\"", None, true);
+    seed::lesson(&store, at, flags, AT + 60).await;
+    seed::lesson(
         &store,
         at,
-        LessonKind::Lesson,
-        "Feature flags, \"always\"",
-        None,
-        true,
-    )
-    .await;
-    lesson(
-        &store,
-        at,
-        LessonKind::Lesson,
-        "Pager rota was unclear",
-        None,
-        false,
+        said(LessonKind::Lesson, "Pager rota was unclear", None, false),
+        AT + 60,
     )
     .await;
     let action = "=HYPERLINK(\"http://evil\") rotate keys";
-    let action = lesson(&store, at, LessonKind::Action, action, Some("U0BOB"), true).await;
+    let action = seed::lesson(
+        &store,
+        at,
+        said(LessonKind::Action, action, Some("U0BOB"), true),
+        AT + 60,
+    )
+    .await;
     store
         .ensure_person(ours, "U0BOB", Timestamp::from_unix_seconds(AT))
         .await
@@ -138,16 +76,14 @@ async fn seeded(url: &str) -> i64 {
     .execute(&pool)
     .await
     .unwrap();
-    let theirs = workspace(&store, "T0THEIRS").await;
-    let secret = debrief(&store, theirs, "Their secret launch").await;
+    let theirs = seed::workspace(&store, "T0THEIRS", None, AT).await;
+    let secret = seed::debrief(&store, theirs, "C0LAUNCH", "Their secret launch", AT).await;
     let at = (theirs, secret, "Their secret launch");
-    lesson(
+    seed::lesson(
         &store,
         at,
-        LessonKind::Lesson,
-        "Their secret lesson",
-        None,
-        true,
+        said(LessonKind::Lesson, "Their secret lesson", None, true),
+        AT + 60,
     )
     .await;
     store.close().await;

@@ -134,6 +134,27 @@ impl SlackClient {
         self.send(method, None, request).await
     }
 
+    /// Exchanges an OAuth `code` at `method` (`oauth.v2.access` for an install,
+    /// `openid.connect.token` for a sign-in), as the app `client_id` with its secret.
+    pub async fn exchange_code(
+        &self,
+        method: &str,
+        (client_id, client_secret): (&str, &Secret),
+        code: &str,
+        redirect_uri: &str,
+    ) -> Result<Value, SlackApiError> {
+        self.call_form_as_app(
+            method,
+            &[
+                ("client_id", client_id),
+                ("client_secret", client_secret.expose()),
+                ("code", code),
+                ("redirect_uri", redirect_uri),
+            ],
+        )
+        .await
+    }
+
     /// Slack's OpenID Connect signing keys (a JSON Web Key Set), from `url` (under the
     /// OAuth host, not the Web API).
     pub async fn openid_keys(&self, url: &str) -> Result<Value, SlackApiError> {

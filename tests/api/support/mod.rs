@@ -6,6 +6,7 @@
 pub mod bot_framework;
 pub mod fake_socket;
 pub mod rig;
+pub mod seed;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
