@@ -149,6 +149,8 @@ fn an_org_wide_install_shows_a_conversation_its_own_lessons_only() {
     assert_eq!(narrowed(true, Audience::In("C1")), Audience::Only("C1"));
     assert_eq!(narrowed(false, Audience::In("C1")), Audience::In("C1"));
     assert_eq!(narrowed(true, Audience::Only("C1")), Audience::Only("C1"));
+    assert_eq!(narrowed(true, Audience::Public), Audience::Only(""));
+    assert_eq!(narrowed(false, Audience::Public), Audience::Public);
     let mut workspace = crate::store::Workspace {
         id: crate::store::WorkspaceId(1),
         platform: Platform::Slack,
@@ -171,6 +173,8 @@ fn an_org_wide_install_shows_a_conversation_its_own_lessons_only() {
 pub fn narrowed(org_wide: bool, audience: Audience<'_>) -> Audience<'_> {
     match audience {
         Audience::In(conversation) if org_wide => Audience::Only(conversation),
+        // No team's channels are public to the whole organisation: nothing to see.
+        Audience::Public if org_wide => Audience::Only(""),
         other => other,
     }
 }

@@ -18,6 +18,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 
+use crate::app::scopes::narrowed;
 use crate::app::search::user_terms;
 use crate::app::signin::{SESSION_IDLE_SECS, SESSION_MAX_AGE_SECS, SlackSignIn};
 use crate::http::AppState;
@@ -31,9 +32,6 @@ const SIGNIN_COOKIE: &str = "learnloop_signin";
 const SIGNIN_TTL_SECS: i64 = 600;
 /// Most lessons a search shows.
 const RESULTS: u32 = 50;
-/// A signed-in person reads as a member of no conversation: they see what every public
-/// channel sees, the workspace's public lessons (`Audience::In` of no conversation).
-const NO_CONVERSATION: &str = "";
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -176,7 +174,12 @@ async fn dashboard(
         Some(terms) if !query.is_empty() => {
             let hits = state
                 .store
-                .search_lessons(workspace.id, &terms, Audience::In(NO_CONVERSATION), RESULTS)
+                .search_lessons(
+                    workspace.id,
+                    &terms,
+                    narrowed(workspace.org_wide, Audience::Public),
+                    RESULTS,
+                )
                 .await?;
             if hits.is_empty() {
                 format!("<p>No lesson matches <q>{}</q>.</p>", escape(query))

@@ -20,6 +20,9 @@ pub enum Audience<'a> {
     /// shared channel or group chat) or one the platform could not describe: it sees
     /// only the lessons said in it, never the workspace's public ones.
     Only(&'a str),
+    /// Someone in no conversation (a person signed in to the dashboard): they see what
+    /// every public conversation sees, the workspace's public lessons.
+    Public,
     /// Not shown to anyone: the background matching of recurrences reads every lesson
     /// of the workspace, and readers filter the pairs by their own audience.
     Internal,
@@ -35,10 +38,13 @@ impl<'a> Audience<'a> {
         }
     }
 
-    /// The conversation to bind, or `NULL` for [`Audience::Internal`].
+    /// The conversation to bind, or `NULL` for [`Audience::Internal`]. [`Audience::Public`]
+    /// binds the empty name, which no debrief has (each is held in the conversation a
+    /// command came from, never an empty one), so only the public branch can match.
     pub(super) fn bound(self) -> Option<&'a str> {
         match self {
             Self::In(conversation) | Self::Only(conversation) => Some(conversation),
+            Self::Public => Some(""),
             Self::Internal => None,
         }
     }
