@@ -90,6 +90,17 @@ async fn seeded(url: &str) -> i64 {
     ours.0
 }
 
+/// A seeded SQLite file for the binary to export from: its directory (kept while the
+/// test runs), its URL, and the id of the workspace with data.
+fn seeded_file() -> (tempfile::TempDir, String, i64) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("export.db").display());
+    let ours = tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(seeded(&url));
+    (dir, url, ours)
+}
+
 fn run(url: &str, args: &[&str]) -> std::process::Output {
     learnloop()
         .arg("export")
@@ -106,10 +117,8 @@ fn stdout_of(output: std::process::Output) -> String {
 
 #[test]
 fn an_admin_exports_a_workspace_as_csv_json_and_markdown_and_nothing_of_another() {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("export.db").display());
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    let ours = runtime.block_on(seeded(&url)).to_string();
+    let (dir, url, ours) = seeded_file();
+    let ours = ours.to_string();
 
     let csv = stdout_of(run(&url, &["--workspace", &ours, "--format", "csv"]));
     let lines: Vec<&str> = csv.lines().collect();
@@ -223,10 +232,7 @@ fn an_admin_exports_a_workspace_as_csv_json_and_markdown_and_nothing_of_another(
 
 #[test]
 fn exporting_a_workspace_that_is_not_there_says_so() {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("export.db").display());
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    runtime.block_on(seeded(&url));
+    let (_dir, url, _) = seeded_file();
     let missing = run(&url, &["--workspace", "999"]);
     assert!(!missing.status.success());
     assert!(
