@@ -26,6 +26,7 @@ const ENV_KEYS: &[(&str, &str)] = &[
     ("LEARNLOOP_SLACK_CLIENT_SECRET", "slack.client_secret"),
     ("LEARNLOOP_SLACK_OAUTH_URL", "slack.oauth_url"),
     ("LEARNLOOP_PUBLIC_URL", "http.public_url"),
+    ("LEARNLOOP_ADMINS", "http.admins"),
     ("LEARNLOOP_TOKEN_KEYS", "security.token_keys"),
     ("LEARNLOOP_TOKEN_KEYS_FILE", "security.token_keys_file"),
     ("LEARNLOOP_TEAMS_APP_ID", "teams.app_id"),
@@ -182,6 +183,9 @@ pub struct HttpSettings {
     pub request_timeout_secs: u64,
     /// The service's public https base (OAuth redirects), without a trailing `/`.
     pub public_url: Option<String>,
+    /// Platform user ids who administer the dashboard besides the workspace's own
+    /// admins and owners (`LEARNLOOP_ADMINS`, a comma list).
+    pub admins: Vec<String>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -246,6 +250,16 @@ pub struct WorkspaceSettings {
     pub workdays: Vec<chrono::Weekday>,
 }
 
+/// The items of a comma list, trimmed, without empty ones.
+fn comma_list(list: Option<&str>) -> Vec<String> {
+    list.unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|item| !item.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
 /// The shape of the merged TOML before validation; every field must be present
 /// because `default.toml` provides it.
 #[derive(Deserialize)]
@@ -284,6 +298,8 @@ struct RawHttp {
     request_timeout_secs: u64,
     #[serde(default)]
     public_url: Option<String>,
+    #[serde(default)]
+    admins: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -510,6 +526,7 @@ impl RawSettings {
                 body_limit_bytes: self.http.body_limit_bytes,
                 request_timeout_secs: self.http.request_timeout_secs.max(1),
                 public_url,
+                admins: comma_list(self.http.admins.as_deref()),
             },
             database: DatabaseSettings {
                 url,
@@ -529,13 +546,8 @@ impl RawSettings {
             },
             delivery,
             teams: TeamsSettings {
-                tenants: match self.teams.tenants.as_deref().map(str::trim) {
-                    Some(list) if !list.is_empty() => list
-                        .split(',')
-                        .map(str::trim)
-                        .filter(|tenant| !tenant.is_empty())
-                        .map(str::to_owned)
-                        .collect(),
+                tenants: match comma_list(self.teams.tenants.as_deref()) {
+                    list if !list.is_empty() => list,
                     _ => self
                         .teams
                         .tenant_id

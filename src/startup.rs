@@ -200,6 +200,7 @@ impl App {
             request_timeout: Duration::from_secs(settings.http.request_timeout_secs),
             oauth: OAuthApp::from_settings(&settings).map(Arc::new),
             signin: crate::app::signin::SlackSignIn::from_settings(&settings).map(Arc::new),
+            settings: Arc::new(settings.clone()),
             default_time_zone: settings.workspace.default_time_zone.clone(),
             socket: settings
                 .slack

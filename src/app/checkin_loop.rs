@@ -119,25 +119,42 @@ fn series_line(label: &str, ratings: &[u8]) -> String {
     format!("{label} `{bars}` {}", numbers.join(" → "))
 }
 
-/// The month's look back: each rating question's answers over the last check-ins
-/// (two answers at least make a trend), and the goals reached and open.
-fn month_blocks(past: &[PastCheckin], goals: &[Goal], month_start: Timestamp) -> Vec<Block> {
+/// Each rating question of the latest check-in with its answers over `past` (newest
+/// first, as the store gives them), oldest first; two answers at least make a series.
+pub fn rating_series(past: &[PastCheckin]) -> Vec<(Question, Vec<u8>)> {
     let oldest_first: Vec<(Vec<Question>, Answers)> =
         past.iter().rev().filter_map(parsed).collect();
     // The rating questions in the order the latest check-in asked them.
     let Some((latest, _)) = oldest_first.last() else {
         return Vec::new();
     };
+    latest
+        .iter()
+        .filter(|q| q.kind == QuestionKind::Rating)
+        .filter_map(|question| {
+            let ratings: Vec<u8> = oldest_first
+                .iter()
+                .filter_map(|(_, answers)| answers.get(&question.id)?.trim().parse().ok())
+                .filter(|r| (1..=5).contains(r))
+                .collect();
+            (ratings.len() >= 2).then(|| (question.clone(), ratings))
+        })
+        .collect()
+}
+
+/// The "Goal #3" a rating question is about, or its prompt without the scale.
+pub fn series_label(question: &Question, goals: &[Goal]) -> String {
+    match goal_of(&question.id).and_then(|n| goals.iter().find(|g| g.number == n)) {
+        Some(goal) => format!("Goal #{} \"{}\"", goal.number, goal.text),
+        None => short_prompt(&question.prompt).to_owned(),
+    }
+}
+
+/// The month's look back: each rating question's answers over the last check-ins
+/// (two answers at least make a trend), and the goals reached and open.
+fn month_blocks(past: &[PastCheckin], goals: &[Goal], month_start: Timestamp) -> Vec<Block> {
     let mut lines = Vec::new();
-    for question in latest.iter().filter(|q| q.kind == QuestionKind::Rating) {
-        let ratings: Vec<u8> = oldest_first
-            .iter()
-            .filter_map(|(_, answers)| answers.get(&question.id)?.trim().parse().ok())
-            .filter(|r| (1..=5).contains(r))
-            .collect();
-        if ratings.len() < 2 {
-            continue;
-        }
+    for (question, ratings) in rating_series(past) {
         let label = match goal_of(&question.id).and_then(|n| goals.iter().find(|g| g.number == n)) {
             Some(goal) => format!("Goal #{} \"{}\":", goal.number, plain(&goal.text)),
             None => format!("{}:", plain(short_prompt(&question.prompt))),

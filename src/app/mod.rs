@@ -1,6 +1,7 @@
 //! The domain: command grammar and the answers to commands and messages. No HTTP
 //! types here; the HTTP layer hands in parsed values and renders what comes back.
 
+pub mod access;
 mod buddies;
 pub mod checkin_loop;
 pub mod checkins;

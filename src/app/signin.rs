@@ -27,7 +27,7 @@ pub const SESSION_MAX_AGE_SECS: i64 = 7 * 86_400;
 pub struct SlackSignIn {
     pub client_id: String,
     pub client_secret: Secret,
-    /// `{LEARNLOOP_PUBLIC_URL}/app/auth/slack`.
+    /// `{LEARNLOOP_PUBLIC_URL}/auth/slack/callback`.
     pub redirect_uri: String,
     /// `LEARNLOOP_SLACK_OAUTH_URL`: where the authorize page and the keys are.
     pub oauth_base: String,
@@ -61,7 +61,7 @@ impl SlackSignIn {
         Some(Self {
             client_id: oauth.client_id.clone(),
             client_secret: oauth.client_secret.clone(),
-            redirect_uri: format!("{public_url}/app/auth/slack"),
+            redirect_uri: format!("{public_url}/auth/slack/callback"),
             oauth_base: settings.slack.oauth_url.clone(),
             secure_cookie: public_url.starts_with("https://"),
         })

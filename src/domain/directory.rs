@@ -22,6 +22,16 @@ pub enum MemberKind {
     Deleted,
 }
 
+/// Where a person stands in their workspace, for the dashboard.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Standing {
+    /// An admin or owner of the workspace: sees its settings and exports.
+    Admin,
+    Member,
+    /// A guest (invited to some channels only): sees nothing workspace-wide.
+    Guest,
+}
+
 /// Questions to a platform. Each answer is `None` when the platform cannot say (an
 /// error, a missing scope, no token); callers treat that as the cautious answer.
 pub trait Directory: Send + Sync {
@@ -38,6 +48,27 @@ pub trait Directory: Send + Sync {
         workspace: &'a Workspace,
         user: &'a str,
     ) -> Lookup<'a, Option<MemberKind>>;
+
+    /// Where `user` stands: an admin, a member or a guest; `None` for an account that
+    /// is not an active person, or when the platform cannot say.
+    fn standing<'a>(
+        &'a self,
+        _workspace: &'a Workspace,
+        _user: &'a str,
+    ) -> Lookup<'a, Option<Standing>> {
+        Box::pin(async { None })
+    }
+
+    /// The private conversations (private channels, group and direct messages) that
+    /// `user` is in and the bot can see, every page; `None` when the platform cannot
+    /// say.
+    fn private_conversations_of<'a>(
+        &'a self,
+        _workspace: &'a Workspace,
+        _user: &'a str,
+    ) -> Lookup<'a, Option<Vec<String>>> {
+        Box::pin(async { None })
+    }
 
     /// Everyone in a conversation (every page).
     fn members<'a>(

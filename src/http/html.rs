@@ -35,13 +35,16 @@ pub(crate) fn page(status: StatusCode, title: &str, body: &str) -> Response {
     let html = format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{title} · learnloop</title>\
-         <style>body{{font-family:system-ui,sans-serif;max-width:36rem;margin:4rem auto;\
-         padding:0 1rem;line-height:1.5;color:#1d1c1d}}a.button{{display:inline-block;\
-         padding:.6rem 1.2rem;background:#2b5d5a;color:#fff;border-radius:.4rem;\
-         text-decoration:none}}</style></head><body><h1>{title}</h1>{body}</body></html>",
+         <title>{title} · learnloop</title><link rel=\"stylesheet\" href=\"/app/style.css\">\
+         </head><body><main><h1>{title}</h1>{body}</main></body></html>",
         title = escape(title),
     );
+    page_response(status, html)
+}
+
+/// An HTML page as a response: never cached (it is one person's), never framed, and
+/// loading nothing but this service's own stylesheet.
+pub(crate) fn page_response(status: StatusCode, html: String) -> Response {
     (
         status,
         [
@@ -50,7 +53,7 @@ pub(crate) fn page(status: StatusCode, title: &str, body: &str) -> Response {
             // No page of ours may be framed (clickjacking), nor load anything foreign.
             (
                 CONTENT_SECURITY_POLICY,
-                "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; \
+                "default-src 'none'; style-src 'self'; img-src 'self'; \
                  form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
             ),
         ],

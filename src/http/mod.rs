@@ -123,6 +123,9 @@ pub struct AppParts {
     pub oauth: Option<Arc<crate::app::installs::OAuthApp>>,
     /// "Sign in with Slack" for the dashboard, when the app can offer it.
     pub signin: Option<Arc<crate::app::signin::SlackSignIn>>,
+    /// The service's settings as loaded: the dashboard's settings page shows them, and
+    /// its admins (`LEARNLOOP_ADMINS`) are among them.
+    pub settings: Arc<crate::config::Settings>,
     /// The time zone of a newly installed workspace.
     pub default_time_zone: String,
     /// The Socket Mode connection's state, when `LEARNLOOP_SLACK_APP_TOKEN` is set.

@@ -118,6 +118,7 @@ mod follow_ups;
 mod goals;
 mod installations;
 mod lessons;
+mod library;
 mod matches;
 mod mentors;
 mod open_actions;
@@ -159,6 +160,10 @@ pub use follow_ups::{Ask, AskedLesson, LessonOrigin, TrackedLesson, Transition, 
 pub use goals::Goal;
 pub use installations::{Credentials, Installation, InstallationState, NewInstallation, Rotated};
 pub use lessons::{Lesson, LessonHit, LessonKind, NewLesson};
+pub use library::{
+    AskedWeek, DebriefEntry, FollowUpEntry, LessonDetail, LessonFilter, Recurring, SettledTags,
+    SettledWeek, StatusFilter, Viewer,
+};
 pub use matches::{LessonMatch, LessonText, LessonToMatch};
 pub use mentors::{MentorLesson, MentorRow};
 pub use open_actions::{ActionOutcome, OpenAction, SettledAction};

@@ -231,6 +231,23 @@ impl Store {
         rows.into_iter().map(TryInto::try_into).collect()
     }
 
+    /// The workspace's active channel schedules (digests, retro reminders; not
+    /// personal check-ins), by channel, soonest first.
+    pub async fn workspace_channel_schedules(
+        &self,
+        workspace: WorkspaceId,
+    ) -> Result<Vec<StoredSchedule>, StoreError> {
+        let rows: Vec<ScheduleRow> = db::query_as(
+            "SELECT id, workspace_id, kind, channel, spec, time_zone, anchor_date, template, next_fire_at, person \
+             FROM schedules WHERE workspace_id = ? AND active = 1 AND person IS NULL \
+             ORDER BY channel, next_fire_at, id",
+        )
+        .bind(workspace.0)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter().map(TryInto::try_into).collect()
+    }
+
     /// Turns off a schedule of this workspace and channel; `NotFound` otherwise.
     pub async fn deactivate_schedule(
         &self,

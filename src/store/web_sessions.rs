@@ -1,5 +1,7 @@
 //! Dashboard sessions: created at sign-in, found by the hash of the browser's cookie,
-//! kept alive by use and ended by signing out or by hours without use.
+//! kept alive by use and ended by signing out or by hours without use. Each holds
+//! whether the person administers the workspace and the private conversations the
+//! platform last said they are in (what they may see beyond the public lessons).
 
 use super::{Store, StoreError, WorkspaceId, db};
 use crate::domain::Timestamp;
@@ -12,6 +14,10 @@ pub struct WebSession {
     pub name: String,
     /// What each of the session's forms must carry back.
     pub csrf: String,
+    /// A workspace admin (settings and exports).
+    pub admin: bool,
+    /// When the private conversations the person is in were last asked for.
+    pub channels_checked_at: Timestamp,
 }
 
 /// A new session.
@@ -23,6 +29,18 @@ pub struct NewWebSession<'a> {
     pub user_id: &'a str,
     pub name: &'a str,
     pub csrf: &'a str,
+    pub admin: bool,
+}
+
+#[derive(sqlx::FromRow)]
+struct SessionRow {
+    workspace_id: i64,
+    user_id: String,
+    name: String,
+    csrf: String,
+    admin: i64,
+    #[sqlx(try_from = "super::columns::Seconds")]
+    channels_checked_at: Timestamp,
 }
 
 impl Store {
@@ -33,14 +51,16 @@ impl Store {
     ) -> Result<(), StoreError> {
         db::query(
             "INSERT INTO web_sessions \
-                 (token_hash, workspace_id, user_id, name, csrf, created_at, last_seen_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
+                 (token_hash, workspace_id, user_id, name, csrf, admin, created_at, \
+                  last_seen_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
         )
         .bind(new.token_hash)
         .bind(new.workspace.0)
         .bind(new.user_id)
         .bind(new.name)
         .bind(new.csrf)
+        .bind(new.admin)
         .bind(now.unix_seconds())
         .execute(&self.pool)
         .await?;
@@ -57,12 +77,12 @@ impl Store {
         (idle_secs, max_age_secs): (i64, i64),
     ) -> Result<Option<WebSession>, StoreError> {
         let now = now.unix_seconds();
-        let row: Option<(i64, String, String, String)> = db::query_as(
+        let row: Option<SessionRow> = db::query_as(
             "UPDATE web_sessions SET last_seen_at = ?1 \
              WHERE token_hash = ?2 AND last_seen_at > ?1 - ?3 AND created_at > ?1 - ?4 \
                AND EXISTS (SELECT 1 FROM workspaces w \
                            WHERE w.id = web_sessions.workspace_id AND w.uninstalled_at IS NULL) \
-             RETURNING workspace_id, user_id, name, csrf",
+             RETURNING workspace_id, user_id, name, csrf, admin, channels_checked_at",
         )
         .bind(now)
         .bind(token_hash)
@@ -74,11 +94,13 @@ impl Store {
             // An idle session is over for good, not only for now.
             self.end_web_session(token_hash).await?;
         }
-        Ok(row.map(|(workspace, user_id, name, csrf)| WebSession {
-            workspace: WorkspaceId(workspace),
-            user_id,
-            name,
-            csrf,
+        Ok(row.map(|row| WebSession {
+            workspace: WorkspaceId(row.workspace_id),
+            user_id: row.user_id,
+            name: row.name,
+            csrf: row.csrf,
+            admin: row.admin != 0,
+            channels_checked_at: row.channels_checked_at,
         }))
     }
 
@@ -89,6 +111,55 @@ impl Store {
             .execute(&self.pool)
             .await?
             .rows_affected())
+    }
+
+    /// Records the private conversations the session's person is in, as the platform
+    /// said at `now`, in place of what was recorded before.
+    pub async fn set_web_session_channels(
+        &self,
+        token_hash: &str,
+        conversations: &[String],
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.begin().await?;
+        db::query("DELETE FROM web_session_channels WHERE token_hash = ?")
+            .bind(token_hash)
+            .execute(&mut tx.tx)
+            .await?;
+        for conversation in conversations {
+            db::query(
+                "INSERT INTO web_session_channels (token_hash, conversation) VALUES (?, ?) \
+                 ON CONFLICT DO NOTHING",
+            )
+            .bind(token_hash)
+            .bind(conversation)
+            .execute(&mut tx.tx)
+            .await?;
+        }
+        db::query("UPDATE web_sessions SET channels_checked_at = ? WHERE token_hash = ?")
+            .bind(now.unix_seconds())
+            .bind(token_hash)
+            .execute(&mut tx.tx)
+            .await?;
+        tx.commit().await
+    }
+
+    /// The conversations of the workspace whose lessons only their members may see:
+    /// those that held a debrief and are not known to be public.
+    pub async fn private_debrief_conversations(
+        &self,
+        workspace: WorkspaceId,
+    ) -> Result<Vec<String>, StoreError> {
+        Ok(db::query_scalar(
+            "SELECT DISTINCT d.channel FROM debriefs d \
+             WHERE d.workspace_id = ? AND NOT EXISTS (SELECT 1 FROM conversation_scopes s \
+                 WHERE s.workspace_id = d.workspace_id AND s.conversation = d.channel \
+                   AND s.public = 1) \
+             ORDER BY d.channel",
+        )
+        .bind(workspace.0)
+        .fetch_all(&self.pool)
+        .await?)
     }
 
     pub async fn end_web_session(&self, token_hash: &str) -> Result<(), StoreError> {
@@ -115,6 +186,7 @@ mod tests {
             user_id: "U1",
             name: "Alice",
             csrf: "c1",
+            admin: false,
         };
         store.create_web_session(new, secs(1_000)).await.unwrap();
         let used = store

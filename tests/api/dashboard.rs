@@ -1,8 +1,10 @@
-//! The dashboard's sign-in with Slack (OpenID Connect) against a fake Slack: the
+//! The dashboard against a fake Slack: sign-in with Slack (OpenID Connect: the
 //! authorize redirect, the code exchanged at `openid.connect.token`, the id token
-//! checked (signature, issuer, audience, nonce, expiry, an installed team), the
-//! session (HttpOnly cookie, idle expiry, sign-out with its CSRF token), and the
-//! library showing a person their workspace's public lessons only.
+//! checked for signature, issuer, audience, nonce, expiry and an installed team; guests
+//! turned away), the session (HttpOnly cookie, idle expiry, sign-out with its CSRF
+//! token), and what each page shows whom: the workspace's public lessons, a private
+//! channel's only to its members, nothing of another workspace whatever the id, admin
+//! pages to admins only.
 
 use std::sync::{Arc, Mutex};
 
@@ -30,7 +32,10 @@ impl Respond for TokenEndpoint {
             serde_urlencoded::from_bytes(&request.body).unwrap();
         assert_eq!(form["client_id"], CLIENT_ID);
         assert_eq!(form["client_secret"], "client-secret");
-        assert_eq!(form["redirect_uri"], "http://learnloop.test/app/auth/slack");
+        assert_eq!(
+            form["redirect_uri"],
+            "http://learnloop.test/auth/slack/callback"
+        );
         match self.0.lock().unwrap().clone() {
             Some(id_token) => ResponseTemplate::new(200)
                 .set_body_json(json!({"ok": true, "access_token": "xoxp-x", "id_token": id_token})),
@@ -47,10 +52,34 @@ struct Dashboard {
     clock: Arc<ShiftedClock>,
     browser: reqwest::Client,
     ours: WorkspaceId,
+    /// The private conversations `users.conversations` says each person is in.
+    rooms: Rooms,
+    /// Ids of lessons seeded: ours in public, ours in the private room, theirs.
+    public_lesson: i64,
+    private_lesson: i64,
+    their_lesson: i64,
 }
 
-/// A lesson said in `channel` of the workspace (in a debrief of its own).
-async fn said(store: &Store, ws: WorkspaceId, channel: &str, text: &str, shared: bool) {
+/// Slack's `users.conversations`: the private conversations each person is in.
+#[derive(Clone, Default)]
+struct Rooms(Arc<Mutex<std::collections::HashMap<String, Vec<&'static str>>>>);
+
+impl Respond for Rooms {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let form: std::collections::HashMap<String, String> =
+            serde_urlencoded::from_bytes(&request.body).unwrap();
+        assert_eq!(form["types"], "private_channel,mpim,im");
+        let rooms = self.0.lock().unwrap();
+        let theirs = rooms.get(&form["user"]).cloned().unwrap_or_default();
+        let channels: Vec<Value> = theirs.iter().map(|id| json!({"id": id})).collect();
+        ResponseTemplate::new(200).set_body_json(
+            json!({"ok": true, "channels": channels, "response_metadata": {"next_cursor": ""}}),
+        )
+    }
+}
+
+/// A lesson said in `channel` of the workspace (in a debrief of its own); its id.
+async fn said(store: &Store, ws: WorkspaceId, channel: &str, text: &str, shared: bool) -> i64 {
     let debrief = seed::debrief(store, ws, channel, "Rollout review", 10).await;
     let said = Said {
         kind: LessonKind::Lesson,
@@ -58,7 +87,24 @@ async fn said(store: &Store, ws: WorkspaceId, channel: &str, text: &str, shared:
         owner: None,
         shared,
     };
-    seed::lesson(store, (ws, debrief, "Rollout review"), said, 20).await;
+    seed::lesson(store, (ws, debrief, "Rollout review"), said, 20).await
+}
+
+/// `users.info` for a person with these flags set (an admin, a guest).
+async fn person_is(app: &TestApp, user: &str, flags: Value) {
+    let mut person = json!({"id": user, "deleted": false, "is_bot": false});
+    for (flag, value) in flags.as_object().unwrap() {
+        person[flag] = value.clone();
+    }
+    Mock::given(method("POST"))
+        .and(path("/api/users.info"))
+        .and(wiremock::matchers::body_string_contains(format!(
+            "user={user}"
+        )))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"ok": true, "user": person})))
+        .with_priority(1)
+        .mount(&app.slack)
+        .await;
 }
 
 async fn dashboard() -> Dashboard {
@@ -72,12 +118,14 @@ async fn dashboard() -> Dashboard {
         .await;
     let clock = Arc::new(ShiftedClock::at(chrono::Utc::now().timestamp()));
     let app = spawn_app_with(Options {
-        bot_token: None,
+        bot_token: Some("xoxb-test"),
         clock: clock.clone(),
         env: vec![
             ("LEARNLOOP_SLACK_CLIENT_ID", CLIENT_ID.into()),
             ("LEARNLOOP_SLACK_CLIENT_SECRET", "client-secret".into()),
             ("LEARNLOOP_PUBLIC_URL", "http://learnloop.test".into()),
+            // Carol is a member to Slack, and an admin of learnloop's dashboard.
+            ("LEARNLOOP_ADMINS", "U0CAROL, U0DAVE".into()),
             ("LEARNLOOP_SLACK_OAUTH_URL", slack_oidc.server.uri()),
             (
                 "LEARNLOOP_TOKEN_KEYS",
@@ -94,6 +142,20 @@ async fn dashboard() -> Dashboard {
         .with_priority(1)
         .mount(&app.slack)
         .await;
+    let rooms = Rooms::default();
+    rooms
+        .0
+        .lock()
+        .unwrap()
+        .insert("U0ALICE".into(), vec!["G0PRIV"]);
+    Mock::given(method("POST"))
+        .and(path("/api/users.conversations"))
+        .respond_with(rooms.clone())
+        .with_priority(1)
+        .mount(&app.slack)
+        .await;
+    person_is(&app, "U0ADMIN", json!({"is_admin": true})).await;
+    person_is(&app, "U0GUEST", json!({"is_restricted": true})).await;
     let store = app.store().await;
     let ours = seed::workspace(&store, "T0ACME", Some("Acme <Corp>"), 1).await;
     store
@@ -106,8 +168,8 @@ async fn dashboard() -> Dashboard {
         )
         .await
         .unwrap();
-    said(&store, ours, "C0PUB", "Rollout needs a <b>canary</b>", true).await;
-    said(
+    let public_lesson = said(&store, ours, "C0PUB", "Rollout needs a <b>canary</b>", true).await;
+    let private_lesson = said(
         &store,
         ours,
         "G0PRIV",
@@ -116,7 +178,7 @@ async fn dashboard() -> Dashboard {
     )
     .await;
     let theirs = seed::workspace(&store, "T0OTHER", Some("Other"), 1).await;
-    said(
+    let their_lesson = said(
         &store,
         theirs,
         "C0PUB",
@@ -135,6 +197,10 @@ async fn dashboard() -> Dashboard {
         clock,
         browser,
         ours,
+        rooms,
+        public_lesson,
+        private_lesson,
+        their_lesson,
     }
 }
 
@@ -166,7 +232,7 @@ impl Dashboard {
     async fn start(&self) -> Started {
         let response = self
             .browser
-            .get(self.app.url("/app/login/slack"))
+            .get(self.app.url("/auth/slack/login"))
             .send()
             .await
             .unwrap();
@@ -185,7 +251,7 @@ impl Dashboard {
         assert!(
             cookie.contains("HttpOnly")
                 && cookie.contains("SameSite=Lax")
-                && cookie.contains("Path=/app"),
+                && cookie.contains("Path=/;"),
             "{cookie}"
         );
         Started {
@@ -196,17 +262,21 @@ impl Dashboard {
     }
 
     fn claims(&self, nonce: &str) -> Value {
+        self.claims_of("U0ALICE", nonce)
+    }
+
+    fn claims_of(&self, user: &str, nonce: &str) -> Value {
         let now = chrono::Utc::now().timestamp();
         json!({
             "iss": "https://slack.com",
             "aud": CLIENT_ID,
-            "sub": "U0ALICE",
+            "sub": user,
             "exp": now + 3600,
             "iat": now,
             "nonce": nonce,
             "https://slack.com/team_id": "T0ACME",
-            "https://slack.com/user_id": "U0ALICE",
-            "name": "Alice <Admin>",
+            "https://slack.com/user_id": user,
+            "name": if user == "U0ALICE" { "Alice <Admin>" } else { user },
         })
     }
 
@@ -215,7 +285,7 @@ impl Dashboard {
         *self.tokens.0.lock().unwrap() = Some(self.slack_oidc.token(KID, claims));
         self.browser
             .get(self.app.url(&format!(
-                "/app/auth/slack?code=c0de&state={}",
+                "/auth/slack/callback?code=c0de&state={}",
                 started.state
             )))
             .header("cookie", &started.cookie)
@@ -224,10 +294,17 @@ impl Dashboard {
             .unwrap()
     }
 
-    /// Signs in; the session cookie.
+    /// Signs Alice in; the session cookie.
     async fn sign_in(&self) -> String {
+        self.sign_in_as("U0ALICE").await
+    }
+
+    /// Signs `user` in; the session cookie.
+    async fn sign_in_as(&self, user: &str) -> String {
         let started = self.start().await;
-        let back = self.come_back(&started, &self.claims(&started.nonce)).await;
+        let back = self
+            .come_back(&started, &self.claims_of(user, &started.nonce))
+            .await;
         assert_eq!(back.status(), 303, "{:?}", back.text().await);
         assert_eq!(back.headers()["location"], "/app");
         let cookie = set_cookie(&back, "learnloop_session");
@@ -275,7 +352,7 @@ async fn a_person_signs_in_with_slack_and_finds_their_workspace_s_public_lessons
     let (status, library) = dash.page("/app?q=rollout", &session).await;
     assert_eq!(status, 200);
     assert!(
-        library.contains("Signed in as Alice &lt;Admin&gt; in Acme &lt;Corp&gt;"),
+        library.contains("Alice &lt;Admin&gt; · Acme &lt;Corp&gt;"),
         "{library}"
     );
     assert!(
@@ -283,8 +360,8 @@ async fn a_person_signs_in_with_slack_and_finds_their_workspace_s_public_lessons
         "typed text is escaped: {library}"
     );
     assert!(
-        !library.contains("private room"),
-        "a private conversation's lesson: {library}"
+        library.contains("private room"),
+        "Alice is in the private room: {library}"
     );
     assert!(
         !library.contains("another company"),
@@ -304,7 +381,7 @@ async fn a_person_signs_in_with_slack_and_finds_their_workspace_s_public_lessons
         .to_owned();
     let forged = dash
         .browser
-        .post(dash.app.url("/app/logout"))
+        .post(dash.app.url("/auth/logout"))
         .header("cookie", &session)
         .form(&[("csrf", "not-the-token")])
         .send()
@@ -312,12 +389,12 @@ async fn a_person_signs_in_with_slack_and_finds_their_workspace_s_public_lessons
         .unwrap();
     assert_eq!(forged.status(), 403);
     assert!(
-        dash.page("/app", &session).await.1.contains("Signed in as"),
+        dash.page("/app", &session).await.1.contains("Sign out"),
         "still signed in"
     );
     let out = dash
         .browser
-        .post(dash.app.url("/app/logout"))
+        .post(dash.app.url("/auth/logout"))
         .header("cookie", &session)
         .form(&[("csrf", csrf.as_str())])
         .send()
@@ -338,7 +415,7 @@ async fn a_session_ends_after_eight_hours_without_use() {
     let session = dash.sign_in().await;
     dash.clock.advance(7 * 3600);
     assert!(
-        dash.page("/app", &session).await.1.contains("Signed in as"),
+        dash.page("/app", &session).await.1.contains("Sign out"),
         "used: kept alive"
     );
     dash.clock.advance(8 * 3600 + 1);
@@ -416,7 +493,7 @@ async fn an_id_token_that_is_not_for_this_sign_in_signs_nobody_in() {
     let back = dash
         .browser
         .get(dash.app.url(&format!(
-            "/app/auth/slack?code=c0de&state={}",
+            "/auth/slack/callback?code=c0de&state={}",
             started.state
         )))
         .header("cookie", &started.cookie)
@@ -441,5 +518,210 @@ async fn an_id_token_that_is_not_for_this_sign_in_signs_nobody_in() {
         dash.come_back(&started, &claims).await.status(),
         400,
         "replayed"
+    );
+}
+
+/// The form token on a page.
+fn csrf_of(page: &str) -> String {
+    page.split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap_or_else(|| panic!("no form token: {page}"))
+        .to_owned()
+}
+
+#[tokio::test]
+async fn a_private_channel_s_lessons_are_shown_to_its_members_only_and_never_another_workspace_s() {
+    let dash = dashboard().await;
+    let alice = dash.sign_in().await;
+    let bob = dash.sign_in_as("U0BOB").await;
+    let private = format!("/app/lessons/{}", dash.private_lesson);
+    let public = format!("/app/lessons/{}", dash.public_lesson);
+
+    let (status, page) = dash.page(&private, &alice).await;
+    assert_eq!(status, 200, "Alice is in the private room");
+    assert!(
+        page.contains("Rollout secrets of the private room"),
+        "{page}"
+    );
+    let (status, page) = dash.page(&private, &bob).await;
+    assert_eq!(status, 404, "Bob is not: {page}");
+    assert!(!page.contains("secrets"), "{page}");
+    let (_, library) = dash.page("/app/lessons", &bob).await;
+    assert!(
+        library.contains("canary") && !library.contains("secrets"),
+        "{library}"
+    );
+    let (_, debriefs) = dash.page("/app/debriefs", &bob).await;
+    assert!(!debriefs.contains("G0PRIV"), "{debriefs}");
+    assert_eq!(dash.page(&public, &bob).await.0, 200);
+
+    // Another workspace's lesson and debrief, or no lesson at all: the same 404.
+    for path in [
+        format!("/app/lessons/{}", dash.their_lesson),
+        "/app/lessons/999999".to_owned(),
+        "/app/lessons/not-a-number".to_owned(),
+    ] {
+        let (status, page) = dash.page(&path, &alice).await;
+        assert_eq!(status, 404, "{path}");
+        assert!(!page.contains("another company"), "{path}: {page}");
+    }
+    let (status, _) = dash.page("/app/debriefs/3", &alice).await;
+    assert_eq!(
+        status, 404,
+        "the third debrief seeded is the other workspace's"
+    );
+
+    // Taken out of the private room, Alice stops seeing it once the check is redone.
+    dash.rooms.0.lock().unwrap().clear();
+    assert_eq!(
+        dash.page(&private, &alice).await.0,
+        200,
+        "checked minutes ago"
+    );
+    dash.clock.advance(301);
+    assert_eq!(dash.page(&private, &alice).await.0, 404);
+}
+
+#[tokio::test]
+async fn guests_are_turned_away_and_admin_pages_are_for_admins() {
+    let dash = dashboard().await;
+    let started = dash.start().await;
+    let back = dash
+        .come_back(&started, &dash.claims_of("U0GUEST", &started.nonce))
+        .await;
+    assert_eq!(back.status(), 403);
+    assert!(back.headers().get("set-cookie").is_none());
+    assert!(back.text().await.unwrap().contains("Guests"));
+
+    let member = dash.sign_in().await;
+    let (_, library) = dash.page("/app", &member).await;
+    assert!(
+        !library.contains("/app/settings"),
+        "no settings link: {library}"
+    );
+    for path in ["/app/settings", "/app/export/lessons.csv"] {
+        let (status, page) = dash.page(path, &member).await;
+        assert_eq!(status, 403, "{path}: {page}");
+        assert!(!page.contains("canary"), "{path}");
+    }
+
+    let carol = dash.sign_in_as("U0CAROL").await;
+    assert_eq!(
+        dash.page("/app/settings", &carol).await.0,
+        200,
+        "LEARNLOOP_ADMINS"
+    );
+    let admin = dash.sign_in_as("U0ADMIN").await;
+    let (status, settings) = dash.page("/app/settings", &admin).await;
+    assert_eq!(status, 200, "{settings}");
+    assert!(settings.contains("retro") && settings.contains("/app/export/lessons.csv"));
+    let csv = dash
+        .browser
+        .get(dash.app.url("/app/export/lessons.csv"))
+        .header("cookie", &admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(csv.status(), 200);
+    assert_eq!(csv.headers()["content-type"], "text/csv; charset=utf-8");
+    assert!(
+        csv.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .starts_with("attachment; filename=\"learnloop-T0ACME-lessons.csv\"")
+    );
+    let csv = csv.text().await.unwrap();
+    assert!(csv.starts_with("id,"), "{csv}");
+    assert_eq!(
+        csv.lines().count(),
+        3,
+        "a header and our two lessons: {csv}"
+    );
+    assert!(csv.contains("canary") && !csv.contains("another company"));
+    let (status, json) = dash.page("/app/export/debriefs.json", &admin).await;
+    assert_eq!(status, 200);
+    let debriefs: Vec<Value> = serde_json::from_str(&json).unwrap();
+    assert_eq!(debriefs.len(), 2);
+    assert_eq!(dash.page("/app/export/passwords.csv", &admin).await.0, 404);
+}
+
+#[tokio::test]
+async fn an_owner_answers_follow_ups_on_the_me_page_and_outcomes_count_them() {
+    let dash = dashboard().await;
+    let store = dash.app.store().await;
+    let debrief = seed::debrief(&store, dash.ours, "C0PUB", "Incident review", 30).await;
+    let mut owned = Vec::new();
+    for text in [
+        "Page the owner",
+        "Write the runbook",
+        "Test the restore",
+        "Drop the cron",
+    ] {
+        let said = Said {
+            kind: LessonKind::Lesson,
+            text,
+            owner: Some("U0ALICE"),
+            shared: true,
+        };
+        owned.push(seed::lesson(&store, (dash.ours, debrief, "Incident review"), said, 40).await);
+    }
+    let alice = dash.sign_in().await;
+    let (status, me) = dash.page("/app/me", &alice).await;
+    assert_eq!(status, 200);
+    assert!(me.contains("Write the runbook"), "{me}");
+    let csrf = csrf_of(&me);
+    let answer = |lesson: i64, answer: &'static str, csrf: String| {
+        let dash = &dash;
+        let alice = alice.clone();
+        async move {
+            dash.browser
+                .post(dash.app.url(&format!("/app/me/followups/{lesson}")))
+                .header("cookie", alice)
+                .form(&[
+                    ("csrf", csrf.as_str()),
+                    ("version", "0"),
+                    ("answer", answer),
+                ])
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let forged = answer(owned[0], "applied", "forged".into()).await;
+    assert_eq!(forged.status(), 403);
+    for (lesson, said) in owned
+        .iter()
+        .zip(["applied", "applied", "applied", "not_relevant"])
+    {
+        let done = answer(*lesson, said, csrf.clone()).await;
+        assert_eq!(done.status(), 303);
+        assert_eq!(done.headers()["location"], "/app/me?recorded=true");
+    }
+    let again = answer(owned[0], "not_relevant", csrf.clone()).await;
+    assert_eq!(again.headers()["location"], "/app/me?recorded=false");
+    let statuses: Vec<String> = learnloop::store::db::query_scalar(
+        "SELECT status FROM lessons WHERE debrief_id = ? ORDER BY id",
+    )
+    .bind(debrief.0)
+    .fetch_all(&dash.app.database().await)
+    .await
+    .unwrap();
+    assert_eq!(statuses, ["applied", "applied", "applied", "not_relevant"]);
+
+    let (status, outcomes) = dash.page("/app/outcomes", &alice).await;
+    assert_eq!(status, 200);
+    assert!(
+        outcomes.contains("the outcome of <strong>4</strong> lessons became known; <strong>3</strong> of them (75%) were applied"),
+        "{outcomes}"
+    );
+    assert!(outcomes.contains("<svg"), "charts are inline SVG");
+    assert!(outcomes.contains("#deploy"), "per tag: {outcomes}");
+    let (_, lesson) = dash
+        .page(&format!("/app/lessons/{}", owned[0]), &alice)
+        .await;
+    assert!(
+        lesson.contains("applied on"),
+        "the follow-up history: {lesson}"
     );
 }

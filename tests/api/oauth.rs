@@ -124,10 +124,11 @@ async fn begin(app: &TestApp) -> Begun {
     );
     let cookie = set_cookie.split(';').next().unwrap().to_owned();
     let html = page.text().await.unwrap();
+    // The page's one link off the site (the stylesheet comes first).
     let link = html
         .split("href=\"")
-        .nth(1)
-        .unwrap()
+        .find(|rest| rest.starts_with("https://"))
+        .unwrap_or_else(|| panic!("no link to Slack: {html}"))
         .split('"')
         .next()
         .unwrap()

@@ -197,7 +197,7 @@ async fn link_disabled_stops_socket_mode_and_readyz_says_so() {
 }
 
 /// The lines of a manifest that declare features (scopes, events, commands, switches),
-/// without comments and without the request URLs.
+/// without comments and without the request and redirect URLs.
 fn declared(manifest: &str) -> Vec<String> {
     let root = env!("CARGO_MANIFEST_DIR");
     std::fs::read_to_string(format!("{root}/slack/{manifest}"))
@@ -206,7 +206,12 @@ fn declared(manifest: &str) -> Vec<String> {
         .filter(|line| !line.trim_start().starts_with('#'))
         .map(|line| line.split(" #").next().unwrap().trim_end().to_owned())
         .filter(|line| !line.trim().is_empty())
-        .filter(|line| !line.contains("url: ") && !line.contains("socket_mode_enabled"))
+        .filter(|line| {
+            !line.contains("url: ")
+                && !line.contains("redirect_urls")
+                && !line.contains("://")
+                && !line.contains("socket_mode_enabled")
+        })
         .collect()
 }
 

@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use serde_json::Value;
 
 use super::SlackClient;
-use crate::domain::directory::{Directory, Lookup, MemberKind};
+use crate::domain::directory::{Directory, Lookup, MemberKind, Standing};
 use crate::store::{ConversationKind, Workspace};
 
 /// Asks Slack with the workspace's bot token.
@@ -48,6 +48,21 @@ pub fn member_kind_of(user: &Value) -> MemberKind {
         MemberKind::Bot
     } else {
         MemberKind::Person
+    }
+}
+
+/// Where the person of a `users.info` user object stands; `None` for a bot or a
+/// deactivated account.
+pub fn standing_of(user: &Value) -> Option<Standing> {
+    let flag = |name: &str| user[name].as_bool().unwrap_or(false);
+    if member_kind_of(user) != MemberKind::Person {
+        None
+    } else if flag("is_restricted") || flag("is_ultra_restricted") {
+        Some(Standing::Guest)
+    } else if flag("is_admin") || flag("is_owner") || flag("is_primary_owner") {
+        Some(Standing::Admin)
+    } else {
+        Some(Standing::Member)
     }
 }
 
@@ -137,6 +152,73 @@ impl Directory for SlackDirectory {
                     None
                 }
             }
+        })
+    }
+
+    fn standing<'a>(
+        &'a self,
+        workspace: &'a Workspace,
+        user: &'a str,
+    ) -> Lookup<'a, Option<Standing>> {
+        Box::pin(async move {
+            let token = workspace.bot_token.as_ref()?;
+            match self
+                .0
+                .call_form("users.info", token, &[("user", user)])
+                .await
+            {
+                Ok(answer) if answer["user"].is_object() => standing_of(&answer["user"]),
+                Ok(_) => None,
+                Err(err) => {
+                    tracing::info!(error = %err, "users.info failed");
+                    None
+                }
+            }
+        })
+    }
+
+    fn private_conversations_of<'a>(
+        &'a self,
+        workspace: &'a Workspace,
+        user: &'a str,
+    ) -> Lookup<'a, Option<Vec<String>>> {
+        Box::pin(async move {
+            let token = workspace.bot_token.as_ref()?;
+            let mut conversations = Vec::new();
+            let mut cursor = String::new();
+            for _ in 0..MAX_MEMBER_PAGES {
+                // With the bot's token Slack lists the private conversations the bot
+                // shares with the person: those where a debrief can have been held.
+                let mut form = vec![
+                    ("user", user),
+                    ("types", "private_channel,mpim,im"),
+                    ("limit", MEMBERS_PER_PAGE),
+                ];
+                if !cursor.is_empty() {
+                    form.push(("cursor", &cursor));
+                }
+                let page = match self.0.call_form("users.conversations", token, &form).await {
+                    Ok(page) => page,
+                    Err(err) => {
+                        tracing::info!(error = %err, "users.conversations failed");
+                        return None;
+                    }
+                };
+                conversations.extend(
+                    page["channels"]
+                        .as_array()?
+                        .iter()
+                        .filter_map(|c| c["id"].as_str().map(str::to_owned)),
+                );
+                cursor = page["response_metadata"]["next_cursor"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned();
+                if cursor.is_empty() {
+                    break;
+                }
+            }
+            Some(conversations)
         })
     }
 
@@ -248,6 +330,38 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+
+    #[test]
+    fn guests_admins_and_owners_are_told_apart_and_bots_are_nobody() {
+        let standing = |user: Value| standing_of(&user);
+        assert_eq!(
+            standing(serde_json::json!({"id": "U1"})),
+            Some(Standing::Member)
+        );
+        assert_eq!(
+            standing(serde_json::json!({"id": "U1", "is_admin": true})),
+            Some(Standing::Admin)
+        );
+        assert_eq!(
+            standing(serde_json::json!({"id": "U1", "is_primary_owner": true})),
+            Some(Standing::Admin)
+        );
+        // A guest is a guest even if an admin flag were set.
+        assert_eq!(
+            standing(
+                serde_json::json!({"id": "U1", "is_ultra_restricted": true, "is_admin": true})
+            ),
+            Some(Standing::Guest)
+        );
+        assert_eq!(
+            standing(serde_json::json!({"id": "U1", "is_bot": true})),
+            None
+        );
+        assert_eq!(
+            standing(serde_json::json!({"id": "U1", "deleted": true})),
+            None
+        );
+    }
 
     #[test]
     fn only_active_people_are_people() {

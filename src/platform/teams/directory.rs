@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use super::TeamsClient;
-use crate::domain::directory::{Directory, Lookup, MemberKind};
+use crate::domain::directory::{Directory, Lookup, MemberKind, Standing};
 use crate::store::{ConversationKind, Store, Workspace};
 
 /// Asks the connector, at the service URL the conversation's reference holds.
@@ -116,6 +116,22 @@ impl Directory for ByPlatform {
         user: &'a str,
     ) -> Lookup<'a, Option<MemberKind>> {
         self.ask(workspace, |d| d.member_kind(workspace, user))
+    }
+
+    fn standing<'a>(
+        &'a self,
+        workspace: &'a Workspace,
+        user: &'a str,
+    ) -> Lookup<'a, Option<Standing>> {
+        self.ask(workspace, |d| d.standing(workspace, user))
+    }
+
+    fn private_conversations_of<'a>(
+        &'a self,
+        workspace: &'a Workspace,
+        user: &'a str,
+    ) -> Lookup<'a, Option<Vec<String>>> {
+        self.ask(workspace, |d| d.private_conversations_of(workspace, user))
     }
 
     fn members<'a>(

@@ -1,56 +1,34 @@
-//! The dashboard at `/app`: "Sign in with Slack", a session per browser, and the
-//! lessons library (the same search as `/learn lessons`). A signed-in person sees
-//! their workspace only, and of it what any public channel sees: its public lessons.
+//! Signing in and out: "Sign in with Slack" (`/auth/slack/login` → Slack →
+//! `/auth/slack/callback`) and `POST /auth/logout`.
 //!
 //! The sign-in `state` is random, single-use, kept hashed server side for ten minutes
 //! and bound to the browser by an HttpOnly cookie; the `nonce` sent to Slack is derived
-//! from it, so the id token that comes back belongs to this sign-in. The session cookie
-//! is HttpOnly, SameSite=Lax, `__Host-` and `Secure` on an https public URL, and only
-//! its hash is stored; a session ends on sign-out, after eight hours without use, or a
-//! week after signing in. Every form carries the session's CSRF token, and no page
-//! may be framed.
+//! from it, so the id token that comes back belongs to this sign-in. Before a session
+//! starts, the platform is asked where the person stands: guests are turned away, and
+//! admins and owners (or anyone in `LEARNLOOP_ADMINS`) get the settings and exports.
+//! The session cookie is HttpOnly, SameSite=Lax, `__Host-` and `Secure` on an https
+//! public URL, and only its hash is stored; a session ends on sign-out, after eight
+//! hours without use, or a week after signing in.
 
-use axum::Router;
 use axum::extract::{Form, Query, State};
 use axum::http::header::{LOCATION, SET_COOKIE};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use maud::html;
 use serde::Deserialize;
 
-use crate::app::scopes::narrowed;
-use crate::app::search::user_terms;
-use crate::app::signin::{SESSION_IDLE_SECS, SESSION_MAX_AGE_SECS, SlackSignIn};
+use super::{layout, off, refresh_conversations, signed_in};
+use crate::app::access::admission;
+use crate::app::signin::{SESSION_MAX_AGE_SECS, SlackSignIn};
 use crate::http::AppState;
 use crate::http::error::HttpError;
-use crate::http::html::{cookie, digest, escape, page, random_hex};
-use crate::store::{Audience, LessonHit, NewWebSession, WebSession};
+use crate::http::html::{cookie, digest, random_hex};
+use crate::store::NewWebSession;
 
-const SESSION_COOKIE: &str = "learnloop_session";
+pub(super) const SESSION_COOKIE: &str = "learnloop_session";
 const SIGNIN_COOKIE: &str = "learnloop_signin";
 /// How long a sign-in may take from the button to Slack's redirect.
 const SIGNIN_TTL_SECS: i64 = 600;
-/// Most lessons a search shows.
-const RESULTS: u32 = 50;
-
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/app", get(dashboard))
-        .route("/app/login/slack", get(login))
-        .route("/app/auth/slack", get(callback))
-        .route("/app/logout", post(logout))
-}
-
-fn off() -> Response {
-    page(
-        StatusCode::NOT_FOUND,
-        "The dashboard is off",
-        "<p>It needs the service's public address (<code>LEARNLOOP_PUBLIC_URL</code>) and the \
-         Slack app's client id and secret (<code>LEARNLOOP_SLACK_CLIENT_ID</code>, \
-         <code>LEARNLOOP_SLACK_CLIENT_SECRET</code>), so that Slack can send people back \
-         after they sign in.</p>",
-    )
-}
 
 fn header_value(value: &str) -> Result<HeaderValue, HttpError> {
     value
@@ -70,12 +48,16 @@ fn cookie_name(base: &str, signin: &SlackSignIn) -> String {
 }
 
 /// The browser's cookie `base` (see [`cookie_name`]).
-fn cookie_of<'h>(headers: &'h HeaderMap, base: &str, signin: &SlackSignIn) -> Option<&'h str> {
+pub(super) fn cookie_of<'h>(
+    headers: &'h HeaderMap,
+    base: &str,
+    signin: &SlackSignIn,
+) -> Option<&'h str> {
     cookie(headers, &cookie_name(base, signin))
 }
 
-/// Sets cookie `base`: HttpOnly and SameSite=Lax; on https `Secure` for the whole
-/// site (as `__Host-` requires), else for the dashboard's paths.
+/// Sets cookie `base` for the whole site (the dashboard and its sign-in routes):
+/// HttpOnly and SameSite=Lax, and on https `Secure` (as `__Host-` requires).
 fn cookie_header(
     base: &str,
     value: &str,
@@ -86,126 +68,35 @@ fn cookie_header(
     let scope = if signin.secure_cookie {
         "Path=/; Secure"
     } else {
-        "Path=/app"
+        "Path=/"
     };
     header_value(&format!(
         "{name}={value}; HttpOnly; SameSite=Lax; {scope}; Max-Age={max_age}"
     ))
 }
 
-/// A redirect (303) to `location`, with these cookies set.
-fn see_other(location: &str, cookies: Vec<HeaderValue>) -> Result<Response, HttpError> {
+/// A redirect (303) to `location` (a path of ours), with these cookies set.
+pub(super) fn see_other(location: &str, cookies: Vec<HeaderValue>) -> Response {
     let mut response = StatusCode::SEE_OTHER.into_response();
-    response
-        .headers_mut()
-        .insert(LOCATION, header_value(location)?);
+    if let Ok(location) = HeaderValue::from_str(location) {
+        response.headers_mut().insert(LOCATION, location);
+    }
     for cookie in cookies {
         response.headers_mut().append(SET_COOKIE, cookie);
     }
-    Ok(response)
+    response
 }
 
-/// The signed-in session of this browser (its hash and what it holds), if any.
-async fn current(
-    state: &AppState,
-    signin: &SlackSignIn,
-    headers: &HeaderMap,
-) -> Result<Option<(String, WebSession)>, HttpError> {
-    let Some(token) = cookie_of(headers, SESSION_COOKIE, signin) else {
-        return Ok(None);
-    };
-    let hash = digest(token);
-    let session = state
-        .store
-        .use_web_session(
-            &hash,
-            state.clock.now(),
-            (SESSION_IDLE_SECS, SESSION_MAX_AGE_SECS),
-        )
-        .await?;
-    Ok(session.map(|session| (hash, session)))
-}
-
-fn sign_in_page() -> Response {
-    page(
+/// The sign-in button.
+pub(super) fn sign_in_page() -> Response {
+    layout::bare(
         StatusCode::OK,
         "learnloop",
-        "<p>What your team learned, what it applied, and what keeps coming back.</p>\
-         <p><a class=\"button\" href=\"/app/login/slack\">Sign in with Slack</a></p>",
+        html! {
+            p { "What your team learned, what it applied, and what keeps coming back." }
+            p { a.button href="/auth/slack/login" { "Sign in with Slack" } }
+        },
     )
-}
-
-#[derive(Deserialize)]
-struct Search {
-    q: Option<String>,
-}
-
-fn lesson_item(hit: &LessonHit) -> String {
-    let tags = if hit.tags.is_empty() {
-        String::new()
-    } else {
-        format!(" · {}", escape(&hit.tags))
-    };
-    format!(
-        "<li><p>{}</p><p><small>{} · from <em>{}</em> in {} · {}{tags}</small></p></li>",
-        escape(&hit.text),
-        escape(&hit.status.replace('_', " ")),
-        escape(&hit.debrief_title),
-        escape(&hit.channel),
-        hit.created_at.to_utc().format("%-d %b %Y"),
-    )
-}
-
-/// `/app`: the sign-in button, or the library for the signed-in person.
-async fn dashboard(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Query(search): Query<Search>,
-) -> Result<Response, HttpError> {
-    let Some(signin) = state.signin.clone() else {
-        return Ok(off());
-    };
-    let Some((_, session)) = current(&state, &signin, &headers).await? else {
-        return Ok(sign_in_page());
-    };
-    let workspace = state.store.workspace_by_id(session.workspace).await?;
-    let query = search.q.as_deref().map(str::trim).unwrap_or_default();
-    let results = match user_terms(query) {
-        Some(terms) if !query.is_empty() => {
-            let hits = state
-                .store
-                .search_lessons(
-                    workspace.id,
-                    &terms,
-                    narrowed(workspace.org_wide, Audience::Public),
-                    RESULTS,
-                )
-                .await?;
-            if hits.is_empty() {
-                format!("<p>No lesson matches <q>{}</q>.</p>", escape(query))
-            } else {
-                let items: String = hits.iter().map(lesson_item).collect();
-                format!("<ol class=\"lessons\">{items}</ol>")
-            }
-        }
-        _ => "<p>Search what the team learned: a word, a <q>phrase</q>, or the start of a \
-              word and <code>*</code>.</p>"
-            .to_owned(),
-    };
-    let body = format!(
-        "<p>Signed in as {name} in {team}.</p>\
-         <form method=\"get\" action=\"/app\" role=\"search\">\
-         <label for=\"q\">Lessons</label> <input id=\"q\" name=\"q\" type=\"search\" value=\"{query}\"> \
-         <button type=\"submit\">Search</button></form>{results}\
-         <form method=\"post\" action=\"/app/logout\">\
-         <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
-         <button type=\"submit\">Sign out</button></form>",
-        name = escape(&session.name),
-        team = escape(workspace.name.as_deref().unwrap_or(&workspace.external_id)),
-        query = escape(query),
-        csrf = escape(&session.csrf),
-    );
-    Ok(page(StatusCode::OK, "Lessons library", &body))
 }
 
 /// The nonce sent to Slack with `state`: derived from it, so only this sign-in's id
@@ -214,8 +105,8 @@ fn nonce_of(state: &str) -> String {
     digest(&format!("nonce:{state}"))
 }
 
-/// `/app/login/slack`: to Slack's sign-in page, with a fresh state.
-async fn login(State(state): State<AppState>) -> Result<Response, HttpError> {
+/// `/auth/slack/login`: to Slack's sign-in page, with a fresh state.
+pub(super) async fn login(State(state): State<AppState>) -> Result<Response, HttpError> {
     let Some(signin) = state.signin.clone() else {
         return Ok(off());
     };
@@ -232,29 +123,29 @@ async fn login(State(state): State<AppState>) -> Result<Response, HttpError> {
         .await?;
     let location = signin.authorize_url(&signin_state, &nonce_of(&signin_state));
     let cookie = cookie_header(SIGNIN_COOKIE, &browser, SIGNIN_TTL_SECS, &signin)?;
-    see_other(&location, vec![cookie])
+    Ok(see_other(&location, vec![cookie]))
 }
 
 #[derive(Deserialize)]
-struct Callback {
+pub(super) struct Callback {
     code: Option<String>,
     state: Option<String>,
     error: Option<String>,
 }
 
 fn try_again(status: StatusCode, title: &str, why: &str) -> Response {
-    page(
+    layout::bare(
         status,
         title,
-        &format!(
-            "<p>{}</p><p><a class=\"button\" href=\"/app/login/slack\">Sign in again</a></p>",
-            escape(why)
-        ),
+        html! {
+            p { (why) }
+            p { a.button href="/auth/slack/login" { "Sign in again" } }
+        },
     )
 }
 
-/// `/app/auth/slack`: where Slack sends the person back, signed in or not.
-async fn callback(
+/// `/auth/slack/callback`: where Slack sends the person back, signed in or not.
+pub(super) async fn callback(
     State(state): State<AppState>,
     headers: HeaderMap,
     Query(callback): Query<Callback>,
@@ -322,40 +213,62 @@ async fn callback(
             ));
         }
     };
+    let workspace = &signed_in.workspace;
+    let admin = match admission(
+        state.directory.as_ref(),
+        workspace,
+        &signed_in.user_id,
+        &state.settings.http.admins,
+    )
+    .await
+    {
+        Ok(admin) => admin,
+        Err(why) => {
+            tracing::info!(why, "refused a sign-in");
+            return Ok(try_again(
+                StatusCode::FORBIDDEN,
+                "You are not signed in",
+                why,
+            ));
+        }
+    };
     // Whatever session this browser had is over: one browser, one session.
     if let Some(old) = cookie_of(&headers, SESSION_COOKIE, &signin) {
         state.store.end_web_session(&digest(old)).await?;
     }
     let (token, csrf) = (random_hex()?, random_hex()?);
+    let hash = digest(&token);
     state
         .store
         .create_web_session(
             NewWebSession {
-                token_hash: &digest(&token),
-                workspace: signed_in.workspace.id,
+                token_hash: &hash,
+                workspace: workspace.id,
                 user_id: &signed_in.user_id,
                 name: &signed_in.name,
                 csrf: &csrf,
+                admin,
             },
             now,
         )
         .await?;
-    see_other(
+    refresh_conversations(&state, &hash, workspace, &signed_in.user_id).await?;
+    Ok(see_other(
         "/app",
         vec![
             cookie_header(SESSION_COOKIE, &token, SESSION_MAX_AGE_SECS, &signin)?,
             cookie_header(SIGNIN_COOKIE, "", 0, &signin)?,
         ],
-    )
+    ))
 }
 
 #[derive(Deserialize)]
-struct SignOut {
+pub(super) struct SignOut {
     csrf: Option<String>,
 }
 
-/// `POST /app/logout`: the session ends, when the form is the session's own.
-async fn logout(
+/// `POST /auth/logout`: the session ends, when the form is the session's own.
+pub(super) async fn logout(
     State(state): State<AppState>,
     headers: HeaderMap,
     Form(form): Form<SignOut>,
@@ -363,20 +276,17 @@ async fn logout(
     let Some(signin) = state.signin.clone() else {
         return Ok(off());
     };
-    let Some((hash, session)) = current(&state, &signin, &headers).await? else {
-        return see_other("/app", vec![]);
+    let Some(signed) = signed_in(&state, &signin, &headers).await? else {
+        return Ok(see_other("/app", vec![]));
     };
-    // Compared as digests: the time taken says nothing about the token.
-    if form.csrf.as_deref().map(digest) != Some(digest(&session.csrf)) {
-        tracing::info!("refused a sign-out without the session's form token");
-        return Ok(page(
-            StatusCode::FORBIDDEN,
-            "This form is out of date",
-            "<p>It did not come from your dashboard. <a href=\"/app\">Back to the dashboard</a></p>",
-        ));
+    if !signed.form_is_ours(form.csrf.as_deref()) {
+        return Ok(super::stale_form(&signed));
     }
-    state.store.end_web_session(&hash).await?;
-    see_other("/app", vec![cookie_header(SESSION_COOKIE, "", 0, &signin)?])
+    state.store.end_web_session(&signed.hash).await?;
+    Ok(see_other(
+        "/app",
+        vec![cookie_header(SESSION_COOKIE, "", 0, &signin)?],
+    ))
 }
 
 #[cfg(test)]
@@ -388,7 +298,7 @@ mod tests {
         SlackSignIn {
             client_id: "1.2".into(),
             client_secret: Secret::new("s"),
-            redirect_uri: format!("{public_url}/app/auth/slack"),
+            redirect_uri: format!("{public_url}/auth/slack/callback"),
             oauth_base: "https://slack.com".into(),
             secure_cookie: public_url.starts_with("https://"),
         }
@@ -404,7 +314,7 @@ mod tests {
         let http = cookie_header(SESSION_COOKIE, "t", 60, &signin("http://localhost")).unwrap();
         assert_eq!(
             http,
-            "learnloop_session=t; HttpOnly; SameSite=Lax; Path=/app; Max-Age=60"
+            "learnloop_session=t; HttpOnly; SameSite=Lax; Path=/; Max-Age=60"
         );
         let mut headers = HeaderMap::new();
         headers.insert(

@@ -1,0 +1,821 @@
+//! What the dashboard reads: lessons with filters, a lesson with its history, debriefs,
+//! and the figures of the outcomes page. Every read is for a [`Viewer`] and shows only
+//! what that person may see: lessons of the private conversations their session says
+//! they are in, and otherwise the workspace's shared lessons said in public.
+//!
+//! Queries are put together from fixed fragments (a filter adds its condition only when
+//! it is set, so each shape can use its index); every value is bound.
+
+use sqlx::FromRow;
+
+use super::db;
+use super::search_terms::Terms;
+use super::{Backend, LessonHit, Store, StoreError, WorkspaceId};
+use crate::domain::Timestamp;
+
+/// The person a dashboard page is for.
+#[derive(Clone, Copy, Debug)]
+pub struct Viewer<'a> {
+    pub workspace: WorkspaceId,
+    /// Their session (its hash): the private conversations they are in.
+    pub session: &'a str,
+    /// Whether the workspace's public lessons are theirs to see (not in an org-wide
+    /// install, where "public" spans organisations).
+    pub sees_public: bool,
+}
+
+/// Holds when lesson `l` of debrief `d` may be shown to the viewer whose session and
+/// `sees_public` flag are bound, in that order.
+const LESSON_VISIBLE: &str = "(EXISTS (SELECT 1 FROM web_session_channels m \
+         WHERE m.token_hash = ? AND m.conversation = d.channel) \
+     OR (? = 1 AND l.visibility = 'shared' AND EXISTS (SELECT 1 FROM conversation_scopes s \
+         WHERE s.workspace_id = d.workspace_id AND s.conversation = d.channel \
+           AND s.public = 1)))";
+
+/// Holds when debrief `d` may be shown (held where the viewer is, or in public), binds
+/// as [`LESSON_VISIBLE`].
+const DEBRIEF_VISIBLE: &str = "(EXISTS (SELECT 1 FROM web_session_channels m \
+         WHERE m.token_hash = ? AND m.conversation = d.channel) \
+     OR (? = 1 AND EXISTS (SELECT 1 FROM conversation_scopes s \
+         WHERE s.workspace_id = d.workspace_id AND s.conversation = d.channel \
+           AND s.public = 1)))";
+
+/// Lesson `o` of debrief `od` is visible: [`LESSON_VISIBLE`] for another alias.
+const OTHER_VISIBLE: &str = "(EXISTS (SELECT 1 FROM web_session_channels m \
+         WHERE m.token_hash = ? AND m.conversation = od.channel) \
+     OR (? = 1 AND o.visibility = 'shared' AND EXISTS (SELECT 1 FROM conversation_scopes s \
+         WHERE s.workspace_id = od.workspace_id AND s.conversation = od.channel \
+           AND s.public = 1)))";
+
+/// Where a lesson stands, as the library's filter names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StatusFilter {
+    /// Waiting for an outcome ("open" or "not yet").
+    Open,
+    Applied,
+    NotRelevant,
+    Stale,
+}
+
+impl StatusFilter {
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "open" => Some(Self::Open),
+            "applied" => Some(Self::Applied),
+            "not_relevant" => Some(Self::NotRelevant),
+            "stale" => Some(Self::Stale),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Open => "open",
+            Self::Applied => "applied",
+            Self::NotRelevant => "not_relevant",
+            Self::Stale => "stale",
+        }
+    }
+}
+
+/// The library's filters; each is off when `None`.
+#[derive(Clone, Debug, Default)]
+pub struct LessonFilter {
+    /// One tag, lowercase, without `#`.
+    pub tag: Option<String>,
+    pub channel: Option<String>,
+    pub status: Option<StatusFilter>,
+    pub owner: Option<String>,
+    /// Made at or after…
+    pub since: Option<Timestamp>,
+    /// …and before.
+    pub until: Option<Timestamp>,
+    /// The page after this lesson (newest first).
+    pub before: Option<i64>,
+}
+
+/// A lesson's page: the lesson and its debrief.
+#[derive(Clone, Debug, PartialEq, Eq, FromRow)]
+pub struct LessonDetail {
+    pub id: i64,
+    pub kind: String,
+    pub text: String,
+    pub tags: String,
+    pub owner: Option<String>,
+    pub status: String,
+    #[sqlx(try_from = "super::columns::Seconds")]
+    pub created_at: Timestamp,
+    pub debrief_id: i64,
+    pub debrief_title: String,
+    pub channel: String,
+}
+
+/// One question asked about a lesson, with its answer once given.
+#[derive(Clone, Debug, PartialEq, Eq, FromRow)]
+pub struct FollowUpEntry {
+    #[sqlx(try_from = "super::columns::Seconds")]
+    pub asked_at: Timestamp,
+    pub answer: Option<String>,
+    pub note: Option<String>,
+    #[sqlx(try_from = "super::columns::OptionalSeconds")]
+    pub answered_at: Option<Timestamp>,
+}
+
+/// A debrief as the dashboard lists it.
+#[derive(Clone, Debug, PartialEq, Eq, FromRow)]
+pub struct DebriefEntry {
+    pub id: i64,
+    pub title: String,
+    pub channel: String,
+    pub anonymous: i64,
+    #[sqlx(try_from = "super::columns::Seconds")]
+    pub created_at: Timestamp,
+    #[sqlx(try_from = "super::columns::OptionalSeconds")]
+    pub closed_at: Option<Timestamp>,
+    /// How many people reflected.
+    pub reflections: i64,
+    pub lessons: i64,
+    pub open_actions: i64,
+}
+
+/// Lessons whose outcome became known in one week: how many, and how many applied.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, FromRow)]
+pub struct SettledWeek {
+    /// Weeks since the start of the period.
+    pub week: i64,
+    pub applied: i64,
+    pub settled: i64,
+}
+
+/// Questions asked in one week: how many, and how many were answered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, FromRow)]
+pub struct AskedWeek {
+    pub week: i64,
+    pub asked: i64,
+    pub answered: i64,
+}
+
+/// Settled lessons with one set of tags (split by the reader).
+#[derive(Clone, Debug, PartialEq, Eq, FromRow)]
+pub struct SettledTags {
+    pub tags: String,
+    pub applied: i64,
+    pub settled: i64,
+}
+
+/// A lesson said again in other debriefs: how many times.
+#[derive(Clone, Debug, PartialEq, Eq, FromRow)]
+pub struct Recurring {
+    pub id: i64,
+    pub text: String,
+    pub times: i64,
+}
+
+const WEEK_SECS: i64 = 7 * 86_400;
+
+/// The library's hits: `lesson_hit_columns!`, from `l` and `d`.
+const HIT_COLUMNS: &str = concat!("SELECT ", lesson_hit_columns!());
+
+impl Store {
+    /// The lessons the viewer may see that match `terms` (best first) or, without
+    /// terms, the newest; with the filters that are set; at most `limit`.
+    pub async fn library_lessons(
+        &self,
+        viewer: Viewer<'_>,
+        terms: Option<&Terms>,
+        filter: &LessonFilter,
+        limit: u32,
+    ) -> Result<Vec<LessonHit>, StoreError> {
+        let mut sql = String::from(HIT_COLUMNS);
+        match (terms, self.backend()) {
+            (Some(_), Backend::Sqlite) => sql.push_str(
+                " FROM lessons_fts f JOIN lessons l ON l.id = f.rowid \
+                 JOIN debriefs d ON d.id = l.debrief_id AND d.workspace_id = l.workspace_id \
+                 WHERE lessons_fts MATCH ? AND l.workspace_id = ?",
+            ),
+            // The query's words carry the workspace, as the index's do; built once.
+            (Some(_), Backend::Postgres) => sql.push_str(
+                " FROM (SELECT learnloop_scoped_query(?, to_tsquery('learnloop', ?)) AS q) sq \
+                 CROSS JOIN lessons l \
+                 JOIN debriefs d ON d.id = l.debrief_id AND d.workspace_id = l.workspace_id \
+                 WHERE l.search @@ sq.q AND l.workspace_id = ?",
+            ),
+            (None, _) => sql.push_str(
+                " FROM lessons l \
+                 JOIN debriefs d ON d.id = l.debrief_id AND d.workspace_id = l.workspace_id \
+                 WHERE l.workspace_id = ?",
+            ),
+        }
+        sql.push_str(" AND l.kind = 'lesson' AND ");
+        sql.push_str(LESSON_VISIBLE);
+        let tag_pattern = filter.tag.as_deref().map(|tag| {
+            // A whole tag among the space-separated ones, taken literally.
+            let literal = tag
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_");
+            format!("% {literal} %")
+        });
+        if tag_pattern.is_some() {
+            sql.push_str(" AND (' ' || l.tags || ' ') LIKE ? ESCAPE '\\'");
+        }
+        if filter.channel.is_some() {
+            sql.push_str(" AND d.channel = ?");
+        }
+        let statuses: &[&str] = match filter.status {
+            None => &[],
+            Some(StatusFilter::Open) => &["open", "not_yet"],
+            Some(StatusFilter::Applied) => &["applied"],
+            Some(StatusFilter::NotRelevant) => &["not_relevant"],
+            Some(StatusFilter::Stale) => &["stale"],
+        };
+        match statuses.len() {
+            0 => {}
+            1 => sql.push_str(" AND l.status = ?"),
+            _ => sql.push_str(" AND l.status IN (?, ?)"),
+        }
+        if filter.owner.is_some() {
+            sql.push_str(" AND l.owner = ?");
+        }
+        if filter.since.is_some() {
+            sql.push_str(" AND l.created_at >= ?");
+        }
+        if filter.until.is_some() {
+            sql.push_str(" AND l.created_at < ?");
+        }
+        if terms.is_none() && filter.before.is_some() {
+            sql.push_str(
+                " AND (l.created_at, l.id) < \
+                 (SELECT b.created_at, b.id FROM lessons b WHERE b.id = ? AND b.workspace_id = ?)",
+            );
+        }
+        match (terms, self.backend()) {
+            (Some(_), Backend::Sqlite) => {
+                sql.push_str(" ORDER BY bm25(lessons_fts, 1.0, 2.0, 0.5) LIMIT ?")
+            }
+            (Some(_), Backend::Postgres) => {
+                sql.push_str(" ORDER BY ts_rank(l.search, sq.q) DESC, l.id DESC LIMIT ?")
+            }
+            (None, _) => sql.push_str(" ORDER BY l.created_at DESC, l.id DESC LIMIT ?"),
+        }
+        let mut query = db::query_as(&sql);
+        if let Some(terms) = terms {
+            let expression = self.match_expression(terms, viewer.workspace);
+            query = match self.backend() {
+                Backend::Sqlite => query.bind(expression),
+                Backend::Postgres => query.bind(viewer.workspace.0).bind(expression),
+            };
+        }
+        query = query.bind(viewer.workspace.0);
+        query = query.bind(viewer.session).bind(viewer.sees_public);
+        if let Some(pattern) = tag_pattern {
+            query = query.bind(pattern);
+        }
+        if let Some(channel) = &filter.channel {
+            query = query.bind(channel.clone());
+        }
+        for status in statuses {
+            query = query.bind(*status);
+        }
+        if let Some(owner) = &filter.owner {
+            query = query.bind(owner.clone());
+        }
+        if let Some(since) = filter.since {
+            query = query.bind(since.unix_seconds());
+        }
+        if let Some(until) = filter.until {
+            query = query.bind(until.unix_seconds());
+        }
+        if let (None, Some(before)) = (terms, filter.before) {
+            query = query.bind(before).bind(viewer.workspace.0);
+        }
+        Ok(query.bind(limit).fetch_all(&self.pool).await?)
+    }
+
+    /// Lesson or action item `id`, if it is of the viewer's workspace and theirs to see.
+    pub async fn library_lesson(
+        &self,
+        viewer: Viewer<'_>,
+        id: i64,
+    ) -> Result<Option<LessonDetail>, StoreError> {
+        let sql = format!(
+            "SELECT l.id, l.kind, l.text, l.tags, l.owner, l.status, l.created_at, \
+                 l.debrief_id, d.title AS debrief_title, d.channel \
+             FROM lessons l \
+             JOIN debriefs d ON d.id = l.debrief_id AND d.workspace_id = l.workspace_id \
+             WHERE l.id = ? AND l.workspace_id = ? AND {LESSON_VISIBLE}"
+        );
+        Ok(db::query_as(&sql)
+            .bind(id)
+            .bind(viewer.workspace.0)
+            .bind(viewer.session)
+            .bind(viewer.sees_public)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
+    /// The questions asked about lesson `id` of `workspace`, oldest first.
+    pub async fn follow_up_history(
+        &self,
+        workspace: WorkspaceId,
+        lesson: i64,
+    ) -> Result<Vec<FollowUpEntry>, StoreError> {
+        Ok(db::query_as(
+            "SELECT asked_at, answer, note, answered_at FROM follow_ups \
+             WHERE workspace_id = ? AND lesson_id = ? ORDER BY asked_at, id",
+        )
+        .bind(workspace.0)
+        .bind(lesson)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// The lessons that say what lesson `id` says, that the viewer may see, newest first.
+    pub async fn library_recurrences(
+        &self,
+        viewer: Viewer<'_>,
+        lesson: i64,
+    ) -> Result<Vec<LessonHit>, StoreError> {
+        let sql = format!(
+            "{HIT_COLUMNS} FROM lesson_matches m \
+             JOIN lessons l ON l.id = m.match_id \
+             JOIN debriefs d ON d.id = l.debrief_id AND d.workspace_id = l.workspace_id \
+             WHERE m.lesson_id = ? AND l.workspace_id = ? AND {LESSON_VISIBLE} \
+             ORDER BY l.created_at DESC, l.id DESC LIMIT 20"
+        );
+        Ok(db::query_as(&sql)
+            .bind(lesson)
+            .bind(viewer.workspace.0)
+            .bind(viewer.session)
+            .bind(viewer.sees_public)
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
+    /// The lessons and action items of debrief `id` the viewer may see, in order.
+    pub async fn library_lessons_of(
+        &self,
+        viewer: Viewer<'_>,
+        debrief: i64,
+    ) -> Result<Vec<LessonDetail>, StoreError> {
+        let sql = format!(
+            "SELECT l.id, l.kind, l.text, l.tags, l.owner, l.status, l.created_at, \
+                 l.debrief_id, d.title AS debrief_title, d.channel \
+             FROM lessons l \
+             JOIN debriefs d ON d.id = l.debrief_id AND d.workspace_id = l.workspace_id \
+             WHERE l.debrief_id = ? AND l.workspace_id = ? AND {LESSON_VISIBLE} \
+             ORDER BY l.id"
+        );
+        Ok(db::query_as(&sql)
+            .bind(debrief)
+            .bind(viewer.workspace.0)
+            .bind(viewer.session)
+            .bind(viewer.sees_public)
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
+    /// The debriefs the viewer may see, newest first: all of them (`id` `None`, at most
+    /// `limit`) or the one with that id.
+    pub async fn library_debriefs(
+        &self,
+        viewer: Viewer<'_>,
+        id: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<DebriefEntry>, StoreError> {
+        let sql = format!(
+            "SELECT d.id, d.title, d.channel, d.anonymous, d.created_at, d.closed_at, \
+                 (SELECT COUNT(*) FROM reflections r WHERE r.debrief_id = d.id) AS reflections, \
+                 (SELECT COUNT(*) FROM lessons l WHERE l.debrief_id = d.id \
+                     AND l.kind = 'lesson' AND {LESSON_VISIBLE}) AS lessons, \
+                 (SELECT COUNT(*) FROM lessons l WHERE l.debrief_id = d.id \
+                     AND l.kind = 'action' AND l.status IN ('open', 'not_yet') \
+                     AND {LESSON_VISIBLE}) AS open_actions \
+             FROM debriefs d \
+             WHERE d.workspace_id = ? AND (? IS NULL OR d.id = ?) AND {DEBRIEF_VISIBLE} \
+             ORDER BY d.created_at DESC, d.id DESC LIMIT ?"
+        );
+        Ok(db::query_as(&sql)
+            .bind(viewer.session)
+            .bind(viewer.sees_public)
+            .bind(viewer.session)
+            .bind(viewer.sees_public)
+            .bind(viewer.workspace.0)
+            .bind(id)
+            .bind(id)
+            .bind(viewer.session)
+            .bind(viewer.sees_public)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
+    /// Per week since `start` (week 0 first): the lessons the viewer may see whose
+    /// outcome became known (applied, not relevant, or stale), and how many applied.
+    pub async fn settled_weeks(
+        &self,
+        viewer: Viewer<'_>,
+        start: Timestamp,
+    ) -> Result<Vec<SettledWeek>, StoreError> {
+        let sql = format!(
+            "SELECT (l.settled_at - ?) / {WEEK_SECS} AS week, \
+                 SUM(CASE WHEN l.status = 'applied' THEN 1 ELSE 0 END) AS applied, \
+                 COUNT(*) AS settled \
+             FROM lessons l \
+             JOIN debriefs d ON d.id = l.debrief_id AND d.workspace_id = l.workspace_id \
+             WHERE l.workspace_id = ? AND l.settled_at >= ? AND l.kind = 'lesson' \
+               AND l.status IN ('applied', 'not_relevant', 'stale') AND {LESSON_VISIBLE} \
+             GROUP BY week ORDER BY week"
+        );
+        Ok(db::query_as(&sql)
+            .bind(start.unix_seconds())
+            .bind(viewer.workspace.0)
+            .bind(start.unix_seconds())
+            .bind(viewer.session)
+            .bind(viewer.sees_public)
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
+    /// Settled lessons since `start` grouped by their tags, for the applied rate per tag.
+    pub async fn settled_by_tags(
+        &self,
+        viewer: Viewer<'_>,
+        start: Timestamp,
+    ) -> Result<Vec<SettledTags>, StoreError> {
+        let sql = format!(
+            "SELECT l.tags, \
+                 SUM(CASE WHEN l.status = 'applied' THEN 1 ELSE 0 END) AS applied, \
+                 COUNT(*) AS settled \
+             FROM lessons l \
+             JOIN debriefs d ON d.id = l.debrief_id AND d.workspace_id = l.workspace_id \
+             WHERE l.workspace_id = ? AND l.settled_at >= ? AND l.kind = 'lesson' AND l.tags <> '' \
+               AND l.status IN ('applied', 'not_relevant', 'stale') AND {LESSON_VISIBLE} \
+             GROUP BY l.tags"
+        );
+        Ok(db::query_as(&sql)
+            .bind(viewer.workspace.0)
+            .bind(start.unix_seconds())
+            .bind(viewer.session)
+            .bind(viewer.sees_public)
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
+    /// Per week since `start`: follow-up questions asked about lessons the viewer may
+    /// see, and how many were answered.
+    pub async fn asked_weeks(
+        &self,
+        viewer: Viewer<'_>,
+        start: Timestamp,
+    ) -> Result<Vec<AskedWeek>, StoreError> {
+        let sql = format!(
+            "SELECT (f.asked_at - ?) / {WEEK_SECS} AS week, COUNT(*) AS asked, \
+                 SUM(CASE WHEN f.answered_at IS NULL THEN 0 ELSE 1 END) AS answered \
+             FROM follow_ups f \
+             JOIN lessons l ON l.id = f.lesson_id AND l.workspace_id = f.workspace_id \
+             JOIN debriefs d ON d.id = l.debrief_id AND d.workspace_id = l.workspace_id \
+             WHERE f.workspace_id = ? AND f.asked_at >= ? AND {LESSON_VISIBLE} \
+             GROUP BY week ORDER BY week"
+        );
+        Ok(db::query_as(&sql)
+            .bind(start.unix_seconds())
+            .bind(viewer.workspace.0)
+            .bind(start.unix_seconds())
+            .bind(viewer.session)
+            .bind(viewer.sees_public)
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
+    /// The lessons the viewer may see that were said again most often (by lessons they
+    /// may also see), most first.
+    pub async fn recurring_lessons(
+        &self,
+        viewer: Viewer<'_>,
+        limit: u32,
+    ) -> Result<Vec<Recurring>, StoreError> {
+        let sql = format!(
+            "SELECT l.id, l.text, COUNT(*) AS times \
+             FROM lesson_matches m \
+             JOIN lessons l ON l.id = m.lesson_id \
+             JOIN debriefs d ON d.id = l.debrief_id AND d.workspace_id = l.workspace_id \
+             JOIN lessons o ON o.id = m.match_id AND o.workspace_id = l.workspace_id \
+             JOIN debriefs od ON od.id = o.debrief_id AND od.workspace_id = o.workspace_id \
+             WHERE l.workspace_id = ? AND m.lesson_id < m.match_id \
+               AND {LESSON_VISIBLE} AND {OTHER_VISIBLE} \
+             GROUP BY l.id, l.text ORDER BY times DESC, l.id DESC LIMIT ?"
+        );
+        Ok(db::query_as(&sql)
+            .bind(viewer.workspace.0)
+            .bind(viewer.session)
+            .bind(viewer.sees_public)
+            .bind(viewer.session)
+            .bind(viewer.sees_public)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::search_terms::Term;
+    use crate::store::test_support::{debrief_in, public_channel, secs, temp_store, workspace};
+    use crate::store::{LessonKind, NewLesson, NewWebSession, Transition};
+
+    const DAY: i64 = 86_400;
+
+    struct Seed<'a> {
+        text: &'a str,
+        tags: &'a str,
+        owner: &'a str,
+        shared: bool,
+        at: i64,
+    }
+
+    async fn add(store: &Store, ws: WorkspaceId, debrief: DebriefId, seed: Seed<'_>) -> i64 {
+        let mut tx = store.begin().await.unwrap();
+        let new = NewLesson {
+            workspace: ws,
+            debrief,
+            debrief_title: "Review",
+            kind: LessonKind::Lesson,
+            text: seed.text,
+            author: None,
+            owner: Some(seed.owner),
+            tags: seed.tags,
+            shared: seed.shared,
+            follow_up_at: None,
+        };
+        let id = tx.insert_lesson(new, secs(seed.at)).await.unwrap();
+        tx.commit().await.unwrap();
+        id
+    }
+
+    fn texts(hits: &[LessonHit]) -> Vec<&str> {
+        hits.iter().map(|h| h.text.as_str()).collect()
+    }
+
+    use crate::store::DebriefId;
+
+    #[tokio::test]
+    async fn filters_combine_pages_follow_and_only_visible_lessons_are_read() {
+        let (store, _db) = temp_store().await;
+        let ws = workspace(&store, "T1").await;
+        let other = workspace(&store, "T2").await;
+        public_channel(&store, ws, "C1").await;
+        public_channel(&store, other, "C1").await;
+        let open = debrief_in(&store, ws, "C1", "Review", false, 1).await;
+        let private = debrief_in(&store, ws, "G1", "Review", false, 1).await;
+        let theirs = debrief_in(&store, other, "C1", "Review", false, 1).await;
+        let seeds = [
+            ("canary deploys first", "deploy ops", "U1", true, 10 * DAY),
+            ("canary dashboards", "ops", "U2", true, 20 * DAY),
+            ("unshared canary note", "deploy", "U1", false, 30 * DAY),
+            ("a_b% literal tag", "a_b%", "U1", true, 40 * DAY),
+        ];
+        let mut ids = Vec::new();
+        for (text, tags, owner, shared, at) in seeds {
+            let seed = Seed {
+                text,
+                tags,
+                owner,
+                shared,
+                at,
+            };
+            ids.push(add(&store, ws, open, seed).await);
+        }
+        let secret = Seed {
+            text: "canary in the private room",
+            tags: "deploy",
+            owner: "U1",
+            shared: false,
+            at: 50 * DAY,
+        };
+        let secret = add(&store, ws, private, secret).await;
+        let foreign = Seed {
+            text: "canary of another company",
+            tags: "deploy",
+            owner: "U1",
+            shared: true,
+            at: 60 * DAY,
+        };
+        add(&store, other, theirs, foreign).await;
+        let session = NewWebSession {
+            token_hash: "h",
+            workspace: ws,
+            user_id: "U1",
+            name: "U1",
+            csrf: "c",
+            admin: false,
+        };
+        store.create_web_session(session, secs(1)).await.unwrap();
+        let viewer = Viewer {
+            workspace: ws,
+            session: "h",
+            sees_public: true,
+        };
+        let all = LessonFilter::default();
+        let newest = store.library_lessons(viewer, None, &all, 10).await.unwrap();
+        assert_eq!(
+            texts(&newest),
+            [
+                "a_b% literal tag",
+                "canary dashboards",
+                "canary deploys first"
+            ],
+            "newest first; not unshared, private or foreign ones"
+        );
+        // In the private room now: its lessons (and nothing else) join.
+        store
+            .set_web_session_channels("h", &["G1".to_owned()], secs(2))
+            .await
+            .unwrap();
+        let newest = store.library_lessons(viewer, None, &all, 10).await.unwrap();
+        assert_eq!(newest[0].text, "canary in the private room");
+        assert!(
+            store
+                .library_lesson(viewer, secret)
+                .await
+                .unwrap()
+                .is_some()
+        );
+        let canary = Terms::every(vec![Term::phrase("canary").unwrap()]).unwrap();
+        let cases: Vec<(LessonFilter, Option<&Terms>, Vec<&str>)> = vec![
+            (
+                LessonFilter {
+                    tag: Some("deploy".into()),
+                    ..all.clone()
+                },
+                None,
+                vec!["canary in the private room", "canary deploys first"],
+            ),
+            (
+                LessonFilter {
+                    tag: Some("a_b%".into()),
+                    ..all.clone()
+                },
+                None,
+                vec!["a_b% literal tag"],
+            ),
+            // `_` and `%` are literal: "a_b%" matches no "axb" and "%" alone matches nothing.
+            (
+                LessonFilter {
+                    tag: Some("%".into()),
+                    ..all.clone()
+                },
+                None,
+                vec![],
+            ),
+            (
+                LessonFilter {
+                    owner: Some("U2".into()),
+                    ..all.clone()
+                },
+                None,
+                vec!["canary dashboards"],
+            ),
+            (
+                LessonFilter {
+                    channel: Some("G1".into()),
+                    ..all.clone()
+                },
+                None,
+                vec!["canary in the private room"],
+            ),
+            (
+                LessonFilter {
+                    since: Some(secs(15 * DAY)),
+                    until: Some(secs(45 * DAY)),
+                    ..all.clone()
+                },
+                None,
+                vec!["a_b% literal tag", "canary dashboards"],
+            ),
+            (
+                LessonFilter {
+                    tag: Some("ops".into()),
+                    ..all.clone()
+                },
+                Some(&canary),
+                vec!["canary deploys first", "canary dashboards"],
+            ),
+            (
+                LessonFilter {
+                    status: Some(StatusFilter::Applied),
+                    ..all.clone()
+                },
+                None,
+                vec!["canary dashboards"],
+            ),
+            (
+                LessonFilter {
+                    status: Some(StatusFilter::Open),
+                    owner: Some("U2".into()),
+                    ..all.clone()
+                },
+                None,
+                vec![],
+            ),
+        ];
+        let applied = Transition {
+            version: 0,
+            answer: "applied",
+            status: "applied",
+            not_yet_count: 0,
+            follow_up_at: None,
+            settles: true,
+        };
+        store
+            .record_answer(ws, ids[1], "U2", applied, secs(25 * DAY))
+            .await
+            .unwrap();
+        for (filter, terms, expected) in cases {
+            let hits = store
+                .library_lessons(viewer, terms, &filter, 10)
+                .await
+                .unwrap();
+            let mut got = texts(&hits);
+            let mut expected = expected;
+            if terms.is_some() {
+                // Ranked by relevance: compare as sets.
+                got.sort_unstable();
+                expected.sort_unstable();
+            }
+            assert_eq!(got, expected, "{filter:?}");
+        }
+        // Pages: two at a time, newest first, the second after the first's last.
+        let first = store.library_lessons(viewer, None, &all, 2).await.unwrap();
+        let after = LessonFilter {
+            before: first.last().map(|h| h.id),
+            ..all.clone()
+        };
+        let second = store
+            .library_lessons(viewer, None, &after, 2)
+            .await
+            .unwrap();
+        assert_eq!(
+            texts(&second),
+            ["canary dashboards", "canary deploys first"]
+        );
+        // Another workspace's lesson id is nobody's here.
+        let foreign_viewer = Viewer {
+            workspace: other,
+            ..viewer
+        };
+        assert!(
+            store
+                .library_lesson(foreign_viewer, ids[0])
+                .await
+                .unwrap()
+                .is_none()
+        );
+        // An org-wide viewer sees only the rooms they are in.
+        let narrow = Viewer {
+            sees_public: false,
+            ..viewer
+        };
+        let only = store.library_lessons(narrow, None, &all, 10).await.unwrap();
+        assert_eq!(texts(&only), ["canary in the private room"]);
+
+        // Outcomes: the applied one settled on day 25, in week 2 of a period from day 10.
+        let weeks = store.settled_weeks(viewer, secs(10 * DAY)).await.unwrap();
+        assert_eq!(
+            weeks,
+            [SettledWeek {
+                week: 2,
+                applied: 1,
+                settled: 1
+            }]
+        );
+        let tags = store.settled_by_tags(viewer, secs(10 * DAY)).await.unwrap();
+        assert_eq!(
+            tags,
+            [SettledTags {
+                tags: "ops".into(),
+                applied: 1,
+                settled: 1
+            }]
+        );
+        let asked = store.asked_weeks(viewer, secs(10 * DAY)).await.unwrap();
+        assert_eq!(
+            asked,
+            [AskedWeek {
+                week: 2,
+                asked: 1,
+                answered: 1
+            }]
+        );
+        let debriefs = store.library_debriefs(viewer, None, 10).await.unwrap();
+        assert_eq!(debriefs.len(), 2, "ours, public and private: {debriefs:?}");
+        assert!(
+            store
+                .library_debriefs(viewer, Some(theirs.0), 1)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+    }
+}
