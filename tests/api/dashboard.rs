@@ -6,6 +6,8 @@
 //! channel's only to its members, nothing of another workspace whatever the id, admin
 //! pages to admins only.
 
+mod browser;
+
 use std::sync::{Arc, Mutex};
 
 use learnloop::clock::ShiftedClock;

@@ -46,7 +46,8 @@ fn stacked(
 pub fn bar_chart(caption: &str, bars: &[Bar], max: f64, ticks: &[(f64, String)]) -> Markup {
     let plot_height = HEIGHT - BOTTOM - TOP;
     let slot = (WIDTH - LEFT) / bars.len().max(1) as f64;
-    let bar_width = (slot * 0.7).max(1.0);
+    // A few bars stay bars, not slabs.
+    let bar_width = (slot * 0.7).clamp(1.0, 48.0);
     let scale = |value: f64| {
         if max > 0.0 {
             value.clamp(0.0, max) / max * plot_height

@@ -287,8 +287,10 @@ pub async fn page(State(state): State<AppState>, signed: Signed) -> Result<Respo
         });
     let body = html! {
         p.lead {
-            "In the last 26 weeks the outcome of " strong { (settled) } " lessons became known; "
-            strong { (applied) } " of them (" (percent(applied, settled)) ") were applied."
+            "In the last 26 weeks the outcome of " strong { (settled) }
+            @if settled == 1 { " lesson became known; " } @else { " lessons became known; " }
+            strong { (applied) } " of them (" (percent(applied, settled)) ")"
+            @if applied == 1 { " was applied." } @else { " were applied." }
         }
         p.muted { small { "Counted from the lessons you can see. A lesson is settled when its owner says it was applied or is not relevant, or after four \"not yet\"." } }
         h2 { "Applied rate per week" }

@@ -7,6 +7,7 @@ pub mod bot_framework;
 pub mod fake_socket;
 pub mod rig;
 pub mod seed;
+pub mod webdriver;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
