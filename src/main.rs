@@ -326,9 +326,15 @@ async fn export(
     // A bar only when the export goes to a file and a person watches the terminal.
     let mut bar =
         Progress::new(out.is_some() && std::io::IsTerminal::is_terminal(&std::io::stderr()));
-    let exported = export::export(&store, id, what, format, writer, &mut |done, total| {
-        bar.rows("exporting", done, total)
-    })
+    let everything = learnloop::store::ExportScope::everything(id);
+    let exported = export::export(
+        &store,
+        everything,
+        what,
+        format,
+        writer,
+        &mut |done, total| bar.rows("exporting", done, total),
+    )
     .await;
     store.close().await;
     let rows = exported?;

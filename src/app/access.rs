@@ -1,17 +1,18 @@
 //! What a person signed in to the dashboard may do and see beyond the workspace's
-//! public lessons: whether they administer the workspace (settings, exports), decided at
-//! sign-in, and which private conversations' lessons are theirs to read, asked of the
-//! platform at sign-in and again once that answer is a few minutes old.
+//! public lessons: whether they may be signed in at all and administer the workspace
+//! (settings, exports), and which private conversations' lessons are theirs to read.
+//! Both are asked of the platform at sign-in and again once the answer is a few
+//! minutes old, so a deactivated account, a demoted admin or a person who left a
+//! private channel loses access within minutes, not at the end of the session.
 
 use std::collections::HashSet;
 
 use crate::domain::directory::{Directory, Standing};
 use crate::store::{Store, StoreError, Workspace};
 
-/// How long the private conversations a person is in are trusted before the platform
-/// is asked again: someone removed from a private channel stops seeing its lessons
-/// within this time.
-pub const CONVERSATIONS_TTL_SECS: i64 = 300;
+/// How long what the platform said about a person (standing, private conversations) is
+/// trusted before it is asked again.
+pub const ACCESS_TTL_SECS: i64 = 300;
 
 /// Whether the person may sign in, and as an admin: `Err` says why not.
 pub async fn admission(
@@ -27,10 +28,39 @@ pub async fn admission(
             "Guests of a workspace cannot use its dashboard: it shows what the whole \
              workspace learned.",
         ),
+        Some(Standing::Gone) => Err("This account is deactivated."),
         None => Err(
             "Your account could not be confirmed with your workspace just now. Try again \
              in a minute.",
         ),
+    }
+}
+
+/// A signed-in person checked again: still in (and whether an admin now), or out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Recheck {
+    Stays {
+        admin: bool,
+    },
+    /// Deactivated, or made a guest: the session ends.
+    Ends,
+}
+
+/// Asks again where a signed-in person stands. When the platform cannot say, they stay
+/// signed in without admin rights until it can.
+pub async fn recheck(
+    directory: &dyn Directory,
+    workspace: &Workspace,
+    user: &str,
+    admins: &[String],
+) -> Recheck {
+    match directory.standing(workspace, user).await {
+        Some(Standing::Guest | Standing::Gone) => Recheck::Ends,
+        Some(Standing::Admin) => Recheck::Stays { admin: true },
+        Some(Standing::Member) => Recheck::Stays {
+            admin: admins.iter().any(|admin| admin == user),
+        },
+        None => Recheck::Stays { admin: false },
     }
 }
 

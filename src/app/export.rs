@@ -13,9 +13,9 @@ use chrono::SecondsFormat;
 use serde_json::{Value, json};
 
 use crate::app::AppError;
-use crate::domain::{Timestamp, WorkspaceId};
+use crate::domain::Timestamp;
 use crate::store::{
-    ExportSize, ExportedDebrief, ExportedFollowUp, ExportedLesson, LessonKind, Store,
+    ExportScope, ExportSize, ExportedDebrief, ExportedFollowUp, ExportedLesson, LessonKind, Store,
 };
 
 /// Rows read per query.
@@ -42,11 +42,12 @@ pub enum Format {
 /// One exported row: its fields in column order.
 type Record = Vec<(&'static str, Value)>;
 
-/// Writes the workspace's `what` as `format` to `out`; how many rows (debriefs, for
-/// Markdown). `progress` hears (done, total) as pages are written.
+/// Writes the workspace's `what` (all of it, or what a dashboard viewer may see) as
+/// `format` to `out`; how many rows (debriefs, for Markdown). `progress` hears (done,
+/// total) as pages are written.
 pub async fn export(
     store: &Store,
-    workspace: WorkspaceId,
+    scope: ExportScope<'_>,
     what: Exported,
     format: Format,
     out: &mut dyn Write,
@@ -57,19 +58,19 @@ pub async fn export(
     } else {
         what
     };
-    let total = store.export_size(workspace, size_of(what)).await?;
+    let total = store.export_size(scope, size_of(what)).await?;
     let mut writer = Writer::start(format, out)?;
     let mut done = 0;
     let mut after = 0;
     progress(0, total);
     loop {
-        let page = page(store, workspace, what, after).await?;
+        let page = page(store, scope, what, after).await?;
         let Some(last) = page.last() else { break };
         after = last.0;
         for (_, record, debrief) in &page {
             match (format, debrief) {
                 (Format::Markdown, Some(debrief)) => {
-                    let lessons = store.export_lessons_of(workspace, debrief.id).await?;
+                    let lessons = store.export_lessons_of(scope, debrief.id).await?;
                     writer.write_markdown(&lessons_learned(debrief, &lessons))?;
                 }
                 _ => writer.write(record)?,
@@ -95,7 +96,7 @@ fn size_of(what: Exported) -> ExportSize {
 /// itself when the rows are debriefs.
 async fn page(
     store: &Store,
-    workspace: WorkspaceId,
+    scope: ExportScope<'_>,
     what: Exported,
     after: i64,
 ) -> Result<Vec<(i64, Record, Option<ExportedDebrief>)>, AppError> {
@@ -107,20 +108,20 @@ async fn page(
                 LessonKind::Lesson
             };
             store
-                .export_lessons(workspace, kind, after, PAGE)
+                .export_lessons(scope, kind, after, PAGE)
                 .await?
                 .into_iter()
                 .map(|lesson| (lesson.id, lesson_record(&lesson), None))
                 .collect()
         }
         Exported::FollowUps => store
-            .export_follow_ups(workspace, after, PAGE)
+            .export_follow_ups(scope, after, PAGE)
             .await?
             .into_iter()
             .map(|follow_up| (follow_up.id, follow_up_record(&follow_up), None))
             .collect(),
         Exported::Debriefs => store
-            .export_debriefs(workspace, after, PAGE)
+            .export_debriefs(scope, after, PAGE)
             .await?
             .into_iter()
             .map(|debrief| (debrief.id, debrief_record(&debrief), Some(debrief)))

@@ -30,6 +30,8 @@ pub enum Standing {
     Member,
     /// A guest (invited to some channels only): sees nothing workspace-wide.
     Guest,
+    /// A deactivated account, or not a person (a bot).
+    Gone,
 }
 
 /// Questions to a platform. Each answer is `None` when the platform cannot say (an
@@ -49,8 +51,8 @@ pub trait Directory: Send + Sync {
         user: &'a str,
     ) -> Lookup<'a, Option<MemberKind>>;
 
-    /// Where `user` stands: an admin, a member or a guest; `None` for an account that
-    /// is not an active person, or when the platform cannot say.
+    /// Where `user` stands: an admin, a member, a guest, or gone; `None` when the
+    /// platform cannot say.
     fn standing<'a>(
         &'a self,
         _workspace: &'a Workspace,

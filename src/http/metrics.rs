@@ -26,6 +26,7 @@ const ROUTES: &[&str] = &[
     "/app/debriefs/{id}",
     "/app/me",
     "/app/me/followups/{id}",
+    "/app/me/stale/{id}",
     "/app/settings",
     "/app/export/{file}",
     "/auth/slack/login",

@@ -4,6 +4,7 @@
 
 use sqlx::FromRow;
 
+use super::library::{DEBRIEF_VISIBLE, LESSON_VISIBLE, Viewer};
 use super::{LessonKind, Store, StoreError, WorkspaceId, db};
 use crate::domain::Timestamp;
 
@@ -79,111 +80,213 @@ macro_rules! exported_lesson_columns {
     };
 }
 
+/// Whose export it is: the operator's (`learnloop export`: every row of the workspace)
+/// or a dashboard admin's (what that person may see, as every page shows it).
+#[derive(Clone, Copy, Debug)]
+pub struct ExportScope<'a> {
+    pub workspace: WorkspaceId,
+    pub viewer: Option<Viewer<'a>>,
+}
+
+impl<'a> ExportScope<'a> {
+    /// Every row of the workspace.
+    pub fn everything(workspace: WorkspaceId) -> Self {
+        Self {
+            workspace,
+            viewer: None,
+        }
+    }
+
+    /// What `viewer` may see.
+    pub fn seen_by(viewer: Viewer<'a>) -> Self {
+        Self {
+            workspace: viewer.workspace,
+            viewer: Some(viewer),
+        }
+    }
+
+    /// The three values [`visible`] binds: the session or NULL (everything), the
+    /// session again, and whether public lessons are the viewer's.
+    fn binds(self) -> (Option<&'a str>, &'a str, bool) {
+        match self.viewer {
+            Some(viewer) => (Some(viewer.session), viewer.session, viewer.sees_public),
+            None => (None, "", false),
+        }
+    }
+}
+
+/// `condition` (a visibility fragment of `l` and `d`, binding the session and the flag)
+/// for a viewer's export, or true for the operator's: binds as [`ExportScope::binds`].
+fn visible(condition: &str) -> String {
+    format!("(? IS NULL OR {condition})")
+}
+
 impl Store {
     /// The workspace's debriefs after id `after`, at most `limit`, oldest first.
     pub async fn export_debriefs(
         &self,
-        workspace: WorkspaceId,
+        scope: ExportScope<'_>,
         after: i64,
         limit: u32,
     ) -> Result<Vec<ExportedDebrief>, StoreError> {
-        Ok(db::query_as(
+        let (lesson, debrief) = (visible(LESSON_VISIBLE), visible(DEBRIEF_VISIBLE));
+        let sql = format!(
             "SELECT d.id, d.channel, d.title, d.template, d.facilitator, d.anonymous, \
                     d.created_at, d.closed_at, \
                     (SELECT COUNT(*) FROM reflections r WHERE r.debrief_id = d.id) AS reflections, \
                     (SELECT COUNT(*) FROM lessons l \
-                     WHERE l.debrief_id = d.id AND l.kind = 'lesson') AS lessons, \
+                     WHERE l.debrief_id = d.id AND l.kind = 'lesson' AND {lesson}) AS lessons, \
                     (SELECT COUNT(*) FROM lessons l \
-                     WHERE l.debrief_id = d.id AND l.kind = 'action') AS actions \
-             FROM debriefs d WHERE d.workspace_id = ? AND d.id > ? ORDER BY d.id LIMIT ?",
-        )
-        .bind(workspace.0)
-        .bind(after)
-        .bind(i64::from(limit))
-        .fetch_all(&self.pool)
-        .await?)
+                     WHERE l.debrief_id = d.id AND l.kind = 'action' AND {lesson}) AS actions \
+             FROM debriefs d WHERE d.workspace_id = ? AND d.id > ? AND {debrief} \
+             ORDER BY d.id LIMIT ?"
+        );
+        let (maybe, session, public) = scope.binds();
+        Ok(db::query_as(&sql)
+            .bind(maybe)
+            .bind(session)
+            .bind(public)
+            .bind(maybe)
+            .bind(session)
+            .bind(public)
+            .bind(scope.workspace.0)
+            .bind(after)
+            .bind(maybe)
+            .bind(session)
+            .bind(public)
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await?)
     }
 
     /// The workspace's lessons (or action items) after id `after`, oldest first.
     pub async fn export_lessons(
         &self,
-        workspace: WorkspaceId,
+        scope: ExportScope<'_>,
         kind: LessonKind,
         after: i64,
         limit: u32,
     ) -> Result<Vec<ExportedLesson>, StoreError> {
-        Ok(db::query_as(concat!(
+        let sql = format!(
+            "{}WHERE l.workspace_id = ? AND l.kind = ? AND l.id > ? AND {} \
+             ORDER BY l.id LIMIT ?",
             exported_lesson_columns!(),
-            "WHERE l.workspace_id = ? AND l.kind = ? AND l.id > ? ORDER BY l.id LIMIT ?"
-        ))
-        .bind(workspace.0)
-        .bind(kind.as_str())
-        .bind(after)
-        .bind(i64::from(limit))
-        .fetch_all(&self.pool)
-        .await?)
+            visible(LESSON_VISIBLE)
+        );
+        let (maybe, session, public) = scope.binds();
+        Ok(db::query_as(&sql)
+            .bind(scope.workspace.0)
+            .bind(kind.as_str())
+            .bind(after)
+            .bind(maybe)
+            .bind(session)
+            .bind(public)
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await?)
     }
 
     /// Every lesson and action item of one debrief of the workspace, in order.
     pub async fn export_lessons_of(
         &self,
-        workspace: WorkspaceId,
+        scope: ExportScope<'_>,
         debrief: i64,
     ) -> Result<Vec<ExportedLesson>, StoreError> {
-        Ok(db::query_as(concat!(
+        let sql = format!(
+            "{}WHERE l.workspace_id = ? AND l.debrief_id = ? AND {} ORDER BY l.id",
             exported_lesson_columns!(),
-            "WHERE l.workspace_id = ? AND l.debrief_id = ? ORDER BY l.id"
-        ))
-        .bind(workspace.0)
-        .bind(debrief)
-        .fetch_all(&self.pool)
-        .await?)
+            visible(LESSON_VISIBLE)
+        );
+        let (maybe, session, public) = scope.binds();
+        Ok(db::query_as(&sql)
+            .bind(scope.workspace.0)
+            .bind(debrief)
+            .bind(maybe)
+            .bind(session)
+            .bind(public)
+            .fetch_all(&self.pool)
+            .await?)
     }
 
-    /// The workspace's follow-up questions after id `after`, oldest first.
+    /// The workspace's follow-up questions after id `after`, oldest first. A viewer's
+    /// export keeps only the notes of "applied" answers, the ones the bot makes public.
     pub async fn export_follow_ups(
         &self,
-        workspace: WorkspaceId,
+        scope: ExportScope<'_>,
         after: i64,
         limit: u32,
     ) -> Result<Vec<ExportedFollowUp>, StoreError> {
-        Ok(db::query_as(
+        let sql = format!(
             "SELECT f.id, f.lesson_id, l.text AS lesson_text, f.person, f.asked_at, f.answer, \
-                    f.note, f.answered_at \
+                    CASE WHEN ? IS NULL OR f.answer = 'applied' THEN f.note END AS note, \
+                    f.answered_at \
              FROM follow_ups f JOIN lessons l ON l.id = f.lesson_id \
-             WHERE f.workspace_id = ? AND f.id > ? ORDER BY f.id LIMIT ?",
-        )
-        .bind(workspace.0)
-        .bind(after)
-        .bind(i64::from(limit))
-        .fetch_all(&self.pool)
-        .await?)
+             JOIN debriefs d ON d.id = l.debrief_id \
+             WHERE f.workspace_id = ? AND f.id > ? AND {} ORDER BY f.id LIMIT ?",
+            visible(LESSON_VISIBLE)
+        );
+        let (maybe, session, public) = scope.binds();
+        Ok(db::query_as(&sql)
+            .bind(maybe)
+            .bind(scope.workspace.0)
+            .bind(after)
+            .bind(maybe)
+            .bind(session)
+            .bind(public)
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await?)
     }
 
     /// How many rows an export of `table` (`debriefs`, `lessons` of a kind, or
     /// `follow_ups`) has in the workspace: the length of its progress bar.
     pub async fn export_size(
         &self,
-        workspace: WorkspaceId,
+        scope: ExportScope<'_>,
         what: ExportSize,
     ) -> Result<u64, StoreError> {
+        let (maybe, session, public) = scope.binds();
         let count: i64 = match what {
             ExportSize::Debriefs => {
-                db::query_scalar("SELECT COUNT(*) FROM debriefs WHERE workspace_id = ?")
-                    .bind(workspace.0)
+                let sql = format!(
+                    "SELECT COUNT(*) FROM debriefs d WHERE d.workspace_id = ? AND {}",
+                    visible(DEBRIEF_VISIBLE)
+                );
+                db::query_scalar(&sql)
+                    .bind(scope.workspace.0)
+                    .bind(maybe)
+                    .bind(session)
+                    .bind(public)
                     .fetch_one(&self.pool)
                     .await?
             }
             ExportSize::Lessons(kind) => {
-                db::query_scalar("SELECT COUNT(*) FROM lessons WHERE workspace_id = ? AND kind = ?")
-                    .bind(workspace.0)
+                let sql = format!(
+                    "SELECT COUNT(*) FROM lessons l JOIN debriefs d ON d.id = l.debrief_id \
+                     WHERE l.workspace_id = ? AND l.kind = ? AND {}",
+                    visible(LESSON_VISIBLE)
+                );
+                db::query_scalar(&sql)
+                    .bind(scope.workspace.0)
                     .bind(kind.as_str())
+                    .bind(maybe)
+                    .bind(session)
+                    .bind(public)
                     .fetch_one(&self.pool)
                     .await?
             }
             ExportSize::FollowUps => {
-                db::query_scalar("SELECT COUNT(*) FROM follow_ups WHERE workspace_id = ?")
-                    .bind(workspace.0)
+                let sql = format!(
+                    "SELECT COUNT(*) FROM follow_ups f JOIN lessons l ON l.id = f.lesson_id \
+                     JOIN debriefs d ON d.id = l.debrief_id \
+                     WHERE f.workspace_id = ? AND {}",
+                    visible(LESSON_VISIBLE)
+                );
+                db::query_scalar(&sql)
+                    .bind(scope.workspace.0)
+                    .bind(maybe)
+                    .bind(session)
+                    .bind(public)
                     .fetch_one(&self.pool)
                     .await?
             }
@@ -218,10 +321,11 @@ mod tests {
         let other = debrief(&store, theirs, "Other").await;
         lesson(&store, theirs, other, "Other", "Not ours").await;
 
+        let everything = ExportScope::everything(ours);
         let size = ExportSize::Lessons(LessonKind::Lesson);
-        assert_eq!(store.export_size(ours, size).await.unwrap(), 3);
+        assert_eq!(store.export_size(everything, size).await.unwrap(), 3);
         let first = store
-            .export_lessons(ours, LessonKind::Lesson, 0, 2)
+            .export_lessons(everything, LessonKind::Lesson, 0, 2)
             .await
             .unwrap();
         let texts: Vec<&str> = first.iter().map(|l| l.text.as_str()).collect();
@@ -229,29 +333,36 @@ mod tests {
         assert_eq!(first[0].debrief_title, "Launch");
         assert_eq!(first[0].channel, "C1");
         let rest = store
-            .export_lessons(ours, LessonKind::Lesson, first[1].id, 2)
+            .export_lessons(everything, LessonKind::Lesson, first[1].id, 2)
             .await
             .unwrap();
         assert_eq!(rest.len(), 1);
         assert_eq!(rest[0].text, "Third");
         assert!(
             store
-                .export_lessons(ours, LessonKind::Action, 0, 10)
+                .export_lessons(everything, LessonKind::Action, 0, 10)
                 .await
                 .unwrap()
                 .is_empty()
         );
-        let debriefs = store.export_debriefs(ours, 0, 10).await.unwrap();
+        let debriefs = store.export_debriefs(everything, 0, 10).await.unwrap();
         assert_eq!(debriefs.len(), 1);
         assert_eq!((debriefs[0].lessons, debriefs[0].actions), (3, 0));
-        assert_eq!(store.export_lessons_of(ours, other.0).await.unwrap(), []);
         assert_eq!(
-            store.export_lessons_of(ours, launch.0).await.unwrap().len(),
+            store.export_lessons_of(everything, other.0).await.unwrap(),
+            []
+        );
+        assert_eq!(
+            store
+                .export_lessons_of(everything, launch.0)
+                .await
+                .unwrap()
+                .len(),
             3
         );
         assert!(
             store
-                .export_follow_ups(ours, 0, 10)
+                .export_follow_ups(everything, 0, 10)
                 .await
                 .unwrap()
                 .is_empty()

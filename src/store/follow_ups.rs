@@ -165,6 +165,26 @@ impl Store {
         .await?)
     }
 
+    /// The person's lessons that went stale (four "not yet") and wait for them to say
+    /// whether to keep asking, oldest first.
+    pub async fn stale_follow_ups(
+        &self,
+        workspace: WorkspaceId,
+        person: &str,
+        limit: u32,
+    ) -> Result<Vec<TrackedLesson>, StoreError> {
+        Ok(db::query_as(concat!(
+            select_tracked_lessons!(),
+            "WHERE l.workspace_id = ? AND l.owner = ? AND l.status = 'stale' \
+             ORDER BY l.settled_at, l.id LIMIT ?"
+        ))
+        .bind(workspace.0)
+        .bind(person)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
     /// Asks, in one transaction: each person's message is queued once (its dedupe key
     /// taken means they already had today's, and nothing is asked), and each of its
     /// lessons still due as read has its question time cleared and the ask recorded

@@ -26,7 +26,7 @@ pub struct Viewer<'a> {
 
 /// Holds when lesson `l` of debrief `d` may be shown to the viewer whose session and
 /// `sees_public` flag are bound, in that order.
-const LESSON_VISIBLE: &str = "(EXISTS (SELECT 1 FROM web_session_channels m \
+pub(super) const LESSON_VISIBLE: &str = "(EXISTS (SELECT 1 FROM web_session_channels m \
          WHERE m.token_hash = ? AND m.conversation = d.channel) \
      OR (? = 1 AND l.visibility = 'shared' AND EXISTS (SELECT 1 FROM conversation_scopes s \
          WHERE s.workspace_id = d.workspace_id AND s.conversation = d.channel \
@@ -34,11 +34,21 @@ const LESSON_VISIBLE: &str = "(EXISTS (SELECT 1 FROM web_session_channels m \
 
 /// Holds when debrief `d` may be shown (held where the viewer is, or in public), binds
 /// as [`LESSON_VISIBLE`].
-const DEBRIEF_VISIBLE: &str = "(EXISTS (SELECT 1 FROM web_session_channels m \
+pub(super) const DEBRIEF_VISIBLE: &str = "(EXISTS (SELECT 1 FROM web_session_channels m \
          WHERE m.token_hash = ? AND m.conversation = d.channel) \
      OR (? = 1 AND EXISTS (SELECT 1 FROM conversation_scopes s \
          WHERE s.workspace_id = d.workspace_id AND s.conversation = d.channel \
            AND s.public = 1)))";
+
+/// Holds when the lessons of group `g` (a conversation `g.channel` and a visibility
+/// `g.visibility`, the grouping columns of an aggregate) may be counted for the viewer:
+/// binds the session, `sees_public` and the workspace. Aggregates group first and check
+/// each group once, instead of each of thousands of lessons. (On PostgreSQL a sum of
+/// sums is `numeric`, so their outer sums are cast back to BIGINT.)
+const GROUP_VISIBLE: &str = "(EXISTS (SELECT 1 FROM web_session_channels m \
+         WHERE m.token_hash = ? AND m.conversation = g.channel) \
+     OR (? = 1 AND g.visibility = 'shared' AND EXISTS (SELECT 1 FROM conversation_scopes s \
+         WHERE s.workspace_id = ? AND s.conversation = g.channel AND s.public = 1)))";
 
 /// Lesson `o` of debrief `od` is visible: [`LESSON_VISIBLE`] for another alias.
 const OTHER_VISIBLE: &str = "(EXISTS (SELECT 1 FROM web_session_channels m \
@@ -90,8 +100,9 @@ pub struct LessonFilter {
     pub since: Option<Timestamp>,
     /// …and before.
     pub until: Option<Timestamp>,
-    /// The page after this lesson (newest first).
-    pub before: Option<i64>,
+    /// The page after this position (newest first): the last lesson shown's creation
+    /// time and id.
+    pub before: Option<(Timestamp, i64)>,
 }
 
 /// A lesson's page: the lesson and its debrief.
@@ -244,10 +255,7 @@ impl Store {
             sql.push_str(" AND l.created_at < ?");
         }
         if terms.is_none() && filter.before.is_some() {
-            sql.push_str(
-                " AND (l.created_at, l.id) < \
-                 (SELECT b.created_at, b.id FROM lessons b WHERE b.id = ? AND b.workspace_id = ?)",
-            );
+            sql.push_str(" AND (l.created_at, l.id) < (?, ?)");
         }
         match (terms, self.backend()) {
             (Some(_), Backend::Sqlite) => {
@@ -286,8 +294,8 @@ impl Store {
         if let Some(until) = filter.until {
             query = query.bind(until.unix_seconds());
         }
-        if let (None, Some(before)) = (terms, filter.before) {
-            query = query.bind(before).bind(viewer.workspace.0);
+        if let (None, Some((at, id))) = (terms, filter.before) {
+            query = query.bind(at.unix_seconds()).bind(id);
         }
         Ok(query.bind(limit).fetch_all(&self.pool).await?)
     }
@@ -314,16 +322,21 @@ impl Store {
             .await?)
     }
 
-    /// The questions asked about lesson `id` of `workspace`, oldest first.
+    /// The questions asked about lesson `id` of `workspace`, oldest first, as `reader`
+    /// may see them: the notes of "applied" answers (the bot celebrates those in
+    /// public), and every note of their own; other answers' notes were said privately.
     pub async fn follow_up_history(
         &self,
         workspace: WorkspaceId,
         lesson: i64,
+        reader: &str,
     ) -> Result<Vec<FollowUpEntry>, StoreError> {
         Ok(db::query_as(
-            "SELECT asked_at, answer, note, answered_at FROM follow_ups \
-             WHERE workspace_id = ? AND lesson_id = ? ORDER BY asked_at, id",
+            "SELECT asked_at, answer, \
+                 CASE WHEN answer = 'applied' OR person = ? THEN note END AS note, answered_at \
+             FROM follow_ups WHERE workspace_id = ? AND lesson_id = ? ORDER BY asked_at, id",
         )
+        .bind(reader)
         .bind(workspace.0)
         .bind(lesson)
         .fetch_all(&self.pool)
@@ -418,14 +431,17 @@ impl Store {
         start: Timestamp,
     ) -> Result<Vec<SettledWeek>, StoreError> {
         let sql = format!(
-            "SELECT (l.settled_at - ?) / {WEEK_SECS} AS week, \
-                 SUM(CASE WHEN l.status = 'applied' THEN 1 ELSE 0 END) AS applied, \
-                 COUNT(*) AS settled \
-             FROM lessons l \
-             JOIN debriefs d ON d.id = l.debrief_id AND d.workspace_id = l.workspace_id \
-             WHERE l.workspace_id = ? AND l.settled_at >= ? AND l.kind = 'lesson' \
-               AND l.status IN ('applied', 'not_relevant', 'stale') AND {LESSON_VISIBLE} \
-             GROUP BY week ORDER BY week"
+            "SELECT g.week, CAST(SUM(g.applied) AS BIGINT) AS applied, \
+                 CAST(SUM(g.settled) AS BIGINT) AS settled FROM ( \
+                 SELECT d.channel, l.visibility, (l.settled_at - ?) / {WEEK_SECS} AS week, \
+                     SUM(CASE WHEN l.status = 'applied' THEN 1 ELSE 0 END) AS applied, \
+                     COUNT(*) AS settled \
+                 FROM lessons l \
+                 JOIN debriefs d ON d.id = l.debrief_id AND d.workspace_id = l.workspace_id \
+                 WHERE l.workspace_id = ? AND l.settled_at >= ? AND l.kind = 'lesson' \
+                   AND l.status IN ('applied', 'not_relevant', 'stale') \
+                 GROUP BY d.channel, l.visibility, week) g \
+             WHERE {GROUP_VISIBLE} GROUP BY g.week ORDER BY g.week"
         );
         Ok(db::query_as(&sql)
             .bind(start.unix_seconds())
@@ -433,6 +449,7 @@ impl Store {
             .bind(start.unix_seconds())
             .bind(viewer.session)
             .bind(viewer.sees_public)
+            .bind(viewer.workspace.0)
             .fetch_all(&self.pool)
             .await?)
     }
@@ -444,20 +461,24 @@ impl Store {
         start: Timestamp,
     ) -> Result<Vec<SettledTags>, StoreError> {
         let sql = format!(
-            "SELECT l.tags, \
-                 SUM(CASE WHEN l.status = 'applied' THEN 1 ELSE 0 END) AS applied, \
-                 COUNT(*) AS settled \
-             FROM lessons l \
-             JOIN debriefs d ON d.id = l.debrief_id AND d.workspace_id = l.workspace_id \
-             WHERE l.workspace_id = ? AND l.settled_at >= ? AND l.kind = 'lesson' AND l.tags <> '' \
-               AND l.status IN ('applied', 'not_relevant', 'stale') AND {LESSON_VISIBLE} \
-             GROUP BY l.tags"
+            "SELECT g.tags, CAST(SUM(g.applied) AS BIGINT) AS applied, \
+                 CAST(SUM(g.settled) AS BIGINT) AS settled FROM ( \
+                 SELECT d.channel, l.visibility, l.tags, \
+                     SUM(CASE WHEN l.status = 'applied' THEN 1 ELSE 0 END) AS applied, \
+                     COUNT(*) AS settled \
+                 FROM lessons l \
+                 JOIN debriefs d ON d.id = l.debrief_id AND d.workspace_id = l.workspace_id \
+                 WHERE l.workspace_id = ? AND l.settled_at >= ? AND l.kind = 'lesson' \
+                   AND l.tags <> '' AND l.status IN ('applied', 'not_relevant', 'stale') \
+                 GROUP BY d.channel, l.visibility, l.tags) g \
+             WHERE {GROUP_VISIBLE} GROUP BY g.tags"
         );
         Ok(db::query_as(&sql)
             .bind(viewer.workspace.0)
             .bind(start.unix_seconds())
             .bind(viewer.session)
             .bind(viewer.sees_public)
+            .bind(viewer.workspace.0)
             .fetch_all(&self.pool)
             .await?)
     }
@@ -470,13 +491,17 @@ impl Store {
         start: Timestamp,
     ) -> Result<Vec<AskedWeek>, StoreError> {
         let sql = format!(
-            "SELECT (f.asked_at - ?) / {WEEK_SECS} AS week, COUNT(*) AS asked, \
-                 SUM(CASE WHEN f.answered_at IS NULL THEN 0 ELSE 1 END) AS answered \
-             FROM follow_ups f \
-             JOIN lessons l ON l.id = f.lesson_id AND l.workspace_id = f.workspace_id \
-             JOIN debriefs d ON d.id = l.debrief_id AND d.workspace_id = l.workspace_id \
-             WHERE f.workspace_id = ? AND f.asked_at >= ? AND {LESSON_VISIBLE} \
-             GROUP BY week ORDER BY week"
+            "SELECT g.week, CAST(SUM(g.asked) AS BIGINT) AS asked, \
+                 CAST(SUM(g.answered) AS BIGINT) AS answered FROM ( \
+                 SELECT d.channel, l.visibility, (f.asked_at - ?) / {WEEK_SECS} AS week, \
+                     COUNT(*) AS asked, \
+                     SUM(CASE WHEN f.answered_at IS NULL THEN 0 ELSE 1 END) AS answered \
+                 FROM follow_ups f \
+                 JOIN lessons l ON l.id = f.lesson_id AND l.workspace_id = f.workspace_id \
+                 JOIN debriefs d ON d.id = l.debrief_id AND d.workspace_id = l.workspace_id \
+                 WHERE f.workspace_id = ? AND f.asked_at >= ? \
+                 GROUP BY d.channel, l.visibility, week) g \
+             WHERE {GROUP_VISIBLE} GROUP BY g.week ORDER BY g.week"
         );
         Ok(db::query_as(&sql)
             .bind(start.unix_seconds())
@@ -484,12 +509,13 @@ impl Store {
             .bind(start.unix_seconds())
             .bind(viewer.session)
             .bind(viewer.sees_public)
+            .bind(viewer.workspace.0)
             .fetch_all(&self.pool)
             .await?)
     }
 
     /// The lessons the viewer may see that were said again most often (by lessons they
-    /// may also see), most first.
+    /// may also see), most first; of lessons that say the same, the first one said.
     pub async fn recurring_lessons(
         &self,
         viewer: Viewer<'_>,
@@ -502,12 +528,17 @@ impl Store {
              JOIN debriefs d ON d.id = l.debrief_id AND d.workspace_id = l.workspace_id \
              JOIN lessons o ON o.id = m.match_id AND o.workspace_id = l.workspace_id \
              JOIN debriefs od ON od.id = o.debrief_id AND od.workspace_id = o.workspace_id \
-             WHERE l.workspace_id = ? AND m.lesson_id < m.match_id \
-               AND {LESSON_VISIBLE} AND {OTHER_VISIBLE} \
+             WHERE l.workspace_id = ? AND {LESSON_VISIBLE} AND {OTHER_VISIBLE} \
+               AND NOT EXISTS (SELECT 1 FROM lesson_matches e \
+                   JOIN lessons o ON o.id = e.match_id \
+                   JOIN debriefs od ON od.id = o.debrief_id AND od.workspace_id = o.workspace_id \
+                   WHERE e.lesson_id = l.id AND e.match_id < l.id AND {OTHER_VISIBLE}) \
              GROUP BY l.id, l.text ORDER BY times DESC, l.id DESC LIMIT ?"
         );
         Ok(db::query_as(&sql)
             .bind(viewer.workspace.0)
+            .bind(viewer.session)
+            .bind(viewer.sees_public)
             .bind(viewer.session)
             .bind(viewer.sees_public)
             .bind(viewer.session)
@@ -630,7 +661,7 @@ mod tests {
         );
         // In the private room now: its lessons (and nothing else) join.
         store
-            .set_web_session_channels("h", &["G1".to_owned()], secs(2))
+            .refresh_web_session("h", false, &["G1".to_owned()], secs(2))
             .await
             .unwrap();
         let newest = store.library_lessons(viewer, None, &all, 10).await.unwrap();
@@ -749,7 +780,7 @@ mod tests {
         // Pages: two at a time, newest first, the second after the first's last.
         let first = store.library_lessons(viewer, None, &all, 2).await.unwrap();
         let after = LessonFilter {
-            before: first.last().map(|h| h.id),
+            before: first.last().map(|h| (h.created_at, h.id)),
             ..all.clone()
         };
         let second = store
@@ -817,5 +848,67 @@ mod tests {
                 .unwrap()
                 .is_empty()
         );
+    }
+}
+
+#[cfg(test)]
+mod recurrence_tests {
+    use super::*;
+    use crate::store::NewWebSession;
+    use crate::store::test_support::{
+        debrief_in, lesson, public_channel, secs, temp_store, workspace,
+    };
+
+    #[tokio::test]
+    async fn a_lesson_said_three_times_is_listed_once_with_the_times_it_came_back() {
+        let (store, _db) = temp_store().await;
+        let ws = workspace(&store, "T1").await;
+        public_channel(&store, ws, "C1").await;
+        let debrief = debrief_in(&store, ws, "C1", "Review", false, 1).await;
+        for text in [
+            "Pin versions",
+            "Pin the versions",
+            "Versions pinned",
+            "Other",
+        ] {
+            lesson(&store, ws, debrief, "Review", text).await;
+        }
+        let ids: Vec<i64> = db::query_scalar("SELECT id FROM lessons ORDER BY id")
+            .fetch_all(&store.pool)
+            .await
+            .unwrap();
+        let (a, b, c) = (ids[0], ids[1], ids[2]);
+        store
+            .record_all_matches(&[(a, vec![b, c]), (b, vec![c])])
+            .await
+            .unwrap();
+        let session = NewWebSession {
+            token_hash: "h",
+            workspace: ws,
+            user_id: "U1",
+            name: "U1",
+            csrf: "c",
+            admin: false,
+        };
+        store.create_web_session(session, secs(1)).await.unwrap();
+        let viewer = Viewer {
+            workspace: ws,
+            session: "h",
+            sees_public: true,
+        };
+        let recurring = store.recurring_lessons(viewer, 10).await.unwrap();
+        assert_eq!(
+            recurring,
+            [Recurring {
+                id: a,
+                text: "Pin versions".into(),
+                times: 2
+            }]
+        );
+        // The recurrences of the second: the first and the third, newest first.
+        let of_b = store.library_recurrences(viewer, b).await.unwrap();
+        let mut got: Vec<i64> = of_b.iter().map(|hit| hit.id).collect();
+        got.sort_unstable();
+        assert_eq!(got, [a, c]);
     }
 }

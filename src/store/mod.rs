@@ -155,7 +155,7 @@ pub use conversations::Conversation;
 pub use debriefs::{DebriefId, NewDebrief, Reflection, StoredDebrief};
 pub use digest::{AnsweredFollowUp, DigestFacts, KudosLine, ReachedGoal};
 pub use events::{Claim, ClaimToken};
-pub use export::{ExportSize, ExportedDebrief, ExportedFollowUp, ExportedLesson};
+pub use export::{ExportScope, ExportSize, ExportedDebrief, ExportedFollowUp, ExportedLesson};
 pub use follow_ups::{Ask, AskedLesson, LessonOrigin, TrackedLesson, Transition, Unreachable};
 pub use goals::Goal;
 pub use installations::{Credentials, Installation, InstallationState, NewInstallation, Rotated};

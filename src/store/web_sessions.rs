@@ -113,11 +113,13 @@ impl Store {
             .rows_affected())
     }
 
-    /// Records the private conversations the session's person is in, as the platform
-    /// said at `now`, in place of what was recorded before.
-    pub async fn set_web_session_channels(
+    /// Records what the platform said at `now` about the session's person: whether
+    /// they administer the workspace, and the private conversations they are in (in
+    /// place of what was recorded before).
+    pub async fn refresh_web_session(
         &self,
         token_hash: &str,
+        admin: bool,
         conversations: &[String],
         now: Timestamp,
     ) -> Result<(), StoreError> {
@@ -136,11 +138,14 @@ impl Store {
             .execute(&mut tx.tx)
             .await?;
         }
-        db::query("UPDATE web_sessions SET channels_checked_at = ? WHERE token_hash = ?")
-            .bind(now.unix_seconds())
-            .bind(token_hash)
-            .execute(&mut tx.tx)
-            .await?;
+        db::query(
+            "UPDATE web_sessions SET admin = ?, channels_checked_at = ? WHERE token_hash = ?",
+        )
+        .bind(admin)
+        .bind(now.unix_seconds())
+        .bind(token_hash)
+        .execute(&mut tx.tx)
+        .await?;
         tx.commit().await
     }
 

@@ -56,6 +56,8 @@ struct Dashboard {
     ours: WorkspaceId,
     /// The private conversations `users.conversations` says each person is in.
     rooms: Rooms,
+    /// Who is an admin, a guest, deactivated.
+    people: People,
     /// Ids of lessons seeded: ours in public, ours in the private room, theirs.
     public_lesson: i64,
     private_lesson: i64,
@@ -92,21 +94,30 @@ async fn said(store: &Store, ws: WorkspaceId, channel: &str, text: &str, shared:
     seed::lesson(store, (ws, debrief, "Rollout review"), said, 20).await
 }
 
-/// `users.info` for a person with these flags set (an admin, a guest).
-async fn person_is(app: &TestApp, user: &str, flags: Value) {
-    let mut person = json!({"id": user, "deleted": false, "is_bot": false});
-    for (flag, value) in flags.as_object().unwrap() {
-        person[flag] = value.clone();
+/// Slack's `users.info`: a plain member unless a test set flags for the person (an
+/// admin, a guest, deactivated).
+#[derive(Clone, Default)]
+struct People(Arc<Mutex<std::collections::HashMap<String, Value>>>);
+
+impl People {
+    fn set(&self, user: &str, flags: Value) {
+        self.0.lock().unwrap().insert(user.into(), flags);
     }
-    Mock::given(method("POST"))
-        .and(path("/api/users.info"))
-        .and(wiremock::matchers::body_string_contains(format!(
-            "user={user}"
-        )))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"ok": true, "user": person})))
-        .with_priority(1)
-        .mount(&app.slack)
-        .await;
+}
+
+impl Respond for People {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let form: std::collections::HashMap<String, String> =
+            serde_urlencoded::from_bytes(&request.body).unwrap();
+        let user = &form["user"];
+        let mut person = json!({"id": user, "deleted": false, "is_bot": false});
+        if let Some(flags) = self.0.lock().unwrap().get(user) {
+            for (flag, value) in flags.as_object().unwrap() {
+                person[flag] = value.clone();
+            }
+        }
+        ResponseTemplate::new(200).set_body_json(json!({"ok": true, "user": person}))
+    }
 }
 
 async fn dashboard() -> Dashboard {
@@ -156,8 +167,15 @@ async fn dashboard() -> Dashboard {
         .with_priority(1)
         .mount(&app.slack)
         .await;
-    person_is(&app, "U0ADMIN", json!({"is_admin": true})).await;
-    person_is(&app, "U0GUEST", json!({"is_restricted": true})).await;
+    let people = People::default();
+    people.set("U0ADMIN", json!({"is_admin": true}));
+    people.set("U0GUEST", json!({"is_restricted": true}));
+    Mock::given(method("POST"))
+        .and(path("/api/users.info"))
+        .respond_with(people.clone())
+        .with_priority(1)
+        .mount(&app.slack)
+        .await;
     let store = app.store().await;
     let ours = seed::workspace(&store, "T0ACME", Some("Acme <Corp>"), 1).await;
     store
@@ -200,6 +218,7 @@ async fn dashboard() -> Dashboard {
         browser,
         ours,
         rooms,
+        people,
         public_lesson,
         private_lesson,
         their_lesson,
@@ -637,14 +656,18 @@ async fn guests_are_turned_away_and_admin_pages_are_for_admins() {
     assert!(csv.starts_with("id,"), "{csv}");
     assert_eq!(
         csv.lines().count(),
-        3,
-        "a header and our two lessons: {csv}"
+        2,
+        "a header and our public lesson: {csv}"
     );
     assert!(csv.contains("canary") && !csv.contains("another company"));
+    assert!(
+        !csv.contains("private room"),
+        "an admin who is not in a private channel does not export its lessons: {csv}"
+    );
     let (status, json) = dash.page("/app/export/debriefs.json", &admin).await;
     assert_eq!(status, 200);
     let debriefs: Vec<Value> = serde_json::from_str(&json).unwrap();
-    assert_eq!(debriefs.len(), 2);
+    assert_eq!(debriefs.len(), 1, "the public one: {json}");
     assert_eq!(dash.page("/app/export/passwords.csv", &admin).await.0, 404);
 }
 
@@ -726,4 +749,134 @@ async fn an_owner_answers_follow_ups_on_the_me_page_and_outcomes_count_them() {
         lesson.contains("applied on"),
         "the follow-up history: {lesson}"
     );
+}
+
+#[tokio::test]
+async fn a_demoted_admin_loses_the_admin_pages_and_a_deactivated_account_its_session() {
+    let dash = dashboard().await;
+    let admin = dash.sign_in_as("U0ADMIN").await;
+    let alice = dash.sign_in().await;
+    assert_eq!(dash.page("/app/settings", &admin).await.0, 200);
+    dash.people.set("U0ADMIN", json!({"is_admin": false}));
+    dash.people.set("U0ALICE", json!({"deleted": true}));
+    assert_eq!(
+        dash.page("/app/settings", &admin).await.0,
+        200,
+        "asked a minute ago"
+    );
+    dash.clock.advance(301);
+    assert_eq!(dash.page("/app/settings", &admin).await.0, 403);
+    let (status, page) = dash.page("/app/lessons", &alice).await;
+    assert_eq!(status, 303, "signed out: {page}");
+    assert!(
+        dash.page("/app", &alice)
+            .await
+            .1
+            .contains("Sign in with Slack")
+    );
+    // Made an admin again, and asked again.
+    dash.people.set("U0ADMIN", json!({"is_owner": true}));
+    dash.clock.advance(301);
+    assert_eq!(dash.page("/app/settings", &admin).await.0, 200);
+}
+
+#[tokio::test]
+async fn notes_said_in_private_stay_private_and_stale_lessons_are_kept_or_retired_on_me() {
+    let dash = dashboard().await;
+    let store = dash.app.store().await;
+    let debrief = seed::debrief(&store, dash.ours, "C0PUB", "Incident review", 30).await;
+    let mut owned = Vec::new();
+    for text in ["Page the owner", "Write the runbook"] {
+        let said = Said {
+            kind: LessonKind::Lesson,
+            text,
+            owner: Some("U0ALICE"),
+            shared: true,
+        };
+        owned.push(seed::lesson(&store, (dash.ours, debrief, "Incident review"), said, 40).await);
+    }
+    let db = dash.app.database().await;
+    for (lesson, answer, note) in [
+        (owned[0], "applied", "Paged in two minutes"),
+        (owned[1], "not_yet", "My manager moved it"),
+    ] {
+        learnloop::store::db::query(
+            "INSERT INTO follow_ups (workspace_id, lesson_id, person, asked_at, answer, note, \
+                 answered_at) VALUES (?, ?, 'U0ALICE', 50, ?, ?, 60)",
+        )
+        .bind(dash.ours.0)
+        .bind(lesson)
+        .bind(answer)
+        .bind(note)
+        .execute(&db)
+        .await
+        .unwrap();
+    }
+    learnloop::store::db::query(
+        "UPDATE lessons SET status = 'stale', not_yet_count = 4 WHERE id = ?",
+    )
+    .bind(owned[1])
+    .execute(&db)
+    .await
+    .unwrap();
+    let bob = dash.sign_in_as("U0BOB").await;
+    let (_, applied) = dash.page(&format!("/app/lessons/{}", owned[0]), &bob).await;
+    assert!(applied.contains("Paged in two minutes"), "{applied}");
+    let (_, stale) = dash.page(&format!("/app/lessons/{}", owned[1]), &bob).await;
+    assert!(
+        !stale.contains("manager"),
+        "another's private note: {stale}"
+    );
+    let alice = dash.sign_in().await;
+    let (_, own) = dash
+        .page(&format!("/app/lessons/{}", owned[1]), &alice)
+        .await;
+    assert!(own.contains("My manager moved it"), "her own note: {own}");
+
+    let (_, me) = dash.page("/app/me", &alice).await;
+    assert!(
+        me.contains("Still relevant?") && me.contains("Write the runbook"),
+        "{me}"
+    );
+    let stale_lesson = owned[1];
+    let retire = |csrf: String| {
+        let (dash, alice) = (&dash, alice.clone());
+        async move {
+            dash.browser
+                .post(dash.app.url(&format!("/app/me/stale/{stale_lesson}")))
+                .header("cookie", alice)
+                .form(&[("csrf", csrf.as_str()), ("choice", "retire")])
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(retire("forged".into()).await.status(), 403);
+    let done = retire(csrf_of(&me)).await;
+    assert_eq!(done.headers()["location"], "/app/me?recorded=true");
+    let status: String =
+        learnloop::store::db::query_scalar("SELECT status FROM lessons WHERE id = ?")
+            .bind(owned[1])
+            .fetch_one(&db)
+            .await
+            .unwrap();
+    assert_eq!(status, "not_relevant");
+    assert!(
+        !dash
+            .page("/app/me", &alice)
+            .await
+            .1
+            .contains("Still relevant?")
+    );
+    // Bob cannot retire Alice's lessons.
+    let (_, bobs) = dash.page("/app/me", &bob).await;
+    let theirs = dash
+        .browser
+        .post(dash.app.url(&format!("/app/me/stale/{}", owned[0])))
+        .header("cookie", &bob)
+        .form(&[("csrf", csrf_of(&bobs).as_str()), ("choice", "keep")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(theirs.headers()["location"], "/app/me?recorded=false");
 }

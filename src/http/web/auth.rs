@@ -17,7 +17,7 @@ use axum::response::{IntoResponse, Response};
 use maud::html;
 use serde::Deserialize;
 
-use super::{layout, off, refresh_conversations, signed_in};
+use super::{layout, off, refresh_access, signed_in};
 use crate::app::access::admission;
 use crate::app::signin::{SESSION_MAX_AGE_SECS, SlackSignIn};
 use crate::http::AppState;
@@ -252,7 +252,7 @@ pub(super) async fn callback(
             now,
         )
         .await?;
-    refresh_conversations(&state, &hash, workspace, &signed_in.user_id).await?;
+    refresh_access(&state, &hash, workspace, &signed_in.user_id, admin).await?;
     Ok(see_other(
         "/app",
         vec![

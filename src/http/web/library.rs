@@ -32,12 +32,22 @@ pub struct LibraryQuery {
     from: Option<String>,
     /// `YYYY-MM-DD`, inclusive.
     to: Option<String>,
-    before: Option<i64>,
+    /// `SECONDS-ID`: the position of the last lesson of the page before.
+    before: Option<String>,
 }
 
 /// A field as typed, or `None` when left empty.
 fn typed(field: &Option<String>) -> Option<&str> {
     field.as_deref().map(str::trim).filter(|v| !v.is_empty())
+}
+
+/// A page position, `SECONDS-ID` (see [`LibraryQuery::after`]).
+fn position(text: &str) -> Option<(Timestamp, i64)> {
+    let (at, id) = text.split_once('-')?;
+    Some((
+        Timestamp::from_unix_seconds(at.parse().ok()?),
+        id.parse().ok()?,
+    ))
 }
 
 /// The start of a `YYYY-MM-DD` day in UTC (`days_later` days on).
@@ -75,13 +85,13 @@ impl LibraryQuery {
             owner: typed(&self.owner).map(|o| o.trim_start_matches('@').to_owned()),
             since,
             until,
-            before: self.before,
+            before: typed(&self.before).and_then(position),
         };
         (filter, problems)
     }
 
-    /// This query's link with `before` set (the next page).
-    fn after(&self, before: i64) -> String {
+    /// This query's link with `before` set to `last` (the next page).
+    fn after(&self, last: &LessonHit) -> String {
         let pairs: Vec<(&str, &str)> = [
             ("tag", &self.tag),
             ("channel", &self.channel),
@@ -93,7 +103,7 @@ impl LibraryQuery {
         .into_iter()
         .filter_map(|(name, value)| typed(value).map(|value| (name, value)))
         .collect();
-        let before = before.to_string();
+        let before = format!("{}-{}", last.created_at.unix_seconds(), last.id);
         let mut pairs = pairs;
         pairs.push(("before", &before));
         format!(
@@ -187,7 +197,7 @@ async fn library(
         .library_lessons(signed.viewer(), terms.as_ref(), &filter, PAGE)
         .await?;
     let next = (terms.is_none() && hits.len() == PAGE as usize)
-        .then(|| hits.last().map(|last| query.after(last.id)))
+        .then(|| hits.last().map(|last| query.after(last)))
         .flatten();
     let body = html! {
         (filters(query))
@@ -267,7 +277,7 @@ pub async fn lesson(
     };
     let history = state
         .store
-        .follow_up_history(signed.workspace.id, lesson.id)
+        .follow_up_history(signed.workspace.id, lesson.id, &signed.session.user_id)
         .await?;
     let recurs = state
         .store
@@ -364,9 +374,25 @@ mod tests {
             owner: Some(String::new()),
             ..LibraryQuery::default()
         };
+        let last = LessonHit {
+            id: 42,
+            text: String::new(),
+            tags: String::new(),
+            owner: None,
+            status: "open".into(),
+            debrief_id: 1,
+            debrief_title: String::new(),
+            channel: String::new(),
+            created_at: Timestamp::from_unix_seconds(1_700_000_000),
+        };
+        let next = query.after(&last);
         assert_eq!(
-            query.after(42),
-            "/app/lessons?tag=ops&status=applied&before=42"
+            next,
+            "/app/lessons?tag=ops&status=applied&before=1700000000-42"
         );
+        let back: LibraryQuery =
+            serde_urlencoded::from_str(next.split_once('?').unwrap().1).unwrap();
+        assert_eq!(back.filter().0.before, Some((last.created_at, 42)));
+        assert_eq!(position("12-x"), None);
     }
 }

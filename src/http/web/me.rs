@@ -1,5 +1,6 @@
-//! Me: my follow-ups (answered here with the same domain code as the chat buttons),
-//! my goals, and my check-in ratings over the last three months.
+//! Me: my follow-ups (answered here with the same domain code as the chat buttons,
+//! Keep and Retire for those gone stale included), my goals, and my check-in ratings
+//! over the last three months.
 
 use axum::extract::{Form, Path, Query, State};
 use axum::http::StatusCode;
@@ -12,7 +13,7 @@ use super::layout::{Section, shell};
 use super::library::day;
 use super::{Signed, auth, stale_form};
 use crate::app::checkin_loop::{rating_series, series_label};
-use crate::app::followups::{self, Answer};
+use crate::app::followups::{self, Answer, KEEP, RETIRE};
 use crate::http::AppState;
 use crate::http::error::HttpError;
 use crate::store::TrackedLesson;
@@ -48,6 +49,19 @@ fn follow_up(lesson: &TrackedLesson, csrf: &str) -> Markup {
     }
 }
 
+fn stale_one(lesson: &TrackedLesson, csrf: &str) -> Markup {
+    html! {
+        li {
+            p { a href={ "/app/lessons/" (lesson.id) } { (lesson.text) } }
+            form.answer method="post" action={ "/app/me/stale/" (lesson.id) } {
+                input type="hidden" name="csrf" value=(csrf);
+                button type="submit" name="choice" value="keep" { "Keep (ask again in four weeks)" }
+                button.quiet type="submit" name="choice" value="retire" { "Retire" }
+            }
+        }
+    }
+}
+
 /// `/app/me`.
 pub async fn page(
     State(state): State<AppState>,
@@ -57,6 +71,7 @@ pub async fn page(
     let (workspace, user) = (signed.workspace.id, signed.session.user_id.as_str());
     let store = &state.store;
     let open = store.open_follow_ups(workspace, user, LISTED).await?;
+    let stale = store.stale_follow_ups(workspace, user, LISTED).await?;
     let goals = store.goals(workspace, user).await?;
     let since = state.clock.now().plus_seconds(-TREND_SECS);
     let past = store
@@ -74,6 +89,11 @@ pub async fn page(
             p { "Nothing waits for you: every lesson you own has an outcome." }
         } @else {
             ul.plain { @for lesson in &open { (follow_up(lesson, &signed.session.csrf)) } }
+        }
+        @if !stale.is_empty() {
+            h2 { "Still relevant?" }
+            p { "Four times \"not yet\": keep asking about these, or retire them? Only you see this." }
+            ul.plain { @for lesson in &stale { (stale_one(lesson, &signed.session.csrf)) } }
         }
         h2 { "My goals" }
         @if goals.is_empty() {
@@ -163,6 +183,35 @@ pub async fn answer(
     // No conversation: the dashboard is none of the person's chats.
     let ctx = state.command_context(&signed.workspace, "", &signed.session.user_id);
     let answered = followups::answer(&ctx, &format!("{id}:{version}"), answer, None).await?;
+    Ok(auth::see_other(
+        &format!("/app/me?recorded={}", answered.recorded),
+        vec![],
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct Choice {
+    csrf: Option<String>,
+    choice: Option<String>,
+}
+
+/// `POST /app/me/stale/ID`: Keep or Retire, as the buttons in chat.
+pub async fn keep_or_retire(
+    State(state): State<AppState>,
+    signed: Signed,
+    Path(id): Path<String>,
+    Form(form): Form<Choice>,
+) -> Result<Response, HttpError> {
+    if !signed.form_is_ours(form.csrf.as_deref()) {
+        return Ok(stale_form(&signed));
+    }
+    let action = match form.choice.as_deref() {
+        Some("keep") => KEEP,
+        Some("retire") => RETIRE,
+        _ => return Err(HttpError::bad_request("choice is keep or retire")),
+    };
+    let ctx = state.command_context(&signed.workspace, "", &signed.session.user_id);
+    let answered = followups::keep_or_retire(&ctx, action, &id).await?;
     Ok(auth::see_other(
         &format!("/app/me?recorded={}", answered.recorded),
         vec![],

@@ -23,7 +23,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use maud::html;
 
-use crate::app::access::{CONVERSATIONS_TTL_SECS, private_conversations};
+use crate::app::access::{ACCESS_TTL_SECS, Recheck, private_conversations, recheck};
 use crate::app::signin::{SESSION_IDLE_SECS, SESSION_MAX_AGE_SECS, SlackSignIn};
 use crate::http::AppState;
 use crate::http::error::HttpError;
@@ -41,6 +41,7 @@ pub fn router() -> Router<AppState> {
         .route("/app/debriefs/{id}", get(debriefs::one))
         .route("/app/me", get(me::page))
         .route("/app/me/followups/{id}", post(me::answer))
+        .route("/app/me/stale/{id}", post(me::keep_or_retire))
         .route("/app/settings", get(settings::page))
         .route("/app/export/{file}", get(export::download))
         .route("/auth/slack/login", get(auth::login))
@@ -114,8 +115,10 @@ pub fn stale_form(signed: &Signed) -> Response {
     )
 }
 
-/// The signed-in session of this browser, if any; its private conversations asked
-/// for again when the last answer is older than a few minutes.
+/// The signed-in session of this browser, if any. Once what the platform said about
+/// the person is a few minutes old it is asked again: a deactivated account or a new
+/// guest is signed out, a demoted admin loses the admin pages, and the private
+/// conversations are read anew.
 async fn signed_in(
     state: &AppState,
     signin: &SlackSignIn,
@@ -126,7 +129,7 @@ async fn signed_in(
     };
     let hash = digest(token);
     let now = state.clock.now();
-    let Some(session) = state
+    let Some(mut session) = state
         .store
         .use_web_session(&hash, now, (SESSION_IDLE_SECS, SESSION_MAX_AGE_SECS))
         .await?
@@ -134,8 +137,26 @@ async fn signed_in(
         return Ok(None);
     };
     let workspace = state.store.workspace_by_id(session.workspace).await?;
-    if now.seconds_since(session.channels_checked_at) >= CONVERSATIONS_TTL_SECS {
-        refresh_conversations(state, &hash, &workspace, &session.user_id).await?;
+    if now.seconds_since(session.channels_checked_at) >= ACCESS_TTL_SECS {
+        let admins = &state.settings.http.admins;
+        match recheck(
+            state.directory.as_ref(),
+            &workspace,
+            &session.user_id,
+            admins,
+        )
+        .await
+        {
+            Recheck::Ends => {
+                tracing::info!("ended a dashboard session: the account is gone or a guest");
+                state.store.end_web_session(&hash).await?;
+                return Ok(None);
+            }
+            Recheck::Stays { admin } => {
+                session.admin = admin;
+                refresh_access(state, &hash, &workspace, &session.user_id, admin).await?;
+            }
+        }
     }
     Ok(Some(Signed {
         hash,
@@ -144,18 +165,20 @@ async fn signed_in(
     }))
 }
 
-/// Asks the platform which private conversations the person is in, and records it.
-pub async fn refresh_conversations(
+/// Records whether the person is an admin, and the private conversations the
+/// platform says they are in.
+pub async fn refresh_access(
     state: &AppState,
     hash: &str,
     workspace: &Workspace,
     user: &str,
+    admin: bool,
 ) -> Result<(), HttpError> {
     let theirs =
         private_conversations(&state.store, state.directory.as_ref(), workspace, user).await?;
     state
         .store
-        .set_web_session_channels(hash, &theirs, state.clock.now())
+        .refresh_web_session(hash, admin, &theirs, state.clock.now())
         .await?;
     Ok(())
 }

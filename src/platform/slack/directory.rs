@@ -51,18 +51,17 @@ pub fn member_kind_of(user: &Value) -> MemberKind {
     }
 }
 
-/// Where the person of a `users.info` user object stands; `None` for a bot or a
-/// deactivated account.
-pub fn standing_of(user: &Value) -> Option<Standing> {
+/// Where the person of a `users.info` user object stands.
+pub fn standing_of(user: &Value) -> Standing {
     let flag = |name: &str| user[name].as_bool().unwrap_or(false);
     if member_kind_of(user) != MemberKind::Person {
-        None
+        Standing::Gone
     } else if flag("is_restricted") || flag("is_ultra_restricted") {
-        Some(Standing::Guest)
+        Standing::Guest
     } else if flag("is_admin") || flag("is_owner") || flag("is_primary_owner") {
-        Some(Standing::Admin)
+        Standing::Admin
     } else {
-        Some(Standing::Member)
+        Standing::Member
     }
 }
 
@@ -167,7 +166,7 @@ impl Directory for SlackDirectory {
                 .call_form("users.info", token, &[("user", user)])
                 .await
             {
-                Ok(answer) if answer["user"].is_object() => standing_of(&answer["user"]),
+                Ok(answer) if answer["user"].is_object() => Some(standing_of(&answer["user"])),
                 Ok(_) => None,
                 Err(err) => {
                     tracing::info!(error = %err, "users.info failed");
@@ -334,32 +333,25 @@ mod tests {
     #[test]
     fn guests_admins_and_owners_are_told_apart_and_bots_are_nobody() {
         let standing = |user: Value| standing_of(&user);
+        assert_eq!(standing(json!({"id": "U1"})), Standing::Member);
         assert_eq!(
-            standing(serde_json::json!({"id": "U1"})),
-            Some(Standing::Member)
+            standing(json!({"id": "U1", "is_admin": true})),
+            Standing::Admin
         );
         assert_eq!(
-            standing(serde_json::json!({"id": "U1", "is_admin": true})),
-            Some(Standing::Admin)
-        );
-        assert_eq!(
-            standing(serde_json::json!({"id": "U1", "is_primary_owner": true})),
-            Some(Standing::Admin)
+            standing(json!({"id": "U1", "is_primary_owner": true})),
+            Standing::Admin
         );
         // A guest is a guest even if an admin flag were set.
+        let guest = json!({"id": "U1", "is_ultra_restricted": true, "is_admin": true});
+        assert_eq!(standing(guest), Standing::Guest);
         assert_eq!(
-            standing(
-                serde_json::json!({"id": "U1", "is_ultra_restricted": true, "is_admin": true})
-            ),
-            Some(Standing::Guest)
+            standing(json!({"id": "U1", "is_bot": true})),
+            Standing::Gone
         );
         assert_eq!(
-            standing(serde_json::json!({"id": "U1", "is_bot": true})),
-            None
-        );
-        assert_eq!(
-            standing(serde_json::json!({"id": "U1", "deleted": true})),
-            None
+            standing(json!({"id": "U1", "deleted": true})),
+            Standing::Gone
         );
     }
 
