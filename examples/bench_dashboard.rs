@@ -4,7 +4,8 @@
 //! the private channels.
 //!
 //! The workspace: 5,000 debriefs over a year in 25 channels (20 public, 5 private), 20
-//! lessons each, 40 tags, 200 owners; about two thirds of the lessons settled (applied,
+//! lessons each written from a Zipf vocabulary of 5,000 words (as `bench_lessons`), 40
+//! tags, 200 owners; about two thirds of the lessons settled (applied,
 //! not relevant, stale) at times spread over the year, one follow-up question per
 //! settled lesson and one unanswered for a tenth of the rest, and a few thousand
 //! recurrences.
@@ -17,6 +18,7 @@
 //!   database. Ratios to it compare across sessions on this noisy machine.
 //!
 //! Run: `cargo run --release --example bench_dashboard -- [ROUNDS]`
+//! (`BENCH_DASHBOARD_KEEP_DB=PATH` keeps a copy of the database to look into).
 
 #[path = "support/mod.rs"]
 mod support;
@@ -33,7 +35,7 @@ use learnloop::store::{
 };
 use serde_json::json;
 use sha2::{Digest, Sha256};
-use support::{Accepts, Running, stats};
+use support::{Accepts, COMMON, Running, Vocabulary, stats};
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer};
 
@@ -44,47 +46,6 @@ const PUBLIC_CHANNELS: usize = 20;
 const PRIVATE_CHANNELS: usize = 5;
 const TAGS: usize = 40;
 const OWNERS: usize = 200;
-const WORDS: &[&str] = &[
-    "deploy",
-    "test",
-    "database",
-    "migration",
-    "rollback",
-    "incident",
-    "review",
-    "alert",
-    "feature",
-    "flag",
-    "staging",
-    "release",
-    "monitoring",
-    "runbook",
-    "oncall",
-    "customer",
-    "latency",
-    "cache",
-    "backup",
-    "restore",
-    "schema",
-    "pipeline",
-    "canary",
-    "config",
-    "dependency",
-    "outage",
-    "handover",
-    "estimate",
-    "scope",
-    "documentation",
-    "pairing",
-    "retry",
-    "timeout",
-    "queue",
-    "capacity",
-    "security",
-    "access",
-    "secret",
-    "rotation",
-];
 
 fn channel(index: usize) -> String {
     if index < PUBLIC_CHANNELS {
@@ -120,12 +81,13 @@ async fn generate(store: &Store, db_url: &str, now: i64) -> anyhow::Result<i64> 
             .await?;
     }
     let mut rng = fastrand::Rng::with_seed(18);
+    let vocabulary = Vocabulary::new(5_000);
     let start = now - SPAN_SECS;
     let mut tx = store.begin().await?;
     for k in 0..DEBRIEFS {
         let at = start + (k as i64) * SPAN_SECS / DEBRIEFS as i64;
         let room = channel(rng.usize(0..PUBLIC_CHANNELS + PRIVATE_CHANNELS));
-        let title = format!("{} review {k}", WORDS[rng.usize(0..WORDS.len())]);
+        let title = format!("{} review {k}", COMMON[rng.usize(0..COMMON.len())]);
         let debrief = tx
             .create_debrief(
                 NewDebrief {
@@ -143,9 +105,7 @@ async fn generate(store: &Store, db_url: &str, now: i64) -> anyhow::Result<i64> 
             )
             .await?;
         for _ in 0..PER_DEBRIEF {
-            let text: Vec<&str> = (0..rng.usize(6..14))
-                .map(|_| WORDS[rng.usize(0..WORDS.len())])
-                .collect();
+            let text = vocabulary.sentence(&mut rng);
             let tags = format!("t{} t{}", rng.usize(0..TAGS), rng.usize(0..TAGS));
             let owner = format!("U{:04}", rng.usize(0..OWNERS));
             tx.insert_lesson(
@@ -158,7 +118,7 @@ async fn generate(store: &Store, db_url: &str, now: i64) -> anyhow::Result<i64> 
                     } else {
                         LessonKind::Lesson
                     },
-                    text: &text.join(" "),
+                    text: &text,
                     author: None,
                     owner: Some(&owner),
                     tags: &tags,
@@ -294,6 +254,11 @@ async fn main() -> anyhow::Result<()> {
     let to = chrono::DateTime::from_timestamp(now - 60 * 86_400, 0)
         .unwrap()
         .format("%Y-%m-%d");
+    // The position of a lesson half way back: the second half's first page.
+    let middle: (i64, i64) = sqlx::query_as("SELECT created_at, id FROM lessons WHERE id = 50000")
+        .fetch_one(&sqlx::SqlitePool::connect(&running.db_url).await?)
+        .await?;
+    let middle = format!("{}-{}", middle.0, middle.1);
     let library: Vec<String> = vec![
         "/app/lessons".into(),
         "/app/lessons?tag=t7".into(),
@@ -305,9 +270,10 @@ async fn main() -> anyhow::Result<()> {
         format!("/app/lessons?from={from}&to={to}"),
         "/app/lessons?tag=t3&status=open".into(),
         "/app/lessons?q=canary".into(),
+        "/app/lessons?q=deploy".into(),
         "/app/lessons?q=rollback+runbook&tag=t11".into(),
         "/app/lessons?q=secr*".into(),
-        "/app/lessons?before=50000".into(),
+        format!("/app/lessons?before={middle}"),
         "/app/lessons?owner=U0042&status=applied&tag=t1".into(),
     ];
     let get = |path: String| {
@@ -361,6 +327,13 @@ async fn main() -> anyhow::Result<()> {
             "library_by_filter": slowest,
         }))?
     );
+    // To look into the queries afterwards (EXPLAIN QUERY PLAN), a copy of the database.
+    if let Ok(path) = std::env::var("BENCH_DASHBOARD_KEEP_DB") {
+        sqlx::query("VACUUM INTO ?")
+            .bind(path)
+            .execute(&sqlx::SqlitePool::connect(&running.db_url).await?)
+            .await?;
+    }
     running.stop().await;
     Ok(())
 }

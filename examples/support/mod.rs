@@ -1,5 +1,5 @@
 //! What the HTTP benchmarks share: a signed Slack client, a fake Slack that accepts
-//! everything, and latency statistics.
+//! everything, latency statistics, and a vocabulary for made-up lessons.
 
 #![allow(dead_code)] // each benchmark uses its own part
 
@@ -224,5 +224,93 @@ impl Running {
     pub async fn stop(self) {
         let _ = self.stop.send(());
         let _ = self.server.await;
+    }
+}
+
+/// Real words at the top of the vocabulary, so queries read like real ones.
+pub const COMMON: &[&str] = &[
+    "deploy",
+    "test",
+    "database",
+    "migration",
+    "rollback",
+    "incident",
+    "review",
+    "alert",
+    "feature",
+    "flag",
+    "staging",
+    "release",
+    "monitoring",
+    "runbook",
+    "oncall",
+    "customer",
+    "latency",
+    "cache",
+    "backup",
+    "restore",
+    "schema",
+    "pipeline",
+    "canary",
+    "config",
+    "dependency",
+    "outage",
+    "handover",
+    "estimate",
+    "scope",
+    "documentation",
+    "pairing",
+    "retry",
+    "timeout",
+    "queue",
+    "capacity",
+    "security",
+    "access",
+    "secret",
+    "rotation",
+    "dashboard",
+];
+const SYLLABLES: &[&str] = &[
+    "ka", "lo", "mi", "ten", "ru", "sa", "vek", "dor", "pi", "lan", "ob", "ze", "tra", "mon",
+    "fel", "gu", "hes", "ix", "jo", "quen",
+];
+
+/// A Zipf-distributed vocabulary: a few words are everywhere, most are rare.
+pub struct Vocabulary {
+    pub words: Vec<String>,
+    cumulative: Vec<f64>,
+}
+
+impl Vocabulary {
+    pub fn new(size: usize) -> Self {
+        let mut words: Vec<String> = COMMON.iter().map(|w| (*w).to_owned()).collect();
+        let mut i = 0usize;
+        while words.len() < size {
+            let (a, b, c) = (i % 20, (i / 20) % 20, (i / 400) % 20);
+            words.push(format!("{}{}{}", SYLLABLES[a], SYLLABLES[b], SYLLABLES[c]));
+            i += 1;
+        }
+        let mut total = 0.0;
+        let cumulative = (0..size)
+            .map(|rank| {
+                total += 1.0 / (rank as f64 + 1.0);
+                total
+            })
+            .collect();
+        Self { words, cumulative }
+    }
+
+    pub fn pick(&self, rng: &mut fastrand::Rng) -> &str {
+        let target = rng.f64() * self.cumulative.last().copied().unwrap_or(1.0);
+        let rank = self.cumulative.partition_point(|c| *c < target);
+        &self.words[rank.min(self.words.len() - 1)]
+    }
+
+    pub fn sentence(&self, rng: &mut fastrand::Rng) -> String {
+        let length = rng.usize(6..16);
+        (0..length)
+            .map(|_| self.pick(rng))
+            .collect::<Vec<_>>()
+            .join(" ")
     }
 }

@@ -24,6 +24,20 @@ pub struct Viewer<'a> {
     pub sees_public: bool,
 }
 
+impl Viewer<'_> {
+    /// Binds what [`VISIBLE_BY_DEBRIEF`] takes, after the values bound before it.
+    fn bind<'q, O: db::Row>(&self, query: db::QueryAs<'q, O>) -> db::QueryAs<'q, O>
+    where
+        Self: 'q,
+    {
+        query
+            .bind(self.session)
+            .bind(self.workspace.0)
+            .bind(self.sees_public)
+            .bind(self.workspace.0)
+    }
+}
+
 /// Holds when lesson `l` of debrief `d` may be shown to the viewer whose session and
 /// `sees_public` flag are bound, in that order.
 pub(super) const LESSON_VISIBLE: &str = "(EXISTS (SELECT 1 FROM web_session_channels m \
@@ -40,15 +54,19 @@ pub(super) const DEBRIEF_VISIBLE: &str = "(EXISTS (SELECT 1 FROM web_session_cha
          WHERE s.workspace_id = d.workspace_id AND s.conversation = d.channel \
            AND s.public = 1)))";
 
-/// Holds when the lessons of group `g` (a conversation `g.channel` and a visibility
-/// `g.visibility`, the grouping columns of an aggregate) may be counted for the viewer:
-/// binds the session, `sees_public` and the workspace. Aggregates group first and check
-/// each group once, instead of each of thousands of lessons. (On PostgreSQL a sum of
-/// sums is `numeric`, so their outer sums are cast back to BIGINT.)
-const GROUP_VISIBLE: &str = "(EXISTS (SELECT 1 FROM web_session_channels m \
-         WHERE m.token_hash = ? AND m.conversation = g.channel) \
-     OR (? = 1 AND g.visibility = 'shared' AND EXISTS (SELECT 1 FROM conversation_scopes s \
-         WHERE s.workspace_id = ? AND s.conversation = g.channel AND s.public = 1)))";
+/// Holds when lesson `l` may be shown to the viewer, decided by its debrief: the
+/// debriefs held where the viewer is, and (for shared lessons) those held in public,
+/// are each listed once per query and every lesson is checked against the lists,
+/// instead of joining its debrief and looking up its conversation twice a row. Binds
+/// the session, the workspace, `sees_public` and the workspace. The unary `+` keeps
+/// SQLite scanning the lessons by their own index rather than by these lists.
+const VISIBLE_BY_DEBRIEF: &str = "(+l.debrief_id IN (SELECT vd.id FROM debriefs vd \
+         JOIN web_session_channels m ON m.conversation = vd.channel \
+         WHERE m.token_hash = ? AND vd.workspace_id = ?) \
+     OR (? = 1 AND l.visibility = 'shared' AND +l.debrief_id IN (SELECT vd.id FROM debriefs vd \
+         JOIN conversation_scopes s ON s.workspace_id = vd.workspace_id \
+             AND s.conversation = vd.channel \
+         WHERE vd.workspace_id = ? AND s.public = 1)))";
 
 /// Lesson `o` of debrief `od` is visible: [`LESSON_VISIBLE`] for another alias.
 const OTHER_VISIBLE: &str = "(EXISTS (SELECT 1 FROM web_session_channels m \
@@ -189,7 +207,9 @@ const HIT_COLUMNS: &str = concat!("SELECT ", lesson_hit_columns!());
 
 impl Store {
     /// The lessons the viewer may see that match `terms` (best first) or, without
-    /// terms, the newest; with the filters that are set; at most `limit`.
+    /// terms, the newest; with the filters that are set; at most `limit`. The page is
+    /// chosen from the lessons alone (visibility by debrief, see [`VISIBLE_BY_DEBRIEF`])
+    /// and only its rows are joined to their debriefs.
     pub async fn library_lessons(
         &self,
         viewer: Viewer<'_>,
@@ -197,28 +217,23 @@ impl Store {
         filter: &LessonFilter,
         limit: u32,
     ) -> Result<Vec<LessonHit>, StoreError> {
-        let mut sql = String::from(HIT_COLUMNS);
-        match (terms, self.backend()) {
-            (Some(_), Backend::Sqlite) => sql.push_str(
-                " FROM lessons_fts f JOIN lessons l ON l.id = f.rowid \
-                 JOIN debriefs d ON d.id = l.debrief_id AND d.workspace_id = l.workspace_id \
-                 WHERE lessons_fts MATCH ? AND l.workspace_id = ?",
-            ),
+        let backend = self.backend();
+        let mut inner = String::from(match (terms, backend) {
+            (Some(_), Backend::Sqlite) => {
+                "SELECT l.id AS id, bm25(lessons_fts, 1.0, 2.0, 0.5) AS score \
+                 FROM lessons_fts f JOIN lessons l ON l.id = f.rowid \
+                 WHERE lessons_fts MATCH ? AND l.workspace_id = ?"
+            }
             // The query's words carry the workspace, as the index's do; built once.
-            (Some(_), Backend::Postgres) => sql.push_str(
-                " FROM (SELECT learnloop_scoped_query(?, to_tsquery('learnloop', ?)) AS q) sq \
-                 CROSS JOIN lessons l \
-                 JOIN debriefs d ON d.id = l.debrief_id AND d.workspace_id = l.workspace_id \
-                 WHERE l.search @@ sq.q AND l.workspace_id = ?",
-            ),
-            (None, _) => sql.push_str(
-                " FROM lessons l \
-                 JOIN debriefs d ON d.id = l.debrief_id AND d.workspace_id = l.workspace_id \
-                 WHERE l.workspace_id = ?",
-            ),
-        }
-        sql.push_str(" AND l.kind = 'lesson' AND ");
-        sql.push_str(LESSON_VISIBLE);
+            (Some(_), Backend::Postgres) => {
+                "SELECT l.id AS id, ts_rank(l.search, sq.q) AS score \
+                 FROM (SELECT learnloop_scoped_query(?, to_tsquery('learnloop', ?)) AS q) sq \
+                 CROSS JOIN lessons l WHERE l.search @@ sq.q AND l.workspace_id = ?"
+            }
+            (None, _) => "SELECT l.id AS id FROM lessons l WHERE l.workspace_id = ?",
+        });
+        inner.push_str(" AND l.kind = 'lesson' AND ");
+        inner.push_str(VISIBLE_BY_DEBRIEF);
         let tag_pattern = filter.tag.as_deref().map(|tag| {
             // A whole tag among the space-separated ones, taken literally.
             let literal = tag
@@ -228,10 +243,13 @@ impl Store {
             format!("% {literal} %")
         });
         if tag_pattern.is_some() {
-            sql.push_str(" AND (' ' || l.tags || ' ') LIKE ? ESCAPE '\\'");
+            inner.push_str(" AND (' ' || l.tags || ' ') LIKE ? ESCAPE '\\'");
         }
         if filter.channel.is_some() {
-            sql.push_str(" AND d.channel = ?");
+            inner.push_str(
+                " AND +l.debrief_id IN (SELECT cd.id FROM debriefs cd \
+                 WHERE cd.workspace_id = ? AND cd.channel = ?)",
+            );
         }
         let statuses: &[&str] = match filter.status {
             None => &[],
@@ -242,45 +260,49 @@ impl Store {
         };
         match statuses.len() {
             0 => {}
-            1 => sql.push_str(" AND l.status = ?"),
-            _ => sql.push_str(" AND l.status IN (?, ?)"),
+            1 => inner.push_str(" AND l.status = ?"),
+            _ => inner.push_str(" AND l.status IN (?, ?)"),
         }
         if filter.owner.is_some() {
-            sql.push_str(" AND l.owner = ?");
+            inner.push_str(" AND l.owner = ?");
         }
         if filter.since.is_some() {
-            sql.push_str(" AND l.created_at >= ?");
+            inner.push_str(" AND l.created_at >= ?");
         }
         if filter.until.is_some() {
-            sql.push_str(" AND l.created_at < ?");
+            inner.push_str(" AND l.created_at < ?");
         }
         if terms.is_none() && filter.before.is_some() {
-            sql.push_str(" AND (l.created_at, l.id) < (?, ?)");
+            inner.push_str(" AND (l.created_at, l.id) < (?, ?)");
         }
-        match (terms, self.backend()) {
-            (Some(_), Backend::Sqlite) => {
-                sql.push_str(" ORDER BY bm25(lessons_fts, 1.0, 2.0, 0.5) LIMIT ?")
-            }
-            (Some(_), Backend::Postgres) => {
-                sql.push_str(" ORDER BY ts_rank(l.search, sq.q) DESC, l.id DESC LIMIT ?")
-            }
-            (None, _) => sql.push_str(" ORDER BY l.created_at DESC, l.id DESC LIMIT ?"),
-        }
+        let (inner_order, outer_order) = match (terms, backend) {
+            (Some(_), Backend::Sqlite) => ("score", "top.score"),
+            (Some(_), Backend::Postgres) => ("score DESC, l.id DESC", "top.score DESC, l.id DESC"),
+            (None, _) => (
+                "l.created_at DESC, l.id DESC",
+                "l.created_at DESC, l.id DESC",
+            ),
+        };
+        let sql = format!(
+            "{HIT_COLUMNS} FROM ({inner} ORDER BY {inner_order} LIMIT ?) top \
+             JOIN lessons l ON l.id = top.id \
+             JOIN debriefs d ON d.id = l.debrief_id AND d.workspace_id = l.workspace_id \
+             ORDER BY {outer_order}"
+        );
         let mut query = db::query_as(&sql);
         if let Some(terms) = terms {
             let expression = self.match_expression(terms, viewer.workspace);
-            query = match self.backend() {
+            query = match backend {
                 Backend::Sqlite => query.bind(expression),
                 Backend::Postgres => query.bind(viewer.workspace.0).bind(expression),
             };
         }
-        query = query.bind(viewer.workspace.0);
-        query = query.bind(viewer.session).bind(viewer.sees_public);
+        query = viewer.bind(query.bind(viewer.workspace.0));
         if let Some(pattern) = tag_pattern {
             query = query.bind(pattern);
         }
         if let Some(channel) = &filter.channel {
-            query = query.bind(channel.clone());
+            query = query.bind(viewer.workspace.0).bind(channel.clone());
         }
         for status in statuses {
             query = query.bind(*status);
@@ -431,25 +453,21 @@ impl Store {
         start: Timestamp,
     ) -> Result<Vec<SettledWeek>, StoreError> {
         let sql = format!(
-            "SELECT g.week, CAST(SUM(g.applied) AS BIGINT) AS applied, \
-                 CAST(SUM(g.settled) AS BIGINT) AS settled FROM ( \
-                 SELECT d.channel, l.visibility, (l.settled_at - ?) / {WEEK_SECS} AS week, \
-                     SUM(CASE WHEN l.status = 'applied' THEN 1 ELSE 0 END) AS applied, \
-                     COUNT(*) AS settled \
-                 FROM lessons l \
-                 JOIN debriefs d ON d.id = l.debrief_id AND d.workspace_id = l.workspace_id \
-                 WHERE l.workspace_id = ? AND l.settled_at >= ? AND l.kind = 'lesson' \
-                   AND l.status IN ('applied', 'not_relevant', 'stale') \
-                 GROUP BY d.channel, l.visibility, week) g \
-             WHERE {GROUP_VISIBLE} GROUP BY g.week ORDER BY g.week"
+            "SELECT (l.settled_at - ?) / {WEEK_SECS} AS week, \
+                 SUM(CASE WHEN l.status = 'applied' THEN 1 ELSE 0 END) AS applied, \
+                 COUNT(*) AS settled \
+             FROM lessons l \
+             WHERE l.workspace_id = ? AND l.settled_at >= ? AND l.kind = 'lesson' \
+               AND l.status IN ('applied', 'not_relevant', 'stale') AND {VISIBLE_BY_DEBRIEF} \
+             GROUP BY week ORDER BY week"
         );
-        Ok(db::query_as(&sql)
-            .bind(start.unix_seconds())
-            .bind(viewer.workspace.0)
-            .bind(start.unix_seconds())
-            .bind(viewer.session)
-            .bind(viewer.sees_public)
-            .bind(viewer.workspace.0)
+        Ok(viewer
+            .bind(
+                db::query_as(&sql)
+                    .bind(start.unix_seconds())
+                    .bind(viewer.workspace.0)
+                    .bind(start.unix_seconds()),
+            )
             .fetch_all(&self.pool)
             .await?)
     }
@@ -461,24 +479,20 @@ impl Store {
         start: Timestamp,
     ) -> Result<Vec<SettledTags>, StoreError> {
         let sql = format!(
-            "SELECT g.tags, CAST(SUM(g.applied) AS BIGINT) AS applied, \
-                 CAST(SUM(g.settled) AS BIGINT) AS settled FROM ( \
-                 SELECT d.channel, l.visibility, l.tags, \
-                     SUM(CASE WHEN l.status = 'applied' THEN 1 ELSE 0 END) AS applied, \
-                     COUNT(*) AS settled \
-                 FROM lessons l \
-                 JOIN debriefs d ON d.id = l.debrief_id AND d.workspace_id = l.workspace_id \
-                 WHERE l.workspace_id = ? AND l.settled_at >= ? AND l.kind = 'lesson' \
-                   AND l.tags <> '' AND l.status IN ('applied', 'not_relevant', 'stale') \
-                 GROUP BY d.channel, l.visibility, l.tags) g \
-             WHERE {GROUP_VISIBLE} GROUP BY g.tags"
+            "SELECT l.tags, SUM(CASE WHEN l.status = 'applied' THEN 1 ELSE 0 END) AS applied, \
+                 COUNT(*) AS settled \
+             FROM lessons l \
+             WHERE l.workspace_id = ? AND l.settled_at >= ? AND l.kind = 'lesson' \
+               AND l.tags <> '' AND l.status IN ('applied', 'not_relevant', 'stale') \
+               AND {VISIBLE_BY_DEBRIEF} \
+             GROUP BY l.tags"
         );
-        Ok(db::query_as(&sql)
-            .bind(viewer.workspace.0)
-            .bind(start.unix_seconds())
-            .bind(viewer.session)
-            .bind(viewer.sees_public)
-            .bind(viewer.workspace.0)
+        Ok(viewer
+            .bind(
+                db::query_as(&sql)
+                    .bind(viewer.workspace.0)
+                    .bind(start.unix_seconds()),
+            )
             .fetch_all(&self.pool)
             .await?)
     }
@@ -491,25 +505,20 @@ impl Store {
         start: Timestamp,
     ) -> Result<Vec<AskedWeek>, StoreError> {
         let sql = format!(
-            "SELECT g.week, CAST(SUM(g.asked) AS BIGINT) AS asked, \
-                 CAST(SUM(g.answered) AS BIGINT) AS answered FROM ( \
-                 SELECT d.channel, l.visibility, (f.asked_at - ?) / {WEEK_SECS} AS week, \
-                     COUNT(*) AS asked, \
-                     SUM(CASE WHEN f.answered_at IS NULL THEN 0 ELSE 1 END) AS answered \
-                 FROM follow_ups f \
-                 JOIN lessons l ON l.id = f.lesson_id AND l.workspace_id = f.workspace_id \
-                 JOIN debriefs d ON d.id = l.debrief_id AND d.workspace_id = l.workspace_id \
-                 WHERE f.workspace_id = ? AND f.asked_at >= ? \
-                 GROUP BY d.channel, l.visibility, week) g \
-             WHERE {GROUP_VISIBLE} GROUP BY g.week ORDER BY g.week"
+            "SELECT (f.asked_at - ?) / {WEEK_SECS} AS week, COUNT(*) AS asked, \
+                 SUM(CASE WHEN f.answered_at IS NULL THEN 0 ELSE 1 END) AS answered \
+             FROM follow_ups f \
+             JOIN lessons l ON l.id = f.lesson_id AND l.workspace_id = f.workspace_id \
+             WHERE f.workspace_id = ? AND f.asked_at >= ? AND {VISIBLE_BY_DEBRIEF} \
+             GROUP BY week ORDER BY week"
         );
-        Ok(db::query_as(&sql)
-            .bind(start.unix_seconds())
-            .bind(viewer.workspace.0)
-            .bind(start.unix_seconds())
-            .bind(viewer.session)
-            .bind(viewer.sees_public)
-            .bind(viewer.workspace.0)
+        Ok(viewer
+            .bind(
+                db::query_as(&sql)
+                    .bind(start.unix_seconds())
+                    .bind(viewer.workspace.0)
+                    .bind(start.unix_seconds()),
+            )
             .fetch_all(&self.pool)
             .await?)
     }
