@@ -312,6 +312,30 @@ async fn main() -> anyhow::Result<()> {
         heaviest = heaviest.max(bytes);
         baseline.push(get("/app/style.css".into()).await.0);
     }
+    // Each read of the outcomes page alone, one after another, in-process.
+    let viewer = learnloop::store::Viewer {
+        workspace: learnloop::store::WorkspaceId(workspace),
+        session: &hash,
+        sees_public: true,
+    };
+    let start = Timestamp::from_unix_seconds(now - 26 * 7 * 86_400);
+    let mut reads = serde_json::Map::new();
+    macro_rules! time_read {
+        ($name:literal, $call:expr) => {{
+            let mut times = Vec::new();
+            for _ in 0..rounds {
+                let started = Instant::now();
+                $call.await?;
+                times.push(started.elapsed());
+            }
+            reads.insert($name.into(), stats(times));
+        }};
+    }
+    time_read!("settled_weeks", store.settled_weeks(viewer, start));
+    time_read!("asked_weeks", store.asked_weeks(viewer, start));
+    time_read!("settled_by_tags", store.settled_by_tags(viewer, start));
+    time_read!("debriefs", store.library_debriefs(viewer, None, 12));
+    time_read!("recurring", store.recurring_lessons(viewer, 10));
     let slowest: Vec<_> = per_path
         .into_iter()
         .map(|(path, times)| json!({"path": path, "stats": stats(times)}))
@@ -322,6 +346,7 @@ async fn main() -> anyhow::Result<()> {
             "lessons": DEBRIEFS * PER_DEBRIEF,
             "library": stats(lib),
             "outcomes": stats(outcomes),
+            "outcome_reads": reads,
             "baseline_style_css": stats(baseline),
             "heaviest_page_bytes": heaviest,
             "library_by_filter": slowest,

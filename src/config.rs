@@ -35,6 +35,7 @@ const ENV_KEYS: &[(&str, &str)] = &[
     ("LEARNLOOP_TEAMS_TENANTS", "teams.tenants"),
     ("LEARNLOOP_TEAMS_OPENID_URL", "teams.openid_url"),
     ("LEARNLOOP_TEAMS_TOKEN_URL", "teams.token_url"),
+    ("LEARNLOOP_MICROSOFT_LOGIN_URL", "teams.login_url"),
     ("LEARNLOOP_TEAMS_WEBHOOK_SECRET", "teams.webhook_secret"),
     ("LEARNLOOP_LOG", "log"),
 ];
@@ -239,6 +240,9 @@ pub struct TeamsSettings {
     pub openid_url: String,
     pub token_url: Option<String>,
     pub webhook_secret: Option<Secret>,
+    /// Microsoft Entra ID's sign-in base (`LEARNLOOP_MICROSOFT_LOGIN_URL`): the
+    /// dashboard's "Sign in with Microsoft", without a trailing `/`.
+    pub login_url: String,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -337,6 +341,7 @@ struct RawTeams {
     openid_url: String,
     token_url: Option<String>,
     webhook_secret: Option<Secret>,
+    login_url: String,
 }
 
 #[derive(Deserialize)]
@@ -562,6 +567,7 @@ impl RawSettings {
                 openid_url: self.teams.openid_url,
                 token_url: self.teams.token_url.filter(|s| !s.is_empty()),
                 webhook_secret: self.teams.webhook_secret.filter(|s| !s.expose().is_empty()),
+                login_url: self.teams.login_url.trim().trim_end_matches('/').to_owned(),
             },
             workspace: WorkspaceSettings {
                 default_time_zone: zone,

@@ -199,7 +199,7 @@ impl App {
             body_limit_bytes: settings.http.body_limit_bytes,
             request_timeout: Duration::from_secs(settings.http.request_timeout_secs),
             oauth: OAuthApp::from_settings(&settings).map(Arc::new),
-            signin: crate::app::signin::SlackSignIn::from_settings(&settings).map(Arc::new),
+            signin: crate::app::signin::SignIn::from_settings(&settings).map(Arc::new),
             settings: Arc::new(settings.clone()),
             default_time_zone: settings.workspace.default_time_zone.clone(),
             socket: settings

@@ -14,16 +14,33 @@ use crate::store::{Store, StoreError, Workspace};
 /// trusted before it is asked again.
 pub const ACCESS_TTL_SECS: i64 = 300;
 
+/// Someone signing in, or signed in, and who else administers their workspace.
+#[derive(Clone, Copy, Debug)]
+pub struct Person<'a> {
+    pub user: &'a str,
+    /// Who added the bot to the Teams team, if known: an admin of its dashboard.
+    pub installer: Option<&'a str>,
+    /// `LEARNLOOP_ADMINS`.
+    pub admins: &'a [String],
+}
+
+impl Person<'_> {
+    /// An admin though the platform calls them a member: the installer of a Teams team
+    /// or one named in `LEARNLOOP_ADMINS`.
+    fn named_admin(&self) -> bool {
+        self.installer == Some(self.user) || self.admins.iter().any(|admin| admin == self.user)
+    }
+}
+
 /// Whether the person may sign in, and as an admin: `Err` says why not.
 pub async fn admission(
     directory: &dyn Directory,
     workspace: &Workspace,
-    user: &str,
-    admins: &[String],
+    who: Person<'_>,
 ) -> Result<bool, &'static str> {
-    match directory.standing(workspace, user).await {
+    match directory.standing(workspace, who.user).await {
         Some(Standing::Admin) => Ok(true),
-        Some(Standing::Member) => Ok(admins.iter().any(|admin| admin == user)),
+        Some(Standing::Member) => Ok(who.named_admin()),
         Some(Standing::Guest) => Err(
             "Guests of a workspace cannot use its dashboard: it shows what the whole \
              workspace learned.",
@@ -48,17 +65,12 @@ pub enum Recheck {
 
 /// Asks again where a signed-in person stands. When the platform cannot say, they stay
 /// signed in without admin rights until it can.
-pub async fn recheck(
-    directory: &dyn Directory,
-    workspace: &Workspace,
-    user: &str,
-    admins: &[String],
-) -> Recheck {
-    match directory.standing(workspace, user).await {
+pub async fn recheck(directory: &dyn Directory, workspace: &Workspace, who: Person<'_>) -> Recheck {
+    match directory.standing(workspace, who.user).await {
         Some(Standing::Guest | Standing::Gone) => Recheck::Ends,
         Some(Standing::Admin) => Recheck::Stays { admin: true },
         Some(Standing::Member) => Recheck::Stays {
-            admin: admins.iter().any(|admin| admin == user),
+            admin: who.named_admin(),
         },
         None => Recheck::Stays { admin: false },
     }

@@ -18,6 +18,7 @@ pub mod installs;
 mod lessons;
 pub mod mentors;
 pub mod messages;
+pub mod microsoft_signin;
 pub mod names;
 pub mod pause;
 pub mod recap;

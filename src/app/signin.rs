@@ -31,8 +31,31 @@ pub struct SlackSignIn {
     pub redirect_uri: String,
     /// `LEARNLOOP_SLACK_OAUTH_URL`: where the authorize page and the keys are.
     pub oauth_base: String,
-    /// Cookies are `Secure` when the public URL is https.
+}
+
+/// How people sign in to the dashboard: with Slack, with Microsoft (Teams workspaces),
+/// or both. The dashboard is on when either is.
+pub struct SignIn {
+    pub slack: Option<SlackSignIn>,
+    pub microsoft: Option<crate::app::microsoft_signin::MicrosoftSignIn>,
+    /// Cookies are `Secure` (and `__Host-`) when the public URL is https.
     pub secure_cookie: bool,
+}
+
+impl SignIn {
+    pub fn from_settings(settings: &Settings) -> Option<Self> {
+        let slack = SlackSignIn::from_settings(settings);
+        let microsoft = crate::app::microsoft_signin::MicrosoftSignIn::from_settings(settings);
+        if slack.is_none() && microsoft.is_none() {
+            return None;
+        }
+        let public_url = settings.http.public_url.as_deref().unwrap_or_default();
+        Some(Self {
+            slack,
+            microsoft,
+            secure_cookie: public_url.starts_with("https://"),
+        })
+    }
 }
 
 /// Who signed in.
@@ -63,7 +86,6 @@ impl SlackSignIn {
             client_secret: oauth.client_secret.clone(),
             redirect_uri: format!("{public_url}/auth/slack/callback"),
             oauth_base: settings.slack.oauth_url.clone(),
-            secure_cookie: public_url.starts_with("https://"),
         })
     }
 

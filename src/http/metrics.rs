@@ -31,6 +31,8 @@ const ROUTES: &[&str] = &[
     "/app/export/{file}",
     "/auth/slack/login",
     "/auth/slack/callback",
+    "/auth/microsoft/login",
+    "/auth/microsoft/callback",
     "/auth/logout",
     "/teams/messages",
     "/teams/webhook",

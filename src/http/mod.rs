@@ -121,8 +121,8 @@ pub struct AppParts {
     pub request_timeout: Duration,
     /// OAuth distribution to many workspaces, when configured.
     pub oauth: Option<Arc<crate::app::installs::OAuthApp>>,
-    /// "Sign in with Slack" for the dashboard, when the app can offer it.
-    pub signin: Option<Arc<crate::app::signin::SlackSignIn>>,
+    /// The dashboard's sign-in (with Slack, with Microsoft), when it can be offered.
+    pub signin: Option<Arc<crate::app::signin::SignIn>>,
     /// The service's settings as loaded: the dashboard's settings page shows them, and
     /// its admins (`LEARNLOOP_ADMINS`) are among them.
     pub settings: Arc<crate::config::Settings>,

@@ -4,7 +4,7 @@
 use sqlx::FromRow;
 
 use super::db;
-use super::{Store, StoreError, WorkspaceId};
+use super::{Store, StoreError, Workspace, WorkspaceId};
 use crate::domain::Timestamp;
 
 /// A channel or chat the bot can post to.
@@ -122,6 +122,62 @@ impl Store {
         .bind(person)
         .fetch_optional(&self.pool)
         .await?)
+    }
+
+    /// The Teams workspace of `tenant` where the bot last met the person with this
+    /// Entra object id, and their id there (how the dashboard's Microsoft sign-in finds
+    /// who signed in); `None` when it never met them or the team removed the bot.
+    pub async fn teams_person_by_object_id(
+        &self,
+        tenant: &str,
+        object_id: &str,
+    ) -> Result<Option<(Workspace, String)>, StoreError> {
+        let found: Option<(i64, String)> = db::query_as(
+            "SELECT p.workspace_id, p.person FROM teams_people p \
+             JOIN workspaces w ON w.id = p.workspace_id \
+             WHERE p.aad_object_id = ? AND w.platform = 'teams' AND w.uninstalled_at IS NULL \
+               AND substr(w.external_id, 1, length(?) + 1) = ? || ':' \
+             ORDER BY p.updated_at DESC LIMIT 1",
+        )
+        .bind(object_id)
+        .bind(tenant)
+        .bind(tenant)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some((workspace, person)) = found else {
+            return Ok(None);
+        };
+        Ok(Some((
+            self.workspace_by_id(WorkspaceId(workspace)).await?,
+            person,
+        )))
+    }
+
+    /// Records who added the bot to the workspace's team, unless someone was recorded.
+    pub async fn record_installer(
+        &self,
+        workspace: WorkspaceId,
+        person: &str,
+    ) -> Result<(), StoreError> {
+        db::query("UPDATE workspaces SET installer = ? WHERE id = ? AND installer IS NULL")
+            .bind(person)
+            .bind(workspace.0)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Who added the bot to the workspace's team, if that is known.
+    pub async fn workspace_installer(
+        &self,
+        workspace: WorkspaceId,
+    ) -> Result<Option<String>, StoreError> {
+        Ok(
+            db::query_scalar::<Option<String>>("SELECT installer FROM workspaces WHERE id = ?")
+                .bind(workspace.0)
+                .fetch_one(&self.pool)
+                .await?,
+        )
     }
 
     /// A person the bot has met in this workspace.

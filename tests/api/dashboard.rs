@@ -7,6 +7,7 @@
 //! pages to admins only.
 
 mod browser;
+mod microsoft;
 
 use std::sync::{Arc, Mutex};
 

@@ -1544,3 +1544,28 @@ async fn a_teams_review_gives_an_action_to_a_member_of_the_channel() {
         "the owner picked in the review"
     );
 }
+
+#[tokio::test]
+async fn whoever_adds_the_bot_to_a_team_is_remembered_as_its_dashboard_admin() {
+    let rig = Rig::start().await;
+    rig.add_bot_to_the_team().await;
+    // Added again later by someone else (removed and re-added): the first stays.
+    let mut again = rig.activity("conversationUpdate");
+    again["from"] = json!({"id": "29:bob", "name": "Bob Builder"});
+    again["conversation"] =
+        json!({"id": CHANNEL, "conversationType": "channel", "tenantId": TENANT});
+    again["membersAdded"] = json!([{"id": BOT}]);
+    assert_eq!(rig.post(&again).await, 200);
+    let store = rig.app.store().await;
+    let team = store
+        .find_workspace(
+            learnloop::store::Platform::Teams,
+            &format!("{TENANT}:{TEAM}"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        store.workspace_installer(team.id).await.unwrap().as_deref(),
+        Some("29:alice")
+    );
+}

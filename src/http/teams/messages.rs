@@ -91,6 +91,15 @@ pub async fn handle(
             if let Some(workspace) = workspace
                 && bot_was_added(&activity)
             {
+                // Who added the bot administers the team's dashboard.
+                if activity.team_id().is_some()
+                    && let Some(installer) = activity.from_id()
+                {
+                    state
+                        .store
+                        .record_installer(workspace.id, installer)
+                        .await?;
+                }
                 learn_the_roster(&state, workspace.id, &activity, service_url);
                 welcome(&state, &workspace, &activity).await?;
             }

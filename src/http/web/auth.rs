@@ -1,5 +1,7 @@
 //! Signing in and out: "Sign in with Slack" (`/auth/slack/login` → Slack →
-//! `/auth/slack/callback`) and `POST /auth/logout`.
+//! `/auth/slack/callback`), "Sign in with Microsoft" for Teams workspaces
+//! (`/auth/microsoft/login` → Microsoft → `/auth/microsoft/callback`) and
+//! `POST /auth/logout`.
 //!
 //! The sign-in `state` is random, single-use, kept hashed server side for ten minutes
 //! and bound to the browser by an HttpOnly cookie; the `nonce` sent to Slack is derived
@@ -17,9 +19,8 @@ use axum::response::{IntoResponse, Response};
 use maud::html;
 use serde::Deserialize;
 
-use super::{layout, off, refresh_access, signed_in};
-use crate::app::access::admission;
-use crate::app::signin::{SESSION_MAX_AGE_SECS, SlackSignIn};
+use super::{admission, layout, off, refresh_access, signed_in};
+use crate::app::signin::{SESSION_MAX_AGE_SECS, SignIn};
 use crate::http::AppState;
 use crate::http::error::HttpError;
 use crate::http::html::{cookie, digest, random_hex};
@@ -39,7 +40,7 @@ fn header_value(value: &str) -> Result<HeaderValue, HttpError> {
 /// The name of cookie `base` here. On https it carries the `__Host-` prefix: the
 /// browser then takes it only from this very host, over https, for the whole site, so
 /// a neighbouring subdomain cannot plant a sign-in or a session of its own.
-fn cookie_name(base: &str, signin: &SlackSignIn) -> String {
+fn cookie_name(base: &str, signin: &SignIn) -> String {
     if signin.secure_cookie {
         format!("__Host-{base}")
     } else {
@@ -51,7 +52,7 @@ fn cookie_name(base: &str, signin: &SlackSignIn) -> String {
 pub(super) fn cookie_of<'h>(
     headers: &'h HeaderMap,
     base: &str,
-    signin: &SlackSignIn,
+    signin: &SignIn,
 ) -> Option<&'h str> {
     cookie(headers, &cookie_name(base, signin))
 }
@@ -62,7 +63,7 @@ fn cookie_header(
     base: &str,
     value: &str,
     max_age: i64,
-    signin: &SlackSignIn,
+    signin: &SignIn,
 ) -> Result<HeaderValue, HttpError> {
     let name = cookie_name(base, signin);
     let scope = if signin.secure_cookie {
@@ -87,29 +88,84 @@ pub(super) fn see_other(location: &str, cookies: Vec<HeaderValue>) -> Response {
     response
 }
 
-/// The sign-in button.
-pub(super) fn sign_in_page() -> Response {
+/// Where people sign in, and how it is offered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Provider {
+    Slack,
+    Microsoft,
+}
+
+impl Provider {
+    fn login(self) -> &'static str {
+        match self {
+            Self::Slack => "/auth/slack/login",
+            Self::Microsoft => "/auth/microsoft/login",
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Self::Slack => "Slack",
+            Self::Microsoft => "Microsoft",
+        }
+    }
+
+    fn offered(self, signin: &SignIn) -> bool {
+        match self {
+            Self::Slack => signin.slack.is_some(),
+            Self::Microsoft => signin.microsoft.is_some(),
+        }
+    }
+
+    /// Its sign-in page for this state and nonce, when it is offered.
+    fn authorize_url(self, signin: &SignIn, state: &str, nonce: &str) -> Option<String> {
+        match self {
+            Self::Slack => Some(signin.slack.as_ref()?.authorize_url(state, nonce)),
+            Self::Microsoft => Some(signin.microsoft.as_ref()?.authorize_url(state, nonce)),
+        }
+    }
+}
+
+/// The sign-in buttons, one per way offered.
+pub(super) fn sign_in_page(signin: &SignIn) -> Response {
     layout::bare(
         StatusCode::OK,
         "learnloop",
         html! {
             p { "What your team learned, what it applied, and what keeps coming back." }
-            p { a.button href="/auth/slack/login" { "Sign in with Slack" } }
+            @for provider in [Provider::Slack, Provider::Microsoft] {
+                @if provider.offered(signin) {
+                    p { a.button href=(provider.login()) { "Sign in with " (provider.name()) } }
+                }
+            }
         },
     )
 }
 
-/// The nonce sent to Slack with `state`: derived from it, so only this sign-in's id
-/// token carries it.
+/// The nonce sent with `state`: derived from it, so only this sign-in's id token
+/// carries it.
 fn nonce_of(state: &str) -> String {
     digest(&format!("nonce:{state}"))
 }
 
-/// `/auth/slack/login`: to Slack's sign-in page, with a fresh state.
-pub(super) async fn login(State(state): State<AppState>) -> Result<Response, HttpError> {
+/// `/auth/slack/login`.
+pub(super) async fn login_slack(State(state): State<AppState>) -> Result<Response, HttpError> {
+    login(&state, Provider::Slack).await
+}
+
+/// `/auth/microsoft/login`.
+pub(super) async fn login_microsoft(State(state): State<AppState>) -> Result<Response, HttpError> {
+    login(&state, Provider::Microsoft).await
+}
+
+/// To the provider's sign-in page, with a fresh state.
+async fn login(state: &AppState, provider: Provider) -> Result<Response, HttpError> {
     let Some(signin) = state.signin.clone() else {
         return Ok(off());
     };
+    if !provider.offered(&signin) {
+        return Ok(off());
+    }
     let (signin_state, browser) = (random_hex()?, random_hex()?);
     let now = state.clock.now();
     state
@@ -121,7 +177,9 @@ pub(super) async fn login(State(state): State<AppState>) -> Result<Response, Htt
             now,
         )
         .await?;
-    let location = signin.authorize_url(&signin_state, &nonce_of(&signin_state));
+    let location = provider
+        .authorize_url(&signin, &signin_state, &nonce_of(&signin_state))
+        .unwrap_or_default();
     let cookie = cookie_header(SIGNIN_COOKIE, &browser, SIGNIN_TTL_SECS, &signin)?;
     Ok(see_other(&location, vec![cookie]))
 }
@@ -133,27 +191,48 @@ pub(super) struct Callback {
     error: Option<String>,
 }
 
-fn try_again(status: StatusCode, title: &str, why: &str) -> Response {
+fn try_again(provider: Provider, status: StatusCode, title: &str, why: &str) -> Response {
     layout::bare(
         status,
         title,
         html! {
             p { (why) }
-            p { a.button href="/auth/slack/login" { "Sign in again" } }
+            p { a.button href=(provider.login()) { "Sign in again" } }
         },
     )
 }
 
 /// `/auth/slack/callback`: where Slack sends the person back, signed in or not.
-pub(super) async fn callback(
+pub(super) async fn callback_slack(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Query(callback): Query<Callback>,
+    Query(back): Query<Callback>,
+) -> Result<Response, HttpError> {
+    callback(&state, &headers, back, Provider::Slack).await
+}
+
+/// `/auth/microsoft/callback`: where Microsoft sends the person back.
+pub(super) async fn callback_microsoft(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(back): Query<Callback>,
+) -> Result<Response, HttpError> {
+    callback(&state, &headers, back, Provider::Microsoft).await
+}
+
+/// Checks what the provider sent back and, when it is a sign-in of this browser that
+/// the provider confirms and the workspace admits, starts a session.
+async fn callback(
+    state: &AppState,
+    headers: &HeaderMap,
+    callback: Callback,
+    provider: Provider,
 ) -> Result<Response, HttpError> {
     let Some(signin) = state.signin.clone() else {
         return Ok(off());
     };
-    let browser = cookie_of(&headers, SIGNIN_COOKIE, &signin);
+    let refused = |status, title: &str, why: &str| Ok(try_again(provider, status, title, why));
+    let browser = cookie_of(headers, SIGNIN_COOKIE, &signin);
     let now = state.clock.now();
     let taken = match (&callback.state, browser) {
         (Some(signin_state), Some(browser)) => {
@@ -165,75 +244,68 @@ pub(super) async fn callback(
         _ => false,
     };
     if let Some(error) = callback.error.as_deref() {
-        return Ok(if error == "access_denied" {
-            try_again(
+        return if error == "access_denied" {
+            refused(
                 StatusCode::OK,
                 "You are not signed in",
-                "You cancelled on Slack's page.",
+                "You cancelled on the sign-in page.",
             )
         } else {
             // Not echoed: anyone can put text in this link.
-            tracing::info!(error, "Slack sent a sign-in back with an error");
-            try_again(
+            tracing::info!(
+                error,
+                provider = provider.name(),
+                "a sign-in came back with an error"
+            );
+            refused(
                 StatusCode::BAD_REQUEST,
                 "Signing in did not finish",
-                "Slack did not complete the sign-in.",
+                "The sign-in was not completed.",
             )
-        });
+        };
     }
     let (Some(code), Some(signin_state), true) = (callback.code.as_deref(), &callback.state, taken)
     else {
         tracing::info!(
             "refused a sign-in redirect with an unknown, used, expired or foreign state"
         );
-        return Ok(try_again(
+        return refused(
             StatusCode::BAD_REQUEST,
             "This sign-in link cannot be used",
             "It was used already, is more than ten minutes old, or was opened in another \
              browser than the one that started signing in.",
-        ));
+        );
     };
-    let signed_in = match signin
-        .complete(
-            &state.store,
-            &state.slack,
-            state.clock.as_ref(),
-            code,
-            &nonce_of(signin_state),
-        )
-        .await
-    {
+    let nonce = nonce_of(signin_state);
+    let (clock, store) = (state.clock.as_ref(), &state.store);
+    let completed = match (provider, &signin.slack, &signin.microsoft) {
+        (Provider::Slack, Some(slack), _) => {
+            slack
+                .complete(store, &state.slack, clock, code, &nonce)
+                .await
+        }
+        (Provider::Microsoft, _, Some(microsoft)) => {
+            microsoft.complete(store, clock, code, &nonce).await
+        }
+        _ => return Ok(off()),
+    };
+    let signed_in = match completed {
         Ok(signed_in) => signed_in,
         Err(why) => {
             tracing::info!(why, "refused a sign-in");
-            return Ok(try_again(
-                StatusCode::FORBIDDEN,
-                "You are not signed in",
-                &why,
-            ));
+            return refused(StatusCode::FORBIDDEN, "You are not signed in", &why);
         }
     };
     let workspace = &signed_in.workspace;
-    let admin = match admission(
-        state.directory.as_ref(),
-        workspace,
-        &signed_in.user_id,
-        &state.settings.http.admins,
-    )
-    .await
-    {
+    let admin = match admission(state, workspace, &signed_in.user_id).await? {
         Ok(admin) => admin,
         Err(why) => {
             tracing::info!(why, "refused a sign-in");
-            return Ok(try_again(
-                StatusCode::FORBIDDEN,
-                "You are not signed in",
-                why,
-            ));
+            return refused(StatusCode::FORBIDDEN, "You are not signed in", why);
         }
     };
     // Whatever session this browser had is over: one browser, one session.
-    if let Some(old) = cookie_of(&headers, SESSION_COOKIE, &signin) {
+    if let Some(old) = cookie_of(headers, SESSION_COOKIE, &signin) {
         state.store.end_web_session(&digest(old)).await?;
     }
     let (token, csrf) = (random_hex()?, random_hex()?);
@@ -252,7 +324,7 @@ pub(super) async fn callback(
             now,
         )
         .await?;
-    refresh_access(&state, &hash, workspace, &signed_in.user_id, admin).await?;
+    refresh_access(state, &hash, workspace, &signed_in.user_id, admin).await?;
     Ok(see_other(
         "/app",
         vec![
@@ -292,14 +364,11 @@ pub(super) async fn logout(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::secret::Secret;
 
-    fn signin(public_url: &str) -> SlackSignIn {
-        SlackSignIn {
-            client_id: "1.2".into(),
-            client_secret: Secret::new("s"),
-            redirect_uri: format!("{public_url}/auth/slack/callback"),
-            oauth_base: "https://slack.com".into(),
+    fn signin(public_url: &str) -> SignIn {
+        SignIn {
+            slack: None,
+            microsoft: None,
             secure_cookie: public_url.starts_with("https://"),
         }
     }

@@ -239,7 +239,7 @@ pub async fn home(
     };
     match signed_in(&state, &signin, &headers).await? {
         Some(signed) => library(&state, &signed, &query).await,
-        None => Ok(auth::sign_in_page()),
+        None => Ok(auth::sign_in_page(&signin)),
     }
 }
 

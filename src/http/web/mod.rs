@@ -1,5 +1,5 @@
 //! The dashboard under `/app`: server-rendered pages (maud, checked at compile time) for
-//! a person signed in with Slack. Every page is built for a [`Signed`] session and reads
+//! a person signed in with Slack or (Teams workspaces) with Microsoft. Every page is built for a [`Signed`] session and reads
 //! the store through a [`Viewer`], so it shows only that workspace, its public lessons
 //! and the private conversations the person is in; an id from another workspace or out
 //! of sight is a 404, an admin page refused to others a 403, and every form carries the
@@ -23,8 +23,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use maud::html;
 
-use crate::app::access::{ACCESS_TTL_SECS, Recheck, private_conversations, recheck};
-use crate::app::signin::{SESSION_IDLE_SECS, SESSION_MAX_AGE_SECS, SlackSignIn};
+use crate::app::access::{self, ACCESS_TTL_SECS, Recheck, private_conversations, recheck};
+use crate::app::signin::{SESSION_IDLE_SECS, SESSION_MAX_AGE_SECS, SignIn};
 use crate::http::AppState;
 use crate::http::error::HttpError;
 use crate::http::html::digest;
@@ -44,8 +44,10 @@ pub fn router() -> Router<AppState> {
         .route("/app/me/stale/{id}", post(me::keep_or_retire))
         .route("/app/settings", get(settings::page))
         .route("/app/export/{file}", get(export::download))
-        .route("/auth/slack/login", get(auth::login))
-        .route("/auth/slack/callback", get(auth::callback))
+        .route("/auth/slack/login", get(auth::login_slack))
+        .route("/auth/slack/callback", get(auth::callback_slack))
+        .route("/auth/microsoft/login", get(auth::login_microsoft))
+        .route("/auth/microsoft/callback", get(auth::callback_microsoft))
         .route("/auth/logout", post(auth::logout))
 }
 
@@ -83,9 +85,11 @@ fn off() -> Response {
         html! {
             p {
                 "It needs the service's public address (" code { "LEARNLOOP_PUBLIC_URL" }
-                ") and the Slack app's client id and secret (" code { "LEARNLOOP_SLACK_CLIENT_ID" }
-                ", " code { "LEARNLOOP_SLACK_CLIENT_SECRET" } "), so that Slack can send people \
-                 back after they sign in."
+                "), so that people can be sent back after they sign in, and a way to sign \
+                 in: the Slack app's client id and secret (" code { "LEARNLOOP_SLACK_CLIENT_ID" }
+                ", " code { "LEARNLOOP_SLACK_CLIENT_SECRET" } "), or the Teams bot's app id \
+                 and password with the tenants it serves (" code { "LEARNLOOP_TEAMS_APP_ID" }
+                ", " code { "LEARNLOOP_TEAMS_APP_PASSWORD" } ", " code { "LEARNLOOP_TEAMS_TENANTS" } ")."
             }
         },
     )
@@ -121,7 +125,7 @@ pub fn stale_form(signed: &Signed) -> Response {
 /// conversations are read anew.
 async fn signed_in(
     state: &AppState,
-    signin: &SlackSignIn,
+    signin: &SignIn,
     headers: &HeaderMap,
 ) -> Result<Option<Signed>, HttpError> {
     let Some(token) = auth::cookie_of(headers, auth::SESSION_COOKIE, signin) else {
@@ -138,15 +142,13 @@ async fn signed_in(
     };
     let workspace = state.store.workspace_by_id(session.workspace).await?;
     if now.seconds_since(session.channels_checked_at) >= ACCESS_TTL_SECS {
-        let admins = &state.settings.http.admins;
-        match recheck(
-            state.directory.as_ref(),
-            &workspace,
-            &session.user_id,
-            admins,
-        )
-        .await
-        {
+        let installer = state.store.workspace_installer(workspace.id).await?;
+        let who = access::Person {
+            user: &session.user_id,
+            installer: installer.as_deref(),
+            admins: &state.settings.http.admins,
+        };
+        match recheck(state.directory.as_ref(), &workspace, who).await {
             Recheck::Ends => {
                 tracing::info!("ended a dashboard session: the account is gone or a guest");
                 state.store.end_web_session(&hash).await?;
@@ -163,6 +165,21 @@ async fn signed_in(
         session,
         workspace,
     }))
+}
+
+/// Whether the person may sign in to `workspace`, and as an admin (`Err` says why not).
+pub async fn admission(
+    state: &AppState,
+    workspace: &Workspace,
+    user: &str,
+) -> Result<Result<bool, &'static str>, HttpError> {
+    let installer = state.store.workspace_installer(workspace.id).await?;
+    let who = access::Person {
+        user,
+        installer: installer.as_deref(),
+        admins: &state.settings.http.admins,
+    };
+    Ok(access::admission(state.directory.as_ref(), workspace, who).await)
 }
 
 /// Records whether the person is an admin, and the private conversations the

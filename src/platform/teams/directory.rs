@@ -16,6 +16,25 @@ pub struct TeamsDirectory {
 }
 
 impl Directory for TeamsDirectory {
+    /// A person the bot met in the team is a member (Teams shows the bot no guests, bots
+    /// or deactivated accounts); anyone else is not one of the team's.
+    fn standing<'a>(
+        &'a self,
+        workspace: &'a Workspace,
+        user: &'a str,
+    ) -> Lookup<'a, Option<Standing>> {
+        Box::pin(async move {
+            match self.store.teams_person(workspace.id, user).await {
+                Ok(Some(_)) => Some(Standing::Member),
+                Ok(None) => Some(Standing::Gone),
+                Err(err) => {
+                    tracing::warn!(error = %err, "could not look a Teams person up");
+                    None
+                }
+            }
+        })
+    }
+
     fn conversation_kind<'a>(
         &'a self,
         _workspace: &'a Workspace,

@@ -1,0 +1,281 @@
+//! "Sign in with Microsoft" for Teams workspaces against a fake Microsoft Entra ID
+//! (keys and token endpoint per tenant, tokens signed with the test key): the person
+//! is found among the people the bot met in a team of their tenant, by object id; a
+//! token of another tenant, issuer, audience or sign-in is refused; the person who
+//! added the bot to the team administers its dashboard.
+
+use std::sync::{Arc, Mutex};
+
+use learnloop::domain::Timestamp;
+use learnloop::store::{
+    ConversationKind, LessonKind, NewWorkspace, Platform, Store, TeamsPerson, WorkspaceId,
+};
+use reqwest::redirect::Policy;
+use serde_json::{Value, json};
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, Request, Respond, ResponseTemplate};
+
+use super::{query_param, set_cookie};
+use crate::support::bot_framework::{APP_ID, BotFramework, KID};
+use crate::support::seed::{self, Said};
+use crate::support::{Options, TestApp, spawn_app_with};
+
+const TENANT: &str = "72f988bf-0000-4000-8000-000000000001";
+const OTHER_TENANT: &str = "0badc0de-0000-4000-8000-000000000002";
+const TEAM: &str = "19:team-general@thread.tacv2";
+const PASSWORD: &str = "bot-password";
+
+/// The tenant's token endpoint: checks the exchange and answers with the id token a
+/// test set.
+#[derive(Clone, Default)]
+struct TokenEndpoint(Arc<Mutex<Option<String>>>);
+
+impl Respond for TokenEndpoint {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let form: std::collections::HashMap<String, String> =
+            serde_urlencoded::from_bytes(&request.body).unwrap();
+        assert_eq!(form["client_id"], APP_ID);
+        assert_eq!(form["client_secret"], PASSWORD);
+        assert_eq!(form["grant_type"], "authorization_code");
+        assert_eq!(
+            form["redirect_uri"],
+            "http://learnloop.test/auth/microsoft/callback"
+        );
+        match self.0.lock().unwrap().clone() {
+            Some(id_token) => {
+                ResponseTemplate::new(200).set_body_json(json!({"id_token": id_token}))
+            }
+            None => ResponseTemplate::new(400).set_body_json(json!({"error": "invalid_grant"})),
+        }
+    }
+}
+
+struct Entra {
+    app: TestApp,
+    entra: BotFramework,
+    tokens: TokenEndpoint,
+    browser: reqwest::Client,
+    workspace: WorkspaceId,
+}
+
+async fn person(store: &Store, ws: WorkspaceId, id: &str, object_id: &str) {
+    let person = TeamsPerson {
+        person: id.into(),
+        name: Some(id.into()),
+        aad_object_id: Some(object_id.into()),
+        service_url: "https://smba.trafficmanager.net/emea/".into(),
+    };
+    store
+        .remember_teams_person(ws, &person, Timestamp::from_unix_seconds(5))
+        .await
+        .unwrap();
+}
+
+async fn entra() -> Entra {
+    let entra = BotFramework::start().await;
+    Mock::given(method("GET"))
+        .and(path(format!("/{TENANT}/discovery/v2.0/keys")))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"keys": [entra.jwk(KID, None)]})),
+        )
+        .mount(&entra.server)
+        .await;
+    let tokens = TokenEndpoint::default();
+    Mock::given(method("POST"))
+        .and(path(format!("/{TENANT}/oauth2/v2.0/token")))
+        .respond_with(tokens.clone())
+        .mount(&entra.server)
+        .await;
+    let app = spawn_app_with(Options {
+        env: vec![
+            ("LEARNLOOP_TEAMS_APP_ID", APP_ID.to_owned()),
+            ("LEARNLOOP_TEAMS_APP_PASSWORD", PASSWORD.to_owned()),
+            ("LEARNLOOP_TEAMS_TENANT_ID", TENANT.to_owned()),
+            ("LEARNLOOP_TEAMS_OPENID_URL", entra.openid_url()),
+            ("LEARNLOOP_PUBLIC_URL", "http://learnloop.test".into()),
+            ("LEARNLOOP_MICROSOFT_LOGIN_URL", entra.server.uri()),
+        ],
+        ..Options::default()
+    })
+    .await;
+    let store = app.store().await;
+    let workspace = store
+        .upsert_workspace(
+            NewWorkspace {
+                platform: Platform::Teams,
+                external_id: &format!("{TENANT}:{TEAM}"),
+                name: Some("Contoso"),
+                default_time_zone: "UTC",
+            },
+            Timestamp::from_unix_seconds(1),
+        )
+        .await
+        .unwrap()
+        .id;
+    person(&store, workspace, "29:alice", "oid-alice").await;
+    person(&store, workspace, "29:boss", "oid-boss").await;
+    store.record_installer(workspace, "29:boss").await.unwrap();
+    store
+        .record_conversation_scope(
+            workspace,
+            TEAM,
+            ConversationKind::PublicChannel,
+            Timestamp::from_unix_seconds(i64::MAX / 2000),
+            Timestamp::from_unix_seconds(1),
+        )
+        .await
+        .unwrap();
+    let debrief = seed::debrief(&store, workspace, TEAM, "Launch review", 10).await;
+    let said = Said {
+        kind: LessonKind::Lesson,
+        text: "Launch with a feature flag",
+        owner: Some("29:alice"),
+        shared: true,
+    };
+    seed::lesson(&store, (workspace, debrief, "Launch review"), said, 20).await;
+    Entra {
+        app,
+        entra,
+        tokens,
+        browser: reqwest::Client::builder()
+            .redirect(Policy::none())
+            .build()
+            .unwrap(),
+        workspace,
+    }
+}
+
+impl Entra {
+    fn claims(&self, object_id: &str, nonce: &str) -> Value {
+        let now = chrono::Utc::now().timestamp();
+        json!({
+            "iss": format!("{}/{TENANT}/v2.0", self.entra.server.uri()),
+            "aud": APP_ID,
+            "tid": TENANT,
+            "oid": object_id,
+            "name": "Alice Example",
+            "nonce": nonce,
+            "exp": now + 3600,
+            "iat": now,
+        })
+    }
+
+    /// Starts a sign-in; the browser's sign-in cookie and Microsoft's authorize URL.
+    async fn start(&self) -> (String, String) {
+        let response = self
+            .browser
+            .get(self.app.url("/auth/microsoft/login"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 303);
+        let location = response.headers()["location"].to_str().unwrap().to_owned();
+        assert!(
+            location.starts_with(&format!(
+                "{}/{TENANT}/oauth2/v2.0/authorize?",
+                self.entra.server.uri()
+            )),
+            "{location}"
+        );
+        assert_eq!(query_param(&location, "client_id"), APP_ID);
+        assert_eq!(query_param(&location, "scope"), "openid profile");
+        let cookie = set_cookie(&response, "learnloop_signin");
+        (cookie.split(';').next().unwrap().to_owned(), location)
+    }
+
+    /// Signs in with claims made by `spoil` from good ones; the callback's answer.
+    async fn sign_in_with(&self, object_id: &str, spoil: &dyn Fn(&mut Value)) -> reqwest::Response {
+        let (cookie, location) = self.start().await;
+        let mut claims = self.claims(object_id, &query_param(&location, "nonce"));
+        spoil(&mut claims);
+        *self.tokens.0.lock().unwrap() = Some(self.entra.token(KID, &claims));
+        self.browser
+            .get(self.app.url(&format!(
+                "/auth/microsoft/callback?code=c0de&state={}",
+                query_param(&location, "state")
+            )))
+            .header("cookie", cookie)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    async fn session_of(&self, object_id: &str) -> String {
+        let back = self.sign_in_with(object_id, &|_| {}).await;
+        assert_eq!(back.status(), 303, "{:?}", back.text().await);
+        set_cookie(&back, "learnloop_session")
+            .split(';')
+            .next()
+            .unwrap()
+            .to_owned()
+    }
+
+    async fn page(&self, path: &str, cookie: &str) -> (u16, String) {
+        let response = self
+            .browser
+            .get(self.app.url(path))
+            .header("cookie", cookie)
+            .send()
+            .await
+            .unwrap();
+        (response.status().as_u16(), response.text().await.unwrap())
+    }
+}
+
+#[tokio::test]
+async fn a_teams_member_signs_in_with_microsoft_and_finds_their_team_s_lessons_and_follow_ups() {
+    let entra = entra().await;
+    let (_, landing) = entra.page("/app", "").await;
+    assert!(landing.contains("Sign in with Microsoft"), "{landing}");
+    let alice = entra.session_of("oid-alice").await;
+    let (status, library) = entra.page("/app/lessons", &alice).await;
+    assert_eq!(status, 200);
+    assert!(library.contains("Launch with a feature flag"), "{library}");
+    assert!(library.contains("Alice Example · Contoso"), "{library}");
+    let (_, me) = entra.page("/app/me", &alice).await;
+    assert!(
+        me.contains("Launch with a feature flag"),
+        "her follow-up: {me}"
+    );
+    assert_eq!(entra.page("/app/settings", &alice).await.0, 403);
+    // The person who added the bot to the team administers its dashboard.
+    let boss = entra.session_of("oid-boss").await;
+    assert_eq!(entra.page("/app/settings", &boss).await.0, 200);
+    let _ = entra.workspace;
+}
+
+#[tokio::test]
+async fn a_microsoft_id_token_for_another_tenant_app_or_sign_in_signs_nobody_in() {
+    let entra = entra().await;
+    let other_issuer = format!("{}/{OTHER_TENANT}/v2.0", entra.entra.server.uri());
+    let cases: Vec<(&str, super::Spoil)> = vec![
+        (
+            "not one this learnloop serves",
+            Box::new(|c| c["tid"] = json!(OTHER_TENANT)),
+        ),
+        (
+            "refused",
+            Box::new(move |c| c["iss"] = json!(other_issuer.clone())),
+        ),
+        ("refused", Box::new(|c| c["aud"] = json!("another-app"))),
+        (
+            "another sign-in",
+            Box::new(|c| c["nonce"] = json!("someone-else")),
+        ),
+        (
+            "expired",
+            Box::new(|c| c["exp"] = json!(chrono::Utc::now().timestamp() - 3600)),
+        ),
+    ];
+    for (why, spoil) in cases {
+        let back = entra.sign_in_with("oid-alice", spoil.as_ref()).await;
+        assert_eq!(back.status(), 403, "{why}");
+        assert!(back.headers().get("set-cookie").is_none(), "{why}");
+        let page = back.text().await.unwrap();
+        assert!(page.contains(why), "{why}: {page}");
+    }
+    // Someone of the tenant the bot never met.
+    let back = entra.sign_in_with("oid-stranger", &|_| {}).await;
+    assert_eq!(back.status(), 403);
+    assert!(back.text().await.unwrap().contains("has not met you"));
+}
