@@ -73,7 +73,8 @@ impl MicrosoftSignIn {
             client_secret: teams.app_password.clone()?,
             redirect_uri: format!("{public_url}/auth/microsoft/callback"),
             login_base: teams.login_url.clone(),
-            tenants: teams.tenants.clone(),
+            // Tenant ids are GUIDs: compared in lower case, however they were written.
+            tenants: teams.tenants.iter().map(|t| t.to_lowercase()).collect(),
             http,
         })
     }
@@ -179,7 +180,9 @@ impl MicrosoftSignIn {
         if header.alg != Algorithm::RS256 {
             return Err("the id token is not signed as Microsoft signs".into());
         }
-        let tenant = unchecked_tenant(id_token).ok_or("the id token names no tenant")?;
+        let tenant = unchecked_tenant(id_token)
+            .ok_or("the id token names no tenant")?
+            .to_lowercase();
         if !self.tenants.contains(&tenant) {
             return Err("your organisation is not one this learnloop serves".into());
         }
@@ -211,7 +214,7 @@ impl MicrosoftSignIn {
         let claims = jsonwebtoken::decode::<IdClaims>(id_token, &key, &validation)
             .map_err(|err| format!("the id token was refused ({err})"))?
             .claims;
-        if claims.tid.as_deref() != Some(tenant.as_str()) {
+        if claims.tid.as_deref().map(str::to_lowercase).as_deref() != Some(tenant.as_str()) {
             return Err("the id token was refused (tenant)".into());
         }
         if clock.now().unix_seconds() > claims.exp + LEEWAY_SECS {

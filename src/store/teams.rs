@@ -124,9 +124,10 @@ impl Store {
         .await?)
     }
 
-    /// The Teams workspace of `tenant` where the bot last met the person with this
-    /// Entra object id, and their id there (how the dashboard's Microsoft sign-in finds
-    /// who signed in); `None` when it never met them or the team removed the bot.
+    /// The Teams team of `tenant` where the bot last met the person with this Entra
+    /// object id, and their id there (how the dashboard's Microsoft sign-in finds who
+    /// signed in; personal installs hold no team); `None` when it never met them. Whether
+    /// they are still in that team is asked of Teams afterwards (`Directory::standing`).
     pub async fn teams_person_by_object_id(
         &self,
         tenant: &str,
@@ -136,7 +137,8 @@ impl Store {
             "SELECT p.workspace_id, p.person FROM teams_people p \
              JOIN workspaces w ON w.id = p.workspace_id \
              WHERE p.aad_object_id = ? AND w.platform = 'teams' AND w.uninstalled_at IS NULL \
-               AND substr(w.external_id, 1, length(?) + 1) = ? || ':' \
+               AND lower(substr(w.external_id, 1, length(?) + 1)) = lower(?) || ':' \
+               AND substr(w.external_id, length(w.external_id) - 8) != ':personal' \
              ORDER BY p.updated_at DESC LIMIT 1",
         )
         .bind(object_id)
@@ -153,13 +155,14 @@ impl Store {
         )))
     }
 
-    /// Records who added the bot to the workspace's team, unless someone was recorded.
+    /// Records who added the bot to the workspace's team, last: whoever added it again
+    /// (it was removed) is who manages it now.
     pub async fn record_installer(
         &self,
         workspace: WorkspaceId,
         person: &str,
     ) -> Result<(), StoreError> {
-        db::query("UPDATE workspaces SET installer = ? WHERE id = ? AND installer IS NULL")
+        db::query("UPDATE workspaces SET installer = ? WHERE id = ?")
             .bind(person)
             .bind(workspace.0)
             .execute(&self.pool)

@@ -1549,13 +1549,6 @@ async fn a_teams_review_gives_an_action_to_a_member_of_the_channel() {
 async fn whoever_adds_the_bot_to_a_team_is_remembered_as_its_dashboard_admin() {
     let rig = Rig::start().await;
     rig.add_bot_to_the_team().await;
-    // Added again later by someone else (removed and re-added): the first stays.
-    let mut again = rig.activity("conversationUpdate");
-    again["from"] = json!({"id": "29:bob", "name": "Bob Builder"});
-    again["conversation"] =
-        json!({"id": CHANNEL, "conversationType": "channel", "tenantId": TENANT});
-    again["membersAdded"] = json!([{"id": BOT}]);
-    assert_eq!(rig.post(&again).await, 200);
     let store = rig.app.store().await;
     let team = store
         .find_workspace(
@@ -1567,5 +1560,16 @@ async fn whoever_adds_the_bot_to_a_team_is_remembered_as_its_dashboard_admin() {
     assert_eq!(
         store.workspace_installer(team.id).await.unwrap().as_deref(),
         Some("29:alice")
+    );
+    // Removed and added again by someone else: they manage it now.
+    let mut again = rig.activity("conversationUpdate");
+    again["from"] = json!({"id": "29:bob", "name": "Bob Builder"});
+    again["conversation"] =
+        json!({"id": CHANNEL, "conversationType": "channel", "tenantId": TENANT});
+    again["membersAdded"] = json!([{"id": BOT}]);
+    assert_eq!(rig.post(&again).await, 200);
+    assert_eq!(
+        store.workspace_installer(team.id).await.unwrap().as_deref(),
+        Some("29:bob")
     );
 }

@@ -142,10 +142,11 @@ pub(super) fn sign_in_page(signin: &SignIn) -> Response {
     )
 }
 
-/// The nonce sent with `state`: derived from it, so only this sign-in's id token
-/// carries it.
-fn nonce_of(state: &str) -> String {
-    digest(&format!("nonce:{state}"))
+/// The nonce sent with `state`: derived from it and the provider, so only this
+/// sign-in's id token carries it, and a sign-in started with one provider cannot be
+/// finished at the other's callback.
+fn nonce_of(provider: Provider, state: &str) -> String {
+    digest(&format!("nonce:{}:{state}", provider.name()))
 }
 
 /// `/auth/slack/login`.
@@ -178,7 +179,7 @@ async fn login(state: &AppState, provider: Provider) -> Result<Response, HttpErr
         )
         .await?;
     let location = provider
-        .authorize_url(&signin, &signin_state, &nonce_of(&signin_state))
+        .authorize_url(&signin, &signin_state, &nonce_of(provider, &signin_state))
         .unwrap_or_default();
     let cookie = cookie_header(SIGNIN_COOKIE, &browser, SIGNIN_TTL_SECS, &signin)?;
     Ok(see_other(&location, vec![cookie]))
@@ -276,7 +277,7 @@ async fn callback(
              browser than the one that started signing in.",
         );
     };
-    let nonce = nonce_of(signin_state);
+    let nonce = nonce_of(provider, signin_state);
     let (clock, store) = (state.clock.as_ref(), &state.store);
     let completed = match (provider, &signin.slack, &signin.microsoft) {
         (Provider::Slack, Some(slack), _) => {
@@ -371,6 +372,15 @@ mod tests {
             microsoft: None,
             secure_cookie: public_url.starts_with("https://"),
         }
+    }
+
+    #[test]
+    fn a_sign_in_started_with_one_provider_cannot_finish_at_the_other() {
+        let state = "s1";
+        assert_ne!(
+            nonce_of(Provider::Slack, state),
+            nonce_of(Provider::Microsoft, state)
+        );
     }
 
     #[test]

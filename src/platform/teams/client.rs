@@ -204,6 +204,29 @@ impl TeamsClient {
         self.conversation_members(service_url, team_id).await
     }
 
+    /// One member of a team as Teams describes them now (`userRole`: `user` or
+    /// `guest`), or `None` when they are not in it.
+    pub async fn team_member(
+        &self,
+        service_url: &str,
+        team_id: &str,
+        member_id: &str,
+    ) -> Result<Option<Value>, TeamsApiError> {
+        let path = format!(
+            "v3/conversations/{}/members/{}",
+            encode(team_id),
+            encode(member_id)
+        );
+        match self
+            .call(reqwest::Method::GET, service_url, &path, None)
+            .await
+        {
+            Ok(member) => Ok(Some(member)),
+            Err(TeamsApiError::Status { status: 404, .. }) => Ok(None),
+            Err(other) => Err(other),
+        }
+    }
+
     /// The members of a conversation: a team, a channel (a private channel's own), a
     /// group chat.
     pub async fn conversation_members(

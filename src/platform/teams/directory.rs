@@ -16,19 +16,41 @@ pub struct TeamsDirectory {
 }
 
 impl Directory for TeamsDirectory {
-    /// A person the bot met in the team is a member (Teams shows the bot no guests, bots
-    /// or deactivated accounts); anyone else is not one of the team's.
+    /// Asks the team's roster now: a member, a guest (`userRole`), or not in the team
+    /// (the bot may have met them in a group chat, or they left). A personal install is
+    /// no team.
     fn standing<'a>(
         &'a self,
         workspace: &'a Workspace,
         user: &'a str,
     ) -> Lookup<'a, Option<Standing>> {
         Box::pin(async move {
-            match self.store.teams_person(workspace.id, user).await {
-                Ok(Some(_)) => Some(Standing::Member),
-                Ok(None) => Some(Standing::Gone),
+            let team = workspace
+                .external_id
+                .split_once(':')
+                .map(|(_, team)| team)
+                .filter(|team| *team != "personal");
+            let Some(team) = team else {
+                return Some(Standing::Gone);
+            };
+            let person = match self.store.teams_person(workspace.id, user).await {
+                Ok(Some(person)) => person,
+                Ok(None) => return Some(Standing::Gone),
                 Err(err) => {
                     tracing::warn!(error = %err, "could not look a Teams person up");
+                    return None;
+                }
+            };
+            match self
+                .client
+                .team_member(&person.service_url, team, user)
+                .await
+            {
+                Ok(None) => Some(Standing::Gone),
+                Ok(Some(member)) if member["userRole"] == "guest" => Some(Standing::Guest),
+                Ok(Some(_)) => Some(Standing::Member),
+                Err(err) => {
+                    tracing::info!(error = %err, "could not ask Teams about a team member");
                     None
                 }
             }

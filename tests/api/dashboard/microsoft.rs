@@ -1,11 +1,13 @@
 //! "Sign in with Microsoft" for Teams workspaces against a fake Microsoft Entra ID
-//! (keys and token endpoint per tenant, tokens signed with the test key): the person
-//! is found among the people the bot met in a team of their tenant, by object id; a
-//! token of another tenant, issuer, audience or sign-in is refused; the person who
-//! added the bot to the team administers its dashboard.
+//! (keys and token endpoint per tenant, tokens signed with the test key) and a fake
+//! Bot Framework connector (the team's roster): the person is found among the people
+//! the bot met in a team of their tenant, by object id, and must be in the team's
+//! roster now and not a guest; a token of another tenant, issuer, audience or sign-in
+//! is refused; the person who added the bot to the team administers its dashboard.
 
 use std::sync::{Arc, Mutex};
 
+use learnloop::clock::ShiftedClock;
 use learnloop::domain::Timestamp;
 use learnloop::store::{
     ConversationKind, LessonKind, NewWorkspace, Platform, Store, TeamsPerson, WorkspaceId,
@@ -13,7 +15,7 @@ use learnloop::store::{
 use reqwest::redirect::Policy;
 use serde_json::{Value, json};
 use wiremock::matchers::{method, path};
-use wiremock::{Mock, Request, Respond, ResponseTemplate};
+use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
 use super::{query_param, set_cookie};
 use crate::support::bot_framework::{APP_ID, BotFramework, KID};
@@ -50,20 +52,47 @@ impl Respond for TokenEndpoint {
     }
 }
 
+/// The team's roster as the connector answers `GET …/members/ID`: a role per person
+/// in it, 404 for anyone else.
+#[derive(Clone, Default)]
+struct Roster(Arc<Mutex<std::collections::HashMap<String, &'static str>>>);
+
+impl Respond for Roster {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let path = request.url.path();
+        let member = path
+            .rsplit('/')
+            .next()
+            .unwrap_or_default()
+            .replace("%3A", ":");
+        match self.0.lock().unwrap().get(&member) {
+            Some(role) => {
+                ResponseTemplate::new(200).set_body_json(json!({"id": member, "userRole": role}))
+            }
+            None => {
+                ResponseTemplate::new(404).set_body_json(json!({"error": {"code": "NotFound"}}))
+            }
+        }
+    }
+}
+
 struct Entra {
     app: TestApp,
     entra: BotFramework,
     tokens: TokenEndpoint,
+    roster: Roster,
+    clock: Arc<ShiftedClock>,
     browser: reqwest::Client,
-    workspace: WorkspaceId,
+    /// The team's connector: kept running as long as the app may ask it.
+    _connector: MockServer,
 }
 
-async fn person(store: &Store, ws: WorkspaceId, id: &str, object_id: &str) {
+async fn person(store: &Store, ws: WorkspaceId, id: &str, object_id: &str, connector: &str) {
     let person = TeamsPerson {
         person: id.into(),
         name: Some(id.into()),
         aad_object_id: Some(object_id.into()),
-        service_url: "https://smba.trafficmanager.net/emea/".into(),
+        service_url: format!("{connector}/emea/"),
     };
     store
         .remember_teams_person(ws, &person, Timestamp::from_unix_seconds(5))
@@ -86,7 +115,32 @@ async fn entra() -> Entra {
         .respond_with(tokens.clone())
         .mount(&entra.server)
         .await;
+    let connector = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/token"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "token_type": "Bearer", "expires_in": 3599, "access_token": "bf-token",
+        })))
+        .mount(&connector)
+        .await;
+    let roster = Roster::default();
+    for (member, role) in [
+        ("29:alice", "user"),
+        ("29:boss", "user"),
+        ("29:gwen", "guest"),
+    ] {
+        roster.0.lock().unwrap().insert(member.into(), role);
+    }
+    Mock::given(method("GET"))
+        .and(wiremock::matchers::path_regex(
+            r"^/emea/v3/conversations/[^/]+/members/[^/]+$",
+        ))
+        .respond_with(roster.clone())
+        .mount(&connector)
+        .await;
+    let clock = Arc::new(ShiftedClock::at(chrono::Utc::now().timestamp()));
     let app = spawn_app_with(Options {
+        clock: clock.clone(),
         env: vec![
             ("LEARNLOOP_TEAMS_APP_ID", APP_ID.to_owned()),
             ("LEARNLOOP_TEAMS_APP_PASSWORD", PASSWORD.to_owned()),
@@ -94,6 +148,10 @@ async fn entra() -> Entra {
             ("LEARNLOOP_TEAMS_OPENID_URL", entra.openid_url()),
             ("LEARNLOOP_PUBLIC_URL", "http://learnloop.test".into()),
             ("LEARNLOOP_MICROSOFT_LOGIN_URL", entra.server.uri()),
+            (
+                "LEARNLOOP_TEAMS_TOKEN_URL",
+                format!("{}/token", connector.uri()),
+            ),
         ],
         ..Options::default()
     })
@@ -112,8 +170,15 @@ async fn entra() -> Entra {
         .await
         .unwrap()
         .id;
-    person(&store, workspace, "29:alice", "oid-alice").await;
-    person(&store, workspace, "29:boss", "oid-boss").await;
+    for (id, object_id) in [
+        ("29:alice", "oid-alice"),
+        ("29:boss", "oid-boss"),
+        ("29:gwen", "oid-gwen"),
+        // Met in a group chat linked to the team, but not in the team.
+        ("29:mallory", "oid-mallory"),
+    ] {
+        person(&store, workspace, id, object_id, &connector.uri()).await;
+    }
     store.record_installer(workspace, "29:boss").await.unwrap();
     store
         .record_conversation_scope(
@@ -134,14 +199,16 @@ async fn entra() -> Entra {
     };
     seed::lesson(&store, (workspace, debrief, "Launch review"), said, 20).await;
     Entra {
+        _connector: connector,
         app,
         entra,
         tokens,
+        roster,
+        clock,
         browser: reqwest::Client::builder()
             .redirect(Policy::none())
             .build()
             .unwrap(),
-        workspace,
     }
 }
 
@@ -241,7 +308,33 @@ async fn a_teams_member_signs_in_with_microsoft_and_finds_their_team_s_lessons_a
     // The person who added the bot to the team administers its dashboard.
     let boss = entra.session_of("oid-boss").await;
     assert_eq!(entra.page("/app/settings", &boss).await.0, 200);
-    let _ = entra.workspace;
+    // Alice leaves the team: her session ends once the roster is asked again.
+    entra.roster.0.lock().unwrap().remove("29:alice");
+    assert_eq!(
+        entra.page("/app/lessons", &alice).await.0,
+        200,
+        "asked minutes ago"
+    );
+    entra.clock.advance(301);
+    assert_eq!(entra.page("/app/lessons", &alice).await.0, 303);
+    assert_eq!(entra.page("/app/lessons", &boss).await.0, 200);
+}
+
+#[tokio::test]
+async fn guests_and_people_outside_the_team_cannot_sign_in_with_microsoft() {
+    let entra = entra().await;
+    for object_id in ["oid-gwen", "oid-mallory"] {
+        let back = entra.sign_in_with(object_id, &|_| {}).await;
+        assert_eq!(back.status(), 403, "{object_id}");
+        assert!(back.headers().get("set-cookie").is_none(), "{object_id}");
+    }
+    let page = entra
+        .sign_in_with("oid-gwen", &|_| {})
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Guests"), "{page}");
 }
 
 #[tokio::test]
