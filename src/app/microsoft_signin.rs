@@ -9,11 +9,11 @@
 
 use std::time::Duration;
 
-use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use jsonwebtoken::{Algorithm, Validation};
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::app::signin::SignedIn;
+use crate::app::signin::{SignedIn, published_key};
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::secret::Secret;
@@ -193,17 +193,7 @@ impl MicrosoftSignIn {
             self.authority()
         );
         let keys = self.json(self.http.get(keys_url)).await?;
-        let key = keys["keys"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .find(|key| key["kid"] == kid.as_str())
-            .ok_or("the id token is signed with a key Microsoft does not publish")?;
-        let (Some(n), Some(e)) = (key["n"].as_str(), key["e"].as_str()) else {
-            return Err("Microsoft's signing key is not an RSA key".into());
-        };
-        let key = DecodingKey::from_rsa_components(n, e)
-            .map_err(|_| "Microsoft's signing key is not an RSA key")?;
+        let key = published_key(&keys, &kid, "Microsoft")?;
         let mut validation = Validation::new(Algorithm::RS256);
         validation.set_audience(&[self.client_id.as_str()]);
         // The issuer of the token's own tenant, which is one this service serves.

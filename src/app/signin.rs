@@ -6,6 +6,7 @@
 
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::Deserialize;
+use serde_json::Value;
 
 use crate::clock::Clock;
 use crate::config::Settings;
@@ -56,6 +57,21 @@ impl SignIn {
             secure_cookie: public_url.starts_with("https://"),
         })
     }
+}
+
+/// The RSA key `kid` of a published key set (JWKS) of `issuer` (named in the reasons).
+pub(crate) fn published_key(keys: &Value, kid: &str, issuer: &str) -> Result<DecodingKey, String> {
+    let key = keys["keys"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|key| key["kid"] == kid)
+        .ok_or_else(|| format!("the id token is signed with a key {issuer} does not publish"))?;
+    let not_rsa = || format!("{issuer}'s signing key is not an RSA key");
+    let (Some(n), Some(e)) = (key["n"].as_str(), key["e"].as_str()) else {
+        return Err(not_rsa());
+    };
+    DecodingKey::from_rsa_components(n, e).map_err(|_| not_rsa())
 }
 
 /// Who signed in.
@@ -154,17 +170,7 @@ impl SlackSignIn {
             .openid_keys(&format!("{}/openid/connect/keys", self.oauth_base))
             .await
             .map_err(|err| format!("Slack's signing keys could not be read ({err})"))?;
-        let key = keys["keys"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .find(|key| key["kid"] == kid.as_str())
-            .ok_or("the id token is signed with a key Slack does not publish")?;
-        let (Some(n), Some(e)) = (key["n"].as_str(), key["e"].as_str()) else {
-            return Err("Slack's signing key is not an RSA key".into());
-        };
-        let key = DecodingKey::from_rsa_components(n, e)
-            .map_err(|_| "Slack's signing key is not an RSA key")?;
+        let key = published_key(&keys, &kid, "Slack")?;
         let mut validation = Validation::new(Algorithm::RS256);
         validation.set_audience(&[self.client_id.as_str()]);
         validation.set_issuer(&[SLACK_ISSUER]);

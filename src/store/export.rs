@@ -245,52 +245,43 @@ impl Store {
         scope: ExportScope<'_>,
         what: ExportSize,
     ) -> Result<u64, StoreError> {
-        let (maybe, session, public) = scope.binds();
-        let count: i64 = match what {
-            ExportSize::Debriefs => {
-                let sql = format!(
+        let (sql, kind) = match what {
+            ExportSize::Debriefs => (
+                format!(
                     "SELECT COUNT(*) FROM debriefs d WHERE d.workspace_id = ? AND {}",
                     visible(DEBRIEF_VISIBLE)
-                );
-                db::query_scalar(&sql)
-                    .bind(scope.workspace.0)
-                    .bind(maybe)
-                    .bind(session)
-                    .bind(public)
-                    .fetch_one(&self.pool)
-                    .await?
-            }
-            ExportSize::Lessons(kind) => {
-                let sql = format!(
+                ),
+                None,
+            ),
+            ExportSize::Lessons(kind) => (
+                format!(
                     "SELECT COUNT(*) FROM lessons l JOIN debriefs d ON d.id = l.debrief_id \
                      WHERE l.workspace_id = ? AND l.kind = ? AND {}",
                     visible(LESSON_VISIBLE)
-                );
-                db::query_scalar(&sql)
-                    .bind(scope.workspace.0)
-                    .bind(kind.as_str())
-                    .bind(maybe)
-                    .bind(session)
-                    .bind(public)
-                    .fetch_one(&self.pool)
-                    .await?
-            }
-            ExportSize::FollowUps => {
-                let sql = format!(
+                ),
+                Some(kind.as_str()),
+            ),
+            ExportSize::FollowUps => (
+                format!(
                     "SELECT COUNT(*) FROM follow_ups f JOIN lessons l ON l.id = f.lesson_id \
                      JOIN debriefs d ON d.id = l.debrief_id \
                      WHERE f.workspace_id = ? AND {}",
                     visible(LESSON_VISIBLE)
-                );
-                db::query_scalar(&sql)
-                    .bind(scope.workspace.0)
-                    .bind(maybe)
-                    .bind(session)
-                    .bind(public)
-                    .fetch_one(&self.pool)
-                    .await?
-            }
+                ),
+                None,
+            ),
         };
+        let mut query = db::query_scalar(&sql).bind(scope.workspace.0);
+        if let Some(kind) = kind {
+            query = query.bind(kind);
+        }
+        let (maybe, session, public) = scope.binds();
+        let count: i64 = query
+            .bind(maybe)
+            .bind(session)
+            .bind(public)
+            .fetch_one(&self.pool)
+            .await?;
         Ok(u64::try_from(count).unwrap_or(0))
     }
 }

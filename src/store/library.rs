@@ -25,6 +25,14 @@ pub struct Viewer<'a> {
 }
 
 impl Viewer<'_> {
+    /// Binds what [`LESSON_VISIBLE`] (or [`DEBRIEF_VISIBLE`]) takes.
+    fn bind_visible<'q, O: db::Row>(&self, query: db::QueryAs<'q, O>) -> db::QueryAs<'q, O>
+    where
+        Self: 'q,
+    {
+        query.bind(self.session).bind(self.sees_public)
+    }
+
     /// Binds what [`VISIBLE_BY_DEBRIEF`] takes, after the values bound before it.
     fn bind<'q, O: db::Row>(&self, query: db::QueryAs<'q, O>) -> db::QueryAs<'q, O>
     where
@@ -328,20 +336,26 @@ impl Store {
         viewer: Viewer<'_>,
         id: i64,
     ) -> Result<Option<LessonDetail>, StoreError> {
+        Ok(self.details(viewer, "l.id = ?", id).await?.pop())
+    }
+
+    /// The lessons and action items of the viewer's workspace, that they may see, where
+    /// `key_is` (a condition on `l` with one placeholder) holds for `key`, in order.
+    async fn details(
+        &self,
+        viewer: Viewer<'_>,
+        key_is: &'static str,
+        key: i64,
+    ) -> Result<Vec<LessonDetail>, StoreError> {
         let sql = format!(
             "SELECT l.id, l.kind, l.text, l.tags, l.owner, l.status, l.created_at, \
                  l.debrief_id, d.title AS debrief_title, d.channel \
              FROM lessons l \
              JOIN debriefs d ON d.id = l.debrief_id AND d.workspace_id = l.workspace_id \
-             WHERE l.id = ? AND l.workspace_id = ? AND {LESSON_VISIBLE}"
+             WHERE {key_is} AND l.workspace_id = ? AND {LESSON_VISIBLE} ORDER BY l.id"
         );
-        Ok(db::query_as(&sql)
-            .bind(id)
-            .bind(viewer.workspace.0)
-            .bind(viewer.session)
-            .bind(viewer.sees_public)
-            .fetch_optional(&self.pool)
-            .await?)
+        let query = db::query_as(&sql).bind(key).bind(viewer.workspace.0);
+        Ok(viewer.bind_visible(query).fetch_all(&self.pool).await?)
     }
 
     /// The questions asked about lesson `id` of `workspace`, oldest first, as `reader`
@@ -378,13 +392,8 @@ impl Store {
              WHERE m.lesson_id = ? AND l.workspace_id = ? AND {LESSON_VISIBLE} \
              ORDER BY l.created_at DESC, l.id DESC LIMIT 20"
         );
-        Ok(db::query_as(&sql)
-            .bind(lesson)
-            .bind(viewer.workspace.0)
-            .bind(viewer.session)
-            .bind(viewer.sees_public)
-            .fetch_all(&self.pool)
-            .await?)
+        let query = db::query_as(&sql).bind(lesson).bind(viewer.workspace.0);
+        Ok(viewer.bind_visible(query).fetch_all(&self.pool).await?)
     }
 
     /// The lessons and action items of debrief `id` the viewer may see, in order.
@@ -393,21 +402,7 @@ impl Store {
         viewer: Viewer<'_>,
         debrief: i64,
     ) -> Result<Vec<LessonDetail>, StoreError> {
-        let sql = format!(
-            "SELECT l.id, l.kind, l.text, l.tags, l.owner, l.status, l.created_at, \
-                 l.debrief_id, d.title AS debrief_title, d.channel \
-             FROM lessons l \
-             JOIN debriefs d ON d.id = l.debrief_id AND d.workspace_id = l.workspace_id \
-             WHERE l.debrief_id = ? AND l.workspace_id = ? AND {LESSON_VISIBLE} \
-             ORDER BY l.id"
-        );
-        Ok(db::query_as(&sql)
-            .bind(debrief)
-            .bind(viewer.workspace.0)
-            .bind(viewer.session)
-            .bind(viewer.sees_public)
-            .fetch_all(&self.pool)
-            .await?)
+        self.details(viewer, "l.debrief_id = ?", debrief).await
     }
 
     /// The debriefs the viewer may see, newest first: all of them (`id` `None`, at most
