@@ -7,6 +7,8 @@
 
 use std::collections::HashSet;
 
+use futures_util::StreamExt;
+
 use crate::domain::directory::{Directory, Standing};
 use crate::store::{Store, StoreError, Workspace};
 
@@ -76,8 +78,16 @@ pub async fn recheck(directory: &dyn Directory, workspace: &Workspace, who: Pers
     }
 }
 
+/// Most private conversations asked about one by one for a person (a platform that
+/// cannot list a person's conversations: Teams).
+const MOST_ASKED: usize = 50;
+/// Of those, how many are asked at once.
+const ASKED_AT_ONCE: usize = 4;
+
 /// The private conversations of the workspace that held a debrief and that the person
-/// is in, as the platform says now (none when it cannot say: the cautious answer).
+/// is in, as the platform says now (none it cannot say about: the cautious answer).
+/// Slack lists a person's conversations in one call; elsewhere each conversation's
+/// members are asked, a few at a time.
 pub async fn private_conversations(
     store: &Store,
     directory: &dyn Directory,
@@ -88,12 +98,32 @@ pub async fn private_conversations(
     if held.is_empty() {
         return Ok(Vec::new());
     }
-    let Some(theirs) = directory.private_conversations_of(workspace, user).await else {
-        return Ok(Vec::new());
-    };
-    let theirs: HashSet<String> = theirs.into_iter().collect();
-    Ok(held
+    if let Some(theirs) = directory.private_conversations_of(workspace, user).await {
+        let theirs: HashSet<String> = theirs.into_iter().collect();
+        return Ok(held
+            .into_iter()
+            .filter(|conversation| theirs.contains(conversation))
+            .collect());
+    }
+    if held.len() > MOST_ASKED {
+        tracing::info!(
+            held = held.len(),
+            "more private conversations than are asked about; the rest stay hidden"
+        );
+    }
+    let asked = held
         .into_iter()
-        .filter(|conversation| theirs.contains(conversation))
-        .collect())
+        .take(MOST_ASKED)
+        .map(|conversation| async move {
+            let members = directory.members(workspace, &conversation).await?;
+            members
+                .iter()
+                .any(|member| member == user)
+                .then_some(conversation)
+        });
+    Ok(futures_util::stream::iter(asked)
+        .buffer_unordered(ASKED_AT_ONCE)
+        .filter_map(std::future::ready)
+        .collect()
+        .await)
 }

@@ -10,7 +10,8 @@ use std::sync::{Arc, Mutex};
 use learnloop::clock::ShiftedClock;
 use learnloop::domain::Timestamp;
 use learnloop::store::{
-    ConversationKind, LessonKind, NewWorkspace, Platform, Store, TeamsPerson, WorkspaceId,
+    ConversationKind, LessonKind, NewWorkspace, Platform, Store, TeamsConversation, TeamsPerson,
+    WorkspaceId,
 };
 use reqwest::redirect::Policy;
 use serde_json::{Value, json};
@@ -26,6 +27,8 @@ const TENANT: &str = "72f988bf-0000-4000-8000-000000000001";
 const OTHER_TENANT: &str = "0badc0de-0000-4000-8000-000000000002";
 const TEAM: &str = "19:team-general@thread.tacv2";
 const PASSWORD: &str = "bot-password";
+/// A private channel of the team.
+const PRIVATE: &str = "19:private-room@thread.tacv2";
 
 /// The tenant's token endpoint: checks the exchange and answers with the id token a
 /// test set.
@@ -138,6 +141,17 @@ async fn entra() -> Entra {
         .respond_with(roster.clone())
         .mount(&connector)
         .await;
+    // Only Alice is in the private channel.
+    Mock::given(method("GET"))
+        .and(path(format!(
+            "/emea/v3/conversations/{}/members",
+            PRIVATE.replace(':', "%3A").replace('@', "%40")
+        )))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([
+            {"id": "29:alice", "name": "Alice Example", "aadObjectId": "oid-alice"},
+        ])))
+        .mount(&connector)
+        .await;
     let clock = Arc::new(ShiftedClock::at(chrono::Utc::now().timestamp()));
     let app = spawn_app_with(Options {
         clock: clock.clone(),
@@ -198,6 +212,26 @@ async fn entra() -> Entra {
         shared: true,
     };
     seed::lesson(&store, (workspace, debrief, "Launch review"), said, 20).await;
+    let reference = TeamsConversation {
+        conversation_id: PRIVATE.into(),
+        kind: "channel".into(),
+        service_url: format!("{}/emea/", connector.uri()),
+        bot_id: "28:bot".into(),
+        tenant_id: TENANT.into(),
+        person: None,
+    };
+    store
+        .remember_teams_conversation(workspace, &reference, Timestamp::from_unix_seconds(5))
+        .await
+        .unwrap();
+    let secret = seed::debrief(&store, workspace, PRIVATE, "Private review", 30).await;
+    let said = Said {
+        kind: LessonKind::Lesson,
+        text: "Salaries stay in the private channel",
+        owner: None,
+        shared: false,
+    };
+    seed::lesson(&store, (workspace, secret, "Private review"), said, 40).await;
     Entra {
         _connector: connector,
         app,
@@ -299,6 +333,10 @@ async fn a_teams_member_signs_in_with_microsoft_and_finds_their_team_s_lessons_a
     assert_eq!(status, 200);
     assert!(library.contains("Launch with a feature flag"), "{library}");
     assert!(library.contains("Alice Example · Contoso"), "{library}");
+    assert!(
+        library.contains("Salaries stay in the private channel"),
+        "Alice is in the private channel: {library}"
+    );
     let (_, me) = entra.page("/app/me", &alice).await;
     assert!(
         me.contains("Launch with a feature flag"),
@@ -308,6 +346,11 @@ async fn a_teams_member_signs_in_with_microsoft_and_finds_their_team_s_lessons_a
     // The person who added the bot to the team administers its dashboard.
     let boss = entra.session_of("oid-boss").await;
     assert_eq!(entra.page("/app/settings", &boss).await.0, 200);
+    let (_, theirs) = entra.page("/app/lessons", &boss).await;
+    assert!(
+        theirs.contains("feature flag") && !theirs.contains("Salaries"),
+        "the installer is not in the private channel: {theirs}"
+    );
     // Alice leaves the team: her session ends once the roster is asked again.
     entra.roster.0.lock().unwrap().remove("29:alice");
     assert_eq!(
