@@ -69,12 +69,14 @@ async fn only_people_own_action_items_and_nothing_is_sent_to_a_channel_named_as_
     clock.set(monday() + 14 * DAY + 60);
     // Seven items (six actions and one lesson) for two owners: one message each a day,
     // at most five items in it, the rest the next working day.
-    let asked = app.scheduler.fire_due().await.unwrap().follow_ups_asked;
-    let tomorrow = {
-        clock.set(monday() + 15 * DAY + 60);
-        app.scheduler.fire_due().await.unwrap().follow_ups_asked
-    };
-    assert_eq!(asked + tomorrow, 7, "six actions and one lesson");
+    // Counted from the rows: the app's own scheduler may ask before an explicit pass.
+    let asked = app.questions_asked(1).await;
+    clock.set(monday() + 15 * DAY + 60);
+    assert_eq!(
+        app.questions_asked(7).await,
+        7,
+        "six actions and one lesson"
+    );
     assert!(asked <= 2 * 5, "{asked}");
     wait_for_outbox(&app, workspace(&app).await).await;
     let sent = app.slack_calls("chat.postMessage").await;

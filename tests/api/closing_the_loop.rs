@@ -116,7 +116,7 @@ async fn a_lesson_is_followed_up_asked_again_applied_and_celebrated_in_the_diges
 
     // Day 14: Bob gets the question in a DM with the three buttons.
     clock.advance(DAY);
-    assert_eq!(app.scheduler.fire_due().await.unwrap().follow_ups_asked, 1);
+    assert_eq!(app.questions_asked(1).await, 1);
     let shown = message_to(&app, BOB, 0).await;
     assert!(shown.contains("Follow-up on a lesson"), "{shown}");
     assert!(
@@ -132,11 +132,7 @@ async fn a_lesson_is_followed_up_asked_again_applied_and_celebrated_in_the_diges
             "one question, three answers"
         );
     }
-    assert_eq!(
-        app.scheduler.fire_due().await.unwrap().follow_ups_asked,
-        0,
-        "asked once"
-    );
+    assert_eq!(app.questions_asked(1).await, 1, "asked once");
 
     // Not yet: the question is replaced by when it comes back; a second click on the
     // same question changes nothing.
@@ -164,9 +160,9 @@ async fn a_lesson_is_followed_up_asked_again_applied_and_celebrated_in_the_diges
 
     // Six days later: not yet due. Seven: asked again.
     clock.advance(6 * DAY);
-    assert_eq!(app.scheduler.fire_due().await.unwrap().follow_ups_asked, 0);
+    assert_eq!(app.questions_asked(1).await, 1);
     clock.advance(DAY);
-    assert_eq!(app.scheduler.fire_due().await.unwrap().follow_ups_asked, 1);
+    assert_eq!(app.questions_asked(2).await, 2);
     let again = message_to(&app, BOB, 1).await;
     assert!(again.contains("you said not yet once"), "{again}");
     let second = button_value(&last_message_to(&app, BOB).await, "followup.applied");
@@ -289,7 +285,7 @@ async fn a_late_follow_up_is_still_asked_and_an_undeliverable_one_is_reported_no
     // A week past its date (the service was down): one-off, so asked anyway, on the
     // next working day.
     clock.advance(21 * DAY);
-    assert_eq!(app.scheduler.fire_due().await.unwrap().follow_ups_asked, 1);
+    assert_eq!(app.questions_asked(1).await, 1);
     let ws = workspace(&app).await;
     wait_for_outbox(&app, ws).await;
     let report = app.scheduler.fire_due().await.unwrap();
@@ -699,7 +695,7 @@ async fn search_takes_any_input_and_workspaces_never_see_each_other() {
     let in_theirs = command_in(&app, "T0OTHER", "U0BOB", "followups").await;
     assert!(in_theirs.contains("Feature freeze secrets"), "{in_theirs}");
     assert!(!in_theirs.contains("Feature flags let us"), "{in_theirs}");
-    assert_eq!(app.scheduler.fire_due().await.unwrap().follow_ups_asked, 1);
+    assert_eq!(app.questions_asked(1).await, 1);
     let db = database(&app).await;
     let (asked_in, asked_about): (i64, String) = db::query_as(
         "SELECT o.workspace_id, l.text FROM follow_ups f \
@@ -747,10 +743,8 @@ async fn a_paused_owner_is_asked_when_the_pause_ends_not_during_it() {
     );
     // The pause ends: the question comes then, once.
     clock.advance(4 * 7 * DAY);
-    let report = app.scheduler.fire_due().await.unwrap();
-    assert_eq!(report.follow_ups_asked, 1);
-    let again = app.scheduler.fire_due().await.unwrap();
-    assert_eq!(again.follow_ups_asked, 0);
+    assert_eq!(app.questions_asked(1).await, 1);
+    assert_eq!(app.questions_asked(1).await, 1, "once");
     app.stop().await;
 }
 
@@ -805,8 +799,8 @@ async fn each_owner_gets_one_calm_message_a_working_day_in_their_own_morning() {
 
     // Day 14, 10:01 UTC: 11:01 in Berlin, 05:01 in New York.
     clock.set(in_2026(11, 16, 10) + 60);
-    assert_eq!(app.scheduler.fire_due().await.unwrap().follow_ups_asked, 5);
-    assert_eq!(app.scheduler.fire_due().await.unwrap().follow_ups_asked, 0);
+    assert_eq!(app.questions_asked(5).await, 5);
+    assert_eq!(app.questions_asked(5).await, 5, "asked once");
     wait_for_outbox(&app, ws).await;
     let to_bob = to(BOB).await;
     assert_eq!(to_bob.len(), 1, "one message, not six");
@@ -820,7 +814,7 @@ async fn each_owner_gets_one_calm_message_a_working_day_in_their_own_morning() {
 
     // 10:01 in New York: Carol's, in one message.
     clock.set(in_2026(11, 16, 15) + 60);
-    assert_eq!(app.scheduler.fire_due().await.unwrap().follow_ups_asked, 2);
+    assert_eq!(app.questions_asked(7).await, 7, "Carol's two");
     wait_for_outbox(&app, ws).await;
     assert_eq!(to("U0CAROL").await.len(), 1);
     assert_eq!(to(BOB).await.len(), 1, "Bob's sixth waits for tomorrow");
@@ -849,15 +843,15 @@ async fn each_owner_gets_one_calm_message_a_working_day_in_their_own_morning() {
 
     // Saturday: nothing, though Bob's sixth is due; Monday morning in Berlin: it comes.
     clock.set(in_2026(11, 21, 11));
-    assert_eq!(app.scheduler.fire_due().await.unwrap().follow_ups_asked, 0);
+    assert_eq!(app.questions_asked(7).await, 7, "nothing on Saturday");
     clock.set(in_2026(11, 23, 8) + 60);
     assert_eq!(
-        app.scheduler.fire_due().await.unwrap().follow_ups_asked,
-        0,
+        app.questions_asked(7).await,
+        7,
         "09:01 in Berlin is before ten"
     );
     clock.set(in_2026(11, 23, 9) + 60);
-    assert_eq!(app.scheduler.fire_due().await.unwrap().follow_ups_asked, 1);
+    assert_eq!(app.questions_asked(8).await, 8, "Bob's sixth");
     app.stop().await;
 }
 
@@ -876,7 +870,7 @@ async fn a_follow_up_is_answered_in_words_in_its_dm() {
     assert_eq!(app.interaction(&form).await.status(), 200);
     close_as_is(&app, CHANNEL, ALICE, id).await;
     clock.set(in_2026(11, 16, 10) + 60);
-    assert_eq!(app.scheduler.fire_due().await.unwrap().follow_ups_asked, 2);
+    assert_eq!(app.questions_asked(2).await, 2);
     let ws = workspace(&app).await;
     wait_for_outbox(&app, ws).await;
 
@@ -972,7 +966,7 @@ async fn a_lesson_gone_stale_is_kept_or_retired_by_its_owner_alone() {
         .await
         .unwrap();
     clock.set(in_2026(11, 16, 10) + 60);
-    assert_eq!(app.scheduler.fire_due().await.unwrap().follow_ups_asked, 1);
+    assert_eq!(app.questions_asked(1).await, 1);
     let ws = workspace(&app).await;
     wait_for_outbox(&app, ws).await;
     let question = last_message_to(&app, BOB).await;
