@@ -95,7 +95,7 @@ async fn an_opted_in_colleague_is_suggested_to_the_starter_and_introduced_only_o
     )
     .await;
     clock.advance(14 * DAY);
-    assert_eq!(app.scheduler.fire_due().await.unwrap().follow_ups_asked, 2);
+    assert_eq!(app.questions_asked(2).await, 2);
     wait_for_outbox(&app, workspace(&app).await).await;
     bob_applies_everything(&app, 2).await;
     let db = database(&app).await;

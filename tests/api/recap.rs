@@ -71,7 +71,7 @@ async fn the_first_monday_of_a_quarter_recaps_the_last_one_once() {
 
     // The follow-ups come on a working day (Alice's one too): Bob applied his three.
     clock.set(at(2026, 10, 19, 10, 0));
-    assert_eq!(app.scheduler.fire_due().await.unwrap().follow_ups_asked, 4);
+    assert_eq!(app.questions_asked(4).await, 4);
     wait_for_outbox(&app, workspace(&app).await).await;
     bob_applies_everything(&app, 3).await;
 

@@ -496,9 +496,9 @@ async fn a_weekly_digest_set_in_a_teams_channel_is_posted_there_with_names() {
 
     // Nothing before the next Monday 09:00; then the digest goes to the channel itself.
     clock.set(at(9, 8));
-    assert_eq!(rig.app.scheduler.fire_due().await.unwrap().sent, 0);
+    assert_eq!(rig.app.fire_due_and_count_sent_runs().await, 0);
     clock.set(at(9, 9) + 30);
-    assert_eq!(rig.app.scheduler.fire_due().await.unwrap().sent, 1);
+    assert_eq!(rig.app.fire_due_and_count_sent_runs().await, 1);
     let calls = rig.connector_calls(9).await;
     assert_eq!(calls.len(), 9);
     assert_eq!(
@@ -697,10 +697,7 @@ async fn a_lesson_of_a_teams_debrief_is_followed_up_in_its_owners_chat() {
     // Two weeks later Bob, who wrote the lesson and the action item, is asked about
     // each in his 1:1 chat.
     clock.set(at(16) + 60);
-    assert_eq!(
-        rig.app.scheduler.fire_due().await.unwrap().follow_ups_asked,
-        2
-    );
+    assert_eq!(rig.app.questions_asked(2).await, 2);
     let calls = rig.connector_calls(before + 2).await;
     let question = calls[before..]
         .iter()
@@ -943,9 +940,9 @@ async fn a_check_in_runs_in_the_persons_chat_in_the_time_zone_teams_reports() {
 
     // 09:00 in Berlin is 08:00 UTC in November.
     clock.set(at(9, 7) + 59 * 60);
-    assert_eq!(rig.app.scheduler.fire_due().await.unwrap().sent, 0);
+    assert_eq!(rig.app.fire_due_and_count_sent_runs().await, 0);
     clock.set(at(9, 8) + 30);
-    assert_eq!(rig.app.scheduler.fire_due().await.unwrap().sent, 1);
+    assert_eq!(rig.app.fire_due_and_count_sent_runs().await, 1);
     let calls = rig.connector_calls(4).await;
     assert_eq!(
         calls[3].url.path(),

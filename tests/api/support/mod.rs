@@ -526,14 +526,13 @@ impl TestApp {
         }
     }
 
-    /// A second handle on the same database, for asserting what was stored.
     /// Fires what is due, then says how many follow-up questions have been asked by
     /// DM, read from the rows: the app's own scheduler wakes by itself and may ask
     /// before this pass does. Waits up to five seconds for `at_least` of them.
     pub async fn questions_asked(&self, at_least: i64) -> i64 {
         self.scheduler.fire_due().await.unwrap();
         let db = self.database().await;
-        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        let deadline = Instant::now() + Duration::from_secs(5);
         loop {
             let asked: i64 = learnloop::store::db::query_scalar(
                 "SELECT COUNT(*) FROM follow_ups WHERE outbox_id IS NOT NULL",
@@ -541,13 +540,15 @@ impl TestApp {
             .fetch_one(&db)
             .await
             .unwrap();
-            if asked >= at_least || std::time::Instant::now() > deadline {
+            if asked >= at_least || Instant::now() > deadline {
+                db.close().await;
                 return asked;
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
 
+    /// A second handle on the same database, for asserting what was stored.
     pub async fn store(&self) -> Store {
         let settings = learnloop::config::DatabaseSettings {
             url: self.db_url.parse().unwrap(),
