@@ -336,6 +336,36 @@ async fn main() -> anyhow::Result<()> {
     time_read!("settled_by_tags", store.settled_by_tags(viewer, start));
     time_read!("debriefs", store.library_debriefs(viewer, None, 12));
     time_read!("recurring", store.recurring_lessons(viewer, 10));
+    // How much of a search for a word in most lessons is the full-text ranking alone.
+    let probe_pool = sqlx::SqlitePool::connect(&running.db_url).await?;
+    let expression = format!("\"w{workspace}xdeploy\"");
+    for (name, sql) in [
+        (
+            "fts_bm25_top1000",
+            "SELECT rowid FROM lessons_fts WHERE lessons_fts MATCH ? \
+             ORDER BY bm25(lessons_fts, 1.0, 2.0, 0.5) LIMIT 1000",
+        ),
+        (
+            "fts_rank_top1000",
+            "SELECT rowid FROM lessons_fts WHERE lessons_fts MATCH ? ORDER BY rank LIMIT 1000",
+        ),
+        (
+            "fts_count",
+            "SELECT rowid FROM lessons_fts WHERE lessons_fts MATCH ?",
+        ),
+    ] {
+        let mut times = Vec::new();
+        for _ in 0..rounds {
+            let started = Instant::now();
+            let rows = sqlx::query(sql)
+                .bind(&expression)
+                .fetch_all(&probe_pool)
+                .await?;
+            times.push(started.elapsed());
+            assert!(!rows.is_empty(), "{name}");
+        }
+        reads.insert(name.into(), stats(times));
+    }
     let slowest: Vec<_> = per_path
         .into_iter()
         .map(|(path, times)| json!({"path": path, "stats": stats(times)}))
