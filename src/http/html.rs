@@ -4,6 +4,7 @@
 use axum::http::header::{CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, COOKIE};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use maud::{DOCTYPE, Markup, html};
 use sha2::{Digest, Sha256};
 
 use crate::http::error::HttpError;
@@ -30,16 +31,34 @@ pub(crate) fn escape(text: &str) -> String {
         .replace('\'', "&#39;")
 }
 
+/// A whole page: the head with the one stylesheet, `header`, and `body` under the
+/// title (escaped by maud wherever it is text).
+pub(crate) fn document(title: &str, header: Markup, body: Markup) -> String {
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " · learnloop" }
+                link rel="stylesheet" href="/app/style.css";
+            }
+            body {
+                (header)
+                main id="main" {
+                    h1 { (title) }
+                    (body)
+                }
+            }
+        }
+    }
+    .into_string()
+}
+
 /// A small page; `body` is HTML already escaped.
 pub(crate) fn page(status: StatusCode, title: &str, body: &str) -> Response {
-    let html = format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{title} · learnloop</title><link rel=\"stylesheet\" href=\"/app/style.css\">\
-         </head><body><main><h1>{title}</h1>{body}</main></body></html>",
-        title = escape(title),
-    );
-    page_response(status, html)
+    let body = maud::PreEscaped(body.to_owned());
+    page_response(status, document(title, maud::html! {}, body))
 }
 
 /// An HTML page as a response: never cached (it is one person's), never framed, and

@@ -105,13 +105,23 @@ impl<'a> ExportScope<'a> {
         }
     }
 
-    /// The three values [`visible`] binds: the session or NULL (everything), the
-    /// session again, and whether public lessons are the viewer's.
-    fn binds(self) -> (Option<&'a str>, &'a str, bool) {
-        match self.viewer {
-            Some(viewer) => (Some(viewer.session), viewer.session, viewer.sees_public),
-            None => (None, "", false),
-        }
+    /// The session, or NULL for everything (the first value [`visible`] binds, and the
+    /// note rule of [`Store::export_follow_ups`]).
+    fn session(self) -> Option<&'a str> {
+        self.viewer.map(|viewer| viewer.session)
+    }
+
+    /// Binds what [`visible`] takes: the session or NULL (everything), the session
+    /// again, and whether public lessons are the viewer's.
+    fn bind_visible<'q, O: db::Row>(self, query: db::QueryAs<'q, O>) -> db::QueryAs<'q, O>
+    where
+        'a: 'q,
+    {
+        let public = self.viewer.is_some_and(|viewer| viewer.sees_public);
+        query
+            .bind(self.session())
+            .bind(self.session().unwrap_or_default())
+            .bind(public)
     }
 }
 
@@ -141,22 +151,9 @@ impl Store {
              FROM debriefs d WHERE d.workspace_id = ? AND d.id > ? AND {debrief} \
              ORDER BY d.id LIMIT ?"
         );
-        let (maybe, session, public) = scope.binds();
-        Ok(db::query_as(&sql)
-            .bind(maybe)
-            .bind(session)
-            .bind(public)
-            .bind(maybe)
-            .bind(session)
-            .bind(public)
-            .bind(scope.workspace.0)
-            .bind(after)
-            .bind(maybe)
-            .bind(session)
-            .bind(public)
-            .bind(i64::from(limit))
-            .fetch_all(&self.pool)
-            .await?)
+        let query = scope.bind_visible(scope.bind_visible(db::query_as(&sql)));
+        let query = scope.bind_visible(query.bind(scope.workspace.0).bind(after));
+        Ok(query.bind(i64::from(limit)).fetch_all(&self.pool).await?)
     }
 
     /// The workspace's lessons (or action items) after id `after`, oldest first.
@@ -173,17 +170,12 @@ impl Store {
             exported_lesson_columns!(),
             visible(LESSON_VISIBLE)
         );
-        let (maybe, session, public) = scope.binds();
-        Ok(db::query_as(&sql)
+        let query = db::query_as(&sql)
             .bind(scope.workspace.0)
             .bind(kind.as_str())
-            .bind(after)
-            .bind(maybe)
-            .bind(session)
-            .bind(public)
-            .bind(i64::from(limit))
-            .fetch_all(&self.pool)
-            .await?)
+            .bind(after);
+        let query = scope.bind_visible(query);
+        Ok(query.bind(i64::from(limit)).fetch_all(&self.pool).await?)
     }
 
     /// Every lesson and action item of one debrief of the workspace, in order.
@@ -197,15 +189,8 @@ impl Store {
             exported_lesson_columns!(),
             visible(LESSON_VISIBLE)
         );
-        let (maybe, session, public) = scope.binds();
-        Ok(db::query_as(&sql)
-            .bind(scope.workspace.0)
-            .bind(debrief)
-            .bind(maybe)
-            .bind(session)
-            .bind(public)
-            .fetch_all(&self.pool)
-            .await?)
+        let query = db::query_as(&sql).bind(scope.workspace.0).bind(debrief);
+        Ok(scope.bind_visible(query).fetch_all(&self.pool).await?)
     }
 
     /// The workspace's follow-up questions after id `after`, oldest first. A viewer's
@@ -225,17 +210,12 @@ impl Store {
              WHERE f.workspace_id = ? AND f.id > ? AND {} ORDER BY f.id LIMIT ?",
             visible(LESSON_VISIBLE)
         );
-        let (maybe, session, public) = scope.binds();
-        Ok(db::query_as(&sql)
-            .bind(maybe)
+        let query = db::query_as(&sql)
+            .bind(scope.session())
             .bind(scope.workspace.0)
-            .bind(after)
-            .bind(maybe)
-            .bind(session)
-            .bind(public)
-            .bind(i64::from(limit))
-            .fetch_all(&self.pool)
-            .await?)
+            .bind(after);
+        let query = scope.bind_visible(query);
+        Ok(query.bind(i64::from(limit)).fetch_all(&self.pool).await?)
     }
 
     /// How many rows an export of `table` (`debriefs`, `lessons` of a kind, or
@@ -271,17 +251,11 @@ impl Store {
                 None,
             ),
         };
-        let mut query = db::query_scalar(&sql).bind(scope.workspace.0);
+        let mut query = db::query_as::<(i64,)>(&sql).bind(scope.workspace.0);
         if let Some(kind) = kind {
             query = query.bind(kind);
         }
-        let (maybe, session, public) = scope.binds();
-        let count: i64 = query
-            .bind(maybe)
-            .bind(session)
-            .bind(public)
-            .fetch_one(&self.pool)
-            .await?;
+        let (count,) = scope.bind_visible(query).fetch_one(&self.pool).await?;
         Ok(u64::try_from(count).unwrap_or(0))
     }
 }

@@ -456,15 +456,23 @@ impl Store {
                AND l.status IN ('applied', 'not_relevant', 'stale') AND {VISIBLE_BY_DEBRIEF} \
              GROUP BY week ORDER BY week"
         );
-        Ok(viewer
-            .bind(
-                db::query_as(&sql)
-                    .bind(start.unix_seconds())
-                    .bind(viewer.workspace.0)
-                    .bind(start.unix_seconds()),
-            )
-            .fetch_all(&self.pool)
-            .await?)
+        self.per_week(&sql, viewer, start).await
+    }
+
+    /// Runs a weekly aggregate of the viewer's lessons since `start`: `sql` binds the
+    /// start (to number the weeks), the workspace and the start again, then what
+    /// [`VISIBLE_BY_DEBRIEF`] takes.
+    async fn per_week<T: db::Row>(
+        &self,
+        sql: &str,
+        viewer: Viewer<'_>,
+        start: Timestamp,
+    ) -> Result<Vec<T>, StoreError> {
+        let query = db::query_as(sql)
+            .bind(start.unix_seconds())
+            .bind(viewer.workspace.0)
+            .bind(start.unix_seconds());
+        Ok(viewer.bind(query).fetch_all(&self.pool).await?)
     }
 
     /// Settled lessons since `start` grouped by their tags, for the applied rate per tag.
@@ -507,15 +515,7 @@ impl Store {
              WHERE f.workspace_id = ? AND f.asked_at >= ? AND {VISIBLE_BY_DEBRIEF} \
              GROUP BY week ORDER BY week"
         );
-        Ok(viewer
-            .bind(
-                db::query_as(&sql)
-                    .bind(start.unix_seconds())
-                    .bind(viewer.workspace.0)
-                    .bind(start.unix_seconds()),
-            )
-            .fetch_all(&self.pool)
-            .await?)
+        self.per_week(&sql, viewer, start).await
     }
 
     /// The lessons the viewer may see that were said again most often (by lessons they

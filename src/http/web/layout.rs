@@ -4,10 +4,10 @@
 use axum::http::StatusCode;
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
-use maud::{DOCTYPE, Markup, html};
+use maud::{Markup, html};
 
 use super::Signed;
-use crate::http::html::page_response;
+use crate::http::html::{document, page_response};
 
 const STYLESHEET: &str = include_str!("style.css");
 
@@ -49,28 +49,6 @@ impl Section {
             Self::Settings => "Settings",
         }
     }
-}
-
-fn document(title: &str, header: Markup, body: Markup) -> String {
-    html! {
-        (DOCTYPE)
-        html lang="en" {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                title { (title) " · learnloop" }
-                link rel="stylesheet" href="/app/style.css";
-            }
-            body {
-                (header)
-                main id="main" {
-                    h1 { (title) }
-                    (body)
-                }
-            }
-        }
-    }
-    .into_string()
 }
 
 /// A page for a signed-in person, with the navigation (`current` marked).
