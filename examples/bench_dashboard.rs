@@ -318,7 +318,8 @@ async fn main() -> anyhow::Result<()> {
         session: &hash,
         sees_public: true,
     };
-    let start = Timestamp::from_unix_seconds(now - 26 * 7 * 86_400);
+    let this_week = learnloop::store::week_of(Timestamp::from_unix_seconds(now));
+    let period = this_week - 25..=this_week;
     let mut reads = serde_json::Map::new();
     macro_rules! time_read {
         ($name:literal, $call:expr) => {{
@@ -331,9 +332,8 @@ async fn main() -> anyhow::Result<()> {
             reads.insert($name.into(), stats(times));
         }};
     }
-    time_read!("settled_weeks", store.settled_weeks(viewer, start));
-    time_read!("asked_weeks", store.asked_weeks(viewer, start));
-    time_read!("settled_by_tags", store.settled_by_tags(viewer, start));
+    time_read!("weeks", store.outcome_weeks(viewer, period.clone()));
+    time_read!("tags", store.outcome_tags(viewer, period.clone(), 12));
     time_read!("debriefs", store.library_debriefs(viewer, None, 12));
     time_read!("recurring", store.recurring_lessons(viewer, 10));
     // How much of a search for a word in most lessons is the full-text ranking alone.

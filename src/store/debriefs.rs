@@ -560,11 +560,14 @@ impl Store {
         workspace: WorkspaceId,
         debrief: DebriefId,
     ) -> Result<(), StoreError> {
+        // In a write transaction, as every write of lessons is: their outcome counts
+        // are rows other writers lock too.
+        let mut tx = self.begin().await?;
         db::query("DELETE FROM debriefs WHERE workspace_id = ? AND id = ?")
             .bind(workspace.0)
             .bind(debrief.0)
-            .execute(&self.pool)
+            .execute(&mut tx.tx)
             .await?;
-        Ok(())
+        tx.commit().await
     }
 }

@@ -397,6 +397,9 @@ impl Store {
         now: Timestamp,
     ) -> Result<bool, StoreError> {
         let now = now.unix_seconds();
+        // In a write transaction: the outcome counts this moves (out of one week, into
+        // another) are rows other writers lock too, in their own order.
+        let mut tx = self.begin().await?;
         let changed = db::query(
             "UPDATE lessons SET \
                  status = CASE WHEN ?1 IS NULL THEN 'not_relevant' ELSE 'open' END, \
@@ -410,8 +413,9 @@ impl Store {
         .bind(workspace.0)
         .bind(lesson)
         .bind(person)
-        .execute(&self.pool)
+        .execute(&mut tx.tx)
         .await?;
+        tx.commit().await?;
         Ok(changed.rows_affected() == 1)
     }
 

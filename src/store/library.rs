@@ -26,7 +26,10 @@ pub struct Viewer<'a> {
 
 impl Viewer<'_> {
     /// Binds what [`LESSON_VISIBLE`] (or [`DEBRIEF_VISIBLE`]) takes.
-    fn bind_visible<'q, O: db::Row>(&self, query: db::QueryAs<'q, O>) -> db::QueryAs<'q, O>
+    pub(super) fn bind_visible<'q, O: db::Row>(
+        &self,
+        query: db::QueryAs<'q, O>,
+    ) -> db::QueryAs<'q, O>
     where
         Self: 'q,
     {
@@ -175,31 +178,6 @@ pub struct DebriefEntry {
     pub open_actions: i64,
 }
 
-/// Lessons whose outcome became known in one week: how many, and how many applied.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, FromRow)]
-pub struct SettledWeek {
-    /// Weeks since the start of the period.
-    pub week: i64,
-    pub applied: i64,
-    pub settled: i64,
-}
-
-/// Questions asked in one week: how many, and how many were answered.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, FromRow)]
-pub struct AskedWeek {
-    pub week: i64,
-    pub asked: i64,
-    pub answered: i64,
-}
-
-/// Settled lessons with one set of tags (split by the reader).
-#[derive(Clone, Debug, PartialEq, Eq, FromRow)]
-pub struct SettledTags {
-    pub tags: String,
-    pub applied: i64,
-    pub settled: i64,
-}
-
 /// A lesson said again in other debriefs: how many times.
 #[derive(Clone, Debug, PartialEq, Eq, FromRow)]
 pub struct Recurring {
@@ -207,8 +185,6 @@ pub struct Recurring {
     pub text: String,
     pub times: i64,
 }
-
-const WEEK_SECS: i64 = 7 * 86_400;
 
 /// The library's hits: `lesson_hit_columns!`, from `l` and `d`.
 const HIT_COLUMNS: &str = concat!("SELECT ", lesson_hit_columns!());
@@ -438,84 +414,6 @@ impl Store {
             .bind(limit)
             .fetch_all(&self.pool)
             .await?)
-    }
-
-    /// Per week since `start` (week 0 first): the lessons the viewer may see whose
-    /// outcome became known (applied, not relevant, or stale), and how many applied.
-    pub async fn settled_weeks(
-        &self,
-        viewer: Viewer<'_>,
-        start: Timestamp,
-    ) -> Result<Vec<SettledWeek>, StoreError> {
-        let sql = format!(
-            "SELECT (l.settled_at - ?) / {WEEK_SECS} AS week, \
-                 SUM(CASE WHEN l.status = 'applied' THEN 1 ELSE 0 END) AS applied, \
-                 COUNT(*) AS settled \
-             FROM lessons l \
-             WHERE l.workspace_id = ? AND l.settled_at >= ? AND l.kind = 'lesson' \
-               AND l.status IN ('applied', 'not_relevant', 'stale') AND {VISIBLE_BY_DEBRIEF} \
-             GROUP BY week ORDER BY week"
-        );
-        self.per_week(&sql, viewer, start).await
-    }
-
-    /// Runs a weekly aggregate of the viewer's lessons since `start`: `sql` binds the
-    /// start (to number the weeks), the workspace and the start again, then what
-    /// [`VISIBLE_BY_DEBRIEF`] takes.
-    async fn per_week<T: db::Row>(
-        &self,
-        sql: &str,
-        viewer: Viewer<'_>,
-        start: Timestamp,
-    ) -> Result<Vec<T>, StoreError> {
-        let query = db::query_as(sql)
-            .bind(start.unix_seconds())
-            .bind(viewer.workspace.0)
-            .bind(start.unix_seconds());
-        Ok(viewer.bind(query).fetch_all(&self.pool).await?)
-    }
-
-    /// Settled lessons since `start` grouped by their tags, for the applied rate per tag.
-    pub async fn settled_by_tags(
-        &self,
-        viewer: Viewer<'_>,
-        start: Timestamp,
-    ) -> Result<Vec<SettledTags>, StoreError> {
-        let sql = format!(
-            "SELECT l.tags, SUM(CASE WHEN l.status = 'applied' THEN 1 ELSE 0 END) AS applied, \
-                 COUNT(*) AS settled \
-             FROM lessons l \
-             WHERE l.workspace_id = ? AND l.settled_at >= ? AND l.kind = 'lesson' \
-               AND l.tags <> '' AND l.status IN ('applied', 'not_relevant', 'stale') \
-               AND {VISIBLE_BY_DEBRIEF} \
-             GROUP BY l.tags"
-        );
-        Ok(viewer
-            .bind(
-                db::query_as(&sql)
-                    .bind(viewer.workspace.0)
-                    .bind(start.unix_seconds()),
-            )
-            .fetch_all(&self.pool)
-            .await?)
-    }
-
-    /// Per week since `start`: follow-up questions asked about lessons the viewer may
-    /// see, and how many were answered.
-    pub async fn asked_weeks(
-        &self,
-        viewer: Viewer<'_>,
-        start: Timestamp,
-    ) -> Result<Vec<AskedWeek>, StoreError> {
-        let sql = format!(
-            "SELECT (f.asked_at - ?) / {WEEK_SECS} AS week, COUNT(*) AS asked, \
-                 SUM(CASE WHEN f.answered_at IS NULL THEN 0 ELSE 1 END) AS answered \
-             FROM follow_ups f \
-             JOIN lessons l ON l.id = f.lesson_id AND l.workspace_id = f.workspace_id \
-             WHERE f.workspace_id = ? AND f.asked_at >= ? AND {VISIBLE_BY_DEBRIEF} \
-             GROUP BY week ORDER BY week"
-        );
-        self.per_week(&sql, viewer, start).await
     }
 
     /// The lessons the viewer may see that were said again most often (by lessons they
@@ -815,34 +713,6 @@ mod tests {
         let only = store.library_lessons(narrow, None, &all, 10).await.unwrap();
         assert_eq!(texts(&only), ["canary in the private room"]);
 
-        // Outcomes: the applied one settled on day 25, in week 2 of a period from day 10.
-        let weeks = store.settled_weeks(viewer, secs(10 * DAY)).await.unwrap();
-        assert_eq!(
-            weeks,
-            [SettledWeek {
-                week: 2,
-                applied: 1,
-                settled: 1
-            }]
-        );
-        let tags = store.settled_by_tags(viewer, secs(10 * DAY)).await.unwrap();
-        assert_eq!(
-            tags,
-            [SettledTags {
-                tags: "ops".into(),
-                applied: 1,
-                settled: 1
-            }]
-        );
-        let asked = store.asked_weeks(viewer, secs(10 * DAY)).await.unwrap();
-        assert_eq!(
-            asked,
-            [AskedWeek {
-                week: 2,
-                asked: 1,
-                answered: 1
-            }]
-        );
         let debriefs = store.library_debriefs(viewer, None, 10).await.unwrap();
         assert_eq!(debriefs.len(), 2, "ours, public and private: {debriefs:?}");
         assert!(

@@ -123,6 +123,7 @@ mod matches;
 mod mentors;
 mod open_actions;
 mod outbox;
+mod outcomes;
 mod people;
 mod recaps;
 mod schedules;
@@ -161,8 +162,7 @@ pub use goals::Goal;
 pub use installations::{Credentials, Installation, InstallationState, NewInstallation, Rotated};
 pub use lessons::{Lesson, LessonHit, LessonKind, NewLesson};
 pub use library::{
-    AskedWeek, DebriefEntry, FollowUpEntry, LessonDetail, LessonFilter, Recurring, SettledTags,
-    SettledWeek, StatusFilter, Viewer,
+    DebriefEntry, FollowUpEntry, LessonDetail, LessonFilter, Recurring, StatusFilter, Viewer,
 };
 pub use matches::{LessonMatch, LessonText, LessonToMatch};
 pub use mentors::{MentorLesson, MentorRow};
@@ -171,6 +171,7 @@ pub use outbox::{
     Anchor, AnchorField, NewOutboxMessage, OutboxClaim, OutboxId, OutboxMessage, OutboxMethod,
     OutboxState, OutboxStatus, Settlement, nudge_key,
 };
+pub use outcomes::{OutcomeWeek, TagOutcome, week_of, week_start};
 pub use people::{Person, PersonId};
 pub use recaps::Contributor;
 pub use schedules::{
@@ -681,7 +682,11 @@ mod tests {
     /// A store migrated up to (not including) migration `before`, for upgrade tests.
     /// A database migrated up to (not including) migration `before`, with `seed` run in
     /// it: the data an earlier release left, for an upgrade test.
-    async fn store_before(dir: &tempfile::TempDir, before: &str, seed: &[&str]) -> Store {
+    pub(super) async fn store_before(
+        dir: &tempfile::TempDir,
+        before: &str,
+        seed: &[&str],
+    ) -> Store {
         let url = format!("sqlite://{}", dir.path().join("old.db").display());
         let settings = DatabaseSettings {
             url: DatabaseUrl::Sqlite(url),

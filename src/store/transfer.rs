@@ -181,6 +181,11 @@ impl Import {
             copied += batch.len() as u64;
             progress(&table.name, copied);
         }
+        // References checked at commit (the outcome counts') are checked now: a table
+        // with checks pending cannot be altered.
+        sqlx::query("SET CONSTRAINTS ALL IMMEDIATE")
+            .execute(&mut *tx)
+            .await?;
         sqlx::query(&format!(
             "ALTER TABLE {} ENABLE TRIGGER USER",
             quoted(&table.name)

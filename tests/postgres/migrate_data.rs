@@ -79,6 +79,13 @@ async fn sqlite_install() -> (ScratchDatabase, WorkspaceId) {
     .await
     .unwrap();
     tx.commit().await.unwrap();
+    // One lesson applied, so the outcome counts have something to carry.
+    let pool = db::Pool::connect(database.url()).await.unwrap();
+    db::query("UPDATE lessons SET status = 'applied', settled_at = 1000000 WHERE tags = 'deploy'")
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
     store
         .add_goal(
             ws,
@@ -165,6 +172,14 @@ async fn an_install_moves_whole_and_verified_and_a_second_run_is_refused() {
         .await
         .unwrap();
     assert_eq!(waiting, waiting_before);
+    // The outcome counts come as they were (the triggers that keep them were off).
+    let counts = "SELECT week, channel, shared, applied, settled, asked FROM outcome_weeks";
+    let moved: Vec<(i64, String, i64, i64, i64, i64)> =
+        db::query_as(counts).fetch_all(&pool).await.unwrap();
+    let before: Vec<(i64, String, i64, i64, i64, i64)> =
+        db::query_as(counts).fetch_all(&source_pool).await.unwrap();
+    assert_eq!(moved, before);
+    assert_eq!(moved, [(1, "C1".to_owned(), 1, 1, 1, 0)]);
 
     let again = migrate_data(&source, &target);
     assert!(!again.status.success());

@@ -1,9 +1,9 @@
-//! Outcomes: what became of the lessons over the last 26 weeks. The applied rate per
+//! Outcomes: what became of the lessons over the last 26 weeks (this one included). The applied rate per
 //! week and per tag (of the lessons whose outcome became known: applied, not relevant,
 //! or stale after four "not yet"), people per debrief, the lessons that keep coming
 //! back, and follow-up questions answered or not; each chart with its table.
 
-use std::collections::BTreeMap;
+use std::ops::RangeInclusive;
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -17,13 +17,13 @@ use super::library::day;
 use crate::domain::Timestamp;
 use crate::http::AppState;
 use crate::http::error::HttpError;
-use crate::store::{AskedWeek, DebriefEntry, Recurring, SettledTags, SettledWeek};
+use crate::store::{DebriefEntry, OutcomeWeek, Recurring, TagOutcome, week_of, week_start};
 
-/// Weeks the page looks back.
+/// Weeks the page looks back, this one included.
 pub const WEEKS: i64 = 26;
 const WEEK_SECS: i64 = 7 * 86_400;
 /// Tags and debriefs charted.
-const TOP_TAGS: usize = 12;
+const TOP_TAGS: u32 = 12;
 const DEBRIEFS: u32 = 12;
 const RECURRING: u32 = 10;
 
@@ -39,32 +39,29 @@ fn percent(applied: i64, settled: i64) -> String {
 /// The figures, per week of the period (week 0 first, every week present).
 #[derive(Debug, PartialEq, Eq)]
 pub struct Weekly {
+    /// Monday of the first week.
     pub start: Timestamp,
+    /// Per week: applied and settled lessons.
     pub settled: Vec<(i64, i64)>,
+    /// Per week: questions answered and asked.
     pub asked: Vec<(i64, i64)>,
 }
 
 impl Weekly {
-    fn new(start: Timestamp, settled: &[SettledWeek], asked: &[AskedWeek]) -> Self {
+    /// Lays `weeks` (numbered as the store numbers them) out from `first_week` on.
+    fn new(first_week: i64, weeks: &[OutcomeWeek]) -> Self {
         let mut weekly = Self {
-            start,
+            start: week_start(first_week),
             settled: vec![(0, 0); WEEKS as usize],
             asked: vec![(0, 0); WEEKS as usize],
         };
-        for week in settled {
-            if let Some(slot) = usize::try_from(week.week)
-                .ok()
-                .and_then(|w| weekly.settled.get_mut(w))
-            {
-                *slot = (week.applied, week.settled);
-            }
-        }
-        for week in asked {
-            if let Some(slot) = usize::try_from(week.week)
-                .ok()
-                .and_then(|w| weekly.asked.get_mut(w))
-            {
-                *slot = (week.answered, week.asked);
+        for week in weeks {
+            let Ok(slot) = usize::try_from(week.week - first_week) else {
+                continue;
+            };
+            if slot < weekly.settled.len() {
+                weekly.settled[slot] = (week.applied, week.settled);
+                weekly.asked[slot] = (week.answered, week.asked);
             }
         }
         weekly
@@ -77,25 +74,6 @@ impl Weekly {
             .format("%-d %b")
             .to_string()
     }
-}
-
-/// Applied and settled per tag, most settled first.
-pub fn per_tag(rows: &[SettledTags]) -> Vec<(String, i64, i64)> {
-    let mut tags: BTreeMap<String, (i64, i64)> = BTreeMap::new();
-    for row in rows {
-        for tag in row.tags.split_whitespace() {
-            let entry = tags.entry(tag.to_owned()).or_default();
-            entry.0 += row.applied;
-            entry.1 += row.settled;
-        }
-    }
-    let mut tags: Vec<(String, i64, i64)> = tags
-        .into_iter()
-        .map(|(tag, (applied, settled))| (tag, applied, settled))
-        .collect();
-    tags.sort_by(|a, b| b.2.cmp(&a.2).then_with(|| a.0.cmp(&b.0)));
-    tags.truncate(TOP_TAGS);
-    tags
 }
 
 fn figure(chart: Markup, table: Markup) -> Markup {
@@ -145,17 +123,23 @@ fn applied_per_week(weekly: &Weekly) -> Markup {
     )
 }
 
-fn applied_per_tag(tags: &[(String, i64, i64)]) -> Markup {
+fn applied_per_tag(tags: &[TagOutcome]) -> Markup {
     let bars: Vec<Bar> = tags
         .iter()
-        .map(|(tag, applied, settled)| Bar {
-            label: format!("#{tag}"),
-            parts: vec![(*applied as f64 / (*settled).max(1) as f64, "")],
-            words: format!(
-                "#{tag}: {applied} of {settled} applied ({})",
-                percent(*applied, *settled)
-            ),
-        })
+        .map(
+            |TagOutcome {
+                 tag,
+                 applied,
+                 settled,
+             }| Bar {
+                label: format!("#{tag}"),
+                parts: vec![(*applied as f64 / (*settled).max(1) as f64, "")],
+                words: format!(
+                    "#{tag}: {applied} of {settled} applied ({})",
+                    percent(*applied, *settled)
+                ),
+            },
+        )
         .collect();
     figure(
         bar_chart("Applied rate per tag", &bars, 1.0, &percent_ticks()),
@@ -163,7 +147,7 @@ fn applied_per_tag(tags: &[(String, i64, i64)]) -> Markup {
             table {
                 thead { tr { th { "Tag" } th.n { "Applied" } th.n { "Settled" } th.n { "Rate" } } }
                 tbody {
-                    @for (tag, applied, settled) in tags {
+                    @for TagOutcome { tag, applied, settled } in tags {
                         tr { td { "#" (tag) } td.n { (applied) } td.n { (settled) }
                             td.n { (percent(*applied, *settled)) } }
                     }
@@ -260,26 +244,24 @@ fn recurring(lessons: &[Recurring]) -> Markup {
     }
 }
 
-/// The start of the period: 26 weeks before the start of today (UTC).
-pub fn period_start(now: Timestamp) -> Timestamp {
-    let today = now.unix_seconds().div_euclid(86_400) * 86_400;
-    Timestamp::from_unix_seconds(today + 86_400 - WEEKS * WEEK_SECS)
+/// The weeks of the period: this one (weeks start on Monday, UTC) and the 25 before.
+pub fn period(now: Timestamp) -> RangeInclusive<i64> {
+    let this_week = week_of(now);
+    this_week - (WEEKS - 1)..=this_week
 }
 
 /// `/app/outcomes`.
 pub async fn page(State(state): State<AppState>, signed: Signed) -> Result<Response, HttpError> {
     let viewer = signed.viewer();
-    let start = period_start(state.clock.now());
+    let period = period(state.clock.now());
     let store = &state.store;
-    // One read after another: run side by side they took five of the pool's
+    // One read after another: run side by side they took as many of the pool's
     // connections per page and, on two cores, no less time.
-    let settled_weeks = store.settled_weeks(viewer, start).await?;
-    let asked_weeks = store.asked_weeks(viewer, start).await?;
-    let tagged = store.settled_by_tags(viewer, start).await?;
+    let weeks = store.outcome_weeks(viewer, period.clone()).await?;
+    let tags = store.outcome_tags(viewer, period.clone(), TOP_TAGS).await?;
     let debriefs = store.library_debriefs(viewer, None, DEBRIEFS).await?;
     let recurs = store.recurring_lessons(viewer, RECURRING).await?;
-    let weekly = Weekly::new(start, &settled_weeks, &asked_weeks);
-    let tags = per_tag(&tagged);
+    let weekly = Weekly::new(*period.start(), &weeks);
     let (applied, settled) = weekly
         .settled
         .iter()
@@ -288,7 +270,8 @@ pub async fn page(State(state): State<AppState>, signed: Signed) -> Result<Respo
         });
     let body = html! {
         p.lead {
-            "In the last 26 weeks the outcome of " strong { (settled) }
+            "Since the week of " (weekly.week_label(0)) " (26 weeks, this one included) the outcome of "
+            strong { (settled) }
             @if settled == 1 { " lesson became known; " } @else { " lessons became known; " }
             strong { (applied) } " of them (" (percent(applied, settled)) ")"
             @if applied == 1 { " was applied." } @else { " were applied." }
@@ -326,47 +309,23 @@ mod tests {
     }
 
     #[test]
-    fn tags_add_up_across_lessons_with_several_tags() {
-        let rows = [
-            SettledTags {
-                tags: "ops deploy".into(),
-                applied: 2,
-                settled: 3,
-            },
-            SettledTags {
-                tags: "deploy".into(),
-                applied: 1,
-                settled: 1,
-            },
-        ];
-        assert_eq!(
-            per_tag(&rows),
-            [("deploy".to_owned(), 3, 4), ("ops".to_owned(), 2, 3)]
-        );
-    }
-
-    #[test]
     fn every_week_of_the_period_is_there_and_weeks_outside_are_ignored() {
-        let start = Timestamp::from_unix_seconds(0);
-        let settled = [
-            SettledWeek {
-                week: 0,
-                applied: 1,
-                settled: 2,
-            },
-            SettledWeek {
-                week: 26,
-                applied: 9,
-                settled: 9,
-            },
-        ];
-        let weekly = Weekly::new(start, &settled, &[]);
+        let week = |week, applied, settled| OutcomeWeek {
+            week,
+            settled,
+            applied,
+            asked: settled,
+            answered: applied,
+        };
+        let weekly = Weekly::new(100, &[week(99, 5, 5), week(100, 1, 2), week(126, 9, 9)]);
+        assert_eq!(weekly.start, week_start(100));
         assert_eq!(weekly.settled.len(), 26);
         assert_eq!(weekly.settled[0], (1, 2));
+        assert_eq!(weekly.asked[0], (1, 2));
         assert!(weekly.settled[1..].iter().all(|w| *w == (0, 0)));
-        // The period ends with today: its last week holds today.
+        // The period ends with this week: its last week holds today.
         let now = Timestamp::from_unix_seconds(100 * 86_400 + 3_600);
-        let start = period_start(now);
-        assert_eq!(now.seconds_since(start) / WEEK_SECS, 25);
+        assert_eq!(period(now).count(), 26);
+        assert_eq!(*period(now).end(), week_of(now));
     }
 }
