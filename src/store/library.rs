@@ -134,6 +134,28 @@ pub struct LessonFilter {
     pub before: Option<(Timestamp, i64)>,
 }
 
+/// A search ranks at most this many matches, the newest: ranking costs about half a
+/// microsecond a match, so a word in most of 100,000 lessons would take 40 ms to rank in
+/// full (see docs/BENCHMARKS.md). Filters apply before the cut, so they reach older ones.
+pub const SEARCH_CANDIDATES: u32 = 10_000;
+
+/// A page of the library.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LessonPage {
+    pub hits: Vec<LessonHit>,
+    /// More lessons matched the search than were ranked (the newest
+    /// [`SEARCH_CANDIDATES`] were).
+    pub ranked_newest_only: bool,
+}
+
+/// A hit with how many candidates its search ranked (0 without a search).
+#[derive(FromRow)]
+struct RankedHit {
+    #[sqlx(flatten)]
+    hit: LessonHit,
+    candidates: i64,
+}
+
 /// A lesson's page: the lesson and its debrief.
 #[derive(Clone, Debug, PartialEq, Eq, FromRow)]
 pub struct LessonDetail {
@@ -190,17 +212,31 @@ pub struct Recurring {
 const HIT_COLUMNS: &str = concat!("SELECT ", lesson_hit_columns!());
 
 impl Store {
-    /// The lessons the viewer may see that match `terms` (best first) or, without
-    /// terms, the newest; with the filters that are set; at most `limit`. The page is
-    /// chosen from the lessons alone (visibility by debrief, see [`VISIBLE_BY_DEBRIEF`])
-    /// and only its rows are joined to their debriefs.
+    /// The lessons the viewer may see that match `terms` (best first, of the newest
+    /// [`SEARCH_CANDIDATES`] matches) or, without terms, the newest; with the filters
+    /// that are set; at most `limit`. The page is chosen from the lessons alone
+    /// (visibility by debrief, see [`VISIBLE_BY_DEBRIEF`]) and only its rows are joined
+    /// to their debriefs.
     pub async fn library_lessons(
         &self,
         viewer: Viewer<'_>,
         terms: Option<&Terms>,
         filter: &LessonFilter,
         limit: u32,
-    ) -> Result<Vec<LessonHit>, StoreError> {
+    ) -> Result<LessonPage, StoreError> {
+        self.library_page(viewer, terms, filter, limit, SEARCH_CANDIDATES)
+            .await
+    }
+
+    /// [`Store::library_lessons`], ranking at most `candidates` matches.
+    async fn library_page(
+        &self,
+        viewer: Viewer<'_>,
+        terms: Option<&Terms>,
+        filter: &LessonFilter,
+        limit: u32,
+        candidates: u32,
+    ) -> Result<LessonPage, StoreError> {
         let backend = self.backend();
         let mut inner = String::from(match (terms, backend) {
             (Some(_), Backend::Sqlite) => {
@@ -259,19 +295,33 @@ impl Store {
         if terms.is_none() && filter.before.is_some() {
             inner.push_str(" AND (l.created_at, l.id) < (?, ?)");
         }
-        let (inner_order, outer_order) = match (terms, backend) {
-            (Some(_), Backend::Sqlite) => ("score", "top.score"),
-            (Some(_), Backend::Postgres) => ("score DESC, l.id DESC", "top.score DESC, l.id DESC"),
-            (None, _) => (
-                "l.created_at DESC, l.id DESC",
-                "l.created_at DESC, l.id DESC",
+        // A search takes the newest matches (the full-text index hands them over in
+        // that order and stops at the cut), counts them, and ranks only those.
+        let top = match (terms, backend) {
+            (Some(_), Backend::Sqlite) => format!(
+                "SELECT c.id, c.score, COUNT(*) OVER () AS candidates \
+                 FROM ({inner} ORDER BY f.rowid DESC LIMIT ?) c ORDER BY c.score LIMIT ?"
+            ),
+            (Some(_), Backend::Postgres) => format!(
+                "SELECT c.id, c.score, COUNT(*) OVER () AS candidates \
+                 FROM ({inner} ORDER BY l.id DESC LIMIT ?) c \
+                 ORDER BY c.score DESC, c.id DESC LIMIT ?"
+            ),
+            (None, _) => format!(
+                "SELECT id, 0 AS candidates FROM ({inner} \
+                 ORDER BY l.created_at DESC, l.id DESC LIMIT ?) newest"
             ),
         };
+        let order = match (terms, backend) {
+            (Some(_), Backend::Sqlite) => "top.score",
+            (Some(_), Backend::Postgres) => "top.score DESC, l.id DESC",
+            (None, _) => "l.created_at DESC, l.id DESC",
+        };
         let sql = format!(
-            "{HIT_COLUMNS} FROM ({inner} ORDER BY {inner_order} LIMIT ?) top \
+            "{HIT_COLUMNS}, CAST(top.candidates AS BIGINT) AS candidates FROM ({top}) top \
              JOIN lessons l ON l.id = top.id \
              JOIN debriefs d ON d.id = l.debrief_id AND d.workspace_id = l.workspace_id \
-             ORDER BY {outer_order}"
+             ORDER BY {order}"
         );
         let mut query = db::query_as(&sql);
         if let Some(terms) = terms {
@@ -303,7 +353,18 @@ impl Store {
         if let (None, Some((at, id))) = (terms, filter.before) {
             query = query.bind(at.unix_seconds()).bind(id);
         }
-        Ok(query.bind(limit).fetch_all(&self.pool).await?)
+        if terms.is_some() {
+            // One more than ranked, to tell whether there were more.
+            query = query.bind(i64::from(candidates) + 1);
+        }
+        let rows: Vec<RankedHit> = query.bind(limit).fetch_all(&self.pool).await?;
+        let ranked_newest_only = rows
+            .first()
+            .is_some_and(|row| row.candidates > i64::from(candidates));
+        Ok(LessonPage {
+            hits: rows.into_iter().map(|row| row.hit).collect(),
+            ranked_newest_only,
+        })
     }
 
     /// Lesson or action item `id`, if it is of the viewer's workspace and theirs to see.
@@ -551,7 +612,11 @@ mod tests {
             sees_public: true,
         };
         let all = LessonFilter::default();
-        let newest = store.library_lessons(viewer, None, &all, 10).await.unwrap();
+        let newest = store
+            .library_lessons(viewer, None, &all, 10)
+            .await
+            .unwrap()
+            .hits;
         assert_eq!(
             texts(&newest),
             [
@@ -566,7 +631,11 @@ mod tests {
             .refresh_web_session("h", false, &["G1".to_owned()], secs(2))
             .await
             .unwrap();
-        let newest = store.library_lessons(viewer, None, &all, 10).await.unwrap();
+        let newest = store
+            .library_lessons(viewer, None, &all, 10)
+            .await
+            .unwrap()
+            .hits;
         assert_eq!(newest[0].text, "canary in the private room");
         assert!(
             store
@@ -670,7 +739,7 @@ mod tests {
                 .library_lessons(viewer, terms, &filter, 10)
                 .await
                 .unwrap();
-            let mut got = texts(&hits);
+            let mut got = texts(&hits.hits);
             let mut expected = expected;
             if terms.is_some() {
                 // Ranked by relevance: compare as sets.
@@ -680,7 +749,11 @@ mod tests {
             assert_eq!(got, expected, "{filter:?}");
         }
         // Pages: two at a time, newest first, the second after the first's last.
-        let first = store.library_lessons(viewer, None, &all, 2).await.unwrap();
+        let first = store
+            .library_lessons(viewer, None, &all, 2)
+            .await
+            .unwrap()
+            .hits;
         let after = LessonFilter {
             before: first.last().map(|h| (h.created_at, h.id)),
             ..all.clone()
@@ -690,7 +763,7 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(
-            texts(&second),
+            texts(&second.hits),
             ["canary dashboards", "canary deploys first"]
         );
         // Another workspace's lesson id is nobody's here.
@@ -710,7 +783,11 @@ mod tests {
             sees_public: false,
             ..viewer
         };
-        let only = store.library_lessons(narrow, None, &all, 10).await.unwrap();
+        let only = store
+            .library_lessons(narrow, None, &all, 10)
+            .await
+            .unwrap()
+            .hits;
         assert_eq!(texts(&only), ["canary in the private room"]);
 
         let debriefs = store.library_debriefs(viewer, None, 10).await.unwrap();
@@ -722,6 +799,105 @@ mod tests {
                 .unwrap()
                 .is_empty()
         );
+    }
+}
+
+#[cfg(test)]
+mod ranking_tests {
+    use super::*;
+    use crate::store::search_terms::Term;
+    use crate::store::test_support::{debrief_in, public_channel, secs, temp_store, workspace};
+    use crate::store::{LessonKind, NewLesson, NewWebSession};
+
+    #[tokio::test]
+    async fn a_search_ranks_the_newest_matches_and_says_when_older_ones_were_left_out() {
+        let (store, _db) = temp_store().await;
+        let ws = workspace(&store, "T1").await;
+        public_channel(&store, ws, "C1").await;
+        let debrief = debrief_in(&store, ws, "C1", "Review", false, 1).await;
+        // Oldest first: the most relevant (the word three times) is the oldest.
+        for (text, owner) in [
+            ("deploy deploy deploy, then deploy again", "U9"),
+            (
+                "we deploy on Tuesdays and write about many other things",
+                "U1",
+            ),
+            (
+                "deploy behind flags and write about many other things",
+                "U1",
+            ),
+            ("deploy small and write about many other things too", "U1"),
+        ] {
+            let mut tx = store.begin().await.unwrap();
+            let new = NewLesson {
+                workspace: ws,
+                debrief,
+                debrief_title: "Review",
+                kind: LessonKind::Lesson,
+                text,
+                author: None,
+                owner: Some(owner),
+                tags: "",
+                shared: true,
+                follow_up_at: None,
+            };
+            tx.insert_lesson(new, secs(10)).await.unwrap();
+            tx.commit().await.unwrap();
+        }
+        let session = NewWebSession {
+            token_hash: "h",
+            workspace: ws,
+            user_id: "U1",
+            name: "U1",
+            csrf: "c",
+            admin: false,
+        };
+        store.create_web_session(session, secs(1)).await.unwrap();
+        let viewer = Viewer {
+            workspace: ws,
+            session: "h",
+            sees_public: true,
+        };
+        let deploy = Terms::every(vec![Term::phrase("deploy").unwrap()]).unwrap();
+        let all = LessonFilter::default();
+        let first_words = |page: &LessonPage| -> Vec<String> {
+            page.hits
+                .iter()
+                .map(|hit| hit.text.split(' ').take(2).collect::<Vec<_>>().join(" "))
+                .collect()
+        };
+
+        // Every match ranked: the oldest, most relevant, first.
+        let whole = store
+            .library_page(viewer, Some(&deploy), &all, 10, 10)
+            .await
+            .unwrap();
+        assert!(!whole.ranked_newest_only);
+        assert_eq!(whole.hits.len(), 4);
+        assert_eq!(first_words(&whole)[0], "deploy deploy");
+
+        // Two ranked: only the newest matches (one more is read, to know), and the
+        // page is told older ones were left out.
+        let newest = store
+            .library_page(viewer, Some(&deploy), &all, 10, 2)
+            .await
+            .unwrap();
+        assert!(newest.ranked_newest_only);
+        let mut got = first_words(&newest);
+        got.sort();
+        assert_eq!(got, ["deploy behind", "deploy small", "we deploy"]);
+
+        // A filter applies before the cut: it reaches the oldest.
+        let by_owner = LessonFilter {
+            owner: Some("U9".into()),
+            ..LessonFilter::default()
+        };
+        let filtered = store
+            .library_page(viewer, Some(&deploy), &by_owner, 10, 2)
+            .await
+            .unwrap();
+        assert!(!filtered.ranked_newest_only);
+        assert_eq!(first_words(&filtered), ["deploy deploy"]);
     }
 }
 

@@ -162,7 +162,8 @@ pub use goals::Goal;
 pub use installations::{Credentials, Installation, InstallationState, NewInstallation, Rotated};
 pub use lessons::{Lesson, LessonHit, LessonKind, NewLesson};
 pub use library::{
-    DebriefEntry, FollowUpEntry, LessonDetail, LessonFilter, Recurring, StatusFilter, Viewer,
+    DebriefEntry, FollowUpEntry, LessonDetail, LessonFilter, LessonPage, Recurring,
+    SEARCH_CANDIDATES, StatusFilter, Viewer,
 };
 pub use matches::{LessonMatch, LessonText, LessonToMatch};
 pub use mentors::{MentorLesson, MentorRow};

@@ -15,7 +15,7 @@ use crate::app::search::user_terms;
 use crate::domain::Timestamp;
 use crate::http::AppState;
 use crate::http::error::HttpError;
-use crate::store::{LessonFilter, LessonHit, StatusFilter};
+use crate::store::{LessonFilter, LessonHit, SEARCH_CANDIDATES, StatusFilter};
 
 /// Lessons a page shows.
 const PAGE: u32 = 50;
@@ -192,10 +192,11 @@ async fn library(
     let (filter, problems) = query.filter();
     let text = typed(&query.q).unwrap_or_default();
     let terms = user_terms(text);
-    let hits = state
+    let page = state
         .store
         .library_lessons(signed.viewer(), terms.as_ref(), &filter, PAGE)
         .await?;
+    let hits = page.hits;
     let next = (terms.is_none() && hits.len() == PAGE as usize)
         .then(|| hits.last().map(|last| query.after(last)))
         .flatten();
@@ -204,6 +205,13 @@ async fn library(
         @for problem in &problems { p.notice role="alert" { (problem) } }
         @if !text.is_empty() && terms.is_none() {
             p { "There is nothing to search for in " q { (text) } "." }
+        }
+        @if page.ranked_newest_only {
+            p.notice {
+                "More than " (thousands(SEARCH_CANDIDATES)) " lessons match: these are the \
+                 best of the newest " (thousands(SEARCH_CANDIDATES)) ". Add a word, a \
+                 filter or dates to reach older ones."
+            }
         }
         @if hits.is_empty() {
             p { "No lesson matches." }
@@ -226,6 +234,19 @@ async fn library(
         Some(Section::Library),
         body,
     ))
+}
+
+/// `n` with a comma between thousands, as the page writes numbers.
+fn thousands(n: u32) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
 }
 
 /// `/app`: the sign-in button, or the library.
@@ -307,7 +328,7 @@ pub async fn lesson(
         @if history.is_empty() {
             p { "Nobody has been asked about it yet." }
         } @else {
-            table {
+            div.wide { table {
                 thead { tr { th { "Asked" } th { "Answer" } th { "Note" } } }
                 tbody {
                     @for entry in &history {
@@ -321,7 +342,7 @@ pub async fn lesson(
                         }
                     }
                 }
-            }
+            } }
         }
         h2 { "Said again" }
         @if recurs.is_empty() {
@@ -342,6 +363,14 @@ pub async fn lesson(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn numbers_are_written_with_commas_between_thousands() {
+        assert_eq!(thousands(7), "7");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(10_000), "10,000");
+        assert_eq!(thousands(1_234_567), "1,234,567");
+    }
 
     #[test]
     fn dates_and_statuses_that_cannot_be_read_are_said_not_guessed() {
