@@ -33,7 +33,7 @@ pub async fn list(State(state): State<AppState>, signed: Signed) -> Result<Respo
         @if debriefs.is_empty() {
             p { "No debrief you can see yet. Start one in a channel with " code { "/debrief TITLE" } "." }
         } @else {
-            table {
+            div.wide { table {
                 thead { tr { th { "Debrief" } th { "Channel" } th { "Started" } th { "State" }
                     th.n { "People" } th.n { "Lessons" } th.n { "Open actions" } } }
                 tbody {
@@ -49,7 +49,7 @@ pub async fn list(State(state): State<AppState>, signed: Signed) -> Result<Respo
                         }
                     }
                 }
-            }
+            } }
         }
     };
     Ok(shell(

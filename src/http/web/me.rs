@@ -122,10 +122,10 @@ pub async fn page(
             h3 { (label) }
             div.figure {
                 (bar_chart(&label, &rating_bars(ratings), 5.0, &[(1.0, "1".into()), (3.0, "3".into()), (5.0, "5".into())]))
-                table {
+                div.wide { table {
                     thead { tr { th { "Check-in" } th.n { "Rating" } } }
                     tbody { @for (n, rating) in ratings.iter().enumerate() { tr { td { (n + 1) } td.n { (rating) } } } }
-                }
+                } }
             }
         }
     };

@@ -40,7 +40,7 @@ pub async fn page(
         @if schedules.is_empty() {
             p { "None. Set one in a channel with " code { "/learn digest weekly" } " or " code { "/learn retro" } "." }
         } @else {
-            table {
+            div.wide { table {
                 thead { tr { th { "Channel" } th { "What" } th { "When" } th { "Time zone" } th { "Next" } } }
                 tbody {
                     @for schedule in &schedules {
@@ -53,7 +53,7 @@ pub async fn page(
                         }
                     }
                 }
-            }
+            } }
         }
         h2 { "Follow-ups" }
         dl {
@@ -71,7 +71,7 @@ pub async fn page(
         @if let Some(problem) = &check {
             p.notice role="alert" { code { (problem) } }
         }
-        table {
+        div.wide { table {
             thead { tr { th { "Name" } th { "Title" } th.n { "Questions" } th { "Anonymous" } } }
             tbody {
                 @for name in &templates {
@@ -85,7 +85,7 @@ pub async fn page(
                     }
                 }
             }
-        }
+        } }
         h2 { "Export" }
         ul {
             @for what in ["lessons", "actions", "followups", "debriefs"] {

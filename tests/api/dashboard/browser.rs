@@ -91,7 +91,7 @@ async fn a_team_lead_signs_in_finds_a_lesson_answers_a_follow_up_reads_the_outco
     browser.screenshot(&shots, "2-library").await;
     assert!(browser.source().await.len() + stylesheet < PAGE_WEIGHT);
     hit.click().await;
-    browser.wait_for_url("/app/lessons/").await;
+    let lesson_page = browser.wait_for_url("/app/lessons/").await;
     assert_eq!(browser.find("h1").await.text().await, "Lesson");
     assert!(
         browser
@@ -186,5 +186,31 @@ async fn a_team_lead_signs_in_finds_a_lesson_answers_a_follow_up_reads_the_outco
     assert!(csv.starts_with("id,"), "{csv}");
     assert!(csv.contains("Write the runbook first") && csv.contains("applied"));
     assert!(!csv.contains("another company"));
+
+    // On a phone: every page fits the screen's width, charts and tables included.
+    browser.resize(390, 844).await;
+    for (page, name) in [
+        (format!("{app}/app/lessons?q=rollout"), "8-phone-library"),
+        (lesson_page, "9-phone-lesson"),
+        (format!("{app}/app/outcomes"), "10-phone-outcomes"),
+        (format!("{app}/app/me"), "11-phone-me"),
+        (format!("{app}/app/debriefs"), "12-phone-debriefs"),
+        (format!("{app}/app/settings"), "13-phone-settings"),
+    ] {
+        browser.goto(&page).await;
+        // The window's width, the page's (less a scroll bar) and what it lays out.
+        let width = browser
+            .script(
+                "const page = document.documentElement; \
+                 return [window.innerWidth, page.clientWidth, page.scrollWidth];",
+            )
+            .await;
+        assert_eq!(width[0], 390, "the window is a phone's: {width}");
+        assert!(
+            width[2].as_u64() <= width[1].as_u64(),
+            "{page} scrolls sideways on a phone: {width}"
+        );
+        browser.screenshot(&shots, name).await;
+    }
     browser.quit().await;
 }

@@ -134,6 +134,12 @@ impl Browser {
         self.post("/url", json!({"url": url})).await;
     }
 
+    /// Makes the window `width` × `height` CSS pixels (a phone's, say).
+    pub async fn resize(&self, width: u32, height: u32) {
+        self.post("/window/rect", json!({"width": width, "height": height}))
+            .await;
+    }
+
     pub async fn url(&self) -> String {
         self.get("/url").await.as_str().unwrap().to_owned()
     }
