@@ -516,8 +516,10 @@ impl Store {
 mod tests {
     use super::*;
     use crate::store::search_terms::Term;
-    use crate::store::test_support::{debrief_in, public_channel, secs, temp_store, workspace};
-    use crate::store::{LessonKind, NewLesson, NewWebSession, Transition};
+    use crate::store::test_support::{
+        debrief_in, public_channel, secs, temp_store, viewer_in, workspace,
+    };
+    use crate::store::{LessonKind, NewLesson, Transition};
 
     const DAY: i64 = 86_400;
 
@@ -597,20 +599,7 @@ mod tests {
             at: 60 * DAY,
         };
         add(&store, other, theirs, foreign).await;
-        let session = NewWebSession {
-            token_hash: "h",
-            workspace: ws,
-            user_id: "U1",
-            name: "U1",
-            csrf: "c",
-            admin: false,
-        };
-        store.create_web_session(session, secs(1)).await.unwrap();
-        let viewer = Viewer {
-            workspace: ws,
-            session: "h",
-            sees_public: true,
-        };
+        let viewer = viewer_in(&store, ws, "h", &[]).await;
         let all = LessonFilter::default();
         let newest = store
             .library_lessons(viewer, None, &all, 10)
@@ -800,14 +789,6 @@ mod tests {
                 .is_empty()
         );
     }
-}
-
-#[cfg(test)]
-mod ranking_tests {
-    use super::*;
-    use crate::store::search_terms::Term;
-    use crate::store::test_support::{debrief_in, public_channel, secs, temp_store, workspace};
-    use crate::store::{LessonKind, NewLesson, NewWebSession};
 
     #[tokio::test]
     async fn a_search_ranks_the_newest_matches_and_says_when_older_ones_were_left_out() {
@@ -828,36 +809,16 @@ mod ranking_tests {
             ),
             ("deploy small and write about many other things too", "U1"),
         ] {
-            let mut tx = store.begin().await.unwrap();
-            let new = NewLesson {
-                workspace: ws,
-                debrief,
-                debrief_title: "Review",
-                kind: LessonKind::Lesson,
+            let seed = Seed {
                 text,
-                author: None,
-                owner: Some(owner),
                 tags: "",
+                owner,
                 shared: true,
-                follow_up_at: None,
+                at: 10,
             };
-            tx.insert_lesson(new, secs(10)).await.unwrap();
-            tx.commit().await.unwrap();
+            add(&store, ws, debrief, seed).await;
         }
-        let session = NewWebSession {
-            token_hash: "h",
-            workspace: ws,
-            user_id: "U1",
-            name: "U1",
-            csrf: "c",
-            admin: false,
-        };
-        store.create_web_session(session, secs(1)).await.unwrap();
-        let viewer = Viewer {
-            workspace: ws,
-            session: "h",
-            sees_public: true,
-        };
+        let viewer = viewer_in(&store, ws, "h", &[]).await;
         let deploy = Terms::every(vec![Term::phrase("deploy").unwrap()]).unwrap();
         let all = LessonFilter::default();
         let first_words = |page: &LessonPage| -> Vec<String> {
@@ -904,9 +865,8 @@ mod ranking_tests {
 #[cfg(test)]
 mod recurrence_tests {
     use super::*;
-    use crate::store::NewWebSession;
     use crate::store::test_support::{
-        debrief_in, lesson, public_channel, secs, temp_store, workspace,
+        debrief_in, lesson, public_channel, temp_store, viewer_in, workspace,
     };
 
     #[tokio::test]
@@ -932,20 +892,7 @@ mod recurrence_tests {
             .record_all_matches(&[(a, vec![b, c]), (b, vec![c])])
             .await
             .unwrap();
-        let session = NewWebSession {
-            token_hash: "h",
-            workspace: ws,
-            user_id: "U1",
-            name: "U1",
-            csrf: "c",
-            admin: false,
-        };
-        store.create_web_session(session, secs(1)).await.unwrap();
-        let viewer = Viewer {
-            workspace: ws,
-            session: "h",
-            sees_public: true,
-        };
+        let viewer = viewer_in(&store, ws, "h", &[]).await;
         let recurring = store.recurring_lessons(viewer, 10).await.unwrap();
         assert_eq!(
             recurring,

@@ -614,6 +614,38 @@ pub(crate) mod test_support {
         tx.commit().await.unwrap();
     }
 
+    /// A dashboard session `token` of a member of `ws`, in the private `conversations`,
+    /// and the viewer its pages read for (public lessons included).
+    pub async fn viewer_in(
+        store: &Store,
+        ws: WorkspaceId,
+        token: &'static str,
+        conversations: &[&str],
+    ) -> Viewer<'static> {
+        let session = NewWebSession {
+            token_hash: token,
+            workspace: ws,
+            user_id: token,
+            name: token,
+            csrf: "c",
+            admin: false,
+        };
+        store
+            .create_web_session(session, secs(1))
+            .await
+            .expect("session");
+        let conversations: Vec<String> = conversations.iter().map(|c| (*c).to_owned()).collect();
+        store
+            .refresh_web_session(token, false, &conversations, secs(1))
+            .await
+            .expect("conversations");
+        Viewer {
+            workspace: ws,
+            session: token,
+            sees_public: true,
+        }
+    }
+
     /// A migrated store on a fresh database of this test run's backend (see
     /// [`scratch`]), removed when the second value is dropped.
     pub async fn temp_store() -> (Store, scratch::ScratchDatabase) {

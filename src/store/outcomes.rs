@@ -121,8 +121,10 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::test_support::{debrief_in, public_channel, secs, temp_store, workspace};
-    use crate::store::{DebriefId, LessonKind, NewLesson, NewWebSession, Transition, WorkspaceId};
+    use crate::store::test_support::{
+        debrief_in, public_channel, secs, temp_store, viewer_in, workspace,
+    };
+    use crate::store::{DebriefId, LessonKind, NewLesson, Transition, WorkspaceId};
 
     const DAY: i64 = 86_400;
     /// A Monday (2026-11-02), so tests name weeks plainly.
@@ -434,21 +436,8 @@ mod tests {
         let old = add_lesson(&store, ws, public, LessonKind::Lesson, "ops", true).await;
         settle(old, ws, -7, "applied").await;
 
-        for (token, conversations) in [("outsider", vec![]), ("member", vec!["G1".to_owned()])] {
-            let session = NewWebSession {
-                token_hash: token,
-                workspace: ws,
-                user_id: token,
-                name: token,
-                csrf: "c",
-                admin: false,
-            };
-            store.create_web_session(session, secs(1)).await.unwrap();
-            store
-                .refresh_web_session(token, false, &conversations, secs(1))
-                .await
-                .unwrap();
-        }
+        viewer_in(&store, ws, "outsider", &[]).await;
+        viewer_in(&store, ws, "member", &["G1"]).await;
         let week = week_of(secs(MONDAY));
         let viewer = |session, sees_public| Viewer {
             workspace: ws,
