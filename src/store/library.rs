@@ -240,13 +240,16 @@ impl Store {
         let backend = self.backend();
         let mut inner = String::from(match (terms, backend) {
             (Some(_), Backend::Sqlite) => {
+                // CROSS JOIN keeps the index the outer loop, so the newest matches
+                // come first and the scan stops at the cut, whatever the filters.
                 "SELECT l.id AS id, bm25(lessons_fts, 1.0, 2.0, 0.5) AS score \
-                 FROM lessons_fts f JOIN lessons l ON l.id = f.rowid \
+                 FROM lessons_fts f CROSS JOIN lessons l ON l.id = f.rowid \
                  WHERE lessons_fts MATCH ? AND l.workspace_id = ?"
             }
             // The query's words carry the workspace, as the index's do; built once.
+            // Ranked after the cut (below), so only the candidates are.
             (Some(_), Backend::Postgres) => {
-                "SELECT l.id AS id, ts_rank(l.search, sq.q) AS score \
+                "SELECT l.id AS id, l.search AS search, sq.q AS q \
                  FROM (SELECT learnloop_scoped_query(?, to_tsquery('learnloop', ?)) AS q) sq \
                  CROSS JOIN lessons l WHERE l.search @@ sq.q AND l.workspace_id = ?"
             }
@@ -295,17 +298,22 @@ impl Store {
         if terms.is_none() && filter.before.is_some() {
             inner.push_str(" AND (l.created_at, l.id) < (?, ?)");
         }
-        // A search takes the newest matches (the full-text index hands them over in
-        // that order and stops at the cut), counts them, and ranks only those.
+        // A search takes the newest matches (by id: the full-text index hands them
+        // over in that order and stops at the cut) and one more, to know whether there
+        // were more; counts them, and ranks the newest `candidates` of them.
         let top = match (terms, backend) {
             (Some(_), Backend::Sqlite) => format!(
-                "SELECT c.id, c.score, COUNT(*) OVER () AS candidates \
-                 FROM ({inner} ORDER BY f.rowid DESC LIMIT ?) c ORDER BY c.score LIMIT ?"
+                "SELECT n.id, n.score, n.candidates FROM (SELECT c.id, c.score, \
+                     COUNT(*) OVER () AS candidates, ROW_NUMBER() OVER (ORDER BY c.id DESC) AS newest \
+                     FROM ({inner} ORDER BY f.rowid DESC LIMIT ?) c) n \
+                 WHERE n.newest <= ? ORDER BY n.score, n.id DESC LIMIT ?"
             ),
             (Some(_), Backend::Postgres) => format!(
-                "SELECT c.id, c.score, COUNT(*) OVER () AS candidates \
-                 FROM ({inner} ORDER BY l.id DESC LIMIT ?) c \
-                 ORDER BY c.score DESC, c.id DESC LIMIT ?"
+                "SELECT n.id, ts_rank(n.search, n.q) AS score, n.candidates \
+                 FROM (SELECT c.id, c.search, c.q, \
+                     COUNT(*) OVER () AS candidates, ROW_NUMBER() OVER (ORDER BY c.id DESC) AS newest \
+                     FROM ({inner} ORDER BY l.id DESC LIMIT ?) c) n \
+                 WHERE n.newest <= ? ORDER BY score DESC, n.id DESC LIMIT ?"
             ),
             (None, _) => format!(
                 "SELECT id, 0 AS candidates FROM ({inner} \
@@ -313,7 +321,7 @@ impl Store {
             ),
         };
         let order = match (terms, backend) {
-            (Some(_), Backend::Sqlite) => "top.score",
+            (Some(_), Backend::Sqlite) => "top.score, l.id DESC",
             (Some(_), Backend::Postgres) => "top.score DESC, l.id DESC",
             (None, _) => "l.created_at DESC, l.id DESC",
         };
@@ -354,8 +362,9 @@ impl Store {
             query = query.bind(at.unix_seconds()).bind(id);
         }
         if terms.is_some() {
-            // One more than ranked, to tell whether there were more.
-            query = query.bind(i64::from(candidates) + 1);
+            query = query
+                .bind(i64::from(candidates) + 1)
+                .bind(i64::from(candidates));
         }
         let rows: Vec<RankedHit> = query.bind(limit).fetch_all(&self.pool).await?;
         let ranked_newest_only = rows
@@ -837,8 +846,8 @@ mod tests {
         assert_eq!(whole.hits.len(), 4);
         assert_eq!(first_words(&whole)[0], "deploy deploy");
 
-        // Two ranked: only the newest matches (one more is read, to know), and the
-        // page is told older ones were left out.
+        // Two ranked: only the two newest matches, and the page is told older ones
+        // were left out; with room for every match it is not.
         let newest = store
             .library_page(viewer, Some(&deploy), &all, 10, 2)
             .await
@@ -846,7 +855,13 @@ mod tests {
         assert!(newest.ranked_newest_only);
         let mut got = first_words(&newest);
         got.sort();
-        assert_eq!(got, ["deploy behind", "deploy small", "we deploy"]);
+        assert_eq!(got, ["deploy behind", "deploy small"]);
+        let exactly = store
+            .library_page(viewer, Some(&deploy), &all, 10, 4)
+            .await
+            .unwrap();
+        assert!(!exactly.ranked_newest_only);
+        assert_eq!(exactly.hits.len(), 4);
 
         // A filter applies before the cut: it reaches the oldest.
         let by_owner = LessonFilter {
