@@ -231,7 +231,7 @@ fn recurring(lessons: &[Recurring]) -> Markup {
         @if lessons.is_empty() {
             p { "No lesson has been said again in another debrief yet." }
         } @else {
-            table {
+            div.wide { table {
                 thead { tr { th { "Lesson" } th.n { "Said again" } } }
                 tbody {
                     @for lesson in lessons {
@@ -239,7 +239,7 @@ fn recurring(lessons: &[Recurring]) -> Markup {
                             td.n { (lesson.times) } }
                     }
                 }
-            }
+            } }
         }
     }
 }

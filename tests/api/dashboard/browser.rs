@@ -35,6 +35,14 @@ async fn a_team_lead_signs_in_finds_a_lesson_answers_a_follow_up_reads_the_outco
         };
         seed::lesson(&store, (dash.ours, review, "Incident review"), said, 40).await;
     }
+    // A long link, as people paste them: it must not widen a phone's page.
+    let link = Said {
+        kind: LessonKind::Lesson,
+        text: "Read https://wiki.example.com/runbooks?page=IncidentResponsePagingAndEscalationPolicyForThePlatformTeam first",
+        owner: None,
+        shared: true,
+    };
+    seed::lesson(&store, (dash.ours, review, "Incident review"), link, 41).await;
     let shots = screenshots();
     let browser = Browser::start().await;
     let app = dash.app.url("");
@@ -190,7 +198,11 @@ async fn a_team_lead_signs_in_finds_a_lesson_answers_a_follow_up_reads_the_outco
     // On a phone: every page fits the screen's width, charts and tables included.
     browser.resize(390, 844).await;
     for (page, name) in [
-        (format!("{app}/app/lessons?q=rollout"), "8-phone-library"),
+        (format!("{app}/app/lessons"), "8-phone-library"),
+        (
+            format!("{app}/app/debriefs/{}", review.0),
+            "8-phone-debrief",
+        ),
         (lesson_page, "9-phone-lesson"),
         (format!("{app}/app/outcomes"), "10-phone-outcomes"),
         (format!("{app}/app/me"), "11-phone-me"),
@@ -207,7 +219,7 @@ async fn a_team_lead_signs_in_finds_a_lesson_answers_a_follow_up_reads_the_outco
             .await;
         assert_eq!(width[0], 390, "the window is a phone's: {width}");
         assert!(
-            width[2].as_u64() <= width[1].as_u64(),
+            width[2].as_u64().is_some() && width[2].as_u64() <= width[1].as_u64(),
             "{page} scrolls sideways on a phone: {width}"
         );
         browser.screenshot(&shots, name).await;
