@@ -143,8 +143,8 @@ pub const SEARCH_CANDIDATES: u32 = 10_000;
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct LessonPage {
     pub hits: Vec<LessonHit>,
-    /// More lessons matched the search than were ranked (the newest
-    /// [`SEARCH_CANDIDATES`] were).
+    /// As many lessons matched the search as it ranks ([`SEARCH_CANDIDATES`], the
+    /// newest): older ones may match too.
     pub ranked_newest_only: bool,
 }
 
@@ -299,21 +299,17 @@ impl Store {
             inner.push_str(" AND (l.created_at, l.id) < (?, ?)");
         }
         // A search takes the newest matches (by id: the full-text index hands them
-        // over in that order and stops at the cut) and one more, to know whether there
-        // were more; counts them, and ranks the newest `candidates` of them.
+        // over in that order and stops at the cut), counts them, and ranks only those.
         let top = match (terms, backend) {
             (Some(_), Backend::Sqlite) => format!(
-                "SELECT n.id, n.score, n.candidates FROM (SELECT c.id, c.score, \
-                     COUNT(*) OVER () AS candidates, ROW_NUMBER() OVER (ORDER BY c.id DESC) AS newest \
-                     FROM ({inner} ORDER BY f.rowid DESC LIMIT ?) c) n \
-                 WHERE n.newest <= ? ORDER BY n.score, n.id DESC LIMIT ?"
+                "SELECT c.id, c.score, COUNT(*) OVER () AS candidates \
+                 FROM ({inner} ORDER BY f.rowid DESC LIMIT ?) c \
+                 ORDER BY c.score, c.id DESC LIMIT ?"
             ),
             (Some(_), Backend::Postgres) => format!(
-                "SELECT n.id, ts_rank(n.search, n.q) AS score, n.candidates \
-                 FROM (SELECT c.id, c.search, c.q, \
-                     COUNT(*) OVER () AS candidates, ROW_NUMBER() OVER (ORDER BY c.id DESC) AS newest \
-                     FROM ({inner} ORDER BY l.id DESC LIMIT ?) c) n \
-                 WHERE n.newest <= ? ORDER BY score DESC, n.id DESC LIMIT ?"
+                "SELECT c.id, ts_rank(c.search, c.q) AS score, COUNT(*) OVER () AS candidates \
+                 FROM ({inner} ORDER BY l.id DESC LIMIT ?) c \
+                 ORDER BY score DESC, c.id DESC LIMIT ?"
             ),
             (None, _) => format!(
                 "SELECT id, 0 AS candidates FROM ({inner} \
@@ -362,14 +358,12 @@ impl Store {
             query = query.bind(at.unix_seconds()).bind(id);
         }
         if terms.is_some() {
-            query = query
-                .bind(i64::from(candidates) + 1)
-                .bind(i64::from(candidates));
+            query = query.bind(candidates);
         }
         let rows: Vec<RankedHit> = query.bind(limit).fetch_all(&self.pool).await?;
         let ranked_newest_only = rows
             .first()
-            .is_some_and(|row| row.candidates > i64::from(candidates));
+            .is_some_and(|row| row.candidates >= i64::from(candidates));
         Ok(LessonPage {
             hits: rows.into_iter().map(|row| row.hit).collect(),
             ranked_newest_only,
@@ -847,7 +841,7 @@ mod tests {
         assert_eq!(first_words(&whole)[0], "deploy deploy");
 
         // Two ranked: only the two newest matches, and the page is told older ones
-        // were left out; with room for every match it is not.
+        // may match; with room for one more than match, it is not.
         let newest = store
             .library_page(viewer, Some(&deploy), &all, 10, 2)
             .await
@@ -856,12 +850,12 @@ mod tests {
         let mut got = first_words(&newest);
         got.sort();
         assert_eq!(got, ["deploy behind", "deploy small"]);
-        let exactly = store
-            .library_page(viewer, Some(&deploy), &all, 10, 4)
+        let roomy = store
+            .library_page(viewer, Some(&deploy), &all, 10, 5)
             .await
             .unwrap();
-        assert!(!exactly.ranked_newest_only);
-        assert_eq!(exactly.hits.len(), 4);
+        assert!(!roomy.ranked_newest_only);
+        assert_eq!(roomy.hits.len(), 4);
 
         // A filter applies before the cut: it reaches the oldest.
         let by_owner = LessonFilter {

@@ -208,7 +208,7 @@ async fn library(
         }
         @if page.ranked_newest_only {
             p.notice {
-                "More than " (thousands(SEARCH_CANDIDATES)) " lessons match: these are the \
+                (thousands(SEARCH_CANDIDATES)) " or more lessons match: these are the \
                  best of the newest " (thousands(SEARCH_CANDIDATES)) ". Add a word, a \
                  filter or dates to reach older ones."
             }
