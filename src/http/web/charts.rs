@@ -76,7 +76,9 @@ pub fn bar_chart(caption: &str, bars: &[Bar], max: f64, ticks: &[(f64, String)])
                     }
                 }
                 @if index % label_every == 0 {
-                    text x=(at(x + bar_width / 2.0)) y=(at(HEIGHT - 10.0)) text-anchor="middle" { (bar.label) }
+                    // Every other label is "minor": a phone shows only the others, larger.
+                    text.label.minor[(index / label_every) % 2 == 1] x=(at(x + bar_width / 2.0))
+                        y=(at(HEIGHT - 10.0)) text-anchor="middle" { (bar.label) }
                 }
             }
         }
@@ -139,6 +141,18 @@ mod tests {
         );
         assert!(svg.contains("<title>b in words</title>"));
         assert!(svg.contains("role=\"img\" aria-label=\"Answered\""));
+    }
+
+    #[test]
+    fn many_bars_are_labelled_every_few_and_a_phone_keeps_every_other_label() {
+        let bars: Vec<Bar> = (0..26)
+            .map(|week| bar(&format!("w{week}"), vec![(1.0, "")]))
+            .collect();
+        let svg = bar_chart("Weeks", &bars, 1.0, &percent_ticks()).into_string();
+        assert_eq!(svg.matches("class=\"label\"").count(), 7, "{svg}");
+        assert_eq!(svg.matches("class=\"label minor\"").count(), 6);
+        assert!(svg.contains(">w0</text>") && svg.contains(">w24</text>"));
+        assert!(!svg.contains(">w1</text>"));
     }
 
     #[test]
