@@ -161,6 +161,12 @@ impl WorkspaceDirectory {
             .map(|(workspace, _)| workspace.clone())
     }
 
+    /// Drops one cached workspace, so the next activity from it reads (or installs) it
+    /// again: after the app was removed from it.
+    pub fn forget(&self, platform: Platform, external_id: &str) {
+        self.cache.write().unwrap_or_else(|e| e.into_inner())[slot(platform)].remove(external_id);
+    }
+
     /// Drops every cached Slack workspace: an install can change which workspace a team
     /// resolves to (a team installing on its own under an org-wide install).
     pub fn forget_all_slack(&self) {

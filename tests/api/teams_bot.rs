@@ -1570,3 +1570,37 @@ async fn whoever_adds_the_bot_to_a_team_is_remembered_as_its_dashboard_admin() {
         Some("29:bob")
     );
 }
+
+#[tokio::test]
+async fn a_team_that_removes_the_bot_is_uninstalled_until_it_adds_it_again() {
+    let rig = Rig::start().await;
+    rig.add_bot_to_the_team().await;
+    let store = rig.app.store().await;
+    let team = store
+        .find_workspace(
+            learnloop::store::Platform::Teams,
+            &format!("{TENANT}:{TEAM}"),
+        )
+        .await
+        .unwrap();
+    assert!(!team.uninstalled);
+    let update = |members: &str, who: &str| {
+        let mut update = rig.activity("conversationUpdate");
+        update["conversation"] =
+            json!({"id": CHANNEL, "conversationType": "channel", "tenantId": TENANT});
+        update[members] = json!([{ "id": who }]);
+        update
+    };
+    // A person leaving the team is not the bot leaving it.
+    assert_eq!(rig.post(&update("membersRemoved", "29:bob")).await, 200);
+    let uninstalled = |store: learnloop::store::Store| async move {
+        store.workspace_by_id(team.id).await.unwrap().uninstalled
+    };
+    assert!(!uninstalled(store.clone()).await);
+    // The bot removed: the team's schedules, follow-ups and queue stop.
+    assert_eq!(rig.post(&update("membersRemoved", BOT)).await, 200);
+    assert!(uninstalled(store.clone()).await);
+    // Added again: installed again, at once (nothing cached holds the old state).
+    assert_eq!(rig.post(&update("membersAdded", BOT)).await, 200);
+    assert!(!uninstalled(store.clone()).await);
+}

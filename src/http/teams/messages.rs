@@ -34,12 +34,12 @@ use crate::http::{AppState, Queued};
 use crate::platform::teams::form::{
     NOTE_ACTION, NOTE_INPUT, form_card, note_form, submitted_fields,
 };
-use crate::platform::teams::{Activity, card_activity};
+use crate::platform::teams::{Activity, ChannelAccount, card_activity};
 use crate::platform::teams::{SEND_METHOD, UPDATE_METHOD};
 use crate::platform::{Message, plain};
 use crate::store::{
-    ClaimToken, ConversationKind, DebriefId, StoreError, TeamsConversation, TeamsPerson, Workspace,
-    WorkspaceId,
+    ClaimToken, ConversationKind, DebriefId, Platform, StoreError, TeamsConversation, TeamsPerson,
+    Workspace, WorkspaceId,
 };
 
 /// The Bot Framework `channelId` of Microsoft Teams.
@@ -88,6 +88,25 @@ pub async fn handle(
     match activity.kind.as_str() {
         "conversationUpdate" => {
             let workspace = remember(&state, &activity, service_url).await?;
+            if let Some(workspace) = &workspace
+                && bot_was_removed(&activity)
+                && let Some(key) = activity.workspace_key()
+            {
+                // Removed from a team: it is uninstalled there (schedules, follow-ups
+                // and queued messages stop, its dashboard admits nobody) until the bot
+                // is added again, which installs it anew.
+                let cancelled = state
+                    .store
+                    .mark_uninstalled(workspace.id, state.clock.now())
+                    .await?;
+                state.workspaces.forget(Platform::Teams, &key);
+                tracing::info!(
+                    workspace = workspace.id.0,
+                    cancelled,
+                    "the bot was removed from a team"
+                );
+                return Ok(StatusCode::OK);
+            }
             if let Some(workspace) = workspace
                 && bot_was_added(&activity)
             {
@@ -626,12 +645,17 @@ async fn on_reflection(
 
 /// Whether this update adds the bot itself (to a team or chat).
 fn bot_was_added(activity: &Activity) -> bool {
+    names_the_bot(activity, &activity.members_added)
+}
+
+/// Whether this update removes the bot itself.
+fn bot_was_removed(activity: &Activity) -> bool {
+    names_the_bot(activity, &activity.members_removed)
+}
+
+fn names_the_bot(activity: &Activity, members: &[ChannelAccount]) -> bool {
     let bot = activity.recipient.as_ref().and_then(|r| r.id.as_deref());
-    bot.is_some()
-        && activity
-            .members_added
-            .iter()
-            .any(|m| m.id.as_deref() == bot)
+    bot.is_some() && members.iter().any(|m| m.id.as_deref() == bot)
 }
 
 /// The welcome card where the bot was just added: the team's channel, or the 1:1 chat of

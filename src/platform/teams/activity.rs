@@ -30,6 +30,8 @@ pub struct Activity {
     pub channel_data: Option<ChannelData>,
     #[serde(default)]
     pub members_added: Vec<ChannelAccount>,
+    #[serde(default)]
+    pub members_removed: Vec<ChannelAccount>,
     /// Mentions, and the `clientInfo` entity with the sender's locale and time zone.
     #[serde(default)]
     pub entities: Vec<serde_json::Value>,
