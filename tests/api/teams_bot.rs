@@ -1603,4 +1603,34 @@ async fn a_team_that_removes_the_bot_is_uninstalled_until_it_adds_it_again() {
     // Added again: installed again, at once (nothing cached holds the old state).
     assert_eq!(rig.post(&update("membersAdded", BOT)).await, 200);
     assert!(!uninstalled(store.clone()).await);
+
+    // Another replica saw the bot removed while this one had the team cached: added
+    // back here, the team is installed again all the same.
+    assert_eq!(rig.post(&update("membersAdded", "29:carol")).await, 200);
+    store
+        .mark_uninstalled(team.id, learnloop::domain::Timestamp::from_unix_seconds(1))
+        .await
+        .unwrap();
+    assert_eq!(rig.post(&update("membersAdded", BOT)).await, 200);
+    assert!(!uninstalled(store.clone()).await);
+
+    // A deleted team is uninstalled too.
+    let mut deleted = rig.activity("conversationUpdate");
+    deleted["channelData"]["eventType"] = json!("teamDeleted");
+    assert_eq!(rig.post(&deleted).await, 200);
+    assert!(uninstalled(store.clone()).await);
+
+    // The bot removed from a team learnloop never saw leaves nothing behind.
+    let mut unknown = update("membersRemoved", BOT);
+    unknown["channelData"]["team"] = json!({"id": "19:never-seen@thread.tacv2"});
+    assert_eq!(rig.post(&unknown).await, 200);
+    assert!(
+        store
+            .find_workspace(
+                learnloop::store::Platform::Teams,
+                &format!("{TENANT}:19:never-seen@thread.tacv2"),
+            )
+            .await
+            .is_err()
+    );
 }

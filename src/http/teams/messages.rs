@@ -87,26 +87,17 @@ pub async fn handle(
 
     match activity.kind.as_str() {
         "conversationUpdate" => {
-            let workspace = remember(&state, &activity, service_url).await?;
-            if let Some(workspace) = &workspace
-                && bot_was_removed(&activity)
-                && let Some(key) = activity.workspace_key()
-            {
-                // Removed from a team: it is uninstalled there (schedules, follow-ups
-                // and queued messages stop, its dashboard admits nobody) until the bot
-                // is added again, which installs it anew.
-                let cancelled = state
-                    .store
-                    .mark_uninstalled(workspace.id, state.clock.now())
-                    .await?;
-                state.workspaces.forget(Platform::Teams, &key);
-                tracing::info!(
-                    workspace = workspace.id.0,
-                    cancelled,
-                    "the bot was removed from a team"
-                );
-                return Ok(StatusCode::OK);
+            if let Some(key) = activity.workspace_key() {
+                if bot_was_removed(&activity) || activity.team_deleted() {
+                    return uninstall_team(&state, &key).await;
+                }
+                if bot_was_added(&activity) {
+                    // Installed from the database, not from what this replica cached
+                    // before another one saw the bot removed.
+                    state.workspaces.forget(Platform::Teams, &key);
+                }
             }
+            let workspace = remember(&state, &activity, service_url).await?;
             if let Some(workspace) = workspace
                 && bot_was_added(&activity)
             {
@@ -641,6 +632,28 @@ async fn on_reflection(
         Submitted::Empty => Message::text(debrief::EMPTY_REFLECTION),
     };
     Ok(Said::instead_of_card(activity, saved, true))
+}
+
+/// The bot was removed from team `key` (or the team deleted): it is uninstalled there
+/// (schedules, follow-ups and queued messages stop, its dashboard admits nobody) until
+/// the bot is added again, which installs it anew. A team never seen is not created.
+async fn uninstall_team(state: &AppState, key: &str) -> Result<StatusCode, HttpError> {
+    state.workspaces.forget(Platform::Teams, key);
+    let workspace = match state.store.find_workspace(Platform::Teams, key).await {
+        Ok(found) => found,
+        Err(StoreError::NotFound) => return Ok(StatusCode::OK),
+        Err(other) => return Err(other.into()),
+    };
+    let cancelled = state
+        .store
+        .mark_uninstalled(workspace.id, state.clock.now())
+        .await?;
+    tracing::info!(
+        workspace = workspace.id.0,
+        cancelled,
+        "the bot was removed from a team: its queued messages are cancelled and its schedules stop"
+    );
+    Ok(StatusCode::OK)
 }
 
 /// Whether this update adds the bot itself (to a team or chat).

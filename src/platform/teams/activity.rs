@@ -64,6 +64,8 @@ pub struct ChannelData {
     pub tenant: Option<Identified>,
     pub team: Option<Identified>,
     pub channel: Option<ChannelInfo>,
+    /// What a `conversationUpdate` is about (`teamDeleted`, `channelCreated`, …).
+    pub event_type: Option<String>,
     /// The older outgoing-webhook names of `team.id` and `channel.id`.
     pub teams_team_id: Option<String>,
     pub teams_channel_id: Option<String>,
@@ -154,6 +156,14 @@ impl Activity {
 
     /// The workspace a team's activity belongs to: `TENANT:TEAM`. Each team is its own
     /// workspace, as each Slack workspace is.
+    /// Whether this update says the team was deleted.
+    pub fn team_deleted(&self) -> bool {
+        self.channel_data
+            .as_ref()
+            .and_then(|data| data.event_type.as_deref())
+            == Some("teamDeleted")
+    }
+
     pub fn workspace_key(&self) -> Option<String> {
         Some(format!("{}:{}", self.tenant_id()?, self.team_id()?))
     }
