@@ -18,7 +18,9 @@
 //!   database. Ratios to it compare across sessions on this noisy machine.
 //!
 //! Run: `cargo run --release --example bench_dashboard -- [ROUNDS]`
-//! (`BENCH_DASHBOARD_KEEP_DB=PATH` keeps a copy of the database to look into).
+//! (`BENCH_DASHBOARD_KEEP_DB=PATH` keeps a copy of the database to look into). With
+//! `BENCH_POSTGRES_URL=postgres://…` it runs on a scratch PostgreSQL database instead
+//! (kept, and its URL printed, when `BENCH_DASHBOARD_KEEP_DB` is set).
 
 #[path = "support/mod.rs"]
 mod support;
@@ -29,9 +31,10 @@ use std::time::{Duration, Instant};
 use learnloop::clock::{Clock, SystemClock};
 use learnloop::config::DatabaseSettings;
 use learnloop::domain::Timestamp;
+use learnloop::store::scratch::ScratchDatabase;
 use learnloop::store::{
     ConversationKind, LessonKind, NewDebrief, NewLesson, NewWebSession, NewWorkspace, Platform,
-    Store,
+    Store, db,
 };
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -133,55 +136,45 @@ async fn generate(store: &Store, db_url: &str, now: i64) -> anyhow::Result<i64> 
     tx.commit().await?;
     // Outcomes, questions and recurrences in bulk: a week to a few months after each
     // lesson, no later than now.
-    let pool = sqlx::SqlitePool::connect(db_url).await?;
-    sqlx::query(
+    let pool = db::Pool::connect(db_url).await?;
+    let statements = [
         "UPDATE lessons SET \
              status = CASE abs(id * 7919) % 12 WHEN 0 THEN 'stale' WHEN 1 THEN 'not_relevant' \
                  WHEN 2 THEN 'not_relevant' WHEN 3 THEN 'open' WHEN 4 THEN 'open' \
                  WHEN 5 THEN 'not_yet' WHEN 6 THEN 'open' ELSE 'applied' END, \
-             settled_at = min(?1, created_at + 7 * 86400 + abs(id * 104729) % (90 * 86400))",
-    )
-    .bind(now)
-    .execute(&pool)
-    .await?;
-    sqlx::query("UPDATE lessons SET settled_at = NULL WHERE status IN ('open', 'not_yet')")
-        .execute(&pool)
-        .await?;
-    sqlx::query(
+             settled_at = CASE WHEN created_at + 7 * 86400 + abs(id * 104729) % (90 * 86400) < ?1 \
+                 THEN created_at + 7 * 86400 + abs(id * 104729) % (90 * 86400) ELSE ?1 END",
+        "UPDATE lessons SET settled_at = NULL WHERE status IN ('open', 'not_yet')",
         "INSERT INTO follow_ups (workspace_id, lesson_id, person, asked_at, answer, answered_at) \
          SELECT workspace_id, id, owner, settled_at - 86400, \
                 CASE status WHEN 'stale' THEN 'not_yet' ELSE status END, settled_at \
          FROM lessons WHERE settled_at IS NOT NULL",
-    )
-    .execute(&pool)
-    .await?;
-    sqlx::query(
         "INSERT INTO follow_ups (workspace_id, lesson_id, person, asked_at) \
-         SELECT workspace_id, id, owner, min(?1, created_at + 14 * 86400) \
+         SELECT workspace_id, id, owner, \
+                CASE WHEN created_at + 14 * 86400 < ?1 THEN created_at + 14 * 86400 ELSE ?1 END \
          FROM lessons WHERE settled_at IS NULL AND id % 10 = 0",
-    )
-    .bind(now)
-    .execute(&pool)
-    .await?;
-    for offset in [97, 389] {
-        sqlx::query(
-            "INSERT OR IGNORE INTO lesson_matches (lesson_id, match_id) \
-             SELECT a.id, b.id FROM lessons a JOIN lessons b ON b.id = a.id + ?1 \
-             WHERE a.id % 40 = 0",
-        )
-        .bind(offset)
-        .execute(&pool)
-        .await?;
-        sqlx::query(
-            "INSERT OR IGNORE INTO lesson_matches (lesson_id, match_id) \
-             SELECT b.id, a.id FROM lessons a JOIN lessons b ON b.id = a.id + ?1 \
-             WHERE a.id % 40 = 0",
-        )
-        .bind(offset)
-        .execute(&pool)
-        .await?;
+    ];
+    for statement in statements {
+        let query = db::query(statement);
+        // Those that cap a time at now take it as ?1.
+        let query = if statement.contains("?1") {
+            query.bind(now)
+        } else {
+            query
+        };
+        query.execute(&pool).await?;
     }
-    sqlx::query("ANALYZE").execute(&pool).await?;
+    for offset in [97_i64, 389] {
+        for (from, to) in [("a", "b"), ("b", "a")] {
+            let sql = format!(
+                "INSERT INTO lesson_matches (lesson_id, match_id) \
+                 SELECT {from}.id, {to}.id FROM lessons a JOIN lessons b ON b.id = a.id + ?1 \
+                 WHERE a.id % 40 = 0 ON CONFLICT DO NOTHING"
+            );
+            db::query(&sql).bind(offset).execute(&pool).await?;
+        }
+    }
+    db::query("ANALYZE").execute(&pool).await?;
     eprintln!(
         "generated {} lessons in {:.1} s",
         DEBRIEFS * PER_DEBRIEF,
@@ -201,7 +194,14 @@ async fn main() -> anyhow::Result<()> {
         .respond_with(Accepts(AtomicU64::new(0)))
         .mount(&slack)
         .await;
-    let running = Running::start(
+    // On PostgreSQL when BENCH_POSTGRES_URL names a server (a scratch database on it,
+    // dropped at the end), else on a temp SQLite file.
+    let postgres = match std::env::var("BENCH_POSTGRES_URL") {
+        Ok(server) => Some(ScratchDatabase::postgres(&server).await?),
+        Err(_) => None,
+    };
+    let running = Running::start_on(
+        postgres.as_ref().map(|database| database.url().to_owned()),
         &slack,
         &[
             ("LEARNLOOP_SLACK_CLIENT_ID", "1.2"),
@@ -255,8 +255,8 @@ async fn main() -> anyhow::Result<()> {
         .unwrap()
         .format("%Y-%m-%d");
     // The position of a lesson half way back: the second half's first page.
-    let middle: (i64, i64) = sqlx::query_as("SELECT created_at, id FROM lessons WHERE id = 50000")
-        .fetch_one(&sqlx::SqlitePool::connect(&running.db_url).await?)
+    let middle: (i64, i64) = db::query_as("SELECT created_at, id FROM lessons WHERE id = 50000")
+        .fetch_one(&db::Pool::connect(&running.db_url).await?)
         .await?;
     let middle = format!("{}-{}", middle.0, middle.1);
     let library: Vec<String> = vec![
@@ -336,29 +336,35 @@ async fn main() -> anyhow::Result<()> {
     time_read!("tags", store.outcome_tags(viewer, period.clone(), 12));
     time_read!("debriefs", store.library_debriefs(viewer, None, 12));
     time_read!("recurring", store.recurring_lessons(viewer, 10));
-    // How much of a search for a word in most lessons is the full-text ranking alone.
-    let probe_pool = sqlx::SqlitePool::connect(&running.db_url).await?;
-    let expression = format!("\"w{workspace}xdeploy\"");
-    for (name, sql) in [
-        (
-            "fts_bm25_top1000",
-            "SELECT rowid FROM lessons_fts WHERE lessons_fts MATCH ? \
+    // How much of a search for a word in most lessons is the full-text ranking alone
+    // (SQLite's FTS5 index).
+    let fts_probes = if postgres.is_some() {
+        Vec::new()
+    } else {
+        vec![
+            (
+                "fts_bm25_top1000",
+                "SELECT rowid FROM lessons_fts WHERE lessons_fts MATCH ? \
              ORDER BY bm25(lessons_fts, 1.0, 2.0, 0.5) LIMIT 1000",
-        ),
-        (
-            "fts_rank_top1000",
-            "SELECT rowid FROM lessons_fts WHERE lessons_fts MATCH ? ORDER BY rank LIMIT 1000",
-        ),
-        (
-            "fts_count",
-            "SELECT rowid FROM lessons_fts WHERE lessons_fts MATCH ?",
-        ),
-    ] {
+            ),
+            (
+                "fts_rank_top1000",
+                "SELECT rowid FROM lessons_fts WHERE lessons_fts MATCH ? ORDER BY rank LIMIT 1000",
+            ),
+            (
+                "fts_count",
+                "SELECT rowid FROM lessons_fts WHERE lessons_fts MATCH ?",
+            ),
+        ]
+    };
+    let expression = format!("\"w{workspace}xdeploy\"");
+    let probe_pool = db::Pool::connect(&running.db_url).await?;
+    for (name, sql) in fts_probes {
         let mut times = Vec::new();
         for _ in 0..rounds {
             let started = Instant::now();
-            let rows = sqlx::query(sql)
-                .bind(&expression)
+            let rows: Vec<(i64,)> = db::query_as(sql)
+                .bind(expression.as_str())
                 .fetch_all(&probe_pool)
                 .await?;
             times.push(started.elapsed());
@@ -374,6 +380,7 @@ async fn main() -> anyhow::Result<()> {
         "{}",
         serde_json::to_string_pretty(&json!({
             "lessons": DEBRIEFS * PER_DEBRIEF,
+            "backend": if postgres.is_some() { "postgres" } else { "sqlite" },
             "library": stats(lib),
             "outcomes": stats(outcomes),
             "outcome_reads": reads,
@@ -383,7 +390,11 @@ async fn main() -> anyhow::Result<()> {
         }))?
     );
     // To look into the queries afterwards (EXPLAIN QUERY PLAN), a copy of the database.
-    if let Ok(path) = std::env::var("BENCH_DASHBOARD_KEEP_DB") {
+    // On PostgreSQL the scratch database itself is kept, and named.
+    if let (Ok(_), Some(database)) = (std::env::var("BENCH_DASHBOARD_KEEP_DB"), &postgres) {
+        eprintln!("kept {}", database.url());
+        std::mem::forget(postgres);
+    } else if let (Ok(path), None) = (std::env::var("BENCH_DASHBOARD_KEEP_DB"), &postgres) {
         sqlx::query("VACUUM INTO ?")
             .bind(path)
             .execute(&sqlx::SqlitePool::connect(&running.db_url).await?)

@@ -177,8 +177,8 @@ pub fn view_state(view: &Value) -> Value {
     Value::Object(values)
 }
 
-/// The app as `learnloop serve` runs it, on a temp SQLite file, calling `slack` for the
-/// Web API, with `env` on top (tokens, secrets).
+/// The app as `learnloop serve` runs it, on a temp SQLite file (or a given database),
+/// calling `slack` for the Web API, with `env` on top (tokens, secrets).
 pub struct Running {
     pub address: String,
     pub db_url: String,
@@ -189,8 +189,18 @@ pub struct Running {
 
 impl Running {
     pub async fn start(slack: &wiremock::MockServer, env: &[(&str, &str)]) -> anyhow::Result<Self> {
+        Self::start_on(None, slack, env).await
+    }
+
+    /// [`Running::start`] on the database at `db_url` when given.
+    pub async fn start_on(
+        db_url: Option<String>,
+        slack: &wiremock::MockServer,
+        env: &[(&str, &str)],
+    ) -> anyhow::Result<Self> {
         let dir = tempfile::tempdir()?;
-        let db_url = format!("sqlite://{}", dir.path().join("bench.db").display());
+        let db_url =
+            db_url.unwrap_or_else(|| format!("sqlite://{}", dir.path().join("bench.db").display()));
         let mut vars: std::collections::HashMap<String, String> = [
             ("LEARNLOOP_LISTEN", "127.0.0.1:0".to_owned()),
             ("LEARNLOOP_DATABASE_URL", db_url.clone()),
