@@ -79,13 +79,6 @@ const VISIBLE_BY_DEBRIEF: &str = "(+l.debrief_id IN (SELECT vd.id FROM debriefs 
              AND s.conversation = vd.channel \
          WHERE vd.workspace_id = ? AND s.public = 1)))";
 
-/// Lesson `o` of debrief `od` is visible: [`LESSON_VISIBLE`] for another alias.
-const OTHER_VISIBLE: &str = "(EXISTS (SELECT 1 FROM web_session_channels m \
-         WHERE m.token_hash = ? AND m.conversation = od.channel) \
-     OR (? = 1 AND o.visibility = 'shared' AND EXISTS (SELECT 1 FROM conversation_scopes s \
-         WHERE s.workspace_id = od.workspace_id AND s.conversation = od.channel \
-           AND s.public = 1)))";
-
 /// Where a lesson stands, as the library's filter names it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum StatusFilter {
@@ -482,36 +475,31 @@ impl Store {
 
     /// The lessons the viewer may see that were said again most often (by lessons they
     /// may also see), most first; of lessons that say the same, the first one said.
+    /// The paired lessons the viewer may see are listed once (matches are stored both
+    /// ways, so each paired lesson is a `lesson_id`), then the pairs are counted among
+    /// them: visibility is not looked up again for every pair.
     pub async fn recurring_lessons(
         &self,
         viewer: Viewer<'_>,
         limit: u32,
     ) -> Result<Vec<Recurring>, StoreError> {
         let sql = format!(
-            "SELECT l.id, l.text, COUNT(*) AS times \
-             FROM lesson_matches m \
-             JOIN lessons l ON l.id = m.lesson_id \
-             JOIN debriefs d ON d.id = l.debrief_id AND d.workspace_id = l.workspace_id \
-             JOIN lessons o ON o.id = m.match_id AND o.workspace_id = l.workspace_id \
-             JOIN debriefs od ON od.id = o.debrief_id AND od.workspace_id = o.workspace_id \
-             WHERE l.workspace_id = ? AND {LESSON_VISIBLE} AND {OTHER_VISIBLE} \
-               AND NOT EXISTS (SELECT 1 FROM lesson_matches e \
-                   JOIN lessons o ON o.id = e.match_id \
-                   JOIN debriefs od ON od.id = o.debrief_id AND od.workspace_id = o.workspace_id \
-                   WHERE e.lesson_id = l.id AND e.match_id < l.id AND {OTHER_VISIBLE}) \
-             GROUP BY l.id, l.text ORDER BY times DESC, l.id DESC LIMIT ?"
+            "WITH seen AS MATERIALIZED (SELECT l.id FROM lessons l \
+                 WHERE l.id IN (SELECT p.lesson_id FROM lesson_matches p) \
+                   AND l.workspace_id = ? AND {VISIBLE_BY_DEBRIEF}), \
+             top AS (SELECT s.id, COUNT(*) AS times \
+                 FROM seen s \
+                 JOIN lesson_matches m ON m.lesson_id = s.id \
+                 JOIN seen o ON o.id = m.match_id \
+                 WHERE NOT EXISTS (SELECT 1 FROM lesson_matches e \
+                     JOIN seen eo ON eo.id = e.match_id \
+                     WHERE e.lesson_id = s.id AND e.match_id < s.id) \
+                 GROUP BY s.id ORDER BY times DESC, s.id DESC LIMIT ?) \
+             SELECT l.id, l.text, top.times FROM top JOIN lessons l ON l.id = top.id \
+             ORDER BY top.times DESC, l.id DESC"
         );
-        Ok(db::query_as(&sql)
-            .bind(viewer.workspace.0)
-            .bind(viewer.session)
-            .bind(viewer.sees_public)
-            .bind(viewer.session)
-            .bind(viewer.sees_public)
-            .bind(viewer.session)
-            .bind(viewer.sees_public)
-            .bind(limit)
-            .fetch_all(&self.pool)
-            .await?)
+        let query = viewer.bind(db::query_as(&sql).bind(viewer.workspace.0));
+        Ok(query.bind(limit).fetch_all(&self.pool).await?)
     }
 }
 
@@ -916,5 +904,54 @@ mod recurrence_tests {
         let mut got: Vec<i64> = of_b.iter().map(|hit| hit.id).collect();
         got.sort_unstable();
         assert_eq!(got, [a, c]);
+    }
+
+    #[tokio::test]
+    async fn recurrences_count_only_lessons_the_reader_may_see() {
+        let (store, _db) = temp_store().await;
+        let ws = workspace(&store, "T1").await;
+        public_channel(&store, ws, "C1").await;
+        // Said first in a private room, then twice in public.
+        let private = debrief_in(&store, ws, "G1", "Retro", false, 1).await;
+        let public = debrief_in(&store, ws, "C1", "Review", false, 2).await;
+        lesson(&store, ws, private, "Retro", "Pin versions").await;
+        lesson(&store, ws, public, "Review", "Pin the versions").await;
+        lesson(&store, ws, public, "Review", "Versions pinned").await;
+        let ids: Vec<i64> = db::query_scalar("SELECT id FROM lessons ORDER BY id")
+            .fetch_all(&store.pool)
+            .await
+            .unwrap();
+        let (hidden, first, second) = (ids[0], ids[1], ids[2]);
+        store
+            .record_all_matches(&[(hidden, vec![first, second]), (first, vec![second])])
+            .await
+            .unwrap();
+        let times = |id: i64, times: i64| (id, times);
+        let outsider = viewer_in(&store, ws, "out", &[]).await;
+        let got: Vec<(i64, i64)> = store
+            .recurring_lessons(outsider, 10)
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| (r.id, r.times))
+            .collect();
+        assert_eq!(
+            got,
+            [times(first, 1)],
+            "the private one neither listed nor counted"
+        );
+        let member = viewer_in(&store, ws, "in", &["G1"]).await;
+        let got: Vec<(i64, i64)> = store
+            .recurring_lessons(member, 10)
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| (r.id, r.times))
+            .collect();
+        assert_eq!(
+            got,
+            [times(hidden, 2)],
+            "the first said, with both that came back"
+        );
     }
 }
