@@ -926,31 +926,27 @@ mod recurrence_tests {
             .record_all_matches(&[(hidden, vec![first, second]), (first, vec![second])])
             .await
             .unwrap();
-        let times = |id: i64, times: i64| (id, times);
+        // Each listed lesson and how many times it came back, for `viewer`.
+        let listed = |viewer: Viewer<'static>| {
+            let store = store.clone();
+            async move {
+                let recurring = store.recurring_lessons(viewer, 10).await.unwrap();
+                recurring
+                    .iter()
+                    .map(|r| (r.id, r.times))
+                    .collect::<Vec<_>>()
+            }
+        };
         let outsider = viewer_in(&store, ws, "out", &[]).await;
-        let got: Vec<(i64, i64)> = store
-            .recurring_lessons(outsider, 10)
-            .await
-            .unwrap()
-            .iter()
-            .map(|r| (r.id, r.times))
-            .collect();
         assert_eq!(
-            got,
-            [times(first, 1)],
+            listed(outsider).await,
+            [(first, 1)],
             "the private one neither listed nor counted"
         );
         let member = viewer_in(&store, ws, "in", &["G1"]).await;
-        let got: Vec<(i64, i64)> = store
-            .recurring_lessons(member, 10)
-            .await
-            .unwrap()
-            .iter()
-            .map(|r| (r.id, r.times))
-            .collect();
         assert_eq!(
-            got,
-            [times(hidden, 2)],
+            listed(member).await,
+            [(hidden, 2)],
             "the first said, with both that came back"
         );
     }

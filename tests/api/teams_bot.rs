@@ -1542,18 +1542,23 @@ async fn a_teams_review_gives_an_action_to_a_member_of_the_channel() {
     );
 }
 
-#[tokio::test]
-async fn whoever_adds_the_bot_to_a_team_is_remembered_as_its_dashboard_admin() {
-    let rig = Rig::start().await;
-    rig.add_bot_to_the_team().await;
-    let store = rig.app.store().await;
-    let team = store
+/// The team's workspace, as the store holds it.
+async fn the_team(store: &learnloop::store::Store) -> learnloop::domain::Workspace {
+    store
         .find_workspace(
             learnloop::store::Platform::Teams,
             &format!("{TENANT}:{TEAM}"),
         )
         .await
-        .unwrap();
+        .unwrap()
+}
+
+#[tokio::test]
+async fn whoever_adds_the_bot_to_a_team_is_remembered_as_its_dashboard_admin() {
+    let rig = Rig::start().await;
+    rig.add_bot_to_the_team().await;
+    let store = rig.app.store().await;
+    let team = the_team(&store).await;
     assert_eq!(
         store.workspace_installer(team.id).await.unwrap().as_deref(),
         Some("29:alice")
@@ -1576,13 +1581,7 @@ async fn a_team_that_removes_the_bot_is_uninstalled_until_it_adds_it_again() {
     let rig = Rig::start().await;
     rig.add_bot_to_the_team().await;
     let store = rig.app.store().await;
-    let team = store
-        .find_workspace(
-            learnloop::store::Platform::Teams,
-            &format!("{TENANT}:{TEAM}"),
-        )
-        .await
-        .unwrap();
+    let team = the_team(&store).await;
     assert!(!team.uninstalled);
     let update = |members: &str, who: &str| {
         let mut update = rig.activity("conversationUpdate");
