@@ -63,13 +63,13 @@ fn bind_counts<'q, O: db::Row>(
     viewer: Viewer<'q>,
     weeks: &RangeInclusive<i64>,
 ) -> db::QueryAs<'q, O> {
-    query
+    let query = query
         .bind(viewer.workspace.0)
         .bind(*weeks.start())
-        .bind(*weeks.end())
-        .bind(viewer.session)
-        .bind(viewer.sees_public)
-        .bind(viewer.workspace.0)
+        .bind(*weeks.end());
+    // The session and the flag, as the library's visibility takes them; then the
+    // workspace of the public conversations' list.
+    viewer.bind_visible(query).bind(viewer.workspace.0)
 }
 
 impl Store {

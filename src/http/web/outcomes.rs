@@ -21,7 +21,6 @@ use crate::store::{DebriefEntry, OutcomeWeek, Recurring, TagOutcome, week_of, we
 
 /// Weeks the page looks back, this one included.
 pub const WEEKS: i64 = 26;
-const WEEK_SECS: i64 = 7 * 86_400;
 /// Tags and debriefs charted.
 const TOP_TAGS: u32 = 12;
 const DEBRIEFS: u32 = 12;
@@ -68,8 +67,7 @@ impl Weekly {
     }
 
     fn week_label(&self, week: usize) -> String {
-        self.start
-            .plus_seconds(week as i64 * WEEK_SECS)
+        week_start(week_of(self.start) + week as i64)
             .to_utc()
             .format("%-d %b")
             .to_string()
